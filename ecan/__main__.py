@@ -1,0 +1,3 @@
+from ecan.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,101 @@
+"""The one place that builds ecan's services and hands each what it uses (no globals, no
+service locator). Services are built on first use, so a quick CLI command pays only for what
+it touches."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ecan.config import Config, load_config
+from ecan.logsetup import setup_logging
+from ecan.paths import AppPaths
+
+if TYPE_CHECKING:
+    from ecan.agents.service import AgentService
+    from ecan.auth.cloud import CloudAccess
+    from ecan.auth.session import AuthService
+    from ecan.avatars.library import AvatarLibrary
+    from ecan.db import Database
+    from ecan.handlers import Handlers
+    from ecan.imagegen.service import GenerationService
+    from ecan.sync.engine import SyncEngine
+
+
+@dataclass
+class App:
+    paths: AppPaths
+    config: Config
+    log_path: Path
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    # Injected by tests (an in-memory keyring) or by the demo mode; None: the OS keyring.
+    keyring_backend: Any = None
+
+    @cached_property
+    def db(self) -> Database:
+        from ecan.db import Database
+
+        return Database(self.paths.database)
+
+    @cached_property
+    def library(self) -> AvatarLibrary:
+        from ecan.avatars.library import AvatarLibrary
+
+        return AvatarLibrary(self.paths, self.db)
+
+    @cached_property
+    def agents(self) -> AgentService:
+        from ecan.agents.service import AgentService
+
+        return AgentService(self.db, self.library)
+
+    @cached_property
+    def auth(self) -> AuthService:
+        from ecan.auth.session import AuthService
+
+        return AuthService(self.config, self.db, keyring_backend=self.keyring_backend)
+
+    @cached_property
+    def cloud(self) -> CloudAccess:
+        from ecan.auth.cloud import CloudAccess
+
+        return CloudAccess(self.config, self.paths, self.auth)
+
+    @cached_property
+    def sync(self) -> SyncEngine:
+        from ecan.sync.engine import SyncEngine
+
+        return SyncEngine(self.db, self.paths, self.cloud, self.config.sync)
+
+    @cached_property
+    def generator(self) -> GenerationService:
+        from ecan.imagegen.service import GenerationService
+
+        return GenerationService(self.db, self.library, self.config.gemini)
+
+    @cached_property
+    def handlers(self) -> Handlers:
+        from ecan.handlers import build_handlers
+
+        return build_handlers(self)
+
+    def close(self) -> None:
+        if "sync" in self.__dict__:
+            self.sync.close()
+        if "db" in self.__dict__:
+            self.db.dispose()
+
+
+def build_app(env: Mapping[str, str] | None = None, *, keyring_backend: Any = None,
+              log_to_stderr: bool = False) -> App:
+    """Read ECAN_HOME / ECAN_CONFIG / the environment and wire the app. Raises ConfigError."""
+    env = dict(os.environ if env is None else env)
+    paths = AppPaths.from_env(env).ensure()
+    log_path = setup_logging(paths.logs, stderr=log_to_stderr)
+    config = load_config(paths, env)
+    return App(paths=paths, config=config, log_path=log_path, env=env,
+               keyring_backend=keyring_backend)

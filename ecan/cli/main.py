@@ -1,0 +1,118 @@
+"""`ecan` entry point: parses arguments and dispatches to the command modules, imported lazily so
+that a quick command (`ecan sync` with nothing to do) pays for nothing it does not use."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from ecan import __version__
+from ecan.cli.output import Output
+from ecan.errors import UserFacingError
+
+log = logging.getLogger(__name__)
+
+# command -> "module:function"; each function takes (args, out) and returns the exit code.
+COMMANDS: dict[str, str] = {
+    "gui": "ecan.cli.cmd_gui:run",
+    "demo-cloud": "ecan.cli.cmd_democloud:run",
+    "login": "ecan.cli.cmd_auth:login",
+    "logout": "ecan.cli.cmd_auth:logout",
+    "import": "ecan.cli.cmd_library:import_paths",
+    "list": "ecan.cli.cmd_library:list_avatars",
+    "delete": "ecan.cli.cmd_library:delete",
+    "agent": "ecan.cli.cmd_library:agent",
+    "sync": "ecan.cli.cmd_sync:sync",
+    "status": "ecan.cli.cmd_sync:status",
+    "restore": "ecan.cli.cmd_sync:restore",
+    "generate": "ecan.cli.cmd_generate:run",
+    "doctor": "ecan.cli.cmd_doctor:run",
+    "selftest": "ecan.cli.cmd_gui:selftest",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                        help="print one JSON document on stdout")
+    p = argparse.ArgumentParser(
+        prog="ecan", parents=[common],
+        description="ecan: your avatar library, local first, synced to your own cloud.")
+    p.add_argument("--version", action="version", version=f"ecan {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[common], help=help, description=help)
+
+    g = add("gui", "open the desktop app (the default)")
+    g.add_argument("--demo-cloud", action="store_true",
+                   help="start the local demo cloud in-process and sign in its demo user")
+    g.add_argument("--screenshot", metavar="PNG", help="save the main window once it has settled")
+    g.add_argument("--quit-after", metavar="S", type=float, help="close the app after S seconds")
+
+    d = add("demo-cloud", "run the local cloud (Cognito + S3 on a moto server) until stopped")
+    d.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    d.add_argument("--write-config", metavar="PATH", help="write an auth_config.yml pointing at it")
+
+    lg = add("login", "sign in")
+    lg.add_argument("--username", required=True)
+    lg.add_argument("--password-stdin", action="store_true", required=True,
+                    help="read the password from standard input")
+    add("logout", "sign out and forget the session on this machine")
+
+    im = add("import", "import image files or folders (recursively)")
+    im.add_argument("paths", nargs="+", metavar="PATH")
+    add("list", "list the library")
+    de = add("delete", "delete an avatar here and, through the outbox, in the cloud")
+    de.add_argument("id", metavar="ID")
+
+    ag = add("agent", "agents and their avatars")
+    ag_sub = ag.add_subparsers(dest="agent_command", metavar="ACTION", required=True)
+    ag_sub.add_parser("list", parents=[common], help="list agents")
+    ags = ag_sub.add_parser("save", parents=[common], help="create or update an agent")
+    ags.add_argument("name", metavar="NAME")
+    ags.add_argument("--avatar", metavar="ID", help="the avatar's id")
+    ags.add_argument("--description", default=None)
+
+    sy = add("sync", "drain the outbox once, with progress on stderr")
+    sy.add_argument("--timeout", type=float, default=None, metavar="S",
+                    help="give up waiting after S seconds (default: wait while progress is made)")
+    add("status", "where the library stands")
+    add("restore", "pull the signed-in identity's library from the cloud onto this machine")
+
+    ge = add("generate", "make an AI avatar from a photo and a request")
+    ge.add_argument("--image", required=True, metavar="F")
+    ge.add_argument("--prompt", required=True, metavar="TEXT")
+
+    add("doctor", "check config, sign-in, credentials and bucket access")
+    add("selftest", "start the app offscreen, open the database, load a thumbnail, exit")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "json"):
+        args.json = False
+    out = Output(json_mode=args.json)
+    command = args.command or "gui"
+    if args.command is None:  # bare `ecan` opens the app
+        args = parser.parse_args(["gui", *(["--json"] if args.json else [])])
+    module_name, func_name = COMMANDS[command].split(":")
+    try:
+        func = getattr(importlib.import_module(module_name), func_name)
+        return int(func(args, out))
+    except UserFacingError as e:
+        out.error(e)
+        return e.exit_code
+    except KeyboardInterrupt:
+        out.info("interrupted")
+        return 130
+    except Exception as e:  # a bug: the traceback goes to the log, the user gets one line
+        log.exception("ecan %s failed", command)
+        out.error(UserFacingError("internal_error", f"ecan {command} hit a bug ({type(e).__name__}).",
+                                  "Details are in the log under $ECAN_HOME/logs/ecan.log."))
+        return 1

@@ -1,0 +1,324 @@
+"""Configuration (contract): `auth_config.yml` (COGNITO, STORAGE, plus SYNC and GEMINI) overlaid by
+the environment names the reference systems use. Validated at load; a bad setting is a ConfigError
+naming it and the fix."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from ecan.errors import ConfigError
+from ecan.paths import AppPaths
+
+DEFAULT_PREFIX = "avatars/"
+REGION_RE = re.compile(r"^(auto|[a-z]{2}(-gov)?-[a-z]+-\d)$")
+BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+POOL_ID_RE = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d_[0-9A-Za-z]+$")
+IDENTITY_POOL_RE = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d:[0-9a-f-]+$")
+
+
+@dataclass(frozen=True)
+class CognitoConfig:
+    user_pool_id: str = ""
+    client_id: str = ""
+    identity_pool_id: str = ""
+    region: str = ""
+    domain: str = ""
+    endpoint_url: str = ""
+    # USER_SRP_AUTH (default, the password never leaves the machine) or USER_PASSWORD_AUTH.
+    auth_flow: str = "USER_SRP_AUTH"
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.user_pool_id and self.client_id)
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    backend: str = ""  # "", "local" or "s3"; "" means: s3 if a bucket is set, else local-only
+    bucket: str = ""
+    region: str = ""
+    endpoint_url: str = ""
+    path_prefix: str = DEFAULT_PREFIX
+    cdn_domain: str = ""
+    public_url_base: str = ""
+    local_path: str = ""
+    # Static keys: the fallback when no identity pool is configured (R2, MinIO). From the
+    # environment or a user-written config only; ecan never writes them anywhere.
+    access_key: str = field(default="", repr=False)
+    secret_key: str = field(default="", repr=False)
+    is_r2: bool = False
+    # Non-Cognito modes have no identity id; this names the folder under the prefix.
+    user_id: str = "default"
+
+    @property
+    def kind(self) -> str:
+        """The backend in force: `s3`, `local` (a folder is the cloud) or `none` (local-only)."""
+        if self.backend == "s3" or (not self.backend and self.bucket):
+            return "s3"
+        if self.backend == "local":
+            return "local"
+        return "none"
+
+
+@dataclass(frozen=True)
+class SyncConfig:
+    concurrency: int = 8
+    bandwidth_limit_kbps: int = 0  # 0: unlimited
+
+
+@dataclass(frozen=True)
+class GeminiConfig:
+    api_key: str = field(default="", repr=False)
+    base_url: str = ""
+    text_model: str = "gemini-2.5-flash"
+    image_model: str = "gemini-2.5-flash-image"
+    timeout_s: float = 120.0
+    credit_budget: float = 0.0  # 0: no budget
+
+
+@dataclass(frozen=True)
+class Config:
+    cognito: CognitoConfig = CognitoConfig()
+    storage: StorageConfig = StorageConfig()
+    sync: SyncConfig = SyncConfig()
+    gemini: GeminiConfig = GeminiConfig()
+    source: Path | None = None  # the file it was read from, if any
+
+
+# YAML section -> (dataclass, {YAML KEY: field name}).
+_SECTIONS: dict[str, tuple[type, dict[str, str]]] = {
+    "COGNITO": (CognitoConfig, {
+        "USER_POOL_ID": "user_pool_id", "CLIENT_ID": "client_id",
+        "IDENTITY_POOL_ID": "identity_pool_id", "REGION": "region", "DOMAIN": "domain",
+        "ENDPOINT_URL": "endpoint_url", "AUTH_FLOW": "auth_flow",
+    }),
+    "STORAGE": (StorageConfig, {
+        "BACKEND": "backend", "BUCKET": "bucket", "REGION": "region",
+        "ENDPOINT_URL": "endpoint_url", "PATH_PREFIX": "path_prefix",
+        "CDN_DOMAIN": "cdn_domain", "PUBLIC_URL_BASE": "public_url_base",
+        "LOCAL_PATH": "local_path", "ACCESS_KEY": "access_key", "SECRET_KEY": "secret_key",
+        "USER_ID": "user_id",
+    }),
+    "SYNC": (SyncConfig, {"CONCURRENCY": "concurrency", "BANDWIDTH_LIMIT_KBPS": "bandwidth_limit_kbps"}),
+    "GEMINI": (GeminiConfig, {
+        "API_KEY": "api_key", "BASE_URL": "base_url", "TEXT_MODEL": "text_model",
+        "IMAGE_MODEL": "image_model", "TIMEOUT_S": "timeout_s", "CREDIT_BUDGET": "credit_budget",
+    }),
+}
+_ATTR = {"COGNITO": "cognito", "STORAGE": "storage", "SYNC": "sync", "GEMINI": "gemini"}
+
+# Environment name -> (section, field). Later names win over earlier ones in this list, so the
+# ecan-specific AVATAR_CLOUD_* names beat the generic AWS_* ones.
+_ENV: list[tuple[str, str, str]] = [
+    ("AWS_S3_BUCKET", "STORAGE", "bucket"),
+    ("S3_BUCKET_NAME", "STORAGE", "bucket"),
+    ("AWS_ACCESS_KEY_ID", "STORAGE", "access_key"),
+    ("AWS_SECRET_ACCESS_KEY", "STORAGE", "secret_key"),
+    ("AVATAR_CLOUD_BUCKET", "STORAGE", "bucket"),
+    ("AVATAR_CLOUD_REGION", "STORAGE", "region"),
+    ("AVATAR_CLOUD_PATH_PREFIX", "STORAGE", "path_prefix"),
+    ("AVATAR_CLOUD_ACCESS_KEY", "STORAGE", "access_key"),
+    ("AVATAR_CLOUD_SECRET_KEY", "STORAGE", "secret_key"),
+    ("AVATAR_CLOUD_CDN_DOMAIN", "STORAGE", "cdn_domain"),
+    ("AVATAR_CLOUD_ENDPOINT_URL", "STORAGE", "endpoint_url"),
+    ("GEMINI_API_KEY", "GEMINI", "api_key"),
+    ("GEMINI_BASE_URL", "GEMINI", "base_url"),
+]
+_R2_ENV: list[tuple[str, str]] = [
+    ("R2_ACCESS_KEY", "access_key"), ("R2_SECRET_KEY", "secret_key"), ("R2_BUCKET", "bucket"),
+    ("R2_ENDPOINT", "endpoint_url"), ("R2_PUBLIC_URL", "public_url_base"),
+]
+SECRET_FIELDS = {"access_key", "secret_key", "api_key"}
+
+
+def load_config(paths: AppPaths, env: Mapping[str, str] | None = None) -> Config:
+    """Read the config file (if any) and the environment; raise ConfigError on a bad setting."""
+    env = os.environ if env is None else env
+    path = Path(env["ECAN_CONFIG"]).expanduser() if env.get("ECAN_CONFIG") else paths.default_config
+    if env.get("ECAN_CONFIG") and not path.is_file():
+        raise ConfigError("ECAN_CONFIG", f"no config file at {path}",
+                          "Point ECAN_CONFIG at an existing auth_config.yml, or unset it.")
+    values: dict[str, dict[str, Any]] = {s: {} for s in _SECTIONS}
+    if path.is_file():
+        _read_yaml(path, values)
+    for name, section, attr in _ENV:
+        if env.get(name):
+            values[section][attr] = env[name]
+    if _truthy(env.get("USE_R2_STORAGE", "")):
+        values["STORAGE"]["is_r2"] = True
+        values["STORAGE"].setdefault("backend", "s3")
+        values["STORAGE"]["region"] = "auto"
+        for name, attr in _R2_ENV:
+            if env.get(name):
+                values["STORAGE"][attr] = env[name]
+    config = Config(
+        **{_ATTR[s]: _build(s, values[s]) for s in _SECTIONS},
+        source=path if path.is_file() else None,
+    )
+    _validate(config)
+    return config
+
+
+def _read_yaml(path: Path, values: dict[str, dict[str, Any]]) -> None:
+    import yaml
+
+    where = f"config file {path}"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(where, f"cannot be read ({e.__class__.__name__})",
+                          "Check the file exists and is readable UTF-8 text.") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = f" at line {mark.line + 1}" if mark else ""
+        raise ConfigError(where, f"is not valid YAML{line}",
+                          "Fix the syntax; compare with auth_config.yml.example.") from None
+    if data is None:
+        return
+    if not isinstance(data, dict):
+        raise ConfigError(where, "must be a mapping of sections (COGNITO, STORAGE, ...)",
+                          "Compare with auth_config.yml.example.")
+    for section, body in data.items():
+        if section not in _SECTIONS:
+            raise ConfigError(str(section), "unknown section",
+                              f"Use one of {', '.join(_SECTIONS)} (see auth_config.yml.example).")
+        if body is None:
+            continue
+        if not isinstance(body, dict):
+            raise ConfigError(section, "must be a mapping of KEY: value",
+                              "Indent the keys under the section name.")
+        cls, keys = _SECTIONS[section]
+        types = {f.name: f.type for f in fields(cls)}
+        for key, value in body.items():
+            if key not in keys:
+                raise ConfigError(f"{section}.{key}", "unknown key",
+                                  f"Valid keys: {', '.join(keys)}.")
+            attr = keys[key]
+            values[section][attr] = _coerce(f"{section}.{key}", value, str(types[attr]))
+
+
+def _coerce(name: str, value: Any, type_name: str) -> Any:
+    if value is None:
+        return None
+    if type_name == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(name, f"must be a whole number, got {value!r}", "Write e.g. 4.")
+        return value
+    if type_name == "float":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(name, f"must be a number, got {value!r}", "Write e.g. 30.")
+        return float(value)
+    if not isinstance(value, (str, int)) or isinstance(value, bool):
+        raise ConfigError(name, f"must be text, got {type(value).__name__}",
+                          "Write a plain string (quote it if in doubt).")
+    return str(value).strip()
+
+
+def _build(section: str, values: dict[str, Any]) -> Any:
+    cls = _SECTIONS[section][0]
+    clean = {k: v for k, v in values.items() if v is not None}
+    # Environment values arrive as text; numbers in env are converted here.
+    for f in fields(cls):
+        if f.name in clean and isinstance(clean[f.name], str) and f.type in ("int", "float"):
+            try:
+                clean[f.name] = int(clean[f.name]) if f.type == "int" else float(clean[f.name])
+            except ValueError:
+                raise ConfigError(f"{section}.{f.name.upper()}", "must be a number",
+                                  "Write e.g. 4.") from None
+    return cls(**clean)
+
+
+def _truthy(v: str) -> bool:
+    return v.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _check_url(name: str, url: str) -> None:
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigError(name, f"{url!r} is not an http(s) URL",
+                          "Write the full URL, e.g. https://<account>.r2.cloudflarestorage.com.")
+
+
+def _validate(c: Config) -> None:
+    s, cg = c.storage, c.cognito
+    if s.backend not in ("", "local", "s3"):
+        raise ConfigError("STORAGE.BACKEND", f"unknown backend {s.backend!r}",
+                          "Use `local` (a folder) or `s3` (AWS S3, R2, MinIO via ENDPOINT_URL).")
+    if s.region and not REGION_RE.match(s.region):
+        raise ConfigError("STORAGE.REGION", f"{s.region!r} is not a region",
+                          "Write an AWS region such as us-east-1 (or `auto` for R2).")
+    if s.endpoint_url:
+        _check_url("STORAGE.ENDPOINT_URL", s.endpoint_url)
+    if s.public_url_base:
+        _check_url("STORAGE.PUBLIC_URL_BASE", s.public_url_base)
+    if s.kind == "s3" and not s.bucket:
+        raise ConfigError("STORAGE.BUCKET", "is required for the s3 backend",
+                          "Set STORAGE.BUCKET or AVATAR_CLOUD_BUCKET.")
+    if s.bucket and not BUCKET_RE.match(s.bucket):
+        raise ConfigError("STORAGE.BUCKET", f"{s.bucket!r} is not a valid bucket name",
+                          "Use 3-63 lowercase letters, digits, dots or hyphens.")
+    if s.path_prefix and (s.path_prefix.startswith("/") or ".." in s.path_prefix.split("/")):
+        raise ConfigError("STORAGE.PATH_PREFIX", f"{s.path_prefix!r} is not a safe prefix",
+                          "Use a relative prefix such as avatars/ or tenant/avatars/.")
+    if bool(s.access_key) != bool(s.secret_key):
+        raise ConfigError("STORAGE.ACCESS_KEY/SECRET_KEY", "only one of the pair is set",
+                          "Set both the access key and the secret key, or neither.")
+    if not re.match(r"^[A-Za-z0-9_-]{1,64}$", s.user_id):
+        raise ConfigError("STORAGE.USER_ID", f"{s.user_id!r} is not a safe folder name",
+                          "Use letters, digits, - and _ only.")
+    if cg.region and not REGION_RE.match(cg.region):
+        raise ConfigError("COGNITO.REGION", f"{cg.region!r} is not a region",
+                          "Write the user pool's region, e.g. us-east-1.")
+    if cg.user_pool_id and not POOL_ID_RE.match(cg.user_pool_id):
+        raise ConfigError("COGNITO.USER_POOL_ID", f"{cg.user_pool_id!r} is not a user pool id",
+                          "Copy it from the Cognito console, e.g. us-east-1_AbCdEf123.")
+    if cg.identity_pool_id and not IDENTITY_POOL_RE.match(cg.identity_pool_id):
+        raise ConfigError("COGNITO.IDENTITY_POOL_ID",
+                          f"{cg.identity_pool_id!r} is not an identity pool id",
+                          "Copy it from the Cognito console, e.g. us-east-1:1234abcd-....")
+    if bool(cg.user_pool_id) != bool(cg.client_id):
+        raise ConfigError("COGNITO.CLIENT_ID" if cg.user_pool_id else "COGNITO.USER_POOL_ID",
+                          "is missing", "Set both USER_POOL_ID and CLIENT_ID, or neither.")
+    if cg.endpoint_url:
+        _check_url("COGNITO.ENDPOINT_URL", cg.endpoint_url)
+    if cg.auth_flow not in ("USER_SRP_AUTH", "USER_PASSWORD_AUTH"):
+        raise ConfigError("COGNITO.AUTH_FLOW", f"unknown flow {cg.auth_flow!r}",
+                          "Use USER_SRP_AUTH (default) or USER_PASSWORD_AUTH.")
+    if not 1 <= c.sync.concurrency <= 64:
+        raise ConfigError("SYNC.CONCURRENCY", f"{c.sync.concurrency} is out of range",
+                          "Use a number from 1 to 64.")
+    if c.sync.bandwidth_limit_kbps < 0:
+        raise ConfigError("SYNC.BANDWIDTH_LIMIT_KBPS", "must not be negative",
+                          "Use 0 for unlimited.")
+    if c.gemini.base_url:
+        _check_url("GEMINI_BASE_URL", c.gemini.base_url)
+
+
+def with_storage(config: Config, **changes: Any) -> Config:
+    """A copy of `config` with storage settings changed (the settings screen uses this)."""
+    return replace(config, storage=replace(config.storage, **changes))
+
+
+def write_config(config: Config, path: Path) -> None:
+    """Write `config` as YAML, atomically, leaving every secret out (contract: ecan never
+    writes a secret into a config file)."""
+    import yaml
+
+    out: dict[str, dict[str, Any]] = {}
+    for section, (cls, keys) in _SECTIONS.items():
+        obj = getattr(config, _ATTR[section])
+        defaults = cls()
+        body = {key: getattr(obj, attr) for key, attr in keys.items()
+                if attr not in SECRET_FIELDS and getattr(obj, attr) != getattr(defaults, attr)}
+        if body:
+            out[section] = body
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(yaml.safe_dump(out, sort_keys=False), encoding="utf-8")
+    os.replace(tmp, path)

@@ -1,0 +1,150 @@
+"""Opening the library database: WAL mode, a busy timeout so the app and `ecan sync` can share one
+file, foreign keys on, migrations applied. Connections are short-lived per unit of work."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ecan.db.migrations import MIGRATIONS
+from ecan.errors import UserFacingError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+    from sqlmodel import Session
+
+BUSY_TIMEOUT_MS = 15_000
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A plain sqlite3 connection with ecan's pragmas. Autocommit mode: callers say BEGIN
+    IMMEDIATE themselves when they need a write transaction (the outbox claim does)."""
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                           check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses no committed row
+    return conn
+
+
+def migrate(path: Path) -> int:
+    """Bring the database at `path` to the newest schema; return its version."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        conn = connect(path)
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > len(MIGRATIONS):
+                raise UserFacingError(
+                    "db_too_new",
+                    f"The library {path} was written by a newer ecan (schema {version}).",
+                    "Update ecan, or point ECAN_HOME at another folder.")
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    for statement in _statements(script):
+                        conn.execute(statement)
+                    conn.execute(f"PRAGMA user_version = {number}")
+                    conn.execute("COMMIT")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+            return len(MIGRATIONS)
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as e:
+        raise UserFacingError(
+            "db_unreadable", f"The library database {path} cannot be opened ({e}).",
+            "Check the disk and permissions; if the file is damaged, restore it from a backup "
+            "or sign in on a fresh ECAN_HOME and run `ecan restore`.") from None
+
+
+def _statements(script: str) -> Iterator[str]:
+    for part in script.split(";"):
+        if part.strip():
+            yield part
+
+
+class Database:
+    """The library database. `session()` for sqlmodel work, `connect()` for raw SQL where an
+    atomic statement matters (outbox claims) or start-up cost does (the sync no-op path)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._engine: Engine | None = None
+        migrate(path)
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            from sqlalchemy import event
+            from sqlmodel import create_engine
+
+            engine = create_engine(
+                f"sqlite:///{self.path}",
+                connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            )
+
+            @event.listens_for(engine, "connect")
+            def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+                cur = dbapi_conn.cursor()
+                cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                cur.execute("PRAGMA foreign_keys = ON")
+                cur.execute("PRAGMA synchronous = NORMAL")
+                cur.close()
+                # SQLAlchemy's documented recipe: pysqlite must not emit its own BEGIN...
+                dbapi_conn.isolation_level = None
+
+            @event.listens_for(engine, "begin")
+            def _begin_immediate(conn: Any) -> None:
+                # ...so that we take the write lock up front: the app and `ecan sync` never
+                # deadlock upgrading a read lock to a write lock.
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+            self._engine = engine
+        return self._engine
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A unit of work: commits on success, rolls back on any error."""
+        from sqlmodel import Session
+
+        with Session(self.engine, expire_on_commit=False) as s:
+            try:
+                yield s
+                s.commit()
+            except BaseException:
+                s.rollback()
+                raise
+
+    def connect(self) -> sqlite3.Connection:
+        return connect(self.path)
+
+    def get_setting(self, key: str, default: str | None = None) -> str | None:
+        conn = self.connect()
+        try:
+            row = conn.execute("SELECT value FROM setting WHERE key = ?", (key,)).fetchone()
+            return row[0] if row else default
+        finally:
+            conn.close()
+
+    def set_setting(self, key: str, value: str | None) -> None:
+        conn = self.connect()
+        try:
+            if value is None:
+                conn.execute("DELETE FROM setting WHERE key = ?", (key,))
+            else:
+                conn.execute("INSERT INTO setting (key, value) VALUES (?, ?) "
+                             "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+        finally:
+            conn.close()
+
+    def dispose(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None

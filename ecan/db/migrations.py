@@ -1,0 +1,109 @@
+"""Versioned schema migrations, applied in order and recorded in SQLite's `PRAGMA user_version`.
+
+Why not alembic: the schema is ours alone and small; a numbered list of SQL scripts, each applied
+in one transaction, is the same mechanism without alembic's start-up cost (it matters on the
+`ecan sync` no-op path) or its script directory. To change the schema, append a script; never
+edit one that has shipped."""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: the initial schema.
+    """
+    CREATE TABLE avatar (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        resource_type TEXT NOT NULL DEFAULT 'uploaded'
+            CHECK (resource_type IN ('system', 'uploaded', 'generated')),
+        sha256 TEXT NOT NULL UNIQUE,
+        format TEXT NOT NULL,
+        ext TEXT NOT NULL,
+        mime_type TEXT NOT NULL,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
+        original_filename TEXT NOT NULL DEFAULT '',
+        description TEXT NOT NULL DEFAULT '',
+        tags TEXT NOT NULL DEFAULT '[]',
+        image_path TEXT NOT NULL,
+        thumb_path TEXT NOT NULL,
+        thumb_small_path TEXT NOT NULL,
+        animated BOOLEAN NOT NULL DEFAULT 0,
+        video_path TEXT,
+        video_sha256 TEXT,
+        video_ext TEXT,
+        video_mime_type TEXT,
+        video_bytes INTEGER,
+        sync_state TEXT NOT NULL DEFAULT 'queued'
+            CHECK (sync_state IN ('queued', 'syncing', 'synced', 'failed')),
+        sync_error TEXT,
+        sync_hint TEXT,
+        cloud_image_key TEXT,
+        cloud_thumb_key TEXT,
+        cloud_video_key TEXT,
+        cloud_image_url TEXT,
+        cloud_thumb_url TEXT,
+        cloud_synced_at REAL,
+        generation_params TEXT,
+        usage_count INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX ix_avatar_sha256 ON avatar (sha256);
+    CREATE INDEX ix_avatar_sync_state ON avatar (sync_state);
+    CREATE INDEX ix_avatar_created_at ON avatar (created_at);
+
+    CREATE TABLE agent (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        description TEXT NOT NULL DEFAULT '',
+        avatar_id TEXT REFERENCES avatar (id),
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX ix_agent_avatar_id ON agent (avatar_id);
+
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL CHECK (kind IN ('upload', 'delete', 'metadata')),
+        avatar_id TEXT,
+        payload TEXT NOT NULL DEFAULT '{}',
+        status INTEGER NOT NULL DEFAULT 0,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL NOT NULL DEFAULT 0,
+        last_error TEXT,
+        locked_at REAL,
+        locked_by TEXT,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX ix_outbox_avatar_id ON outbox (avatar_id);
+    CREATE INDEX ix_outbox_ready ON outbox (status, next_attempt_at);
+
+    CREATE TABLE generation_task (
+        id TEXT PRIMARY KEY,
+        status TEXT NOT NULL DEFAULT 'pending',
+        user_prompt TEXT NOT NULL,
+        professional_prompt TEXT,
+        text_model TEXT NOT NULL,
+        image_model TEXT NOT NULL,
+        source_sha256 TEXT,
+        avatar_id TEXT,
+        analyse_ms INTEGER,
+        generate_ms INTEGER,
+        total_ms INTEGER,
+        prompt_tokens INTEGER,
+        output_tokens INTEGER,
+        credits REAL NOT NULL DEFAULT 0,
+        error_code TEXT,
+        error TEXT,
+        created_at REAL NOT NULL,
+        finished_at REAL
+    );
+
+    CREATE TABLE setting (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
+]

@@ -1,0 +1,87 @@
+"""The `BlobStore` port: the small core every backend implements. Helpers (URLs, probes) are built
+on top of it; one contract suite (tests/contract) runs against every backend."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, Protocol, runtime_checkable
+
+# Called with the number of bytes just transferred (not a running total).
+ProgressCallback = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    key: str
+    size: int
+    sha256: str | None = None  # hex, when the backend knows it (ecan always sends it)
+    content_type: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    last_modified: float | None = None
+
+
+@dataclass(frozen=True)
+class PutResult:
+    key: str
+    size: int
+    sha256: str
+
+
+@runtime_checkable
+class BlobStore(Protocol):
+    """Keys are `/`-separated text; `ecan.storage.keys` builds and validates them. Every method
+    raises `UserFacingError` (with a hint) for failures a user can fix, and
+    `ecan.storage.errors.TransientStorageError` for ones worth retrying."""
+
+    name: str  # "local" or "s3", for logs and `ecan doctor`
+
+    def put_file(self, key: str, path: Path, *, content_type: str, sha256: str,
+                 metadata: dict[str, str] | None = None,
+                 progress: ProgressCallback | None = None) -> PutResult:
+        """Upload a file; large files stream (multipart) with bounded memory. The backend
+        verifies `sha256` (the hex digest of the file) end to end where it can."""
+        ...
+
+    def put_bytes(self, key: str, data: bytes, *, content_type: str,
+                  metadata: dict[str, str] | None = None) -> PutResult: ...
+
+    def get_bytes(self, key: str) -> bytes:
+        """Raises KeyError if there is no such object."""
+        ...
+
+    def download_file(self, key: str, dest: Path,
+                      progress: ProgressCallback | None = None) -> ObjectInfo:
+        """Write the object to `dest` atomically (temp + rename). KeyError if missing."""
+        ...
+
+    def head(self, key: str) -> ObjectInfo | None:
+        """The object's info, or None if there is no such object."""
+        ...
+
+    def list(self, prefix: str) -> Iterator[ObjectInfo]:
+        """Every object under `prefix`, following pagination. Infos carry key and size; sha256
+        and metadata only where the listing provides them (use `head` for those)."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Idempotent: deleting a missing key is not an error."""
+        ...
+
+    def check_access(self) -> None:
+        """Can we list the bucket/folder? (S3: list_objects_v2(MaxKeys=1), never head_bucket,
+        which R2 tokens may be denied.)"""
+        ...
+
+    def public_url(self, key: str) -> str | None:
+        """The CDN / public URL of a key, if CDN_DOMAIN or PUBLIC_URL_BASE is configured."""
+        ...
+
+    def presigned_url(self, key: str, expires_s: int = 3600) -> str:
+        """A time-limited URL to read the object (local backend: a file:// URL)."""
+        ...
+
+
+class ReadableFile(Protocol):
+    def __call__(self) -> BinaryIO: ...

@@ -1,0 +1,73 @@
+"""The object key layout (contract). Every key for a user's own data is built here, under
+`{prefix}{identity_id}/`, and an identity id is validated before it is used."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ecan.errors import UserFacingError
+
+# Cognito identity ids: "<region>:<uuid>". Non-Cognito modes use a plain folder name.
+_IDENTITY_RE = re.compile(
+    r"^(?:[a-z]{2}(?:-gov)?-[a-z]+-\d:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    r"|[A-Za-z0-9][A-Za-z0-9_-]{0,63})$")
+_SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+_EXT_RE = re.compile(r"^[a-z0-9]{1,5}$")
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+
+
+def validate_identity_id(identity_id: str) -> str:
+    if not isinstance(identity_id, str) or not _IDENTITY_RE.match(identity_id):
+        raise UserFacingError(
+            "invalid_identity", "The identity id from the sign-in service has an unexpected shape.",
+            "Sign out and sign in again; if it persists, check COGNITO.IDENTITY_POOL_ID.")
+    return identity_id
+
+
+def _check(value: str, pattern: re.Pattern[str], what: str) -> str:
+    if not pattern.match(value):
+        raise ValueError(f"invalid {what} for an object key: {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class KeyLayout:
+    prefix: str  # e.g. "avatars/" or "tenant/avatars/"; normalised to end in "/"
+    identity_id: str
+
+    def __post_init__(self) -> None:
+        prefix = self.prefix.strip("/")
+        object.__setattr__(self, "prefix", f"{prefix}/" if prefix else "")
+        validate_identity_id(self.identity_id)
+
+    @property
+    def root(self) -> str:
+        """Everything of this identity lives under here."""
+        return f"{self.prefix}{self.identity_id}/"
+
+    def original(self, sha256: str, ext: str) -> str:
+        return (f"{self.root}images/{_check(sha256, _SHA_RE, 'sha256')}_original."
+                f"{_check(ext, _EXT_RE, 'extension')}")
+
+    def thumbnail(self, sha256: str) -> str:
+        return f"{self.root}images/{_check(sha256, _SHA_RE, 'sha256')}_thumb.png"
+
+    def video(self, sha256: str, ext: str) -> str:
+        return (f"{self.root}videos/{_check(sha256, _SHA_RE, 'sha256')}_video."
+                f"{_check(ext, _EXT_RE, 'extension')}")
+
+    def metadata(self, sha256: str) -> str:
+        """Per-avatar metadata (name, tags, created time...) a second machine rebuilds from."""
+        return f"{self.root}meta/avatars/{_check(sha256, _SHA_RE, 'sha256')}.json"
+
+    @property
+    def agents(self) -> str:
+        """The agent bindings (name, description, avatar sha256) as one JSON document."""
+        return f"{self.root}meta/agents.json"
+
+    def system(self, name: str, ext: str) -> str:
+        return f"{self.prefix}shared/system/{_check(name, _NAME_RE, 'name')}.{_check(ext, _EXT_RE, 'extension')}"
+
+    def owns(self, key: str) -> bool:
+        return key.startswith(self.root) and ".." not in key.split("/")

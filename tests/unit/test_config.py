@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ecan.config import load_config, write_config
+from ecan.errors import ConfigError
+from ecan.paths import AppPaths
+
+
+def _load(tmp_path: Path, yaml_text: str | None = None, **env: str):
+    paths = AppPaths(tmp_path)
+    if yaml_text is not None:
+        paths.default_config.write_text(yaml_text, encoding="utf-8")
+    return load_config(paths, env)
+
+
+def test_no_config_means_local_only(tmp_path: Path) -> None:
+    c = _load(tmp_path)
+    assert c.storage.kind == "none"
+    assert not c.cognito.configured
+    assert c.storage.path_prefix == "avatars/"
+
+
+def test_yaml_sections_are_read(tmp_path: Path) -> None:
+    c = _load(tmp_path, """
+COGNITO:
+  USER_POOL_ID: us-east-1_Abc123
+  CLIENT_ID: abc
+  IDENTITY_POOL_ID: us-east-1:0a1b2c3d-0000-1111-2222-333344445555
+  REGION: us-east-1
+STORAGE:
+  BUCKET: my-avatars
+  REGION: eu-west-1
+  ENDPOINT_URL: http://127.0.0.1:9000
+SYNC:
+  CONCURRENCY: 4
+""")
+    assert c.cognito.configured and c.cognito.region == "us-east-1"
+    assert c.storage.kind == "s3" and c.storage.bucket == "my-avatars"
+    assert c.sync.concurrency == 4
+
+
+@pytest.mark.parametrize("text, setting", [
+    ("STORAGE:\n  BUKET: x\n", "STORAGE.BUKET"),
+    ("STORAGE:\n  REGION: narnia\n", "STORAGE.REGION"),
+    ("STORAGE:\n  BUCKET: b\n", "STORAGE.BUCKET"),
+    ("STORAGE:\n  ENDPOINT_URL: localhost:9000\n", "STORAGE.ENDPOINT_URL"),
+    ("SYNC:\n  CONCURRENCY: many\n", "SYNC.CONCURRENCY"),
+    ("STORAGE:\n  BACKEND: ftp\n", "STORAGE.BACKEND"),
+    ("CLOUD:\n  X: 1\n", "CLOUD"),
+    ("COGNITO:\n  USER_POOL_ID: nope\n  CLIENT_ID: x\n", "COGNITO.USER_POOL_ID"),
+    ("STORAGE: [1, 2\n", "config file"),
+])
+def test_bad_settings_are_named_with_a_fix(tmp_path: Path, text: str, setting: str) -> None:
+    with pytest.raises(ConfigError) as e:
+        _load(tmp_path, text)
+    assert setting in e.value.message
+    assert e.value.hint
+    assert e.value.exit_code == 2
+
+
+def test_environment_overrides_and_precedence(tmp_path: Path) -> None:
+    c = _load(tmp_path, "STORAGE:\n  BUCKET: from-file\n",
+              AWS_S3_BUCKET="from-aws", AVATAR_CLOUD_BUCKET="from-avatar-cloud",
+              AVATAR_CLOUD_PATH_PREFIX="tenant/avatars/",
+              AWS_ACCESS_KEY_ID="AKIAEXAMPLE", AWS_SECRET_ACCESS_KEY="s3cr3t")
+    assert c.storage.bucket == "from-avatar-cloud"
+    assert c.storage.path_prefix == "tenant/avatars/"
+    assert c.storage.access_key == "AKIAEXAMPLE"
+    assert "s3cr3t" not in repr(c)
+
+
+def test_r2_names(tmp_path: Path) -> None:
+    c = _load(tmp_path, USE_R2_STORAGE="true", R2_BUCKET="r2-avatars",
+              R2_ENDPOINT="https://acct.r2.cloudflarestorage.com", R2_ACCESS_KEY="k",
+              R2_SECRET_KEY="s", R2_PUBLIC_URL="https://pub.example.com")
+    s = c.storage
+    assert (s.kind, s.bucket, s.region, s.is_r2) == ("s3", "r2-avatars", "auto", True)
+    assert s.public_url_base == "https://pub.example.com"
+
+
+def test_missing_ecan_config_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as e:
+        load_config(AppPaths(tmp_path), {"ECAN_CONFIG": str(tmp_path / "nope.yml")})
+    assert "ECAN_CONFIG" in e.value.message
+
+
+def test_written_config_has_no_secrets(tmp_path: Path) -> None:
+    c = _load(tmp_path, "STORAGE:\n  BUCKET: my-avatars\n", AVATAR_CLOUD_ACCESS_KEY="AKIAXXXX",
+              AVATAR_CLOUD_SECRET_KEY="topsecretvalue")
+    out = tmp_path / "written.yml"
+    write_config(c, out)
+    text = out.read_text()
+    assert "my-avatars" in text
+    assert "topsecretvalue" not in text and "AKIAXXXX" not in text
+    again = load_config(AppPaths(tmp_path), {"ECAN_CONFIG": str(out)})
+    assert again.storage.bucket == "my-avatars"
