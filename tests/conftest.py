@@ -10,6 +10,8 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+pytest_plugins = ["tests.fixtures_cloud"]
+
 # Names from the user's shell that would change what ecan reads; tests start from none of them.
 _ECAN_ENV = ("ECAN_HOME", "ECAN_CONFIG", "AVATAR_CLOUD_", "AWS_", "S3_BUCKET_NAME", "R2_",
              "USE_R2_STORAGE", "GEMINI_")
