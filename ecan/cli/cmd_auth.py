@@ -3,14 +3,58 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
-from ecan.cli.output import Output
-from ecan.errors import NotAvailable
+from ecan.cli.output import Output, unwrap
+from ecan.errors import UserFacingError
+
+
+class _UsageError(UserFacingError):
+    exit_code = 2
+
+
+def _read_password() -> str:
+    # One line from stdin (`echo pw | ecan login ...`, or typed); only the line ending is
+    # removed, so passwords with leading/trailing spaces keep them.
+    line = sys.stdin.readline()
+    return line.rstrip("\r\n")
 
 
 def login(args: argparse.Namespace, out: Output) -> int:
-    raise NotAvailable("`ecan login`")
+    from ecan.cli.context import open_app
+
+    password = _read_password()
+    if not password:
+        raise _UsageError("invalid_password", "No password on standard input.",
+                          "Pipe it in: `printf '%s\\n' \"$PW\" | ecan login --username NAME "
+                          "--password-stdin`.")
+    app = open_app()
+    try:
+        data = unwrap(app.handlers.call("auth.sign_in",
+                                        {"username": args.username, "password": password}))
+    finally:
+        del password
+        app.close()
+    if not data.get("session_persisted"):
+        out.info("warning: no keyring: you will need to sign in again next time; other ecan "
+                 "commands will not see this sign-in. Set ECAN_ALLOW_FILE_KEYRING=1 (or "
+                 "PYTHON_KEYRING_BACKEND=keyrings.alt.file.PlaintextKeyring) to keep the "
+                 "session in a file.")
+    out.result({"identity_id": data.get("identity_id"), "username": data.get("username"),
+                "keyring": data.get("keyring"),
+                "first_sign_in_on_empty_library": data.get("first_sign_in_on_empty_library")},
+               f"Signed in as {data.get('username')}"
+               + (f" (identity {data['identity_id']})" if data.get("identity_id") else ""))
+    return 0
 
 
 def logout(args: argparse.Namespace, out: Output) -> int:
-    raise NotAvailable("`ecan logout`")
+    from ecan.cli.context import open_app
+
+    app = open_app()
+    try:
+        unwrap(app.handlers.call("auth.sign_out"))
+    finally:
+        app.close()
+    out.result({"signed_in": False}, "Signed out.")
+    return 0

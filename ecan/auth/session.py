@@ -1,0 +1,622 @@
+"""Sign-in and credentials: a Cognito user pool session (pycognito; refresh token in the keyring
+only), the identity pool id (GetId once, remembered), and ONE boto3 session whose botocore
+refreshable credentials call GetCredentialsForIdentity by themselves before they expire."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import logging
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+from ecan.auth.secrets import NO_KEYRING_NOTICE, SecretStore, backend_from
+from ecan.config import Config, CognitoConfig
+from ecan.errors import AuthRequired, ConfigError, UserFacingError
+from ecan.storage.keys import validate_identity_id
+
+if TYPE_CHECKING:
+    import boto3
+    from botocore.credentials import DeferredRefreshableCredentials
+
+    from ecan.db import Database
+
+log = logging.getLogger(__name__)
+
+# Renew the ID token this long before it expires, so a token is never sent that dies in flight.
+TOKEN_MARGIN_S = 60
+_SESSION_EXPIRED = "Your session expired — sign in again."
+_NETWORK_TIMEOUT_S = 10
+
+
+class AuthNetworkError(UserFacingError):
+    """The sign-in service could not be reached. Retryable (the sync engine keeps the job and
+    tries later, like a storage network error); never a reason to sign in again."""
+
+    retryable = True
+
+    def __init__(self, where: str) -> None:
+        super().__init__(
+            "network", f"Cannot reach the sign-in service at {where}.",
+            "Check your network connection (and COGNITO.ENDPOINT_URL / COGNITO.REGION); "
+            "ecan keeps your work queued and tries again.")
+
+
+def _clock_skew_error() -> UserFacingError:
+    return UserFacingError(
+        "clock_skew", "This computer's clock differs too much from the sign-in service's: "
+        "the tokens it issued look expired.",
+        "Set the system clock (turn on automatic time / NTP) and sign in again.")
+
+
+def _jwt_claims(token: str) -> dict[str, Any]:
+    """The unverified claims of a JWT (only for its expiry; pycognito verified it on arrival)."""
+    try:
+        payload = token.split(".")[1]
+        return dict(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
+    except (IndexError, ValueError):
+        return {}
+
+
+def refresh_windows(lifetime_s: float) -> tuple[float, float]:
+    """(advisory, mandatory) refresh windows for credentials that live `lifetime_s`.
+
+    botocore refreshes when less than 15 min (advisory) / 10 min (mandatory) remain: right for
+    real Cognito's 1 h credentials, but with the demo cloud's 90 s credentials every request
+    would be inside the window and fetch new ones. Scaled: refresh once a third of the lifetime
+    is left (blocking only at a sixth), capped at botocore's defaults for long lifetimes."""
+    lifetime_s = max(lifetime_s, 1.0)
+    return min(15 * 60.0, lifetime_s / 3), min(10 * 60.0, lifetime_s / 6)
+
+
+class _OneClient:
+    """Stands in for the boto3 session pycognito asks for its client: hands it ours (unsigned,
+    short timeouts, our endpoint) instead of letting it build one from the default session."""
+
+    def __init__(self, client: Any) -> None:
+        self._c = client
+
+    def client(self, *_args: Any, **_kwargs: Any) -> Any:
+        return self._c
+
+
+@dataclass
+class _Saved:
+    """A session read from the keyring and not yet renewed: just the refresh token. The real
+    pycognito object is built on first renewal, which needs the network (start-up may not)."""
+
+    username: str
+    refresh_token: str = field(repr=False)
+    access_token: str | None = None
+    id_token: str | None = None
+
+
+class AuthService:
+    """The signed-in user, if any. Thread-safe: the sync workers' credential refreshes and the
+    UI's sign-in/out go through one lock. Nothing here touches the network until asked to."""
+
+    def __init__(self, config: Config, db: Database, *, keyring_backend: Any = None) -> None:
+        self._config = config
+        self._cg: CognitoConfig = config.cognito
+        self._db = db
+        self._keyring_backend = keyring_backend
+        self._secrets: SecretStore | None = None  # resolved on first use (keyring start-up cost)
+        self._lock = threading.RLock()
+        self._loaded = False
+        self._cognito: Any = None  # pycognito.Cognito while signed in
+        self._username: str | None = None
+        self._sub: str | None = None
+        self._expired = False
+        self._identity_calls = 0
+        self._generation = 0
+        self._jwks: dict[str, Any] | None = None
+        self._issuer: str | None = None
+        self._clients: dict[str, Any] = {}
+        self._session: boto3.Session | None = None
+        self._credentials: DeferredRefreshableCredentials | None = None
+
+    # ---- configuration -------------------------------------------------------------------
+
+    @property
+    def configured(self) -> bool:
+        return self._cg.configured
+
+    @property
+    def identity_pool_configured(self) -> bool:
+        return self._cg.configured and bool(self._cg.identity_pool_id)
+
+    @property
+    def region(self) -> str:
+        return self._cg.region or self._cg.user_pool_id.split("_")[0]
+
+    @property
+    def _where(self) -> str:
+        return self._cg.endpoint_url or f"cognito-idp.{self.region}.amazonaws.com"
+
+    @property
+    def _account(self) -> str:
+        # One keyring entry per (endpoint, pool, app client): a demo cloud never reads the
+        # session of a real pool.
+        return f"{self._cg.endpoint_url or 'aws'}|{self._cg.user_pool_id}|{self._cg.client_id}"
+
+    @property
+    def _provider(self) -> str:
+        return f"cognito-idp.{self.region}.amazonaws.com/{self._cg.user_pool_id}"
+
+    def _require_configured(self) -> None:
+        if not self._cg.configured:
+            raise ConfigError("COGNITO.USER_POOL_ID", "sign-in is not configured",
+                              "Set COGNITO.USER_POOL_ID and COGNITO.CLIENT_ID in auth_config.yml.")
+
+    @property
+    def secrets(self) -> SecretStore:
+        if self._secrets is None:
+            self._secrets = SecretStore(backend_from(self._keyring_backend))
+        return self._secrets
+
+    def _client(self, service: str) -> Any:
+        """Unsigned clients: InitiateAuth, GetId and GetCredentialsForIdentity take no AWS
+        credentials, and a developer's own keys must never be sent to a demo endpoint."""
+        with self._lock:
+            client = self._clients.get(service)
+            if client is None:
+                import boto3
+                from botocore import UNSIGNED
+                from botocore.config import Config as BotoConfig
+
+                cfg = BotoConfig(signature_version=UNSIGNED, connect_timeout=5,
+                                 read_timeout=_NETWORK_TIMEOUT_S,
+                                 retries={"max_attempts": 2, "mode": "standard"})
+                kwargs: dict[str, Any] = {"region_name": self.region, "config": cfg}
+                if self._cg.endpoint_url:
+                    kwargs["endpoint_url"] = self._cg.endpoint_url
+                client = boto3.session.Session().client(service, **kwargs)
+                self._clients[service] = client
+            return client
+
+    # ---- token verification for a non-AWS issuer -----------------------------------------
+
+    def _get_json(self, url: str) -> dict[str, Any]:
+        try:
+            with urllib.request.urlopen(url, timeout=_NETWORK_TIMEOUT_S) as resp:  # noqa: S310
+                data = json.loads(resp.read(1_000_000))
+        except urllib.error.HTTPError as e:
+            raise UserFacingError(
+                "cognito_config", f"The sign-in service at {self._cg.endpoint_url} has no signing "
+                f"keys for user pool {self._cg.user_pool_id} (HTTP {e.code}).",
+                "Check COGNITO.USER_POOL_ID and COGNITO.ENDPOINT_URL.") from None
+        except (urllib.error.URLError, OSError, ValueError):
+            raise AuthNetworkError(self._where) from None
+        if not isinstance(data, dict):
+            raise UserFacingError("cognito_config", f"{url} did not answer with JSON.",
+                                  "Check COGNITO.ENDPOINT_URL.")
+        return data
+
+    def _verification(self) -> tuple[str | None, dict[str, Any] | None]:
+        """(issuer, JWKS) for a custom endpoint (the demo cloud), read from its OpenID discovery
+        document; (None, None) on AWS, where pycognito's own issuer and JWKS URL are right."""
+        if not self._cg.endpoint_url:
+            return None, None
+        with self._lock:
+            if self._jwks is None:
+                base = f"{self._cg.endpoint_url.rstrip('/')}/{self._cg.user_pool_id}"
+                jwks_url = f"{base}/.well-known/jwks.json"
+                issuer = f"https://{self._provider}"
+                try:
+                    doc = self._get_json(f"{base}/.well-known/openid-configuration")
+                    issuer = str(doc.get("issuer") or issuer)
+                    # Only trust keys served by the configured endpoint itself.
+                    uri = str(doc.get("jwks_uri") or "")
+                    if uri and urlparse(uri).netloc == urlparse(base).netloc:
+                        jwks_url = uri
+                except UserFacingError as e:
+                    if e.code == "network":
+                        raise
+                self._jwks = self._get_json(jwks_url)
+                self._issuer = issuer
+            return self._issuer, self._jwks
+
+    def _new_cognito(self, username: str | None, refresh_token: str | None = None) -> Any:
+        from pycognito import Cognito
+
+        issuer, jwks = self._verification()
+
+        class _Cognito(Cognito):  # type: ignore[misc]
+            # pycognito checks `iss` against user_pool_url; a local cloud issues its own.
+            @property
+            def user_pool_url(self) -> str:
+                return issuer or str(super().user_pool_url)
+
+        cog = _Cognito(self._cg.user_pool_id, self._cg.client_id,
+                       user_pool_region=self.region, username=username,
+                       refresh_token=refresh_token,
+                       session=_OneClient(self._client("cognito-idp")))
+        if jwks is not None:
+            cog.pool_jwk = jwks
+        return cog
+
+    # ---- errors ---------------------------------------------------------------------------
+
+    def _map_error(self, exc: BaseException, *, during: str) -> UserFacingError:
+        """A pycognito/botocore failure during sign-in as the message a user can act on."""
+        from botocore import exceptions as bx
+        from pycognito import exceptions as px
+
+        if isinstance(exc, UserFacingError):
+            return exc
+        if isinstance(exc, (bx.ConnectionError, bx.ReadTimeoutError, bx.ConnectionClosedError,
+                            bx.HTTPClientError, ConnectionError, TimeoutError)):
+            return AuthNetworkError(self._where)
+        if isinstance(exc, px.ForceChangePasswordException):
+            return UserFacingError("password_change_required",
+                                   "Your account needs a new password before you can sign in.",
+                                   "Set a new password in your organisation's sign-in page, "
+                                   "then sign in here with it.")
+        if isinstance(exc, px.MFAChallengeException):
+            return UserFacingError("mfa_not_supported",
+                                   "Your account asks for a second factor (MFA), which ecan "
+                                   "does not support yet.",
+                                   "Ask the pool's administrator to turn MFA off for this user.")
+        if isinstance(exc, px.TokenVerificationException):
+            text = str(exc).lower()
+            if "expired" in text or "not yet valid" in text or "iat" in text:
+                return _clock_skew_error()
+            return UserFacingError("token_invalid",
+                                   "The sign-in service returned a token that does not verify "
+                                   "(wrong signature, issuer or audience).",
+                                   "Check COGNITO.USER_POOL_ID, COGNITO.CLIENT_ID and "
+                                   "COGNITO.ENDPOINT_URL; then sign in again.")
+        if isinstance(exc, bx.ClientError):
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code == "NotAuthorizedException":
+                if during == "identity":
+                    return UserFacingError(
+                        "identity_refused",
+                        f"The identity pool {self._cg.identity_pool_id} refused your sign-in.",
+                        "Check COGNITO.IDENTITY_POOL_ID and that the identity pool trusts user "
+                        f"pool {self._cg.user_pool_id} (app client {self._cg.client_id}).")
+                return UserFacingError("wrong_password", "The username or password is wrong.",
+                                       "Check both and try again (passwords are case-sensitive).")
+            if code == "UserNotFoundException":
+                return UserFacingError("unknown_user", "There is no user with that name.",
+                                       "Check the username, or ask for an account.")
+            if code == "UserNotConfirmedException":
+                return UserFacingError("user_not_confirmed", "This account is not confirmed yet.",
+                                       "Confirm it with the code you were sent by e-mail, "
+                                       "then sign in.")
+            if code == "PasswordResetRequiredException":
+                return UserFacingError("password_reset_required",
+                                       "Your password must be reset before you can sign in.",
+                                       "Reset it on your organisation's sign-in page.")
+            if code in ("TooManyRequestsException", "LimitExceededException",
+                        "TooManyFailedAttemptsException"):
+                return UserFacingError("throttled", "Too many sign-in attempts.",
+                                       "Wait a minute and try again.")
+            if code == "ResourceNotFoundException":
+                setting = ("COGNITO.IDENTITY_POOL_ID" if during == "identity"
+                           else "COGNITO.USER_POOL_ID / COGNITO.CLIENT_ID")
+                return ConfigError(setting, "the sign-in service does not know it",
+                                   "Copy the ids from the Cognito console (and check "
+                                   "COGNITO.REGION / ENDPOINT_URL).")
+            if code in ("InvalidParameterException", "InvalidIdentityPoolConfigurationException",
+                        "InvalidUserPoolConfigurationException"):
+                return UserFacingError("cognito_config",
+                                       f"The sign-in service refused the request ({code}).",
+                                       "Check that the app client allows "
+                                       f"{self._cg.auth_flow} and REFRESH_TOKEN_AUTH, and the "
+                                       "COGNITO settings.")
+            status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+            if status >= 500:
+                return AuthNetworkError(self._where)
+            return UserFacingError("sign_in_failed", f"Sign-in failed ({code or status}).",
+                                   "Check the COGNITO settings; details are in the log.")
+        log.error("sign-in step %s failed unexpectedly: %s", during, type(exc).__name__)
+        return UserFacingError("sign_in_failed", f"Sign-in failed ({type(exc).__name__}).",
+                               "Details are in the log.")
+
+    # ---- session state ---------------------------------------------------------------------
+
+    def _load(self) -> None:
+        """Read the session from the keyring once (no network)."""
+        with self._lock:
+            if self._loaded or not self._cg.configured:
+                self._loaded = True
+                return
+            self._loaded = True
+            raw = self.secrets.get(self._account)
+            if not raw:
+                return
+            try:
+                blob = json.loads(raw)
+                username, refresh, sub = blob["username"], blob["refresh_token"], blob.get("sub")
+            except (ValueError, KeyError, TypeError):
+                log.warning("the saved session is unreadable; sign in again")
+                self.secrets.delete(self._account)
+                return
+            self._cognito = _Saved(str(username), str(refresh))
+            self._username, self._sub = username, sub
+
+    def _persist(self) -> None:
+        blob = json.dumps({"username": self._username, "refresh_token":
+                           self._cognito.refresh_token, "sub": self._sub})
+        self.secrets.set(self._account, blob)
+
+    def _reset_credentials(self) -> None:
+        """Drop the cached AWS credentials. Clients already made from the old session hold
+        the old credentials object: force it past expiry so its next use asks us again (and
+        gets AuthRequired when signed out) instead of carrying on with stale keys."""
+        creds = self._credentials
+        if creds is not None and getattr(creds, "_frozen_credentials", None) is not None:
+            creds._expiry_time = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)
+        self._credentials = None
+        self._session = None
+        self._generation += 1
+
+    def _expire(self) -> None:
+        with self._lock:
+            self._expired = True
+            self._cognito = None
+            self.secrets.delete(self._account)
+            self._reset_credentials()
+
+    # ---- public API --------------------------------------------------------------------------
+
+    def sign_in(self, username: str, password: str) -> dict[str, Any]:
+        """Sign in; returns {"username", "identity_id", "keyring", "session_persisted"}. Nothing
+        is kept unless every step (tokens, identity) succeeded."""
+        self._require_configured()
+        username = username.strip() if isinstance(username, str) else ""
+        if not username or len(username) > 128 or any(ord(c) < 32 for c in username):
+            raise UserFacingError("invalid_username", "The username is empty or not valid text.",
+                                  "Type the username you signed up with.")
+        if not isinstance(password, str) or not password:
+            raise UserFacingError("invalid_password", "The password is empty.",
+                                  "Type your password.")
+        try:
+            cog = self._new_cognito(username)
+            if self._cg.auth_flow == "USER_PASSWORD_AUTH":
+                resp = cog.client.initiate_auth(
+                    ClientId=self._cg.client_id, AuthFlow="USER_PASSWORD_AUTH",
+                    AuthParameters={"USERNAME": username, "PASSWORD": password})
+                if "AuthenticationResult" not in resp:
+                    from pycognito.exceptions import ForceChangePasswordException, MFAChallengeException
+
+                    if resp.get("ChallengeName") == "NEW_PASSWORD_REQUIRED":
+                        raise ForceChangePasswordException("new password required")
+                    raise MFAChallengeException("challenge", resp)
+                cog._set_tokens(resp)  # verifies both tokens, as authenticate() does
+            else:
+                cog.authenticate(password=password)
+        except Exception as e:  # noqa: BLE001 - every failure becomes a plain message
+            raise self._map_error(e, during="sign-in") from None
+        claims = cog.id_claims or {}
+        sub = str(claims.get("sub") or "")
+        identity_id: str | None = None
+        if self._cg.identity_pool_id:
+            identity_id = self._resolve_identity(cog.id_token, sub)
+        with self._lock:
+            self._loaded = True
+            self._cognito = cog
+            self._username = str(claims.get("cognito:username") or username)
+            self._sub = sub
+            self._expired = False
+            self._reset_credentials()
+            self._persist()
+        log.info("signed in (keyring: %s)", self.secrets.kind)
+        return {"username": self._username, "identity_id": identity_id,
+                "keyring": self.secrets.kind, "session_persisted": self.secrets.persistent}
+
+    def _identity_key(self, sub: str) -> str:
+        return f"auth.identity:{self._cg.identity_pool_id}:{sub}"
+
+    def _resolve_identity(self, id_token: str, sub: str) -> str:
+        """GetId once per (user, identity pool); the id is not a secret and is remembered."""
+        key = self._identity_key(sub)
+        known = self._db.get_setting(key)
+        if known:
+            try:
+                return validate_identity_id(known)
+            except UserFacingError:
+                self._db.set_setting(key, None)
+        try:
+            resp = self._client("cognito-identity").get_id(
+                IdentityPoolId=self._cg.identity_pool_id, Logins={self._provider: id_token})
+        except Exception as e:  # noqa: BLE001
+            raise self._map_error(e, during="identity") from None
+        identity_id = validate_identity_id(resp.get("IdentityId", ""))
+        self._db.set_setting(key, identity_id)
+        return identity_id
+
+    def sign_out(self) -> None:
+        with self._lock:
+            self._load()
+            cog = self._cognito
+            # Revoke this machine's refresh token: best effort, offline is fine. Skipped on a
+            # custom endpoint: the local cloud (moto) does not implement RevokeToken.
+            if (cog is not None and getattr(cog, "refresh_token", None)
+                    and not self._cg.endpoint_url):
+                try:
+                    self._client("cognito-idp").revoke_token(Token=cog.refresh_token,
+                                                             ClientId=self._cg.client_id)
+                except Exception as e:  # noqa: BLE001
+                    log.info("could not revoke the refresh token (%s)", type(e).__name__)
+            self._cognito = None
+            self._username = self._sub = None
+            self._expired = False
+            if self._cg.configured:
+                self.secrets.delete(self._account)
+            self._reset_credentials()
+        log.info("signed out")
+
+    def restore(self) -> bool:
+        """Pick up the session saved in the keyring and renew its tokens. True when signed in
+        (also when offline: the tokens are renewed once the network is back)."""
+        self._load()
+        if self._cognito is None:
+            return False
+        try:
+            self.id_token()
+        except AuthRequired:
+            return False
+        except UserFacingError as e:
+            log.warning("could not renew the session now (%s); will retry", e.code)
+        return self._cognito is not None
+
+    def status(self) -> dict[str, Any]:
+        self._load()
+        kind = self.secrets.kind if self._cg.configured else "none"
+        return {
+            "signed_in": self._cognito is not None,
+            "username": self._username,
+            "identity_id": self.identity_id(),
+            "keyring": kind,
+            "keyring_notice": NO_KEYRING_NOTICE if kind == "none" and self._cg.configured else None,
+            "session_expired": self._expired,
+        }
+
+    @property
+    def signed_in(self) -> bool:
+        self._load()
+        return self._cognito is not None
+
+    def generation(self) -> int:
+        """Changes at every sign-in/out: CloudAccess rebuilds its store when it does."""
+        return self._generation
+
+    def id_token(self) -> str:
+        """A valid ID token, renewed with the refresh token when (nearly) expired. Raises
+        AuthRequired when there is no session or it expired / was revoked."""
+        with self._lock:
+            self._load()
+            cog = self._cognito
+            if cog is None:
+                raise AuthRequired(_SESSION_EXPIRED) if self._expired else AuthRequired()
+            exp = _jwt_claims(cog.access_token).get("exp", 0) if cog.access_token else 0
+            if isinstance(cog, _Saved):
+                try:
+                    cog = self._new_cognito(cog.username, cog.refresh_token)
+                except Exception as e:  # noqa: BLE001
+                    raise self._map_error(e, during="renew") from None
+                self._cognito = cog
+            if time.time() + TOKEN_MARGIN_S >= float(exp):
+                self._renew(cog)
+            else:
+                cog.check_token(renew=True)
+            return str(cog.id_token)
+
+    def _renew(self, cog: Any) -> None:
+        from botocore.exceptions import ClientError
+        from pycognito.exceptions import TokenVerificationException
+
+        try:
+            cog.renew_access_token()
+        except ClientError as e:
+            if e.response.get("Error", {}).get("Code") == "NotAuthorizedException":
+                log.warning("the refresh token was refused: session expired")
+                self._expire()
+                raise AuthRequired(_SESSION_EXPIRED) from None
+            raise self._map_error(e, during="renew") from None
+        except TokenVerificationException as e:
+            mapped = self._map_error(e, during="renew")
+            if mapped.code == "clock_skew":
+                raise mapped from None
+            self._expire()
+            raise AuthRequired(_SESSION_EXPIRED) from None
+        except Exception as e:  # noqa: BLE001
+            raise self._map_error(e, during="renew") from None
+        claims = cog.id_claims or {}
+        if claims.get("sub") and not self._sub:
+            self._sub = str(claims["sub"])
+            self._persist()
+
+    def identity_id(self) -> str | None:
+        """The remembered identity id of the signed-in user (no network), or None."""
+        self._load()
+        if not (self._cognito is not None and self._sub and self._cg.identity_pool_id):
+            return None
+        known = self._db.get_setting(self._identity_key(self._sub))
+        try:
+            return validate_identity_id(known) if known else None
+        except UserFacingError:
+            return None
+
+    def require_identity_id(self) -> str:
+        """The identity id, asking the identity pool (GetId) if this machine never did."""
+        known = self.identity_id()
+        if known:
+            return known
+        token = self.id_token()
+        if not self._sub:
+            self._sub = str(_jwt_claims(token).get("sub") or "")
+        return self._resolve_identity(token, self._sub)
+
+    def boto_session(self) -> boto3.Session:
+        """The one boto3 session whose credentials refresh themselves (GetCredentialsForIdentity)
+        before they expire; every client made from it shares them."""
+        with self._lock:
+            if self._session is None:
+                import boto3
+                import botocore.session
+                from botocore.credentials import DeferredRefreshableCredentials
+
+                creds = DeferredRefreshableCredentials(
+                    refresh_using=self._make_refresher(), method="cognito-identity")
+                core = botocore.session.Session()
+                # botocore has no public setter for refreshable credentials; this is the
+                # attribute its own credential resolver fills.
+                core._credentials = creds
+                core.set_config_variable("region", self._config.storage.region or self.region)
+                self._credentials = creds
+                self._session = boto3.Session(botocore_session=core)
+            return self._session
+
+    def _make_refresher(self) -> Callable[[], dict[str, Any]]:
+        generation = self._generation
+
+        def refresh() -> dict[str, Any]:
+            # Credentials of a session that has since been signed out never come back.
+            if generation != self._generation:
+                raise AuthRequired()
+            return self._fetch_credentials()
+        return refresh
+
+    def _fetch_credentials(self) -> dict[str, Any]:
+        token = self.id_token()
+        identity_id = self.require_identity_id()
+        with self._lock:
+            self._identity_calls += 1
+        try:
+            resp = self._client("cognito-identity").get_credentials_for_identity(
+                IdentityId=identity_id, Logins={self._provider: token})
+        except Exception as e:  # noqa: BLE001
+            mapped = self._map_error(e, during="identity")
+            if mapped.code == "identity_refused":
+                raise AuthRequired(mapped.message, mapped.hint) from None
+            raise mapped from None
+        c = resp["Credentials"]
+        expiry = c["Expiration"]
+        if not isinstance(expiry, dt.datetime):
+            expiry = dt.datetime.fromtimestamp(float(expiry), dt.timezone.utc)
+        if expiry.tzinfo is None:
+            expiry = expiry.replace(tzinfo=dt.timezone.utc)
+        lifetime = (expiry - dt.datetime.now(dt.timezone.utc)).total_seconds()
+        if lifetime <= 5:
+            raise _clock_skew_error()
+        advisory, mandatory = refresh_windows(lifetime)
+        creds = self._credentials
+        if creds is not None:
+            creds._advisory_refresh_timeout = advisory
+            creds._mandatory_refresh_timeout = mandatory
+        log.info("temporary credentials fetched (valid %.0f s)", lifetime)
+        return {"access_key": c["AccessKeyId"], "secret_key": c["SecretKey"],
+                "token": c["SessionToken"], "expiry_time": expiry.isoformat()}
+
+    def identity_calls(self) -> int:
+        return self._identity_calls
