@@ -1,0 +1,136 @@
+"""An in-memory `BlobStore` twin for unit tests: a dict of objects, thread-safe, counting calls,
+with scripted faults (the next N calls raise what a test queues) and an offline switch."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ecan.storage.base import ObjectInfo, ProgressCallback, PutResult
+
+
+@dataclass
+class _Object:
+    data: bytes
+    content_type: str
+    sha256: str
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+class MemoryBlobStore:
+    name = "memory"
+
+    def __init__(self, public_url_base: str = "", chunk: int = 64 * 1024) -> None:
+        self.objects: dict[str, _Object] = {}
+        self.calls: Counter[str] = Counter()
+        self.puts: Counter[str] = Counter()  # key -> times written
+        self._faults: list[BaseException] = []
+        # Set to an exception factory to make every call fail (the network is gone).
+        self.offline: Callable[[], BaseException] | None = None
+        self.public_url_base = public_url_base
+        self.chunk = chunk
+        self._lock = threading.Lock()
+
+    # -- scripting -------------------------------------------------------------------------
+    def fail_next(self, *errors: BaseException) -> None:
+        with self._lock:
+            self._faults.extend(errors)
+
+    def _call(self, op: str) -> None:
+        with self._lock:
+            self.calls[op] += 1
+            if self.offline is not None:
+                raise self.offline()
+            if self._faults:
+                raise self._faults.pop(0)
+
+    # -- BlobStore ---------------------------------------------------------------------------
+    def put_file(self, key: str, path: Path, *, content_type: str, sha256: str,
+                 metadata: dict[str, str] | None = None,
+                 progress: ProgressCallback | None = None) -> PutResult:
+        self._call("put")
+        parts = []
+        with open(path, "rb") as f:
+            while chunk := f.read(self.chunk):
+                parts.append(chunk)
+                if progress:
+                    progress(len(chunk))
+        data = b"".join(parts)
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != sha256:
+            from ecan.errors import UserFacingError
+
+            raise UserFacingError("checksum_mismatch", f"{path} changed while uploading.",
+                                  "Retry the upload.")
+        return self._store(key, data, content_type, metadata)
+
+    def put_bytes(self, key: str, data: bytes, *, content_type: str,
+                  metadata: dict[str, str] | None = None) -> PutResult:
+        self._call("put")
+        return self._store(key, data, content_type, metadata)
+
+    def _store(self, key: str, data: bytes, content_type: str,
+               metadata: dict[str, str] | None) -> PutResult:
+        sha = hashlib.sha256(data).hexdigest()
+        with self._lock:
+            self.objects[key] = _Object(data, content_type, sha, dict(metadata or {}))
+            self.puts[key] += 1
+        return PutResult(key, len(data), sha)
+
+    def get_bytes(self, key: str) -> bytes:
+        self._call("get")
+        with self._lock:
+            if key not in self.objects:
+                raise KeyError(key)
+            return self.objects[key].data
+
+    def download_file(self, key: str, dest: Path,
+                      progress: ProgressCallback | None = None) -> ObjectInfo:
+        data = self.get_bytes(key)
+        tmp = dest.with_name(dest.name + ".part")
+        tmp.write_bytes(data)
+        os.replace(tmp, dest)
+        if progress:
+            progress(len(data))
+        info = self._info(key)
+        assert info is not None
+        return info
+
+    def _info(self, key: str) -> ObjectInfo | None:
+        with self._lock:
+            o = self.objects.get(key)
+            if o is None:
+                return None
+            return ObjectInfo(key, len(o.data), o.sha256, o.content_type, dict(o.metadata))
+
+    def head(self, key: str) -> ObjectInfo | None:
+        self._call("head")
+        return self._info(key)
+
+    def list(self, prefix: str) -> Iterator[ObjectInfo]:
+        self._call("list")
+        with self._lock:
+            keys = sorted(k for k in self.objects if k.startswith(prefix))
+        for k in keys:
+            info = self._info(k)
+            if info is not None:
+                yield ObjectInfo(info.key, info.size)
+
+    def delete(self, key: str) -> None:
+        self._call("delete")
+        with self._lock:
+            self.objects.pop(key, None)
+
+    def check_access(self) -> None:
+        self._call("check_access")
+
+    def public_url(self, key: str) -> str | None:
+        return f"{self.public_url_base.rstrip('/')}/{key}" if self.public_url_base else None
+
+    def presigned_url(self, key: str, expires_s: int = 3600) -> str:
+        return f"memory://{key}?expires={expires_s}"

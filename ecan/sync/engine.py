@@ -1,0 +1,755 @@
+"""The sync engine: drains the durable outbox with bounded workers, carrying avatars (original,
+thumbnail, video, metadata) to the user's cloud prefix, with retries, offline probing, an auth
+pause, user pause and a bandwidth limit. Plain Python; ecan.bridge.sync_worker runs it under Qt.
+
+Guarantees: a job is never dropped (it ends DONE, or FAILED waiting for the user's retry); an
+object is verified by its SHA-256 after upload; retries are idempotent (content-addressed keys,
+and objects already there with the same checksum are skipped); an auth problem pauses, never
+fails; two processes draining one library never run one job twice (the outbox claim is atomic)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ecan.errors import AuthRequired, UserFacingError
+from ecan.sync.events import (
+    JobFailed,
+    JobFinished,
+    JobStarted,
+    Progress,
+    StateChanged,
+    SyncEvent,
+)
+from ecan.sync.outbox import HEARTBEAT_S, Job, Outbox
+
+if TYPE_CHECKING:
+    from ecan.auth.cloud import Cloud, CloudAccess
+    from ecan.config import SyncConfig
+    from ecan.db import Database
+    from ecan.paths import AppPaths
+    from ecan.storage.base import BlobStore
+    from ecan.sync.restore import RestoreResult
+
+log = logging.getLogger("ecan.sync")
+
+EventSink = Callable[[SyncEvent], None]
+Spawn = Callable[[Callable[[], None]], None]
+
+PAUSED_KEY = "sync.paused"
+BANDWIDTH_KEY = "sync.bandwidth_limit_kbps"
+ONLINE_KEY = "sync.online"
+# Bugs (not storage errors) are retried a few times, then the job waits for the user's retry,
+# so a deterministic crash cannot spin forever; the job itself is kept.
+BUG_ATTEMPTS = 5
+# Consecutive transient failures after which we ask "are we offline?" with one probe.
+OFFLINE_SUSPECT_AFTER = 3
+# `drain(timeout=None)` gives up once nothing has succeeded for this long.
+IDLE_LIMIT_S = 60.0
+
+
+@dataclass
+class DrainResult:
+    synced: int  # avatars this run brought to the cloud
+    failed: int  # avatars in the failed state at the end
+    remaining: int  # avatars still waiting (a pending delete or agents update counts one)
+
+    def to_dict(self) -> dict[str, int]:
+        return {"synced": self.synced, "failed": self.failed, "remaining": self.remaining}
+
+
+class _Abandoned(Exception):
+    """Raised from a progress callback to abort an upload during shutdown."""
+
+
+class _VerifyFailed(UserFacingError):
+    """The object read back does not carry the checksum we sent: upload it again."""
+
+    retryable = True
+
+    def __init__(self, key: str) -> None:
+        super().__init__("checksum_mismatch", f"The uploaded object {key} did not verify.",
+                         "It will be uploaded again.")
+
+
+class TokenBucket:
+    """Upload bandwidth limit shared by all workers; consume() sleeps (interruptibly) so the
+    average rate stays under `kbps` kilobytes per second. 0 means unlimited."""
+
+    def __init__(self, kbps: int = 0) -> None:
+        self._lock = threading.Lock()
+        self.set_rate(kbps)
+
+    def set_rate(self, kbps: int) -> None:
+        with self._lock:
+            self.rate = max(0, int(kbps)) * 1024.0
+            self.tokens = self.rate  # one second of burst
+            self.last = time.monotonic()
+
+    def consume(self, n: int, interrupt: threading.Event) -> None:
+        with self._lock:
+            if self.rate <= 0:
+                return
+            now = time.monotonic()
+            self.tokens = min(self.rate, self.tokens + (now - self.last) * self.rate) - n
+            self.last = now
+            wait = -self.tokens / self.rate if self.tokens < 0 else 0.0
+        if wait > 0:
+            interrupt.wait(wait)
+
+
+def _is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, (ConnectionError, TimeoutError)):
+        return True
+    try:
+        from ecan.storage.errors import TransientStorageError
+    except ImportError:  # pragma: no cover - the storage errors module ships with the backends
+        TransientStorageError = None  # type: ignore[assignment,misc]  # noqa: N806
+    if TransientStorageError is not None and isinstance(exc, TransientStorageError):
+        return True
+    return bool(getattr(exc, "retryable", False))
+
+
+def _file_sha256(path: Path) -> tuple[str, int]:
+    h = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+            size += len(chunk)
+    return h.hexdigest(), size
+
+
+class _Run:
+    """Counters of one run (a drain, or one busy spell of the background engine)."""
+
+    def __init__(self, items: int, total_bytes: int) -> None:
+        self.lock = threading.Lock()
+        self.items_total = items
+        self.items_done = 0
+        self.bytes_total = total_bytes
+        self.bytes_done = 0
+        self.bytes_sent = 0
+        self.started = time.monotonic()
+        self.synced_avatars: set[str] = set()
+        self.last_emit = 0.0
+
+    def speed(self) -> float:
+        return self.bytes_sent / max(time.monotonic() - self.started, 1e-6)
+
+
+class SyncEngine:
+    def __init__(self, db: Database, paths: AppPaths, cloud: CloudAccess, config: SyncConfig,
+                 *, owner: str | None = None, retry_base: float = 2.0, retry_cap: float = 300.0,
+                 probe_max: float = 60.0, seed: int | None = None, auth: Any = None) -> None:
+        """`auth` (an AuthService) only feeds status() its signed_in / identity_id fields."""
+        self.db = db
+        self.auth = auth
+        self.paths = paths
+        self.cloud = cloud
+        self.config = config
+        self.outbox = Outbox(Path(db.path), owner)
+        self.retry_base, self.retry_cap, self.probe_max = retry_base, retry_cap, probe_max
+        self._random = random.Random(seed)
+        self._state_lock = threading.Lock()
+        self._online = True
+        self._auth_required = False
+        self._paused = self.outbox.get_setting(PAUSED_KEY) == "1"
+        saved = self.outbox.get_setting(BANDWIDTH_KEY)
+        self._bucket = TokenBucket(int(saved) if saved and saved.isdigit()
+                                   else config.bandwidth_limit_kbps)
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._cancel = threading.Event()  # abandon in-flight uploads (shutdown ran out of time)
+        self._transient_streak = 0
+        self._thread: threading.Thread | None = None
+        self._running = threading.Lock()  # one run loop at a time per engine
+        self._active: dict[int, Job] = {}
+        self._active_cv = threading.Condition()
+        self._run_stats: _Run | None = None
+        self._last_error: dict[str, str] | None = None
+        self._spawn: Spawn = _thread_spawn
+        self._emit_to: EventSink | None = None
+
+    # -- public API ------------------------------------------------------------------------
+    def drain(self, *, timeout: float | None = None,
+              on_event: EventSink | None = None) -> DrainResult:
+        """Run jobs until none is ready (waiting out backoffs and offline spells until
+        `timeout`; with no timeout, until nothing has succeeded for IDLE_LIMIT_S)."""
+        if not self._running.acquire(blocking=False):
+            raise UserFacingError("sync_busy", "The sync engine is already running.",
+                                  "Wait for it to finish, or pause it first.")
+        try:
+            self._stop.clear()
+            self._cancel.clear()
+            self._emit_to = on_event
+            with self._state_lock:  # an explicit run tries again even after an auth pause
+                self._auth_required = False
+            deadline = None if timeout is None else time.monotonic() + max(0.0, timeout)
+            run = self._loop(drain=True, deadline=deadline)
+        finally:
+            self._emit_to = None
+            self._running.release()
+        counts = self.outbox.avatar_counts()
+        return DrainResult(
+            synced=len(run.synced_avatars) if run else 0,
+            failed=counts["failed"],
+            remaining=counts["queued"] + counts["syncing"] + self.outbox.pending_non_upload())
+
+    def start(self, on_event: EventSink, *, spawn: Spawn | None = None) -> None:
+        """Background mode: a scheduler thread waits for work (wake()) and runs it. `spawn`
+        runs each worker (the Qt adapter passes one that uses QThreadPool)."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        if spawn is not None:
+            self._spawn = spawn
+        self._stop.clear()
+        self._cancel.clear()
+        self._emit_to = on_event
+
+        def main() -> None:
+            with self._running:
+                try:
+                    self._loop(drain=False, deadline=None)
+                except Exception:  # a bug: logged; the outbox keeps every job for next time
+                    log.exception("sync engine stopped by an error")
+
+        self._thread = threading.Thread(target=main, name="ecan-sync", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop claiming; let in-flight jobs finish for up to `timeout`, then abandon them
+        (they go back to READY untouched and resume next time)."""
+        self._stop.set()
+        self._wake.set()
+        end = time.monotonic() + timeout
+        with self._active_cv:
+            while self._active and time.monotonic() < end:
+                self._active_cv.wait(max(0.0, end - time.monotonic()))
+            if self._active:
+                self._cancel.set()
+                self._active_cv.wait(1.0)
+            leftovers = list(self._active.values())
+        for job in leftovers:
+            self.outbox.release(job)
+        if self._thread is not None:
+            self._thread.join(max(0.0, end - time.monotonic()) + 1.0)
+            self._thread = None
+
+    def wake(self) -> None:
+        """New work, network back, or signed in: look again now."""
+        with self._state_lock:
+            self._auth_required = False
+        self._wake.set()
+
+    def pause(self) -> None:
+        self.outbox.set_setting(PAUSED_KEY, "1")
+        with self._state_lock:
+            self._paused = True
+        self._emit_state()
+
+    def resume(self) -> None:
+        self.outbox.set_setting(PAUSED_KEY, "0")
+        with self._state_lock:
+            self._paused = False
+        self._emit_state()
+        self._wake.set()
+
+    def paused(self) -> bool:
+        return self._paused
+
+    def set_bandwidth_limit(self, kbps: int) -> None:
+        if not isinstance(kbps, int) or kbps < 0:
+            raise UserFacingError("invalid_bandwidth", f"{kbps!r} is not a bandwidth limit.",
+                                  "Give kilobytes per second as a whole number; 0 = unlimited.")
+        self.outbox.set_setting(BANDWIDTH_KEY, str(kbps))
+        self._bucket.set_rate(kbps)
+
+    def bandwidth_limit(self) -> int:
+        return int(self._bucket.rate // 1024)
+
+    def retry_failed(self, avatar_id: str | None = None) -> int:
+        n = self.outbox.retry_failed(avatar_id)
+        self._wake.set()
+        return n
+
+    def status(self) -> dict[str, Any]:
+        counts = self.outbox.avatar_counts()
+        configured = self.cloud.configured()
+        local = 0
+        if not configured:
+            local, counts["queued"], counts["syncing"] = counts["queued"] + counts["syncing"], 0, 0
+        ident = self._identity()
+        online_saved = self.outbox.get_setting(ONLINE_KEY)
+        online = self._online if self._run_stats is not None or online_saved is None \
+            else online_saved == "1"
+        run = self._run_stats
+        return {
+            "counts": {"local": local, "queued": counts["queued"], "syncing": counts["syncing"],
+                       "synced": counts["synced"], "failed": counts["failed"]},
+            "signed_in": ident.get("signed_in", False),
+            "online": online,
+            "identity_id": ident.get("identity_id"),
+            "cloud_configured": configured,
+            "paused": self._paused,
+            "auth_required": self._auth_required or bool(ident.get("session_expired")),
+            "bandwidth_limit_kbps": self.bandwidth_limit(),
+            "jobs": self.outbox.job_counts(),
+            "progress": None if run is None else {
+                "items_done": run.items_done, "items_total": run.items_total,
+                "bytes_done": run.bytes_done, "bytes_total": run.bytes_total,
+                "speed": round(run.speed(), 1)},
+            "last_error": self._last_error,
+        }
+
+    def restore(self, *, on_event: EventSink | None = None) -> RestoreResult:
+        from ecan.sync.restore import Restorer
+
+        cloud = self.cloud.open()
+        return Restorer(self.db, self.paths, cloud).run(on_event=on_event)
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self.stop()
+        self.outbox.close()
+
+    # -- the loop --------------------------------------------------------------------------
+    def _loop(self, *, drain: bool, deadline: float | None) -> _Run | None:
+        recovered = self.outbox.recover()
+        if recovered:
+            log.info("%d interrupted job(s) returned to the queue", recovered)
+        run: _Run | None = None
+        probe_delay = 1.0
+        last_success = time.monotonic()
+
+        def remaining_time() -> float | None:
+            return None if deadline is None else deadline - time.monotonic()
+
+        def sleep(seconds: float | None) -> None:
+            left = remaining_time()
+            if left is not None:
+                seconds = left if seconds is None else min(seconds, left)
+            self._wake.wait(seconds)  # idle: no CPU until woken or the time is up
+            self._wake.clear()
+
+        while not self._stop.is_set():
+            left = remaining_time()
+            if left is not None and left <= 0:
+                break
+            if self._paused or self._auth_required:
+                if drain:
+                    break
+                sleep(None)  # until resume() / wake() after signing in
+                continue
+            cloud = self._open_cloud()
+            if cloud is None:
+                if not self._online:  # credentials endpoint unreachable: probe with backoff
+                    if drain and deadline is None and time.monotonic() - last_success > IDLE_LIMIT_S:
+                        break
+                    sleep(probe_delay)
+                    probe_delay = min(probe_delay * 2, self.probe_max)
+                    continue
+                if drain:
+                    break
+                sleep(None)  # signed out / no cloud / auth: wait for wake()
+                continue
+            if not self._online:
+                if self._probe(cloud):
+                    probe_delay = 1.0
+                    continue
+                if drain and deadline is None and time.monotonic() - last_success > IDLE_LIMIT_S:
+                    break
+                sleep(probe_delay)
+                probe_delay = min(probe_delay * 2, self.probe_max)
+                continue
+            if run is None or (not drain and run.items_done >= run.items_total):
+                items, nbytes = self.outbox.planned()
+                run = _Run(items, nbytes)
+                self._run_stats = run
+            done_before = run.items_done
+            self._batch(cloud, run)
+            if run.items_done > done_before:
+                last_success = time.monotonic()
+            if not self._online or self._auth_required or self._stop.is_set():
+                continue
+            due = self.outbox.next_due()
+            if due is None:
+                if drain:
+                    break
+                sleep(None)
+                continue
+            delay = due - time.time()
+            if delay <= 0:
+                # Due but not claimable: blocked behind an in-flight job of the same avatar
+                # (possibly another process's). Look again shortly.
+                delay = 0.25
+            if drain:
+                if deadline is None and time.monotonic() + delay - last_success > IDLE_LIMIT_S:
+                    break
+                if left is not None and delay > left:
+                    break
+            sleep(delay)
+        return run
+
+    def _open_cloud(self) -> Cloud | None:
+        try:
+            cloud = self.cloud.open()
+        except AuthRequired as e:
+            self._set_state(auth_required=True)
+            self._last_error = e.to_dict()
+            return None
+        except UserFacingError as e:
+            self._last_error = e.to_dict()
+            if _is_transient(e):
+                self._set_state(online=False)
+            elif e.code != "no_cloud":
+                log.warning("cloud unavailable: %s", e.message)
+            return None
+        return cloud
+
+    def _probe(self, cloud: Cloud) -> bool:
+        try:
+            cloud.store.check_access()
+        except AuthRequired:
+            self._set_state(auth_required=True)
+            return False
+        except Exception as e:  # offline or still failing: keep waiting, quietly
+            log.info("still offline (%s)", type(e).__name__)
+            return False
+        log.info("the cloud answers again: resuming")
+        self._transient_streak = 0
+        self.outbox.expedite()
+        self._set_state(online=True)
+        return True
+
+    def _batch(self, cloud: Cloud, run: _Run) -> None:
+        """Start up to `concurrency` workers; return when none can claim more."""
+        n = max(1, min(self.config.concurrency, max(1, self.outbox.pending())))
+        done = threading.Semaphore(0)
+
+        def worker() -> None:
+            try:
+                while self._can_claim():
+                    job = self.outbox.claim()
+                    if job is None:
+                        return
+                    self._process(cloud, job, run)
+            except Exception:
+                log.exception("sync worker stopped by an error")
+            finally:
+                done.release()
+
+        for _ in range(n):
+            self._spawn(worker)
+        for _ in range(n):
+            done.acquire()
+
+    def _can_claim(self) -> bool:
+        return (self._online and not self._auth_required and not self._paused
+                and not self._stop.is_set())
+
+    # -- one job ---------------------------------------------------------------------------
+    def _process(self, cloud: Cloud, job: Job, run: _Run) -> None:
+        with self._active_cv:
+            self._active[job.id] = job
+        started = time.monotonic()
+        sent = [0]
+        try:
+            self._emit(JobStarted(job.id, job.kind, job.avatar_id, 0))
+            update: dict[str, Any] | None = None
+            if job.kind == "upload":
+                update = self._upload(cloud, job, run, sent)
+            elif job.kind == "delete":
+                self._delete(cloud, job)
+            elif job.kind == "metadata":
+                self._metadata(cloud, job)
+            else:
+                raise UserFacingError("unknown_job", f"Unknown outbox job kind {job.kind!r}.",
+                                      "Update ecan; this job was written by a newer version.")
+        except BaseException as e:  # noqa: BLE001 - every outcome must land in the outbox
+            self._on_error(job, e, run)
+            if not isinstance(e, Exception):
+                raise
+        else:
+            if self.outbox.complete(job, update):
+                self._transient_streak = 0
+                with run.lock:
+                    run.items_done += 1
+                    if job.kind == "upload" and job.avatar_id:
+                        run.synced_avatars.add(job.avatar_id)
+                seconds = time.monotonic() - started
+                self._emit(JobFinished(job.id, job.kind, job.avatar_id, sent[0], seconds))
+                self._emit_progress(run, job.avatar_id, force=True)
+        finally:
+            with self._active_cv:
+                self._active.pop(job.id, None)
+                self._active_cv.notify_all()
+
+    def _on_error(self, job: Job, e: BaseException, run: _Run) -> None:
+        if self._cancel.is_set() or isinstance(e, _Abandoned):
+            self.outbox.release(job)
+            return
+        if isinstance(e, AuthRequired):
+            # Never a failure: the job waits, untouched, for the user to sign in again.
+            self.outbox.retry_later(job, e.message, 0.0, count_attempt=False)
+            self._last_error = e.to_dict()
+            self._set_state(auth_required=True)
+            return
+        if _is_transient(e):
+            delay = self._backoff(job.attempts)
+            retry_at = time.time() + delay
+            message = e.message if isinstance(e, UserFacingError) else f"{type(e).__name__}: {e}"
+            hint = e.hint if isinstance(e, UserFacingError) else "It will be retried."
+            self.outbox.retry_later(job, message, retry_at)
+            log.info("job %d (%s) will retry in %.1fs after attempt %d: %s", job.id, job.kind,
+                     delay, job.attempts, message)
+            self._emit(JobFailed(job.id, job.kind, job.avatar_id,
+                                 getattr(e, "code", "transient"), message, hint, retry_at))
+            self._transient_streak += 1
+            if self._transient_streak >= OFFLINE_SUSPECT_AFTER and self._online:
+                self._check_offline()
+            return
+        if isinstance(e, UserFacingError):
+            code, message, hint = e.code, e.message, e.hint
+        elif isinstance(e, OSError):
+            if job.avatar_id and self.outbox.avatar(job.avatar_id) is None:
+                # The avatar was deleted while we uploaded it: nothing left to do here (its
+                # delete job removes whatever reached the cloud).
+                self.outbox.complete(job, None)
+                with run.lock:
+                    run.items_done += 1
+                return
+            where = getattr(e, "filename", None) or "a library file"
+            code, message = "local_file", f"Cannot read {where} ({e.strerror or type(e).__name__})."
+            hint = "Check the file exists and is readable, or re-import the picture; then retry."
+        else:
+            log.exception("job %d (%s) hit a bug", job.id, job.kind)
+            if job.attempts < BUG_ATTEMPTS:
+                self.outbox.retry_later(job, f"internal error: {type(e).__name__}",
+                                        time.time() + self._backoff(job.attempts))
+                return
+            code, message = "internal_error", f"Sync hit a bug ({type(e).__name__})."
+            hint = "Details are in the log under $ECAN_HOME/logs/ecan.log; then retry."
+        self.outbox.fail(job, message, hint)
+        log.warning("job %d (%s) failed: %s", job.id, job.kind, message)
+        with run.lock:
+            run.items_done += 1
+        self._emit(JobFailed(job.id, job.kind, job.avatar_id, code, message, hint, None))
+
+    def _check_offline(self) -> None:
+        """Several transient errors in a row: one probe tells a flaky request from a lost
+        network. Offline stops all workers; the loop then probes with backoff."""
+        try:
+            cloud = self.cloud.open()
+            cloud.store.check_access()
+        except AuthRequired:
+            self._set_state(auth_required=True)
+        except Exception as e:
+            if _is_transient(e) and self._online:
+                log.warning("the cloud does not answer (%s): waiting for it", type(e).__name__)
+                self._set_state(online=False)
+        else:
+            self._transient_streak = 0
+
+    def _backoff(self, attempts: int) -> float:
+        """Full jitter: uniform in [0, min(cap, base * 2^(attempts-1))] (AWS's recipe; it spreads
+        retries of many jobs instead of synchronising them)."""
+        ceiling = min(self.retry_cap, self.retry_base * (2 ** max(0, attempts - 1)))
+        return self._random.uniform(0, ceiling)
+
+    # -- job kinds -------------------------------------------------------------------------
+    def _upload(self, cloud: Cloud, job: Job, run: _Run, sent: list[int]) -> dict[str, Any] | None:
+        row = self.outbox.avatar(job.avatar_id) if job.avatar_id else None
+        if row is None:
+            return None  # deleted meanwhile: its delete job cleans the cloud
+        layout, store = cloud.layout, cloud.store
+        home = self.paths.home
+        sha, ext = row["sha256"], row["ext"]
+        image = home / row["image_path"]
+        local_sha, _ = _file_sha256(image)
+        if local_sha != sha:
+            raise UserFacingError(
+                "local_file_changed", f"The stored picture {image} no longer matches its checksum.",
+                "The file was changed or damaged on disk: delete the avatar and import it again.")
+        thumb = home / row["thumb_path"]
+        thumb_sha, _ = _file_sha256(thumb)
+        image_key = layout.original(sha, ext)
+        thumb_key = layout.thumbnail(sha)
+        self._put(store, job, run, sent, image_key, image, row["mime_type"], sha, job.avatar_id)
+        self._put(store, job, run, sent, thumb_key, thumb, "image/png", thumb_sha, job.avatar_id)
+        video_key = None
+        video: dict[str, Any] | None = None
+        if row["video_path"] and row["video_sha256"] and row["video_ext"]:
+            video_key = layout.video(row["video_sha256"], row["video_ext"])
+            self._put(store, job, run, sent, video_key, home / row["video_path"],
+                      row["video_mime_type"] or "application/octet-stream", row["video_sha256"],
+                      job.avatar_id)
+            video = {"sha256": row["video_sha256"], "ext": row["video_ext"],
+                     "mime_type": row["video_mime_type"], "bytes": row["video_bytes"]}
+        meta = metadata_document(row, video)
+        store.put_bytes(layout.metadata(sha), json.dumps(meta, sort_keys=True).encode(),
+                        content_type="application/json")
+        return {"cloud_image_key": image_key, "cloud_thumb_key": thumb_key,
+                "cloud_video_key": video_key, "cloud_image_url": store.public_url(image_key),
+                "cloud_thumb_url": store.public_url(thumb_key)}
+
+    def _put(self, store: BlobStore, job: Job, run: _Run, sent: list[int], key: str, path: Path,
+             content_type: str, sha: str, avatar_id: str | None) -> None:
+        size = path.stat().st_size
+        existing = store.head(key)
+        if existing is not None and existing.sha256 == sha and existing.size == size:
+            with run.lock:
+                run.bytes_done += size
+            return  # already there, same content: idempotent retry, no duplicate
+        started = time.monotonic()
+        last_beat = [started]
+        moved = [0]
+
+        def progress(n: int) -> None:
+            if self._cancel.is_set():
+                raise _Abandoned()
+            self._bucket.consume(n, self._cancel)
+            moved[0] += n
+            with run.lock:
+                run.bytes_done += n
+                run.bytes_sent += n
+            now = time.monotonic()
+            if now - last_beat[0] > HEARTBEAT_S:
+                last_beat[0] = now
+                self.outbox.heartbeat(job)
+            self._emit_progress(run, avatar_id)
+
+        try:
+            store.put_file(key, path, content_type=content_type, sha256=sha,
+                           progress=progress)
+        except BaseException:
+            with run.lock:  # the retry will count these bytes again
+                run.bytes_done -= moved[0]
+            raise
+        if moved[0] < size:  # a backend that reports no (or partial) progress
+            with run.lock:
+                run.bytes_done += size - moved[0]
+                run.bytes_sent += size - moved[0]
+        after = store.head(key)
+        if after is None or (after.sha256 is not None and after.sha256 != sha) \
+                or after.size != size:
+            raise _VerifyFailed(key)
+        sent[0] += size
+        seconds = time.monotonic() - started
+        log.info("uploaded %s: %d bytes in %.3f s (%.1f KB/s)", key, size, seconds,
+                 size / 1024 / max(seconds, 1e-6))
+
+    def _delete(self, cloud: Cloud, job: Job) -> None:
+        p = job.payload
+        sha, ext = p.get("sha256"), p.get("ext")
+        if not isinstance(sha, str) or not isinstance(ext, str):
+            raise UserFacingError("bad_job", f"Delete job {job.id} lacks the avatar's checksum.",
+                                  "Nothing can be deleted in the cloud for it; retry is useless.")
+        layout, store = cloud.layout, cloud.store
+        keys = []
+        # Content-addressed keys: if the same picture was imported again since, its objects
+        # are in use again and must stay.
+        if not self._sha_in_library(sha):
+            keys += [layout.original(sha, ext), layout.thumbnail(sha), layout.metadata(sha)]
+        vsha, vext = p.get("video_sha256"), p.get("video_ext")
+        if isinstance(vsha, str) and isinstance(vext, str) and vsha:
+            keys.append(layout.video(vsha, vext))
+        for key in keys:
+            store.delete(key)
+
+    def _sha_in_library(self, sha: str) -> bool:
+        return bool(self.outbox._query("SELECT 1 FROM avatar WHERE sha256 = ?", (sha,)))
+
+    def _metadata(self, cloud: Cloud, job: Job) -> None:
+        doc = {"version": 1, "agents": self.outbox.agents_document()}
+        cloud.store.put_bytes(cloud.layout.agents, json.dumps(doc, sort_keys=True).encode(),
+                              content_type="application/json")
+
+    # -- events and state ------------------------------------------------------------------
+    def _emit(self, event: SyncEvent) -> None:
+        sink = self._emit_to
+        if sink is None:
+            return
+        try:
+            sink(event)
+        except Exception:  # a broken listener must not break syncing
+            log.exception("sync event listener failed")
+
+    def _emit_progress(self, run: _Run, avatar_id: str | None, force: bool = False) -> None:
+        now = time.monotonic()
+        with run.lock:
+            if not force and now - run.last_emit < 0.1:
+                return
+            run.last_emit = now
+            event = Progress(run.bytes_done, max(run.bytes_total, run.bytes_done),
+                             run.items_done, max(run.items_total, run.items_done), avatar_id,
+                             run.speed())
+        self._emit(event)
+
+    def _set_state(self, *, online: bool | None = None, auth_required: bool | None = None) -> None:
+        with self._state_lock:
+            changed = False
+            if online is not None and online != self._online:
+                self._online, changed = online, True
+                try:
+                    self.outbox.set_setting(ONLINE_KEY, "1" if online else "0")
+                except Exception:  # the database busy for long: the state is only advisory
+                    log.warning("could not record the online state", exc_info=True)
+            if auth_required is not None and auth_required != self._auth_required:
+                self._auth_required, changed = auth_required, True
+        if changed:
+            self._emit_state()
+
+    def _emit_state(self) -> None:
+        self._emit(StateChanged(self._online, self._paused, self._auth_required))
+
+    def _identity(self) -> dict[str, Any]:
+        auth = self.auth
+        if auth is None:
+            return {}
+        try:
+            status = auth.status()
+        except Exception:
+            log.warning("auth status unavailable", exc_info=True)
+            return {}
+        return status if isinstance(status, dict) else {}
+
+
+def metadata_document(row: Any, video: dict[str, Any] | None) -> dict[str, Any]:
+    """What another machine needs to rebuild this avatar (ecan.sync.restore reads it)."""
+    def tags() -> list[str]:
+        try:
+            value = json.loads(row["tags"] or "[]")
+        except ValueError:
+            return []
+        return [str(t) for t in value] if isinstance(value, list) else []
+
+    def params() -> Any:
+        if not row["generation_params"]:
+            return None
+        try:
+            return json.loads(row["generation_params"])
+        except ValueError:
+            return None
+
+    return {
+        "version": 1, "id": row["id"], "name": row["name"], "tags": tags(),
+        "description": row["description"], "resource_type": row["resource_type"],
+        "format": row["format"], "ext": row["ext"], "mime_type": row["mime_type"],
+        "width": row["width"], "height": row["height"], "bytes": row["bytes"],
+        "sha256": row["sha256"], "original_filename": row["original_filename"],
+        "animated": bool(row["animated"]), "created_at": row["created_at"],
+        "video": video, "generation_params": params(),
+    }
+
+
+def _thread_spawn(fn: Callable[[], None]) -> None:
+    threading.Thread(target=fn, name="ecan-sync-worker", daemon=True).start()

@@ -1,0 +1,374 @@
+"""The sync engine against the in-memory BlobStore twin, on a real SQLite library file."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ecan.config import SyncConfig
+from ecan.db import Database
+from ecan.errors import AuthRequired
+from ecan.paths import AppPaths
+from ecan.storage.errors import StorageError, TransientStorageError
+from ecan.storage.memory import MemoryBlobStore
+from ecan.sync.engine import SyncEngine, TokenBucket
+from ecan.sync.events import JobFailed, Progress, StateChanged, SyncEvent
+from ecan.sync.testing import CloudTwin, delete_avatar, write_avatar
+
+
+@pytest.fixture
+def paths(tmp_path: Path) -> AppPaths:
+    return AppPaths(tmp_path / "home").ensure()
+
+
+@pytest.fixture
+def db(paths: AppPaths) -> Database:
+    return Database(paths.database)
+
+
+@pytest.fixture
+def store() -> MemoryBlobStore:
+    return MemoryBlobStore()
+
+
+@pytest.fixture
+def cloud(store: MemoryBlobStore) -> CloudTwin:
+    return CloudTwin(store)
+
+
+def make_engine(db: Database, paths: AppPaths, cloud: CloudTwin, **kw: object) -> SyncEngine:
+    options: dict[str, object] = {"retry_base": 0.01, "retry_cap": 0.05, "probe_max": 0.2,
+                                  "seed": 1}
+    options.update(kw)
+    return SyncEngine(db, paths, cloud, SyncConfig(concurrency=4), **options)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def engine(db: Database, paths: AppPaths, cloud: CloudTwin) -> Iterator[SyncEngine]:
+    e = make_engine(db, paths, cloud)
+    yield e
+    e.close()
+
+
+def rows(db: Database, sql: str, *args: object) -> list[sqlite3.Row]:
+    conn = db.connect()
+    try:
+        return conn.execute(sql, args).fetchall()
+    finally:
+        conn.close()
+
+
+def test_drain_uploads_original_thumb_and_metadata_once(engine: SyncEngine, db: Database,
+                                                        paths: AppPaths,
+                                                        store: MemoryBlobStore) -> None:
+    ids = [write_avatar(paths, db.path, seed=i) for i in range(10)]
+    result = engine.drain(timeout=10)
+    assert (result.synced, result.failed, result.remaining) == (10, 0, 0)
+    for r in rows(db, "SELECT * FROM avatar"):
+        assert r["sync_state"] == "synced" and r["cloud_synced_at"]
+        assert r["cloud_image_key"] == f"avatars/tester/images/{r['sha256']}_original.jpg"
+        assert r["cloud_thumb_key"] == f"avatars/tester/images/{r['sha256']}_thumb.png"
+        original = store.objects[r["cloud_image_key"]]
+        assert original.content_type == "image/jpeg"
+        assert original.data == (paths.home / r["image_path"]).read_bytes()
+        assert store.objects[r["cloud_thumb_key"]].content_type == "image/png"
+        meta = json.loads(store.objects[f"avatars/tester/meta/avatars/{r['sha256']}.json"].data)
+        assert meta["name"] == r["name"] and meta["tags"] == ["test", meta["tags"][1]]
+        assert meta["id"] in ids
+    assert len(store.objects) == 30 and set(store.puts.values()) == {1}
+    again = engine.drain(timeout=10)
+    assert (again.synced, again.failed, again.remaining) == (0, 0, 0)
+    assert sum(store.puts.values()) == 30
+
+
+def test_objects_already_there_are_not_uploaded_again(engine: SyncEngine, db: Database,
+                                                      paths: AppPaths,
+                                                      store: MemoryBlobStore) -> None:
+    avatar_id = write_avatar(paths, db.path, seed=1)
+    engine.drain(timeout=10)
+    # The same avatar queued again (say a crash after upload, before DONE was recorded).
+    conn = db.connect()
+    conn.execute("INSERT INTO outbox (kind, avatar_id, created_at, updated_at) "
+                 "VALUES ('upload', ?, 0, 0)", (avatar_id,))
+    conn.close()
+    result = engine.drain(timeout=10)
+    assert result.remaining == 0
+    image_key = rows(db, "SELECT cloud_image_key FROM avatar")[0][0]
+    assert store.puts[image_key] == 1
+
+
+def test_transient_errors_are_retried_with_backoff_recorded(engine: SyncEngine, db: Database,
+                                                            paths: AppPaths,
+                                                            store: MemoryBlobStore) -> None:
+    for i in range(3):
+        write_avatar(paths, db.path, seed=i)
+    store.fail_next(*(TransientStorageError("storage_timeout", "timed out", "retried")
+                      for _ in range(2)))
+    events: list[SyncEvent] = []
+    result = engine.drain(timeout=10, on_event=events.append)
+    assert (result.synced, result.failed, result.remaining) == (3, 0, 0)
+    retried = [e for e in events if isinstance(e, JobFailed)]
+    assert len(retried) == 2 and all(e.retry_at is not None for e in retried)
+    attempts = sorted(r[0] for r in rows(db, "SELECT attempts FROM outbox"))
+    assert sum(attempts) == 5 and max(attempts) <= 3
+
+
+def test_permanent_error_fails_with_hint_until_user_retries(engine: SyncEngine, db: Database,
+                                                            paths: AppPaths,
+                                                            store: MemoryBlobStore) -> None:
+    write_avatar(paths, db.path, seed=1)
+    store.fail_next(StorageError("access_denied", "The key lacks s3:PutObject on b/avatars/.",
+                                 "Ask the operator to grant it."))
+    result = engine.drain(timeout=10)
+    assert (result.synced, result.failed, result.remaining) == (0, 1, 0)
+    r = rows(db, "SELECT * FROM avatar")[0]
+    assert r["sync_state"] == "failed" and "PutObject" in r["sync_error"]
+    assert r["sync_hint"] == "Ask the operator to grant it."
+    assert engine.status()["counts"]["failed"] == 1
+    assert engine.retry_failed() == 1
+    result = engine.drain(timeout=10)
+    assert (result.synced, result.failed, result.remaining) == (1, 0, 0)
+
+
+def test_expired_session_pauses_and_never_fails(engine: SyncEngine, db: Database, paths: AppPaths,
+                                                cloud: CloudTwin, store: MemoryBlobStore) -> None:
+    for i in range(4):
+        write_avatar(paths, db.path, seed=i)
+    # Expires mid-batch: the first put says the credentials are gone.
+    store.fail_next(AuthRequired())
+    cloud.signed_out = True
+    events: list[SyncEvent] = []
+    result = engine.drain(timeout=5, on_event=events.append)
+    assert result.failed == 0 and result.remaining == 4
+    assert engine.status()["auth_required"] is True
+    assert all(r[0] == 0 for r in rows(db, "SELECT attempts FROM outbox"))
+    assert all(r[0] == "queued" for r in rows(db, "SELECT sync_state FROM avatar"))
+    cloud.signed_out = False
+    engine.wake()  # signed in again
+    result = engine.drain(timeout=10, on_event=events.append)
+    assert (result.synced, result.failed, result.remaining) == (4, 0, 0)
+    assert not any(isinstance(e, JobFailed) and e.retry_at is None for e in events)
+
+
+def test_expiry_during_upload_returns_job_untouched(engine: SyncEngine, db: Database,
+                                                    paths: AppPaths,
+                                                    store: MemoryBlobStore) -> None:
+    write_avatar(paths, db.path, seed=1)
+    store.fail_next(AuthRequired())
+    result = engine.drain(timeout=5)
+    assert result.remaining == 1 and result.failed == 0
+    assert rows(db, "SELECT status, attempts FROM outbox")[0][:] == (0, 0)
+    engine.wake()
+    assert engine.drain(timeout=5).synced == 1
+
+
+def test_offline_waits_without_spinning_then_resumes(engine: SyncEngine, db: Database,
+                                                     paths: AppPaths,
+                                                     store: MemoryBlobStore) -> None:
+    for i in range(5):
+        write_avatar(paths, db.path, seed=i)
+    store.offline = lambda: TransientStorageError("endpoint_unreachable", "Cannot reach x.", "")
+    engine.probe_max = 0.5
+    events: list[SyncEvent] = []
+    box: dict[str, object] = {}
+    t = threading.Thread(target=lambda: box.update(r=engine.drain(timeout=30,
+                                                                  on_event=events.append)))
+    t.start()
+    deadline = time.monotonic() + 10
+    while not any(isinstance(e, StateChanged) and not e.online for e in events):
+        assert time.monotonic() < deadline, "never noticed it was offline"
+        time.sleep(0.05)
+    calls_before = sum(store.calls.values())
+    cpu_before = time.process_time()
+    time.sleep(2.0)
+    cpu = time.process_time() - cpu_before
+    calls = sum(store.calls.values()) - calls_before
+    assert cpu < 0.3, f"busy while offline: {cpu:.2f} s CPU in 2 s"
+    assert calls <= 6, f"hammering while offline: {calls} calls in 2 s"
+    store.offline = None
+    t.join(20)
+    result = box["r"]
+    assert (result.synced, result.failed, result.remaining) == (5, 0, 0)  # type: ignore[attr-defined]
+    assert any(isinstance(e, StateChanged) and e.online for e in events)
+
+
+def test_jobs_of_a_crashed_process_return_to_ready(db: Database, paths: AppPaths,
+                                                   cloud: CloudTwin) -> None:
+    write_avatar(paths, db.path, seed=1)
+    conn = db.connect()
+    # Claimed by a process that no longer exists (pid 999999 on this host).
+    import socket
+    conn.execute("UPDATE outbox SET status = 1, attempts = 1, locked_at = ?, locked_by = ?",
+                 (time.time(), f"{socket.gethostname()}:999999:dead"))
+    conn.execute("UPDATE avatar SET sync_state = 'syncing'")
+    conn.close()
+    engine = make_engine(db, paths, cloud)
+    try:
+        result = engine.drain(timeout=5)
+    finally:
+        engine.close()
+    assert (result.synced, result.remaining) == (1, 0)
+    assert rows(db, "SELECT status, attempts FROM outbox")[0][:] == (2, 1)
+
+
+def test_two_engines_never_upload_one_job_twice(db: Database, paths: AppPaths,
+                                                store: MemoryBlobStore) -> None:
+    for i in range(40):
+        write_avatar(paths, db.path, seed=i)
+    engines = [make_engine(db, paths, CloudTwin(store)) for _ in range(2)]
+    results = []
+    threads = [threading.Thread(target=lambda e=e: results.append(e.drain(timeout=20)))
+               for e in engines]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for e in engines:
+        e.close()
+    assert sum(r.synced for r in results) == 40
+    assert len(store.objects) == 120 and set(store.puts.values()) == {1}
+
+
+def test_delete_removes_every_object_of_the_avatar(engine: SyncEngine, db: Database,
+                                                   paths: AppPaths,
+                                                   store: MemoryBlobStore) -> None:
+    keep = write_avatar(paths, db.path, seed=1)
+    gone = write_avatar(paths, db.path, seed=2, video=b"\x00\x00\x00\x18ftypmp42" + b"v" * 500)
+    engine.drain(timeout=10)
+    assert len(store.objects) == 7
+    delete_avatar(paths, db.path, gone)
+    result = engine.drain(timeout=10)
+    assert result.remaining == 0
+    keys = set(store.objects)
+    sha = rows(db, "SELECT sha256 FROM avatar WHERE id = ?", keep)[0][0]
+    assert keys == {f"avatars/tester/images/{sha}_original.jpg",
+                    f"avatars/tester/images/{sha}_thumb.png",
+                    f"avatars/tester/meta/avatars/{sha}.json"}
+    # Idempotent: the same delete again changes nothing and does not fail.
+    conn = db.connect()
+    conn.execute("UPDATE outbox SET status = 0 WHERE kind = 'delete'")
+    conn.close()
+    assert engine.drain(timeout=10).failed == 0
+
+
+def test_missing_local_file_fails_with_the_file_named(engine: SyncEngine, db: Database,
+                                                      paths: AppPaths) -> None:
+    write_avatar(paths, db.path, seed=1)
+    image = paths.home / rows(db, "SELECT image_path FROM avatar")[0][0]
+    image.unlink()
+    result = engine.drain(timeout=5)
+    assert result.failed == 1
+    r = rows(db, "SELECT sync_error, sync_hint FROM avatar")[0]
+    assert str(image) in r[0] and "import" in r[1]
+
+
+def test_changed_local_file_is_refused_not_uploaded(engine: SyncEngine, db: Database,
+                                                    paths: AppPaths,
+                                                    store: MemoryBlobStore) -> None:
+    write_avatar(paths, db.path, seed=1)
+    image = paths.home / rows(db, "SELECT image_path FROM avatar")[0][0]
+    image.write_bytes(b"damaged")
+    assert engine.drain(timeout=5).failed == 1
+    assert store.objects == {}
+    assert "checksum" in rows(db, "SELECT sync_error FROM avatar")[0][0]
+
+
+def test_pause_and_bandwidth_are_remembered(db: Database, paths: AppPaths,
+                                            cloud: CloudTwin, store: MemoryBlobStore) -> None:
+    write_avatar(paths, db.path, seed=1)
+    first = make_engine(db, paths, cloud)
+    first.pause()
+    first.set_bandwidth_limit(256)
+    first.close()
+    second = make_engine(db, paths, cloud)
+    try:
+        assert second.paused() and second.status()["paused"]
+        assert second.bandwidth_limit() == 256
+        assert second.drain(timeout=2).remaining == 1 and store.objects == {}
+        second.resume()
+        second.set_bandwidth_limit(0)
+        assert second.drain(timeout=5).synced == 1
+    finally:
+        second.close()
+
+
+def test_token_bucket_waits_in_proportion_to_the_limit() -> None:
+    waits: list[float] = []
+
+    class Recorder(threading.Event):
+        def wait(self, timeout: float | None = None) -> bool:
+            waits.append(timeout or 0.0)
+            return False
+
+    bucket = TokenBucket(kbps=100)  # 102,400 bytes/s with one second of burst
+    rec = Recorder()
+    bucket.consume(102_400, rec)  # the burst
+    assert waits == []
+    bucket.consume(51_200, rec)
+    assert waits and 0.45 < waits[-1] <= 0.5
+    TokenBucket(0).consume(10**9, rec)  # unlimited: never waits
+    assert len(waits) == 1
+
+
+def test_progress_reaches_its_totals(engine: SyncEngine, db: Database, paths: AppPaths) -> None:
+    for i in range(6):
+        write_avatar(paths, db.path, seed=i)
+    events: list[SyncEvent] = []
+    engine.drain(timeout=10, on_event=events.append)
+    last = [e for e in events if isinstance(e, Progress)][-1]
+    assert last.items_done == last.items_total == 6
+    assert last.bytes_done >= last.bytes_total > 0
+
+
+def test_agents_metadata_job_writes_the_bindings(engine: SyncEngine, db: Database,
+                                                 paths: AppPaths, store: MemoryBlobStore) -> None:
+    avatar_id = write_avatar(paths, db.path, seed=1)
+    sha = rows(db, "SELECT sha256 FROM avatar")[0][0]
+    conn = db.connect()
+    conn.execute("INSERT INTO agent (id, name, description, avatar_id, created_at, updated_at) "
+                 "VALUES ('a1', 'Helper', 'helps', ?, 1, 1)", (avatar_id,))
+    conn.execute("INSERT INTO outbox (kind, payload, created_at, updated_at) "
+                 "VALUES ('metadata', '{\"what\": \"agents\"}', 0, 0)")
+    conn.close()
+    assert engine.drain(timeout=5).remaining == 0
+    doc = json.loads(store.objects["avatars/tester/meta/agents.json"].data)
+    assert doc["agents"] == [{"name": "Helper", "description": "helps", "created_at": 1,
+                              "avatar_sha256": sha}]
+
+
+def test_no_cloud_keeps_jobs_and_shows_local(db: Database, paths: AppPaths) -> None:
+    write_avatar(paths, db.path, seed=1)
+    engine = make_engine(db, paths, CloudTwin(None))
+    try:
+        result = engine.drain(timeout=2)
+        assert result.remaining == 1 and result.failed == 0
+        assert engine.status()["counts"] == {"local": 1, "queued": 0, "syncing": 0,
+                                             "synced": 0, "failed": 0}
+    finally:
+        engine.close()
+
+
+def test_background_mode_syncs_on_wake_and_stops(engine: SyncEngine, db: Database,
+                                                 paths: AppPaths) -> None:
+    done = threading.Event()
+    count = [0]
+
+    def on_event(e: SyncEvent) -> None:
+        if type(e).__name__ == "JobFinished":
+            count[0] += 1
+            if count[0] == 3:
+                done.set()
+
+    engine.start(on_event)
+    for i in range(3):
+        write_avatar(paths, db.path, seed=i)
+        engine.wake()
+    assert done.wait(10)
+    engine.stop(timeout=2)
+    assert engine.status()["counts"]["synced"] == 3
