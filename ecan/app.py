@@ -69,7 +69,7 @@ class App:
     def sync(self) -> SyncEngine:
         from ecan.sync.engine import SyncEngine
 
-        return SyncEngine(self.db, self.paths, self.cloud, self.config.sync)
+        return SyncEngine(self.db, self.paths, self.cloud, self.config.sync, auth=self.auth)
 
     @cached_property
     def generator(self) -> GenerationService:
