@@ -1,0 +1,103 @@
+"""Restore with the in-memory BlobStore twin: a second machine rebuilds the library (files,
+rows, agent bindings) from what the first one synced; local wins on conflicts."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from ecan.config import SyncConfig
+from ecan.db import Database
+from ecan.paths import AppPaths
+from ecan.storage.memory import MemoryBlobStore
+from ecan.sync.engine import SyncEngine
+from ecan.sync.testing import CloudTwin, write_avatar
+
+
+def q(db: Database, sql: str, *args: object) -> list[sqlite3.Row]:
+    conn = db.connect()
+    try:
+        return conn.execute(sql, args).fetchall()
+    finally:
+        conn.close()
+
+
+def machine(root: Path, store: MemoryBlobStore) -> tuple[AppPaths, Database, SyncEngine]:
+    paths = AppPaths(root).ensure()
+    db = Database(paths.database)
+    return paths, db, SyncEngine(db, paths, CloudTwin(store), SyncConfig(concurrency=4))
+
+
+def test_second_machine_rebuilds_the_library(tmp_path: Path) -> None:
+    from PIL import Image
+
+    store = MemoryBlobStore()
+    pa, dba, ea = machine(tmp_path / "a", store)
+    src = tmp_path / "p.png"
+    Image.new("RGB", (300, 200), (10, 200, 30)).save(src)
+    first = write_avatar(pa, dba.path, seed=1, original=src.read_bytes(), ext="png",
+                         mime="image/png", name="Grün ✓",
+                         video=b"\x00\x00\x00\x18ftypmp42" + b"v" * 100)
+    second = write_avatar(pa, dba.path, seed=2)
+    gone = write_avatar(pa, dba.path, seed=3)
+    conn = dba.connect()
+    conn.execute("INSERT INTO agent (id, name, description, avatar_id, created_at, updated_at) "
+                 "VALUES ('g1', 'Helper', 'helps', ?, 1, 1), ('g2', 'Local', '', ?, 1, 1), "
+                 "('g3', 'Orphan', '', ?, 1, 1)", (first, second, gone))
+    conn.execute("INSERT INTO outbox (kind, payload, created_at, updated_at) "
+                 "VALUES ('metadata', '{\"what\": \"agents\"}', 0, 0)")
+    conn.close()
+    assert ea.drain(timeout=10).remaining == 0
+    gone_sha = q(dba, "SELECT sha256 FROM avatar WHERE id = ?", gone)[0][0]
+    # Deleted in the cloud by another machine, while machine A's agent still names it.
+    for key in [k for k in store.objects if gone_sha in k]:
+        del store.objects[key]
+
+    pb, dbb, eb = machine(tmp_path / "b", store)
+    conn = dbb.connect()  # machine B already has its own agent named "Local"
+    conn.execute("INSERT INTO agent (id, name, description, avatar_id, created_at, updated_at) "
+                 "VALUES ('mine', 'Local', 'mine', NULL, 1, 1)")
+    conn.close()
+    result = eb.restore()
+    assert (result.restored, result.skipped, result.failed) == (2, 0, 0)
+    assert any("Orphan" in w for w in result.warnings)
+    for a_row in q(dba, "SELECT * FROM avatar WHERE id != ?", gone):
+        b_row = q(dbb, "SELECT * FROM avatar WHERE sha256 = ?", a_row["sha256"])[0]
+        assert b_row["name"] == a_row["name"] and b_row["tags"] == a_row["tags"]
+        assert b_row["sync_state"] == "synced" and b_row["cloud_image_key"] == a_row["cloud_image_key"]
+        assert (pb.home / b_row["image_path"]).read_bytes() == \
+            (pa.home / a_row["image_path"]).read_bytes()
+        assert (pb.home / b_row["thumb_path"]).read_bytes() == \
+            (pa.home / a_row["thumb_path"]).read_bytes()
+        with Image.open(pb.home / b_row["thumb_small_path"]) as im:
+            assert max(im.size) <= 64
+    video_row = q(dbb, "SELECT video_path, video_sha256 FROM avatar WHERE video_path IS NOT NULL")
+    assert len(video_row) == 1 and (pb.home / video_row[0][0]).exists()
+    agents = {r["name"]: r for r in q(dbb, "SELECT * FROM agent")}
+    assert agents["Local"]["description"] == "mine"  # local wins
+    helper_sha = q(dbb, "SELECT sha256 FROM avatar WHERE id = ?", agents["Helper"]["avatar_id"])
+    assert helper_sha[0][0] == q(dba, "SELECT sha256 FROM avatar WHERE id = ?", first)[0][0]
+    assert agents["Orphan"]["avatar_id"] is None
+    assert list(pb.tmp.iterdir()) == []
+    again = eb.restore()
+    assert (again.restored, again.skipped, again.failed) == (0, 2, 0)
+    ea.close()
+    eb.close()
+
+
+def test_a_corrupted_cloud_copy_is_refused_and_leaves_nothing(tmp_path: Path) -> None:
+    store = MemoryBlobStore()
+    pa, dba, ea = machine(tmp_path / "a", store)
+    write_avatar(pa, dba.path, seed=1)
+    ea.drain(timeout=10)
+    key = next(k for k in store.objects if k.endswith("_original.jpg"))
+    store.objects[key].data = b"tampered"
+    pb, dbb, eb = machine(tmp_path / "b", store)
+    result = eb.restore()
+    assert (result.restored, result.failed) == (0, 1)
+    assert q(dbb, "SELECT COUNT(*) FROM avatar")[0][0] == 0
+    assert list(pb.uploaded.iterdir()) == [] and list(pb.tmp.iterdir()) == []
+    assert json.dumps(result.to_dict())
+    ea.close()
+    eb.close()
