@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from ecan.auth.secrets import NO_KEYRING_NOTICE, SecretStore, backend_from
-from ecan.config import Config, CognitoConfig
+from ecan.config import CognitoConfig, Config
 from ecan.errors import AuthRequired, ConfigError, UserFacingError
 from ecan.storage.keys import validate_identity_id
 
@@ -354,7 +354,7 @@ class AuthService:
         gets AuthRequired when signed out) instead of carrying on with stale keys."""
         creds = self._credentials
         if creds is not None and getattr(creds, "_frozen_credentials", None) is not None:
-            creds._expiry_time = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)
+            creds._expiry_time = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
         self._credentials = None
         self._session = None
         self._generation += 1
@@ -386,7 +386,10 @@ class AuthService:
                     ClientId=self._cg.client_id, AuthFlow="USER_PASSWORD_AUTH",
                     AuthParameters={"USERNAME": username, "PASSWORD": password})
                 if "AuthenticationResult" not in resp:
-                    from pycognito.exceptions import ForceChangePasswordException, MFAChallengeException
+                    from pycognito.exceptions import (
+                        ForceChangePasswordException,
+                        MFAChallengeException,
+                    )
 
                     if resp.get("ChallengeName") == "NEW_PASSWORD_REQUIRED":
                         raise ForceChangePasswordException("new password required")
@@ -603,10 +606,10 @@ class AuthService:
         c = resp["Credentials"]
         expiry = c["Expiration"]
         if not isinstance(expiry, dt.datetime):
-            expiry = dt.datetime.fromtimestamp(float(expiry), dt.timezone.utc)
+            expiry = dt.datetime.fromtimestamp(float(expiry), dt.UTC)
         if expiry.tzinfo is None:
-            expiry = expiry.replace(tzinfo=dt.timezone.utc)
-        lifetime = (expiry - dt.datetime.now(dt.timezone.utc)).total_seconds()
+            expiry = expiry.replace(tzinfo=dt.UTC)
+        lifetime = (expiry - dt.datetime.now(dt.UTC)).total_seconds()
         if lifetime <= 5:
             raise _clock_skew_error()
         advisory, mandatory = refresh_windows(lifetime)

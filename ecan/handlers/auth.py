@@ -22,7 +22,8 @@ class SignInRequest(Request):
 def _library_is_empty(app: App) -> bool:
     conn = app.db.connect()
     try:
-        row = conn.execute("SELECT 1 FROM avatar WHERE resource_type != 'system' LIMIT 1").fetchone()
+        row = conn.execute(
+            "SELECT 1 FROM avatar WHERE resource_type != 'system' LIMIT 1").fetchone()
         return row is None
     finally:
         conn.close()

@@ -71,10 +71,11 @@ def cognito_cloud() -> Iterator[CloudInfo]:
     carol = User("carol", "Carol-pw-9999!")
     idp.sign_up(ClientId=client, Username=carol.username, Password=carol.password)
     ident = boto3.client("cognito-identity", **kw)
-    ipool = ident.create_identity_pool(IdentityPoolName="ecan", AllowUnauthenticatedIdentities=False,
-                                       CognitoIdentityProviders=[{
-                                           "ProviderName": f"cognito-idp.{REGION}.amazonaws.com/{pool}",
-                                           "ClientId": client}])["IdentityPoolId"]
+    provider = f"cognito-idp.{REGION}.amazonaws.com/{pool}"
+    ipool = ident.create_identity_pool(
+        IdentityPoolName="ecan", AllowUnauthenticatedIdentities=False,
+        CognitoIdentityProviders=[{"ProviderName": provider, "ClientId": client}],
+    )["IdentityPoolId"]
     s3 = boto3.client("s3", **kw)
     s3.create_bucket(Bucket="ecan-avatars")
     yield CloudInfo(endpoint, REGION, pool, client, ipool, "ecan-avatars", users, carol, idp)
