@@ -1,23 +1,200 @@
-"""`ecan sync`, `status` and `restore`."""
+"""`ecan sync`, `status` and `restore`.
+
+`ecan sync` with nothing to do answers from the outbox with plain sqlite3, before importing
+the app, boto3 or sqlmodel: a no-op run makes no network call and costs a few tens of ms."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sqlite3
+import time
+from typing import TYPE_CHECKING, Any
 
 from ecan.cli.output import Output
-from ecan.errors import NotAvailable
+
+if TYPE_CHECKING:
+    from ecan.sync.events import SyncEvent
+
+
+def _quick_result() -> dict[str, int] | None:
+    """{synced: 0, failed, remaining: 0} when no job is waiting; None when the engine must run
+    (or the library cannot be read this way: the full path reports why)."""
+    from ecan.paths import AppPaths
+
+    if os.environ.get("ECAN_CONFIG") and not os.path.isfile(os.environ["ECAN_CONFIG"]):
+        return None  # let the full path report the bad setting
+    path = AppPaths.from_env().database
+    if not path.exists():
+        return {"synced": 0, "failed": 0, "remaining": 0}
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    except sqlite3.Error:
+        return None
+    try:
+        waiting = conn.execute("SELECT COUNT(*) FROM outbox WHERE status IN (0, 1)").fetchone()[0]
+        if waiting:
+            return None
+        failed, pending = conn.execute(
+            "SELECT COALESCE(SUM(sync_state = 'failed'), 0), "
+            "COALESCE(SUM(sync_state IN ('queued', 'syncing')), 0) FROM avatar").fetchone()
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+    if pending:
+        return None
+    return {"synced": 0, "failed": int(failed), "remaining": 0}
+
+
+def _exit_code(result: dict[str, Any]) -> int:
+    return 0 if result["remaining"] == 0 and result["failed"] == 0 else 1
+
+
+def _summary(result: dict[str, Any]) -> str:
+    return (f"Synced {result['synced']} avatar(s); {result['failed']} failed; "
+            f"{result['remaining']} waiting.")
+
+
+class _ProgressLine:
+    """One `\\r` line on stderr (a terminal) with items, bytes and speed; on a pipe, only the
+    lines that matter (failures, offline, sign-in needed)."""
+
+    def __init__(self, out: Output) -> None:
+        self.out = out
+        self.tty = out.stderr.isatty()
+        self.last = 0.0
+        self.drawn = False
+
+    def __call__(self, event: SyncEvent) -> None:
+        from ecan.sync.events import JobFailed, Progress, StateChanged
+
+        if isinstance(event, Progress):
+            now = time.monotonic()
+            if not self.tty or (now - self.last < 0.1 and event.items_done < event.items_total):
+                return
+            self.last = now
+            width = 24
+            frac = event.items_done / event.items_total if event.items_total else 1.0
+            bar = "#" * int(frac * width) + "-" * (width - int(frac * width))
+            self.out.stderr.write(
+                f"\r[{bar}] {event.items_done}/{event.items_total} items, "
+                f"{event.bytes_done / 1e6:.1f}/{event.bytes_total / 1e6:.1f} MB, "
+                f"{event.speed / 1e6:.2f} MB/s ")
+            self.out.stderr.flush()
+            self.drawn = True
+        elif isinstance(event, JobFailed) and event.retry_at is None:
+            self.line(f"failed: {event.message}" + (f" ({event.hint})" if event.hint else ""))
+        elif isinstance(event, StateChanged):
+            if not event.online:
+                self.line("the cloud does not answer: waiting and retrying…")
+            elif event.auth_required:
+                self.line("sign-in needed: run `ecan login --username NAME --password-stdin`")
+
+    def line(self, text: str) -> None:
+        if self.drawn:
+            self.out.stderr.write("\n")
+            self.drawn = False
+        self.out.info(text)
+
+    def close(self) -> None:
+        if self.drawn:
+            self.out.stderr.write("\n")
+            self.out.stderr.flush()
 
 
 def sync(args: argparse.Namespace, out: Output) -> int:
-    raise NotAvailable("`ecan sync`")
+    quick = _quick_result()
+    if quick is not None:
+        out.result(quick, _summary(quick))
+        return _exit_code(quick)
+    from ecan.cli.context import open_app
+
+    app = open_app()
+    bar = _ProgressLine(out)
+    try:
+        engine = app.sync
+        if engine.paused():
+            out.info("sync is paused (resume it in the app, or with the sync.resume action); "
+                     "nothing uploaded")
+        result = engine.drain(timeout=args.timeout, on_event=bar).to_dict()
+        status = engine.status()
+    finally:
+        bar.close()
+        app.close()
+    if status.get("auth_required"):
+        out.info("sign-in needed: run `ecan login --username NAME --password-stdin`, then "
+                 "`ecan sync` again")
+    elif not status.get("cloud_configured"):
+        out.info("no cloud storage is configured: everything stays queued on this computer")
+    out.result(result, _summary(result))
+    return _exit_code(result)
 
 
 def status(args: argparse.Namespace, out: Output) -> int:
+    """Light: configuration, SQL counts and the saved sign-in; no network, no sqlmodel."""
     from ecan.cli.context import open_app
+    from ecan.sync.engine import library_status
+    from ecan.sync.outbox import Outbox
 
-    open_app()
-    raise NotAvailable("`ecan status`")
+    app = open_app()
+    try:
+        ident: dict[str, Any] = {}
+        if app.config.cognito.configured:
+            ident = dict(app.auth.status())
+        from ecan.auth.cloud import CloudAccess
+
+        # mode() reads only the config; building app.cloud would also build the auth service
+        # and its database (sqlmodel: a few hundred ms) for nothing when Cognito is not used.
+        cloud = app.cloud if app.config.cognito.configured else \
+            CloudAccess(app.config, app.paths, None)  # type: ignore[arg-type]
+        mode = cloud.mode()
+        configured = mode != "none"
+        if mode in ("static", "local-folder") and not ident.get("identity_id"):
+            ident["identity_id"] = app.config.storage.user_id  # the folder its objects go to
+        if app.paths.database.exists():
+            outbox = Outbox(app.paths.database)
+            try:
+                data = library_status(outbox, configured=configured, ident=ident)
+            finally:
+                outbox.close()
+        else:
+            data = {"counts": dict.fromkeys(("local", "queued", "syncing", "synced", "failed"), 0),
+                    "signed_in": bool(ident.get("signed_in")), "online": True,
+                    "identity_id": ident.get("identity_id"), "cloud_configured": configured}
+    finally:
+        app.close()
+
+    def human() -> str:
+        c = data["counts"]
+        who = (f"signed in ({data['identity_id']})" if data["signed_in"]
+               else "not signed in")
+        state = []
+        if data.get("paused"):
+            state.append("paused")
+        if data.get("auth_required"):
+            state.append("session expired: sign in again")
+        return (f"{c['synced']} synced, {c['queued']} queued, {c['syncing']} syncing, "
+                f"{c['failed']} failed, {c['local']} local only; {who}; "
+                f"{'online' if data['online'] else 'offline'}"
+                + (f"; {', '.join(state)}" if state else ""))
+
+    out.result(data, human)
+    return 0
 
 
 def restore(args: argparse.Namespace, out: Output) -> int:
-    raise NotAvailable("`ecan restore`")
+    from ecan.cli.context import open_app
+
+    app = open_app()
+    try:
+        result = app.sync.restore().to_dict()
+    finally:
+        app.close()
+    for warning in result.get("warnings", []):
+        out.info(f"warning: {warning}")
+    out.result(result, f"Restored {result['restored']} avatar(s) and "
+                       f"{result['agents_restored']} agent(s); {result['skipped']} already here; "
+                       f"{result['failed']} failed.")
+    return 0 if result["failed"] == 0 else 1
+

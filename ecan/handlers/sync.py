@@ -1,14 +1,64 @@
-"""Handlers for the `sync.*` methods."""
+"""Handlers for the `sync.*` methods: status, pause/resume, retry, bandwidth limit, wake, restore.
+They run on worker threads; none waits on the engine's run loop (which may be busy uploading)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from ecan.handlers.registry import Handlers
+from pydantic import Field
+
+from ecan.handlers.registry import Empty, Handlers, Request
 
 if TYPE_CHECKING:
     from ecan.app import App
 
 
+class RetryRequest(Request):
+    avatar_id: str | None = Field(default=None, min_length=1, max_length=64,
+                                  pattern=r"^[A-Za-z0-9_-]+$")
+
+
+class BandwidthRequest(Request):
+    kbps: int = Field(ge=0, le=10_000_000)  # kilobytes per second; 0 = unlimited
+
+
+class RestoreRequest(Request):
+    # The automatic restore after the first sign-in on a machine: only into an empty library.
+    only_if_empty: bool = False
+
+
 def register(handlers: Handlers, app: App) -> None:
-    pass
+    @handlers.register("sync.status", Empty)
+    def status(_: Empty) -> dict[str, Any]:
+        return app.sync.status()
+
+    @handlers.register("sync.pause", Empty, changes=["sync"])
+    def pause(_: Empty) -> dict[str, Any]:
+        app.sync.pause()
+        return {"paused": True}
+
+    @handlers.register("sync.resume", Empty, changes=["sync"])
+    def resume(_: Empty) -> dict[str, Any]:
+        app.sync.resume()
+        return {"paused": False}
+
+    @handlers.register("sync.wake", Empty, changes=["sync"])
+    def wake(_: Empty) -> dict[str, Any]:
+        app.sync.wake()
+        return {}
+
+    @handlers.register("sync.retry", RetryRequest, changes=["sync", "avatars"])
+    def retry(req: RetryRequest) -> dict[str, Any]:
+        return {"retried": app.sync.retry_failed(req.avatar_id)}
+
+    @handlers.register("sync.set_bandwidth_limit", BandwidthRequest, changes=["sync", "settings"])
+    def set_bandwidth_limit(req: BandwidthRequest) -> dict[str, Any]:
+        app.sync.set_bandwidth_limit(req.kbps)
+        return {"kbps": req.kbps}
+
+    @handlers.register("sync.restore", RestoreRequest, changes=["avatars", "agents", "sync"])
+    def restore(req: RestoreRequest) -> dict[str, Any]:
+        if req.only_if_empty and not app.sync.library_empty():
+            return {"restored": 0, "skipped": 0, "failed": 0, "agents_restored": 0,
+                    "warnings": [], "ran": False}
+        return {**app.sync.restore().to_dict(), "ran": True}

@@ -282,33 +282,29 @@ class SyncEngine:
         return n
 
     def status(self) -> dict[str, Any]:
-        counts = self.outbox.avatar_counts()
-        configured = self.cloud.configured()
-        local = 0
-        if not configured:
-            local, counts["queued"], counts["syncing"] = counts["queued"] + counts["syncing"], 0, 0
+        """Contract: {counts: {local, queued, syncing, synced, failed}, signed_in, online,
+        identity_id}, plus paused, auth_required, bandwidth limit, job counts, progress."""
         ident = self._identity()
-        online_saved = self.outbox.get_setting(ONLINE_KEY)
-        online = self._online if self._run_stats is not None or online_saved is None \
-            else online_saved == "1"
+        out = library_status(self.outbox, configured=self.cloud.configured(), ident=ident)
+        if self._run_stats is not None:
+            out["online"] = self._online
         run = self._run_stats
-        return {
-            "counts": {"local": local, "queued": counts["queued"], "syncing": counts["syncing"],
-                       "synced": counts["synced"], "failed": counts["failed"]},
-            "signed_in": ident.get("signed_in", False),
-            "online": online,
-            "identity_id": ident.get("identity_id"),
-            "cloud_configured": configured,
+        out.update({
             "paused": self._paused,
             "auth_required": self._auth_required or bool(ident.get("session_expired")),
             "bandwidth_limit_kbps": self.bandwidth_limit(),
-            "jobs": self.outbox.job_counts(),
             "progress": None if run is None else {
                 "items_done": run.items_done, "items_total": run.items_total,
                 "bytes_done": run.bytes_done, "bytes_total": run.bytes_total,
                 "speed": round(run.speed(), 1)},
             "last_error": self._last_error,
-        }
+        })
+        return out
+
+    def library_empty(self) -> bool:
+        """No avatar of the user's own (system avatars do not count): restore may run."""
+        return not self.outbox._query(
+            "SELECT 1 FROM avatar WHERE resource_type != 'system' LIMIT 1")
 
     def restore(self, *, on_event: EventSink | None = None) -> RestoreResult:
         from ecan.sync.restore import Restorer
@@ -721,6 +717,30 @@ class SyncEngine:
             log.warning("auth status unavailable", exc_info=True)
             return {}
         return status if isinstance(status, dict) else {}
+
+
+def library_status(outbox: Outbox, *, configured: bool, ident: dict[str, Any]) -> dict[str, Any]:
+    """The status fields that need no running engine (plain SQL, no network): `ecan status`
+    uses this directly, so it stays light. `local` = queued while no cloud is configured."""
+    counts = outbox.avatar_counts()
+    local = 0
+    if not configured:
+        local, counts["queued"], counts["syncing"] = counts["queued"] + counts["syncing"], 0, 0
+    online_saved = outbox.get_setting(ONLINE_KEY)
+    bandwidth = outbox.get_setting(BANDWIDTH_KEY)
+    return {
+        "counts": {"local": local, "queued": counts["queued"], "syncing": counts["syncing"],
+                   "synced": counts["synced"], "failed": counts["failed"]},
+        "signed_in": bool(ident.get("signed_in", False)),
+        # The last state an engine saw (no probe here: status makes no network call).
+        "online": online_saved != "0",
+        "identity_id": ident.get("identity_id"),
+        "cloud_configured": configured,
+        "paused": outbox.get_setting(PAUSED_KEY) == "1",
+        "auth_required": bool(ident.get("session_expired")),
+        "bandwidth_limit_kbps": int(bandwidth) if bandwidth and bandwidth.isdigit() else 0,
+        "jobs": outbox.job_counts(),
+    }
 
 
 def metadata_document(row: Any, video: dict[str, Any] | None) -> dict[str, Any]:

@@ -1,0 +1,31 @@
+"""The `sync.*` handlers on a real app (no cloud configured): contract shape, remembered
+settings, and bad payloads refused with a clear error."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ecan.sync.testing import write_avatar
+
+
+def test_sync_handlers(app: Any) -> None:
+    h = app.handlers
+    write_avatar(app.paths, app.db.path, seed=1)  # app.db migrates the new library
+    status = h.call("sync.status")
+    assert status["ok"], status
+    data = status["data"]
+    assert set(data) >= {"counts", "signed_in", "online", "identity_id", "paused", "auth_required"}
+    assert data["counts"] == {"local": 1, "queued": 0, "syncing": 0, "synced": 0, "failed": 0}
+    assert h.call("sync.pause") == {"ok": True, "data": {"paused": True}, "changed": ["sync"]}
+    assert h.call("sync.status")["data"]["paused"] is True
+    assert h.call("sync.resume")["data"] == {"paused": False}
+    assert h.call("sync.set_bandwidth_limit", {"kbps": 512})["ok"]
+    assert app.db.get_setting("sync.bandwidth_limit_kbps") == "512"
+    for bad in ({"kbps": -1}, {"kbps": "fast"}, {}, {"kbps": 1, "extra": 2}):
+        r = h.call("sync.set_bandwidth_limit", bad)
+        assert r["ok"] is False and r["error"]["code"] == "invalid_request", bad
+    assert h.call("sync.retry", {"avatar_id": "../x"})["error"]["code"] == "invalid_request"
+    assert h.call("sync.retry", {})["data"] == {"retried": 0}
+    r = h.call("sync.restore")
+    assert r["ok"] is False and r["error"]["code"] == "no_cloud" and r["error"]["hint"]
+    assert h.call("sync.restore", {"only_if_empty": True})["data"]["ran"] is False
