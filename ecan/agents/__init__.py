@@ -1,0 +1,1 @@
+"""Agents and the avatar each one wears."""

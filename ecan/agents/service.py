@@ -1,0 +1,148 @@
+"""Agents: a name, a description and an avatar. Saving an agent makes sure its avatar reaches
+the cloud (enqueues it if not synced) and queues the agent bindings (one coalesced metadata job)."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, func, select
+
+from ecan.avatars.library import AvatarLibrary, ensure_upload_job
+from ecan.db import Database
+from ecan.db.models import Agent, Avatar, JobKind, JobStatus, OutboxJob, SyncState, now
+from ecan.errors import UserFacingError
+
+log = logging.getLogger(__name__)
+
+MAX_NAME = 100
+MAX_DESCRIPTION = 2000
+METADATA_AGENTS = json.dumps({"what": "agents"})
+
+
+def _not_found(agent_id: str) -> UserFacingError:
+    shown = agent_id if len(agent_id) <= 64 else agent_id[:64] + "..."
+    return UserFacingError("not_found", f"There is no agent with id {shown!r}.",
+                           "List the agents (`ecan agent list`) to see their ids.")
+
+
+def _name_taken(name: str) -> UserFacingError:
+    return UserFacingError("name_taken", f"An agent named {name!r} already exists.",
+                           "Choose another name, or edit that agent instead.")
+
+
+class AgentService:
+    def __init__(self, db: Database, library: AvatarLibrary) -> None:
+        self.db = db
+        self.library = library
+
+    def list(self) -> list[Agent]:
+        with self.db.session() as s:
+            return list(s.exec(select(Agent).order_by(func.lower(Agent.name), col(Agent.id))))
+
+    def get(self, agent_id: str) -> Agent:
+        with self.db.session() as s:
+            agent = s.get(Agent, agent_id)
+        if agent is None:
+            raise _not_found(agent_id)
+        return agent
+
+    def save(self, *, name: str, description: str | None = None, avatar_id: str | None = None,
+             agent_id: str | None = None) -> Agent:
+        """Create (no `agent_id`) or update an agent. On update, `description=None` keeps the
+        old description, while `avatar_id` is always set as given (None: no avatar)."""
+        clean = " ".join(str(name).split())
+        if not clean:
+            raise UserFacingError("invalid_name", "An agent needs a name.",
+                                  "Type a name for the agent.")
+        if len(clean) > MAX_NAME or not clean.isprintable():
+            raise UserFacingError("invalid_name",
+                                  f"The agent name must be at most {MAX_NAME} printable characters.",
+                                  "Choose a shorter name.")
+        if description is not None and len(description) > MAX_DESCRIPTION:
+            raise UserFacingError("invalid_description",
+                                  f"The description is over {MAX_DESCRIPTION} characters.",
+                                  "Shorten the description.")
+        if avatar_id is not None:
+            self.library.get(avatar_id)  # not_found, and system avatars registered
+        try:
+            with self.db.session() as s:
+                clash = s.exec(select(Agent).where(Agent.name == clean)).first()
+                if clash is not None and clash.id != agent_id:
+                    raise _name_taken(clean)
+                if agent_id is None:
+                    agent = Agent(name=clean, description=description or "", avatar_id=avatar_id)
+                    old_avatar = None
+                else:
+                    found = s.get(Agent, agent_id)
+                    if found is None:
+                        raise _not_found(agent_id)
+                    agent = found
+                    old_avatar = agent.avatar_id
+                    agent.name = clean
+                    if description is not None:
+                        agent.description = description
+                    agent.avatar_id = avatar_id
+                    agent.updated_at = now()
+                s.add(agent)
+                s.flush()
+                self._after_binding(s, avatar_id, old_avatar)
+        except IntegrityError:
+            raise _name_taken(clean) from None
+        log.info("saved agent %s", agent.id)
+        return agent
+
+    def set_avatar(self, agent_id: str, avatar_id: str | None) -> Agent:
+        if avatar_id is not None:
+            self.library.get(avatar_id)
+        with self.db.session() as s:
+            agent = s.get(Agent, agent_id)
+            if agent is None:
+                raise _not_found(agent_id)
+            old = agent.avatar_id
+            agent.avatar_id = avatar_id
+            agent.updated_at = now()
+            s.add(agent)
+            s.flush()
+            self._after_binding(s, avatar_id, old)
+        return agent
+
+    def delete(self, agent_id: str) -> None:
+        with self.db.session() as s:
+            agent = s.get(Agent, agent_id)
+            if agent is None:
+                raise _not_found(agent_id)
+            old = agent.avatar_id
+            s.delete(agent)
+            s.flush()
+            self._after_binding(s, None, old)
+
+    # --- in the caller's transaction ----------------------------------------------------
+
+    def _after_binding(self, s: Session, avatar_id: str | None, old_avatar: str | None) -> None:
+        for aid in {avatar_id, old_avatar} - {None}:
+            assert aid is not None
+            avatar = s.get(Avatar, aid)
+            if avatar is None:
+                continue
+            avatar.usage_count = len(s.exec(select(Agent.id).where(Agent.avatar_id == aid)).all())
+            if aid == avatar_id:
+                self._ensure_synced(s, avatar)
+            s.add(avatar)
+        # The bindings reach the cloud through one metadata job; a waiting one covers us.
+        waiting = s.exec(select(OutboxJob.id).where(
+            OutboxJob.kind == JobKind.METADATA.value, OutboxJob.payload == METADATA_AGENTS,
+            OutboxJob.status == JobStatus.READY.value)).first()
+        if waiting is None:
+            s.add(OutboxJob(kind=JobKind.METADATA.value, payload=METADATA_AGENTS))
+
+    @staticmethod
+    def _ensure_synced(s: Session, avatar: Avatar) -> None:
+        if avatar.sync_state == SyncState.SYNCED.value:
+            return
+        if avatar.sync_state == SyncState.FAILED.value:
+            avatar.sync_state = SyncState.QUEUED.value
+            avatar.sync_error = avatar.sync_hint = None
+            avatar.updated_at = now()
+        ensure_upload_job(s, avatar.id)
