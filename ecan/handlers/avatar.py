@@ -1,14 +1,139 @@
-"""Handlers for the `avatar.*` methods."""
+"""Handlers for the `avatar.*` methods: the library's internal API for the UI and the CLI."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import base64
+import binascii
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from ecan.handlers.registry import Handlers
+from pydantic import Field
+
+from ecan.avatars import imaging
+from ecan.errors import UserFacingError
+from ecan.handlers.registry import Empty, Handlers, Request
 
 if TYPE_CHECKING:
     from ecan.app import App
 
+MAX_PATH = 4096
+MAX_BATCH = 10_000
+# base64 of the 20 MB image limit, plus room for a data: URL header.
+MAX_BASE64 = (imaging.MAX_BYTES + 2) // 3 * 4 + 256
+_DATA_URL = re.compile(r"^data:[\w.+-]+/[\w.+-]+;base64,", re.ASCII)
+
+
+class UploadAvatar(Request):
+    path: str | None = Field(default=None, min_length=1, max_length=MAX_PATH)
+    # The reference system's shape: the file as base64 plus its name.
+    fileData: str | None = Field(default=None, max_length=MAX_BASE64)  # noqa: N815
+    filename: str | None = Field(default=None, max_length=255)
+    name: str | None = Field(default=None, max_length=200)
+
+
+class ImportPaths(Request):
+    paths: list[str] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class ListAvatars(Request):
+    query: str = Field(default="", max_length=200)
+    resource_type: str | None = Field(default=None, max_length=20)
+
+
+class AvatarId(Request):
+    id: str = Field(min_length=1, max_length=64)
+
+
+class AttachVideo(Request):
+    id: str = Field(min_length=1, max_length=64)
+    path: str = Field(min_length=1, max_length=MAX_PATH)
+
+
+def _bad(message: str, hint: str) -> UserFacingError:
+    return UserFacingError("invalid_request", message, hint)
+
+
+def _check_path(text: str, field: str) -> Path:
+    if "\x00" in text:
+        raise _bad(f"{field}: a path cannot contain a NUL character.", "Send a file path.")
+    return Path(text).expanduser()
+
+
+def decode_file_data(data: str) -> bytes:
+    """The bytes of a base64 (or data: URL) upload; refuses bad base64 without decoding it."""
+    text = _DATA_URL.sub("", data, count=1).strip()
+    if not text:
+        raise _bad("fileData is empty.", "Send the image file's bytes as base64.")
+    if len(text) > MAX_BASE64:
+        raise imaging.refuse("too_large", "upload", "the file is over the size limit")
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise _bad("fileData is not valid base64.",
+                   "Send the image file's bytes encoded as standard base64.") from None
+
 
 def register(handlers: Handlers, app: App) -> None:
-    pass
+    def cloud_configured() -> bool:
+        return app.config.storage.kind != "none"
+
+    def as_dict(avatar: Any) -> dict[str, Any]:
+        return app.library.to_dict(avatar, cloud_configured=cloud_configured(),
+                                   prefix=app.config.storage.path_prefix)
+
+    @handlers.register("avatar.upload_avatar", UploadAvatar, changes=["avatars", "sync"])
+    def upload_avatar(req: UploadAvatar) -> dict[str, Any]:
+        if (req.path is None) == (req.fileData is None):
+            raise _bad("Send either `path` or `fileData` (with `filename`).",
+                       "Pick one way to pass the image.")
+        if req.path is not None:
+            result = app.library.import_file(_check_path(req.path, "path"), name=req.name)
+        else:
+            assert req.fileData is not None
+            filename = req.filename or "upload"
+            result = app.library.import_bytes(decode_file_data(req.fileData), filename,
+                                              name=req.name)
+        return {"avatar": as_dict(result.avatar), "created": result.created}
+
+    @handlers.register("avatar.import_paths", ImportPaths, changes=["avatars", "sync"])
+    def import_paths(req: ImportPaths) -> dict[str, Any]:
+        results: list[dict[str, Any]] = []
+        usable: list[Path] = []
+        for text in req.paths:
+            if "\x00" in text or not text or len(text) > MAX_PATH:
+                results.append({"path": text[:200], "ok": False, "avatar_id": None,
+                                "error": f"{text[:200]!r}: not a usable path",
+                                "code": "invalid_request"})
+            else:
+                usable.append(Path(text).expanduser())
+        for o in app.library.import_paths(usable):
+            results.append({"path": o.path, "ok": o.ok, "avatar_id": o.avatar_id,
+                            "error": o.error, "code": o.code, "created": o.created})
+        return {"results": results}
+
+    @handlers.register("avatar.list", ListAvatars)
+    def list_avatars(req: ListAvatars) -> dict[str, Any]:
+        if req.resource_type is not None and req.resource_type not in (
+                "system", "uploaded", "generated"):
+            raise _bad(f"resource_type {req.resource_type[:20]!r} is not known.",
+                       "Use system, uploaded or generated.")
+        avatars = app.library.list(query=req.query, resource_type=req.resource_type)
+        return {"avatars": [as_dict(a) for a in avatars]}
+
+    @handlers.register("avatar.get", AvatarId)
+    def get(req: AvatarId) -> dict[str, Any]:
+        return as_dict(app.library.get(req.id))
+
+    @handlers.register("avatar.delete", AvatarId, changes=["avatars", "sync"])
+    def delete(req: AvatarId) -> dict[str, Any]:
+        app.library.delete(req.id)
+        return {"deleted": req.id}
+
+    @handlers.register("avatar.get_system_avatars", Empty)
+    def system(_req: Empty) -> dict[str, Any]:
+        return {"avatars": [as_dict(a) for a in app.library.system_avatars()]}
+
+    @handlers.register("avatar.attach_video", AttachVideo, changes=["avatars", "sync"])
+    def attach_video(req: AttachVideo) -> dict[str, Any]:
+        return as_dict(app.library.attach_video(req.id, _check_path(req.path, "path")))
