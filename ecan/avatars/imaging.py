@@ -137,7 +137,10 @@ def prepare(data: bytes, filename: str) -> Prepared:
         im = _open(data, fmt)
     except Image.DecompressionBombError:
         raise refuse("too_many_pixels", filename, "the image is too large in pixels") from None
-    except (OSError, SyntaxError, ValueError, struct.error, EOFError, IndexError) as e:
+    except SyntaxError:  # Pillow's word for "the header does not parse"
+        raise refuse("invalid_image", filename,
+                      f"not a valid {fmt} image (its header is damaged)") from None
+    except (OSError, ValueError, struct.error, EOFError, IndexError) as e:
         raise refuse("invalid_image", filename,
                      f"not a valid {fmt} image (damaged or truncated: {_reason(e)})") from None
     with im:
@@ -146,7 +149,7 @@ def prepare(data: bytes, filename: str) -> Prepared:
             raise refuse("invalid_image", filename, f"the {fmt} header gives no size")
         if w * h > MAX_PIXELS:
             raise refuse("too_many_pixels", filename,
-                         f"{w} x {h} is {w * h / 1e6:.0f} megapixels, over the "
+                         f"{w} x {h} is {w * h / 1e6:.1f} megapixels, over the "
                          f"{MAX_PIXELS // 1_000_000} MP limit")
         if max(w, h) > MAX_SIDE:
             raise refuse("too_many_pixels", filename,

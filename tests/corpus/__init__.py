@@ -1,0 +1,1 @@
+"""A generator of good, odd and hostile files for the avatar intake tests."""
