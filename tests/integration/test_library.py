@@ -1,0 +1,259 @@
+"""The library end to end on real files and a real SQLite database: every corpus file reported,
+disk and database agree, duplicates collapse, a failed write leaves nothing, delete tombstones,
+system avatars, videos, and the `ecan import/list/delete` commands in a subprocess."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import sqlite3
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from ecan.db.models import Avatar, JobStatus, OutboxJob
+from ecan.errors import UserFacingError
+from tests.corpus.fixtures import corpus  # noqa: F401  (fixture)
+from tests.corpus.make_corpus import Expect, files, write_many
+
+Corpus = tuple[Path, dict[str, Expect]]
+REPO = Path(__file__).resolve().parents[2]
+
+
+def rows(app: Any) -> list[Avatar]:
+    with app.db.session() as s:
+        return list(s.exec(select(Avatar)))
+
+
+def jobs(app: Any) -> list[OutboxJob]:
+    with app.db.session() as s:
+        return list(s.exec(select(OutboxJob).order_by(OutboxJob.id)))
+
+
+def files_under(folder: Path) -> set[str]:
+    return {p.name for p in folder.iterdir()} if folder.exists() else set()
+
+
+def assert_disk_matches_db(app: Any) -> None:
+    """Every row's files exist, and no file exists without a row."""
+    paths = app.paths
+    avatars = rows(app)
+    expected_images = {Path(a.image_path).name for a in avatars if a.resource_type == "uploaded"}
+    assert files_under(paths.uploaded) == expected_images
+    expected_thumbs = {Path(p).name for a in avatars for p in (a.thumb_path, a.thumb_small_path)}
+    assert files_under(paths.thumbnails) == expected_thumbs
+    assert files_under(paths.tmp) == set()
+    for a in avatars:
+        assert (paths.home / a.image_path).is_file()
+
+
+def test_corpus_import_reports_every_file(app: Any, corpus: Corpus) -> None:
+    folder, expected = corpus
+    seen: list[tuple[int, int]] = []
+    outcomes = app.library.import_paths([folder], progress=lambda d, t: seen.append((d, t)))
+    by_name = {Path(o.path).name: o for o in outcomes}
+    assert set(by_name) == set(expected)
+    for name, expect in expected.items():
+        o = by_name[name]
+        assert o.ok == expect.ok, (name, o.error)
+        if not expect.ok:
+            assert o.code == expect.code and o.error and name in o.error
+    assert seen[-1] == (len(expected), len(expected))
+    uploaded = [a for a in rows(app) if a.resource_type == "uploaded"]
+    assert len(uploaded) == sum(e.ok for e in expected.values())
+    # One upload job per imported avatar, none for refused files.
+    assert sorted(j.avatar_id for j in jobs(app)) == sorted(a.id for a in uploaded)
+    assert_disk_matches_db(app)
+
+
+def test_same_picture_twice_is_one_avatar(app: Any, corpus: Corpus, tmp_path: Path) -> None:
+    folder, _ = corpus
+    first = app.library.import_file(folder / "good.png")
+    again = app.library.import_file(folder / "good.png")
+    assert first.created and not again.created and again.avatar.id == first.avatar.id
+    # Same pixels, different private metadata: the stored (stripped) bytes are the same.
+    from PIL import Image, PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Author", "someone")
+    with Image.open(folder / "good.png") as im:
+        im.save(tmp_path / "copy.png", pnginfo=info)
+        im.save(tmp_path / "plain.png")
+    a = app.library.import_file(tmp_path / "plain.png")
+    b = app.library.import_file(tmp_path / "copy.png")
+    assert a.avatar.id == b.avatar.id and not b.created
+    # A folder holding the same file twice, imported in parallel.
+    twin = tmp_path / "twins"
+    twin.mkdir()
+    for i in range(6):
+        (twin / f"{i}.jpg").write_bytes((folder / "good.jpg").read_bytes())
+    outcomes = app.library.import_paths([twin])
+    assert len({o.avatar_id for o in outcomes}) == 1 and all(o.ok for o in outcomes)
+    # good.png re-saved by Pillow is byte-identical to it: two avatars in all.
+    assert len([a for a in rows(app) if a.resource_type == "uploaded"]) == 2
+    assert_disk_matches_db(app)
+
+
+def test_failed_database_write_leaves_nothing(app: Any, corpus: Corpus) -> None:
+    folder, _ = corpus
+    app.library.list()  # system avatars in first, so only the failing import is in play
+    before = (files_under(app.paths.uploaded), files_under(app.paths.thumbnails), len(rows(app)))
+    conn = sqlite3.connect(app.paths.database)
+    # A real failure inside the transaction, after the avatar row was inserted.
+    conn.execute("CREATE TRIGGER fail BEFORE INSERT ON outbox "
+                 "BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END")
+    conn.commit()
+    with pytest.raises(UserFacingError) as err:
+        app.library.import_file(folder / "good.jpg")
+    assert err.value.code == "storage_failed" and "good.jpg" in err.value.message
+    outcomes = app.library.import_paths([folder / "good.png", folder / "still.gif"])
+    assert [o.code for o in outcomes] == ["storage_failed", "storage_failed"]
+    after = (files_under(app.paths.uploaded), files_under(app.paths.thumbnails), len(rows(app)))
+    assert after == before and files_under(app.paths.tmp) == set()
+    conn.execute("DROP TRIGGER fail")
+    conn.commit()
+    conn.close()
+    assert app.library.import_file(folder / "good.jpg").created
+    assert_disk_matches_db(app)
+
+
+def test_delete_removes_files_and_queues_the_cloud_delete(app: Any, corpus: Corpus) -> None:
+    folder, _ = corpus
+    a = app.library.import_file(folder / "good.png").avatar
+    b = app.library.import_file(folder / "good.jpg").avatar
+    with app.db.session() as s:  # b's upload is in flight: the guarded delete keeps it
+        job = s.exec(select(OutboxJob).where(OutboxJob.avatar_id == b.id)).one()
+        job.status = JobStatus.IN_FLIGHT.value
+        s.add(job)
+    app.library.delete(a.id)
+    app.library.delete(b.id)
+    assert rows(app) == [] or all(r.resource_type == "system" for r in rows(app))
+    kinds = [(j.kind, j.avatar_id, j.status) for j in jobs(app)]
+    assert ("upload", a.id, 0) not in kinds  # never uploaded: its waiting upload is dropped
+    assert ("upload", b.id, 1) in kinds
+    delete_jobs = [j for j in jobs(app) if j.kind == "delete"]
+    assert [j.avatar_id for j in delete_jobs] == [a.id, b.id]
+    assert json.loads(delete_jobs[0].payload)["sha256"] == a.sha256
+    assert json.loads(delete_jobs[0].payload)["ext"] == "png"
+    assert_disk_matches_db(app)
+    with pytest.raises(UserFacingError) as err:
+        app.library.delete(a.id)
+    assert err.value.code == "not_found"
+
+
+def test_system_avatars_are_registered_once_and_read_only(app: Any) -> None:
+    system = app.library.system_avatars()
+    shipped = sorted(p.stem for p in (REPO / "resources" / "system_avatars").glob("*.png"))
+    assert len(shipped) >= 6 and sorted(a.name for a in system) == shipped
+    assert all(a.sync_state == "synced" for a in system) and jobs(app) == []
+    d = app.library.to_dict(system[0], cloud_configured=True, prefix="tenant/avatars/")
+    assert d["cloud_image_key"] == f"tenant/avatars/shared/system/{system[0].name}.png"
+    assert d["read_only"] and Path(d["thumb_path"]).is_file()
+    with pytest.raises(UserFacingError) as err:
+        app.library.delete(system[0].id)
+    assert err.value.code == "read_only"
+    from ecan.avatars.library import AvatarLibrary
+
+    again = AvatarLibrary(app.paths, app.db)  # a second start: nothing new
+    assert len(again.system_avatars()) == len(shipped)
+
+
+def mp4_bytes(size: int = 5000) -> bytes:
+    head = struct.pack(">I", 24) + b"ftypisom" + b"\0\0\x02\0" + b"isomavc1"
+    return head + b"\0" * (size - len(head))
+
+
+def test_attach_video(app: Any, corpus: Corpus, tmp_path: Path) -> None:
+    folder, _ = corpus
+    avatar = app.library.import_file(folder / "good.png").avatar
+    video = tmp_path / "clip.bin"  # the name says nothing: the content decides
+    video.write_bytes(mp4_bytes())
+    updated = app.library.attach_video(avatar.id, video)
+    assert updated.video_ext == "mp4" and updated.video_bytes == 5000
+    assert (app.paths.home / updated.video_path).read_bytes() == mp4_bytes()
+    assert len([j for j in jobs(app) if j.status == 0 and j.kind == "upload"]) == 1
+    fake = tmp_path / "fake.mp4"
+    fake.write_text("not a video")
+    with pytest.raises(UserFacingError) as err:
+        app.library.attach_video(avatar.id, fake)
+    assert err.value.code == "unsupported_format" and "fake.mp4" in err.value.message
+    assert files_under(app.paths.tmp) == set()
+    app.library.delete(avatar.id)
+    assert files_under(app.paths.videos) == set()
+    assert json.loads(jobs(app)[-1].payload)["video_ext"] == "mp4"
+
+
+def test_upload_handler_accepts_base64_and_refuses_bad_input(app: Any) -> None:
+    data = files()["good.webp"][0]
+    payload = {"fileData": "data:image/webp;base64," + base64.b64encode(data).decode(),
+               "filename": "from-web.webp"}
+    r = app.handlers.call("avatar.upload_avatar", payload)
+    assert r["ok"] and r["data"]["created"] and r["data"]["avatar"]["format"] == "WEBP"
+    assert r["data"]["avatar"]["sync_state"] == "local"  # no cloud configured
+    assert "avatars" in r["changed"]
+    bad = app.handlers.call("avatar.upload_avatar", {"fileData": "@@@", "filename": "x.png"})
+    assert bad["error"]["code"] == "invalid_request"
+    svg = base64.b64encode(b"<svg><script>alert(1)</script></svg>").decode()
+    refused = app.handlers.call("avatar.upload_avatar", {"fileData": svg, "filename": "x.svg"})
+    assert refused["error"]["code"] == "unsupported_format"
+    both = app.handlers.call("avatar.upload_avatar", {"path": "/x", "fileData": svg})
+    assert both["error"]["code"] == "invalid_request"
+    listed = app.handlers.call("avatar.list", {"query": "from-web"})["data"]["avatars"]
+    assert [a["name"] for a in listed] == ["from-web"]
+
+
+def test_a_folder_of_two_thousand_files(app: Any, tmp_path: Path) -> None:
+    write_many(tmp_path / "dump", 2000)
+    started = time.perf_counter()
+    outcomes = app.library.import_paths([tmp_path / "dump"])
+    took = time.perf_counter() - started
+    assert len(outcomes) == 2000 and all(o.ok for o in outcomes)
+    assert len({o.avatar_id for o in outcomes}) == 2000
+    print(f"2000 tiny files imported in {took:.1f} s")  # reported, not asserted
+
+
+def run_ecan(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "ecan", *args], env=env, capture_output=True,
+                          text=True, timeout=120, cwd=REPO)
+
+
+def test_cli_import_list_delete(clean_env: dict[str, str], corpus: Corpus) -> None:
+    folder, expected = corpus
+    env = {**clean_env, "PYTHONPATH": str(REPO)}
+    r = run_ecan(env, "import", str(folder), "--json")
+    assert r.returncode == 1, r.stderr
+    assert "Traceback" not in r.stderr
+    results = json.loads(r.stdout)["results"]
+    assert {Path(x["path"]).name for x in results} == set(expected)
+    assert all(set(x) == {"path", "ok", "avatar_id", "error"} for x in results)
+    assert sum(x["ok"] for x in results) == sum(e.ok for e in expected.values())
+
+    listed = json.loads(run_ecan(env, "list", "--json").stdout)["avatars"]
+    home = Path(clean_env["ECAN_HOME"])
+    on_disk = {p.stem for p in (home / "resource/avatars/uploaded").iterdir()}
+    assert {a["sha256"] for a in listed if a["resource_type"] == "uploaded"} == on_disk
+    assert {x["avatar_id"] for x in results if x["ok"]} == {
+        a["id"] for a in listed if a["resource_type"] == "uploaded"}
+    assert all(a["sync_state"] == ("synced" if a["resource_type"] == "system" else "local")
+               for a in listed)
+
+    good = run_ecan(env, "import", str(folder / "good.png"))
+    assert good.returncode == 0 and "imported 1 of 1" in good.stdout
+    target = next(a for a in listed if a["resource_type"] == "uploaded")
+    saved = run_ecan(env, "agent", "save", "Helper", "--avatar", target["id"], "--json")
+    assert saved.returncode == 0
+    assert json.loads(saved.stdout)["agents"][0]["avatar_id"] == target["id"]
+    refused = run_ecan(env, "delete", target["id"])
+    assert refused.returncode == 1 and "Helper" in refused.stderr
+    other = next(a for a in listed if a["resource_type"] == "uploaded" and a is not target)
+    d = run_ecan(env, "delete", other["id"], "--json")
+    assert d.returncode == 0 and json.loads(d.stdout) == {"deleted": other["id"]}
+    assert not (home / "resource/avatars/uploaded" / f"{other['sha256']}.png").exists()
+    assert os.listdir(home / "tmp") == []
