@@ -1,0 +1,312 @@
+"""The local cloud's Cognito Identity exchange: a WSGI middleware in front of moto that answers
+`GetId` and `GetCredentialsForIdentity` the way the real service does (moto's own versions hand
+out a new id per call and fixed keys for any token), and makes the credentials it issues expire.
+
+What it does, per the real service:
+- verifies the ID token in `Logins` against the user pool's JWKS (signature, issuer, audience =
+  the pool's app client, `token_use` = id, expiry) and refuses a bad one with
+  `NotAuthorizedException`;
+- maps the user's `sub` to a stable identity id `<region>:<uuid>` (a name-based uuid of the pool
+  and the sub: the same for every sign-in, on every machine, for the server's lifetime);
+- for credentials, creates once a role per identity whose policy names the identity's literal
+  prefix (moto does not substitute `${cognito-identity.amazonaws.com:sub}`), assumes it, and
+  returns its keys with `Expiration` = now + the configured TTL;
+- refuses any later request signed with those keys after that moment with `ExpiredToken`
+  (moto itself never checks an assumed role's expiry).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote
+
+log = logging.getLogger(__name__)
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+_TARGET_PREFIX = "AWSCognitoIdentityService."
+_JSON = "application/x-amz-json-1.1"
+# Fixed namespace: identity ids are uuid5(namespace, "<identity pool>|<sub>").
+_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://ecan.invalid/demo-cloud/identity")
+_AUTH_KEY_RE = re.compile(r"Credential=([A-Z0-9]+)/")
+_QUERY_KEY_RE = re.compile(r"(?:^|&)X-Amz-Credential=([A-Z0-9]+)(?:%2F|/)", re.IGNORECASE)
+# Real STS refuses shorter sessions; the shorter demo TTL is enforced here instead.
+_STS_MIN_DURATION_S = 900
+
+
+class CognitoIdentityError(Exception):
+    """An error answered in the service's JSON protocol (botocore raises it as ClientError)."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class IdentitySettings:
+    """What the exchange needs to know about the cloud it fronts (known once it is set up)."""
+
+    region: str
+    account_id: str
+    identity_pool_id: str
+    user_pool_id: str
+    client_id: str
+    bucket: str
+    prefix: str  # e.g. "avatars/"
+    jwks: dict[str, Any]  # the user pool's JWKS document, as served at /{pool}/.well-known/
+    admin_arn: str  # the IAM user whose keys the exchange uses to assume identities' roles
+
+    @property
+    def provider_name(self) -> str:
+        return f"cognito-idp.{self.region}.amazonaws.com/{self.user_pool_id}"
+
+    @property
+    def issuer(self) -> str:
+        return f"https://{self.provider_name}"
+
+
+def identity_role_policy(bucket: str, prefix: str, identity_id: str) -> dict[str, Any]:
+    """The policy of one identity's role: its own prefix read/write, the shared system avatars
+    read-only, listing limited to those two."""
+    own = f"{prefix}{identity_id}/"
+    shared = f"{prefix}shared/"
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "OwnObjects", "Effect": "Allow",
+             "Action": ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
+             "Resource": [f"arn:aws:s3:::{bucket}/{own}*"]},
+            {"Sid": "SharedReadOnly", "Effect": "Allow", "Action": ["s3:GetObject"],
+             "Resource": [f"arn:aws:s3:::{bucket}/{shared}*"]},
+            {"Sid": "ListOwnAndShared", "Effect": "Allow", "Action": ["s3:ListBucket"],
+             "Resource": [f"arn:aws:s3:::{bucket}"],
+             "Condition": {"StringLike": {"s3:prefix": [f"{own}*", f"{shared}*"]}}},
+        ],
+    }
+
+
+class IdentityExchange:
+    """WSGI middleware: answers the Cognito Identity API itself, enforces credential expiry, and
+    passes everything else to `app` (moto) untouched.
+
+    `admin_client(service)` gives a boto3 client with the cloud's admin keys (IAM and STS calls
+    go back through the same server, under moto's IAM enforcement). `clock` is injectable so
+    unit tests can move time.
+    """
+
+    def __init__(self, app: WSGIApp, credential_ttl_s: int,
+                 clock: Callable[[], float] = time.time) -> None:
+        if credential_ttl_s < 1:
+            raise ValueError("credential_ttl_s must be at least 1 second")
+        self._app = app
+        self._ttl = credential_ttl_s
+        self._clock = clock
+        self._settings: IdentitySettings | None = None
+        self._admin_client: Callable[[str], Any] | None = None
+        self._key_set: Any = None
+        self._lock = threading.Lock()  # guards _expires; held only for dict access
+        # Role creation calls back into this server, whose requests take _lock: a separate lock.
+        self._role_lock = threading.Lock()
+        self._roles: dict[str, str] = {}  # identity id -> role ARN
+        self._expires: dict[str, float] = {}  # access key id we issued -> its expiry (epoch s)
+
+    def configure(self, settings: IdentitySettings, admin_client: Callable[[str], Any]) -> None:
+        from joserfc.jwk import KeySet
+
+        self._key_set = KeySet.import_key_set(settings.jwks)  # type: ignore[arg-type]
+        self._admin_client = admin_client
+        self._settings = settings
+
+    # -- WSGI ------------------------------------------------------------------------------
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
+                 ) -> Iterable[bytes]:
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if self._settings is not None and target in (
+                _TARGET_PREFIX + "GetId", _TARGET_PREFIX + "GetCredentialsForIdentity"):
+            return self._answer(environ, start_response, target[len(_TARGET_PREFIX):])
+        expired = self._expired_key(environ)
+        if expired:
+            return _expired_response(start_response, bool(target))
+        return self._app(environ, start_response)
+
+    def _answer(self, environ: dict[str, Any], start_response: Callable[..., Any],
+                operation: str) -> Iterable[bytes]:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length) if length else b""
+            environ["wsgi.input"] = io.BytesIO(body)
+            try:
+                request = json.loads(body or b"{}")
+            except ValueError:
+                raise CognitoIdentityError("SerializationException",
+                                           "The request body is not valid JSON.") from None
+            if not isinstance(request, dict):
+                raise CognitoIdentityError("SerializationException",
+                                           "The request body must be a JSON object.")
+            if operation == "GetId":
+                result = self.get_id(request)
+            else:
+                result = self.get_credentials_for_identity(request)
+            return _json_response(start_response, 200, result)
+        except CognitoIdentityError as e:
+            return _json_response(start_response, e.status, {"__type": e.code,
+                                                             "message": e.message},
+                                  {"x-amzn-ErrorType": e.code})
+        except Exception:  # a bug here: answer like the service would, keep the trace in the log
+            log.exception("identity exchange %s failed", operation)
+            return _json_response(start_response, 500, {
+                "__type": "InternalErrorException", "message": "The local identity service failed."
+            }, {"x-amzn-ErrorType": "InternalErrorException"})
+
+    # -- the API -----------------------------------------------------------------------------
+
+    def get_id(self, request: dict[str, Any]) -> dict[str, Any]:
+        s = self._require_settings()
+        pool = request.get("IdentityPoolId")
+        if pool != s.identity_pool_id:
+            raise CognitoIdentityError("ResourceNotFoundException",
+                                       f"IdentityPool '{pool}' not found.")
+        return {"IdentityId": self._identity_from_logins(request.get("Logins"))}
+
+    def get_credentials_for_identity(self, request: dict[str, Any]) -> dict[str, Any]:
+        s = self._require_settings()
+        wanted = request.get("IdentityId")
+        if not isinstance(wanted, str) or not wanted.startswith(f"{s.region}:"):
+            raise CognitoIdentityError("ResourceNotFoundException",
+                                       f"Identity '{wanted}' not found.")
+        identity_id = self._identity_from_logins(request.get("Logins"))
+        if identity_id != wanted:
+            raise CognitoIdentityError(
+                "NotAuthorizedException",
+                "Logins don't match. Please include at least one valid login for this identity "
+                "or identity pool.")
+        role_arn = self._role_for(identity_id)
+        assert self._admin_client is not None
+        sts = self._admin_client("sts")
+        resp = sts.assume_role(RoleArn=role_arn, RoleSessionName="CognitoIdentityCredentials",
+                               DurationSeconds=_STS_MIN_DURATION_S)
+        creds = resp["Credentials"]
+        expiration = self._clock() + self._ttl
+        with self._lock:
+            self._expires[creds["AccessKeyId"]] = expiration
+        return {"IdentityId": identity_id, "Credentials": {
+            "AccessKeyId": creds["AccessKeyId"], "SecretKey": creds["SecretAccessKey"],
+            "SessionToken": creds["SessionToken"], "Expiration": expiration}}
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _require_settings(self) -> IdentitySettings:
+        if self._settings is None:
+            raise CognitoIdentityError("InternalErrorException", "The local cloud is starting.",
+                                       500)
+        return self._settings
+
+    def _identity_from_logins(self, logins: Any) -> str:
+        s = self._require_settings()
+        if not logins:
+            raise CognitoIdentityError(
+                "NotAuthorizedException",
+                "Unauthenticated access is not supported for this identity pool.")
+        if not isinstance(logins, dict) or s.provider_name not in logins:
+            raise CognitoIdentityError(
+                "NotAuthorizedException",
+                "Invalid login token. Token is not from a supported provider of this identity "
+                "pool.")
+        sub = self.verify_id_token(logins[s.provider_name])
+        return f"{s.region}:{uuid.uuid5(_NAMESPACE, f'{s.identity_pool_id}|{sub}')}"
+
+    def verify_id_token(self, token: Any) -> str:
+        """The token's `sub` if it is a valid, current ID token of this pool's app client."""
+        from joserfc import jwt
+        from joserfc.errors import ExpiredTokenError, JoseError
+
+        s = self._require_settings()
+        if not isinstance(token, str) or not token:
+            raise CognitoIdentityError("NotAuthorizedException", "Invalid login token.")
+        try:
+            decoded = jwt.decode(token, self._key_set, algorithms=["RS256"])
+            jwt.JWTClaimsRegistry(
+                now=int(self._clock()),
+                iss={"essential": True, "value": s.issuer},
+                aud={"essential": True, "value": s.client_id},
+                token_use={"essential": True, "value": "id"},
+                sub={"essential": True},
+                exp={"essential": True},
+            ).validate(decoded.claims)
+        except ExpiredTokenError:
+            raise CognitoIdentityError("NotAuthorizedException",
+                                       "Invalid login token. Token expired.") from None
+        except (JoseError, ValueError, TypeError, KeyError):
+            raise CognitoIdentityError("NotAuthorizedException",
+                                       "Invalid login token. Couldn't verify signed token.") from None
+        return str(decoded.claims["sub"])
+
+    def _role_for(self, identity_id: str) -> str:
+        s = self._require_settings()
+        with self._role_lock:
+            if identity_id in self._roles:
+                return self._roles[identity_id]
+            assert self._admin_client is not None
+            iam = self._admin_client("iam")
+            name = f"ecan-demo-identity-{identity_id.split(':', 1)[1]}"
+            # The first statement is what a real identity pool's role trusts; the second lets
+            # this exchange assume it for the identity (moto checks trust policies, and only
+            # by the caller's exact ARN).
+            trust = {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Principal": {"Federated": "cognito-identity.amazonaws.com"},
+                 "Action": "sts:AssumeRoleWithWebIdentity",
+                 "Condition": {"StringEquals": {
+                     "cognito-identity.amazonaws.com:aud": s.identity_pool_id}}},
+                {"Effect": "Allow", "Principal": {"AWS": s.admin_arn},
+                 "Action": "sts:AssumeRole"}]}
+            role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+            iam.put_role_policy(
+                RoleName=name, PolicyName="own-prefix",
+                PolicyDocument=json.dumps(identity_role_policy(s.bucket, s.prefix, identity_id)))
+            self._roles[identity_id] = role["Role"]["Arn"]
+            return self._roles[identity_id]
+
+    def _expired_key(self, environ: dict[str, Any]) -> bool:
+        match = _AUTH_KEY_RE.search(environ.get("HTTP_AUTHORIZATION", "")) or \
+            _QUERY_KEY_RE.search(environ.get("QUERY_STRING", ""))
+        if not match:
+            return False
+        with self._lock:
+            expires = self._expires.get(unquote(match.group(1)))
+        return expires is not None and self._clock() >= expires
+
+
+def _json_response(start_response: Callable[..., Any], status: int, body: dict[str, Any],
+                   extra: dict[str, str] | None = None) -> Iterable[bytes]:
+    data = json.dumps(body).encode()
+    headers = [("Content-Type", _JSON), ("Content-Length", str(len(data))),
+               ("x-amzn-RequestId", str(uuid.uuid4()))]
+    headers += list((extra or {}).items())
+    start_response(f"{status} {'OK' if status == 200 else 'Bad Request'}", headers)
+    return [data]
+
+
+def _expired_response(start_response: Callable[..., Any], json_protocol: bool) -> Iterable[bytes]:
+    message = "The security token included in the request is expired"
+    if json_protocol:
+        return _json_response(start_response, 400, {"__type": "ExpiredTokenException",
+                                                     "message": message},
+                              {"x-amzn-ErrorType": "ExpiredTokenException"})
+    # S3 (and the query services) answer in XML; S3's wording for an expired session token.
+    data = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>ExpiredToken</Code>'
+            b"<Message>The provided token has expired.</Message></Error>")
+    start_response("400 Bad Request", [("Content-Type", "application/xml"),
+                                        ("Content-Length", str(len(data)))])
+    return [data]
