@@ -50,10 +50,14 @@ class AuthNetworkError(UserFacingError):
 
 
 def _clock_skew_error() -> UserFacingError:
-    return UserFacingError(
+    err = UserFacingError(
         "clock_skew", "This computer's clock differs too much from the sign-in service's: "
-        "the tokens it issued look expired.",
-        "Set the system clock (turn on automatic time / NTP) and sign in again.")
+        "what it issued looks expired.",
+        "Set the system clock (turn on automatic time / NTP) and try again.")
+    # Retryable: a clock usually gets fixed (NTP) without the user touching ecan; the sync
+    # engine keeps the work queued meanwhile rather than failing it.
+    err.retryable = True  # type: ignore[attr-defined]
+    return err
 
 
 def _jwt_claims(token: str) -> dict[str, Any]:
