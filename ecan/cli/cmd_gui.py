@@ -1,16 +1,25 @@
-"""`ecan gui` and `ecan selftest`."""
+"""`ecan gui` (the desktop app) and `ecan selftest` (start the app offscreen, open the database,
+load a thumbnail, exit 0). Qt is imported only inside ecan.ui, on demand."""
 
 from __future__ import annotations
 
 import argparse
 
 from ecan.cli.output import Output
-from ecan.errors import NotAvailable
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
-    raise NotAvailable("The desktop window")
+    from ecan.ui.launcher import run_gui
+
+    return run_gui(demo_cloud=bool(args.demo_cloud), screenshot=args.screenshot,
+                   quit_after=args.quit_after)
 
 
 def selftest(args: argparse.Namespace, out: Output) -> int:
-    raise NotAvailable("`ecan selftest`")
+    from ecan.ui.launcher import run_selftest
+
+    result = run_selftest()
+    out.result(result, lambda: (f"selftest ok: Qt {result['qt_platform']}, database "
+                                f"{result['database']}, {result['avatars']} avatars, thumbnail "
+                                f"{'loaded' if result['thumbnail_loaded'] else 'none to load'}"))
+    return 0

@@ -1,0 +1,250 @@
+"""The Avatars screen: search and state filter, the gallery (QListView in icon mode over
+AvatarListModel, smooth at 10,000 rows), an empty state that says what to do, and the details
+pane."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QEvent, QItemSelection, QSize, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ecan.bridge import Bridge, ThumbnailLoader
+from ecan.ui.details import DetailsPane
+from ecan.ui.gallery_delegate import CARD, THUMB, AvatarDelegate
+from ecan.ui.gallery_model import AvatarFilterModel, AvatarListModel, AvatarRole, IdRole
+from ecan.ui.resources import icon
+
+STATE_FILTERS = ["", "failed", "pending", "synced"]
+
+
+class AvatarsPage(QWidget):
+    """Signals:
+        import_requested(): the empty state's Import button.
+        loaded(int): the library was (re)loaded; the number of avatars.
+    """
+
+    import_requested = Signal()
+    loaded = Signal(int)
+
+    def __init__(self, bridge: Bridge, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._bridge = bridge
+        self._loading = False
+        self._reload_again = False
+        self._loaded_once = False
+        self.thumbs = ThumbnailLoader(QSize(THUMB, THUMB), self,
+                                      device_pixel_ratio=self.devicePixelRatioF())
+        self.model = AvatarListModel(self.thumbs, self)
+        self.proxy = AvatarFilterModel(self)
+        self.proxy.setSourceModel(self.model)
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(12, 10, 12, 0)
+        outer.setSpacing(8)
+        bar = QHBoxLayout()
+        self.search = QLineEdit(self)
+        self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(240)
+        self.search.textChanged.connect(self._filter_changed)
+        self.state_filter = QComboBox(self)
+        self.state_filter.currentIndexChanged.connect(self._filter_changed)
+        self.count_label = QLabel(self)
+        self.count_label.setObjectName("hintLabel")
+        bar.addWidget(self.search, 2)
+        bar.addWidget(self.state_filter)
+        bar.addStretch(1)
+        bar.addWidget(self.count_label)
+        outer.addLayout(bar)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.stack = QStackedWidget(self.splitter)
+        self.view = QListView(self.stack)
+        self.view.setObjectName("gallery")
+        self.view.setViewMode(QListView.ViewMode.IconMode)
+        self.view.setResizeMode(QListView.ResizeMode.Adjust)
+        self.view.setMovement(QListView.Movement.Static)
+        self.view.setUniformItemSizes(True)
+        self.view.setLayoutMode(QListView.LayoutMode.Batched)
+        self.view.setBatchSize(300)
+        self.view.setGridSize(CARD)
+        self.view.setSpacing(0)
+        self.view.setMouseTracking(True)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.view.setItemDelegate(AvatarDelegate(self.view))
+        self.view.setModel(self.proxy)
+        self.view.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.stack.addWidget(self.view)
+
+        self.empty = QWidget(self.stack)
+        ev = QVBoxLayout(self.empty)
+        ev.addStretch(1)
+        self.empty_icon = QLabel(self.empty)
+        self.empty_icon.setPixmap(icon("drop").pixmap(QSize(72, 72)))
+        self.empty_icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_title = QLabel(self.empty)
+        self.empty_title.setObjectName("emptyTitle")
+        self.empty_title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_text = QLabel(self.empty)
+        self.empty_text.setObjectName("hintLabel")
+        self.empty_text.setWordWrap(True)
+        self.empty_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_button = QPushButton(icon("import"), "", self.empty)
+        self.empty_button.clicked.connect(self.import_requested)
+        for w in (self.empty_icon, self.empty_title, self.empty_text):
+            ev.addWidget(w)
+        ev.addSpacing(8)
+        ev.addWidget(self.empty_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        ev.addStretch(2)
+        self.stack.addWidget(self.empty)
+
+        self.details = DetailsPane(self.splitter)
+        self.splitter.addWidget(self.stack)
+        self.splitter.addWidget(self.details)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 0)
+        self.splitter.setCollapsible(0, False)
+        outer.addWidget(self.splitter, 1)
+
+        self.model.modelReset.connect(self._update_empty)
+        self.model.dataChanged.connect(self._refresh_details)
+        self.proxy.modelReset.connect(self._update_empty)
+        self.proxy.rowsInserted.connect(self._update_empty)
+        self.proxy.rowsRemoved.connect(self._update_empty)
+        self._reload_timer = QTimer(self)
+        self._reload_timer.setSingleShot(True)
+        self._reload_timer.setInterval(200)  # coalesce bursts of changes into one reload
+        self._reload_timer.timeout.connect(self.reload)
+        bridge.changed.connect(self._on_changed)
+        self._retranslate()
+        self._update_empty()
+
+    # language
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
+        super().changeEvent(event)
+
+    def _retranslate(self) -> None:
+        self.search.setPlaceholderText(self.tr("Search avatars by name"))
+        self.search.setAccessibleName(self.tr("Search avatars"))
+        self.view.setAccessibleName(self.tr("Avatar gallery"))
+        self.state_filter.setAccessibleName(self.tr("Show avatars by sync state"))
+        current = max(self.state_filter.currentIndex(), 0)
+        self.state_filter.blockSignals(True)
+        self.state_filter.clear()
+        self.state_filter.addItems([self.tr("All avatars"), self.tr("Failed to sync"),
+                                    self.tr("Not synced yet"), self.tr("Synced")])
+        self.state_filter.setCurrentIndex(current)
+        self.state_filter.blockSignals(False)
+        self.empty_button.setText(self.tr("Import pictures…"))
+        self.empty_button.setAccessibleName(self.tr("Import pictures"))
+        self._update_empty()
+
+    # data
+    def reload(self) -> None:
+        if self._loading:
+            self._reload_again = True
+            return
+        self._loading = True
+        self._bridge.run("avatar.list", {}, on_success=self._listed, on_failure=self._list_failed)
+
+    def is_loaded(self) -> bool:
+        return self._loaded_once and not self._loading
+
+    def _listed(self, data: Any) -> None:
+        self._loading = False
+        avatars = data.get("avatars") if isinstance(data, dict) else data
+        self.model.set_avatars(list(avatars or []))
+        self._loaded_once = True
+        self._update_empty()
+        self._refresh_details()
+        self.loaded.emit(self.model.rowCount())
+        if self._reload_again:
+            self._reload_again = False
+            self._reload_timer.start()
+
+    def _list_failed(self, error: dict[str, Any]) -> None:
+        self._loading = False
+        self._loaded_once = True
+        self.empty_title.setText(self.tr("The library could not be read"))
+        self.empty_text.setText(f"{error.get('message', '')}\n{error.get('hint', '')}")
+        self.stack.setCurrentWidget(self.empty)
+
+    def _on_changed(self, changed: set[str]) -> None:
+        if changed & {"avatars", "sync"}:
+            self._reload_timer.start()
+
+    def set_item_progress(self, avatar_id: str, fraction: float) -> None:
+        self.model.set_progress(avatar_id, fraction)
+
+    # selection and filter
+    def selected_ids(self) -> list[str]:
+        return [str(i.data(IdRole)) for i in self.view.selectionModel().selectedIndexes()]
+
+    def select_id(self, avatar_id: str) -> None:
+        for row in range(self.proxy.rowCount()):
+            idx = self.proxy.index(row, 0)
+            if idx.data(IdRole) == avatar_id:
+                self.view.setCurrentIndex(idx)
+                self.view.scrollTo(idx)
+                return
+
+    def _selection_changed(self, _sel: QItemSelection, _desel: QItemSelection) -> None:
+        self._refresh_details()
+
+    def _refresh_details(self, *_args: object) -> None:
+        ids = self.selected_ids()
+        avatar = self.model.avatar(ids[0]) if len(ids) == 1 else None
+        if avatar is None and self.details.avatar_id() is None:
+            return
+        self.details.show_avatar(avatar)
+
+    def _filter_changed(self, *_args: object) -> None:
+        self.proxy.set_text(self.search.text())
+        which = STATE_FILTERS[max(self.state_filter.currentIndex(), 0)]
+        self.proxy.set_states({"pending": {"local", "queued", "syncing"}}.get(which, {which}
+                                                                               if which else set()))
+        self._update_empty()
+
+    def _update_empty(self, *_args: object) -> None:
+        total = self.model.rowCount()
+        shown = self.proxy.rowCount()
+        if not self._loaded_once:
+            self.count_label.setText("")
+            self.empty_title.setText(self.tr("Loading your library…"))
+            self.empty_text.setText("")
+            self.empty_button.hide()
+            self.stack.setCurrentWidget(self.empty)
+            return
+        self.count_label.setText(self.tr("{shown} of {total} avatars").format(
+            shown=shown, total=total) if shown != total else self.tr("{n} avatars").format(n=total))
+        if total == 0:
+            self.empty_title.setText(self.tr("Your avatar library is empty"))
+            self.empty_text.setText(self.tr(
+                "Drop pictures here or click Import. You can also paste an image with Ctrl+V."))
+            self.empty_button.show()
+            self.stack.setCurrentWidget(self.empty)
+        elif shown == 0:
+            self.empty_title.setText(self.tr("No avatars match"))
+            self.empty_text.setText(self.tr("Try another search, or show all avatars."))
+            self.empty_button.hide()
+            self.stack.setCurrentWidget(self.empty)
+        else:
+            self.stack.setCurrentWidget(self.view)
+
+    def current_avatars(self) -> list[dict[str, Any]]:
+        return [self.proxy.index(r, 0).data(AvatarRole) for r in range(self.proxy.rowCount())]

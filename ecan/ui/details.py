@@ -1,0 +1,196 @@
+"""The details pane beside the gallery: the selected avatar's preview, facts (size, format,
+dimensions, cloud key), its sync state with any error and hint, and its actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtGui import QGuiApplication, QPixmap
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ecan.bridge import ThumbnailLoader
+from ecan.ui.resources import icon
+
+PREVIEW = 200
+
+
+def human_bytes(n: int | float | None) -> str:
+    if n is None:
+        return ""
+    value = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"
+
+
+class DetailsPane(QFrame):
+    """Signals:
+        delete_requested(str): the user asked to delete this avatar (id).
+        retry_requested(str): the user asked to retry this avatar's sync (id).
+        message(str): a short confirmation for the status bar ("Link copied").
+    """
+
+    delete_requested = Signal(str)
+    retry_requested = Signal(str)
+    message = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("detailsPane")
+        self.setMinimumWidth(280)
+        self.setMaximumWidth(380)
+        self._avatar: dict[str, Any] | None = None
+        self._loader = ThumbnailLoader(QSize(PREVIEW, PREVIEW), self, capacity=16,
+                                       device_pixel_ratio=self.devicePixelRatioF())
+        self._loader.thumbnail_ready.connect(self._thumb_ready)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 16, 16, 16)
+        layout.setSpacing(10)
+        self.preview = QLabel(self)
+        self.preview.setFixedSize(PREVIEW, PREVIEW)
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setObjectName("preview")
+        layout.addWidget(self.preview, 0, Qt.AlignmentFlag.AlignHCenter)
+        self.title = QLabel(self)
+        self.title.setObjectName("detailsTitle")
+        self.title.setWordWrap(True)
+        self.title.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.title)
+        self.form = QFormLayout()
+        self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        self.form.setHorizontalSpacing(10)
+        self.form.setVerticalSpacing(6)
+        self.values: dict[str, QLabel] = {}
+        self.labels: dict[str, QLabel] = {}
+        for key in ("type", "format", "dimensions", "size", "state", "error", "key"):
+            label = QLabel(self)
+            value = QLabel(self)
+            value.setWordWrap(True)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            value.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+            self.labels[key], self.values[key] = label, value
+            self.form.addRow(label, value)
+        self.values["error"].setStyleSheet("color: #c5221f;")
+        layout.addLayout(self.form)
+        row = QHBoxLayout()
+        self.copy_public = QPushButton(icon("link"), "", self)
+        self.copy_public.clicked.connect(lambda: self._copy("cloud_image_url"))
+        self.copy_presigned = QPushButton(icon("link"), "", self)
+        self.copy_presigned.clicked.connect(lambda: self._copy("presigned_url"))
+        row.addWidget(self.copy_public)
+        row.addWidget(self.copy_presigned)
+        layout.addLayout(row)
+        row2 = QHBoxLayout()
+        self.retry = QPushButton(icon("retry"), "", self)
+        self.retry.clicked.connect(lambda: self._avatar and self.retry_requested.emit(
+            str(self._avatar.get("id"))))
+        self.delete = QPushButton(icon("delete"), "", self)
+        self.delete.clicked.connect(lambda: self._avatar and self.delete_requested.emit(
+            str(self._avatar.get("id"))))
+        row2.addWidget(self.retry)
+        row2.addWidget(self.delete)
+        layout.addLayout(row2)
+        layout.addStretch(1)
+        self.placeholder = QLabel(self)
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setObjectName("hintLabel")
+        layout.addWidget(self.placeholder)
+        layout.addStretch(2)
+        self._retranslate()
+        self.show_avatar(None)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
+            self.show_avatar(self._avatar)
+        super().changeEvent(event)
+
+    def _retranslate(self) -> None:
+        names = {"type": self.tr("Kind"), "format": self.tr("Format"),
+                 "dimensions": self.tr("Dimensions"), "size": self.tr("File size"),
+                 "state": self.tr("Sync"), "error": self.tr("Problem"),
+                 "key": self.tr("Cloud key")}
+        for key, text in names.items():
+            self.labels[key].setText(text)
+        self.copy_public.setText(self.tr("Copy link"))
+        self.copy_public.setAccessibleName(self.tr("Copy public link"))
+        self.copy_public.setToolTip(self.tr("Copy the avatar's public (CDN) or cloud link"))
+        self.copy_presigned.setText(self.tr("Copy private link"))
+        self.copy_presigned.setAccessibleName(self.tr("Copy private link"))
+        self.copy_presigned.setToolTip(self.tr("Copy a time-limited link to the original"))
+        self.retry.setText(self.tr("Retry sync"))
+        self.retry.setAccessibleName(self.tr("Retry sync"))
+        self.delete.setText(self.tr("Delete"))
+        self.delete.setAccessibleName(self.tr("Delete avatar"))
+        self.placeholder.setText(self.tr("Select an avatar to see its details."))
+
+    def avatar_id(self) -> str | None:
+        return None if self._avatar is None else str(self._avatar.get("id"))
+
+    def show_avatar(self, avatar: dict[str, Any] | None) -> None:
+        self._avatar = avatar
+        has = avatar is not None
+        for w in (self.preview, self.title, self.copy_public, self.copy_presigned, self.retry,
+                  self.delete, *self.values.values(), *self.labels.values()):
+            w.setVisible(has)
+        self.placeholder.setVisible(not has)
+        if avatar is None:
+            return
+        kinds = {"system": self.tr("Built-in"), "uploaded": self.tr("Uploaded"),
+                 "generated": self.tr("Generated")}
+        states = {"local": self.tr("On this computer only"), "queued": self.tr("Waiting to sync"),
+                  "syncing": self.tr("Syncing"), "synced": self.tr("Synced"),
+                  "failed": self.tr("Sync failed")}
+        state = str(avatar.get("sync_state") or "queued")
+        self.title.setText(f"<b>{_esc(str(avatar.get('name') or ''))}</b>")
+        self.values["type"].setText(kinds.get(str(avatar.get("resource_type")), ""))
+        self.values["format"].setText(str(avatar.get("format") or ""))
+        self.values["dimensions"].setText(f"{avatar.get('width', '?')} × {avatar.get('height', '?')}")
+        self.values["size"].setText(human_bytes(avatar.get("bytes")))
+        self.values["state"].setText(states.get(state, state))
+        err = " ".join(str(x) for x in (avatar.get("sync_error"), avatar.get("sync_hint")) if x)
+        self.values["error"].setText(err)
+        self.values["error"].setVisible(bool(err))
+        self.labels["error"].setVisible(bool(err))
+        key = str(avatar.get("cloud_image_key") or "")
+        self.values["key"].setText(key or self.tr("not in the cloud yet"))
+        self.copy_public.setEnabled(bool(avatar.get("cloud_image_url")))
+        self.copy_presigned.setEnabled(bool(avatar.get("presigned_url")))
+        self.copy_presigned.setVisible("presigned_url" in avatar)
+        self.retry.setVisible(state == "failed")
+        self.delete.setEnabled(avatar.get("resource_type") != "system")
+        self._set_preview(self._loader.pixmap(str(avatar.get("thumb_path") or "")))
+
+    def _thumb_ready(self, path: str) -> None:
+        if self._avatar and str(self._avatar.get("thumb_path")) == path:
+            self._set_preview(self._loader.pixmap(path))
+
+    def _set_preview(self, pix: QPixmap | None) -> None:
+        if pix is None or pix.isNull():
+            self.preview.clear()
+            return
+        self.preview.setPixmap(pix)
+
+    def _copy(self, field: str) -> None:
+        if not self._avatar or not self._avatar.get(field):
+            return
+        QGuiApplication.clipboard().setText(str(self._avatar[field]))
+        self.message.emit(self.tr("Link copied to the clipboard."))
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,168 @@
+"""The gallery's Qt model: one row per avatar (a dict from `avatar.list`), updated in place when
+only states change so a 10,000-row view does not reset on every sync tick."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
+
+from ecan.bridge.thumbs import ThumbnailLoader
+
+AvatarRole = Qt.ItemDataRole.UserRole + 1
+IdRole = Qt.ItemDataRole.UserRole + 2
+StateRole = Qt.ItemDataRole.UserRole + 3
+ProgressRole = Qt.ItemDataRole.UserRole + 4
+ThumbRole = Qt.ItemDataRole.UserRole + 5
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+class AvatarListModel(QAbstractListModel):
+    """Rows are avatar dicts; thumbnails come from the loader lazily, as rows are painted."""
+
+    def __init__(self, thumbs: ThumbnailLoader, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[dict[str, Any]] = []
+        self._row_of: dict[str, int] = {}
+        self._rows_of_thumb: dict[str, list[int]] = {}
+        self._progress: dict[str, float] = {}
+        self._thumbs = thumbs
+        thumbs.thumbnail_ready.connect(self._on_thumb)
+
+    # Qt model API
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        row = self._rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return row.get("name") or ""
+        if role == AvatarRole:
+            return row
+        if role == IdRole:
+            return row.get("id")
+        if role == StateRole:
+            return row.get("sync_state") or "queued"
+        if role == ProgressRole:
+            return self._progress.get(row.get("id") or "")
+        if role == ThumbRole:
+            return self._thumbs.pixmap(row.get("thumb_path") or "")
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self.describe(row)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"{row.get('name', '')}, {self.state_text(row.get('sync_state') or 'queued')}"
+        return None
+
+    def state_text(self, state: str) -> str:
+        return {
+            "local": self.tr("On this computer only"),
+            "queued": self.tr("Waiting to sync"),
+            "syncing": self.tr("Syncing"),
+            "synced": self.tr("Synced"),
+            "failed": self.tr("Sync failed"),
+        }.get(state, state)
+
+    def describe(self, row: dict[str, Any]) -> str:
+        """The tooltip: name, state, and for a failure its reason and what to do."""
+        state = row.get("sync_state") or "queued"
+        lines = [str(row.get("name") or ""), self.state_text(state)]
+        if state == "failed":
+            if row.get("sync_error"):
+                lines.append(str(row["sync_error"]))
+            if row.get("sync_hint"):
+                lines.append(str(row["sync_hint"]))
+        return "\n".join(lines)
+
+    # updates
+    def avatar(self, avatar_id: str) -> dict[str, Any] | None:
+        r = self._row_of.get(avatar_id)
+        return None if r is None else self._rows[r]
+
+    def avatars(self) -> list[dict[str, Any]]:
+        return list(self._rows)
+
+    def set_avatars(self, avatars: list[dict[str, Any]]) -> None:
+        """Replace the rows. Same ids in the same order: only changed rows are repainted."""
+        if [a.get("id") for a in avatars] == [a.get("id") for a in self._rows]:
+            for i, (old, new) in enumerate(zip(self._rows, avatars, strict=True)):
+                if old != new:
+                    if old.get("thumb_path") != new.get("thumb_path"):
+                        self._thumbs.forget(old.get("thumb_path") or "")
+                    self._rows[i] = new
+                    if new.get("sync_state") != "syncing":
+                        self._progress.pop(new.get("id") or "", None)
+                    idx = self.index(i)
+                    self.dataChanged.emit(idx, idx)
+            self._reindex()
+            return
+        self.beginResetModel()
+        self._rows = list(avatars)
+        live = {a.get("id") for a in avatars}
+        self._progress = {k: v for k, v in self._progress.items() if k in live}
+        self._reindex()
+        self.endResetModel()
+
+    def set_progress(self, avatar_id: str, fraction: float | None) -> None:
+        r = self._row_of.get(avatar_id)
+        if fraction is None:
+            self._progress.pop(avatar_id, None)
+        else:
+            self._progress[avatar_id] = max(0.0, min(1.0, fraction))
+        if r is not None:
+            idx = self.index(r)
+            self.dataChanged.emit(idx, idx, [ProgressRole])
+
+    def _reindex(self) -> None:
+        self._row_of = {a.get("id") or "": i for i, a in enumerate(self._rows)}
+        self._rows_of_thumb = {}
+        for i, a in enumerate(self._rows):
+            self._rows_of_thumb.setdefault(a.get("thumb_path") or "", []).append(i)
+
+    def _on_thumb(self, path: str) -> None:
+        for r in self._rows_of_thumb.get(path, ()):
+            idx = self.index(r)
+            self.dataChanged.emit(idx, idx, [ThumbRole])
+
+
+class AvatarFilterModel(QSortFilterProxyModel):
+    """Filters by name (case-insensitive substring) and by sync state."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._text = ""
+        self._states: set[str] = set()
+        self._types: set[str] = set()
+
+    def set_text(self, text: str) -> None:
+        self._text = text.strip().casefold()
+        self.invalidateFilter()
+
+    def set_states(self, states: set[str]) -> None:
+        self._states = set(states)
+        self.invalidateFilter()
+
+    def set_types(self, types: set[str]) -> None:
+        self._types = set(types)
+        self.invalidateFilter()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:
+        model = self.sourceModel()
+        row = model.data(model.index(source_row, 0, source_parent), AvatarRole) or {}
+        if self._states and (row.get("sync_state") or "queued") not in self._states:
+            return False
+        if self._types and row.get("resource_type") not in self._types:
+            return False
+        if self._text:
+            hay = f"{row.get('name', '')} {row.get('original_filename', '')}".casefold()
+            return self._text in hay
+        return True

@@ -1,0 +1,275 @@
+"""Starting the desktop app (`ecan gui`) and its self-test (`ecan selftest`): the QApplication,
+languages, one instance per library, the app's services, the window, the sync worker, the demo
+cloud (started in the background while the window is already up), screenshots and timed quit."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QSettings, Qt, QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from ecan.app import App, build_app
+from ecan.bridge import Bridge
+from ecan.errors import UserFacingError
+from ecan.paths import AppPaths
+from ecan.ui.i18n import Languages
+from ecan.ui.resources import app_icon
+
+log = logging.getLogger(__name__)
+
+
+def qt_app() -> QApplication:
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        return existing
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+    app = QApplication(sys.argv[:1])
+    app.setApplicationName("ecan")
+    app.setOrganizationName("ecan")
+    app.setApplicationDisplayName("ecan")
+    app.setWindowIcon(app_icon())
+    app.setDesktopFileName("io.ecan.Ecan")
+    return app
+
+
+def ui_settings(paths: AppPaths) -> QSettings:
+    """UI state lives with the library (ECAN_HOME), not in the user's global Qt settings."""
+    return QSettings(str(paths.home / "ui.ini"), QSettings.Format.IniFormat)
+
+
+class GuiSession:
+    """One run of the window: everything it started, so that quitting stops it all cleanly."""
+
+    def __init__(self, qapp: QApplication, app: App, languages: Languages,
+                 settings: QSettings) -> None:
+        from ecan.ui.main_window import MainWindow
+
+        self.qapp = qapp
+        self.app = app
+        self.languages = languages
+        self.bridge = Bridge(app.handlers)
+        self.window = MainWindow(self.bridge, settings, log_path=app.log_path, app=app)
+        self.window.language_requested.connect(self.set_language)
+        self.worker: Any = None
+        self.demo: Any = None
+        self.demo_ready = False
+
+    def set_language(self, choice: str) -> None:
+        self.languages.apply(choice)
+
+    def start(self) -> None:
+        self.window.show()
+        self.window.start()
+        self.start_sync()
+
+    def start_sync(self) -> None:
+        try:
+            from ecan.bridge.sync_worker import SyncWorker
+        except ImportError:
+            return
+        self.worker = SyncWorker(self.app.sync, self.window)
+        self.window.attach_sync_worker(self.worker)
+        self.worker.start()
+
+    def stop_sync(self) -> None:
+        if self.worker is not None:
+            self.worker.stop(5.0)
+            self.worker.deleteLater()
+            self.worker = None
+
+    def start_demo_cloud(self, env: dict[str, str]) -> None:
+        """Start the local cloud off the GUI thread, then swap in an app configured for it."""
+        home = Path(env["ECAN_HOME"])
+        self.window.show_message(self.window.tr("Starting the local demo cloud…"))
+
+        def work() -> App:
+            from ecan.auth.secrets import MemoryKeyring
+            from ecan.democloud import DemoCloud
+            from ecan.resources import resources_dir
+
+            self.demo = DemoCloud()
+            info = self.demo.start()
+            config = self.demo.write_config(home / "demo_config.yml")
+            new = build_app({**env, "ECAN_CONFIG": str(config)},
+                            keyring_backend=MemoryKeyring())
+            user = info.users[0]
+            signed = new.handlers.call("auth.sign_in",
+                                       {"username": user.username, "password": user.password})
+            if not signed.get("ok"):
+                raise UserFacingError(**signed["error"])
+            listed = new.handlers.call("avatar.list", {"resource_type": "uploaded"})
+            if listed.get("ok") and not listed["data"]["avatars"]:
+                samples = sorted(str(p) for p in (resources_dir() / "samples").iterdir())
+                new.handlers.call("avatar.import_paths", {"paths": samples})
+            return new
+
+        self.bridge.run_task("demo cloud", work, on_success=self._demo_started,
+                             on_failure=self._demo_failed)
+
+    def _demo_started(self, new: App) -> None:
+        old = self.app
+        self.stop_sync()
+        self.app = new
+        self.window.app = new
+        self.bridge.set_handlers(new.handlers)
+        self.start_sync()
+        old.close()
+        self.demo_ready = True
+        self.window.show_message(self.window.tr(
+            "Demo cloud ready: signed in as the demo user. Your pictures sync to a local test "
+            "cloud that is discarded when ecan closes."))
+
+    def _demo_failed(self, error: dict[str, Any]) -> None:
+        self.demo_ready = True
+        QMessageBox.warning(self.window, self.window.tr("Demo cloud"), self.window.tr(
+            "The local demo cloud could not start: {message}\n{hint}").format(
+                message=error.get("message", ""), hint=error.get("hint", "")))
+
+    def shutdown(self) -> None:
+        self.stop_sync()
+        self.bridge.close()
+        self.window.avatars.thumbs.close()
+        self.app.close()
+        if self.demo is not None:
+            self.demo.stop()
+
+
+def _show_config_error(qapp: QApplication, err: UserFacingError) -> None:
+    print(f"error: {err.message}\n  fix: {err.hint}", file=sys.stderr)
+    if QGuiApplication.platformName() not in ("offscreen", "minimal"):
+        box = QMessageBox(QMessageBox.Icon.Critical, "ecan",
+                          QCoreApplication.translate("Launcher", "ecan cannot start: {message}")
+                          .format(message=err.message))
+        box.setInformativeText(err.hint)
+        box.exec()
+
+
+def run_gui(*, demo_cloud: bool = False, screenshot: str | None = None,
+            quit_after: float | None = None, env: Mapping[str, str] | None = None) -> int:
+    env = dict(os.environ if env is None else env)
+    if demo_cloud:
+        # The demo cloud is in memory and gone at exit: never mark the user's own library as
+        # synced to it. The demo gets a library of its own.
+        env["ECAN_HOME"] = env.get("ECAN_DEMO_HOME") or tempfile.mkdtemp(prefix="ecan-demo-")
+        env.pop("ECAN_CONFIG", None)
+    qapp = qt_app()
+    paths = AppPaths.from_env(env).ensure()
+    settings = ui_settings(paths)
+    languages = Languages(qapp)
+    languages.apply(str(settings.value("language", "") or ""))
+
+    from ecan.ui.single_instance import SingleInstance
+
+    instance = SingleInstance(paths.home)
+    if instance.notify_running():
+        print("ecan is already running on this library; its window was brought to the front.",
+              file=sys.stderr)
+        return 0
+    instance.listen()
+
+    try:
+        app = build_app(env)
+    except UserFacingError as e:
+        _show_config_error(qapp, e)
+        instance.close()
+        return e.exit_code
+
+    from ecan.ui.bug_dialog import BugReporter
+
+    session = GuiSession(qapp, app, languages, settings)
+    bugs = BugReporter(app.log_path, qapp)
+    bugs.install()
+    instance.raise_requested.connect(session.window.bring_to_front)
+    session.start()
+    if demo_cloud:
+        session.start_demo_cloud(env)
+    started = time.monotonic()
+    shot = {"done": screenshot is None}
+
+    def take_screenshot() -> None:
+        if shot["done"] or screenshot is None:
+            return
+        shot["done"] = True
+        Path(screenshot).parent.mkdir(parents=True, exist_ok=True)
+        ok = session.window.grab().save(screenshot, "PNG")
+        print(f"screenshot {'saved to' if ok else 'could not be saved to'} {screenshot}",
+              file=sys.stderr)
+
+    if screenshot:
+        def poll() -> None:
+            waited = time.monotonic() - started
+            ready = session.window.is_settled() and (not demo_cloud or session.demo_ready)
+            if demo_cloud and ready:
+                counts = (session.window.monitor.status.get("counts") or {})
+                busy = (counts.get("queued") or 0) + (counts.get("syncing") or 0)
+                ready = busy == 0 or waited > (quit_after or 30) * 0.8
+            if ready:
+                QTimer.singleShot(300, take_screenshot)  # one more paint after the last change
+            else:
+                QTimer.singleShot(100, poll)
+
+        QTimer.singleShot(100, poll)
+    if quit_after is not None:
+        def finish() -> None:
+            take_screenshot()
+            session.window.close()
+            qapp.quit()
+
+        QTimer.singleShot(int(quit_after * 1000), finish)
+    try:
+        code = qapp.exec()
+    finally:
+        bugs.uninstall()
+        instance.close()
+        session.shutdown()
+    return int(code)
+
+
+def run_selftest(env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Start Qt offscreen, open the database, load a thumbnail through the real loader, quit.
+    Returns what it found; raises UserFacingError on a failure."""
+    from PySide6.QtCore import QEventLoop, QSize
+
+    from ecan.bridge import ThumbnailLoader
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    env = dict(os.environ if env is None else env)
+    qapp = qt_app()
+    app = build_app(env)
+    try:
+        listed = app.handlers.call("avatar.list", {})
+        if not listed.get("ok"):
+            err = listed["error"]
+            raise UserFacingError(err["code"], err["message"], err.get("hint", ""))
+        avatars = listed["data"]["avatars"]
+        thumb = next((a["thumb_path"] for a in avatars if a.get("thumb_path")), None)
+        loaded = False
+        if thumb:
+            loader = ThumbnailLoader(QSize(64, 64))
+            loop = QEventLoop()
+            loader.thumbnail_ready.connect(lambda _p: loop.quit())
+            if loader.pixmap(thumb) is None:
+                QTimer.singleShot(10_000, loop.quit)
+                loop.exec()
+            pix = loader.pixmap(thumb)
+            loaded = pix is not None and not pix.isNull()
+            loader.close()
+            if not loaded:
+                raise UserFacingError("selftest_failed", f"The thumbnail {thumb} did not load.",
+                                      "Check that Qt's image plugins are bundled.")
+        qapp.processEvents()
+        return {"ok": True, "qt_platform": QGuiApplication.platformName(),
+                "database": str(app.paths.database), "avatars": len(avatars),
+                "thumbnail_loaded": loaded}
+    finally:
+        app.close()

@@ -1,0 +1,666 @@
+"""The main window: Avatars and Agents screens, menus and toolbar, drag and drop and paste, the
+status bar (sync progress, online, account) and the tray icon. It talks to data only through
+the bridge; the sync engine's Qt adapter feeds live progress."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QByteArray, QEvent, QSettings, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDesktopServices,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QImage,
+    QKeySequence,
+)
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QProgressBar,
+    QSystemTrayIcon,
+    QTabWidget,
+    QToolBar,
+    QToolButton,
+    QWidget,
+)
+
+from ecan.bridge import Bridge
+from ecan.ui.agents_page import AgentsPage
+from ecan.ui.avatars_page import AvatarsPage
+from ecan.ui.details import human_bytes
+from ecan.ui.import_flow import ImportController, ImportSummaryDialog
+from ecan.ui.resources import app_icon, icon
+from ecan.ui.sync_monitor import SyncMonitor
+
+if TYPE_CHECKING:
+    from ecan.bridge.sync_worker import SyncWorker
+
+log = logging.getLogger(__name__)
+
+IMAGE_FILTER = "*.png *.jpg *.jpeg *.gif *.webp *.bmp *.tif *.tiff *.mp4 *.webm *.mov"
+
+STYLE = """
+QMainWindow, QDialog { background: palette(window); }
+QLabel#emptyTitle { font-size: 17px; font-weight: 600; }
+QLabel#hintLabel { color: palette(placeholder-text); }
+QLabel#sectionTitle { font-size: 14px; font-weight: 600; padding: 4px 0; }
+QLabel#detailsTitle { font-size: 14px; }
+QFrame#detailsPane { background: palette(base); border-left: 1px solid palette(mid);
+                     border-radius: 0; }
+QListView#gallery { border: none; background: palette(base); }
+QToolBar { spacing: 6px; padding: 4px 8px; border: none; }
+QStatusBar QLabel { padding: 0 6px; }
+"""
+
+
+class MainWindow(QMainWindow):
+    """Signals:
+        settled(): the first library load is done and its visible thumbnails are painted.
+        language_requested(str): the user picked a language in Settings ("", "en", "zh_CN").
+    """
+
+    settled = Signal()
+    language_requested = Signal(str)
+
+    def __init__(self, bridge: Bridge, ui_settings: QSettings, *, log_path: Path | None = None,
+                 app: Any = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.bridge = bridge
+        self.ui_settings = ui_settings
+        self.log_path = log_path
+        self.app = app  # for the settings dialog and doctor's checks (not for data)
+        self.sync_worker: SyncWorker | None = None
+        self._account: dict[str, Any] = {}
+        self._status: dict[str, Any] = {}
+        self._signin_open = False
+        self.setWindowIcon(app_icon())
+        self.setAcceptDrops(True)
+        self.setStyleSheet(STYLE)
+        self.setMinimumSize(QSize(760, 480))
+
+        self.tabs = QTabWidget(self)
+        self.tabs.setDocumentMode(True)
+        self.avatars = AvatarsPage(bridge, self.tabs)
+        self.agents = AgentsPage(bridge, self.avatars.thumbs, self.tabs)
+        self.tabs.addTab(self.avatars, icon("gallery"), "")
+        self.tabs.addTab(self.agents, icon("agents"), "")
+        self.setCentralWidget(self.tabs)
+
+        self.importer = ImportController(bridge, self)
+        self.importer.progress.connect(self._import_progress)
+        self.importer.finished.connect(self._import_finished)
+        self.monitor = SyncMonitor(bridge, self)
+        self.monitor.status_changed.connect(self._sync_status)
+        self.monitor.attention_needed.connect(self._attention)
+
+        self._build_actions()
+        self._build_toolbar()
+        self._build_menus()
+        self._build_statusbar()
+        self.tray = self._build_tray()
+
+        self.avatars.import_requested.connect(self.pick_files)
+        self.avatars.details.delete_requested.connect(lambda i: self.delete_avatars([i]))
+        self.avatars.details.retry_requested.connect(self.retry)
+        self.avatars.details.message.connect(self.show_message)
+        self.avatars.loaded.connect(lambda _n: self._check_settled())
+        self.avatars.view.doubleClicked.connect(lambda _i: self.avatars.details.setFocus())
+        self.avatars.thumbs.thumbnail_ready.connect(lambda _p: self._check_settled())
+        self.agents.message.connect(self.show_message)
+        bridge.failed.connect(self._bridge_failed)
+        bridge.changed.connect(self._on_changed)
+        bridge.handlers_replaced.connect(self._refresh_account)
+        self._settled = False
+        self._retranslate()
+        self._restore_state()
+
+    # ---- start and stop ----------------------------------------------------------------
+    def start(self) -> None:
+        """Load data and start watching sync (after show, so the window appears at once)."""
+        self.avatars.reload()
+        self.monitor.start()
+        self._refresh_account()
+
+    def attach_sync_worker(self, worker: SyncWorker) -> None:
+        self.sync_worker = worker
+        worker.progressed.connect(self._sync_progress)
+        worker.job_started.connect(lambda e: e.avatar_id and self.avatars.set_item_progress(
+            e.avatar_id, 0.0))
+        worker.job_finished.connect(self._job_done)
+        worker.job_failed.connect(self._job_done)
+        worker.state_changed.connect(lambda _e: self.monitor.refresh())
+
+    def is_settled(self) -> bool:
+        return (self.avatars.is_loaded() and self.avatars.thumbs.pending() == 0
+                and self.bridge.in_flight() == 0)
+
+    def _check_settled(self) -> None:
+        if not self._settled and self.avatars.is_loaded() and self.avatars.thumbs.pending() == 0:
+            self._settled = True
+            self.settled.emit()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._save_state()
+        self.monitor.stop()
+        if self.tray is not None:
+            self.tray.hide()
+        super().closeEvent(event)
+
+    # ---- building ----------------------------------------------------------------------
+    def _action(self, name: str, slot: Any, shortcut: QKeySequence | str | None = None,
+                icon_name: str | None = None) -> QAction:
+        action = QAction(self)
+        action.setObjectName(name)
+        if icon_name:
+            action.setIcon(icon(icon_name))
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        K = QKeySequence.StandardKey
+        self.act_import = self._action("import", self.pick_files, K.Open, "import")
+        self.act_import_folder = self._action("importFolder", self.pick_folder, "Ctrl+Shift+O")
+        self.act_paste = self._action("paste", self.paste, K.Paste, "paste")
+        self.act_generate = self._action("generate", self.open_generate, "Ctrl+G", "generate")
+        self.act_generate.setVisible(self._generate_dialog_class() is not None)
+        self.act_settings = self._action("settings", self.open_settings, K.Preferences,
+                                         "settings")
+        self.act_quit = self._action("quit", self.close, K.Quit)
+        self.act_delete = self._action("delete", lambda: self.delete_avatars(
+            self.avatars.selected_ids()), K.Delete, "delete")
+        self.act_retry = self._action("retry", lambda: self.retry(None), "Ctrl+R", "retry")
+        self.act_find = self._action("find", self._focus_search, K.Find)
+        self.act_pause = self._action("pause", self.toggle_pause, None, "pause")
+        self.act_sign_in = self._action("signIn", lambda: self.open_sign_in(False), None,
+                                        "account")
+        self.act_sign_out = self._action("signOut", self.sign_out)
+        self.act_identity = QAction(self)
+        self.act_identity.setEnabled(False)
+        self.act_logs = self._action("logs", self.open_logs)
+        self.act_about = self._action("about", self.about)
+        self.act_show = self._action("show", self.bring_to_front)
+
+    def _build_toolbar(self) -> None:
+        self.toolbar = QToolBar(self)
+        self.toolbar.setObjectName("mainToolbar")
+        self.toolbar.setMovable(False)
+        self.toolbar.setIconSize(QSize(20, 20))
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for a in (self.act_import, self.act_paste, self.act_generate):
+            self.toolbar.addAction(a)
+        self.toolbar.addSeparator()
+        for a in (self.act_retry, self.act_delete):
+            self.toolbar.addAction(a)
+        spacer = QWidget(self.toolbar)
+        spacer.setSizePolicy(spacer.sizePolicy().Policy.Expanding,
+                             spacer.sizePolicy().Policy.Preferred)
+        self.toolbar.addWidget(spacer)
+        self.toolbar.addAction(self.act_settings)
+        self.addToolBar(self.toolbar)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        self.menu_file = bar.addMenu("")
+        for a in (self.act_import, self.act_import_folder, self.act_paste, self.act_generate):
+            self.menu_file.addAction(a)
+        self.menu_file.addSeparator()
+        self.menu_file.addAction(self.act_settings)
+        self.menu_file.addSeparator()
+        self.menu_file.addAction(self.act_quit)
+        self.menu_edit = bar.addMenu("")
+        for a in (self.act_find, self.act_delete, self.act_retry):
+            self.menu_edit.addAction(a)
+        self.menu_sync = bar.addMenu("")
+        self.menu_sync.addAction(self.act_pause)
+        self.menu_sync.addAction(self.act_retry)
+        self.menu_account = bar.addMenu("")
+        self._fill_account_menu(self.menu_account)
+        self.menu_help = bar.addMenu("")
+        self.menu_help.addAction(self.act_logs)
+        self.menu_help.addAction(self.act_about)
+
+    def _fill_account_menu(self, menu: QMenu) -> None:
+        menu.addAction(self.act_identity)
+        menu.addSeparator()
+        menu.addAction(self.act_sign_in)
+        menu.addAction(self.act_sign_out)
+
+    def _build_statusbar(self) -> None:
+        sb = self.statusBar()
+        sb.setSizeGripEnabled(False)
+        self.sync_label = QLabel(self)
+        self.sync_label.setObjectName("syncLabel")
+        self.sync_bar = QProgressBar(self)
+        self.sync_bar.setObjectName("syncProgress")
+        self.sync_bar.setFixedWidth(140)
+        self.sync_bar.setMaximumHeight(14)
+        self.sync_bar.setTextVisible(False)
+        self.sync_bar.hide()
+        self.import_bar = QProgressBar(self)
+        self.import_bar.setFixedWidth(160)
+        self.import_bar.setMaximumHeight(14)
+        self.import_bar.hide()
+        self.online_label = QLabel(self)
+        self.online_label.setObjectName("onlineLabel")
+        self.account_button = QToolButton(self)
+        self.account_button.setObjectName("accountButton")
+        self.account_button.setAutoRaise(True)
+        self.account_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.account_button.setIcon(icon("account"))
+        self.account_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        account_menu = QMenu(self.account_button)
+        self._fill_account_menu(account_menu)
+        self.account_button.setMenu(account_menu)
+        sb.addPermanentWidget(self.import_bar)
+        sb.addPermanentWidget(self.sync_bar)
+        sb.addPermanentWidget(self.sync_label)
+        sb.addPermanentWidget(self.online_label)
+        sb.addPermanentWidget(self.account_button)
+
+    def _build_tray(self) -> QSystemTrayIcon | None:
+        if not QSystemTrayIcon.isSystemTrayAvailable():
+            return None
+        tray = QSystemTrayIcon(app_icon(), self)
+        menu = QMenu(self)
+        menu.addAction(self.act_show)
+        menu.addAction(self.act_pause)
+        menu.addSeparator()
+        menu.addAction(self.act_quit)
+        tray.setContextMenu(menu)
+        tray.activated.connect(lambda reason: reason == QSystemTrayIcon.ActivationReason.Trigger
+                               and self.bring_to_front())
+        tray.messageClicked.connect(self.bring_to_front)
+        tray.show()
+        return tray
+
+    # ---- language ----------------------------------------------------------------------
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
+        super().changeEvent(event)
+
+    def _retranslate(self) -> None:
+        self.setWindowTitle(self.tr("ecan — avatar library"))
+        self.tabs.setTabText(0, self.tr("Avatars"))
+        self.tabs.setTabText(1, self.tr("Agents"))
+        self.tabs.setAccessibleName(self.tr("Screens"))
+        texts = {
+            self.act_import: (self.tr("&Import…"), self.tr("Import pictures from files")),
+            self.act_import_folder: (self.tr("Import &folder…"),
+                                     self.tr("Import every picture in a folder")),
+            self.act_paste: (self.tr("&Paste picture"),
+                             self.tr("Add the picture on the clipboard")),
+            self.act_generate: (self.tr("&Generate…"), self.tr("Make an avatar with AI")),
+            self.act_settings: (self.tr("&Settings…"), self.tr("Storage, sync and language")),
+            self.act_quit: (self.tr("&Quit"), ""),
+            self.act_delete: (self.tr("&Delete"), self.tr("Delete the selected avatars")),
+            self.act_retry: (self.tr("&Retry failed"), self.tr("Try failed uploads again")),
+            self.act_find: (self.tr("&Find"), ""),
+            self.act_sign_in: (self.tr("Sign &in…"), ""),
+            self.act_sign_out: (self.tr("Sign &out"), ""),
+            self.act_logs: (self.tr("Open &log folder"), ""),
+            self.act_about: (self.tr("&About ecan"), ""),
+            self.act_show: (self.tr("Show ecan"), ""),
+        }
+        for action, (text, tip) in texts.items():
+            action.setText(text)
+            action.setToolTip(tip or text.replace("&", ""))
+        self.menu_file.setTitle(self.tr("&File"))
+        self.menu_edit.setTitle(self.tr("&Edit"))
+        self.menu_sync.setTitle(self.tr("S&ync"))
+        self.menu_account.setTitle(self.tr("&Account"))
+        self.menu_help.setTitle(self.tr("&Help"))
+        self.toolbar.setWindowTitle(self.tr("Toolbar"))
+        self.sync_bar.setAccessibleName(self.tr("Sync progress"))
+        self.import_bar.setAccessibleName(self.tr("Import progress"))
+        self.account_button.setAccessibleName(self.tr("Account"))
+        self._show_account()
+        self._sync_status(self._status or self.monitor.status)
+
+    # ---- state -------------------------------------------------------------------------
+    def _restore_state(self) -> None:
+        geometry = self.ui_settings.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1100, 720)
+        splitter = self.ui_settings.value("window/splitter")
+        if isinstance(splitter, QByteArray):
+            self.avatars.splitter.restoreState(splitter)
+        else:
+            self.avatars.splitter.setSizes([780, 320])
+        tab = self.ui_settings.value("window/tab", 0)
+        try:
+            self.tabs.setCurrentIndex(int(tab))  # type: ignore[call-overload]
+        except (TypeError, ValueError):
+            pass
+
+    def _save_state(self) -> None:
+        self.ui_settings.setValue("window/geometry", self.saveGeometry())
+        self.ui_settings.setValue("window/splitter", self.avatars.splitter.saveState())
+        self.ui_settings.setValue("window/tab", self.tabs.currentIndex())
+        self.ui_settings.sync()
+
+    # ---- bringing avatars in -----------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: Any) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if not paths:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.tabs.setCurrentWidget(self.avatars)
+        self.import_paths(paths)
+
+    def import_paths(self, paths: list[str]) -> None:
+        self.show_message(self.tr("Importing…"))
+        self.importer.import_paths(paths)
+
+    def pick_files(self) -> None:
+        start = str(self.ui_settings.value("import/last_dir", "") or "")
+        files, _ = QFileDialog.getOpenFileNames(
+            self, self.tr("Import pictures"), start,
+            self.tr("Pictures and videos ({patterns})").format(patterns=IMAGE_FILTER))
+        if not files:
+            return
+        self.ui_settings.setValue("import/last_dir", str(Path(files[0]).parent))
+        if len(files) == 1 and Path(files[0]).suffix.lower() not in (".mp4", ".webm", ".mov",
+                                                                     ".gif"):
+            self.crop_and_upload(files[0])
+        else:
+            self.import_paths(files)
+
+    def pick_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Import a folder of pictures"))
+        if folder:
+            self.import_paths([folder])
+
+    def crop_and_upload(self, path: str) -> None:
+        """One picture: offer the crop dialog; the image is read off the GUI thread."""
+        from ecan.ui.crop_dialog import CropDialog, load_image
+
+        def loaded(image: QImage) -> None:
+            if image.isNull():  # not something Qt can show: let the importer explain why
+                self.import_paths([path])
+                return
+            dialog = CropDialog(image, self)
+            if dialog.exec() == CropDialog.DialogCode.Accepted:
+                self.importer.upload_image(dialog.result_image(), Path(path).stem + ".png")
+
+        self.bridge.run_task("load image", lambda: load_image(path), on_success=loaded)
+
+    def paste(self) -> None:
+        mime = QGuiApplication.clipboard().mimeData()
+        if mime is not None and mime.hasUrls() and any(u.isLocalFile() for u in mime.urls()):
+            self.import_paths([u.toLocalFile() for u in mime.urls() if u.isLocalFile()])
+            return
+        image = QGuiApplication.clipboard().image()
+        if image.isNull():
+            self.show_message(self.tr("There is no picture on the clipboard."))
+            return
+        self.tabs.setCurrentWidget(self.avatars)
+        self.importer.upload_image(image, "pasted.png")
+
+    def _import_progress(self, done: int, total: int) -> None:
+        self.import_bar.setVisible(total > 1 and done < total)
+        self.import_bar.setMaximum(max(total, 1))
+        self.import_bar.setValue(done)
+        self.import_bar.setFormat(self.tr("Importing %v of %m"))
+        self.import_bar.setTextVisible(True)
+        self.import_bar.setMinimumWidth(180)
+        if total:
+            self.statusBar().showMessage(self.tr("Importing {done} of {total}…").format(
+                done=done, total=total))
+
+    def _import_finished(self, results: list[dict[str, Any]]) -> None:
+        self.import_bar.hide()
+        ok = [r for r in results if r.get("ok")]
+        refused = [r for r in results if not r.get("ok")]
+        if not results:
+            self.show_message(self.tr("Nothing to import: no pictures were found there."))
+            return
+        self.show_message(self.tr("Imported {ok} of {total}.").format(ok=len(ok),
+                                                                      total=len(results)))
+        if len(ok) == 1 and ok[0].get("avatar_id"):
+            avatar_id = str(ok[0]["avatar_id"])
+            QTimer.singleShot(400, lambda: self.avatars.select_id(avatar_id))
+        if refused:
+            self.last_summary = ImportSummaryDialog(results, self)
+            self.last_summary.setModal(False)
+            self.last_summary.show()
+
+    # ---- actions -----------------------------------------------------------------------
+    def delete_avatars(self, ids: list[str]) -> None:
+        ids = [i for i in ids if i]
+        if not ids:
+            return
+        answer = QMessageBox.question(
+            self, self.tr("Delete avatars"),
+            self.tr("Delete {n} avatar(s)? They are removed from this computer and from your "
+                    "cloud storage.").format(n=len(ids)))
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        for avatar_id in ids:
+            self.bridge.run("avatar.delete", {"id": avatar_id})
+
+    def retry(self, avatar_id: str | None) -> None:
+        payload = {"avatar_id": avatar_id} if avatar_id else {}
+
+        def done(data: Any) -> None:
+            n = (data or {}).get("retried", 0) if isinstance(data, dict) else 0
+            self.show_message(self.tr("Retrying {n} upload(s).").format(n=n))
+            self._wake_sync()
+
+        self.bridge.run("sync.retry", payload, on_success=done)
+
+    def toggle_pause(self) -> None:
+        paused = bool(self._status.get("paused"))
+        self.bridge.run("sync.resume" if paused else "sync.pause", {})
+        if paused:
+            self._wake_sync()
+
+    def _wake_sync(self) -> None:
+        if self.sync_worker is not None:
+            self.sync_worker.wake()
+        else:
+            self.bridge.run("sync.wake", {}, on_failure=lambda _e: None)
+
+    def _focus_search(self) -> None:
+        self.tabs.setCurrentWidget(self.avatars)
+        self.avatars.search.setFocus()
+        self.avatars.search.selectAll()
+
+    def open_sign_in(self, expired: bool) -> None:
+        from ecan.ui.signin_dialog import SignInDialog
+
+        if self._signin_open:
+            return
+        self._signin_open = True
+        dialog = SignInDialog(self.bridge, self, expired=expired,
+                              username=str(self._account.get("username") or ""))
+        dialog.signed_in.connect(lambda _d: (self._wake_sync(), self._refresh_account()))
+        dialog.finished.connect(lambda _r: setattr(self, "_signin_open", False))
+        self.signin_dialog = dialog
+        dialog.open()
+
+    def sign_out(self) -> None:
+        self.bridge.run("auth.sign_out", {}, on_success=lambda _d: self.show_message(
+            self.tr("Signed out. New avatars wait on this computer until you sign in.")))
+
+    def open_settings(self) -> None:
+        from ecan.ui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.bridge, self.app, self.ui_settings, self)
+        dialog.language_changed.connect(self.language_requested)
+        self.settings_dialog = dialog
+        dialog.open()
+
+    @staticmethod
+    def _generate_dialog_class() -> Any:
+        try:
+            from ecan.ui.generate_dialog import GenerateDialog
+        except Exception:  # not there yet, or broken: the entry stays hidden
+            return None
+        return GenerateDialog
+
+    def open_generate(self) -> None:
+        cls = self._generate_dialog_class()
+        if cls is None:
+            return
+        dialog = cls(self.bridge, self)
+        self.generate_dialog = dialog
+        dialog.show()
+
+    def open_logs(self) -> None:
+        if self.log_path is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.log_path.parent)))
+
+    def about(self) -> None:
+        from ecan import __version__
+
+        QMessageBox.about(self, self.tr("About ecan"), self.tr(
+            "ecan {version}\nYour avatar library for the AI agents you build: local first, "
+            "synced to your own cloud storage.").format(version=__version__))
+
+    def bring_to_front(self) -> None:
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+
+    def show_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, 6000)
+
+    # ---- sync status -------------------------------------------------------------------
+    def _on_changed(self, changed: set[str]) -> None:
+        if "auth" in changed:
+            self._refresh_account()
+
+    def _refresh_account(self) -> None:
+        self.bridge.run("auth.status", {}, on_success=self._got_account,
+                        on_failure=lambda _e: None)
+
+    def _got_account(self, data: Any) -> None:
+        self._account = data if isinstance(data, dict) else {}
+        self._show_account()
+
+    def _show_account(self) -> None:
+        a = self._account
+        mode = a.get("cloud_mode")
+        signed_in = bool(a.get("signed_in"))
+        cognito = mode == "cognito" or signed_in
+        if signed_in:
+            self.account_button.setText(str(a.get("username") or self.tr("Signed in")))
+            self.act_identity.setText(self.tr("Signed in as {user} (identity {identity})").format(
+                user=a.get("username") or "?", identity=a.get("identity_id") or "?"))
+        elif cognito:
+            self.account_button.setText(self.tr("Sign in"))
+            self.act_identity.setText(self.tr("Not signed in"))
+        elif mode in ("static", "local-folder"):
+            self.account_button.setText(self.tr("Cloud storage (no sign-in)"))
+            self.act_identity.setText(self.tr("Syncing with the configured storage keys"))
+        else:
+            self.account_button.setText(self.tr("Local only"))
+            self.act_identity.setText(self.tr("No cloud storage is set up (see Settings)"))
+        self.act_sign_in.setVisible(cognito and not signed_in)
+        self.act_sign_out.setVisible(signed_in)
+        self.account_button.setToolTip(self.act_identity.text())
+
+    def _sync_progress(self, event: Any) -> None:
+        self.monitor.on_progress(int(event.bytes_done), int(event.bytes_total),
+                                 float(event.speed))
+        if event.avatar_id and event.bytes_total:
+            pass  # per-item progress comes with job events; overall bytes are shown below
+        self._live_items = (int(event.items_done), int(event.items_total))
+
+    def _job_done(self, event: Any) -> None:
+        if getattr(event, "avatar_id", None):
+            self.avatars.set_item_progress(event.avatar_id, None)  # type: ignore[arg-type]
+        self.avatars._reload_timer.start()
+        self.monitor.refresh()
+
+    def _sync_status(self, status: dict[str, Any]) -> None:
+        self._status = dict(status or {})
+        s = self._status
+        counts = s.get("counts") or {}
+        synced = int(counts.get("synced", 0) or 0)
+        waiting = int(counts.get("queued", 0) or 0) + int(counts.get("syncing", 0) or 0)
+        failed = int(counts.get("failed", 0) or 0)
+        local = int(counts.get("local", 0) or 0)
+        parts: list[str] = []
+        if not counts:
+            parts.append("")
+        elif local and not (synced or waiting or failed):
+            parts.append(self.tr("{n} on this computer").format(n=local))
+        elif waiting:
+            total = synced + waiting
+            parts.append(self.tr("Syncing {done} of {total}").format(done=synced, total=total))
+            if s.get("speed_bps"):
+                parts.append(self.tr("{rate}/s").format(rate=human_bytes(s["speed_bps"])))
+            if s.get("bytes_total"):
+                parts.append(self.tr("{done} of {total}").format(
+                    done=human_bytes(s.get("bytes_done")), total=human_bytes(s["bytes_total"])))
+        else:
+            parts.append(self.tr("All {n} synced").format(n=synced) if synced
+                         else self.tr("Nothing to sync"))
+        if failed:
+            parts.append(self.tr("{n} failed").format(n=failed))
+        if s.get("paused"):
+            parts.append(self.tr("paused"))
+        self.sync_label.setText(" · ".join(p for p in parts if p))
+        self.sync_label.setToolTip(self.tr(
+            "Synced {synced}, waiting {waiting}, failed {failed}").format(
+                synced=synced, waiting=waiting, failed=failed))
+        self.sync_bar.setVisible(bool(waiting) and not s.get("paused"))
+        self.sync_bar.setMaximum(max(synced + waiting, 1))
+        self.sync_bar.setValue(synced)
+        configured = local == 0 or bool(synced or waiting or failed)
+        if s.get("auth_required"):
+            state, colour = self.tr("Sign-in needed"), "#d93025"
+        elif not configured and counts:
+            state, colour = self.tr("Local only"), "#78808c"
+        elif s.get("online", True):
+            state, colour = self.tr("Online"), "#1f9d55"
+        else:
+            state, colour = self.tr("Offline — will retry"), "#b06000"
+        self.online_label.setText(f"<span style='color:{colour}'>●</span> {state}")
+        self.online_label.setAccessibleName(state)
+        self.act_pause.setText(self.tr("&Resume sync") if s.get("paused")
+                               else self.tr("&Pause sync"))
+        self.act_pause.setIcon(icon("play" if s.get("paused") else "pause"))
+        self.act_retry.setEnabled(failed > 0)
+        if self.tray is not None:
+            self.tray.setToolTip("ecan — " + " · ".join(p for p in (*parts, state) if p))
+
+    def _attention(self, kind: str, text: str) -> None:
+        if self.tray is not None and self.tray.supportsMessages():
+            self.tray.showMessage("ecan", text, QSystemTrayIcon.MessageIcon.Warning, 8000)
+        self.show_message(text)
+        if kind == "auth_required":
+            self.open_sign_in(True)
+
+    def _bridge_failed(self, error: dict[str, Any]) -> None:
+        text = str(error.get("message") or "")
+        if error.get("hint"):
+            text += " " + str(error["hint"])
+        self.statusBar().showMessage(text, 10000)

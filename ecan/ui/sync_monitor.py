@@ -1,0 +1,95 @@
+"""Where sync stands, for the status bar and the tray: `sync.status` polled through the bridge,
+plus the sync worker's live progress (items, bytes, speed) when the engine's Qt adapter is there."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from ecan.bridge import Bridge
+
+log = logging.getLogger(__name__)
+
+
+class SyncMonitor(QObject):
+    """Signals:
+        status_changed(dict): a fresh `sync.status` ({counts, signed_in, online, paused,
+            auth_required, identity_id}) merged with live progress ({bytes_done, bytes_total,
+            speed_bps}) when known.
+        attention_needed(str, str): something needs the user: ("auth_required" | "failed", text).
+        item_progress(str, float): an avatar's upload progress (0..1).
+    """
+
+    status_changed = Signal(object)
+    attention_needed = Signal(str, str)
+    item_progress = Signal(str, float)
+
+    def __init__(self, bridge: Bridge, parent: QObject | None = None,
+                 interval_ms: int = 1500) -> None:
+        super().__init__(parent)
+        self._bridge = bridge
+        self._status: dict[str, Any] = {}
+        self._live: dict[str, Any] = {}
+        self._asking = False
+        self._last_failed = 0
+        self._last_auth = False
+        self._timer = QTimer(self)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self.refresh)
+        bridge.changed.connect(self._on_changed)
+
+    @property
+    def status(self) -> dict[str, Any]:
+        return {**self._status, **self._live}
+
+    def start(self) -> None:
+        self._timer.start()
+        self.refresh()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def refresh(self) -> None:
+        if self._asking:
+            return
+        self._asking = True
+        self._bridge.run("sync.status", {}, on_success=self._got, on_failure=self._failed)
+
+    def on_progress(self, bytes_done: int, bytes_total: int, speed_bps: float) -> None:
+        """Live progress from the sync worker (bytes of the current run)."""
+        self._live = {"bytes_done": bytes_done, "bytes_total": bytes_total,
+                      "speed_bps": speed_bps, "live_at": time.monotonic()}
+        self.status_changed.emit(self.status)
+
+    def _on_changed(self, changed: set[str]) -> None:
+        if changed & {"sync", "avatars", "auth"}:
+            QTimer.singleShot(0, self.refresh)
+
+    def _got(self, data: Any) -> None:
+        self._asking = False
+        if not isinstance(data, dict):
+            return
+        self._status = data
+        counts = data.get("counts") or {}
+        busy = (counts.get("queued", 0) or 0) + (counts.get("syncing", 0) or 0)
+        if not busy:
+            self._live = {}
+        self.status_changed.emit(self.status)
+        auth = bool(data.get("auth_required"))
+        if auth and not self._last_auth:
+            self.attention_needed.emit("auth_required", self.tr(
+                "Your session has expired. Sign in again to resume syncing."))
+        self._last_auth = auth
+        failed = int(counts.get("failed", 0) or 0)
+        if failed > self._last_failed:
+            self.attention_needed.emit("failed", self.tr(
+                "{n} avatars could not be synced. Open ecan to see why and retry.").format(
+                    n=failed))
+        self._last_failed = failed
+
+    def _failed(self, error: dict[str, Any]) -> None:
+        self._asking = False
+        log.debug("sync.status failed: %s", error.get("code"))
