@@ -1,6 +1,6 @@
-"""Import speed: `AvatarLibrary.import_paths` on 24 photos of 12 MP versus a plain Pillow loop doing
-the least an importer must (read, sha256, EXIF-rotate, 256 px thumbnail, write original + thumbnail).
-Goal: ecan <= 0.5x the plain loop. Writes benchmarks/out/import.json.
+"""Import speed: `AvatarLibrary.import_paths` on 24 photos of 12 MP versus a plain Pillow loop
+doing the least an importer must (read, sha256, EXIF-rotate, 256 px thumbnail, write the original
+and the thumbnail). Goal: ecan <= 0.5x the plain loop. Writes benchmarks/out/import.json.
 
 Run: `.venv/bin/python benchmarks/bench_import.py [--reps N]`. The photos are made once into
 $ECAN_BENCH_CACHE (default: the temp dir)."""

@@ -36,7 +36,8 @@ def gradient(size: tuple[int, int], top: tuple[int, int, int],
     column = Image.new("RGB", (1, h))
     for y in range(h):
         t = y / max(1, h - 1)
-        column.putpixel((0, y), tuple(round(a + (b - a) * t) for a, b in zip(top, bottom)))
+        pixel = tuple(round(a + (b - a) * t) for a, b in zip(top, bottom, strict=True))
+        column.putpixel((0, y), pixel)
     return column.resize((w, h))
 
 

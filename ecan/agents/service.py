@@ -57,8 +57,8 @@ class AgentService:
             raise UserFacingError("invalid_name", "An agent needs a name.",
                                   "Type a name for the agent.")
         if len(clean) > MAX_NAME or not clean.isprintable():
-            raise UserFacingError("invalid_name",
-                                  f"The agent name must be at most {MAX_NAME} printable characters.",
+            raise UserFacingError("invalid_name", f"The agent name must be at most {MAX_NAME} "
+                                  "printable characters.",
                                   "Choose a shorter name.")
         if description is not None and len(description) > MAX_DESCRIPTION:
             raise UserFacingError("invalid_description",

@@ -4,6 +4,7 @@ nothing is left behind (see `imaging` for what is validated and what metadata is
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 import logging
@@ -445,7 +446,7 @@ class AvatarLibrary:
         with self.db.session() as s:
             return list(s.exec(stmt).all())
 
-    def system_avatars(self) -> list[Avatar]:
+    def system_avatars(self) -> builtins.list[Avatar]:
         return self.list(resource_type="system")
 
     def get(self, avatar_id: str) -> Avatar:
@@ -504,7 +505,8 @@ def ensure_upload_job(s: Session, avatar_id: str, *, count_in_flight: bool = Tru
 
 
 def _read_only(avatar: Avatar) -> UserFacingError:
-    return UserFacingError("read_only", f"{avatar.name!r} is a system avatar and cannot be changed.",
+    return UserFacingError("read_only",
+                           f"{avatar.name!r} is a system avatar and cannot be changed.",
                            "Import your own picture instead.")
 
 
@@ -550,8 +552,8 @@ def _expand(paths: Sequence[Path]) -> Iterator[tuple[Path, ImportOutcome | None]
             dirs.sort()
             for name in sorted(names):
                 yield Path(root) / name, None
-        for e in errors:
-            where = e.filename or str(path)
+        for err in errors:
+            where = err.filename or str(path)
             yield Path(where), ImportOutcome(str(where), False, None,
-                                             f"{where}: cannot be read ({_os_reason(e)})",
+                                             f"{where}: cannot be read ({_os_reason(err)})",
                                              "unreadable")

@@ -20,10 +20,15 @@ from sqlmodel import select
 
 from ecan.db.models import Avatar, JobStatus, OutboxJob
 from ecan.errors import UserFacingError
-from tests.corpus.fixtures import corpus  # noqa: F401  (fixture)
-from tests.corpus.make_corpus import Expect, files, write_many
+from tests.corpus.make_corpus import Expect, files, write_corpus, write_many
 
 Corpus = tuple[Path, dict[str, Expect]]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
+    folder = tmp_path_factory.mktemp("corpus")
+    return folder, write_corpus(folder)
 REPO = Path(__file__).resolve().parents[2]
 
 

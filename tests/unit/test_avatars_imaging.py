@@ -11,10 +11,15 @@ from PIL import Image
 
 from ecan.avatars import imaging
 from ecan.errors import UserFacingError
-from tests.corpus.fixtures import corpus  # noqa: F401  (fixture)
-from tests.corpus.make_corpus import Expect, gps_exif, rotated_jpeg_with_gps
+from tests.corpus.make_corpus import Expect, gps_exif, rotated_jpeg_with_gps, write_corpus
 
 Corpus = tuple[Path, dict[str, Expect]]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
+    folder = tmp_path_factory.mktemp("corpus")
+    return folder, write_corpus(folder)
 
 
 def _open(data: bytes) -> Image.Image:
@@ -89,7 +94,8 @@ def test_modes_are_normalised(corpus: Corpus) -> None:
     assert 170 < bright[0] < 210 and dark[0] < 10
     pal = _open(imaging.prepare((folder / "palette_alpha.png").read_bytes(), "p.png").thumb)
     assert pal.mode == "RGBA"
-    assert pal.getpixel((0, 0))[3] == 0 and pal.getpixel((pal.width // 2, pal.height // 2))[3] == 255
+    assert pal.getpixel((0, 0))[3] == 0
+    assert pal.getpixel((pal.width // 2, pal.height // 2))[3] == 255
     cmyk = _open(imaging.prepare((folder / "cmyk.jpg").read_bytes(), "c.jpg").thumb)
     assert cmyk.mode == "RGB"
     r, g, b = cmyk.getpixel((cmyk.width // 2, 1))
