@@ -1,3 +1,62 @@
-"""Session-wide local cloud for tests: the same DemoCloud that `ecan demo-cloud` serves."""
+"""Session-wide local cloud for tests: the same DemoCloud that `ecan demo-cloud` serves.
+
+- `demo_cloud` (session): one cloud for the whole run (its server lives in a child process, so
+  moto's process-global state never mixes with a test's own moto use). Tests share it: use your
+  own object keys, and sign in as `demo_user`/`demo_user2` rather than changing the users.
+- `cloud_env` (function): `clean_env` plus ECAN_CONFIG pointing at a fresh config for it.
+- `make_demo_cloud` (function): a factory for a separate cloud (e.g. a 3 s credential TTL to
+  watch credentials expire), stopped after the test.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ecan.democloud import DemoCloud, DemoUser
+
+
+@pytest.fixture(scope="session")
+def demo_cloud() -> Iterator[DemoCloud]:
+    cloud = DemoCloud(credential_ttl_s=90)
+    cloud.start()
+    yield cloud
+    cloud.stop()
+
+
+@pytest.fixture
+def demo_user(demo_cloud: DemoCloud) -> DemoUser:
+    return demo_cloud.info.users[0]
+
+
+@pytest.fixture
+def demo_user2(demo_cloud: DemoCloud) -> DemoUser:
+    return demo_cloud.info.users[1]
+
+
+@pytest.fixture
+def cloud_env(clean_env: dict[str, str], demo_cloud: DemoCloud, tmp_path: Path,
+              monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The environment for an ecan pointed at the session cloud (ECAN_HOME from clean_env);
+    also set in os.environ for code that reads it there."""
+    config = demo_cloud.write_config(tmp_path / "demo_auth_config.yml")
+    monkeypatch.setenv("ECAN_CONFIG", str(config))
+    return {**clean_env, "ECAN_CONFIG": str(config)}
+
+
+@pytest.fixture
+def make_demo_cloud() -> Iterator[Callable[..., DemoCloud]]:
+    started: list[DemoCloud] = []
+
+    def make(**kwargs: Any) -> DemoCloud:
+        cloud = DemoCloud(**kwargs)
+        started.append(cloud)
+        cloud.start()
+        return cloud
+
+    yield make
+    for cloud in started:
+        cloud.stop()

@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,8 @@ _JSON = "application/x-amz-json-1.1"
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://ecan.invalid/demo-cloud/identity")
 _AUTH_KEY_RE = re.compile(r"Credential=([A-Z0-9]+)/")
 _QUERY_KEY_RE = re.compile(r"(?:^|&)X-Amz-Credential=([A-Z0-9]+)(?:%2F|/)", re.IGNORECASE)
+_LIST_PARAMS = {"list-type", "prefix", "delimiter", "max-keys", "continuation-token",
+                "start-after", "encoding-type", "fetch-owner", "marker", "x-id"}
 # Real STS refuses shorter sessions; the shorter demo TTL is enforced here instead.
 _STS_MIN_DURATION_S = 900
 
@@ -115,11 +117,12 @@ class IdentityExchange:
         self._settings: IdentitySettings | None = None
         self._admin_client: Callable[[str], Any] | None = None
         self._key_set: Any = None
-        self._lock = threading.Lock()  # guards _expires; held only for dict access
+        self._lock = threading.Lock()  # guards _issued; held only for dict access
         # Role creation calls back into this server, whose requests take _lock: a separate lock.
         self._role_lock = threading.Lock()
         self._roles: dict[str, str] = {}  # identity id -> role ARN
-        self._expires: dict[str, float] = {}  # access key id we issued -> its expiry (epoch s)
+        # access key id we issued -> (its identity, its expiry in epoch seconds)
+        self._issued: dict[str, tuple[str, float]] = {}
 
     def configure(self, settings: IdentitySettings, admin_client: Callable[[str], Any]) -> None:
         from joserfc.jwk import KeySet
@@ -136,9 +139,21 @@ class IdentityExchange:
         if self._settings is not None and target in (
                 _TARGET_PREFIX + "GetId", _TARGET_PREFIX + "GetCredentialsForIdentity"):
             return self._answer(environ, start_response, target[len(_TARGET_PREFIX):])
-        expired = self._expired_key(environ)
-        if expired:
-            return _expired_response(start_response, bool(target))
+        if self._settings is not None and not target and not _is_open_path(environ):
+            key_id = _signing_key(environ)
+            if key_id is None:
+                # moto answers an unsigned S3 request with a 500 under enforcement; real S3
+                # refuses anonymous access to a private bucket.
+                return _s3_error(start_response, 403, "AccessDenied", "Access Denied")
+            with self._lock:
+                issued = self._issued.get(key_id)
+            if issued is not None:
+                identity_id, expires = issued
+                if self._clock() >= expires:
+                    return _s3_error(start_response, 400, "ExpiredToken",
+                                     "The provided token has expired.")
+                if not self._list_allowed(environ, identity_id):
+                    return _s3_error(start_response, 403, "AccessDenied", "Access Denied")
         return self._app(environ, start_response)
 
     def _answer(self, environ: dict[str, Any], start_response: Callable[..., Any],
@@ -200,7 +215,7 @@ class IdentityExchange:
         creds = resp["Credentials"]
         expiration = self._clock() + self._ttl
         with self._lock:
-            self._expires[creds["AccessKeyId"]] = expiration
+            self._issued[creds["AccessKeyId"]] = (identity_id, expiration)
         return {"IdentityId": identity_id, "Credentials": {
             "AccessKeyId": creds["AccessKeyId"], "SecretKey": creds["SecretAccessKey"],
             "SessionToken": creds["SessionToken"], "Expiration": expiration}}
@@ -278,14 +293,30 @@ class IdentityExchange:
             self._roles[identity_id] = role["Role"]["Arn"]
             return self._roles[identity_id]
 
-    def _expired_key(self, environ: dict[str, Any]) -> bool:
-        match = _AUTH_KEY_RE.search(environ.get("HTTP_AUTHORIZATION", "")) or \
-            _QUERY_KEY_RE.search(environ.get("QUERY_STRING", ""))
-        if not match:
-            return False
-        with self._lock:
-            expires = self._expires.get(unquote(match.group(1)))
-        return expires is not None and self._clock() >= expires
+    def _list_allowed(self, environ: dict[str, Any], identity_id: str) -> bool:
+        """moto ignores the `s3:prefix` condition of the role's ListBucket statement: apply it
+        here, so an identity cannot list other identities' keys."""
+        s = self._require_settings()
+        if environ.get("REQUEST_METHOD") != "GET":
+            return True
+        if environ.get("PATH_INFO", "").strip("/") != s.bucket:
+            return True
+        query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+        if not set(query) <= _LIST_PARAMS:
+            return True  # a bucket sub-resource (?location...): the role's policy decides
+        prefix = (query.get("prefix") or [""])[0]
+        return prefix.startswith((f"{s.prefix}{identity_id}/", f"{s.prefix}shared/"))
+
+
+def _is_open_path(environ: dict[str, Any]) -> bool:
+    path = environ.get("PATH_INFO", "")
+    return path.startswith("/moto-api/") or "/.well-known/" in path
+
+
+def _signing_key(environ: dict[str, Any]) -> str | None:
+    match = _AUTH_KEY_RE.search(environ.get("HTTP_AUTHORIZATION", "")) or \
+        _QUERY_KEY_RE.search(environ.get("QUERY_STRING", ""))
+    return unquote(match.group(1)) if match else None
 
 
 def _json_response(start_response: Callable[..., Any], status: int, body: dict[str, Any],
@@ -298,15 +329,12 @@ def _json_response(start_response: Callable[..., Any], status: int, body: dict[s
     return [data]
 
 
-def _expired_response(start_response: Callable[..., Any], json_protocol: bool) -> Iterable[bytes]:
-    message = "The security token included in the request is expired"
-    if json_protocol:
-        return _json_response(start_response, 400, {"__type": "ExpiredTokenException",
-                                                     "message": message},
-                              {"x-amzn-ErrorType": "ExpiredTokenException"})
-    # S3 (and the query services) answer in XML; S3's wording for an expired session token.
-    data = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>ExpiredToken</Code>'
-            b"<Message>The provided token has expired.</Message></Error>")
-    start_response("400 Bad Request", [("Content-Type", "application/xml"),
-                                        ("Content-Length", str(len(data)))])
+def _s3_error(start_response: Callable[..., Any], status: int, code: str,
+              message: str) -> Iterable[bytes]:
+    data = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
+            f"<Message>{message}</Message><RequestId>{uuid.uuid4()}</RequestId></Error>"
+            ).encode()
+    reason = {400: "Bad Request", 403: "Forbidden"}[status]
+    start_response(f"{status} {reason}", [("Content-Type", "application/xml"),
+                                          ("Content-Length", str(len(data)))])
     return [data]

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import secrets
+import socket
 import threading
 import urllib.request
 from typing import Any
@@ -69,11 +71,13 @@ class LocalCloudServer:
         exchange = IdentityExchange(DomainDispatcherApplication(create_backend_app),
                                     self.credential_ttl_s)
         try:
+            _check_port_free(self.port)
             self._server = make_server("127.0.0.1", self.port, exchange, threaded=True,
                                        request_handler=MotoRequestHandler)
-        except OSError as e:
+        except (OSError, SystemExit) as e:  # werkzeug exits on a busy port if it loses a race
+            reason = e.strerror if isinstance(e, OSError) else "address in use"
             raise UserFacingError(
-                "port_in_use", f"Cannot listen on 127.0.0.1:{self.port} ({e.strerror}).",
+                "port_in_use", f"Cannot listen on 127.0.0.1:{self.port} ({reason}).",
                 "Pick another --port, or 0 for any free port.") from None
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         name="ecan-demo-cloud", daemon=True)
@@ -176,6 +180,16 @@ class LocalCloudServer:
         with urllib.request.urlopen(req, timeout=_HTTP_TIMEOUT_S) as resp:
             resp.read()
         return info
+
+
+def _check_port_free(port: int) -> None:
+    """Raise OSError if 127.0.0.1:port cannot be bound (werkzeug would print and exit)."""
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        if os.name == "posix":  # as werkzeug binds: a port in TIME_WAIT is still usable
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("127.0.0.1", port))
 
 
 def _get_json(url: str) -> Any:

@@ -1,0 +1,336 @@
+"""The local demo cloud behaves like the real services where ecan depends on them: sign-in checks
+the password, identity ids are stable, credentials are scoped to the identity's own prefix and
+expire, bad tokens are refused, and `ecan demo-cloud` keeps its CLI contract."""
+
+from __future__ import annotations
+
+import base64
+import json
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore import UNSIGNED
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from ecan.config import load_config
+from ecan.democloud import DemoCloud, DemoCloudInfo, DemoUser
+from ecan.paths import AppPaths
+
+
+def _unsigned(info: DemoCloudInfo, service: str) -> Any:
+    # What a signed-out app has: no AWS keys at all.
+    return boto3.session.Session().client(
+        service, endpoint_url=info.endpoint, region_name=info.region,
+        config=Config(signature_version=UNSIGNED, retries={"max_attempts": 1}))
+
+
+def _sign_in(info: DemoCloudInfo, user: DemoUser) -> str:
+    """The ID token of a USER_PASSWORD_AUTH sign-in."""
+    result = _unsigned(info, "cognito-idp").initiate_auth(
+        ClientId=info.client_id, AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": user.username, "PASSWORD": user.password})
+    return str(result["AuthenticationResult"]["IdToken"])
+
+
+def _logins(info: DemoCloudInfo, id_token: str) -> dict[str, str]:
+    return {f"cognito-idp.{info.region}.amazonaws.com/{info.user_pool_id}": id_token}
+
+
+def _identity(info: DemoCloudInfo, id_token: str) -> str:
+    return str(_unsigned(info, "cognito-identity").get_id(
+        IdentityPoolId=info.identity_pool_id, Logins=_logins(info, id_token))["IdentityId"])
+
+
+def _credentials(info: DemoCloudInfo, user: DemoUser) -> tuple[str, dict[str, Any]]:
+    token = _sign_in(info, user)
+    identity_id = _identity(info, token)
+    resp = _unsigned(info, "cognito-identity").get_credentials_for_identity(
+        IdentityId=identity_id, Logins=_logins(info, token))
+    assert resp["IdentityId"] == identity_id
+    return identity_id, resp["Credentials"]
+
+
+def _s3(info: DemoCloudInfo, creds: dict[str, Any]) -> Any:
+    return boto3.session.Session().client(
+        "s3", endpoint_url=info.endpoint, region_name=info.region,
+        aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretKey"],
+        aws_session_token=creds["SessionToken"], config=Config(retries={"max_attempts": 1}))
+
+
+def _error_code(exc: pytest.ExceptionInfo[ClientError]) -> str:
+    return str(exc.value.response["Error"]["Code"])
+
+
+def _tamper(token: str, **claims: Any) -> str:
+    """The token with its payload changed and the original signature kept."""
+    header, payload, signature = token.split(".")
+    body = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    body.update(claims)
+    new = base64.urlsafe_b64encode(json.dumps(body).encode()).rstrip(b"=").decode()
+    return f"{header}.{new}.{signature}"
+
+
+# -- sign-in ---------------------------------------------------------------------------------
+
+def test_password_sign_in_gives_tokens_that_verify_against_the_served_jwks(
+        demo_cloud: DemoCloud, demo_user: DemoUser) -> None:
+    from joserfc import jwt
+    from joserfc.jwk import KeySet
+
+    info = demo_cloud.info
+    token = _sign_in(info, demo_user)
+    with urllib.request.urlopen(
+            f"{info.endpoint}/{info.user_pool_id}/.well-known/jwks.json", timeout=10) as resp:
+        keys = KeySet.import_key_set(json.loads(resp.read()))
+    claims = jwt.decode(token, keys, algorithms=["RS256"]).claims
+    assert claims["iss"] == f"https://cognito-idp.{info.region}.amazonaws.com/{info.user_pool_id}"
+    assert claims["aud"] == info.client_id
+    assert claims["cognito:username"] == demo_user.username
+
+
+def test_wrong_password_is_refused(demo_cloud: DemoCloud, demo_user: DemoUser) -> None:
+    info = demo_cloud.info
+    with pytest.raises(ClientError) as exc:
+        _sign_in(info, DemoUser(demo_user.username, demo_user.password + "x"))
+    assert _error_code(exc) == "NotAuthorizedException"
+
+
+def test_srp_sign_in_works_unsigned_under_enforcement(demo_cloud: DemoCloud,
+                                                      demo_user: DemoUser) -> None:
+    # pycognito's default flow: InitiateAuth + RespondToAuthChallenge, both sent unsigned.
+    from pycognito.aws_srp import AWSSRP
+
+    info = demo_cloud.info
+    srp = AWSSRP(username=demo_user.username, password=demo_user.password,
+                 pool_id=info.user_pool_id, client_id=info.client_id,
+                 client=_unsigned(info, "cognito-idp"))
+    tokens = srp.authenticate_user()
+    assert tokens["AuthenticationResult"]["IdToken"].count(".") == 2
+
+
+# -- identity exchange -----------------------------------------------------------------------
+
+def test_identity_id_is_stable_across_sign_ins_and_distinct_per_user(
+        demo_cloud: DemoCloud, demo_user: DemoUser, demo_user2: DemoUser) -> None:
+    info = demo_cloud.info
+    first = _identity(info, _sign_in(info, demo_user))
+    second = _identity(info, _sign_in(info, demo_user))
+    other = _identity(info, _sign_in(info, demo_user2))
+    assert first == second
+    assert other != first
+    assert first.startswith(f"{info.region}:")
+
+
+def test_credentials_work_under_the_identitys_own_prefix(demo_cloud: DemoCloud,
+                                                         demo_user: DemoUser) -> None:
+    info = demo_cloud.info
+    identity_id, creds = _credentials(info, demo_user)
+    s3 = _s3(info, creds)
+    key = f"avatars/{identity_id}/images/own-prefix-test.png"
+    s3.put_object(Bucket=info.bucket, Key=key, Body=b"avatar bytes", ContentType="image/png")
+    assert s3.get_object(Bucket=info.bucket, Key=key)["Body"].read() == b"avatar bytes"
+    assert s3.head_object(Bucket=info.bucket, Key=key)["ContentLength"] == len(b"avatar bytes")
+    listed = s3.list_objects_v2(Bucket=info.bucket, Prefix=f"avatars/{identity_id}/")
+    assert key in [o["Key"] for o in listed["Contents"]]
+    s3.delete_object(Bucket=info.bucket, Key=key)
+    with pytest.raises(ClientError):
+        s3.head_object(Bucket=info.bucket, Key=key)
+
+
+def test_one_identity_cannot_touch_anothers_prefix(demo_cloud: DemoCloud, demo_user: DemoUser,
+                                                   demo_user2: DemoUser) -> None:
+    info = demo_cloud.info
+    a_id, a_creds = _credentials(info, demo_user)
+    _, b_creds = _credentials(info, demo_user2)
+    a_key = f"avatars/{a_id}/images/isolation-test.png"
+    _s3(info, a_creds).put_object(Bucket=info.bucket, Key=a_key, Body=b"mine")
+    b = _s3(info, b_creds)
+    for attempt in (
+        lambda: b.put_object(Bucket=info.bucket, Key=a_key, Body=b"overwritten"),
+        lambda: b.put_object(Bucket=info.bucket, Key=f"avatars/{a_id}/images/new.png", Body=b""),
+        lambda: b.get_object(Bucket=info.bucket, Key=a_key),
+        lambda: b.delete_object(Bucket=info.bucket, Key=a_key),
+        lambda: b.list_objects_v2(Bucket=info.bucket, Prefix=f"avatars/{a_id}/"),
+        lambda: b.list_objects_v2(Bucket=info.bucket),
+    ):
+        with pytest.raises(ClientError) as exc:
+            attempt()
+        assert _error_code(exc) == "AccessDenied"
+    admin = demo_cloud.admin_client("s3")
+    assert admin.get_object(Bucket=info.bucket, Key=a_key)["Body"].read() == b"mine"
+
+
+def test_unsigned_s3_requests_are_refused(demo_cloud: DemoCloud, demo_user: DemoUser) -> None:
+    info = demo_cloud.info
+    identity_id, creds = _credentials(info, demo_user)
+    key = f"avatars/{identity_id}/images/anonymous-test.png"
+    _s3(info, creds).put_object(Bucket=info.bucket, Key=key, Body=b"private")
+    anonymous = _unsigned(info, "s3")
+    with pytest.raises(ClientError) as exc:
+        anonymous.get_object(Bucket=info.bucket, Key=key)
+    assert _error_code(exc) == "AccessDenied"
+    with pytest.raises(ClientError) as exc:
+        anonymous.put_object(Bucket=info.bucket, Key=key, Body=b"replaced")
+    assert _error_code(exc) == "AccessDenied"
+
+
+@pytest.mark.parametrize("bad", ["tampered", "garbage", "wrong_audience", "expired"])
+def test_bad_tokens_are_refused(demo_cloud: DemoCloud, demo_user: DemoUser,
+                                demo_user2: DemoUser, bad: str) -> None:
+    info = demo_cloud.info
+    token = _sign_in(info, demo_user)
+    other_sub = json.loads(base64.urlsafe_b64decode(
+        _sign_in(info, demo_user2).split(".")[1] + "=="))["sub"]
+    forged = {
+        "tampered": _tamper(token, sub=other_sub),  # claim to be demo2
+        "garbage": "not-a-jwt",
+        "wrong_audience": _tamper(token, aud="someone-elses-client"),
+        "expired": _tamper(token, exp=int(time.time()) - 10),
+    }[bad]
+    identity = _unsigned(info, "cognito-identity")
+    with pytest.raises(ClientError) as exc:
+        identity.get_id(IdentityPoolId=info.identity_pool_id, Logins=_logins(info, forged))
+    assert _error_code(exc) == "NotAuthorizedException"
+    real_id = _identity(info, token)
+    with pytest.raises(ClientError) as exc:
+        identity.get_credentials_for_identity(IdentityId=real_id, Logins=_logins(info, forged))
+    assert _error_code(exc) == "NotAuthorizedException"
+
+
+def test_credentials_need_a_login_matching_the_identity(
+        demo_cloud: DemoCloud, demo_user: DemoUser, demo_user2: DemoUser) -> None:
+    info = demo_cloud.info
+    identity = _unsigned(info, "cognito-identity")
+    a_id = _identity(info, _sign_in(info, demo_user))
+    b_token = _sign_in(info, demo_user2)
+    with pytest.raises(ClientError) as exc:  # B's login cannot fetch A's keys
+        identity.get_credentials_for_identity(IdentityId=a_id, Logins=_logins(info, b_token))
+    assert _error_code(exc) == "NotAuthorizedException"
+    with pytest.raises(ClientError) as exc:  # no login at all: the pool is authenticated-only
+        identity.get_id(IdentityPoolId=info.identity_pool_id)
+    assert _error_code(exc) == "NotAuthorizedException"
+    with pytest.raises(ClientError) as exc:
+        identity.get_id(IdentityPoolId=f"{info.region}:00000000-0000-0000-0000-000000000000",
+                        Logins=_logins(info, b_token))
+    assert _error_code(exc) == "ResourceNotFoundException"
+
+
+def test_credentials_expire_after_the_ttl(demo_cloud: DemoCloud, demo_user: DemoUser) -> None:
+    info = demo_cloud.info
+    before = time.time()
+    _, creds = _credentials(info, demo_user)
+    after = time.time()
+    expiration = creds["Expiration"].timestamp()
+    assert before + demo_cloud.credential_ttl_s - 1 <= expiration <= after + \
+        demo_cloud.credential_ttl_s + 1
+
+
+def test_expired_credentials_are_refused_and_fresh_ones_work(
+        make_demo_cloud: Any) -> None:
+    cloud: DemoCloud = make_demo_cloud(credential_ttl_s=2)
+    info = cloud.info
+    user = info.users[0]
+    identity_id, creds = _credentials(info, user)
+    s3 = _s3(info, creds)
+    key = f"avatars/{identity_id}/images/expiry-test.png"
+    s3.put_object(Bucket=info.bucket, Key=key, Body=b"x")
+    while time.time() < creds["Expiration"].timestamp() + 0.2:
+        time.sleep(0.2)
+    with pytest.raises(ClientError) as exc:
+        s3.get_object(Bucket=info.bucket, Key=key)
+    assert _error_code(exc) == "ExpiredToken"
+    _, fresh = _credentials(info, user)
+    assert _s3(info, fresh).get_object(Bucket=info.bucket, Key=key)["Body"].read() == b"x"
+
+
+def test_a_token_from_another_pool_is_refused(demo_cloud: DemoCloud,
+                                              make_demo_cloud: Any) -> None:
+    # Both clouds sign with moto's one built-in key, so only the issuer check can tell them apart.
+    other: DemoCloud = make_demo_cloud()
+    info = demo_cloud.info
+    foreign = _sign_in(other.info, other.info.users[0])
+    with pytest.raises(ClientError) as exc:
+        _unsigned(info, "cognito-identity").get_id(
+            IdentityPoolId=info.identity_pool_id, Logins=_logins(info, foreign))
+    assert _error_code(exc) == "NotAuthorizedException"
+
+
+# -- config and CLI --------------------------------------------------------------------------
+
+def test_written_config_loads_and_holds_no_secret(cloud_env: dict[str, str],
+                                                  demo_cloud: DemoCloud) -> None:
+    info = demo_cloud.info
+    config = load_config(AppPaths.from_env(cloud_env), cloud_env)
+    assert config.cognito.user_pool_id == info.user_pool_id
+    assert config.cognito.identity_pool_id == info.identity_pool_id
+    assert config.cognito.endpoint_url == info.endpoint
+    assert config.storage.kind == "s3"
+    assert config.storage.bucket == info.bucket
+    assert config.storage.path_prefix == "avatars/"
+    text = Path(cloud_env["ECAN_CONFIG"]).read_text(encoding="utf-8")
+    for secret in [info.admin.secret_access_key, *(u.password for u in info.users)]:
+        assert secret not in text
+
+
+def test_cli_prints_the_ready_line_and_exits_cleanly_on_sigterm(
+        clean_env: dict[str, str], tmp_path: Path) -> None:
+    config_path = tmp_path / "cfg" / "auth_config.yml"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ecan", "demo-cloud", "--write-config", str(config_path), "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env)
+    try:
+        assert proc.stdout is not None
+        ready = json.loads(proc.stdout.readline())
+        assert set(ready) == {"endpoint", "region", "user_pool_id", "client_id",
+                              "identity_pool_id", "bucket", "users", "admin", "config"}
+        assert ready["endpoint"].startswith("http://127.0.0.1:")
+        assert [u["username"] for u in ready["users"]] == ["demo", "demo2"]
+        assert ready["config"] == str(config_path)
+        # The cloud answers while the command runs, and the written config points at it.
+        info = DemoCloudInfo.from_document(ready)
+        assert _identity(info, _sign_in(info, info.users[0])).startswith("us-east-1:")
+        env = {**clean_env, "ECAN_CONFIG": ready["config"]}
+        assert load_config(AppPaths.from_env(env), env).storage.endpoint_url == ready["endpoint"]
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+        assert proc.stdout.read() == ""  # exactly one line on stdout
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    # The server is gone with it.
+    with pytest.raises((urllib.error.URLError, ConnectionError)):
+        urllib.request.urlopen(f"{ready['endpoint']}/moto-api/", timeout=5)
+
+
+def test_cli_refuses_a_busy_port_with_a_clear_error(clean_env: dict[str, str],
+                                                    demo_cloud: DemoCloud) -> None:
+    busy = int(demo_cloud.info.endpoint.rsplit(":", 1)[1])
+    proc = subprocess.run([sys.executable, "-m", "ecan", "demo-cloud", "--port", str(busy)],
+                          capture_output=True, text=True, env=clean_env, timeout=60)
+    assert proc.returncode != 0
+    assert str(busy) in proc.stderr and "--port" in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_missing_moto_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from ecan.errors import UserFacingError
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "moto" else real(name, *a))
+    with pytest.raises(UserFacingError) as exc:
+        DemoCloud().start()
+    assert "ecan[demo]" in exc.value.hint or ".[demo]" in exc.value.hint
+
