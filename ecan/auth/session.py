@@ -106,8 +106,11 @@ class AuthService:
     """The signed-in user, if any. Thread-safe: the sync workers' credential refreshes and the
     UI's sign-in/out go through one lock. Nothing here touches the network until asked to."""
 
-    def __init__(self, config: Config, db: Database, *, keyring_backend: Any = None) -> None:
+    def __init__(self, config: Config, db: Database, *, keyring_backend: Any = None,
+                 auth_flow: str | None = None) -> None:
+        """`auth_flow` overrides the flow chosen from the config (tests of the SRP path)."""
         self._config = config
+        self._flow_override = auth_flow
         self._cg: CognitoConfig = config.cognito
         self._db = db
         self._keyring_backend = keyring_backend
@@ -139,6 +142,19 @@ class AuthService:
     @property
     def region(self) -> str:
         return self._cg.region or self._cg.user_pool_id.split("_")[0]
+
+    @property
+    def auth_flow(self) -> str:
+        """The flow in force. SRP by default (the password never leaves the machine), except
+        against a cloud on this machine (the local demo cloud): there the password does not
+        leave the machine either, and moto cannot check an SRP proof, so SRP would accept any
+        password; USER_PASSWORD_AUTH is the flow it verifies."""
+        if self._flow_override:
+            return self._flow_override
+        host = urlparse(self._cg.endpoint_url).hostname or ""
+        if self._cg.auth_flow == "USER_SRP_AUTH" and host in ("127.0.0.1", "localhost", "::1"):
+            return "USER_PASSWORD_AUTH"
+        return self._cg.auth_flow
 
     @property
     def _where(self) -> str:
@@ -314,7 +330,7 @@ class AuthService:
                 return UserFacingError("cognito_config",
                                        f"The sign-in service refused the request ({code}).",
                                        "Check that the app client allows "
-                                       f"{self._cg.auth_flow} and REFRESH_TOKEN_AUTH, and the "
+                                       f"{self.auth_flow} and REFRESH_TOKEN_AUTH, and the "
                                        "COGNITO settings.")
             status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
             if status >= 500:
@@ -385,7 +401,7 @@ class AuthService:
                                   "Type your password.")
         try:
             cog = self._new_cognito(username)
-            if self._cg.auth_flow == "USER_PASSWORD_AUTH":
+            if self.auth_flow == "USER_PASSWORD_AUTH":
                 resp = cog.client.initiate_auth(
                     ClientId=self._cg.client_id, AuthFlow="USER_PASSWORD_AUTH",
                     AuthParameters={"USERNAME": username, "PASSWORD": password})
@@ -614,7 +630,7 @@ class AuthService:
         if expiry.tzinfo is None:
             expiry = expiry.replace(tzinfo=dt.UTC)
         lifetime = (expiry - dt.datetime.now(dt.UTC)).total_seconds()
-        if lifetime <= 5:
+        if lifetime <= 0:  # fresh credentials already expired by our clock: the clock is off
             raise _clock_skew_error()
         advisory, mandatory = refresh_windows(lifetime)
         creds = self._credentials

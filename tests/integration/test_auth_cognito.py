@@ -6,7 +6,8 @@ from __future__ import annotations
 import io
 import json
 import socket
-from collections.abc import Iterator
+import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,12 +29,13 @@ REGION = "us-east-1"
 @dataclass
 class User:
     username: str
-    password: str
+    password: str = field(repr=False)
 
 
 @dataclass
 class CloudInfo:
-    """The shape of the demo cloud's info (endpoint, pool ids, bucket, users)."""
+    """The demo cloud as these tests use it: its info plus users made for auth tests only (so
+    revoking a session never disturbs another test's demo user)."""
 
     endpoint: str
     region: str
@@ -44,42 +46,24 @@ class CloudInfo:
     users: list[User]
     unconfirmed: User
     admin: Any = field(repr=False)  # a boto3 cognito-idp client with admin rights
+    cloud: Any = field(repr=False, default=None)
 
 
 @pytest.fixture(scope="session")
-def cognito_cloud() -> Iterator[CloudInfo]:
-    import boto3
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    kw = {"endpoint_url": endpoint, "region_name": REGION, "aws_access_key_id": "admin",
-          "aws_secret_access_key": "admin"}
-    idp = boto3.client("cognito-idp", **kw)
-    pool = idp.create_user_pool(PoolName="ecan-test")["UserPool"]["Id"]
-    client = idp.create_user_pool_client(
-        UserPoolId=pool, ClientName="ecan",
-        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH",
-                           "ALLOW_REFRESH_TOKEN_AUTH"])["UserPoolClient"]["ClientId"]
-    users = [User("alice", "Alice-pw-1234!"), User("bob", "Bob-pw-5678!")]
-    for u in users:
-        idp.admin_create_user(UserPoolId=pool, Username=u.username)
-        idp.admin_set_user_password(UserPoolId=pool, Username=u.username, Password=u.password,
-                                    Permanent=True)
-    carol = User("carol", "Carol-pw-9999!")
-    idp.sign_up(ClientId=client, Username=carol.username, Password=carol.password)
-    ident = boto3.client("cognito-identity", **kw)
-    provider = f"cognito-idp.{REGION}.amazonaws.com/{pool}"
-    ipool = ident.create_identity_pool(
-        IdentityPoolName="ecan", AllowUnauthenticatedIdentities=False,
-        CognitoIdentityProviders=[{"ProviderName": provider, "ClientId": client}],
-    )["IdentityPoolId"]
-    s3 = boto3.client("s3", **kw)
-    s3.create_bucket(Bucket="ecan-avatars")
-    yield CloudInfo(endpoint, REGION, pool, client, ipool, "ecan-avatars", users, carol, idp)
-    server.stop()
+def cognito_cloud(demo_cloud: Any) -> CloudInfo:
+    info = demo_cloud.info
+    idp = demo_cloud.admin_client("cognito-idp")
+    tag = uuid.uuid4().hex[:8]
+    users = [User(u.username, u.password) for u in info.users[:2]]
+    revocable = User(f"auth-revoked-{tag}", f"Revoked-pw-{tag}!")
+    idp.admin_create_user(UserPoolId=info.user_pool_id, Username=revocable.username)
+    idp.admin_set_user_password(UserPoolId=info.user_pool_id, Username=revocable.username,
+                                Password=revocable.password, Permanent=True)
+    users.append(revocable)
+    carol = User(f"auth-unconfirmed-{tag}", f"Carol-pw-{tag}!")
+    idp.sign_up(ClientId=info.client_id, Username=carol.username, Password=carol.password)
+    return CloudInfo(info.endpoint, info.region, info.user_pool_id, info.client_id,
+                     info.identity_pool_id, info.bucket, users, carol, idp, demo_cloud)
 
 
 def make_config(cloud: CloudInfo, *, flow: str = "USER_PASSWORD_AUTH", endpoint: str = "",
@@ -119,7 +103,8 @@ def test_sign_in_restore_and_sign_out(cognito_cloud: CloudInfo, db: Database) ->
     data = auth.sign_in(alice.username, alice.password)
     identity = validate_identity_id(data["identity_id"])
     assert identity.startswith(f"{REGION}:")
-    assert auth.status() == {"signed_in": True, "username": "alice", "identity_id": identity,
+    assert auth.status() == {"signed_in": True, "username": alice.username,
+                             "identity_id": identity,
                              "keyring": "memory", "keyring_notice": None,
                              "session_expired": False}
     # The refresh token is in the keyring, and only the refresh token (no ID/access token).
@@ -147,10 +132,14 @@ def test_sign_in_restore_and_sign_out(cognito_cloud: CloudInfo, db: Database) ->
 
 def test_srp_sign_in(cognito_cloud: CloudInfo, db: Database) -> None:
     bob = cognito_cloud.users[1]
-    auth = AuthService(make_config(cognito_cloud, flow="USER_SRP_AUTH"), db,
-                       keyring_backend=MemoryKeyring())
+    config = make_config(cognito_cloud, flow="USER_SRP_AUTH")
+    # On a cloud on this machine the default SRP flow becomes USER_PASSWORD_AUTH (moto cannot
+    # check an SRP proof, so SRP there would take any password)...
+    assert AuthService(config, db).auth_flow == "USER_PASSWORD_AUTH"
+    # ...and the SRP exchange itself still works when asked for.
+    auth = AuthService(config, db, keyring_backend=MemoryKeyring(), auth_flow="USER_SRP_AUTH")
     data = auth.sign_in(bob.username, bob.password)
-    assert data["username"] == "bob" and data["identity_id"]
+    assert data["username"] == bob.username and data["identity_id"]
 
 
 def _closed_port() -> int:
@@ -169,10 +158,10 @@ def test_bad_sign_ins_are_plain_errors(cognito_cloud: CloudInfo, db: Database,
     auth = AuthService(make_config(cognito_cloud, endpoint=endpoint), db,
                        keyring_backend=keyring)
     username, password = {
-        "wrong_password": ("alice", "not-" + alice.password),
+        "wrong_password": (alice.username, "not-" + alice.password),
         "unknown_user": ("nobody", "Whatever-1234!"),
         "user_not_confirmed": (carol.username, carol.password),
-        "network": ("alice", alice.password),
+        "network": (alice.username, alice.password),
     }[case]
     with pytest.raises(UserFacingError) as info:
         auth.sign_in(username, password)
@@ -183,7 +172,7 @@ def test_bad_sign_ins_are_plain_errors(cognito_cloud: CloudInfo, db: Database,
 
 
 def test_revoked_session_asks_to_sign_in_again(cognito_cloud: CloudInfo, db: Database) -> None:
-    alice = cognito_cloud.users[0]
+    alice = cognito_cloud.users[2]  # this test's own user: revoking it disturbs no one
     config = make_config(cognito_cloud)
     keyring = MemoryKeyring()
     AuthService(config, db, keyring_backend=keyring).sign_in(alice.username, alice.password)
@@ -245,11 +234,68 @@ def test_many_uploads_cost_one_identity_call_per_credential_lifetime(
     auth = AuthService(config, db, keyring_backend=MemoryKeyring())
     auth.sign_in(alice.username, alice.password)
     cloud = CloudAccess(config, AppPaths(tmp_path / "home"), auth).open()
+    prefix = cloud.layout.root + f"probe-{uuid.uuid4().hex[:8]}/"
     for i in range(200):
-        cloud.store.put_bytes(cloud.layout.root + f"probe/{i}.txt", b"x" * 10,
-                              content_type="text/plain")
+        cloud.store.put_bytes(prefix + f"{i}.txt", b"x" * 10, content_type="text/plain")
+    # The session cloud's credentials live 90 s: 200 small uploads fit in one lifetime.
     assert auth.identity_calls() == 1
-    assert len(list(cloud.store.list(cloud.layout.root + "probe/"))) == 200
+    assert len(list(cloud.store.list(prefix))) == 200
+
+
+def test_uploads_across_credential_expiry(make_demo_cloud: Any, tmp_path: Path) -> None:
+    ttl = 3
+    cloud_ = make_demo_cloud(credential_ttl_s=ttl)
+    info = cloud_.info
+    user = info.users[0]
+    config = Config(
+        cognito=CognitoConfig(user_pool_id=info.user_pool_id, client_id=info.client_id,
+                              identity_pool_id=info.identity_pool_id, region=info.region,
+                              endpoint_url=info.endpoint),
+        storage=StorageConfig(backend="s3", bucket=info.bucket, region=info.region,
+                              endpoint_url=info.endpoint))
+    auth = AuthService(config, Database(tmp_path / "ecan.sqlite3"),
+                       keyring_backend=MemoryKeyring())
+    auth.sign_in(user.username, user.password)
+    cloud = CloudAccess(config, AppPaths(tmp_path), auth).open()
+    started = time.monotonic()
+    uploaded = 0
+    # At least 200 uploads, and on until two credential lifetimes have passed.
+    while uploaded < 200 or time.monotonic() - started < 2 * ttl:
+        cloud.store.put_bytes(cloud.layout.root + f"ttl/{uploaded}.txt", b"x",
+                              content_type="text/plain")  # raises on any failure
+        uploaded += 1
+    elapsed = time.monotonic() - started
+    calls = auth.identity_calls()
+    print(f"{uploaded} uploads in {elapsed:.1f} s with {ttl} s credentials: {calls} identity calls")
+    # Credentials were renewed as they neared expiry (not per request, not never): one call
+    # per refresh interval (two thirds of the lifetime), plus the first.
+    assert calls >= 2
+    assert calls <= elapsed / (ttl * 2 / 3) + 2
+    assert calls < uploaded / 10
+    assert len(list(cloud.store.list(cloud.layout.root + "ttl/"))) == uploaded
+
+
+def test_another_users_credentials_cannot_write_under_my_prefix(
+        cognito_cloud: CloudInfo, tmp_path: Path) -> None:
+    from ecan.storage.errors import is_retryable
+
+    alice, bob = cognito_cloud.users[0], cognito_cloud.users[1]
+    config = make_config(cognito_cloud)
+    db = Database(tmp_path / "ecan.sqlite3")
+    a = AuthService(config, db, keyring_backend=MemoryKeyring())
+    alice_identity = a.sign_in(alice.username, alice.password)["identity_id"]
+    b = AuthService(config, db, keyring_backend=MemoryKeyring())
+    bob_cloud = CloudAccess(config, AppPaths(tmp_path), b)
+    b.sign_in(bob.username, bob.password)
+    cloud = bob_cloud.open()
+    assert cloud.layout.identity_id != alice_identity
+    cloud.store.put_bytes(cloud.layout.root + "mine.txt", b"ok", content_type="text/plain")
+    with pytest.raises(UserFacingError) as info:
+        cloud.store.put_bytes(f"{cloud.layout.prefix}{alice_identity}/images/not-yours.txt",
+                              b"x", content_type="text/plain")
+    err = info.value
+    assert err.code == "access_denied" and err.hint
+    assert not is_retryable(err)
 
 
 def test_cli_login_logout(cognito_cloud: CloudInfo, clean_env: dict[str, str], ecan_home: Path,
@@ -265,12 +311,12 @@ def test_cli_login_logout(cognito_cloud: CloudInfo, clean_env: dict[str, str], e
     alice = cognito_cloud.users[0]
 
     monkeypatch.setattr("sys.stdin", io.StringIO("wrong-password\n"))
-    assert main(["login", "--username", "alice", "--password-stdin"]) == 1
+    assert main(["login", "--username", alice.username, "--password-stdin"]) == 1
     err = capsys.readouterr().err
     assert "username or password is wrong" in err and "Traceback" not in err
 
     monkeypatch.setattr("sys.stdin", io.StringIO(alice.password + "\n"))
-    assert main(["login", "--username", "alice", "--password-stdin", "--json"]) == 0
+    assert main(["login", "--username", alice.username, "--password-stdin", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     identity = validate_identity_id(data["identity_id"])
 
