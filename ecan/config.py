@@ -300,6 +300,11 @@ def _validate(c: Config) -> None:
         _check_url("GEMINI_BASE_URL", c.gemini.base_url)
 
 
+def validate_config(config: Config) -> None:
+    """The loader's validation, for a Config built elsewhere (the settings screen)."""
+    _validate(config)
+
+
 def with_storage(config: Config, **changes: Any) -> Config:
     """A copy of `config` with storage settings changed (the settings screen uses this)."""
     return replace(config, storage=replace(config.storage, **changes))
