@@ -1,7 +1,30 @@
 """SQLite storage of record: one schema under versioned migrations, WAL mode, sqlmodel tables."""
 
+from typing import TYPE_CHECKING, Any
+
 from ecan.db.database import Database
-from ecan.db.models import Agent, Avatar, GenerationTask, JobKind, JobStatus, OutboxJob, Setting
+
+if TYPE_CHECKING:
+    from ecan.db.models import (
+        Agent,
+        Avatar,
+        GenerationTask,
+        JobKind,
+        JobStatus,
+        OutboxJob,
+        Setting,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    # The models (sqlmodel + SQLAlchemy: ~0.3 s of imports) load on first use, so that raw-SQL
+    # paths such as `ecan sync` pay nothing for them.
+    if name in __all__ and name != "Database":
+        from ecan.db import models
+
+        return getattr(models, name)
+    raise AttributeError(f"module 'ecan.db' has no attribute {name!r}")
+
 
 __all__ = ["Database", "Avatar", "Agent", "OutboxJob", "JobKind", "JobStatus",
            "GenerationTask", "Setting"]
