@@ -76,18 +76,6 @@ def make_config(cloud: CloudInfo, *, flow: str = "USER_PASSWORD_AUTH", endpoint:
                                  "endpoint_url": cloud.endpoint, **storage}))
 
 
-def write_config(cloud: CloudInfo, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        "COGNITO:\n"
-        f"  USER_POOL_ID: {cloud.user_pool_id}\n  CLIENT_ID: {cloud.client_id}\n"
-        f"  IDENTITY_POOL_ID: '{cloud.identity_pool_id}'\n  REGION: {cloud.region}\n"
-        f"  ENDPOINT_URL: {cloud.endpoint}\n  AUTH_FLOW: USER_PASSWORD_AUTH\n"
-        "STORAGE:\n"
-        f"  BACKEND: s3\n  BUCKET: {cloud.bucket}\n  REGION: {cloud.region}\n"
-        f"  ENDPOINT_URL: {cloud.endpoint}\n")
-
-
 @pytest.fixture
 def db(tmp_path: Path) -> Database:
     return Database(tmp_path / "home" / "ecan.sqlite3")
@@ -304,7 +292,8 @@ def test_cli_login_logout(cognito_cloud: CloudInfo, clean_env: dict[str, str], e
     from ecan.app import build_app
     from ecan.cli.main import main
 
-    write_config(cognito_cloud, ecan_home / "auth_config.yml")
+    # The demo cloud's own config (default flow): a wrong password must still be refused.
+    cognito_cloud.cloud.write_config(ecan_home / "auth_config.yml")
     # What scripts on a machine without an OS keyring do (ARCHITECTURE: contract).
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
@@ -319,6 +308,8 @@ def test_cli_login_logout(cognito_cloud: CloudInfo, clean_env: dict[str, str], e
     assert main(["login", "--username", alice.username, "--password-stdin", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     identity = validate_identity_id(data["identity_id"])
+    # A fresh ECAN_HOME: the restore hook tells the sync side to pull the library down.
+    assert data["first_sign_in_on_empty_library"] is True
 
     # Another command, another process's worth of state: the session is there.
     env = dict(__import__("os").environ)
@@ -336,3 +327,34 @@ def test_cli_login_logout(cognito_cloud: CloudInfo, clean_env: dict[str, str], e
         assert app.auth.restore() is False
     finally:
         app.close()
+
+
+def test_identity_pool_that_does_not_know_us_is_named(cognito_cloud: CloudInfo,
+                                                      db: Database) -> None:
+    from dataclasses import replace
+
+    config = make_config(cognito_cloud)
+    config = replace(config, cognito=replace(
+        config.cognito, identity_pool_id=f"{REGION}:00000000-0000-0000-0000-000000000000"))
+    keyring = MemoryKeyring()
+    auth = AuthService(config, db, keyring_backend=keyring)
+    alice = cognito_cloud.users[0]
+    with pytest.raises(UserFacingError) as info:
+        auth.sign_in(alice.username, alice.password)
+    assert "COGNITO.IDENTITY_POOL_ID" in info.value.message and info.value.hint
+    assert keyring.entries == {} and not auth.status()["signed_in"]  # nothing half-kept
+
+
+def test_sign_out_stops_credentials_already_handed_out(cognito_cloud: CloudInfo, db: Database,
+                                                       tmp_path: Path) -> None:
+    alice = cognito_cloud.users[0]
+    config = make_config(cognito_cloud)
+    auth = AuthService(config, db, keyring_backend=MemoryKeyring())
+    auth.sign_in(alice.username, alice.password)
+    cloud = CloudAccess(config, AppPaths(tmp_path), auth).open()
+    cloud.store.put_bytes(cloud.layout.root + "before.txt", b"x", content_type="text/plain")
+    auth.sign_out()
+    # A worker still holding the old store pauses on AuthRequired; it never uploads as a
+    # signed-out user, and never fails the job.
+    with pytest.raises(AuthRequired):
+        cloud.store.put_bytes(cloud.layout.root + "after.txt", b"x", content_type="text/plain")

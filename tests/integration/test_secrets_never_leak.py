@@ -12,7 +12,7 @@ import pytest
 
 from ecan.app import build_app
 from ecan.cli.main import main
-from tests.integration.test_auth_cognito import CloudInfo, cognito_cloud, write_config
+from tests.integration.test_auth_cognito import CloudInfo, cognito_cloud
 
 __all__ = ["cognito_cloud"]  # the session fixture, shared with the sign-in tests
 
@@ -22,7 +22,7 @@ def test_full_session_leaks_no_secret(cognito_cloud: CloudInfo, clean_env: dict[
                                       monkeypatch: pytest.MonkeyPatch,
                                       capsys: pytest.CaptureFixture[str],
                                       caplog: pytest.LogCaptureFixture) -> None:
-    write_config(cognito_cloud, ecan_home / "auth_config.yml")
+    cognito_cloud.cloud.write_config(ecan_home / "auth_config.yml")
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "keyring-outside-home"))
     alice = cognito_cloud.users[0]
