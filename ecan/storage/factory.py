@@ -1,0 +1,56 @@
+"""Builds the BlobStore the config asks for. boto3 is imported only when the `s3` backend is
+used (it costs a noticeable part of a second at startup)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ecan.config import StorageConfig
+from ecan.errors import UserFacingError
+from ecan.paths import AppPaths
+from ecan.storage.base import BlobStore
+
+if TYPE_CHECKING:
+    import boto3
+
+
+def make_blob_store(storage: StorageConfig, paths: AppPaths, *,
+                    session: boto3.Session | None = None, max_connections: int = 10,
+                    **s3_options: Any) -> BlobStore:
+    """`local` -> a folder (STORAGE.LOCAL_PATH or $ECAN_HOME/cloud); `s3` -> S3BlobStore with
+    `session` (Cognito credentials) or else the static keys from the config. `s3_options` pass
+    through to S3BlobStore (timeouts, retry attempts, page size) for tests and benchmarks."""
+    kind = storage.kind
+    if kind == "local":
+        from ecan.storage.local import LocalBlobStore
+
+        root = Path(storage.local_path).expanduser() if storage.local_path else paths.local_cloud
+        return LocalBlobStore(root, public_url_base=storage.public_url_base)
+    if kind == "s3":
+        from ecan.storage.s3 import S3BlobStore
+
+        return S3BlobStore(
+            session if session is not None else static_session(storage), storage.bucket,
+            endpoint_url=storage.endpoint_url, region=storage.region, is_r2=storage.is_r2,
+            cdn_domain=storage.cdn_domain, public_url_base=storage.public_url_base,
+            max_connections=max_connections, **s3_options)
+    raise UserFacingError(
+        "no_cloud", "No cloud storage is configured; ecan keeps everything on this computer.",
+        "Set STORAGE.BUCKET (or AVATAR_CLOUD_BUCKET) for S3, or STORAGE.BACKEND: local.")
+
+
+def static_session(storage: StorageConfig) -> boto3.Session:
+    """A boto3 Session holding only the keys from ecan's config. It never falls back to the
+    developer's ~/.aws files, AWS_* variables or instance metadata: with no keys configured it
+    has no credentials, and requests fail with the mapped "no credentials" error."""
+    import boto3
+    import botocore.session
+    from botocore.credentials import CredentialResolver
+
+    core = botocore.session.Session()
+    # Empty resolver: the default chain would search env, ~/.aws and IMDS (slow, and not ours).
+    core.register_component("credential_provider", CredentialResolver(providers=[]))
+    if storage.access_key and storage.secret_key:
+        core.set_credentials(storage.access_key, storage.secret_key)
+    return boto3.Session(botocore_session=core, region_name=storage.region or None)

@@ -1,0 +1,328 @@
+"""The `s3` storage backend: AWS S3 and S3-compatible services (Cloudflare R2, MinIO) through one
+long-lived boto3 client. Every botocore failure leaves here as a mapped user-facing error
+(`ecan.storage.errors`); the content's sha256 travels as the checksum and in the metadata."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import logging
+import os
+import secrets
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlparse
+
+from ecan.storage.base import ObjectInfo, ProgressCallback, PutResult
+from ecan.storage.errors import StorageError, TransientStorageError, map_s3_error
+from ecan.storage.local import validate_key, validate_metadata
+
+if TYPE_CHECKING:
+    import boto3
+
+log = logging.getLogger(__name__)
+
+MB = 1024 * 1024
+_CHUNK = MB
+_SHA_META = "sha256"  # sent as x-amz-meta-sha256
+
+
+@dataclass(frozen=True)
+class CredentialStatus:
+    """What `ecan doctor` reports about the credentials in use (never the keys themselves)."""
+
+    method: str  # botocore's name for where they came from ("explicit", "cognito", ...)
+    refreshable: bool
+    expires_at: datetime | None
+
+
+class S3BlobStore:
+    """An S3 bucket as a BlobStore. Thread-safe: one boto3 client shared by all workers."""
+
+    name = "s3"
+
+    def __init__(self, session: boto3.Session, bucket: str, *, endpoint_url: str = "",
+                 region: str = "", is_r2: bool = False, cdn_domain: str = "",
+                 public_url_base: str = "", max_connections: int = 10,
+                 connect_timeout: float = 10.0, read_timeout: float = 60.0,
+                 max_attempts: int = 3, multipart_threshold: int = 16 * MB,
+                 multipart_chunksize: int = 8 * MB, transfer_concurrency: int = 4,
+                 page_size: int = 1000) -> None:
+        from boto3.s3.transfer import TransferConfig
+        from botocore.config import Config
+
+        self.session = session
+        self.bucket = bucket
+        self.endpoint_url = endpoint_url.rstrip("/")
+        self.is_r2 = is_r2
+        self.region = "auto" if is_r2 else (region or "us-east-1")
+        self.cdn_domain = cdn_domain
+        self.public_url_base = public_url_base.rstrip("/")
+        self.page_size = page_size
+        self.multipart_threshold = multipart_threshold
+        where = self.endpoint_url or f"AWS S3 ({self.region})"
+        self.location = f"bucket '{bucket}' at {where}"
+        options: dict[str, Any] = {
+            # The per-request retry layer; the sync engine's outbox is the per-item one.
+            "retries": {"mode": "standard", "max_attempts": max_attempts},
+            # Each sync worker, plus the parts of a multipart upload, holds a connection.
+            "max_pool_connections": max_connections + transfer_concurrency,
+            "connect_timeout": connect_timeout,
+            "read_timeout": read_timeout,
+            "signature_version": "s3v4",
+            # Only the endpoint ecan was configured with: never one from ~/.aws or AWS_ENDPOINT_URL.
+            "ignore_configured_endpoint_urls": True,
+        }
+        if endpoint_url:
+            # MinIO and local servers do not resolve bucket.host names; R2 accepts both.
+            options["s3"] = {"addressing_style": "path"}
+        if is_r2:
+            # R2 rejects the CRC checksums newer SDKs add by default.
+            options["request_checksum_calculation"] = "when_required"
+            options["response_checksum_validation"] = "when_required"
+        self._client = session.client("s3", endpoint_url=endpoint_url or None,
+                                      region_name=self.region, config=Config(**options))
+        self._transfer = TransferConfig(
+            multipart_threshold=multipart_threshold, multipart_chunksize=multipart_chunksize,
+            max_concurrency=transfer_concurrency, use_threads=True,
+            preferred_transfer_client="classic")
+
+    # -- errors ----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _mapped(self, operation: str, key: str = "") -> Iterator[None]:
+        try:
+            yield
+        except (KeyError, ValueError, StorageError):
+            raise
+        except Exception as e:
+            mapped = map_s3_error(e, bucket=self.bucket, operation=operation,
+                                  endpoint=self.endpoint_url, key=key)
+            log.info("s3 %s %s failed: %s (%s)", operation, key or self.bucket, mapped.code,
+                     type(e).__name__)
+            raise mapped from None
+
+    @staticmethod
+    def _code(e: Exception) -> str:
+        response = getattr(e, "response", None) or {}
+        return str(response.get("Error", {}).get("Code", ""))
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def put_file(self, key: str, path: Path, *, content_type: str, sha256: str,
+                 metadata: dict[str, str] | None = None,
+                 progress: ProgressCallback | None = None) -> PutResult:
+        validate_key(key)
+        meta = validate_metadata(metadata)
+        meta[_SHA_META] = sha256.lower()
+        checksum = _b64(sha256)
+        try:
+            size = os.stat(path).st_size
+            # Keys are content-addressed: a file that no longer matches its hash must not go
+            # up under that name. (S3 re-checks single PUTs against ChecksumSHA256 itself.)
+            actual = _file_sha256(path)
+        except FileNotFoundError:
+            raise StorageError("file_missing", f"{path} no longer exists; nothing was uploaded.",
+                               "Import the file again.") from None
+        if actual != sha256.lower():
+            raise StorageError(
+                "checksum_mismatch", f"{path} does not match its recorded sha256 (it changed "
+                "after import); nothing was uploaded.", "Import the file again.")
+        extra: dict[str, Any] = {"ContentType": content_type, "Metadata": meta}
+        if size < self.multipart_threshold:
+            # One PUT: S3 checks the whole object against our own hash (end to end).
+            extra["ChecksumSHA256"] = checksum
+        elif not self.is_r2:
+            # Multipart: S3 has no whole-object SHA-256, so each part carries its own.
+            extra["ChecksumAlgorithm"] = "SHA256"
+        started = time.monotonic()
+        with self._mapped("put_file", key):
+            self._client.upload_file(str(path), self.bucket, key, ExtraArgs=extra,
+                                     Callback=progress, Config=self._transfer)
+        elapsed = max(time.monotonic() - started, 1e-6)
+        log.info("uploaded %s: %d bytes in %.2f s (%.2f MB/s)", key, size, elapsed,
+                 size / MB / elapsed)
+        return PutResult(key=key, size=size, sha256=sha256.lower())
+
+    def put_bytes(self, key: str, data: bytes, *, content_type: str,
+                  metadata: dict[str, str] | None = None) -> PutResult:
+        validate_key(key)
+        digest = hashlib.sha256(data).hexdigest()
+        meta = validate_metadata(metadata)
+        meta[_SHA_META] = digest
+        with self._mapped("put_bytes", key):
+            self._client.put_object(Bucket=self.bucket, Key=key, Body=data,
+                                    ContentType=content_type, Metadata=meta,
+                                    ChecksumSHA256=_b64(digest))
+        return PutResult(key=key, size=len(data), sha256=digest)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _get_object(self, key: str, operation: str) -> dict[str, Any]:
+        from botocore.exceptions import ClientError
+
+        validate_key(key)
+        with self._mapped(operation, key):
+            try:
+                return dict(self._client.get_object(Bucket=self.bucket, Key=key))
+            except ClientError as e:
+                if self._code(e) in ("NoSuchKey", "404"):
+                    raise KeyError(key) from None
+                raise
+
+    def get_bytes(self, key: str) -> bytes:
+        response = self._get_object(key, "get_bytes")
+        body = response["Body"]
+        with self._mapped("get_bytes", key), contextlib.closing(body):
+            return bytes(body.read())
+
+    def download_file(self, key: str, dest: Path,
+                      progress: ProgressCallback | None = None) -> ObjectInfo:
+        """Stream the object into a temp file next to `dest`, check its sha256 against the
+        metadata, then rename: `dest` is either the whole object or untouched."""
+        dest = Path(dest)
+        response = self._get_object(key, "download_file")
+        info = self._info(key, response)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.tmp-{secrets.token_hex(4)}")
+        h = hashlib.sha256()
+        try:
+            body = response["Body"]
+            with self._mapped("download_file", key), contextlib.closing(body), \
+                    open(tmp, "wb") as out:
+                for chunk in body.iter_chunks(_CHUNK):
+                    out.write(chunk)
+                    h.update(chunk)
+                    if progress:
+                        progress(len(chunk))
+                out.flush()
+                os.fsync(out.fileno())
+            if info.sha256 and h.hexdigest() != info.sha256:
+                raise TransientStorageError(
+                    "checksum_mismatch", f"The download of {key} did not match its sha256.",
+                    "The transfer was damaged; it is retried.")
+            os.replace(tmp, dest)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return info
+
+    def head(self, key: str) -> ObjectInfo | None:
+        from botocore.exceptions import ClientError
+
+        validate_key(key)
+        with self._mapped("head", key):
+            try:
+                response = self._client.head_object(Bucket=self.bucket, Key=key)
+            except ClientError as e:
+                if self._code(e) in ("404", "NoSuchKey", "NotFound"):
+                    return None
+                raise
+        return self._info(key, response)
+
+    @staticmethod
+    def _info(key: str, response: dict[str, Any]) -> ObjectInfo:
+        meta = {str(k).lower(): str(v) for k, v in (response.get("Metadata") or {}).items()}
+        sha = meta.pop(_SHA_META, None)
+        modified = response.get("LastModified")
+        return ObjectInfo(key=key, size=int(response.get("ContentLength", 0)), sha256=sha,
+                          content_type=response.get("ContentType"), metadata=meta,
+                          last_modified=modified.timestamp() if modified else None)
+
+    def list(self, prefix: str) -> Iterator[ObjectInfo]:
+        paginator = self._client.get_paginator("list_objects_v2")
+        pages = paginator.paginate(Bucket=self.bucket, Prefix=prefix,
+                                   PaginationConfig={"PageSize": self.page_size})
+        with self._mapped("list", prefix):
+            for page in pages:
+                for obj in page.get("Contents", []) or []:
+                    modified = obj.get("LastModified")
+                    yield ObjectInfo(key=obj["Key"], size=int(obj.get("Size", 0)),
+                                     last_modified=modified.timestamp() if modified else None)
+
+    # -- the rest --------------------------------------------------------------------------
+
+    def delete(self, key: str) -> None:
+        validate_key(key)
+        with self._mapped("delete", key):
+            self._client.delete_object(Bucket=self.bucket, Key=key)
+
+    def check_access(self) -> None:
+        # Never head_bucket: R2 tokens scoped to objects may be denied it.
+        with self._mapped("check_access"):
+            self._client.list_objects_v2(Bucket=self.bucket, MaxKeys=1)
+
+    def public_url(self, key: str) -> str | None:
+        validate_key(key)
+        if self.cdn_domain:
+            host = urlparse(self.cdn_domain).netloc or self.cdn_domain.strip("/")
+            return f"https://{host}/{quote(key)}"
+        if self.public_url_base:
+            return f"{self.public_url_base}/{quote(key)}"
+        return None
+
+    def presigned_url(self, key: str, expires_s: int = 3600) -> str:
+        validate_key(key)
+        with self._mapped("presigned_url", key):
+            return str(self._client.generate_presigned_url(
+                "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_s))
+
+    # -- for `ecan doctor` -----------------------------------------------------------------
+
+    def credential_status(self) -> CredentialStatus:
+        """Get (refreshing if due) the session's credentials and say what they are."""
+        with self._mapped("credentials"):
+            creds = self.session.get_credentials()
+            if creds is None:
+                from botocore.exceptions import NoCredentialsError
+
+                raise NoCredentialsError()
+            # Forces a refresh when due, so an expired session fails here, not mid-upload.
+            creds.get_frozen_credentials()
+        # botocore keeps the expiry private; reading it is the only way to report it.
+        expiry = getattr(creds, "_expiry_time", None)
+        return CredentialStatus(method=str(getattr(creds, "method", "") or "unknown"),
+                                refreshable=hasattr(creds, "refresh_needed"),
+                                expires_at=expiry if isinstance(expiry, datetime) else None)
+
+    def server_time(self) -> float | None:
+        """The service's clock (its Date header), from a one-key listing. Error answers carry
+        the header too, so this works even when the clock is why requests fail."""
+        from botocore.exceptions import ClientError
+
+        try:
+            with self._mapped("clock"):
+                try:
+                    response = self._client.list_objects_v2(Bucket=self.bucket, MaxKeys=1)
+                except ClientError as e:
+                    response = dict(e.response)
+        except StorageError:
+            raise
+        date = response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
+        if not date:
+            return None
+        try:
+            return parsedate_to_datetime(date).timestamp()
+        except (TypeError, ValueError):
+            return None
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _b64(sha256_hex: str) -> str:
+    try:
+        return base64.b64encode(bytes.fromhex(sha256_hex)).decode()
+    except ValueError:
+        raise ValueError(f"sha256 must be 64 hex digits, got {len(sha256_hex)} chars") from None
