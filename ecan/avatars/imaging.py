@@ -4,10 +4,11 @@ PNG/JPEG/GIF/WebP, strip private metadata without re-encoding, and make the thum
 What is stored (the original that syncs to the cloud) is the user's file with its metadata removed
 at the byte level, so its pixels are exactly the user's and no re-encode is paid:
 
-- JPEG: APP1 (EXIF, XMP), APP3..APP13 (IPTC/Photoshop), APP15 and COM segments before the first
-  scan are dropped; APP0 (JFIF), APP2 ICC profiles and APP14 (Adobe colour transform, needed for
-  CMYK) are kept. The EXIF orientation is the one tag kept: it is written back as a minimal EXIF
-  block holding only Orientation, so viewers still show the picture upright.
+- JPEG: APP1 (EXIF, XMP), APP3..APP13 (IPTC/Photoshop), APP15 and COM segments are dropped, and
+  so is anything after the end-of-image marker (an MPO's second picture carries its own EXIF);
+  APP0 (JFIF), APP2 ICC profiles and APP14 (Adobe colour transform, needed for CMYK) are kept.
+  The EXIF orientation is the one tag kept: it is written back as a minimal EXIF block holding
+  only Orientation, so viewers still show the picture upright.
 - PNG: eXIf, tEXt, iTXt, zTXt and tIME chunks and any bytes after IEND are dropped.
 - WebP: EXIF and XMP chunks are dropped, the VP8X flags and the RIFF size fixed.
 - GIF: stored as is (it carries no EXIF/GPS).
@@ -20,6 +21,7 @@ scale (`draft`) before the orientation is applied, which is most of the speed.
 from __future__ import annotations
 
 import io
+import re
 import struct
 from dataclasses import dataclass
 
@@ -244,6 +246,8 @@ def sanitize(data: bytes, fmt: str, orientation: int = 1) -> bytes:
 
 
 _JPEG_STANDALONE = {0x01, *range(0xD0, 0xD8)}
+# The first real marker after entropy-coded data (searched in C: a scan is megabytes).
+_JPEG_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
 
 
 def _minimal_exif(orientation: int) -> bytes:
@@ -266,23 +270,32 @@ def _keep_jpeg_segment(marker: int, payload: bytes) -> bool:
 
 
 def _strip_jpeg(data: bytes, orientation: int) -> bytes:
+    """Walk every segment (tables between progressive scans too) up to the end-of-image
+    marker; whatever follows it (an MPO's second picture with its own EXIF, trailers) is
+    dropped along with the metadata segments."""
     out = [b"\xff\xd8"]
     i, n = 2, len(data)
     wrote_exif = orientation == 1
+    seen_scan = False
     while True:
-        if i >= n or data[i] != 0xFF:
-            raise ValueError("truncated or damaged before the image data")
+        if i >= n:
+            raise ValueError("truncated: no end-of-image marker")
+        if data[i] != 0xFF:
+            raise ValueError("damaged segment structure")
         while i < n and data[i] == 0xFF:  # fill bytes
             i += 1
         if i >= n:
-            raise ValueError("truncated before the image data")
+            raise ValueError("truncated: no end-of-image marker")
         marker = data[i]
         i += 1
         if marker in _JPEG_STANDALONE:
             out.append(bytes((0xFF, marker)))
             continue
         if marker == 0xD9:
-            raise ValueError("no image data")
+            if not seen_scan:
+                raise ValueError("no image data")
+            out.append(b"\xff\xd9")
+            return b"".join(out)
         if i + 2 > n:
             raise ValueError("truncated segment")
         length = struct.unpack(">H", data[i:i + 2])[0]
@@ -291,10 +304,18 @@ def _strip_jpeg(data: bytes, orientation: int) -> bytes:
         if not wrote_exif and marker != 0xE0:
             out.append(_minimal_exif(orientation))  # after JFIF's APP0, before the rest
             wrote_exif = True
-        if marker == 0xDA:  # start of scan: the rest is image data, copied verbatim
-            out.append(b"\xff\xda")
-            out.append(data[i:])
-            return b"".join(out)
+        if marker == 0xDA:  # a scan: header, then entropy-coded data up to the next marker
+            out.append(b"\xff\xda" + data[i:i + length])
+            i += length
+            # FF00 is a stuffed byte, FFD0-D7 restart markers, FFFF fill: all part of the scan.
+            found = _JPEG_MARKER.search(data, i)
+            if found is None:
+                raise ValueError("truncated image data")
+            k = found.start()
+            out.append(data[i:k])
+            i = k
+            seen_scan = True
+            continue
         if _keep_jpeg_segment(marker, data[i + 2:i + length]):
             out.append(bytes((0xFF, marker)))
             out.append(data[i:i + length])

@@ -116,3 +116,13 @@ def test_sanitize_keeps_a_jpeg_without_metadata_byte_identical(corpus: Corpus) -
     Image.new("RGB", (16, 16)).save(exif_only, "JPEG", exif=gps_exif(1).tobytes())
     stripped = imaging.sanitize(exif_only.getvalue(), "JPEG", 1)
     assert b"Exif" not in stripped
+
+
+def test_a_second_picture_after_the_first_is_dropped() -> None:
+    """MPO files (and some editors) append a second JPEG, with its own EXIF, after the first."""
+    plain = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 200, 10)).save(plain, "JPEG", progressive=True)
+    data = plain.getvalue() + rotated_jpeg_with_gps() + b"trailer"
+    p = imaging.prepare(data, "mpo.jpg")
+    assert b"Corpus Camera" not in p.data and b"trailer" not in p.data
+    assert p.data.endswith(b"\xff\xd9") and _open(p.data).size == (64, 48)
