@@ -26,6 +26,8 @@ READY, IN_FLIGHT, DONE, FAILED = 0, 1, 2, 3  # ecan.db.models.JobStatus, without
 STALE_AFTER_S = 600.0
 HEARTBEAT_S = 30.0
 _BUSY_TIMEOUT_MS = 15_000
+_CLOUD_COLUMNS = {"cloud_image_key", "cloud_thumb_key", "cloud_video_key", "cloud_image_url",
+                  "cloud_thumb_url"}
 
 # A delete (or any later job) of an avatar must wait while another job of the same avatar is in
 # flight: otherwise a delete could race its own upload and leave orphaned objects behind.
@@ -186,8 +188,11 @@ class Outbox:
                 pending = c.execute(
                     f"SELECT 1 FROM outbox WHERE avatar_id = ? AND kind = 'upload' AND status IN "
                     f"({READY}, {IN_FLIGHT})", (job.avatar_id,)).fetchone()
-                cols = ", ".join(f"{k} = :{k}" for k in avatar_update)
-                c.execute(f"UPDATE avatar SET {cols}, sync_state = :state, sync_error = NULL, "
+                bad = set(avatar_update) - _CLOUD_COLUMNS
+                if bad:
+                    raise ValueError(f"not a cloud column: {sorted(bad)}")
+                cols = "".join(f"{k} = :{k}, " for k in avatar_update)
+                c.execute(f"UPDATE avatar SET {cols}sync_state = :state, sync_error = NULL, "
                           f"sync_hint = NULL, cloud_synced_at = :now, updated_at = :now "
                           f"WHERE id = :id",
                           {**avatar_update, "state": "queued" if pending else "synced",
