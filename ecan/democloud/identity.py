@@ -264,8 +264,9 @@ class IdentityExchange:
             raise CognitoIdentityError("NotAuthorizedException",
                                        "Invalid login token. Token expired.") from None
         except (JoseError, ValueError, TypeError, KeyError):
-            raise CognitoIdentityError("NotAuthorizedException",
-                                       "Invalid login token. Couldn't verify signed token.") from None
+            raise CognitoIdentityError(
+                "NotAuthorizedException",
+                "Invalid login token. Couldn't verify signed token.") from None
         return str(decoded.claims["sub"])
 
     def _role_for(self, identity_id: str) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 
 from ecan.democloud.identity import IdentityExchange, IdentitySettings
 from ecan.democloud.info import AdminKeys, DemoCloudInfo, DemoUser
+from ecan.democloud.srp import SrpVerifier
 from ecan.errors import UserFacingError
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,8 @@ class LocalCloudServer:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         _allow_unsigned_cognito_idp(ActionAuthenticatorMixin)
 
-        exchange = IdentityExchange(DomainDispatcherApplication(create_backend_app),
+        moto_app = DomainDispatcherApplication(create_backend_app)
+        exchange = IdentityExchange(SrpVerifier(moto_app, self._password_of),
                                     self.credential_ttl_s)
         try:
             _check_port_free(self.port)
@@ -98,6 +100,20 @@ class LocalCloudServer:
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
+
+    def _password_of(self, client_id: str, username: str) -> tuple[str, str] | None:
+        """The pool and current password of a user, read from moto (for SRP verification)."""
+        from moto.cognitoidp.models import cognitoidp_backends
+
+        backend = cognitoidp_backends[ACCOUNT_ID][self.region]
+        for pool in list(backend.user_pools.values()):
+            if client_id in pool.clients:
+                try:
+                    user = backend.admin_get_user(pool.id, username)
+                except Exception:  # moto's UserNotFound and kin: no such user
+                    return None
+                return pool.id, str(user.password)
+        return None
 
     # -- set-up ------------------------------------------------------------------------------
 

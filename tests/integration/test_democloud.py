@@ -117,6 +117,20 @@ def test_srp_sign_in_works_unsigned_under_enforcement(demo_cloud: DemoCloud,
     assert tokens["AuthenticationResult"]["IdToken"].count(".") == 2
 
 
+def test_srp_sign_in_with_a_wrong_password_is_refused(demo_cloud: DemoCloud,
+                                                      demo_user: DemoUser) -> None:
+    # moto alone accepts any SRP proof; the local cloud checks it like Cognito.
+    from pycognito.aws_srp import AWSSRP
+
+    info = demo_cloud.info
+    srp = AWSSRP(username=demo_user.username, password=demo_user.password + "x",
+                 pool_id=info.user_pool_id, client_id=info.client_id,
+                 client=_unsigned(info, "cognito-idp"))
+    with pytest.raises(ClientError) as exc:
+        srp.authenticate_user()
+    assert _error_code(exc) == "NotAuthorizedException"
+
+
 # -- identity exchange -----------------------------------------------------------------------
 
 def test_identity_id_is_stable_across_sign_ins_and_distinct_per_user(
