@@ -1,2 +1,17 @@
 """Sign-in and credentials: Cognito user pool + identity pool sessions (AuthService), the
-keyring that holds the refresh token, and CloudAccess, which picks the cloud and the identity."""
+keyring that holds the refresh token, and CloudAccess, which picks the cloud and the identity.
+
+Where the session lives: the refresh token (with the username) in the OS keyring only; ID and
+access tokens and AWS credentials in memory only. Keyring choice:
+- `PYTHON_KEYRING_BACKEND` (or keyring's config file) is honoured as an explicit choice; scripts
+  on machines without an OS keyring set `keyrings.alt.file.PlaintextKeyring`.
+- Otherwise an OS keyring (Secret Service, macOS Keychain, Windows Credential Locker).
+- None available: the session lasts for this process only, and ecan says so once ("no keyring:
+  you will need to sign in again next time"). `ECAN_ALLOW_FILE_KEYRING=1` opts in to keeping it
+  in keyrings.alt's plaintext file instead (readable by anyone who can read your files).
+
+Sign-in flow: USER_SRP_AUTH by default (the password never leaves the machine); COGNITO.AUTH_FLOW
+may select USER_PASSWORD_AUTH. Against a cloud on this machine (the local demo cloud, moto),
+USER_PASSWORD_AUTH is used instead: moto does not verify the SRP proof, so SRP there would accept
+any password, while it does check passwords on USER_PASSWORD_AUTH.
+"""
