@@ -70,7 +70,7 @@ class S3BlobStore:
         self.location = f"bucket '{bucket}' at {where}"
         options: dict[str, Any] = {
             # The per-request retry layer; the sync engine's outbox is the per-item one.
-            "retries": {"mode": "standard", "max_attempts": max_attempts},
+            "retries": {"mode": "standard", "total_max_attempts": max_attempts},
             # Each sync worker, plus the parts of a multipart upload, holds a connection.
             "max_pool_connections": max_connections + transfer_concurrency,
             "connect_timeout": connect_timeout,

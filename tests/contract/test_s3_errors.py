@@ -1,0 +1,172 @@
+"""S3 failures reach the user as errors that name the bucket or endpoint and say what to fix,
+marked retryable or not; checked through real botocore against moto and a tiny HTTP server."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ecan.config import StorageConfig
+from ecan.errors import AuthRequired, UserFacingError
+from ecan.storage.errors import StorageError, TransientStorageError
+from ecan.storage.factory import static_session
+from ecan.storage.s3 import S3BlobStore
+
+ACCESS = "AKIAEXAMPLEKEY123456"
+SECRET = "sEcReT/DoNotLeak+0123456789abcdefghijklm"
+
+
+def store(endpoint: str, bucket: str = "some-bucket", *, keys: bool = True,
+          **options: Any) -> S3BlobStore:
+    storage = StorageConfig(access_key=ACCESS if keys else "", secret_key=SECRET if keys else "")
+    options.setdefault("max_attempts", 1)
+    options.setdefault("connect_timeout", 2.0)
+    return S3BlobStore(static_session(storage), bucket, endpoint_url=endpoint,
+                       region="us-east-1", **options)
+
+
+def assert_no_secret(err: UserFacingError) -> None:
+    text = f"{err.message} {err.hint} {err}"
+    assert SECRET not in text and ACCESS not in text
+
+
+class FakeS3:
+    """Answers every request with one S3-style error; counts what it received."""
+
+    def __init__(self) -> None:
+        self.status = 500
+        self.code = "InternalError"
+        self.requests = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # answers botocore's "Expect: 100-continue" at once
+
+            def _answer(self) -> None:
+                outer.requests += 1
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(length)
+                body = (f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{outer.code}</Code>"
+                        f"<Message>failed, key {ACCESS}</Message></Error>").encode()
+                self.send_response(outer.status)
+                self.send_header("Content-Type", "application/xml")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _answer
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture(scope="module")
+def fake_s3() -> Iterator[FakeS3]:
+    fake = FakeS3()
+    yield fake
+    fake.server.shutdown()
+    fake.server.server_close()
+
+
+def test_missing_bucket_is_named_with_the_fix(moto_endpoint: str) -> None:
+    s = store(moto_endpoint, "no-such-bucket")
+    for call in (s.check_access, lambda: s.put_bytes("p/x", b"x", content_type="text/plain"),
+                 lambda: list(s.list("p/"))):
+        with pytest.raises(StorageError) as e:
+            call()
+        assert e.value.code == "no_such_bucket" and not e.value.retryable
+        assert "bucket 'no-such-bucket' does not exist" in e.value.message
+        assert "AVATAR_CLOUD_BUCKET" in e.value.hint
+        assert_no_secret(e.value)
+
+
+def test_no_credentials_never_borrows_the_developers_aws_setup(
+        moto_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    creds = tmp_path / "credentials"
+    creds.write_text("[default]\naws_access_key_id = AKIADEVELOPER0000000\n"
+                     "aws_secret_access_key = developer-secret\n")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(creds))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIADEVELOPER0000001")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "developer-secret")
+    s = store(moto_endpoint, keys=False)
+    with pytest.raises(StorageError) as e:
+        s.check_access()
+    assert e.value.code == "no_credentials"
+    assert "AVATAR_CLOUD_ACCESS_KEY" in e.value.hint and "ecan login" in e.value.hint
+
+
+def test_unreachable_endpoint_is_named_and_retryable() -> None:
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    endpoint = f"http://127.0.0.1:{port}"
+    with pytest.raises(TransientStorageError) as e:
+        store(endpoint).check_access()
+    assert e.value.code == "endpoint_unreachable" and e.value.retryable
+    assert endpoint in e.value.message and "ENDPOINT_URL" in e.value.hint
+
+
+@pytest.mark.parametrize("status, code, expected", [
+    (500, "InternalError", "storage_unavailable"),
+    (503, "SlowDown", "storage_unavailable"),
+    (400, "RequestTimeout", "storage_unavailable"),
+])
+def test_service_side_failures_are_transient(fake_s3: FakeS3, status: int, code: str,
+                                             expected: str) -> None:
+    fake_s3.status, fake_s3.code = status, code
+    with pytest.raises(TransientStorageError) as e:
+        store(fake_s3.endpoint).put_bytes("p/x", b"x", content_type="text/plain")
+    assert e.value.code == expected and e.value.retryable
+    assert_no_secret(e.value)
+
+
+def test_a_500_is_retried_by_the_request_layer(fake_s3: FakeS3) -> None:
+    fake_s3.status, fake_s3.code = 500, "InternalError"
+    before = fake_s3.requests
+    with pytest.raises(TransientStorageError):
+        store(fake_s3.endpoint, max_attempts=2).check_access()
+    assert fake_s3.requests - before == 2
+
+
+@pytest.mark.parametrize("status, code, expected, hint_word", [
+    (403, "InvalidAccessKeyId", "invalid_access_key", "AVATAR_CLOUD_ACCESS_KEY"),
+    (403, "SignatureDoesNotMatch", "signature_mismatch", "AVATAR_CLOUD_SECRET_KEY"),
+    (403, "AccessDenied", "access_denied", "s3:PutObject"),
+    (403, "RequestTimeTooSkewed", "clock_skew", "clock"),
+])
+def test_permanent_failures_say_what_to_fix(fake_s3: FakeS3, status: int, code: str,
+                                            expected: str, hint_word: str) -> None:
+    fake_s3.status, fake_s3.code = status, code
+    with pytest.raises(StorageError) as e:
+        store(fake_s3.endpoint).put_bytes("p/x", b"x", content_type="text/plain")
+    assert e.value.code == expected and not e.value.retryable
+    assert hint_word in e.value.hint
+    assert_no_secret(e.value)
+
+
+def test_an_expired_session_asks_to_sign_in_again(fake_s3: FakeS3) -> None:
+    fake_s3.status, fake_s3.code = 400, "ExpiredToken"
+    with pytest.raises(AuthRequired) as e:
+        store(fake_s3.endpoint).check_access()
+    assert "ecan login" in e.value.hint
+
+
+def test_missing_object_on_a_failing_service_is_not_reported_as_missing(fake_s3: FakeS3) -> None:
+    # A 500 must never look like "no such object" (restore would then skip real avatars).
+    fake_s3.status, fake_s3.code = 500, "InternalError"
+    with pytest.raises(TransientStorageError):
+        store(fake_s3.endpoint).head("p/x")
+    with pytest.raises(TransientStorageError):
+        store(fake_s3.endpoint).get_bytes("p/x")
