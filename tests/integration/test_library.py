@@ -262,3 +262,18 @@ def test_cli_import_list_delete(clean_env: dict[str, str], corpus: Corpus) -> No
     assert d.returncode == 0 and json.loads(d.stdout) == {"deleted": other["id"]}
     assert not (home / "resource/avatars/uploaded" / f"{other['sha256']}.png").exists()
     assert os.listdir(home / "tmp") == []
+
+
+def test_generated_avatars_and_paths_that_are_not_files(app: Any, tmp_path: Path) -> None:
+    data = files()["good.png"][0]
+    gen = app.library.import_bytes(data, "gen.png", resource_type="generated",
+                                   name="Robot", generation_params={"prompt": "a robot"})
+    assert gen.avatar.image_path.startswith("resource/avatars/generated/")
+    assert json.loads(gen.avatar.generation_params) == {"prompt": "a robot"}
+    assert app.library.list(query="robot")[0].id == gen.avatar.id
+    assert app.library.list(resource_type="generated")[0].id == gen.avatar.id
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)  # reading it would block: it is refused from its stat alone
+    outcomes = app.library.import_paths([tmp_path / "missing.png", fifo])
+    assert [o.code for o in outcomes] == ["not_found", "unsupported_format"]
+    assert all(Path(o.path).name in (o.error or "") for o in outcomes)
