@@ -27,7 +27,16 @@ from ecan.ui.gallery_delegate import CARD, THUMB, AvatarDelegate
 from ecan.ui.gallery_model import AvatarFilterModel, AvatarListModel, AvatarRole, IdRole
 from ecan.ui.resources import icon
 
-STATE_FILTERS = ["", "failed", "pending", "synced"]
+# (kinds shown, states shown) per entry of the "show" box; empty set: any.
+MINE = {"uploaded", "generated"}
+SHOW_FILTERS: list[tuple[set[str], set[str]]] = [
+    (MINE, set()),
+    (set(), set()),
+    ({"system"}, set()),
+    (MINE, {"failed"}),
+    (MINE, {"local", "queued", "syncing"}),
+    (MINE, {"synced"}),
+]
 
 
 class AvatarsPage(QWidget):
@@ -50,6 +59,7 @@ class AvatarsPage(QWidget):
         self.model = AvatarListModel(self.thumbs, self)
         self.proxy = AvatarFilterModel(self)
         self.proxy.setSourceModel(self.model)
+        self.proxy.set_types(MINE)
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(12, 10, 12, 0)
@@ -146,7 +156,8 @@ class AvatarsPage(QWidget):
         current = max(self.state_filter.currentIndex(), 0)
         self.state_filter.blockSignals(True)
         self.state_filter.clear()
-        self.state_filter.addItems([self.tr("All avatars"), self.tr("Failed to sync"),
+        self.state_filter.addItems([self.tr("My avatars"), self.tr("All, with built-in"),
+                                    self.tr("Built-in avatars"), self.tr("Failed to sync"),
                                     self.tr("Not synced yet"), self.tr("Synced")])
         self.state_filter.setCurrentIndex(current)
         self.state_filter.blockSignals(False)
@@ -215,13 +226,16 @@ class AvatarsPage(QWidget):
 
     def _filter_changed(self, *_args: object) -> None:
         self.proxy.set_text(self.search.text())
-        which = STATE_FILTERS[max(self.state_filter.currentIndex(), 0)]
-        self.proxy.set_states({"pending": {"local", "queued", "syncing"}}.get(which, {which}
-                                                                               if which else set()))
+        types, states = SHOW_FILTERS[max(self.state_filter.currentIndex(), 0)]
+        self.proxy.set_types(types)
+        self.proxy.set_states(states)
         self._update_empty()
 
     def _update_empty(self, *_args: object) -> None:
-        total = self.model.rowCount()
+        everything = self.model.rowCount()
+        mine = sum(1 for a in self.model.avatars() if a.get("resource_type") in MINE)
+        show_index = max(self.state_filter.currentIndex(), 0)
+        total = mine if SHOW_FILTERS[show_index][0] == MINE else everything
         shown = self.proxy.rowCount()
         if not self._loaded_once:
             self.count_label.setText("")
@@ -234,8 +248,13 @@ class AvatarsPage(QWidget):
             shown=shown, total=total) if shown != total else self.tr("{n} avatars").format(n=total))
         if total == 0:
             self.empty_title.setText(self.tr("Your avatar library is empty"))
-            self.empty_text.setText(self.tr(
-                "Drop pictures here or click Import. You can also paste an image with Ctrl+V."))
+            text = self.tr(
+                "Drop pictures here or click Import. You can also paste an image with Ctrl+V.")
+            if everything > total:
+                text += "\n" + self.tr("{n} built-in avatars are ready to use: choose "
+                                        "“Built-in avatars” above to see them.").format(
+                                            n=everything - total)
+            self.empty_text.setText(text)
             self.empty_button.show()
             self.stack.setCurrentWidget(self.empty)
         elif shown == 0:

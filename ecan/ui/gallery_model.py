@@ -3,6 +3,7 @@ only states change so a 10,000-row view does not reset on every sync tick."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import (
@@ -144,16 +145,23 @@ class AvatarFilterModel(QSortFilterProxyModel):
         self._types: set[str] = set()
 
     def set_text(self, text: str) -> None:
-        self._text = text.strip().casefold()
-        self.invalidateFilter()
+        self._refilter(lambda: setattr(self, "_text", text.strip().casefold()))
 
     def set_states(self, states: set[str]) -> None:
-        self._states = set(states)
-        self.invalidateFilter()
+        self._refilter(lambda: setattr(self, "_states", set(states)))
 
     def set_types(self, types: set[str]) -> None:
-        self._types = set(types)
-        self.invalidateFilter()
+        self._refilter(lambda: setattr(self, "_types", set(types)))
+
+    def _refilter(self, change: Callable[[], None]) -> None:
+        # Qt 6.10 replaced invalidateFilter() with begin/endFilterChange().
+        if hasattr(self, "beginFilterChange"):
+            self.beginFilterChange()
+            change()
+            self.endFilterChange()
+        else:
+            change()
+            self.invalidateFilter()
 
     def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:
         model = self.sourceModel()

@@ -444,7 +444,7 @@ class MainWindow(QMainWindow):
                                                                       total=len(results)))
         if len(ok) == 1 and ok[0].get("avatar_id"):
             avatar_id = str(ok[0]["avatar_id"])
-            QTimer.singleShot(400, lambda: self.avatars.select_id(avatar_id))
+            QTimer.singleShot(400, self.avatars, lambda: self.avatars.select_id(avatar_id))
         if refused:
             self.last_summary = ImportSummaryDialog(results, self)
             self.last_summary.setModal(False)
@@ -607,11 +607,12 @@ class MainWindow(QMainWindow):
         waiting = int(counts.get("queued", 0) or 0) + int(counts.get("syncing", 0) or 0)
         failed = int(counts.get("failed", 0) or 0)
         local = int(counts.get("local", 0) or 0)
+        configured = bool(s.get("cloud_configured", True))
         parts: list[str] = []
         if not counts:
             parts.append("")
-        elif local and not (synced or waiting or failed):
-            parts.append(self.tr("{n} on this computer").format(n=local))
+        elif not configured:
+            parts.append(self.tr("Saved on this computer"))
         elif waiting:
             total = synced + waiting
             parts.append(self.tr("Syncing {done} of {total}").format(done=synced, total=total))
@@ -629,15 +630,14 @@ class MainWindow(QMainWindow):
             parts.append(self.tr("paused"))
         self.sync_label.setText(" · ".join(p for p in parts if p))
         self.sync_label.setToolTip(self.tr(
-            "Synced {synced}, waiting {waiting}, failed {failed}").format(
-                synced=synced, waiting=waiting, failed=failed))
+            "Synced {synced}, waiting {waiting}, failed {failed}, on this computer only {local}"
+        ).format(synced=synced, waiting=waiting, failed=failed, local=local))
         self.sync_bar.setVisible(bool(waiting) and not s.get("paused"))
         self.sync_bar.setMaximum(max(synced + waiting, 1))
         self.sync_bar.setValue(synced)
-        configured = local == 0 or bool(synced or waiting or failed)
         if s.get("auth_required"):
             state, colour = self.tr("Sign-in needed"), "#d93025"
-        elif not configured and counts:
+        elif not configured:
             state, colour = self.tr("Local only"), "#78808c"
         elif s.get("online", True):
             state, colour = self.tr("Online"), "#1f9d55"

@@ -66,7 +66,7 @@ class SyncMonitor(QObject):
 
     def _on_changed(self, changed: set[str]) -> None:
         if changed & {"sync", "avatars", "auth"}:
-            QTimer.singleShot(0, self.refresh)
+            QTimer.singleShot(0, self, self.refresh)
 
     def _got(self, data: Any) -> None:
         self._asking = False

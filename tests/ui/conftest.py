@@ -1,0 +1,88 @@
+"""UI test fixtures: the real app on a temp ECAN_HOME (local-only or on the session's demo
+cloud), the real bridge and main window, offscreen."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+
+@pytest.fixture
+def make_pictures(tmp_path: Path) -> Callable[..., list[Path]]:
+    made: list[Path] = []
+
+    def make(n: int, folder: str = "pics", size: int = 96) -> list[Path]:
+        d = tmp_path / folder
+        d.mkdir(parents=True, exist_ok=True)
+        out = []
+        # Distinct content per call: the library dedupes identical pictures by hash.
+        seed = len(made)
+        for i in range(n):
+            p = d / f"photo-{i:03d}.png"
+            k = seed + i
+            Image.new("RGB", (size, size), ((k * 37) % 256, (k * 91) % 256, (k * 53) % 256)
+                      ).save(p)
+            out.append(p)
+        made.extend(out)
+        return out
+    return make
+
+
+class Gui:
+    """A running main window over a real app; `close()` stops everything it started."""
+
+    def __init__(self, env: dict[str, str], qtbot: Any, *, sync: bool = False) -> None:
+        from PySide6.QtCore import QSettings
+
+        from ecan.app import build_app
+        from ecan.auth.secrets import MemoryKeyring
+        from ecan.bridge import Bridge
+        from ecan.ui.main_window import MainWindow
+
+        self.app = build_app(env, keyring_backend=MemoryKeyring())
+        self.bridge = Bridge(self.app.handlers)
+        self.settings = QSettings(str(self.app.paths.home / "ui.ini"), QSettings.Format.IniFormat)
+        self.window = MainWindow(self.bridge, self.settings, log_path=self.app.log_path,
+                                 app=self.app)
+        qtbot.addWidget(self.window)
+        self.worker: Any = None
+        if sync:
+            from ecan.bridge.sync_worker import SyncWorker
+
+            self.worker = SyncWorker(self.app.sync, self.window)
+            self.window.attach_sync_worker(self.worker)
+            self.worker.start()
+        self.window.show()
+        self.window.start()
+        qtbot.waitUntil(self.window.avatars.is_loaded, timeout=10_000)
+
+    def call(self, method: str, payload: dict[str, Any] | None = None) -> Any:
+        response = self.app.handlers.call(method, payload or {})
+        assert response["ok"], response
+        return response["data"]
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.stop(5.0)
+        self.window.close()
+        self.bridge.close()
+        self.window.avatars.thumbs.close()
+        self.app.close()
+
+
+@pytest.fixture
+def gui(clean_env: dict[str, str], qtbot: Any) -> Iterator[Gui]:
+    g = Gui(clean_env, qtbot)
+    yield g
+    g.close()
+
+
+@pytest.fixture
+def cloud_gui(cloud_env: dict[str, str], qtbot: Any) -> Iterator[Gui]:
+    g = Gui(cloud_env, qtbot, sync=True)
+    yield g
+    g.close()

@@ -1,0 +1,86 @@
+"""The bridge runs handlers off the GUI thread and delivers results and changes on it."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from ecan.handlers.registry import Empty, Handlers
+
+
+def test_handlers_run_off_the_gui_thread_and_results_arrive_on_it(qtbot: Any) -> None:
+    from ecan.bridge import Bridge
+
+    handlers = Handlers()
+    seen: dict[str, Any] = {}
+
+    @handlers.register("demo.work", Empty, changes=["avatars"])
+    def work(_req: Empty) -> dict[str, str]:
+        seen["handler_thread"] = threading.current_thread()
+        return {"done": "yes"}
+
+    bridge = Bridge(handlers)
+    changes: list[set[str]] = []
+    bridge.changed.connect(changes.append)
+
+    def success(data: Any) -> None:
+        seen["data"] = data
+        seen["callback_thread"] = threading.current_thread()
+
+    bridge.run("demo.work", {}, on_success=success)
+    qtbot.waitUntil(lambda: "data" in seen and bool(changes), timeout=5000)
+    assert seen["data"] == {"done": "yes"}
+    assert seen["handler_thread"] is not threading.main_thread()
+    assert seen["callback_thread"] is threading.main_thread()
+    assert changes == [{"avatars"}]
+    bridge.close()
+
+
+def test_a_failure_reaches_on_failure_or_the_failed_signal(qtbot: Any) -> None:
+    from ecan.bridge import Bridge
+    from ecan.errors import UserFacingError
+
+    handlers = Handlers()
+
+    @handlers.register("demo.refuse", Empty)
+    def refuse(_req: Empty) -> None:
+        raise UserFacingError("nope", "demo.refuse said no.", "Do something else.")
+
+    bridge = Bridge(handlers)
+    errors: list[dict[str, Any]] = []
+    signalled: list[dict[str, Any]] = []
+    bridge.failed.connect(signalled.append)
+    bridge.run("demo.refuse", {}, on_failure=errors.append)
+    bridge.run("demo.refuse", {})
+    bridge.run("no.such.method", {})
+    qtbot.waitUntil(lambda: len(errors) == 1 and len(signalled) == 2, timeout=5000)
+    assert errors[0]["code"] == "nope" and errors[0]["hint"] == "Do something else."
+    assert {e["code"] for e in signalled} == {"nope", "unknown_method"}
+    bridge.close()
+
+
+def test_thumbnails_load_off_thread_into_a_bounded_cache(qtbot: Any, tmp_path: Any) -> None:
+    from PIL import Image
+    from PySide6.QtCore import QSize
+
+    from ecan.bridge import ThumbnailLoader
+
+    paths = []
+    for i in range(5):
+        p = tmp_path / f"t{i}.png"
+        Image.new("RGB", (256, 128), (i * 50, 0, 0)).save(p)
+        paths.append(str(p))
+    loader = ThumbnailLoader(QSize(64, 64), capacity=3)
+    ready: list[str] = []
+    loader.thumbnail_ready.connect(ready.append)
+    assert all(loader.pixmap(p) is None for p in paths)
+    qtbot.waitUntil(lambda: len(ready) == 5, timeout=5000)
+    pix = loader.pixmap(paths[-1])
+    assert pix is not None and pix.width() == 64 and pix.height() == 32
+    # LRU with capacity 3: two of the five were evicted (and are being loaded again).
+    assert sum(loader.pixmap(p) is not None for p in paths) == 3
+    missing = str(tmp_path / "gone.png")
+    loader.pixmap(missing)
+    qtbot.waitUntil(lambda: missing in ready, timeout=5000)
+    assert loader.pixmap(missing) is not None and loader.pixmap(missing).isNull()
+    loader.close()

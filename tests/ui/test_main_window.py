@@ -1,0 +1,138 @@
+"""The main window on a real local-only library: empty state, drop files and folders, the import
+summary, search, details, delete, paste, and nothing blocking the GUI thread."""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.ui.conftest import Gui
+
+
+def drop(window: Any, paths: list[Path]) -> None:
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    with warnings.catch_warnings():  # PySide 6.12 marks the only constructor deprecated
+        warnings.simplefilter("ignore", DeprecationWarning)
+        enter = QDragEnterEvent(QPointF(50, 50).toPoint(), Qt.DropAction.CopyAction, mime,
+                                Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    event = QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime,
+                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, event)
+    assert event.isAccepted()
+
+
+def names_in_gallery(gui: Gui) -> list[str]:
+    return sorted(str(a.get("name")) for a in gui.window.avatars.current_avatars())
+
+
+def test_empty_library_says_what_to_do(gui: Gui) -> None:
+    page = gui.window.avatars
+    assert page.stack.currentWidget() is page.empty
+    assert "Drop pictures here" in page.empty_text.text()
+    assert page.empty_button.isVisible()
+    # Built-in avatars exist but are not "my" avatars; the hint says where they are.
+    assert "built-in" in page.empty_text.text()
+
+
+def test_dropped_files_and_folders_appear_and_refusals_are_explained(
+        gui: Gui, qtbot: Any, make_pictures: Callable[..., list[Path]], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    threads: list[threading.Thread] = []
+    real_call = gui.app.handlers.call
+
+    def spy(method: Any, payload: Any = None) -> dict[str, Any]:
+        threads.append(threading.current_thread())
+        return real_call(method, payload)
+
+    monkeypatch.setattr(gui.app.handlers, "call", spy)
+    singles = make_pictures(2, "singles")
+    folder_pics = make_pictures(3, "folder/nested")
+    bad = tmp_path / "notes.png"
+    bad.write_text("this is not a picture")
+    drop(gui.window, [*singles, tmp_path / "folder", bad])
+
+    qtbot.waitUntil(lambda: len(gui.window.avatars.current_avatars()) == 5, timeout=15_000)
+    assert [a["original_filename"] for a in gui.window.avatars.current_avatars()].count(
+        "photo-000.png") == 2
+    assert len(folder_pics) == 3
+    assert gui.window.avatars.stack.currentWidget() is gui.window.avatars.view
+    qtbot.waitUntil(lambda: hasattr(gui.window, "last_summary"), timeout=5000)
+    summary = gui.window.last_summary
+    assert "Imported 5 of 6" in summary.headline.text()
+    refused = summary.table.topLevelItem(0)
+    assert refused.text(0) == "notes.png" and refused.text(1)  # with its reason
+    assert summary.table.topLevelItemCount() == 1
+    # Every handler call ran on a worker thread, never on the GUI thread.
+    assert threads and all(t is not threading.main_thread() for t in threads)
+
+
+def test_search_filters_and_details_show_the_selected_avatar(
+        gui: Gui, qtbot: Any, make_pictures: Callable[..., list[Path]]) -> None:
+    pics = make_pictures(3)
+    gui.call("avatar.import_paths", {"paths": [str(p) for p in pics]})
+    gui.window.avatars.reload()
+    qtbot.waitUntil(lambda: len(gui.window.avatars.current_avatars()) == 3, timeout=10_000)
+    page = gui.window.avatars
+    page.search.setText("photo-001")
+    assert names_in_gallery(gui) == ["photo-001"]
+    page.view.setCurrentIndex(page.proxy.index(0, 0))
+    details = page.details
+    assert "photo-001" in details.title.text()
+    assert details.values["format"].text() == "PNG"
+    assert details.values["dimensions"].text() == "96 × 96"
+    # Local-only library: the state says so instead of pretending to sync.
+    assert details.values["state"].text() == "On this computer only"
+    page.search.setText("no such avatar")
+    assert page.stack.currentWidget() is page.empty
+    assert "No avatars match" in page.empty_title.text()
+
+
+def test_delete_asks_then_removes(gui: Gui, qtbot: Any, make_pictures: Callable[..., list[Path]],
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    pics = make_pictures(2)
+    gui.call("avatar.import_paths", {"paths": [str(p) for p in pics]})
+    gui.window.avatars.reload()
+    qtbot.waitUntil(lambda: len(gui.window.avatars.current_avatars()) == 2, timeout=10_000)
+    first = gui.window.avatars.current_avatars()[0]
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *a, **k: QMessageBox.StandardButton.No)
+    gui.window.delete_avatars([first["id"]])
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *a, **k: QMessageBox.StandardButton.Yes)
+    gui.window.delete_avatars([first["id"]])
+    qtbot.waitUntil(lambda: len(gui.window.avatars.current_avatars()) == 1, timeout=10_000)
+    assert gui.window.avatars.current_avatars()[0]["id"] != first["id"]
+
+
+def test_paste_an_image_from_the_clipboard(gui: Gui, qtbot: Any) -> None:
+    from PySide6.QtGui import QColor, QGuiApplication, QImage
+
+    image = QImage(120, 80, QImage.Format.Format_RGB32)
+    image.fill(QColor("teal"))
+    QGuiApplication.clipboard().setImage(image)
+    gui.window.paste()
+    qtbot.waitUntil(lambda: len(gui.window.avatars.current_avatars()) == 1, timeout=10_000)
+    avatar = gui.window.avatars.current_avatars()[0]
+    assert (avatar["width"], avatar["height"]) == (120, 80)
+
+
+def test_geometry_and_tab_are_remembered_in_ecan_home(gui: Gui) -> None:
+    gui.window.resize(900, 600)
+    gui.window.tabs.setCurrentIndex(1)
+    gui.window.close()
+    ini = Path(gui.app.paths.home / "ui.ini").read_text()
+    assert "geometry" in ini and "tab=1" in ini
