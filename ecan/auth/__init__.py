@@ -11,7 +11,6 @@ access tokens and AWS credentials in memory only. Keyring choice:
   in keyrings.alt's plaintext file instead (readable by anyone who can read your files).
 
 Sign-in flow: USER_SRP_AUTH by default (the password never leaves the machine); COGNITO.AUTH_FLOW
-may select USER_PASSWORD_AUTH. Against a cloud on this machine (the local demo cloud, moto),
-USER_PASSWORD_AUTH is used instead: moto does not verify the SRP proof, so SRP there would accept
-any password, while it does check passwords on USER_PASSWORD_AUTH.
+may select USER_PASSWORD_AUTH. Plain moto does not verify the SRP proof (any password passes);
+the local demo cloud adds that check, so a wrong password is refused on both flows there.
 """

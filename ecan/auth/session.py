@@ -145,16 +145,9 @@ class AuthService:
 
     @property
     def auth_flow(self) -> str:
-        """The flow in force. SRP by default (the password never leaves the machine), except
-        against a cloud on this machine (the local demo cloud): there the password does not
-        leave the machine either, and moto cannot check an SRP proof, so SRP would accept any
-        password; USER_PASSWORD_AUTH is the flow it verifies."""
-        if self._flow_override:
-            return self._flow_override
-        host = urlparse(self._cg.endpoint_url).hostname or ""
-        if self._cg.auth_flow == "USER_SRP_AUTH" and host in ("127.0.0.1", "localhost", "::1"):
-            return "USER_PASSWORD_AUTH"
-        return self._cg.auth_flow
+        """USER_SRP_AUTH (default: the password never leaves the machine) or
+        USER_PASSWORD_AUTH, from COGNITO.AUTH_FLOW unless overridden."""
+        return self._flow_override or self._cg.auth_flow
 
     @property
     def _where(self) -> str:

@@ -66,7 +66,7 @@ def cognito_cloud(demo_cloud: Any) -> CloudInfo:
                      info.identity_pool_id, info.bucket, users, carol, idp, demo_cloud)
 
 
-def make_config(cloud: CloudInfo, *, flow: str = "USER_PASSWORD_AUTH", endpoint: str = "",
+def make_config(cloud: CloudInfo, *, flow: str = "USER_SRP_AUTH", endpoint: str = "",
                 **storage: Any) -> Config:
     return Config(
         cognito=CognitoConfig(user_pool_id=cloud.user_pool_id, client_id=cloud.client_id,
@@ -118,14 +118,16 @@ def test_sign_in_restore_and_sign_out(cognito_cloud: CloudInfo, db: Database) ->
     assert AuthService(config, db, keyring_backend=keyring).restore() is False
 
 
-def test_srp_sign_in(cognito_cloud: CloudInfo, db: Database) -> None:
+@pytest.mark.parametrize("flow", ["USER_SRP_AUTH", "USER_PASSWORD_AUTH"])
+def test_both_flows_sign_in_and_refuse_a_wrong_password(cognito_cloud: CloudInfo, db: Database,
+                                                        flow: str) -> None:
     bob = cognito_cloud.users[1]
-    config = make_config(cognito_cloud, flow="USER_SRP_AUTH")
-    # On a cloud on this machine the default SRP flow becomes USER_PASSWORD_AUTH (moto cannot
-    # check an SRP proof, so SRP there would take any password)...
-    assert AuthService(config, db).auth_flow == "USER_PASSWORD_AUTH"
-    # ...and the SRP exchange itself still works when asked for.
-    auth = AuthService(config, db, keyring_backend=MemoryKeyring(), auth_flow="USER_SRP_AUTH")
+    auth = AuthService(make_config(cognito_cloud, flow=flow), db,
+                       keyring_backend=MemoryKeyring())
+    assert auth.auth_flow == flow
+    with pytest.raises(UserFacingError) as info:
+        auth.sign_in(bob.username, bob.password + "x")
+    assert info.value.code == "wrong_password"
     data = auth.sign_in(bob.username, bob.password)
     assert data["username"] == bob.username and data["identity_id"]
 
