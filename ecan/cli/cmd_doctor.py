@@ -1,12 +1,39 @@
-"""`ecan doctor`."""
+"""`ecan doctor` (contract): runs the checks and prints a table, or `{checks: [...]}` with
+--json. Exit 0 only when every check passes."""
 
 from __future__ import annotations
 
 import argparse
+import textwrap
 
 from ecan.cli.output import Output
-from ecan.errors import NotAvailable
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
-    raise NotAvailable("`ecan doctor`")
+    from ecan.cli.context import open_app
+    from ecan.doctor import run_checks
+
+    app = open_app()  # a bad config raises ConfigError here: exit 2, naming the setting
+    try:
+        checks = run_checks(app)
+    finally:
+        app.close()
+
+    def table() -> str:
+        width = max(len(c.name) for c in checks)
+        lines: list[str] = []
+        indent = " " * (width + 11)
+        for c in checks:
+            mark = " ok " if c.ok else "FAIL"
+            detail = textwrap.fill(c.detail, 100, initial_indent=f"  [{mark}] {c.name:<{width}}  ",
+                                   subsequent_indent=indent)
+            lines.append(detail)
+            if c.hint and not c.ok:
+                lines.append(textwrap.fill(c.hint, 100, initial_indent=f"{indent}fix: ",
+                                           subsequent_indent=indent + "     "))
+        passed = sum(c.ok for c in checks)
+        lines.append(f"{passed} of {len(checks)} checks passed.")
+        return "\n".join(lines)
+
+    out.result({"checks": [c.to_dict() for c in checks]}, table)
+    return 0 if all(c.ok for c in checks) else 1

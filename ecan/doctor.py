@@ -1,0 +1,199 @@
+"""`ecan doctor`'s checks (contract): config, sign-in, credentials, bucket, write probe, clock.
+Each says what it found and, when it fails, the fix; a check whose prerequisite failed is
+reported as skipped rather than failing with a confusing second error."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from ecan.errors import UserFacingError
+
+if TYPE_CHECKING:
+    from ecan.app import App
+    from ecan.auth.cloud import Cloud
+
+log = logging.getLogger(__name__)
+
+MAX_SKEW_S = 300  # S3 refuses signatures more than 15 min off; warn well before that
+LOGIN_HINT = "Sign in: `ecan login --username NAME --password-stdin`."
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    hint: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class _Doctor:
+    """Runs the checks in order, sharing what earlier ones found (the opened cloud)."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.cloud: Cloud | None = None
+        self.results: dict[str, Check] = {}
+
+    def run(self) -> list[Check]:
+        plan: list[tuple[str, Callable[[], Check], tuple[str, ...]]] = [
+            ("config", self.config, ()),
+            ("sign_in", self.sign_in, ()),
+            ("credentials", self.credentials, ("config", "sign_in")),
+            ("bucket", self.bucket, ("credentials",)),
+            ("write_probe", self.write_probe, ("bucket",)),
+            ("clock", self.clock, ("credentials",)),
+        ]
+        for name, fn, needs in plan:
+            failed = [n for n in needs if not self.results[n].ok]
+            if failed:
+                check = Check(name, False, f"skipped: {failed[0]} failed")
+            else:
+                check = self._guarded(name, fn)
+            self.results[name] = check
+        return list(self.results.values())
+
+    @staticmethod
+    def _guarded(name: str, fn: Callable[[], Check]) -> Check:
+        try:
+            return fn()
+        except UserFacingError as e:
+            return Check(name, False, e.message, e.hint)
+        except Exception as e:  # a bug: the log has the traceback, the user one line
+            log.exception("doctor check %s failed", name)
+            return Check(name, False, f"internal error ({type(e).__name__})",
+                         "Details are in the log under $ECAN_HOME/logs/ecan.log.")
+
+    # -- the checks ------------------------------------------------------------------------
+
+    def config(self) -> Check:
+        cfg = self.app.config
+        s, cg = cfg.storage, cfg.cognito
+        source = (f"read from {cfg.source}" if cfg.source else
+                  f"no config file (looked for {self.app.paths.default_config}); environment only")
+        mode = self.app.cloud.mode()
+        where = s.endpoint_url or f"AWS S3 ({s.region or 'us-east-1'})"
+        if mode == "cognito":
+            storage = (f"s3 bucket '{s.bucket}' at {where}, prefix '{s.path_prefix}'; "
+                       f"credentials from Cognito identity pool {cg.identity_pool_id}")
+            if s.endpoint_url:
+                storage += ("; note: identity-pool credentials are AWS IAM credentials and do "
+                            "not open Cloudflare R2 or MinIO")
+        elif mode == "static":
+            why = "R2 storage" if s.is_r2 else "no COGNITO.IDENTITY_POOL_ID configured"
+            storage = (f"s3 bucket '{s.bucket}' at {where}, prefix '{s.path_prefix}'; "
+                       f"static keys from the config ({why})")
+        elif mode == "local-folder":
+            storage = f"local folder {s.local_path or self.app.paths.local_cloud}"
+        elif s.kind == "s3":
+            # A bucket but no way to get credentials for it: say which setting is missing.
+            reason = ("R2 needs static keys (identity-pool credentials do not open R2)"
+                      if s.is_r2 else "no COGNITO.IDENTITY_POOL_ID and no static keys")
+            return Check("config", False,
+                         f"{source}; storage mode none: bucket '{s.bucket}' is set but {reason}",
+                         "Set COGNITO (USER_POOL_ID, CLIENT_ID, IDENTITY_POOL_ID) or "
+                         "AVATAR_CLOUD_ACCESS_KEY and AVATAR_CLOUD_SECRET_KEY"
+                         + (" (R2_ACCESS_KEY / R2_SECRET_KEY)" if s.is_r2 else "") + ".")
+        else:
+            storage = "no STORAGE.BUCKET configured, everything stays on this computer"
+        return Check("config", True, f"{source}; storage mode {mode}: {storage}")
+
+    def sign_in(self) -> Check:
+        if not self.app.config.cognito.configured:
+            return Check("sign_in", True, "not needed: no COGNITO user pool configured")
+        status = self.app.auth.status()
+        if status.get("signed_in"):
+            return Check("sign_in", True, f"signed in as {status.get('username')} "
+                         f"(identity {status.get('identity_id') or 'not yet known'})")
+        needed = self.app.cloud.mode() == "cognito"
+        what = "session expired" if status.get("session_expired") else "not signed in"
+        if not needed:
+            return Check("sign_in", True, f"{what}; not needed: storage uses "
+                         f"{self.app.cloud.mode()} credentials")
+        return Check("sign_in", False, what, LOGIN_HINT)
+
+    def credentials(self) -> Check:
+        cloud = self.cloud = self.app.cloud.open()
+        status_fn = getattr(cloud.store, "credential_status", None)
+        if status_fn is None:
+            return Check("credentials", True, f"none needed: {cloud.detail}")
+        st = status_fn()
+        if st.expires_at is not None:
+            left = (st.expires_at - datetime.now(timezone.utc)).total_seconds()
+            when = (f"temporary, expire at {st.expires_at.astimezone(timezone.utc):%H:%M:%S} "
+                    f"UTC (in {max(left, 0) / 60:.0f} min) and refresh automatically")
+        elif st.refreshable:
+            when = "temporary, refreshed automatically"
+        else:
+            when = "long-lived keys, no expiry"
+        return Check("credentials", True, f"{cloud.mode} credentials: {when}; {cloud.detail}")
+
+    def bucket(self) -> Check:
+        assert self.cloud is not None
+        store = self.cloud.store
+        store.check_access()
+        where = getattr(store, "location", store.name)
+        return Check("bucket", True, f"{where} is reachable (listed one key)")
+
+    def write_probe(self) -> Check:
+        assert self.cloud is not None
+        store, layout = self.cloud.store, self.cloud.layout
+        key = f"{layout.root}doctor/probe-{secrets.token_hex(6)}.txt"
+        data = f"ecan doctor probe {datetime.now(timezone.utc).isoformat()}\n".encode()
+        written = False
+        try:
+            store.put_bytes(key, data, content_type="text/plain")
+            written = True
+            back = store.get_bytes(key)
+            info = store.head(key)
+            if back != data or (info and info.sha256 and
+                                info.sha256 != hashlib.sha256(data).hexdigest()):
+                return Check("write_probe", False, f"read back different bytes from {key}",
+                             "The storage service or a proxy alters objects; check "
+                             "STORAGE.ENDPOINT_URL points at the storage service itself.")
+            store.delete(key)
+            written = False
+            if store.head(key) is not None:
+                return Check("write_probe", False, f"{key} still exists after delete",
+                             "The key lacks s3:DeleteObject on your prefix; ask the bucket's "
+                             "operator for it.")
+        finally:
+            if written:  # best effort: do not leave probes behind when a step failed
+                try:
+                    store.delete(key)
+                except Exception:
+                    log.info("doctor: could not delete probe %s", key)
+        return Check("write_probe", True, f"wrote, read back and deleted {key}")
+
+    def clock(self) -> Check:
+        assert self.cloud is not None
+        server_time = getattr(self.cloud.store, "server_time", None)
+        if server_time is None or self.cloud.mode == "local-folder":
+            return Check("clock", True, "not applicable: the storage is a local folder")
+        before = time.time()
+        theirs = server_time()
+        if theirs is None:
+            return Check("clock", True, "the storage service did not report its time")
+        # The Date header has 1 s resolution; compare with the middle of the request.
+        skew = (before + time.time()) / 2 - theirs
+        direction = "ahead of" if skew > 0 else "behind"
+        detail = f"this computer's clock is {abs(skew):.0f} s {direction} the storage service's"
+        if abs(skew) > MAX_SKEW_S:
+            return Check("clock", False, detail,
+                         "Set the system clock: turn on automatic time (NTP), e.g. "
+                         "`timedatectl set-ntp true`; signed requests fail past 15 minutes.")
+        return Check("clock", True, detail)
+
+
+def run_checks(app: App) -> list[Check]:
+    """Every check, in contract order: config, sign_in, credentials, bucket, write_probe, clock."""
+    return _Doctor(app).run()
