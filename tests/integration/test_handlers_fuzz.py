@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -80,16 +80,17 @@ def fuzz_app(clean_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def _methods() -> list[str]:
-    from ecan.app import build_app as _build
+    """The registered method names, read at collection time without opening a library or
+    touching logging: the wiring is lazy, so registering builds no service."""
+    from ecan.app import App
+    from ecan.config import Config
+    from ecan.paths import AppPaths
 
-    home = Path(os.environ.get("TMPDIR", "/tmp")) / f"ecan-fuzz-collect-{os.getpid()}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ECAN_", "AWS_", "GEMINI_",
-                                                                     "AVATAR_CLOUD_", "R2_"))}
-    app = _build({**env, "ECAN_HOME": str(home)})
+    home = Path(tempfile.mkdtemp(prefix="ecan-fuzz-collect-"))
     try:
+        app = App(paths=AppPaths(home), config=Config(), log_path=home / "ecan.log", env={})
         return app.handlers.methods
     finally:
-        app.close()
         shutil.rmtree(home, ignore_errors=True)
 
 
