@@ -235,7 +235,9 @@ def main() -> int:
     goals = {"ecan_cold/rclone_cold": 0.7, "ecan_noop/rclone_noop": 0.5}
     print()
     for k, v in ratios.items():
-        goal = f"  (goal <= {goals[k]}: {'met' if v <= goals[k] else 'MISSED'})" if k in goals else ""
+        goal = ""
+        if k in goals:
+            goal = f"  (goal <= {goals[k]}: {'met' if v <= goals[k] else 'MISSED'})"
         print(f"{k:<24}{v:6.2f}x{goal}")
     OUT.parent.mkdir(parents=True, exist_ok=True)
     result: dict[str, Any] = {

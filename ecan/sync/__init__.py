@@ -1,2 +1,2 @@
 """The sync engine: a durable SQLite outbox drained by bounded workers that carry avatars to the
-user's cloud prefix (and back, by restore). Plain Python; the Qt adapter is ecan.bridge.sync_worker."""
+user's cloud prefix (and back, by restore). Plain Python; Qt adapter: ecan.bridge.sync_worker."""

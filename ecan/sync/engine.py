@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ecan.errors import AuthRequired, UserFacingError
 from ecan.sync.events import (
@@ -32,12 +32,31 @@ from ecan.sync.events import (
 from ecan.sync.outbox import HEARTBEAT_S, Job, Outbox
 
 if TYPE_CHECKING:
-    from ecan.auth.cloud import Cloud, CloudAccess
     from ecan.config import SyncConfig
     from ecan.db import Database
     from ecan.paths import AppPaths
     from ecan.storage.base import BlobStore
+    from ecan.storage.keys import KeyLayout
     from ecan.sync.restore import RestoreResult
+
+
+class Cloud(Protocol):
+    """What the engine needs of ecan.auth.cloud.Cloud: a store and the identity's key layout."""
+
+    @property
+    def store(self) -> BlobStore: ...
+
+    @property
+    def layout(self) -> KeyLayout: ...
+
+
+class CloudAccess(Protocol):
+    """ecan.auth.cloud.CloudAccess as the engine uses it (tests pass a twin). open() raises
+    AuthRequired (pause) or UserFacingError(code="no_cloud") (jobs stay queued)."""
+
+    def configured(self) -> bool: ...
+
+    def open(self) -> Cloud: ...
 
 log = logging.getLogger("ecan.sync")
 
@@ -356,7 +375,8 @@ class SyncEngine:
             cloud = self._open_cloud()
             if cloud is None:
                 if not self._online:  # credentials endpoint unreachable: probe with backoff
-                    if drain and deadline is None and time.monotonic() - last_success > IDLE_LIMIT_S:
+                    idle = time.monotonic() - last_success
+                    if drain and deadline is None and idle > IDLE_LIMIT_S:
                         break
                     sleep(probe_delay)
                     probe_delay = min(probe_delay * 2, self.probe_max)

@@ -31,7 +31,7 @@ class Progress:
 
 @dataclass(frozen=True)
 class JobFinished:
-    """A job is done. `uploaded` counts bytes actually sent (0 when everything was already there)."""
+    """A job is done. `uploaded`: bytes actually sent (0 when everything was already there)."""
 
     job_id: int
     kind: str

@@ -232,10 +232,10 @@ class Outbox:
         where = f"status = {FAILED}" + (" AND avatar_id = ?" if avatar_id else "")
         args: tuple[Any, ...] = (avatar_id,) if avatar_id else ()
         with self._tx() as c:
-            cur = c.execute(f"UPDATE outbox SET status = {READY}, attempts = 0, next_attempt_at = ?, "
-                            f"updated_at = ? WHERE {where}", (now, now, *args))
-            c.execute("UPDATE avatar SET sync_state = 'queued', sync_error = NULL, sync_hint = NULL, "
-                      "updated_at = ? WHERE sync_state = 'failed'"
+            cur = c.execute(f"UPDATE outbox SET status = {READY}, attempts = 0, "
+                            f"next_attempt_at = ?, updated_at = ? WHERE {where}", (now, now, *args))
+            c.execute("UPDATE avatar SET sync_state = 'queued', sync_error = NULL, "
+                      "sync_hint = NULL, updated_at = ? WHERE sync_state = 'failed'"
                       + (" AND id = ?" if avatar_id else ""), (now, *args))
             return cur.rowcount
 

@@ -32,9 +32,9 @@ from ecan.errors import UserFacingError
 from ecan.sync.events import Progress, SyncEvent
 
 if TYPE_CHECKING:
-    from ecan.auth.cloud import Cloud
     from ecan.db import Database
     from ecan.paths import AppPaths
+    from ecan.sync.engine import Cloud
 
 log = logging.getLogger("ecan.sync")
 
@@ -155,7 +155,7 @@ class Restorer:
         ext = str(meta.get("ext", ""))
         if not _EXT_RE.match(ext):
             raise _Bad(f"{meta_key} has a bad extension")
-        rtype = meta.get("resource_type") if meta.get("resource_type") in _RESOURCE_TYPES \
+        rtype = str(meta["resource_type"]) if meta.get("resource_type") in _RESOURCE_TYPES \
             else "uploaded"
         folder = self.paths.generated if rtype == "generated" else self.paths.uploaded
         image = folder / f"{sha}.{ext}"
@@ -188,11 +188,11 @@ class Restorer:
 
         tmp = self.paths.tmp / f"thumb-{uuid.uuid4().hex}.png"
         try:
-            with Image.open(source) as im:
-                im.draft("RGB", (size, size))
-                im = im.convert("RGBA") if im.mode not in ("RGB", "RGBA") else im.copy()
-                im.thumbnail((size, size), Image.Resampling.LANCZOS)
-                im.save(tmp, "PNG")
+            with Image.open(source) as src:
+                src.draft("RGB", (size, size))
+                im = src.convert("RGBA") if src.mode not in ("RGB", "RGBA") else src.copy()
+            im.thumbnail((size, size), Image.Resampling.LANCZOS)
+            im.save(tmp, "PNG")
             os.replace(tmp, dest)
         finally:
             tmp.unlink(missing_ok=True)
@@ -215,7 +215,8 @@ class Restorer:
             value = meta.get(name)
             return int(value) if isinstance(value, (int, float)) and value >= 0 else 0
 
-        tags = meta.get("tags") if isinstance(meta.get("tags"), list) else []
+        raw_tags = meta.get("tags")
+        tags: list[Any] = raw_tags if isinstance(raw_tags, list) else []
         params = meta.get("generation_params")
         now = time.time()
         store = self.cloud.store

@@ -29,7 +29,7 @@ from ecan.sync.testing import CloudTwin, write_avatar
 from tests.contract.motoserver import moto_server
 from tests.faultproxy import FaultProxy
 
-KEYS = {"access_key": "testing-key", "secret_key": "testing-secret"}
+KEYS: dict[str, str] = {"access_key": "testing-key", "secret_key": "testing-secret"}
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,7 @@ def proxy(moto: str) -> Iterator[FaultProxy]:
 
 def storage(bucket: str, endpoint: str) -> StorageConfig:
     return StorageConfig(backend="s3", bucket=bucket, region="us-east-1", endpoint_url=endpoint,
-                         **KEYS)
+                         access_key=KEYS["access_key"], secret_key=KEYS["secret_key"])
 
 
 def bucket_objects(endpoint: str, bucket: str) -> dict[str, bytes]:

@@ -65,7 +65,8 @@ def test_second_machine_rebuilds_the_library(tmp_path: Path) -> None:
     for a_row in q(dba, "SELECT * FROM avatar WHERE id != ?", gone):
         b_row = q(dbb, "SELECT * FROM avatar WHERE sha256 = ?", a_row["sha256"])[0]
         assert b_row["name"] == a_row["name"] and b_row["tags"] == a_row["tags"]
-        assert b_row["sync_state"] == "synced" and b_row["cloud_image_key"] == a_row["cloud_image_key"]
+        assert b_row["sync_state"] == "synced"
+        assert b_row["cloud_image_key"] == a_row["cloud_image_key"]
         assert (pb.home / b_row["image_path"]).read_bytes() == \
             (pa.home / a_row["image_path"]).read_bytes()
         assert (pb.home / b_row["thumb_path"]).read_bytes() == \

@@ -13,6 +13,7 @@ from ecan.paths import AppPaths
 from ecan.storage.errors import StorageError
 from ecan.storage.memory import MemoryBlobStore
 from ecan.sync.engine import SyncEngine
+from ecan.sync.events import JobFailed, JobFinished
 from ecan.sync.testing import CloudTwin, write_avatar
 
 
@@ -25,9 +26,14 @@ def test_signals_arrive_on_the_gui_thread(qtbot, tmp_path: Path) -> None:  # typ
     engine = SyncEngine(db, paths, CloudTwin(store), SyncConfig(concurrency=2))
     worker = SyncWorker(engine)
     threads: set[object] = set()
-    finished: list[object] = []
-    failed: list[object] = []
-    worker.job_finished.connect(lambda e: (finished.append(e), threads.add(QThread.currentThread())))
+    finished: list[JobFinished] = []
+    failed: list[JobFailed] = []
+
+    def on_finished(e: JobFinished) -> None:
+        finished.append(e)
+        threads.add(QThread.currentThread())
+
+    worker.job_finished.connect(on_finished)
     worker.job_failed.connect(failed.append)
     for i in range(3):
         write_avatar(paths, db.path, seed=i)
