@@ -121,8 +121,8 @@ class IdentityExchange:
         # Role creation calls back into this server, whose requests take _lock: a separate lock.
         self._role_lock = threading.Lock()
         self._roles: dict[str, str] = {}  # identity id -> role ARN
-        # access key id we issued -> (its identity, its expiry in epoch seconds)
-        self._issued: dict[str, tuple[str, float]] = {}
+        # access key id we issued -> (identity, expiry in epoch s, secret key, session token)
+        self._issued: dict[str, tuple[str, float, str, str]] = {}
 
     def configure(self, settings: IdentitySettings, admin_client: Callable[[str], Any]) -> None:
         from joserfc.jwk import KeySet
@@ -148,7 +148,7 @@ class IdentityExchange:
             with self._lock:
                 issued = self._issued.get(key_id)
             if issued is not None:
-                identity_id, expires = issued
+                identity_id, expires = issued[0], issued[1]
                 if self._clock() >= expires:
                     return _s3_error(start_response, 400, "ExpiredToken",
                                      "The provided token has expired.")
@@ -215,10 +215,17 @@ class IdentityExchange:
         creds = resp["Credentials"]
         expiration = self._clock() + self._ttl
         with self._lock:
-            self._issued[creds["AccessKeyId"]] = (identity_id, expiration)
+            self._issued[creds["AccessKeyId"]] = (identity_id, expiration,
+                                                  creds["SecretAccessKey"], creds["SessionToken"])
         return {"IdentityId": identity_id, "Credentials": {
             "AccessKeyId": creds["AccessKeyId"], "SecretKey": creds["SecretAccessKey"],
             "SessionToken": creds["SessionToken"], "Expiration": expiration}}
+
+    def secret_of(self, access_key_id: str) -> tuple[str, str] | None:
+        """(secret key, session token) of credentials this exchange issued (for presigned URLs)."""
+        with self._lock:
+            issued = self._issued.get(access_key_id)
+        return (issued[2], issued[3]) if issued else None
 
     # -- helpers ---------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from ecan.democloud.identity import IdentityExchange, IdentitySettings
 from ecan.democloud.info import AdminKeys, DemoCloudInfo, DemoUser
+from ecan.democloud.presign import PresignedUrls
 from ecan.democloud.srp import SrpVerifier
 from ecan.errors import UserFacingError
 
@@ -51,6 +52,7 @@ class LocalCloudServer:
         self.info: DemoCloudInfo | None = None
         self._server: Any = None
         self._thread: threading.Thread | None = None
+        self._exchange: IdentityExchange | None = None
 
     def start(self) -> DemoCloudInfo:
         if self.info is not None:
@@ -70,8 +72,11 @@ class LocalCloudServer:
         _allow_unsigned_cognito_idp(ActionAuthenticatorMixin)
 
         moto_app = DomainDispatcherApplication(create_backend_app)
-        exchange = IdentityExchange(SrpVerifier(moto_app, self._password_of),
-                                    self.credential_ttl_s)
+        # Outermost first: identity API + expiry + isolation, presigned URLs, SRP, moto.
+        exchange = IdentityExchange(
+            PresignedUrls(SrpVerifier(moto_app, self._password_of), self._secret_of),
+            self.credential_ttl_s)
+        self._exchange = exchange
         try:
             _check_port_free(self.port)
             self._server = make_server("127.0.0.1", self.port, exchange, threaded=True,
@@ -100,6 +105,11 @@ class LocalCloudServer:
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
+
+    def _secret_of(self, access_key_id: str) -> tuple[str, str | None] | None:
+        if self.info is not None and access_key_id == self.info.admin.access_key_id:
+            return self.info.admin.secret_access_key, None
+        return self._exchange.secret_of(access_key_id) if self._exchange else None
 
     def _password_of(self, client_id: str, username: str) -> tuple[str, str] | None:
         """The pool and current password of a user, read from moto (for SRP verification)."""

@@ -60,10 +60,20 @@ def _credentials(info: DemoCloudInfo, user: DemoUser) -> tuple[str, dict[str, An
 
 
 def _s3(info: DemoCloudInfo, creds: dict[str, Any]) -> Any:
+    # SigV4, as ecan's S3 backend signs (boto3 would presign with SigV2 otherwise).
     return boto3.session.Session().client(
         "s3", endpoint_url=info.endpoint, region_name=info.region,
         aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretKey"],
-        aws_session_token=creds["SessionToken"], config=Config(retries={"max_attempts": 1}))
+        aws_session_token=creds["SessionToken"],
+        config=Config(signature_version="s3v4", retries={"max_attempts": 1}))
+
+
+def _fetch(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
 
 
 def _error_code(exc: pytest.ExceptionInfo[ClientError]) -> str:
@@ -195,6 +205,31 @@ def test_unsigned_s3_requests_are_refused(demo_cloud: DemoCloud, demo_user: Demo
     with pytest.raises(ClientError) as exc:
         anonymous.put_object(Bucket=info.bucket, Key=key, Body=b"replaced")
     assert _error_code(exc) == "AccessDenied"
+
+
+def test_presigned_urls_open_the_own_object_only_while_valid(
+        demo_cloud: DemoCloud, demo_user: DemoUser, demo_user2: DemoUser) -> None:
+    # What "Copy private link" hands to a browser: no AWS client, just the URL.
+    info = demo_cloud.info
+    identity_id, creds = _credentials(info, demo_user)
+    _, other_creds = _credentials(info, demo_user2)
+    s3 = _s3(info, creds)
+    key = f"avatars/{identity_id}/images/linked avatar+1.png"
+    s3.put_object(Bucket=info.bucket, Key=key, Body=b"shared by link")
+    params = {"Bucket": info.bucket, "Key": key}
+    assert _fetch(s3.generate_presigned_url("get_object", Params=params)) == \
+        (200, b"shared by link")
+    # Another identity's link to it is refused, and so is a link that was altered.
+    status, body = _fetch(_s3(info, other_creds).generate_presigned_url("get_object",
+                                                                         Params=params))
+    assert (status, b"AccessDenied" in body) == (403, True)
+    url = s3.generate_presigned_url("get_object", Params=params)
+    status, body = _fetch(url.replace("linked%20avatar", "linked%20avatas"))
+    assert (status, b"SignatureDoesNotMatch" in body) == (403, True)
+    short = s3.generate_presigned_url("get_object", Params=params, ExpiresIn=1)
+    time.sleep(2.1)
+    status, body = _fetch(short)
+    assert (status, b"expired" in body) == (403, True)
 
 
 @pytest.mark.parametrize("bad", ["tampered", "garbage", "wrong_audience", "expired"])
