@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ class MemoryBlobStore:
         self.offline: Callable[[], BaseException] | None = None
         self.public_url_base = public_url_base
         self.chunk = chunk
+        self.chunk_delay = 0.0  # seconds per chunk in put_file: a slow uplink
         self._lock = threading.Lock()
 
     # -- scripting -------------------------------------------------------------------------
@@ -58,6 +60,8 @@ class MemoryBlobStore:
         with open(path, "rb") as f:
             while chunk := f.read(self.chunk):
                 parts.append(chunk)
+                if self.chunk_delay:
+                    time.sleep(self.chunk_delay)
                 if progress:
                     progress(len(chunk))
         data = b"".join(parts)

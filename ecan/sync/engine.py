@@ -205,6 +205,7 @@ class SyncEngine:
         self._emit_to: EventSink | None = None
         # key -> size of what the cloud held at the start of this batch (None: ask per object)
         self._known: dict[str, int] | None = None
+        self.small_file = SMALL_FILE  # tests lower it to exercise the streaming path
 
     # -- public API ------------------------------------------------------------------------
     def drain(self, *, timeout: float | None = None,
@@ -650,7 +651,7 @@ class SyncEngine:
         successful PUT is the check, without another request). A large file streams through
         put_file (multipart, bounded memory, progress) and is checked by a head afterwards."""
         size = path.stat().st_size
-        small = size <= SMALL_FILE
+        small = size <= self.small_file
         data = path.read_bytes() if small else None
         if data is not None:
             sha = hashlib.sha256(data).hexdigest()

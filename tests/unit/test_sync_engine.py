@@ -370,3 +370,27 @@ def test_background_mode_syncs_on_wake_and_stops(engine: SyncEngine, db: Databas
     assert done.wait(10)
     engine.stop(timeout=2)
     assert engine.status()["counts"]["synced"] == 3
+
+
+def test_stop_abandons_a_slow_upload_safely_and_it_resumes(db: Database, paths: AppPaths,
+                                                           cloud: CloudTwin,
+                                                           store: MemoryBlobStore) -> None:
+    write_avatar(paths, db.path, seed=1, original=b"x" * 2_000_000)
+    store.chunk = 16 * 1024
+    store.chunk_delay = 0.05  # ~6 s for the whole file: far longer than we wait
+    engine = make_engine(db, paths, cloud)
+    engine.small_file = 0  # stream it (multipart path, with progress)
+    started = threading.Event()
+    engine.start(lambda e: started.set() if isinstance(e, Progress) else None)
+    assert started.wait(10)
+    engine.stop(timeout=0.3)
+    assert store.objects == {}  # abandoned mid-way: stop did not wait for the whole upload
+    assert rows(db, "SELECT status, attempts FROM outbox")[0][:] == (0, 0)
+    assert rows(db, "SELECT sync_state FROM avatar")[0][0] == "queued"
+    engine.close()
+    store.chunk_delay = 0
+    again = make_engine(db, paths, cloud)
+    try:
+        assert again.drain(timeout=10).synced == 1
+    finally:
+        again.close()
