@@ -139,10 +139,11 @@ class _Doctor:
 
     def bucket(self) -> Check:
         assert self.cloud is not None
-        store = self.cloud.store
-        store.check_access()
+        store, root = self.cloud.store, self.cloud.layout.root
+        # Listed under the identity's own root: a Cognito role may list only its prefix.
+        store.check_access(root)
         where = getattr(store, "location", store.name)
-        return Check("bucket", True, f"{where} is reachable (listed one key)")
+        return Check("bucket", True, f"{where} is reachable (listed {root})")
 
     def write_probe(self) -> Check:
         assert self.cloud is not None
@@ -180,7 +181,7 @@ class _Doctor:
         if server_time is None or self.cloud.mode == "local-folder":
             return Check("clock", True, "not applicable: the storage is a local folder")
         before = time.time()
-        theirs = server_time()
+        theirs = server_time(self.cloud.layout.root)
         if theirs is None:
             return Check("clock", True, "the storage service did not report its time")
         # The Date header has 1 s resolution; compare with the middle of the request.

@@ -69,9 +69,10 @@ class BlobStore(Protocol):
         """Idempotent: deleting a missing key is not an error."""
         ...
 
-    def check_access(self) -> None:
+    def check_access(self, prefix: str = "") -> None:
         """Can we list the bucket/folder? (S3: list_objects_v2(MaxKeys=1), never head_bucket,
-        which R2 tokens may be denied.)"""
+        which R2 tokens may be denied.) Pass the identity's root as `prefix` when the key may
+        list only its own prefix (the usual Cognito policy: `s3:prefix` condition)."""
         ...
 
     def public_url(self, key: str) -> str | None:

@@ -216,7 +216,7 @@ class LocalBlobStore:
         self._path(key).unlink(missing_ok=True)
         self._meta_path(key).unlink(missing_ok=True)
 
-    def check_access(self) -> None:
+    def check_access(self, prefix: str = "") -> None:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             next(os.scandir(self.root), None)
@@ -237,6 +237,6 @@ class LocalBlobStore:
         # A folder has no expiring links; the file URL is what a local viewer can open.
         return self._path(key).as_uri()
 
-    def server_time(self) -> float:
+    def server_time(self, prefix: str = "") -> float:
         """The 'server' clock is this machine's."""
         return time.time()

@@ -253,10 +253,10 @@ class S3BlobStore:
         with self._mapped("delete", key):
             self._client.delete_object(Bucket=self.bucket, Key=key)
 
-    def check_access(self) -> None:
+    def check_access(self, prefix: str = "") -> None:
         # Never head_bucket: R2 tokens scoped to objects may be denied it.
-        with self._mapped("check_access"):
-            self._client.list_objects_v2(Bucket=self.bucket, MaxKeys=1)
+        with self._mapped("check_access", prefix):
+            self._client.list_objects_v2(Bucket=self.bucket, Prefix=prefix, MaxKeys=1)
 
     def public_url(self, key: str) -> str | None:
         validate_key(key)
@@ -291,7 +291,7 @@ class S3BlobStore:
                                 refreshable=hasattr(creds, "refresh_needed"),
                                 expires_at=expiry if isinstance(expiry, datetime) else None)
 
-    def server_time(self) -> float | None:
+    def server_time(self, prefix: str = "") -> float | None:
         """The service's clock (its Date header), from a one-key listing. Error answers carry
         the header too, so this works even when the clock is why requests fail."""
         from botocore.exceptions import ClientError
@@ -299,7 +299,8 @@ class S3BlobStore:
         try:
             with self._mapped("clock"):
                 try:
-                    response = self._client.list_objects_v2(Bucket=self.bucket, MaxKeys=1)
+                    response = self._client.list_objects_v2(Bucket=self.bucket, Prefix=prefix,
+                                                            MaxKeys=1)
                 except ClientError as e:
                     response = dict(e.response)
         except StorageError:

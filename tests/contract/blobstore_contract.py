@@ -47,6 +47,7 @@ class BlobStoreContract:
     def test_is_a_blobstore(self, store: BlobStore) -> None:
         assert isinstance(store, BlobStore)
         store.check_access()
+        store.check_access("p/u1/")  # a key that may list only its own prefix
 
     # -- round trips -----------------------------------------------------------------------
 
