@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 
 RESOURCE_TYPES = ("system", "uploaded", "generated")
 MAX_NAME = 120
+MAX_TAG = 40
+MAX_TAGS = 32
+MAX_DESCRIPTION = 2000
 # Pillow releases the GIL while decoding and resizing, so two threads use both cores without
 # the start-up and pickling cost of processes (benchmarks/bench_import.py measures it).
 WORKERS = 2
@@ -455,6 +458,52 @@ class AvatarLibrary:
             avatar = s.get(Avatar, avatar_id)
         if avatar is None:
             raise _not_found(avatar_id)
+        return avatar
+
+    # --- edit -------------------------------------------------------------------------------
+
+    def update(self, avatar_id: str, *, name: str | None = None, description: str | None = None,
+               tags: Sequence[str] | None = None) -> Avatar:
+        """Rename, describe or tag an avatar (None: unchanged). The avatar syncs again, so its
+        metadata document in the cloud follows (the unchanged files are not re-sent)."""
+        clean_name = _clean_name(name) if name is not None else None
+        if name is not None and not clean_name:
+            raise UserFacingError("invalid_name", "An avatar needs a name.",
+                                  "Type a name for the avatar.")
+        clean_tags: builtins.list[str] | None = None
+        if tags is not None:
+            clean_tags = []
+            for t in tags:
+                tag = _clean_name(t)[:MAX_TAG]
+                if tag and tag not in clean_tags:
+                    clean_tags.append(tag)
+            if len(clean_tags) > MAX_TAGS:
+                raise UserFacingError("too_many_tags", f"An avatar can carry {MAX_TAGS} tags.",
+                                      "Remove some tags.")
+        if description is not None and len(description) > MAX_DESCRIPTION:
+            raise UserFacingError("invalid_description",
+                                  f"The description is over {MAX_DESCRIPTION} characters.",
+                                  "Shorten the description.")
+        with self.db.session() as s:
+            avatar = s.get(Avatar, avatar_id)
+            if avatar is None:
+                raise _not_found(avatar_id)
+            if avatar.resource_type == "system":
+                raise _read_only(avatar)
+            if clean_name is not None:
+                avatar.name = clean_name
+            if description is not None:
+                avatar.description = description
+            if clean_tags is not None:
+                avatar.tags = json.dumps(clean_tags)
+            avatar.updated_at = now()
+            if avatar.sync_state in (SyncState.SYNCED.value, SyncState.FAILED.value):
+                avatar.sync_state = SyncState.QUEUED.value
+                avatar.sync_error = avatar.sync_hint = None
+            s.add(avatar)
+            # A running upload may already have sent the old metadata: queue another.
+            ensure_upload_job(s, avatar_id, count_in_flight=False)
+            s.flush()
         return avatar
 
     # --- delete -----------------------------------------------------------------------------

@@ -45,6 +45,13 @@ class AvatarId(Request):
     id: str = Field(min_length=1, max_length=64)
 
 
+class UpdateAvatar(Request):
+    id: str = Field(min_length=1, max_length=64)
+    name: str | None = Field(default=None, max_length=200)
+    description: str | None = Field(default=None, max_length=4000)
+    tags: list[str] | None = Field(default=None, max_length=64)
+
+
 class AttachVideo(Request):
     id: str = Field(min_length=1, max_length=64)
     path: str = Field(min_length=1, max_length=MAX_PATH)
@@ -137,3 +144,8 @@ def register(handlers: Handlers, app: App) -> None:
     @handlers.register("avatar.attach_video", AttachVideo, changes=["avatars", "sync"])
     def attach_video(req: AttachVideo) -> dict[str, Any]:
         return as_dict(app.library.attach_video(req.id, _check_path(req.path, "path")))
+
+    @handlers.register("avatar.update", UpdateAvatar, changes=["avatars", "sync"])
+    def update(req: UpdateAvatar) -> dict[str, Any]:
+        return as_dict(app.library.update(req.id, name=req.name, description=req.description,
+                                          tags=req.tags))

@@ -277,3 +277,27 @@ def test_generated_avatars_and_paths_that_are_not_files(app: Any, tmp_path: Path
     outcomes = app.library.import_paths([tmp_path / "missing.png", fifo])
     assert [o.code for o in outcomes] == ["not_found", "unsupported_format"]
     assert all(Path(o.path).name in (o.error or "") for o in outcomes)
+
+
+def test_rename_and_tag_an_avatar(app: Any) -> None:
+    aid = app.library.import_bytes(files()["good.png"][0], "good.png").avatar.id
+    with app.db.session() as s:  # pretend it reached the cloud
+        a = s.get(Avatar, aid)
+        a.sync_state = "synced"
+        s.add(a)
+        for j in s.exec(select(OutboxJob)):
+            j.status = JobStatus.DONE.value
+            s.add(j)
+    r = app.handlers.call("avatar.update", {"id": aid, "name": " Team  lead ",
+                                            "tags": ["work", "work", " blue "]})
+    assert r["ok"], r
+    assert r["data"]["name"] == "Team lead" and r["data"]["tags"] == ["work", "blue"]
+    # The new name must reach the cloud ("local" is how queued shows with no cloud set up).
+    assert r["data"]["sync_state"] == "local" and app.library.get(aid).sync_state == "queued"
+    assert len([j for j in jobs(app) if j.status == 0 and j.kind == "upload"]) == 1
+    assert [a.id for a in app.library.list(query="blue")] == [aid]
+    system = app.library.system_avatars()[0]
+    refused = app.handlers.call("avatar.update", {"id": system.id, "name": "mine"})
+    assert refused["error"]["code"] == "read_only"
+    empty = app.handlers.call("avatar.update", {"id": aid, "name": "   "})
+    assert empty["error"]["code"] == "invalid_name"
