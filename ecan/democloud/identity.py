@@ -12,7 +12,9 @@ What it does, per the real service:
   prefix (moto does not substitute `${cognito-identity.amazonaws.com:sub}`), assumes it, and
   returns its keys with `Expiration` = now + the configured TTL;
 - refuses any later request signed with those keys after that moment with `ExpiredToken`
-  (moto itself never checks an assumed role's expiry).
+  (moto itself never checks an assumed role's expiry);
+- applies the role's `s3:prefix` condition on listing (moto ignores it), and refuses unsigned S3
+  requests with AccessDenied (moto answers them with a 500 under IAM enforcement).
 """
 
 from __future__ import annotations
