@@ -32,6 +32,12 @@ def _name_taken(name: str) -> UserFacingError:
                            "Choose another name, or edit that agent instead.")
 
 
+def _check_avatar(s: Session, avatar_id: str | None) -> None:
+    if avatar_id is not None and s.get(Avatar, avatar_id) is None:
+        raise UserFacingError("not_found", f"There is no avatar with id {avatar_id[:64]!r}.",
+                              "Pick an avatar from the library.")
+
+
 class AgentService:
     def __init__(self, db: Database, library: AvatarLibrary) -> None:
         self.db = db
@@ -68,6 +74,7 @@ class AgentService:
             self.library.get(avatar_id)  # not_found, and system avatars registered
         try:
             with self.db.session() as s:
+                _check_avatar(s, avatar_id)  # again, inside the transaction: it may be gone
                 clash = s.exec(select(Agent).where(Agent.name == clean)).first()
                 if clash is not None and clash.id != agent_id:
                     raise _name_taken(clean)
@@ -97,6 +104,7 @@ class AgentService:
         if avatar_id is not None:
             self.library.get(avatar_id)
         with self.db.session() as s:
+            _check_avatar(s, avatar_id)
             agent = s.get(Agent, agent_id)
             if agent is None:
                 raise _not_found(agent_id)

@@ -145,6 +145,9 @@ class AvatarLibrary:
         # Two imports of the same picture at once must not race on its files.
         self._stripes = [threading.Lock() for _ in range(_LOCK_STRIPES)]
 
+    def _stripe(self, sha: str) -> threading.Lock:
+        return self._stripes[int(sha[:4], 16) % _LOCK_STRIPES]
+
     # --- paths ------------------------------------------------------------------------------
 
     def file_path(self, relative: str) -> Path:
@@ -216,7 +219,7 @@ class AvatarLibrary:
         filename = os.path.basename(str(filename)) or "image"
         prepared = imaging.prepare(data, filename)
         sha = hashlib.sha256(prepared.data).hexdigest()
-        with self._stripes[int(sha[:4], 16) % _LOCK_STRIPES]:
+        with self._stripe(sha):
             existing = self._by_sha(sha)
             if existing is not None:
                 return ImportResult(existing, False)
@@ -512,6 +515,16 @@ class AvatarLibrary:
         """Remove the row and files and queue the cloud delete; refused while an agent uses
         the avatar, and for system avatars."""
         with self.db.session() as s:
+            found = s.get(Avatar, avatar_id)
+        if found is None:
+            raise _not_found(avatar_id)
+        # The same lock as an import of this picture: a re-import racing this delete must not
+        # find the files still there, then lose them to our unlink.
+        with self._stripe(found.sha256):
+            self._delete_locked(avatar_id)
+
+    def _delete_locked(self, avatar_id: str) -> None:
+        with self.db.session() as s:
             avatar = s.get(Avatar, avatar_id)
             if avatar is None:
                 raise _not_found(avatar_id)
@@ -527,9 +540,13 @@ class AvatarLibrary:
             s.execute(delete(OutboxJob).where(
                 col(OutboxJob.avatar_id) == avatar_id, col(OutboxJob.kind) == JobKind.UPLOAD.value,
                 col(OutboxJob.status) == JobStatus.READY.value))
+            video_sha, video_ext = avatar.video_sha256, avatar.video_ext
+            if video_sha and s.exec(select(Avatar.id).where(
+                    Avatar.video_sha256 == video_sha, Avatar.id != avatar_id)).first():
+                video_sha = video_ext = None  # another avatar still shows this video
             s.add(OutboxJob(kind=JobKind.DELETE.value, avatar_id=avatar_id, payload=json.dumps({
                 "sha256": avatar.sha256, "ext": avatar.ext,
-                "video_sha256": avatar.video_sha256, "video_ext": avatar.video_ext})))
+                "video_sha256": video_sha, "video_ext": video_ext})))
             s.delete(avatar)
             files = [avatar.image_path, avatar.thumb_path, avatar.thumb_small_path]
             video = avatar.video_path

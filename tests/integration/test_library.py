@@ -301,3 +301,19 @@ def test_rename_and_tag_an_avatar(app: Any) -> None:
     assert refused["error"]["code"] == "read_only"
     empty = app.handlers.call("avatar.update", {"id": aid, "name": "   "})
     assert empty["error"]["code"] == "invalid_name"
+
+
+def test_a_video_shared_by_two_avatars_stays_until_the_last_goes(app: Any,
+                                                                  tmp_path: Path) -> None:
+    a = app.library.import_bytes(files()["good.png"][0], "a.png").avatar
+    b = app.library.import_bytes(files()["good.jpg"][0], "b.jpg").avatar
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(mp4_bytes())
+    app.library.attach_video(a.id, clip)
+    app.library.attach_video(b.id, clip)
+    app.library.delete(a.id)
+    assert len(files_under(app.paths.videos)) == 1
+    assert json.loads(jobs(app)[-1].payload)["video_sha256"] is None  # the cloud copy stays
+    app.library.delete(b.id)
+    assert files_under(app.paths.videos) == set()
+    assert json.loads(jobs(app)[-1].payload)["video_sha256"]
