@@ -10,7 +10,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ecan.errors import UserFacingError
@@ -128,8 +128,8 @@ class _Doctor:
             return Check("credentials", True, f"none needed: {cloud.detail}")
         st = status_fn()
         if st.expires_at is not None:
-            left = (st.expires_at - datetime.now(timezone.utc)).total_seconds()
-            when = (f"temporary, expire at {st.expires_at.astimezone(timezone.utc):%H:%M:%S} "
+            left = (st.expires_at - datetime.now(UTC)).total_seconds()
+            when = (f"temporary, expire at {st.expires_at.astimezone(UTC):%H:%M:%S} "
                     f"UTC (in {max(left, 0) / 60:.0f} min) and refresh automatically")
         elif st.refreshable:
             when = "temporary, refreshed automatically"
@@ -149,7 +149,7 @@ class _Doctor:
         assert self.cloud is not None
         store, layout = self.cloud.store, self.cloud.layout
         key = f"{layout.root}doctor/probe-{secrets.token_hex(6)}.txt"
-        data = f"ecan doctor probe {datetime.now(timezone.utc).isoformat()}\n".encode()
+        data = f"ecan doctor probe {datetime.now(UTC).isoformat()}\n".encode()
         written = False
         try:
             store.put_bytes(key, data, content_type="text/plain")

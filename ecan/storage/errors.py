@@ -67,7 +67,8 @@ def map_s3_error(exc: BaseException, *, bucket: str, operation: str, endpoint: s
     if isinstance(exc, (bx.ReadTimeoutError, bx.ConnectionClosedError,
                         bx.ResponseStreamingError, bx.HTTPClientError)):
         return TransientStorageError(
-            "storage_timeout", f"The storage endpoint {where} stopped answering during {operation}.",
+            "storage_timeout",
+            f"The storage endpoint {where} stopped answering during {operation}.",
             "This is usually a passing network problem; ecan retries.")
     if isinstance(exc, bx.ClientError):
         return _map_client_error(exc, bucket=bucket, target=target, operation=operation,
@@ -116,7 +117,8 @@ def _map_client_error(exc: Any, *, bucket: str, target: str, operation: str,
         return StorageError(
             "no_such_bucket", f"bucket '{bucket}' does not exist at {where}.",
             "Check STORAGE.BUCKET / AVATAR_CLOUD_BUCKET (and STORAGE.ENDPOINT_URL / REGION).")
-    if code in ("PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException"):
+    if code in ("PermanentRedirect", "AuthorizationHeaderMalformed",
+                "IllegalLocationConstraintException"):
         return StorageError(
             "wrong_region", f"bucket '{bucket}' is in a different region than configured.",
             "Set STORAGE.REGION / AVATAR_CLOUD_REGION to the bucket's region.")

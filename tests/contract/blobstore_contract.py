@@ -188,7 +188,8 @@ class BlobStoreContract:
         assert store.public_url("p/u1/images/a_thumb.png") is None
 
     def test_public_url_from_base(self, public_store: BlobStore) -> None:
-        assert public_store.public_url("p/u1/images/a b.png") == f"{PUBLIC_BASE}/p/u1/images/a%20b.png"
+        url = public_store.public_url("p/u1/images/a b.png")
+        assert url == f"{PUBLIC_BASE}/p/u1/images/a%20b.png"
 
     # -- refusing bad input ----------------------------------------------------------------
 

@@ -91,7 +91,8 @@ def test_local_only_says_how_to_configure_a_cloud(clean_env: dict[str, str],
     code, checks, _ = doctor(capsys)
     assert code == 1
     assert checks["config"]["ok"] and "storage mode none" in checks["config"]["detail"]
-    assert not checks["credentials"]["ok"] and "AVATAR_CLOUD_BUCKET" in checks["credentials"]["hint"]
+    assert not checks["credentials"]["ok"]
+    assert "AVATAR_CLOUD_BUCKET" in checks["credentials"]["hint"]
     assert checks["clock"]["detail"] == "skipped: credentials failed"
 
 
