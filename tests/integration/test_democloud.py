@@ -141,6 +141,25 @@ def test_srp_sign_in_with_a_wrong_password_is_refused(demo_cloud: DemoCloud,
     assert _error_code(exc) == "NotAuthorizedException"
 
 
+def test_an_srp_proof_cannot_be_replayed(demo_cloud: DemoCloud, demo_user: DemoUser) -> None:
+    from pycognito.aws_srp import AWSSRP
+
+    info = demo_cloud.info
+    idp = _unsigned(info, "cognito-idp")
+    srp = AWSSRP(username=demo_user.username, password=demo_user.password,
+                 pool_id=info.user_pool_id, client_id=info.client_id, client=idp)
+    auth_params = srp.get_auth_params()
+    challenge = idp.initiate_auth(AuthFlow="USER_SRP_AUTH", AuthParameters=auth_params,
+                                  ClientId=info.client_id)
+    answer = srp.process_challenge(challenge["ChallengeParameters"], auth_params)
+    respond = {"ClientId": info.client_id, "ChallengeName": "PASSWORD_VERIFIER",
+               "Session": challenge["Session"], "ChallengeResponses": answer}
+    assert "AuthenticationResult" in idp.respond_to_auth_challenge(**respond)
+    with pytest.raises(ClientError) as exc:
+        idp.respond_to_auth_challenge(**respond)
+    assert _error_code(exc) == "NotAuthorizedException"
+
+
 # -- identity exchange -----------------------------------------------------------------------
 
 def test_identity_id_is_stable_across_sign_ins_and_distinct_per_user(
@@ -232,18 +251,24 @@ def test_presigned_urls_open_the_own_object_only_while_valid(
     assert (status, b"expired" in body) == (403, True)
 
 
-@pytest.mark.parametrize("bad", ["tampered", "garbage", "wrong_audience", "expired"])
+@pytest.mark.parametrize("bad", ["tampered", "garbage", "wrong_audience", "altered_expiry",
+                                 "access_token"])
 def test_bad_tokens_are_refused(demo_cloud: DemoCloud, demo_user: DemoUser,
                                 demo_user2: DemoUser, bad: str) -> None:
     info = demo_cloud.info
     token = _sign_in(info, demo_user)
+    access_token = _unsigned(info, "cognito-idp").initiate_auth(
+        ClientId=info.client_id, AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": demo_user.username, "PASSWORD": demo_user.password},
+    )["AuthenticationResult"]["AccessToken"]
     other_sub = json.loads(base64.urlsafe_b64decode(
         _sign_in(info, demo_user2).split(".")[1] + "=="))["sub"]
     forged = {
         "tampered": _tamper(token, sub=other_sub),  # claim to be demo2
         "garbage": "not-a-jwt",
         "wrong_audience": _tamper(token, aud="someone-elses-client"),
-        "expired": _tamper(token, exp=int(time.time()) - 10),
+        "altered_expiry": _tamper(token, exp=int(time.time()) + 86400),
+        "access_token": access_token,  # signed by the pool, but not an ID token
     }[bad]
     identity = _unsigned(info, "cognito-identity")
     with pytest.raises(ClientError) as exc:
@@ -253,6 +278,31 @@ def test_bad_tokens_are_refused(demo_cloud: DemoCloud, demo_user: DemoUser,
     with pytest.raises(ClientError) as exc:
         identity.get_credentials_for_identity(IdentityId=real_id, Logins=_logins(info, forged))
     assert _error_code(exc) == "NotAuthorizedException"
+
+
+def test_an_expired_id_token_is_refused(demo_cloud: DemoCloud, demo_user: DemoUser) -> None:
+    # ID tokens live an hour; rather than wait, run the exchange's own check with its clock
+    # moved past the real token's expiry (same code the server runs, same JWKS).
+    from ecan.democloud.identity import CognitoIdentityError, IdentityExchange, IdentitySettings
+
+    info = demo_cloud.info
+    token = _sign_in(info, demo_user)
+    exp = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))["exp"]
+    with urllib.request.urlopen(
+            f"{info.endpoint}/{info.user_pool_id}/.well-known/jwks.json", timeout=10) as resp:
+        jwks = json.loads(resp.read())
+    now = [float(exp - 60)]
+    exchange = IdentityExchange(lambda environ, start: [], 90, clock=lambda: now[0])
+    exchange.configure(IdentitySettings(
+        region=info.region, account_id="123456789012", identity_pool_id=info.identity_pool_id,
+        user_pool_id=info.user_pool_id, client_id=info.client_id, bucket=info.bucket,
+        prefix="avatars/", jwks=jwks, admin_arn="unused"), lambda service: None)
+    assert exchange.verify_id_token(token)  # still valid a minute before
+    now[0] = float(exp + 1)
+    with pytest.raises(CognitoIdentityError) as exc:
+        exchange.verify_id_token(token)
+    assert exc.value.code == "NotAuthorizedException"
+    assert "expired" in exc.value.message
 
 
 def test_credentials_need_a_login_matching_the_identity(
