@@ -127,6 +127,10 @@ def sync(args: argparse.Namespace, out: Output) -> int:
                  "`ecan sync` again")
     elif not status.get("cloud_configured"):
         out.info("no cloud storage is configured: everything stays queued on this computer")
+    elif result["remaining"] and status.get("last_error"):
+        err = status["last_error"]
+        out.info(f"waiting: {err.get('message', '')}"
+                 + (f" ({err['hint']})" if err.get("hint") else ""))
     out.result(result, _summary(result))
     return _exit_code(result)
 

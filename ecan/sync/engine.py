@@ -519,6 +519,7 @@ class SyncEngine:
         else:
             if self.outbox.complete(job, update):
                 self._transient_streak = 0
+                self._last_error = None
                 with run.lock:
                     run.items_done += 1
                     if job.kind == "upload" and job.avatar_id:
@@ -553,6 +554,8 @@ class SyncEngine:
             message = e.message if isinstance(e, UserFacingError) else f"{type(e).__name__}: {e}"
             hint = e.hint if isinstance(e, UserFacingError) else "It will be retried."
             self.outbox.retry_later(job, message, retry_at)
+            self._last_error = {"code": getattr(e, "code", "transient"), "message": message,
+                                "hint": hint}
             log.info("job %d (%s) will retry in %.1fs after attempt %d: %s", job.id, job.kind,
                      delay, job.attempts, message)
             self._emit(JobFailed(job.id, job.kind, job.avatar_id,
