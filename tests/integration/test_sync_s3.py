@@ -114,7 +114,8 @@ def test_flaky_server_everything_syncs_once(tmp_path: Path, moto: str, bucket: s
                                             proxy: FaultProxy) -> None:
     paths, db = library(tmp_path, 30)
     proxy.fail_rate = 0.2
-    proxy.faults = ("500", "reset")
+    proxy.faults = ("500", "500", "reset", "reset", "stall")
+    proxy.stall_s = 0.5  # then a reset: a request that hangs and dies
     engine = engine_for(paths, db, storage(bucket, proxy.url))
     try:
         result = engine.drain(timeout=60)
