@@ -184,8 +184,9 @@ class _Doctor:
         theirs = server_time(self.cloud.layout.root)
         if theirs is None:
             return Check("clock", True, "the storage service did not report its time")
-        # The Date header has 1 s resolution; compare with the middle of the request.
-        skew = (before + time.time()) / 2 - theirs
+        # The Date header is truncated to the second (+0.5 on average); compare with the
+        # middle of the request.
+        skew = (before + time.time()) / 2 - (theirs + 0.5)
         direction = "ahead of" if skew > 0 else "behind"
         detail = f"this computer's clock is {abs(skew):.0f} s {direction} the storage service's"
         if abs(skew) > MAX_SKEW_S:

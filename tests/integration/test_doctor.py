@@ -6,7 +6,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -151,3 +155,54 @@ def test_cognito_before_and_after_sign_in(cloud_env: dict[str, str], demo_user: 
         assert f"avatars/{identity}/doctor/probe-" in after["write_probe"].detail
     finally:
         app.close()
+
+
+class _SkewedS3(BaseHTTPRequestHandler):
+    """A bucket whose clock is 10 minutes slow: lists (empty), refuses writes."""
+
+    protocol_version = "HTTP/1.1"
+
+    def _send(self, status: int, body: bytes) -> None:
+        self.send_response(status)  # its Date header comes from date_time_string below
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        self._send(200, b"<?xml version='1.0' encoding='UTF-8'?><ListBucketResult>"
+                        b"<Name>skewed-bucket</Name><KeyCount>0</KeyCount>"
+                        b"<IsTruncated>false</IsTruncated></ListBucketResult>")
+
+    def do_PUT(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self._send(403, b"<Error><Code>AccessDenied</Code><Message>no</Message></Error>")
+
+    do_DELETE = do_HEAD = do_PUT
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        return formatdate(time.time() - 600, usegmt=True)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_clock_skew_and_a_refused_write_each_say_what_to_do(
+        clean_env: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _SkewedS3)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        static_env(monkeypatch, f"http://127.0.0.1:{server.server_address[1]}", "skewed-bucket")
+        code, checks, _ = doctor(capsys)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert code == 1
+    assert checks["bucket"]["ok"]
+    probe = checks["write_probe"]
+    assert not probe["ok"] and "s3:PutObject" in probe["hint"]
+    clock = checks["clock"]
+    assert not clock["ok"] and "ahead of the storage service" in clock["detail"], clock
+    assert "NTP" in clock["hint"]
