@@ -3,6 +3,7 @@ contract's ready line (`ecan demo-cloud`) and as an `auth_config.yml` pointing a
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,17 +82,19 @@ class DemoCloudInfo:
         import yaml
 
         target = Path(path).expanduser().absolute()
-        target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         try:
+            target.parent.mkdir(parents=True, exist_ok=True)
             tmp.write_text("# Written by `ecan demo-cloud`: points ecan at the local demo cloud.\n"
                            + yaml.safe_dump(self.config_document(), sort_keys=False),
                            encoding="utf-8")
             os.replace(tmp, target)
         except OSError as e:
             raise UserFacingError(
-                "config_write_failed", f"Cannot write the demo config to {target} ({e.strerror}).",
+                "config_write_failed",
+                f"Cannot write the demo config to {target} ({e.strerror or type(e).__name__}).",
                 "Choose a writable path for --write-config.") from None
         finally:
-            tmp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # nothing to clean up when the folder is bad
+                tmp.unlink(missing_ok=True)
         return target

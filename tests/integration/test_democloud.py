@@ -433,3 +433,17 @@ def test_missing_moto_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
         DemoCloud().start()
     assert "ecan[demo]" in exc.value.hint or ".[demo]" in exc.value.hint
 
+
+
+def test_cli_unwritable_config_path_is_a_clear_error_and_stops_the_cloud(
+        clean_env: dict[str, str], tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    target = blocker / "auth_config.yml"  # its parent is a file: cannot be created
+    proc = subprocess.run(
+        [sys.executable, "-m", "ecan", "demo-cloud", "--write-config", str(target)],
+        capture_output=True, text=True, env=clean_env, timeout=60)
+    assert proc.returncode == 1
+    assert str(target) in proc.stderr and "--write-config" in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert not target.exists()
