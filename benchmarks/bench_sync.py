@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-CACHE = ROOT / "benchmarks" / ".cache" / "sync_corpus"
+CACHE = ROOT / "benchmarks" / "out" / "cache" / "sync_corpus"  # out/ is git-ignored
 OUT = ROOT / "benchmarks" / "out" / "sync.json"
 AWS_VENV = ROOT / "benchmarks" / ".venv-awscli"
 PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -152,6 +152,8 @@ def aws_cli() -> Path:
     if not aws.exists():
         print("creating benchmarks/.venv-awscli (awscli from PyPI)...", flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(AWS_VENV)], check=True)
+        # Self-ignoring, as Python 3.13's venv does: never committed by accident.
+        (AWS_VENV / ".gitignore").write_text("*\n")
         subprocess.run([str(AWS_VENV / "bin" / "pip"), "install", "-q", "awscli"], check=True)
     return aws
 
