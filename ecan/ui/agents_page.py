@@ -206,7 +206,9 @@ class AgentsPage(QWidget):
     # editing
     def new_agent(self) -> None:
         self._current_id = None
-        self.list.clearSelection()
+        self.list.blockSignals(True)
+        self.list.setCurrentRow(-1)
+        self.list.blockSignals(False)
         self.name.clear()
         self.description.clear()
         self.picker.clearSelection()

@@ -199,7 +199,7 @@ class AvatarsPage(QWidget):
         if changed & {"avatars", "sync"}:
             self._reload_timer.start()
 
-    def set_item_progress(self, avatar_id: str, fraction: float) -> None:
+    def set_item_progress(self, avatar_id: str, fraction: float | None) -> None:
         self.model.set_progress(avatar_id, fraction)
 
     # selection and filter

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPalette, QPen, QPixmap
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from ecan.ui.gallery_model import AvatarRole, ProgressRole, StateRole, ThumbRole
+from ecan.ui.gallery_model import ProgressRole, StateRole, ThumbRole
 
 THUMB = 112
 CARD = QSize(144, 156)

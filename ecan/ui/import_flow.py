@@ -52,7 +52,7 @@ def encode_png(image: QImage) -> str:
     data = QByteArray()
     buf = QBuffer(data)
     buf.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buf, "PNG")
+    image.save(buf, b"PNG")
     buf.close()
     return base64.b64encode(bytes(data.data())).decode("ascii")
 

@@ -90,7 +90,8 @@ class GuiSession:
     def start_demo_cloud(self, env: dict[str, str]) -> None:
         """Start the local cloud off the GUI thread, then swap in an app configured for it."""
         home = Path(env["ECAN_HOME"])
-        self.window.show_message(self.window.tr("Starting the local demo cloud…"))
+        self.window.show_message(
+            QCoreApplication.translate("Launcher", "Starting the local demo cloud…"))
 
         def work() -> App:
             from ecan.auth.secrets import MemoryKeyring
@@ -125,15 +126,17 @@ class GuiSession:
         self.start_sync()
         old.close()
         self.demo_ready = True
-        self.window.show_message(self.window.tr(
+        self.window.show_message(QCoreApplication.translate("Launcher",
             "Demo cloud ready: signed in as the demo user. Your pictures sync to a local test "
             "cloud that is discarded when ecan closes."))
 
     def _demo_failed(self, error: dict[str, Any]) -> None:
         self.demo_ready = True
-        QMessageBox.warning(self.window, self.window.tr("Demo cloud"), self.window.tr(
-            "The local demo cloud could not start: {message}\n{hint}").format(
-                message=error.get("message", ""), hint=error.get("hint", "")))
+        title = QCoreApplication.translate("Launcher", "Demo cloud")
+        text = QCoreApplication.translate(
+            "Launcher", "The local demo cloud could not start: {message}\n{hint}")
+        QMessageBox.warning(self.window, title, text.format(
+            message=error.get("message", ""), hint=error.get("hint", "")))
 
     def shutdown(self) -> None:
         self.stop_sync()

@@ -133,8 +133,7 @@ class MainWindow(QMainWindow):
     def attach_sync_worker(self, worker: SyncWorker) -> None:
         self.sync_worker = worker
         worker.progressed.connect(self._sync_progress)
-        worker.job_started.connect(lambda e: e.avatar_id and self.avatars.set_item_progress(
-            e.avatar_id, 0.0))
+        worker.job_started.connect(self._job_started)
         worker.job_finished.connect(self._job_done)
         worker.job_failed.connect(self._job_done)
         worker.state_changed.connect(lambda _e: self.monitor.refresh())
@@ -156,7 +155,8 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     # ---- building ----------------------------------------------------------------------
-    def _action(self, name: str, slot: Any, shortcut: QKeySequence | str | None = None,
+    def _action(self, name: str, slot: Any,
+                shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
                 icon_name: str | None = None) -> QAction:
         action = QAction(self)
         action.setObjectName(name)
@@ -279,11 +279,14 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         menu.addAction(self.act_quit)
         tray.setContextMenu(menu)
-        tray.activated.connect(lambda reason: reason == QSystemTrayIcon.ActivationReason.Trigger
-                               and self.bring_to_front())
+        tray.activated.connect(self._tray_activated)
         tray.messageClicked.connect(self.bring_to_front)
         tray.show()
         return tray
+
+    def _tray_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason == QSystemTrayIcon.ActivationReason.Trigger:
+            self.bring_to_front()
 
     # ---- language ----------------------------------------------------------------------
     def changeEvent(self, event: QEvent) -> None:
@@ -499,10 +502,14 @@ class MainWindow(QMainWindow):
         self._signin_open = True
         dialog = SignInDialog(self.bridge, self, expired=expired,
                               username=str(self._account.get("username") or ""))
-        dialog.signed_in.connect(lambda _d: (self._wake_sync(), self._refresh_account()))
+        dialog.signed_in.connect(self._signed_in)
         dialog.finished.connect(lambda _r: setattr(self, "_signin_open", False))
         self.signin_dialog = dialog
         dialog.open()
+
+    def _signed_in(self, _data: Any) -> None:
+        self._wake_sync()
+        self._refresh_account()
 
     def sign_out(self) -> None:
         self.bridge.run("auth.sign_out", {}, on_success=lambda _d: self.show_message(
@@ -589,13 +596,14 @@ class MainWindow(QMainWindow):
     def _sync_progress(self, event: Any) -> None:
         self.monitor.on_progress(int(event.bytes_done), int(event.bytes_total),
                                  float(event.speed))
-        if event.avatar_id and event.bytes_total:
-            pass  # per-item progress comes with job events; overall bytes are shown below
-        self._live_items = (int(event.items_done), int(event.items_total))
+
+    def _job_started(self, event: Any) -> None:
+        if getattr(event, "avatar_id", None):
+            self.avatars.set_item_progress(event.avatar_id, 0.0)
 
     def _job_done(self, event: Any) -> None:
         if getattr(event, "avatar_id", None):
-            self.avatars.set_item_progress(event.avatar_id, None)  # type: ignore[arg-type]
+            self.avatars.set_item_progress(event.avatar_id, None)
         self.avatars._reload_timer.start()
         self.monitor.refresh()
 

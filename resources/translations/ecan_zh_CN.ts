@@ -1,0 +1,1136 @@
+<?xml version='1.0' encoding='utf-8'?>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>AgentsPage</name>
+    <message>
+        <location filename="../../ecan/ui/agents_page.py" line="136" />
+        <location filename="../../ecan/ui/agents_page.py" line="137" />
+        <source>Agents</source>
+        <translation>智能体</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/agents_page.py" line="138" />
+        <location filename="../../ecan/ui/agents_page.py" line="139" />
+        <location filename="../../ecan/ui/agents_page.py" line="141" />
+        <location filename="../../ecan/ui/agents_page.py" line="215" />
+        <source>New agent</source>
+        <translation>新建智能体</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/agents_page.py" line="140" />
+        <location filename="../../ecan/ui/agents_page.py" line="231" />
+        <location filename="../../ecan/ui/agents_page.py" line="270" />
+        <source>Edit agent</source>
+        <translation>编辑智能体</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/agents_page.py" line="142" />
+        <source>&amp;Name</source>
+        <translation>名称(&amp;N)</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/agents_page.py" line="143" />
+        <source>Agent name</source>
+        <translation>智能体名称</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/agents_page.py" line="144" />
+        <source>e.g. Support assistant</source>
+        <translation>例如：客服助手</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/agents_page.py" line="145" />
+        <source>&amp;Description</source>
+        <translation>描述(&amp;D)</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/agents_page.py" line="146" />
+        <source>Agent description</source>
+        <translation>智能体描述</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/agents_page.py" line="147" />
+        <source>What this agent does (optional)</source>
+        <translation>这个智能体做什么（可选）</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/agents_page.py" line="148" />
+        <source>Avatar</source>
+        <translation>头像</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/agents_page.py" line="149" />
+        <source>Choose the agent's avatar</source>
+        <translation>选择智能体的头像</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/agents_page.py" line="150" />
+        <source>Show avatars of kind</source>
+        <translation>按类型显示头像</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/agents_page.py" line="154" />
+        <source>All avatars</source>
+        <translation>全部头像</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/agents_page.py" line="154" />
+        <source>Built-in</source>
+        <translation>内置</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/agents_page.py" line="155" />
+        <source>Uploaded</source>
+        <translation>已上传</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/agents_page.py" line="155" />
+        <source>Generated</source>
+        <translation>AI 生成</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/agents_page.py" line="158" />
+        <location filename="../../ecan/ui/agents_page.py" line="159" />
+        <source>Delete agent</source>
+        <translation>删除智能体</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/agents_page.py" line="160" />
+        <location filename="../../ecan/ui/agents_page.py" line="161" />
+        <source>Save agent</source>
+        <translation>保存智能体</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/agents_page.py" line="251" />
+        <source>Give the agent a name.</source>
+        <translation>请为智能体命名。</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/agents_page.py" line="272" />
+        <source>Agent “{name}” saved.</source>
+        <translation>智能体“{name}”已保存。</translation>
+    </message>
+</context>
+<context>
+    <name>AvatarListModel</name>
+    <message>
+        <location filename="../../ecan/ui/gallery_model.py" line="69" />
+        <source>On this computer only</source>
+        <translation>仅在本机</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/gallery_model.py" line="70" />
+        <source>Waiting to sync</source>
+        <translation>等待同步</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/gallery_model.py" line="71" />
+        <source>Syncing</source>
+        <translation>正在同步</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/gallery_model.py" line="72" />
+        <source>Synced</source>
+        <translation>已同步</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/gallery_model.py" line="73" />
+        <source>Sync failed</source>
+        <translation>同步失败</translation>
+    </message>
+</context>
+<context>
+    <name>AvatarsPage</name>
+    <message>
+        <location filename="../../ecan/ui/avatars_page.py" line="152" />
+        <source>Search avatars by name</source>
+        <translation>按名称搜索头像</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/avatars_page.py" line="153" />
+        <source>Search avatars</source>
+        <translation>搜索头像</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/avatars_page.py" line="154" />
+        <source>Avatar gallery</source>
+        <translation>头像库</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/avatars_page.py" line="155" />
+        <source>Show avatars by sync state</source>
+        <translation>按同步状态显示头像</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/avatars_page.py" line="159" />
+        <source>My avatars</source>
+        <translation>我的头像</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/avatars_page.py" line="159" />
+        <source>All, with built-in</source>
+        <translation>全部（含内置）</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/avatars_page.py" line="160" />
+        <source>Built-in avatars</source>
+        <translation>内置头像</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/avatars_page.py" line="160" />
+        <source>Failed to sync</source>
+        <translation>同步失败的</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/avatars_page.py" line="161" />
+        <source>Not synced yet</source>
+        <translation>尚未同步的</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/avatars_page.py" line="161" />
+        <source>Synced</source>
+        <translation>已同步</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/avatars_page.py" line="164" />
+        <source>Import pictures…</source>
+        <translation>导入图片…</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/avatars_page.py" line="165" />
+        <source>Import pictures</source>
+        <translation>导入图片</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/avatars_page.py" line="194" />
+        <source>The library could not be read</source>
+        <translation>无法读取头像库</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/avatars_page.py" line="242" />
+        <source>Loading your library…</source>
+        <translation>正在载入头像库…</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/avatars_page.py" line="247" />
+        <source>{shown} of {total} avatars</source>
+        <translation>显示 {shown} / {total} 个头像</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/avatars_page.py" line="248" />
+        <source>{n} avatars</source>
+        <translation>{n} 个头像</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/avatars_page.py" line="250" />
+        <source>Your avatar library is empty</source>
+        <translation>头像库还是空的</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/avatars_page.py" line="252" />
+        <source>Drop pictures here or click Import. You can also paste an image with Ctrl+V.</source>
+        <translation>把图片拖到这里，或点击“导入”。也可以用 Ctrl+V 粘贴图片。</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/avatars_page.py" line="254" />
+        <source>{n} built-in avatars are ready to use: choose “Built-in avatars” above to see them.</source>
+        <translation>另有 {n} 个内置头像可直接使用：在上方选择“内置头像”即可查看。</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/avatars_page.py" line="261" />
+        <source>No avatars match</source>
+        <translation>没有匹配的头像</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/avatars_page.py" line="262" />
+        <source>Try another search, or show all avatars.</source>
+        <translation>换个关键词试试，或显示全部头像。</translation>
+    </message>
+</context>
+<context>
+    <name>BugReporter</name>
+    <message>
+        <location filename="../../ecan/ui/bug_dialog.py" line="40" />
+        <source>ecan hit a problem</source>
+        <translation>ecan 遇到了问题</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/bug_dialog.py" line="41" />
+        <source>Something went wrong ({kind}). Your library is safe; you can keep working.</source>
+        <translation>出现了错误（{kind}）。您的头像库安然无恙，可以继续使用。</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/bug_dialog.py" line="43" />
+        <source>Details were written to the log: {path}</source>
+        <translation>详细信息已写入日志：{path}</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/bug_dialog.py" line="44" />
+        <source>(no log file)</source>
+        <translation>（无日志文件）</translation>
+    </message>
+</context>
+<context>
+    <name>CropDialog</name>
+    <message>
+        <location filename="../../ecan/ui/crop_dialog.py" line="136" />
+        <source>Crop your avatar</source>
+        <translation>裁剪头像</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/crop_dialog.py" line="140" />
+        <source>Crop area: drag or use the arrow keys to move</source>
+        <translation>裁剪区域：拖动或用方向键移动</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/crop_dialog.py" line="143" />
+        <source>Preview</source>
+        <translation>预览</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/crop_dialog.py" line="146" />
+        <source>Round preview</source>
+        <translation>圆形预览</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/crop_dialog.py" line="152" />
+        <source>&amp;Zoom</source>
+        <translation>缩放(&amp;Z)</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/crop_dialog.py" line="155" />
+        <source>Zoom</source>
+        <translation>缩放</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/crop_dialog.py" line="163" />
+        <source>Save avatar</source>
+        <translation>保存头像</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/crop_dialog.py" line="164" />
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+</context>
+<context>
+    <name>DetailsPane</name>
+    <message>
+        <location filename="../../ecan/ui/details.py" line="123" />
+        <source>Kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/details.py" line="123" />
+        <source>Format</source>
+        <translation>格式</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/details.py" line="124" />
+        <source>Dimensions</source>
+        <translation>尺寸</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/details.py" line="124" />
+        <source>File size</source>
+        <translation>文件大小</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/details.py" line="125" />
+        <source>Sync</source>
+        <translation>同步</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/details.py" line="125" />
+        <source>Problem</source>
+        <translation>问题</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/details.py" line="126" />
+        <source>Cloud key</source>
+        <translation>云端键名</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/details.py" line="129" />
+        <source>Copy link</source>
+        <translation>复制链接</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/details.py" line="130" />
+        <source>Copy public link</source>
+        <translation>复制公开链接</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/details.py" line="131" />
+        <source>Copy the avatar's public (CDN) or cloud link</source>
+        <translation>复制头像的公开（CDN）或云端链接</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/details.py" line="132" />
+        <location filename="../../ecan/ui/details.py" line="133" />
+        <source>Copy private link</source>
+        <translation>复制私有链接</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/details.py" line="134" />
+        <source>Copy a time-limited link to the original</source>
+        <translation>复制原图的限时链接</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/details.py" line="135" />
+        <location filename="../../ecan/ui/details.py" line="136" />
+        <source>Retry sync</source>
+        <translation>重试同步</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/details.py" line="137" />
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/details.py" line="138" />
+        <source>Delete avatar</source>
+        <translation>删除头像</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/details.py" line="139" />
+        <source>Select an avatar to see its details.</source>
+        <translation>选择一个头像以查看详细信息。</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/details.py" line="153" />
+        <source>Built-in</source>
+        <translation>内置</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/details.py" line="153" />
+        <source>Uploaded</source>
+        <translation>已上传</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/details.py" line="154" />
+        <source>Generated</source>
+        <translation>AI 生成</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/details.py" line="155" />
+        <source>On this computer only</source>
+        <translation>仅在本机</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/details.py" line="155" />
+        <source>Waiting to sync</source>
+        <translation>等待同步</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/details.py" line="156" />
+        <source>Syncing</source>
+        <translation>正在同步</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/details.py" line="156" />
+        <source>Synced</source>
+        <translation>已同步</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/details.py" line="157" />
+        <source>Sync failed</source>
+        <translation>同步失败</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/details.py" line="171" />
+        <source>not in the cloud yet</source>
+        <translation>尚未上传到云端</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/details.py" line="193" />
+        <source>Link copied to the clipboard.</source>
+        <translation>链接已复制到剪贴板。</translation>
+    </message>
+</context>
+<context>
+    <name>ImportSummaryDialog</name>
+    <message>
+        <location filename="../../ecan/ui/import_flow.py" line="182" />
+        <source>Import finished</source>
+        <translation>导入完成</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/import_flow.py" line="186" />
+        <source>Imported {ok} of {total} files. {refused} could not be imported:</source>
+        <translation>已导入 {ok} / {total} 个文件，{refused} 个无法导入：</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/import_flow.py" line="191" />
+        <source>Refused files</source>
+        <translation>未导入的文件</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/import_flow.py" line="192" />
+        <source>File</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/import_flow.py" line="192" />
+        <source>Reason</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/import_flow.py" line="203" />
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+</context>
+<context>
+    <name>Launcher</name>
+    <message>
+        <location filename="../../ecan/ui/launcher.py" line="94" />
+        <source>Starting the local demo cloud…</source>
+        <translation>正在启动本地演示云…</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/launcher.py" line="129" />
+        <source>Demo cloud ready: signed in as the demo user. Your pictures sync to a local test cloud that is discarded when ecan closes.</source>
+        <translation>演示云已就绪：已用演示用户登录。图片会同步到本地测试云，ecan 关闭后即被清除。</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/launcher.py" line="135" />
+        <source>Demo cloud</source>
+        <translation>演示云</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/launcher.py" line="136" />
+        <source>The local demo cloud could not start: {message}
+{hint}</source>
+        <translation>本地演示云无法启动：{message}
+{hint}</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/launcher.py" line="154" />
+        <source>ecan cannot start: {message}</source>
+        <translation>ecan 无法启动：{message}</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="298" />
+        <source>ecan — avatar library</source>
+        <translation>ecan — 头像库</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="299" />
+        <source>Avatars</source>
+        <translation>头像</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="300" />
+        <source>Agents</source>
+        <translation>智能体</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="301" />
+        <source>Screens</source>
+        <translation>页面</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="303" />
+        <source>&amp;Import…</source>
+        <translation>导入(&amp;I)…</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="303" />
+        <source>Import pictures from files</source>
+        <translation>从文件导入图片</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="304" />
+        <source>Import &amp;folder…</source>
+        <translation>导入文件夹(&amp;F)…</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="305" />
+        <source>Import every picture in a folder</source>
+        <translation>导入文件夹中的所有图片</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="306" />
+        <source>&amp;Paste picture</source>
+        <translation>粘贴图片(&amp;P)</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="307" />
+        <source>Add the picture on the clipboard</source>
+        <translation>添加剪贴板中的图片</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="308" />
+        <source>&amp;Generate…</source>
+        <translation>AI 生成(&amp;G)…</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="308" />
+        <source>Make an avatar with AI</source>
+        <translation>用 AI 生成头像</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="309" />
+        <source>&amp;Settings…</source>
+        <translation>设置(&amp;S)…</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="309" />
+        <source>Storage, sync and language</source>
+        <translation>存储、同步和语言</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="310" />
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="311" />
+        <source>&amp;Delete</source>
+        <translation>删除(&amp;D)</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="311" />
+        <source>Delete the selected avatars</source>
+        <translation>删除所选头像</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="312" />
+        <source>&amp;Retry failed</source>
+        <translation>重试失败项(&amp;R)</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="312" />
+        <source>Try failed uploads again</source>
+        <translation>重新上传失败的头像</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="313" />
+        <source>&amp;Find</source>
+        <translation>查找(&amp;F)</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="314" />
+        <source>Sign &amp;in…</source>
+        <translation>登录(&amp;I)…</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="315" />
+        <source>Sign &amp;out</source>
+        <translation>退出登录(&amp;O)</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="316" />
+        <source>Open &amp;log folder</source>
+        <translation>打开日志文件夹(&amp;L)</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="317" />
+        <source>&amp;About ecan</source>
+        <translation>关于 ecan(&amp;A)</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="318" />
+        <source>Show ecan</source>
+        <translation>显示 ecan</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="323" />
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="324" />
+        <source>&amp;Edit</source>
+        <translation>编辑(&amp;E)</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="325" />
+        <source>S&amp;ync</source>
+        <translation>同步(&amp;Y)</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="326" />
+        <source>&amp;Account</source>
+        <translation>账户(&amp;A)</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="327" />
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="328" />
+        <source>Toolbar</source>
+        <translation>工具栏</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="329" />
+        <source>Sync progress</source>
+        <translation>同步进度</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="330" />
+        <source>Import progress</source>
+        <translation>导入进度</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="331" />
+        <source>Account</source>
+        <translation>账户</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="380" />
+        <source>Importing…</source>
+        <translation>正在导入…</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="386" />
+        <source>Import pictures</source>
+        <translation>导入图片</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="387" />
+        <source>Pictures and videos ({patterns})</source>
+        <translation>图片和视频 ({patterns})</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="398" />
+        <source>Import a folder of pictures</source>
+        <translation>导入图片文件夹</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="423" />
+        <source>There is no picture on the clipboard.</source>
+        <translation>剪贴板中没有图片。</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="432" />
+        <source>Importing %v of %m</source>
+        <translation>正在导入 %v / %m</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="436" />
+        <source>Importing {done} of {total}…</source>
+        <translation>正在导入 {done} / {total}…</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="444" />
+        <source>Nothing to import: no pictures were found there.</source>
+        <translation>没有可导入的内容：那里没有找到图片。</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="446" />
+        <source>Imported {ok} of {total}.</source>
+        <translation>已导入 {ok} / {total}。</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="462" />
+        <source>Delete avatars</source>
+        <translation>删除头像</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="463" />
+        <source>Delete {n} avatar(s)? They are removed from this computer and from your cloud storage.</source>
+        <translation>删除 {n} 个头像？它们将从本机和您的云存储中移除。</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="475" />
+        <source>Retrying {n} upload(s).</source>
+        <translation>正在重试 {n} 个上传。</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="516" />
+        <source>Signed out. New avatars wait on this computer until you sign in.</source>
+        <translation>已退出登录。新头像会保存在本机，登录后再同步。</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="549" />
+        <source>About ecan</source>
+        <translation>关于 ecan</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="550" />
+        <source>ecan {version}
+Your avatar library for the AI agents you build: local first, synced to your own cloud storage.</source>
+        <translation>ecan {version}
+为您打造的 AI 智能体管理头像：本地优先，同步到您自己的云存储。</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="580" />
+        <source>Signed in</source>
+        <translation>已登录</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="581" />
+        <source>Signed in as {user} (identity {identity})</source>
+        <translation>已登录为 {user}（身份 {identity}）</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="584" />
+        <source>Sign in</source>
+        <translation>登录</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="585" />
+        <source>Not signed in</source>
+        <translation>未登录</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="587" />
+        <source>Cloud storage (no sign-in)</source>
+        <translation>云存储（无需登录）</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="588" />
+        <source>Syncing with the configured storage keys</source>
+        <translation>使用配置的存储密钥同步</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="590" />
+        <location filename="../../ecan/ui/main_window.py" line="649" />
+        <source>Local only</source>
+        <translation>仅本地</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="591" />
+        <source>No cloud storage is set up (see Settings)</source>
+        <translation>尚未设置云存储（见“设置”）</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="623" />
+        <source>Saved on this computer</source>
+        <translation>已保存在本机</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="626" />
+        <source>Syncing {done} of {total}</source>
+        <translation>正在同步 {done} / {total}</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="628" />
+        <source>{rate}/s</source>
+        <translation>{rate}/秒</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="630" />
+        <source>{done} of {total}</source>
+        <translation>{done} / {total}</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="633" />
+        <source>All {n} synced</source>
+        <translation>{n} 个全部已同步</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="634" />
+        <source>Nothing to sync</source>
+        <translation>没有需要同步的内容</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="636" />
+        <source>{n} failed</source>
+        <translation>{n} 个失败</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="638" />
+        <source>paused</source>
+        <translation>已暂停</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="641" />
+        <source>Synced {synced}, waiting {waiting}, failed {failed}, on this computer only {local}</source>
+        <translation>已同步 {synced}，等待 {waiting}，失败 {failed}，仅本机 {local}</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="647" />
+        <source>Sign-in needed</source>
+        <translation>需要登录</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="651" />
+        <source>Online</source>
+        <translation>在线</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="653" />
+        <source>Offline — will retry</source>
+        <translation>离线 — 稍后重试</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="656" />
+        <source>&amp;Resume sync</source>
+        <translation>继续同步(&amp;R)</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="657" />
+        <source>&amp;Pause sync</source>
+        <translation>暂停同步(&amp;P)</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsDialog</name>
+    <message>
+        <location filename="../../ecan/ui/settings_dialog.py" line="52" />
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/settings_dialog.py" line="58" />
+        <source>Cloud storage</source>
+        <translation>云存储</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/settings_dialog.py" line="61" />
+        <source>None: keep avatars on this computer only</source>
+        <translation>无：头像只保存在本机</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/settings_dialog.py" line="62" />
+        <source>A folder (another disk or a synced folder)</source>
+        <translation>文件夹（其他磁盘或同步文件夹）</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/settings_dialog.py" line="63" />
+        <source>Amazon S3</source>
+        <translation>Amazon S3</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/settings_dialog.py" line="64" />
+        <source>S3-compatible (Cloudflare R2, MinIO…)</source>
+        <translation>S3 兼容（Cloudflare R2、MinIO…）</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/settings_dialog.py" line="65" />
+        <source>Storage backend</source>
+        <translation>存储后端</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/settings_dialog.py" line="67" />
+        <source>Bucket</source>
+        <translation>存储桶</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/settings_dialog.py" line="70" />
+        <source>Region</source>
+        <translation>区域</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/settings_dialog.py" line="73" />
+        <source>Endpoint URL</source>
+        <translation>端点 URL</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/settings_dialog.py" line="75" />
+        <source>Key prefix</source>
+        <translation>键名前缀</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/settings_dialog.py" line="78" />
+        <source>CDN domain</source>
+        <translation>CDN 域名</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/settings_dialog.py" line="80" />
+        <source>Folder</source>
+        <translation>文件夹</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/settings_dialog.py" line="84" />
+        <source>Parallel uploads</source>
+        <translation>并行上传数</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/settings_dialog.py" line="87" />
+        <source>&amp;Storage</source>
+        <translation>存储(&amp;S)</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/settings_dialog.py" line="88" />
+        <source>&amp;Bucket</source>
+        <translation>存储桶(&amp;B)</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/settings_dialog.py" line="89" />
+        <source>&amp;Region</source>
+        <translation>区域(&amp;R)</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/settings_dialog.py" line="90" />
+        <source>&amp;Endpoint URL</source>
+        <translation>端点 URL(&amp;E)</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/settings_dialog.py" line="91" />
+        <source>F&amp;older</source>
+        <translation>文件夹(&amp;O)</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/settings_dialog.py" line="92" />
+        <source>Key &amp;prefix</source>
+        <translation>键名前缀(&amp;P)</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/settings_dialog.py" line="93" />
+        <source>&amp;CDN domain</source>
+        <translation>CDN 域名(&amp;C)</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/settings_dialog.py" line="94" />
+        <source>Parallel &amp;uploads</source>
+        <translation>并行上传数(&amp;U)</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/settings_dialog.py" line="100" />
+        <source>Access keys are never written by ecan: set them in the environment (AVATAR_CLOUD_ACCESS_KEY / AVATAR_CLOUD_SECRET_KEY) or sign in.</source>
+        <translation>ecan 从不写入访问密钥：请在环境变量（AVATAR_CLOUD_ACCESS_KEY / AVATAR_CLOUD_SECRET_KEY）中设置，或登录。</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/settings_dialog.py" line="107" />
+        <source>General</source>
+        <translation>常规</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/settings_dialog.py" line="110" />
+        <source>Follow the system</source>
+        <translation>跟随系统</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/settings_dialog.py" line="112" />
+        <source>Language</source>
+        <translation>语言</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/settings_dialog.py" line="117" />
+        <source>&amp;Language</source>
+        <translation>语言(&amp;L)</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/settings_dialog.py" line="129" />
+        <source>&amp;Test connection</source>
+        <translation>测试连接(&amp;T)</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/settings_dialog.py" line="130" />
+        <source>Test connection</source>
+        <translation>测试连接</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/settings_dialog.py" line="136" />
+        <source>Save</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/settings_dialog.py" line="137" />
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/settings_dialog.py" line="194" />
+        <source>No library is open.</source>
+        <translation>没有打开的头像库。</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/settings_dialog.py" line="247" />
+        <source>Testing the connection…</source>
+        <translation>正在测试连接…</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/settings_dialog.py" line="259" />
+        <source>All {n} checks passed.</source>
+        <translation>全部 {n} 项检查均通过。</translation>
+    </message>
+</context>
+<context>
+    <name>SignInDialog</name>
+    <message>
+        <location filename="../../ecan/ui/signin_dialog.py" line="34" />
+        <source>Sign in to ecan</source>
+        <translation>登录 ecan</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/signin_dialog.py" line="41" />
+        <source>Your session has expired. Sign in again to resume syncing; nothing waiting to upload has been lost.</source>
+        <translation>登录已过期。请重新登录以继续同步；等待上传的内容都没有丢失。</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/signin_dialog.py" line="43" />
+        <source>Sign in to sync your avatars to your cloud storage and find them on every computer you use.</source>
+        <translation>登录后，头像会同步到您的云存储，在您使用的每台电脑上都能找到。</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/signin_dialog.py" line="48" />
+        <source>Username</source>
+        <translation>用户名</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/signin_dialog.py" line="49" />
+        <source>user name or email</source>
+        <translation>用户名或邮箱</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/signin_dialog.py" line="52" />
+        <source>Password</source>
+        <translation>密码</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/signin_dialog.py" line="53" />
+        <source>&amp;Username</source>
+        <translation>用户名(&amp;U)</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/signin_dialog.py" line="54" />
+        <source>&amp;Password</source>
+        <translation>密码(&amp;P)</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/signin_dialog.py" line="60" />
+        <source>Sign-in error</source>
+        <translation>登录错误</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/signin_dialog.py" line="67" />
+        <location filename="../../ecan/ui/signin_dialog.py" line="68" />
+        <location filename="../../ecan/ui/signin_dialog.py" line="109" />
+        <source>Sign in</source>
+        <translation>登录</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/signin_dialog.py" line="69" />
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/signin_dialog.py" line="79" />
+        <source>Enter your username and password.</source>
+        <translation>请输入用户名和密码。</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/signin_dialog.py" line="101" />
+        <source>Sign-in failed.</source>
+        <translation>登录失败。</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/signin_dialog.py" line="109" />
+        <source>Signing in…</source>
+        <translation>正在登录…</translation>
+    </message>
+</context>
+<context>
+    <name>SyncMonitor</name>
+    <message>
+        <location filename="../../ecan/ui/sync_monitor.py" line="84" />
+        <source>Your session has expired. Sign in again to resume syncing.</source>
+        <translation>登录已过期。请重新登录以继续同步。</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/sync_monitor.py" line="89" />
+        <source>{n} avatars could not be synced. Open ecan to see why and retry.</source>
+        <translation>{n} 个头像未能同步。打开 ecan 查看原因并重试。</translation>
+    </message>
+</context>
+</TS>

@@ -1,0 +1,263 @@
+"""Refresh ecan's Qt translations: run pyside6-lupdate over ecan/ui (keeping what is already
+translated), fill the Simplified Chinese strings kept below, compile with pyside6-lrelease.
+Run: .venv/bin/python scripts/i18n.py   (prints any source text still untranslated)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TS = ROOT / "resources" / "translations" / "ecan_zh_CN.ts"
+BIN = Path(sys.executable).parent
+
+ZH: dict[str, str] = {
+    "Agents": "智能体",
+    "New agent": "新建智能体",
+    "Edit agent": "编辑智能体",
+    "&Name": "名称(&N)",
+    "Agent name": "智能体名称",
+    "e.g. Support assistant": "例如：客服助手",
+    "&Description": "描述(&D)",
+    "Agent description": "智能体描述",
+    "What this agent does (optional)": "这个智能体做什么（可选）",
+    "Avatar": "头像",
+    "Choose the agent's avatar": "选择智能体的头像",
+    "Show avatars of kind": "按类型显示头像",
+    "All avatars": "全部头像",
+    "Built-in": "内置",
+    "Uploaded": "已上传",
+    "Generated": "AI 生成",
+    "Delete agent": "删除智能体",
+    "Save agent": "保存智能体",
+    "Give the agent a name.": "请为智能体命名。",
+    "Agent “{name}” saved.": "智能体“{name}”已保存。",
+    "On this computer only": "仅在本机",
+    "Waiting to sync": "等待同步",
+    "Syncing": "正在同步",
+    "Synced": "已同步",
+    "Sync failed": "同步失败",
+    "Search avatars by name": "按名称搜索头像",
+    "Search avatars": "搜索头像",
+    "Avatar gallery": "头像库",
+    "Show avatars by sync state": "按同步状态显示头像",
+    "My avatars": "我的头像",
+    "All, with built-in": "全部（含内置）",
+    "Built-in avatars": "内置头像",
+    "Failed to sync": "同步失败的",
+    "Not synced yet": "尚未同步的",
+    "Import pictures…": "导入图片…",
+    "Import pictures": "导入图片",
+    "The library could not be read": "无法读取头像库",
+    "Loading your library…": "正在载入头像库…",
+    "{shown} of {total} avatars": "显示 {shown} / {total} 个头像",
+    "{n} avatars": "{n} 个头像",
+    "Your avatar library is empty": "头像库还是空的",
+    "Drop pictures here or click Import. You can also paste an image with Ctrl+V.":
+        "把图片拖到这里，或点击“导入”。也可以用 Ctrl+V 粘贴图片。",
+    "{n} built-in avatars are ready to use: choose “Built-in avatars” above to see them.":
+        "另有 {n} 个内置头像可直接使用：在上方选择“内置头像”即可查看。",
+    "No avatars match": "没有匹配的头像",
+    "Try another search, or show all avatars.": "换个关键词试试，或显示全部头像。",
+    "ecan hit a problem": "ecan 遇到了问题",
+    "Something went wrong ({kind}). Your library is safe; you can keep working.":
+        "出现了错误（{kind}）。您的头像库安然无恙，可以继续使用。",
+    "Details were written to the log: {path}": "详细信息已写入日志：{path}",
+    "(no log file)": "（无日志文件）",
+    "Crop your avatar": "裁剪头像",
+    "Crop area: drag or use the arrow keys to move": "裁剪区域：拖动或用方向键移动",
+    "Preview": "预览",
+    "Round preview": "圆形预览",
+    "&Zoom": "缩放(&Z)",
+    "Zoom": "缩放",
+    "Save avatar": "保存头像",
+    "Cancel": "取消",
+    "Kind": "类型",
+    "Format": "格式",
+    "Dimensions": "尺寸",
+    "File size": "文件大小",
+    "Sync": "同步",
+    "Problem": "问题",
+    "Cloud key": "云端键名",
+    "Copy link": "复制链接",
+    "Copy public link": "复制公开链接",
+    "Copy the avatar's public (CDN) or cloud link": "复制头像的公开（CDN）或云端链接",
+    "Copy private link": "复制私有链接",
+    "Copy a time-limited link to the original": "复制原图的限时链接",
+    "Retry sync": "重试同步",
+    "Delete": "删除",
+    "Delete avatar": "删除头像",
+    "Select an avatar to see its details.": "选择一个头像以查看详细信息。",
+    "not in the cloud yet": "尚未上传到云端",
+    "Link copied to the clipboard.": "链接已复制到剪贴板。",
+    "Import finished": "导入完成",
+    "Imported {ok} of {total} files. {refused} could not be imported:":
+        "已导入 {ok} / {total} 个文件，{refused} 个无法导入：",
+    "Refused files": "未导入的文件",
+    "File": "文件",
+    "Reason": "原因",
+    "Close": "关闭",
+    "ecan cannot start: {message}": "ecan 无法启动：{message}",
+    "ecan — avatar library": "ecan — 头像库",
+    "Avatars": "头像",
+    "Screens": "页面",
+    "&Import…": "导入(&I)…",
+    "Import pictures from files": "从文件导入图片",
+    "Import &folder…": "导入文件夹(&F)…",
+    "Import every picture in a folder": "导入文件夹中的所有图片",
+    "&Paste picture": "粘贴图片(&P)",
+    "Add the picture on the clipboard": "添加剪贴板中的图片",
+    "&Generate…": "AI 生成(&G)…",
+    "Make an avatar with AI": "用 AI 生成头像",
+    "&Settings…": "设置(&S)…",
+    "Storage, sync and language": "存储、同步和语言",
+    "&Quit": "退出(&Q)",
+    "&Delete": "删除(&D)",
+    "Delete the selected avatars": "删除所选头像",
+    "&Retry failed": "重试失败项(&R)",
+    "Try failed uploads again": "重新上传失败的头像",
+    "&Find": "查找(&F)",
+    "Sign &in…": "登录(&I)…",
+    "Sign &out": "退出登录(&O)",
+    "Open &log folder": "打开日志文件夹(&L)",
+    "&About ecan": "关于 ecan(&A)",
+    "Show ecan": "显示 ecan",
+    "&File": "文件(&F)",
+    "&Edit": "编辑(&E)",
+    "S&ync": "同步(&Y)",
+    "&Account": "账户(&A)",
+    "&Help": "帮助(&H)",
+    "Toolbar": "工具栏",
+    "Sync progress": "同步进度",
+    "Import progress": "导入进度",
+    "Account": "账户",
+    "Importing…": "正在导入…",
+    "Pictures and videos ({patterns})": "图片和视频 ({patterns})",
+    "Import a folder of pictures": "导入图片文件夹",
+    "There is no picture on the clipboard.": "剪贴板中没有图片。",
+    "Importing %v of %m": "正在导入 %v / %m",
+    "Importing {done} of {total}…": "正在导入 {done} / {total}…",
+    "Nothing to import: no pictures were found there.": "没有可导入的内容：那里没有找到图片。",
+    "Imported {ok} of {total}.": "已导入 {ok} / {total}。",
+    "Delete avatars": "删除头像",
+    "Delete {n} avatar(s)? They are removed from this computer and from your cloud storage.":
+        "删除 {n} 个头像？它们将从本机和您的云存储中移除。",
+    "Retrying {n} upload(s).": "正在重试 {n} 个上传。",
+    "Signed out. New avatars wait on this computer until you sign in.":
+        "已退出登录。新头像会保存在本机，登录后再同步。",
+    "About ecan": "关于 ecan",
+    "ecan {version}\nYour avatar library for the AI agents you build: local first, synced to "
+    "your own cloud storage.":
+        "ecan {version}\n为您打造的 AI 智能体管理头像：本地优先，同步到您自己的云存储。",
+    "Signed in": "已登录",
+    "Signed in as {user} (identity {identity})": "已登录为 {user}（身份 {identity}）",
+    "Sign in": "登录",
+    "Not signed in": "未登录",
+    "Cloud storage (no sign-in)": "云存储（无需登录）",
+    "Syncing with the configured storage keys": "使用配置的存储密钥同步",
+    "Local only": "仅本地",
+    "No cloud storage is set up (see Settings)": "尚未设置云存储（见“设置”）",
+    "Saved on this computer": "已保存在本机",
+    "Syncing {done} of {total}": "正在同步 {done} / {total}",
+    "{rate}/s": "{rate}/秒",
+    "{done} of {total}": "{done} / {total}",
+    "All {n} synced": "{n} 个全部已同步",
+    "Nothing to sync": "没有需要同步的内容",
+    "{n} failed": "{n} 个失败",
+    "paused": "已暂停",
+    "Synced {synced}, waiting {waiting}, failed {failed}, on this computer only {local}":
+        "已同步 {synced}，等待 {waiting}，失败 {failed}，仅本机 {local}",
+    "Sign-in needed": "需要登录",
+    "Online": "在线",
+    "Offline — will retry": "离线 — 稍后重试",
+    "&Resume sync": "继续同步(&R)",
+    "&Pause sync": "暂停同步(&P)",
+    "Settings": "设置",
+    "Cloud storage": "云存储",
+    "None: keep avatars on this computer only": "无：头像只保存在本机",
+    "A folder (another disk or a synced folder)": "文件夹（其他磁盘或同步文件夹）",
+    "Amazon S3": "Amazon S3",
+    "S3-compatible (Cloudflare R2, MinIO…)": "S3 兼容（Cloudflare R2、MinIO…）",
+    "Storage backend": "存储后端",
+    "Bucket": "存储桶",
+    "Region": "区域",
+    "Endpoint URL": "端点 URL",
+    "Key prefix": "键名前缀",
+    "CDN domain": "CDN 域名",
+    "Folder": "文件夹",
+    "Parallel uploads": "并行上传数",
+    "&Storage": "存储(&S)",
+    "&Bucket": "存储桶(&B)",
+    "&Region": "区域(&R)",
+    "&Endpoint URL": "端点 URL(&E)",
+    "F&older": "文件夹(&O)",
+    "Key &prefix": "键名前缀(&P)",
+    "&CDN domain": "CDN 域名(&C)",
+    "Parallel &uploads": "并行上传数(&U)",
+    "Access keys are never written by ecan: set them in the environment "
+    "(AVATAR_CLOUD_ACCESS_KEY / AVATAR_CLOUD_SECRET_KEY) or sign in.":
+        "ecan 从不写入访问密钥：请在环境变量（AVATAR_CLOUD_ACCESS_KEY / "
+        "AVATAR_CLOUD_SECRET_KEY）中设置，或登录。",
+    "General": "常规",
+    "Follow the system": "跟随系统",
+    "Language": "语言",
+    "&Language": "语言(&L)",
+    "&Test connection": "测试连接(&T)",
+    "Test connection": "测试连接",
+    "Save": "保存",
+    "No library is open.": "没有打开的头像库。",
+    "Testing the connection…": "正在测试连接…",
+    "All {n} checks passed.": "全部 {n} 项检查均通过。",
+    "Sign in to ecan": "登录 ecan",
+    "Your session has expired. Sign in again to resume syncing; nothing waiting to upload has "
+    "been lost.": "登录已过期。请重新登录以继续同步；等待上传的内容都没有丢失。",
+    "Sign in to sync your avatars to your cloud storage and find them on every computer you "
+    "use.": "登录后，头像会同步到您的云存储，在您使用的每台电脑上都能找到。",
+    "Username": "用户名",
+    "user name or email": "用户名或邮箱",
+    "Password": "密码",
+    "&Username": "用户名(&U)",
+    "&Password": "密码(&P)",
+    "Sign-in error": "登录错误",
+    "Enter your username and password.": "请输入用户名和密码。",
+    "Sign-in failed.": "登录失败。",
+    "Signing in…": "正在登录…",
+    "Your session has expired. Sign in again to resume syncing.": "登录已过期。请重新登录以继续同步。",
+    "{n} avatars could not be synced. Open ecan to see why and retry.":
+        "{n} 个头像未能同步。打开 ecan 查看原因并重试。",
+    "Starting the local demo cloud…": "正在启动本地演示云…",
+    "Demo cloud ready: signed in as the demo user. Your pictures sync to a local test cloud "
+    "that is discarded when ecan closes.":
+        "演示云已就绪：已用演示用户登录。图片会同步到本地测试云，ecan 关闭后即被清除。",
+    "Demo cloud": "演示云",
+    "The local demo cloud could not start: {message}\n{hint}": "本地演示云无法启动：{message}\n{hint}",
+}
+
+
+def main() -> int:
+    subprocess.run([str(BIN / "pyside6-lupdate"), *sorted(str(p) for p in
+                    (ROOT / "ecan" / "ui").glob("*.py")), "-ts", str(TS),
+                    "-target-language", "zh_CN", "-no-obsolete"], check=True)
+    tree = ET.parse(TS)
+    missing = []
+    for message in tree.iter("message"):
+        source = message.findtext("source") or ""
+        translation = message.find("translation")
+        assert translation is not None
+        if source in ZH:
+            translation.text = ZH[source]
+            translation.attrib.pop("type", None)
+        elif translation.get("type") == "unfinished" or not translation.text:
+            missing.append(source)
+    tree.write(TS, encoding="utf-8", xml_declaration=True)
+    subprocess.run([str(BIN / "pyside6-lrelease"), str(TS), "-qm",
+                    str(TS.with_suffix(".qm"))], check=True)
+    for source in missing:
+        print(f"untranslated: {source!r}")
+    return 1 if missing else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

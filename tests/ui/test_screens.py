@@ -1,0 +1,113 @@
+"""The agent editor, settings validation and saving, the language switch, and one instance per
+library: real app, real widgets, offscreen."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.ui.conftest import Gui
+
+
+def test_agent_editor_saves_an_agent_with_its_avatar(
+        gui: Gui, qtbot: Any, make_pictures: Callable[..., list[Path]]) -> None:
+    pics = make_pictures(1)
+    gui.call("avatar.import_paths", {"paths": [str(p) for p in pics]})
+    gui.window.tabs.setCurrentWidget(gui.window.agents)
+    page = gui.window.agents
+    # The picker offers built-in and uploaded avatars; filter to the uploaded one.
+    qtbot.waitUntil(lambda: page.avatars.rowCount() >= 9, timeout=10_000)
+    kinds = {a["resource_type"] for a in page.avatars.avatars()}
+    assert {"system", "uploaded"} <= kinds
+    page.type_filter.setCurrentIndex(2)  # Uploaded
+    assert page.proxy.rowCount() == 1
+    page.picker.setCurrentIndex(page.proxy.index(0, 0))
+
+    page.save()  # no name yet: refused in place
+    assert page.error.isVisible() and "name" in page.error.text()
+
+    page.name.setText("Support bot")
+    page.description.setPlainText("Answers questions")
+    page.save()
+    qtbot.waitUntil(lambda: page.list.count() == 1, timeout=10_000)
+    agents = gui.call("agent.list")["agents"]
+    assert [(a["name"], a["description"]) for a in agents] == [("Support bot", "Answers questions")]
+    uploaded = next(a for a in gui.call("avatar.list")["avatars"] if a["name"] == "photo-000")
+    assert agents[0]["avatar_id"] == uploaded["id"]
+
+    page.new_agent()
+    page.list.setCurrentRow(0)  # opening it again shows what was saved
+    assert page.name.text() == "Support bot"
+    assert page.chosen_avatar_id() == uploaded["id"]
+
+
+def test_settings_refuses_a_bad_bucket_by_name_and_saves_no_secret(
+        clean_env: dict[str, str], qtbot: Any, tmp_path: Path) -> None:
+    env = {**clean_env, "AVATAR_CLOUD_ACCESS_KEY": "AKIAEXAMPLEKEY123456",
+           "AVATAR_CLOUD_SECRET_KEY": "s3cr3t-value-never-written"}
+    gui = Gui(env, qtbot)
+    try:
+        from ecan.ui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(gui.bridge, gui.app, gui.settings, gui.window)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        dialog.backend.setCurrentIndex(2)  # Amazon S3
+        dialog.bucket.setText("B")
+        dialog.region.setText("us-east-1")
+        dialog.save()
+        assert dialog.feedback.isVisible()
+        assert "STORAGE.BUCKET" in dialog.feedback.text()
+        assert "3-63 lowercase" in dialog.feedback.text()  # the hint says what to do
+        target = gui.app.paths.default_config
+        assert not target.exists()  # nothing half-written
+
+        dialog.bucket.setText("my-avatars")
+        dialog.concurrency.setValue(4)
+        saved: list[str] = []
+        dialog.saved.connect(saved.append)
+        dialog.save()
+        qtbot.waitUntil(lambda: bool(saved), timeout=5000)
+        text = target.read_text()
+        assert "BUCKET: my-avatars" in text and "CONCURRENCY: 4" in text
+        assert "s3cr3t" not in text and "AKIA" not in text
+    finally:
+        gui.close()
+
+
+@pytest.fixture
+def languages(qapp: Any) -> Iterator[Any]:
+    from ecan.ui.i18n import Languages
+
+    langs = Languages(qapp)
+    yield langs
+    langs.apply("en")
+
+
+def test_language_switch_applies_live(gui: Gui, qtbot: Any, languages: Any) -> None:
+    assert gui.window.tabs.tabText(0) == "Avatars"
+    assert languages.apply("zh_CN") == "zh_CN"
+    qtbot.waitUntil(lambda: gui.window.tabs.tabText(0) == "头像", timeout=5000)
+    assert gui.window.avatars.empty_title.text() == "头像库还是空的"
+    assert gui.window.act_import.text() == "导入(&I)…"
+    languages.apply("en")
+    qtbot.waitUntil(lambda: gui.window.tabs.tabText(0) == "Avatars", timeout=5000)
+
+
+def test_a_second_launch_on_the_same_library_raises_the_first(
+        qapp: Any, qtbot: Any, tmp_path: Path) -> None:
+    from ecan.ui.single_instance import SingleInstance
+
+    first = SingleInstance(tmp_path / "lib")
+    assert not first.notify_running()
+    assert first.listen()
+    raised: list[bool] = []
+    first.raise_requested.connect(lambda: raised.append(True))
+    second = SingleInstance(tmp_path / "lib")
+    assert second.notify_running()
+    qtbot.waitUntil(lambda: bool(raised), timeout=5000)
+    assert not SingleInstance(tmp_path / "other").notify_running()
+    first.close()
