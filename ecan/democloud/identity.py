@@ -335,7 +335,8 @@ def _json_response(start_response: Callable[..., Any], status: int, body: dict[s
     headers = [("Content-Type", _JSON), ("Content-Length", str(len(data))),
                ("x-amzn-RequestId", str(uuid.uuid4()))]
     headers += list((extra or {}).items())
-    start_response(f"{status} {'OK' if status == 200 else 'Bad Request'}", headers)
+    reason = {200: "OK", 400: "Bad Request", 500: "Internal Server Error"}.get(status, "Error")
+    start_response(f"{status} {reason}", headers)
     return [data]
 
 
