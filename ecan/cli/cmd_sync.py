@@ -191,9 +191,11 @@ def restore(args: argparse.Namespace, out: Output) -> int:
     from ecan.cli.context import open_app
 
     app = open_app()
+    bar = _ProgressLine(out)
     try:
-        result = app.sync.restore().to_dict()
+        result = app.sync.restore(on_event=bar).to_dict()
     finally:
+        bar.close()
         app.close()
     for warning in result.get("warnings", []):
         out.info(f"warning: {warning}")
