@@ -77,6 +77,8 @@ SMALL_FILE = 8 * 1024 * 1024
 # With at least this many uploads waiting, one listing of the prefix replaces a head request
 # per object to find what is already there.
 LIST_THRESHOLD = 20
+# The background engine looks at the outbox this often when idle.
+IDLE_POLL_S = 15.0
 # `drain(timeout=None)` gives up once nothing has succeeded for this long.
 IDLE_LIMIT_S = 60.0
 
@@ -409,7 +411,9 @@ class SyncEngine:
             if due is None:
                 if drain:
                     break
-                sleep(None)
+                # wake() is the fast path; the poll catches work queued by another process
+                # (`ecan import` while the app runs), at the cost of one query per interval.
+                sleep(IDLE_POLL_S)
                 continue
             delay = due - time.time()
             if delay <= 0:
