@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_SKEW_S = 300  # S3 refuses signatures more than 15 min off; warn well before that
+CHECK_NAMES = ("config", "sign_in", "credentials", "bucket", "write_probe", "clock")
 LOGIN_HINT = "Sign in: `ecan login --username NAME --password-stdin`."
 
 
@@ -60,6 +61,8 @@ class _Doctor:
             else:
                 check = self._guarded(name, fn)
             self.results[name] = check
+            # In the log too, so a support request can quote what doctor saw.
+            log.info("doctor %s: %s: %s", name, "ok" if check.ok else "FAIL", check.detail)
         return list(self.results.values())
 
     @staticmethod
@@ -194,6 +197,13 @@ class _Doctor:
                          "Set the system clock: turn on automatic time (NTP), e.g. "
                          "`timedatectl set-ntp true`; signed requests fail past 15 minutes.")
         return Check("clock", True, detail)
+
+
+def config_failed(error: UserFacingError) -> list[Check]:
+    """The checks when the config itself cannot be loaded: it names the setting and the fix."""
+    checks = [Check("config", False, error.message, error.hint)]
+    checks += [Check(name, False, "skipped: config failed") for name in CHECK_NAMES[1:]]
+    return checks
 
 
 def run_checks(app: App) -> list[Check]:

@@ -11,13 +11,21 @@ from ecan.cli.output import Output
 
 def run(args: argparse.Namespace, out: Output) -> int:
     from ecan.cli.context import open_app
-    from ecan.doctor import run_checks
+    from ecan.doctor import config_failed, run_checks
+    from ecan.errors import ConfigError
 
-    app = open_app()  # a bad config raises ConfigError here: exit 2, naming the setting
     try:
-        checks = run_checks(app)
-    finally:
-        app.close()
+        app = open_app()
+    except ConfigError as e:
+        # Still the doctor's table (scripts read `checks`), and exit 2 as for any bad setting.
+        checks = config_failed(e)
+        code = 2
+    else:
+        try:
+            checks = run_checks(app)
+        finally:
+            app.close()
+        code = 0 if all(c.ok for c in checks) else 1
 
     def table() -> str:
         width = max(len(c.name) for c in checks)
@@ -36,4 +44,4 @@ def run(args: argparse.Namespace, out: Output) -> int:
         return "\n".join(lines)
 
     out.result({"checks": [c.to_dict() for c in checks]}, table)
-    return 0 if all(c.ok for c in checks) else 1
+    return code

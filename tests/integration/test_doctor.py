@@ -64,6 +64,7 @@ def test_all_green_with_static_keys(clean_env: dict[str, str], moto_bucket: tupl
     s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
                       aws_access_key_id="admin", aws_secret_access_key="admin")
     assert s3.list_objects_v2(Bucket=bucket, Prefix="avatars/default/doctor/")["KeyCount"] == 0
+    assert SECRET not in (Path(clean_env["ECAN_HOME"]) / "logs" / "ecan.log").read_text()
 
 
 def test_missing_bucket_fails_naming_it(clean_env: dict[str, str], moto_bucket: tuple[str, str],
@@ -130,8 +131,9 @@ def test_malformed_config_exits_2_naming_the_key(clean_env: dict[str, str],
     r = subprocess.run([sys.executable, "-m", "ecan", "doctor", "--json"], capture_output=True,
                        text=True, env=clean_env, timeout=60)
     assert r.returncode == 2
-    error = json.loads(r.stdout)["error"]
-    assert "STORAGE.REGON" in error["message"] and error["hint"]
+    config, *rest = json.loads(r.stdout)["checks"]
+    assert not config["ok"] and "STORAGE.REGON" in config["detail"] and config["hint"]
+    assert [c["detail"] for c in rest] == ["skipped: config failed"] * 5
     assert "Traceback" not in r.stderr
 
 
