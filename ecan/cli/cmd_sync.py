@@ -56,6 +56,14 @@ def _summary(result: dict[str, Any]) -> str:
             f"{result['remaining']} waiting.")
 
 
+def _size(n: float) -> str:
+    for unit in ("B", "KB", "MB"):
+        if n < 1000:
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.2f} GB"
+
+
 class _ProgressLine:
     """One `\\r` line on stderr (a terminal) with items, bytes and speed; on a pipe, only the
     lines that matter (failures, offline, sign-in needed)."""
@@ -79,8 +87,8 @@ class _ProgressLine:
             bar = "#" * int(frac * width) + "-" * (width - int(frac * width))
             self.out.stderr.write(
                 f"\r[{bar}] {event.items_done}/{event.items_total} items, "
-                f"{event.bytes_done / 1e6:.1f}/{event.bytes_total / 1e6:.1f} MB, "
-                f"{event.speed / 1e6:.2f} MB/s ")
+                f"{_size(event.bytes_done)}/{_size(event.bytes_total)}, "
+                f"{_size(event.speed)}/s ")
             self.out.stderr.flush()
             self.drawn = True
         elif isinstance(event, JobFailed) and event.retry_at is None:
