@@ -4,6 +4,7 @@ Cognito demo cloud before and after sign-in; each failure names the setting and 
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import threading
@@ -208,3 +209,16 @@ def test_clock_skew_and_a_refused_write_each_say_what_to_do(
     clock = checks["clock"]
     assert not clock["ok"] and "ahead of the storage service" in clock["detail"], clock
     assert "NTP" in clock["hint"]
+
+
+def test_unreachable_endpoint_is_named(clean_env: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        endpoint = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    static_env(monkeypatch, endpoint, "doctor-bucket")
+    code, checks, _ = doctor(capsys)
+    assert code == 1
+    bucket = checks["bucket"]
+    assert not bucket["ok"] and endpoint in bucket["detail"]
+    assert "network" in bucket["hint"] and "ENDPOINT_URL" in bucket["hint"]
