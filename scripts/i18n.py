@@ -224,15 +224,19 @@ ZH: dict[str, str] = {
     "Enter your username and password.": "请输入用户名和密码。",
     "Sign-in failed.": "登录失败。",
     "Signing in…": "正在登录…",
-    "Your session has expired. Sign in again to resume syncing.": "登录已过期。请重新登录以继续同步。",
-    "{n} avatars could not be synced. Open ecan to see why and retry.":
-        "{n} 个头像未能同步。打开 ecan 查看原因并重试。",
+    "Your session has expired. Sign in again to resume syncing.":
+        "登录已过期。请重新登录以继续同步。",
+    "Avatars that could not be synced: {n}. Open ecan to see why and retry.":
+        "有 {n} 个头像未能同步。打开 ecan 查看原因并重试。",
+    "{n} synced": "{n} 个已同步",
+    "Set up sync": "设置同步",
     "Starting the local demo cloud…": "正在启动本地演示云…",
     "Demo cloud ready: signed in as the demo user. Your pictures sync to a local test cloud "
     "that is discarded when ecan closes.":
         "演示云已就绪：已用演示用户登录。图片会同步到本地测试云，ecan 关闭后即被清除。",
     "Demo cloud": "演示云",
-    "The local demo cloud could not start: {message}\n{hint}": "本地演示云无法启动：{message}\n{hint}",
+    "The local demo cloud could not start: {message}\n{hint}":
+        "本地演示云无法启动：{message}\n{hint}",
 }
 
 

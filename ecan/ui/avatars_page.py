@@ -100,6 +100,8 @@ class AvatarsPage(QWidget):
         self.stack.addWidget(self.view)
 
         self.empty = QWidget(self.stack)
+        self.empty.setObjectName("emptyState")
+        self.empty.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         ev = QVBoxLayout(self.empty)
         ev.addStretch(1)
         self.empty_icon = QLabel(self.empty)
@@ -257,7 +259,10 @@ class AvatarsPage(QWidget):
             self.empty_text.setText(text)
             self.empty_button.show()
             self.stack.setCurrentWidget(self.empty)
-        elif shown == 0:
+            self.details.setVisible(False)
+            return
+        self.details.setVisible(True)
+        if shown == 0:
             self.empty_title.setText(self.tr("No avatars match"))
             self.empty_text.setText(self.tr("Try another search, or show all avatars."))
             self.empty_button.hide()

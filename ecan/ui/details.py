@@ -164,7 +164,8 @@ class DetailsPane(QFrame):
         self.values["size"].setText(human_bytes(avatar.get("bytes")))
         self.values["state"].setText(states.get(state, state))
         err = " ".join(str(x) for x in (avatar.get("sync_error"), avatar.get("sync_hint")) if x)
-        self.values["error"].setText(err)
+        # Let long paths wrap at their separators instead of being cut off.
+        self.values["error"].setText(err.replace("/", "/\u200b"))
         self.values["error"].setVisible(bool(err))
         self.labels["error"].setVisible(bool(err))
         key = str(avatar.get("cloud_image_key") or "")

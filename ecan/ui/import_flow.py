@@ -52,7 +52,7 @@ def encode_png(image: QImage) -> str:
     data = QByteArray()
     buf = QBuffer(data)
     buf.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buf, b"PNG")
+    image.save(buf, "PNG")  # type: ignore[call-overload]  # the stubs want bytes; Qt wants str
     buf.close()
     return base64.b64encode(bytes(data.data())).decode("ascii")
 

@@ -57,6 +57,7 @@ QLabel#detailsTitle { font-size: 14px; }
 QFrame#detailsPane { background: palette(base); border-left: 1px solid palette(mid);
                      border-radius: 0; }
 QListView#gallery { border: none; background: palette(base); }
+QWidget#emptyState { background: palette(base); }
 QToolBar { spacing: 6px; padding: 4px 8px; border: none; }
 QStatusBar QLabel { padding: 0 6px; }
 """
@@ -114,12 +115,15 @@ class MainWindow(QMainWindow):
         self.avatars.details.message.connect(self.show_message)
         self.avatars.loaded.connect(lambda _n: self._check_settled())
         self.avatars.view.doubleClicked.connect(lambda _i: self.avatars.details.setFocus())
+        self.avatars.view.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.avatars.proxy.modelReset.connect(self._selection_changed)
         self.avatars.thumbs.thumbnail_ready.connect(lambda _p: self._check_settled())
         self.agents.message.connect(self.show_message)
         bridge.failed.connect(self._bridge_failed)
         bridge.changed.connect(self._on_changed)
         bridge.handlers_replaced.connect(self._refresh_account)
         self._settled = False
+        self._selection_changed()
         self._retranslate()
         self._restore_state()
 
@@ -227,6 +231,7 @@ class MainWindow(QMainWindow):
         self.menu_sync.addAction(self.act_retry)
         self.menu_account = bar.addMenu("")
         self._fill_account_menu(self.menu_account)
+        self.menu_account.addAction(self.act_settings)
         self.menu_help = bar.addMenu("")
         self.menu_help.addAction(self.act_logs)
         self.menu_help.addAction(self.act_about)
@@ -287,6 +292,9 @@ class MainWindow(QMainWindow):
     def _tray_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason == QSystemTrayIcon.ActivationReason.Trigger:
             self.bring_to_front()
+
+    def _selection_changed(self, *_args: object) -> None:
+        self.act_delete.setEnabled(bool(self.avatars.selected_ids()))
 
     # ---- language ----------------------------------------------------------------------
     def changeEvent(self, event: QEvent) -> None:
@@ -587,7 +595,7 @@ class MainWindow(QMainWindow):
             self.account_button.setText(self.tr("Cloud storage (no sign-in)"))
             self.act_identity.setText(self.tr("Syncing with the configured storage keys"))
         else:
-            self.account_button.setText(self.tr("Local only"))
+            self.account_button.setText(self.tr("Set up sync"))
             self.act_identity.setText(self.tr("No cloud storage is set up (see Settings)"))
         self.act_sign_in.setVisible(cognito and not signed_in)
         self.act_sign_out.setVisible(signed_in)
@@ -630,8 +638,11 @@ class MainWindow(QMainWindow):
                 parts.append(self.tr("{done} of {total}").format(
                     done=human_bytes(s.get("bytes_done")), total=human_bytes(s["bytes_total"])))
         else:
-            parts.append(self.tr("All {n} synced").format(n=synced) if synced
-                         else self.tr("Nothing to sync"))
+            if failed:
+                parts.append(self.tr("{n} synced").format(n=synced))
+            else:
+                parts.append(self.tr("All {n} synced").format(n=synced) if synced
+                             else self.tr("Nothing to sync"))
         if failed:
             parts.append(self.tr("{n} failed").format(n=failed))
         if s.get("paused"):

@@ -86,7 +86,7 @@ class SyncMonitor(QObject):
         failed = int(counts.get("failed", 0) or 0)
         if failed > self._last_failed:
             self.attention_needed.emit("failed", self.tr(
-                "{n} avatars could not be synced. Open ecan to see why and retry.").format(
+                "Avatars that could not be synced: {n}. Open ecan to see why and retry.").format(
                     n=failed))
         self._last_failed = failed
 

@@ -12,14 +12,14 @@
         <location filename="../../ecan/ui/agents_page.py" line="138" />
         <location filename="../../ecan/ui/agents_page.py" line="139" />
         <location filename="../../ecan/ui/agents_page.py" line="141" />
-        <location filename="../../ecan/ui/agents_page.py" line="215" />
+        <location filename="../../ecan/ui/agents_page.py" line="217" />
         <source>New agent</source>
         <translation>新建智能体</translation>
     </message>
     <message>
         <location filename="../../ecan/ui/agents_page.py" line="140" />
-        <location filename="../../ecan/ui/agents_page.py" line="231" />
-        <location filename="../../ecan/ui/agents_page.py" line="270" />
+        <location filename="../../ecan/ui/agents_page.py" line="233" />
+        <location filename="../../ecan/ui/agents_page.py" line="272" />
         <source>Edit agent</source>
         <translation>编辑智能体</translation>
     </message>
@@ -101,12 +101,12 @@
         <translation>保存智能体</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/agents_page.py" line="251" />
+        <location filename="../../ecan/ui/agents_page.py" line="253" />
         <source>Give the agent a name.</source>
         <translation>请为智能体命名。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/agents_page.py" line="272" />
+        <location filename="../../ecan/ui/agents_page.py" line="274" />
         <source>Agent “{name}” saved.</source>
         <translation>智能体“{name}”已保存。</translation>
     </message>
@@ -142,107 +142,107 @@
 <context>
     <name>AvatarsPage</name>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="152" />
+        <location filename="../../ecan/ui/avatars_page.py" line="153" />
         <source>Search avatars by name</source>
         <translation>按名称搜索头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="153" />
+        <location filename="../../ecan/ui/avatars_page.py" line="154" />
         <source>Search avatars</source>
         <translation>搜索头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="154" />
+        <location filename="../../ecan/ui/avatars_page.py" line="155" />
         <source>Avatar gallery</source>
         <translation>头像库</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="155" />
+        <location filename="../../ecan/ui/avatars_page.py" line="156" />
         <source>Show avatars by sync state</source>
         <translation>按同步状态显示头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="159" />
+        <location filename="../../ecan/ui/avatars_page.py" line="160" />
         <source>My avatars</source>
         <translation>我的头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="159" />
+        <location filename="../../ecan/ui/avatars_page.py" line="160" />
         <source>All, with built-in</source>
         <translation>全部（含内置）</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="160" />
+        <location filename="../../ecan/ui/avatars_page.py" line="161" />
         <source>Built-in avatars</source>
         <translation>内置头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="160" />
+        <location filename="../../ecan/ui/avatars_page.py" line="161" />
         <source>Failed to sync</source>
         <translation>同步失败的</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="161" />
+        <location filename="../../ecan/ui/avatars_page.py" line="162" />
         <source>Not synced yet</source>
         <translation>尚未同步的</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="161" />
+        <location filename="../../ecan/ui/avatars_page.py" line="162" />
         <source>Synced</source>
         <translation>已同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="164" />
+        <location filename="../../ecan/ui/avatars_page.py" line="165" />
         <source>Import pictures…</source>
         <translation>导入图片…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="165" />
+        <location filename="../../ecan/ui/avatars_page.py" line="166" />
         <source>Import pictures</source>
         <translation>导入图片</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="194" />
+        <location filename="../../ecan/ui/avatars_page.py" line="195" />
         <source>The library could not be read</source>
         <translation>无法读取头像库</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="242" />
+        <location filename="../../ecan/ui/avatars_page.py" line="243" />
         <source>Loading your library…</source>
         <translation>正在载入头像库…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="247" />
+        <location filename="../../ecan/ui/avatars_page.py" line="248" />
         <source>{shown} of {total} avatars</source>
         <translation>显示 {shown} / {total} 个头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="248" />
+        <location filename="../../ecan/ui/avatars_page.py" line="249" />
         <source>{n} avatars</source>
         <translation>{n} 个头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="250" />
+        <location filename="../../ecan/ui/avatars_page.py" line="251" />
         <source>Your avatar library is empty</source>
         <translation>头像库还是空的</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="252" />
+        <location filename="../../ecan/ui/avatars_page.py" line="253" />
         <source>Drop pictures here or click Import. You can also paste an image with Ctrl+V.</source>
         <translation>把图片拖到这里，或点击“导入”。也可以用 Ctrl+V 粘贴图片。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="254" />
+        <location filename="../../ecan/ui/avatars_page.py" line="255" />
         <source>{n} built-in avatars are ready to use: choose “Built-in avatars” above to see them.</source>
         <translation>另有 {n} 个内置头像可直接使用：在上方选择“内置头像”即可查看。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="261" />
+        <location filename="../../ecan/ui/avatars_page.py" line="265" />
         <source>No avatars match</source>
         <translation>没有匹配的头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="262" />
+        <location filename="../../ecan/ui/avatars_page.py" line="266" />
         <source>Try another search, or show all avatars.</source>
         <translation>换个关键词试试，或显示全部头像。</translation>
     </message>
@@ -438,12 +438,12 @@
         <translation>同步失败</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="171" />
+        <location filename="../../ecan/ui/details.py" line="172" />
         <source>not in the cloud yet</source>
         <translation>尚未上传到云端</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="193" />
+        <location filename="../../ecan/ui/details.py" line="194" />
         <source>Link copied to the clipboard.</source>
         <translation>链接已复制到剪贴板。</translation>
     </message>
@@ -514,360 +514,369 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="298" />
+        <location filename="../../ecan/ui/main_window.py" line="306" />
         <source>ecan — avatar library</source>
         <translation>ecan — 头像库</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="299" />
+        <location filename="../../ecan/ui/main_window.py" line="307" />
         <source>Avatars</source>
         <translation>头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="300" />
+        <location filename="../../ecan/ui/main_window.py" line="308" />
         <source>Agents</source>
         <translation>智能体</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="301" />
+        <location filename="../../ecan/ui/main_window.py" line="309" />
         <source>Screens</source>
         <translation>页面</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="303" />
+        <location filename="../../ecan/ui/main_window.py" line="311" />
         <source>&amp;Import…</source>
         <translation>导入(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="303" />
+        <location filename="../../ecan/ui/main_window.py" line="311" />
         <source>Import pictures from files</source>
         <translation>从文件导入图片</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="304" />
+        <location filename="../../ecan/ui/main_window.py" line="312" />
         <source>Import &amp;folder…</source>
         <translation>导入文件夹(&amp;F)…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="305" />
+        <location filename="../../ecan/ui/main_window.py" line="313" />
         <source>Import every picture in a folder</source>
         <translation>导入文件夹中的所有图片</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="306" />
+        <location filename="../../ecan/ui/main_window.py" line="314" />
         <source>&amp;Paste picture</source>
         <translation>粘贴图片(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="307" />
+        <location filename="../../ecan/ui/main_window.py" line="315" />
         <source>Add the picture on the clipboard</source>
         <translation>添加剪贴板中的图片</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="308" />
+        <location filename="../../ecan/ui/main_window.py" line="316" />
         <source>&amp;Generate…</source>
         <translation>AI 生成(&amp;G)…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="308" />
+        <location filename="../../ecan/ui/main_window.py" line="316" />
         <source>Make an avatar with AI</source>
         <translation>用 AI 生成头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="309" />
+        <location filename="../../ecan/ui/main_window.py" line="317" />
         <source>&amp;Settings…</source>
         <translation>设置(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="309" />
+        <location filename="../../ecan/ui/main_window.py" line="317" />
         <source>Storage, sync and language</source>
         <translation>存储、同步和语言</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="310" />
+        <location filename="../../ecan/ui/main_window.py" line="318" />
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="311" />
+        <location filename="../../ecan/ui/main_window.py" line="319" />
         <source>&amp;Delete</source>
         <translation>删除(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="311" />
+        <location filename="../../ecan/ui/main_window.py" line="319" />
         <source>Delete the selected avatars</source>
         <translation>删除所选头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="312" />
+        <location filename="../../ecan/ui/main_window.py" line="320" />
         <source>&amp;Retry failed</source>
         <translation>重试失败项(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="312" />
+        <location filename="../../ecan/ui/main_window.py" line="320" />
         <source>Try failed uploads again</source>
         <translation>重新上传失败的头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="313" />
+        <location filename="../../ecan/ui/main_window.py" line="321" />
         <source>&amp;Find</source>
         <translation>查找(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="314" />
+        <location filename="../../ecan/ui/main_window.py" line="322" />
         <source>Sign &amp;in…</source>
         <translation>登录(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="315" />
+        <location filename="../../ecan/ui/main_window.py" line="323" />
         <source>Sign &amp;out</source>
         <translation>退出登录(&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="316" />
+        <location filename="../../ecan/ui/main_window.py" line="324" />
         <source>Open &amp;log folder</source>
         <translation>打开日志文件夹(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="317" />
+        <location filename="../../ecan/ui/main_window.py" line="325" />
         <source>&amp;About ecan</source>
         <translation>关于 ecan(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="318" />
+        <location filename="../../ecan/ui/main_window.py" line="326" />
         <source>Show ecan</source>
         <translation>显示 ecan</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="323" />
+        <location filename="../../ecan/ui/main_window.py" line="331" />
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="324" />
+        <location filename="../../ecan/ui/main_window.py" line="332" />
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="325" />
+        <location filename="../../ecan/ui/main_window.py" line="333" />
         <source>S&amp;ync</source>
         <translation>同步(&amp;Y)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="326" />
+        <location filename="../../ecan/ui/main_window.py" line="334" />
         <source>&amp;Account</source>
         <translation>账户(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="327" />
+        <location filename="../../ecan/ui/main_window.py" line="335" />
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="328" />
+        <location filename="../../ecan/ui/main_window.py" line="336" />
         <source>Toolbar</source>
         <translation>工具栏</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="329" />
+        <location filename="../../ecan/ui/main_window.py" line="337" />
         <source>Sync progress</source>
         <translation>同步进度</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="330" />
+        <location filename="../../ecan/ui/main_window.py" line="338" />
         <source>Import progress</source>
         <translation>导入进度</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="331" />
+        <location filename="../../ecan/ui/main_window.py" line="339" />
         <source>Account</source>
         <translation>账户</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="380" />
+        <location filename="../../ecan/ui/main_window.py" line="388" />
         <source>Importing…</source>
         <translation>正在导入…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="386" />
+        <location filename="../../ecan/ui/main_window.py" line="394" />
         <source>Import pictures</source>
         <translation>导入图片</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="387" />
+        <location filename="../../ecan/ui/main_window.py" line="395" />
         <source>Pictures and videos ({patterns})</source>
         <translation>图片和视频 ({patterns})</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="398" />
+        <location filename="../../ecan/ui/main_window.py" line="406" />
         <source>Import a folder of pictures</source>
         <translation>导入图片文件夹</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="423" />
+        <location filename="../../ecan/ui/main_window.py" line="431" />
         <source>There is no picture on the clipboard.</source>
         <translation>剪贴板中没有图片。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="432" />
+        <location filename="../../ecan/ui/main_window.py" line="440" />
         <source>Importing %v of %m</source>
         <translation>正在导入 %v / %m</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="436" />
+        <location filename="../../ecan/ui/main_window.py" line="444" />
         <source>Importing {done} of {total}…</source>
         <translation>正在导入 {done} / {total}…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="444" />
+        <location filename="../../ecan/ui/main_window.py" line="452" />
         <source>Nothing to import: no pictures were found there.</source>
         <translation>没有可导入的内容：那里没有找到图片。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="446" />
+        <location filename="../../ecan/ui/main_window.py" line="454" />
         <source>Imported {ok} of {total}.</source>
         <translation>已导入 {ok} / {total}。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="462" />
+        <location filename="../../ecan/ui/main_window.py" line="470" />
         <source>Delete avatars</source>
         <translation>删除头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="463" />
+        <location filename="../../ecan/ui/main_window.py" line="471" />
         <source>Delete {n} avatar(s)? They are removed from this computer and from your cloud storage.</source>
         <translation>删除 {n} 个头像？它们将从本机和您的云存储中移除。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="475" />
+        <location filename="../../ecan/ui/main_window.py" line="483" />
         <source>Retrying {n} upload(s).</source>
         <translation>正在重试 {n} 个上传。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="516" />
+        <location filename="../../ecan/ui/main_window.py" line="524" />
         <source>Signed out. New avatars wait on this computer until you sign in.</source>
         <translation>已退出登录。新头像会保存在本机，登录后再同步。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="549" />
+        <location filename="../../ecan/ui/main_window.py" line="557" />
         <source>About ecan</source>
         <translation>关于 ecan</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="550" />
+        <location filename="../../ecan/ui/main_window.py" line="558" />
         <source>ecan {version}
 Your avatar library for the AI agents you build: local first, synced to your own cloud storage.</source>
         <translation>ecan {version}
 为您打造的 AI 智能体管理头像：本地优先，同步到您自己的云存储。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="580" />
+        <location filename="../../ecan/ui/main_window.py" line="588" />
         <source>Signed in</source>
         <translation>已登录</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="581" />
+        <location filename="../../ecan/ui/main_window.py" line="589" />
         <source>Signed in as {user} (identity {identity})</source>
         <translation>已登录为 {user}（身份 {identity}）</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="584" />
+        <location filename="../../ecan/ui/main_window.py" line="592" />
         <source>Sign in</source>
         <translation>登录</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="585" />
+        <location filename="../../ecan/ui/main_window.py" line="593" />
         <source>Not signed in</source>
         <translation>未登录</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="587" />
+        <location filename="../../ecan/ui/main_window.py" line="595" />
         <source>Cloud storage (no sign-in)</source>
         <translation>云存储（无需登录）</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="588" />
+        <location filename="../../ecan/ui/main_window.py" line="596" />
         <source>Syncing with the configured storage keys</source>
         <translation>使用配置的存储密钥同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="590" />
-        <location filename="../../ecan/ui/main_window.py" line="649" />
+        <location filename="../../ecan/ui/main_window.py" line="598" />
+        <source>Set up sync</source>
+        <translation>设置同步</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="642" />
+        <source>{n} synced</source>
+        <translation>{n} 个已同步</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="660" />
         <source>Local only</source>
         <translation>仅本地</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="591" />
+        <location filename="../../ecan/ui/main_window.py" line="599" />
         <source>No cloud storage is set up (see Settings)</source>
         <translation>尚未设置云存储（见“设置”）</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="623" />
+        <location filename="../../ecan/ui/main_window.py" line="631" />
         <source>Saved on this computer</source>
         <translation>已保存在本机</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="626" />
+        <location filename="../../ecan/ui/main_window.py" line="634" />
         <source>Syncing {done} of {total}</source>
         <translation>正在同步 {done} / {total}</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="628" />
+        <location filename="../../ecan/ui/main_window.py" line="636" />
         <source>{rate}/s</source>
         <translation>{rate}/秒</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="630" />
+        <location filename="../../ecan/ui/main_window.py" line="638" />
         <source>{done} of {total}</source>
         <translation>{done} / {total}</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="633" />
+        <location filename="../../ecan/ui/main_window.py" line="644" />
         <source>All {n} synced</source>
         <translation>{n} 个全部已同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="634" />
+        <location filename="../../ecan/ui/main_window.py" line="645" />
         <source>Nothing to sync</source>
         <translation>没有需要同步的内容</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="636" />
+        <location filename="../../ecan/ui/main_window.py" line="647" />
         <source>{n} failed</source>
         <translation>{n} 个失败</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="638" />
+        <location filename="../../ecan/ui/main_window.py" line="649" />
         <source>paused</source>
         <translation>已暂停</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="641" />
+        <location filename="../../ecan/ui/main_window.py" line="652" />
         <source>Synced {synced}, waiting {waiting}, failed {failed}, on this computer only {local}</source>
         <translation>已同步 {synced}，等待 {waiting}，失败 {failed}，仅本机 {local}</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="647" />
+        <location filename="../../ecan/ui/main_window.py" line="658" />
         <source>Sign-in needed</source>
         <translation>需要登录</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="651" />
+        <location filename="../../ecan/ui/main_window.py" line="662" />
         <source>Online</source>
         <translation>在线</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="653" />
+        <location filename="../../ecan/ui/main_window.py" line="664" />
         <source>Offline — will retry</source>
         <translation>离线 — 稍后重试</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="656" />
+        <location filename="../../ecan/ui/main_window.py" line="667" />
         <source>&amp;Resume sync</source>
         <translation>继续同步(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="657" />
+        <location filename="../../ecan/ui/main_window.py" line="668" />
         <source>&amp;Pause sync</source>
         <translation>暂停同步(&amp;P)</translation>
     </message>
@@ -1129,8 +1138,8 @@ Your avatar library for the AI agents you build: local first, synced to your own
     </message>
     <message>
         <location filename="../../ecan/ui/sync_monitor.py" line="89" />
-        <source>{n} avatars could not be synced. Open ecan to see why and retry.</source>
-        <translation>{n} 个头像未能同步。打开 ecan 查看原因并重试。</translation>
+        <source>Avatars that could not be synced: {n}. Open ecan to see why and retry.</source>
+        <translation>有 {n} 个头像未能同步。打开 ecan 查看原因并重试。</translation>
     </message>
 </context>
 </TS>
