@@ -130,7 +130,7 @@ class MemoryBlobStore:
         with self._lock:
             self.objects.pop(key, None)
 
-    def check_access(self) -> None:
+    def check_access(self, prefix: str = "") -> None:
         self._call("check_access")
 
     def public_url(self, key: str) -> str | None:
