@@ -35,6 +35,7 @@ class MemoryBlobStore:
         self.offline: Callable[[], BaseException] | None = None
         self.public_url_base = public_url_base
         self.chunk = chunk
+        self.access_checks: list[str] = []  # the prefixes probed
         self.chunk_delay = 0.0  # seconds per chunk in put_file: a slow uplink
         self._lock = threading.Lock()
 
@@ -131,6 +132,7 @@ class MemoryBlobStore:
             self.objects.pop(key, None)
 
     def check_access(self, prefix: str = "") -> None:
+        self.access_checks.append(prefix)
         self._call("check_access")
 
     def public_url(self, key: str) -> str | None:

@@ -446,13 +446,17 @@ class SyncEngine:
 
     def _probe(self, cloud: Cloud) -> bool:
         try:
-            cloud.store.check_access()
+            # The identity's own root: a Cognito key may list only its own prefix.
+            cloud.store.check_access(cloud.layout.root)
         except AuthRequired:
             self._set_state(auth_required=True)
             return False
-        except Exception as e:  # offline or still failing: keep waiting, quietly
-            log.info("still offline (%s)", type(e).__name__)
-            return False
+        except Exception as e:
+            if _is_transient(e):  # offline or still failing: keep waiting, quietly
+                log.info("still offline (%s)", type(e).__name__)
+                return False
+            # The service answers (with a refusal the jobs will report): we are online.
+            log.info("the cloud answers again (%s)", getattr(e, "code", type(e).__name__))
         log.info("the cloud answers again: resuming")
         self._transient_streak = 0
         self.outbox.expedite()
@@ -600,7 +604,7 @@ class SyncEngine:
         network. Offline stops all workers; the loop then probes with backoff."""
         try:
             cloud = self.cloud.open()
-            cloud.store.check_access()
+            cloud.store.check_access(cloud.layout.root)
         except AuthRequired:
             self._set_state(auth_required=True)
         except Exception as e:

@@ -194,6 +194,8 @@ def test_offline_waits_without_spinning_then_resumes(engine: SyncEngine, db: Dat
     result = box["r"]
     assert (result.synced, result.failed, result.remaining) == (5, 0, 0)  # type: ignore[attr-defined]
     assert any(isinstance(e, StateChanged) and e.online for e in events)
+    # Probes list only the identity's own prefix (all a Cognito key may list).
+    assert store.access_checks and set(store.access_checks) == {"avatars/tester/"}
 
 
 def test_jobs_of_a_crashed_process_return_to_ready(db: Database, paths: AppPaths,
