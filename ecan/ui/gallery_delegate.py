@@ -23,6 +23,7 @@ BADGE_COLOURS = {
 
 
 def paint_badge(p: QPainter, rect: QRectF, state: str, progress: float | None) -> None:
+    """`progress` None or negative: unknown."""
     """A round badge with a symbol for `state`, drawn with paths."""
     colour = BADGE_COLOURS.get(state, BADGE_COLOURS["queued"])
     p.save()
@@ -46,7 +47,7 @@ def paint_badge(p: QPainter, rect: QRectF, state: str, progress: float | None) -
         p.drawPoint(QPointF(c.x(), c.y() + r * 0.42))
     elif state == "syncing":
         inner = rect.adjusted(r * 0.35, r * 0.35, -r * 0.35, -r * 0.35)
-        frac = 0.15 if progress is None else max(0.05, progress)
+        frac = 0.15 if progress is None or progress < 0 else max(0.05, progress)
         p.drawArc(inner, 90 * 16, -int(360 * 16 * frac))
     elif state == "local":
         # A small laptop: the avatar lives on this machine only.

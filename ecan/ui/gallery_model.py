@@ -14,6 +14,7 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
 )
+from PySide6.QtGui import QPixmap
 
 from ecan.bridge.thumbs import ThumbnailLoader
 
@@ -24,6 +25,12 @@ ProgressRole = Qt.ItemDataRole.UserRole + 4
 ThumbRole = Qt.ItemDataRole.UserRole + 5
 
 _Index = QModelIndex | QPersistentModelIndex
+
+# PySide6 6.12 on Python 3.11 drops a reference to None each time an empty QVariant comes back
+# to Python (`index.data(role)` answering None); enough of those and the interpreter aborts
+# ("deallocating None"). The roles Python code reads therefore never answer None: these
+# sentinels stand for "nothing yet".
+NO_PROGRESS = -1.0
 
 
 class AvatarListModel(QAbstractListModel):
@@ -44,7 +51,7 @@ class AvatarListModel(QAbstractListModel):
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.row() >= len(self._rows):
-            return None
+            return None  # only Qt's C++ side asks for invalid rows
         row = self._rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             return row.get("name") or ""
@@ -55,9 +62,9 @@ class AvatarListModel(QAbstractListModel):
         if role == StateRole:
             return row.get("sync_state") or "queued"
         if role == ProgressRole:
-            return self._progress.get(row.get("id") or "")
+            return self._progress.get(row.get("id") or "", NO_PROGRESS)
         if role == ThumbRole:
-            return self._thumbs.pixmap(row.get("thumb_path") or "")
+            return self._thumbs.pixmap(row.get("thumb_path") or "") or QPixmap()
         if role == Qt.ItemDataRole.ToolTipRole:
             return self.describe(row)
         if role == Qt.ItemDataRole.AccessibleTextRole:
@@ -112,6 +119,22 @@ class AvatarListModel(QAbstractListModel):
         self._progress = {k: v for k, v in self._progress.items() if k in live}
         self._reindex()
         self.endResetModel()
+
+    def update_avatar(self, avatar: dict[str, Any]) -> None:
+        """Replace one row in place (a sync job finished): no full reload for one change."""
+        r = self._row_of.get(str(avatar.get("id")))
+        if r is None or self._rows[r] == avatar:
+            return
+        thumb_moved = self._rows[r].get("thumb_path") != avatar.get("thumb_path")
+        if thumb_moved:
+            self._thumbs.forget(self._rows[r].get("thumb_path") or "")
+        self._rows[r] = avatar
+        if avatar.get("sync_state") != "syncing":
+            self._progress.pop(str(avatar.get("id")), None)
+        if thumb_moved:
+            self._reindex()
+        idx = self.index(r)
+        self.dataChanged.emit(idx, idx)
 
     def set_progress(self, avatar_id: str, fraction: float | None) -> None:
         r = self._row_of.get(avatar_id)

@@ -63,12 +63,13 @@ class ImportController(QObject):
     Signals:
         progress(int, int): files done, files in total.
         finished(list): every result ({path, ok, avatar_id, error}) of the import.
-        busy_changed(bool)
+        busy_changed(int): 1 while importing, 0 when done (an int: PySide 6.12 on Python 3.11
+            loses a reference to True/False on every bool emitted from Python).
     """
 
     progress = Signal(int, int)
     finished = Signal(object)
-    busy_changed = Signal(bool)
+    busy_changed = Signal(int)
 
     def __init__(self, bridge: Bridge, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -160,7 +161,7 @@ class ImportController(QObject):
     def _set_busy(self, busy: bool) -> None:
         if busy != self._busy:
             self._busy = busy
-            self.busy_changed.emit(busy)
+            self.busy_changed.emit(int(busy))
 
 
 def error_text(error: Any) -> str:

@@ -610,10 +610,18 @@ class MainWindow(QMainWindow):
             self.avatars.set_item_progress(event.avatar_id, 0.0)
 
     def _job_done(self, event: Any) -> None:
-        if getattr(event, "avatar_id", None):
-            self.avatars.set_item_progress(event.avatar_id, None)
-        self.avatars._reload_timer.start()
+        avatar_id = getattr(event, "avatar_id", None)
+        if avatar_id:
+            self.avatars.set_item_progress(avatar_id, None)
+            # Refresh just this row: a full list per finished job would cost O(library) each.
+            self.bridge.run("avatar.get", {"id": avatar_id},
+                            on_success=self._avatar_refreshed, on_failure=lambda _e: None)
         self.monitor.refresh()
+
+    def _avatar_refreshed(self, avatar: Any) -> None:
+        if isinstance(avatar, dict):
+            self.avatars.model.update_avatar(avatar)
+            self.agents.avatars.update_avatar(avatar)
 
     def _sync_status(self, status: dict[str, Any]) -> None:
         self._status = dict(status or {})

@@ -85,9 +85,6 @@ class SignInDialog(QDialog):
     def _succeeded(self, data: Any) -> None:
         self._set_busy(False)
         self.password.clear()
-        if self._expired:
-            # The queue paused when the session expired; signing in again resumes it.
-            self._bridge.run("sync.resume", {}, on_failure=lambda _e: None)
         self.signed_in.emit(data or {})
         self.accept()
 

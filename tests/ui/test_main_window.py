@@ -136,3 +136,41 @@ def test_geometry_and_tab_are_remembered_in_ecan_home(gui: Gui) -> None:
     gui.window.close()
     ini = Path(gui.app.paths.home / "ui.ini").read_text()
     assert "geometry" in ini and "tab=1" in ini
+
+
+
+PAINT_A_LOT = """
+import os, sys
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from PySide6.QtCore import QSize
+from PySide6.QtWidgets import QApplication, QListView
+import ecan.bridge  # applies the guard, as every ecan Qt entry point does
+from ecan.bridge import ThumbnailLoader
+from ecan.ui.gallery_delegate import AvatarDelegate
+from ecan.ui.gallery_model import AvatarListModel
+app = QApplication([])
+model = AvatarListModel(ThumbnailLoader(QSize(32, 32)))
+model.set_avatars([{"id": str(i), "name": f"a{i}", "thumb_path": "", "sync_state": s}
+                   for i, s in enumerate(["queued", "syncing", "synced", "failed"] * 5)])
+view = QListView()
+view.setViewMode(QListView.ViewMode.IconMode)
+view.setItemDelegate(AvatarDelegate(view))
+view.setModel(model)
+view.resize(800, 600)
+view.show()
+for _ in range(300):
+    view.grab()
+print("painted")
+"""
+
+
+def test_a_long_painting_session_does_not_abort_python() -> None:
+    """PySide6 6.12 on Python 3.11 drops a reference to None on every void Qt call; a gallery
+    repainting for a while used to abort with "deallocating None" (ecan.bridge guards it)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", PAINT_A_LOT], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "painted" in done.stdout

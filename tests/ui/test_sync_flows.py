@@ -106,3 +106,15 @@ def test_sign_in_shows_errors_in_place_then_signs_in(
                     timeout=10_000)
     assert gui.window.act_sign_out.isVisible()
     assert "identity" in gui.window.act_identity.text()
+
+
+def test_an_expired_session_prompts_sign_in_and_notifies(gui: Gui, qtbot: Any) -> None:
+    """When sync.status reports auth_required, the window asks the user to sign in again."""
+    attention: list[tuple[str, str]] = []
+    gui.window.monitor.attention_needed.connect(lambda k, t: attention.append((k, t)))
+    status = gui.call("sync.status")
+    gui.window.monitor._got({**status, "auth_required": True})
+    assert attention and attention[0][0] == "auth_required"
+    dialog = gui.window.signin_dialog
+    assert dialog.isVisible() and "expired" in dialog.intro.text()
+    assert "Sign-in needed" in gui.window.online_label.text()

@@ -1,0 +1,46 @@
+"""The `ecan gui --screenshot --quit-after` and `ecan selftest` contracts, as subprocesses."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+
+def _ecan(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "ecan", *args], env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_gui_saves_a_settled_screenshot_and_quits_cleanly(
+        clean_env: dict[str, str], tmp_path: Path) -> None:
+    env = {**clean_env, "QT_QPA_PLATFORM": "offscreen"}
+    shot = tmp_path / "shot.png"
+    done = _ecan("gui", "--screenshot", str(shot), "--quit-after", "4", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    with Image.open(shot) as img:
+        assert img.width >= 760 and img.height >= 480
+        # Not a blank grab: the window painted more than one colour.
+        assert len(img.convert("RGB").getcolors(1 << 20) or []) > 20
+
+
+def test_selftest_opens_the_library_and_loads_a_thumbnail(clean_env: dict[str, str]) -> None:
+    env = {**clean_env, "QT_QPA_PLATFORM": "offscreen"}
+    done = _ecan("selftest", "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    assert '"thumbnail_loaded": true' in done.stdout
+
+
+def test_gui_with_a_bad_config_names_the_setting_without_a_traceback(
+        clean_env: dict[str, str], tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yml"
+    bad.write_text("STORAGE:\n  BUCKET: B\n")
+    env = {**clean_env, "QT_QPA_PLATFORM": "offscreen", "ECAN_CONFIG": str(bad)}
+    done = _ecan("gui", "--quit-after", "1", env=env)
+    assert done.returncode == 2
+    assert "STORAGE.BUCKET" in done.stderr and "Traceback" not in done.stderr
+    assert os.path.exists(clean_env["ECAN_HOME"])
