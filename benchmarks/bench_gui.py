@@ -54,6 +54,7 @@ class Heartbeat:
         from PySide6.QtCore import Qt, QTimer
 
         self.gaps: list[float] = []
+        self.slow: list[tuple[float, float]] = []
         self._last = time.perf_counter()
         self.timer = QTimer()
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -69,7 +70,10 @@ class Heartbeat:
 
     def _tick(self) -> None:
         now = time.perf_counter()
-        self.gaps.append((now - self._last) * 1000)
+        gap = (now - self._last) * 1000
+        self.gaps.append(gap)
+        if gap > 16:
+            self.slow.append((gap, now))
         self._last = now
 
     def summary(self) -> dict[str, float]:
@@ -83,7 +87,7 @@ class Heartbeat:
                 "ticks": len(gaps)}
 
 
-def bench_stall(n_photos: int) -> dict[str, Any]:
+def bench_stall(n_photos: int, concurrency: int | None = None) -> dict[str, Any]:
     from PySide6.QtCore import QSettings
 
     from ecan.app import build_app
@@ -100,6 +104,9 @@ def bench_stall(n_photos: int) -> dict[str, Any]:
     with DemoCloud() as cloud:
         info = cloud.start()
         config = cloud.write_config(work / "config.yml")
+        if concurrency:
+            with open(config, "a", encoding="utf-8") as f:
+                f.write(f"SYNC:\n  CONCURRENCY: {concurrency}\n")
         env = {**os.environ, "ECAN_HOME": str(work / "home"), "ECAN_CONFIG": str(config)}
         app = build_app(env, keyring_backend=MemoryKeyring())
         user = info.users[0]
@@ -138,12 +145,14 @@ def bench_stall(n_photos: int) -> dict[str, Any]:
                     synced_at = time.perf_counter() - t0
                     break
         beat.stop()
+        slow = sorted(beat.slow, key=lambda x: -x[0])[:8]
+        print("longest gaps (ms, at s):", [(round(g, 1), round(t - t0, 2)) for g, t in slow])
         counts = window.monitor.status.get("counts") or {}
         worker.stop(5.0)
         window.close()
         bridge.close()
         app.close()
-    return {"photos": n_photos, "imported_s": round(imported_at or -1, 2),
+    return {"photos": n_photos, "concurrency": app.config.sync.concurrency, "imported_s": round(imported_at or -1, 2),
             "synced_s": round(synced_at or -1, 2), "counts": counts,
             "heartbeat": beat.summary(), "goal_max_stall_ms": 16}
 
@@ -241,6 +250,9 @@ def main() -> int:
     p.add_argument("--rows", type=int, default=10_000)
     p.add_argument("--startup-child", metavar="HOME")
     p.add_argument("--skip-stall", action="store_true")
+    p.add_argument("--skip-startup", action="store_true")
+    p.add_argument("--concurrency", type=int, default=None,
+                   help="SYNC.CONCURRENCY for the stall run (default: the config default)")
     args = p.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
@@ -249,10 +261,11 @@ def main() -> int:
         return 0
     result: dict[str, Any] = {"qt_platform": os.environ["QT_QPA_PLATFORM"],
                               "cpus": os.cpu_count()}
-    result["startup"] = bench_startup(args.rows)
-    print("startup:", json.dumps(result["startup"]))
+    if not args.skip_startup:
+        result["startup"] = bench_startup(args.rows)
+        print("startup:", json.dumps(result["startup"]))
     if not args.skip_stall:
-        result["stall"] = bench_stall(args.photos)
+        result["stall"] = bench_stall(args.photos, args.concurrency)
         print("stall:", json.dumps(result["stall"]))
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(result, indent=2))

@@ -99,19 +99,25 @@ class AvatarListModel(QAbstractListModel):
     def avatars(self) -> list[dict[str, Any]]:
         return list(self._rows)
 
+    def row_at(self, row: int) -> dict[str, Any]:
+        return self._rows[row]
+
     def set_avatars(self, avatars: list[dict[str, Any]]) -> None:
-        """Replace the rows. Same ids in the same order: only changed rows are repainted."""
-        if [a.get("id") for a in avatars] == [a.get("id") for a in self._rows]:
-            for i, (old, new) in enumerate(zip(self._rows, avatars, strict=True)):
-                if old != new:
-                    if old.get("thumb_path") != new.get("thumb_path"):
-                        self._thumbs.forget(old.get("thumb_path") or "")
-                    self._rows[i] = new
-                    if new.get("sync_state") != "syncing":
-                        self._progress.pop(new.get("id") or "", None)
-                    idx = self.index(i)
-                    self.dataChanged.emit(idx, idx)
+        """Replace the rows with the smallest change Qt can be told about: same ids, repaint
+        what changed; new avatars in front (an import), insert them; else reset. Resets cost a
+        re-filter and relayout of the whole library, which a 10,000-row view notices."""
+        new_ids = [a.get("id") for a in avatars]
+        old_ids = [a.get("id") for a in self._rows]
+        added = len(new_ids) - len(old_ids)
+        if added > 0 and new_ids[added:] == old_ids:
+            self.beginInsertRows(QModelIndex(), 0, added - 1)
+            self._rows[0:0] = avatars[:added]
             self._reindex()
+            self.endInsertRows()
+            self._update_in_place(avatars)
+            return
+        if new_ids == old_ids:
+            self._update_in_place(avatars)
             return
         self.beginResetModel()
         self._rows = list(avatars)
@@ -119,6 +125,21 @@ class AvatarListModel(QAbstractListModel):
         self._progress = {k: v for k, v in self._progress.items() if k in live}
         self._reindex()
         self.endResetModel()
+
+    def _update_in_place(self, avatars: list[dict[str, Any]]) -> None:
+        thumbs_moved = False
+        for i, (old, new) in enumerate(zip(self._rows, avatars, strict=True)):
+            if old != new:
+                if old.get("thumb_path") != new.get("thumb_path"):
+                    self._thumbs.forget(old.get("thumb_path") or "")
+                    thumbs_moved = True
+                self._rows[i] = new
+                if new.get("sync_state") != "syncing":
+                    self._progress.pop(new.get("id") or "", None)
+                idx = self.index(i)
+                self.dataChanged.emit(idx, idx)
+        if thumbs_moved:
+            self._reindex()
 
     def update_avatar(self, avatar: dict[str, Any]) -> None:
         """Replace one row in place (a sync job finished): no full reload for one change."""
@@ -188,7 +209,8 @@ class AvatarFilterModel(QSortFilterProxyModel):
 
     def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:
         model = self.sourceModel()
-        row = model.data(model.index(source_row, 0, source_parent), AvatarRole) or {}
+        # Straight to the row dict: this runs for every row on every filter change.
+        row = model.row_at(source_row) if isinstance(model, AvatarListModel) else {}
         if self._states and (row.get("sync_state") or "queued") not in self._states:
             return False
         if self._types and row.get("resource_type") not in self._types:

@@ -660,8 +660,11 @@ class MainWindow(QMainWindow):
             "Synced {synced}, waiting {waiting}, failed {failed}, on this computer only {local}"
         ).format(synced=synced, waiting=waiting, failed=failed, local=local))
         self.sync_bar.setVisible(bool(waiting) and not s.get("paused"))
-        self.sync_bar.setMaximum(max(synced + waiting, 1))
-        self.sync_bar.setValue(synced)
+        # QProgressBar.setValue repaints at once: only touch it when the figures change.
+        if self.sync_bar.maximum() != max(synced + waiting, 1):
+            self.sync_bar.setMaximum(max(synced + waiting, 1))
+        if self.sync_bar.value() != synced:
+            self.sync_bar.setValue(synced)
         if s.get("auth_required"):
             state, colour = self.tr("Sign-in needed"), "#d93025"
         elif not configured:
@@ -672,9 +675,11 @@ class MainWindow(QMainWindow):
             state, colour = self.tr("Offline — will retry"), "#b06000"
         self.online_label.setText(f"<span style='color:{colour}'>●</span> {state}")
         self.online_label.setAccessibleName(state)
-        self.act_pause.setText(self.tr("&Resume sync") if s.get("paused")
-                               else self.tr("&Pause sync"))
-        self.act_pause.setIcon(icon("play" if s.get("paused") else "pause"))
+        paused = bool(s.get("paused"))
+        self.act_pause.setText(self.tr("&Resume sync") if paused else self.tr("&Pause sync"))
+        if paused != getattr(self, "_shown_paused", None):
+            self._shown_paused = paused
+            self.act_pause.setIcon(icon("play" if paused else "pause"))
         self.act_retry.setEnabled(failed > 0)
         if self.tray is not None:
             self.tray.setToolTip("ecan — " + " · ".join(p for p in (*parts, state) if p))

@@ -3,6 +3,7 @@ or next to the executable in a PyInstaller bundle."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,8 +25,10 @@ def translations_dir() -> Path:
     return resources_root() / "translations"
 
 
+@functools.lru_cache(maxsize=64)
 def icon(name: str) -> QIcon:
-    """An icon from resources/icons: SVG (crisp at any DPI) or PNG."""
+    """An icon from resources/icons: SVG (crisp at any DPI) or PNG. Cached: status updates
+    set icons often, and finding and parsing the file is disk work for the GUI thread."""
     from PySide6.QtGui import QIcon
 
     for ext in (".svg", ".png"):

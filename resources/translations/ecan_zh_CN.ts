@@ -114,27 +114,27 @@
 <context>
     <name>AvatarListModel</name>
     <message>
-        <location filename="../../ecan/ui/gallery_model.py" line="69" />
+        <location filename="../../ecan/ui/gallery_model.py" line="76" />
         <source>On this computer only</source>
         <translation>仅在本机</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/gallery_model.py" line="70" />
+        <location filename="../../ecan/ui/gallery_model.py" line="77" />
         <source>Waiting to sync</source>
         <translation>等待同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/gallery_model.py" line="71" />
+        <location filename="../../ecan/ui/gallery_model.py" line="78" />
         <source>Syncing</source>
         <translation>正在同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/gallery_model.py" line="72" />
+        <location filename="../../ecan/ui/gallery_model.py" line="79" />
         <source>Synced</source>
         <translation>已同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/gallery_model.py" line="73" />
+        <location filename="../../ecan/ui/gallery_model.py" line="80" />
         <source>Sync failed</source>
         <translation>同步失败</translation>
     </message>
@@ -142,107 +142,107 @@
 <context>
     <name>AvatarsPage</name>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="153" />
+        <location filename="../../ecan/ui/avatars_page.py" line="154" />
         <source>Search avatars by name</source>
         <translation>按名称搜索头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="154" />
+        <location filename="../../ecan/ui/avatars_page.py" line="155" />
         <source>Search avatars</source>
         <translation>搜索头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="155" />
+        <location filename="../../ecan/ui/avatars_page.py" line="156" />
         <source>Avatar gallery</source>
         <translation>头像库</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="156" />
+        <location filename="../../ecan/ui/avatars_page.py" line="157" />
         <source>Show avatars by sync state</source>
         <translation>按同步状态显示头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="160" />
+        <location filename="../../ecan/ui/avatars_page.py" line="161" />
         <source>My avatars</source>
         <translation>我的头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="160" />
+        <location filename="../../ecan/ui/avatars_page.py" line="161" />
         <source>All, with built-in</source>
         <translation>全部（含内置）</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="161" />
+        <location filename="../../ecan/ui/avatars_page.py" line="162" />
         <source>Built-in avatars</source>
         <translation>内置头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="161" />
+        <location filename="../../ecan/ui/avatars_page.py" line="162" />
         <source>Failed to sync</source>
         <translation>同步失败的</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="162" />
+        <location filename="../../ecan/ui/avatars_page.py" line="163" />
         <source>Not synced yet</source>
         <translation>尚未同步的</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="162" />
+        <location filename="../../ecan/ui/avatars_page.py" line="163" />
         <source>Synced</source>
         <translation>已同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="165" />
+        <location filename="../../ecan/ui/avatars_page.py" line="166" />
         <source>Import pictures…</source>
         <translation>导入图片…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="166" />
+        <location filename="../../ecan/ui/avatars_page.py" line="167" />
         <source>Import pictures</source>
         <translation>导入图片</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="195" />
+        <location filename="../../ecan/ui/avatars_page.py" line="196" />
         <source>The library could not be read</source>
         <translation>无法读取头像库</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="243" />
+        <location filename="../../ecan/ui/avatars_page.py" line="244" />
         <source>Loading your library…</source>
         <translation>正在载入头像库…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="248" />
+        <location filename="../../ecan/ui/avatars_page.py" line="249" />
         <source>{shown} of {total} avatars</source>
         <translation>显示 {shown} / {total} 个头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="249" />
+        <location filename="../../ecan/ui/avatars_page.py" line="250" />
         <source>{n} avatars</source>
         <translation>{n} 个头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="251" />
+        <location filename="../../ecan/ui/avatars_page.py" line="252" />
         <source>Your avatar library is empty</source>
         <translation>头像库还是空的</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="253" />
+        <location filename="../../ecan/ui/avatars_page.py" line="254" />
         <source>Drop pictures here or click Import. You can also paste an image with Ctrl+V.</source>
         <translation>把图片拖到这里，或点击“导入”。也可以用 Ctrl+V 粘贴图片。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="255" />
+        <location filename="../../ecan/ui/avatars_page.py" line="256" />
         <source>{n} built-in avatars are ready to use: choose “Built-in avatars” above to see them.</source>
         <translation>另有 {n} 个内置头像可直接使用：在上方选择“内置头像”即可查看。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="265" />
+        <location filename="../../ecan/ui/avatars_page.py" line="266" />
         <source>No avatars match</source>
         <translation>没有匹配的头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="266" />
+        <location filename="../../ecan/ui/avatars_page.py" line="267" />
         <source>Try another search, or show all avatars.</source>
         <translation>换个关键词试试，或显示全部头像。</translation>
     </message>
@@ -451,32 +451,32 @@
 <context>
     <name>ImportSummaryDialog</name>
     <message>
-        <location filename="../../ecan/ui/import_flow.py" line="182" />
+        <location filename="../../ecan/ui/import_flow.py" line="183" />
         <source>Import finished</source>
         <translation>导入完成</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/import_flow.py" line="186" />
+        <location filename="../../ecan/ui/import_flow.py" line="187" />
         <source>Imported {ok} of {total} files. {refused} could not be imported:</source>
         <translation>已导入 {ok} / {total} 个文件，{refused} 个无法导入：</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/import_flow.py" line="191" />
+        <location filename="../../ecan/ui/import_flow.py" line="192" />
         <source>Refused files</source>
         <translation>未导入的文件</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/import_flow.py" line="192" />
+        <location filename="../../ecan/ui/import_flow.py" line="193" />
         <source>File</source>
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/import_flow.py" line="192" />
+        <location filename="../../ecan/ui/import_flow.py" line="193" />
         <source>Reason</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/import_flow.py" line="203" />
+        <location filename="../../ecan/ui/import_flow.py" line="204" />
         <source>Close</source>
         <translation>关闭</translation>
     </message>
@@ -484,29 +484,29 @@
 <context>
     <name>Launcher</name>
     <message>
-        <location filename="../../ecan/ui/launcher.py" line="94" />
+        <location filename="../../ecan/ui/launcher.py" line="98" />
         <source>Starting the local demo cloud…</source>
         <translation>正在启动本地演示云…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/launcher.py" line="129" />
+        <location filename="../../ecan/ui/launcher.py" line="133" />
         <source>Demo cloud ready: signed in as the demo user. Your pictures sync to a local test cloud that is discarded when ecan closes.</source>
         <translation>演示云已就绪：已用演示用户登录。图片会同步到本地测试云，ecan 关闭后即被清除。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/launcher.py" line="135" />
+        <location filename="../../ecan/ui/launcher.py" line="139" />
         <source>Demo cloud</source>
         <translation>演示云</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/launcher.py" line="136" />
+        <location filename="../../ecan/ui/launcher.py" line="140" />
         <source>The local demo cloud could not start: {message}
 {hint}</source>
         <translation>本地演示云无法启动：{message}
 {hint}</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/launcher.py" line="154" />
+        <location filename="../../ecan/ui/launcher.py" line="158" />
         <source>ecan cannot start: {message}</source>
         <translation>ecan 无法启动：{message}</translation>
     </message>
@@ -796,12 +796,12 @@ Your avatar library for the AI agents you build: local first, synced to your own
         <translation>设置同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="642" />
+        <location filename="../../ecan/ui/main_window.py" line="650" />
         <source>{n} synced</source>
         <translation>{n} 个已同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="660" />
+        <location filename="../../ecan/ui/main_window.py" line="671" />
         <source>Local only</source>
         <translation>仅本地</translation>
     </message>
@@ -811,72 +811,72 @@ Your avatar library for the AI agents you build: local first, synced to your own
         <translation>尚未设置云存储（见“设置”）</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="631" />
+        <location filename="../../ecan/ui/main_window.py" line="639" />
         <source>Saved on this computer</source>
         <translation>已保存在本机</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="634" />
+        <location filename="../../ecan/ui/main_window.py" line="642" />
         <source>Syncing {done} of {total}</source>
         <translation>正在同步 {done} / {total}</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="636" />
+        <location filename="../../ecan/ui/main_window.py" line="644" />
         <source>{rate}/s</source>
         <translation>{rate}/秒</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="638" />
+        <location filename="../../ecan/ui/main_window.py" line="646" />
         <source>{done} of {total}</source>
         <translation>{done} / {total}</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="644" />
+        <location filename="../../ecan/ui/main_window.py" line="652" />
         <source>All {n} synced</source>
         <translation>{n} 个全部已同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="645" />
+        <location filename="../../ecan/ui/main_window.py" line="653" />
         <source>Nothing to sync</source>
         <translation>没有需要同步的内容</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="647" />
+        <location filename="../../ecan/ui/main_window.py" line="655" />
         <source>{n} failed</source>
         <translation>{n} 个失败</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="649" />
+        <location filename="../../ecan/ui/main_window.py" line="657" />
         <source>paused</source>
         <translation>已暂停</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="652" />
+        <location filename="../../ecan/ui/main_window.py" line="660" />
         <source>Synced {synced}, waiting {waiting}, failed {failed}, on this computer only {local}</source>
         <translation>已同步 {synced}，等待 {waiting}，失败 {failed}，仅本机 {local}</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="658" />
+        <location filename="../../ecan/ui/main_window.py" line="669" />
         <source>Sign-in needed</source>
         <translation>需要登录</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="662" />
+        <location filename="../../ecan/ui/main_window.py" line="673" />
         <source>Online</source>
         <translation>在线</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="664" />
+        <location filename="../../ecan/ui/main_window.py" line="675" />
         <source>Offline — will retry</source>
         <translation>离线 — 稍后重试</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="667" />
+        <location filename="../../ecan/ui/main_window.py" line="679" />
         <source>&amp;Resume sync</source>
         <translation>继续同步(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="668" />
+        <location filename="../../ecan/ui/main_window.py" line="679" />
         <source>&amp;Pause sync</source>
         <translation>暂停同步(&amp;P)</translation>
     </message>
@@ -1044,12 +1044,12 @@ Your avatar library for the AI agents you build: local first, synced to your own
         <translation>没有打开的头像库。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/settings_dialog.py" line="247" />
+        <location filename="../../ecan/ui/settings_dialog.py" line="242" />
         <source>Testing the connection…</source>
         <translation>正在测试连接…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/settings_dialog.py" line="259" />
+        <location filename="../../ecan/ui/settings_dialog.py" line="254" />
         <source>All {n} checks passed.</source>
         <translation>全部 {n} 项检查均通过。</translation>
     </message>
@@ -1104,7 +1104,7 @@ Your avatar library for the AI agents you build: local first, synced to your own
     <message>
         <location filename="../../ecan/ui/signin_dialog.py" line="67" />
         <location filename="../../ecan/ui/signin_dialog.py" line="68" />
-        <location filename="../../ecan/ui/signin_dialog.py" line="109" />
+        <location filename="../../ecan/ui/signin_dialog.py" line="106" />
         <source>Sign in</source>
         <translation>登录</translation>
     </message>
@@ -1119,12 +1119,12 @@ Your avatar library for the AI agents you build: local first, synced to your own
         <translation>请输入用户名和密码。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/signin_dialog.py" line="101" />
+        <location filename="../../ecan/ui/signin_dialog.py" line="98" />
         <source>Sign-in failed.</source>
         <translation>登录失败。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/signin_dialog.py" line="109" />
+        <location filename="../../ecan/ui/signin_dialog.py" line="106" />
         <source>Signing in…</source>
         <translation>正在登录…</translation>
     </message>

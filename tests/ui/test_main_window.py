@@ -174,3 +174,16 @@ def test_a_long_painting_session_does_not_abort_python() -> None:
                           timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "painted" in done.stdout
+
+
+def test_the_selection_survives_new_avatars_arriving(
+        gui: Gui, qtbot: Any, make_pictures: Callable[..., list[Path]]) -> None:
+    gui.call("avatar.import_paths", {"paths": [str(p) for p in make_pictures(3, "first")]})
+    gui.window.avatars.reload()
+    qtbot.waitUntil(lambda: len(gui.window.avatars.current_avatars()) == 3, timeout=10_000)
+    chosen = gui.window.avatars.current_avatars()[1]["id"]
+    gui.window.avatars.select_id(chosen)
+    gui.window.import_paths([str(p) for p in make_pictures(4, "second")])
+    qtbot.waitUntil(lambda: len(gui.window.avatars.current_avatars()) == 7, timeout=10_000)
+    assert gui.window.avatars.selected_ids() == [chosen]
+    assert gui.window.avatars.details.avatar_id() == chosen

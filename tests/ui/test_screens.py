@@ -111,3 +111,47 @@ def test_a_second_launch_on_the_same_library_raises_the_first(
     qtbot.waitUntil(lambda: bool(raised), timeout=5000)
     assert not SingleInstance(tmp_path / "other").notify_running()
     first.close()
+
+
+def test_settings_test_connection_runs_doctors_checks_and_names_the_failure(
+        gui: Gui, qtbot: Any) -> None:
+    from ecan.ui.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(gui.bridge, gui.app, gui.settings, gui.window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.backend.setCurrentIndex(3)  # S3-compatible
+    dialog.bucket.setText("my-avatars")
+    dialog.region.setText("us-east-1")
+    dialog.endpoint.setText("http://127.0.0.1:9")  # nothing listens there
+    dialog.test_connection()
+    qtbot.waitUntil(lambda: dialog.test_button.isEnabled(), timeout=60_000)
+    text = dialog.feedback.text()
+    assert "✗" in text  # at least one check failed, shown by name with its hint
+    assert not gui.app.paths.default_config.exists()  # testing saves nothing
+
+
+def test_a_bug_shows_a_short_message_and_the_log_path_never_a_traceback(
+        qapp: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from ecan.ui.bug_dialog import BugReporter
+
+    shown: list[str] = []
+
+    def fake_exec(box: QMessageBox) -> int:
+        shown.append(f"{box.text()}\n{box.informativeText()}\n{box.detailedText()}")
+        return 0
+
+    monkeypatch.setattr(QMessageBox, "exec", fake_exec)
+    log_path = tmp_path / "logs" / "ecan.log"
+    reporter = BugReporter(log_path)
+    try:
+        raise KeyError("internal detail")
+    except KeyError as e:
+        reporter.handle(type(e), e, e.__traceback__)
+    assert len(shown) == 1
+    assert "KeyError" in shown[0] and str(log_path) in shown[0]
+    assert "Traceback" not in shown[0] and "internal detail" not in shown[0]
+    assert any(r.exc_info for r in caplog.records)  # the traceback went to the log
