@@ -100,7 +100,7 @@ def bench_stall(n_photos: int, concurrency: int | None = None) -> dict[str, Any]
 
     qapp = qt_app()
     work = Path(tempfile.mkdtemp(prefix="ecan-bench-gui-"))
-    photos = make_photos(work / "photos", n_photos)
+    make_photos(work / "photos", n_photos)
     with DemoCloud() as cloud:
         info = cloud.start()
         config = cloud.write_config(work / "config.yml")
@@ -152,7 +152,8 @@ def bench_stall(n_photos: int, concurrency: int | None = None) -> dict[str, Any]
         window.close()
         bridge.close()
         app.close()
-    return {"photos": n_photos, "concurrency": app.config.sync.concurrency, "imported_s": round(imported_at or -1, 2),
+    return {"photos": n_photos, "concurrency": app.config.sync.concurrency,
+            "imported_s": round(imported_at or -1, 2),
             "synced_s": round(synced_at or -1, 2), "counts": counts,
             "heartbeat": beat.summary(), "goal_max_stall_ms": 16}
 
