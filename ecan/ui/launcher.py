@@ -122,13 +122,21 @@ class GuiSession:
                              on_failure=self._demo_failed)
 
     def _demo_started(self, new: App) -> None:
-        old = self.app
-        self.stop_sync()
+        old, old_worker = self.app, self.worker
+        self.worker = None
         self.app = new
         self.window.app = new
         self.bridge.set_handlers(new.handlers)
         self.start_sync()
-        old.close()
+
+        def close_old() -> None:
+            # Stopping an engine waits for its threads: never on the GUI thread.
+            if old_worker is not None:
+                old_worker.stop(5.0)
+            old.close()
+
+        self.bridge.run_task("close local-only app", close_old, on_success=lambda _r: (
+            old_worker.deleteLater() if old_worker is not None else None))
         self.demo_ready = True
         self.window.show_message(QCoreApplication.translate("Launcher",
             "Demo cloud ready: signed in as the demo user. Your pictures sync to a local test "

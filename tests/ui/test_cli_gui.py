@@ -44,3 +44,23 @@ def test_gui_with_a_bad_config_names_the_setting_without_a_traceback(
     assert done.returncode == 2
     assert "STORAGE.BUCKET" in done.stderr and "Traceback" not in done.stderr
     assert os.path.exists(clean_env["ECAN_HOME"])
+
+
+def test_gui_demo_cloud_signs_in_and_syncs_the_samples(
+        clean_env: dict[str, str], tmp_path: Path) -> None:
+    import json
+
+    demo_home = tmp_path / "demo-home"
+    env = {**clean_env, "QT_QPA_PLATFORM": "offscreen", "ECAN_DEMO_HOME": str(demo_home),
+           "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring"}
+    shot = tmp_path / "demo.png"
+    done = _ecan("gui", "--demo-cloud", "--screenshot", str(shot), "--quit-after", "20", env=env)
+    assert done.returncode == 0, done.stderr
+    assert shot.is_file()
+    # The demo used its own library, never the user's ECAN_HOME.
+    assert not (Path(clean_env["ECAN_HOME"]) / "ecan.sqlite3").exists()
+    listed = _ecan("list", "--json", env={**env, "ECAN_HOME": str(demo_home),
+                                          "ECAN_CONFIG": str(demo_home / "demo_config.yml")})
+    avatars = json.loads(listed.stdout)["avatars"]
+    samples = [a for a in avatars if a["resource_type"] == "uploaded"]
+    assert samples and all(a["sync_state"] == "synced" for a in samples)
