@@ -1,14 +1,60 @@
-"""Handlers for the `generate.*` methods."""
+"""Handlers for the `generate.*` methods: start a generation task (blocking; the bridge runs it
+off the GUI thread), cancel it, and read the task history and statistics."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from ecan.handlers.registry import Handlers
+from pydantic import Field
+
+from ecan.errors import UserFacingError
+from ecan.handlers.registry import Empty, Handlers, Request
+from ecan.imagegen.service import MAX_PROMPT
 
 if TYPE_CHECKING:
     from ecan.app import App
 
 
+class StartGeneration(Request):
+    image_path: str | None = Field(default=None, min_length=1, max_length=4096)
+    avatar_id: str | None = Field(default=None, min_length=1, max_length=64)
+    prompt: str = Field(min_length=1, max_length=MAX_PROMPT)
+    # Chosen by the caller so that it can cancel the task while `start` is still running.
+    task_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
+
+
+class TaskId(Request):
+    task_id: str = Field(min_length=1, max_length=64)
+
+
+class History(Request):
+    limit: int = Field(default=50, ge=1, le=1000)
+
+
 def register(handlers: Handlers, app: App) -> None:
-    pass
+    @handlers.register("generate.start", StartGeneration, changes=["avatars", "tasks", "sync"])
+    def start(req: StartGeneration) -> dict[str, Any]:
+        if (req.image_path is None) == (req.avatar_id is None):
+            raise UserFacingError("invalid_request",
+                                  "generate.start: give exactly one of image_path or avatar_id.",
+                                  "Pick a photo file or an existing avatar.")
+        if req.image_path is not None and "\x00" in req.image_path:
+            raise UserFacingError("invalid_request", "image_path: a path cannot contain NUL.",
+                                  "Send a file path.")
+        path = Path(req.image_path).expanduser() if req.image_path is not None else None
+        return app.generator.generate(path, req.prompt, source_avatar_id=req.avatar_id,
+                                      task_id=req.task_id)
+
+    @handlers.register("generate.cancel", TaskId, changes=["tasks"])
+    def cancel(req: TaskId) -> dict[str, Any]:
+        app.generator.cancel(req.task_id)
+        return {"task_id": req.task_id, "cancelling": True}
+
+    @handlers.register("generate.history", History)
+    def history(req: History) -> dict[str, Any]:
+        return {"tasks": app.generator.history(req.limit)}
+
+    @handlers.register("generate.stats", Empty)
+    def stats(req: Empty) -> dict[str, Any]:
+        return app.generator.stats()

@@ -1,0 +1,308 @@
+"""Generation tasks: budget check, stage 1 (refine the request), stage 2 (draw), the result
+validated and stored like an upload, and a `generation_task` row recording every outcome.
+
+Credits are counted in images: a task costs 1 credit when the image model returned an image
+(that is what the provider bills), 0 otherwise. `GEMINI.CREDIT_BUDGET` caps the total; 0 means
+no cap."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlmodel import col, select
+
+from ecan.avatars import imaging
+from ecan.config import GeminiConfig
+from ecan.db.models import GenerationTask, new_id, now
+from ecan.errors import UserFacingError
+from ecan.imagegen.port import ImageGenerator, Usage
+
+if TYPE_CHECKING:
+    from ecan.avatars.library import AvatarLibrary
+    from ecan.db import Database
+
+log = logging.getLogger(__name__)
+
+CREDITS_PER_IMAGE = 1.0
+MAX_PROMPT = 2000
+RUNNING = ("pending", "analysing", "generating")
+# A task still "running" after this long was cut short (the process died); it no longer
+# holds a credit of the budget.
+STALE_AFTER_S = 3600.0
+TASK_ID = re.compile(r"^[0-9a-f]{32}$")
+_EXT = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}
+
+T = TypeVar("T")
+
+
+class Cancelled(Exception):
+    pass
+
+
+class GenerationService:
+    def __init__(self, db: Database, library: AvatarLibrary, config: GeminiConfig, *,
+                 generator: ImageGenerator | None = None) -> None:
+        self.db = db
+        self.library = library
+        self.config = config
+        self._generator = generator
+        self._lock = threading.Lock()
+        self._cancels: dict[str, threading.Event] = {}
+        # Model calls run here so that a cancel does not wait for a slow answer.
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ecan-gemini")
+
+    # --- generate ---------------------------------------------------------------------------
+
+    def generator(self) -> ImageGenerator:
+        """The generator in use; built on first use (raises gemini_no_key without a key)."""
+        with self._lock:
+            if self._generator is None:
+                from ecan.imagegen.gemini import GeminiGenerator
+
+                self._generator = GeminiGenerator(self.config)
+            return self._generator
+
+    def generate(self, image_path: Path | None, prompt: str, *,
+                 source_avatar_id: str | None = None, cancel: threading.Event | None = None,
+                 task_id: str | None = None) -> dict[str, Any]:
+        """Run one task to the end; {task_id, avatar_id, professional_prompt, timings, ...}.
+        Raises UserFacingError (the task is then recorded as failed or cancelled)."""
+        prompt = (prompt or "").strip()
+        if not prompt:
+            raise UserFacingError("invalid_request", "The request (prompt) is empty.",
+                                  "Describe what the avatar should look like.")
+        if len(prompt) > MAX_PROMPT:
+            raise UserFacingError("invalid_request",
+                                  f"The request is {len(prompt)} characters long.",
+                                  f"Keep it under {MAX_PROMPT} characters.")
+        if (image_path is None) == (source_avatar_id is None):
+            raise UserFacingError("invalid_request", "Give either a photo file or an avatar.",
+                                  "Pick one photo (--image FILE) or one avatar.")
+        if task_id is not None and not TASK_ID.match(task_id):
+            raise UserFacingError("invalid_request", "task_id must be 32 hex digits.",
+                                  "Leave it out to get a new one.")
+        cancel = cancel or threading.Event()
+        task = self._start_task(prompt, task_id or new_id())
+        with self._lock:
+            self._cancels[task.id] = cancel
+        started = time.monotonic()
+        timings: dict[str, int] = {}
+        tokens: Usage = {"prompt_tokens": 0, "output_tokens": 0}
+        fields: dict[str, Any] = {}
+        try:
+            image, mime, source_sha = self._source(image_path, source_avatar_id)
+            fields["source_sha256"] = source_sha
+            generator = self.generator()
+            self._update(task.id, status="analysing", source_sha256=source_sha)
+            t0 = time.monotonic()
+            professional, usage = self._run(cancel, generator.analyse, image, mime, prompt)
+            timings["analyse_ms"] = _ms(t0)
+            _add(tokens, usage)
+            fields.update(professional_prompt=professional, analyse_ms=timings["analyse_ms"])
+            self._update(task.id, status="generating", **fields)
+            t0 = time.monotonic()
+            data, out_mime, usage = self._run(cancel, generator.generate, image, mime,
+                                              professional)
+            timings["generate_ms"] = _ms(t0)
+            _add(tokens, usage)
+            # The provider bills an image it returned, usable or not.
+            fields.update(generate_ms=timings["generate_ms"], credits=CREDITS_PER_IMAGE)
+            if cancel.is_set():
+                raise Cancelled
+            result = self.library.import_bytes(
+                data, f"generated-{task.id[:12]}.{_EXT.get(out_mime, 'png')}",
+                resource_type="generated", name=_name_for(prompt),
+                generation_params={
+                    "task_id": task.id, "user_prompt": prompt,
+                    "professional_prompt": professional, "text_model": generator.text_model,
+                    "image_model": generator.image_model, "source_sha256": source_sha})
+        except Cancelled:
+            self._finish(task.id, "cancelled", started, tokens, fields,
+                         error_code="cancelled", error="Cancelled by the user.")
+            raise UserFacingError("cancelled", "The generation was cancelled.",
+                                  "Start it again when you are ready.") from None
+        except UserFacingError as e:
+            self._finish(task.id, "failed", started, tokens, fields,
+                         error_code=e.code, error=e.message)
+            raise
+        except BaseException as e:
+            self._finish(task.id, "failed", started, tokens, fields,
+                         error_code="internal_error", error=type(e).__name__)
+            raise
+        finally:
+            with self._lock:
+                self._cancels.pop(task.id, None)
+        avatar = result.avatar
+        total = self._finish(task.id, "succeeded", started, tokens, fields, avatar_id=avatar.id)
+        timings["total_ms"] = total
+        log.info("generation %s succeeded: avatar %s (%d ms)", task.id, avatar.id, total)
+        return {"task_id": task.id, "avatar_id": avatar.id, "professional_prompt": professional,
+                "timings": {"analyse_ms": timings["analyse_ms"],
+                            "generate_ms": timings["generate_ms"], "total_ms": total},
+                "created": result.created, "tokens": dict(tokens),
+                "credits": CREDITS_PER_IMAGE}
+
+    def cancel(self, task_id: str) -> None:
+        """Ask a running task to stop; it ends as `cancelled` and leaves no avatar."""
+        with self._lock:
+            event = self._cancels.get(task_id)
+        if event is None:
+            raise UserFacingError("not_running", f"Generation task {task_id} is not running.",
+                                  "Only a task that is still running can be cancelled.")
+        event.set()
+
+    def _run(self, cancel: threading.Event, fn: Any, *args: Any) -> Any:
+        if cancel.is_set():
+            raise Cancelled
+        future: Future[Any] = self._pool.submit(fn, *args)
+        while True:
+            if cancel.wait(0.05):
+                # The call goes on in its worker; its answer is dropped.
+                future.cancel()
+                raise Cancelled
+            if future.done():
+                return future.result()
+
+    def _source(self, image_path: Path | None, avatar_id: str | None
+                ) -> tuple[bytes, str, str]:
+        """The photo to work from, validated like an upload (bytes, mime, sha256)."""
+        import hashlib
+
+        if avatar_id is not None:
+            avatar = self.library.get(avatar_id)
+            path = self.library.file_path(avatar.image_path)
+            label = avatar.name
+        else:
+            assert image_path is not None
+            path, label = Path(image_path), Path(image_path).name or str(image_path)
+        try:
+            with path.open("rb") as f:
+                data = f.read(imaging.MAX_BYTES + 1)
+        except FileNotFoundError:
+            raise UserFacingError("not_found", f"{path}: no such file",
+                                  "Check the path and try again.") from None
+        except (OSError, ValueError) as e:
+            raise UserFacingError("unreadable", f"{path}: cannot be read ({type(e).__name__})",
+                                  "Check the path and the file's permissions.") from None
+        prepared = imaging.prepare(data, label)
+        return prepared.data, prepared.info.mime_type, hashlib.sha256(prepared.data).hexdigest()
+
+    # --- task rows --------------------------------------------------------------------------
+
+    def _start_task(self, prompt: str, task_id: str) -> GenerationTask:
+        """Check the budget and record the task in one write transaction, so two tasks
+        started at once cannot both spend the last credit."""
+        budget = self.config.credit_budget
+        with self.db.session() as s:
+            if budget > 0:
+                used = self._committed(s)
+                if used + CREDITS_PER_IMAGE > budget:
+                    raise UserFacingError(
+                        "budget_exhausted",
+                        f"The generation budget is spent ({used:g} of {budget:g} credits; "
+                        f"1 credit = 1 generated image).",
+                        "Raise GEMINI.CREDIT_BUDGET in auth_config.yml (0 = no limit).")
+            if s.get(GenerationTask, task_id) is not None:
+                raise UserFacingError("invalid_request", f"Task {task_id} already exists.",
+                                      "Leave task_id out to get a new one.")
+            task = GenerationTask(id=task_id, status="pending", user_prompt=prompt,
+                                  text_model=self.config.text_model,
+                                  image_model=self.config.image_model)
+            if self._generator is not None:
+                task.text_model = self._generator.text_model
+                task.image_model = self._generator.image_model
+            s.add(task)
+        return task
+
+    def _committed(self, s: Any) -> float:
+        """Credits spent plus one per task still running (each may yet spend one)."""
+        spent = sum(t.credits for t in s.exec(select(GenerationTask)).all()
+                    if t.status not in RUNNING)
+        fresh = now() - STALE_AFTER_S
+        running = len(s.exec(select(GenerationTask.id).where(
+            col(GenerationTask.status).in_(RUNNING),
+            col(GenerationTask.created_at) > fresh)).all())
+        return float(spent) + running * CREDITS_PER_IMAGE
+
+    def _update(self, task_id: str, **values: Any) -> None:
+        with self.db.session() as s:
+            task = s.get(GenerationTask, task_id)
+            if task is None:
+                return
+            for k, v in values.items():
+                setattr(task, k, v)
+            s.add(task)
+
+    def _finish(self, task_id: str, status: str, started: float, tokens: Usage,
+                fields: dict[str, Any], **values: Any) -> int:
+        total = _ms(started)
+        self._update(task_id, status=status, total_ms=total, finished_at=now(),
+                     prompt_tokens=tokens["prompt_tokens"],
+                     output_tokens=tokens["output_tokens"], **fields, **values)
+        return total
+
+    # --- history and statistics -------------------------------------------------------------
+
+    def history(self, limit: int = 50) -> list[dict[str, Any]]:
+        limit = max(1, min(int(limit), 1000))
+        with self.db.session() as s:
+            rows = s.exec(select(GenerationTask).order_by(
+                col(GenerationTask.created_at).desc()).limit(limit)).all()
+        return [task_to_dict(t) for t in rows]
+
+    def stats(self) -> dict[str, Any]:
+        with self.db.session() as s:
+            tasks = s.exec(select(GenerationTask)).all()
+            committed = self._committed(s)
+        done = [t for t in tasks if t.status not in RUNNING]
+        ok = [t for t in done if t.status == "succeeded"]
+        failed = [t for t in done if t.status == "failed"]
+        analysed = [t.analyse_ms for t in done if t.analyse_ms is not None]
+        generated = [t.generate_ms for t in done if t.generate_ms is not None]
+        used = float(sum(t.credits for t in done))
+        budget = self.config.credit_budget
+        return {
+            "count": len(tasks), "succeeded": len(ok), "failed": len(failed),
+            "cancelled": sum(1 for t in done if t.status == "cancelled"),
+            "running": len(tasks) - len(done),
+            "success_rate": (len(ok) / len(done)) if done else None,
+            "avg_analyse_ms": round(sum(analysed) / len(analysed)) if analysed else None,
+            "avg_generate_ms": round(sum(generated) / len(generated)) if generated else None,
+            "credits_used": used, "credit_unit": "image",
+            "budget": budget if budget > 0 else None,
+            "budget_left": max(0.0, budget - committed) if budget > 0 else None,
+        }
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def task_to_dict(t: GenerationTask) -> dict[str, Any]:
+    return {"id": t.id, "status": t.status, "user_prompt": t.user_prompt,
+            "professional_prompt": t.professional_prompt, "text_model": t.text_model,
+            "image_model": t.image_model, "avatar_id": t.avatar_id,
+            "timings": {"analyse_ms": t.analyse_ms, "generate_ms": t.generate_ms,
+                        "total_ms": t.total_ms},
+            "tokens": {"prompt_tokens": t.prompt_tokens, "output_tokens": t.output_tokens},
+            "credits": t.credits, "error_code": t.error_code, "error": t.error,
+            "created_at": t.created_at, "finished_at": t.finished_at}
+
+
+def _ms(since: float) -> int:
+    return int((time.monotonic() - since) * 1000)
+
+
+def _add(total: Usage, usage: Usage) -> None:
+    total["prompt_tokens"] += int(usage.get("prompt_tokens", 0) or 0)
+    total["output_tokens"] += int(usage.get("output_tokens", 0) or 0)
+
+
+def _name_for(prompt: str) -> str:
+    line = " ".join(prompt.split())
+    return ("AI: " + line)[:60]
