@@ -230,6 +230,7 @@ ZH: dict[str, str] = {
         "有 {n} 个头像未能同步。打开 ecan 查看原因并重试。",
     "{n} synced": "{n} 个已同步",
     "Set up sync": "设置同步",
+    "Drop to import these files": "松开鼠标即可导入这些文件",
     "Starting the local demo cloud…": "正在启动本地演示云…",
     "Demo cloud ready: signed in as the demo user. Your pictures sync to a local test cloud "
     "that is discarded when ecan closes.":

@@ -81,6 +81,7 @@ class AvatarsPage(QWidget):
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.stack = QStackedWidget(self.splitter)
+        self.stack.setObjectName("galleryStack")
         self.view = QListView(self.stack)
         self.view.setObjectName("gallery")
         self.view.setViewMode(QListView.ViewMode.IconMode)
@@ -200,6 +201,12 @@ class AvatarsPage(QWidget):
     def _on_changed(self, changed: set[str]) -> None:
         if changed & {"avatars", "sync"}:
             self._reload_timer.start()
+
+    def set_drop_highlight(self, on: bool) -> None:
+        """Outline the gallery while files are dragged over the window."""
+        self.stack.setProperty("dropping", "true" if on else "false")
+        self.stack.style().unpolish(self.stack)
+        self.stack.style().polish(self.stack)
 
     def set_item_progress(self, avatar_id: str, fraction: float | None) -> None:
         self.model.set_progress(avatar_id, fraction)

@@ -58,6 +58,8 @@ QFrame#detailsPane { background: palette(base); border-left: 1px solid palette(m
                      border-radius: 0; }
 QListView#gallery { border: none; background: palette(base); }
 QWidget#emptyState { background: palette(base); }
+QStackedWidget#galleryStack[dropping="true"] { border: 2px dashed palette(highlight);
+                                               border-radius: 6px; }
 QToolBar { spacing: 6px; padding: 4px 8px; border: none; }
 QStatusBar QLabel { padding: 0 6px; }
 """
@@ -368,6 +370,8 @@ class MainWindow(QMainWindow):
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
             event.acceptProposedAction()
+            self.avatars.set_drop_highlight(True)
+            self.statusBar().showMessage(self.tr("Drop to import these files"))
         else:
             event.ignore()
 
@@ -375,7 +379,12 @@ class MainWindow(QMainWindow):
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
 
+    def dragLeaveEvent(self, event: Any) -> None:
+        self.avatars.set_drop_highlight(False)
+        self.statusBar().clearMessage()
+
     def dropEvent(self, event: QDropEvent) -> None:
+        self.avatars.set_drop_highlight(False)
         paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if not paths:
             event.ignore()

@@ -142,107 +142,107 @@
 <context>
     <name>AvatarsPage</name>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="154" />
+        <location filename="../../ecan/ui/avatars_page.py" line="155" />
         <source>Search avatars by name</source>
         <translation>按名称搜索头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="155" />
+        <location filename="../../ecan/ui/avatars_page.py" line="156" />
         <source>Search avatars</source>
         <translation>搜索头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="156" />
+        <location filename="../../ecan/ui/avatars_page.py" line="157" />
         <source>Avatar gallery</source>
         <translation>头像库</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="157" />
+        <location filename="../../ecan/ui/avatars_page.py" line="158" />
         <source>Show avatars by sync state</source>
         <translation>按同步状态显示头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="161" />
+        <location filename="../../ecan/ui/avatars_page.py" line="162" />
         <source>My avatars</source>
         <translation>我的头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="161" />
+        <location filename="../../ecan/ui/avatars_page.py" line="162" />
         <source>All, with built-in</source>
         <translation>全部（含内置）</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="162" />
+        <location filename="../../ecan/ui/avatars_page.py" line="163" />
         <source>Built-in avatars</source>
         <translation>内置头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="162" />
+        <location filename="../../ecan/ui/avatars_page.py" line="163" />
         <source>Failed to sync</source>
         <translation>同步失败的</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="163" />
+        <location filename="../../ecan/ui/avatars_page.py" line="164" />
         <source>Not synced yet</source>
         <translation>尚未同步的</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="163" />
+        <location filename="../../ecan/ui/avatars_page.py" line="164" />
         <source>Synced</source>
         <translation>已同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="166" />
+        <location filename="../../ecan/ui/avatars_page.py" line="167" />
         <source>Import pictures…</source>
         <translation>导入图片…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="167" />
+        <location filename="../../ecan/ui/avatars_page.py" line="168" />
         <source>Import pictures</source>
         <translation>导入图片</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="196" />
+        <location filename="../../ecan/ui/avatars_page.py" line="197" />
         <source>The library could not be read</source>
         <translation>无法读取头像库</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="244" />
+        <location filename="../../ecan/ui/avatars_page.py" line="251" />
         <source>Loading your library…</source>
         <translation>正在载入头像库…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="249" />
+        <location filename="../../ecan/ui/avatars_page.py" line="256" />
         <source>{shown} of {total} avatars</source>
         <translation>显示 {shown} / {total} 个头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="250" />
+        <location filename="../../ecan/ui/avatars_page.py" line="257" />
         <source>{n} avatars</source>
         <translation>{n} 个头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="252" />
+        <location filename="../../ecan/ui/avatars_page.py" line="259" />
         <source>Your avatar library is empty</source>
         <translation>头像库还是空的</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="254" />
+        <location filename="../../ecan/ui/avatars_page.py" line="261" />
         <source>Drop pictures here or click Import. You can also paste an image with Ctrl+V.</source>
         <translation>把图片拖到这里，或点击“导入”。也可以用 Ctrl+V 粘贴图片。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="256" />
+        <location filename="../../ecan/ui/avatars_page.py" line="263" />
         <source>{n} built-in avatars are ready to use: choose “Built-in avatars” above to see them.</source>
         <translation>另有 {n} 个内置头像可直接使用：在上方选择“内置头像”即可查看。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="266" />
+        <location filename="../../ecan/ui/avatars_page.py" line="273" />
         <source>No avatars match</source>
         <translation>没有匹配的头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="267" />
+        <location filename="../../ecan/ui/avatars_page.py" line="274" />
         <source>Try another search, or show all avatars.</source>
         <translation>换个关键词试试，或显示全部头像。</translation>
     </message>
@@ -489,24 +489,24 @@
         <translation>正在启动本地演示云…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/launcher.py" line="133" />
+        <location filename="../../ecan/ui/launcher.py" line="141" />
         <source>Demo cloud ready: signed in as the demo user. Your pictures sync to a local test cloud that is discarded when ecan closes.</source>
         <translation>演示云已就绪：已用演示用户登录。图片会同步到本地测试云，ecan 关闭后即被清除。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/launcher.py" line="139" />
+        <location filename="../../ecan/ui/launcher.py" line="147" />
         <source>Demo cloud</source>
         <translation>演示云</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/launcher.py" line="140" />
+        <location filename="../../ecan/ui/launcher.py" line="148" />
         <source>The local demo cloud could not start: {message}
 {hint}</source>
         <translation>本地演示云无法启动：{message}
 {hint}</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/launcher.py" line="158" />
+        <location filename="../../ecan/ui/launcher.py" line="166" />
         <source>ecan cannot start: {message}</source>
         <translation>ecan 无法启动：{message}</translation>
     </message>
@@ -514,369 +514,374 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="306" />
+        <location filename="../../ecan/ui/main_window.py" line="308" />
         <source>ecan — avatar library</source>
         <translation>ecan — 头像库</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="307" />
+        <location filename="../../ecan/ui/main_window.py" line="309" />
         <source>Avatars</source>
         <translation>头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="308" />
+        <location filename="../../ecan/ui/main_window.py" line="310" />
         <source>Agents</source>
         <translation>智能体</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="309" />
+        <location filename="../../ecan/ui/main_window.py" line="311" />
         <source>Screens</source>
         <translation>页面</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="311" />
+        <location filename="../../ecan/ui/main_window.py" line="313" />
         <source>&amp;Import…</source>
         <translation>导入(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="311" />
+        <location filename="../../ecan/ui/main_window.py" line="313" />
         <source>Import pictures from files</source>
         <translation>从文件导入图片</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="312" />
+        <location filename="../../ecan/ui/main_window.py" line="314" />
         <source>Import &amp;folder…</source>
         <translation>导入文件夹(&amp;F)…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="313" />
+        <location filename="../../ecan/ui/main_window.py" line="315" />
         <source>Import every picture in a folder</source>
         <translation>导入文件夹中的所有图片</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="314" />
+        <location filename="../../ecan/ui/main_window.py" line="316" />
         <source>&amp;Paste picture</source>
         <translation>粘贴图片(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="315" />
+        <location filename="../../ecan/ui/main_window.py" line="317" />
         <source>Add the picture on the clipboard</source>
         <translation>添加剪贴板中的图片</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="316" />
+        <location filename="../../ecan/ui/main_window.py" line="318" />
         <source>&amp;Generate…</source>
         <translation>AI 生成(&amp;G)…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="316" />
+        <location filename="../../ecan/ui/main_window.py" line="318" />
         <source>Make an avatar with AI</source>
         <translation>用 AI 生成头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="317" />
+        <location filename="../../ecan/ui/main_window.py" line="319" />
         <source>&amp;Settings…</source>
         <translation>设置(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="317" />
+        <location filename="../../ecan/ui/main_window.py" line="319" />
         <source>Storage, sync and language</source>
         <translation>存储、同步和语言</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="318" />
+        <location filename="../../ecan/ui/main_window.py" line="320" />
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="319" />
+        <location filename="../../ecan/ui/main_window.py" line="321" />
         <source>&amp;Delete</source>
         <translation>删除(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="319" />
+        <location filename="../../ecan/ui/main_window.py" line="321" />
         <source>Delete the selected avatars</source>
         <translation>删除所选头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="320" />
+        <location filename="../../ecan/ui/main_window.py" line="322" />
         <source>&amp;Retry failed</source>
         <translation>重试失败项(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="320" />
+        <location filename="../../ecan/ui/main_window.py" line="322" />
         <source>Try failed uploads again</source>
         <translation>重新上传失败的头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="321" />
+        <location filename="../../ecan/ui/main_window.py" line="323" />
         <source>&amp;Find</source>
         <translation>查找(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="322" />
+        <location filename="../../ecan/ui/main_window.py" line="324" />
         <source>Sign &amp;in…</source>
         <translation>登录(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="323" />
+        <location filename="../../ecan/ui/main_window.py" line="325" />
         <source>Sign &amp;out</source>
         <translation>退出登录(&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="324" />
+        <location filename="../../ecan/ui/main_window.py" line="326" />
         <source>Open &amp;log folder</source>
         <translation>打开日志文件夹(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="325" />
+        <location filename="../../ecan/ui/main_window.py" line="327" />
         <source>&amp;About ecan</source>
         <translation>关于 ecan(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="326" />
+        <location filename="../../ecan/ui/main_window.py" line="328" />
         <source>Show ecan</source>
         <translation>显示 ecan</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="331" />
+        <location filename="../../ecan/ui/main_window.py" line="333" />
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="332" />
+        <location filename="../../ecan/ui/main_window.py" line="334" />
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="333" />
+        <location filename="../../ecan/ui/main_window.py" line="335" />
         <source>S&amp;ync</source>
         <translation>同步(&amp;Y)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="334" />
+        <location filename="../../ecan/ui/main_window.py" line="336" />
         <source>&amp;Account</source>
         <translation>账户(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="335" />
+        <location filename="../../ecan/ui/main_window.py" line="337" />
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="336" />
+        <location filename="../../ecan/ui/main_window.py" line="338" />
         <source>Toolbar</source>
         <translation>工具栏</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="337" />
+        <location filename="../../ecan/ui/main_window.py" line="339" />
         <source>Sync progress</source>
         <translation>同步进度</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="338" />
+        <location filename="../../ecan/ui/main_window.py" line="340" />
         <source>Import progress</source>
         <translation>导入进度</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="339" />
+        <location filename="../../ecan/ui/main_window.py" line="341" />
         <source>Account</source>
         <translation>账户</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="388" />
+        <location filename="../../ecan/ui/main_window.py" line="374" />
+        <source>Drop to import these files</source>
+        <translation>松开鼠标即可导入这些文件</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="397" />
         <source>Importing…</source>
         <translation>正在导入…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="394" />
+        <location filename="../../ecan/ui/main_window.py" line="403" />
         <source>Import pictures</source>
         <translation>导入图片</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="395" />
+        <location filename="../../ecan/ui/main_window.py" line="404" />
         <source>Pictures and videos ({patterns})</source>
         <translation>图片和视频 ({patterns})</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="406" />
+        <location filename="../../ecan/ui/main_window.py" line="415" />
         <source>Import a folder of pictures</source>
         <translation>导入图片文件夹</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="431" />
+        <location filename="../../ecan/ui/main_window.py" line="440" />
         <source>There is no picture on the clipboard.</source>
         <translation>剪贴板中没有图片。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="440" />
+        <location filename="../../ecan/ui/main_window.py" line="449" />
         <source>Importing %v of %m</source>
         <translation>正在导入 %v / %m</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="444" />
+        <location filename="../../ecan/ui/main_window.py" line="453" />
         <source>Importing {done} of {total}…</source>
         <translation>正在导入 {done} / {total}…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="452" />
+        <location filename="../../ecan/ui/main_window.py" line="461" />
         <source>Nothing to import: no pictures were found there.</source>
         <translation>没有可导入的内容：那里没有找到图片。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="454" />
+        <location filename="../../ecan/ui/main_window.py" line="463" />
         <source>Imported {ok} of {total}.</source>
         <translation>已导入 {ok} / {total}。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="470" />
+        <location filename="../../ecan/ui/main_window.py" line="479" />
         <source>Delete avatars</source>
         <translation>删除头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="471" />
+        <location filename="../../ecan/ui/main_window.py" line="480" />
         <source>Delete {n} avatar(s)? They are removed from this computer and from your cloud storage.</source>
         <translation>删除 {n} 个头像？它们将从本机和您的云存储中移除。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="483" />
+        <location filename="../../ecan/ui/main_window.py" line="492" />
         <source>Retrying {n} upload(s).</source>
         <translation>正在重试 {n} 个上传。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="524" />
+        <location filename="../../ecan/ui/main_window.py" line="533" />
         <source>Signed out. New avatars wait on this computer until you sign in.</source>
         <translation>已退出登录。新头像会保存在本机，登录后再同步。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="557" />
+        <location filename="../../ecan/ui/main_window.py" line="566" />
         <source>About ecan</source>
         <translation>关于 ecan</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="558" />
+        <location filename="../../ecan/ui/main_window.py" line="567" />
         <source>ecan {version}
 Your avatar library for the AI agents you build: local first, synced to your own cloud storage.</source>
         <translation>ecan {version}
 为您打造的 AI 智能体管理头像：本地优先，同步到您自己的云存储。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="588" />
+        <location filename="../../ecan/ui/main_window.py" line="597" />
         <source>Signed in</source>
         <translation>已登录</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="589" />
+        <location filename="../../ecan/ui/main_window.py" line="598" />
         <source>Signed in as {user} (identity {identity})</source>
         <translation>已登录为 {user}（身份 {identity}）</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="592" />
+        <location filename="../../ecan/ui/main_window.py" line="601" />
         <source>Sign in</source>
         <translation>登录</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="593" />
+        <location filename="../../ecan/ui/main_window.py" line="602" />
         <source>Not signed in</source>
         <translation>未登录</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="595" />
+        <location filename="../../ecan/ui/main_window.py" line="604" />
         <source>Cloud storage (no sign-in)</source>
         <translation>云存储（无需登录）</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="596" />
+        <location filename="../../ecan/ui/main_window.py" line="605" />
         <source>Syncing with the configured storage keys</source>
         <translation>使用配置的存储密钥同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="598" />
+        <location filename="../../ecan/ui/main_window.py" line="607" />
         <source>Set up sync</source>
         <translation>设置同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="650" />
+        <location filename="../../ecan/ui/main_window.py" line="659" />
         <source>{n} synced</source>
         <translation>{n} 个已同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="671" />
+        <location filename="../../ecan/ui/main_window.py" line="680" />
         <source>Local only</source>
         <translation>仅本地</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="599" />
+        <location filename="../../ecan/ui/main_window.py" line="608" />
         <source>No cloud storage is set up (see Settings)</source>
         <translation>尚未设置云存储（见“设置”）</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="639" />
+        <location filename="../../ecan/ui/main_window.py" line="648" />
         <source>Saved on this computer</source>
         <translation>已保存在本机</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="642" />
+        <location filename="../../ecan/ui/main_window.py" line="651" />
         <source>Syncing {done} of {total}</source>
         <translation>正在同步 {done} / {total}</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="644" />
+        <location filename="../../ecan/ui/main_window.py" line="653" />
         <source>{rate}/s</source>
         <translation>{rate}/秒</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="646" />
+        <location filename="../../ecan/ui/main_window.py" line="655" />
         <source>{done} of {total}</source>
         <translation>{done} / {total}</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="652" />
+        <location filename="../../ecan/ui/main_window.py" line="661" />
         <source>All {n} synced</source>
         <translation>{n} 个全部已同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="653" />
+        <location filename="../../ecan/ui/main_window.py" line="662" />
         <source>Nothing to sync</source>
         <translation>没有需要同步的内容</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="655" />
+        <location filename="../../ecan/ui/main_window.py" line="664" />
         <source>{n} failed</source>
         <translation>{n} 个失败</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="657" />
+        <location filename="../../ecan/ui/main_window.py" line="666" />
         <source>paused</source>
         <translation>已暂停</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="660" />
+        <location filename="../../ecan/ui/main_window.py" line="669" />
         <source>Synced {synced}, waiting {waiting}, failed {failed}, on this computer only {local}</source>
         <translation>已同步 {synced}，等待 {waiting}，失败 {failed}，仅本机 {local}</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="669" />
+        <location filename="../../ecan/ui/main_window.py" line="678" />
         <source>Sign-in needed</source>
         <translation>需要登录</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="673" />
+        <location filename="../../ecan/ui/main_window.py" line="682" />
         <source>Online</source>
         <translation>在线</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="675" />
+        <location filename="../../ecan/ui/main_window.py" line="684" />
         <source>Offline — will retry</source>
         <translation>离线 — 稍后重试</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="679" />
+        <location filename="../../ecan/ui/main_window.py" line="688" />
         <source>&amp;Resume sync</source>
         <translation>继续同步(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="679" />
+        <location filename="../../ecan/ui/main_window.py" line="688" />
         <source>&amp;Pause sync</source>
         <translation>暂停同步(&amp;P)</translation>
     </message>
@@ -1044,12 +1049,12 @@ Your avatar library for the AI agents you build: local first, synced to your own
         <translation>没有打开的头像库。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/settings_dialog.py" line="242" />
+        <location filename="../../ecan/ui/settings_dialog.py" line="241" />
         <source>Testing the connection…</source>
         <translation>正在测试连接…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/settings_dialog.py" line="254" />
+        <location filename="../../ecan/ui/settings_dialog.py" line="253" />
         <source>All {n} checks passed.</source>
         <translation>全部 {n} 项检查均通过。</translation>
     </message>

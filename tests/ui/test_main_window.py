@@ -187,3 +187,34 @@ def test_the_selection_survives_new_avatars_arriving(
     qtbot.waitUntil(lambda: len(gui.window.avatars.current_avatars()) == 7, timeout=10_000)
     assert gui.window.avatars.selected_ids() == [chosen]
     assert gui.window.avatars.details.avatar_id() == chosen
+
+
+def test_typing_in_search_keeps_delete_and_paste_for_the_text(
+        gui: Gui, qtbot: Any, make_pictures: Callable[..., list[Path]],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication, QKeySequence
+    from PySide6.QtWidgets import QMessageBox
+
+    gui.call("avatar.import_paths", {"paths": [str(p) for p in make_pictures(1)]})
+    gui.window.avatars.reload()
+    qtbot.waitUntil(lambda: len(gui.window.avatars.current_avatars()) == 1, timeout=10_000)
+    gui.window.avatars.select_id(gui.window.avatars.current_avatars()[0]["id"])
+    asked: list[bool] = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(True))
+    gui.window.activateWindow()
+    search = gui.window.avatars.search
+    search.setFocus()
+    qtbot.waitUntil(search.hasFocus, timeout=5000)
+    QGuiApplication.clipboard().setText("photo")
+    qtbot.keySequence(search, QKeySequence(QKeySequence.StandardKey.Paste))
+    assert search.text() == "photo"
+    qtbot.keyClick(search, Qt.Key.Key_Home)
+    qtbot.keyClick(search, Qt.Key.Key_Delete)
+    assert search.text() == "hoto" and not asked
+    # ...while the same key on the gallery deletes (after asking).
+    view = gui.window.avatars.view
+    view.setFocus()
+    qtbot.waitUntil(view.hasFocus, timeout=5000)
+    qtbot.keyClick(view, Qt.Key.Key_Delete)
+    assert asked == [True]
