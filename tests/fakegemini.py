@@ -1,4 +1,4 @@
-"""A fake Gemini API on 127.0.0.1 for tests: answers `POST /{v1,v1beta}/models/<model>:generateContent`
+"""A fake Gemini API on 127.0.0.1 for tests: answers `POST /{v1,v1beta}/models/<m>:generateContent`
 the way the real service does, scriptable per test, recording every request."""
 
 from __future__ import annotations
@@ -144,8 +144,8 @@ class FakeGemini:
     @property
     def url(self) -> str:
         assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        port = self._server.server_address[1]
+        return f"http://127.0.0.1:{port}"
 
     def push(self, *replies: Reply) -> None:
         with self._lock:

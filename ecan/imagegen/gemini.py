@@ -101,6 +101,8 @@ class GeminiGenerator:
         timeout, connect, http_error = (_http_errors("TimeoutException"),
                                         _http_errors("ConnectError", "NetworkError"),
                                         _http_errors("HTTPError"))
+        broken: tuple[type[BaseException], ...] = (*http_error, ValueError, KeyError,
+                                                   TypeError, ValidationError)
 
         try:
             return self._get_client().models.generate_content(
@@ -119,7 +121,7 @@ class GeminiGenerator:
                 "gemini_unreachable", f"Gemini at {where} cannot be reached.",
                 "Check the network connection" + (" and GEMINI_BASE_URL."
                                                   if self._config.base_url else ".")) from None
-        except (*http_error, ValueError, KeyError, TypeError, ValidationError) as e:
+        except broken as e:
             # A truncated or malformed answer (json.JSONDecodeError is a ValueError).
             log.warning("gemini %s: bad response (%s)", model, type(e).__name__)
             raise UserFacingError(

@@ -11,9 +11,8 @@ import logging
 import re
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import col, select
 
@@ -38,9 +37,6 @@ STALE_AFTER_S = 3600.0
 TASK_ID = re.compile(r"^[0-9a-f]{32}$")
 _EXT = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}
 
-T = TypeVar("T")
-
-
 class Cancelled(Exception):
     pass
 
@@ -54,8 +50,6 @@ class GenerationService:
         self._generator = generator
         self._lock = threading.Lock()
         self._cancels: dict[str, threading.Event] = {}
-        # Model calls run here so that a cancel does not wait for a slow answer.
-        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ecan-gemini")
 
     # --- generate ---------------------------------------------------------------------------
 
@@ -122,9 +116,11 @@ class GenerationService:
                     "task_id": task.id, "user_prompt": prompt,
                     "professional_prompt": professional, "text_model": generator.text_model,
                     "image_model": generator.image_model, "source_sha256": source_sha})
-        except Cancelled:
+        except (Cancelled, KeyboardInterrupt) as e:
             self._finish(task.id, "cancelled", started, tokens, fields,
                          error_code="cancelled", error="Cancelled by the user.")
+            if isinstance(e, KeyboardInterrupt):
+                raise
             raise UserFacingError("cancelled", "The generation was cancelled.",
                                   "Start it again when you are ready.") from None
         except UserFacingError as e:
@@ -158,16 +154,28 @@ class GenerationService:
         event.set()
 
     def _run(self, cancel: threading.Event, fn: Any, *args: Any) -> Any:
+        """`fn(*args)` on a daemon thread, so that a cancel (or Ctrl-C, or closing the app)
+        does not wait for a slow answer: the call goes on and its answer is dropped."""
         if cancel.is_set():
             raise Cancelled
-        future: Future[Any] = self._pool.submit(fn, *args)
-        while True:
-            if cancel.wait(0.05):
-                # The call goes on in its worker; its answer is dropped.
-                future.cancel()
+        done = threading.Event()
+        outcome: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                outcome["value"] = fn(*args)
+            except BaseException as e:  # handed to the waiting thread below
+                outcome["error"] = e
+            finally:
+                done.set()
+
+        threading.Thread(target=work, name="ecan-gemini", daemon=True).start()
+        while not done.wait(0.05):
+            if cancel.is_set():
                 raise Cancelled
-            if future.done():
-                return future.result()
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["value"]
 
     def _source(self, image_path: Path | None, avatar_id: str | None
                 ) -> tuple[bytes, str, str]:
@@ -278,10 +286,6 @@ class GenerationService:
             "budget": budget if budget > 0 else None,
             "budget_left": max(0.0, budget - committed) if budget > 0 else None,
         }
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
-
 
 def task_to_dict(t: GenerationTask) -> dict[str, Any]:
     return {"id": t.id, "status": t.status, "user_prompt": t.user_prompt,
