@@ -92,7 +92,7 @@ def bench_stall(n_photos: int, concurrency: int | None = None) -> dict[str, Any]
 
     from ecan.app import build_app
     from ecan.auth.secrets import MemoryKeyring
-    from ecan.bridge import Bridge
+    from ecan.bridge.bridge import Bridge
     from ecan.bridge.sync_worker import SyncWorker
     from ecan.democloud import DemoCloud
     from ecan.ui.launcher import qt_app
@@ -200,7 +200,7 @@ def startup_child(home: str) -> None:
     from PySide6.QtCore import QSettings
 
     from ecan.app import build_app
-    from ecan.bridge import Bridge
+    from ecan.bridge.bridge import Bridge
     from ecan.ui.launcher import qt_app
     from ecan.ui.main_window import MainWindow
 

@@ -33,7 +33,7 @@ def main(out: Path) -> int:
 
     from ecan.app import build_app
     from ecan.auth.secrets import MemoryKeyring
-    from ecan.bridge import Bridge
+    from ecan.bridge.bridge import Bridge
     from ecan.bridge.sync_worker import SyncWorker
     from ecan.resources import resources_dir
     from ecan.ui.i18n import Languages

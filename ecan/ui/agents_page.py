@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ecan.bridge import Bridge, ThumbnailLoader
+from ecan.bridge.bridge import Bridge
+from ecan.bridge.thumbs import ThumbnailLoader
 from ecan.ui.gallery_delegate import CARD, THUMB, AvatarDelegate
 from ecan.ui.gallery_model import AvatarFilterModel, AvatarListModel, IdRole
 

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ecan.bridge import ThumbnailLoader
+from ecan.bridge.thumbs import ThumbnailLoader
 from ecan.ui.resources import icon
 
 PREVIEW = 200

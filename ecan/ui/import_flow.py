@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ecan.bridge import Bridge
+from ecan.bridge.bridge import Bridge
 
 BATCH = 8
 # A folder walk keeps only files that could be avatars; files named one by one all go to the

@@ -18,7 +18,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from ecan.app import App, build_app
-from ecan.bridge import Bridge
+from ecan.bridge.bridge import Bridge
 from ecan.errors import UserFacingError
 from ecan.paths import AppPaths
 from ecan.ui.i18n import Languages
@@ -255,7 +255,7 @@ def run_selftest(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     Returns what it found; raises UserFacingError on a failure."""
     from PySide6.QtCore import QEventLoop, QSize
 
-    from ecan.bridge import ThumbnailLoader
+    from ecan.bridge.thumbs import ThumbnailLoader
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     env = dict(os.environ if env is None else env)

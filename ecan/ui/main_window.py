@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ecan.bridge import Bridge
+from ecan.bridge.bridge import Bridge
 from ecan.ui.agents_page import AgentsPage
 from ecan.ui.avatars_page import AvatarsPage
 from ecan.ui.details import human_bytes

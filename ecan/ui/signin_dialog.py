@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ecan.bridge import Bridge
+from ecan.bridge.bridge import Bridge
 
 
 class SignInDialog(QDialog):

@@ -9,7 +9,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from ecan.bridge import Bridge
+from ecan.bridge.bridge import Bridge
 
 log = logging.getLogger(__name__)
 

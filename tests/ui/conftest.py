@@ -40,7 +40,7 @@ class Gui:
 
         from ecan.app import build_app
         from ecan.auth.secrets import MemoryKeyring
-        from ecan.bridge import Bridge
+        from ecan.bridge.bridge import Bridge
         from ecan.ui.main_window import MainWindow
 
         self.app = build_app(env, keyring_backend=MemoryKeyring())

@@ -9,7 +9,7 @@ from ecan.handlers.registry import Empty, Handlers
 
 
 def test_handlers_run_off_the_gui_thread_and_results_arrive_on_it(qtbot: Any) -> None:
-    from ecan.bridge import Bridge
+    from ecan.bridge.bridge import Bridge
 
     handlers = Handlers()
     seen: dict[str, Any] = {}
@@ -37,7 +37,7 @@ def test_handlers_run_off_the_gui_thread_and_results_arrive_on_it(qtbot: Any) ->
 
 
 def test_a_failure_reaches_on_failure_or_the_failed_signal(qtbot: Any) -> None:
-    from ecan.bridge import Bridge
+    from ecan.bridge.bridge import Bridge
     from ecan.errors import UserFacingError
 
     handlers = Handlers()
@@ -63,7 +63,7 @@ def test_thumbnails_load_off_thread_into_a_bounded_cache(qtbot: Any, tmp_path: A
     from PIL import Image
     from PySide6.QtCore import QSize
 
-    from ecan.bridge import ThumbnailLoader
+    from ecan.bridge.thumbs import ThumbnailLoader
 
     paths = []
     for i in range(5):

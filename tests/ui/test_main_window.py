@@ -145,7 +145,7 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"
 from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QApplication, QListView
 import ecan.bridge  # applies the guard, as every ecan Qt entry point does
-from ecan.bridge import ThumbnailLoader
+from ecan.bridge.thumbs import ThumbnailLoader
 from ecan.ui.gallery_delegate import AvatarDelegate
 from ecan.ui.gallery_model import AvatarListModel
 app = QApplication([])
