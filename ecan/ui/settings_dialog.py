@@ -1,0 +1,257 @@
+"""Settings: storage backend (local only, a folder, AWS S3, an S3-compatible endpoint), bucket,
+region, endpoint, prefix, CDN domain, concurrency, and the language. Checked by the same
+validation as loading the config file; "Test connection" runs doctor's checks off the GUI thread;
+saving writes the config file without any secret."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSettings, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ecan.bridge.bridge import Bridge
+from ecan.config import Config, StorageConfig, validate_config, write_config
+from ecan.errors import UserFacingError
+from ecan.ui.i18n import LANGUAGES
+
+BACKENDS = ["none", "local", "s3", "s3-compatible"]
+LANG_CODES = ["", "en", "zh_CN"]
+
+
+class SettingsDialog(QDialog):
+    """Signals:
+        language_changed(str): the user picked a language ("" = follow the system).
+        saved(str): the config file was written (its path).
+    """
+
+    language_changed = Signal(str)
+    saved = Signal(str)
+
+    def __init__(self, bridge: Bridge, app: Any, ui_settings: QSettings,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._bridge = bridge
+        self._app = app
+        self._ui = ui_settings
+        self.setWindowTitle(self.tr("Settings"))
+        self.setMinimumWidth(520)
+        config: Config = app.config if app is not None else Config()
+        self._config = config
+        layout = QVBoxLayout(self)
+
+        storage = QGroupBox(self.tr("Cloud storage"), self)
+        form = QFormLayout(storage)
+        self.backend = QComboBox(storage)
+        self.backend.addItems([self.tr("None: keep avatars on this computer only"),
+                               self.tr("A folder (another disk or a synced folder)"),
+                               self.tr("Amazon S3"),
+                               self.tr("S3-compatible (Cloudflare R2, MinIO…)")])
+        self.backend.setAccessibleName(self.tr("Storage backend"))
+        self.bucket = QLineEdit(config.storage.bucket, storage)
+        self.bucket.setAccessibleName(self.tr("Bucket"))
+        self.region = QLineEdit(config.storage.region, storage)
+        self.region.setPlaceholderText("us-east-1")
+        self.region.setAccessibleName(self.tr("Region"))
+        self.endpoint = QLineEdit(config.storage.endpoint_url, storage)
+        self.endpoint.setPlaceholderText("https://<account>.r2.cloudflarestorage.com")
+        self.endpoint.setAccessibleName(self.tr("Endpoint URL"))
+        self.prefix = QLineEdit(config.storage.path_prefix, storage)
+        self.prefix.setAccessibleName(self.tr("Key prefix"))
+        self.cdn = QLineEdit(config.storage.cdn_domain, storage)
+        self.cdn.setPlaceholderText("cdn.example.com")
+        self.cdn.setAccessibleName(self.tr("CDN domain"))
+        self.folder = QLineEdit(config.storage.local_path, storage)
+        self.folder.setAccessibleName(self.tr("Folder"))
+        self.concurrency = QSpinBox(storage)
+        self.concurrency.setRange(1, 64)
+        self.concurrency.setValue(config.sync.concurrency)
+        self.concurrency.setAccessibleName(self.tr("Parallel uploads"))
+        self._rows: dict[str, tuple[QLabel, QWidget]] = {}
+        for key, label, widget in (
+                ("backend", self.tr("&Storage"), self.backend),
+                ("bucket", self.tr("&Bucket"), self.bucket),
+                ("region", self.tr("&Region"), self.region),
+                ("endpoint", self.tr("&Endpoint URL"), self.endpoint),
+                ("folder", self.tr("F&older"), self.folder),
+                ("prefix", self.tr("Key &prefix"), self.prefix),
+                ("cdn", self.tr("&CDN domain"), self.cdn),
+                ("concurrency", self.tr("Parallel &uploads"), self.concurrency)):
+            lab = QLabel(label, storage)
+            lab.setBuddy(widget)
+            form.addRow(lab, widget)
+            self._rows[key] = (lab, widget)
+        layout.addWidget(storage)
+        self.note = QLabel(self.tr("Access keys are never written by ecan: set them in the "
+                                   "environment (AVATAR_CLOUD_ACCESS_KEY / "
+                                   "AVATAR_CLOUD_SECRET_KEY) or sign in."), self)
+        self.note.setObjectName("hintLabel")
+        self.note.setWordWrap(True)
+        layout.addWidget(self.note)
+
+        general = QGroupBox(self.tr("General"), self)
+        gform = QFormLayout(general)
+        self.language = QComboBox(general)
+        self.language.addItems([self.tr("Follow the system"), LANGUAGES["en"],
+                                LANGUAGES["zh_CN"]])
+        self.language.setAccessibleName(self.tr("Language"))
+        current_lang = str(ui_settings.value("language", "") or "")
+        self.language.setCurrentIndex(LANG_CODES.index(current_lang)
+                                      if current_lang in LANG_CODES else 0)
+        self.language.currentIndexChanged.connect(self._language_picked)
+        lang_label = QLabel(self.tr("&Language"), general)
+        lang_label.setBuddy(self.language)
+        gform.addRow(lang_label, self.language)
+        layout.addWidget(general)
+
+        self.feedback = QLabel(self)
+        self.feedback.setWordWrap(True)
+        self.feedback.setObjectName("settingsResult")
+        self.feedback.hide()
+        layout.addWidget(self.feedback)
+
+        row = QHBoxLayout()
+        self.test_button = QPushButton(self.tr("&Test connection"), self)
+        self.test_button.setAccessibleName(self.tr("Test connection"))
+        self.test_button.clicked.connect(self.test_connection)
+        row.addWidget(self.test_button)
+        row.addStretch(1)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self)
+        self.buttons.button(QDialogButtonBox.StandardButton.Save).setText(self.tr("Save"))
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("Cancel"))
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        row.addWidget(self.buttons)
+        layout.addLayout(row)
+
+        s = config.storage
+        kind = s.kind
+        self.backend.setCurrentIndex(
+            {"none": 0, "local": 1}.get(kind, 3 if (s.endpoint_url or s.is_r2) else 2))
+        self.backend.currentIndexChanged.connect(self._backend_changed)
+        self._backend_changed()
+
+    def _backend_changed(self, *_args: object) -> None:
+        which = BACKENDS[self.backend.currentIndex()]
+        show = {"none": set(), "local": {"folder", "prefix", "concurrency"},
+                "s3": {"bucket", "region", "prefix", "cdn", "concurrency"},
+                "s3-compatible": {"bucket", "region", "endpoint", "prefix", "cdn", "concurrency"}
+                }[which]
+        for key, (label, widget) in self._rows.items():
+            visible = key == "backend" or key in show
+            label.setVisible(visible)
+            widget.setVisible(visible)
+        self.test_button.setEnabled(which != "none")
+        self.adjustSize()
+
+    def _language_picked(self, index: int) -> None:
+        code = LANG_CODES[index]
+        self._ui.setValue("language", code)
+        self.language_changed.emit(code)
+
+    def build_config(self) -> Config:
+        """The config the form describes, validated like a config file; ConfigError if not."""
+        which = BACKENDS[self.backend.currentIndex()]
+        base = self._config
+        storage: StorageConfig = replace(
+            base.storage,
+            backend={"none": "", "local": "local"}.get(which, "s3"),
+            bucket=self.bucket.text().strip() if which in ("s3", "s3-compatible") else "",
+            region=self.region.text().strip() if which in ("s3", "s3-compatible") else "",
+            endpoint_url=self.endpoint.text().strip() if which == "s3-compatible" else "",
+            path_prefix=self.prefix.text().strip() or "avatars/",
+            cdn_domain=self.cdn.text().strip() if which != "none" else "",
+            local_path=self.folder.text().strip() if which == "local" else "",
+        )
+        config = replace(base, storage=storage,
+                         sync=replace(base.sync, concurrency=self.concurrency.value()))
+        validate_config(config)
+        return config
+
+    def _show(self, ok: bool, text: str) -> None:
+        self.feedback.setStyleSheet("color: #1f7a45;" if ok else "color: #c5221f;")
+        self.feedback.setText(text)
+        self.feedback.show()
+
+    def _target(self) -> Path:
+        if self._app is None:
+            raise UserFacingError("no_library", self.tr("No library is open."), "")
+        return Path(self._config.source or self._app.paths.default_config)
+
+    def save(self) -> None:
+        try:
+            config = self.build_config()
+        except UserFacingError as e:
+            self._show(False, f"{e.message}\n{e.hint}")
+            return
+        target = self._target()
+
+        def work() -> str:
+            write_config(config, target)
+            return str(target)
+
+        def done(path: str) -> None:
+            self.saved.emit(path)
+            self.accept()
+
+        def failed(error: dict[str, Any]) -> None:
+            self.buttons.setEnabled(True)
+            self._show(False, f"{error.get('message')}\n{error.get('hint', '')}")
+
+        self.buttons.setEnabled(False)
+        self._bridge.run_task("save settings", work, on_success=done, on_failure=failed)
+
+    def test_connection(self) -> None:
+        try:
+            config = self.build_config()
+        except UserFacingError as e:
+            self._show(False, f"{e.message}\n{e.hint}")
+            return
+        app = self._app
+
+        def work() -> list[dict[str, Any]]:
+            from ecan.app import App
+            from ecan.doctor import run_checks
+
+            probe = App(paths=app.paths, config=config, log_path=app.log_path, env=app.env,
+                        keyring_backend=app.keyring_backend)
+            try:
+                checks = run_checks(probe)
+            finally:
+                probe.close()
+            return [c.to_dict() for c in checks]
+
+        self.test_button.setEnabled(False)
+        self._show(True, self.tr("Testing the connection…"))
+        self._bridge.run_task("test connection", work, on_success=self._tested,
+                              on_failure=self._test_failed)
+
+    def _test_failed(self, error: dict[str, Any]) -> None:
+        self.test_button.setEnabled(True)
+        self._show(False, f"{error.get('message')}\n{error.get('hint', '')}")
+
+    def _tested(self, checks: list[dict[str, Any]]) -> None:
+        self.test_button.setEnabled(True)
+        failed = [c for c in checks if not c.get("ok")]
+        if not failed:
+            self._show(True, self.tr("All {n} checks passed.").format(n=len(checks)))
+            return
+        lines = [f"✗ {c.get('name')}: {c.get('detail', '')} {c.get('hint', '')}".strip()
+                 for c in failed]
+        self._show(False, "\n".join(lines))
