@@ -257,14 +257,29 @@ class GenerationService:
 
     # --- history and statistics -------------------------------------------------------------
 
+    def _reap_stale(self) -> None:
+        """Tasks left running by a process that died are recorded as interrupted (guarded by
+        the state they must still be in, so a live task elsewhere is never touched)."""
+        conn = self.db.connect()
+        try:
+            conn.execute(
+                "UPDATE generation_task SET status = 'failed', error_code = 'interrupted', "
+                "error = 'The app stopped before the task finished.', finished_at = ? "
+                "WHERE status IN ('pending', 'analysing', 'generating') AND created_at < ?",
+                (now(), now() - STALE_AFTER_S))
+        finally:
+            conn.close()
+
     def history(self, limit: int = 50) -> list[dict[str, Any]]:
         limit = max(1, min(int(limit), 1000))
+        self._reap_stale()
         with self.db.session() as s:
             rows = s.exec(select(GenerationTask).order_by(
                 col(GenerationTask.created_at).desc()).limit(limit)).all()
         return [task_to_dict(t) for t in rows]
 
     def stats(self) -> dict[str, Any]:
+        self._reap_stale()
         with self.db.session() as s:
             tasks = s.exec(select(GenerationTask)).all()
             committed = self._committed(s)

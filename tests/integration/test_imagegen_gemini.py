@@ -125,6 +125,10 @@ FAILURES = [
     ("no_image", [fg.text_reply("p"), fg.no_image()], "gemini_no_image", "without an image", 2),
     ("malformed", [fg.malformed()], "gemini_bad_response", "broken", 1),
     ("truncated", [fg.text_reply("p"), fg.truncated()], "gemini_bad_response", "broken", 2),
+    ("unknown_model", [fg.error_reply(404, "", "models/gemini-2.5-flash is not found")],
+     "gemini_model_not_found", "GEMINI.TEXT_MODEL", 1),
+    ("error_echoing_the_key", [fg.error_reply(400, "", f"Bad request from key {KEY}")],
+     "gemini_refused", "[redacted]", 1),
     ("not_an_image", [fg.text_reply("p"), fg.image_reply(b"<html>nope</html>")],
      "unsupported_format", "", 2),
 ]

@@ -139,3 +139,16 @@ def test_a_source_that_is_not_an_image_fails_without_calling_the_model(
         svc.generate(bad, "x")
     assert "notes.png" in info.value.message and gen.calls == []
     assert svc.history()[0]["status"] == "failed"
+
+
+def test_a_task_left_running_by_a_dead_process_is_reported_interrupted(
+        app: Any, photo: Path) -> None:
+    from ecan.db.models import GenerationTask
+
+    with app.db.session() as s:
+        s.add(GenerationTask(id="cd" * 16, status="generating", user_prompt="x",
+                             text_model="t", image_model="i", created_at=1.0))
+    svc = service(app, MemoryGenerator(png_bytes(32)), budget=1)
+    [task] = svc.history()
+    assert (task["status"], task["error_code"]) == ("failed", "interrupted")
+    svc.generate(photo, "the credit it held is free again")
