@@ -160,3 +160,14 @@ def test_dialog_in_simplified_chinese(setup: tuple[Any, Any, Path], tmp_path: Pa
     finally:
         QCoreApplication.removeTranslator(translator)
     qtbot.waitUntil(lambda: dialog.windowTitle() == "Generate an AI avatar", timeout=5_000)
+
+
+def test_main_window_opens_the_dialog(gui: Any, qtbot: Any) -> None:
+    from ecan.ui.generate_dialog import GenerateDialog
+
+    assert gui.window.act_generate.isVisible()
+    gui.window.act_generate.trigger()
+    dialog = gui.window.generate_dialog
+    assert isinstance(dialog, GenerateDialog)
+    qtbot.waitUntil(dialog.isVisible, timeout=5_000)
+    dialog.close()
