@@ -165,8 +165,8 @@ print("painted")
 
 
 def test_a_long_painting_session_does_not_abort_python() -> None:
-    """PySide6 6.12 on Python 3.11 drops a reference to None on every void Qt call; a gallery
-    repainting for a while used to abort with "deallocating None" (ecan.bridge guards it)."""
+    """PySide6 6.12.0 on Python 3.11 drops a reference to None on every void Qt call; a gallery
+    repainting for a while aborts with "deallocating None" (pyproject.toml keeps 6.12 out)."""
     import subprocess
     import sys
 
