@@ -241,6 +241,13 @@ ZH: dict[str, str] = {
 }
 
 
+# The generate dialog keeps its own strings beside its code.
+sys.path.insert(0, str(ROOT))
+from ecan.ui.generate_dialog import ZH_CN as GENERATE_ZH  # noqa: E402
+
+ZH.update(GENERATE_ZH)
+
+
 def main() -> int:
     subprocess.run([str(BIN / "pyside6-lupdate"), *sorted(str(p) for p in
                     (ROOT / "ecan" / "ui").glob("*.py")), "-ts", str(TS),

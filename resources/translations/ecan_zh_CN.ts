@@ -3,110 +3,110 @@
 <context>
     <name>AgentsPage</name>
     <message>
-        <location filename="../../ecan/ui/agents_page.py" line="136" />
         <location filename="../../ecan/ui/agents_page.py" line="137" />
+        <location filename="../../ecan/ui/agents_page.py" line="138" />
         <source>Agents</source>
         <translation>智能体</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/agents_page.py" line="138" />
         <location filename="../../ecan/ui/agents_page.py" line="139" />
-        <location filename="../../ecan/ui/agents_page.py" line="141" />
-        <location filename="../../ecan/ui/agents_page.py" line="217" />
+        <location filename="../../ecan/ui/agents_page.py" line="140" />
+        <location filename="../../ecan/ui/agents_page.py" line="142" />
+        <location filename="../../ecan/ui/agents_page.py" line="218" />
         <source>New agent</source>
         <translation>新建智能体</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/agents_page.py" line="140" />
-        <location filename="../../ecan/ui/agents_page.py" line="233" />
-        <location filename="../../ecan/ui/agents_page.py" line="272" />
+        <location filename="../../ecan/ui/agents_page.py" line="141" />
+        <location filename="../../ecan/ui/agents_page.py" line="234" />
+        <location filename="../../ecan/ui/agents_page.py" line="273" />
         <source>Edit agent</source>
         <translation>编辑智能体</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/agents_page.py" line="142" />
+        <location filename="../../ecan/ui/agents_page.py" line="143" />
         <source>&amp;Name</source>
         <translation>名称(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/agents_page.py" line="143" />
+        <location filename="../../ecan/ui/agents_page.py" line="144" />
         <source>Agent name</source>
         <translation>智能体名称</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/agents_page.py" line="144" />
+        <location filename="../../ecan/ui/agents_page.py" line="145" />
         <source>e.g. Support assistant</source>
         <translation>例如：客服助手</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/agents_page.py" line="145" />
+        <location filename="../../ecan/ui/agents_page.py" line="146" />
         <source>&amp;Description</source>
         <translation>描述(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/agents_page.py" line="146" />
+        <location filename="../../ecan/ui/agents_page.py" line="147" />
         <source>Agent description</source>
         <translation>智能体描述</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/agents_page.py" line="147" />
+        <location filename="../../ecan/ui/agents_page.py" line="148" />
         <source>What this agent does (optional)</source>
         <translation>这个智能体做什么（可选）</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/agents_page.py" line="148" />
+        <location filename="../../ecan/ui/agents_page.py" line="149" />
         <source>Avatar</source>
         <translation>头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/agents_page.py" line="149" />
+        <location filename="../../ecan/ui/agents_page.py" line="150" />
         <source>Choose the agent's avatar</source>
         <translation>选择智能体的头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/agents_page.py" line="150" />
+        <location filename="../../ecan/ui/agents_page.py" line="151" />
         <source>Show avatars of kind</source>
         <translation>按类型显示头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/agents_page.py" line="154" />
+        <location filename="../../ecan/ui/agents_page.py" line="155" />
         <source>All avatars</source>
         <translation>全部头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/agents_page.py" line="154" />
+        <location filename="../../ecan/ui/agents_page.py" line="155" />
         <source>Built-in</source>
         <translation>内置</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/agents_page.py" line="155" />
+        <location filename="../../ecan/ui/agents_page.py" line="156" />
         <source>Uploaded</source>
         <translation>已上传</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/agents_page.py" line="155" />
+        <location filename="../../ecan/ui/agents_page.py" line="156" />
         <source>Generated</source>
         <translation>AI 生成</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/agents_page.py" line="158" />
         <location filename="../../ecan/ui/agents_page.py" line="159" />
+        <location filename="../../ecan/ui/agents_page.py" line="160" />
         <source>Delete agent</source>
         <translation>删除智能体</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/agents_page.py" line="160" />
         <location filename="../../ecan/ui/agents_page.py" line="161" />
+        <location filename="../../ecan/ui/agents_page.py" line="162" />
         <source>Save agent</source>
         <translation>保存智能体</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/agents_page.py" line="253" />
+        <location filename="../../ecan/ui/agents_page.py" line="254" />
         <source>Give the agent a name.</source>
         <translation>请为智能体命名。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/agents_page.py" line="274" />
+        <location filename="../../ecan/ui/agents_page.py" line="275" />
         <source>Agent “{name}” saved.</source>
         <translation>智能体“{name}”已保存。</translation>
     </message>
@@ -142,107 +142,107 @@
 <context>
     <name>AvatarsPage</name>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="155" />
+        <location filename="../../ecan/ui/avatars_page.py" line="156" />
         <source>Search avatars by name</source>
         <translation>按名称搜索头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="156" />
+        <location filename="../../ecan/ui/avatars_page.py" line="157" />
         <source>Search avatars</source>
         <translation>搜索头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="157" />
+        <location filename="../../ecan/ui/avatars_page.py" line="158" />
         <source>Avatar gallery</source>
         <translation>头像库</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="158" />
+        <location filename="../../ecan/ui/avatars_page.py" line="159" />
         <source>Show avatars by sync state</source>
         <translation>按同步状态显示头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="162" />
+        <location filename="../../ecan/ui/avatars_page.py" line="163" />
         <source>My avatars</source>
         <translation>我的头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="162" />
+        <location filename="../../ecan/ui/avatars_page.py" line="163" />
         <source>All, with built-in</source>
         <translation>全部（含内置）</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="163" />
+        <location filename="../../ecan/ui/avatars_page.py" line="164" />
         <source>Built-in avatars</source>
         <translation>内置头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="163" />
+        <location filename="../../ecan/ui/avatars_page.py" line="164" />
         <source>Failed to sync</source>
         <translation>同步失败的</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="164" />
+        <location filename="../../ecan/ui/avatars_page.py" line="165" />
         <source>Not synced yet</source>
         <translation>尚未同步的</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="164" />
+        <location filename="../../ecan/ui/avatars_page.py" line="165" />
         <source>Synced</source>
         <translation>已同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="167" />
+        <location filename="../../ecan/ui/avatars_page.py" line="168" />
         <source>Import pictures…</source>
         <translation>导入图片…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="168" />
+        <location filename="../../ecan/ui/avatars_page.py" line="169" />
         <source>Import pictures</source>
         <translation>导入图片</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="197" />
+        <location filename="../../ecan/ui/avatars_page.py" line="198" />
         <source>The library could not be read</source>
         <translation>无法读取头像库</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="251" />
+        <location filename="../../ecan/ui/avatars_page.py" line="252" />
         <source>Loading your library…</source>
         <translation>正在载入头像库…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="256" />
+        <location filename="../../ecan/ui/avatars_page.py" line="257" />
         <source>{shown} of {total} avatars</source>
         <translation>显示 {shown} / {total} 个头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="257" />
+        <location filename="../../ecan/ui/avatars_page.py" line="258" />
         <source>{n} avatars</source>
         <translation>{n} 个头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="259" />
+        <location filename="../../ecan/ui/avatars_page.py" line="260" />
         <source>Your avatar library is empty</source>
         <translation>头像库还是空的</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="261" />
+        <location filename="../../ecan/ui/avatars_page.py" line="262" />
         <source>Drop pictures here or click Import. You can also paste an image with Ctrl+V.</source>
         <translation>把图片拖到这里，或点击“导入”。也可以用 Ctrl+V 粘贴图片。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="263" />
+        <location filename="../../ecan/ui/avatars_page.py" line="264" />
         <source>{n} built-in avatars are ready to use: choose “Built-in avatars” above to see them.</source>
         <translation>另有 {n} 个内置头像可直接使用：在上方选择“内置头像”即可查看。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="273" />
+        <location filename="../../ecan/ui/avatars_page.py" line="274" />
         <source>No avatars match</source>
         <translation>没有匹配的头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="274" />
+        <location filename="../../ecan/ui/avatars_page.py" line="275" />
         <source>Try another search, or show all avatars.</source>
         <translation>换个关键词试试，或显示全部头像。</translation>
     </message>
@@ -446,6 +446,217 @@
         <location filename="../../ecan/ui/details.py" line="194" />
         <source>Link copied to the clipboard.</source>
         <translation>链接已复制到剪贴板。</translation>
+    </message>
+</context>
+<context>
+    <name>GenerateDialog</name>
+    <message>
+        <location filename="../../ecan/ui/generate_dialog.py" line="218" />
+        <source>Generate an AI avatar</source>
+        <translation>生成 AI 头像</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/generate_dialog.py" line="219" />
+        <location filename="../../ecan/ui/generate_dialog.py" line="231" />
+        <source>Generate</source>
+        <translation>生成</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/generate_dialog.py" line="220" />
+        <source>History</source>
+        <translation>历史记录</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/generate_dialog.py" line="221" />
+        <source>Start from</source>
+        <translation>从这里开始</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/generate_dialog.py" line="222" />
+        <source>A photo file</source>
+        <translation>照片文件</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/generate_dialog.py" line="223" />
+        <source>An avatar in my library</source>
+        <translation>头像库中的头像</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/generate_dialog.py" line="224" />
+        <source>Photo file</source>
+        <translation>照片文件</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/generate_dialog.py" line="225" />
+        <source>Choose a photo…</source>
+        <translation>选择照片…</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/generate_dialog.py" line="226" />
+        <source>Avatar to start from</source>
+        <translation>作为起点的头像</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/generate_dialog.py" line="227" />
+        <location filename="../../ecan/ui/generate_dialog.py" line="228" />
+        <source>Your request</source>
+        <translation>您的要求</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/generate_dialog.py" line="230" />
+        <source>e.g. Dress this person in a doctor's white coat, in a hospital</source>
+        <translation>例如：让这个人穿上医生的白大褂，背景是医院</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/generate_dialog.py" line="232" />
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/generate_dialog.py" line="233" />
+        <location filename="../../ecan/ui/generate_dialog.py" line="234" />
+        <source>Refined prompt</source>
+        <translation>优化后的提示词</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/generate_dialog.py" line="235" />
+        <source>Result</source>
+        <translation>结果</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/generate_dialog.py" line="236" />
+        <source>Keep</source>
+        <translation>保留</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/generate_dialog.py" line="237" />
+        <source>Discard</source>
+        <translation>丢弃</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/generate_dialog.py" line="238" />
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/generate_dialog.py" line="239" />
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/generate_dialog.py" line="240" />
+        <source>When</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/generate_dialog.py" line="240" />
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/generate_dialog.py" line="241" />
+        <source>Request</source>
+        <translation>要求</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/generate_dialog.py" line="241" />
+        <source>Time</source>
+        <translation>用时</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/generate_dialog.py" line="242" />
+        <source>Error</source>
+        <translation>错误</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/generate_dialog.py" line="255" />
+        <source>Choose a photo</source>
+        <translation>选择照片</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/generate_dialog.py" line="256" />
+        <source>Images (*.png *.jpg *.jpeg *.webp *.gif)</source>
+        <translation>图片 (*.png *.jpg *.jpeg *.webp *.gif)</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/generate_dialog.py" line="277" />
+        <source>Pick an avatar first.</source>
+        <translation>请先选择一个头像。</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/generate_dialog.py" line="282" />
+        <source>Pick a photo file first.</source>
+        <translation>请先选择一张照片。</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/generate_dialog.py" line="286" />
+        <source>Write what the avatar should look like.</source>
+        <translation>请写下头像应该是什么样子。</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/generate_dialog.py" line="294" />
+        <source>Analysing the photo and drawing the avatar… this can take a minute.</source>
+        <translation>正在分析照片并绘制头像……可能需要一分钟。</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/generate_dialog.py" line="301" />
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/generate_dialog.py" line="323" />
+        <source>Done: the avatar is in your library.</source>
+        <translation>完成：头像已加入您的头像库。</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/generate_dialog.py" line="338" />
+        <source>Analyse {a} s · generate {g} s · total {t} s</source>
+        <translation>分析 {a} 秒 · 生成 {g} 秒 · 共 {t} 秒</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/generate_dialog.py" line="360" />
+        <source>Kept: the avatar stays in your library.</source>
+        <translation>已保留：头像保留在您的头像库中。</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/generate_dialog.py" line="381" />
+        <source>Discarded.</source>
+        <translation>已丢弃。</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/generate_dialog.py" line="400" />
+        <source>succeeded</source>
+        <translation>成功</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/generate_dialog.py" line="400" />
+        <source>failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/generate_dialog.py" line="401" />
+        <source>cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/generate_dialog.py" line="404" />
+        <source>running</source>
+        <translation>进行中</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/generate_dialog.py" line="415" />
+        <source>{count} tasks · {rate} succeeded · analyse {a} s, generate {g} s on average · {credits} images used</source>
+        <translation>{count} 个任务 · 成功率 {rate} · 平均分析 {a} 秒、生成 {g} 秒 · 已用 {credits} 张图片额度</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/generate_dialog.py" line="420" />
+        <source>No budget limit</source>
+        <translation>不限额度</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/generate_dialog.py" line="422" />
+        <source>Budget: {left} of {budget} images left</source>
+        <translation>额度：剩余 {left} / {budget} 张图片</translation>
     </message>
 </context>
 <context>
