@@ -282,8 +282,11 @@ class Outbox:
                  "avatar_sha256": r["sha256"]} for r in rows]
 
     def avatar_counts(self) -> dict[str, int]:
+        """The user's own avatars by state. Built-in (system) avatars ship with the app and are
+        never the user's to sync, so counting them as "synced" would overstate the library."""
         out = {"queued": 0, "syncing": 0, "synced": 0, "failed": 0}
-        for r in self._query("SELECT sync_state, COUNT(*) FROM avatar GROUP BY sync_state"):
+        for r in self._query("SELECT sync_state, COUNT(*) FROM avatar "
+                             "WHERE resource_type != 'system' GROUP BY sync_state"):
             out[r[0]] = r[1]
         return out
 

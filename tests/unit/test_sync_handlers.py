@@ -3,6 +3,7 @@ settings, and bad payloads refused with a clear error."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from ecan.sync.testing import write_avatar
@@ -29,3 +30,17 @@ def test_sync_handlers(app: Any) -> None:
     r = h.call("sync.restore")
     assert r["ok"] is False and r["error"]["code"] == "no_cloud" and r["error"]["hint"]
     assert h.call("sync.restore", {"only_if_empty": True})["data"]["ran"] is False
+
+
+def test_status_counts_only_the_users_own_avatars(app: Any, tmp_path: Path) -> None:
+    """Built-in avatars ship with the app: they are never counted as the user's synced ones."""
+    from PIL import Image
+
+    from ecan.cli.output import unwrap
+
+    assert unwrap(app.handlers.call("avatar.get_system_avatars", {}))  # registered, "synced"
+    picture = tmp_path / "mine.png"
+    Image.new("RGB", (64, 64), "teal").save(picture)
+    assert unwrap(app.handlers.call("avatar.import_paths", {"paths": [str(picture)]}))
+    counts = unwrap(app.handlers.call("sync.status", {}))["counts"]
+    assert counts == {"local": 1, "queued": 0, "syncing": 0, "synced": 0, "failed": 0}
