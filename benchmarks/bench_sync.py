@@ -162,6 +162,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--avatars", type=int, default=150)
+    ap.add_argument("--concurrency", type=int, default=None,
+                    help="ecan's SYNC.CONCURRENCY (default: ecan's own default)")
     args = ap.parse_args()
     pairs = make_corpus(args.avatars)
     total = sum(o.stat().st_size + t.stat().st_size for o, t in pairs)
@@ -187,6 +189,9 @@ def main() -> int:
                 "AVATAR_CLOUD_REGION": "us-east-1", "AVATAR_CLOUD_ENDPOINT_URL": moto.endpoint,
                 "AVATAR_CLOUD_ACCESS_KEY": KEY_ID, "AVATAR_CLOUD_SECRET_KEY": SECRET,
                 "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
+            if args.concurrency:
+                (home / "auth_config.yml").write_text(
+                    f"SYNC:\n  CONCURRENCY: {args.concurrency}\n", encoding="utf-8")
             ecan = [str(ROOT / ".venv" / "bin" / "ecan"), "sync", "--json"]
             times["ecan_cold"].append(timed(ecan, env))
             objects = moto.count(bucket)
