@@ -188,12 +188,8 @@ class AvatarLibrary:
         label = path.name or str(path)
         try:
             st = path.stat()
-        except FileNotFoundError:
-            raise UserFacingError("not_found", f"{path}: no such file",
-                                  "Check the path and try again.") from None
         except (OSError, ValueError) as e:
-            raise UserFacingError("unreadable", f"{label}: cannot be read ({_os_reason(e)})",
-                                  "Check the path and the file's permissions.") from None
+            raise _unreadable(path, e) from None
         if not stat.S_ISREG(st.st_mode):
             raise UserFacingError("unsupported_format", f"{label}: not a regular file",
                                   "Import image files or folders of them.")
@@ -349,12 +345,8 @@ class AvatarLibrary:
                 raise UserFacingError("empty_file", f"{label}: the file is empty (0 bytes)",
                                       "Choose an MP4 or WebM video file.")
             src = path.open("rb")
-        except FileNotFoundError:
-            raise UserFacingError("not_found", f"{path}: no such file",
-                                  "Check the path and try again.") from None
         except (OSError, ValueError) as e:
-            raise UserFacingError("unreadable", f"{label}: cannot be read ({_os_reason(e)})",
-                                  "Check the path and the file's permissions.") from None
+            raise _unreadable(path, e) from None
         self.paths.tmp.mkdir(parents=True, exist_ok=True)
         tmp = self.paths.tmp / f"{uuid.uuid4().hex}.part"
         dest: Path | None = None
@@ -581,6 +573,15 @@ def _clean_name(name: str | None) -> str:
         return ""
     text = " ".join(str(name).split())  # no control characters or runs of spaces
     return "".join(ch for ch in text if ch.isprintable())[:MAX_NAME]
+
+
+def _unreadable(path: Path, e: BaseException) -> UserFacingError:
+    """The user-facing error for a file that could not be opened or read."""
+    if isinstance(e, FileNotFoundError):
+        return UserFacingError("not_found", f"{path}: no such file",
+                               "Check the path and try again.")
+    return UserFacingError("unreadable", f"{path.name or path}: cannot be read ({_os_reason(e)})",
+                           "Check the path and the file's permissions.")
 
 
 def _os_reason(e: BaseException) -> str:
