@@ -15,6 +15,8 @@ BIN = Path(sys.executable).parent
 
 ZH: dict[str, str] = {
     "Agents": "智能体",
+    "Restoring your library from the cloud…": "正在从云端恢复你的头像库…",
+    "Restored {n} avatars from the cloud.": "已从云端恢复 {n} 个头像。",
     "New agent": "新建智能体",
     "Edit agent": "编辑智能体",
     "&Name": "名称(&N)",

@@ -29,11 +29,20 @@ def login(args: argparse.Namespace, out: Output) -> int:
                           "Pipe it in: `printf '%s\\n' \"$PW\" | ecan login --username NAME "
                           "--password-stdin`.")
     app = open_app()
+    restored = None
     try:
         data = unwrap(app.handlers.call("auth.sign_in",
                                         {"username": args.username, "password": password}))
-    finally:
         del password
+        if data.get("first_sign_in_on_empty_library"):
+            # First sign-in on a machine with an empty library: bring the cloud's library here.
+            out.info("Restoring your library from the cloud...")
+            try:
+                restored = unwrap(app.handlers.call("sync.restore", {"only_if_empty": True}))
+                out.info(f"Restored {restored.get('restored', 0)} avatars.")
+            except UserFacingError as e:  # signed in all the same; restore can be run later
+                out.info(f"warning: could not restore now: {e.message} Run `ecan restore` later.")
+    finally:
         app.close()
     if not data.get("session_persisted"):
         out.info("warning: no keyring: you will need to sign in again next time; other ecan "
@@ -42,7 +51,8 @@ def login(args: argparse.Namespace, out: Output) -> int:
                  "session in a file.")
     out.result({"identity_id": data.get("identity_id"), "username": data.get("username"),
                 "keyring": data.get("keyring"),
-                "first_sign_in_on_empty_library": data.get("first_sign_in_on_empty_library")},
+                "first_sign_in_on_empty_library": data.get("first_sign_in_on_empty_library"),
+                "restored": restored.get("restored", 0) if restored else 0},
                f"Signed in as {data.get('username')}"
                + (f" (identity {data['identity_id']})" if data.get("identity_id") else ""))
     return 0

@@ -524,9 +524,22 @@ class MainWindow(QMainWindow):
         self.signin_dialog = dialog
         dialog.open()
 
-    def _signed_in(self, _data: Any) -> None:
-        self._wake_sync()
+    def _signed_in(self, data: Any) -> None:
         self._refresh_account()
+        if isinstance(data, dict) and data.get("first_sign_in_on_empty_library"):
+            # A new machine: bring the library this identity already has in the cloud here
+            # before new uploads start, so the user finds the same avatars everywhere.
+            self.show_message(self.tr("Restoring your library from the cloud…"))
+            self.bridge.run("sync.restore", {"only_if_empty": True},
+                            on_success=self._restored, on_failure=lambda _e: self._wake_sync())
+        else:
+            self._wake_sync()
+
+    def _restored(self, result: Any) -> None:
+        if isinstance(result, dict) and result.get("restored"):
+            self.show_message(self.tr("Restored {n} avatars from the cloud.").format(
+                n=result["restored"]))
+        self._wake_sync()
 
     def sign_out(self) -> None:
         self.bridge.run("auth.sign_out", {}, on_success=lambda _d: self.show_message(

@@ -960,139 +960,149 @@
         <translation>正在重试 {n} 个上传。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="533" />
+        <location filename="../../ecan/ui/main_window.py" line="532" />
+        <source>Restoring your library from the cloud…</source>
+        <translation>正在从云端恢复你的头像库…</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="540" />
+        <source>Restored {n} avatars from the cloud.</source>
+        <translation>已从云端恢复 {n} 个头像。</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="546" />
         <source>Signed out. New avatars wait on this computer until you sign in.</source>
         <translation>已退出登录。新头像会保存在本机，登录后再同步。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="566" />
+        <location filename="../../ecan/ui/main_window.py" line="579" />
         <source>About ecan</source>
         <translation>关于 ecan</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="567" />
+        <location filename="../../ecan/ui/main_window.py" line="580" />
         <source>ecan {version}
 Your avatar library for the AI agents you build: local first, synced to your own cloud storage.</source>
         <translation>ecan {version}
 为您打造的 AI 智能体管理头像：本地优先，同步到您自己的云存储。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="597" />
+        <location filename="../../ecan/ui/main_window.py" line="610" />
         <source>Signed in</source>
         <translation>已登录</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="598" />
+        <location filename="../../ecan/ui/main_window.py" line="611" />
         <source>Signed in as {user} (identity {identity})</source>
         <translation>已登录为 {user}（身份 {identity}）</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="601" />
+        <location filename="../../ecan/ui/main_window.py" line="614" />
         <source>Sign in</source>
         <translation>登录</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="602" />
+        <location filename="../../ecan/ui/main_window.py" line="615" />
         <source>Not signed in</source>
         <translation>未登录</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="604" />
+        <location filename="../../ecan/ui/main_window.py" line="617" />
         <source>Cloud storage (no sign-in)</source>
         <translation>云存储（无需登录）</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="605" />
+        <location filename="../../ecan/ui/main_window.py" line="618" />
         <source>Syncing with the configured storage keys</source>
         <translation>使用配置的存储密钥同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="607" />
+        <location filename="../../ecan/ui/main_window.py" line="620" />
         <source>Set up sync</source>
         <translation>设置同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="659" />
+        <location filename="../../ecan/ui/main_window.py" line="672" />
         <source>{n} synced</source>
         <translation>{n} 个已同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="680" />
+        <location filename="../../ecan/ui/main_window.py" line="693" />
         <source>Local only</source>
         <translation>仅本地</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="608" />
+        <location filename="../../ecan/ui/main_window.py" line="621" />
         <source>No cloud storage is set up (see Settings)</source>
         <translation>尚未设置云存储（见“设置”）</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="648" />
+        <location filename="../../ecan/ui/main_window.py" line="661" />
         <source>Saved on this computer</source>
         <translation>已保存在本机</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="651" />
+        <location filename="../../ecan/ui/main_window.py" line="664" />
         <source>Syncing {done} of {total}</source>
         <translation>正在同步 {done} / {total}</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="653" />
+        <location filename="../../ecan/ui/main_window.py" line="666" />
         <source>{rate}/s</source>
         <translation>{rate}/秒</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="655" />
+        <location filename="../../ecan/ui/main_window.py" line="668" />
         <source>{done} of {total}</source>
         <translation>{done} / {total}</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="661" />
+        <location filename="../../ecan/ui/main_window.py" line="674" />
         <source>All {n} synced</source>
         <translation>{n} 个全部已同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="662" />
+        <location filename="../../ecan/ui/main_window.py" line="675" />
         <source>Nothing to sync</source>
         <translation>没有需要同步的内容</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="664" />
+        <location filename="../../ecan/ui/main_window.py" line="677" />
         <source>{n} failed</source>
         <translation>{n} 个失败</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="666" />
+        <location filename="../../ecan/ui/main_window.py" line="679" />
         <source>paused</source>
         <translation>已暂停</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="669" />
+        <location filename="../../ecan/ui/main_window.py" line="682" />
         <source>Synced {synced}, waiting {waiting}, failed {failed}, on this computer only {local}</source>
         <translation>已同步 {synced}，等待 {waiting}，失败 {failed}，仅本机 {local}</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="678" />
+        <location filename="../../ecan/ui/main_window.py" line="691" />
         <source>Sign-in needed</source>
         <translation>需要登录</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="682" />
+        <location filename="../../ecan/ui/main_window.py" line="695" />
         <source>Online</source>
         <translation>在线</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="684" />
+        <location filename="../../ecan/ui/main_window.py" line="697" />
         <source>Offline — will retry</source>
         <translation>离线 — 稍后重试</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="688" />
+        <location filename="../../ecan/ui/main_window.py" line="701" />
         <source>&amp;Resume sync</source>
         <translation>继续同步(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="688" />
+        <location filename="../../ecan/ui/main_window.py" line="701" />
         <source>&amp;Pause sync</source>
         <translation>暂停同步(&amp;P)</translation>
     </message>
