@@ -105,7 +105,8 @@ _SECTIONS: dict[str, tuple[type, dict[str, str]]] = {
         "LOCAL_PATH": "local_path", "ACCESS_KEY": "access_key", "SECRET_KEY": "secret_key",
         "USER_ID": "user_id",
     }),
-    "SYNC": (SyncConfig, {"CONCURRENCY": "concurrency", "BANDWIDTH_LIMIT_KBPS": "bandwidth_limit_kbps"}),
+    "SYNC": (SyncConfig, {"CONCURRENCY": "concurrency",
+                          "BANDWIDTH_LIMIT_KBPS": "bandwidth_limit_kbps"}),
     "GEMINI": (GeminiConfig, {
         "API_KEY": "api_key", "BASE_URL": "base_url", "TEXT_MODEL": "text_model",
         "IMAGE_MODEL": "image_model", "TIMEOUT_S": "timeout_s", "CREDIT_BUDGET": "credit_budget",
@@ -147,9 +148,11 @@ def load_config(paths: AppPaths, env: Mapping[str, str] | None = None) -> Config
     values: dict[str, dict[str, Any]] = {s: {} for s in _SECTIONS}
     if path.is_file():
         _read_yaml(path, values)
+    from_env: dict[str, str] = {}  # "SECTION.KEY" -> the environment name that set it
     for name, section, attr in _ENV:
         if env.get(name):
             values[section][attr] = env[name]
+            from_env[_key_of(section, attr)] = name
     if _truthy(env.get("USE_R2_STORAGE", "")):
         values["STORAGE"]["is_r2"] = True
         values["STORAGE"].setdefault("backend", "s3")
@@ -157,12 +160,24 @@ def load_config(paths: AppPaths, env: Mapping[str, str] | None = None) -> Config
         for name, attr in _R2_ENV:
             if env.get(name):
                 values["STORAGE"][attr] = env[name]
+                from_env[_key_of("STORAGE", attr)] = name
     config = Config(
         **{_ATTR[s]: _build(s, values[s]) for s in _SECTIONS},
         source=path if path.is_file() else None,
     )
-    _validate(config)
+    try:
+        _validate(config)
+    except ConfigError as e:
+        if e.setting in from_env:  # name what the user actually set
+            raise ConfigError(f"{e.setting} (from {from_env[e.setting]})",
+                              e.message.split(": ", 1)[1], e.hint) from None
+        raise
     return config
+
+
+def _key_of(section: str, attr: str) -> str:
+    keys = _SECTIONS[section][1]
+    return f"{section}." + next(k for k, a in keys.items() if a == attr)
 
 
 def _read_yaml(path: Path, values: dict[str, dict[str, Any]]) -> None:

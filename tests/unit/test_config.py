@@ -97,3 +97,10 @@ def test_written_config_has_no_secrets(tmp_path: Path) -> None:
     assert "topsecretvalue" not in text and "AKIAXXXX" not in text
     again = load_config(AppPaths(tmp_path), {"ECAN_CONFIG": str(out)})
     assert again.storage.bucket == "my-avatars"
+
+
+def test_a_bad_environment_value_names_the_variable(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as e:
+        _load(tmp_path, AVATAR_CLOUD_REGION="moon")
+    assert "STORAGE.REGION (from AVATAR_CLOUD_REGION)" in e.value.message
+    assert "'moon' is not a region" in e.value.message
