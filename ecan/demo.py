@@ -1,5 +1,5 @@
-"""The headless demo `scripts/app` runs on a machine with no display: start the local demo cloud,
-sign in its demo user, import the bundled sample avatars, sync them, and print where things stand."""
+"""The headless demo `scripts/app` runs on a machine with no display: start the local demo
+cloud, sign in its demo user, import the bundled sample avatars, sync them, print the status."""
 
 from __future__ import annotations
 

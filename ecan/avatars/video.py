@@ -6,7 +6,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-MAX_VIDEO_BYTES = 2 * 1024 * 1024 * 1024  # a long screen recording; uploads stream, memory stays flat
+# A long screen recording fits; uploads stream in parts, so memory stays flat whatever the size.
+MAX_VIDEO_BYTES = 2 * 1024 * 1024 * 1024
 SNIFF_BYTES = 64
 
 # ftyp brands of MP4 video. HEIC/AVIF (`heic`, `mif1`, `avif`) and QuickTime (`qt  `) share the

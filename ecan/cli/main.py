@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
-import sys
 from collections.abc import Sequence
 
 from ecan import __version__
@@ -113,6 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as e:  # a bug: the traceback goes to the log, the user gets one line
         log.exception("ecan %s failed", command)
-        out.error(UserFacingError("internal_error", f"ecan {command} hit a bug ({type(e).__name__}).",
-                                  "Details are in the log under $ECAN_HOME/logs/ecan.log."))
+        out.error(UserFacingError(
+            "internal_error", f"ecan {command} hit a bug ({type(e).__name__}).",
+            "Details are in the log under $ECAN_HOME/logs/ecan.log."))
         return 1

@@ -18,7 +18,7 @@ def now() -> float:
     return time.time()
 
 
-class SyncState(str, enum.Enum):
+class SyncState(enum.StrEnum):
     """What the user sees per avatar (contract values). `local` is shown, never stored: it is
     `queued` while no cloud is configured."""
 
@@ -81,7 +81,7 @@ class Agent(SQLModel, table=True):
     updated_at: float = Field(default_factory=now)
 
 
-class JobKind(str, enum.Enum):
+class JobKind(enum.StrEnum):
     UPLOAD = "upload"  # original + thumbnail (+ video) of an avatar
     DELETE = "delete"  # tombstone: remove an avatar's objects in the cloud
     METADATA = "metadata"  # the library manifest / agent bindings a second machine needs

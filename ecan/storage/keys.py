@@ -67,7 +67,8 @@ class KeyLayout:
         return f"{self.root}meta/agents.json"
 
     def system(self, name: str, ext: str) -> str:
-        return f"{self.prefix}shared/system/{_check(name, _NAME_RE, 'name')}.{_check(ext, _EXT_RE, 'extension')}"
+        name, ext = _check(name, _NAME_RE, "name"), _check(ext, _EXT_RE, "extension")
+        return f"{self.prefix}shared/system/{name}.{ext}"
 
     def owns(self, key: str) -> bool:
         return key.startswith(self.root) and ".." not in key.split("/")
