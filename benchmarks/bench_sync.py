@@ -30,7 +30,11 @@ ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "benchmarks" / "out" / "cache" / "sync_corpus"  # out/ is git-ignored
 OUT = ROOT / "benchmarks" / "out" / "sync.json"
 AWS_VENV = ROOT / "benchmarks" / ".venv-awscli"
+# The repository's own venv when it has one; else the interpreter running this script (a git
+# worktree shares the main checkout's venv and runs its own code through PYTHONPATH).
 PYTHON = ROOT / ".venv" / "bin" / "python"
+if not PYTHON.exists():
+    PYTHON = Path(sys.executable)
 KEY_ID, SECRET = "bench-key", "bench-secret"
 
 _MOTO_CHILD = """
@@ -192,7 +196,10 @@ def main() -> int:
             if args.concurrency:
                 (home / "auth_config.yml").write_text(
                     f"SYNC:\n  CONCURRENCY: {args.concurrency}\n", encoding="utf-8")
-            ecan = [str(ROOT / ".venv" / "bin" / "ecan"), "sync", "--json"]
+            # ROOT's code, whichever venv runs it (an installed `ecan` script may point at
+            # another checkout).
+            env["PYTHONPATH"] = str(ROOT)
+            ecan = [str(PYTHON), "-m", "ecan", "sync", "--json"]
             times["ecan_cold"].append(timed(ecan, env))
             objects = moto.count(bucket)
             assert objects == 3 * len(pairs), f"ecan left {objects} objects"
