@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ecan.errors import AuthRequired, UserFacingError
+from ecan.sync import avatar_meta
 from ecan.sync.events import (
     JobFailed,
     JobFinished,
@@ -632,7 +633,6 @@ class SyncEngine:
         thumb_key = layout.thumbnail(sha)
         self._put(store, job, run, sent, image_key, home / row["image_path"], row["mime_type"],
                   sha)
-        self._put(store, job, run, sent, thumb_key, home / row["thumb_path"], "image/png", None)
         video_key = None
         video: dict[str, Any] | None = None
         if row["video_path"] and row["video_sha256"] and row["video_ext"]:
@@ -641,9 +641,15 @@ class SyncEngine:
                       row["video_mime_type"] or "application/octet-stream", row["video_sha256"])
             video = {"sha256": row["video_sha256"], "ext": row["video_ext"],
                      "mime_type": row["video_mime_type"], "bytes": row["video_bytes"]}
+        # The metadata rides on the thumbnail, which goes up last: a thumbnail carrying it means
+        # the avatar's other objects are there (restore relies on that).
         meta = metadata_document(row, video)
-        store.put_bytes(layout.metadata(sha), json.dumps(meta, sort_keys=True).encode(),
-                        content_type="application/json")
+        field = avatar_meta.encode(meta)
+        if field is None:  # too large for user metadata: the separate JSON object, as before
+            store.put_bytes(layout.metadata(sha), json.dumps(meta, sort_keys=True).encode(),
+                            content_type="application/json")
+        self._put(store, job, run, sent, thumb_key, home / row["thumb_path"], "image/png", None,
+                  metadata={avatar_meta.FIELD: field} if field is not None else None)
         return {"cloud_image_key": image_key, "cloud_thumb_key": thumb_key,
                 "cloud_video_key": video_key, "cloud_image_url": store.public_url(image_key),
                 "cloud_thumb_url": store.public_url(thumb_key)}
@@ -654,8 +660,10 @@ class SyncEngine:
             "The file was changed or damaged on disk: delete the avatar and import it again.")
 
     def _put(self, store: BlobStore, job: Job, run: _Run, sent: list[int], key: str, path: Path,
-             content_type: str, expected_sha: str | None) -> None:
-        """Upload one file unless the cloud already has it with the same SHA-256.
+             content_type: str, expected_sha: str | None,
+             metadata: dict[str, str] | None = None) -> None:
+        """Upload one file unless the cloud already has it with the same SHA-256 (and, for the
+        thumbnail, the same avatar metadata: a rename must reach the cloud).
 
         Verification: a small file is read once, hashed, and sent with that SHA-256
         (put_bytes sends x-amz-checksum-sha256: S3 refuses a body that does not match, so a
@@ -670,10 +678,12 @@ class SyncEngine:
             sha, _ = _file_sha256(path)
         if expected_sha is not None and sha != expected_sha:
             raise self._changed(path)
+        want_meta = (metadata or {}).get(avatar_meta.FIELD)
         known = self._known
         if known is None or key in known:  # the listing says it may be there: ask for its sha
             existing = store.head(key)
-            if existing is not None and existing.sha256 == sha and existing.size == size:
+            if existing is not None and existing.sha256 == sha and existing.size == size \
+                    and existing.metadata.get(avatar_meta.FIELD) == want_meta:
                 with run.lock:
                     run.bytes_done += size
                 return  # already there, same content: idempotent retry, no duplicate
@@ -682,20 +692,21 @@ class SyncEngine:
             self._bucket.consume(size, self._cancel)
             if self._cancel.is_set():
                 raise _Abandoned()
-            store.put_bytes(key, data, content_type=content_type)
+            store.put_bytes(key, data, content_type=content_type, metadata=metadata)
             with run.lock:
                 run.bytes_done += size
                 run.bytes_sent += size
             self._emit_progress(run, job.avatar_id)
         else:
-            self._put_large(store, job, run, key, path, content_type, sha, size)
+            self._put_large(store, job, run, key, path, content_type, sha, size, metadata)
         sent[0] += size
         if log.isEnabledFor(logging.DEBUG):
             seconds = time.monotonic() - started
             log.debug("uploaded %s: %d bytes in %.3f s", key, size, seconds)
 
     def _put_large(self, store: BlobStore, job: Job, run: _Run, key: str, path: Path,
-                   content_type: str, sha: str, size: int) -> None:
+                   content_type: str, sha: str, size: int,
+                   metadata: dict[str, str] | None = None) -> None:
         last_beat = [time.monotonic()]
         moved = [0]
 
@@ -714,7 +725,8 @@ class SyncEngine:
             self._emit_progress(run, job.avatar_id)
 
         try:
-            store.put_file(key, path, content_type=content_type, sha256=sha, progress=progress)
+            store.put_file(key, path, content_type=content_type, sha256=sha, metadata=metadata,
+                           progress=progress)
         except BaseException:
             with run.lock:  # the retry will count these bytes again
                 run.bytes_done -= moved[0]

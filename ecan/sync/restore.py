@@ -1,5 +1,7 @@
-"""Restore: rebuild this machine's library from the signed-in identity's cloud prefix (per-avatar
-metadata under meta/avatars/, originals, thumbnails, videos, and the agent bindings).
+"""Restore: rebuild this machine's library from the signed-in identity's cloud prefix (originals,
+thumbnails, videos, and the agent bindings). An avatar's metadata travels on its thumbnail
+(ecan.sync.avatar_meta); libraries synced before that, and documents too large for it, have it
+in meta/avatars/{sha}.json, which is read when the thumbnail carries none.
 
 Conflict rule (local wins, nothing is overwritten, nothing is lost):
 - An avatar whose SHA-256 is already in the local library is skipped: the local row (its name,
@@ -29,6 +31,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ecan.errors import UserFacingError
+from ecan.storage.base import ObjectInfo
+from ecan.sync import avatar_meta
 from ecan.sync.events import Progress, SyncEvent
 
 if TYPE_CHECKING:
@@ -81,24 +85,32 @@ class Restorer:
         store, layout = self.cloud.store, self.cloud.layout
         self.paths.ensure()
         meta_prefix = f"{layout.root}meta/avatars/"
-        keys = [o.key for o in store.list(meta_prefix) if o.key.endswith(".json")]
+        images_prefix = f"{layout.root}images/"
+        found: set[str] = set()
+        for o in store.list(meta_prefix):
+            if not o.key.endswith(".json"):
+                continue
+            sha = o.key[len(meta_prefix):-len(".json")]
+            if not _SHA_RE.match(sha):
+                result.warnings.append(f"ignored an unexpected object {o.key}")
+                continue
+            found.add(sha)
+        for o in store.list(images_prefix):
+            name = o.key[len(images_prefix):]
+            if name.endswith("_thumb.png") and _SHA_RE.match(name[:-len("_thumb.png")]):
+                found.add(name[:-len("_thumb.png")])
         local = self._local_shas()
         todo = []
-        for key in keys:
-            sha = key[len(meta_prefix):-len(".json")]
-            if not _SHA_RE.match(sha):
-                result.warnings.append(f"ignored an unexpected object {key}")
-                continue
+        for sha in sorted(found):
             if sha in local:
                 result.skipped += 1
             else:
-                todo.append((sha, key))
+                todo.append(sha)
         done = [0]
 
-        def one(item: tuple[str, str]) -> None:
-            sha, key = item
+        def one(sha: str) -> None:
             try:
-                outcome = self._restore_one(sha, key)
+                outcome = self._restore_one(sha)
             except Exception as e:
                 detail = e.message if isinstance(e, UserFacingError) else f"{type(e).__name__}: {e}"
                 log.warning("restore of %s failed: %s", sha[:12], detail)
@@ -107,10 +119,11 @@ class Restorer:
                     result.warnings.append(f"{sha[:12]}: {detail}")
             else:
                 with self._lock:
-                    if outcome:
+                    if outcome is True:
                         result.restored += 1
-                    else:
+                    elif outcome is False:
                         result.skipped += 1
+                    # None: not a whole avatar in the cloud (an upload still under way)
             with self._lock:
                 done[0] += 1
                 n = done[0]
@@ -132,7 +145,7 @@ class Restorer:
         finally:
             conn.close()
 
-    def _download(self, key: str, dest: Path, sha: str | None) -> None:
+    def _download(self, key: str, dest: Path, sha: str | None) -> ObjectInfo:
         """Temp file (same filesystem), verify, rename: a failure leaves nothing behind."""
         tmp = self.paths.tmp / f"restore-{uuid.uuid4().hex}"
         try:
@@ -143,13 +156,38 @@ class Restorer:
             os.replace(tmp, dest)
         finally:
             tmp.unlink(missing_ok=True)
+        return info
 
-    def _restore_one(self, sha: str, meta_key: str) -> bool:
+    def _restore_one(self, sha: str) -> bool | None:
+        """True: restored; False: already here (local wins); None: no complete avatar."""
         store, layout = self.cloud.store, self.cloud.layout
+        thumb = self.paths.thumbnails / f"{sha}_256.png"
+        thumb_key = layout.thumbnail(sha)
+        # The thumbnail first, into a temp name: its metadata says what the avatar is.
+        staged = self.paths.tmp / f"restore-thumb-{uuid.uuid4().hex}.png"
         try:
-            meta = json.loads(store.get_bytes(meta_key))
-        except ValueError:
-            raise _Bad(f"{meta_key} is not valid JSON") from None
+            try:
+                info: ObjectInfo | None = self._download(thumb_key, staged, None)
+            except KeyError:
+                info = None  # a thumbnail lost in the cloud: made from the original below
+            meta = avatar_meta.decode(info.metadata.get(avatar_meta.FIELD)) if info else None
+            meta_key = layout.metadata(sha)
+            if meta is None:  # the layout before metadata moved onto the thumbnail
+                try:
+                    meta = json.loads(store.get_bytes(meta_key))
+                except KeyError:
+                    return None
+                except ValueError:
+                    raise _Bad(f"{meta_key} is not valid JSON") from None
+            else:
+                meta_key = thumb_key
+            return self._restore_described(sha, meta, meta_key, staged if info else None, thumb)
+        finally:
+            staged.unlink(missing_ok=True)
+
+    def _restore_described(self, sha: str, meta: Any, meta_key: str, staged: Path | None,
+                           thumb: Path) -> bool:
+        layout = self.cloud.layout
         if not isinstance(meta, dict) or meta.get("sha256") != sha:
             raise _Bad(f"{meta_key} does not describe {sha[:12]}")
         ext = str(meta.get("ext", ""))
@@ -159,13 +197,12 @@ class Restorer:
             else "uploaded"
         folder = self.paths.generated if rtype == "generated" else self.paths.uploaded
         image = folder / f"{sha}.{ext}"
-        thumb = self.paths.thumbnails / f"{sha}_256.png"
         small = self.paths.thumbnails / f"{sha}_64.png"
         image_key, thumb_key = layout.original(sha, ext), layout.thumbnail(sha)
         self._download(image_key, image, sha)
-        try:
-            self._download(thumb_key, thumb, None)
-        except KeyError:
+        if staged is not None:
+            os.replace(staged, thumb)
+        else:
             self._make_thumb(image, thumb, 256)  # a thumbnail lost in the cloud: make it here
         self._make_thumb(thumb, small, 64)
         video = meta.get("video") if isinstance(meta.get("video"), dict) else None

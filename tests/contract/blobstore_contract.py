@@ -162,6 +162,18 @@ class BlobStoreContract:
         assert (tmp_path / "sub" / "dl.bin").read_bytes() == data
         assert (info.sha256, info.metadata) == (sha(data), {"k": "v"})
 
+    def test_a_large_metadata_field_survives_put_head_and_download(self, store: BlobStore,
+                                                                    tmp_path: Path) -> None:
+        # The sync engine's avatar document on a thumbnail: up to 1.8 KB of base64url, inside
+        # S3's 2 KB user-metadata limit together with the sha256 field.
+        value = ("AbC-_9" * 400)[:1796]
+        data = os.urandom(2000)
+        store.put_bytes("p/meta.png", data, content_type="image/png", metadata={"ecan": value})
+        head = store.head("p/meta.png")
+        assert head is not None and head.metadata == {"ecan": value}
+        info = store.download_file("p/meta.png", tmp_path / "meta.png")
+        assert (info.sha256, info.metadata) == (sha(data), {"ecan": value})
+
     def test_failed_download_leaves_destination_untouched(self, store: BlobStore,
                                                           tmp_path: Path) -> None:
         store.put_bytes("p/dl2.bin", os.urandom(5000), content_type="application/octet-stream")

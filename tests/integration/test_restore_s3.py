@@ -66,7 +66,8 @@ def test_import_sync_delete_restore(tmp_path: Path, moto: str) -> None:
     kept = len(ids) - 1
     assert len([k for k in keys if k.endswith(("_original.jpg", "_original.png",
                                                "_original.webp", "_original.gif"))]) == kept
-    assert len([k for k in keys if "/meta/avatars/" in k]) == kept
+    assert len([k for k in keys if k.endswith("_thumb.png")]) == kept
+    assert not [k for k in keys if "/meta/avatars/" in k]  # the metadata rides on thumbnails
     assert any(k.endswith("meta/agents.json") for k in keys)
 
     b = _env(tmp_path / "b", bucket, moto)

@@ -23,6 +23,7 @@ from ecan.config import StorageConfig, SyncConfig
 from ecan.db import Database
 from ecan.paths import AppPaths
 from ecan.storage.factory import make_blob_store
+from ecan.sync import avatar_meta
 from ecan.sync.engine import SyncEngine
 from ecan.sync.events import StateChanged, SyncEvent
 from ecan.sync.testing import CloudTwin, write_avatar
@@ -75,7 +76,8 @@ def bucket_objects(endpoint: str, bucket: str) -> dict[str, bytes]:
 
 def assert_bucket_holds_library_once(endpoint: str, bucket: str, db_path: Path,
                                      home: Path) -> None:
-    """Every avatar exactly once: original + thumbnail + metadata, byte-identical, no extras."""
+    """Every avatar exactly once: original + thumbnail (carrying the metadata), byte-identical,
+    no extras."""
     import sqlite3
 
     conn = sqlite3.connect(db_path)
@@ -83,7 +85,7 @@ def assert_bucket_holds_library_once(endpoint: str, bucket: str, db_path: Path,
                         ).fetchall()
     conn.close()
     objects = bucket_objects(endpoint, bucket)
-    assert len(objects) == 3 * len(rows)
+    assert len(objects) == 2 * len(rows)
     for sha, ext, image, thumb, state in rows:
         assert state == "synced"
         root = f"avatars/{'default'}/"
@@ -91,7 +93,9 @@ def assert_bucket_holds_library_once(endpoint: str, bucket: str, db_path: Path,
         assert hashlib.sha256(original).hexdigest() == sha
         assert original == (home / image).read_bytes()
         assert objects[f"{root}images/{sha}_thumb.png"] == (home / thumb).read_bytes()
-        assert json.loads(objects[f"{root}meta/avatars/{sha}.json"])["sha256"] == sha
+        head = s3_client(endpoint).head_object(Bucket=bucket, Key=f"{root}images/{sha}_thumb.png")
+        meta = avatar_meta.decode(head["Metadata"].get(avatar_meta.FIELD))
+        assert meta is not None and meta["sha256"] == sha
 
 
 def library(tmp_path: Path, n: int, size: int = 50_000) -> tuple[AppPaths, Database]:

@@ -17,6 +17,7 @@ from ecan.errors import AuthRequired
 from ecan.paths import AppPaths
 from ecan.storage.errors import StorageError, TransientStorageError
 from ecan.storage.memory import MemoryBlobStore
+from ecan.sync import avatar_meta
 from ecan.sync.engine import SyncEngine, TokenBucket
 from ecan.sync.events import JobFailed, Progress, StateChanged, SyncEvent
 from ecan.sync.testing import CloudTwin, delete_avatar, write_avatar
@@ -77,14 +78,18 @@ def test_drain_uploads_original_thumb_and_metadata_once(engine: SyncEngine, db: 
         original = store.objects[r["cloud_image_key"]]
         assert original.content_type == "image/jpeg"
         assert original.data == (paths.home / r["image_path"]).read_bytes()
-        assert store.objects[r["cloud_thumb_key"]].content_type == "image/png"
-        meta = json.loads(store.objects[f"avatars/tester/meta/avatars/{r['sha256']}.json"].data)
+        thumb = store.objects[r["cloud_thumb_key"]]
+        assert thumb.content_type == "image/png"
+        # The metadata rides on the thumbnail: no third object per avatar.
+        meta = avatar_meta.decode(thumb.metadata[avatar_meta.FIELD])
+        assert meta is not None
         assert meta["name"] == r["name"] and meta["tags"] == ["test", meta["tags"][1]]
-        assert meta["id"] in ids
-    assert len(store.objects) == 30 and set(store.puts.values()) == {1}
+        assert meta["id"] in ids and meta["sha256"] == r["sha256"]
+    assert not any("/meta/" in k for k in store.objects)
+    assert len(store.objects) == 20 and set(store.puts.values()) == {1}
     again = engine.drain(timeout=10)
     assert (again.synced, again.failed, again.remaining) == (0, 0, 0)
-    assert sum(store.puts.values()) == 30
+    assert sum(store.puts.values()) == 20
 
 
 def test_objects_already_there_are_not_uploaded_again(engine: SyncEngine, db: Database,
@@ -232,7 +237,7 @@ def test_two_engines_never_upload_one_job_twice(db: Database, paths: AppPaths,
     for e in engines:
         e.close()
     assert sum(r.synced for r in results) == 40
-    assert len(store.objects) == 120 and set(store.puts.values()) == {1}
+    assert len(store.objects) == 80 and set(store.puts.values()) == {1}
 
 
 def test_delete_removes_every_object_of_the_avatar(engine: SyncEngine, db: Database,
@@ -241,15 +246,18 @@ def test_delete_removes_every_object_of_the_avatar(engine: SyncEngine, db: Datab
     keep = write_avatar(paths, db.path, seed=1)
     gone = write_avatar(paths, db.path, seed=2, video=b"\x00\x00\x00\x18ftypmp42" + b"v" * 500)
     engine.drain(timeout=10)
-    assert len(store.objects) == 7
+    assert len(store.objects) == 5
+    # A metadata JSON as the layout before this one wrote it: the delete removes it too.
+    gone_sha = rows(db, "SELECT sha256 FROM avatar WHERE id = ?", gone)[0][0]
+    store.put_bytes(f"avatars/tester/meta/avatars/{gone_sha}.json", b"{}",
+                    content_type="application/json")
     delete_avatar(paths, db.path, gone)
     result = engine.drain(timeout=10)
     assert result.remaining == 0
     keys = set(store.objects)
     sha = rows(db, "SELECT sha256 FROM avatar WHERE id = ?", keep)[0][0]
     assert keys == {f"avatars/tester/images/{sha}_original.jpg",
-                    f"avatars/tester/images/{sha}_thumb.png",
-                    f"avatars/tester/meta/avatars/{sha}.json"}
+                    f"avatars/tester/images/{sha}_thumb.png"}
     # Idempotent: the same delete again changes nothing and does not fail.
     conn = db.connect()
     conn.execute("UPDATE outbox SET status = 0 WHERE kind = 'delete'")
