@@ -471,12 +471,17 @@ class SyncEngine:
         done = threading.Semaphore(0)
 
         def worker() -> None:
+            job: Job | None = None
             try:
                 while self._can_claim():
-                    job = self.outbox.claim()
                     if job is None:
-                        return
-                    self._process(cloud, job, run)
+                        job = self.outbox.claim()
+                        if job is None:
+                            return
+                    # A finished job hands over the next one, claimed in the same transaction.
+                    job = self._process(cloud, job, run)
+                if job is not None:  # claimed, then told to stop: back untouched
+                    self.outbox.release(job)
             except Exception:
                 log.exception("sync worker stopped by an error")
             finally:
@@ -504,7 +509,9 @@ class SyncEngine:
                 and not self._stop.is_set())
 
     # -- one job ---------------------------------------------------------------------------
-    def _process(self, cloud: Cloud, job: Job, run: _Run) -> None:
+    def _process(self, cloud: Cloud, job: Job, run: _Run) -> Job | None:
+        """Run one job; on success, return the next one (already claimed), if any."""
+        nxt: Job | None = None
         with self._active_cv:
             self._active[job.id] = job
         started = time.monotonic()
@@ -526,7 +533,8 @@ class SyncEngine:
             if not isinstance(e, Exception):
                 raise
         else:
-            if self.outbox.complete(job, update):
+            ok, nxt = self.outbox.complete_and_claim(job, update, claim_next=self._can_claim())
+            if ok:
                 self._transient_streak = 0
                 self._last_error = None
                 with run.lock:
@@ -546,6 +554,7 @@ class SyncEngine:
             with self._active_cv:
                 self._active.pop(job.id, None)
                 self._active_cv.notify_all()
+        return nxt
 
     def _on_error(self, job: Job, e: BaseException, run: _Run) -> None:
         if self._cancel.is_set() or isinstance(e, _Abandoned):
@@ -623,7 +632,9 @@ class SyncEngine:
 
     # -- job kinds -------------------------------------------------------------------------
     def _upload(self, cloud: Cloud, job: Job, run: _Run, sent: list[int]) -> dict[str, Any] | None:
-        row = self.outbox.avatar(job.avatar_id) if job.avatar_id else None
+        row = job.avatar_row
+        if row is None and job.avatar_id:
+            row = self.outbox.avatar(job.avatar_id)
         if row is None:
             return None  # deleted meanwhile: its delete job cleans the cloud
         layout, store = cloud.layout, cloud.store

@@ -59,6 +59,28 @@ def test_concurrent_claims_hand_out_each_job_once(db: Database, paths: AppPaths)
         b.close()
 
 
+def test_complete_and_claim_hands_over_the_next_job_in_one_transaction(
+        db: Database, paths: AppPaths) -> None:
+    ids = [write_avatar(paths, db.path, seed=i) for i in range(3)]
+    box, other = Outbox(db.path), Outbox(db.path)
+    job = box.claim()
+    assert job is not None and job.avatar_row is not None
+    assert job.avatar_row["id"] == job.avatar_id == ids[0]
+    ok, nxt = box.complete_and_claim(job, {"cloud_image_key": "k"})
+    assert ok and nxt is not None and nxt.avatar_id == ids[1]
+    assert status_of(db, job.id) == (DONE, 1) and status_of(db, nxt.id) == (IN_FLIGHT, 1)
+    assert nxt.avatar_row is not None and nxt.avatar_row["sync_state"] == "syncing"
+    # Not the owner: nothing completes and nothing is claimed.
+    stolen = type(nxt)(nxt.id, nxt.kind, nxt.avatar_id, nxt.payload, nxt.attempts, other.owner)
+    assert other.complete_and_claim(stolen, {}) == (False, None)
+    assert box.job_counts()["in_flight"] == 1
+    ok, last = box.complete_and_claim(nxt, {}, claim_next=False)
+    assert ok and last is None and box.job_counts() == {
+        "ready": 1, "in_flight": 0, "done": 2, "failed": 0}
+    box.close()
+    other.close()
+
+
 def test_only_the_owner_can_move_an_in_flight_job(db: Database, paths: AppPaths) -> None:
     write_avatar(paths, db.path, seed=1)
     mine, other = Outbox(db.path), Outbox(db.path)
