@@ -1,3 +1,3 @@
-from ecan.cli.main import main
+from ecan.cli.main import run
 
-raise SystemExit(main())
+run()

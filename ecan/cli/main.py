@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
+import sys
 from collections.abc import Sequence
 
 from ecan import __version__
@@ -13,6 +15,11 @@ from ecan.cli.output import Output
 from ecan.errors import UserFacingError
 
 log = logging.getLogger(__name__)
+
+# Commands whose process may end with os._exit once output and logs are flushed: they leave no
+# thread, child process or temp file for an exit handler, and the interpreter's own teardown
+# (collecting boto3's many objects) would add ~70 ms to every `ecan sync` for nothing.
+_QUICK_EXIT = frozenset({"sync"})
 
 # command -> "module:function"; each function takes (args, out) and returns the exit code.
 COMMANDS: dict[str, str] = {
@@ -116,3 +123,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             "internal_error", f"ecan {command} hit a bug ({type(e).__name__}).",
             "Details are in the log under $ECAN_HOME/logs/ecan.log."))
         return 1
+
+
+def run() -> None:
+    """The process entry point (the `ecan` script and `python -m ecan`); main() is the one tests
+    call in-process."""
+    code = main()
+    command = next((a for a in sys.argv[1:] if not a.startswith("-")), None)
+    if command in _QUICK_EXIT:
+        logging.shutdown()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):  # a closed pipe: nothing more to say anyway
+                pass
+        os._exit(code)
+    raise SystemExit(code)

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 CONTRACT_COMMANDS = ["gui", "demo-cloud", "login", "logout", "import", "sync", "status", "list",
                      "delete", "restore", "agent", "generate", "doctor"]
@@ -21,3 +23,23 @@ def test_bad_config_exits_2_naming_the_key(clean_env: dict[str, str], ecan_home)
                        text=True, env=clean_env)
     assert r.returncode == 2
     assert "STORAGE.BUKET" in r.stdout and "Traceback" not in r.stderr
+
+
+def test_sync_quick_exit_still_flushes_output_and_log(clean_env: dict[str, str],
+                                                      ecan_home: Path) -> None:
+    """`ecan sync` leaves by os._exit (run()): its JSON, exit code and log must still arrive."""
+    from ecan.db import Database
+    from ecan.paths import AppPaths
+    from ecan.sync.testing import write_avatar
+
+    paths = AppPaths(ecan_home).ensure()
+    db = Database(paths.database)
+    write_avatar(paths, db.path, seed=1)
+    db.dispose()
+    (ecan_home / "auth_config.yml").write_text("STORAGE:\n  BACKEND: local\n")
+    r = subprocess.run([sys.executable, "-m", "ecan", "sync", "--json", "--timeout", "10"],
+                       capture_output=True, text=True, env=clean_env)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == {"synced": 1, "failed": 0, "remaining": 0}
+    log_text = "".join(p.read_text() for p in (ecan_home / "logs").glob("*.log"))
+    assert "synced avatar" in log_text
