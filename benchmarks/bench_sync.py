@@ -173,6 +173,10 @@ def main() -> int:
     total = sum(o.stat().st_size + t.stat().st_size for o, t in pairs)
     print(f"corpus: {len(pairs)} avatars, {2 * len(pairs)} files, {total / 1e6:.1f} MB")
     aws = aws_cli()
+    # Byte-compile ecan as installing it does (pip compiles a wheel's modules; the aws CLI's
+    # venv was installed that way): under PYTHONDONTWRITEBYTECODE a source checkout would
+    # otherwise recompile every module on every run and time the compiler.
+    subprocess.run([str(PYTHON), "-m", "compileall", "-q", str(ROOT / "ecan")], check=True)
     moto = Moto()
     work = Path(tempfile.mkdtemp(prefix="bench-sync-"))
     staging = work / "staging"  # the same bytes, as a folder for rclone / aws
