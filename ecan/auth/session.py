@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from ecan.auth.secrets import NO_KEYRING_NOTICE, SecretStore, backend_from
 from ecan.config import CognitoConfig, Config
 from ecan.errors import AuthRequired, ConfigError, UserFacingError
 from ecan.storage.keys import validate_identity_id
@@ -26,6 +25,7 @@ if TYPE_CHECKING:
     import boto3
     from botocore.credentials import DeferredRefreshableCredentials
 
+    from ecan.auth.secrets import SecretStore
     from ecan.db import Database
 
 log = logging.getLogger(__name__)
@@ -171,6 +171,10 @@ class AuthService:
     @property
     def secrets(self) -> SecretStore:
         if self._secrets is None:
+            # Imported here: keyring costs ~20 ms to import, and static-key or local-only
+            # set-ups (`ecan sync` with keys from the config) never read it.
+            from ecan.auth.secrets import SecretStore, backend_from
+
             self._secrets = SecretStore(backend_from(self._keyring_backend))
         return self._secrets
 
@@ -488,12 +492,17 @@ class AuthService:
     def status(self) -> dict[str, Any]:
         self._load()
         kind = self.secrets.kind if self._cg.configured else "none"
+        notice: str | None = None
+        if kind == "none" and self._cg.configured:
+            from ecan.auth.secrets import NO_KEYRING_NOTICE
+
+            notice = NO_KEYRING_NOTICE
         return {
             "signed_in": self._cognito is not None,
             "username": self._username,
             "identity_id": self.identity_id(),
             "keyring": kind,
-            "keyring_notice": NO_KEYRING_NOTICE if kind == "none" and self._cg.configured else None,
+            "keyring_notice": notice,
             "session_expired": self._expired,
         }
 
