@@ -43,7 +43,8 @@ def run_demo(home: Path) -> int:
             say(f"synced {result.synced}, failed {result.failed}, remaining {result.remaining}")
             status = unwrap(app.handlers.call("sync.status", {}))
             say("status: " + json.dumps(status["counts"]))
-            for obj in app.cloud.open().store.list(app.cloud.open().layout.root):
+            cloud_store = app.cloud.open()
+            for obj in cloud_store.store.list(cloud_store.layout.root):
                 say(f"  in the cloud: {obj.key} ({obj.size} bytes)")
             return 0 if result.failed == 0 and result.remaining == 0 else 1
         finally:
