@@ -46,12 +46,3 @@ class AuthRequired(UserFacingError):
             "auth_required", message,
             hint or "Sign in again: `ecan login --username NAME --password-stdin`."
         )
-
-
-class NotAvailable(UserFacingError):
-    """A command or feature that this build does not provide yet (never pretends to work)."""
-
-    exit_code = 2
-
-    def __init__(self, what: str) -> None:
-        super().__init__("not_available", f"{what} is not available in this version yet.", "")
