@@ -5,33 +5,16 @@ reads both that and the layout written before the change."""
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from pathlib import Path
 
-from ecan.config import SyncConfig
 from ecan.db import Database
-from ecan.paths import AppPaths
 from ecan.storage.memory import MemoryBlobStore
 from ecan.sync import avatar_meta
-from ecan.sync.engine import SyncEngine
-from ecan.sync.testing import CloudTwin, write_avatar
+from ecan.sync.testing import write_avatar
+from tests.unit.sync_machines import machine, q
 
 ROOT = "avatars/tester/"
-
-
-def q(db: Database, sql: str, *args: object) -> list[sqlite3.Row]:
-    conn = db.connect()
-    try:
-        return conn.execute(sql, args).fetchall()
-    finally:
-        conn.close()
-
-
-def machine(root: Path, store: MemoryBlobStore) -> tuple[AppPaths, Database, SyncEngine]:
-    paths = AppPaths(root).ensure()
-    db = Database(paths.database)
-    return paths, db, SyncEngine(db, paths, CloudTwin(store), SyncConfig(concurrency=4))
 
 
 def thumb_meta(store: MemoryBlobStore, sha: str) -> dict[str, object] | None:

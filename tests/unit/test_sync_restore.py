@@ -4,29 +4,11 @@ rows, agent bindings) from what the first one synced; local wins on conflicts.""
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
-from ecan.config import SyncConfig
-from ecan.db import Database
-from ecan.paths import AppPaths
 from ecan.storage.memory import MemoryBlobStore
-from ecan.sync.engine import SyncEngine
-from ecan.sync.testing import CloudTwin, write_avatar
-
-
-def q(db: Database, sql: str, *args: object) -> list[sqlite3.Row]:
-    conn = db.connect()
-    try:
-        return conn.execute(sql, args).fetchall()
-    finally:
-        conn.close()
-
-
-def machine(root: Path, store: MemoryBlobStore) -> tuple[AppPaths, Database, SyncEngine]:
-    paths = AppPaths(root).ensure()
-    db = Database(paths.database)
-    return paths, db, SyncEngine(db, paths, CloudTwin(store), SyncConfig(concurrency=4))
+from ecan.sync.testing import write_avatar
+from tests.unit.sync_machines import machine, q
 
 
 def test_second_machine_rebuilds_the_library(tmp_path: Path) -> None:
