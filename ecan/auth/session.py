@@ -350,15 +350,22 @@ class AuthService:
             raw = self.secrets.get(self._account)
             if not raw:
                 return
-            try:
-                blob = json.loads(raw)
-                username, refresh, sub = blob["username"], blob["refresh_token"], blob.get("sub")
-            except (ValueError, KeyError, TypeError):
+            if not self._take(raw):
                 log.warning("the saved session is unreadable; sign in again")
                 self.secrets.delete(self._account)
-                return
-            self._cognito = _Saved(str(username), str(refresh))
-            self._username, self._sub = username, sub
+
+    def _take(self, raw: str) -> bool:
+        """Hold the session a keyring blob describes (not yet renewed); False if unreadable."""
+        try:
+            blob = json.loads(raw)
+            username, refresh, sub = blob["username"], blob["refresh_token"], blob.get("sub")
+            if not (isinstance(username, str) and isinstance(refresh, str) and refresh):
+                return False
+        except (ValueError, KeyError, TypeError):
+            return False
+        self._cognito = _Saved(username, refresh)
+        self._username, self._sub = username, sub if isinstance(sub, str) else None
+        return True
 
     def _persist(self) -> None:
         blob = json.dumps({"username": self._username, "refresh_token":
@@ -474,6 +481,36 @@ class AuthService:
                 self.secrets.delete(self._account)
             self._reset_credentials()
         log.info("signed out")
+
+    def export_session(self) -> str | None:
+        """The session as the keyring holds it (a secret: only ever sent over the private pipe
+        to this app's own sync process), or None when signed out."""
+        with self._lock:
+            self._load()
+            cog = self._cognito
+            token = getattr(cog, "refresh_token", None) if cog is not None else None
+            if not token:
+                return None
+            return json.dumps({"username": self._username, "refresh_token": token,
+                               "sub": self._sub})
+
+    def adopt_session(self, raw: str | None) -> bool:
+        """Take over the session another process of this app exported (None: signed out
+        there). Kept in this process's secret store only; renewed on first use. False when
+        `raw` is unreadable (then this process is signed out)."""
+        with self._lock:
+            self._loaded = True
+            self._cognito = None
+            self._username = self._sub = None
+            self._expired = False
+            ok = raw is None or self._take(raw)
+            if self._cg.configured:
+                if self._cognito is not None:
+                    self._persist()
+                else:
+                    self.secrets.delete(self._account)
+            self._reset_credentials()
+            return ok
 
     def restore(self) -> bool:
         """Pick up the session saved in the keyring and renew its tokens. True when signed in

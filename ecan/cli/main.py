@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "sync": "ecan.cli.cmd_sync:sync",
     "status": "ecan.cli.cmd_sync:status",
     "restore": "ecan.cli.cmd_sync:restore",
+    "sync-service": "ecan.cli.cmd_sync:service",
     "generate": "ecan.cli.cmd_generate:run",
     "doctor": "ecan.cli.cmd_doctor:run",
     "selftest": "ecan.cli.cmd_gui:selftest",
@@ -88,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="give up waiting after S seconds (default: wait while progress is made)")
     add("status", "where the library stands")
     add("restore", "pull the signed-in identity's library from the cloud onto this machine")
+    add("sync-service", "the desktop app's sync process (JSON lines on stdin/stdout)")
 
     ge = add("generate", "make an AI avatar from a photo and a request")
     ge.add_argument("--image", required=True, metavar="F")

@@ -278,7 +278,9 @@ class SyncEngine:
     def wake(self) -> None:
         """New work, network back, or signed in: look again now."""
         with self._state_lock:
-            self._auth_required = False
+            was_required, self._auth_required = self._auth_required, False
+        if was_required:
+            self._emit_state()
         self._wake.set()
 
     def pause(self) -> None:
@@ -296,6 +298,17 @@ class SyncEngine:
 
     def paused(self) -> bool:
         return self._paused
+
+    def reload_settings(self) -> None:
+        """Pick up pause and bandwidth limit as another process (the window) saved them."""
+        saved = self.outbox.get_setting(BANDWIDTH_KEY)
+        if saved and saved.isdigit():
+            self._bucket.set_rate(int(saved))
+        paused = self.outbox.get_setting(PAUSED_KEY) == "1"
+        with self._state_lock:
+            changed, self._paused = paused != self._paused, paused
+        if changed:
+            self._emit_state()
 
     def set_bandwidth_limit(self, kbps: int) -> None:
         if not isinstance(kbps, int) or kbps < 0:

@@ -1,9 +1,11 @@
-"""What the sync engine tells its clients (the CLI progress line, the Qt adapter's signals).
-Events are small frozen dataclasses; they may be emitted on worker threads."""
+"""What the sync engine tells its clients (the CLI progress line, the Qt adapter's signals, the
+window through the sync process's pipe). Events are small frozen dataclasses; they may be
+emitted on worker threads. `to_wire` / `from_wire` carry them as JSON objects."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -65,3 +67,34 @@ class StateChanged:
 
 
 SyncEvent = JobStarted | Progress | JobFinished | JobFailed | StateChanged
+
+
+_EVENTS: dict[str, type[SyncEvent]] = {cls.__name__: cls for cls in (
+    JobStarted, Progress, JobFinished, JobFailed, StateChanged)}
+# The field annotations (strings: `from __future__ import annotations`) -> accepted JSON types.
+_WIRE_TYPES: dict[str, tuple[type, ...]] = {
+    "int": (int,), "float": (int, float), "bool": (bool,), "str": (str,),
+    "str | None": (str, type(None)), "float | None": (int, float, type(None))}
+
+
+def to_wire(event: SyncEvent) -> dict[str, Any]:
+    return {"event": type(event).__name__, **asdict(event)}
+
+
+def from_wire(data: Any) -> SyncEvent:
+    """The event a JSON object describes. Raises ValueError for anything else (an unknown
+    event, a missing field, a field of the wrong type): the pipe is checked, not trusted."""
+    if not isinstance(data, dict):
+        raise ValueError("an event must be a JSON object")
+    cls = _EVENTS.get(data.get("event"))  # type: ignore[arg-type]
+    if cls is None:
+        raise ValueError(f"unknown event {str(data.get('event'))[:40]!r}")
+    values: dict[str, Any] = {}
+    for f in fields(cls):
+        value = data.get(f.name)
+        allowed = _WIRE_TYPES[str(f.type)]
+        if f.name not in data or not isinstance(value, allowed) or (
+                isinstance(value, bool) and bool not in allowed):
+            raise ValueError(f"{cls.__name__}.{f.name} is missing or not {f.type}")
+        values[f.name] = value
+    return cls(**values)

@@ -77,11 +77,10 @@ class GuiSession:
         self.start_sync()
 
     def start_sync(self) -> None:
-        try:
-            from ecan.bridge.sync_worker import SyncWorker
-        except ImportError:
-            return
-        self.worker = SyncWorker(self.app.sync, self.window)
+        from ecan.bridge.sync_process import SyncProcess
+
+        # Its own process: uploads never take the interpreter from the GUI thread.
+        self.worker = SyncProcess(self.app, self.window)
         self.window.attach_sync_worker(self.worker)
         self.worker.start()
 
@@ -106,7 +105,7 @@ class GuiSession:
             info = self.demo.start()
             config = self.demo.write_config(home / "demo_config.yml")
             new = build_app({**env, "ECAN_CONFIG": str(config)},
-                            keyring_backend=MemoryKeyring())
+                            keyring_backend=MemoryKeyring(), image_workers=True)
             user = info.users[0]
             signed = new.handlers.call("auth.sign_in",
                                        {"username": user.username, "password": user.password})
@@ -129,14 +128,9 @@ class GuiSession:
         self.bridge.set_handlers(new.handlers)
         self.start_sync()
 
-        def close_old() -> None:
-            # Stopping an engine waits for its threads: never on the GUI thread.
-            if old_worker is not None:
-                old_worker.stop(5.0)
-            old.close()
-
-        self.bridge.run_task("close local-only app", close_old, on_success=lambda _r: (
-            old_worker.deleteLater() if old_worker is not None else None))
+        if old_worker is not None:
+            old_worker.stop(5.0, wait=False)  # it ends by itself; the window does not wait
+        self.bridge.run_task("close local-only app", old.close)
         self.demo_ready = True
         self.window.show_message(QCoreApplication.translate("Launcher",
             "Demo cloud ready: signed in as the demo user. Your pictures sync to a local test "
@@ -193,7 +187,7 @@ def run_gui(*, demo_cloud: bool = False, screenshot: str | None = None,
     instance.listen()
 
     try:
-        app = build_app(env)
+        app = build_app(env, image_workers=True)
     except UserFacingError as e:
         _show_config_error(qapp, e)
         instance.close()

@@ -34,9 +34,11 @@ from PySide6.QtWidgets import (
 )
 
 from ecan.bridge.bridge import Bridge
+from ecan.bridge.sync_process import SyncProcess
 from ecan.ui.agents_page import AgentsPage
 from ecan.ui.avatars_page import AvatarsPage
 from ecan.ui.details import human_bytes
+from ecan.ui.gc_scheduler import GcScheduler
 from ecan.ui.import_flow import ImportController, ImportSummaryDialog
 from ecan.ui.resources import app_icon, icon
 from ecan.ui.sync_monitor import SyncMonitor
@@ -46,6 +48,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+SHOW_SYNCING_AFTER_MS = 400
 IMAGE_FILTER = "*.png *.jpg *.jpeg *.gif *.webp *.bmp *.tif *.tiff *.mp4 *.webm *.mov"
 
 STYLE = """
@@ -81,10 +84,17 @@ class MainWindow(QMainWindow):
         self.ui_settings = ui_settings
         self.log_path = log_path
         self.app = app  # for the settings dialog and doctor's checks (not for data)
-        self.sync_worker: SyncWorker | None = None
+        self.sync_worker: SyncWorker | SyncProcess | None = None
         self._account: dict[str, Any] = {}
         self._status: dict[str, Any] = {}
         self._signin_open = False
+        self._to_refresh: set[str] = set()
+        self._uploading: set[str] = set()
+        self.gc = GcScheduler(self._busy, self)
+        self._refresh_rows = QTimer(self)
+        self._refresh_rows.setSingleShot(True)
+        self._refresh_rows.setInterval(250)
+        self._refresh_rows.timeout.connect(self._refresh_finished_rows)
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
         self.setStyleSheet(STYLE)
@@ -132,17 +142,26 @@ class MainWindow(QMainWindow):
     # ---- start and stop ----------------------------------------------------------------
     def start(self) -> None:
         """Load data and start watching sync (after show, so the window appears at once)."""
+        self.gc.start()
         self.avatars.reload()
         self.monitor.start()
         self._refresh_account()
 
-    def attach_sync_worker(self, worker: SyncWorker) -> None:
+    def attach_sync_worker(self, worker: SyncWorker | SyncProcess) -> None:
         self.sync_worker = worker
         worker.progressed.connect(self._sync_progress)
         worker.job_started.connect(self._job_started)
         worker.job_finished.connect(self._job_done)
         worker.job_failed.connect(self._job_done)
-        worker.state_changed.connect(lambda _e: self.monitor.refresh())
+        worker.state_changed.connect(lambda e: self.monitor.on_engine_state(
+            e.online, e.paused, e.auth_required))
+        if isinstance(worker, SyncProcess):
+            worker.problem.connect(self.show_message)
+
+    def _busy(self) -> bool:
+        """Work in flight the user may be watching (a full GC waits for a quiet moment)."""
+        counts = self.monitor.status.get("counts") or {}
+        return self.bridge.in_flight() > 0 or bool(counts.get("queued") or counts.get("syncing"))
 
     def is_settled(self) -> bool:
         return (self.avatars.is_loaded() and self.avatars.thumbs.pending() == 0
@@ -152,8 +171,10 @@ class MainWindow(QMainWindow):
         if not self._settled and self.avatars.is_loaded() and self.avatars.thumbs.pending() == 0:
             self._settled = True
             self.settled.emit()
+            self.gc.settled()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.gc.stop()
         self._save_state()
         self.monitor.stop()
         if self.tray is not None:
@@ -496,9 +517,9 @@ class MainWindow(QMainWindow):
 
     def toggle_pause(self) -> None:
         paused = bool(self._status.get("paused"))
-        self.bridge.run("sync.resume" if paused else "sync.pause", {})
-        if paused:
-            self._wake_sync()
+        # The engine (maybe in its own process) picks the saved setting up when woken.
+        self.bridge.run("sync.resume" if paused else "sync.pause", {},
+                        on_success=lambda _d: self._wake_sync())
 
     def _wake_sync(self) -> None:
         if self.sync_worker is not None:
@@ -592,6 +613,11 @@ class MainWindow(QMainWindow):
     def _on_changed(self, changed: set[str]) -> None:
         if "auth" in changed:
             self._refresh_account()
+            if isinstance(self.sync_worker, SyncProcess):
+                self.sync_worker.session_changed()
+        if changed & {"avatars", "agents"}:
+            # New or changed work in the outbox: upload it now, not at the engine's next poll.
+            self._wake_sync()
 
     def _refresh_account(self) -> None:
         self.bridge.run("auth.status", {}, on_success=self._got_account,
@@ -628,20 +654,37 @@ class MainWindow(QMainWindow):
                                  float(event.speed))
 
     def _job_started(self, event: Any) -> None:
-        if getattr(event, "avatar_id", None):
-            self.avatars.set_item_progress(event.avatar_id, 0.0)
+        avatar_id = getattr(event, "avatar_id", None)
+        if avatar_id:
+            # Most avatars upload in a blink: show "syncing" only for one still going after a
+            # moment, instead of redrawing every card twice for a badge nobody could see.
+            self._uploading.add(avatar_id)
+            QTimer.singleShot(SHOW_SYNCING_AFTER_MS, self, lambda: self._show_syncing(avatar_id))
+
+    def _show_syncing(self, avatar_id: str) -> None:
+        if avatar_id in self._uploading:
+            self.avatars.set_item_progress(avatar_id, 0.0)
 
     def _job_done(self, event: Any) -> None:
         avatar_id = getattr(event, "avatar_id", None)
         if avatar_id:
+            self._uploading.discard(avatar_id)
             self.avatars.set_item_progress(avatar_id, None)
-            # Refresh just this row: a full list per finished job would cost O(library) each.
-            self.bridge.run("avatar.get", {"id": avatar_id},
-                            on_success=self._avatar_refreshed, on_failure=lambda _e: None)
+            # Refresh just the rows that changed (a full list per job would cost O(library)
+            # each), gathered for a moment: one query per burst, not one per upload.
+            self._to_refresh.add(avatar_id)
+            if not self._refresh_rows.isActive():
+                self._refresh_rows.start()
         self.monitor.refresh()
 
-    def _avatar_refreshed(self, avatar: Any) -> None:
-        if isinstance(avatar, dict):
+    def _refresh_finished_rows(self) -> None:
+        ids, self._to_refresh = sorted(self._to_refresh), set()
+        if ids:
+            self.bridge.run("avatar.get_many", {"ids": ids},
+                            on_success=self._avatars_refreshed, on_failure=lambda _e: None)
+
+    def _avatars_refreshed(self, data: Any) -> None:
+        for avatar in (data or {}).get("avatars", []) if isinstance(data, dict) else []:
             self.avatars.model.update_avatar(avatar)
             self.agents.avatars.update_avatar(avatar)
 

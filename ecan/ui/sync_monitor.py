@@ -1,5 +1,7 @@
-"""Where sync stands, for the status bar and the tray: `sync.status` polled through the bridge,
-plus the sync worker's live progress (items, bytes, speed) when the engine's Qt adapter is there."""
+"""Where sync stands, for the status bar and the tray: `sync.status` polled through the bridge
+(counts, from the library), the engine's own state as it reports it (online, paused, sign-in
+needed: the engine may run in another process, which `sync.status` here cannot see), and its
+live progress (bytes, speed)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from ecan.bridge.bridge import Bridge
 
 log = logging.getLogger(__name__)
+
+PUBLISH_MS = 250
 
 
 class SyncMonitor(QObject):
@@ -33,17 +37,22 @@ class SyncMonitor(QObject):
         self._bridge = bridge
         self._status: dict[str, Any] = {}
         self._live: dict[str, Any] = {}
+        self._engine: dict[str, Any] = {}
         self._asking = False
         self._last_failed = 0
         self._last_auth = False
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.refresh)
+        self._publish_timer = QTimer(self)
+        self._publish_timer.setSingleShot(True)
+        self._publish_timer.setInterval(PUBLISH_MS)
+        self._publish_timer.timeout.connect(self._publish_now)
         bridge.changed.connect(self._on_changed)
 
     @property
     def status(self) -> dict[str, Any]:
-        return {**self._status, **self._live}
+        return {**self._status, **self._engine, **self._live}
 
     def start(self) -> None:
         self._timer.start()
@@ -62,7 +71,13 @@ class SyncMonitor(QObject):
         """Live progress from the sync worker (bytes of the current run)."""
         self._live = {"bytes_done": bytes_done, "bytes_total": bytes_total,
                       "speed_bps": speed_bps, "live_at": time.monotonic()}
-        self.status_changed.emit(self.status)
+        self._publish()
+
+    def on_engine_state(self, online: bool, paused: bool, auth_required: bool) -> None:
+        """The engine's StateChanged: it knows better than `sync.status` in this process."""
+        self._engine = {"online": online, "paused": paused, "auth_required": auth_required}
+        self._publish()
+        self.refresh()
 
     def _on_changed(self, changed: set[str]) -> None:
         if changed & {"sync", "avatars", "auth"}:
@@ -77,13 +92,26 @@ class SyncMonitor(QObject):
         busy = (counts.get("queued", 0) or 0) + (counts.get("syncing", 0) or 0)
         if not busy:
             self._live = {}
-        self.status_changed.emit(self.status)
-        auth = bool(data.get("auth_required"))
+        if "paused" in data and self._engine:
+            # A pause saved through sync.pause is news the engine has not echoed yet.
+            self._engine["paused"] = bool(data["paused"])
+        self._publish()
+
+    def _publish(self) -> None:
+        """Tell the status bar, at most a few times a second: uploads finish by the dozen per
+        second, and repainting the bar for each would cost the window frames."""
+        if not self._publish_timer.isActive():
+            self._publish_timer.start()
+
+    def _publish_now(self) -> None:
+        status = self.status
+        self.status_changed.emit(status)
+        auth = bool(status.get("auth_required"))
         if auth and not self._last_auth:
             self.attention_needed.emit("auth_required", self.tr(
                 "Your session has expired. Sign in again to resume syncing."))
         self._last_auth = auth
-        failed = int(counts.get("failed", 0) or 0)
+        failed = int((status.get("counts") or {}).get("failed", 0) or 0)
         if failed > self._last_failed:
             self.attention_needed.emit("failed", self.tr(
                 "Avatars that could not be synced: {n}. Open ecan to see why and retry.").format(

@@ -43,7 +43,7 @@ class Gui:
         from ecan.bridge.bridge import Bridge
         from ecan.ui.main_window import MainWindow
 
-        self.app = build_app(env, keyring_backend=MemoryKeyring())
+        self.app = build_app(env, keyring_backend=MemoryKeyring(), image_workers=True)
         self.bridge = Bridge(self.app.handlers)
         self.settings = QSettings(str(self.app.paths.home / "ui.ini"), QSettings.Format.IniFormat)
         self.window = MainWindow(self.bridge, self.settings, log_path=self.app.log_path,
@@ -51,9 +51,10 @@ class Gui:
         qtbot.addWidget(self.window)
         self.worker: Any = None
         if sync:
-            from ecan.bridge.sync_worker import SyncWorker
+            from ecan.bridge.sync_process import SyncProcess
 
-            self.worker = SyncWorker(self.app.sync, self.window)
+            # What the app runs: the engine in its own process, fed the window's session.
+            self.worker = SyncProcess(self.app, self.window)
             self.window.attach_sync_worker(self.worker)
             self.worker.start()
         self.window.show()

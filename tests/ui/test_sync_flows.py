@@ -112,9 +112,32 @@ def test_an_expired_session_prompts_sign_in_and_notifies(gui: Gui, qtbot: Any) -
     """When sync.status reports auth_required, the window asks the user to sign in again."""
     attention: list[tuple[str, str]] = []
     gui.window.monitor.attention_needed.connect(lambda k, t: attention.append((k, t)))
-    status = gui.call("sync.status")
-    gui.window.monitor._got({**status, "auth_required": True})
-    assert attention and attention[0][0] == "auth_required"
+    # The engine (in its own process) reports it; sync.status here would not know.
+    gui.window.monitor.on_engine_state(online=True, paused=False, auth_required=True)
+    qtbot.waitUntil(lambda: bool(attention), timeout=5_000)
+    assert attention[0][0] == "auth_required"
     dialog = gui.window.signin_dialog
     assert dialog.isVisible() and "expired" in dialog.intro.text()
     assert "Sign-in needed" in gui.window.online_label.text()
+
+
+def test_sync_process_that_dies_is_restarted_and_nothing_is_lost(
+        folder_gui: Gui, qtbot: Any, make_pictures: Callable[..., list[Path]]) -> None:
+    """The engine runs in its own process: if it is killed, the window says so, starts it
+    again, and the queue it left behind is synced."""
+    gui = folder_gui
+    worker = gui.worker
+    proc = worker._proc
+    assert proc is not None
+    qtbot.waitUntil(lambda: proc.state() == proc.ProcessState.Running, timeout=10_000)
+    problems: list[str] = []
+    worker.problem.connect(problems.append)
+    proc.kill()
+    qtbot.waitUntil(lambda: bool(problems), timeout=10_000)
+    assert "restarts by itself" in problems[0]
+    qtbot.waitUntil(lambda: "restarts by itself" in gui.window.statusBar().currentMessage(),
+                    timeout=5_000)
+    gui.window.import_paths([str(p) for p in make_pictures(2)])
+    qtbot.waitUntil(lambda: len(states(gui)) == 2 and set(states(gui).values()) == {"synced"},
+                    timeout=30_000)
+    assert worker._proc is not None and worker._proc is not proc

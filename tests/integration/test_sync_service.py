@@ -1,0 +1,136 @@
+"""`ecan sync-service`, the window's sync process, as a real child process on the demo cloud:
+it syncs with the session the window hands it over the pipe, survives garbage on the pipe, and
+stops cleanly when told or when the window's end of the pipe closes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from queue import Empty, Queue
+from typing import Any
+
+from ecan.app import build_app
+from ecan.auth.secrets import MemoryKeyring
+from ecan.sync.events import from_wire
+from tests.fixtures_cloud import DemoUser
+
+
+class Service:
+    """A running `ecan sync-service` with its events read on a thread."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "ecan", "sync-service"], env=env, text=True,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.events: Queue[Any] = Queue()
+        self.raw: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.raw.append(line)
+            self.events.put(from_wire(json.loads(line)))
+
+    def send(self, line: str) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+
+    def wait_for(self, predicate: Any, timeout: float = 60.0) -> list[Any]:
+        seen: list[Any] = []
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            try:
+                seen.append(self.events.get(timeout=0.2))
+            except Empty:
+                continue
+            if predicate(seen):
+                return seen
+        raise AssertionError(f"timed out; events so far: {seen[-5:]}")
+
+
+def _library(env: dict[str, str], tmp_path: Path, user: DemoUser, n: int) -> tuple[Any, str]:
+    from PIL import Image
+
+    app = build_app(env, keyring_backend=MemoryKeyring())
+    for i in range(n):
+        Image.new("RGB", (64, 64), (i * 40 % 256, 90, 160)).save(tmp_path / f"p{i}.png")
+        assert app.handlers.call("avatar.import_paths",
+                                 {"paths": [str(tmp_path / f"p{i}.png")]})["ok"]
+    signed = app.handlers.call("auth.sign_in", {"username": user.username,
+                                                "password": user.password})
+    assert signed["ok"], signed
+    session = app.auth.export_session()
+    assert session
+    return app, session
+
+
+def test_syncs_with_the_windows_session_and_stops_on_request(
+        cloud_env: dict[str, str], demo_user: DemoUser, tmp_path: Path) -> None:
+    app, session = _library(cloud_env, tmp_path, demo_user, 3)
+    service = Service(cloud_env)
+    try:
+        service.send("this is not json")
+        service.send(json.dumps({"op": "format-disk"}))
+        service.send(json.dumps({"op": "session", "session": session}))
+        done = service.wait_for(lambda ev: sum(type(e).__name__ == "JobFinished"
+                                               for e in ev) >= 3)
+        assert {e.avatar_id for e in done if type(e).__name__ == "JobFinished"} == {
+            a.id for a in app.library.list(resource_type="uploaded")}
+        assert app.handlers.call("sync.status", {})["data"]["counts"]["synced"] == 3
+        service.send(json.dumps({"op": "stop", "timeout": 2}))
+        assert service.proc.wait(15) == 0
+    finally:
+        service.proc.kill()
+        app.close()
+    log = (app.paths.logs / "ecan.log").read_text(encoding="utf-8")
+    assert "malformed command" in log  # said, and skipped: syncing went on
+    refresh_token = json.loads(session)["refresh_token"]
+    assert refresh_token not in log and all(refresh_token not in line for line in service.raw)
+
+
+def test_new_work_waits_for_a_wake_and_end_of_input_stops_it(
+        cloud_env: dict[str, str], demo_user: DemoUser, tmp_path: Path) -> None:
+    from PIL import Image
+
+    app, session = _library(cloud_env, tmp_path, demo_user, 1)
+    service = Service(cloud_env)
+    try:
+        service.send(json.dumps({"op": "session", "session": session}))
+        service.wait_for(lambda ev: any(type(e).__name__ == "JobFinished" for e in ev))
+        Image.new("RGB", (64, 64), (1, 2, 3)).save(tmp_path / "late.png")
+        late = app.handlers.call("avatar.import_paths", {"paths": [str(tmp_path / "late.png")]})
+        late_id = late["data"]["results"][0]["avatar_id"]
+        service.send(json.dumps({"op": "wake"}))  # what the window sends after an import
+        service.wait_for(lambda ev: any(getattr(e, "avatar_id", None) == late_id
+                                        and type(e).__name__ == "JobFinished" for e in ev),
+                         timeout=10)
+        assert service.proc.stdin is not None
+        service.proc.stdin.close()  # the window went away
+        assert service.proc.wait(15) == 0
+    finally:
+        service.proc.kill()
+        app.close()
+
+
+def test_signed_out_session_pauses_for_sign_in_and_nothing_fails(
+        cloud_env: dict[str, str], demo_user: DemoUser, tmp_path: Path) -> None:
+    app, _session = _library(cloud_env, tmp_path, demo_user, 1)
+    service = Service(cloud_env)
+    try:
+        service.send(json.dumps({"op": "session", "session": None}))
+        service.send(json.dumps({"op": "wake"}))
+        time.sleep(2)
+        assert not [e for e in service.raw if "JobFailed" in e]
+        counts = app.handlers.call("sync.status", {})["data"]["counts"]
+        assert counts["failed"] == 0 and counts["synced"] == 0
+        service.send(json.dumps({"op": "stop", "timeout": 1}))
+        assert service.proc.wait(15) == 0
+    finally:
+        service.proc.kill()
+        app.close()
