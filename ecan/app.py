@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from ecan.agents.service import AgentService
     from ecan.auth.cloud import CloudAccess
     from ecan.auth.session import AuthService
+    from ecan.avatars.import_pool import ImportPool
     from ecan.avatars.library import AvatarLibrary
     from ecan.db import Database
     from ecan.handlers import Handlers
@@ -34,6 +35,14 @@ class App:
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     # Injected by tests (an in-memory keyring) or by the demo mode; None: the OS keyring.
     keyring_backend: Any = None
+    # The desktop app imports files in worker processes (ecan.avatars.import_pool says why).
+    image_workers: bool = False
+
+    @cached_property
+    def import_pool(self) -> ImportPool:
+        from ecan.avatars.import_pool import ImportPool
+
+        return ImportPool(self.paths)
 
     @cached_property
     def db(self) -> Database:
@@ -45,6 +54,8 @@ class App:
     def library(self) -> AvatarLibrary:
         from ecan.avatars.library import AvatarLibrary
 
+        if self.image_workers:
+            return AvatarLibrary(self.paths, self.db, import_one=self.import_pool.import_one)
         return AvatarLibrary(self.paths, self.db)
 
     @cached_property
@@ -84,6 +95,8 @@ class App:
         return build_handlers(self)
 
     def close(self) -> None:
+        if "import_pool" in self.__dict__:
+            self.import_pool.close()
         if "sync" in self.__dict__:
             self.sync.close()
         if "db" in self.__dict__:
@@ -91,11 +104,11 @@ class App:
 
 
 def build_app(env: Mapping[str, str] | None = None, *, keyring_backend: Any = None,
-              log_to_stderr: bool = False) -> App:
+              log_to_stderr: bool = False, image_workers: bool = False) -> App:
     """Read ECAN_HOME / ECAN_CONFIG / the environment and wire the app. Raises ConfigError."""
     env = dict(os.environ if env is None else env)
     paths = AppPaths.from_env(env).ensure()
     log_path = setup_logging(paths.logs, stderr=log_to_stderr)
     config = load_config(paths, env)
     return App(paths=paths, config=config, log_path=log_path, env=env,
-               keyring_backend=keyring_backend)
+               keyring_backend=keyring_backend, image_workers=image_workers)

@@ -1,5 +1,11 @@
 """PyInstaller's entry script: the same `ecan` command the venv installs."""
 
-from ecan.cli.main import main
+import multiprocessing
 
-raise SystemExit(main())
+if __name__ == "__main__":
+    # The image workers are spawned processes: in the frozen app they start as this
+    # executable, and freeze_support() turns such a start into the worker it should be.
+    multiprocessing.freeze_support()
+    from ecan.cli.main import main
+
+    raise SystemExit(main())

@@ -135,9 +135,13 @@ class AvatarLibrary:
     """Import, list, get and delete avatars. Thread-safe: batches run on a small pool."""
 
     def __init__(self, paths: AppPaths, db: Database, *,
-                 system_resources: Path | None = None) -> None:
+                 system_resources: Path | None = None,
+                 import_one: Callable[[Path], ImportOutcome] | None = None) -> None:
+        """`import_one`: how import_paths imports each file; None: here, on a thread
+        (the desktop app passes an ImportPool's, which runs it in worker processes)."""
         self.paths = paths
         self.db = db
+        self._import_each = import_one or self.import_one
         # None: the resources shipped with ecan (see ecan.resources).
         self._system_resources = system_resources
         self._system_done = False
@@ -299,7 +303,7 @@ class AvatarLibrary:
         def one(item: tuple[Path, ImportOutcome | None]) -> ImportOutcome:
             nonlocal done
             path, early = item
-            outcome = early or self._import_one(path)
+            outcome = early or self._import_each(path)
             if progress is not None:
                 with lock:
                     done += 1
@@ -311,7 +315,8 @@ class AvatarLibrary:
         with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="ecan-import") as pool:
             return list(pool.map(one, files))
 
-    def _import_one(self, path: Path) -> ImportOutcome:
+    def import_one(self, path: Path) -> ImportOutcome:
+        """Import one file; a refusal or a bug becomes an outcome, never an exception."""
         try:
             result = self.import_file(path)
         except UserFacingError as e:
@@ -454,6 +459,14 @@ class AvatarLibrary:
         if avatar is None:
             raise _not_found(avatar_id)
         return avatar
+
+    def get_many(self, avatar_ids: Sequence[str]) -> builtins.list[Avatar]:
+        """The avatars of these ids that exist, in one query (ids not found are left out)."""
+        if not avatar_ids:
+            return []
+        with self.db.session() as s:
+            return builtins.list(s.exec(select(Avatar).where(
+                col(Avatar.id).in_(builtins.list(avatar_ids)))).all())
 
     # --- edit -------------------------------------------------------------------------------
 

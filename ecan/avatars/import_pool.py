@@ -1,0 +1,99 @@
+"""Importing files (read, validate, sanitise, thumbnail, store, queue: AvatarLibrary's whole
+per-file import) in worker processes, for the desktop app.
+
+Why: an import is CPU work in Python and C (Pillow, hashing, SQLAlchemy). In the window's
+process it would hold the interpreter lock for long stretches, and every Qt call the GUI thread
+makes hands that lock over and must win it back: a batch of photos would stutter the window.
+Workers have their own interpreter and run at a lower priority. A decoder that crashes on a
+hostile file takes down a worker, not the app: the file is refused. Each worker writes to the
+same library (files by content address, rows in one SQLite transaction), as `ecan import`
+running beside the app does."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ecan.avatars.library import AvatarLibrary, ImportOutcome
+    from ecan.paths import AppPaths
+
+log = logging.getLogger(__name__)
+
+WORKER_NICENESS = 10
+_library: AvatarLibrary | None = None  # the worker process's own library (one per process)
+
+
+def _start_worker(paths: AppPaths, niceness: int) -> None:
+    global _library  # noqa: PLW0603 - per worker process, set once by its initializer
+    if hasattr(os, "nice"):
+        os.nice(niceness)
+    from ecan.avatars.library import AvatarLibrary
+    from ecan.db import Database
+
+    _library = AvatarLibrary(paths, Database(paths.database))
+
+
+def _import(path: str) -> ImportOutcome:
+    assert _library is not None, "the worker's initializer did not run"
+    return _library.import_one(Path(path))
+
+
+class ImportPool:
+    """`import_one(path)` with AvatarLibrary.import_one's contract, run in a worker process.
+    Thread-safe; the workers start on first use and stay until close()."""
+
+    def __init__(self, paths: AppPaths, workers: int = 2,
+                 niceness: int = WORKER_NICENESS) -> None:
+        self._paths = paths
+        self._workers = workers
+        self._niceness = niceness
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def _get(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the import workers are closed")
+            if self._pool is None:
+                # spawn, not fork: forking a process that runs Qt and other threads is unsafe.
+                self._pool = ProcessPoolExecutor(
+                    self._workers, mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_start_worker, initargs=(self._paths, self._niceness))
+            return self._pool
+
+    def _discard(self, pool: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._pool is pool:
+                self._pool = None
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    def import_one(self, path: Path) -> ImportOutcome:
+        from ecan.avatars.library import ImportOutcome
+
+        # A crashed worker breaks every file in flight, not only the culprit: each gets one
+        # more try in fresh workers, and only a file that breaks them twice is refused.
+        for _attempt in range(2):
+            pool = self._get()
+            try:
+                return pool.submit(_import, str(path)).result()
+            except BrokenProcessPool:
+                log.warning("an import worker stopped while importing %s; retrying", path.name)
+                self._discard(pool)
+        return ImportOutcome(str(path), False, None,
+                             f"{path.name}: the image decoder crashed on it (the file is "
+                             "damaged or hostile)", "invalid_image")
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
