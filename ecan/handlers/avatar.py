@@ -6,7 +6,7 @@ import base64
 import binascii
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
 
@@ -43,6 +43,10 @@ class ListAvatars(Request):
 
 class AvatarId(Request):
     id: str = Field(min_length=1, max_length=64)
+
+
+class AvatarIds(Request):
+    ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(max_length=1000)
 
 
 class UpdateAvatar(Request):
@@ -131,6 +135,11 @@ def register(handlers: Handlers, app: App) -> None:
     @handlers.register("avatar.get", AvatarId)
     def get(req: AvatarId) -> dict[str, Any]:
         return as_dict(app.library.get(req.id))
+
+    @handlers.register("avatar.get_many", AvatarIds)
+    def get_many(req: AvatarIds) -> dict[str, Any]:
+        """{avatars: [...]}: those of the ids that exist (the window refreshes synced rows)."""
+        return {"avatars": [as_dict(a) for a in app.library.get_many(req.ids)]}
 
     @handlers.register("avatar.delete", AvatarId, changes=["avatars", "sync"])
     def delete(req: AvatarId) -> dict[str, Any]:

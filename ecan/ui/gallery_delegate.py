@@ -1,17 +1,25 @@
 """Paints one gallery card: the thumbnail, the name, and a sync badge (local, queued, syncing with
 its progress, synced, failed). Badges are drawn as shapes, not glyphs, so they look the same in
-every language and font."""
+every language and font.
+
+A card is drawn once into a pixmap and then blitted: every QPainter call from Python lets other
+threads take the interpreter lock and must win it back, so a card of ~25 calls, repainted as
+uploads finish, stalled the window while imports ran. One drawPixmap per card does not."""
 
 from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from ecan.ui.gallery_model import ProgressRole, StateRole, ThumbRole
+from ecan.ui.gallery_model import CardRole, ThumbRole
 
 THUMB = 112
 CARD = QSize(144, 156)
+CARD_CACHE = 600  # cards kept drawn: a few screens' worth (~90 KB each at 2x)
 
 BADGE_COLOURS = {
     "local": QColor("#78808c"),
@@ -62,19 +70,46 @@ def paint_badge(p: QPainter, rect: QRectF, state: str, progress: float | None) -
 
 
 class AvatarDelegate(QStyledItemDelegate):
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._cards: OrderedDict[tuple[Any, ...], QPixmap] = OrderedDict()
+
     def sizeHint(self, option: QStyleOptionViewItem,
                  index: QModelIndex | QPersistentModelIndex) -> QSize:
         return CARD
 
     def paint(self, p: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
-        p.save()
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        r = QRectF(option.rect).adjusted(4, 4, -4, -4)  # type: ignore[attr-defined]
+        rect = option.rect  # type: ignore[attr-defined]
         state = option.state  # type: ignore[attr-defined]
-        pal: QPalette = option.palette  # type: ignore[attr-defined]
         selected = bool(state & QStyle.StateFlag.State_Selected)
         hovered = bool(state & QStyle.StateFlag.State_MouseOver)
+        pix = index.data(ThumbRole)
+        dpr = p.device().devicePixelRatioF()
+        key = (index.data(CardRole), pix.cacheKey() if isinstance(pix, QPixmap) else 0,
+               selected, hovered, rect.width(), rect.height(), dpr,
+               option.palette.cacheKey(), option.font.key())  # type: ignore[attr-defined]
+        card = self._cards.get(key)
+        if card is None:
+            card = self._draw_card(option, key[0], pix, selected, hovered, dpr)
+            self._cards[key] = card
+            while len(self._cards) > CARD_CACHE:
+                self._cards.popitem(last=False)
+        else:
+            self._cards.move_to_end(key)
+        p.drawPixmap(rect.topLeft(), card)
+
+    def _draw_card(self, option: QStyleOptionViewItem, card: tuple[str, str, float],
+                   pix: Any, selected: bool, hovered: bool, dpr: float) -> QPixmap:
+        name, sync_state, progress = card
+        size = option.rect.size()  # type: ignore[attr-defined]
+        out = QPixmap(size * dpr)
+        out.setDevicePixelRatio(dpr)
+        out.fill(Qt.GlobalColor.transparent)
+        p = QPainter(out)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        r = QRectF(0, 0, size.width(), size.height()).adjusted(4, 4, -4, -4)
+        pal: QPalette = option.palette  # type: ignore[attr-defined]
         if selected or hovered:
             bg = pal.color(QPalette.ColorRole.Highlight)
             bg.setAlpha(60 if selected else 22)
@@ -83,16 +118,15 @@ class AvatarDelegate(QStyledItemDelegate):
             p.setBrush(bg)
             p.drawRoundedRect(r, 10, 10)
         thumb_rect = QRectF(r.center().x() - THUMB / 2, r.top() + 6, THUMB, THUMB)
-        pix = index.data(ThumbRole)
         clip = QPainterPath()
         clip.addRoundedRect(thumb_rect, 12, 12)
         p.save()
         p.setClipPath(clip)
         if isinstance(pix, QPixmap) and not pix.isNull():
-            size = pix.deviceIndependentSize()
+            psize = pix.deviceIndependentSize()
             # Centre-crop to a square: avatars are shown square whatever their shape.
-            scale = max(THUMB / max(size.width(), 1), THUMB / max(size.height(), 1))
-            w, h = size.width() * scale, size.height() * scale
+            scale = max(THUMB / max(psize.width(), 1), THUMB / max(psize.height(), 1))
+            w, h = psize.width() * scale, psize.height() * scale
             target = QRectF(thumb_rect.center().x() - w / 2, thumb_rect.center().y() - h / 2, w, h)
             p.drawPixmap(target, pix, QRectF(pix.rect()))
         else:
@@ -102,13 +136,12 @@ class AvatarDelegate(QStyledItemDelegate):
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRoundedRect(thumb_rect, 12, 12)
         badge = QRectF(thumb_rect.right() - 26, thumb_rect.bottom() - 26, 24, 24)
-        paint_badge(p, badge, str(index.data(StateRole) or "queued"), index.data(ProgressRole))
+        paint_badge(p, badge, sync_state, progress)
         text_rect = QRectF(r.left() + 4, thumb_rect.bottom() + 6, r.width() - 8, 22)
-        font = QFont(option.font)  # type: ignore[attr-defined]
-        p.setFont(font)
+        p.setFont(QFont(option.font))  # type: ignore[attr-defined]
         p.setPen(pal.color(QPalette.ColorRole.Text))
-        name = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
         elided = option.fontMetrics.elidedText(  # type: ignore[attr-defined]
             name, Qt.TextElideMode.ElideMiddle, int(text_rect.width()))
         p.drawText(text_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, elided)
-        p.restore()
+        p.end()
+        return out

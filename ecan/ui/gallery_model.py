@@ -23,6 +23,8 @@ IdRole = Qt.ItemDataRole.UserRole + 2
 StateRole = Qt.ItemDataRole.UserRole + 3
 ProgressRole = Qt.ItemDataRole.UserRole + 4
 ThumbRole = Qt.ItemDataRole.UserRole + 5
+# Everything a card shows but its thumbnail, in one answer: the delegate's cache key.
+CardRole = Qt.ItemDataRole.UserRole + 6
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -65,6 +67,9 @@ class AvatarListModel(QAbstractListModel):
             return self._progress.get(row.get("id") or "", NO_PROGRESS)
         if role == ThumbRole:
             return self._thumbs.pixmap(row.get("thumb_path") or "") or QPixmap()
+        if role == CardRole:
+            return (row.get("name") or "", row.get("sync_state") or "queued",
+                    self._progress.get(row.get("id") or "", NO_PROGRESS))
         if role == Qt.ItemDataRole.ToolTipRole:
             return self.describe(row)
         if role == Qt.ItemDataRole.AccessibleTextRole:
@@ -159,11 +164,12 @@ class AvatarListModel(QAbstractListModel):
 
     def set_progress(self, avatar_id: str, fraction: float | None) -> None:
         r = self._row_of.get(avatar_id)
+        before = self._progress.get(avatar_id)
         if fraction is None:
             self._progress.pop(avatar_id, None)
         else:
             self._progress[avatar_id] = max(0.0, min(1.0, fraction))
-        if r is not None:
+        if r is not None and self._progress.get(avatar_id) != before:  # repaint on change only
             idx = self.index(r)
             self.dataChanged.emit(idx, idx, [ProgressRole])
 
