@@ -93,7 +93,7 @@ def bench_stall(n_photos: int, concurrency: int | None = None) -> dict[str, Any]
     from ecan.app import build_app
     from ecan.auth.secrets import MemoryKeyring
     from ecan.bridge.bridge import Bridge
-    from ecan.bridge.sync_worker import SyncWorker
+    from ecan.bridge.sync_process import SyncProcess
     from ecan.democloud import DemoCloud
     from ecan.ui.launcher import qt_app
     from ecan.ui.main_window import MainWindow
@@ -108,14 +108,14 @@ def bench_stall(n_photos: int, concurrency: int | None = None) -> dict[str, Any]
             with open(config, "a", encoding="utf-8") as f:
                 f.write(f"SYNC:\n  CONCURRENCY: {concurrency}\n")
         env = {**os.environ, "ECAN_HOME": str(work / "home"), "ECAN_CONFIG": str(config)}
-        app = build_app(env, keyring_backend=MemoryKeyring())
+        app = build_app(env, keyring_backend=MemoryKeyring(), image_workers=True)
         user = info.users[0]
         assert app.handlers.call("auth.sign_in", {"username": user.username,
                                                   "password": user.password})["ok"]
         bridge = Bridge(app.handlers)
         window = MainWindow(bridge, QSettings(str(work / "ui.ini"), QSettings.Format.IniFormat),
                             app=app)
-        worker = SyncWorker(app.sync, window)
+        worker = SyncProcess(app, window)
         window.attach_sync_worker(worker)
         window.resize(1180, 760)
         window.show()
