@@ -89,6 +89,13 @@ class AvatarDelegate(QStyledItemDelegate):
         key = (index.data(CardRole), pix.cacheKey() if isinstance(pix, QPixmap) else 0,
                selected, hovered, rect.width(), rect.height(), dpr,
                option.palette.cacheKey(), option.font.key())  # type: ignore[attr-defined]
+        if not isinstance(pix, QPixmap) or pix.isNull():
+            # A placeholder lasts until the thumbnail loads: drawn in place, not kept.
+            p.save()
+            p.translate(rect.topLeft())
+            self._draw(p, option, key[0], None, selected, hovered)
+            p.restore()
+            return
         card = self._cards.get(key)
         if card is None:
             card = self._draw_card(option, key[0], pix, selected, hovered, dpr)
@@ -101,12 +108,20 @@ class AvatarDelegate(QStyledItemDelegate):
 
     def _draw_card(self, option: QStyleOptionViewItem, card: tuple[str, str, float],
                    pix: Any, selected: bool, hovered: bool, dpr: float) -> QPixmap:
-        name, sync_state, progress = card
         size = option.rect.size()  # type: ignore[attr-defined]
         out = QPixmap(size * dpr)
         out.setDevicePixelRatio(dpr)
         out.fill(Qt.GlobalColor.transparent)
         p = QPainter(out)
+        self._draw(p, option, card, pix, selected, hovered)
+        p.end()
+        return out
+
+    def _draw(self, p: QPainter, option: QStyleOptionViewItem, card: tuple[str, str, float],
+              pix: Any, selected: bool, hovered: bool) -> None:
+        """The card at (0, 0), on whatever `p` paints (a cached pixmap or the view)."""
+        name, sync_state, progress = card
+        size = option.rect.size()  # type: ignore[attr-defined]
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         r = QRectF(0, 0, size.width(), size.height()).adjusted(4, 4, -4, -4)
         pal: QPalette = option.palette  # type: ignore[attr-defined]
@@ -143,5 +158,3 @@ class AvatarDelegate(QStyledItemDelegate):
         elided = option.fontMetrics.elidedText(  # type: ignore[attr-defined]
             name, Qt.TextElideMode.ElideMiddle, int(text_rect.width()))
         p.drawText(text_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, elided)
-        p.end()
-        return out
