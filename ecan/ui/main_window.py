@@ -675,7 +675,7 @@ class MainWindow(QMainWindow):
             self._to_refresh.add(avatar_id)
             if not self._refresh_rows.isActive():
                 self._refresh_rows.start()
-        self.monitor.refresh()
+        self.monitor.refresh_soon()
 
     def _refresh_finished_rows(self) -> None:
         ids, self._to_refresh = sorted(self._to_refresh), set()

@@ -16,6 +16,7 @@ from ecan.bridge.bridge import Bridge
 log = logging.getLogger(__name__)
 
 PUBLISH_MS = 250
+REFRESH_SOON_MS = 500
 
 
 class SyncMonitor(QObject):
@@ -44,6 +45,10 @@ class SyncMonitor(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.refresh)
+        self._soon = QTimer(self)
+        self._soon.setSingleShot(True)
+        self._soon.setInterval(REFRESH_SOON_MS)
+        self._soon.timeout.connect(self.refresh)
         self._publish_timer = QTimer(self)
         self._publish_timer.setSingleShot(True)
         self._publish_timer.setInterval(PUBLISH_MS)
@@ -67,6 +72,12 @@ class SyncMonitor(QObject):
         self._asking = True
         self._bridge.run("sync.status", {}, on_success=self._got, on_failure=self._failed)
 
+    def refresh_soon(self) -> None:
+        """Ask again shortly, once for a burst: uploads finish by the dozen per second and each
+        `sync.status` is Python work in the window's process."""
+        if not self._soon.isActive():
+            self._soon.start()
+
     def on_progress(self, bytes_done: int, bytes_total: int, speed_bps: float) -> None:
         """Live progress from the sync worker (bytes of the current run)."""
         self._live = {"bytes_done": bytes_done, "bytes_total": bytes_total,
@@ -77,7 +88,7 @@ class SyncMonitor(QObject):
         """The engine's StateChanged: it knows better than `sync.status` in this process."""
         self._engine = {"online": online, "paused": paused, "auth_required": auth_required}
         self._publish()
-        self.refresh()
+        self.refresh_soon()
 
     def _on_changed(self, changed: set[str]) -> None:
         if changed & {"sync", "avatars", "auth"}:
