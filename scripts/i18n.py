@@ -17,6 +17,8 @@ ZH: dict[str, str] = {
     "Agents": "智能体",
     "Restoring your library from the cloud…": "正在从云端恢复你的头像库…",
     "Restored {n} avatars from the cloud.": "已从云端恢复 {n} 个头像。",
+    "Syncing stopped unexpectedly; it restarts by itself in {s} s. Nothing is lost: the queue "
+    "is kept.": "同步意外停止，将在 {s} 秒后自动重启。不会丢失任何内容：队列已保留。",
     "New agent": "新建智能体",
     "Edit agent": "编辑智能体",
     "&Name": "名称(&N)",

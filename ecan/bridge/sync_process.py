@@ -18,15 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
-from ecan.sync.events import (
-    JobFailed,
-    JobFinished,
-    JobStarted,
-    Progress,
-    StateChanged,
-    SyncEvent,
-    from_wire,
-)
+from ecan.bridge.sync_worker import SyncSignals
+from ecan.sync.events import from_wire
+from ecan.sync.service import MAX_LINE
 
 if TYPE_CHECKING:
     from ecan.app import App
@@ -34,7 +28,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _RESTART_MAX_S = 60.0
-_LINE_MAX = 64 * 1024
 
 
 def service_command() -> list[str]:
@@ -45,17 +38,11 @@ def service_command() -> list[str]:
     return [sys.executable, "-m", "ecan", "sync-service"]
 
 
-class SyncProcess(QObject):
-    """Signals: as SyncWorker (job_started, progressed, job_finished, job_failed,
-    state_changed), plus problem(str): the sync process stopped unexpectedly and is being
-    restarted (a sentence for the status bar; details are in the log)."""
+class SyncProcess(SyncSignals):
+    """SyncSignals' signals, plus restarting(int): the sync process stopped unexpectedly and
+    starts again in that many seconds (the window says so; details are in the log)."""
 
-    job_started = Signal(object)
-    progressed = Signal(object)
-    job_finished = Signal(object)
-    job_failed = Signal(object)
-    state_changed = Signal(object)
-    problem = Signal(str)
+    restarting = Signal(int)
     _session_read = Signal(int, object)  # from the reading thread to the GUI thread
 
     def __init__(self, app: App, parent: QObject | None = None,
@@ -148,9 +135,7 @@ class SyncProcess(QObject):
         delay = min(_RESTART_MAX_S, 2.0 ** min(self._crashes, 6))
         log.warning("the sync process stopped unexpectedly (%s); restarting in %.0f s. "
                     "Its last words: %s", why, delay, " | ".join(self._err) or "none")
-        self.problem.emit(self.tr(
-            "Syncing stopped unexpectedly; it restarts by itself in {s} s. Nothing is lost: "
-            "the queue is kept.").format(s=int(delay)))
+        self.restarting.emit(int(delay))
         self._proc = None
         self._restart.start(int(delay * 1000))
 
@@ -207,7 +192,7 @@ class SyncProcess(QObject):
         self._out += proc.readAllStandardOutput().data()
         *lines, rest = bytes(self._out).split(b"\n")
         self._out = bytearray(rest)
-        if len(self._out) > _LINE_MAX:  # no newline in sight: not an event stream
+        if len(self._out) > MAX_LINE:  # no newline in sight: not an event stream
             log.warning("the sync process wrote %d bytes without a line end; dropped",
                         len(self._out))
             self._out.clear()
@@ -220,19 +205,7 @@ class SyncProcess(QObject):
                 log.warning("ignored a malformed event from the sync process: %s", e)
                 continue
             self._crashes = 0  # it works again
-            self._deliver(event)
-
-    def _deliver(self, event: SyncEvent) -> None:
-        if isinstance(event, Progress):
-            self.progressed.emit(event)
-        elif isinstance(event, JobStarted):
-            self.job_started.emit(event)
-        elif isinstance(event, JobFinished):
-            self.job_finished.emit(event)
-        elif isinstance(event, JobFailed):
-            self.job_failed.emit(event)
-        elif isinstance(event, StateChanged):
-            self.state_changed.emit(event)
+            self.deliver(event)
 
     def _read_errors(self) -> None:
         proc = self._proc

@@ -5,10 +5,10 @@ on an upload). All the logic is in ecan.sync.engine; this adapter only translate
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
-from ecan.sync.engine import SyncEngine
 from ecan.sync.events import (
     JobFailed,
     JobFinished,
@@ -17,6 +17,9 @@ from ecan.sync.events import (
     StateChanged,
     SyncEvent,
 )
+
+if TYPE_CHECKING:
+    from ecan.sync.engine import SyncEngine
 
 
 class _Task(QRunnable):
@@ -29,8 +32,9 @@ class _Task(QRunnable):
         self._fn()
 
 
-class SyncWorker(QObject):
-    """Runs a SyncEngine in the background and re-emits its events.
+class SyncSignals(QObject):
+    """The engine's events as Qt signals, whichever way they arrive (a worker thread here, or
+    the sync process's pipe: ecan.bridge.sync_process).
 
     Signals:
         job_started(JobStarted): a worker took a job.
@@ -48,6 +52,24 @@ class SyncWorker(QObject):
     job_failed = Signal(object)
     state_changed = Signal(object)
 
+    def deliver(self, event: SyncEvent) -> None:
+        """Emit `event` on its signal. Thread-safe: receivers in the GUI thread get it queued
+        (AutoConnection)."""
+        if isinstance(event, Progress):
+            self.progressed.emit(event)
+        elif isinstance(event, JobStarted):
+            self.job_started.emit(event)
+        elif isinstance(event, JobFinished):
+            self.job_finished.emit(event)
+        elif isinstance(event, JobFailed):
+            self.job_failed.emit(event)
+        elif isinstance(event, StateChanged):
+            self.state_changed.emit(event)
+
+
+class SyncWorker(SyncSignals):
+    """Runs a SyncEngine in the background, in this process, and re-emits its events."""
+
     def __init__(self, engine: SyncEngine, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.engine = engine
@@ -56,7 +78,7 @@ class SyncWorker(QObject):
         self._pool.setMaxThreadCount(max(1, engine.config.concurrency))
 
     def start(self) -> None:
-        self.engine.start(self._on_event, spawn=self._spawn)
+        self.engine.start(self.deliver, spawn=self._spawn)
 
     def stop(self, timeout: float = 5.0) -> None:
         """Graceful: in-flight uploads finish or are abandoned (and resume next time)."""
@@ -74,17 +96,3 @@ class SyncWorker(QObject):
 
     def _spawn(self, fn: Callable[[], None]) -> None:
         self._pool.start(_Task(fn))
-
-    def _on_event(self, event: SyncEvent) -> None:
-        # Called on worker threads; emitting is thread-safe and receivers in the GUI thread
-        # get the signal queued (AutoConnection).
-        if isinstance(event, Progress):
-            self.progressed.emit(event)
-        elif isinstance(event, JobStarted):
-            self.job_started.emit(event)
-        elif isinstance(event, JobFinished):
-            self.job_finished.emit(event)
-        elif isinstance(event, JobFailed):
-            self.job_failed.emit(event)
-        elif isinstance(event, StateChanged):
-            self.state_changed.emit(event)

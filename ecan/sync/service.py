@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STOP_TIMEOUT_S = 5.0
-_MAX_LINE = 64 * 1024  # a session blob is ~2 KB; anything far larger is not ours
+MAX_LINE = 64 * 1024  # either way; a session blob is ~2 KB, anything far larger is not ours
 
 
 class EventWriter:
@@ -55,7 +55,7 @@ class EventWriter:
 
 def parse_command(line: str) -> dict[str, Any]:
     """One command line -> {"op": ..., ...}. Raises ValueError saying what is wrong."""
-    if len(line) > _MAX_LINE:
+    if len(line) > MAX_LINE:
         raise ValueError(f"a command of {len(line)} characters is too long")
     try:
         cmd = json.loads(line)

@@ -156,7 +156,7 @@ class MainWindow(QMainWindow):
         worker.state_changed.connect(lambda e: self.monitor.on_engine_state(
             e.online, e.paused, e.auth_required))
         if isinstance(worker, SyncProcess):
-            worker.problem.connect(self.show_message)
+            worker.restarting.connect(self._sync_restarting)
 
     def _busy(self) -> bool:
         """Work in flight the user may be watching (a full GC waits for a quiet moment)."""
@@ -610,6 +610,11 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text, 6000)
 
     # ---- sync status -------------------------------------------------------------------
+    def _sync_restarting(self, seconds: int) -> None:
+        self.show_message(self.tr(
+            "Syncing stopped unexpectedly; it restarts by itself in {s} s. Nothing is lost: "
+            "the queue is kept.").format(s=seconds))
+
     def _on_changed(self, changed: set[str]) -> None:
         if "auth" in changed:
             self._refresh_account()

@@ -114,27 +114,27 @@
 <context>
     <name>AvatarListModel</name>
     <message>
-        <location filename="../../ecan/ui/gallery_model.py" line="76" />
+        <location filename="../../ecan/ui/gallery_model.py" line="81" />
         <source>On this computer only</source>
         <translation>仅在本机</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/gallery_model.py" line="77" />
+        <location filename="../../ecan/ui/gallery_model.py" line="82" />
         <source>Waiting to sync</source>
         <translation>等待同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/gallery_model.py" line="78" />
+        <location filename="../../ecan/ui/gallery_model.py" line="83" />
         <source>Syncing</source>
         <translation>正在同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/gallery_model.py" line="79" />
+        <location filename="../../ecan/ui/gallery_model.py" line="84" />
         <source>Synced</source>
         <translation>已同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/gallery_model.py" line="80" />
+        <location filename="../../ecan/ui/gallery_model.py" line="85" />
         <source>Sync failed</source>
         <translation>同步失败</translation>
     </message>
@@ -695,29 +695,29 @@
 <context>
     <name>Launcher</name>
     <message>
-        <location filename="../../ecan/ui/launcher.py" line="98" />
+        <location filename="../../ecan/ui/launcher.py" line="97" />
         <source>Starting the local demo cloud…</source>
         <translation>正在启动本地演示云…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/launcher.py" line="141" />
+        <location filename="../../ecan/ui/launcher.py" line="135" />
         <source>Demo cloud ready: signed in as the demo user. Your pictures sync to a local test cloud that is discarded when ecan closes.</source>
         <translation>演示云已就绪：已用演示用户登录。图片会同步到本地测试云，ecan 关闭后即被清除。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/launcher.py" line="147" />
+        <location filename="../../ecan/ui/launcher.py" line="141" />
         <source>Demo cloud</source>
         <translation>演示云</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/launcher.py" line="148" />
+        <location filename="../../ecan/ui/launcher.py" line="142" />
         <source>The local demo cloud could not start: {message}
 {hint}</source>
         <translation>本地演示云无法启动：{message}
 {hint}</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/launcher.py" line="166" />
+        <location filename="../../ecan/ui/launcher.py" line="160" />
         <source>ecan cannot start: {message}</source>
         <translation>ecan 无法启动：{message}</translation>
     </message>
@@ -725,384 +725,389 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="308" />
+        <location filename="../../ecan/ui/main_window.py" line="329" />
         <source>ecan — avatar library</source>
         <translation>ecan — 头像库</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="309" />
+        <location filename="../../ecan/ui/main_window.py" line="330" />
         <source>Avatars</source>
         <translation>头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="310" />
+        <location filename="../../ecan/ui/main_window.py" line="331" />
         <source>Agents</source>
         <translation>智能体</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="311" />
+        <location filename="../../ecan/ui/main_window.py" line="332" />
         <source>Screens</source>
         <translation>页面</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="313" />
+        <location filename="../../ecan/ui/main_window.py" line="334" />
         <source>&amp;Import…</source>
         <translation>导入(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="313" />
+        <location filename="../../ecan/ui/main_window.py" line="334" />
         <source>Import pictures from files</source>
         <translation>从文件导入图片</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="314" />
+        <location filename="../../ecan/ui/main_window.py" line="335" />
         <source>Import &amp;folder…</source>
         <translation>导入文件夹(&amp;F)…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="315" />
+        <location filename="../../ecan/ui/main_window.py" line="336" />
         <source>Import every picture in a folder</source>
         <translation>导入文件夹中的所有图片</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="316" />
+        <location filename="../../ecan/ui/main_window.py" line="337" />
         <source>&amp;Paste picture</source>
         <translation>粘贴图片(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="317" />
+        <location filename="../../ecan/ui/main_window.py" line="338" />
         <source>Add the picture on the clipboard</source>
         <translation>添加剪贴板中的图片</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="318" />
+        <location filename="../../ecan/ui/main_window.py" line="339" />
         <source>&amp;Generate…</source>
         <translation>AI 生成(&amp;G)…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="318" />
+        <location filename="../../ecan/ui/main_window.py" line="339" />
         <source>Make an avatar with AI</source>
         <translation>用 AI 生成头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="319" />
+        <location filename="../../ecan/ui/main_window.py" line="340" />
         <source>&amp;Settings…</source>
         <translation>设置(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="319" />
+        <location filename="../../ecan/ui/main_window.py" line="340" />
         <source>Storage, sync and language</source>
         <translation>存储、同步和语言</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="320" />
+        <location filename="../../ecan/ui/main_window.py" line="341" />
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="321" />
+        <location filename="../../ecan/ui/main_window.py" line="342" />
         <source>&amp;Delete</source>
         <translation>删除(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="321" />
+        <location filename="../../ecan/ui/main_window.py" line="342" />
         <source>Delete the selected avatars</source>
         <translation>删除所选头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="322" />
+        <location filename="../../ecan/ui/main_window.py" line="343" />
         <source>&amp;Retry failed</source>
         <translation>重试失败项(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="322" />
+        <location filename="../../ecan/ui/main_window.py" line="343" />
         <source>Try failed uploads again</source>
         <translation>重新上传失败的头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="323" />
+        <location filename="../../ecan/ui/main_window.py" line="344" />
         <source>&amp;Find</source>
         <translation>查找(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="324" />
+        <location filename="../../ecan/ui/main_window.py" line="345" />
         <source>Sign &amp;in…</source>
         <translation>登录(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="325" />
+        <location filename="../../ecan/ui/main_window.py" line="346" />
         <source>Sign &amp;out</source>
         <translation>退出登录(&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="326" />
+        <location filename="../../ecan/ui/main_window.py" line="347" />
         <source>Open &amp;log folder</source>
         <translation>打开日志文件夹(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="327" />
+        <location filename="../../ecan/ui/main_window.py" line="348" />
         <source>&amp;About ecan</source>
         <translation>关于 ecan(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="328" />
+        <location filename="../../ecan/ui/main_window.py" line="349" />
         <source>Show ecan</source>
         <translation>显示 ecan</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="333" />
+        <location filename="../../ecan/ui/main_window.py" line="354" />
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="334" />
+        <location filename="../../ecan/ui/main_window.py" line="355" />
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="335" />
+        <location filename="../../ecan/ui/main_window.py" line="356" />
         <source>S&amp;ync</source>
         <translation>同步(&amp;Y)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="336" />
+        <location filename="../../ecan/ui/main_window.py" line="357" />
         <source>&amp;Account</source>
         <translation>账户(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="337" />
+        <location filename="../../ecan/ui/main_window.py" line="358" />
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="338" />
+        <location filename="../../ecan/ui/main_window.py" line="359" />
         <source>Toolbar</source>
         <translation>工具栏</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="339" />
+        <location filename="../../ecan/ui/main_window.py" line="360" />
         <source>Sync progress</source>
         <translation>同步进度</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="340" />
+        <location filename="../../ecan/ui/main_window.py" line="361" />
         <source>Import progress</source>
         <translation>导入进度</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="341" />
+        <location filename="../../ecan/ui/main_window.py" line="362" />
         <source>Account</source>
         <translation>账户</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="374" />
+        <location filename="../../ecan/ui/main_window.py" line="395" />
         <source>Drop to import these files</source>
         <translation>松开鼠标即可导入这些文件</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="397" />
+        <location filename="../../ecan/ui/main_window.py" line="418" />
         <source>Importing…</source>
         <translation>正在导入…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="403" />
+        <location filename="../../ecan/ui/main_window.py" line="424" />
         <source>Import pictures</source>
         <translation>导入图片</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="404" />
+        <location filename="../../ecan/ui/main_window.py" line="425" />
         <source>Pictures and videos ({patterns})</source>
         <translation>图片和视频 ({patterns})</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="415" />
+        <location filename="../../ecan/ui/main_window.py" line="436" />
         <source>Import a folder of pictures</source>
         <translation>导入图片文件夹</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="440" />
+        <location filename="../../ecan/ui/main_window.py" line="461" />
         <source>There is no picture on the clipboard.</source>
         <translation>剪贴板中没有图片。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="449" />
+        <location filename="../../ecan/ui/main_window.py" line="470" />
         <source>Importing %v of %m</source>
         <translation>正在导入 %v / %m</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="453" />
+        <location filename="../../ecan/ui/main_window.py" line="474" />
         <source>Importing {done} of {total}…</source>
         <translation>正在导入 {done} / {total}…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="461" />
+        <location filename="../../ecan/ui/main_window.py" line="482" />
         <source>Nothing to import: no pictures were found there.</source>
         <translation>没有可导入的内容：那里没有找到图片。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="463" />
+        <location filename="../../ecan/ui/main_window.py" line="484" />
         <source>Imported {ok} of {total}.</source>
         <translation>已导入 {ok} / {total}。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="479" />
+        <location filename="../../ecan/ui/main_window.py" line="500" />
         <source>Delete avatars</source>
         <translation>删除头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="480" />
+        <location filename="../../ecan/ui/main_window.py" line="501" />
         <source>Delete {n} avatar(s)? They are removed from this computer and from your cloud storage.</source>
         <translation>删除 {n} 个头像？它们将从本机和您的云存储中移除。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="492" />
+        <location filename="../../ecan/ui/main_window.py" line="513" />
         <source>Retrying {n} upload(s).</source>
         <translation>正在重试 {n} 个上传。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="532" />
+        <location filename="../../ecan/ui/main_window.py" line="553" />
         <source>Restoring your library from the cloud…</source>
         <translation>正在从云端恢复你的头像库…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="540" />
+        <location filename="../../ecan/ui/main_window.py" line="561" />
         <source>Restored {n} avatars from the cloud.</source>
         <translation>已从云端恢复 {n} 个头像。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="546" />
+        <location filename="../../ecan/ui/main_window.py" line="567" />
         <source>Signed out. New avatars wait on this computer until you sign in.</source>
         <translation>已退出登录。新头像会保存在本机，登录后再同步。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="579" />
+        <location filename="../../ecan/ui/main_window.py" line="600" />
         <source>About ecan</source>
         <translation>关于 ecan</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="580" />
+        <location filename="../../ecan/ui/main_window.py" line="601" />
         <source>ecan {version}
 Your avatar library for the AI agents you build: local first, synced to your own cloud storage.</source>
         <translation>ecan {version}
 为您打造的 AI 智能体管理头像：本地优先，同步到您自己的云存储。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="610" />
+        <location filename="../../ecan/ui/main_window.py" line="615" />
+        <source>Syncing stopped unexpectedly; it restarts by itself in {s} s. Nothing is lost: the queue is kept.</source>
+        <translation>同步意外停止，将在 {s} 秒后自动重启。不会丢失任何内容：队列已保留。</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/main_window.py" line="641" />
         <source>Signed in</source>
         <translation>已登录</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="611" />
+        <location filename="../../ecan/ui/main_window.py" line="642" />
         <source>Signed in as {user} (identity {identity})</source>
         <translation>已登录为 {user}（身份 {identity}）</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="614" />
+        <location filename="../../ecan/ui/main_window.py" line="645" />
         <source>Sign in</source>
         <translation>登录</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="615" />
+        <location filename="../../ecan/ui/main_window.py" line="646" />
         <source>Not signed in</source>
         <translation>未登录</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="617" />
+        <location filename="../../ecan/ui/main_window.py" line="648" />
         <source>Cloud storage (no sign-in)</source>
         <translation>云存储（无需登录）</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="618" />
+        <location filename="../../ecan/ui/main_window.py" line="649" />
         <source>Syncing with the configured storage keys</source>
         <translation>使用配置的存储密钥同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="620" />
+        <location filename="../../ecan/ui/main_window.py" line="651" />
         <source>Set up sync</source>
         <translation>设置同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="672" />
+        <location filename="../../ecan/ui/main_window.py" line="720" />
         <source>{n} synced</source>
         <translation>{n} 个已同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="693" />
+        <location filename="../../ecan/ui/main_window.py" line="741" />
         <source>Local only</source>
         <translation>仅本地</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="621" />
+        <location filename="../../ecan/ui/main_window.py" line="652" />
         <source>No cloud storage is set up (see Settings)</source>
         <translation>尚未设置云存储（见“设置”）</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="661" />
+        <location filename="../../ecan/ui/main_window.py" line="709" />
         <source>Saved on this computer</source>
         <translation>已保存在本机</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="664" />
+        <location filename="../../ecan/ui/main_window.py" line="712" />
         <source>Syncing {done} of {total}</source>
         <translation>正在同步 {done} / {total}</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="666" />
+        <location filename="../../ecan/ui/main_window.py" line="714" />
         <source>{rate}/s</source>
         <translation>{rate}/秒</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="668" />
+        <location filename="../../ecan/ui/main_window.py" line="716" />
         <source>{done} of {total}</source>
         <translation>{done} / {total}</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="674" />
+        <location filename="../../ecan/ui/main_window.py" line="722" />
         <source>All {n} synced</source>
         <translation>{n} 个全部已同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="675" />
+        <location filename="../../ecan/ui/main_window.py" line="723" />
         <source>Nothing to sync</source>
         <translation>没有需要同步的内容</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="677" />
+        <location filename="../../ecan/ui/main_window.py" line="725" />
         <source>{n} failed</source>
         <translation>{n} 个失败</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="679" />
+        <location filename="../../ecan/ui/main_window.py" line="727" />
         <source>paused</source>
         <translation>已暂停</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="682" />
+        <location filename="../../ecan/ui/main_window.py" line="730" />
         <source>Synced {synced}, waiting {waiting}, failed {failed}, on this computer only {local}</source>
         <translation>已同步 {synced}，等待 {waiting}，失败 {failed}，仅本机 {local}</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="691" />
+        <location filename="../../ecan/ui/main_window.py" line="739" />
         <source>Sign-in needed</source>
         <translation>需要登录</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="695" />
+        <location filename="../../ecan/ui/main_window.py" line="743" />
         <source>Online</source>
         <translation>在线</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="697" />
+        <location filename="../../ecan/ui/main_window.py" line="745" />
         <source>Offline — will retry</source>
         <translation>离线 — 稍后重试</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="701" />
+        <location filename="../../ecan/ui/main_window.py" line="749" />
         <source>&amp;Resume sync</source>
         <translation>继续同步(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="701" />
+        <location filename="../../ecan/ui/main_window.py" line="749" />
         <source>&amp;Pause sync</source>
         <translation>暂停同步(&amp;P)</translation>
     </message>
@@ -1358,12 +1363,12 @@ Your avatar library for the AI agents you build: local first, synced to your own
 <context>
     <name>SyncMonitor</name>
     <message>
-        <location filename="../../ecan/ui/sync_monitor.py" line="84" />
+        <location filename="../../ecan/ui/sync_monitor.py" line="123" />
         <source>Your session has expired. Sign in again to resume syncing.</source>
         <translation>登录已过期。请重新登录以继续同步。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/sync_monitor.py" line="89" />
+        <location filename="../../ecan/ui/sync_monitor.py" line="128" />
         <source>Avatars that could not be synced: {n}. Open ecan to see why and retry.</source>
         <translation>有 {n} 个头像未能同步。打开 ecan 查看原因并重试。</translation>
     </message>
