@@ -9,9 +9,12 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from queue import Empty, Queue
 from typing import Any
+
+import pytest
 
 from ecan.app import build_app
 from ecan.auth.secrets import MemoryKeyring
@@ -40,6 +43,9 @@ class Service:
         assert self.proc.stdin is not None
         self.proc.stdin.write(line + "\n")
         self.proc.stdin.flush()
+
+    def command(self, op: str, **fields: Any) -> None:
+        self.send(json.dumps({"op": op, **fields}))
 
     def wait_for(self, predicate: Any, timeout: float = 60.0) -> list[Any]:
         seen: list[Any] = []
@@ -70,67 +76,68 @@ def _library(env: dict[str, str], tmp_path: Path, user: DemoUser, n: int) -> tup
     return app, session
 
 
-def test_syncs_with_the_windows_session_and_stops_on_request(
-        cloud_env: dict[str, str], demo_user: DemoUser, tmp_path: Path) -> None:
-    app, session = _library(cloud_env, tmp_path, demo_user, 3)
-    service = Service(cloud_env)
-    try:
-        service.send("this is not json")
-        service.send(json.dumps({"op": "format-disk"}))
-        service.send(json.dumps({"op": "session", "session": session}))
-        done = service.wait_for(lambda ev: sum(type(e).__name__ == "JobFinished"
-                                               for e in ev) >= 3)
-        assert {e.avatar_id for e in done if type(e).__name__ == "JobFinished"} == {
-            a.id for a in app.library.list(resource_type="uploaded")}
-        assert app.handlers.call("sync.status", {})["data"]["counts"]["synced"] == 3
-        service.send(json.dumps({"op": "stop", "timeout": 2}))
-        assert service.proc.wait(15) == 0
-    finally:
+@pytest.fixture
+def started(cloud_env: dict[str, str], demo_user: DemoUser, tmp_path: Path
+            ) -> Iterator[Callable[[int], tuple[Any, str, Service]]]:
+    """start(n): a signed-in library of n avatars, its session, and a running service;
+    the service is killed and the library closed afterwards whatever happened."""
+    opened: list[tuple[Any, Service]] = []
+
+    def start(n: int) -> tuple[Any, str, Service]:
+        app, session = _library(cloud_env, tmp_path, demo_user, n)
+        service = Service(cloud_env)
+        opened.append((app, service))
+        return app, session, service
+
+    yield start
+    for app, service in opened:
         service.proc.kill()
         app.close()
+
+
+def test_syncs_with_the_windows_session_and_stops_on_request(started: Any) -> None:
+    app, session, service = started(3)
+    service.send("this is not json")
+    service.command("format-disk")
+    service.command("session", session=session)
+    done = service.wait_for(lambda ev: sum(type(e).__name__ == "JobFinished" for e in ev) >= 3)
+    assert {e.avatar_id for e in done if type(e).__name__ == "JobFinished"} == {
+        a.id for a in app.library.list(resource_type="uploaded")}
+    assert app.handlers.call("sync.status", {})["data"]["counts"]["synced"] == 3
+    service.command("stop", timeout=2)
+    assert service.proc.wait(15) == 0
     log = (app.paths.logs / "ecan.log").read_text(encoding="utf-8")
     assert "malformed command" in log  # said, and skipped: syncing went on
     refresh_token = json.loads(session)["refresh_token"]
     assert refresh_token not in log and all(refresh_token not in line for line in service.raw)
 
 
-def test_new_work_waits_for_a_wake_and_end_of_input_stops_it(
-        cloud_env: dict[str, str], demo_user: DemoUser, tmp_path: Path) -> None:
+def test_new_work_waits_for_a_wake_and_end_of_input_stops_it(started: Any,
+                                                              tmp_path: Path) -> None:
     from PIL import Image
 
-    app, session = _library(cloud_env, tmp_path, demo_user, 1)
-    service = Service(cloud_env)
-    try:
-        service.send(json.dumps({"op": "session", "session": session}))
-        service.wait_for(lambda ev: any(type(e).__name__ == "JobFinished" for e in ev))
-        Image.new("RGB", (64, 64), (1, 2, 3)).save(tmp_path / "late.png")
-        late = app.handlers.call("avatar.import_paths", {"paths": [str(tmp_path / "late.png")]})
-        late_id = late["data"]["results"][0]["avatar_id"]
-        service.send(json.dumps({"op": "wake"}))  # what the window sends after an import
-        service.wait_for(lambda ev: any(getattr(e, "avatar_id", None) == late_id
-                                        and type(e).__name__ == "JobFinished" for e in ev),
-                         timeout=10)
-        assert service.proc.stdin is not None
-        service.proc.stdin.close()  # the window went away
-        assert service.proc.wait(15) == 0
-    finally:
-        service.proc.kill()
-        app.close()
+    app, session, service = started(1)
+    service.command("session", session=session)
+    service.wait_for(lambda ev: any(type(e).__name__ == "JobFinished" for e in ev))
+    Image.new("RGB", (64, 64), (1, 2, 3)).save(tmp_path / "late.png")
+    late = app.handlers.call("avatar.import_paths", {"paths": [str(tmp_path / "late.png")]})
+    late_id = late["data"]["results"][0]["avatar_id"]
+    service.command("wake")  # what the window sends after an import
+    service.wait_for(lambda ev: any(getattr(e, "avatar_id", None) == late_id
+                                    and type(e).__name__ == "JobFinished" for e in ev),
+                     timeout=10)
+    assert service.proc.stdin is not None
+    service.proc.stdin.close()  # the window went away
+    assert service.proc.wait(15) == 0
 
 
-def test_signed_out_session_pauses_for_sign_in_and_nothing_fails(
-        cloud_env: dict[str, str], demo_user: DemoUser, tmp_path: Path) -> None:
-    app, _session = _library(cloud_env, tmp_path, demo_user, 1)
-    service = Service(cloud_env)
-    try:
-        service.send(json.dumps({"op": "session", "session": None}))
-        service.send(json.dumps({"op": "wake"}))
-        time.sleep(2)
-        assert not [e for e in service.raw if "JobFailed" in e]
-        counts = app.handlers.call("sync.status", {})["data"]["counts"]
-        assert counts["failed"] == 0 and counts["synced"] == 0
-        service.send(json.dumps({"op": "stop", "timeout": 1}))
-        assert service.proc.wait(15) == 0
-    finally:
-        service.proc.kill()
-        app.close()
+def test_signed_out_session_pauses_for_sign_in_and_nothing_fails(started: Any) -> None:
+    app, _session, service = started(1)
+    service.command("session", session=None)
+    service.command("wake")
+    time.sleep(2)
+    assert not [e for e in service.raw if "JobFailed" in e]
+    counts = app.handlers.call("sync.status", {})["data"]["counts"]
+    assert counts["failed"] == 0 and counts["synced"] == 0
+    service.command("stop", timeout=1)
+    assert service.proc.wait(15) == 0
