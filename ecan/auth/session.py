@@ -474,12 +474,7 @@ class AuthService:
                                                              ClientId=self._cg.client_id)
                 except Exception as e:  # noqa: BLE001
                     log.info("could not revoke the refresh token (%s)", type(e).__name__)
-            self._cognito = None
-            self._username = self._sub = None
-            self._expired = False
-            if self._cg.configured:
-                self.secrets.delete(self._account)
-            self._reset_credentials()
+            self.adopt_session(None)  # forget it here: keyring entry, tokens, credentials
         log.info("signed out")
 
     def export_session(self) -> str | None:

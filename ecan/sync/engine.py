@@ -190,10 +190,9 @@ class SyncEngine:
         self._state_lock = threading.Lock()
         self._online = True
         self._auth_required = False
-        self._paused = self.outbox.get_setting(PAUSED_KEY) == "1"
-        saved = self.outbox.get_setting(BANDWIDTH_KEY)
-        self._bucket = TokenBucket(int(saved) if saved and saved.isdigit()
-                                   else config.bandwidth_limit_kbps)
+        self._paused = self._saved_paused()
+        saved = self._saved_bandwidth()
+        self._bucket = TokenBucket(config.bandwidth_limit_kbps if saved is None else saved)
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._cancel = threading.Event()  # abandon in-flight uploads (shutdown ran out of time)
@@ -299,12 +298,19 @@ class SyncEngine:
     def paused(self) -> bool:
         return self._paused
 
+    def _saved_paused(self) -> bool:
+        return self.outbox.get_setting(PAUSED_KEY) == "1"
+
+    def _saved_bandwidth(self) -> int | None:
+        saved = self.outbox.get_setting(BANDWIDTH_KEY)
+        return int(saved) if saved and saved.isdigit() else None
+
     def reload_settings(self) -> None:
         """Pick up pause and bandwidth limit as another process (the window) saved them."""
-        saved = self.outbox.get_setting(BANDWIDTH_KEY)
-        if saved and saved.isdigit():
-            self._bucket.set_rate(int(saved))
-        paused = self.outbox.get_setting(PAUSED_KEY) == "1"
+        saved = self._saved_bandwidth()
+        if saved is not None:
+            self._bucket.set_rate(saved)
+        paused = self._saved_paused()
         with self._state_lock:
             changed, self._paused = paused != self._paused, paused
         if changed:
