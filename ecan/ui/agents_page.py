@@ -165,7 +165,8 @@ class AgentsPage(QWidget):
     def reload(self) -> None:
         self._bridge.run("agent.list", {}, on_success=self._got_agents,
                          on_failure=self._show_error)
-        self._bridge.run("avatar.list", {}, on_success=self._got_avatars,
+        ticket = self.avatars.ticket()
+        self._bridge.run("avatar.list", {}, on_success=lambda data: self._got_avatars(data, ticket),
                          on_failure=self._show_error)
 
     def is_loaded(self) -> bool:
@@ -193,9 +194,9 @@ class AgentsPage(QWidget):
                 self.list.setCurrentItem(item)
         self.list.blockSignals(False)
 
-    def _got_avatars(self, data: Any) -> None:
+    def _got_avatars(self, data: Any, ticket: int) -> None:
         avatars = data.get("avatars") if isinstance(data, dict) else data
-        self.avatars.set_avatars(list(avatars or []))
+        self.avatars.set_avatars(list(avatars or []), ticket)
         self._select_avatar(self._agent_avatar_id())
 
     def _agent_avatar_id(self) -> str | None:

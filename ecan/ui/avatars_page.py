@@ -175,15 +175,17 @@ class AvatarsPage(QWidget):
             self._reload_again = True
             return
         self._loading = True
-        self._bridge.run("avatar.list", {}, on_success=self._listed, on_failure=self._list_failed)
+        ticket = self.model.ticket()
+        self._bridge.run("avatar.list", {}, on_success=lambda data: self._listed(data, ticket),
+                         on_failure=self._list_failed)
 
     def is_loaded(self) -> bool:
         return self._loaded_once and not self._loading
 
-    def _listed(self, data: Any) -> None:
+    def _listed(self, data: Any, ticket: int) -> None:
         self._loading = False
         avatars = data.get("avatars") if isinstance(data, dict) else data
-        self.model.set_avatars(list(avatars or []))
+        self.model.set_avatars(list(avatars or []), ticket)
         self._loaded_once = True
         self._update_empty()
         self._refresh_details()

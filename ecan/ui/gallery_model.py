@@ -3,6 +3,7 @@ only states change so a 10,000-row view does not reset on every sync tick."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -44,6 +45,13 @@ class AvatarListModel(QAbstractListModel):
         self._row_of: dict[str, int] = {}
         self._rows_of_thumb: dict[str, list[int]] = {}
         self._progress: dict[str, float] = {}
+        # Reads run on a thread pool and can answer out of order: a full list asked for before
+        # an upload finished may arrive after the fresher row that upload's refresh fetched.
+        # Each read takes a ticket when it is asked for; a row is only ever replaced by a read
+        # asked for later than the one it came from.
+        self._tickets = itertools.count(1)
+        self._row_ticket: dict[str, int] = {}
+        self._list_ticket = 0
         self._thumbs = thumbs
         thumbs.thumbnail_ready.connect(self._on_thumb)
 
@@ -107,10 +115,30 @@ class AvatarListModel(QAbstractListModel):
     def row_at(self, row: int) -> dict[str, Any]:
         return self._rows[row]
 
-    def set_avatars(self, avatars: list[dict[str, Any]]) -> None:
+    def ticket(self) -> int:
+        """Take before asking for rows; hand the answer in with it."""
+        return next(self._tickets)
+
+    def _fresher(self, avatar: dict[str, Any], ticket: int) -> bool:
+        """Whether `avatar`, read under `ticket`, may replace the row it names; if so, note
+        where that row now comes from."""
+        avatar_id = str(avatar.get("id"))
+        if ticket < self._row_ticket.get(avatar_id, 0):
+            return False
+        self._row_ticket[avatar_id] = ticket
+        return True
+
+    def set_avatars(self, avatars: list[dict[str, Any]], ticket: int | None = None) -> None:
         """Replace the rows with the smallest change Qt can be told about: same ids, repaint
         what changed; new avatars in front (an import), insert them; else reset. Resets cost a
         re-filter and relayout of the whole library, which a 10,000-row view notices."""
+        ticket = self.ticket() if ticket is None else ticket
+        if ticket < self._list_ticket:
+            return  # a newer full list has already been shown
+        self._list_ticket = ticket
+        current = self._row_of
+        avatars = [a if self._fresher(a, ticket) or str(a.get("id")) not in current
+                   else self._rows[current[str(a.get("id"))]] for a in avatars]
         new_ids = [a.get("id") for a in avatars]
         old_ids = [a.get("id") for a in self._rows]
         added = len(new_ids) - len(old_ids)
@@ -128,6 +156,7 @@ class AvatarListModel(QAbstractListModel):
         self._rows = list(avatars)
         live = {a.get("id") for a in avatars}
         self._progress = {k: v for k, v in self._progress.items() if k in live}
+        self._row_ticket = {k: v for k, v in self._row_ticket.items() if k in live}
         self._reindex()
         self.endResetModel()
 
@@ -146,10 +175,11 @@ class AvatarListModel(QAbstractListModel):
         if thumbs_moved:
             self._reindex()
 
-    def update_avatar(self, avatar: dict[str, Any]) -> None:
+    def update_avatar(self, avatar: dict[str, Any], ticket: int | None = None) -> None:
         """Replace one row in place (a sync job finished): no full reload for one change."""
         r = self._row_of.get(str(avatar.get("id")))
-        if r is None or self._rows[r] == avatar:
+        ticket = self.ticket() if ticket is None else ticket
+        if r is None or not self._fresher(avatar, ticket) or self._rows[r] == avatar:
             return
         thumb_moved = self._rows[r].get("thumb_path") != avatar.get("thumb_path")
         if thumb_moved:

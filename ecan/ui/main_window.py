@@ -685,13 +685,15 @@ class MainWindow(QMainWindow):
     def _refresh_finished_rows(self) -> None:
         ids, self._to_refresh = sorted(self._to_refresh), set()
         if ids:
+            tickets = (self.avatars.model.ticket(), self.agents.avatars.ticket())
             self.bridge.run("avatar.get_many", {"ids": ids},
-                            on_success=self._avatars_refreshed, on_failure=lambda _e: None)
+                            on_success=lambda data: self._avatars_refreshed(data, *tickets),
+                            on_failure=lambda _e: None)
 
-    def _avatars_refreshed(self, data: Any) -> None:
+    def _avatars_refreshed(self, data: Any, gallery_ticket: int, picker_ticket: int) -> None:
         for avatar in (data or {}).get("avatars", []) if isinstance(data, dict) else []:
-            self.avatars.model.update_avatar(avatar)
-            self.agents.avatars.update_avatar(avatar)
+            self.avatars.model.update_avatar(avatar, gallery_ticket)
+            self.agents.avatars.update_avatar(avatar, picker_ticket)
 
     def _sync_status(self, status: dict[str, Any]) -> None:
         self._status = dict(status or {})

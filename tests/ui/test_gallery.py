@@ -1,0 +1,90 @@
+"""The gallery's model and cards, without the rest of the window: answers that arrive out of
+order, and badges that follow the state they show."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+
+def row(avatar_id: str, state: str) -> dict[str, Any]:
+    return {"id": avatar_id, "name": f"{avatar_id}.png", "thumb_path": "", "sync_state": state}
+
+
+@pytest.fixture
+def model(qtbot: Any) -> Any:
+    from PySide6.QtCore import QSize
+
+    from ecan.bridge.thumbs import ThumbnailLoader
+    from ecan.ui.gallery_model import AvatarListModel
+
+    loader = ThumbnailLoader(QSize(32, 32))
+    yield AvatarListModel(loader)
+    loader.close()
+
+
+def states(model: Any) -> dict[str, str]:
+    return {a["id"]: a["sync_state"] for a in model.avatars()}
+
+
+def test_a_list_asked_for_before_an_upload_finished_does_not_undo_it(model: Any) -> None:
+    """A full list read before the upload finished can come back after the refreshed row: the
+    card must stay "synced", not fall back to "queued" while the status bar says all synced."""
+    model.set_avatars([row("a", "queued"), row("b", "queued")])
+    list_ticket = model.ticket()          # an import asks for the whole list...
+    refresh_ticket = model.ticket()       # ...then a's upload finishes and a's row is re-read
+    model.update_avatar(row("a", "synced"), refresh_ticket)
+    model.set_avatars([row("a", "queued"), row("b", "synced")], list_ticket)
+    assert states(model) == {"a": "synced", "b": "synced"}
+
+
+def test_an_older_full_list_does_not_bring_back_a_deleted_avatar(model: Any) -> None:
+    model.set_avatars([row("a", "synced"), row("b", "synced")])
+    before_delete = model.ticket()
+    after_delete = model.ticket()
+    model.set_avatars([row("b", "synced")], after_delete)
+    model.set_avatars([row("a", "synced"), row("b", "synced")], before_delete)
+    assert states(model) == {"b": "synced"}
+
+
+def test_a_newer_answer_still_replaces_the_row(model: Any) -> None:
+    model.set_avatars([row("a", "syncing")])
+    early, late = model.ticket(), model.ticket()
+    model.update_avatar(row("a", "synced"), early)
+    model.set_avatars([row("a", "failed")], late)
+    assert states(model) == {"a": "failed"}
+
+
+def test_a_card_badge_follows_its_state(model: Any, qtbot: Any) -> None:
+    """Cards are blitted from cached pieces; the badge must still change with the state."""
+    from PySide6.QtCore import QPoint, QSize
+    from PySide6.QtWidgets import QListView
+
+    from ecan.ui.gallery_delegate import BADGE_COLOURS, CARD, AvatarDelegate, badge_rect
+
+    view = QListView()
+    qtbot.addWidget(view)
+    view.setViewMode(QListView.ViewMode.IconMode)
+    view.setGridSize(CARD)
+    view.setItemDelegate(AvatarDelegate(view))
+    view.setModel(model)
+    view.resize(QSize(400, 300))
+    view.show()
+    model.set_avatars([row("a", "synced")])
+    card = view.visualRect(model.index(0))
+    # Inside the badge's ring, off the white symbol drawn on it.
+    spot = card.topLeft() + badge_rect(card.size()).topLeft().toPoint() + QPoint(7, 7)
+
+    def badge_state() -> str:
+        """The state whose colour is nearest the badge's (edges are antialiased)."""
+        c = view.viewport().grab().toImage().pixelColor(spot)
+        return min(BADGE_COLOURS, key=lambda s: sum(
+            (a - b) ** 2 for a, b in zip(c.getRgb()[:3], BADGE_COLOURS[s].getRgb()[:3],
+                                         strict=True)))
+
+    assert badge_state() == "synced"
+    model.update_avatar(row("a", "failed"))
+    assert badge_state() == "failed"
+    model.update_avatar(row("a", "synced"))
+    assert badge_state() == "synced"
