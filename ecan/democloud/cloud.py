@@ -50,6 +50,11 @@ class DemoCloud:
         return self._info
 
     @property
+    def pid(self) -> int | None:
+        """The server process, while it runs."""
+        return self._proc.pid if self.running and self._proc is not None else None
+
+    @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 

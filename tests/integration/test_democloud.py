@@ -107,6 +107,19 @@ def test_password_sign_in_gives_tokens_that_verify_against_the_served_jwks(
     assert claims["cognito:username"] == demo_user.username
 
 
+def test_the_server_runs_behind_the_users_programs(demo_cloud: DemoCloud) -> None:
+    """It stands in for a remote service: the window it serves gets the CPU first. On Linux
+    its session (autogroup) is lowered too, or its `nice` would count only inside it."""
+    import os
+
+    pid = demo_cloud.pid
+    assert pid is not None
+    assert os.getpriority(os.PRIO_PROCESS, pid) >= 10
+    autogroup = Path(f"/proc/{pid}/autogroup")
+    if autogroup.exists():
+        assert autogroup.read_text().split()[-1] == "10"
+
+
 def test_wrong_password_is_refused(demo_cloud: DemoCloud, demo_user: DemoUser) -> None:
     info = demo_cloud.info
     with pytest.raises(ClientError) as exc:
