@@ -140,7 +140,7 @@ class AvatarsPage(QWidget):
         self.proxy.rowsRemoved.connect(self._update_empty)
         self._reload_timer = QTimer(self)
         self._reload_timer.setSingleShot(True)
-        self._reload_timer.setInterval(200)  # coalesce bursts of changes into one reload
+        self._reload_timer.setInterval(200)  # one reload for a burst of changes
         self._reload_timer.timeout.connect(self.reload)
         bridge.changed.connect(self._on_changed)
         self._retranslate()
@@ -202,7 +202,10 @@ class AvatarsPage(QWidget):
         self.stack.setCurrentWidget(self.empty)
 
     def _on_changed(self, changed: set[str]) -> None:
-        if changed & {"avatars", "sync"}:
+        # At most one reload per 200 ms, counted from the first change: restarting the timer
+        # on every change would put the reload off for as long as an import keeps changing
+        # things, and the gallery would stay empty until the last batch.
+        if changed & {"avatars", "sync"} and not self._reload_timer.isActive():
             self._reload_timer.start()
 
     def set_drop_highlight(self, on: bool) -> None:

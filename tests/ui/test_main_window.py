@@ -4,6 +4,7 @@ summary, search, details, delete, paste, and nothing blocking the GUI thread."""
 from __future__ import annotations
 
 import threading
+import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -76,6 +77,29 @@ def test_dropped_files_and_folders_appear_and_refusals_are_explained(
     assert summary.table.topLevelItemCount() == 1
     # Every handler call ran on a worker thread, never on the GUI thread.
     assert threads and all(t is not threading.main_thread() for t in threads)
+
+
+def test_a_long_import_shows_pictures_as_they_arrive(
+        gui: Gui, qtbot: Any, make_pictures: Callable[..., list[Path]],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches finishing faster than the gallery's reload delay must not put the reload off
+    until the last one: the user watches the pictures come in, not an empty page."""
+    real_call = gui.app.handlers.call
+
+    def slow_batches(method: Any, payload: Any = None) -> dict[str, Any]:
+        response = real_call(method, payload)
+        if method == "avatar.import_paths":
+            time.sleep(0.1)  # bigger photos, a slower disk: the import lasts a while
+        return response
+
+    monkeypatch.setattr(gui.app.handlers, "call", slow_batches)
+    pics = make_pictures(48, "many")
+    gui.window.import_paths([str(p) for p in pics])
+    qtbot.waitUntil(lambda: gui.window.importer.busy
+                    and 0 < len(gui.window.avatars.current_avatars()) < len(pics),
+                    timeout=15_000)
+    qtbot.waitUntil(lambda: len(gui.window.avatars.current_avatars()) == len(pics),
+                    timeout=15_000)
 
 
 def test_search_filters_and_details_show_the_selected_avatar(
