@@ -24,12 +24,15 @@ class _Load(QRunnable):
 
     def run(self) -> None:
         reader = QImageReader(self._path)
+        # Scale for the screen's pixel ratio so thumbnails stay crisp on high-DPI displays.
+        # The reader scales (smoothly) inside read(), which lets go of the interpreter lock;
+        # QImage.scaled() from here would hold it, and the GUI thread would wait.
+        size = reader.size()
+        if size.isValid():
+            reader.setScaledSize(size.scaled(self._size * self._dpr,
+                                              Qt.AspectRatioMode.KeepAspectRatio))
         image = reader.read()
         if not image.isNull():
-            # Scale for the screen's pixel ratio so thumbnails stay crisp on high-DPI displays.
-            target = self._size * self._dpr
-            image = image.scaled(target, Qt.AspectRatioMode.KeepAspectRatio,
-                                 Qt.TransformationMode.SmoothTransformation)
             image.setDevicePixelRatio(self._dpr)
         self._relay.loaded.emit(self._path, image)
 
