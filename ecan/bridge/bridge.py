@@ -62,12 +62,15 @@ class Bridge(QObject):
     Signals:
         changed(set): after a successful call, what it changed ("avatars", "agents", "sync",
             "auth", "settings", "tasks"); screens decide whether to refresh.
+        changed_by(str, set): the same, with the method that made the change, for a screen
+            that keeps up with some calls' results itself.
         failed(dict): a call failed and the caller gave no `on_failure`; the window shows it.
         busy_changed(int): the number of calls in flight.
         handlers_replaced(): `set_handlers` swapped the app under the bridge (demo cloud start).
     """
 
     changed = Signal(object)
+    changed_by = Signal(str, object)
     failed = Signal(object)
     busy_changed = Signal(int)
     handlers_replaced = Signal()
@@ -149,6 +152,7 @@ class Bridge(QObject):
                 pending.on_success(response.get("data"))
             if changed:
                 self.changed.emit(changed)
+                self.changed_by.emit(pending.method, changed)
             return
         error = dict(response.get("error") or {})
         error.setdefault("code", "error")

@@ -42,7 +42,9 @@ def register(handlers: Handlers, app: App) -> None:
         app.sync.resume()
         return {"paused": False}
 
-    @handlers.register("sync.wake", Empty, changes=["sync"])
+    # Waking changes nothing by itself: what the engine then does arrives as its events. (As
+    # a "sync" change it made every screen reload after every import batch.)
+    @handlers.register("sync.wake", Empty, changes=[])
     def wake(_: Empty) -> dict[str, Any]:
         app.sync.wake()
         return {}

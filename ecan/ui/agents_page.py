@@ -28,6 +28,7 @@ from ecan.bridge.bridge import Bridge
 from ecan.bridge.thumbs import ThumbnailLoader
 from ecan.ui.gallery_delegate import CARD, THUMB, AvatarDelegate
 from ecan.ui.gallery_model import AvatarFilterModel, AvatarListModel, IdRole
+from ecan.ui.import_flow import IMPORT_METHOD
 
 TYPE_FILTERS = ["", "system", "uploaded", "generated"]
 
@@ -124,7 +125,7 @@ class AgentsPage(QWidget):
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 1)
         outer.addWidget(splitter)
-        bridge.changed.connect(self._on_changed)
+        bridge.changed_by.connect(self._on_changed)
         self._retranslate()
         self.new_agent()
 
@@ -172,8 +173,9 @@ class AgentsPage(QWidget):
     def is_loaded(self) -> bool:
         return self._loaded
 
-    def _on_changed(self, changed: set[str]) -> None:
-        if changed & {"agents", "avatars"} and self.isVisible():
+    def _on_changed(self, method: str, changed: set[str]) -> None:
+        # An import's rows come from the window batch by batch, not from a full reload.
+        if method != IMPORT_METHOD and changed & {"agents", "avatars"} and self.isVisible():
             self.reload()
 
     def showEvent(self, event: Any) -> None:

@@ -26,6 +26,7 @@ from ecan.bridge.thumbs import ThumbnailLoader
 from ecan.ui.details import DetailsPane
 from ecan.ui.gallery_delegate import CARD, THUMB, AvatarDelegate
 from ecan.ui.gallery_model import AvatarFilterModel, AvatarListModel, AvatarRole, IdRole
+from ecan.ui.import_flow import IMPORT_METHOD
 from ecan.ui.resources import icon
 
 # (kinds shown, states shown) per entry of the "show" box; empty set: any.
@@ -142,7 +143,7 @@ class AvatarsPage(QWidget):
         self._reload_timer.setSingleShot(True)
         self._reload_timer.setInterval(200)  # one reload for a burst of changes
         self._reload_timer.timeout.connect(self.reload)
-        bridge.changed.connect(self._on_changed)
+        bridge.changed_by.connect(self._on_changed)
         self._retranslate()
         self._update_empty()
 
@@ -201,7 +202,9 @@ class AvatarsPage(QWidget):
         self.empty_text.setText(f"{error.get('message', '')}\n{error.get('hint', '')}")
         self.stack.setCurrentWidget(self.empty)
 
-    def _on_changed(self, changed: set[str]) -> None:
+    def _on_changed(self, method: str, changed: set[str]) -> None:
+        if method == IMPORT_METHOD:
+            return  # the window shows each batch's rows itself, without a full reload
         # At most one reload per 200 ms, counted from the first change: restarting the timer
         # on every change would put the reload off for as long as an import keeps changing
         # things, and the gallery would stay empty until the last batch.

@@ -139,6 +139,10 @@ class AvatarListModel(QAbstractListModel):
         current = self._row_of
         avatars = [a if self._fresher(a, ticket) or str(a.get("id")) not in current
                    else self._rows[current[str(a.get("id"))]] for a in avatars]
+        # Rows added by a read asked for after this list (an import's batch) stay in front.
+        listed = {str(a.get("id")) for a in avatars}
+        avatars[0:0] = [r for r in self._rows if str(r.get("id")) not in listed
+                        and self._row_ticket.get(str(r.get("id")), 0) > ticket]
         new_ids = [a.get("id") for a in avatars]
         old_ids = [a.get("id") for a in self._rows]
         added = len(new_ids) - len(old_ids)
@@ -174,6 +178,22 @@ class AvatarListModel(QAbstractListModel):
                 self.dataChanged.emit(idx, idx)
         if thumbs_moved:
             self._reindex()
+
+    def add_avatars(self, avatars: list[dict[str, Any]], ticket: int | None = None) -> None:
+        """Show newly made avatars in front, newest first as `avatar.list` orders them; any
+        already shown are updated in place."""
+        ticket = self.ticket() if ticket is None else ticket
+        new = [a for a in avatars if str(a.get("id")) not in self._row_of
+               and self._fresher(a, ticket)]
+        for avatar in avatars:
+            if str(avatar.get("id")) in self._row_of:
+                self.update_avatar(avatar, ticket)
+        if new:
+            new.sort(key=lambda a: (-float(a.get("created_at") or 0), str(a.get("id"))))
+            self.beginInsertRows(QModelIndex(), 0, len(new) - 1)
+            self._rows[0:0] = new
+            self._reindex()
+            self.endInsertRows()
 
     def update_avatar(self, avatar: dict[str, Any], ticket: int | None = None) -> None:
         """Replace one row in place (a sync job finished): no full reload for one change."""

@@ -25,6 +25,8 @@ from PySide6.QtWidgets import (
 from ecan.bridge.bridge import Bridge
 
 BATCH = 8
+# The call that brings files in; its batches' rows reach the galleries through `imported`.
+IMPORT_METHOD = "avatar.import_paths"
 # A folder walk keeps only files that could be avatars; files named one by one all go to the
 # importer, which explains any refusal.
 MEDIA_EXTS = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".heic",
@@ -62,12 +64,15 @@ class ImportController(QObject):
 
     Signals:
         progress(int, int): files done, files in total.
+        imported(list): ids of the avatars a batch just brought in (the gallery shows them
+            without reloading the library).
         finished(list): every result ({path, ok, avatar_id, error}) of the import.
         busy_changed(int): 1 while importing, 0 when done (an int: PySide 6.12 on Python 3.11
             loses a reference to True/False on every bool emitted from Python).
     """
 
     progress = Signal(int, int)
+    imported = Signal(object)
     finished = Signal(object)
     busy_changed = Signal(int)
 
@@ -139,13 +144,17 @@ class ImportController(QObject):
             self._next_waiting()
             return
         batch, self._todo = self._todo[:BATCH], self._todo[BATCH:]
-        self._bridge.run("avatar.import_paths", {"paths": batch},
+        self._bridge.run(IMPORT_METHOD, {"paths": batch},
                          on_success=self._batch_done,
                          on_failure=lambda e, b=batch: self._batch_failed(b, e))  # type: ignore[misc]
 
     def _batch_done(self, data: Any) -> None:
-        self._results.extend((data or {}).get("results") or [])
+        results = (data or {}).get("results") or []
+        self._results.extend(results)
         self.progress.emit(len(self._results), self._total)
+        ids = [str(r["avatar_id"]) for r in results if r.get("ok") and r.get("avatar_id")]
+        if ids:
+            self.imported.emit(ids)
         self._next_batch()
 
     def _batch_failed(self, batch: list[str], error: dict[str, Any]) -> None:

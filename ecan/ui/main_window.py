@@ -111,6 +111,7 @@ class MainWindow(QMainWindow):
         self.importer = ImportController(bridge, self)
         self.importer.progress.connect(self._import_progress)
         self.importer.finished.connect(self._import_finished)
+        self.importer.imported.connect(self._show_imported)
         self.monitor = SyncMonitor(bridge, self)
         self.monitor.status_changed.connect(self._sync_status)
         self.monitor.attention_needed.connect(self._attention)
@@ -684,16 +685,32 @@ class MainWindow(QMainWindow):
 
     def _refresh_finished_rows(self) -> None:
         ids, self._to_refresh = sorted(self._to_refresh), set()
-        if ids:
-            tickets = (self.avatars.model.ticket(), self.agents.avatars.ticket())
-            self.bridge.run("avatar.get_many", {"ids": ids},
-                            on_success=lambda data: self._avatars_refreshed(data, *tickets),
-                            on_failure=lambda _e: None)
+        self._fetch_rows(ids, new=False)
 
-    def _avatars_refreshed(self, data: Any, gallery_ticket: int, picker_ticket: int) -> None:
-        for avatar in (data or {}).get("avatars", []) if isinstance(data, dict) else []:
-            self.avatars.model.update_avatar(avatar, gallery_ticket)
-            self.agents.avatars.update_avatar(avatar, picker_ticket)
+    def _show_imported(self, ids: list[str]) -> None:
+        # A batch's rows, fetched by id: reloading the whole library after every batch would
+        # cost O(library) per batch (half a second each with 10,000 avatars).
+        self._fetch_rows(ids, new=True)
+
+    def _fetch_rows(self, ids: list[str], *, new: bool) -> None:
+        """Show these avatars as they are now in both galleries: `new` ones go in front,
+        rows already shown are updated in place."""
+        if not ids:
+            return
+        models = (self.avatars.model, self.agents.avatars)
+        tickets = [m.ticket() for m in models]
+
+        def fetched(data: Any) -> None:
+            avatars = (data or {}).get("avatars", []) if isinstance(data, dict) else []
+            for model, ticket in zip(models, tickets, strict=True):
+                if new:
+                    model.add_avatars(avatars, ticket)
+                else:
+                    for avatar in avatars:
+                        model.update_avatar(avatar, ticket)
+
+        self.bridge.run("avatar.get_many", {"ids": ids}, on_success=fetched,
+                        on_failure=lambda _e: None)
 
     def _sync_status(self, status: dict[str, Any]) -> None:
         self._status = dict(status or {})

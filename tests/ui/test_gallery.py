@@ -56,6 +56,24 @@ def test_a_newer_answer_still_replaces_the_row(model: Any) -> None:
     assert states(model) == {"a": "failed"}
 
 
+def test_imported_rows_go_in_front_newest_first(model: Any) -> None:
+    model.set_avatars([row("old", "synced")])
+    batch = [{**row("b", "queued"), "created_at": 2.0}, {**row("c", "queued"), "created_at": 3.0},
+             {**row("old", "queued")}]
+    model.add_avatars(batch)
+    assert [a["id"] for a in model.avatars()] == ["c", "b", "old"]
+    assert states(model)["old"] == "queued"  # already shown: updated in place
+
+
+def test_a_list_asked_for_before_a_batch_keeps_the_batch(model: Any) -> None:
+    """The batch's rows were read after the list: the list must not make them vanish."""
+    model.set_avatars([row("old", "synced")])
+    list_ticket = model.ticket()
+    model.add_avatars([row("new", "queued")], model.ticket())
+    model.set_avatars([row("old", "synced")], list_ticket)
+    assert [a["id"] for a in model.avatars()] == ["new", "old"]
+
+
 def test_a_card_badge_follows_its_state(model: Any, qtbot: Any) -> None:
     """Cards are blitted from cached pieces; the badge must still change with the state."""
     from PySide6.QtCore import QPoint, QSize
