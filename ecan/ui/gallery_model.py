@@ -48,10 +48,11 @@ class AvatarListModel(QAbstractListModel):
         # Reads run on a thread pool and can answer out of order: a full list asked for before
         # an upload finished may arrive after the fresher row that upload's refresh fetched.
         # Each read takes a ticket when it is asked for; a row is only ever replaced by a read
-        # asked for later than the one it came from.
+        # asked for later than the one it came from. Rows come from the last full list unless
+        # a later read of just them (an import's batch, a finished upload) is noted here.
         self._tickets = itertools.count(1)
-        self._row_ticket: dict[str, int] = {}
         self._list_ticket = 0
+        self._row_ticket: dict[str, int] = {}
         self._thumbs = thumbs
         thumbs.thumbnail_ready.connect(self._on_thumb)
 
@@ -119,11 +120,10 @@ class AvatarListModel(QAbstractListModel):
         """Take before asking for rows; hand the answer in with it."""
         return next(self._tickets)
 
-    def _fresher(self, avatar: dict[str, Any], ticket: int) -> bool:
-        """Whether `avatar`, read under `ticket`, may replace the row it names; if so, note
-        where that row now comes from."""
-        avatar_id = str(avatar.get("id"))
-        if ticket < self._row_ticket.get(avatar_id, 0):
+    def _fresher(self, avatar_id: str, ticket: int) -> bool:
+        """Whether a row read under `ticket` may replace what is shown for `avatar_id`; if so,
+        note that this row now comes from that read."""
+        if ticket < self._row_ticket.get(avatar_id, self._list_ticket):
             return False
         self._row_ticket[avatar_id] = ticket
         return True
@@ -136,13 +136,17 @@ class AvatarListModel(QAbstractListModel):
         if ticket < self._list_ticket:
             return  # a newer full list has already been shown
         self._list_ticket = ticket
-        current = self._row_of
-        avatars = [a if self._fresher(a, ticket) or str(a.get("id")) not in current
-                   else self._rows[current[str(a.get("id"))]] for a in avatars]
-        # Rows added by a read asked for after this list (an import's batch) stay in front.
-        listed = {str(a.get("id")) for a in avatars}
-        avatars[0:0] = [r for r in self._rows if str(r.get("id")) not in listed
-                        and self._row_ticket.get(str(r.get("id")), 0) > ticket]
+        newer = {k: v for k, v in self._row_ticket.items() if v > ticket}
+        self._row_ticket = newer
+        if newer:
+            # Rows read after this list was asked for stay as they are; ones it does not know
+            # yet (an import's latest batch) stay in front.
+            shown = self._row_of
+            avatars = [self._rows[shown[a["id"]]] if a.get("id") in newer and a.get("id") in shown
+                       else a for a in avatars]
+            listed = {a.get("id") for a in avatars}
+            avatars[0:0] = [self._rows[r] for r in sorted(
+                shown[i] for i in newer if i in shown and i not in listed)]
         new_ids = [a.get("id") for a in avatars]
         old_ids = [a.get("id") for a in self._rows]
         added = len(new_ids) - len(old_ids)
@@ -160,7 +164,6 @@ class AvatarListModel(QAbstractListModel):
         self._rows = list(avatars)
         live = {a.get("id") for a in avatars}
         self._progress = {k: v for k, v in self._progress.items() if k in live}
-        self._row_ticket = {k: v for k, v in self._row_ticket.items() if k in live}
         self._reindex()
         self.endResetModel()
 
@@ -184,7 +187,7 @@ class AvatarListModel(QAbstractListModel):
         already shown are updated in place."""
         ticket = self.ticket() if ticket is None else ticket
         new = [a for a in avatars if str(a.get("id")) not in self._row_of
-               and self._fresher(a, ticket)]
+               and self._fresher(str(a.get("id")), ticket)]
         for avatar in avatars:
             if str(avatar.get("id")) in self._row_of:
                 self.update_avatar(avatar, ticket)
@@ -199,7 +202,8 @@ class AvatarListModel(QAbstractListModel):
         """Replace one row in place (a sync job finished): no full reload for one change."""
         r = self._row_of.get(str(avatar.get("id")))
         ticket = self.ticket() if ticket is None else ticket
-        if r is None or not self._fresher(avatar, ticket) or self._rows[r] == avatar:
+        if r is None or not self._fresher(str(avatar.get("id")), ticket) \
+                or self._rows[r] == avatar:
             return
         thumb_moved = self._rows[r].get("thumb_path") != avatar.get("thumb_path")
         if thumb_moved:
