@@ -3,6 +3,7 @@ dimensions, cloud key), its sync state with any error and hint, and its actions.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from PySide6.QtCore import QEvent, QSize, Qt, Signal
@@ -164,12 +165,11 @@ class DetailsPane(QFrame):
         self.values["size"].setText(human_bytes(avatar.get("bytes")))
         self.values["state"].setText(states.get(state, state))
         err = " ".join(str(x) for x in (avatar.get("sync_error"), avatar.get("sync_hint")) if x)
-        # Let long paths wrap at their separators instead of being cut off.
-        self.values["error"].setText(err.replace("/", "/\u200b"))
+        self.values["error"].setText(breakable(err))
         self.values["error"].setVisible(bool(err))
         self.labels["error"].setVisible(bool(err))
         key = str(avatar.get("cloud_image_key") or "")
-        self.values["key"].setText(key or self.tr("not in the cloud yet"))
+        self.values["key"].setText(breakable(key) or self.tr("not in the cloud yet"))
         self.copy_public.setEnabled(bool(avatar.get("cloud_image_url")))
         self.copy_presigned.setEnabled(bool(avatar.get("presigned_url")))
         self.copy_presigned.setVisible("presigned_url" in avatar)
@@ -192,6 +192,16 @@ class DetailsPane(QFrame):
             return
         QGuiApplication.clipboard().setText(str(self._avatar[field]))
         self.message.emit(self.tr("Link copied to the clipboard."))
+
+
+_LONG_RUN = re.compile(r"[^\s/\u200b]{16}(?=[^\s/\u200b])")
+
+
+def breakable(text: str) -> str:
+    """`text` with a zero-width space after each "/" and every 16 characters of a long run, so
+    a QLabel (which wraps only between words) wraps a path or a 64-hex file name instead of
+    cutting it off at the pane's edge."""
+    return _LONG_RUN.sub(lambda m: m.group(0) + "\u200b", text.replace("/", "/\u200b"))
 
 
 def _esc(text: str) -> str:

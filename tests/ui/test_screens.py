@@ -155,3 +155,16 @@ def test_a_bug_shows_a_short_message_and_the_log_path_never_a_traceback(
     assert "KeyError" in shown[0] and str(log_path) in shown[0]
     assert "Traceback" not in shown[0] and "internal detail" not in shown[0]
     assert any(r.exc_info for r in caplog.records)  # the traceback went to the log
+
+
+def test_a_long_problem_path_can_wrap_instead_of_being_cut_off() -> None:
+    """QLabel wraps only between words: a path ending in a 64-hex file name was cut at the
+    details pane's edge. Break opportunities (zero-width spaces) are added; the text is the
+    same once they are taken out."""
+    from ecan.ui.details import breakable
+
+    text = ("Cannot read /home/me/avatars/uploaded/" + "90c8a0771b97a270" * 4 + ".png "
+            "(No such file or directory).")
+    shown = breakable(text)
+    assert shown.replace("\u200b", "") == text
+    assert max(len(run) for run in shown.replace("\u200b", " ").split()) <= 17
