@@ -22,10 +22,8 @@ def run_in_background() -> None:
     """The local cloud stands in for a remote service: it must not take the CPU from the
     window it serves. Linux's autogroups share the CPU between sessions before `nice` is looked
     at, and this process has its own session, so its session's weight is lowered too."""
-    try:
+    if hasattr(os, "nice"):  # not on Windows
         os.nice(10)
-    except OSError:
-        pass
     try:
         with open("/proc/self/autogroup", "w", encoding="ascii") as f:
             f.write("10")
