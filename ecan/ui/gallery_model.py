@@ -21,8 +21,6 @@ from ecan.bridge.thumbs import ThumbnailLoader
 
 AvatarRole = Qt.ItemDataRole.UserRole + 1
 IdRole = Qt.ItemDataRole.UserRole + 2
-StateRole = Qt.ItemDataRole.UserRole + 3
-ProgressRole = Qt.ItemDataRole.UserRole + 4
 ThumbRole = Qt.ItemDataRole.UserRole + 5
 # Everything a card shows but its thumbnail, in one answer: the delegate's cache key.
 CardRole = Qt.ItemDataRole.UserRole + 6
@@ -70,10 +68,6 @@ class AvatarListModel(QAbstractListModel):
             return row
         if role == IdRole:
             return row.get("id")
-        if role == StateRole:
-            return row.get("sync_state") or "queued"
-        if role == ProgressRole:
-            return self._progress.get(row.get("id") or "", NO_PROGRESS)
         if role == ThumbRole:
             return self._thumbs.pixmap(row.get("thumb_path") or "") or QPixmap()
         if role == CardRole:
@@ -225,7 +219,7 @@ class AvatarListModel(QAbstractListModel):
             self._progress[avatar_id] = max(0.0, min(1.0, fraction))
         if r is not None and self._progress.get(avatar_id) != before:  # repaint on change only
             idx = self.index(r)
-            self.dataChanged.emit(idx, idx, [ProgressRole])
+            self.dataChanged.emit(idx, idx, [CardRole])
 
     def _reindex(self) -> None:
         self._row_of = {a.get("id") or "": i for i, a in enumerate(self._rows)}
