@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QEvent, QItemSelection, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QItemSelection, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -28,6 +28,7 @@ from ecan.ui.gallery_delegate import CARD, THUMB, AvatarDelegate
 from ecan.ui.gallery_model import AvatarFilterModel, AvatarListModel, AvatarRole, IdRole
 from ecan.ui.import_flow import IMPORT_METHOD
 from ecan.ui.resources import icon
+from ecan.ui.throttle import Throttle
 
 # (kinds shown, states shown) per entry of the "show" box; empty set: any.
 MINE = {"uploaded", "generated"}
@@ -139,10 +140,7 @@ class AvatarsPage(QWidget):
         self.proxy.modelReset.connect(self._update_empty)
         self.proxy.rowsInserted.connect(self._update_empty)
         self.proxy.rowsRemoved.connect(self._update_empty)
-        self._reload_timer = QTimer(self)
-        self._reload_timer.setSingleShot(True)
-        self._reload_timer.setInterval(200)  # one reload for a burst of changes
-        self._reload_timer.timeout.connect(self.reload)
+        self._reload_soon = Throttle(200, self.reload, self)  # one reload for a burst
         bridge.changed_by.connect(self._on_changed)
         self._retranslate()
         self._update_empty()
@@ -193,7 +191,7 @@ class AvatarsPage(QWidget):
         self.loaded.emit(self.model.rowCount())
         if self._reload_again:
             self._reload_again = False
-            self._reload_timer.start()
+            self._reload_soon.request()
 
     def _list_failed(self, error: dict[str, Any]) -> None:
         self._loading = False
@@ -205,11 +203,8 @@ class AvatarsPage(QWidget):
     def _on_changed(self, method: str, changed: set[str]) -> None:
         if method == IMPORT_METHOD:
             return  # the window shows each batch's rows itself, without a full reload
-        # At most one reload per 200 ms, counted from the first change: restarting the timer
-        # on every change would put the reload off for as long as an import keeps changing
-        # things, and the gallery would stay empty until the last batch.
-        if changed & {"avatars", "sync"} and not self._reload_timer.isActive():
-            self._reload_timer.start()
+        if changed & {"avatars", "sync"}:
+            self._reload_soon.request()
 
     def set_drop_highlight(self, on: bool) -> None:
         """Outline the gallery while files are dragged over the window."""

@@ -42,6 +42,7 @@ from ecan.ui.gc_scheduler import GcScheduler
 from ecan.ui.import_flow import ImportController, ImportSummaryDialog
 from ecan.ui.resources import app_icon, icon
 from ecan.ui.sync_monitor import SyncMonitor
+from ecan.ui.throttle import Throttle
 
 if TYPE_CHECKING:
     from ecan.bridge.sync_worker import SyncWorker
@@ -91,10 +92,7 @@ class MainWindow(QMainWindow):
         self._to_refresh: set[str] = set()
         self._uploading: set[str] = set()
         self.gc = GcScheduler(self._busy, self)
-        self._refresh_rows = QTimer(self)
-        self._refresh_rows.setSingleShot(True)
-        self._refresh_rows.setInterval(250)
-        self._refresh_rows.timeout.connect(self._refresh_finished_rows)
+        self._refresh_rows = Throttle(250, self._refresh_finished_rows, self)
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
         self.setStyleSheet(STYLE)
@@ -679,8 +677,7 @@ class MainWindow(QMainWindow):
             # Refresh just the rows that changed (a full list per job would cost O(library)
             # each), gathered for a moment: one query per burst, not one per upload.
             self._to_refresh.add(avatar_id)
-            if not self._refresh_rows.isActive():
-                self._refresh_rows.start()
+            self._refresh_rows.request()
         self.monitor.refresh_soon()
 
     def _refresh_finished_rows(self) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from ecan.bridge.bridge import Bridge
+from ecan.ui.throttle import Throttle
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +46,8 @@ class SyncMonitor(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.refresh)
-        self._soon = QTimer(self)
-        self._soon.setSingleShot(True)
-        self._soon.setInterval(REFRESH_SOON_MS)
-        self._soon.timeout.connect(self.refresh)
-        self._publish_timer = QTimer(self)
-        self._publish_timer.setSingleShot(True)
-        self._publish_timer.setInterval(PUBLISH_MS)
-        self._publish_timer.timeout.connect(self._publish_now)
+        self._soon = Throttle(REFRESH_SOON_MS, self.refresh, self)
+        self._publish_soon = Throttle(PUBLISH_MS, self._publish_now, self)
         bridge.changed.connect(self._on_changed)
 
     @property
@@ -75,8 +70,7 @@ class SyncMonitor(QObject):
     def refresh_soon(self) -> None:
         """Ask again shortly, once for a burst: uploads finish by the dozen per second and each
         `sync.status` is Python work in the window's process."""
-        if not self._soon.isActive():
-            self._soon.start()
+        self._soon.request()
 
     def on_progress(self, bytes_done: int, bytes_total: int, speed_bps: float) -> None:
         """Live progress from the sync worker (bytes of the current run)."""
@@ -111,8 +105,7 @@ class SyncMonitor(QObject):
     def _publish(self) -> None:
         """Tell the status bar, at most a few times a second: uploads finish by the dozen per
         second, and repainting the bar for each would cost the window frames."""
-        if not self._publish_timer.isActive():
-            self._publish_timer.start()
+        self._publish_soon.request()
 
     def _publish_now(self) -> None:
         status = self.status
