@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -26,16 +25,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-WORKER_NICENESS = 10
 _library: AvatarLibrary | None = None  # the worker process's own library (one per process)
 
 
-def _start_worker(paths: AppPaths, niceness: int) -> None:
+def _start_worker(paths: AppPaths) -> None:
     global _library  # noqa: PLW0603 - per worker process, set once by its initializer
-    if hasattr(os, "nice"):
-        os.nice(niceness)
     from ecan.avatars.library import AvatarLibrary
     from ecan.db import Database
+    from ecan.priority import run_in_background
+
+    run_in_background()
 
     _library = AvatarLibrary(paths, Database(paths.database))
 
@@ -49,11 +48,9 @@ class ImportPool:
     """`import_one(path)` with AvatarLibrary.import_one's contract, run in a worker process.
     Thread-safe; the workers start on first use and stay until close()."""
 
-    def __init__(self, paths: AppPaths, workers: int = 2,
-                 niceness: int = WORKER_NICENESS) -> None:
+    def __init__(self, paths: AppPaths, workers: int = 2) -> None:
         self._paths = paths
         self._workers = workers
-        self._niceness = niceness
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         self._closed = False
@@ -66,7 +63,7 @@ class ImportPool:
                 # spawn, not fork: forking a process that runs Qt and other threads is unsafe.
                 self._pool = ProcessPoolExecutor(
                     self._workers, mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_start_worker, initargs=(self._paths, self._niceness))
+                    initializer=_start_worker, initargs=(self._paths,))
             return self._pool
 
     def _discard(self, pool: ProcessPoolExecutor) -> None:

@@ -16,9 +16,6 @@ from ecan.cli.output import Output
 if TYPE_CHECKING:
     from ecan.sync.events import SyncEvent
 
-SERVICE_NICENESS = 10
-
-
 def _quick_result() -> dict[str, int] | None:
     """{synced: 0, failed, remaining: 0} when no job is waiting; None when the engine must run
     (or the library cannot be read this way: the full path reports why)."""
@@ -223,16 +220,14 @@ def service(args: argparse.Namespace, out: Output) -> int:
 
     from ecan.app import build_app
     from ecan.auth.secrets import MemoryKeyring
+    from ecan.priority import run_in_background
     from ecan.sync.service import serve
 
     # Events own the real stdout; anything else a library prints goes to stderr (the window
     # logs it) instead of corrupting the event stream.
     events = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    # Background work: below the window in the scheduler's eyes, so a busy batch never costs
-    # the user a frame (uploads wait on the network anyway).
-    if hasattr(os, "nice"):
-        os.nice(SERVICE_NICENESS)
+    run_in_background()  # below the window (uploads wait on the network anyway)
     # The session comes from the window over the pipe, never from the keyring here.
     app = build_app(keyring_backend=MemoryKeyring())
     try:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import signal
 import sys
 import threading
@@ -16,19 +15,7 @@ from types import FrameType
 
 from ecan.democloud.server import LocalCloudServer
 from ecan.errors import UserFacingError
-
-
-def run_in_background() -> None:
-    """The local cloud stands in for a remote service: it must not take the CPU from the
-    window it serves. Linux's autogroups share the CPU between sessions before `nice` is looked
-    at, and this process has its own session, so its session's weight is lowered too."""
-    if hasattr(os, "nice"):  # not on Windows
-        os.nice(10)
-    try:
-        with open("/proc/self/autogroup", "w", encoding="ascii") as f:
-            f.write("10")
-    except OSError:  # not Linux, or autogroups are off: nice alone is what there is
-        pass
+from ecan.priority import run_in_background
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -39,7 +26,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format="demo-cloud: %(levelname)s %(name)s: %(message)s")
-    run_in_background()
+    # It stands in for a remote service: it must not take the CPU from the window it serves.
+    run_in_background(own_session=True)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
