@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signa
 
 from ecan.bridge.sync_worker import SyncSignals
 from ecan.sync.events import from_wire
-from ecan.sync.service import MAX_LINE
+from ecan.sync.service import MAX_LINE, encode_line
 
 if TYPE_CHECKING:
     from ecan.app import App
@@ -76,7 +76,7 @@ class SyncProcess(SyncSignals):
         proc, self._proc = self._proc, None
         if proc is None or proc.state() == QProcess.ProcessState.NotRunning:
             return
-        proc.write(self._line({"op": "stop", "timeout": timeout}))
+        proc.write(encode_line({"op": "stop", "timeout": timeout}).encode())
         proc.closeWriteChannel()
         grace_ms = int(timeout * 1000) + 3000
         if not wait:
@@ -175,14 +175,10 @@ class SyncProcess(SyncSignals):
         for cmd in queued:
             self._write(cmd)
 
-    @staticmethod
-    def _line(cmd: dict[str, Any]) -> bytes:
-        return (json.dumps(cmd, separators=(",", ":")) + "\n").encode()
-
     def _write(self, cmd: dict[str, Any]) -> None:
         proc = self._proc
         if proc is not None and proc.state() != QProcess.ProcessState.NotRunning:
-            proc.write(self._line(cmd))
+            proc.write(encode_line(cmd).encode())
 
     # ---- events -------------------------------------------------------------------------------
     def _read_events(self) -> None:

@@ -32,6 +32,11 @@ STOP_TIMEOUT_S = 5.0
 MAX_LINE = 64 * 1024  # either way; a session blob is ~2 KB, anything far larger is not ours
 
 
+def encode_line(message: dict[str, Any]) -> str:
+    """One message of the pipe protocol, either way: compact JSON and a line end."""
+    return json.dumps(message, separators=(",", ":")) + "\n"
+
+
 class EventWriter:
     """Writes events from any thread, one whole line at a time. A closed pipe (the window
     went away) silences it instead of failing the upload that emitted the event."""
@@ -42,7 +47,7 @@ class EventWriter:
         self.closed = False
 
     def __call__(self, event: SyncEvent) -> None:
-        line = json.dumps(to_wire(event), separators=(",", ":")) + "\n"
+        line = encode_line(to_wire(event))
         with self._lock:
             if self.closed:
                 return
