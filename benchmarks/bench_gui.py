@@ -154,6 +154,7 @@ def bench_stall(n_photos: int, concurrency: int | None = None) -> dict[str, Any]
         print("longest gaps (ms, at s):", [(round(g, 1), round(t - t0, 2)) for g, t in slow])
         counts = window.monitor.status.get("counts") or {}
         worker.stop(5.0)
+        window.avatars.thumbs.close()
         window.close()
         bridge.close()
         app.close()
@@ -230,6 +231,7 @@ def startup_child(home: str) -> None:
                 rss_kb = int(line.split()[1])
     print(json.dumps({"rows": rows, "shown_s": round(shown, 3), "settled_s": round(settled, 3),
                       "rss_mb": round(rss_kb / 1024, 1)}))
+    window.avatars.thumbs.close()
     window.close()
     bridge.close()
     app.close()

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 import threading
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
+from ecan.bridge.children import ecan_command
 from ecan.bridge.sync_worker import SyncSignals
 from ecan.sync.events import from_wire
 from ecan.sync.service import MAX_LINE, encode_line
@@ -28,14 +28,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _RESTART_MAX_S = 60.0
-
-
-def service_command() -> list[str]:
-    """How to start `ecan sync-service` from this process: the frozen app is the `ecan`
-    executable itself; otherwise the same interpreter runs the package."""
-    if getattr(sys, "frozen", False):
-        return [sys.executable, "sync-service"]
-    return [sys.executable, "-m", "ecan", "sync-service"]
 
 
 class SyncProcess(SyncSignals):
@@ -49,7 +41,7 @@ class SyncProcess(SyncSignals):
                  command: list[str] | None = None) -> None:
         super().__init__(parent)
         self._app = app
-        self._command = command or service_command()
+        self._command = command or ecan_command("sync-service")
         self._proc: QProcess | None = None
         self._out = bytearray()
         self._err: deque[str] = deque(maxlen=20)

@@ -1,40 +1,16 @@
-"""Thumbnails for the gallery: PNGs are read and scaled into QImage on a thread pool (QImage is
-safe off the GUI thread, QPixmap is not), turned into QPixmap on the GUI thread and kept in an
-LRU cache so scrolling through 10,000 avatars reads each file at most once while on screen."""
+"""Thumbnails for the gallery: decoded and scaled by the picture decoder process (see
+ecan.bridge.decoder_process; no decoding, and no loader thread, in the window's interpreter),
+turned into QPixmap on the GUI thread and kept in an LRU cache so scrolling through 10,000
+avatars reads each file at most once while on screen."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
 
-from PySide6.QtCore import QObject, QRunnable, QSize, Qt, QThreadPool, Signal
-from PySide6.QtGui import QImage, QImageReader, QPixmap
+from PySide6.QtCore import QObject, QSize, Signal
+from PySide6.QtGui import QImage, QPixmap
 
-
-class _Relay(QObject):
-    loaded = Signal(str, object)
-
-
-class _Load(QRunnable):
-    def __init__(self, path: str, size: QSize, dpr: float, relay: _Relay) -> None:
-        super().__init__()
-        self._path = path
-        self._size = size
-        self._dpr = dpr
-        self._relay = relay
-
-    def run(self) -> None:
-        reader = QImageReader(self._path)
-        # Scale for the screen's pixel ratio so thumbnails stay crisp on high-DPI displays.
-        # The reader scales (smoothly) inside read(), which lets go of the interpreter lock;
-        # QImage.scaled() from here would hold it, and the GUI thread would wait.
-        size = reader.size()
-        if size.isValid():
-            reader.setScaledSize(size.scaled(self._size * self._dpr,
-                                              Qt.AspectRatioMode.KeepAspectRatio))
-        image = reader.read()
-        if not image.isNull():
-            image.setDevicePixelRatio(self._dpr)
-        self._relay.loaded.emit(self._path, image)
+from ecan.bridge.decoder_process import DecoderProcess
 
 
 class ThumbnailLoader(QObject):
@@ -42,7 +18,8 @@ class ThumbnailLoader(QObject):
 
     `pixmap(path)` returns the cached pixmap, or None and starts loading it; when it is ready,
     `thumbnail_ready(path)` is emitted on the GUI thread. A file that cannot be read is
-    remembered as missing (an empty QPixmap) so it is not retried on every paint.
+    remembered as missing (an empty QPixmap) so it is not retried on every paint. Loaders may
+    share one `decoder` (one process for the window); by default each has its own.
 
     Signals:
         thumbnail_ready(str): the thumbnail for this path is now in the cache.
@@ -51,17 +28,17 @@ class ThumbnailLoader(QObject):
     thumbnail_ready = Signal(str)
 
     def __init__(self, size: QSize, parent: QObject | None = None, capacity: int = 1500,
-                 device_pixel_ratio: float = 1.0) -> None:
+                 device_pixel_ratio: float = 1.0, decoder: DecoderProcess | None = None) -> None:
         super().__init__(parent)
         self._size = size
         self._dpr = device_pixel_ratio
         self._capacity = capacity
         self._cache: OrderedDict[str, QPixmap] = OrderedDict()
         self._loading: set[str] = set()
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(2)
-        self._relay = _Relay(self)
-        self._relay.loaded.connect(self._on_loaded)
+        self._tickets: dict[int, tuple[str, float]] = {}  # asked of the decoder: path, dpr
+        self._owns_decoder = decoder is None
+        self.decoder = decoder or DecoderProcess(self)
+        self.decoder.decoded.connect(self._on_decoded)
 
     def set_device_pixel_ratio(self, dpr: float) -> None:
         if dpr != self._dpr:
@@ -75,7 +52,9 @@ class ThumbnailLoader(QObject):
             return cached
         if path and path not in self._loading:
             self._loading.add(path)
-            self._pool.start(_Load(path, self._size, self._dpr, self._relay))
+            # Scaled for the screen's pixel ratio so thumbnails stay crisp on high-DPI displays.
+            ticket = self.decoder.decode(path, self._size * self._dpr)
+            self._tickets[ticket] = (path, self._dpr)
         return None
 
     def forget(self, path: str) -> None:
@@ -85,11 +64,19 @@ class ThumbnailLoader(QObject):
         return len(self._loading)
 
     def close(self) -> None:
-        self._pool.clear()
-        self._pool.waitForDone(5000)
+        self._tickets.clear()
+        self._loading.clear()
+        if self._owns_decoder:
+            self.decoder.close()
 
-    def _on_loaded(self, path: str, image: QImage) -> None:
+    def _on_decoded(self, ticket: int, image: QImage) -> None:
+        asked = self._tickets.pop(ticket, None)
+        if asked is None:  # another loader's, or asked before close()
+            return
+        path, dpr = asked
         self._loading.discard(path)
+        if not image.isNull():
+            image.setDevicePixelRatio(dpr)
         self._cache[path] = QPixmap() if image.isNull() else QPixmap.fromImage(image)
         self._cache.move_to_end(path)
         while len(self._cache) > self._capacity:

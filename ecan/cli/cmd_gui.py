@@ -1,5 +1,6 @@
-"""`ecan gui` (the desktop app) and `ecan selftest` (start the app offscreen, open the database,
-load a thumbnail, exit 0). Qt is imported only inside ecan.ui, on demand."""
+"""`ecan gui` (the desktop app), `ecan selftest` (start the app offscreen, open the database,
+load a thumbnail, exit 0) and `ecan decode-service` (the window's picture decoder). Qt is
+imported only inside ecan.ui, on demand."""
 
 from __future__ import annotations
 
@@ -23,3 +24,11 @@ def selftest(args: argparse.Namespace, out: Output) -> int:
                                 f"{result['database']}, {result['avatars']} avatars, thumbnail "
                                 f"{'loaded' if result['thumbnail_loaded'] else 'none to load'}"))
     return 0
+
+
+def decode_service(args: argparse.Namespace, out: Output) -> int:
+    """`ecan decode-service`: decodes thumbnails for the desktop window (see
+    ecan.avatars.decode_service); not meant to be typed."""
+    from ecan.avatars.decode_service import main
+
+    return main()

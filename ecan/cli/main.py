@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "status": "ecan.cli.cmd_sync:status",
     "restore": "ecan.cli.cmd_sync:restore",
     "sync-service": "ecan.cli.cmd_sync:service",
+    "decode-service": "ecan.cli.cmd_gui:decode_service",
     "generate": "ecan.cli.cmd_generate:run",
     "doctor": "ecan.cli.cmd_doctor:run",
     "selftest": "ecan.cli.cmd_gui:selftest",
@@ -90,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("status", "where the library stands")
     add("restore", "pull the signed-in identity's library from the cloud onto this machine")
     add("sync-service", "the desktop app's sync process (JSON lines on stdin/stdout)")
+    add("decode-service", "the desktop app's picture decoder (requests on stdin, pixels out)")
 
     ge = add("generate", "make an AI avatar from a photo and a request")
     ge.add_argument("--image", required=True, metavar="F")

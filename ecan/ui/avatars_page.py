@@ -127,7 +127,7 @@ class AvatarsPage(QWidget):
         ev.addStretch(2)
         self.stack.addWidget(self.empty)
 
-        self.details = DetailsPane(self.splitter)
+        self.details = DetailsPane(self.splitter, decoder=self.thumbs.decoder)
         self.splitter.addWidget(self.stack)
         self.splitter.addWidget(self.details)
         self.splitter.setStretchFactor(0, 1)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ecan.bridge.decoder_process import DecoderProcess
 from ecan.bridge.thumbs import ThumbnailLoader
 from ecan.ui.resources import icon
 
@@ -47,14 +48,16 @@ class DetailsPane(QFrame):
     retry_requested = Signal(str)
     message = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None,
+                 decoder: DecoderProcess | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("detailsPane")
         self.setMinimumWidth(280)
         self.setMaximumWidth(380)
         self._avatar: dict[str, Any] | None = None
         self._loader = ThumbnailLoader(QSize(PREVIEW, PREVIEW), self, capacity=16,
-                                       device_pixel_ratio=self.devicePixelRatioF())
+                                       device_pixel_ratio=self.devicePixelRatioF(),
+                                       decoder=decoder)
         self._loader.thumbnail_ready.connect(self._thumb_ready)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 16, 16, 16)

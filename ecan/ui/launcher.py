@@ -275,7 +275,8 @@ def run_selftest(env: Mapping[str, str] | None = None) -> dict[str, Any]:
             loader.close()
             if not loaded:
                 raise UserFacingError("selftest_failed", f"The thumbnail {thumb} did not load.",
-                                      "Check that Qt's image plugins are bundled.")
+                                      "Check that `ecan decode-service` starts (it decodes "
+                                      "thumbnails with Pillow); details are in the log.")
         qapp.processEvents()
         return {"ok": True, "qt_platform": QGuiApplication.platformName(),
                 "database": str(app.paths.database), "avatars": len(avatars),

@@ -1,0 +1,91 @@
+"""Pictures decoded and scaled for the window, in a process of its own (`ecan decode-service`,
+driven by ecan.bridge.decoder_process).
+
+Why a process: a thumbnail is ~1 ms of C to decode, but a loader thread in the window makes a
+dozen Qt calls per picture, and each one hands the interpreter lock back and forth with the GUI
+thread. Measured with benchmarks/bench_gui.py (200 photos importing and syncing): with the
+loader threads the window's longest stall was 21-31 ms, with no thumbnails at all 9-15 ms. Here
+decoding has its own interpreter; the window only wraps finished pixels. A picture that crashes
+the decoder takes down this process, not the window.
+
+The pipe protocol; requests are answered one by one, in the order they came:
+    window -> here (stdin), one line each:   {"id": N, "path": "...", "w": W, "h": H}
+    here -> window (stdout): the line  {"id": N, "w": w, "h": h}  and then w * h * 4 bytes of
+        RGBA: the picture (its first frame) scaled to fit W x H, aspect kept; or the line
+        {"id": N, "error": "..."} when it cannot be read.
+End of input ends the process. Qt-free, so it starts in a few tens of milliseconds."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from typing import BinaryIO
+
+log = logging.getLogger(__name__)
+
+MAX_BOX = 4096  # pixels a side: the window asks for thumbnails and previews, never more
+MAX_LINE = 64 * 1024
+
+
+def fit(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
+    """`size` scaled to fit `box`, aspect kept, up or down: Qt's QSize.scaled(KeepAspectRatio),
+    integer arithmetic and all, so a card looks as it did when Qt decoded it."""
+    (w, h), (bw, bh) = size, box
+    rw = bh * w // h
+    if rw <= bw:
+        return max(1, rw), bh
+    return bw, max(1, bw * h // w)
+
+
+def decode(path: str, box: tuple[int, int]) -> tuple[int, int, bytes]:
+    """The picture at `path` as RGBA pixels scaled to fit `box`: (width, height, pixels)."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        # JPEG can decode at a fraction of its size: never less than the box needs.
+        im.draft("RGB", box)
+        w, h = fit(im.size, box)
+        rgba = im.convert("RGBA")  # the first frame of an animation
+        if rgba.size != (w, h):
+            rgba = rgba.resize((w, h), Image.Resampling.BICUBIC)
+        return w, h, rgba.tobytes()
+
+
+def _answer(out: BinaryIO, header: dict[str, object], pixels: bytes = b"") -> None:
+    out.write(json.dumps(header, separators=(",", ":")).encode() + b"\n" + pixels)
+    out.flush()
+
+
+def serve(requests: BinaryIO, out: BinaryIO) -> int:
+    """Answer requests until end of input. A request that cannot be parsed is answered with an
+    error when it names its id (the window waits for every id), else logged and skipped."""
+    for line in requests:
+        if len(line) > MAX_LINE or not line.strip():
+            continue
+        try:
+            req = json.loads(line)
+            ticket = int(req["id"])
+        except (ValueError, KeyError, TypeError):
+            log.warning("decode-service: skipped a malformed request")
+            continue
+        try:
+            path = str(req["path"])
+            box = (int(req["w"]), int(req["h"]))
+            if not (0 < box[0] <= MAX_BOX and 0 < box[1] <= MAX_BOX):
+                raise ValueError(f"a box of {box[0]} x {box[1]} pixels is out of range")
+            w, h, pixels = decode(path, box)
+        except Exception as e:  # noqa: BLE001 - any unreadable picture is one answer, not an end
+            _answer(out, {"id": ticket, "error": f"{type(e).__name__}: {e}"[:300]})
+            continue
+        _answer(out, {"id": ticket, "w": w, "h": h}, pixels)
+    return 0
+
+
+def main() -> int:
+    # Pixels own the real stdout; anything a library prints goes to stderr instead of
+    # corrupting the stream.
+    with os.fdopen(os.dup(sys.stdout.fileno()), "wb") as out:
+        os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+        return serve(sys.stdin.buffer, out)

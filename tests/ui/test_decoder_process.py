@@ -1,0 +1,98 @@
+"""The window's picture decoder process (ecan.bridge.decoder_process) with the real
+`ecan decode-service` child: pictures arrive on the GUI thread, and a decoder that crashes,
+cannot start or talks nonsense never takes the gallery down or leaves a card waiting forever."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+# The real service, except that a file named "hostile" kills it the way a decoder crash would.
+CRASHING_DECODER = """
+import os, sys
+from ecan.avatars import decode_service
+real = decode_service.decode
+def decode(path, box):
+    if "hostile" in path:
+        os._exit(3)
+    return real(path, box)
+decode_service.decode = decode
+sys.exit(decode_service.main())
+"""
+
+
+def pictures(folder: Path, names: list[str]) -> list[str]:
+    out = []
+    for i, name in enumerate(names):
+        p = folder / name
+        Image.new("RGB", (256, 192), (40 * i, 100, 200)).save(p)
+        out.append(str(p))
+    return out
+
+
+def load_all(qtbot: Any, loader: Any, paths: list[str]) -> dict[str, Any]:
+    ready: list[str] = []
+    loader.thumbnail_ready.connect(ready.append)
+    assert all(loader.pixmap(p) is None for p in paths)
+    qtbot.waitUntil(lambda: len(set(ready)) == len(set(paths)), timeout=15000)
+    return {p: loader.pixmap(p) for p in paths}
+
+
+def test_thumbnails_come_from_the_decoder_process_at_the_screens_pixel_ratio(
+        qtbot: Any, tmp_path: Path) -> None:
+    from PySide6.QtCore import QSize
+
+    from ecan.bridge.thumbs import ThumbnailLoader
+
+    [path] = pictures(tmp_path, ["a.png"])
+    loader = ThumbnailLoader(QSize(64, 64), device_pixel_ratio=2.0)
+    pix = load_all(qtbot, loader, [path])[path]
+    assert (pix.width(), pix.height()) == (128, 96)  # device pixels
+    assert pix.deviceIndependentSize().width() == 64
+    colour = pix.toImage().pixelColor(60, 40)
+    assert (colour.red(), colour.green(), colour.blue()) == (0, 100, 200)
+    loader.close()
+
+
+def test_a_picture_that_crashes_the_decoder_shows_as_unreadable_and_the_rest_still_load(
+        qtbot: Any, tmp_path: Path) -> None:
+    from PySide6.QtCore import QSize
+
+    from ecan.bridge.decoder_process import DecoderProcess
+    from ecan.bridge.thumbs import ThumbnailLoader
+
+    paths = pictures(tmp_path, ["a.png", "hostile.png", "b.png", "c.png"])
+    decoder = DecoderProcess(command=[sys.executable, "-c", CRASHING_DECODER])
+    loader = ThumbnailLoader(QSize(64, 64), decoder=decoder)
+    shown = load_all(qtbot, loader, paths)
+    assert shown[paths[1]].isNull()
+    assert all(not shown[p].isNull() and shown[p].width() == 64
+               for p in paths if "hostile" not in p)
+    # The decoder came back for later pictures too.
+    [later] = pictures(tmp_path, ["later.png"])
+    assert not load_all(qtbot, loader, [later])[later].isNull()
+    loader.close()
+    decoder.close()
+
+
+@pytest.mark.parametrize("command", [
+    ["/nonexistent/ecan-decoder"],
+    [sys.executable, "-c", "import sys; print('hello from the wrong program'); sys.stdin.read()"],
+], ids=["cannot-start", "talks-nonsense"])
+def test_a_broken_decoder_leaves_the_card_as_unreadable_instead_of_waiting_forever(
+        qtbot: Any, tmp_path: Path, command: list[str]) -> None:
+    from PySide6.QtCore import QSize
+
+    from ecan.bridge.decoder_process import DecoderProcess
+    from ecan.bridge.thumbs import ThumbnailLoader
+
+    [path] = pictures(tmp_path, ["a.png"])
+    decoder = DecoderProcess(command=command)
+    loader = ThumbnailLoader(QSize(64, 64), decoder=decoder)
+    assert load_all(qtbot, loader, [path])[path].isNull()
+    assert loader.pending() == 0
+    decoder.close()
