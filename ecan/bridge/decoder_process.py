@@ -6,7 +6,8 @@ in a QImage (~0.1 ms for a thumbnail).
 The service answers in order, so the oldest unanswered request is the one it is working on. If
 the process dies, it is started again and asked for everything unanswered; a picture that was
 being decoded when it died twice is answered as unreadable, so one hostile file cannot keep
-the decoder down."""
+the decoder down. A decoder that dies again and again without answering at all (it cannot
+start, it talks nonsense) answers everything waiting as unreadable: no card waits forever."""
 
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ log = logging.getLogger(__name__)
 _MAX_HEADER = 4096  # an answer's line is ~40 bytes (an error ~300): more is not our stream
 _MAX_SIDE = 4096  # the service never answers with more (MAX_BOX)
 _RESTART_MAX_S = 30.0
+# Deaths in a row without one answer: the decoder is broken, not a picture (a hostile picture
+# costs two; it takes three of them in a row to look like this).
+_GIVE_UP_AFTER = 6
 
 
 class DecoderProcess(QObject):
@@ -124,9 +128,15 @@ class DecoderProcess(QObject):
                 path = self._unanswered[ticket][0]
                 log.warning("%s twice while decoding %s: shown as unreadable", why, path)
                 self._answer(ticket, QImage())
+        if self._failures >= _GIVE_UP_AFTER and self._unanswered:
+            log.error("%s %d times in a row: the pictures waiting for it are shown as "
+                      "unreadable", why, self._failures)
+            for waiting in list(self._unanswered):
+                self._answer(waiting, QImage())
         # Right away the first time; then back off, so a decoder that cannot start at all
-        # does not spin (its pictures wait as placeholders, two deaths each).
-        delay = 0.0 if self._failures == 1 else min(_RESTART_MAX_S, 0.25 * 2 ** self._failures)
+        # does not spin.
+        backoff = 0.25 * 2 ** (self._failures - 1)
+        delay = 0.0 if self._failures == 1 else min(_RESTART_MAX_S, backoff)
         log.warning("%s; starting it again in %.1f s", why, delay)
         self._restart.start(int(delay * 1000))
 

@@ -90,9 +90,9 @@ def test_a_broken_decoder_leaves_the_card_as_unreadable_instead_of_waiting_forev
     from ecan.bridge.decoder_process import DecoderProcess
     from ecan.bridge.thumbs import ThumbnailLoader
 
-    [path] = pictures(tmp_path, ["a.png"])
+    paths = pictures(tmp_path, ["a.png", "b.png", "c.png", "d.png"])
     decoder = DecoderProcess(command=command)
     loader = ThumbnailLoader(QSize(64, 64), decoder=decoder)
-    assert load_all(qtbot, loader, [path])[path].isNull()
+    assert all(pix.isNull() for pix in load_all(qtbot, loader, paths).values())
     assert loader.pending() == 0
     decoder.close()
