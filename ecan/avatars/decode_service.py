@@ -10,18 +10,24 @@ the decoder takes down this process, not the window.
 
 The pipe protocol; requests are answered one by one, in the order they came:
     window -> here (stdin), one line each:   {"id": N, "path": "...", "w": W, "h": H}
+        and optionally "tile": R, for the gallery's finished tile: the picture fills W x H
+        (centre-cropped) and its corners are rounded with radius R, antialiased.
     here -> window (stdout): the line  {"id": N, "w": w, "h": h}  and then w * h * 4 bytes of
-        RGBA: the picture (its first frame) scaled to fit W x H, aspect kept; or the line
-        {"id": N, "error": "..."} when it cannot be read.
+        RGBA: the picture (its first frame) scaled to fit W x H, aspect kept (or the tile); or
+        the line {"id": N, "error": "..."} when it cannot be read.
 End of input ends the process. Qt-free, so it starts in a few tens of milliseconds."""
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
 import sys
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 log = logging.getLogger(__name__)
 
@@ -39,18 +45,34 @@ def fit(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
     return bw, max(1, bw * h // w)
 
 
-def decode(path: str, box: tuple[int, int]) -> tuple[int, int, bytes]:
-    """The picture at `path` as RGBA pixels scaled to fit `box`: (width, height, pixels)."""
-    from PIL import Image
+def decode(path: str, box: tuple[int, int], tile: float | None = None
+           ) -> tuple[int, int, bytes]:
+    """The picture at `path` as RGBA pixels: scaled to fit `box`, or, with a `tile` radius,
+    filling it (centre-cropped) with rounded corners. Returns (width, height, pixels)."""
+    from PIL import Image, ImageChops, ImageOps
 
     with Image.open(path) as im:
         # JPEG can decode at a fraction of its size: never less than the box needs.
         im.draft("RGB", box)
-        w, h = fit(im.size, box)
         rgba = im.convert("RGBA")  # the first frame of an animation
-        if rgba.size != (w, h):
-            rgba = rgba.resize((w, h), Image.Resampling.BICUBIC)
-        return w, h, rgba.tobytes()
+        if tile is not None:
+            rgba = ImageOps.fit(rgba, box, Image.Resampling.BICUBIC)
+            rgba.putalpha(ImageChops.multiply(rgba.getchannel("A"), _rounded(box, tile)))
+        elif rgba.size != fit(im.size, box):
+            rgba = rgba.resize(fit(im.size, box), Image.Resampling.BICUBIC)
+        return rgba.width, rgba.height, rgba.tobytes()
+
+
+@functools.lru_cache(maxsize=8)
+def _rounded(size: tuple[int, int], radius: float) -> Image.Image:
+    """An antialiased rounded-rectangle mask (drawn 4x larger, then scaled down), the shape
+    Qt's antialiased addRoundedRect clip gives the same tile."""
+    from PIL import Image, ImageDraw
+
+    big = Image.new("L", (size[0] * 4, size[1] * 4), 0)
+    ImageDraw.Draw(big).rounded_rectangle((0, 0, big.width - 1, big.height - 1),
+                                          radius * 4, fill=255)
+    return big.resize(size, Image.Resampling.LANCZOS)
 
 
 def _answer(out: BinaryIO, header: dict[str, object], pixels: bytes = b"") -> None:
@@ -73,9 +95,12 @@ def serve(requests: BinaryIO, out: BinaryIO) -> int:
         try:
             path = str(req["path"])
             box = (int(req["w"]), int(req["h"]))
+            tile = float(req["tile"]) if req.get("tile") is not None else None
             if not (0 < box[0] <= MAX_BOX and 0 < box[1] <= MAX_BOX):
                 raise ValueError(f"a box of {box[0]} x {box[1]} pixels is out of range")
-            w, h, pixels = decode(path, box)
+            if tile is not None and not 0 <= tile <= min(box) / 2:
+                raise ValueError(f"a tile radius of {tile} pixels is out of range")
+            w, h, pixels = decode(path, box, tile)
         except Exception as e:  # noqa: BLE001 - any unreadable picture is one answer, not an end
             _answer(out, {"id": ticket, "error": f"{type(e).__name__}: {e}"[:300]})
             continue

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import OrderedDict
+from typing import Any
 
 from PySide6.QtCore import QObject, QProcess, QSize, QTimer, Signal
 from PySide6.QtGui import QImage
@@ -31,9 +32,10 @@ _GIVE_UP_AFTER = 6
 
 
 class DecoderProcess(QObject):
-    """`decode(path, size)` returns a ticket; `decoded(ticket, image)` answers it on the GUI
-    thread with the picture scaled to fit `size` (device pixels), or a null QImage when it
-    cannot be read. Several loaders may share one; each ignores the others' tickets.
+    """`decode(path, size, tile)` returns a ticket; `decoded(ticket, image)` answers it on the
+    GUI thread with the picture scaled to fit `size` (device pixels) or, with a `tile` radius,
+    filling it with rounded corners; a null QImage when it cannot be read. Several loaders may
+    share one; each ignores the others' tickets.
 
     Signals:
         decoded(int, QImage): the answer to a ticket.
@@ -46,7 +48,7 @@ class DecoderProcess(QObject):
         self._command = command or ecan_command("decode-service")
         self._proc: QProcess | None = None
         self._out = bytearray()
-        self._unanswered: OrderedDict[int, tuple[str, int, int]] = OrderedDict()
+        self._unanswered: OrderedDict[int, dict[str, Any]] = OrderedDict()  # the requests
         self._deaths: dict[int, int] = {}  # ticket -> times the process died decoding it
         self._last_ticket = 0
         self._failures = 0  # deaths since the last answer
@@ -55,10 +57,14 @@ class DecoderProcess(QObject):
         self._restart.setSingleShot(True)
         self._restart.timeout.connect(self._launch)
 
-    def decode(self, path: str, size: QSize) -> int:
+    def decode(self, path: str, size: QSize, tile: float | None = None) -> int:
         self._last_ticket += 1
         ticket = self._last_ticket
-        self._unanswered[ticket] = (path, size.width(), size.height())
+        request: dict[str, Any] = {"id": ticket, "path": path, "w": size.width(),
+                                   "h": size.height()}
+        if tile is not None:
+            request["tile"] = round(tile, 2)
+        self._unanswered[ticket] = request
         if self._proc is None and not self._restart.isActive():
             self._launch()  # the first request starts the process, and sends itself
         else:
@@ -95,9 +101,8 @@ class DecoderProcess(QObject):
             self._send(ticket)
 
     def _send(self, ticket: int) -> None:
-        path, w, h = self._unanswered[ticket]
         if self._proc is not None:
-            self._proc.write(json.dumps({"id": ticket, "path": path, "w": w, "h": h},
+            self._proc.write(json.dumps(self._unanswered[ticket],
                                         separators=(",", ":")).encode() + b"\n")
 
     def _error(self, error: QProcess.ProcessError) -> None:
@@ -125,7 +130,7 @@ class DecoderProcess(QObject):
             ticket = next(iter(self._unanswered))
             self._deaths[ticket] = self._deaths.get(ticket, 0) + 1
             if self._deaths[ticket] >= 2:
-                path = self._unanswered[ticket][0]
+                path = self._unanswered[ticket]["path"]
                 log.warning("%s twice while decoding %s: shown as unreadable", why, path)
                 self._answer(ticket, QImage())
         if self._failures >= _GIVE_UP_AFTER and self._unanswered:
@@ -169,7 +174,8 @@ class DecoderProcess(QObject):
             pixels = bytes(self._out[end + 1:end + 1 + size])
             del self._out[:end + 1 + size]
             if "error" in header:
-                log.info("cannot show %s: %s", self._unanswered[ticket][0], header["error"])
+                log.info("cannot show %s: %s", self._unanswered[ticket]["path"],
+                         header["error"])
                 image = QImage()
             else:
                 image = QImage(pixels, w, h, w * 4, QImage.Format.Format_RGBA8888).copy()

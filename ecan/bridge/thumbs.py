@@ -19,7 +19,9 @@ class ThumbnailLoader(QObject):
     `pixmap(path)` returns the cached pixmap, or None and starts loading it; when it is ready,
     `thumbnail_ready(path)` is emitted on the GUI thread. A file that cannot be read is
     remembered as missing (an empty QPixmap) so it is not retried on every paint. Loaders may
-    share one `decoder` (one process for the window); by default each has its own.
+    share one `decoder` (one process for the window); by default each has its own. With a
+    `tile_radius` (logical pixels) each thumbnail comes as the gallery's finished tile: it fills
+    `size`, centre-cropped, with rounded corners, so a card draws it without clipping.
 
     Signals:
         thumbnail_ready(str): the thumbnail for this path is now in the cache.
@@ -28,11 +30,13 @@ class ThumbnailLoader(QObject):
     thumbnail_ready = Signal(str)
 
     def __init__(self, size: QSize, parent: QObject | None = None, capacity: int = 1500,
-                 device_pixel_ratio: float = 1.0, decoder: DecoderProcess | None = None) -> None:
+                 device_pixel_ratio: float = 1.0, decoder: DecoderProcess | None = None,
+                 tile_radius: float | None = None) -> None:
         super().__init__(parent)
         self._size = size
         self._dpr = device_pixel_ratio
         self._capacity = capacity
+        self._tile_radius = tile_radius
         self._cache: OrderedDict[str, QPixmap] = OrderedDict()
         self._loading: set[str] = set()
         self._tickets: dict[int, tuple[str, float]] = {}  # asked of the decoder: path, dpr
@@ -53,7 +57,8 @@ class ThumbnailLoader(QObject):
         if path and path not in self._loading:
             self._loading.add(path)
             # Scaled for the screen's pixel ratio so thumbnails stay crisp on high-DPI displays.
-            ticket = self.decoder.decode(path, self._size * self._dpr)
+            tile = None if self._tile_radius is None else self._tile_radius * self._dpr
+            ticket = self.decoder.decode(path, self._size * self._dpr, tile)
             self._tickets[ticket] = (path, self._dpr)
         return None
 

@@ -103,7 +103,7 @@ class AgentsPage(QWidget):
         self.picker.setGridSize(CARD)
         self.picker.setIconSize(QSize(THUMB, THUMB))
         self.picker.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.picker.setItemDelegate(AvatarDelegate(self.picker))
+        self.picker.setItemDelegate(AvatarDelegate(self.picker, tiles=True))  # avatars' thumbs
         self.picker.setModel(self.proxy)
         rv.addWidget(self.picker, 1)
         self.error = QLabel(right)

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from ecan.bridge.bridge import Bridge
 from ecan.bridge.thumbs import ThumbnailLoader
 from ecan.ui.details import DetailsPane
-from ecan.ui.gallery_delegate import CARD, THUMB, AvatarDelegate
+from ecan.ui.gallery_delegate import CARD, THUMB, THUMB_RADIUS, AvatarDelegate
 from ecan.ui.gallery_model import AvatarFilterModel, AvatarListModel, AvatarRole, IdRole
 from ecan.ui.import_flow import IMPORT_METHOD
 from ecan.ui.resources import icon
@@ -58,7 +58,8 @@ class AvatarsPage(QWidget):
         self._reload_again = False
         self._loaded_once = False
         self.thumbs = ThumbnailLoader(QSize(THUMB, THUMB), self,
-                                      device_pixel_ratio=self.devicePixelRatioF())
+                                      device_pixel_ratio=self.devicePixelRatioF(),
+                                      tile_radius=THUMB_RADIUS)
         self.model = AvatarListModel(self.thumbs, self)
         self.proxy = AvatarFilterModel(self)
         self.proxy.setSourceModel(self.model)
@@ -98,7 +99,7 @@ class AvatarsPage(QWidget):
         self.view.setMouseTracking(True)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self.view.setItemDelegate(AvatarDelegate(self.view))
+        self.view.setItemDelegate(AvatarDelegate(self.view, tiles=True))
         self.view.setModel(self.proxy)
         self.view.selectionModel().selectionChanged.connect(self._selection_changed)
         self.stack.addWidget(self.view)

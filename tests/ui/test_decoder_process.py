@@ -16,10 +16,10 @@ CRASHING_DECODER = """
 import os, sys
 from ecan.avatars import decode_service
 real = decode_service.decode
-def decode(path, box):
+def decode(path, *args):
     if "hostile" in path:
         os._exit(3)
-    return real(path, box)
+    return real(path, *args)
 decode_service.decode = decode
 sys.exit(decode_service.main())
 """

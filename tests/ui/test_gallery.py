@@ -106,3 +106,59 @@ def test_a_card_badge_follows_its_state(model: Any, qtbot: Any) -> None:
     assert badge_state() == "failed"
     model.update_avatar(row("a", "synced"))
     assert badge_state() == "synced"
+
+
+def test_a_card_from_a_finished_tile_looks_like_one_clipped_in_the_window(
+        qtbot: Any, tmp_path: Any) -> None:
+    """The gallery's thumbnails come cropped and rounded from the decoder process; the card
+    must look as it did when the window cropped and clipped them itself."""
+    from PIL import Image
+    from PySide6.QtCore import QSize
+    from PySide6.QtWidgets import QListView
+
+    from ecan.bridge.thumbs import ThumbnailLoader
+    from ecan.ui.gallery_delegate import CARD, THUMB, THUMB_RADIUS, AvatarDelegate
+    from ecan.ui.gallery_model import AvatarListModel
+
+    # Wide, in three bands: only a centre crop keeps the blue band in the middle of the card.
+    picture = Image.new("RGB", (300, 160), (220, 40, 40))
+    picture.paste((40, 60, 220), (80, 0, 220, 160))
+    picture.paste((30, 170, 60), (220, 0, 300, 160))
+    path = tmp_path / "wide.png"
+    picture.save(path)
+
+    def card(tiles: bool) -> Any:
+        loader = ThumbnailLoader(QSize(THUMB, THUMB),
+                                 tile_radius=THUMB_RADIUS if tiles else None)
+        model = AvatarListModel(loader)
+        view = QListView()
+        qtbot.addWidget(view)
+        view.setViewMode(QListView.ViewMode.IconMode)
+        view.setGridSize(CARD)
+        view.setItemDelegate(AvatarDelegate(view, tiles=tiles))
+        view.setModel(model)
+        view.resize(QSize(300, 220))
+        view.show()
+        model.set_avatars([{**row("a", "synced"), "thumb_path": str(path)}])
+        qtbot.waitUntil(lambda: loader.pixmap(str(path)) is not None, timeout=10000)
+        if tiles:  # a finished tile: the card's square, its corners already transparent
+            tile = loader.pixmap(str(path)).toImage()
+            assert (tile.width(), tile.height()) == (THUMB, THUMB)
+            assert tile.pixelColor(0, 0).alpha() == 0
+            assert tile.pixelColor(THUMB // 2, THUMB // 2).alpha() == 255
+        view.viewport().update()
+        qtbot.wait(50)
+        image = view.viewport().grab(view.visualRect(model.index(0))).toImage()
+        loader.close()
+        return image
+
+    tiled, clipped = card(True), card(False)
+    assert tiled.size() == clipped.size()
+    centre = tiled.pixelColor(tiled.width() // 2, 10 + THUMB // 2)
+    assert (centre.red(), centre.green(), centre.blue()) == (40, 60, 220)
+    differ = sum(
+        1 for y in range(tiled.height()) for x in range(tiled.width())
+        if max(abs(a - b) for a, b in zip(tiled.pixelColor(x, y).getRgb(),
+                                          clipped.pixelColor(x, y).getRgb(), strict=True)) > 40)
+    # Only antialiased corner pixels may differ (the two resamplers round differently).
+    assert differ < 0.01 * tiled.width() * tiled.height(), differ

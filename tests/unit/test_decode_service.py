@@ -96,3 +96,25 @@ def test_fit_matches_qt_keep_aspect_ratio() -> None:
     assert fit((255, 100), (64, 64)) == (64, 25)
     assert fit((1, 1000), (64, 64)) == (1, 64)  # Qt says 0 wide: nothing could be shown
     assert fit((10, 10), (200, 200)) == (200, 200)
+
+
+def test_a_tile_fills_its_square_centre_cropped_with_rounded_corners(tmp_path: Path) -> None:
+    wide = tmp_path / "wide.png"
+    picture = Image.new("RGB", (300, 100), (200, 0, 0))
+    picture.paste((0, 0, 200), (100, 0, 200, 100))  # the middle third
+    picture.save(wide)
+    [(header, pixels)] = ask({"id": 1, "path": str(wide), "w": 64, "h": 64, "tile": 8})
+    assert header == {"id": 1, "w": 64, "h": 64}
+    tile = Image.frombytes("RGBA", (64, 64), pixels)
+    assert tile.getpixel((32, 32)) == (0, 0, 200, 255)  # only the middle third is left
+    assert tile.getpixel((2, 32))[:3] == (0, 0, 200)
+    assert tile.getpixel((0, 0))[3] == 0 and tile.getpixel((63, 63))[3] == 0  # rounded away
+    assert 0 < tile.getpixel((2, 2))[3] < 255  # antialiased edge
+
+
+def test_a_tile_radius_out_of_range_is_an_error(tmp_path: Path) -> None:
+    pic = tmp_path / "p.png"
+    Image.new("RGB", (10, 10)).save(pic)
+    answers = ask({"id": 1, "path": str(pic), "w": 64, "h": 64, "tile": 40},
+                  {"id": 2, "path": str(pic), "w": 64, "h": 64, "tile": "nan"})
+    assert all("out of range" in str(h["error"]) for h, _ in answers)
