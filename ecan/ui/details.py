@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -59,7 +60,20 @@ class DetailsPane(QFrame):
                                        device_pixel_ratio=self.devicePixelRatioF(),
                                        decoder=decoder)
         self._loader.thumbnail_ready.connect(self._thumb_ready)
-        layout = QVBoxLayout(self)
+        # On a short window a long problem text scrolls instead of losing its last lines; the
+        # buttons stay in view below it.
+        content = QWidget(self)
+        content.setObjectName("detailsContent")
+        scroll = QScrollArea(self)
+        scroll.setObjectName("detailsScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        layout = QVBoxLayout(content)
         layout.setContentsMargins(16, 16, 16, 16)
         layout.setSpacing(10)
         self.preview = QLabel(self)
@@ -96,7 +110,6 @@ class DetailsPane(QFrame):
         self.copy_presigned.clicked.connect(lambda: self._copy("presigned_url"))
         row.addWidget(self.copy_public)
         row.addWidget(self.copy_presigned)
-        layout.addLayout(row)
         row2 = QHBoxLayout()
         self.retry = QPushButton(icon("retry"), "", self)
         self.retry.clicked.connect(lambda: self._avatar and self.retry_requested.emit(
@@ -106,7 +119,11 @@ class DetailsPane(QFrame):
             str(self._avatar.get("id"))))
         row2.addWidget(self.retry)
         row2.addWidget(self.delete)
-        layout.addLayout(row2)
+        actions = QVBoxLayout()
+        actions.setContentsMargins(16, 6, 16, 16)
+        actions.addLayout(row)
+        actions.addLayout(row2)
+        outer.addLayout(actions)
         layout.addStretch(1)
         self.placeholder = QLabel(self)
         self.placeholder.setWordWrap(True)

@@ -60,6 +60,8 @@ QLabel#sectionTitle { font-size: 14px; font-weight: 600; padding: 4px 0; }
 QLabel#detailsTitle { font-size: 14px; }
 QFrame#detailsPane { background: palette(base); border-left: 1px solid palette(mid);
                      border-radius: 0; }
+QScrollArea#detailsScroll, QScrollArea#detailsScroll > QWidget, QWidget#detailsContent {
+    background: palette(base); border: none; }
 QListView#gallery { border: none; background: palette(base); }
 QWidget#emptyState { background: palette(base); }
 QStackedWidget#galleryStack[dropping="true"] { border: 2px dashed palette(highlight);

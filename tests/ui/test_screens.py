@@ -168,3 +168,29 @@ def test_a_long_problem_path_can_wrap_instead_of_being_cut_off() -> None:
     shown = breakable(text)
     assert shown.replace("\u200b", "") == text
     assert max(len(run) for run in shown.replace("\u200b", " ").split()) <= 17
+
+
+def test_on_a_short_window_a_long_problem_is_shown_whole_and_retry_stays_in_view(
+        qtbot: Any) -> None:
+    """The details pane was cut at the window's bottom: the problem text lost its last line
+    (the part saying what to do) and the Retry button could fall off. The details now scroll;
+    the buttons stay below them."""
+    from ecan.ui.details import DetailsPane
+
+    pane = DetailsPane()
+    qtbot.addWidget(pane)
+    pane.resize(300, 420)
+    pane.show()
+    pane.show_avatar({
+        "id": "a", "name": "sketch-1", "resource_type": "uploaded", "format": "PNG",
+        "width": 256, "height": 256, "bytes": 760, "sync_state": "failed", "thumb_path": "",
+        "sync_error": "Cannot read /home/me/resource/avatars/uploaded/" + "90c8a0771b97a270" * 4
+                      + ".png (No such file or directory).",
+        "sync_hint": "Check the file exists and is readable, or re-import the picture; "
+                     "then retry."})
+    problem = pane.values["error"]
+    qtbot.waitUntil(lambda: problem.height() >= problem.heightForWidth(problem.width()),
+                    timeout=3000)
+    assert pane.retry.isVisible() and not pane.retry.visibleRegion().isEmpty()
+    bottom = pane.retry.mapTo(pane, pane.retry.rect().bottomLeft()).y()
+    assert bottom <= pane.height()
