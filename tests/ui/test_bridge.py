@@ -59,7 +59,7 @@ def test_a_failure_reaches_on_failure_or_the_failed_signal(qtbot: Any) -> None:
     bridge.close()
 
 
-def test_thumbnails_load_off_thread_into_a_bounded_cache(qtbot: Any, tmp_path: Any) -> None:
+def test_thumbnails_load_in_the_background_into_a_bounded_cache(qtbot: Any, tmp_path: Any) -> None:
     from PIL import Image
     from PySide6.QtCore import QSize
 
