@@ -169,11 +169,13 @@ def main(out: Path) -> int:
         languages.apply(lang)
         shoot(f"{lang}-0-empty", empty)
     languages.apply("en")
+    empty.avatars.thumbs.close()  # ends its picture decoder process
     empty.close()
     empty_bridge.close()
     empty_app.close()
 
     worker.stop(5.0)
+    window.avatars.thumbs.close()
     window.close()
     bridge.close()
     app.close()
