@@ -26,13 +26,14 @@ import os
 import sys
 from typing import TYPE_CHECKING, BinaryIO
 
+from ecan.pipe import MAX_LINE, encode_line
+
 if TYPE_CHECKING:
     from PIL import Image
 
 log = logging.getLogger(__name__)
 
 MAX_BOX = 4096  # pixels a side: the window asks for thumbnails and previews, never more
-MAX_LINE = 64 * 1024
 
 
 def fit(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
@@ -76,7 +77,7 @@ def _rounded(size: tuple[int, int], radius: float) -> Image.Image:
 
 
 def _answer(out: BinaryIO, header: dict[str, object], pixels: bytes = b"") -> None:
-    out.write(json.dumps(header, separators=(",", ":")).encode() + b"\n" + pixels)
+    out.write(encode_line(header).encode() + pixels)
     out.flush()
 
 

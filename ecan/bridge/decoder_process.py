@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, QProcess, QSize, QTimer, Signal
 from PySide6.QtGui import QImage
 
 from ecan.bridge.children import ecan_command
+from ecan.pipe import encode_line
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +103,7 @@ class DecoderProcess(QObject):
 
     def _send(self, ticket: int) -> None:
         if self._proc is not None:
-            self._proc.write(json.dumps(self._unanswered[ticket],
-                                        separators=(",", ":")).encode() + b"\n")
+            self._proc.write(encode_line(self._unanswered[ticket]).encode())
 
     def _error(self, error: QProcess.ProcessError) -> None:
         if error == QProcess.ProcessError.FailedToStart:

@@ -19,8 +19,8 @@ from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signa
 
 from ecan.bridge.children import ecan_command
 from ecan.bridge.sync_worker import SyncSignals
+from ecan.pipe import MAX_LINE, encode_line
 from ecan.sync.events import from_wire
-from ecan.sync.service import MAX_LINE, encode_line
 
 if TYPE_CHECKING:
     from ecan.app import App

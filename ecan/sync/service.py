@@ -21,6 +21,7 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any, TextIO
 
+from ecan.pipe import MAX_LINE, encode_line
 from ecan.sync.events import SyncEvent, to_wire
 
 if TYPE_CHECKING:
@@ -29,14 +30,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STOP_TIMEOUT_S = 5.0
-MAX_LINE = 64 * 1024  # either way; a session blob is ~2 KB, anything far larger is not ours
-
-
-def encode_line(message: dict[str, Any]) -> str:
-    """One message of the pipe protocol, either way: compact JSON and a line end."""
-    return json.dumps(message, separators=(",", ":")) + "\n"
-
-
 class EventWriter:
     """Writes events from any thread, one whole line at a time. A closed pipe (the window
     went away) silences it instead of failing the upload that emitted the event."""
