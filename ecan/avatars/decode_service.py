@@ -59,8 +59,10 @@ def decode(path: str, box: tuple[int, int], tile: float | None = None
         if tile is not None:
             rgba = ImageOps.fit(rgba, box, Image.Resampling.BICUBIC)
             rgba.putalpha(ImageChops.multiply(rgba.getchannel("A"), _rounded(box, tile)))
-        elif rgba.size != fit(im.size, box):
-            rgba = rgba.resize(fit(im.size, box), Image.Resampling.BICUBIC)
+        else:
+            size = fit(rgba.size, box)
+            if size != rgba.size:
+                rgba = rgba.resize(size, Image.Resampling.BICUBIC)
         return rgba.width, rgba.height, rgba.tobytes()
 
 
