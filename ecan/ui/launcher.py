@@ -37,6 +37,11 @@ def qt_app() -> QApplication:
     # (default 5 ms) lets the GUI thread get the interpreter back sooner, at a small cost in
     # throughput, so the window stays smooth while many uploads run.
     sys.setswitchinterval(0.001)
+    # Qt's raster engine hands any fill of 96+ scanlines (a scrollbar, a translucent band) to
+    # a private thread pool and waits for it: on a busy 2-core machine each hand-off waits for
+    # a CPU, and the fill itself is cheaper done in place (benchmarks/RESULTS.md). Qt's own
+    # switch; a user's setting wins. Read once, when Qt first paints.
+    os.environ.setdefault("QT_NO_GUI_THREADPOOL", "1")
     app = QApplication(sys.argv[:1])
     app.setApplicationName("ecan")
     app.setOrganizationName("ecan")
