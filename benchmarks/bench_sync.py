@@ -177,7 +177,6 @@ def main() -> int:
     # venv was installed that way): under PYTHONDONTWRITEBYTECODE a source checkout would
     # otherwise recompile every module on every run and time the compiler.
     subprocess.run([str(PYTHON), "-m", "compileall", "-q", str(ROOT / "ecan")], check=True)
-    moto = Moto()
     work = Path(tempfile.mkdtemp(prefix="bench-sync-"))
     staging = work / "staging"  # the same bytes, as a folder for rclone / aws
     (staging / "images").mkdir(parents=True)
@@ -187,57 +186,74 @@ def main() -> int:
         shutil.copyfile(t, staging / "images" / f"{sha}_thumb.png")
     times: dict[str, list[float]] = {k: [] for k in (
         "ecan_cold", "ecan_noop", "rclone_cold", "rclone_noop", "aws_cold", "aws_noop")}
+
+    def run_ecan(moto: Moto) -> tuple[float, float]:
+        # The real CLI, as a user runs it (process start-up included, like the others).
+        bucket = moto.bucket()
+        home = ecan_home(work, pairs)
+        env = base_env() | {
+            "ECAN_HOME": str(home), "AVATAR_CLOUD_BUCKET": bucket,
+            "AVATAR_CLOUD_REGION": "us-east-1", "AVATAR_CLOUD_ENDPOINT_URL": moto.endpoint,
+            "AVATAR_CLOUD_ACCESS_KEY": KEY_ID, "AVATAR_CLOUD_SECRET_KEY": SECRET,
+            "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
+        if args.concurrency:
+            (home / "auth_config.yml").write_text(
+                f"SYNC:\n  CONCURRENCY: {args.concurrency}\n", encoding="utf-8")
+        # ROOT's code, whichever venv runs it (an installed `ecan` script may point at
+        # another checkout).
+        env["PYTHONPATH"] = str(ROOT)
+        ecan = [str(PYTHON), "-m", "ecan", "sync", "--json"]
+        cold = timed(ecan, env)
+        objects = moto.count(bucket)
+        # Original + thumbnail (carrying the avatar's metadata) per avatar, like the peers.
+        assert objects == 2 * len(pairs), f"ecan left {objects} objects"
+        return cold, timed(ecan, env)
+
+    def run_rclone(moto: Moto) -> tuple[float, float]:
+        bucket = moto.bucket()
+        renv = base_env() | {
+            "RCLONE_CONFIG_BENCH_TYPE": "s3", "RCLONE_CONFIG_BENCH_PROVIDER": "Other",
+            "RCLONE_CONFIG_BENCH_ACCESS_KEY_ID": KEY_ID,
+            "RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY": SECRET,
+            "RCLONE_CONFIG_BENCH_ENDPOINT": moto.endpoint,
+            "RCLONE_CONFIG_BENCH_REGION": "us-east-1", "RCLONE_CONFIG": "/dev/null"}
+        renv.pop("AWS_CA_BUNDLE", None)
+        rclone = ["rclone", "copy", "--transfers", "8", str(staging),
+                  f"bench:{bucket}/avatars/default"]
+        cold = timed(rclone, renv)
+        assert moto.count(bucket) == 2 * len(pairs)
+        return cold, timed(rclone, renv)
+
+    def run_aws(moto: Moto) -> tuple[float, float]:
+        bucket = moto.bucket()
+        aenv = base_env() | {
+            "AWS_ACCESS_KEY_ID": KEY_ID, "AWS_SECRET_ACCESS_KEY": SECRET,
+            "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": "/dev/null",
+            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
+        awscmd = [str(aws), "--endpoint-url", moto.endpoint, "s3", "sync", "--only-show-errors",
+                  str(staging), f"s3://{bucket}/avatars/default"]
+        cold = timed(awscmd, aenv)
+        assert moto.count(bucket) == 2 * len(pairs)
+        return cold, timed(awscmd, aenv)
+
+    tools = {"ecan": run_ecan, "rclone": run_rclone, "aws": run_aws}
+    names = list(tools)
     try:
         for rep in range(args.reps):
-            # ecan: the real CLI, as a user runs it (process start-up included, like the others).
-            bucket = moto.bucket()
-            home = ecan_home(work, pairs)
-            env = base_env() | {
-                "ECAN_HOME": str(home), "AVATAR_CLOUD_BUCKET": bucket,
-                "AVATAR_CLOUD_REGION": "us-east-1", "AVATAR_CLOUD_ENDPOINT_URL": moto.endpoint,
-                "AVATAR_CLOUD_ACCESS_KEY": KEY_ID, "AVATAR_CLOUD_SECRET_KEY": SECRET,
-                "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
-            if args.concurrency:
-                (home / "auth_config.yml").write_text(
-                    f"SYNC:\n  CONCURRENCY: {args.concurrency}\n", encoding="utf-8")
-            # ROOT's code, whichever venv runs it (an installed `ecan` script may point at
-            # another checkout).
-            env["PYTHONPATH"] = str(ROOT)
-            ecan = [str(PYTHON), "-m", "ecan", "sync", "--json"]
-            times["ecan_cold"].append(timed(ecan, env))
-            objects = moto.count(bucket)
-            # Original + thumbnail (carrying the avatar's metadata) per avatar, like the peers.
-            assert objects == 2 * len(pairs), f"ecan left {objects} objects"
-            times["ecan_noop"].append(timed(ecan, env))
-
-            bucket = moto.bucket()
-            renv = base_env() | {
-                "RCLONE_CONFIG_BENCH_TYPE": "s3", "RCLONE_CONFIG_BENCH_PROVIDER": "Other",
-                "RCLONE_CONFIG_BENCH_ACCESS_KEY_ID": KEY_ID,
-                "RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY": SECRET,
-                "RCLONE_CONFIG_BENCH_ENDPOINT": moto.endpoint,
-                "RCLONE_CONFIG_BENCH_REGION": "us-east-1", "RCLONE_CONFIG": "/dev/null"}
-            renv.pop("AWS_CA_BUNDLE", None)
-            rclone = ["rclone", "copy", "--transfers", "8", str(staging),
-                      f"bench:{bucket}/avatars/default"]
-            times["rclone_cold"].append(timed(rclone, renv))
-            assert moto.count(bucket) == 2 * len(pairs)
-            times["rclone_noop"].append(timed(rclone, renv))
-
-            bucket = moto.bucket()
-            aenv = base_env() | {
-                "AWS_ACCESS_KEY_ID": KEY_ID, "AWS_SECRET_ACCESS_KEY": SECRET,
-                "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": "/dev/null",
-                "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
-            awscmd = [str(aws), "--endpoint-url", moto.endpoint, "s3", "sync", "--only-show-errors",
-                      str(staging), f"s3://{bucket}/avatars/default"]
-            times["aws_cold"].append(timed(awscmd, aenv))
-            assert moto.count(bucket) == 2 * len(pairs)
-            times["aws_noop"].append(timed(awscmd, aenv))
+            # Each tool on a fresh server (moto slows down as it holds more objects: ten cold
+            # runs in a row on one server went from 1.45 s to 2.55 s), and each tool takes
+            # each place in the order once every three reps (the machine drifts too).
+            for name in names[rep % 3:] + names[:rep % 3]:
+                moto = Moto()
+                try:
+                    cold, noop = tools[name](moto)
+                finally:
+                    moto.close()
+                times[f"{name}_cold"].append(cold)
+                times[f"{name}_noop"].append(noop)
             print(f"rep {rep + 1}: " + ", ".join(f"{k} {v[-1]:.2f}s" for k, v in times.items()),
                   flush=True)
     finally:
-        moto.close()
         shutil.rmtree(work, ignore_errors=True)
 
     med = {k: statistics.median(v) for k, v in times.items()}
