@@ -263,7 +263,7 @@ def main() -> int:
     p.add_argument("--rows", type=int, default=10_000)
     p.add_argument("--startup-child", metavar="HOME")
     p.add_argument("--stall-child", type=int, metavar="PHOTOS", help=argparse.SUPPRESS)
-    p.add_argument("--reps", type=int, default=3, help="stall runs (median reported)")
+    p.add_argument("--reps", type=int, default=5, help="stall runs (median reported)")
     p.add_argument("--skip-stall", action="store_true")
     p.add_argument("--skip-startup", action="store_true")
     p.add_argument("--concurrency", type=int, default=None,
