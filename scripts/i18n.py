@@ -86,6 +86,8 @@ ZH: dict[str, str] = {
     "Problem": "问题",
     "Cloud key": "云端键名",
     "Copy link": "复制链接",
+    "Copy": "复制",
+    "Copy all": "全部复制",
     "Copy public link": "复制公开链接",
     "Copy the avatar's public (CDN) or cloud link": "复制头像的公开（CDN）或云端链接",
     "Copy private link": "复制私有链接",

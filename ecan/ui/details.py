@@ -7,12 +7,13 @@ import re
 from typing import Any
 
 from PySide6.QtCore import QEvent, QSize, Qt, Signal
-from PySide6.QtGui import QGuiApplication, QPixmap
+from PySide6.QtGui import QContextMenuEvent, QGuiApplication, QKeyEvent, QKeySequence, QPixmap
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPushButton,
     QScrollArea,
     QSizePolicy,
@@ -95,7 +96,7 @@ class DetailsPane(QFrame):
         self.labels: dict[str, QLabel] = {}
         for key in ("type", "format", "dimensions", "size", "state", "error", "key"):
             label = QLabel(self)
-            value = QLabel(self)
+            value = WrappedLabel(self)
             value.setWordWrap(True)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             value.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
@@ -215,13 +216,38 @@ class DetailsPane(QFrame):
 
 
 _LONG_RUN = re.compile(r"[^\s/\u200b]{16}(?=[^\s/\u200b])")
+ZWSP = "\u200b"
+
+
+class WrappedLabel(QLabel):
+    """A selectable label showing `breakable` text: what the user copies (Ctrl+C, or the
+    context menu) comes without the zero-width spaces that let a long path wrap, so a copied
+    path or key can be pasted into a terminal or a bug report as it is."""
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.matches(QKeySequence.StandardKey.Copy) and self.hasSelectedText():
+            self._copy(self.selectedText())
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        menu = QMenu(self)
+        copy = menu.addAction(self.tr("Copy"), lambda: self._copy(self.selectedText()))
+        copy.setEnabled(self.hasSelectedText())
+        menu.addAction(self.tr("Copy all"), lambda: self._copy(self.text()))
+        menu.exec(event.globalPos())
+
+    @staticmethod
+    def _copy(text: str) -> None:
+        QGuiApplication.clipboard().setText(text.replace(ZWSP, ""))
 
 
 def breakable(text: str) -> str:
     """`text` with a zero-width space after each "/" and every 16 characters of a long run, so
     a QLabel (which wraps only between words) wraps a path or a 64-hex file name instead of
     cutting it off at the pane's edge."""
-    return _LONG_RUN.sub(lambda m: m.group(0) + "\u200b", text.replace("/", "/\u200b"))
+    return _LONG_RUN.sub(lambda m: m.group(0) + ZWSP, text.replace("/", "/" + ZWSP))
 
 
 def _esc(text: str) -> str:

@@ -3,110 +3,110 @@
 <context>
     <name>AgentsPage</name>
     <message>
-        <location filename="../../ecan/ui/agents_page.py" line="137" />
         <location filename="../../ecan/ui/agents_page.py" line="138" />
+        <location filename="../../ecan/ui/agents_page.py" line="139" />
         <source>Agents</source>
         <translation>智能体</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/agents_page.py" line="139" />
         <location filename="../../ecan/ui/agents_page.py" line="140" />
-        <location filename="../../ecan/ui/agents_page.py" line="142" />
-        <location filename="../../ecan/ui/agents_page.py" line="218" />
+        <location filename="../../ecan/ui/agents_page.py" line="141" />
+        <location filename="../../ecan/ui/agents_page.py" line="143" />
+        <location filename="../../ecan/ui/agents_page.py" line="221" />
         <source>New agent</source>
         <translation>新建智能体</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/agents_page.py" line="141" />
-        <location filename="../../ecan/ui/agents_page.py" line="234" />
-        <location filename="../../ecan/ui/agents_page.py" line="273" />
+        <location filename="../../ecan/ui/agents_page.py" line="142" />
+        <location filename="../../ecan/ui/agents_page.py" line="237" />
+        <location filename="../../ecan/ui/agents_page.py" line="276" />
         <source>Edit agent</source>
         <translation>编辑智能体</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/agents_page.py" line="143" />
+        <location filename="../../ecan/ui/agents_page.py" line="144" />
         <source>&amp;Name</source>
         <translation>名称(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/agents_page.py" line="144" />
+        <location filename="../../ecan/ui/agents_page.py" line="145" />
         <source>Agent name</source>
         <translation>智能体名称</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/agents_page.py" line="145" />
+        <location filename="../../ecan/ui/agents_page.py" line="146" />
         <source>e.g. Support assistant</source>
         <translation>例如：客服助手</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/agents_page.py" line="146" />
+        <location filename="../../ecan/ui/agents_page.py" line="147" />
         <source>&amp;Description</source>
         <translation>描述(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/agents_page.py" line="147" />
+        <location filename="../../ecan/ui/agents_page.py" line="148" />
         <source>Agent description</source>
         <translation>智能体描述</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/agents_page.py" line="148" />
+        <location filename="../../ecan/ui/agents_page.py" line="149" />
         <source>What this agent does (optional)</source>
         <translation>这个智能体做什么（可选）</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/agents_page.py" line="149" />
+        <location filename="../../ecan/ui/agents_page.py" line="150" />
         <source>Avatar</source>
         <translation>头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/agents_page.py" line="150" />
+        <location filename="../../ecan/ui/agents_page.py" line="151" />
         <source>Choose the agent's avatar</source>
         <translation>选择智能体的头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/agents_page.py" line="151" />
+        <location filename="../../ecan/ui/agents_page.py" line="152" />
         <source>Show avatars of kind</source>
         <translation>按类型显示头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/agents_page.py" line="155" />
+        <location filename="../../ecan/ui/agents_page.py" line="156" />
         <source>All avatars</source>
         <translation>全部头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/agents_page.py" line="155" />
+        <location filename="../../ecan/ui/agents_page.py" line="156" />
         <source>Built-in</source>
         <translation>内置</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/agents_page.py" line="156" />
+        <location filename="../../ecan/ui/agents_page.py" line="157" />
         <source>Uploaded</source>
         <translation>已上传</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/agents_page.py" line="156" />
+        <location filename="../../ecan/ui/agents_page.py" line="157" />
         <source>Generated</source>
         <translation>AI 生成</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/agents_page.py" line="159" />
         <location filename="../../ecan/ui/agents_page.py" line="160" />
+        <location filename="../../ecan/ui/agents_page.py" line="161" />
         <source>Delete agent</source>
         <translation>删除智能体</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/agents_page.py" line="161" />
         <location filename="../../ecan/ui/agents_page.py" line="162" />
+        <location filename="../../ecan/ui/agents_page.py" line="163" />
         <source>Save agent</source>
         <translation>保存智能体</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/agents_page.py" line="254" />
+        <location filename="../../ecan/ui/agents_page.py" line="257" />
         <source>Give the agent a name.</source>
         <translation>请为智能体命名。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/agents_page.py" line="275" />
+        <location filename="../../ecan/ui/agents_page.py" line="278" />
         <source>Agent “{name}” saved.</source>
         <translation>智能体“{name}”已保存。</translation>
     </message>
@@ -114,27 +114,27 @@
 <context>
     <name>AvatarListModel</name>
     <message>
-        <location filename="../../ecan/ui/gallery_model.py" line="81" />
+        <location filename="../../ecan/ui/gallery_model.py" line="84" />
         <source>On this computer only</source>
         <translation>仅在本机</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/gallery_model.py" line="82" />
+        <location filename="../../ecan/ui/gallery_model.py" line="85" />
         <source>Waiting to sync</source>
         <translation>等待同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/gallery_model.py" line="83" />
+        <location filename="../../ecan/ui/gallery_model.py" line="86" />
         <source>Syncing</source>
         <translation>正在同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/gallery_model.py" line="84" />
+        <location filename="../../ecan/ui/gallery_model.py" line="87" />
         <source>Synced</source>
         <translation>已同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/gallery_model.py" line="85" />
+        <location filename="../../ecan/ui/gallery_model.py" line="88" />
         <source>Sync failed</source>
         <translation>同步失败</translation>
     </message>
@@ -202,47 +202,47 @@
         <translation>导入图片</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="198" />
+        <location filename="../../ecan/ui/avatars_page.py" line="200" />
         <source>The library could not be read</source>
         <translation>无法读取头像库</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="252" />
+        <location filename="../../ecan/ui/avatars_page.py" line="256" />
         <source>Loading your library…</source>
         <translation>正在载入头像库…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="257" />
+        <location filename="../../ecan/ui/avatars_page.py" line="261" />
         <source>{shown} of {total} avatars</source>
         <translation>显示 {shown} / {total} 个头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="258" />
+        <location filename="../../ecan/ui/avatars_page.py" line="262" />
         <source>{n} avatars</source>
         <translation>{n} 个头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="260" />
+        <location filename="../../ecan/ui/avatars_page.py" line="264" />
         <source>Your avatar library is empty</source>
         <translation>头像库还是空的</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="262" />
+        <location filename="../../ecan/ui/avatars_page.py" line="266" />
         <source>Drop pictures here or click Import. You can also paste an image with Ctrl+V.</source>
         <translation>把图片拖到这里，或点击“导入”。也可以用 Ctrl+V 粘贴图片。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="264" />
+        <location filename="../../ecan/ui/avatars_page.py" line="268" />
         <source>{n} built-in avatars are ready to use: choose “Built-in avatars” above to see them.</source>
         <translation>另有 {n} 个内置头像可直接使用：在上方选择“内置头像”即可查看。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="274" />
+        <location filename="../../ecan/ui/avatars_page.py" line="278" />
         <source>No avatars match</source>
         <translation>没有匹配的头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/avatars_page.py" line="275" />
+        <location filename="../../ecan/ui/avatars_page.py" line="279" />
         <source>Try another search, or show all avatars.</source>
         <translation>换个关键词试试，或显示全部头像。</translation>
     </message>
@@ -316,134 +316,134 @@
 <context>
     <name>DetailsPane</name>
     <message>
-        <location filename="../../ecan/ui/details.py" line="123" />
+        <location filename="../../ecan/ui/details.py" line="145" />
         <source>Kind</source>
         <translation>类型</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="123" />
+        <location filename="../../ecan/ui/details.py" line="145" />
         <source>Format</source>
         <translation>格式</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="124" />
+        <location filename="../../ecan/ui/details.py" line="146" />
         <source>Dimensions</source>
         <translation>尺寸</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="124" />
+        <location filename="../../ecan/ui/details.py" line="146" />
         <source>File size</source>
         <translation>文件大小</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="125" />
+        <location filename="../../ecan/ui/details.py" line="147" />
         <source>Sync</source>
         <translation>同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="125" />
+        <location filename="../../ecan/ui/details.py" line="147" />
         <source>Problem</source>
         <translation>问题</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="126" />
+        <location filename="../../ecan/ui/details.py" line="148" />
         <source>Cloud key</source>
         <translation>云端键名</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="129" />
+        <location filename="../../ecan/ui/details.py" line="151" />
         <source>Copy link</source>
         <translation>复制链接</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="130" />
+        <location filename="../../ecan/ui/details.py" line="152" />
         <source>Copy public link</source>
         <translation>复制公开链接</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="131" />
+        <location filename="../../ecan/ui/details.py" line="153" />
         <source>Copy the avatar's public (CDN) or cloud link</source>
         <translation>复制头像的公开（CDN）或云端链接</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="132" />
-        <location filename="../../ecan/ui/details.py" line="133" />
+        <location filename="../../ecan/ui/details.py" line="154" />
+        <location filename="../../ecan/ui/details.py" line="155" />
         <source>Copy private link</source>
         <translation>复制私有链接</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="134" />
+        <location filename="../../ecan/ui/details.py" line="156" />
         <source>Copy a time-limited link to the original</source>
         <translation>复制原图的限时链接</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="135" />
-        <location filename="../../ecan/ui/details.py" line="136" />
+        <location filename="../../ecan/ui/details.py" line="157" />
+        <location filename="../../ecan/ui/details.py" line="158" />
         <source>Retry sync</source>
         <translation>重试同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="137" />
+        <location filename="../../ecan/ui/details.py" line="159" />
         <source>Delete</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="138" />
+        <location filename="../../ecan/ui/details.py" line="160" />
         <source>Delete avatar</source>
         <translation>删除头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="139" />
+        <location filename="../../ecan/ui/details.py" line="161" />
         <source>Select an avatar to see its details.</source>
         <translation>选择一个头像以查看详细信息。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="153" />
+        <location filename="../../ecan/ui/details.py" line="175" />
         <source>Built-in</source>
         <translation>内置</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="153" />
+        <location filename="../../ecan/ui/details.py" line="175" />
         <source>Uploaded</source>
         <translation>已上传</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="154" />
+        <location filename="../../ecan/ui/details.py" line="176" />
         <source>Generated</source>
         <translation>AI 生成</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="155" />
+        <location filename="../../ecan/ui/details.py" line="177" />
         <source>On this computer only</source>
         <translation>仅在本机</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="155" />
+        <location filename="../../ecan/ui/details.py" line="177" />
         <source>Waiting to sync</source>
         <translation>等待同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="156" />
+        <location filename="../../ecan/ui/details.py" line="178" />
         <source>Syncing</source>
         <translation>正在同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="156" />
+        <location filename="../../ecan/ui/details.py" line="178" />
         <source>Synced</source>
         <translation>已同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="157" />
+        <location filename="../../ecan/ui/details.py" line="179" />
         <source>Sync failed</source>
         <translation>同步失败</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="172" />
+        <location filename="../../ecan/ui/details.py" line="193" />
         <source>not in the cloud yet</source>
         <translation>尚未上传到云端</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="194" />
+        <location filename="../../ecan/ui/details.py" line="215" />
         <source>Link copied to the clipboard.</source>
         <translation>链接已复制到剪贴板。</translation>
     </message>
@@ -662,32 +662,32 @@
 <context>
     <name>ImportSummaryDialog</name>
     <message>
-        <location filename="../../ecan/ui/import_flow.py" line="183" />
+        <location filename="../../ecan/ui/import_flow.py" line="192" />
         <source>Import finished</source>
         <translation>导入完成</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/import_flow.py" line="187" />
+        <location filename="../../ecan/ui/import_flow.py" line="196" />
         <source>Imported {ok} of {total} files. {refused} could not be imported:</source>
         <translation>已导入 {ok} / {total} 个文件，{refused} 个无法导入：</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/import_flow.py" line="192" />
+        <location filename="../../ecan/ui/import_flow.py" line="201" />
         <source>Refused files</source>
         <translation>未导入的文件</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/import_flow.py" line="193" />
+        <location filename="../../ecan/ui/import_flow.py" line="202" />
         <source>File</source>
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/import_flow.py" line="193" />
+        <location filename="../../ecan/ui/import_flow.py" line="202" />
         <source>Reason</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/import_flow.py" line="204" />
+        <location filename="../../ecan/ui/import_flow.py" line="213" />
         <source>Close</source>
         <translation>关闭</translation>
     </message>
@@ -695,29 +695,29 @@
 <context>
     <name>Launcher</name>
     <message>
-        <location filename="../../ecan/ui/launcher.py" line="97" />
+        <location filename="../../ecan/ui/launcher.py" line="102" />
         <source>Starting the local demo cloud…</source>
         <translation>正在启动本地演示云…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/launcher.py" line="135" />
+        <location filename="../../ecan/ui/launcher.py" line="140" />
         <source>Demo cloud ready: signed in as the demo user. Your pictures sync to a local test cloud that is discarded when ecan closes.</source>
         <translation>演示云已就绪：已用演示用户登录。图片会同步到本地测试云，ecan 关闭后即被清除。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/launcher.py" line="141" />
+        <location filename="../../ecan/ui/launcher.py" line="146" />
         <source>Demo cloud</source>
         <translation>演示云</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/launcher.py" line="142" />
+        <location filename="../../ecan/ui/launcher.py" line="147" />
         <source>The local demo cloud could not start: {message}
 {hint}</source>
         <translation>本地演示云无法启动：{message}
 {hint}</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/launcher.py" line="160" />
+        <location filename="../../ecan/ui/launcher.py" line="165" />
         <source>ecan cannot start: {message}</source>
         <translation>ecan 无法启动：{message}</translation>
     </message>
@@ -725,389 +725,389 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="329" />
+        <location filename="../../ecan/ui/main_window.py" line="330" />
         <source>ecan — avatar library</source>
         <translation>ecan — 头像库</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="330" />
+        <location filename="../../ecan/ui/main_window.py" line="331" />
         <source>Avatars</source>
         <translation>头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="331" />
+        <location filename="../../ecan/ui/main_window.py" line="332" />
         <source>Agents</source>
         <translation>智能体</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="332" />
+        <location filename="../../ecan/ui/main_window.py" line="333" />
         <source>Screens</source>
         <translation>页面</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="334" />
+        <location filename="../../ecan/ui/main_window.py" line="335" />
         <source>&amp;Import…</source>
         <translation>导入(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="334" />
+        <location filename="../../ecan/ui/main_window.py" line="335" />
         <source>Import pictures from files</source>
         <translation>从文件导入图片</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="335" />
+        <location filename="../../ecan/ui/main_window.py" line="336" />
         <source>Import &amp;folder…</source>
         <translation>导入文件夹(&amp;F)…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="336" />
+        <location filename="../../ecan/ui/main_window.py" line="337" />
         <source>Import every picture in a folder</source>
         <translation>导入文件夹中的所有图片</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="337" />
+        <location filename="../../ecan/ui/main_window.py" line="338" />
         <source>&amp;Paste picture</source>
         <translation>粘贴图片(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="338" />
+        <location filename="../../ecan/ui/main_window.py" line="339" />
         <source>Add the picture on the clipboard</source>
         <translation>添加剪贴板中的图片</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="339" />
+        <location filename="../../ecan/ui/main_window.py" line="340" />
         <source>&amp;Generate…</source>
         <translation>AI 生成(&amp;G)…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="339" />
+        <location filename="../../ecan/ui/main_window.py" line="340" />
         <source>Make an avatar with AI</source>
         <translation>用 AI 生成头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="340" />
+        <location filename="../../ecan/ui/main_window.py" line="341" />
         <source>&amp;Settings…</source>
         <translation>设置(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="340" />
+        <location filename="../../ecan/ui/main_window.py" line="341" />
         <source>Storage, sync and language</source>
         <translation>存储、同步和语言</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="341" />
+        <location filename="../../ecan/ui/main_window.py" line="342" />
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="342" />
+        <location filename="../../ecan/ui/main_window.py" line="343" />
         <source>&amp;Delete</source>
         <translation>删除(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="342" />
+        <location filename="../../ecan/ui/main_window.py" line="343" />
         <source>Delete the selected avatars</source>
         <translation>删除所选头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="343" />
+        <location filename="../../ecan/ui/main_window.py" line="344" />
         <source>&amp;Retry failed</source>
         <translation>重试失败项(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="343" />
+        <location filename="../../ecan/ui/main_window.py" line="344" />
         <source>Try failed uploads again</source>
         <translation>重新上传失败的头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="344" />
+        <location filename="../../ecan/ui/main_window.py" line="345" />
         <source>&amp;Find</source>
         <translation>查找(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="345" />
+        <location filename="../../ecan/ui/main_window.py" line="346" />
         <source>Sign &amp;in…</source>
         <translation>登录(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="346" />
+        <location filename="../../ecan/ui/main_window.py" line="347" />
         <source>Sign &amp;out</source>
         <translation>退出登录(&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="347" />
+        <location filename="../../ecan/ui/main_window.py" line="348" />
         <source>Open &amp;log folder</source>
         <translation>打开日志文件夹(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="348" />
+        <location filename="../../ecan/ui/main_window.py" line="349" />
         <source>&amp;About ecan</source>
         <translation>关于 ecan(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="349" />
+        <location filename="../../ecan/ui/main_window.py" line="350" />
         <source>Show ecan</source>
         <translation>显示 ecan</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="354" />
+        <location filename="../../ecan/ui/main_window.py" line="355" />
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="355" />
+        <location filename="../../ecan/ui/main_window.py" line="356" />
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="356" />
+        <location filename="../../ecan/ui/main_window.py" line="357" />
         <source>S&amp;ync</source>
         <translation>同步(&amp;Y)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="357" />
+        <location filename="../../ecan/ui/main_window.py" line="358" />
         <source>&amp;Account</source>
         <translation>账户(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="358" />
+        <location filename="../../ecan/ui/main_window.py" line="359" />
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="359" />
+        <location filename="../../ecan/ui/main_window.py" line="360" />
         <source>Toolbar</source>
         <translation>工具栏</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="360" />
+        <location filename="../../ecan/ui/main_window.py" line="361" />
         <source>Sync progress</source>
         <translation>同步进度</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="361" />
+        <location filename="../../ecan/ui/main_window.py" line="362" />
         <source>Import progress</source>
         <translation>导入进度</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="362" />
+        <location filename="../../ecan/ui/main_window.py" line="363" />
         <source>Account</source>
         <translation>账户</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="395" />
+        <location filename="../../ecan/ui/main_window.py" line="396" />
         <source>Drop to import these files</source>
         <translation>松开鼠标即可导入这些文件</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="418" />
+        <location filename="../../ecan/ui/main_window.py" line="419" />
         <source>Importing…</source>
         <translation>正在导入…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="424" />
+        <location filename="../../ecan/ui/main_window.py" line="425" />
         <source>Import pictures</source>
         <translation>导入图片</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="425" />
+        <location filename="../../ecan/ui/main_window.py" line="426" />
         <source>Pictures and videos ({patterns})</source>
         <translation>图片和视频 ({patterns})</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="436" />
+        <location filename="../../ecan/ui/main_window.py" line="437" />
         <source>Import a folder of pictures</source>
         <translation>导入图片文件夹</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="461" />
+        <location filename="../../ecan/ui/main_window.py" line="462" />
         <source>There is no picture on the clipboard.</source>
         <translation>剪贴板中没有图片。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="470" />
+        <location filename="../../ecan/ui/main_window.py" line="471" />
         <source>Importing %v of %m</source>
         <translation>正在导入 %v / %m</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="474" />
+        <location filename="../../ecan/ui/main_window.py" line="475" />
         <source>Importing {done} of {total}…</source>
         <translation>正在导入 {done} / {total}…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="482" />
+        <location filename="../../ecan/ui/main_window.py" line="483" />
         <source>Nothing to import: no pictures were found there.</source>
         <translation>没有可导入的内容：那里没有找到图片。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="484" />
+        <location filename="../../ecan/ui/main_window.py" line="485" />
         <source>Imported {ok} of {total}.</source>
         <translation>已导入 {ok} / {total}。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="500" />
+        <location filename="../../ecan/ui/main_window.py" line="501" />
         <source>Delete avatars</source>
         <translation>删除头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="501" />
+        <location filename="../../ecan/ui/main_window.py" line="502" />
         <source>Delete {n} avatar(s)? They are removed from this computer and from your cloud storage.</source>
         <translation>删除 {n} 个头像？它们将从本机和您的云存储中移除。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="513" />
+        <location filename="../../ecan/ui/main_window.py" line="514" />
         <source>Retrying {n} upload(s).</source>
         <translation>正在重试 {n} 个上传。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="553" />
+        <location filename="../../ecan/ui/main_window.py" line="554" />
         <source>Restoring your library from the cloud…</source>
         <translation>正在从云端恢复你的头像库…</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="561" />
+        <location filename="../../ecan/ui/main_window.py" line="562" />
         <source>Restored {n} avatars from the cloud.</source>
         <translation>已从云端恢复 {n} 个头像。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="567" />
+        <location filename="../../ecan/ui/main_window.py" line="568" />
         <source>Signed out. New avatars wait on this computer until you sign in.</source>
         <translation>已退出登录。新头像会保存在本机，登录后再同步。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="600" />
+        <location filename="../../ecan/ui/main_window.py" line="601" />
         <source>About ecan</source>
         <translation>关于 ecan</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="601" />
+        <location filename="../../ecan/ui/main_window.py" line="602" />
         <source>ecan {version}
 Your avatar library for the AI agents you build: local first, synced to your own cloud storage.</source>
         <translation>ecan {version}
 为您打造的 AI 智能体管理头像：本地优先，同步到您自己的云存储。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="615" />
+        <location filename="../../ecan/ui/main_window.py" line="616" />
         <source>Syncing stopped unexpectedly; it restarts by itself in {s} s. Nothing is lost: the queue is kept.</source>
         <translation>同步意外停止，将在 {s} 秒后自动重启。不会丢失任何内容：队列已保留。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="641" />
+        <location filename="../../ecan/ui/main_window.py" line="642" />
         <source>Signed in</source>
         <translation>已登录</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="642" />
+        <location filename="../../ecan/ui/main_window.py" line="643" />
         <source>Signed in as {user} (identity {identity})</source>
         <translation>已登录为 {user}（身份 {identity}）</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="645" />
+        <location filename="../../ecan/ui/main_window.py" line="646" />
         <source>Sign in</source>
         <translation>登录</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="646" />
+        <location filename="../../ecan/ui/main_window.py" line="647" />
         <source>Not signed in</source>
         <translation>未登录</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="648" />
+        <location filename="../../ecan/ui/main_window.py" line="649" />
         <source>Cloud storage (no sign-in)</source>
         <translation>云存储（无需登录）</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="649" />
+        <location filename="../../ecan/ui/main_window.py" line="650" />
         <source>Syncing with the configured storage keys</source>
         <translation>使用配置的存储密钥同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="651" />
+        <location filename="../../ecan/ui/main_window.py" line="652" />
         <source>Set up sync</source>
         <translation>设置同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="720" />
+        <location filename="../../ecan/ui/main_window.py" line="738" />
         <source>{n} synced</source>
         <translation>{n} 个已同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="741" />
+        <location filename="../../ecan/ui/main_window.py" line="759" />
         <source>Local only</source>
         <translation>仅本地</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="652" />
+        <location filename="../../ecan/ui/main_window.py" line="653" />
         <source>No cloud storage is set up (see Settings)</source>
         <translation>尚未设置云存储（见“设置”）</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="709" />
+        <location filename="../../ecan/ui/main_window.py" line="727" />
         <source>Saved on this computer</source>
         <translation>已保存在本机</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="712" />
+        <location filename="../../ecan/ui/main_window.py" line="730" />
         <source>Syncing {done} of {total}</source>
         <translation>正在同步 {done} / {total}</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="714" />
+        <location filename="../../ecan/ui/main_window.py" line="732" />
         <source>{rate}/s</source>
         <translation>{rate}/秒</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="716" />
+        <location filename="../../ecan/ui/main_window.py" line="734" />
         <source>{done} of {total}</source>
         <translation>{done} / {total}</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="722" />
+        <location filename="../../ecan/ui/main_window.py" line="740" />
         <source>All {n} synced</source>
         <translation>{n} 个全部已同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="723" />
+        <location filename="../../ecan/ui/main_window.py" line="741" />
         <source>Nothing to sync</source>
         <translation>没有需要同步的内容</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="725" />
+        <location filename="../../ecan/ui/main_window.py" line="743" />
         <source>{n} failed</source>
         <translation>{n} 个失败</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="727" />
+        <location filename="../../ecan/ui/main_window.py" line="745" />
         <source>paused</source>
         <translation>已暂停</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="730" />
+        <location filename="../../ecan/ui/main_window.py" line="748" />
         <source>Synced {synced}, waiting {waiting}, failed {failed}, on this computer only {local}</source>
         <translation>已同步 {synced}，等待 {waiting}，失败 {failed}，仅本机 {local}</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="739" />
+        <location filename="../../ecan/ui/main_window.py" line="757" />
         <source>Sign-in needed</source>
         <translation>需要登录</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="743" />
+        <location filename="../../ecan/ui/main_window.py" line="761" />
         <source>Online</source>
         <translation>在线</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="745" />
+        <location filename="../../ecan/ui/main_window.py" line="763" />
         <source>Offline — will retry</source>
         <translation>离线 — 稍后重试</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="749" />
+        <location filename="../../ecan/ui/main_window.py" line="767" />
         <source>&amp;Resume sync</source>
         <translation>继续同步(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/main_window.py" line="749" />
+        <location filename="../../ecan/ui/main_window.py" line="767" />
         <source>&amp;Pause sync</source>
         <translation>暂停同步(&amp;P)</translation>
     </message>
@@ -1363,14 +1363,27 @@ Your avatar library for the AI agents you build: local first, synced to your own
 <context>
     <name>SyncMonitor</name>
     <message>
-        <location filename="../../ecan/ui/sync_monitor.py" line="123" />
+        <location filename="../../ecan/ui/sync_monitor.py" line="116" />
         <source>Your session has expired. Sign in again to resume syncing.</source>
         <translation>登录已过期。请重新登录以继续同步。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/sync_monitor.py" line="128" />
+        <location filename="../../ecan/ui/sync_monitor.py" line="121" />
         <source>Avatars that could not be synced: {n}. Open ecan to see why and retry.</source>
         <translation>有 {n} 个头像未能同步。打开 ecan 查看原因并重试。</translation>
+    </message>
+</context>
+<context>
+    <name>WrappedLabel</name>
+    <message>
+        <location filename="../../ecan/ui/details.py" line="236" />
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <location filename="../../ecan/ui/details.py" line="238" />
+        <source>Copy all</source>
+        <translation>全部复制</translation>
     </message>
 </context>
 </TS>

@@ -170,6 +170,33 @@ def test_a_long_problem_path_can_wrap_instead_of_being_cut_off() -> None:
     assert max(len(run) for run in shown.replace("\u200b", " ").split()) <= 17
 
 
+def test_a_copied_problem_path_comes_without_the_wrapping_marks(qtbot: Any) -> None:
+    """The zero-width spaces that let a long path wrap used to come along when the user copied
+    the problem text: pasted into a terminal, the path no longer existed."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
+
+    from ecan.ui.details import DetailsPane
+
+    pane = DetailsPane()
+    qtbot.addWidget(pane)
+    pane.show()
+    name = "90c8a0771b97a270" * 4 + ".png"
+    pane.show_avatar({
+        "id": "a", "name": "sketch-1", "resource_type": "uploaded", "format": "PNG",
+        "width": 256, "height": 256, "bytes": 760, "sync_state": "failed", "thumb_path": "",
+        "sync_error": f"Cannot read /home/me/uploaded/{name} (No such file or directory).",
+        "sync_hint": "Re-import the picture."})
+    problem = pane.values["error"]
+    assert "\u200b" in problem.text()  # it does wrap
+    problem.setSelection(0, len(problem.text()))
+    QGuiApplication.clipboard().clear()
+    qtbot.keyClick(problem, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    copied = QGuiApplication.clipboard().text()
+    assert f"/home/me/uploaded/{name}" in copied
+    assert "\u200b" not in copied
+
+
 def test_on_a_short_window_a_long_problem_is_shown_whole_and_retry_stays_in_view(
         qtbot: Any) -> None:
     """The details pane was cut at the window's bottom: the problem text lost its last line
