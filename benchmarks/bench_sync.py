@@ -187,9 +187,9 @@ def main() -> int:
     times: dict[str, list[float]] = {k: [] for k in (
         "ecan_cold", "ecan_noop", "rclone_cold", "rclone_noop", "aws_cold", "aws_noop")}
 
-    def run_ecan(moto: Moto) -> tuple[float, float]:
-        # The real CLI, as a user runs it (process start-up included, like the others).
-        bucket = moto.bucket()
+    # Each tool's command for one bucket: the real programs, as a user runs them (process
+    # start-up included).
+    def ecan_command(moto: Moto, bucket: str) -> tuple[list[str], dict[str, str]]:
         home = ecan_home(work, pairs)
         env = base_env() | {
             "ECAN_HOME": str(home), "AVATAR_CLOUD_BUCKET": bucket,
@@ -202,15 +202,9 @@ def main() -> int:
         # ROOT's code, whichever venv runs it (an installed `ecan` script may point at
         # another checkout).
         env["PYTHONPATH"] = str(ROOT)
-        ecan = [str(PYTHON), "-m", "ecan", "sync", "--json"]
-        cold = timed(ecan, env)
-        objects = moto.count(bucket)
-        # Original + thumbnail (carrying the avatar's metadata) per avatar, like the peers.
-        assert objects == 2 * len(pairs), f"ecan left {objects} objects"
-        return cold, timed(ecan, env)
+        return [str(PYTHON), "-m", "ecan", "sync", "--json"], env
 
-    def run_rclone(moto: Moto) -> tuple[float, float]:
-        bucket = moto.bucket()
+    def rclone_command(moto: Moto, bucket: str) -> tuple[list[str], dict[str, str]]:
         renv = base_env() | {
             "RCLONE_CONFIG_BENCH_TYPE": "s3", "RCLONE_CONFIG_BENCH_PROVIDER": "Other",
             "RCLONE_CONFIG_BENCH_ACCESS_KEY_ID": KEY_ID,
@@ -218,25 +212,27 @@ def main() -> int:
             "RCLONE_CONFIG_BENCH_ENDPOINT": moto.endpoint,
             "RCLONE_CONFIG_BENCH_REGION": "us-east-1", "RCLONE_CONFIG": "/dev/null"}
         renv.pop("AWS_CA_BUNDLE", None)
-        rclone = ["rclone", "copy", "--transfers", "8", str(staging),
-                  f"bench:{bucket}/avatars/default"]
-        cold = timed(rclone, renv)
-        assert moto.count(bucket) == 2 * len(pairs)
-        return cold, timed(rclone, renv)
+        return ["rclone", "copy", "--transfers", "8", str(staging),
+                f"bench:{bucket}/avatars/default"], renv
 
-    def run_aws(moto: Moto) -> tuple[float, float]:
-        bucket = moto.bucket()
+    def aws_command(moto: Moto, bucket: str) -> tuple[list[str], dict[str, str]]:
         aenv = base_env() | {
             "AWS_ACCESS_KEY_ID": KEY_ID, "AWS_SECRET_ACCESS_KEY": SECRET,
             "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": "/dev/null",
             "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
-        awscmd = [str(aws), "--endpoint-url", moto.endpoint, "s3", "sync", "--only-show-errors",
-                  str(staging), f"s3://{bucket}/avatars/default"]
-        cold = timed(awscmd, aenv)
-        assert moto.count(bucket) == 2 * len(pairs)
-        return cold, timed(awscmd, aenv)
+        return [str(aws), "--endpoint-url", moto.endpoint, "s3", "sync", "--only-show-errors",
+                str(staging), f"s3://{bucket}/avatars/default"], aenv
 
-    tools = {"ecan": run_ecan, "rclone": run_rclone, "aws": run_aws}
+    def cold_and_noop(name: str, moto: Moto) -> tuple[float, float]:
+        bucket = moto.bucket()
+        cmd, env = tools[name](moto, bucket)
+        cold = timed(cmd, env)
+        objects = moto.count(bucket)
+        # Original + thumbnail per avatar (ecan's metadata rides on the thumbnail), for all.
+        assert objects == 2 * len(pairs), f"{name} left {objects} objects"
+        return cold, timed(cmd, env)
+
+    tools = {"ecan": ecan_command, "rclone": rclone_command, "aws": aws_command}
     names = list(tools)
     try:
         for rep in range(args.reps):
@@ -246,7 +242,7 @@ def main() -> int:
             for name in names[rep % 3:] + names[:rep % 3]:
                 moto = Moto()
                 try:
-                    cold, noop = tools[name](moto)
+                    cold, noop = cold_and_noop(name, moto)
                 finally:
                     moto.close()
                 times[f"{name}_cold"].append(cold)
