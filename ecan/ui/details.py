@@ -97,8 +97,6 @@ class DetailsPane(QFrame):
         for key in ("type", "format", "dimensions", "size", "state", "error", "key"):
             label = QLabel(self)
             value = WrappedLabel(self)
-            value.setWordWrap(True)
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             value.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
             self.labels[key], self.values[key] = label, value
             self.form.addRow(label, value)
@@ -215,14 +213,26 @@ class DetailsPane(QFrame):
         self.message.emit(self.tr("Link copied to the clipboard."))
 
 
-_LONG_RUN = re.compile(r"[^\s/\u200b]{16}(?=[^\s/\u200b])")
 ZWSP = "\u200b"
+_LONG_RUN = re.compile(rf"[^\s/{ZWSP}]{{16}}(?=[^\s/{ZWSP}])")
+
+
+def breakable(text: str) -> str:
+    """`text` with a zero-width space after each "/" and every 16 characters of a long run, so
+    a QLabel (which wraps only between words) wraps a path or a 64-hex file name instead of
+    cutting it off at the pane's edge."""
+    return _LONG_RUN.sub(lambda m: m.group(0) + ZWSP, text.replace("/", "/" + ZWSP))
 
 
 class WrappedLabel(QLabel):
-    """A selectable label showing `breakable` text: what the user copies (Ctrl+C, or the
-    context menu) comes without the zero-width spaces that let a long path wrap, so a copied
-    path or key can be pasted into a terminal or a bug report as it is."""
+    """A selectable, word-wrapping label showing `breakable` text: what the user copies
+    (Ctrl+C, or the context menu) comes without the zero-width spaces that let a long path
+    wrap, so a copied path or key can be pasted into a terminal or a bug report as it is."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.matches(QKeySequence.StandardKey.Copy) and self.hasSelectedText():
@@ -241,13 +251,6 @@ class WrappedLabel(QLabel):
     @staticmethod
     def _copy(text: str) -> None:
         QGuiApplication.clipboard().setText(text.replace(ZWSP, ""))
-
-
-def breakable(text: str) -> str:
-    """`text` with a zero-width space after each "/" and every 16 characters of a long run, so
-    a QLabel (which wraps only between words) wraps a path or a 64-hex file name instead of
-    cutting it off at the pane's edge."""
-    return _LONG_RUN.sub(lambda m: m.group(0) + ZWSP, text.replace("/", "/" + ZWSP))
 
 
 def _esc(text: str) -> str:

@@ -316,134 +316,134 @@
 <context>
     <name>DetailsPane</name>
     <message>
-        <location filename="../../ecan/ui/details.py" line="145" />
+        <location filename="../../ecan/ui/details.py" line="143" />
         <source>Kind</source>
         <translation>类型</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="145" />
+        <location filename="../../ecan/ui/details.py" line="143" />
         <source>Format</source>
         <translation>格式</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="146" />
+        <location filename="../../ecan/ui/details.py" line="144" />
         <source>Dimensions</source>
         <translation>尺寸</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="146" />
+        <location filename="../../ecan/ui/details.py" line="144" />
         <source>File size</source>
         <translation>文件大小</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="147" />
+        <location filename="../../ecan/ui/details.py" line="145" />
         <source>Sync</source>
         <translation>同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="147" />
+        <location filename="../../ecan/ui/details.py" line="145" />
         <source>Problem</source>
         <translation>问题</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="148" />
+        <location filename="../../ecan/ui/details.py" line="146" />
         <source>Cloud key</source>
         <translation>云端键名</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="151" />
+        <location filename="../../ecan/ui/details.py" line="149" />
         <source>Copy link</source>
         <translation>复制链接</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="152" />
+        <location filename="../../ecan/ui/details.py" line="150" />
         <source>Copy public link</source>
         <translation>复制公开链接</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="153" />
+        <location filename="../../ecan/ui/details.py" line="151" />
         <source>Copy the avatar's public (CDN) or cloud link</source>
         <translation>复制头像的公开（CDN）或云端链接</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="154" />
-        <location filename="../../ecan/ui/details.py" line="155" />
+        <location filename="../../ecan/ui/details.py" line="152" />
+        <location filename="../../ecan/ui/details.py" line="153" />
         <source>Copy private link</source>
         <translation>复制私有链接</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="156" />
+        <location filename="../../ecan/ui/details.py" line="154" />
         <source>Copy a time-limited link to the original</source>
         <translation>复制原图的限时链接</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="157" />
-        <location filename="../../ecan/ui/details.py" line="158" />
+        <location filename="../../ecan/ui/details.py" line="155" />
+        <location filename="../../ecan/ui/details.py" line="156" />
         <source>Retry sync</source>
         <translation>重试同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="159" />
+        <location filename="../../ecan/ui/details.py" line="157" />
         <source>Delete</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="160" />
+        <location filename="../../ecan/ui/details.py" line="158" />
         <source>Delete avatar</source>
         <translation>删除头像</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="161" />
+        <location filename="../../ecan/ui/details.py" line="159" />
         <source>Select an avatar to see its details.</source>
         <translation>选择一个头像以查看详细信息。</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="175" />
+        <location filename="../../ecan/ui/details.py" line="173" />
         <source>Built-in</source>
         <translation>内置</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="175" />
+        <location filename="../../ecan/ui/details.py" line="173" />
         <source>Uploaded</source>
         <translation>已上传</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="176" />
+        <location filename="../../ecan/ui/details.py" line="174" />
         <source>Generated</source>
         <translation>AI 生成</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="177" />
+        <location filename="../../ecan/ui/details.py" line="175" />
         <source>On this computer only</source>
         <translation>仅在本机</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="177" />
+        <location filename="../../ecan/ui/details.py" line="175" />
         <source>Waiting to sync</source>
         <translation>等待同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="178" />
+        <location filename="../../ecan/ui/details.py" line="176" />
         <source>Syncing</source>
         <translation>正在同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="178" />
+        <location filename="../../ecan/ui/details.py" line="176" />
         <source>Synced</source>
         <translation>已同步</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="179" />
+        <location filename="../../ecan/ui/details.py" line="177" />
         <source>Sync failed</source>
         <translation>同步失败</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="193" />
+        <location filename="../../ecan/ui/details.py" line="191" />
         <source>not in the cloud yet</source>
         <translation>尚未上传到云端</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="215" />
+        <location filename="../../ecan/ui/details.py" line="213" />
         <source>Link copied to the clipboard.</source>
         <translation>链接已复制到剪贴板。</translation>
     </message>
@@ -1376,12 +1376,12 @@ Your avatar library for the AI agents you build: local first, synced to your own
 <context>
     <name>WrappedLabel</name>
     <message>
-        <location filename="../../ecan/ui/details.py" line="236" />
+        <location filename="../../ecan/ui/details.py" line="246" />
         <source>Copy</source>
         <translation>复制</translation>
     </message>
     <message>
-        <location filename="../../ecan/ui/details.py" line="238" />
+        <location filename="../../ecan/ui/details.py" line="248" />
         <source>Copy all</source>
         <translation>全部复制</translation>
     </message>
