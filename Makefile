@@ -1,5 +1,5 @@
 # Conveniences; the README's two commands (scripts/app, scripts/test) need nothing else.
-.PHONY: app test dist bench screenshots lint
+.PHONY: app test dist bench screenshots lint upgrade-lock
 
 app:
 	bash scripts/app
@@ -18,3 +18,6 @@ screenshots:
 
 lint:
 	.venv/bin/ruff check ecan tests benchmarks
+
+upgrade-lock:
+	bash scripts/upgrade-lock

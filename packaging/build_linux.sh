@@ -3,7 +3,7 @@
 # dist/ecan-<version>-linux-<arch>.tar.gz (with the .desktop file, AppStream metainfo and icons).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh dev
 .venv/bin/python -c 'import PyInstaller' 2>/dev/null || \
   .venv/bin/python -m pip install -q --disable-pip-version-check 'pyinstaller>=6' 2>&1 | grep -v '^WARNING: Location' || true
 version=$(.venv/bin/python -c 'import ecan; print(ecan.__version__)')
