@@ -12,7 +12,7 @@ import os
 import stat
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +23,7 @@ from sqlmodel import Session, col, delete, or_, select
 
 from ecan.avatars import imaging
 from ecan.avatars.video import MAX_VIDEO_BYTES, SNIFF_BYTES, sniff_video
+from ecan.avatars.walk import os_reason, walk
 from ecan.db import Database
 from ecan.db.models import Agent, Avatar, JobKind, JobStatus, OutboxJob, SyncState, now
 from ecan.errors import UserFacingError
@@ -55,6 +56,7 @@ class ImportOutcome:
     error: str | None
     code: str | None
     created: bool = False
+    hint: str | None = None
 
 
 def _sync_state_for_display(state: str, cloud_configured: bool) -> str:
@@ -205,7 +207,7 @@ class AvatarLibrary:
             with path.open("rb") as f:
                 data = f.read(imaging.MAX_BYTES + 1)
         except OSError as e:
-            raise UserFacingError("unreadable", f"{label}: cannot be read ({_os_reason(e)})",
+            raise UserFacingError("unreadable", f"{label}: cannot be read ({os_reason(e)})",
                                   "Check the file's permissions.") from None
         return self.import_bytes(data, label, resource_type=resource_type, name=name)
 
@@ -295,7 +297,12 @@ class AvatarLibrary:
                      ) -> list[ImportOutcome]:
         """Import files and folders (recursively), in the order given; one outcome per file.
         A refused file never stops the batch."""
-        files: list[tuple[Path, ImportOutcome | None]] = list(_expand(paths))
+        found = walk(paths)
+        files: list[tuple[Path, ImportOutcome | None]] = [(f, None) for f in found.files]
+        files += [(Path(where), ImportOutcome(
+            where, False, None, f"{where}: cannot be read ({reason})", "unreadable",
+            hint="Check that it exists and that you may read it."))
+            for where, reason in found.unreadable]
         total = len(files)
         done = 0
         lock = threading.Lock()
@@ -320,7 +327,7 @@ class AvatarLibrary:
         try:
             result = self.import_file(path)
         except UserFacingError as e:
-            return ImportOutcome(str(path), False, None, e.message, e.code)
+            return ImportOutcome(str(path), False, None, e.message, e.code, hint=e.hint)
         except Exception as e:  # a bug: logged with its traceback, the batch goes on
             log.exception("import of %s failed", path)
             return ImportOutcome(str(path), False, None,
@@ -593,14 +600,8 @@ def _unreadable(path: Path, e: BaseException) -> UserFacingError:
     if isinstance(e, FileNotFoundError):
         return UserFacingError("not_found", f"{path}: no such file",
                                "Check the path and try again.")
-    return UserFacingError("unreadable", f"{path.name or path}: cannot be read ({_os_reason(e)})",
+    return UserFacingError("unreadable", f"{path.name or path}: cannot be read ({os_reason(e)})",
                            "Check the path and the file's permissions.")
-
-
-def _os_reason(e: BaseException) -> str:
-    if isinstance(e, OSError) and e.strerror:
-        return e.strerror
-    return type(e).__name__
 
 
 def _remove(paths: Sequence[Path]) -> None:
@@ -609,31 +610,3 @@ def _remove(paths: Sequence[Path]) -> None:
             p.unlink(missing_ok=True)
         except OSError:
             log.warning("could not remove %s after a failed import", p)
-
-
-def _expand(paths: Sequence[Path]) -> Iterator[tuple[Path, ImportOutcome | None]]:
-    """Every file under the given paths, folders walked in name order; a path that cannot be
-    used yields a ready-made refusal so that it is reported too."""
-    for raw in paths:
-        try:
-            path = Path(raw)
-            is_dir = path.is_dir()
-        except (OSError, ValueError, TypeError) as e:
-            text = str(raw)[:200]
-            yield Path("."), ImportOutcome(text, False, None,
-                                           f"{text}: cannot be used as a path ({_os_reason(e)})",
-                                           "unreadable")
-            continue
-        if not is_dir:
-            yield path, None
-            continue
-        errors: list[OSError] = []
-        for root, dirs, names in os.walk(path, onerror=errors.append):
-            dirs.sort()
-            for name in sorted(names):
-                yield Path(root) / name, None
-        for err in errors:
-            where = err.filename or str(path)
-            yield Path(where), ImportOutcome(str(where), False, None,
-                                             f"{where}: cannot be read ({_os_reason(err)})",
-                                             "unreadable")

@@ -8,33 +8,97 @@ from typing import Any
 
 from ecan.cli.context import open_app
 from ecan.cli.output import Output, unwrap
+from ecan.errors import UserFacingError
 
 LIST_FIELDS = ("id", "name", "sha256", "resource_type", "sync_state", "cloud_image_key",
                "cloud_thumb_key")
 AGENT_FIELDS = ("id", "name", "avatar_id", "description")
+IMPORT_BATCH = 24
 
 
 def import_paths(args: argparse.Namespace, out: Output) -> int:
+    from ecan.avatars.walk import walk
+
+    # Absolute paths, so every reported path means the same thing wherever it is read.
+    found = walk([os.path.abspath(p) for p in args.paths])
+    files = [str(f) for f in found.files]
+    results: list[dict[str, Any]] = [
+        {"path": where, "ok": False, "avatar_id": None, "created": False,
+         "error": {"code": "unreadable", "message": f"{where}: cannot be read ({reason})",
+                   "hint": "Check that it exists and that you may read it."}}
+        for where, reason in found.unreadable]
+    progress = _ImportProgress(out, len(files))
     app = open_app()
     try:
-        # Absolute paths, so every reported path means the same thing wherever it is read.
-        paths = [os.path.abspath(p) for p in args.paths]
-        data = unwrap(app.handlers.call("avatar.import_paths", {"paths": paths}))
+        # In batches, so a terminal sees progress on a big folder (the importer works each
+        # batch in parallel).
+        for i in range(0, len(files), IMPORT_BATCH):
+            data = unwrap(app.handlers.call("avatar.import_paths",
+                                            {"paths": files[i:i + IMPORT_BATCH]}))
+            results += [_import_result(r) for r in data["results"]]
+            progress.update(len(results) - len(found.unreadable))
     finally:
+        progress.close()
         app.close()
-    results = [{"path": r["path"], "ok": r["ok"], "avatar_id": r["avatar_id"],
-                "error": r["error"]} for r in data["results"]]
     refused = [r for r in results if not r["ok"]]
+    new = sum(1 for r in results if r["ok"] and r["created"])
+    existing = sum(1 for r in results if r["ok"] and not r["created"])
+    skipped = [str(p) for p in found.skipped]
 
     def human() -> str:
-        lines = [f"refused: {r['error']}" for r in refused]
-        ok = len(results) - len(refused)
-        lines.append(f"imported {ok} of {len(results)} file(s)"
-                     + (f", {len(refused)} refused" if refused else ""))
+        lines: list[str] = []
+        for r in refused:
+            lines.append(f"refused: {r['path']}")
+            lines.append(f"  {r['error']['message']}")
+            if r["error"].get("hint"):
+                lines.append(f"  fix: {r['error']['hint']}")
+        if not results:
+            lines.append("nothing to import: no pictures or videos in "
+                         + ", ".join(args.paths)
+                         + (f" ({plural(len(skipped), 'other file')} skipped)" if skipped else ""))
+            return "\n".join(lines)
+        parts = [f"{new} new"]
+        if existing:
+            parts.append(f"{existing} already in the library")
+        if refused:
+            parts.append(f"{len(refused)} refused")
+        if skipped:
+            parts.append(f"{plural(len(skipped), 'file')} skipped (not pictures or videos)")
+        lines.append(", ".join(parts))
         return "\n".join(lines)
 
-    out.result({"results": results}, human)
+    out.result({"results": results, "new": new, "existing": existing, "skipped": skipped}, human)
     return 1 if refused or not results else 0
+
+
+def _import_result(r: dict[str, Any]) -> dict[str, Any]:
+    error = None if r["ok"] else {"code": r.get("code") or "refused", "message": r["error"],
+                                  "hint": r.get("hint") or ""}
+    return {"path": r["path"], "ok": r["ok"], "avatar_id": r["avatar_id"], "error": error,
+            "created": bool(r.get("created"))}
+
+
+class _ImportProgress:
+    """`importing 120 of 650` on one terminal line, for imports big enough to wait for."""
+
+    def __init__(self, out: Output, total: int) -> None:
+        self.out = out
+        self.total = total
+        self.shown = out.stderr.isatty() and total > IMPORT_BATCH
+
+    def update(self, done: int) -> None:
+        if self.shown:
+            self.out.stderr.write(f"\rimporting {done} of {self.total}…")
+            self.out.stderr.flush()
+
+    def close(self) -> None:
+        if self.shown:
+            self.out.stderr.write("\n")
+            self.out.stderr.flush()
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def list_avatars(args: argparse.Namespace, out: Output) -> int:
@@ -74,6 +138,12 @@ def agent(args: argparse.Namespace, out: Output) -> int:
     try:
         if args.agent_command == "list":
             agents = _agents(unwrap(app.handlers.call("agent.list", {})))
+        elif args.agent_command == "delete":
+            found = _agent_named(app, args.name)
+            unwrap(app.handlers.call("agent.delete", {"id": found["id"]}))
+            out.result({"deleted": found["id"]}, f"deleted the agent {found['name']!r} "
+                                                 "(its avatar stays in the library)")
+            return 0
         else:
             payload: dict[str, Any] = {"name": args.name}
             if args.avatar:
@@ -85,7 +155,7 @@ def agent(args: argparse.Namespace, out: Output) -> int:
                         if a["name"] == " ".join(args.name.split())]
             if existing:
                 payload["id"] = existing[0]["id"]
-                if not args.avatar:
+                if not args.avatar and not args.no_avatar:
                     payload["avatar_id"] = existing[0]["avatar_id"]
             agents = _agents(unwrap(app.handlers.call("agent.save", payload)))
     finally:
@@ -99,3 +169,12 @@ def agent(args: argparse.Namespace, out: Output) -> int:
 
     out.result({"agents": agents}, human)
     return 0
+
+
+def _agent_named(app: Any, name: str) -> dict[str, Any]:
+    clean = " ".join(name.split())
+    for a in unwrap(app.handlers.call("agent.list", {}))["agents"]:
+        if a["name"] == clean:
+            return dict(a)
+    raise UserFacingError("not_found", f"There is no agent named {clean[:80]!r}.",
+                          "See `ecan agent list` for the agents' names.")

@@ -111,27 +111,54 @@ class _ProgressLine:
 
 
 def sync(args: argparse.Namespace, out: Output) -> int:
-    quick = _quick_result()
+    quick = None if args.retry_failed else _quick_result()
     if quick is not None:
         out.result(quick, _summary(quick))
         return _exit_code(quick)
     from ecan.cli.context import open_app
+    from ecan.cli.output import unwrap
 
     app = open_app()
     bar = _ProgressLine(out)
+    interrupted = False
     try:
         engine = app.sync
+        if args.retry_failed:
+            again = unwrap(app.handlers.call("sync.retry", {})).get("retried", 0)
+            bar.line(f"queued {again} failed job(s) again")
         if engine.paused():
             out.info("sync is paused (resume it in the app, or with the sync.resume action); "
                      "nothing uploaded")
-        result = engine.drain(timeout=args.timeout, on_event=bar).to_dict()
+        try:
+            result, interrupted = _drain_until_interrupted(engine, args.timeout, bar)
+            elsewhere = 0
+            # Another engine (the app's, a second `ecan sync`) may hold some jobs: wait for it,
+            # then take what it gave back, so the summary tells how things ended.
+            for _ in range(3):
+                if interrupted:
+                    break
+                elsewhere = _wait_for_others(engine, args.timeout, bar)
+                if elsewhere or not engine.outbox.ready_jobs():
+                    break
+                again, interrupted = _drain_until_interrupted(engine, args.timeout, bar)
+                result["synced"] += again["synced"]
+            counts = engine.outbox.avatar_counts()
+            result["failed"] = counts["failed"]
+            result["remaining"] = (counts["queued"] + counts["syncing"]
+                                   + engine.outbox.pending_non_upload())
+        finally:
+            bar.close()
         status = engine.status()
     finally:
-        bar.close()
         app.close()
-    if status.get("auth_required"):
-        out.info("sign-in needed: run `ecan login --username NAME --password-stdin`, then "
-                 "`ecan sync` again")
+    if interrupted:
+        out.info(f"interrupted: {result['remaining']} avatar(s) still waiting; they carry on "
+                 "with the next `ecan sync`, or in the app")
+    elif elsewhere:
+        out.info(f"{elsewhere} upload(s) are still being made by another ecan on this computer "
+                 "(the app, or another `ecan sync`); they finish there")
+    elif status.get("auth_required"):
+        out.info("sign-in needed: run `ecan login --username NAME`, then `ecan sync` again")
     elif not status.get("cloud_configured"):
         out.info("no cloud storage is configured: everything stays queued on this computer")
     elif result["remaining"] and status.get("last_error"):
@@ -139,7 +166,55 @@ def sync(args: argparse.Namespace, out: Output) -> int:
         out.info(f"waiting: {err.get('message', '')}"
                  + (f" ({err['hint']})" if err.get("hint") else ""))
     out.result(result, _summary(result))
-    return _exit_code(result)
+    return 130 if interrupted else _exit_code(result)
+
+
+def _drain_until_interrupted(engine: Any, timeout: float | None, bar: _ProgressLine
+                             ) -> tuple[dict[str, Any], bool]:
+    """engine.drain() on a thread of its own, so that Ctrl+C reaches this one: then the engine
+    stops, and what it had claimed goes back to the queue instead of staying 'syncing'."""
+    import threading
+
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["result"] = engine.drain(timeout=timeout, on_event=bar).to_dict()
+        except BaseException as e:  # re-raised on the main thread
+            box["error"] = e
+
+    worker = threading.Thread(target=run, name="ecan-sync-drain", daemon=True)
+    worker.start()
+    interrupted = False
+    try:
+        while worker.is_alive():
+            worker.join(0.2)
+    except KeyboardInterrupt:
+        interrupted = True
+        bar.line("stopping: the uploads in flight go back to the queue…")
+        engine.stop(timeout=3.0)
+        worker.join(10.0)
+    if "error" in box:
+        raise box["error"]
+    if "result" not in box:  # stopped before drain could count
+        counts = engine.outbox.avatar_counts()
+        box["result"] = {"synced": 0, "failed": counts["failed"],
+                         "remaining": counts["queued"] + counts["syncing"]}
+    return box["result"], interrupted
+
+
+def _wait_for_others(engine: Any, timeout: float | None, bar: _ProgressLine) -> int:
+    """Jobs another live process claimed (the app's engine, a second `ecan sync`) are not ours
+    to run; wait for them to finish so the summary tells the end state. Returns how many are
+    still held when the wait ends."""
+    held = engine.outbox.held_elsewhere()
+    if held:
+        bar.line(f"waiting for another ecan on this computer to finish {held} upload(s)…")
+    deadline = time.monotonic() + (timeout if timeout is not None else 120.0)
+    while held and time.monotonic() < deadline:
+        time.sleep(0.25)
+        held = engine.outbox.held_elsewhere()
+    return int(held)
 
 
 def status(args: argparse.Namespace, out: Output) -> int:

@@ -7,8 +7,10 @@ import argparse
 import importlib
 import logging
 import os
+import re
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from ecan import __version__
 from ecan.cli.output import Output
@@ -42,75 +44,116 @@ COMMANDS: dict[str, str] = {
 }
 
 
+class _UsageError(UserFacingError):
+    exit_code = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of printing and exiting, so a usage error is reported like
+    every other error: one line and a hint, or a JSON document under --json (exit 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        # argparse lists every choice, hidden helper commands included: name only the typo.
+        choice = re.match(r"argument (\w+): invalid choice: ('.*?')", message)
+        if choice:
+            what = "command" if choice[1] == "COMMAND" else "action"
+            message = f"there is no {what} {choice[2]}"
+        raise _UsageError("usage_error", f"{self.prog}: {message}",
+                          f"See `{self.prog} --help` for what it takes.")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
                         help="print one JSON document on stdout")
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="ecan", parents=[common],
         description="ecan: your avatar library, local first, synced to your own cloud.")
     p.add_argument("--version", action="version", version=f"ecan {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    def add(name: str, help: str) -> argparse.ArgumentParser:
-        return sub.add_parser(name, parents=[common], help=help, description=help)
+    def add(name: str, help: str, json: bool = True) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[common] if json else [], help=help,
+                              description=help)
 
-    g = add("gui", "open the desktop app (the default)")
+    def hidden(name: str, description: str) -> argparse.ArgumentParser:
+        # No `help=`: argparse then leaves it out of `ecan --help` (helper processes' commands).
+        return sub.add_parser(name, description=description)
+
+    g = add("gui", "open the desktop app (the default)", json=False)
+    g.add_argument("files", nargs="*", metavar="FILE",
+                   help="pictures or folders to import when the window opens (Open with ecan)")
     g.add_argument("--demo-cloud", action="store_true",
                    help="start the local demo cloud in-process and sign in its demo user")
     g.add_argument("--screenshot", metavar="PNG", help="save the main window once it has settled")
     g.add_argument("--quit-after", metavar="S", type=float, help="close the app after S seconds")
 
-    d = add("demo-cloud", "run the local cloud (Cognito + S3 on a moto server) until stopped")
+    d = add("demo-cloud", "run the local cloud (Cognito + S3 on a moto server, in memory) "
+                          "until Ctrl+C")
     d.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
     d.add_argument("--write-config", metavar="PATH", help="write an auth_config.yml pointing at it")
 
     lg = add("login", "sign in")
-    lg.add_argument("--username", required=True)
-    lg.add_argument("--password-stdin", action="store_true", required=True,
-                    help="read the password from standard input")
+    lg.add_argument("--username", required=True, help="your user name (or email)")
+    lg.add_argument("--password-stdin", action="store_true",
+                    help="read the password from standard input (without it, a terminal asks "
+                         "for it without echo)")
     add("logout", "sign out and forget the session on this machine")
 
-    im = add("import", "import image files or folders (recursively)")
-    im.add_argument("paths", nargs="+", metavar="PATH")
+    im = add("import", "import pictures or folders (recursively)")
+    im.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
     add("list", "list the library")
     de = add("delete", "delete an avatar here and, through the outbox, in the cloud")
-    de.add_argument("id", metavar="ID")
+    de.add_argument("id", metavar="ID", help="the avatar's id (see `ecan list`)")
 
     ag = add("agent", "agents and their avatars")
     ag_sub = ag.add_subparsers(dest="agent_command", metavar="ACTION", required=True)
     ag_sub.add_parser("list", parents=[common], help="list agents")
-    ags = ag_sub.add_parser("save", parents=[common], help="create or update an agent")
-    ags.add_argument("name", metavar="NAME")
-    ags.add_argument("--avatar", metavar="ID", help="the avatar's id")
-    ags.add_argument("--description", default=None)
+    ags = ag_sub.add_parser("save", parents=[common], help="create the agent NAME, or update it")
+    ags.add_argument("name", metavar="NAME", help="the agent's name")
+    avatar = ags.add_mutually_exclusive_group()
+    avatar.add_argument("--avatar", metavar="ID", help="the avatar's id (see `ecan list`)")
+    avatar.add_argument("--no-avatar", action="store_true", help="clear the agent's avatar")
+    ags.add_argument("--description", default=None, metavar="TEXT",
+                     help="what the agent does")
+    agd = ag_sub.add_parser("delete", parents=[common], help="delete an agent (its avatar stays)")
+    agd.add_argument("name", metavar="NAME", help="the agent's name")
 
-    sy = add("sync", "drain the outbox once, with progress on stderr")
+    sy = add("sync", "upload what waits, once, with progress on stderr")
     sy.add_argument("--timeout", type=float, default=None, metavar="S",
                     help="give up waiting after S seconds (default: wait while progress is made)")
+    sy.add_argument("--retry-failed", action="store_true",
+                    help="queue the avatars that failed again before syncing")
     add("status", "where the library stands")
     add("restore", "pull the signed-in identity's library from the cloud onto this machine")
-    add("sync-service", "the desktop app's sync process (JSON lines on stdin/stdout)")
-    add("decode-service", "the desktop app's picture decoder (requests on stdin, pixels out)")
+    hidden("sync-service", "the desktop app's sync process (JSON lines on stdin/stdout)")
+    hidden("decode-service", "the desktop app's picture decoder (requests on stdin, pixels out)")
 
     ge = add("generate", "make an AI avatar from a photo and a request")
-    ge.add_argument("--image", required=True, metavar="F")
-    ge.add_argument("--prompt", required=True, metavar="TEXT")
+    ge.add_argument("--image", required=True, metavar="F", help="the photo to start from")
+    ge.add_argument("--prompt", required=True, metavar="TEXT", help="what you want")
 
     add("doctor", "check config, sign-in, credentials and bucket access")
-    add("selftest", "start the app offscreen, open the database, load a thumbnail, exit")
+    hidden("selftest", "start the app offscreen, open the database, load a thumbnail, exit")
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except _UsageError as e:
+        # Whether --json was asked for is known only from the words typed.
+        Output(json_mode="--json" in argv).error(e)
+        return e.exit_code
     if not hasattr(args, "json"):
         args.json = False
     out = Output(json_mode=args.json)
     command = args.command or "gui"
     if args.command is None:  # bare `ecan` opens the app
-        args = parser.parse_args(["gui", *(["--json"] if args.json else [])])
+        args = parser.parse_args(["gui"])
+        args.json = False
     module_name, func_name = COMMANDS[command].split(":")
     try:
         func = getattr(importlib.import_module(module_name), func_name)

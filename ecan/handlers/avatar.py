@@ -120,7 +120,8 @@ def register(handlers: Handlers, app: App) -> None:
                 usable.append(Path(text).expanduser())
         for o in app.library.import_paths(usable):
             results.append({"path": o.path, "ok": o.ok, "avatar_id": o.avatar_id,
-                            "error": o.error, "code": o.code, "created": o.created})
+                            "error": o.error, "code": o.code, "hint": o.hint,
+                            "created": o.created})
         return {"results": results}
 
     @handlers.register("avatar.list", ListAvatars)

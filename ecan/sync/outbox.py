@@ -310,6 +310,16 @@ class Outbox:
         return self._query(f"SELECT COUNT(*) FROM outbox WHERE kind = 'upload' AND status = {READY}"
                            )[0][0]
 
+    def ready_jobs(self) -> int:
+        return self._query(f"SELECT COUNT(*) FROM outbox WHERE status = {READY}")[0][0]
+
+    def held_elsewhere(self) -> int:
+        """Jobs in flight under another engine that is still alive (the app's, a second
+        `ecan sync`): not ours to run or to take over."""
+        rows = self._query(f"SELECT locked_by FROM outbox WHERE status = {IN_FLIGHT} "
+                           f"AND locked_by != ?", (self.owner,))
+        return sum(1 for r in rows if not _owner_dead(r[0]))
+
     def pending_non_upload(self) -> int:
         return self._query(f"SELECT COUNT(*) FROM outbox WHERE kind != 'upload' AND status IN "
                            f"({READY}, {IN_FLIGHT})")[0][0]

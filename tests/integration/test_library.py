@@ -62,7 +62,10 @@ def assert_disk_matches_db(app: Any) -> None:
 def test_corpus_import_reports_every_file(app: Any, corpus: Corpus) -> None:
     folder, expected = corpus
     seen: list[tuple[int, int]] = []
-    outcomes = app.library.import_paths([folder], progress=lambda d, t: seen.append((d, t)))
+    # Named one by one, every file is tried and reported (a folder walk would skip the
+    # files that are not pictures: see test_a_folder_walk_skips_what_is_not_a_picture).
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    outcomes = app.library.import_paths(files, progress=lambda d, t: seen.append((d, t)))
     by_name = {Path(o.path).name: o for o in outcomes}
     assert set(by_name) == set(expected)
     for name, expect in expected.items():
@@ -76,6 +79,17 @@ def test_corpus_import_reports_every_file(app: Any, corpus: Corpus) -> None:
     # One upload job per imported avatar, none for refused files.
     assert sorted(j.avatar_id for j in jobs(app)) == sorted(a.id for a in uploaded)
     assert_disk_matches_db(app)
+
+
+def test_a_folder_walk_skips_what_is_not_a_picture(corpus: Corpus) -> None:
+    from ecan.avatars.walk import MEDIA_EXTS, walk
+
+    folder, expected = corpus
+    found = walk([folder])
+    assert {p.name for p in found.files} == {
+        n for n in expected if Path(n).suffix.lower() in MEDIA_EXTS}
+    assert {p.name for p in found.skipped} == {
+        n for n in expected if Path(n).suffix.lower() not in MEDIA_EXTS}
 
 
 def test_same_picture_twice_is_one_avatar(app: Any, corpus: Corpus, tmp_path: Path) -> None:
@@ -235,10 +249,16 @@ def test_cli_import_list_delete(clean_env: dict[str, str], corpus: Corpus) -> No
     r = run_ecan(env, "import", str(folder), "--json")
     assert r.returncode == 1, r.stderr
     assert "Traceback" not in r.stderr
-    results = json.loads(r.stdout)["results"]
-    assert {Path(x["path"]).name for x in results} == set(expected)
-    assert all(set(x) == {"path", "ok", "avatar_id", "error"} for x in results)
-    assert sum(x["ok"] for x in results) == sum(e.ok for e in expected.values())
+    from ecan.avatars.walk import MEDIA_EXTS
+
+    report = json.loads(r.stdout)
+    results = report["results"]
+    pictures = {n for n in expected if Path(n).suffix.lower() in MEDIA_EXTS}
+    assert {Path(x["path"]).name for x in results} == pictures
+    assert {Path(x).name for x in report["skipped"]} == set(expected) - pictures
+    assert all({"path", "ok", "avatar_id", "error"} <= set(x) for x in results)
+    assert sum(x["ok"] for x in results) == sum(e.ok for n, e in expected.items()
+                                                if n in pictures)
 
     listed = json.loads(run_ecan(env, "list", "--json").stdout)["avatars"]
     home = Path(clean_env["ECAN_HOME"])
@@ -250,7 +270,7 @@ def test_cli_import_list_delete(clean_env: dict[str, str], corpus: Corpus) -> No
                for a in listed)
 
     good = run_ecan(env, "import", str(folder / "good.png"))
-    assert good.returncode == 0 and "imported 1 of 1" in good.stdout
+    assert good.returncode == 0 and "0 new, 1 already in the library" in good.stdout
     target = next(a for a in listed if a["resource_type"] == "uploaded")
     saved = run_ecan(env, "agent", "save", "Helper", "--avatar", target["id"], "--json")
     assert saved.returncode == 0
