@@ -104,7 +104,7 @@ class GuiSession:
         def work() -> App:
             from ecan.auth.secrets import MemoryKeyring
             from ecan.democloud import DemoCloud
-            from ecan.resources import resources_dir
+            from ecan.resources import sample_paths
 
             self.demo = DemoCloud()
             info = self.demo.start()
@@ -118,7 +118,7 @@ class GuiSession:
                 raise UserFacingError(**signed["error"])
             listed = new.handlers.call("avatar.list", {"resource_type": "uploaded"})
             if listed.get("ok") and not listed["data"]["avatars"]:
-                samples = sorted(str(p) for p in (resources_dir() / "samples").iterdir())
+                samples = [str(p) for p in sample_paths()]
                 new.handlers.call("avatar.import_paths", {"paths": samples})
             return new
 
