@@ -98,7 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     ge.add_argument("--prompt", required=True, metavar="TEXT")
 
     add("doctor", "check config, sign-in, credentials and bucket access")
-    add("selftest", "start the app offscreen, open the database, load a thumbnail, exit")
+    add("selftest", "start the app offscreen, open the database, load a thumbnail, check the "
+        "shipped files, exit")
     return p
 
 
