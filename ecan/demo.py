@@ -21,7 +21,7 @@ def run_demo(home: Path) -> int:
     from ecan.auth.secrets import MemoryKeyring
     from ecan.cli.output import unwrap
     from ecan.democloud import DemoCloud
-    from ecan.resources import resources_dir
+    from ecan.resources import sample_paths
 
     with DemoCloud() as cloud:
         info = cloud.start()
@@ -35,7 +35,7 @@ def run_demo(home: Path) -> int:
             signed = unwrap(app.handlers.call(
                 "auth.sign_in", {"username": user.username, "password": user.password}))
             say(f"signed in as {user.username} (identity {signed['identity_id']})")
-            samples = sorted(str(p) for p in (resources_dir() / "samples").iterdir())
+            samples = [str(p) for p in sample_paths()]
             results = unwrap(app.handlers.call("avatar.import_paths", {"paths": samples}))
             ok = sum(1 for r in results["results"] if r["ok"])
             say(f"imported {ok} of {len(samples)} sample avatars into {home}")

@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-TS = ROOT / "resources" / "translations" / "ecan_zh_CN.ts"
+TS = ROOT / "ecan" / "assets" / "translations" / "ecan_zh_CN.ts"
 BIN = Path(sys.executable).parent
 
 ZH: dict[str, str] = {

@@ -1,5 +1,6 @@
 """Draws ecan's shipped pictures with Pillow (nothing copied): the system avatars in
-resources/system_avatars/ and the sample photos in resources/samples/ used by the headless demo.
+ecan/assets/system_avatars/ and the sample photos in ecan/assets/samples/ used by the headless
+demo.
 
 Run from the repository root: `.venv/bin/python scripts/make_resources.py`. Deterministic, so
 re-running gives the same bytes (and the same content hashes)."""
@@ -13,8 +14,8 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFilter
 
 ROOT = Path(__file__).resolve().parent.parent
-SYSTEM = ROOT / "resources" / "system_avatars"
-SAMPLES = ROOT / "resources" / "samples"
+SYSTEM = ROOT / "ecan" / "assets" / "system_avatars"
+SAMPLES = ROOT / "ecan" / "assets" / "samples"
 SIZE = 512
 
 # name, background top, background bottom, skin, hair/accent, shirt

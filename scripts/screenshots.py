@@ -35,7 +35,7 @@ def main(out: Path) -> int:
     from ecan.auth.secrets import MemoryKeyring
     from ecan.bridge.bridge import Bridge
     from ecan.bridge.sync_worker import SyncWorker
-    from ecan.resources import resources_dir
+    from ecan.resources import sample_paths
     from ecan.ui.i18n import Languages
     from ecan.ui.launcher import qt_app
     from ecan.ui.main_window import MainWindow
@@ -51,7 +51,7 @@ def main(out: Path) -> int:
         env.pop(name, None)
     app = build_app(env, keyring_backend=MemoryKeyring())
     call = app.handlers.call
-    samples = sorted(str(p) for p in (resources_dir() / "samples").iterdir())
+    samples = [str(p) for p in sample_paths()]
     call("avatar.import_paths", {"paths": samples})
     bridge = Bridge(app.handlers)
     settings = QSettings(str(work / "ui.ini"), QSettings.Format.IniFormat)

@@ -177,9 +177,9 @@ class AvatarLibrary:
             if self._system_done:
                 return
             from ecan.avatars.system import register_system_avatars
-            from ecan.resources import resources_dir
+            from ecan.resources import assets_dir
 
-            root = self._system_resources or resources_dir()
+            root = self._system_resources or assets_dir()
             try:
                 register_system_avatars(self, root)
             except UserFacingError:

@@ -1,4 +1,4 @@
-"""The system avatars ecan ships (resources/system_avatars/*.png, drawn by
+"""The system avatars ecan ships (ecan/assets/system_avatars/*.png, drawn by
 scripts/make_resources.py): registered once, read-only, already in the cloud's shared area.
 
 Their `cloud_image_key` is stored relative to the storage prefix (`shared/system/{name}.png`),
@@ -29,10 +29,10 @@ def system_key(name: str) -> str:
     return f"shared/system/{name}.png"
 
 
-def register_system_avatars(library: AvatarLibrary, resources_dir: Path) -> int:
-    """Register the PNGs in `resources_dir/system_avatars` that are not in the library yet;
+def register_system_avatars(library: AvatarLibrary, assets: Path) -> int:
+    """Register the PNGs in `assets/system_avatars` that are not in the library yet;
     returns how many were added. Idempotent, and a no-op after the first run for the same set."""
-    folder = resources_dir / "system_avatars"
+    folder = assets / "system_avatars"
     if not folder.is_dir():
         log.warning("no system avatars at %s", folder)
         return 0

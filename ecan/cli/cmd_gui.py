@@ -1,6 +1,7 @@
 """`ecan gui` (the desktop app), `ecan selftest` (start the app offscreen, open the database,
-load a thumbnail, exit 0) and `ecan decode-service` (the window's picture decoder). Qt is
-imported only inside ecan.ui, on demand."""
+load a thumbnail, check the shipped icon, translation, system avatars and samples, exit 0) and
+`ecan decode-service` (the window's picture decoder). Qt is imported only inside ecan.ui, on
+demand."""
 
 from __future__ import annotations
 
@@ -22,7 +23,10 @@ def selftest(args: argparse.Namespace, out: Output) -> int:
     result = run_selftest()
     out.result(result, lambda: (f"selftest ok: Qt {result['qt_platform']}, database "
                                 f"{result['database']}, {result['avatars']} avatars, thumbnail "
-                                f"{'loaded' if result['thumbnail_loaded'] else 'none to load'}"))
+                                f"{'loaded' if result['thumbnail_loaded'] else 'none to load'}, "
+                                f"{result['system_avatars']} system avatars, "
+                                f"{result['samples']} samples, icon and zh_CN translation "
+                                "found"))
     return 0
 
 

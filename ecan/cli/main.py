@@ -134,7 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     ge.add_argument("--prompt", required=True, metavar="TEXT", help="what you want")
 
     add("doctor", "check config, sign-in, credentials and bucket access")
-    hidden("selftest", "start the app offscreen, open the database, load a thumbnail, exit")
+    hidden("selftest", "start the app offscreen, open the database, load a thumbnail, check "
+                       "the shipped files, exit")
     return p
 
 

@@ -1,5 +1,5 @@
 """Languages: English (the source strings) and Simplified Chinese from Qt translation files
-(`resources/translations/ecan_zh_CN.qm`). Follows the system locale unless the user picked one
+(`ecan/assets/translations/ecan_zh_CN.qm`). Follows the system locale unless the user picked one
 in Settings; switching applies live (every screen retranslates on QEvent.LanguageChange)."""
 
 from __future__ import annotations

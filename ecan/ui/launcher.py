@@ -104,7 +104,7 @@ class GuiSession:
         def work() -> App:
             from ecan.auth.secrets import MemoryKeyring
             from ecan.democloud import DemoCloud
-            from ecan.resources import resources_dir
+            from ecan.resources import sample_paths
 
             self.demo = DemoCloud()
             info = self.demo.start()
@@ -118,7 +118,7 @@ class GuiSession:
                 raise UserFacingError(**signed["error"])
             listed = new.handlers.call("avatar.list", {"resource_type": "uploaded"})
             if listed.get("ok") and not listed["data"]["avatars"]:
-                samples = sorted(str(p) for p in (resources_dir() / "samples").iterdir())
+                samples = [str(p) for p in sample_paths()]
                 new.handlers.call("avatar.import_paths", {"paths": samples})
             return new
 
@@ -249,8 +249,47 @@ def run_gui(*, demo_cloud: bool = False, screenshot: str | None = None,
     return int(code)
 
 
+# A string every build translates, and its Simplified Chinese: proves the .qm is found and loads.
+_SELFTEST_SOURCE = ("MainWindow", "&Quit", "退出(&Q)")
+
+
+def _check_shipped_files(system_avatars: int) -> dict[str, Any]:
+    """The package data a user sees (app icon, zh_CN translation, system avatars, samples) is
+    installed and usable; raises UserFacingError naming what is missing."""
+    from PySide6.QtCore import QTranslator
+
+    from ecan.resources import assets_dir, sample_paths
+    from ecan.ui.resources import app_icon, translations_dir
+
+    missing = []
+    if app_icon().isNull():
+        missing.append("the app icon")
+    translator = QTranslator()
+    context, source, expected = _SELFTEST_SOURCE
+    translated = (translator.load("ecan_zh_CN", str(translations_dir()))
+                  and translator.translate(context, source) == expected)
+    if not translated:
+        missing.append("the Simplified Chinese translation")
+    if system_avatars == 0:
+        missing.append("the system avatars")
+    try:
+        samples = len(sample_paths())
+    except OSError:
+        samples = 0
+    if samples == 0:
+        missing.append("the sample pictures")
+    if missing:
+        raise UserFacingError(
+            "selftest_failed", f"ecan's shipped files are incomplete: {', '.join(missing)} "
+            f"not found in {assets_dir()}.",
+            "Reinstall ecan (`pip install --force-reinstall ecan`, or the installer again).")
+    return {"app_icon": True, "zh_CN_translation": True, "system_avatars": system_avatars,
+            "samples": samples}
+
+
 def run_selftest(env: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Start Qt offscreen, open the database, load a thumbnail through the real loader, quit.
+    """Start Qt offscreen, open the database, load a thumbnail through the real loader, check
+    the shipped files (icon, translation, system avatars, samples), quit.
     Returns what it found; raises UserFacingError on a failure."""
     from PySide6.QtCore import QEventLoop, QSize
 
@@ -282,9 +321,11 @@ def run_selftest(env: Mapping[str, str] | None = None) -> dict[str, Any]:
                 raise UserFacingError("selftest_failed", f"The thumbnail {thumb} did not load.",
                                       "Check that `ecan decode-service` starts (it decodes "
                                       "thumbnails with Pillow); details are in the log.")
+        shipped = _check_shipped_files(
+            sum(1 for a in avatars if a.get("resource_type") == "system"))
         qapp.processEvents()
         return {"ok": True, "qt_platform": QGuiApplication.platformName(),
                 "database": str(app.paths.database), "avatars": len(avatars),
-                "thumbnail_loaded": loaded}
+                "thumbnail_loaded": loaded, **shipped}
     finally:
         app.close()

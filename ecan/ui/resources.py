@@ -1,5 +1,4 @@
-"""Where the UI finds its icons and translations: `resources/` beside the package in a checkout,
-or next to the executable in a PyInstaller bundle."""
+"""The UI's icons and translations, in the package data that ecan.resources locates."""
 
 from __future__ import annotations
 
@@ -7,27 +6,23 @@ import functools
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ecan.resources import assets_dir
+
 if TYPE_CHECKING:
     from PySide6.QtGui import QIcon
 
 
-def resources_root() -> Path:
-    from ecan.resources import resources_dir
-
-    return resources_dir()
-
-
 def icon_path(name: str) -> Path:
-    return resources_root() / "icons" / name
+    return assets_dir() / "icons" / name
 
 
 def translations_dir() -> Path:
-    return resources_root() / "translations"
+    return assets_dir() / "translations"
 
 
 @functools.lru_cache(maxsize=64)
 def icon(name: str) -> QIcon:
-    """An icon from resources/icons: SVG (crisp at any DPI) or PNG. Cached: status updates
+    """An icon from ecan/assets/icons: SVG (crisp at any DPI) or PNG. Cached: status updates
     set icons often, and finding and parsing the file is disk work for the GUI thread."""
     from PySide6.QtGui import QIcon
 

@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = next(p for p in (ROOT / "ecan" / "assets" / "samples", ROOT / "resources" / "samples")
-               if p.is_dir())
+SAMPLES = ROOT / "ecan" / "assets" / "samples"
 
 
 def ecan(*args: str, env: dict[str, str], **kw: object) -> subprocess.CompletedProcess[str]:

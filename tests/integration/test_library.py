@@ -169,7 +169,7 @@ def test_delete_removes_files_and_queues_the_cloud_delete(app: Any, corpus: Corp
 
 def test_system_avatars_are_registered_once_and_read_only(app: Any) -> None:
     system = app.library.system_avatars()
-    shipped = sorted(p.stem for p in (REPO / "resources" / "system_avatars").glob("*.png"))
+    shipped = sorted(p.stem for p in (REPO / "ecan" / "assets" / "system_avatars").glob("*.png"))
     assert len(shipped) >= 6 and sorted(a.name for a in system) == shipped
     assert all(a.sync_state == "synced" for a in system) and jobs(app) == []
     d = app.library.to_dict(system[0], cloud_configured=True, prefix="tenant/avatars/")

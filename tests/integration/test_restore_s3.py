@@ -16,7 +16,7 @@ import pytest
 from tests.contract.motoserver import moto_server
 
 REPO = Path(__file__).resolve().parents[2]
-SAMPLES = REPO / "resources" / "samples"
+SAMPLES = REPO / "ecan" / "assets" / "samples"
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,7 @@ def ecan(env: dict[str, str], *args: str) -> tuple[int, dict]:  # type: ignore[t
     return r.returncode, json.loads(r.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.skipif(not SAMPLES.is_dir(), reason="resources/samples not generated")
+@pytest.mark.skipif(not SAMPLES.is_dir(), reason="ecan/assets/samples not generated")
 def test_import_sync_delete_restore(tmp_path: Path, moto: str) -> None:
     import boto3
 
