@@ -76,9 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
         return sub.add_parser(name, parents=[common] if json else [], help=help,
                               description=help)
 
-    def hidden(name: str, description: str) -> argparse.ArgumentParser:
+    def hidden(name: str, description: str, json: bool = False) -> argparse.ArgumentParser:
         # No `help=`: argparse then leaves it out of `ecan --help` (helper processes' commands).
-        return sub.add_parser(name, description=description)
+        return sub.add_parser(name, parents=[common] if json else [], description=description)
 
     g = add("gui", "open the desktop app (the default)", json=False)
     g.add_argument("files", nargs="*", metavar="FILE",
@@ -135,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add("doctor", "check config, sign-in, credentials and bucket access")
     hidden("selftest", "start the app offscreen, open the database, load a thumbnail, check "
-                       "the shipped files, exit")
+                       "the shipped files, exit", json=True)
     return p
 
 
