@@ -23,7 +23,11 @@ log = logging.getLogger(__name__)
 
 MAX_SKEW_S = 300  # S3 refuses signatures more than 15 min off; warn well before that
 CHECK_NAMES = ("config", "sign_in", "credentials", "bucket", "write_probe", "clock")
-LOGIN_HINT = "Sign in: `ecan login --username NAME --password-stdin`."
+# What each check is called where a person reads it (the names above are for scripts).
+LABELS = {"config": "Configuration", "sign_in": "Sign-in", "credentials": "Cloud credentials",
+          "bucket": "Bucket access", "write_probe": "Write and read back", "clock": "Clock",
+          "isolation": "Users kept apart"}
+LOGIN_HINT = "Sign in: `ecan login --username NAME`."
 
 
 @dataclass(frozen=True)
@@ -32,9 +36,20 @@ class Check:
     ok: bool
     detail: str
     hint: str = ""
+    # Not run, because a check it needs failed: neither passed nor a second failure.
+    skipped: bool = False
+
+    @property
+    def label(self) -> str:
+        return LABELS.get(self.name, self.name)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _skipped(name: str, because: str) -> Check:
+    return Check(name, False, f"not checked, because the {LABELS.get(because, because).lower()} "
+                              "check did not pass", skipped=True)
 
 
 class _Doctor:
@@ -57,12 +72,13 @@ class _Doctor:
         for name, fn, needs in plan:
             failed = [n for n in needs if not self.results[n].ok]
             if failed:
-                check = Check(name, False, f"skipped: {failed[0]} failed")
+                check = _skipped(name, failed[0])
             else:
                 check = self._guarded(name, fn)
             self.results[name] = check
             # In the log too, so a support request can quote what doctor saw.
-            log.info("doctor %s: %s: %s", name, "ok" if check.ok else "FAIL", check.detail)
+            log.info("doctor %s: %s: %s", name,
+                     "ok" if check.ok else "skipped" if check.skipped else "FAIL", check.detail)
         return list(self.results.values())
 
     @staticmethod
@@ -202,7 +218,7 @@ class _Doctor:
 def config_failed(error: UserFacingError) -> list[Check]:
     """The checks when the config itself cannot be loaded: it names the setting and the fix."""
     checks = [Check("config", False, error.message, error.hint)]
-    checks += [Check(name, False, "skipped: config failed") for name in CHECK_NAMES[1:]]
+    checks += [_skipped(name, "config") for name in CHECK_NAMES[1:]]
     return checks
 
 

@@ -44,5 +44,5 @@ class AuthRequired(UserFacingError):
     def __init__(self, message: str = "You are not signed in.", hint: str = "") -> None:
         super().__init__(
             "auth_required", message,
-            hint or "Sign in again: `ecan login --username NAME --password-stdin`."
+            hint or "Sign in again: `ecan login --username NAME`."
         )

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ecan.errors import ConfigError
+
 
 @dataclass(frozen=True)
 class AppPaths:
@@ -18,7 +20,13 @@ class AppPaths:
         env = os.environ if env is None else env
         home = env.get("ECAN_HOME")
         if home:
-            return cls(Path(home).expanduser().resolve())
+            path = Path(home).expanduser().resolve()
+            if path.exists() and not path.is_dir():
+                # Said before anything (the log included) tries to live under it.
+                raise ConfigError("ECAN_HOME", f"{path} is a file, not a folder",
+                                  "Point ECAN_HOME at a folder (it is created if missing), or "
+                                  "unset it to use the default.")
+            return cls(path)
         import platformdirs  # only needed when ECAN_HOME is not set
 
         return cls(Path(platformdirs.user_data_dir("ecan", appauthor=False)))

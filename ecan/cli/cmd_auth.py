@@ -13,21 +13,25 @@ class _UsageError(UserFacingError):
     exit_code = 2
 
 
-def _read_password() -> str:
-    # One line from stdin (`echo pw | ecan login ...`, or typed); only the line ending is
-    # removed, so passwords with leading/trailing spaces keep them.
-    line = sys.stdin.readline()
-    return line.rstrip("\r\n")
+def _read_password(from_stdin: bool) -> str:
+    """From a terminal: asked for, without echo. Otherwise (or with --password-stdin): one line
+    from stdin (`printf '%s\\n' "$PW" | ecan login ...`); only the line ending is removed, so
+    passwords with leading or trailing spaces keep them."""
+    if not from_stdin and sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass("Password: ")
+    return sys.stdin.readline().rstrip("\r\n")
 
 
 def login(args: argparse.Namespace, out: Output) -> int:
     from ecan.cli.context import open_app
 
-    password = _read_password()
+    password = _read_password(args.password_stdin)
     if not password:
-        raise _UsageError("invalid_password", "No password on standard input.",
-                          "Pipe it in: `printf '%s\\n' \"$PW\" | ecan login --username NAME "
-                          "--password-stdin`.")
+        raise _UsageError("invalid_password", "No password was given.",
+                          "Type it when asked, or pipe it in: `printf '%s\\n' \"$PW\" | "
+                          "ecan login --username NAME --password-stdin`.")
     app = open_app()
     restored = None
     try:

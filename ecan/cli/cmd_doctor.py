@@ -28,19 +28,22 @@ def run(args: argparse.Namespace, out: Output) -> int:
         code = 0 if all(c.ok for c in checks) else 1
 
     def table() -> str:
-        width = max(len(c.name) for c in checks)
+        width = max(len(c.label) for c in checks)
         lines: list[str] = []
         indent = " " * (width + 11)
         for c in checks:
-            mark = " ok " if c.ok else "FAIL"
-            detail = textwrap.fill(c.detail, 100, initial_indent=f"  [{mark}] {c.name:<{width}}  ",
+            mark = " ok " if c.ok else "skip" if c.skipped else "FAIL"
+            detail = textwrap.fill(c.detail, 100,
+                                   initial_indent=f"  [{mark}] {c.label:<{width}}  ",
                                    subsequent_indent=indent)
             lines.append(detail)
             if c.hint and not c.ok:
                 lines.append(textwrap.fill(c.hint, 100, initial_indent=f"{indent}fix: ",
                                            subsequent_indent=indent + "     "))
         passed = sum(c.ok for c in checks)
-        lines.append(f"{passed} of {len(checks)} checks passed.")
+        skipped = sum(c.skipped for c in checks)
+        lines.append(f"{passed} of {len(checks)} checks passed"
+                     + (f", {skipped} not checked." if skipped else "."))
         return "\n".join(lines)
 
     out.result({"checks": [c.to_dict() for c in checks]}, table)

@@ -96,7 +96,7 @@ class _ProgressLine:
             if not event.online:
                 self.line("the cloud does not answer: waiting and retrying…")
             elif event.auth_required:
-                self.line("sign-in needed: run `ecan login --username NAME --password-stdin`")
+                self.line("sign-in needed: run `ecan login --username NAME`")
 
     def line(self, text: str) -> None:
         if self.drawn:
@@ -245,7 +245,8 @@ def status(args: argparse.Namespace, out: Output) -> int:
             finally:
                 outbox.close()
         else:
-            data = {"counts": dict.fromkeys(("local", "queued", "syncing", "synced", "failed"), 0),
+            data = {"counts": dict.fromkeys(("local", "queued", "syncing", "synced", "failed",
+                                             "system"), 0),
                     "signed_in": bool(ident.get("signed_in")), "online": True,
                     "identity_id": ident.get("identity_id"), "cloud_configured": configured}
     finally:
@@ -260,9 +261,13 @@ def status(args: argparse.Namespace, out: Output) -> int:
             state.append("paused")
         if data.get("auth_required"):
             state.append("session expired: sign in again")
+        if not data.get("cloud_configured"):
+            where = "no cloud storage configured (everything stays on this computer)"
+        else:
+            where = "online" if data["online"] else "offline"
+        system = f", {c['system']} built in" if c.get("system") else ""
         return (f"{c['synced']} synced, {c['queued']} queued, {c['syncing']} syncing, "
-                f"{c['failed']} failed, {c['local']} local only; {who}; "
-                f"{'online' if data['online'] else 'offline'}"
+                f"{c['failed']} failed, {c['local']} local only{system}; {who}; {where}"
                 + (f"; {', '.join(state)}" if state else ""))
 
     out.result(data, human)

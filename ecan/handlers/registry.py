@@ -70,10 +70,9 @@ class Handlers:
         try:
             request = spec.request.model_validate({} if payload is None else payload)
         except ValidationError as e:
-            first = e.errors()[0]
-            where = ".".join(str(p) for p in first.get("loc", ())) or "payload"
-            return _error("invalid_request", f"{method}: {where}: {first.get('msg', 'invalid')}",
-                          "Check the request fields and their types.")
+            message, hint = _in_words(e.errors()[0])
+            log.info("%s: refused request (%s)", method, e.errors()[0].get("type"))
+            return _error("invalid_request", message, hint)
         try:
             data = spec.fn(request)
         except UserFacingError as e:
@@ -87,3 +86,28 @@ class Handlers:
 
 def _error(code: str, message: str, hint: str) -> dict[str, Any]:
     return {"ok": False, "error": {"code": code, "message": message, "hint": hint}}
+
+
+def _in_words(error: Any) -> tuple[str, str]:
+    """A validation error as a person reads it: the field by its name, what is wrong with it,
+    what to do; never the method, pydantic's types or its wording."""
+    loc = [str(p) for p in error.get("loc", ()) if not isinstance(p, int)]
+    field = (loc[-1] if loc else "request").replace("_", " ")
+    kind = error.get("type", "")
+    ctx = error.get("ctx") or {}
+    if kind == "string_too_short" and ctx.get("min_length") == 1:
+        return f"The {field} is empty.", f"Fill in the {field}."
+    if kind in ("string_too_short", "too_short"):
+        return (f"The {field} is too short.",
+                f"Use at least {ctx.get('min_length', 1)} characters.")
+    if kind in ("string_too_long", "too_long"):
+        limit = ctx.get("max_length")
+        return (f"The {field} is too long.",
+                f"Shorten it to {limit} characters or fewer." if limit else "Shorten it.")
+    if kind == "missing":
+        return f"The {field} is missing.", f"Give a {field}."
+    if kind == "extra_forbidden":
+        return f"{field!r} is not something this action takes.", "Leave it out."
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        return f"The {field} is out of range.", "Use a value in the allowed range."
+    return f"The {field} is not valid.", "Check what you entered and try again."

@@ -56,7 +56,7 @@ def map_s3_error(exc: BaseException, *, bucket: str, operation: str, endpoint: s
     if isinstance(exc, (bx.NoCredentialsError, bx.PartialCredentialsError)):
         return StorageError(
             "no_credentials", "Unable to locate credentials for cloud storage.",
-            "Sign in (`ecan login --username NAME --password-stdin`) or set "
+            "Sign in (`ecan login --username NAME`) or set "
             "AVATAR_CLOUD_ACCESS_KEY and AVATAR_CLOUD_SECRET_KEY.")
     if isinstance(exc, bx.ConnectionError):
         # EndpointConnectionError, ConnectTimeoutError, ProxyConnectionError: never got through.

@@ -188,7 +188,8 @@ class SyncEngine:
         self.retry_base, self.retry_cap, self.probe_max = retry_base, retry_cap, probe_max
         self._random = random.Random(seed)
         self._state_lock = threading.Lock()
-        self._online = True
+        # What the last engine saw: coming back online is then a change, and is recorded.
+        self._online = self.outbox.get_setting(ONLINE_KEY) != "0"
         self._auth_required = False
         self._paused = self._saved_paused()
         saved = self._saved_bandwidth()
@@ -857,7 +858,9 @@ def library_status(outbox: Outbox, *, configured: bool, ident: dict[str, Any]) -
     bandwidth = outbox.get_setting(BANDWIDTH_KEY)
     return {
         "counts": {"local": local, "queued": counts["queued"], "syncing": counts["syncing"],
-                   "synced": counts["synced"], "failed": counts["failed"]},
+                   "synced": counts["synced"], "failed": counts["failed"],
+                   # Built in, shipped with the app: not the user's to sync, but in the list.
+                   "system": outbox.system_count()},
         "signed_in": bool(ident.get("signed_in", False)),
         # The last state an engine saw (no probe here: status makes no network call).
         "online": online_saved != "0",

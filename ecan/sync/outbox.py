@@ -306,6 +306,9 @@ class Outbox:
             out[r[0]] = r[1]
         return out
 
+    def system_count(self) -> int:
+        return self._query("SELECT COUNT(*) FROM avatar WHERE resource_type = 'system'")[0][0]
+
     def ready_uploads(self) -> int:
         return self._query(f"SELECT COUNT(*) FROM outbox WHERE kind = 'upload' AND status = {READY}"
                            )[0][0]

@@ -210,7 +210,8 @@ def test_kill_9_mid_sync_then_a_clean_run_leaves_each_avatar_once(
     assert "Traceback" not in r.stderr
     assert_bucket_holds_library_once(moto, bucket, db.path, paths.home)
     status = json.loads(_ecan("status", "--json", env=env).stdout)
-    assert status["counts"] == {"local": 0, "queued": 0, "syncing": 0, "synced": 40, "failed": 0}
+    assert status["counts"] == {"local": 0, "queued": 0, "syncing": 0, "synced": 40, "failed": 0,
+                                "system": 0}
     # The no-op run answers from the outbox alone: no request reaches the server.
     before = proxy.requests
     r = _ecan("sync", "--json", env=env)

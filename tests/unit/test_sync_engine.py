@@ -357,7 +357,7 @@ def test_no_cloud_keeps_jobs_and_shows_local(db: Database, paths: AppPaths) -> N
         result = engine.drain(timeout=2)
         assert result.remaining == 1 and result.failed == 0
         assert engine.status()["counts"] == {"local": 1, "queued": 0, "syncing": 0,
-                                             "synced": 0, "failed": 0}
+                                             "synced": 0, "failed": 0, "system": 0}
     finally:
         engine.close()
 

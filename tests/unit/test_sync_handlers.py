@@ -16,7 +16,8 @@ def test_sync_handlers(app: Any) -> None:
     assert status["ok"], status
     data = status["data"]
     assert set(data) >= {"counts", "signed_in", "online", "identity_id", "paused", "auth_required"}
-    assert data["counts"] == {"local": 1, "queued": 0, "syncing": 0, "synced": 0, "failed": 0}
+    assert data["counts"] == {"local": 1, "queued": 0, "syncing": 0, "synced": 0, "failed": 0,
+                    "system": 0}
     assert h.call("sync.pause") == {"ok": True, "data": {"paused": True}, "changed": ["sync"]}
     assert h.call("sync.status")["data"]["paused"] is True
     assert h.call("sync.resume")["data"] == {"paused": False}
@@ -43,4 +44,5 @@ def test_status_counts_only_the_users_own_avatars(app: Any, tmp_path: Path) -> N
     Image.new("RGB", (64, 64), "teal").save(picture)
     assert unwrap(app.handlers.call("avatar.import_paths", {"paths": [str(picture)]}))
     counts = unwrap(app.handlers.call("sync.status", {}))["counts"]
-    assert counts == {"local": 1, "queued": 0, "syncing": 0, "synced": 0, "failed": 0}
+    assert counts == {"local": 1, "queued": 0, "syncing": 0, "synced": 0, "failed": 0,
+                    "system": 0}
