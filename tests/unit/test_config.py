@@ -104,3 +104,18 @@ def test_a_bad_environment_value_names_the_variable(tmp_path: Path) -> None:
         _load(tmp_path, AVATAR_CLOUD_REGION="moon")
     assert "STORAGE.REGION (from AVATAR_CLOUD_REGION)" in e.value.message
     assert "'moon' is not a region" in e.value.message
+
+
+def test_saving_settings_keeps_a_private_file_private_and_never_writes_a_secret(
+        tmp_path: Path) -> None:
+    from ecan.config import save_settings
+
+    path = tmp_path / "auth_config.yml"
+    path.write_text("STORAGE:\n  SECRET_KEY: mine\n  ACCESS_KEY: AKIAMINE\n", encoding="utf-8")
+    path.chmod(0o600)
+    save_settings(path, {"STORAGE.BUCKET": "my-avatars"})
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert "SECRET_KEY: mine" in path.read_text() and "BUCKET: my-avatars" in path.read_text()
+    with pytest.raises(ValueError):
+        save_settings(path, {"STORAGE.SECRET_KEY": "other"})
+    assert "other" not in path.read_text()
