@@ -264,11 +264,43 @@ def _truthy(v: str) -> bool:
     return v.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _check_url(name: str, url: str) -> None:
+def _check_url(name: str, url: str, *, carries_secrets: bool = False) -> None:
+    """An http(s) URL. One that a token, a password or a key is sent to must be https unless
+    it points at this computer (a local cloud, a test server): nothing else can read those."""
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise ConfigError(name, f"{url!r} is not an http(s) URL",
                           "Write the full URL, e.g. https://<account>.r2.cloudflarestorage.com.")
+    if carries_secrets and parsed.scheme == "http" and not is_loopback(parsed.hostname or ""):
+        raise ConfigError(
+            name, f"{url!r} would send your sign-in tokens, password or keys in clear text "
+            "over http",
+            f"Use https://{parsed.netloc}{parsed.path} (http is allowed only for this "
+            "computer: localhost, 127.0.0.1, ::1).")
+
+
+def is_loopback(host: str) -> bool:
+    """True for a name or address of this computer only (localhost, 127.0.0.0/8, ::1)."""
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# Endpoints whose redirection sends credentials elsewhere: the window says when the
+# environment does it, so a variable left over from another project cannot go unnoticed.
+_ENDPOINT_KEYS = ("COGNITO.ENDPOINT_URL", "STORAGE.ENDPOINT_URL", "GEMINI.BASE_URL")
+
+
+def endpoint_redirects(config: Config) -> list[tuple[str, str]]:
+    """(environment variable, URL) for each endpoint an environment variable set."""
+    values = setting_values(config)
+    return [(config.env_overrides[k], str(values[k])) for k in _ENDPOINT_KEYS
+            if k in config.env_overrides and values.get(k)]
 
 
 def _validate(c: Config) -> None:
@@ -280,7 +312,7 @@ def _validate(c: Config) -> None:
         raise ConfigError("STORAGE.REGION", f"{s.region!r} is not a region",
                           "Write an AWS region such as us-east-1 (or `auto` for R2).")
     if s.endpoint_url:
-        _check_url("STORAGE.ENDPOINT_URL", s.endpoint_url)
+        _check_url("STORAGE.ENDPOINT_URL", s.endpoint_url, carries_secrets=True)
     if s.public_url_base:
         _check_url("STORAGE.PUBLIC_URL_BASE", s.public_url_base)
     if s.kind == "s3" and not s.bucket:
@@ -312,7 +344,7 @@ def _validate(c: Config) -> None:
         raise ConfigError("COGNITO.CLIENT_ID" if cg.user_pool_id else "COGNITO.USER_POOL_ID",
                           "is missing", "Set both USER_POOL_ID and CLIENT_ID, or neither.")
     if cg.endpoint_url:
-        _check_url("COGNITO.ENDPOINT_URL", cg.endpoint_url)
+        _check_url("COGNITO.ENDPOINT_URL", cg.endpoint_url, carries_secrets=True)
     if cg.auth_flow not in ("USER_SRP_AUTH", "USER_PASSWORD_AUTH"):
         raise ConfigError("COGNITO.AUTH_FLOW", f"unknown flow {cg.auth_flow!r}",
                           "Use USER_SRP_AUTH (default) or USER_PASSWORD_AUTH.")
@@ -323,7 +355,7 @@ def _validate(c: Config) -> None:
         raise ConfigError("SYNC.BANDWIDTH_LIMIT_KBPS", "must not be negative",
                           "Use 0 for unlimited.")
     if c.gemini.base_url:
-        _check_url("GEMINI_BASE_URL", c.gemini.base_url)
+        _check_url("GEMINI.BASE_URL", c.gemini.base_url, carries_secrets=True)
 
 
 def validate_config(config: Config) -> None:
