@@ -4,8 +4,10 @@ naming it and the fix."""
 
 from __future__ import annotations
 
+import io
 import os
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -91,6 +93,9 @@ class Config:
     sync: SyncConfig = SyncConfig()
     gemini: GeminiConfig = GeminiConfig()
     source: Path | None = None  # the file it was read from, if any
+    # "SECTION.KEY" -> the environment variable that set it. Such a value is the
+    # environment's, not the file's: Settings shows it read-only and never writes it.
+    env_overrides: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
 
 # YAML section -> (dataclass, {YAML KEY: field name}).
@@ -157,8 +162,11 @@ def load_config(paths: AppPaths, env: Mapping[str, str] | None = None) -> Config
             from_env[_key_of(section, attr)] = name
     if _truthy(env.get("USE_R2_STORAGE", "")):
         values["STORAGE"]["is_r2"] = True
-        values["STORAGE"].setdefault("backend", "s3")
+        if not values["STORAGE"].get("backend"):
+            values["STORAGE"]["backend"] = "s3"
+            from_env[_key_of("STORAGE", "backend")] = "USE_R2_STORAGE"
         values["STORAGE"]["region"] = "auto"
+        from_env[_key_of("STORAGE", "region")] = "USE_R2_STORAGE"
         for name, attr in _R2_ENV:
             if env.get(name):
                 values["STORAGE"][attr] = env[name]
@@ -166,6 +174,7 @@ def load_config(paths: AppPaths, env: Mapping[str, str] | None = None) -> Config
     config = Config(
         **{_ATTR[s]: _build(s, values[s]) for s in _SECTIONS},
         source=path if path.is_file() else None,
+        env_overrides=dict(from_env),
     )
     try:
         _validate(config)
@@ -255,11 +264,43 @@ def _truthy(v: str) -> bool:
     return v.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _check_url(name: str, url: str) -> None:
+def _check_url(name: str, url: str, *, carries_secrets: bool = False) -> None:
+    """An http(s) URL. One that a token, a password or a key is sent to must be https unless
+    it points at this computer (a local cloud, a test server): nothing else can read those."""
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise ConfigError(name, f"{url!r} is not an http(s) URL",
                           "Write the full URL, e.g. https://<account>.r2.cloudflarestorage.com.")
+    if carries_secrets and parsed.scheme == "http" and not is_loopback(parsed.hostname or ""):
+        raise ConfigError(
+            name, f"{url!r} would send your sign-in tokens, password or keys in clear text "
+            "over http",
+            f"Use https://{parsed.netloc}{parsed.path} (http is allowed only for this "
+            "computer: localhost, 127.0.0.1, ::1).")
+
+
+def is_loopback(host: str) -> bool:
+    """True for a name or address of this computer only (localhost, 127.0.0.0/8, ::1)."""
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# Endpoints whose redirection sends credentials elsewhere: the window says when the
+# environment does it, so a variable left over from another project cannot go unnoticed.
+_ENDPOINT_KEYS = ("COGNITO.ENDPOINT_URL", "STORAGE.ENDPOINT_URL", "GEMINI.BASE_URL")
+
+
+def endpoint_redirects(config: Config) -> list[tuple[str, str]]:
+    """(environment variable, URL) for each endpoint an environment variable set."""
+    values = setting_values(config)
+    return [(config.env_overrides[k], str(values[k])) for k in _ENDPOINT_KEYS
+            if k in config.env_overrides and values.get(k)]
 
 
 def _validate(c: Config) -> None:
@@ -271,7 +312,7 @@ def _validate(c: Config) -> None:
         raise ConfigError("STORAGE.REGION", f"{s.region!r} is not a region",
                           "Write an AWS region such as us-east-1 (or `auto` for R2).")
     if s.endpoint_url:
-        _check_url("STORAGE.ENDPOINT_URL", s.endpoint_url)
+        _check_url("STORAGE.ENDPOINT_URL", s.endpoint_url, carries_secrets=True)
     if s.public_url_base:
         _check_url("STORAGE.PUBLIC_URL_BASE", s.public_url_base)
     if s.kind == "s3" and not s.bucket:
@@ -303,7 +344,7 @@ def _validate(c: Config) -> None:
         raise ConfigError("COGNITO.CLIENT_ID" if cg.user_pool_id else "COGNITO.USER_POOL_ID",
                           "is missing", "Set both USER_POOL_ID and CLIENT_ID, or neither.")
     if cg.endpoint_url:
-        _check_url("COGNITO.ENDPOINT_URL", cg.endpoint_url)
+        _check_url("COGNITO.ENDPOINT_URL", cg.endpoint_url, carries_secrets=True)
     if cg.auth_flow not in ("USER_SRP_AUTH", "USER_PASSWORD_AUTH"):
         raise ConfigError("COGNITO.AUTH_FLOW", f"unknown flow {cg.auth_flow!r}",
                           "Use USER_SRP_AUTH (default) or USER_PASSWORD_AUTH.")
@@ -314,7 +355,7 @@ def _validate(c: Config) -> None:
         raise ConfigError("SYNC.BANDWIDTH_LIMIT_KBPS", "must not be negative",
                           "Use 0 for unlimited.")
     if c.gemini.base_url:
-        _check_url("GEMINI_BASE_URL", c.gemini.base_url)
+        _check_url("GEMINI.BASE_URL", c.gemini.base_url, carries_secrets=True)
 
 
 def validate_config(config: Config) -> None:
@@ -328,8 +369,8 @@ def with_storage(config: Config, **changes: Any) -> Config:
 
 
 def write_config(config: Config, path: Path) -> None:
-    """Write `config` as YAML, atomically, leaving every secret out (contract: ecan never
-    writes a secret into a config file)."""
+    """Write `config` as a fresh YAML file, atomically, leaving every secret and every value
+    the environment set out (contract: ecan never writes a secret into a config file)."""
     import yaml
 
     out: dict[str, dict[str, Any]] = {}
@@ -337,10 +378,80 @@ def write_config(config: Config, path: Path) -> None:
         obj = getattr(config, _ATTR[section])
         defaults = cls()
         body = {key: getattr(obj, attr) for key, attr in keys.items()
-                if attr not in SECRET_FIELDS and getattr(obj, attr) != getattr(defaults, attr)}
+                if attr not in SECRET_FIELDS and f"{section}.{key}" not in config.env_overrides
+                and getattr(obj, attr) != getattr(defaults, attr)}
         if body:
             out[section] = body
+    _replace_file(path, yaml.safe_dump(out, sort_keys=False))
+
+
+def setting_values(config: Config) -> dict[str, Any]:
+    """Every non-secret setting as {"SECTION.KEY": value}: what Settings compares to find
+    the keys the user changed."""
+    return {f"{section}.{key}": getattr(getattr(config, _ATTR[section]), attr)
+            for section, (_cls, keys) in _SECTIONS.items() for key, attr in keys.items()
+            if attr not in SECRET_FIELDS}
+
+
+def save_settings(path: Path, changes: Mapping[str, Any]) -> None:
+    """Change only the given keys ({"SECTION.KEY": value}) of the config file at `path`, in
+    place: comments, key order and every other key (a user's own secret keys included) stay
+    as they are. A value equal to the built-in default removes its key. Secret keys are
+    refused: ecan never writes a secret into a config file."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap
+
+    for name in changes:
+        section, _, key = name.partition(".")
+        if section not in _SECTIONS or key not in _SECTIONS[section][1]:
+            raise ValueError(f"not a setting: {name}")
+        if _SECTIONS[section][1][key] in SECRET_FIELDS:
+            raise ValueError(f"ecan never writes a secret into a config file: {name}")
+    rt = YAML(typ="rt")
+    rt.preserve_quotes = True
+    rt.width = 4096  # never fold a long URL the user wrote on one line
+    rt.indent(mapping=2, sequence=4, offset=2)
+    doc: Any = None
+    if path.is_file():
+        try:
+            doc = rt.load(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as e:
+            raise ConfigError(f"config file {path}", f"cannot be read ({e.__class__.__name__})",
+                              "Check the file exists and is readable UTF-8 text.") from None
+        except Exception:  # ruamel's YAMLError
+            raise ConfigError(f"config file {path}", "is not valid YAML",
+                              "Fix the syntax; compare with auth_config.yml.example.") from None
+    if doc is None:
+        doc = CommentedMap()
+    if not isinstance(doc, dict):
+        raise ConfigError(f"config file {path}", "must be a mapping of sections",
+                          "Compare with auth_config.yml.example.")
+    for name, value in changes.items():
+        section, _, key = name.partition(".")
+        cls, keys = _SECTIONS[section]
+        default = getattr(cls(), keys[key])
+        body = doc.get(section)
+        if value is None or value == default:
+            if isinstance(body, dict):
+                body.pop(key, None)
+            continue
+        if not isinstance(body, dict):
+            body = CommentedMap()
+            doc[section] = body
+        body[key] = value
+    buf = io.StringIO()
+    rt.dump(doc, buf)
+    _replace_file(path, buf.getvalue())
+
+
+def _replace_file(path: Path, text: str) -> None:
+    """Write atomically (temp file, then rename), keeping the file's permissions: a file the
+    user keeps private because it holds keys stays private."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(yaml.safe_dump(out, sort_keys=False), encoding="utf-8")
+    tmp.write_text(text, encoding="utf-8")
+    try:
+        os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
+    except FileNotFoundError:
+        pass  # a new file: the umask decides
     os.replace(tmp, path)

@@ -8,24 +8,47 @@ import logging.handlers
 import re
 from pathlib import Path
 
-# JWTs, AWS access key ids, and `name=value` / `"name": "value"` pairs with a secret-ish name.
-_PATTERNS = [
-    re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"),
-    re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{12,}\b"),
-    re.compile(
-        r"(?i)((?:password|passwd|secret|token|session|credential|api[_-]?key|access[_-]?key"
-        r"|secretkey|refresh|authorization|x-goog-api-key|signature)[A-Za-z_-]*['\"]?\s*[:=]\s*['\"]?)"
-        r"([^'\"\s,}&]+)"
-    ),
-]
 MASK = "***"
+# Secret-looking names; a value after one of them (`name=value`, `"name": "value"`) is masked.
+_NAMES = (r"(?:password|passwd|passphrase|secret|token|session|credential|api[_-]?key"
+          r"|access[_-]?key|secretkey|refresh|authorization|x-goog-api-key|signature)")
+_B64 = r"A-Za-z0-9/+"
+_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    # JWTs (ID, access and refresh tokens).
+    (re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"), "***"),
+    # `user:password@` in a URL: the password goes, the user and host stay (they help).
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]+):[^/\s@]+@"), r"\1:***@"),
+    # An HTTP authorization scheme and its credentials.
+    # (Case-sensitive "Basic"/"Digest": as plain words they start many a sentence.)
+    (re.compile(r"\b([Bb]earer|BEARER|Basic|Digest)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 ***"),
+    # Google API keys (Gemini).
+    (re.compile(r"\bAIza[0-9A-Za-z_-]{30,}"), "***"),
+    # AWS access key ids.
+    (re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{12,}\b"), "***"),
+    # AWS session tokens and other long base64 blobs: nothing that long is worth a log line.
+    (re.compile(rf"(?<![{_B64}=])[{_B64}]{{100,}}=*"), "***"),
+    # A bare AWS secret access key: 40 base64 characters with upper and lower case and a
+    # digit or /+ (which leaves out hex digests, all lower case).
+    (re.compile(rf"(?<![{_B64}=])(?=[{_B64}]{{0,39}}[A-Z])(?=[{_B64}]{{0,39}}[a-z])"
+                rf"(?=[{_B64}]{{0,39}}[0-9/+])[{_B64}]{{40}}(?![{_B64}=])"), "***"),
+]
+# `name = "quoted value"`: the whole quoted value, spaces included.
+_QUOTED = re.compile(rf"(?i)({_NAMES}[A-Za-z_-]*['\"]?\s*[:=]\s*)(['\"])(?:\\.|(?!\2).)*\2")
+# An unquoted password runs to the end of the line: it may hold spaces, and masking too much
+# of a line beats leaving the rest of a password in it.
+_BARE_PASSWORD = re.compile(r"(?i)((?:password|passwd|passphrase)[A-Za-z_-]*\s*[:=]\s*)"
+                            r"(?!['\"]?\*\*\*)[^\r\n]+")
+_BARE = re.compile(rf"(?i)({_NAMES}[A-Za-z_-]*\s*[:=]\s*)"
+                   r"(?!\*\*\*|(?:bearer|basic|digest)\s+\*\*\*)([^'\"\s,}&]+)")
 
 
 def redact(text: str) -> str:
     """Mask anything that looks like a secret in `text`."""
-    text = _PATTERNS[0].sub(MASK, text)
-    text = _PATTERNS[1].sub(MASK, text)
-    return _PATTERNS[2].sub(lambda m: m.group(1) + MASK, text)
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    text = _QUOTED.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}{m.group(2)}", text)
+    text = _BARE_PASSWORD.sub(lambda m: m.group(1) + MASK, text)
+    return _BARE.sub(lambda m: m.group(1) + MASK, text)
 
 
 class SecretFilter(logging.Filter):

@@ -244,6 +244,12 @@ ZH: dict[str, str] = {
     "Demo cloud": "演示云",
     "The local demo cloud could not start: {message}\n{hint}":
         "本地演示云无法启动：{message}\n{hint}",
+    "Set by the environment variable {name}": "由环境变量 {name} 设置",
+    "Set by the environment variable {name}: change it there.":
+        "由环境变量 {name} 设置：请在那里修改。",
+    "Endpoint set by {name}": "服务端点由 {name} 设置",
+    "{n} endpoints set by environment variables": "{n} 个服务端点由环境变量设置",
+    "{name} sends requests to {url}": "{name} 将请求发往 {url}",
 }
 
 

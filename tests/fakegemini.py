@@ -31,6 +31,8 @@ class Reply:
     delay_s: float = 0.0
     # Announce the whole body but send only half of it, then close (a truncated response).
     truncate: bool = False
+    # Answer only once this is set (a call kept in flight for as long as a test needs).
+    hold: threading.Event | None = None
 
 
 @dataclass
@@ -189,6 +191,9 @@ class FakeGemini:
                 reply = fake._next(m.group(2))
                 if reply.delay_s and fake._closing.wait(reply.delay_s):
                     return
+                while reply.hold is not None and not reply.hold.wait(0.05):
+                    if fake._closing.is_set():
+                        return
                 self._send(reply)
 
             def _send(self, reply: Reply) -> None:

@@ -562,10 +562,16 @@ class AuthService:
                 except Exception as e:  # noqa: BLE001
                     raise self._map_error(e, during="renew") from None
                 self._cognito = cog
+            before = cog.refresh_token
             if time.time() + TOKEN_MARGIN_S >= float(exp):
                 self._renew(cog)
             else:
                 cog.check_token(renew=True)
+            if cog.refresh_token and cog.refresh_token != before:
+                # Refresh-token rotation: the service handed out a new refresh token and
+                # retires the old one, so the keyring must hold the new one or the next
+                # start finds its session refused.
+                self._persist()
             return str(cog.id_token)
 
     def _renew(self, cog: Any) -> None:

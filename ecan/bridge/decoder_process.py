@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, QProcess, QSize, QTimer, Signal
 from PySide6.QtGui import QImage
 
 from ecan.bridge.children import ecan_command
+from ecan.logsetup import redact
 from ecan.pipe import encode_line
 
 log = logging.getLogger(__name__)
@@ -90,9 +91,9 @@ class DecoderProcess(QObject):
         if self._closed:
             return
         proc = QProcess(self)
-        # Its complaints (a library's warning, a crash's traceback) go where ours go.
-        proc.setProcessChannelMode(QProcess.ProcessChannelMode.ForwardedErrorChannel)
+        # Its complaints (a library's warning, a crash's traceback) go to our log, masked.
         proc.readyReadStandardOutput.connect(self._read)
+        proc.readyReadStandardError.connect(self._read_errors)
         proc.finished.connect(self._finished)
         proc.errorOccurred.connect(self._error)
         self._out.clear()
@@ -145,6 +146,15 @@ class DecoderProcess(QObject):
         log.warning("%s; starting it again in %.1f s", why, delay)
         self._restart.start(int(delay * 1000))
 
+    def _read_errors(self) -> None:
+        proc = self.sender()
+        if not isinstance(proc, QProcess):
+            return
+        text = bytes(proc.readAllStandardError().data()).decode("utf-8", "replace")
+        for line in text.splitlines():
+            if line.strip():
+                log.warning("picture decoder: %s", redact(line.strip())[:300])
+
     # ---- answers --------------------------------------------------------------------------
     def _read(self) -> None:
         proc = self._proc
@@ -175,7 +185,7 @@ class DecoderProcess(QObject):
             del self._out[:end + 1 + size]
             if "error" in header:
                 log.info("cannot show %s: %s", self._unanswered[ticket]["path"],
-                         header["error"])
+                         redact(str(header["error"])))
                 image = QImage()
             else:
                 image = QImage(pixels, w, h, w * 4, QImage.Format.Format_RGBA8888).copy()

@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signa
 
 from ecan.bridge.children import ecan_command
 from ecan.bridge.sync_worker import SyncSignals
+from ecan.logsetup import redact
 from ecan.pipe import MAX_LINE, encode_line
 from ecan.sync.events import from_wire
 
@@ -202,4 +203,5 @@ class SyncProcess(SyncSignals):
         text = bytes(proc.readAllStandardError().data()).decode("utf-8", "replace")
         for line in text.splitlines():
             if line.strip():
-                self._err.append(line.strip()[:300])
+                # Masked before it is cut short: a cut secret no longer looks like one.
+                self._err.append(redact(line.strip())[:300])

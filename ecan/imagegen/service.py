@@ -2,8 +2,9 @@
 validated and stored like an upload, and a `generation_task` row recording every outcome.
 
 Credits are counted in images: a task costs 1 credit when the image model returned an image
-(that is what the provider bills), 0 otherwise. `GEMINI.CREDIT_BUDGET` caps the total; 0 means
-no cap."""
+(that is what the provider bills) or when it was cancelled after the image was asked for (the
+provider draws and bills it all the same), 0 otherwise. `GEMINI.CREDIT_BUDGET` caps the total;
+0 means no cap."""
 
 from __future__ import annotations
 
@@ -89,6 +90,9 @@ class GenerationService:
         timings: dict[str, int] = {}
         tokens: Usage = {"prompt_tokens": 0, "output_tokens": 0}
         fields: dict[str, Any] = {}
+        # Set once the image is asked for: from then on a cancel no longer saves the credit,
+        # as the provider draws (and bills) the image whether or not we wait for it.
+        drawing = threading.Event()
         try:
             image, mime, source_sha = self._source(image_path, source_avatar_id)
             fields["source_sha256"] = source_sha
@@ -102,7 +106,7 @@ class GenerationService:
             self._update(task.id, status="generating", **fields)
             t0 = time.monotonic()
             data, out_mime, usage = self._run(cancel, generator.generate, image, mime,
-                                              professional)
+                                              professional, sent=drawing)
             timings["generate_ms"] = _ms(t0)
             _add(tokens, usage)
             # The provider bills an image it returned, usable or not.
@@ -117,6 +121,8 @@ class GenerationService:
                     "professional_prompt": professional, "text_model": generator.text_model,
                     "image_model": generator.image_model, "source_sha256": source_sha})
         except (Cancelled, KeyboardInterrupt) as e:
+            if drawing.is_set():
+                fields["credits"] = CREDITS_PER_IMAGE
             self._finish(task.id, "cancelled", started, tokens, fields,
                          error_code="cancelled", error="Cancelled by the user.")
             if isinstance(e, KeyboardInterrupt):
@@ -153,11 +159,15 @@ class GenerationService:
                                   "Only a task that is still running can be cancelled.")
         event.set()
 
-    def _run(self, cancel: threading.Event, fn: Any, *args: Any) -> Any:
+    def _run(self, cancel: threading.Event, fn: Any, *args: Any,
+             sent: threading.Event | None = None) -> Any:
         """`fn(*args)` on a daemon thread, so that a cancel (or Ctrl-C, or closing the app)
-        does not wait for a slow answer: the call goes on and its answer is dropped."""
+        does not wait for a slow answer: the call goes on and its answer is dropped. `sent`
+        is set when the call is started (it cannot be taken back after that)."""
         if cancel.is_set():
             raise Cancelled
+        if sent is not None:
+            sent.set()
         done = threading.Event()
         outcome: dict[str, Any] = {}
 

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ecan.logsetup import redact
+
 READY, IN_FLIGHT, DONE, FAILED = 0, 1, 2, 3  # ecan.db.models.JobStatus, without importing sqlmodel
 # An in-flight job whose owner has not touched it for this long is presumed orphaned (the owner
 # heartbeats every HEARTBEAT_S while uploading, so a live upload is never taken over).
@@ -218,6 +220,7 @@ class Outbox:
     def retry_later(self, job: Job, error: str, next_attempt_at: float, *,
                     count_attempt: bool = True) -> bool:
         """Back to READY after a transient error (or an auth pause: the attempt is not counted)."""
+        error = redact(error)  # an error's text may quote a URL, a header or a key
         with self._tx() as c:
             ok = self._guarded(
                 c, job, "status = ?, last_error = ?, next_attempt_at = ?, attempts = attempts - ?",
@@ -230,6 +233,7 @@ class Outbox:
 
     def fail(self, job: Job, message: str, hint: str) -> bool:
         """FAILED for good: waits for the user's retry. The avatar shows the reason and the fix."""
+        message, hint = redact(message), redact(hint)
         with self._tx() as c:
             ok = self._guarded(c, job, "status = ?, last_error = ?", (FAILED, message[:500]))
             if ok and job.kind == "upload" and job.avatar_id:

@@ -292,6 +292,13 @@ class MainWindow(QMainWindow):
         account_menu = QMenu(self.account_button)
         self._fill_account_menu(account_menu)
         self.account_button.setMenu(account_menu)
+        # Shown while an environment variable sends ecan's requests (and credentials) to
+        # another endpoint than the config file's: see _show_endpoint_notice.
+        self.endpoint_notice = QLabel(self)
+        self.endpoint_notice.setObjectName("endpointNotice")
+        self.endpoint_notice.setStyleSheet("color: #b06000;")
+        self.endpoint_notice.hide()
+        sb.addPermanentWidget(self.endpoint_notice)
         sb.addPermanentWidget(self.import_bar)
         sb.addPermanentWidget(self.sync_bar)
         sb.addPermanentWidget(self.sync_label)
@@ -363,6 +370,26 @@ class MainWindow(QMainWindow):
         self.account_button.setAccessibleName(self.tr("Account"))
         self._show_account()
         self._sync_status(self._status or self.monitor.status)
+        self._show_endpoint_notice()
+
+    def _show_endpoint_notice(self) -> None:
+        from ecan.config import endpoint_redirects
+
+        config = getattr(self.app, "config", None)
+        redirects = endpoint_redirects(config) if config is not None else []
+        self.endpoint_notice.setVisible(bool(redirects))
+        if not redirects:
+            return
+        if len(redirects) == 1:
+            self.endpoint_notice.setText(self.tr("Endpoint set by {name}").format(
+                name=redirects[0][0]))
+        else:
+            self.endpoint_notice.setText(self.tr("{n} endpoints set by environment variables")
+                                         .format(n=len(redirects)))
+        lines = [self.tr("{name} sends requests to {url}").format(name=name, url=url)
+                 for name, url in redirects]
+        self.endpoint_notice.setToolTip("\n".join(lines))
+        self.endpoint_notice.setAccessibleName(self.endpoint_notice.text())
 
     # ---- state -------------------------------------------------------------------------
     def _restore_state(self) -> None:

@@ -1,7 +1,7 @@
 """Settings: storage backend (local only, a folder, AWS S3, an S3-compatible endpoint), bucket,
 region, endpoint, prefix, CDN domain, concurrency, and the language. Checked by the same
 validation as loading the config file; "Test connection" runs doctor's checks off the GUI thread;
-saving writes the config file without any secret."""
+saving changes only the keys the user changed, in place, and never a value the environment set."""
 
 from __future__ import annotations
 
@@ -26,12 +26,23 @@ from PySide6.QtWidgets import (
 )
 
 from ecan.bridge.bridge import Bridge
-from ecan.config import Config, StorageConfig, validate_config, write_config
+from ecan.config import (
+    Config,
+    StorageConfig,
+    save_settings,
+    setting_values,
+    validate_config,
+)
 from ecan.errors import UserFacingError
 from ecan.ui.i18n import LANGUAGES
 
 BACKENDS = ["none", "local", "s3", "s3-compatible"]
 LANG_CODES = ["", "en", "zh_CN"]
+# Form row -> the config key it edits.
+SETTING_OF = {"backend": "STORAGE.BACKEND", "bucket": "STORAGE.BUCKET",
+              "region": "STORAGE.REGION", "endpoint": "STORAGE.ENDPOINT_URL",
+              "folder": "STORAGE.LOCAL_PATH", "prefix": "STORAGE.PATH_PREFIX",
+              "cdn": "STORAGE.CDN_DOMAIN", "concurrency": "SYNC.CONCURRENCY"}
 
 
 class SettingsDialog(QDialog):
@@ -94,8 +105,9 @@ class SettingsDialog(QDialog):
                 ("concurrency", self.tr("Parallel &uploads"), self.concurrency)):
             lab = QLabel(label, storage)
             lab.setBuddy(widget)
-            form.addRow(lab, widget)
-            self._rows[key] = (lab, widget)
+            shown = self._env_marked(widget, config.env_overrides.get(SETTING_OF[key]), storage)
+            form.addRow(lab, shown)
+            self._rows[key] = (lab, shown)
         layout.addWidget(storage)
         self.note = QLabel(self.tr("Access keys are never written by ecan: set them in the "
                                    "environment (AVATAR_CLOUD_ACCESS_KEY / "
@@ -146,6 +158,31 @@ class SettingsDialog(QDialog):
             {"none": 0, "local": 1}.get(kind, 3 if (s.endpoint_url or s.is_r2) else 2))
         self.backend.currentIndexChanged.connect(self._backend_changed)
         self._backend_changed()
+        # What the form says before the user touches it: saving writes only what differs.
+        self._initial = setting_values(self._form_config())
+
+    def _env_marked(self, widget: QWidget, variable: str | None, parent: QWidget) -> QWidget:
+        """`widget` as is, or, when an environment variable sets its value, read-only with a
+        note naming the variable: that value is the environment's and is never saved."""
+        if not variable:
+            return widget
+        if isinstance(widget, QLineEdit):
+            widget.setReadOnly(True)
+        else:
+            widget.setEnabled(False)
+        widget.setToolTip(self.tr("Set by the environment variable {name}").format(
+            name=variable))
+        box = QWidget(parent)
+        column = QVBoxLayout(box)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        column.addWidget(widget)
+        note = QLabel(self.tr("Set by the environment variable {name}: change it there.")
+                      .format(name=variable), box)
+        note.setObjectName("hintLabel")
+        note.setWordWrap(True)
+        column.addWidget(note)
+        return box
 
     def _backend_changed(self, *_args: object) -> None:
         which = BACKENDS[self.backend.currentIndex()]
@@ -167,6 +204,11 @@ class SettingsDialog(QDialog):
 
     def build_config(self) -> Config:
         """The config the form describes, validated like a config file; ConfigError if not."""
+        config = self._form_config()
+        validate_config(config)
+        return config
+
+    def _form_config(self) -> Config:
         which = BACKENDS[self.backend.currentIndex()]
         base = self._config
         storage: StorageConfig = replace(
@@ -179,10 +221,14 @@ class SettingsDialog(QDialog):
             cdn_domain=self.cdn.text().strip() if which != "none" else "",
             local_path=self.folder.text().strip() if which == "local" else "",
         )
-        config = replace(base, storage=storage,
-                         sync=replace(base.sync, concurrency=self.concurrency.value()))
-        validate_config(config)
-        return config
+        return replace(base, storage=storage,
+                       sync=replace(base.sync, concurrency=self.concurrency.value()))
+
+    def changes(self, config: Config) -> dict[str, Any]:
+        """The keys the user changed in the form, less those the environment sets."""
+        now = setting_values(config)
+        return {k: v for k, v in now.items()
+                if v != self._initial.get(k) and k not in self._config.env_overrides}
 
     def _show(self, ok: bool, text: str) -> None:
         self.feedback.setStyleSheet("color: #1f7a45;" if ok else "color: #c5221f;")
@@ -201,9 +247,10 @@ class SettingsDialog(QDialog):
             self._show(False, f"{e.message}\n{e.hint}")
             return
         target = self._target()
+        changes = self.changes(config)
 
         def work() -> str:
-            write_config(config, target)
+            save_settings(target, changes)
             return str(target)
 
         def done(path: str) -> None:

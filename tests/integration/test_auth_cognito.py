@@ -182,6 +182,63 @@ def test_revoked_session_asks_to_sign_in_again(cognito_cloud: CloudInfo, db: Dat
         CloudAccess(config, paths, later).open()
 
 
+def _refresh_token_in(keyring: MemoryKeyring) -> str:
+    [saved] = keyring.entries.values()
+    return str(json.loads(saved)["refresh_token"])
+
+
+def test_a_rotated_refresh_token_is_kept_in_the_keyring(cognito_cloud: CloudInfo,
+                                                        db: Database) -> None:
+    """Cognito with refresh-token rotation answers REFRESH_TOKEN_AUTH with a new refresh
+    token and retires the old one. moto does not rotate, so its answer is given a second real
+    token of the same user on the way back (a botocore event on the real client: everything
+    else is the real exchange), and the retired one is refused from then on."""
+    alice = cognito_cloud.users[0]
+    config = make_config(cognito_cloud, flow="USER_PASSWORD_AUTH")
+    keyring = MemoryKeyring()
+    AuthService(config, db, keyring_backend=keyring).sign_in(alice.username, alice.password)
+    old = _refresh_token_in(keyring)
+    elsewhere = MemoryKeyring()  # a second real session: its token stands in for the new one
+    AuthService(config, db, keyring_backend=elsewhere).sign_in(alice.username, alice.password)
+    new = _refresh_token_in(elsewhere)
+    assert new != old
+
+    def as_rotating_cognito(auth: AuthService, *, old_retired: bool) -> list[str]:
+        """Hooks on the real client: a refresh's answer carries `new`; `old` is refused."""
+        sent: list[str] = []
+        events = auth._client("cognito-idp").meta.events  # test-only: the real client's hooks
+
+        def before(params: dict[str, Any], **_kw: Any) -> None:
+            token = params.get("AuthParameters", {}).get("REFRESH_TOKEN")
+            if token:
+                sent.append(token)
+                if old_retired and token == old:  # an unknown token: moto refuses it
+                    params["AuthParameters"]["REFRESH_TOKEN"] = "retired-" + token[:8]
+
+        def after(parsed: dict[str, Any], **_kw: Any) -> None:
+            result = parsed.get("AuthenticationResult")
+            if result is not None and "RefreshToken" not in result:  # a refresh's answer
+                result["RefreshToken"] = new
+
+        events.register("provide-client-params.cognito-idp.InitiateAuth", before)
+        events.register("after-call.cognito-idp.InitiateAuth", after)
+        return sent
+
+    # The next start renews with the saved token and is handed a rotated one.
+    later = AuthService(config, db, keyring_backend=keyring)
+    sent = as_rotating_cognito(later, old_retired=False)
+    assert later.restore() is True
+    assert sent == [old]
+    assert _refresh_token_in(keyring) == new  # the rotated token replaced the retired one
+
+    # The start after that signs in from the keyring, though the old token is refused now.
+    next_start = AuthService(config, db, keyring_backend=keyring)
+    sent = as_rotating_cognito(next_start, old_retired=True)
+    assert next_start.restore() is True
+    assert next_start.id_token().count(".") == 2
+    assert sent == [new] and not next_start.status()["session_expired"]
+
+
 def test_cloud_access_modes(cognito_cloud: CloudInfo, db: Database, tmp_path: Path) -> None:
     paths = AppPaths(tmp_path / "home")
     alice = cognito_cloud.users[0]

@@ -208,6 +208,62 @@ def test_cancel_during_a_slow_stage_records_cancelled(app: Any, gemini: fg.FakeG
     assert svc.history()[0]["status"] == "cancelled" and avatars(app) == []
 
 
+def _cancel_once_sent(svc: GenerationService, gemini: fg.FakeGemini, photo: Path,
+                     requests: int) -> list[UserFacingError]:
+    """Start a task, cancel it once `requests` calls reached the provider; its errors."""
+    cancel = threading.Event()
+    errors: list[UserFacingError] = []
+
+    def run() -> None:
+        try:
+            svc.generate(photo, "a doctor's coat", cancel=cancel)
+        except UserFacingError as e:
+            errors.append(e)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    while len(gemini.requests) < requests:
+        worker.join(0.02)
+    [running] = [t for t in svc.history() if t["status"] in ("analysing", "generating")]
+    svc.cancel(running["id"])
+    worker.join(10)
+    return errors
+
+
+def test_cancelling_while_the_image_is_drawn_records_the_billed_credit(
+        app: Any, gemini: fg.FakeGemini, photo: Path) -> None:
+    svc = make_service(app, gemini, credit_budget=5.0)
+    drawn = threading.Event()  # the image is answered only after the cancel
+    gemini.push(fg.text_reply("p"), fg.Reply(200, fg.image_reply().body, hold=drawn))
+    try:
+        errors = _cancel_once_sent(svc, gemini, photo, requests=2)  # stage 2 has been sent
+    finally:
+        drawn.set()  # the abandoned call gets its answer (no retry to disturb other tests)
+    assert [e.code for e in errors] == ["cancelled"]
+    [task] = svc.history()
+    # The provider draws (and bills) the image whether or not we wait for it.
+    assert task["status"] == "cancelled" and task["credits"] > 0
+    stats = svc.stats()
+    assert stats["credits_used"] == task["credits"]
+    assert stats["budget_left"] == 5.0 - task["credits"]
+    assert avatars(app) == []
+
+
+def test_cancelling_before_the_image_is_asked_for_costs_nothing(
+        app: Any, gemini: fg.FakeGemini, photo: Path) -> None:
+    svc = make_service(app, gemini)
+    analysed = threading.Event()
+    gemini.push(fg.Reply(200, fg.text_reply("p").body, hold=analysed))
+    try:
+        errors = _cancel_once_sent(svc, gemini, photo, requests=1)  # stage 1 only
+    finally:
+        analysed.set()
+    assert [e.code for e in errors] == ["cancelled"]
+    [task] = svc.history()
+    assert task["status"] == "cancelled" and task["credits"] == 0
+    assert len(gemini.requests) == 1  # the image model was never called
+
+
 def test_handlers_start_from_an_avatar_and_report_history(app: Any, gemini: fg.FakeGemini,
                                                           photo: Path) -> None:
     app.generator = make_service(app, gemini)

@@ -249,3 +249,22 @@ def test_typing_in_search_keeps_delete_and_paste_for_the_text(
     qtbot.waitUntil(view.hasFocus, timeout=5000)
     qtbot.keyClick(view, Qt.Key.Key_Delete)
     assert asked == [True]
+
+
+def test_an_endpoint_redirected_by_the_environment_is_shown_in_the_window(
+        clean_env: dict[str, str], qtbot: Any) -> None:
+    env = {**clean_env, "AVATAR_CLOUD_BUCKET": "my-avatars",
+           "AVATAR_CLOUD_ENDPOINT_URL": "http://127.0.0.1:9",
+           "GEMINI_BASE_URL": "http://127.0.0.1:8"}
+    gui = Gui(env, qtbot)
+    try:
+        notice = gui.window.endpoint_notice
+        assert notice.isVisible()
+        assert "AVATAR_CLOUD_ENDPOINT_URL" in notice.text() + notice.toolTip()
+        assert "GEMINI_BASE_URL" in notice.toolTip() and "http://127.0.0.1:8" in notice.toolTip()
+    finally:
+        gui.close()
+
+
+def test_no_endpoint_notice_without_a_redirect(gui: Gui) -> None:
+    assert not gui.window.endpoint_notice.isVisible()

@@ -78,6 +78,72 @@ def test_settings_refuses_a_bad_bucket_by_name_and_saves_no_secret(
         gui.close()
 
 
+CONFIG_WITH_COMMENTS = """\
+# Team settings: written by hand, keep these notes.
+STORAGE:
+  BACKEND: s3
+  BUCKET: file-bucket   # the team's bucket
+  REGION: eu-west-1   # Ireland
+  PATH_PREFIX: team/avatars/
+  ACCESS_KEY: AKIAFILEKEY000000001
+  SECRET_KEY: file-secret-kept-here   # scoped by the operator
+SYNC:
+  CONCURRENCY: 8
+"""
+
+
+def test_settings_save_changes_only_what_the_user_changed_and_no_environment_value(
+        clean_env: dict[str, str], qtbot: Any) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    from ecan.config import load_config
+    from ecan.paths import AppPaths
+
+    home = Path(clean_env["ECAN_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    target = home / "auth_config.yml"
+    target.write_text(CONFIG_WITH_COMMENTS, encoding="utf-8")
+    env = {**clean_env, "AWS_S3_BUCKET": "env-bucket-from-var",
+           "AVATAR_CLOUD_CDN_DOMAIN": "cdn.from-env.example"}
+    gui = Gui(env, qtbot)
+    try:
+        from ecan.ui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(gui.bridge, gui.app, gui.settings, gui.window)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        # The environment's value is shown, marked as the variable's and not editable here.
+        assert dialog.bucket.text() == "env-bucket-from-var"
+        assert dialog.bucket.isReadOnly() and dialog.cdn.isReadOnly()
+        assert not dialog.region.isReadOnly()
+        notes = [lab.text() for lab in dialog.findChildren(QLabel) if lab.isVisible()]
+        assert any("AWS_S3_BUCKET" in t for t in notes), notes
+        assert any("AVATAR_CLOUD_CDN_DOMAIN" in t for t in notes), notes
+
+        dialog.region.setText("us-west-2")
+        saved: list[str] = []
+        dialog.saved.connect(saved.append)
+        dialog.save()
+        qtbot.waitUntil(lambda: bool(saved), timeout=5000)
+        text = target.read_text(encoding="utf-8")
+        assert "REGION: us-west-2" in text
+        for kept in ("# Team settings: written by hand, keep these notes.",
+                     "BUCKET: file-bucket   # the team's bucket", "PATH_PREFIX: team/avatars/",
+                     "ACCESS_KEY: AKIAFILEKEY000000001",
+                     "SECRET_KEY: file-secret-kept-here   # scoped by the operator",
+                     "CONCURRENCY: 8", "BACKEND: s3"):
+            assert kept in text, kept
+        assert "env-bucket-from-var" not in text and "from-env" not in text
+        assert "CDN_DOMAIN" not in text
+        # The order of the keys is the user's.
+        assert text.index("BUCKET:") < text.index("REGION:") < text.index("PATH_PREFIX:")
+        again = load_config(AppPaths(home), {"ECAN_HOME": str(home)})
+        assert (again.storage.bucket, again.storage.region) == ("file-bucket", "us-west-2")
+        assert again.storage.secret_key == "file-secret-kept-here"
+    finally:
+        gui.close()
+
+
 @pytest.fixture
 def languages(qapp: Any) -> Iterator[Any]:
     from ecan.ui.i18n import Languages

@@ -104,3 +104,60 @@ def test_a_bad_environment_value_names_the_variable(tmp_path: Path) -> None:
         _load(tmp_path, AVATAR_CLOUD_REGION="moon")
     assert "STORAGE.REGION (from AVATAR_CLOUD_REGION)" in e.value.message
     assert "'moon' is not a region" in e.value.message
+
+
+def test_saving_settings_keeps_a_private_file_private_and_never_writes_a_secret(
+        tmp_path: Path) -> None:
+    from ecan.config import save_settings
+
+    path = tmp_path / "auth_config.yml"
+    path.write_text("STORAGE:\n  SECRET_KEY: mine\n  ACCESS_KEY: AKIAMINE\n", encoding="utf-8")
+    path.chmod(0o600)
+    save_settings(path, {"STORAGE.BUCKET": "my-avatars"})
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert "SECRET_KEY: mine" in path.read_text() and "BUCKET: my-avatars" in path.read_text()
+    with pytest.raises(ValueError):
+        save_settings(path, {"STORAGE.SECRET_KEY": "other"})
+    assert "other" not in path.read_text()
+
+
+@pytest.mark.parametrize(("yaml_text", "env", "setting"), [
+    ("STORAGE:\n  BUCKET: my-avatars\n  ENDPOINT_URL: http://minio.example.com:9000\n", {},
+     "STORAGE.ENDPOINT_URL"),
+    ("STORAGE:\n  BUCKET: my-avatars\n", {"AVATAR_CLOUD_ENDPOINT_URL": "http://10.0.0.5:9000"},
+     "STORAGE.ENDPOINT_URL (from AVATAR_CLOUD_ENDPOINT_URL)"),
+    ("", {"USE_R2_STORAGE": "1", "R2_BUCKET": "r2-avatars",
+          "R2_ENDPOINT": "http://acct.r2.cloudflarestorage.com"},
+     "STORAGE.ENDPOINT_URL (from R2_ENDPOINT)"),
+    ("COGNITO:\n  USER_POOL_ID: us-east-1_Abc123\n  CLIENT_ID: abc\n"
+     "  ENDPOINT_URL: http://cognito.example.com\n", {}, "COGNITO.ENDPOINT_URL"),
+    ("", {"GEMINI_BASE_URL": "http://localhost.evil.example"},
+     "GEMINI.BASE_URL (from GEMINI_BASE_URL)"),
+])
+def test_clear_text_http_is_refused_for_any_host_but_this_computer(
+        tmp_path: Path, yaml_text: str, env: dict[str, str], setting: str) -> None:
+    with pytest.raises(ConfigError) as e:
+        _load(tmp_path, yaml_text, **env)
+    assert e.value.message.startswith(setting + ":"), e.value.message
+    assert "clear text" in e.value.message and "https://" in e.value.hint
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:5000", "http://127.8.9.1",
+                                 "http://[::1]:9000", "http://localhost:9000",
+                                 "http://LOCALHOST", "https://minio.example.com"])
+def test_http_is_allowed_on_this_computer(tmp_path: Path, url: str) -> None:
+    c = _load(tmp_path, f"COGNITO:\n  USER_POOL_ID: us-east-1_Abc123\n  CLIENT_ID: abc\n"
+                        f"  ENDPOINT_URL: {url}\nSTORAGE:\n  BUCKET: my-avatars\n"
+                        f"  ENDPOINT_URL: {url}\n", GEMINI_BASE_URL=url)
+    assert c.storage.endpoint_url == c.cognito.endpoint_url == c.gemini.base_url == url
+
+
+def test_endpoints_the_environment_redirects_are_listed(tmp_path: Path) -> None:
+    from ecan.config import endpoint_redirects
+
+    c = _load(tmp_path, "STORAGE:\n  BUCKET: my-avatars\n",
+              AVATAR_CLOUD_ENDPOINT_URL="https://minio.example.com",
+              GEMINI_BASE_URL="http://127.0.0.1:8080")
+    assert endpoint_redirects(c) == [("AVATAR_CLOUD_ENDPOINT_URL", "https://minio.example.com"),
+                                     ("GEMINI_BASE_URL", "http://127.0.0.1:8080")]
+    assert endpoint_redirects(_load(tmp_path, "STORAGE:\n  BUCKET: my-avatars\n")) == []

@@ -725,389 +725,404 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="330" />
+        <location filename="../../ui/main_window.py" line="337" />
         <source>ecan — avatar library</source>
         <translation>ecan — 头像库</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="331" />
+        <location filename="../../ui/main_window.py" line="338" />
         <source>Avatars</source>
         <translation>头像</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="332" />
+        <location filename="../../ui/main_window.py" line="339" />
         <source>Agents</source>
         <translation>智能体</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="333" />
+        <location filename="../../ui/main_window.py" line="340" />
         <source>Screens</source>
         <translation>页面</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="335" />
+        <location filename="../../ui/main_window.py" line="342" />
         <source>&amp;Import…</source>
         <translation>导入(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="335" />
+        <location filename="../../ui/main_window.py" line="342" />
         <source>Import pictures from files</source>
         <translation>从文件导入图片</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="336" />
+        <location filename="../../ui/main_window.py" line="343" />
         <source>Import &amp;folder…</source>
         <translation>导入文件夹(&amp;F)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="337" />
+        <location filename="../../ui/main_window.py" line="344" />
         <source>Import every picture in a folder</source>
         <translation>导入文件夹中的所有图片</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="338" />
+        <location filename="../../ui/main_window.py" line="345" />
         <source>&amp;Paste picture</source>
         <translation>粘贴图片(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="339" />
+        <location filename="../../ui/main_window.py" line="346" />
         <source>Add the picture on the clipboard</source>
         <translation>添加剪贴板中的图片</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="340" />
+        <location filename="../../ui/main_window.py" line="347" />
         <source>&amp;Generate…</source>
         <translation>AI 生成(&amp;G)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="340" />
+        <location filename="../../ui/main_window.py" line="347" />
         <source>Make an avatar with AI</source>
         <translation>用 AI 生成头像</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="341" />
+        <location filename="../../ui/main_window.py" line="348" />
         <source>&amp;Settings…</source>
         <translation>设置(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="341" />
+        <location filename="../../ui/main_window.py" line="348" />
         <source>Storage, sync and language</source>
         <translation>存储、同步和语言</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="342" />
+        <location filename="../../ui/main_window.py" line="349" />
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="343" />
+        <location filename="../../ui/main_window.py" line="350" />
         <source>&amp;Delete</source>
         <translation>删除(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="343" />
+        <location filename="../../ui/main_window.py" line="350" />
         <source>Delete the selected avatars</source>
         <translation>删除所选头像</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="344" />
+        <location filename="../../ui/main_window.py" line="351" />
         <source>&amp;Retry failed</source>
         <translation>重试失败项(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="344" />
+        <location filename="../../ui/main_window.py" line="351" />
         <source>Try failed uploads again</source>
         <translation>重新上传失败的头像</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="345" />
+        <location filename="../../ui/main_window.py" line="352" />
         <source>&amp;Find</source>
         <translation>查找(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="346" />
+        <location filename="../../ui/main_window.py" line="353" />
         <source>Sign &amp;in…</source>
         <translation>登录(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="347" />
+        <location filename="../../ui/main_window.py" line="354" />
         <source>Sign &amp;out</source>
         <translation>退出登录(&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="348" />
+        <location filename="../../ui/main_window.py" line="355" />
         <source>Open &amp;log folder</source>
         <translation>打开日志文件夹(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="349" />
+        <location filename="../../ui/main_window.py" line="356" />
         <source>&amp;About ecan</source>
         <translation>关于 ecan(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="350" />
+        <location filename="../../ui/main_window.py" line="357" />
         <source>Show ecan</source>
         <translation>显示 ecan</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="355" />
+        <location filename="../../ui/main_window.py" line="362" />
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="356" />
+        <location filename="../../ui/main_window.py" line="363" />
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="357" />
+        <location filename="../../ui/main_window.py" line="364" />
         <source>S&amp;ync</source>
         <translation>同步(&amp;Y)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="358" />
+        <location filename="../../ui/main_window.py" line="365" />
         <source>&amp;Account</source>
         <translation>账户(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="359" />
+        <location filename="../../ui/main_window.py" line="366" />
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="360" />
+        <location filename="../../ui/main_window.py" line="367" />
         <source>Toolbar</source>
         <translation>工具栏</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="361" />
+        <location filename="../../ui/main_window.py" line="368" />
         <source>Sync progress</source>
         <translation>同步进度</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="362" />
+        <location filename="../../ui/main_window.py" line="369" />
         <source>Import progress</source>
         <translation>导入进度</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="363" />
+        <location filename="../../ui/main_window.py" line="370" />
         <source>Account</source>
         <translation>账户</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="396" />
+        <location filename="../../ui/main_window.py" line="384" />
+        <source>Endpoint set by {name}</source>
+        <translation>服务端点由 {name} 设置</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="387" />
+        <source>{n} endpoints set by environment variables</source>
+        <translation>{n} 个服务端点由环境变量设置</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="389" />
+        <source>{name} sends requests to {url}</source>
+        <translation>{name} 将请求发往 {url}</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="423" />
         <source>Drop to import these files</source>
         <translation>松开鼠标即可导入这些文件</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="419" />
+        <location filename="../../ui/main_window.py" line="446" />
         <source>Importing…</source>
         <translation>正在导入…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="425" />
+        <location filename="../../ui/main_window.py" line="452" />
         <source>Import pictures</source>
         <translation>导入图片</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="426" />
+        <location filename="../../ui/main_window.py" line="453" />
         <source>Pictures and videos ({patterns})</source>
         <translation>图片和视频 ({patterns})</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="437" />
+        <location filename="../../ui/main_window.py" line="464" />
         <source>Import a folder of pictures</source>
         <translation>导入图片文件夹</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="462" />
+        <location filename="../../ui/main_window.py" line="489" />
         <source>There is no picture on the clipboard.</source>
         <translation>剪贴板中没有图片。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="471" />
+        <location filename="../../ui/main_window.py" line="498" />
         <source>Importing %v of %m</source>
         <translation>正在导入 %v / %m</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="475" />
+        <location filename="../../ui/main_window.py" line="502" />
         <source>Importing {done} of {total}…</source>
         <translation>正在导入 {done} / {total}…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="483" />
+        <location filename="../../ui/main_window.py" line="510" />
         <source>Nothing to import: no pictures were found there.</source>
         <translation>没有可导入的内容：那里没有找到图片。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="485" />
+        <location filename="../../ui/main_window.py" line="512" />
         <source>Imported {ok} of {total}.</source>
         <translation>已导入 {ok} / {total}。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="501" />
+        <location filename="../../ui/main_window.py" line="528" />
         <source>Delete avatars</source>
         <translation>删除头像</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="502" />
+        <location filename="../../ui/main_window.py" line="529" />
         <source>Delete {n} avatar(s)? They are removed from this computer and from your cloud storage.</source>
         <translation>删除 {n} 个头像？它们将从本机和您的云存储中移除。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="514" />
+        <location filename="../../ui/main_window.py" line="541" />
         <source>Retrying {n} upload(s).</source>
         <translation>正在重试 {n} 个上传。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="554" />
+        <location filename="../../ui/main_window.py" line="581" />
         <source>Restoring your library from the cloud…</source>
         <translation>正在从云端恢复你的头像库…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="562" />
+        <location filename="../../ui/main_window.py" line="589" />
         <source>Restored {n} avatars from the cloud.</source>
         <translation>已从云端恢复 {n} 个头像。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="568" />
+        <location filename="../../ui/main_window.py" line="595" />
         <source>Signed out. New avatars wait on this computer until you sign in.</source>
         <translation>已退出登录。新头像会保存在本机，登录后再同步。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="601" />
+        <location filename="../../ui/main_window.py" line="628" />
         <source>About ecan</source>
         <translation>关于 ecan</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="602" />
+        <location filename="../../ui/main_window.py" line="629" />
         <source>ecan {version}
 Your avatar library for the AI agents you build: local first, synced to your own cloud storage.</source>
         <translation>ecan {version}
 为您打造的 AI 智能体管理头像：本地优先，同步到您自己的云存储。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="616" />
+        <location filename="../../ui/main_window.py" line="643" />
         <source>Syncing stopped unexpectedly; it restarts by itself in {s} s. Nothing is lost: the queue is kept.</source>
         <translation>同步意外停止，将在 {s} 秒后自动重启。不会丢失任何内容：队列已保留。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="642" />
+        <location filename="../../ui/main_window.py" line="669" />
         <source>Signed in</source>
         <translation>已登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="643" />
+        <location filename="../../ui/main_window.py" line="670" />
         <source>Signed in as {user} (identity {identity})</source>
         <translation>已登录为 {user}（身份 {identity}）</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="646" />
+        <location filename="../../ui/main_window.py" line="673" />
         <source>Sign in</source>
         <translation>登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="647" />
+        <location filename="../../ui/main_window.py" line="674" />
         <source>Not signed in</source>
         <translation>未登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="649" />
+        <location filename="../../ui/main_window.py" line="676" />
         <source>Cloud storage (no sign-in)</source>
         <translation>云存储（无需登录）</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="650" />
+        <location filename="../../ui/main_window.py" line="677" />
         <source>Syncing with the configured storage keys</source>
         <translation>使用配置的存储密钥同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="652" />
+        <location filename="../../ui/main_window.py" line="679" />
         <source>Set up sync</source>
         <translation>设置同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="738" />
+        <location filename="../../ui/main_window.py" line="765" />
         <source>{n} synced</source>
         <translation>{n} 个已同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="759" />
+        <location filename="../../ui/main_window.py" line="786" />
         <source>Local only</source>
         <translation>仅本地</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="653" />
+        <location filename="../../ui/main_window.py" line="680" />
         <source>No cloud storage is set up (see Settings)</source>
         <translation>尚未设置云存储（见“设置”）</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="727" />
+        <location filename="../../ui/main_window.py" line="754" />
         <source>Saved on this computer</source>
         <translation>已保存在本机</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="730" />
+        <location filename="../../ui/main_window.py" line="757" />
         <source>Syncing {done} of {total}</source>
         <translation>正在同步 {done} / {total}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="732" />
+        <location filename="../../ui/main_window.py" line="759" />
         <source>{rate}/s</source>
         <translation>{rate}/秒</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="734" />
+        <location filename="../../ui/main_window.py" line="761" />
         <source>{done} of {total}</source>
         <translation>{done} / {total}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="740" />
+        <location filename="../../ui/main_window.py" line="767" />
         <source>All {n} synced</source>
         <translation>{n} 个全部已同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="741" />
+        <location filename="../../ui/main_window.py" line="768" />
         <source>Nothing to sync</source>
         <translation>没有需要同步的内容</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="743" />
+        <location filename="../../ui/main_window.py" line="770" />
         <source>{n} failed</source>
         <translation>{n} 个失败</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="745" />
+        <location filename="../../ui/main_window.py" line="772" />
         <source>paused</source>
         <translation>已暂停</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="748" />
+        <location filename="../../ui/main_window.py" line="775" />
         <source>Synced {synced}, waiting {waiting}, failed {failed}, on this computer only {local}</source>
         <translation>已同步 {synced}，等待 {waiting}，失败 {failed}，仅本机 {local}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="757" />
+        <location filename="../../ui/main_window.py" line="784" />
         <source>Sign-in needed</source>
         <translation>需要登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="761" />
+        <location filename="../../ui/main_window.py" line="788" />
         <source>Online</source>
         <translation>在线</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="763" />
+        <location filename="../../ui/main_window.py" line="790" />
         <source>Offline — will retry</source>
         <translation>离线 — 稍后重试</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="767" />
+        <location filename="../../ui/main_window.py" line="794" />
         <source>&amp;Resume sync</source>
         <translation>继续同步(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="767" />
+        <location filename="../../ui/main_window.py" line="794" />
         <source>&amp;Pause sync</source>
         <translation>暂停同步(&amp;P)</translation>
     </message>
@@ -1115,172 +1130,182 @@ Your avatar library for the AI agents you build: local first, synced to your own
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="52" />
+        <location filename="../../ui/settings_dialog.py" line="63" />
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="58" />
+        <location filename="../../ui/settings_dialog.py" line="69" />
         <source>Cloud storage</source>
         <translation>云存储</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="61" />
+        <location filename="../../ui/settings_dialog.py" line="72" />
         <source>None: keep avatars on this computer only</source>
         <translation>无：头像只保存在本机</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="62" />
+        <location filename="../../ui/settings_dialog.py" line="73" />
         <source>A folder (another disk or a synced folder)</source>
         <translation>文件夹（其他磁盘或同步文件夹）</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="63" />
+        <location filename="../../ui/settings_dialog.py" line="74" />
         <source>Amazon S3</source>
         <translation>Amazon S3</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="64" />
+        <location filename="../../ui/settings_dialog.py" line="75" />
         <source>S3-compatible (Cloudflare R2, MinIO…)</source>
         <translation>S3 兼容（Cloudflare R2、MinIO…）</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="65" />
+        <location filename="../../ui/settings_dialog.py" line="76" />
         <source>Storage backend</source>
         <translation>存储后端</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="67" />
+        <location filename="../../ui/settings_dialog.py" line="78" />
         <source>Bucket</source>
         <translation>存储桶</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="70" />
+        <location filename="../../ui/settings_dialog.py" line="81" />
         <source>Region</source>
         <translation>区域</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="73" />
+        <location filename="../../ui/settings_dialog.py" line="84" />
         <source>Endpoint URL</source>
         <translation>端点 URL</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="75" />
+        <location filename="../../ui/settings_dialog.py" line="86" />
         <source>Key prefix</source>
         <translation>键名前缀</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="78" />
+        <location filename="../../ui/settings_dialog.py" line="89" />
         <source>CDN domain</source>
         <translation>CDN 域名</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="80" />
+        <location filename="../../ui/settings_dialog.py" line="91" />
         <source>Folder</source>
         <translation>文件夹</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="84" />
+        <location filename="../../ui/settings_dialog.py" line="95" />
         <source>Parallel uploads</source>
         <translation>并行上传数</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="87" />
+        <location filename="../../ui/settings_dialog.py" line="98" />
         <source>&amp;Storage</source>
         <translation>存储(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="88" />
+        <location filename="../../ui/settings_dialog.py" line="99" />
         <source>&amp;Bucket</source>
         <translation>存储桶(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="89" />
+        <location filename="../../ui/settings_dialog.py" line="100" />
         <source>&amp;Region</source>
         <translation>区域(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="90" />
+        <location filename="../../ui/settings_dialog.py" line="101" />
         <source>&amp;Endpoint URL</source>
         <translation>端点 URL(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="91" />
+        <location filename="../../ui/settings_dialog.py" line="102" />
         <source>F&amp;older</source>
         <translation>文件夹(&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="92" />
+        <location filename="../../ui/settings_dialog.py" line="103" />
         <source>Key &amp;prefix</source>
         <translation>键名前缀(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="93" />
+        <location filename="../../ui/settings_dialog.py" line="104" />
         <source>&amp;CDN domain</source>
         <translation>CDN 域名(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="94" />
+        <location filename="../../ui/settings_dialog.py" line="105" />
         <source>Parallel &amp;uploads</source>
         <translation>并行上传数(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="100" />
+        <location filename="../../ui/settings_dialog.py" line="112" />
         <source>Access keys are never written by ecan: set them in the environment (AVATAR_CLOUD_ACCESS_KEY / AVATAR_CLOUD_SECRET_KEY) or sign in.</source>
         <translation>ecan 从不写入访问密钥：请在环境变量（AVATAR_CLOUD_ACCESS_KEY / AVATAR_CLOUD_SECRET_KEY）中设置，或登录。</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="107" />
+        <location filename="../../ui/settings_dialog.py" line="119" />
         <source>General</source>
         <translation>常规</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="110" />
+        <location filename="../../ui/settings_dialog.py" line="122" />
         <source>Follow the system</source>
         <translation>跟随系统</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="112" />
+        <location filename="../../ui/settings_dialog.py" line="124" />
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="117" />
+        <location filename="../../ui/settings_dialog.py" line="129" />
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="129" />
+        <location filename="../../ui/settings_dialog.py" line="141" />
         <source>&amp;Test connection</source>
         <translation>测试连接(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="130" />
+        <location filename="../../ui/settings_dialog.py" line="142" />
         <source>Test connection</source>
         <translation>测试连接</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="136" />
+        <location filename="../../ui/settings_dialog.py" line="148" />
         <source>Save</source>
         <translation>保存</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="137" />
+        <location filename="../../ui/settings_dialog.py" line="149" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="194" />
+        <location filename="../../ui/settings_dialog.py" line="173" />
+        <source>Set by the environment variable {name}</source>
+        <translation>由环境变量 {name} 设置</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_dialog.py" line="180" />
+        <source>Set by the environment variable {name}: change it there.</source>
+        <translation>由环境变量 {name} 设置：请在那里修改。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_dialog.py" line="240" />
         <source>No library is open.</source>
         <translation>没有打开的头像库。</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="241" />
+        <location filename="../../ui/settings_dialog.py" line="288" />
         <source>Testing the connection…</source>
         <translation>正在测试连接…</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="253" />
+        <location filename="../../ui/settings_dialog.py" line="300" />
         <source>All {n} checks passed.</source>
         <translation>全部 {n} 项检查均通过。</translation>
     </message>
