@@ -7,7 +7,7 @@ import os
 from typing import Any
 
 from ecan.cli.context import open_app
-from ecan.cli.output import Output, unwrap
+from ecan.cli.output import Output, plural, unwrap
 from ecan.errors import UserFacingError
 
 LIST_FIELDS = ("id", "name", "sha256", "resource_type", "sync_state", "cloud_image_key",
@@ -95,10 +95,6 @@ class _ImportProgress:
         if self.shown:
             self.out.stderr.write("\n")
             self.out.stderr.flush()
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def list_avatars(args: argparse.Namespace, out: Output) -> int:

@@ -11,7 +11,7 @@ import sqlite3
 import time
 from typing import TYPE_CHECKING, Any
 
-from ecan.cli.output import Output
+from ecan.cli.output import Output, plural
 
 if TYPE_CHECKING:
     from ecan.sync.events import SyncEvent
@@ -51,7 +51,8 @@ def _exit_code(result: dict[str, Any]) -> int:
 
 
 def _summary(result: dict[str, Any]) -> str:
-    return (f"Synced {result['synced']} avatar(s); {result['failed']} failed; "
+    synced = result["synced"]
+    return (f"Synced {synced} {'avatar' if synced == 1 else 'avatars'}; {result['failed']} failed; "
             f"{result['remaining']} waiting.")
 
 
@@ -125,7 +126,7 @@ def sync(args: argparse.Namespace, out: Output) -> int:
         engine = app.sync
         if args.retry_failed:
             again = unwrap(app.handlers.call("sync.retry", {})).get("retried", 0)
-            bar.line(f"queued {again} failed job(s) again")
+            bar.line(f"queued {plural(again, 'failed upload')} again")
         if engine.paused():
             out.info("sync is paused (resume it in the app, or with the sync.resume action); "
                      "nothing uploaded")
@@ -152,10 +153,10 @@ def sync(args: argparse.Namespace, out: Output) -> int:
     finally:
         app.close()
     if interrupted:
-        out.info(f"interrupted: {result['remaining']} avatar(s) still waiting; they carry on "
-                 "with the next `ecan sync`, or in the app")
+        out.info(f"interrupted: {plural(result['remaining'], 'avatar')} still waiting; they "
+                 "carry on with the next `ecan sync`, or in the app")
     elif elsewhere:
-        out.info(f"{elsewhere} upload(s) are still being made by another ecan on this computer "
+        out.info(f"{plural(elsewhere, 'upload')} still being made by another ecan on this computer "
                  "(the app, or another `ecan sync`); they finish there")
     elif status.get("auth_required"):
         out.info("sign-in needed: run `ecan login --username NAME`, then `ecan sync` again")
@@ -209,7 +210,8 @@ def _wait_for_others(engine: Any, timeout: float | None, bar: _ProgressLine) -> 
     still held when the wait ends."""
     held = engine.outbox.held_elsewhere()
     if held:
-        bar.line(f"waiting for another ecan on this computer to finish {held} upload(s)…")
+        bar.line(f"waiting for another ecan on this computer to finish "
+                 f"{plural(held, 'upload')}…")
     deadline = time.monotonic() + (timeout if timeout is not None else 120.0)
     while held and time.monotonic() < deadline:
         time.sleep(0.25)
@@ -286,9 +288,9 @@ def restore(args: argparse.Namespace, out: Output) -> int:
         app.close()
     for warning in result.get("warnings", []):
         out.info(f"warning: {warning}")
-    out.result(result, f"Restored {result['restored']} avatar(s) and "
-                       f"{result['agents_restored']} agent(s); {result['skipped']} already here; "
-                       f"{result['failed']} failed.")
+    out.result(result, f"Restored {plural(result['restored'], 'avatar')} and "
+                       f"{plural(result['agents_restored'], 'agent')}; "
+                       f"{result['skipped']} already here; {result['failed']} failed.")
     return 0 if result["failed"] == 0 else 1
 
 

@@ -48,3 +48,8 @@ def unwrap(response: dict[str, Any]) -> Any:
     err = response.get("error") or {}
     raise UserFacingError(err.get("code", "error"), err.get("message", "failed"),
                           err.get("hint", ""))
+
+
+def plural(n: int, word: str) -> str:
+    """'1 avatar', '2 avatars' (English; the window uses Qt's %n forms)."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
