@@ -56,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
         return sub.add_parser(name, parents=[common], help=help, description=help)
 
     g = add("gui", "open the desktop app (the default)")
+    g.add_argument("files", nargs="*", metavar="FILE",
+                   help="pictures, videos or folders to import (\"Open with ecan\"); "
+                        "a running ecan is handed them")
     g.add_argument("--demo-cloud", action="store_true",
                    help="start the local demo cloud in-process and sign in its demo user")
     g.add_argument("--screenshot", metavar="PNG", help="save the main window once it has settled")
