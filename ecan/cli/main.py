@@ -132,6 +132,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def windowed_argv(argv: Sequence[str]) -> list[str]:
+    """The command line for the bundle's windowed executable (`ecan-gui`): started with files
+    alone (Explorer's or Finder's "Open with"), it means `ecan gui FILE...`; a command (the
+    window's helper processes run as this executable) or an option is kept as it is."""
+    args = list(argv)
+    if args and args[0] not in COMMANDS and not args[0].startswith("-"):
+        return ["gui", *args]
+    return args
+
+
 def run() -> None:
     """The process entry point (the `ecan` script and `python -m ecan`); main() is the one tests
     call in-process."""

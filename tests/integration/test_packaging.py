@@ -1,5 +1,6 @@
 """The Linux desktop integration files pass the validators software centres and distributions
-run (desktop-file-validate, appstreamcli), and say what ecan is and how it opens files."""
+run (desktop-file-validate, appstreamcli) and say what ecan is and how it opens files; the
+Windows and macOS bundles the spec asks for open the app without a console, with its icon."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import configparser
 import re
 import shutil
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -85,3 +88,77 @@ def test_the_metainfo_says_what_a_software_centre_shows() -> None:
     with Image.open(LINUX / "screenshots" / Path(image.text or "").name) as shot:
         assert (shot.width, shot.height) == (int(image.get("width", 0)),
                                              int(image.get("height", 0)))
+
+
+# ---- the Windows and macOS bundles (built on those systems; their spec is checked here) ------
+
+ROOT = LINUX.parents[1]
+
+
+class _Built:
+    """What one PyInstaller spec class was called with."""
+
+    def __init__(self, kind: str, made: list[_Built], *args: Any, **kwargs: Any) -> None:
+        self.kind, self.args, self.kwargs = kind, args, kwargs
+        self.datas: list[tuple[str, str, str]] = []
+        self.binaries: list[tuple[str, str, str]] = []
+        self.pure: list[Any] = []
+        self.scripts: list[Any] = []
+        made.append(self)
+
+
+def _run_spec(platform: str, monkeypatch: pytest.MonkeyPatch) -> list[_Built]:
+    """Runs packaging/ecan.spec as PyInstaller would on `platform`, with PyInstaller's classes
+    replaced by recorders: what it asks for, not a build."""
+    made: list[_Built] = []
+    names = ("Analysis", "PYZ", "EXE", "COLLECT", "BUNDLE")
+    spec = ROOT / "packaging" / "ecan.spec"
+    namespace: dict[str, Any] = {
+        name: (lambda *a, _k=name, **kw: _Built(_k, made, *a, **kw)) for name in names}
+    namespace["SPECPATH"] = str(spec.parent)
+    monkeypatch.setattr(sys, "platform", platform)
+    exec(compile(spec.read_text(encoding="utf-8"), str(spec), "exec"), namespace)
+    return made
+
+
+def _exes(made: list[_Built]) -> dict[str, _Built]:
+    return {str(b.kwargs["name"]): b for b in made if b.kind == "EXE"}
+
+
+def test_the_windows_bundle_has_a_windowed_app_and_a_console_cli(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    made = _run_spec("win32", monkeypatch)
+    exes = _exes(made)
+    # The Start menu starts the windowed one: no console window opens beside the app.
+    assert exes["ecan-gui"].kwargs["console"] is False
+    assert exes["ecan"].kwargs["console"] is True
+    for exe in exes.values():
+        assert Path(exe.kwargs["icon"]).name == "ecan.ico" and Path(exe.kwargs["icon"]).is_file()
+    (collect,) = [b for b in made if b.kind == "COLLECT"]
+    assert {id(a) for a in collect.args} >= {id(e) for e in exes.values()}
+    assert not [b for b in made if b.kind == "BUNDLE"]
+
+    iss = (ROOT / "packaging" / "windows" / "ecan.iss").read_text(encoding="utf-8")
+    # Every shortcut and the "launch now" box start the windowed program.
+    started = set(re.findall(r'Filename: "([^"]+)"', iss))
+    assert started == {"{app}\\ecan-gui.exe"}, started
+    assert '"""{app}\\ecan-gui.exe"" gui ""%1"""' in iss  # "Open with ecan"
+
+
+def test_the_macos_app_is_the_windowed_program_with_ecans_icon(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from PIL import Image
+
+    made = _run_spec("darwin", monkeypatch)
+    exes = _exes(made)
+    (bundle,) = [b for b in made if b.kind == "BUNDLE"]
+    info = bundle.kwargs["info_plist"]
+    # The app's executable is the windowed one: a console one makes the app background-only.
+    assert exes[info["CFBundleExecutable"]].kwargs["console"] is False
+    assert info.get("LSBackgroundOnly") is not True
+    icon = Path(bundle.kwargs["icon"])
+    assert info["CFBundleIconFile"] == icon.name
+    assert icon.read_bytes()[:4] == b"icns"
+    with Image.open(icon) as img:
+        assert (512, 512, 2) in img.info["sizes"]  # 1024 px, for Retina Finder and Dock
+    assert bundle.kwargs["version"] == ecan.__version__ == info["CFBundleShortVersionString"]
