@@ -176,12 +176,17 @@ class GuiSession:
             old_worker.stop(5.0, wait=False)  # it ends by itself; the window does not wait
         self.bridge.run_task("close local-only app", old.close)
         self.demo_ready = True
-        self.window.show_message(QCoreApplication.translate("Launcher",
+        ready = QCoreApplication.translate("Launcher",
             "Demo cloud ready: signed in as the demo user. Your pictures sync to a local test "
-            "cloud that is discarded when ecan closes."))
+            "cloud that is discarded when ecan closes.")
+        self.window.show_message(ready)
         # The samples come in the way a user's import does, so the gallery shows each one as
         # it arrives and then as it syncs.
         waiting, self._waiting_files = self._waiting_files or [], None
+        if samples or waiting:
+            # The import's own messages would bury what the demo is: say it again after them.
+            self.window.importer.finished.connect(lambda _r: self.window.show_message(ready),
+                                                  Qt.ConnectionType.SingleShotConnection)
         self.open_files([*samples, *waiting])
 
     def _demo_failed(self, error: dict[str, Any]) -> None:
