@@ -47,6 +47,9 @@ def main() -> None:
         master.resize((s, s), Image.Resampling.LANCZOS).save(out / f"ecan-{s}.png", optimize=True)
     master.resize((256, 256), Image.Resampling.LANCZOS).save(
         HERE / "windows" / "ecan.ico", sizes=[(s, s) for s in (16, 24, 32, 48, 64, 128, 256)])
+    # The macOS app bundle's icon (BUNDLE in ecan.spec): Pillow scales the 1024 px master to
+    # every size an .icns carries, Retina ones included.
+    master.save(HERE / "macos" / "ecan.icns", format="ICNS")
 
 
 if __name__ == "__main__":

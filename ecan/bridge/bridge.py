@@ -95,7 +95,11 @@ class Bridge(QObject):
         """Point the bridge at another app's handlers; every screen refreshes."""
         self._handlers = handlers
         self.handlers_replaced.emit()
-        self.changed.emit({"avatars", "agents", "sync", "auth", "settings"})
+        everything = {"avatars", "agents", "sync", "auth", "settings"}
+        self.changed.emit(everything)
+        # Screens that keep up with some calls themselves listen here: another app under the
+        # bridge is another library, which none of them has listed yet.
+        self.changed_by.emit("bridge.set_handlers", everything)
 
     def run(self, method: str, payload: dict[str, Any] | None = None, *,
             on_success: SuccessFn | None = None, on_failure: FailureFn | None = None) -> int:

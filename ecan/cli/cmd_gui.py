@@ -13,8 +13,8 @@ from ecan.cli.output import Output
 def run(args: argparse.Namespace, out: Output) -> int:
     from ecan.ui.launcher import run_gui
 
-    return run_gui(demo_cloud=bool(args.demo_cloud), screenshot=args.screenshot,
-                   quit_after=args.quit_after)
+    return run_gui(files=list(args.files or []), demo_cloud=bool(args.demo_cloud),
+                   screenshot=args.screenshot, quit_after=args.quit_after)
 
 
 def selftest(args: argparse.Namespace, out: Output) -> int:

@@ -82,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     g = add("gui", "open the desktop app (the default)", json=False)
     g.add_argument("files", nargs="*", metavar="FILE",
-                   help="pictures or folders to import when the window opens (Open with ecan)")
+                   help="pictures, videos or folders to import (\"Open with ecan\"); "
+                        "a running ecan is handed them")
     g.add_argument("--demo-cloud", action="store_true",
                    help="start the local demo cloud in-process and sign in its demo user")
     g.add_argument("--screenshot", metavar="PNG", help="save the main window once it has settled")
@@ -171,6 +172,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             "internal_error", f"ecan {command} hit a bug ({type(e).__name__}).",
             "Details are in the log under $ECAN_HOME/logs/ecan.log."))
         return 1
+
+
+def windowed_argv(argv: Sequence[str]) -> list[str]:
+    """The command line for the bundle's windowed executable (`ecan-gui`): started with files
+    alone (Explorer's or Finder's "Open with"), it means `ecan gui FILE...`; a command (the
+    window's helper processes run as this executable) or an option is kept as it is."""
+    args = list(argv)
+    if args and args[0] not in COMMANDS and not args[0].startswith("-"):
+        return ["gui", *args]
+    return args
 
 
 def run() -> None:

@@ -182,6 +182,10 @@ class AvatarsPage(QWidget):
     def is_loaded(self) -> bool:
         return self._loaded_once and not self._loading
 
+    def reload_pending(self) -> bool:
+        """A reload is asked for and not yet sent (a burst of changes is being gathered)."""
+        return self._reload_soon.isActive() or self._reload_again
+
     def _listed(self, data: Any, ticket: int) -> None:
         self._loading = False
         avatars = data.get("avatars") if isinstance(data, dict) else data

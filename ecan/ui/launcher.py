@@ -1,6 +1,7 @@
 """Starting the desktop app (`ecan gui`) and its self-test (`ecan selftest`): the QApplication,
-languages, one instance per library, the app's services, the window, the sync worker, the demo
-cloud (started in the background while the window is already up), screenshots and timed quit."""
+languages, one instance per library, the app's services, the window, the sync worker, files given
+to the app ("Open with ecan"), the demo cloud (started in the background while the window is
+already up), screenshots and timed quit."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QSettings, Qt, QTimer
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSettings, Qt, QTimer
+from PySide6.QtGui import QFileOpenEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from ecan.app import App, build_app
@@ -56,6 +57,30 @@ def ui_settings(paths: AppPaths) -> QSettings:
     return QSettings(str(paths.home / "ui.ini"), QSettings.Format.IniFormat)
 
 
+class FileOpenFilter(QObject):
+    """macOS hands "Open with ecan" files to a running app as QFileOpenEvents, one per file,
+    at launch as well as later: gather a burst of them into one import."""
+
+    def __init__(self, session: GuiSession) -> None:
+        super().__init__(session.qapp)
+        self._session = session
+        self._files: list[str] = []
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FileOpen and isinstance(event, QFileOpenEvent):
+            path = event.file()
+            if path:
+                if not self._files:
+                    QTimer.singleShot(100, self, self._flush)
+                self._files.append(path)
+                return True
+        return super().eventFilter(watched, event)
+
+    def _flush(self) -> None:
+        files, self._files = self._files, []
+        self._session.open_files(files)
+
+
 class GuiSession:
     """One run of the window: everything it started, so that quitting stops it all cleanly."""
 
@@ -72,6 +97,10 @@ class GuiSession:
         self.worker: Any = None
         self.demo: Any = None
         self.demo_ready = False
+        # Files given while the demo cloud starts wait for its library, not the one it replaces.
+        self._waiting_files: list[str] | None = None
+        self.file_open_filter = FileOpenFilter(self)
+        qapp.installEventFilter(self.file_open_filter)
 
     def set_language(self, choice: str) -> None:
         self.languages.apply(choice)
@@ -80,6 +109,13 @@ class GuiSession:
         self.window.show()
         self.window.start()
         self.start_sync()
+
+    def open_files(self, paths: list[str]) -> None:
+        """Import files and folders given to the app, as a drop would."""
+        if self._waiting_files is not None:
+            self._waiting_files.extend(paths)
+            return
+        self.window.open_files(paths)
 
     def start_sync(self) -> None:
         from ecan.bridge.sync_process import SyncProcess
@@ -100,8 +136,10 @@ class GuiSession:
         home = Path(env["ECAN_HOME"])
         self.window.show_message(
             QCoreApplication.translate("Launcher", "Starting the local demo cloud…"))
+        if self._waiting_files is None:
+            self._waiting_files = []
 
-        def work() -> App:
+        def work() -> tuple[App, list[str]]:
             from ecan.auth.secrets import MemoryKeyring
             from ecan.democloud import DemoCloud
             from ecan.resources import sample_paths
@@ -117,32 +155,44 @@ class GuiSession:
             if not signed.get("ok"):
                 raise UserFacingError(**signed["error"])
             listed = new.handlers.call("avatar.list", {"resource_type": "uploaded"})
+            samples: list[str] = []
             if listed.get("ok") and not listed["data"]["avatars"]:
                 samples = [str(p) for p in sample_paths()]
-                new.handlers.call("avatar.import_paths", {"paths": samples})
-            return new
+            return new, samples
 
-        self.bridge.run_task("demo cloud", work, on_success=self._demo_started,
+        self.bridge.run_task("demo cloud", work,
+                             on_success=lambda result: self._demo_started(*result),
                              on_failure=self._demo_failed)
 
-    def _demo_started(self, new: App) -> None:
+    def _demo_started(self, new: App, samples: list[str]) -> None:
         old, old_worker = self.app, self.worker
         self.worker = None
         self.app = new
         self.window.app = new
-        self.bridge.set_handlers(new.handlers)
+        self.bridge.set_handlers(new.handlers)  # the galleries list the demo's library
         self.start_sync()
 
         if old_worker is not None:
             old_worker.stop(5.0, wait=False)  # it ends by itself; the window does not wait
         self.bridge.run_task("close local-only app", old.close)
         self.demo_ready = True
-        self.window.show_message(QCoreApplication.translate("Launcher",
+        ready = QCoreApplication.translate("Launcher",
             "Demo cloud ready: signed in as the demo user. Your pictures sync to a local test "
-            "cloud that is discarded when ecan closes."))
+            "cloud that is discarded when ecan closes.")
+        self.window.show_message(ready)
+        # The samples come in the way a user's import does, so the gallery shows each one as
+        # it arrives and then as it syncs.
+        waiting, self._waiting_files = self._waiting_files or [], None
+        if samples or waiting:
+            # The import's own messages would bury what the demo is: say it again after them.
+            self.window.importer.finished.connect(lambda _r: self.window.show_message(ready),
+                                                  Qt.ConnectionType.SingleShotConnection)
+        self.open_files([*samples, *waiting])
 
     def _demo_failed(self, error: dict[str, Any]) -> None:
         self.demo_ready = True
+        waiting, self._waiting_files = self._waiting_files or [], None
+        self.open_files(waiting)
         title = QCoreApplication.translate("Launcher", "Demo cloud")
         text = QCoreApplication.translate(
             "Launcher", "The local demo cloud could not start: {message}\n{hint}")
@@ -150,6 +200,7 @@ class GuiSession:
             message=error.get("message", ""), hint=error.get("hint", "")))
 
     def shutdown(self) -> None:
+        self.qapp.removeEventFilter(self.file_open_filter)
         self.stop_sync()
         self.bridge.close()
         self.window.avatars.thumbs.close()
@@ -168,9 +219,12 @@ def _show_config_error(qapp: QApplication, err: UserFacingError) -> None:
         box.exec()
 
 
-def run_gui(*, demo_cloud: bool = False, screenshot: str | None = None,
-            quit_after: float | None = None, env: Mapping[str, str] | None = None) -> int:
+def run_gui(*, files: list[str] | None = None, demo_cloud: bool = False,
+            screenshot: str | None = None, quit_after: float | None = None,
+            env: Mapping[str, str] | None = None) -> int:
     env = dict(os.environ if env is None else env)
+    # Absolute now: a running instance that is handed them has another working folder.
+    files = [os.path.abspath(f) for f in files or []]
     if demo_cloud:
         # The demo cloud is in memory and gone at exit: never mark the user's own library as
         # synced to it. The demo gets a library of its own.
@@ -185,9 +239,11 @@ def run_gui(*, demo_cloud: bool = False, screenshot: str | None = None,
     from ecan.ui.single_instance import SingleInstance
 
     instance = SingleInstance(paths.home)
-    if instance.notify_running():
-        print("ecan is already running on this library; its window was brought to the front.",
-              file=sys.stderr)
+    if instance.notify_running(files):
+        print("ecan is already running on this library; " + (
+            f"it was given the {len(files)} files to import." if len(files) > 1 else
+            "it was given the file to import." if files else
+            "its window was brought to the front."), file=sys.stderr)
         return 0
     instance.listen()
 
@@ -204,9 +260,11 @@ def run_gui(*, demo_cloud: bool = False, screenshot: str | None = None,
     bugs = BugReporter(app.log_path, qapp)
     bugs.install()
     instance.raise_requested.connect(session.window.bring_to_front)
+    instance.files_opened.connect(session.open_files)
     session.start()
     if demo_cloud:
         session.start_demo_cloud(env)
+    session.open_files(files)
     started = time.monotonic()
     shot = {"done": screenshot is None}
 
@@ -216,8 +274,9 @@ def run_gui(*, demo_cloud: bool = False, screenshot: str | None = None,
         shot["done"] = True
         Path(screenshot).parent.mkdir(parents=True, exist_ok=True)
         ok = session.window.grab().save(screenshot, "PNG")
-        print(f"screenshot {'saved to' if ok else 'could not be saved to'} {screenshot}",
-              file=sys.stderr)
+        # What it shows, for the script that asked for it (docs, release checks).
+        print(f"screenshot {'saved to' if ok else 'could not be saved to'} {screenshot}: "
+              f"{session.window.describe()}", file=sys.stderr)
 
     if screenshot:
         def poll() -> None:

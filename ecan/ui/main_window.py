@@ -5,6 +5,7 @@ the bridge; the sync engine's Qt adapter feeds live progress."""
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -165,8 +166,11 @@ class MainWindow(QMainWindow):
         return self.bridge.in_flight() > 0 or bool(counts.get("queued") or counts.get("syncing"))
 
     def is_settled(self) -> bool:
+        """Nothing the window is about to show is still on its way: the library is listed, its
+        thumbnails drawn, no call, import or row refresh pending."""
         return (self.avatars.is_loaded() and self.avatars.thumbs.pending() == 0
-                and self.bridge.in_flight() == 0)
+                and self.bridge.in_flight() == 0 and not self.importer.busy
+                and not self._refresh_rows.isActive() and not self.avatars.reload_pending())
 
     def _check_settled(self) -> None:
         if not self._settled and self.avatars.is_loaded() and self.avatars.thumbs.pending() == 0:
@@ -446,6 +450,15 @@ class MainWindow(QMainWindow):
         self.show_message(self.tr("Importing…"))
         self.importer.import_paths(paths)
 
+    def open_files(self, paths: list[str]) -> None:
+        """Files and folders given to the app ("Open with ecan", `ecan gui FILE...`): imported
+        the way a drop is, in front of the user."""
+        if not paths:
+            return
+        self.bring_to_front()
+        self.tabs.setCurrentWidget(self.avatars)
+        self.import_paths(list(paths))
+
     def pick_files(self) -> None:
         start = str(self.ui_settings.value("import/last_dir", "") or "")
         files, _ = QFileDialog.getOpenFileNames(
@@ -636,6 +649,17 @@ class MainWindow(QMainWindow):
 
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 6000)
+
+    def describe(self) -> str:
+        """What the window shows, in a line: for the scripts that take its screenshot."""
+        page = self.avatars
+        if page.stack.currentWidget() is page.empty:
+            shown = page.empty_title.text()
+        else:
+            states = Counter(str(a.get("sync_state")) for a in page.current_avatars())
+            shown = ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
+        return (f"gallery: {page.count_label.text()} ({shown}); "
+                f"status bar: {self.sync_label.text()}")
 
     # ---- sync status -------------------------------------------------------------------
     def _sync_restarting(self, seconds: int) -> None:

@@ -18,7 +18,7 @@ PrivilegesRequired=lowest
 OutputDir=..\..\dist
 OutputBaseFilename=ecan-{#AppVersion}-windows-x64-setup
 SetupIconFile=ecan.ico
-UninstallDisplayIcon={app}\ecan.exe
+UninstallDisplayIcon={app}\ecan-gui.exe
 Compression=lzma2
 SolidCompression=yes
 ArchitecturesAllowed=x64compatible
@@ -35,12 +35,35 @@ Name: "desktopicon"; Description: "{cm:CreateDesktopIcon}"; GroupDescription: "{
 [Files]
 Source: "{#BundleDir}\*"; DestDir: "{app}"; Flags: ignoreversion recursesubdirs createallsubdirs
 
+; The shortcuts start ecan-gui.exe, the windowed program (no console window beside the app);
+; ecan.exe is the console program for the command line.
 [Icons]
-Name: "{group}\{#AppName}"; Filename: "{app}\ecan.exe"; Parameters: "gui"
-Name: "{autodesktop}\{#AppName}"; Filename: "{app}\ecan.exe"; Parameters: "gui"; Tasks: desktopicon
+Name: "{group}\{#AppName}"; Filename: "{app}\ecan-gui.exe"
+Name: "{autodesktop}\{#AppName}"; Filename: "{app}\ecan-gui.exe"; Tasks: desktopicon
+
+; "Open with ecan" in Explorer for the pictures and videos ecan imports: listed as a choice, never
+; made the default program. Explorer starts one process per file; each hands its file to the
+; running window (the single-instance socket).
+[Registry]
+Root: HKCU; Subkey: "Software\Classes\Applications\ecan-gui.exe"; ValueType: string; ValueName: "FriendlyAppName"; ValueData: "{#AppName}"; Flags: uninsdeletekey
+Root: HKCU; Subkey: "Software\Classes\Applications\ecan-gui.exe\shell\open\command"; ValueType: string; ValueName: ""; ValueData: """{app}\ecan-gui.exe"" gui ""%1"""
+Root: HKCU; Subkey: "Software\Classes\Applications\ecan-gui.exe\SupportedTypes"; ValueType: string; ValueName: ".png"; ValueData: ""
+Root: HKCU; Subkey: "Software\Classes\Applications\ecan-gui.exe\SupportedTypes"; ValueType: string; ValueName: ".jpg"; ValueData: ""
+Root: HKCU; Subkey: "Software\Classes\Applications\ecan-gui.exe\SupportedTypes"; ValueType: string; ValueName: ".jpeg"; ValueData: ""
+Root: HKCU; Subkey: "Software\Classes\Applications\ecan-gui.exe\SupportedTypes"; ValueType: string; ValueName: ".gif"; ValueData: ""
+Root: HKCU; Subkey: "Software\Classes\Applications\ecan-gui.exe\SupportedTypes"; ValueType: string; ValueName: ".webp"; ValueData: ""
+Root: HKCU; Subkey: "Software\Classes\Applications\ecan-gui.exe\SupportedTypes"; ValueType: string; ValueName: ".mp4"; ValueData: ""
+Root: HKCU; Subkey: "Software\Classes\Applications\ecan-gui.exe\SupportedTypes"; ValueType: string; ValueName: ".webm"; ValueData: ""
+Root: HKCU; Subkey: "Software\Classes\.png\OpenWithList\ecan-gui.exe"; ValueType: none; Flags: uninsdeletekey
+Root: HKCU; Subkey: "Software\Classes\.jpg\OpenWithList\ecan-gui.exe"; ValueType: none; Flags: uninsdeletekey
+Root: HKCU; Subkey: "Software\Classes\.jpeg\OpenWithList\ecan-gui.exe"; ValueType: none; Flags: uninsdeletekey
+Root: HKCU; Subkey: "Software\Classes\.gif\OpenWithList\ecan-gui.exe"; ValueType: none; Flags: uninsdeletekey
+Root: HKCU; Subkey: "Software\Classes\.webp\OpenWithList\ecan-gui.exe"; ValueType: none; Flags: uninsdeletekey
+Root: HKCU; Subkey: "Software\Classes\.mp4\OpenWithList\ecan-gui.exe"; ValueType: none; Flags: uninsdeletekey
+Root: HKCU; Subkey: "Software\Classes\.webm\OpenWithList\ecan-gui.exe"; ValueType: none; Flags: uninsdeletekey
 
 [Run]
-Filename: "{app}\ecan.exe"; Parameters: "gui"; Description: "{cm:LaunchProgram,{#AppName}}"; Flags: nowait postinstall skipifsilent
+Filename: "{app}\ecan-gui.exe"; Description: "{cm:LaunchProgram,{#AppName}}"; Flags: nowait postinstall skipifsilent
 
 ; The user's library (%LOCALAPPDATA%\ecan) is deliberately left alone on uninstall:
 ; uninstalling the program must never delete a user's avatars.

@@ -29,6 +29,10 @@ def test_bundle_builds_and_runs_its_selftest(tmp_path: Path) -> None:
     env |= {"ECAN_HOME": str(tmp_path / "home"), "QT_QPA_PLATFORM": "offscreen"}
     version = subprocess.run([str(exe), "--version"], capture_output=True, text=True, env=env)
     assert version.returncode == 0 and version.stdout.startswith("ecan ")
+    # The windowed program (the Start menu's and Finder's on Windows and macOS) beside it.
+    windowed = subprocess.run([str(exe.with_name("ecan-gui")), "--version"],
+                              capture_output=True, text=True, env=env)
+    assert windowed.returncode == 0 and windowed.stdout.startswith("ecan ")
     selftest = subprocess.run([str(exe), "selftest", "--json"], capture_output=True, text=True,
                               env=env, timeout=120)
     assert selftest.returncode == 0, selftest.stderr[-2000:]

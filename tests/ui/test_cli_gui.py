@@ -28,6 +28,30 @@ def test_gui_saves_a_settled_screenshot_and_quits_cleanly(
         assert len(img.convert("RGB").getcolors(1 << 20) or []) > 20
 
 
+def test_gui_imports_the_files_it_is_given_and_shows_them(
+        clean_env: dict[str, str], tmp_path: Path) -> None:
+    """`ecan gui FILE FOLDER` (the .desktop file's `Exec=ecan gui %F`, "Open with ecan")."""
+    import json
+
+    pics = tmp_path / "pics"
+    (pics / "more").mkdir(parents=True)
+    Image.new("RGB", (96, 96), (200, 40, 40)).save(pics / "red.png")
+    Image.new("RGB", (96, 96), (40, 200, 40)).save(pics / "more" / "green.png")
+    Image.new("RGB", (96, 96), (40, 40, 200)).save(pics / "more" / "blue.jpg")
+    env = {**clean_env, "QT_QPA_PLATFORM": "offscreen"}
+    shot = tmp_path / "shot.png"
+    done = _ecan("gui", str(pics / "red.png"), str(pics / "more"), "--screenshot", str(shot),
+                 "--quit-after", "10", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    # What the window showed when the screenshot was taken: the three in the gallery.
+    assert f"screenshot saved to {shot}: gallery: 3 avatars (3 local)" in done.stderr
+    assert shot.is_file()
+    listed = json.loads(_ecan("list", "--json", env=env).stdout)["avatars"]
+    assert sorted(a["name"] for a in listed if a["resource_type"] == "uploaded") == [
+        "blue", "green", "red"]
+
+
 def test_selftest_opens_the_library_and_loads_a_thumbnail(clean_env: dict[str, str]) -> None:
     env = {**clean_env, "QT_QPA_PLATFORM": "offscreen"}
     done = _ecan("selftest", "--json", env=env)
@@ -54,9 +78,12 @@ def test_gui_demo_cloud_signs_in_and_syncs_the_samples(
     env = {**clean_env, "QT_QPA_PLATFORM": "offscreen", "ECAN_DEMO_HOME": str(demo_home),
            "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring"}
     shot = tmp_path / "demo.png"
-    done = _ecan("gui", "--demo-cloud", "--screenshot", str(shot), "--quit-after", "20", env=env)
+    done = _ecan("gui", "--demo-cloud", "--screenshot", str(shot), "--quit-after", "30", env=env)
     assert done.returncode == 0, done.stderr
     assert shot.is_file()
+    # The screenshot shows what the status bar counts: the six samples, each synced.
+    assert (f"screenshot saved to {shot}: gallery: 6 avatars (6 synced); status bar: All 6 synced"
+            in done.stderr), done.stderr
     # The demo used its own library, never the user's ECAN_HOME.
     assert not (Path(clean_env["ECAN_HOME"]) / "ecan.sqlite3").exists()
     listed = _ecan("list", "--json", env={**env, "ECAN_HOME": str(demo_home),

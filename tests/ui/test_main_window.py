@@ -268,3 +268,30 @@ def test_an_endpoint_redirected_by_the_environment_is_shown_in_the_window(
 
 def test_no_endpoint_notice_without_a_redirect(gui: Gui) -> None:
     assert not gui.window.endpoint_notice.isVisible()
+
+
+def test_the_gallery_shows_the_library_the_app_was_switched_to(
+        gui: Gui, qtbot: Any, clean_env: dict[str, str], tmp_path: Path,
+        make_pictures: Callable[..., list[Path]]) -> None:
+    """The demo cloud swaps another app (another library) in under the window: the gallery lists
+    that library, not the one it showed before."""
+    from ecan.app import build_app
+    from ecan.auth.secrets import MemoryKeyring
+
+    page = gui.window.avatars
+    assert page.stack.currentWidget() is page.empty
+    other = build_app({**clean_env, "ECAN_HOME": str(tmp_path / "other-home")},
+                      keyring_backend=MemoryKeyring())
+    try:
+        pics = [str(p) for p in make_pictures(2, "other")]
+        assert other.handlers.call("avatar.import_paths", {"paths": pics})["ok"]
+        gui.bridge.set_handlers(other.handlers)
+        qtbot.waitUntil(lambda: len(names_in_gallery(gui)) == 2 and gui.window.is_settled(),
+                        timeout=10_000)
+        assert names_in_gallery(gui) == ["photo-000", "photo-001"]
+        assert page.count_label.text() == "2 avatars"
+        assert page.stack.currentWidget() is page.view
+    finally:
+        gui.bridge.set_handlers(gui.app.handlers)
+        gui.bridge.wait_idle()
+        other.close()

@@ -43,3 +43,17 @@ def test_sync_quick_exit_still_flushes_output_and_log(clean_env: dict[str, str],
     assert json.loads(r.stdout) == {"synced": 1, "failed": 0, "remaining": 0}
     log_text = "".join(p.read_text() for p in (ecan_home / "logs").glob("*.log"))
     assert "synced avatar" in log_text
+
+
+def test_the_windowed_program_opens_files_it_is_given_in_the_app() -> None:
+    """`ecan-gui` (the bundle's windowed executable) is what "Open with" starts with paths alone;
+    the window's helper processes start it with their command."""
+    from ecan.cli.main import build_parser, windowed_argv
+
+    assert windowed_argv([r"C:\Users\me\Pictures\cat.png", "dog.jpg"]) == [
+        "gui", r"C:\Users\me\Pictures\cat.png", "dog.jpg"]
+    assert windowed_argv([]) == []
+    for kept in (["sync-service"], ["decode-service"], ["gui", "a.png"], ["--version"]):
+        assert windowed_argv(kept) == kept
+    args = build_parser().parse_args(windowed_argv(["/tmp/a.png", "/tmp/folder"]))
+    assert args.command == "gui" and args.files == ["/tmp/a.png", "/tmp/folder"]
