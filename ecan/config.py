@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from ecan.errors import ConfigError
-from ecan.paths import AppPaths
+from ecan.paths import AppPaths, open_private
 
 DEFAULT_PREFIX = "avatars/"
 REGION_RE = re.compile(r"^(auto|[a-z]{2}(-gov)?-[a-z]+-\d)$")
@@ -342,5 +342,10 @@ def write_config(config: Config, path: Path) -> None:
             out[section] = body
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(yaml.safe_dump(out, sort_keys=False), encoding="utf-8")
-    os.replace(tmp, path)
+    tmp.unlink(missing_ok=True)  # a crash's leftover: open_private makes a new file only
+    try:
+        with open_private(tmp) as f:  # it names the user's pools and bucket: theirs alone
+            f.write(yaml.safe_dump(out, sort_keys=False).encode("utf-8"))
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

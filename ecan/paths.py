@@ -26,6 +26,19 @@ def open_private(path: Path) -> BinaryIO:
     return os.fdopen(os.open(path, flags, PRIVATE_FILE), "wb")
 
 
+def make_private_dirs(path: Path) -> None:
+    """`path` and any missing folders above it, each private (mkdir's mode= covers only the
+    last one)."""
+    missing = []
+    while not path.is_dir():
+        missing.append(path)
+        if path.parent == path:
+            break
+        path = path.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=PRIVATE_DIR, exist_ok=True)
+
+
 def make_private_file(path: Path) -> None:
     """Create `path` empty and private unless it exists (then it is left as it is), so that
     whoever writes it later (SQLite, Qt) keeps its mode."""
@@ -94,10 +107,10 @@ class AppPaths:
     def ensure(self) -> AppPaths:
         """Create the library's folders, private (an existing library is made private by
         make_private, once logging is up)."""
-        for d in (self.home, self.logs, self.uploaded, self.generated, self.system,
-                  self.thumbnails, self.videos, self.tmp):
-            # mode= applies to the folder itself; folders above it are not ours to restrict.
-            d.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+        self.home.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)  # above: not ours
+        for d in (self.logs, self.uploaded, self.generated, self.system, self.thumbnails,
+                  self.videos, self.tmp):
+            make_private_dirs(d)
         return self
 
     def make_private(self) -> int:

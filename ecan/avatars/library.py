@@ -26,7 +26,7 @@ from ecan.avatars.video import MAX_VIDEO_BYTES, SNIFF_BYTES, sniff_video
 from ecan.db import Database
 from ecan.db.models import Agent, Avatar, JobKind, JobStatus, OutboxJob, SyncState, now
 from ecan.errors import UserFacingError
-from ecan.paths import PRIVATE_DIR, AppPaths, open_private
+from ecan.paths import AppPaths, make_private_dirs, open_private
 
 log = logging.getLogger(__name__)
 
@@ -256,7 +256,7 @@ class AvatarLibrary:
                     # Content addressed: a file already there holds these very bytes, and no
                     # one can remove it while we hold the lock.
                     if not dest.exists():
-                        dest.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+                        make_private_dirs(dest.parent)
                         os.replace(tmp, dest)
                         placed.append(self._rel(dest))
                 s.add(avatar)
@@ -278,7 +278,7 @@ class AvatarLibrary:
 
     def _stage(self, data: bytes) -> Path:
         """`data` in a new private file under tmp/, flushed to disk; the caller renames it."""
-        self.paths.tmp.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+        make_private_dirs(self.paths.tmp)
         tmp = self.paths.tmp / f"{uuid.uuid4().hex}.part"
         try:
             with open_private(tmp) as f:
@@ -393,7 +393,7 @@ class AvatarLibrary:
             src = path.open("rb")
         except (OSError, ValueError) as e:
             raise _unreadable(path, e) from None
-        self.paths.tmp.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+        make_private_dirs(self.paths.tmp)
         tmp = self.paths.tmp / f"{uuid.uuid4().hex}.part"
         placed: str | None = None
         aside: builtins.list[tuple[Path, Path]] = []
@@ -425,7 +425,7 @@ class AvatarLibrary:
                     raise _not_found(avatar_id)
                 # In the transaction, as an import places its files (see _store).
                 if not dest.exists():
-                    dest.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+                    make_private_dirs(dest.parent)
                     os.replace(tmp, dest)
                     placed = self._rel(dest)
                 old_video = row.video_path

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ecan.db.migrations import MIGRATIONS
 from ecan.errors import UserFacingError
+from ecan.paths import PRIVATE_DIR, make_private_file
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -34,8 +35,10 @@ def connect(path: Path) -> sqlite3.Connection:
 
 def migrate(path: Path) -> int:
     """Bring the database at `path` to the newest schema; return its version."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)  # above: not ours
     try:
+        # SQLite gives the -wal and -shm files the database file's mode.
+        make_private_file(path)
         conn = connect(path)
         try:
             _use_wal(conn)
