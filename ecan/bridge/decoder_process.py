@@ -19,7 +19,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QProcess, QSize, QTimer, Signal
 from PySide6.QtGui import QImage
 
-from ecan.bridge.children import ecan_command
+from ecan.bridge.children import ecan_command, helper_folder
 from ecan.pipe import encode_line
 
 log = logging.getLogger(__name__)
@@ -92,6 +92,7 @@ class DecoderProcess(QObject):
         proc = QProcess(self)
         # Its complaints (a library's warning, a crash's traceback) go where ours go.
         proc.setProcessChannelMode(QProcess.ProcessChannelMode.ForwardedErrorChannel)
+        proc.setWorkingDirectory(helper_folder())  # pictures are asked for by absolute path
         proc.readyReadStandardOutput.connect(self._read)
         proc.finished.connect(self._finished)
         proc.errorOccurred.connect(self._error)
