@@ -14,7 +14,7 @@ from typing import Any
 
 from PIL import Image
 
-ROUNDS = 4
+ROUNDS = 3
 PICTURES = 6
 
 
