@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from ecan.errors import ConfigError
-from ecan.paths import AppPaths
+from ecan.paths import AppPaths, open_private
 
 DEFAULT_PREFIX = "avatars/"
 REGION_RE = re.compile(r"^(auto|[a-z]{2}(-gov)?-[a-z]+-\d)$")
@@ -445,13 +444,14 @@ def save_settings(path: Path, changes: Mapping[str, Any]) -> None:
 
 
 def _replace_file(path: Path, text: str) -> None:
-    """Write atomically (temp file, then rename), keeping the file's permissions: a file the
-    user keeps private because it holds keys stays private."""
+    """Write atomically (temp file, then rename), private to the user (0600): it may hold keys,
+    and it names the user's pools and bucket."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
+    tmp.unlink(missing_ok=True)  # a crash's leftover: open_private makes a new file only
     try:
-        os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
-    except FileNotFoundError:
-        pass  # a new file: the umask decides
-    os.replace(tmp, path)
+        with open_private(tmp) as f:  # it names the user's pools and bucket: theirs alone
+            f.write(text.encode("utf-8"))
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

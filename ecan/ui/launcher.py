@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from ecan.app import App, build_app
 from ecan.bridge.bridge import Bridge
 from ecan.errors import UserFacingError
-from ecan.paths import AppPaths
+from ecan.paths import AppPaths, make_private_file
 from ecan.ui.i18n import Languages
 from ecan.ui.resources import app_icon
 
@@ -54,7 +54,10 @@ def qt_app() -> QApplication:
 
 def ui_settings(paths: AppPaths) -> QSettings:
     """UI state lives with the library (ECAN_HOME), not in the user's global Qt settings."""
-    return QSettings(str(paths.home / "ui.ini"), QSettings.Format.IniFormat)
+    path = paths.home / "ui.ini"
+    # Created private before Qt writes it: Qt keeps an existing file's mode when it saves.
+    make_private_file(path)
+    return QSettings(str(path), QSettings.Format.IniFormat)
 
 
 class FileOpenFilter(QObject):
