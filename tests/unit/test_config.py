@@ -52,6 +52,10 @@ SYNC:
     ("CLOUD:\n  X: 1\n", "CLOUD"),
     ("COGNITO:\n  USER_POOL_ID: nope\n  CLIENT_ID: x\n", "COGNITO.USER_POOL_ID"),
     ("STORAGE: [1, 2\n", "config file"),
+    ("STORAGE:\n  PATH_PREFIX: avatars/./\n", "STORAGE.PATH_PREFIX"),
+    ("STORAGE:\n  PATH_PREFIX: a//b\n", "STORAGE.PATH_PREFIX"),
+    ("STORAGE:\n  PATH_PREFIX: .avatars/\n", "STORAGE.PATH_PREFIX"),
+    ("STORAGE:\n  USER_ID: shared\n", "STORAGE.USER_ID"),
 ])
 def test_bad_settings_are_named_with_a_fix(tmp_path: Path, text: str, setting: str) -> None:
     with pytest.raises(ConfigError) as e:
@@ -104,3 +108,18 @@ def test_a_bad_environment_value_names_the_variable(tmp_path: Path) -> None:
         _load(tmp_path, AVATAR_CLOUD_REGION="moon")
     assert "STORAGE.REGION (from AVATAR_CLOUD_REGION)" in e.value.message
     assert "'moon' is not a region" in e.value.message
+
+
+def test_a_prefix_every_key_would_be_refused_under_is_named_with_the_fix(tmp_path: Path) -> None:
+    """`a//b` or `avatars/./` once passed, and then every upload failed as an internal error."""
+    with pytest.raises(ConfigError) as e:
+        _load(tmp_path, AVATAR_CLOUD_PATH_PREFIX="a//b")
+    assert "STORAGE.PATH_PREFIX (from AVATAR_CLOUD_PATH_PREFIX)" in e.value.message
+    assert "'a//b'" in e.value.message and "empty" in e.value.message
+    assert "avatars/" in e.value.hint
+
+
+def test_user_id_shared_is_refused_it_is_the_system_avatars_folder(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as e:
+        _load(tmp_path, "STORAGE:\n  USER_ID: shared\n")
+    assert "STORAGE.USER_ID" in e.value.message and "shared" in e.value.hint
