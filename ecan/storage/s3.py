@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlparse
 
 from ecan.storage.base import ObjectInfo, ProgressCallback, PutResult
-from ecan.storage.errors import StorageError, TransientStorageError, map_s3_error
+from ecan.storage.errors import StorageError, TransientStorageError, is_bodiless, map_s3_error
 from ecan.storage.local import validate_key, validate_metadata
 
 if TYPE_CHECKING:
@@ -128,6 +128,11 @@ class S3BlobStore:
     def _code(e: Exception) -> str:
         response = getattr(e, "response", None) or {}
         return str(response.get("Error", {}).get("Code", ""))
+
+    @staticmethod
+    def _status(e: Exception) -> int:
+        response = getattr(e, "response", None) or {}
+        return int(response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -239,7 +244,30 @@ class S3BlobStore:
             except ClientError as e:
                 if self._code(e) in ("404", "NoSuchKey", "NotFound"):
                     return None
+                if is_bodiless(e) and self._status(e) in (400, 403):
+                    return self._head_by_get(key, e)
                 raise
+        return self._info(key, response)
+
+    def _head_by_get(self, key: str, refused: Exception) -> ObjectInfo | None:
+        """A HEAD's refusal has no body, so an expired token, a skewed clock and a missing
+        permission all read "400"/"403". A one-byte GET needs the same permission and its
+        refusal says why; if it gets through instead, it answers what the HEAD would have."""
+        from botocore.exceptions import ClientError
+
+        try:
+            response = self._client.get_object(Bucket=self.bucket, Key=key, Range="bytes=0-0")
+        except ClientError as e:
+            if self._code(e) in ("404", "NoSuchKey", "NotFound"):
+                return None
+            if not is_bodiless(e):
+                raise  # the reason, mapped by the caller
+            raise refused from None
+        with contextlib.closing(response["Body"]):
+            pass
+        total = str(response.get("ContentRange", "")).rpartition("/")[2]
+        if total.isdigit():
+            response["ContentLength"] = int(total)
         return self._info(key, response)
 
     @staticmethod

@@ -5,7 +5,9 @@ pause, user pause and a bandwidth limit. Plain Python; ecan.bridge.sync_worker r
 Guarantees: a job is never dropped (it ends DONE, or FAILED waiting for the user's retry); an
 object is verified by its SHA-256 after upload; retries are idempotent (content-addressed keys,
 and objects already there with the same checksum are skipped); an auth problem pauses, never
-fails; two processes draining one library never run one job twice (the outbox claim is atomic)."""
+fails, and so does a problem no job can get past (a skewed clock, refused keys: the queue waits
+with the fix and a probe resumes it); two processes draining one library never run one job twice
+(the outbox claim is atomic)."""
 
 from __future__ import annotations
 
@@ -134,6 +136,10 @@ class TokenBucket:
             interrupt.wait(wait)
 
 
+def _pauses_queue(exc: BaseException) -> bool:
+    return bool(getattr(exc, "pauses_queue", False))
+
+
 def _is_transient(exc: BaseException) -> bool:
     if isinstance(exc, (ConnectionError, TimeoutError)):
         return True
@@ -190,6 +196,8 @@ class SyncEngine:
         self._state_lock = threading.Lock()
         self._online = True
         self._auth_required = False
+        # The error that stops every job (clock, keys): the queue waits until a probe passes.
+        self._blocked: dict[str, Any] | None = None
         self._paused = self._saved_paused()
         saved = self._saved_bandwidth()
         self._bucket = TokenBucket(config.bandwidth_limit_kbps if saved is None else saved)
@@ -223,6 +231,7 @@ class SyncEngine:
             self._emit_to = on_event
             with self._state_lock:  # an explicit run tries again even after an auth pause
                 self._auth_required = False
+                self._blocked = None
             deadline = None if timeout is None else time.monotonic() + max(0.0, timeout)
             run = self._loop(drain=True, deadline=deadline)
         finally:
@@ -278,6 +287,7 @@ class SyncEngine:
         """New work, network back, or signed in: look again now."""
         with self._state_lock:
             was_required, self._auth_required = self._auth_required, False
+            self._blocked = None  # signed in again, settings changed: let a job try
         if was_required:
             self._emit_state()
         self._wake.set()
@@ -342,6 +352,7 @@ class SyncEngine:
         out.update({
             "paused": self._paused,
             "auth_required": self._auth_required or bool(ident.get("session_expired")),
+            "blocked": self._blocked,
             "bandwidth_limit_kbps": self.bandwidth_limit(),
             "progress": None if run is None else {
                 "items_done": run.items_done, "items_total": run.items_total,
@@ -408,7 +419,9 @@ class SyncEngine:
                     break
                 sleep(None)  # signed out / no cloud / auth: wait for wake()
                 continue
-            if not self._online:
+            if self._blocked is not None and drain:
+                break  # `ecan sync` reports the reason and its fix (last_error)
+            if not self._online or self._blocked is not None:
                 if self._probe(cloud):
                     probe_delay = 1.0
                     continue
@@ -472,6 +485,9 @@ class SyncEngine:
             self._set_state(auth_required=True)
             return False
         except Exception as e:
+            if _pauses_queue(e):
+                self._block(e)
+                return False
             if _is_transient(e):  # offline or still failing: keep waiting, quietly
                 log.info("still offline (%s)", type(e).__name__)
                 return False
@@ -480,6 +496,8 @@ class SyncEngine:
         log.info("the cloud answers again: resuming")
         self._transient_streak = 0
         self.outbox.expedite()
+        with self._state_lock:
+            self._blocked = None
         self._set_state(online=True)
         return True
 
@@ -525,7 +543,7 @@ class SyncEngine:
 
     def _can_claim(self) -> bool:
         return (self._online and not self._auth_required and not self._paused
-                and not self._stop.is_set())
+                and self._blocked is None and not self._stop.is_set())
 
     # -- one job ---------------------------------------------------------------------------
     def _process(self, cloud: Cloud, job: Job, run: _Run) -> Job | None:
@@ -585,6 +603,14 @@ class SyncEngine:
             self._last_error = e.to_dict()
             self._set_state(auth_required=True)
             return
+        if _pauses_queue(e) and isinstance(e, UserFacingError):
+            # Every other job would fail the same way: this one waits, its attempt uncounted,
+            # and the loop probes until the cause is fixed.
+            self.outbox.retry_later(job, e.message, 0.0, count_attempt=False)
+            self._block(e)
+            self._emit(JobFailed(job.id, job.kind, job.avatar_id, e.code, e.message, e.hint,
+                                 time.time()))
+            return
         if _is_transient(e):
             delay = self._backoff(job.attempts)
             retry_at = time.time() + delay
@@ -637,11 +663,23 @@ class SyncEngine:
         except AuthRequired:
             self._set_state(auth_required=True)
         except Exception as e:
-            if _is_transient(e) and self._online:
+            if _pauses_queue(e):
+                self._block(e)
+            elif _is_transient(e) and self._online:
                 log.warning("the cloud does not answer (%s): waiting for it", type(e).__name__)
                 self._set_state(online=False)
         else:
             self._transient_streak = 0
+
+    def _block(self, e: BaseException) -> None:
+        info = e.to_dict() if isinstance(e, UserFacingError) else {
+            "code": "blocked", "message": str(e), "hint": ""}
+        with self._state_lock:
+            first = self._blocked is None
+            self._blocked = info
+        self._last_error = info
+        if first:
+            log.warning("sync paused until fixed: %s (%s)", info.get("message"), info.get("hint"))
 
     def _backoff(self, attempts: int) -> float:
         """Full jitter: uniform in [0, min(cap, base * 2^(attempts-1))] (AWS's recipe; it spreads

@@ -15,7 +15,7 @@ from ecan.config import SyncConfig
 from ecan.db import Database
 from ecan.errors import AuthRequired
 from ecan.paths import AppPaths
-from ecan.storage.errors import StorageError, TransientStorageError
+from ecan.storage.errors import PausingStorageError, StorageError, TransientStorageError
 from ecan.storage.memory import MemoryBlobStore
 from ecan.sync import avatar_meta
 from ecan.sync.engine import SyncEngine, TokenBucket
@@ -157,6 +157,44 @@ def test_expired_session_pauses_and_never_fails(engine: SyncEngine, db: Database
     result = engine.drain(timeout=10, on_event=events.append)
     assert (result.synced, result.failed, result.remaining) == (4, 0, 0)
     assert not any(isinstance(e, JobFailed) and e.retry_at is None for e in events)
+
+
+def test_a_skewed_clock_pauses_the_queue_until_a_probe_gets_through(
+        engine: SyncEngine, db: Database, paths: AppPaths, store: MemoryBlobStore) -> None:
+    """Every job would fail the same way: none may fail; the queue waits with the fix, and
+    carries on by itself once the clock is right."""
+    for i in range(3):
+        write_avatar(paths, db.path, seed=i)
+    store.offline = lambda: PausingStorageError(
+        "clock_skew", "This computer's clock is off.", "Set the clock; `ecan doctor` shows it.")
+    result = engine.drain(timeout=5)
+    assert (result.synced, result.failed, result.remaining) == (0, 0, 3)
+    status = engine.status()
+    assert status["blocked"]["code"] == "clock_skew" and "ecan doctor" in status["blocked"]["hint"]
+    assert status["last_error"]["code"] == "clock_skew"
+    assert [tuple(r) for r in rows(db, "SELECT status, attempts FROM outbox")] == [(0, 0)] * 3
+    assert {r[0] for r in rows(db, "SELECT sync_state FROM avatar")} == {"queued"}
+
+    done = threading.Event()
+    finished: list[str] = []
+
+    def on_event(e: SyncEvent) -> None:
+        if type(e).__name__ == "JobFinished":
+            finished.append(str(e.avatar_id))  # type: ignore[union-attr]
+            if len(finished) == 3:
+                done.set()
+
+    checks = len(store.access_checks)
+    engine.start(on_event)
+    deadline = time.monotonic() + 10
+    while len(store.access_checks) == checks:  # it probes while paused...
+        assert time.monotonic() < deadline, "never probed"
+        time.sleep(0.02)
+    assert not finished
+    store.offline = None  # ...and the clock is set right
+    assert done.wait(10)
+    engine.stop(timeout=2)
+    assert engine.status()["counts"]["synced"] == 3 and engine.status()["blocked"] is None
 
 
 def test_expiry_during_upload_returns_job_untouched(engine: SyncEngine, db: Database,
