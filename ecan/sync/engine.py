@@ -556,10 +556,11 @@ class SyncEngine:
         try:
             self._emit(JobStarted(job.id, job.kind, job.avatar_id, 0))
             update: dict[str, Any] | None = None
+            removed: tuple[str | None, str | None] = (None, None)
             if job.kind == "upload":
                 update = self._upload(cloud, job, run, sent)
             elif job.kind == "delete":
-                self._delete(cloud, job)
+                removed = self._delete(cloud, job)
             elif job.kind == "metadata":
                 self._metadata(cloud, job)
             else:
@@ -570,7 +571,8 @@ class SyncEngine:
             if not isinstance(e, Exception):
                 raise
         else:
-            ok, nxt = self.outbox.complete_and_claim(job, update, claim_next=self._can_claim())
+            ok, nxt = self.outbox.complete_and_claim(job, update, claim_next=self._can_claim(),
+                                                     removed=removed)
             if ok:
                 self._transient_streak = 0
                 self._last_error = None
@@ -808,7 +810,16 @@ class SyncEngine:
                 or after.size != size:
             raise _VerifyFailed(key)
 
-    def _delete(self, cloud: Cloud, job: Job) -> None:
+    def _delete(self, cloud: Cloud, job: Job) -> tuple[str | None, str | None]:
+        """Remove the avatar's objects unless another avatar uses the same content; returns the
+        (picture sha256, video sha256) whose objects were removed.
+
+        Keys are content-addressed, so an avatar of the same picture or video imported since
+        (even while this job waited out a back-off) uses these very objects. The library is
+        checked first; an avatar that comes to use the content between that check and the
+        delete requests (its upload found the objects still there) is caught when the job is
+        marked done: that transaction re-reads the library and queues such avatars' uploads,
+        which put the objects back (Outbox.complete_and_claim(removed=...))."""
         p = job.payload
         sha, ext = p.get("sha256"), p.get("ext")
         if not isinstance(sha, str) or not isinstance(ext, str):
@@ -816,18 +827,19 @@ class SyncEngine:
                                   "Nothing can be deleted in the cloud for it; retry is useless.")
         layout, store = cloud.layout, cloud.store
         keys = []
-        # Content-addressed keys: if the same picture was imported again since, its objects
-        # are in use again and must stay.
-        if not self._sha_in_library(sha):
+        image_sha: str | None = None
+        if not self.outbox.content_in_use(sha, None):
+            image_sha = sha
             keys += [layout.original(sha, ext), layout.thumbnail(sha), layout.metadata(sha)]
         vsha, vext = p.get("video_sha256"), p.get("video_ext")
-        if isinstance(vsha, str) and isinstance(vext, str) and vsha:
+        video_sha: str | None = None
+        if isinstance(vsha, str) and isinstance(vext, str) and vsha \
+                and not self.outbox.content_in_use(None, vsha):
+            video_sha = vsha
             keys.append(layout.video(vsha, vext))
         for key in keys:
             store.delete(key)
-
-    def _sha_in_library(self, sha: str) -> bool:
-        return bool(self.outbox._query("SELECT 1 FROM avatar WHERE sha256 = ?", (sha,)))
+        return image_sha, video_sha
 
     def _metadata(self, cloud: Cloud, job: Job) -> None:
         doc = {"version": 1, "agents": self.outbox.agents_document()}

@@ -193,13 +193,19 @@ class Outbox:
         return self.complete_and_claim(job, avatar_update, claim_next=False)[0]
 
     def complete_and_claim(self, job: Job, avatar_update: dict[str, Any] | None = None, *,
-                           claim_next: bool = True) -> tuple[bool, Job | None]:
+                           claim_next: bool = True,
+                           removed: tuple[str | None, str | None] = (None, None)
+                           ) -> tuple[bool, Job | None]:
         """complete(), and (if it took) claim the next job in the same transaction: one write
-        lock and one commit per job instead of two, which is what many small uploads queue on."""
+        lock and one commit per job instead of two, which is what many small uploads queue on.
+        `removed`: the (picture, video) sha256 whose objects a delete job removed; avatars that
+        use them by now get an upload job again, in this transaction (see engine._delete)."""
         now = time.time()
         with self._tx() as c:
             if not self._guarded(c, job, f"status = {DONE}, last_error = NULL", ()):
                 return False, None
+            if removed != (None, None):
+                self._requeue_users(c, removed, now)
             if job.kind == "upload" and job.avatar_id and avatar_update is not None:
                 pending = c.execute(
                     f"SELECT 1 FROM outbox WHERE avatar_id = ? AND kind = 'upload' AND status IN "
@@ -214,6 +220,29 @@ class Outbox:
                           {**avatar_update, "state": "queued" if pending else "synced",
                            "now": now, "id": job.avatar_id})
             return True, self._claim_in(c, now) if claim_next else None
+
+    def _requeue_users(self, c: sqlite3.Connection, removed: tuple[str | None, str | None],
+                       now: float) -> None:
+        image_sha, video_sha = removed
+        # A failed avatar keeps its failed job: the user's retry uploads it, objects and all.
+        users = c.execute("SELECT id FROM avatar WHERE ((? IS NOT NULL AND sha256 = ?) "
+                          "OR (? IS NOT NULL AND video_sha256 = ?)) AND sync_state != 'failed'",
+                          (image_sha, image_sha, video_sha, video_sha)).fetchall()
+        for (avatar_id,) in users:
+            waiting = c.execute(f"SELECT 1 FROM outbox WHERE avatar_id = ? AND kind = 'upload' "
+                                f"AND status = {READY}", (avatar_id,)).fetchone()
+            if waiting is None:
+                c.execute("INSERT INTO outbox (kind, avatar_id, payload, created_at, updated_at) "
+                          "VALUES ('upload', ?, '{}', ?, ?)", (avatar_id, now, now))
+            c.execute("UPDATE avatar SET sync_state = 'queued', updated_at = ? "
+                      "WHERE id = ? AND sync_state = 'synced'", (now, avatar_id))
+
+    def content_in_use(self, image_sha: str | None, video_sha: str | None) -> bool:
+        """Does an avatar in the library show this picture (or this video)?"""
+        return bool(self._query(
+            "SELECT 1 FROM avatar WHERE (? IS NOT NULL AND sha256 = ?) "
+            "OR (? IS NOT NULL AND video_sha256 = ?) LIMIT 1",
+            (image_sha, image_sha, video_sha, video_sha)))
 
     def retry_later(self, job: Job, error: str, next_attempt_at: float, *,
                     count_attempt: bool = True) -> bool:

@@ -303,6 +303,81 @@ def test_delete_removes_every_object_of_the_avatar(engine: SyncEngine, db: Datab
     assert engine.drain(timeout=10).failed == 0
 
 
+VIDEO = b"\x00\x00\x00\x18ftypmp42" + b"v" * 500
+
+
+def test_a_delayed_delete_keeps_a_video_another_avatar_now_shows(
+        engine: SyncEngine, db: Database, paths: AppPaths, store: MemoryBlobStore) -> None:
+    """The delete waited (offline, back-off); meanwhile another avatar came to use the video."""
+    gone = write_avatar(paths, db.path, seed=1, video=VIDEO)
+    engine.drain(timeout=10)
+    delete_avatar(paths, db.path, gone)
+    conn = db.connect()
+    conn.execute("UPDATE outbox SET next_attempt_at = 1e12 WHERE kind = 'delete'")  # backing off
+    conn.close()
+    other = write_avatar(paths, db.path, seed=2, video=VIDEO)
+    engine.drain(timeout=10)
+    video_key = rows(db, "SELECT cloud_video_key FROM avatar WHERE id = ?", other)[0][0]
+    assert video_key in store.objects  # already there: the upload found it and skipped it
+    conn = db.connect()
+    conn.execute("UPDATE outbox SET next_attempt_at = 0 WHERE kind = 'delete'")
+    conn.close()
+    assert engine.drain(timeout=10).remaining == 0
+    assert video_key in store.objects
+    assert rows(db, "SELECT sync_state FROM avatar WHERE id = ?", other)[0][0] == "synced"
+
+
+class _RacingStore(MemoryBlobStore):
+    """Runs `during_delete` once, at the first delete: what another worker or process did
+    between the delete job's check of the library and its delete requests."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.during_delete: list[object] = []
+
+    def delete(self, key: str) -> None:
+        while self.during_delete:
+            self.during_delete.pop()()  # type: ignore[operator]
+        super().delete(key)
+
+
+@pytest.mark.parametrize("what", ["picture", "video"])
+def test_content_reused_while_its_delete_runs_is_put_back(db: Database, paths: AppPaths,
+                                                          what: str) -> None:
+    """Check-then-delete spans network round trips: an avatar that came to use the same content
+    in between (its upload found the objects still there) must not be left without them."""
+    store = _RacingStore()
+    engine = make_engine(db, paths, CloudTwin(store))
+    picture = b"same picture" * 100
+    try:
+        gone = write_avatar(paths, db.path, seed=1, original=picture, video=VIDEO)
+        engine.drain(timeout=10)
+        delete_avatar(paths, db.path, gone)
+        reused: list[str] = []
+
+        def reimported_and_synced() -> None:
+            kw = {"original": picture} if what == "picture" else {"video": VIDEO}
+            avatar_id = write_avatar(paths, db.path, seed=2, enqueue=False, **kw)
+            conn = db.connect()  # its upload ran and found every object there
+            conn.execute("UPDATE avatar SET sync_state = 'synced' WHERE id = ?", (avatar_id,))
+            conn.close()
+            reused.append(avatar_id)
+
+        store.during_delete.append(reimported_and_synced)
+        result = engine.drain(timeout=10)
+    finally:
+        engine.close()
+    assert (result.failed, result.remaining) == (0, 0) and reused
+    r = rows(db, "SELECT * FROM avatar WHERE id = ?", reused[0])[0]
+    assert r["sync_state"] == "synced"
+    layout = CloudTwin(store).layout
+    if what == "picture":
+        assert layout.original(r["sha256"], "jpg") in store.objects
+        assert layout.thumbnail(r["sha256"]) in store.objects
+    else:
+        assert layout.video(r["video_sha256"], "mp4") in store.objects
+
+
 def test_missing_local_file_fails_with_the_file_named(engine: SyncEngine, db: Database,
                                                       paths: AppPaths) -> None:
     write_avatar(paths, db.path, seed=1)
