@@ -11,16 +11,18 @@ with the fix and a probe resumes it); two processes draining one library never r
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
 import random
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ecan.errors import AuthRequired, UserFacingError
 from ecan.sync import avatar_meta
@@ -65,6 +67,7 @@ log = logging.getLogger("ecan.sync")
 
 EventSink = Callable[[SyncEvent], None]
 Spawn = Callable[[Callable[[], None]], None]
+_T = TypeVar("_T")
 
 PAUSED_KEY = "sync.paused"
 BANDWIDTH_KEY = "sync.bandwidth_limit_kbps"
@@ -72,6 +75,9 @@ ONLINE_KEY = "sync.online"
 # Bugs (not storage errors) are retried a few times, then the job waits for the user's retry,
 # so a deterministic crash cannot spin forever; the job itself is kept.
 BUG_ATTEMPTS = 5
+# Tries at recording a job's outcome while SQLite refuses (locked past the busy timeout, disk
+# full), with back-off between them; then the job is given back at the loop's next turn.
+RECORD_TRIES = 3
 # Consecutive transient failures after which we ask "are we offline?" with one probe.
 OFFLINE_SUSPECT_AFTER = 3
 # Files up to this size are read whole and sent in one PUT (no transfer-manager threads per
@@ -209,6 +215,10 @@ class SyncEngine:
         self._running = threading.Lock()  # one run loop at a time per engine
         self._active: dict[int, Job] = {}
         self._active_cv = threading.Condition()
+        # Jobs whose outcome could not be recorded: still IN_FLIGHT under our owner, which
+        # recovery never takes over, so the loop gives them back itself.
+        self._stranded: dict[int, Job] = {}
+        self._stranded_lock = threading.Lock()
         self._run_stats: _Run | None = None
         self._last_error: dict[str, str] | None = None
         self._spawn: Spawn = _thread_spawn
@@ -278,7 +288,9 @@ class SyncEngine:
                 self._active_cv.wait(1.0)
             leftovers = list(self._active.values())
         for job in leftovers:
-            self.outbox.release(job)
+            self._record(job, "was given back", functools.partial(self.outbox.release, job),
+                         False, tries=1)
+        self._give_back_stranded()
         if self._thread is not None:
             self._thread.join(max(0.0, end - time.monotonic()) + 1.0)
             self._thread = None
@@ -398,6 +410,7 @@ class SyncEngine:
             self._wake.clear()
 
         while not self._stop.is_set():
+            stranded = self._give_back_stranded()
             left = remaining_time()
             if left is not None and left <= 0:
                 break
@@ -441,6 +454,12 @@ class SyncEngine:
             if not self._online or self._auth_required or self._stop.is_set():
                 continue
             due = self.outbox.next_due()
+            if stranded or self._stranded:
+                # The database refused to record an outcome: give it a moment, then hand the
+                # job back and run it again (idempotent: its objects are found in place).
+                sleep(min(probe_delay, self.probe_max))
+                probe_delay = min(probe_delay * 2, self.probe_max)
+                continue
             if due is None:
                 if drain:
                     break
@@ -518,9 +537,12 @@ class SyncEngine:
                     # A finished job hands over the next one, claimed in the same transaction.
                     job = self._process(cloud, job, run)
                 if job is not None:  # claimed, then told to stop: back untouched
-                    self.outbox.release(job)
+                    self._record(job, "was given back",
+                                 functools.partial(self.outbox.release, job), False)
             except Exception:
                 log.exception("sync worker stopped by an error")
+                if job is not None:  # a guarded no-op if it was settled after all
+                    self._strand(job)
             finally:
                 done.release()
 
@@ -571,8 +593,10 @@ class SyncEngine:
             if not isinstance(e, Exception):
                 raise
         else:
-            ok, nxt = self.outbox.complete_and_claim(job, update, claim_next=self._can_claim(),
-                                                     removed=removed)
+            not_recorded: tuple[bool, Job | None] = (False, None)
+            ok, nxt = self._record(
+                job, "is done", lambda: self.outbox.complete_and_claim(
+                    job, update, claim_next=self._can_claim(), removed=removed), not_recorded)
             if ok:
                 self._transient_streak = 0
                 self._last_error = None
@@ -597,18 +621,20 @@ class SyncEngine:
 
     def _on_error(self, job: Job, e: BaseException, run: _Run) -> None:
         if self._cancel.is_set() or isinstance(e, _Abandoned):
-            self.outbox.release(job)
+            self._record(job, "was given back", lambda: self.outbox.release(job), False)
             return
         if isinstance(e, AuthRequired):
             # Never a failure: the job waits, untouched, for the user to sign in again.
-            self.outbox.retry_later(job, e.message, 0.0, count_attempt=False)
+            self._record(job, "waits for sign-in", lambda: self.outbox.retry_later(
+                job, e.message, 0.0, count_attempt=False), False)
             self._last_error = e.to_dict()
             self._set_state(auth_required=True)
             return
         if _pauses_queue(e) and isinstance(e, UserFacingError):
             # Every other job would fail the same way: this one waits, its attempt uncounted,
             # and the loop probes until the cause is fixed.
-            self.outbox.retry_later(job, e.message, 0.0, count_attempt=False)
+            self._record(job, "waits", lambda: self.outbox.retry_later(
+                job, e.message, 0.0, count_attempt=False), False)
             self._block(e)
             self._emit(JobFailed(job.id, job.kind, job.avatar_id, e.code, e.message, e.hint,
                                  time.time()))
@@ -618,7 +644,8 @@ class SyncEngine:
             retry_at = time.time() + delay
             message = e.message if isinstance(e, UserFacingError) else f"{type(e).__name__}: {e}"
             hint = e.hint if isinstance(e, UserFacingError) else "It will be retried."
-            self.outbox.retry_later(job, message, retry_at)
+            self._record(job, "will retry", lambda: self.outbox.retry_later(
+                job, message, retry_at), False)
             self._last_error = {"code": getattr(e, "code", "transient"), "message": message,
                                 "hint": hint}
             log.info("job %d (%s) will retry in %.1fs after attempt %d: %s", job.id, job.kind,
@@ -635,7 +662,7 @@ class SyncEngine:
             if job.avatar_id and self.outbox.avatar(job.avatar_id) is None:
                 # The avatar was deleted while we uploaded it: nothing left to do here (its
                 # delete job removes whatever reached the cloud).
-                self.outbox.complete(job, None)
+                self._record(job, "is done", lambda: self.outbox.complete(job, None), False)
                 with run.lock:
                     run.items_done += 1
                 return
@@ -645,16 +672,53 @@ class SyncEngine:
         else:
             log.exception("job %d (%s) hit a bug", job.id, job.kind)
             if job.attempts < BUG_ATTEMPTS:
-                self.outbox.retry_later(job, f"internal error: {type(e).__name__}",
-                                        time.time() + self._backoff(job.attempts))
+                retry_at = time.time() + self._backoff(job.attempts)
+                self._record(job, "will retry", lambda: self.outbox.retry_later(
+                    job, f"internal error: {type(e).__name__}", retry_at), False)
                 return
             code, message = "internal_error", f"Sync hit a bug ({type(e).__name__})."
             hint = "Details are in the log under $ECAN_HOME/logs/ecan.log; then retry."
-        self.outbox.fail(job, message, hint)
+        self._record(job, "failed", lambda: self.outbox.fail(job, message, hint), False)
         log.warning("job %d (%s) failed: %s", job.id, job.kind, message)
         with run.lock:
             run.items_done += 1
         self._emit(JobFailed(job.id, job.kind, job.avatar_id, code, message, hint, None))
+
+    def _record(self, job: Job, what: str, write: Callable[[], _T], refused: _T, *,
+                tries: int = RECORD_TRIES) -> _T:
+        """Record a job's outcome in the outbox, trying again with back-off while SQLite
+        refuses; if it still refuses, return `refused` and give the job back later."""
+        for attempt in range(1, tries + 1):
+            try:
+                return write()
+            except sqlite3.Error as e:
+                log.warning("could not record that job %d %s (%s: %s), try %d of %d", job.id,
+                            what, type(e).__name__, e, attempt, tries)
+                if attempt < tries:
+                    time.sleep(self._backoff(attempt))
+        self._strand(job)
+        return refused
+
+    def _strand(self, job: Job) -> None:
+        with self._stranded_lock:
+            self._stranded[job.id] = job
+        self._wake.set()
+
+    def _give_back_stranded(self) -> bool:
+        """Jobs whose outcome could not be recorded go back to READY (guarded: only while still
+        in flight under this engine) to run again. True if some are still stranded."""
+        with self._stranded_lock:
+            jobs = list(self._stranded.values())
+        for job in jobs:
+            try:
+                self.outbox.release(job)
+            except sqlite3.Error as e:
+                log.warning("could not give job %d back yet (%s)", job.id, type(e).__name__)
+                continue
+            with self._stranded_lock:
+                self._stranded.pop(job.id, None)
+        with self._stranded_lock:
+            return bool(self._stranded)
 
     def _check_offline(self) -> None:
         """Several transient errors in a row: one probe tells a flaky request from a lost

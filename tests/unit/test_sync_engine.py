@@ -260,6 +260,33 @@ def test_jobs_of_a_crashed_process_return_to_ready(db: Database, paths: AppPaths
     assert rows(db, "SELECT status, attempts FROM outbox")[0][:] == (2, 1)
 
 
+@pytest.mark.parametrize("refusals", [1, 6])
+def test_a_database_error_while_finishing_a_job_does_not_strand_it(
+        engine: SyncEngine, db: Database, paths: AppPaths, store: MemoryBlobStore,
+        monkeypatch: pytest.MonkeyPatch, refusals: int) -> None:
+    """'database is locked' past the busy timeout (or a full disk) as the job is marked done:
+    it must not stay `syncing` under this live engine, blocking the avatar's later jobs."""
+    first = write_avatar(paths, db.path, seed=1)
+    later = write_avatar(paths, db.path, seed=2)
+    real = engine.outbox.complete_and_claim
+    left = [refusals]
+
+    def refusing(*args: object, **kw: object) -> object:
+        if left[0] > 0:
+            left[0] -= 1
+            raise sqlite3.OperationalError("database is locked")
+        return real(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine.outbox, "complete_and_claim", refusing)
+    result = engine.drain(timeout=10)
+    assert left[0] == 0
+    assert (result.synced, result.failed, result.remaining) == (2, 0, 0)
+    states = {r["id"]: r["sync_state"] for r in rows(db, "SELECT id, sync_state FROM avatar")}
+    assert states == {first: "synced", later: "synced"}
+    assert {r[0] for r in rows(db, "SELECT status FROM outbox")} == {2}
+    assert set(store.puts.values()) == {1}  # the retry found its objects there: not re-sent
+
+
 def test_two_engines_never_upload_one_job_twice(db: Database, paths: AppPaths,
                                                 store: MemoryBlobStore) -> None:
     for i in range(40):
