@@ -215,6 +215,11 @@ class SyncEngine:
         self._running = threading.Lock()  # one run loop at a time per engine
         self._active: dict[int, Job] = {}
         self._active_cv = threading.Condition()
+        # job id -> monotonic time of its claim's last renewal; jobs whose claim another
+        # process took over (a heartbeat found it gone): they stop before their next request.
+        self._beats: dict[int, float] = {}
+        self._lost: set[int] = set()
+        self.heartbeat_s = HEARTBEAT_S
         # Jobs whose outcome could not be recorded: still IN_FLIGHT under our owner, which
         # recovery never takes over, so the loop gives them back itself.
         self._stranded: dict[int, Job] = {}
@@ -546,10 +551,53 @@ class SyncEngine:
             finally:
                 done.release()
 
-        for _ in range(n):
-            self._spawn(worker)
-        for _ in range(n):
-            done.acquire()
+        beating = threading.Event()
+        beat = threading.Thread(target=self._heartbeats, args=(beating,), daemon=True,
+                                name="ecan-sync-heartbeat")
+        beat.start()
+        try:
+            for _ in range(n):
+                self._spawn(worker)
+            for _ in range(n):
+                done.acquire()
+        finally:
+            beating.set()
+            beat.join()
+
+    def _heartbeats(self, stop: threading.Event) -> None:
+        """Renew every running job's claim each heartbeat_s, whatever the job is doing (a small
+        PUT waiting on the bandwidth limit, a request in flight): recovery elsewhere takes
+        over only claims older than the lease."""
+        while not stop.wait(self.heartbeat_s):
+            with self._active_cv:
+                jobs = list(self._active.values())
+            for job in jobs:
+                self._beat(job)
+
+    def _beat(self, job: Job) -> None:
+        try:
+            kept = self.outbox.heartbeat(job)
+        except sqlite3.Error as e:  # the lease is many heartbeats long: try again next time
+            log.warning("could not renew the claim on job %d (%s)", job.id, type(e).__name__)
+            return
+        with self._active_cv:
+            if self._active.get(job.id) is not job:
+                return  # settled meanwhile (or claimed anew): nothing to say
+            if kept:
+                self._beats[job.id] = time.monotonic()
+            elif job.id not in self._lost:
+                log.warning("job %d was taken over by another process: stopping it", job.id)
+                self._lost.add(job.id)
+
+    def _keep_claim(self, job: Job) -> None:
+        """Before a request: renew the claim if a heartbeat is due (the heartbeat thread may
+        lag, e.g. just after the machine woke up) and stop if the job is no longer ours."""
+        with self._active_cv:
+            due = time.monotonic() - self._beats.get(job.id, 0.0) >= self.heartbeat_s
+        if due:
+            self._beat(job)
+        if job.id in self._lost:
+            raise _Abandoned()
 
     def _listing(self, cloud: Cloud) -> dict[str, int] | None:
         if self.outbox.ready_uploads() < LIST_THRESHOLD:
@@ -573,6 +621,8 @@ class SyncEngine:
         nxt: Job | None = None
         with self._active_cv:
             self._active[job.id] = job
+            self._beats[job.id] = time.monotonic()  # claimed just now
+            self._lost.discard(job.id)
         started = time.monotonic()
         sent = [0]
         try:
@@ -616,6 +666,8 @@ class SyncEngine:
         finally:
             with self._active_cv:
                 self._active.pop(job.id, None)
+                self._beats.pop(job.id, None)
+                self._lost.discard(job.id)
                 self._active_cv.notify_all()
         return nxt
 
@@ -815,6 +867,7 @@ class SyncEngine:
         want_meta = (metadata or {}).get(avatar_meta.FIELD)
         known = self._known
         if known is None or key in known:  # the listing says it may be there: ask for its sha
+            self._keep_claim(job)
             existing = store.head(key)
             if existing is not None and existing.sha256 == sha and existing.size == size \
                     and existing.metadata.get(avatar_meta.FIELD) == want_meta:
@@ -826,6 +879,7 @@ class SyncEngine:
             self._bucket.consume(size, self._cancel)
             if self._cancel.is_set():
                 raise _Abandoned()
+            self._keep_claim(job)
             store.put_bytes(key, data, content_type=content_type, metadata=metadata)
             with run.lock:
                 run.bytes_done += size
@@ -841,23 +895,19 @@ class SyncEngine:
     def _put_large(self, store: BlobStore, job: Job, run: _Run, key: str, path: Path,
                    content_type: str, sha: str, size: int,
                    metadata: dict[str, str] | None = None) -> None:
-        last_beat = [time.monotonic()]
         moved = [0]
 
         def progress(n: int) -> None:
-            if self._cancel.is_set():
+            if self._cancel.is_set() or job.id in self._lost:
                 raise _Abandoned()
             self._bucket.consume(n, self._cancel)
             moved[0] += n
             with run.lock:
                 run.bytes_done += n
                 run.bytes_sent += n
-            now = time.monotonic()
-            if now - last_beat[0] > HEARTBEAT_S:  # a long upload keeps its claim alive
-                last_beat[0] = now
-                self.outbox.heartbeat(job)
             self._emit_progress(run, job.avatar_id)
 
+        self._keep_claim(job)
         try:
             store.put_file(key, path, content_type=content_type, sha256=sha, metadata=metadata,
                            progress=progress)

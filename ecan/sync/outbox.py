@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 READY, IN_FLIGHT, DONE, FAILED = 0, 1, 2, 3  # ecan.db.models.JobStatus, without importing sqlmodel
-# An in-flight job whose owner has not touched it for this long is presumed orphaned (the owner
-# heartbeats every HEARTBEAT_S while uploading, so a live upload is never taken over).
+# The lease: an in-flight job whose owner has not touched it for this long is presumed orphaned.
+# The owner heartbeats every HEARTBEAT_S for as long as the job runs, whatever its size, so a
+# live job is not taken over (only a process stopped, or a machine asleep, for a whole lease).
 STALE_AFTER_S = 600.0
 HEARTBEAT_S = 30.0
 _BUSY_TIMEOUT_MS = 15_000
@@ -100,6 +101,7 @@ class Outbox:
     def __init__(self, db_path: Path, owner: str | None = None) -> None:
         self.path = db_path
         self.owner = owner or make_owner_id()
+        self.stale_after_s = STALE_AFTER_S  # the lease (tests shorten it)
         self._conn = _connect(db_path)
         self._lock = threading.Lock()
 
@@ -135,7 +137,8 @@ class Outbox:
         for r in rows:
             if r["locked_by"] == self.owner:
                 continue
-            if not (_owner_dead(r["locked_by"]) or (r["locked_at"] or 0) < now - STALE_AFTER_S):
+            if not (_owner_dead(r["locked_by"])
+                    or (r["locked_at"] or 0) < now - self.stale_after_s):
                 continue
             with self._tx() as c:
                 cur = c.execute(
@@ -174,10 +177,12 @@ class Outbox:
                    payload if isinstance(payload, dict) else {}, row["attempts"], row["locked_by"],
                    avatar_row)
 
-    def heartbeat(self, job: Job) -> None:
+    def heartbeat(self, job: Job) -> bool:
+        """Renew the claim; False if the job is no longer ours (taken over, or settled)."""
         with self._tx() as c:
-            c.execute(f"UPDATE outbox SET locked_at = ? WHERE id = ? AND status = {IN_FLIGHT} "
-                      f"AND locked_by = ?", (time.time(), job.id, job.locked_by))
+            return c.execute(
+                f"UPDATE outbox SET locked_at = ? WHERE id = ? AND status = {IN_FLIGHT} "
+                f"AND locked_by = ?", (time.time(), job.id, job.locked_by)).rowcount == 1
 
     # -- outcomes (each guarded: only the owner of an in-flight job may move it) -------------
     def _guarded(self, c: sqlite3.Connection, job: Job, set_sql: str, args: tuple[Any, ...]

@@ -19,7 +19,7 @@ from ecan.storage.errors import PausingStorageError, StorageError, TransientStor
 from ecan.storage.memory import MemoryBlobStore
 from ecan.sync import avatar_meta
 from ecan.sync.engine import SyncEngine, TokenBucket
-from ecan.sync.events import JobFailed, Progress, StateChanged, SyncEvent
+from ecan.sync.events import JobFailed, JobStarted, Progress, StateChanged, SyncEvent
 from ecan.sync.testing import CloudTwin, delete_avatar, write_avatar
 
 
@@ -303,6 +303,34 @@ def test_two_engines_never_upload_one_job_twice(db: Database, paths: AppPaths,
         e.close()
     assert sum(r.synced for r in results) == 40
     assert len(store.objects) == 80 and set(store.puts.values()) == {1}
+
+
+def test_a_slow_small_upload_keeps_its_claim_against_another_engines_recovery(
+        db: Database, paths: AppPaths, store: MemoryBlobStore) -> None:
+    """A small upload under a low bandwidth limit waits long before its one request; without a
+    heartbeat its claim looks abandoned and another engine's recovery runs the job twice."""
+    write_avatar(paths, db.path, seed=1, original=b"s" * 3000)  # one PUT, after ~2 s of limit
+    slow = make_engine(db, paths, CloudTwin(store))
+    slow.heartbeat_s = 0.05
+    slow.set_bandwidth_limit(1)  # 1 KB/s
+    other = make_engine(db, paths, CloudTwin(store))
+    other._bucket.set_rate(0)
+    other.outbox.stale_after_s = 0.5  # the lease: a claim untouched for longer is taken over
+    started = threading.Event()
+    box: dict[str, object] = {}
+    t = threading.Thread(target=lambda: box.update(r=slow.drain(
+        timeout=30, on_event=lambda e: started.set() if isinstance(e, JobStarted) else None)))
+    try:
+        t.start()
+        assert started.wait(10)
+        time.sleep(1.0)  # twice the lease: only a heartbeat keeps the claim
+        other.drain(timeout=5)
+        t.join(30)
+    finally:
+        slow.close()
+        other.close()
+    assert box["r"].synced == 1  # type: ignore[attr-defined]
+    assert len(store.objects) == 2 and set(store.puts.values()) == {1}
 
 
 def test_delete_removes_every_object_of_the_avatar(engine: SyncEngine, db: Database,
