@@ -28,8 +28,8 @@ class FaultProxy:
     """`fail_rate` of requests get a fault from `faults` ("500", "reset", "stall");
     `latency_s` delays every forwarded request; `down = True` resets every connection;
     `corrupt(method, path)` true: that request's body reaches upstream with one byte flipped.
-    Counters: `requests`, `injected` (by kind), `forwarded` ((method, path) -> count of
-    successful 2xx answers from upstream)."""
+    Counters: `connections`, `requests`, `injected` (by kind), `forwarded` ((method, path) ->
+    count of successful 2xx answers from upstream)."""
 
     def __init__(self, upstream: str, *, fail_rate: float = 0.0,
                  faults: tuple[str, ...] = ("500", "reset"), latency_s: float = 0.0,
@@ -43,6 +43,7 @@ class FaultProxy:
         self.down = False
         self.corrupt: Callable[[str, str], bool] | None = None
         self.requests = 0
+        self.connections = 0  # accepted, including those reset at once while `down`
         self.injected: Counter[str] = Counter()
         self.forwarded: Counter[tuple[str, str]] = Counter()
         self._random = random.Random(seed)
@@ -78,6 +79,8 @@ class FaultProxy:
                 conn, _ = self._sock.accept()
             except OSError:
                 return
+            with self._lock:
+                self.connections += 1
             if self.down:
                 _reset(conn)
                 continue
