@@ -462,6 +462,8 @@ class SyncEngine:
             if stranded or self._stranded:
                 # The database refused to record an outcome: give it a moment, then hand the
                 # job back and run it again (idempotent: its objects are found in place).
+                if drain and deadline is None and time.monotonic() - last_success > IDLE_LIMIT_S:
+                    break
                 sleep(min(probe_delay, self.probe_max))
                 probe_delay = min(probe_delay * 2, self.probe_max)
                 continue
