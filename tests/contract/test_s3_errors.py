@@ -195,8 +195,7 @@ def test_an_expired_token_on_a_head_asks_to_sign_in_again(fake_s3: FakeS3) -> No
         store(fake_s3.endpoint).head("p/x")
 
 
-def test_a_head_refused_for_no_stated_reason_pauses_sync(fake_s3: FakeS3,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_head_refused_for_no_stated_reason_pauses_sync(fake_s3: FakeS3) -> None:
     fake_s3.status, fake_s3.code = 403, ""  # no reason anywhere, not even with a body
     with pytest.raises(StorageError) as e:
         store(fake_s3.endpoint).head("p/x")
