@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 
 from ecan.errors import ConfigError
 from ecan.paths import AppPaths, open_private
+from ecan.storage.keys import SHARED, validate_prefix
 
 DEFAULT_PREFIX = "avatars/"
 REGION_RE = re.compile(r"^(auto|[a-z]{2}(-gov)?-[a-z]+-\d)$")
@@ -320,15 +321,21 @@ def _validate(c: Config) -> None:
     if s.bucket and not BUCKET_RE.match(s.bucket):
         raise ConfigError("STORAGE.BUCKET", f"{s.bucket!r} is not a valid bucket name",
                           "Use 3-63 lowercase letters, digits, dots or hyphens.")
-    if s.path_prefix and (s.path_prefix.startswith("/") or ".." in s.path_prefix.split("/")):
-        raise ConfigError("STORAGE.PATH_PREFIX", f"{s.path_prefix!r} is not a safe prefix",
-                          "Use a relative prefix such as avatars/ or tenant/avatars/.")
+    try:
+        validate_prefix(s.path_prefix)
+    except ValueError as e:
+        raise ConfigError("STORAGE.PATH_PREFIX", f"{s.path_prefix!r} is not a usable prefix ({e})",
+                          "Use folder names joined by single '/', none starting with '.', "
+                          "such as avatars/ or tenant/avatars/.") from None
     if bool(s.access_key) != bool(s.secret_key):
         raise ConfigError("STORAGE.ACCESS_KEY/SECRET_KEY", "only one of the pair is set",
                           "Set both the access key and the secret key, or neither.")
     if not re.match(r"^[A-Za-z0-9_-]{1,64}$", s.user_id):
         raise ConfigError("STORAGE.USER_ID", f"{s.user_id!r} is not a safe folder name",
                           "Use letters, digits, - and _ only.")
+    if s.user_id.lower() == SHARED:
+        raise ConfigError("STORAGE.USER_ID", f"{s.user_id!r} is the system avatars' folder",
+                          f"Use another name: '{SHARED}' holds the avatars every user shares.")
     if cg.region and not REGION_RE.match(cg.region):
         raise ConfigError("COGNITO.REGION", f"{cg.region!r} is not a region",
                           "Write the user pool's region, e.g. us-east-1.")
