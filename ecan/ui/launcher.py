@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -228,11 +229,23 @@ def run_gui(*, files: list[str] | None = None, demo_cloud: bool = False,
     env = dict(os.environ if env is None else env)
     # Absolute now: a running instance that is handed them has another working folder.
     files = [os.path.abspath(f) for f in files or []]
+    made_home: str | None = None
     if demo_cloud:
         # The demo cloud is in memory and gone at exit: never mark the user's own library as
-        # synced to it. The demo gets a library of its own.
-        env["ECAN_HOME"] = env.get("ECAN_DEMO_HOME") or tempfile.mkdtemp(prefix="ecan-demo-")
+        # synced to it. The demo gets a library of its own, removed again at exit.
+        if not env.get("ECAN_DEMO_HOME"):
+            made_home = tempfile.mkdtemp(prefix="ecan-demo-")
+        env["ECAN_HOME"] = env.get("ECAN_DEMO_HOME") or str(made_home)
         env.pop("ECAN_CONFIG", None)
+    try:
+        return _run_gui(env, files, demo_cloud, screenshot, quit_after)
+    finally:
+        if made_home is not None:
+            shutil.rmtree(made_home, ignore_errors=True)
+
+
+def _run_gui(env: dict[str, str], files: list[str], demo_cloud: bool, screenshot: str | None,
+             quit_after: float | None) -> int:
     qapp = qt_app()
     paths = AppPaths.from_env(env).ensure()
     settings = ui_settings(paths)
