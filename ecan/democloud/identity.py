@@ -18,7 +18,10 @@ What it does, per the real service:
   template a real operator deploys, `${cognito-identity.amazonaws.com:sub}` and all — is
   evaluated for the identity (`policy`); a refusal is S3's 403 AccessDenied;
 - refuses unsigned S3 requests with AccessDenied (moto answers them with a 500 under IAM
-  enforcement).
+  enforcement);
+- closes moto's admin API (`/moto-api/*`: reset all data, turn IAM enforcement off, dump every
+  secret) to all but the holder of the server's per-run token, so neither another local
+  process nor a web page (a simple cross-site POST needs no CORS consent) can use it.
 
 Why the check is ours and not moto's: moto's IAM enforcement asks for whatever action name its
 request router produces, which is not always IAM's and changed in a patch release (5.2.6 asks
@@ -31,10 +34,12 @@ identity gets is decided here, by request, the same on every moto release.
 
 from __future__ import annotations
 
+import hmac
 import io
 import json
 import logging
 import re
+import secrets
 import threading
 import time
 import uuid
@@ -55,6 +60,11 @@ _TARGET_PREFIX = "AWSCognitoIdentityService."
 _JSON = "application/x-amz-json-1.1"
 # Fixed namespace: identity ids are uuid5(namespace, "<identity pool>|<sub>").
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://ecan.invalid/demo-cloud/identity")
+# moto routes every path starting with this (no slash needed) to its admin API.
+_ADMIN_API_PREFIX = "/moto-api"
+# The header that carries the per-run admin token; only the server's own code sends it.
+ADMIN_TOKEN_HEADER = "X-Ecan-Admin-Token"
+_ADMIN_TOKEN_ENVIRON = "HTTP_" + ADMIN_TOKEN_HEADER.upper().replace("-", "_")
 _JWKS_PATH_RE = re.compile(r"^/[^/]+/\.well-known/jwks\.json$")
 # The condition key (and policy variable) Cognito sets to the caller's identity id.
 IDENTITY_KEY = "cognito-identity.amazonaws.com:sub"
@@ -131,14 +141,19 @@ class IdentityExchange:
     passes everything else to `app` (moto) untouched.
 
     `admin_client(service)` gives a boto3 client with the cloud's admin keys (IAM and STS calls
-    go back through the same server, under moto's IAM enforcement). `clock` is injectable so
-    unit tests can move time.
+    go back through the same server, under moto's IAM enforcement). `admin_token` opens moto's
+    admin API (sent as the `X-Ecan-Admin-Token` header); without one, a random token nobody
+    knows keeps it shut. `clock` is injectable so unit tests can move time.
     """
 
     def __init__(self, app: WSGIApp, credential_ttl_s: int,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, *,
+                 admin_token: str | None = None) -> None:
         if credential_ttl_s < 1:
             raise ValueError("credential_ttl_s must be at least 1 second")
+        if admin_token is not None and len(admin_token) < 16:
+            raise ValueError("admin_token must be a long random secret")
+        self._admin_token = (admin_token or secrets.token_urlsafe(32)).encode()
         self._app = app
         self._ttl = credential_ttl_s
         self._clock = clock
@@ -165,6 +180,13 @@ class IdentityExchange:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
                  ) -> Iterable[bytes]:
+        if str(environ.get("PATH_INFO", "")).startswith(_ADMIN_API_PREFIX):
+            given = str(environ.get(_ADMIN_TOKEN_ENVIRON, "")).encode()
+            if not hmac.compare_digest(given, self._admin_token):
+                return _json_response(start_response, 403, {
+                    "__type": "AccessDenied",
+                    "message": "The local cloud's admin API is reserved to ecan's own server."})
+            return self._app(environ, start_response)
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if self._settings is not None and target in (
                 _TARGET_PREFIX + "GetId", _TARGET_PREFIX + "GetCredentialsForIdentity"):
@@ -176,7 +198,7 @@ class IdentityExchange:
         except ValueError:  # two credentials in one request: which one would be checked?
             return _s3_error(environ, start_response, 403, "AccessDenied", "Access Denied")
         if key_id is None:
-            if target or _is_open_path(environ):  # unsigned user-pool calls, JWKS
+            if target or _is_jwks(environ):  # unsigned user-pool calls; keys to verify tokens
                 return self._app(environ, start_response)
             # moto answers an unsigned S3 request with a 500 under enforcement; real S3
             # refuses anonymous access to a private bucket.
@@ -398,11 +420,10 @@ class IdentityExchange:
             return self._roles[identity_id]
 
 
-def _is_open_path(environ: dict[str, Any]) -> bool:
-    """Paths served without a signature: moto's admin API, a user pool's JWKS."""
+def _is_jwks(environ: dict[str, Any]) -> bool:
+    """A user pool's JWKS, public as on the real service (tokens must verify)."""
     path = str(environ.get("PATH_INFO", ""))
-    return path.startswith("/moto-api/") or (
-        environ.get("REQUEST_METHOD") == "GET" and _JWKS_PATH_RE.match(path) is not None)
+    return environ.get("REQUEST_METHOD") == "GET" and _JWKS_PATH_RE.match(path) is not None
 
 
 def _signing_scope(environ: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -432,7 +453,8 @@ def _json_response(start_response: Callable[..., Any], status: int, body: dict[s
     headers = [("Content-Type", _JSON), ("Content-Length", str(len(data))),
                ("x-amzn-RequestId", str(uuid.uuid4()))]
     headers += list((extra or {}).items())
-    reason = {200: "OK", 400: "Bad Request", 500: "Internal Server Error"}.get(status, "Error")
+    reason = {200: "OK", 400: "Bad Request", 403: "Forbidden",
+              500: "Internal Server Error"}.get(status, "Error")
     start_response(f"{status} {reason}", headers)
     return [data]
 

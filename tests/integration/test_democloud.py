@@ -539,6 +539,53 @@ def test_a_token_from_another_pool_is_refused(demo_cloud: DemoCloud,
     assert _error_code(exc) == "NotAuthorizedException"
 
 
+# -- the emulator's admin API ----------------------------------------------------------------
+
+def _post(url: str, body: bytes, content_type: str = "text/plain",
+          **headers: str) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, data=body, method="POST",
+                                     headers={"Content-Type": content_type, **headers})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def test_the_admin_api_is_closed_to_other_programs_and_web_pages(make_demo_cloud: Any) -> None:
+    # A cloud of its own: if the guard failed, this would turn the cloud's checks off.
+    cloud: DemoCloud = make_demo_cloud()
+    info = cloud.info
+    # What a web page can send without asking (a "simple" cross-site POST), and what any local
+    # program can: turn IAM enforcement off for good, wipe every resource.
+    for path, body, headers in [
+        ("/moto-api/reset-auth", b"inf", {}),
+        ("/moto-api/reset", b"", {}),
+        ("/moto-api/reset-auth", b"inf", {"X-Ecan-Admin-Token": "guessed-" + "x" * 40}),
+        ("/moto-apix/reset-auth", b"inf", {}),  # moto routes any /moto-api* path there
+    ]:
+        status, _ = _post(info.endpoint + path, body, **headers)
+        assert status == 403, path
+    status, _ = _fetch(f"{info.endpoint}/moto-api/data.json")  # every key and password
+    assert status == 403
+    # Enforcement is still on: made-up keys are refused...
+    forged = boto3.session.Session().client(
+        "s3", endpoint_url=info.endpoint, region_name=info.region,
+        aws_access_key_id="AKIAFORGEDFORGED0000", aws_secret_access_key="forged",
+        config=Config(signature_version="s3v4", retries={"max_attempts": 1}))
+    with pytest.raises(ClientError):
+        forged.list_objects_v2(Bucket=info.bucket)
+    # ...the data is all there, an identity still cannot write outside its own prefix, and the
+    # users' keys to verify their tokens are still public.
+    a_id, _ = _credentials(info, info.users[0])
+    _, b_creds = _credentials(info, info.users[1])
+    with pytest.raises(ClientError) as exc:
+        _s3(info, b_creds).put_object(Bucket=info.bucket, Key=f"avatars/{a_id}/x.png", Body=b"")
+    assert _error_code(exc) == "AccessDenied"
+    status, body = _fetch(f"{info.endpoint}/{info.user_pool_id}/.well-known/jwks.json")
+    assert status == 200 and b"keys" in body
+
+
 # -- config and CLI --------------------------------------------------------------------------
 
 def test_written_config_loads_and_holds_no_secret(cloud_env: dict[str, str],
@@ -582,9 +629,12 @@ def test_cli_prints_the_ready_line_and_exits_cleanly_on_sigterm(
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    # The server is gone with it.
-    with pytest.raises((urllib.error.URLError, ConnectionError)):
-        urllib.request.urlopen(f"{ready['endpoint']}/moto-api/", timeout=5)
+    # The server is gone with it: nothing listens on its port any more.
+    import socket
+
+    host, port = ready["endpoint"].removeprefix("http://").rsplit(":", 1)
+    with pytest.raises(ConnectionError):
+        socket.create_connection((host, int(port)), timeout=5).close()
 
 
 def test_cli_refuses_a_busy_port_with_a_clear_error(clean_env: dict[str, str],

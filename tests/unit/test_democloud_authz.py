@@ -255,3 +255,34 @@ def test_virtual_host_style_is_read_only_when_the_host_names_the_bucket() -> Non
     assert locate(_environ("GET", f"/{BUCKET}/k", host=f"www.{BUCKET}.example"), BUCKET) \
         is None
     assert locate(_environ("GET", f"/{BUCKET}/k", host="s3.example.com"), BUCKET) is None
+
+
+# -- the admin API guard ---------------------------------------------------------------------
+
+def test_only_the_runs_token_opens_the_emulators_admin_api() -> None:
+    from ecan.democloud.identity import ADMIN_TOKEN_HEADER, IdentityExchange
+
+    reached: list[str] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        reached.append(environ["PATH_INFO"])
+        start_response("200 OK", [])
+        return [b""]
+
+    def call(exchange: IdentityExchange, path: str, **headers: str) -> str:
+        statuses: list[str] = []
+        environ = _environ("POST", path, body=b"0")
+        environ.update({"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items()})
+        exchange(environ, lambda status, headers: statuses.append(status))
+        return statuses[0].split()[0]
+
+    token = "t" * 43
+    exchange = IdentityExchange(app, 90, admin_token=token)
+    assert call(exchange, "/moto-api/reset-auth") == "403"
+    assert call(exchange, "/moto-api/reset-auth", **{ADMIN_TOKEN_HEADER: token[:-1]}) == "403"
+    assert reached == []
+    assert call(exchange, "/moto-api/reset-auth", **{ADMIN_TOKEN_HEADER: token}) == "200"
+    assert reached == ["/moto-api/reset-auth"]
+    # Without a token of its own the exchange keeps the API shut for everyone.
+    assert call(IdentityExchange(app, 90), "/moto-api/reset-auth",
+                **{ADMIN_TOKEN_HEADER: ""}) == "403"
