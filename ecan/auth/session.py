@@ -14,6 +14,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
@@ -155,9 +156,11 @@ class AuthService:
 
     @property
     def _account(self) -> str:
-        # One keyring entry per (endpoint, pool, app client): a demo cloud never reads the
-        # session of a real pool.
-        return f"{self._cg.endpoint_url or 'aws'}|{self._cg.user_pool_id}|{self._cg.client_id}"
+        # One keyring entry per (library, endpoint, pool, app client): a demo cloud never reads
+        # the session of a real pool, and signing in in one ECAN_HOME signs in no other.
+        library = Path(self._db.path).resolve().parent
+        return (f"{library}|{self._cg.endpoint_url or 'aws'}|{self._cg.user_pool_id}|"
+                f"{self._cg.client_id}")
 
     @property
     def _provider(self) -> str:

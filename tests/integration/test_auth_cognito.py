@@ -378,6 +378,16 @@ def test_cli_login_logout(cognito_cloud: CloudInfo, clean_env: dict[str, str], e
         assert app.handlers.call("auth.status")["data"]["keyring"] == "file"
     finally:
         app.close()
+    # Another library on this computer, with the same config, is not signed in by it: its next
+    # sync must never upload under this user's prefix.
+    other_home = tmp_path / "other-library"
+    other_home.mkdir()
+    (other_home / "auth_config.yml").write_text((ecan_home / "auth_config.yml").read_text())
+    other = build_app({**env, "ECAN_HOME": str(other_home)})
+    try:
+        assert other.auth.restore() is False
+    finally:
+        other.close()
 
     assert main(["logout", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == {"signed_in": False}
