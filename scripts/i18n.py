@@ -48,6 +48,10 @@ EN: dict[str, tuple[str, str]] = {
 BIN = Path(sys.executable).parent
 
 ZH: dict[str, str] = {
+    "Set &up sync…": "设置同步(&U)…",
+    "Choose where your avatars are kept in the cloud": "选择头像在云端的存放位置",
+    "&Browse…": "浏览(&B)…",
+    "Choose the folder to sync to": "选择要同步到的文件夹",
     "Agents": "智能体",
     "Restoring your library from the cloud…": "正在从云端恢复你的头像库…",
     "Restored %n avatar(s) from the cloud.": "已从云端恢复 %n 个头像。",

@@ -223,6 +223,9 @@ class MainWindow(QMainWindow):
                                         "account")
         self.act_sign_out = self._action("signOut", self.sign_out)
         self.act_identity = QAction(self)
+        # With no cloud yet, the account menu leads somewhere: to the storage settings.
+        self.act_set_up = QAction(self)
+        self.act_set_up.triggered.connect(self.open_settings)
         self.act_identity.setEnabled(False)
         self.act_logs = self._action("logs", self.open_logs)
         self.act_about = self._action("about", self.about)
@@ -271,6 +274,7 @@ class MainWindow(QMainWindow):
     def _fill_account_menu(self, menu: QMenu) -> None:
         menu.addAction(self.act_identity)
         menu.addSeparator()
+        menu.addAction(self.act_set_up)
         menu.addAction(self.act_sign_in)
         menu.addAction(self.act_sign_out)
 
@@ -381,6 +385,8 @@ class MainWindow(QMainWindow):
             self.act_delete: (self.tr("&Delete"), ""),
             self.act_retry: (self.tr("&Retry failed"), self.tr("Try failed uploads again")),
             self.act_find: (self.tr("&Find"), ""),
+            self.act_set_up: (self.tr("Set &up sync…"),
+                              self.tr("Choose where your avatars are kept in the cloud")),
             self.act_sign_in: (self.tr("Sign &in…"), ""),
             self.act_sign_out: (self.tr("Sign &out"), ""),
             self.act_logs: (self.tr("Open &log folder"), ""),
@@ -746,6 +752,7 @@ class MainWindow(QMainWindow):
         else:
             self.account_button.setText(self.tr("Set up sync"))
             self.act_identity.setText(self.tr("No cloud storage is set up (see Settings)"))
+        self.act_set_up.setVisible(not cognito and mode not in ("static", "local-folder"))
         self.act_sign_in.setVisible(cognito and not signed_in)
         self.act_sign_out.setVisible(signed_in)
         self.account_button.setToolTip(self.act_identity.text())

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -89,6 +90,13 @@ class SettingsDialog(QDialog):
         self.cdn.setAccessibleName(self.tr("CDN domain"))
         self.folder = QLineEdit(config.storage.local_path, storage)
         self.folder.setAccessibleName(self.tr("Folder"))
+        self.browse = QPushButton(self.tr("&Browse…"), storage)
+        self.browse.clicked.connect(self._choose_folder)
+        folder_row = QWidget(storage)
+        folder_line = QHBoxLayout(folder_row)
+        folder_line.setContentsMargins(0, 0, 0, 0)
+        folder_line.addWidget(self.folder, 1)
+        folder_line.addWidget(self.browse)
         self.concurrency = QSpinBox(storage)
         self.concurrency.setRange(1, 64)
         self.concurrency.setValue(config.sync.concurrency)
@@ -99,13 +107,19 @@ class SettingsDialog(QDialog):
                 ("bucket", self.tr("&Bucket"), self.bucket),
                 ("region", self.tr("&Region"), self.region),
                 ("endpoint", self.tr("&Endpoint URL"), self.endpoint),
-                ("folder", self.tr("F&older"), self.folder),
+                ("folder", self.tr("F&older"), folder_row),
                 ("prefix", self.tr("Key &prefix"), self.prefix),
                 ("cdn", self.tr("&CDN domain"), self.cdn),
                 ("concurrency", self.tr("Parallel &uploads"), self.concurrency)):
             lab = QLabel(label, storage)
-            lab.setBuddy(widget)
-            shown = self._env_marked(widget, config.env_overrides.get(SETTING_OF[key]), storage)
+            lab.setBuddy(self.folder if widget is folder_row else widget)
+            variable = config.env_overrides.get(SETTING_OF[key])
+            if widget is folder_row and variable:
+                self.browse.setEnabled(False)  # the environment's value is not ours to change
+            shown = self._env_marked(self.folder if widget is folder_row and variable else widget,
+                                     variable, storage)
+            if widget is folder_row and variable:
+                shown.layout().addWidget(self.browse)  # type: ignore[union-attr]
             form.addRow(lab, shown)
             self._rows[key] = (lab, shown)
         layout.addWidget(storage)
@@ -183,6 +197,12 @@ class SettingsDialog(QDialog):
         note.setWordWrap(True)
         column.addWidget(note)
         return box
+
+    def _choose_folder(self) -> None:
+        chosen = QFileDialog.getExistingDirectory(
+            self, self.tr("Choose the folder to sync to"), self.folder.text() or str(Path.home()))
+        if chosen:
+            self.folder.setText(chosen)
 
     def _backend_changed(self, *_args: object) -> None:
         which = BACKENDS[self.backend.currentIndex()]

@@ -322,3 +322,32 @@ def test_focus_and_selection_look_different_in_the_gallery(qtbot: Any) -> None:
 
     focused, selected, plain = card(0), card(1), card(2)
     assert focused != plain and focused != selected and selected != plain
+
+
+def test_first_run_set_up_sync_leads_to_the_settings(gui: Gui, qtbot: Any,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no cloud configured, the account button's menu has an enabled way to set sync up,
+    and the folder backend can be chosen with a Browse button."""
+    from PySide6.QtWidgets import QFileDialog
+
+    window = gui.window
+    qtbot.waitUntil(lambda: window.account_button.text() == "Set up sync", timeout=10_000)
+    menu = window.account_button.menu()
+    usable = [a for a in menu.actions() if a.isVisible() and a.isEnabled() and a.text()]
+    assert [a.text() for a in usable] == ["Set &up sync…"]
+    opened: list[bool] = []
+    monkeypatch.setattr(type(window), "open_settings", lambda self: opened.append(True))
+    usable[0].trigger()
+    assert opened == [True]
+
+    from ecan.ui.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(gui.bridge, gui.app, gui.settings, window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.backend.setCurrentIndex(1)  # a folder
+    assert dialog.browse.isVisible() and dialog.browse.isEnabled()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory",
+                        staticmethod(lambda *a, **k: "/srv/avatars"))
+    dialog.browse.click()
+    assert dialog.folder.text() == "/srv/avatars"

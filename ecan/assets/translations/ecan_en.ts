@@ -57,7 +57,7 @@
 <context>
     <name>MainWindow</name>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="581" />
+        <location filename="../../ui/main_window.py" line="587" />
         <source>%n of the selected avatars cannot be deleted and stay:</source>
         <translation>
             <numerusform>%n of the selected avatars cannot be deleted and stays:</numerusform>
@@ -65,7 +65,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="585" />
+        <location filename="../../ui/main_window.py" line="591" />
         <source>Delete %n avatar(s)? They are removed from this computer and from your cloud storage.</source>
         <translation>
             <numerusform>Delete %n avatar? It is removed from this computer and from your cloud storage.</numerusform>
@@ -73,7 +73,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="597" />
+        <location filename="../../ui/main_window.py" line="603" />
         <source>Retrying %n upload(s).</source>
         <translation>
             <numerusform>Retrying %n upload.</numerusform>
@@ -81,7 +81,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="645" />
+        <location filename="../../ui/main_window.py" line="651" />
         <source>Restored %n avatar(s) from the cloud.</source>
         <translation>
             <numerusform>Restored %n avatar from the cloud.</numerusform>
