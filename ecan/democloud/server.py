@@ -38,6 +38,13 @@ ACCOUNT_ID = "123456789012"  # moto's default account
 _HTTP_TIMEOUT_S = 10
 
 
+def deploy_spec(region: str) -> DeploySpec:
+    """The demo cloud's deployment: an operator's, but with user names (`demo`, `demo2`)
+    rather than e-mail addresses, and USER_PASSWORD_AUTH allowed (contract)."""
+    return DeploySpec(name=DEPLOYMENT, region=region, bucket=BUCKET, email_username=False,
+                      password_auth=True)
+
+
 def moto_missing() -> UserFacingError:
     return UserFacingError(
         "demo_cloud_unavailable", "The local demo cloud needs moto, which is not installed.",
@@ -174,8 +181,7 @@ class LocalCloudServer:
         # settings (user names rather than e-mail addresses, USER_PASSWORD_AUTH allowed).
         import boto3
 
-        spec = DeploySpec(name=DEPLOYMENT, region=self.region, bucket=BUCKET,
-                          email_username=False, password_auth=True)
+        spec = deploy_spec(self.region)
         aws = AwsClients(self.region, endpoint, session=boto3.session.Session(
             aws_access_key_id=admin.access_key_id, aws_secret_access_key=admin.secret_access_key,
             region_name=self.region))
