@@ -1,6 +1,7 @@
-"""`ecan doctor`'s checks (contract): config, sign-in, credentials, bucket, write probe, clock.
-Each says what it found and, when it fails, the fix; a check whose prerequisite failed is
-reported as skipped rather than failing with a confusing second error."""
+"""`ecan doctor`'s checks (contract): config, sign-in, credentials, bucket, write probe, clock,
+and whether users are kept apart (isolation). Each says what it found and, when it fails, the
+fix; a check whose prerequisite failed is reported as skipped rather than failing with a
+confusing second error."""
 
 from __future__ import annotations
 
@@ -22,12 +23,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_SKEW_S = 300  # S3 refuses signatures more than 15 min off; warn well before that
-CHECK_NAMES = ("config", "sign_in", "credentials", "bucket", "write_probe", "clock")
+CHECK_NAMES = ("config", "sign_in", "credentials", "bucket", "write_probe", "clock", "isolation")
 # What each check is called where a person reads it (the names above are for scripts).
 LABELS = {"config": "Configuration", "sign_in": "Sign-in", "credentials": "Cloud credentials",
           "bucket": "Bucket access", "write_probe": "Write and read back", "clock": "Clock",
           "isolation": "Users kept apart"}
 LOGIN_HINT = "Sign in: `ecan login --username NAME`."
+ISOLATION_FAILED = "your bucket policy lets users read each other's avatars"
+# A well-formed identity id that is nobody's: where the isolation check knocks.
+_STRANGER = "00000000-0000-4000-8000-00000000dead"
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,7 @@ class _Doctor:
             ("bucket", self.bucket, ("credentials",)),
             ("write_probe", self.write_probe, ("bucket",)),
             ("clock", self.clock, ("credentials",)),
+            ("isolation", self.isolation, ("bucket",)),
         ]
         for name, fn, needs in plan:
             failed = [n for n in needs if not self.results[n].ok]
@@ -215,6 +220,69 @@ class _Doctor:
         return Check("clock", True, detail)
 
 
+    def isolation(self) -> Check:
+        """With the signed-in identity's own credentials, try to list and read outside its own
+        prefix: everyone's folders, another identity's folder, another identity's object."""
+        assert self.cloud is not None
+        cloud = self.cloud
+        if cloud.mode == "local-folder":
+            return Check("isolation", True, "not applicable: the storage is a local folder")
+        if cloud.mode != "cognito":
+            return Check("isolation", True,
+                         "not checked: with static keys (R2, MinIO, or keys in the config) "
+                         "keeping users apart is the bucket operator's policy, e.g. a scoped "
+                         "token per user (see the README)")
+        store, layout = cloud.store, cloud.layout
+        region, _, own = layout.identity_id.partition(":")
+        stranger = f"{region}:{_STRANGER if own != _STRANGER else _STRANGER[:-4] + 'beef'}"
+        shared = f"{layout.prefix}shared/"
+        allowed: list[str] = []
+        foreign: str | None = None
+        if self._refused(lambda: store.check_access(layout.prefix)) is False:
+            allowed.append(f"list every user's folder ({layout.prefix})")
+            # Listing works: find a real object of someone else's to try reading.
+            for n, info in enumerate(store.list(layout.prefix)):
+                if not info.key.startswith((layout.root, shared)):
+                    foreign = info.key
+                    break
+                if n >= 999:
+                    break
+        other_root = f"{layout.prefix}{stranger}/"
+        if self._refused(lambda: store.check_access(other_root)) is False:
+            allowed.append(f"list another user's folder ({other_root})")
+        key = foreign or f"{other_root}images/doctor-isolation-probe.png"
+        if self._refused(lambda: store.get_bytes(key)) is False:
+            allowed.append(f"read another user's object ({key})")
+        if allowed:
+            return Check(
+                "isolation", False, f"{ISOLATION_FAILED}: signed in as {layout.identity_id}, "
+                                    f"this computer could {'; '.join(allowed)}",
+                "Confine the identity pool's authenticated role to its own prefix: objects "
+                f"under {layout.prefix}${{cognito-identity.amazonaws.com:sub}}/* and listing "
+                "only with an s3:prefix condition on that folder (plus read-only "
+                f"{shared}). `ecan cloud deploy --name NAME` writes exactly that policy; "
+                "or fix the role's policy in IAM.")
+        return Check("isolation", True,
+                     f"signed in as {layout.identity_id}, this computer cannot list or read "
+                     f"other users' folders under {layout.prefix}")
+
+    @staticmethod
+    def _refused(attempt: Callable[[], object]) -> bool:
+        """True if storage refused the attempt (access denied), False if it was allowed (a
+        missing object counts as allowed: the read was let through). Other errors propagate."""
+        from ecan.storage.errors import StorageError
+
+        try:
+            attempt()
+        except KeyError:
+            return False
+        except StorageError as e:
+            if e.code in ("access_denied", "storage_refused"):
+                return True
+            raise
+        return False
+
+
 def config_failed(error: UserFacingError) -> list[Check]:
     """The checks when the config itself cannot be loaded: it names the setting and the fix."""
     checks = [Check("config", False, error.message, error.hint)]
@@ -223,5 +291,6 @@ def config_failed(error: UserFacingError) -> list[Check]:
 
 
 def run_checks(app: App) -> list[Check]:
-    """Every check, in contract order: config, sign_in, credentials, bucket, write_probe, clock."""
+    """Every check, in contract order: config, sign_in, credentials, bucket, write_probe, clock,
+    isolation."""
     return _Doctor(app).run()

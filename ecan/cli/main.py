@@ -40,6 +40,7 @@ COMMANDS: dict[str, str] = {
     "decode-service": "ecan.cli.cmd_gui:decode_service",
     "generate": "ecan.cli.cmd_generate:run",
     "doctor": "ecan.cli.cmd_doctor:run",
+    "cloud": "ecan.cli.cmd_cloud:run",
     "selftest": "ecan.cli.cmd_gui:selftest",
 }
 
@@ -135,6 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
     ge.add_argument("--prompt", required=True, metavar="TEXT", help="what you want")
 
     add("doctor", "check config, sign-in, credentials and bucket access")
+    from ecan.cli.cmd_cloud import add_arguments as cloud_arguments  # argparse only: cheap
+
+    cloud_arguments(add("cloud", "the operator's side: deploy the cloud ecan needs, add users, "
+                                 "tear it down", json=False), common)
     hidden("selftest", "start the app offscreen, open the database, load a thumbnail, check "
                        "the shipped files, exit", json=True)
     return p

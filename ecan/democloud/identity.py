@@ -14,8 +14,9 @@ What it does, per the real service:
 - refuses any later request signed with those keys after that moment with `ExpiredToken`
   (moto itself never checks an assumed role's expiry);
 - authorizes each S3 request signed with those keys as S3 does: the request is mapped to the IAM
-  actions and resources real S3 checks (`s3access`), and the identity role's policy — the
-  template a real operator deploys, `${cognito-identity.amazonaws.com:sub}` and all — is
+  actions and resources real S3 checks (`s3access`), and the inline policies of the role the
+  identity pool gives signed-in identities — what `ecan cloud deploy` wrote there,
+  `${cognito-identity.amazonaws.com:sub}` and all, read afresh for every request — are
   evaluated for the identity (`policy`); a refusal is S3's 403 AccessDenied;
 - refuses unsigned S3 requests with AccessDenied (moto answers them with a 500 under IAM
   enforcement);
@@ -43,13 +44,14 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
-from ecan.democloud.policy import AccessRequest, PolicyError, is_allowed
+from ecan.cloudops.policy import IDENTITY_KEY
+from ecan.democloud.policy import AccessRequest, PolicyError, is_allowed_by_all
 from ecan.democloud.s3access import MalformedRequest, S3Access, locate, required_access
 
 log = logging.getLogger(__name__)
@@ -66,8 +68,6 @@ _ADMIN_API_PREFIX = "/moto-api"
 ADMIN_TOKEN_HEADER = "X-Ecan-Admin-Token"
 _ADMIN_TOKEN_ENVIRON = "HTTP_" + ADMIN_TOKEN_HEADER.upper().replace("-", "_")
 _JWKS_PATH_RE = re.compile(r"^/[^/]+/\.well-known/jwks\.json$")
-# The condition key (and policy variable) Cognito sets to the caller's identity id.
-IDENTITY_KEY = "cognito-identity.amazonaws.com:sub"
 # Real STS refuses shorter sessions; the shorter demo TTL is enforced here instead.
 _STS_MIN_DURATION_S = 900
 
@@ -105,32 +105,21 @@ class IdentitySettings:
         return f"https://{self.provider_name}"
 
 
-def identity_role_policy(bucket: str, prefix: str) -> dict[str, Any]:
-    """The policy of the identities' role, as an operator deploys it: each identity's own
-    prefix read/write, the shared system avatars read-only, listing limited to those two.
-    `${cognito-identity.amazonaws.com:sub}` stands for the caller's identity id."""
-    own = f"{prefix}${{{IDENTITY_KEY}}}/"
-    shared = f"{prefix}shared/"
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Sid": "OwnObjects", "Effect": "Allow",
-             "Action": ["s3:PutObject", "s3:GetObject", "s3:DeleteObject",
-                        "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
-             "Resource": [f"arn:aws:s3:::{bucket}/{own}*"]},
-            {"Sid": "SharedReadOnly", "Effect": "Allow", "Action": ["s3:GetObject"],
-             "Resource": [f"arn:aws:s3:::{bucket}/{shared}*"]},
-            {"Sid": "ListOwnAndShared", "Effect": "Allow", "Action": ["s3:ListBucket"],
-             "Resource": [f"arn:aws:s3:::{bucket}"],
-             "Condition": {"StringLike": {"s3:prefix": [f"{own}*", f"{shared}*"]}}},
-        ],
-    }
+class DeployedRole(Protocol):
+    """The role an identity pool gives its signed-in identities, as deployed: read on every use,
+    so a changed policy takes effect at once, as it does on AWS."""
+
+    def arn(self) -> str | None:
+        """The pool's authenticated role, or None if the pool has none."""
+
+    def policies(self) -> Sequence[Mapping[str, Any]]:
+        """The role's identity policies (its inline policy documents)."""
 
 
 def _signature_only_policy(bucket: str) -> dict[str, Any]:
     """What the role moto sees allows: everything in the bucket, so moto's own check (whose
     action names differ between releases) only ever verifies the signature. The identity's
-    real permissions are `identity_role_policy`, applied by the exchange per request."""
+    real permissions are the deployed role's policies, applied by the exchange per request."""
     return {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "s3:*",
          "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]}]}
@@ -158,7 +147,7 @@ class IdentityExchange:
         self._ttl = credential_ttl_s
         self._clock = clock
         self._settings: IdentitySettings | None = None
-        self._policy: dict[str, Any] = {}
+        self._role: DeployedRole | None = None
         self._admin_client: Callable[[str], Any] | None = None
         self._key_set: Any = None
         self._lock = threading.Lock()  # guards _issued; held only for dict access
@@ -168,12 +157,15 @@ class IdentityExchange:
         # access key id we issued -> (identity, expiry in epoch s, secret key, session token)
         self._issued: dict[str, tuple[str, float, str, str]] = {}
 
-    def configure(self, settings: IdentitySettings, admin_client: Callable[[str], Any]) -> None:
+    def configure(self, settings: IdentitySettings, admin_client: Callable[[str], Any],
+                  role: DeployedRole | None = None) -> None:
+        """Start answering for the cloud `settings` describes. `role` is the identities' role
+        as deployed; without one, no identity gets credentials (as on AWS)."""
         from joserfc.jwk import KeySet
 
         self._key_set = KeySet.import_key_set(settings.jwks)  # type: ignore[arg-type]
         self._admin_client = admin_client
-        self._policy = identity_role_policy(settings.bucket, settings.prefix)
+        self._role = role
         self._settings = settings
 
     # -- WSGI ------------------------------------------------------------------------------
@@ -228,7 +220,8 @@ class IdentityExchange:
             access = required_access(environ, *where, {IDENTITY_KEY: identity_id})
         except MalformedRequest as e:
             return _s3_error(environ, start_response, 400, e.code, e.message)
-        allowed = [self._allows(need) for need in access.needs]
+        policies = self._policies()
+        allowed = [self._allows(policies, need) for need in access.needs]
         if all(allowed):
             return self._app(environ, start_response)
         if access.delete_entries is not None:
@@ -236,9 +229,20 @@ class IdentityExchange:
         log.info("refused %s for an identity: not allowed by its policy", access.operation)
         return _s3_error(environ, start_response, 403, "AccessDenied", "Access Denied")
 
-    def _allows(self, need: AccessRequest) -> bool:
+    def _policies(self) -> Sequence[Mapping[str, Any]]:
+        """The deployed role's policies now; none (everything refused) if they cannot be read."""
+        if self._role is None:
+            return []
         try:
-            return is_allowed(self._policy, need)
+            return self._role.policies()
+        except Exception:  # a bug or a deleted role: refuse, and say why in the log
+            log.exception("cannot read the identities' role policy: requests refused")
+            return []
+
+    @staticmethod
+    def _allows(policies: Sequence[Mapping[str, Any]], need: AccessRequest) -> bool:
+        try:
+            return is_allowed_by_all(policies, need)
         except PolicyError as e:  # a clause the evaluator cannot read: refuse, never guess
             log.warning("identity policy not understood (%s): request refused", e)
             return False
@@ -325,6 +329,10 @@ class IdentityExchange:
                 "NotAuthorizedException",
                 "Logins don't match. Please include at least one valid login for this identity "
                 "or identity pool.")
+        if self._role is None or not self._role.arn():
+            raise CognitoIdentityError(
+                "InvalidIdentityPoolConfigurationException",
+                "Invalid identity pool configuration. Check assigned IAM roles for this pool.")
         role_arn = self._role_for(identity_id)
         assert self._admin_client is not None
         sts = self._admin_client("sts")

@@ -3,14 +3,12 @@ contract's ready line (`ecan demo-cloud`) and as an `auth_config.yml` pointing a
 
 from __future__ import annotations
 
-import contextlib
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ecan.cloudops.configfile import write_config_file
 from ecan.config import DEFAULT_PREFIX
-from ecan.errors import UserFacingError
 
 
 @dataclass(frozen=True)
@@ -79,22 +77,6 @@ class DemoCloudInfo:
     def write_config(self, path: str | Path) -> Path:
         """Write `auth_config.yml` pointing at this cloud, atomically (temp file + rename, so a
         reader never sees half a file); return its absolute path."""
-        import yaml
-
-        target = Path(path).expanduser().absolute()
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text("# Written by `ecan demo-cloud`: points ecan at the local demo cloud.\n"
-                           + yaml.safe_dump(self.config_document(), sort_keys=False),
-                           encoding="utf-8")
-            os.replace(tmp, target)
-        except OSError as e:
-            raise UserFacingError(
-                "config_write_failed",
-                f"Cannot write the demo config to {target} ({e.strerror or type(e).__name__}).",
-                "Choose a writable path for --write-config.") from None
-        finally:
-            with contextlib.suppress(OSError):  # nothing to clean up when the folder is bad
-                tmp.unlink(missing_ok=True)
-        return target
+        return write_config_file(
+            path, self.config_document(),
+            "Written by `ecan demo-cloud`: points ecan at the local demo cloud.")

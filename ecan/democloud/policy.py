@@ -41,6 +41,18 @@ class AccessRequest:
 
 def is_allowed(policy: Mapping[str, Any], request: AccessRequest) -> bool:
     """True if `policy` allows `request`: some Allow statement matches and no Deny does."""
+    return _decision(policy, request) is True
+
+
+def is_allowed_by_all(policies: Sequence[Mapping[str, Any]], request: AccessRequest) -> bool:
+    """True if the identity policies together allow `request`: one allows it and none denies
+    it explicitly (a principal's several policies, as IAM combines them)."""
+    decisions = [_decision(p, request) for p in policies]
+    return False not in decisions and True in decisions
+
+
+def _decision(policy: Mapping[str, Any], request: AccessRequest) -> bool | None:
+    """False: an explicit Deny matches; True: an Allow matches and no Deny; None: nothing."""
     if not isinstance(policy, Mapping):
         raise PolicyError("a policy document is a JSON object")
     statements = policy.get("Statement")
@@ -63,7 +75,7 @@ def is_allowed(policy: Mapping[str, Any], request: AccessRequest) -> bool:
             if effect == "Deny":
                 return False
             allowed = True
-    return allowed
+    return True if allowed else None
 
 
 def _statement_matches(statement: Mapping[str, Any], request: AccessRequest,

@@ -1,7 +1,8 @@
 """The local cloud itself, run in the current process: ONE moto server on 127.0.0.1 behind the
-identity exchange, provisioned with a user pool, an identity pool, a bucket, demo users and admin
-keys, then switched to IAM enforcement. moto's state is process-global, so a process hosts one of
-these at most (`ecan demo-cloud` does; `DemoCloud` runs it in a child process)."""
+identity exchange, provisioned by the operator's own deploy code (`ecan.cloudops`: user pool,
+app client, identity pool, the identities' role, bucket) and add-user code (the demo users),
+with admin keys, then switched to IAM enforcement. moto's state is process-global, so a process
+hosts one of these at most (`ecan demo-cloud` does; `DemoCloud` runs it in a child process)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,15 @@ import secrets
 import socket
 import threading
 import urllib.request
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
+from ecan.cloudops.aws import AwsClients
+from ecan.cloudops.deploy import deploy
+from ecan.cloudops.spec import DeploySpec
+from ecan.cloudops.users import add_user
+from ecan.democloud import poolroles
 from ecan.democloud.identity import ADMIN_TOKEN_HEADER, IdentityExchange, IdentitySettings
 from ecan.democloud.info import AdminKeys, DemoCloudInfo, DemoUser
 from ecan.democloud.presign import PresignedUrls
@@ -23,10 +31,18 @@ from ecan.errors import UserFacingError
 log = logging.getLogger(__name__)
 
 BUCKET = "ecan-demo"
+DEPLOYMENT = "demo"
 USERNAMES = ("demo", "demo2")
 ADMIN_USER = "ecan-admin"
 ACCOUNT_ID = "123456789012"  # moto's default account
 _HTTP_TIMEOUT_S = 10
+
+
+def deploy_spec(region: str) -> DeploySpec:
+    """The demo cloud's deployment: an operator's, but with user names (`demo`, `demo2`)
+    rather than e-mail addresses, and USER_PASSWORD_AUTH allowed (contract)."""
+    return DeploySpec(name=DEPLOYMENT, region=region, bucket=BUCKET, email_username=False,
+                      password_auth=True)
 
 
 def moto_missing() -> UserFacingError:
@@ -60,6 +76,7 @@ class LocalCloudServer:
         if self.info is not None:
             return self.info
         try:
+            from moto.cognitoidentity.responses import CognitoIdentityResponse
             from moto.core.authorization import ActionAuthenticatorMixin
             from moto.moto_server.werkzeug_app import (
                 DomainDispatcherApplication,
@@ -72,6 +89,7 @@ class LocalCloudServer:
         # Request lines can carry presigned-URL signatures and session tokens: never log them.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         _allow_unsigned_cognito_idp(ActionAuthenticatorMixin)
+        poolroles.install(CognitoIdentityResponse)
 
         moto_app = DomainDispatcherApplication(create_backend_app)
         # Outermost first: admin-API guard + identity API + expiry + isolation, presigned
@@ -159,41 +177,27 @@ class LocalCloudServer:
                                                     admin.secret_access_key)
                 return clients[service]
 
-        idp = admin_client("cognito-idp")
-        pool_id = idp.create_user_pool(
-            PoolName="ecan-demo", AutoVerifiedAttributes=["email"],
-            Policies={"PasswordPolicy": {"MinimumLength": 8, "RequireUppercase": True,
-                                         "RequireLowercase": True, "RequireNumbers": True,
-                                         "RequireSymbols": False}},
-        )["UserPool"]["Id"]
-        client_id = idp.create_user_pool_client(
-            UserPoolId=pool_id, ClientName="ecan-desktop", GenerateSecret=False,
-            ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH",
-                               "ALLOW_REFRESH_TOKEN_AUTH"],
-        )["UserPoolClient"]["ClientId"]
+        # The operator's deploy, as `ecan cloud deploy` runs it; the demo's differences are
+        # settings (user names rather than e-mail addresses, USER_PASSWORD_AUTH allowed).
+        import boto3
+
+        spec = deploy_spec(self.region)
+        aws = AwsClients(self.region, endpoint, session=boto3.session.Session(
+            aws_access_key_id=admin.access_key_id, aws_secret_access_key=admin.secret_access_key,
+            region_name=self.region))
+        result = deploy(spec, aws)
+        lacking = [step.line() for step in result.steps if step.action == "unsupported"]
+        if lacking:  # the exchange enforces what the deploy attached: all of it must exist
+            raise RuntimeError(f"the demo cloud's deploy is incomplete: {lacking}")
+        deployed = result.outputs
+        pool_id, client_id = deployed.user_pool_id, deployed.client_id
+        identity_pool_id = deployed.identity_pool_id
+        assert pool_id and client_id and identity_pool_id
         users = []
         for name in USERNAMES:
             password = _demo_password()
-            idp.admin_create_user(
-                UserPoolId=pool_id, Username=name, MessageAction="SUPPRESS",
-                TemporaryPassword=_demo_password(),
-                UserAttributes=[{"Name": "email", "Value": f"{name}@example.com"},
-                                {"Name": "email_verified", "Value": "true"}])
-            idp.admin_set_user_password(UserPoolId=pool_id, Username=name, Password=password,
-                                        Permanent=True)
+            add_user(spec, aws, f"{name}@example.com", password=password, username=name)
             users.append(DemoUser(name, password))
-        identity_pool_id = admin_client("cognito-identity").create_identity_pool(
-            IdentityPoolName="ecan_demo", AllowUnauthenticatedIdentities=False,
-            CognitoIdentityProviders=[{
-                "ProviderName": f"cognito-idp.{self.region}.amazonaws.com/{pool_id}",
-                "ClientId": client_id, "ServerSideTokenCheck": False}],
-        )["IdentityPoolId"]
-        s3 = admin_client("s3")
-        if self.region == "us-east-1":
-            s3.create_bucket(Bucket=BUCKET)
-        else:
-            s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={
-                "LocationConstraint": self.region})
         jwks = _get_json(f"{endpoint}/{pool_id}/.well-known/jwks.json")
         info = DemoCloudInfo(endpoint=endpoint, region=self.region, user_pool_id=pool_id,
                              client_id=client_id, identity_pool_id=identity_pool_id,
@@ -202,7 +206,8 @@ class LocalCloudServer:
             region=self.region, account_id=ACCOUNT_ID, identity_pool_id=identity_pool_id,
             user_pool_id=pool_id, client_id=client_id, bucket=BUCKET,
             prefix=info.path_prefix, jwks=jwks,
-            admin_arn=f"arn:aws:iam::{ACCOUNT_ID}:user/{ADMIN_USER}"), admin_client)
+            admin_arn=f"arn:aws:iam::{ACCOUNT_ID}:user/{ADMIN_USER}"), admin_client,
+            _MotoDeployedRole(self.region, identity_pool_id))
         # From here on, every signed request is checked against IAM like the real thing.
         req = urllib.request.Request(f"{endpoint}/moto-api/reset-auth", data=b"0", method="POST",
                                      headers={"Content-Type": "text/plain",
@@ -210,6 +215,39 @@ class LocalCloudServer:
         with urllib.request.urlopen(req, timeout=_HTTP_TIMEOUT_S) as resp:
             resp.read()
         return info
+
+
+class _MotoDeployedRole:
+    """The identity pool's authenticated role and its inline policies, read from this process's
+    moto state on every call (an HTTP round trip per S3 request would double the cost of each;
+    moto's state lives here anyway, as `_password_of` reads it)."""
+
+    def __init__(self, region: str, identity_pool_id: str) -> None:
+        self._region = region
+        self._pool_id = identity_pool_id
+
+    def arn(self) -> str | None:
+        from moto.cognitoidentity.models import cognitoidentity_backends
+
+        pool = cognitoidentity_backends[ACCOUNT_ID][self._region].identity_pools.get(
+            self._pool_id)
+        return poolroles.authenticated_role(pool) if pool is not None else None
+
+    def policies(self) -> Sequence[Mapping[str, Any]]:
+        from moto.iam.models import iam_backends
+
+        arn = self.arn()
+        if arn is None:
+            return []
+        role = iam_backends[ACCOUNT_ID]["aws"].get_role(arn.rsplit("/", 1)[-1])
+        return [_parsed(doc) for doc in list(role.policies.values())]
+
+
+@lru_cache(maxsize=64)
+def _parsed(document: str) -> Mapping[str, Any]:
+    # Parsed once per distinct text; callers only read it.
+    parsed: Mapping[str, Any] = json.loads(document)
+    return parsed
 
 
 def _check_port_free(port: int) -> None:

@@ -21,7 +21,7 @@ import pytest
 from ecan.cli.main import main
 from tests.contract.motoserver import moto_server
 
-NAMES = ["config", "sign_in", "credentials", "bucket", "write_probe", "clock"]
+NAMES = ["config", "sign_in", "credentials", "bucket", "write_probe", "clock", "isolation"]
 SECRET = "doctor-secret-value-0123456789"
 
 
@@ -61,6 +61,8 @@ def test_all_green_with_static_keys(clean_env: dict[str, str], moto_bucket: tupl
     assert "storage mode static" in checks["config"]["detail"]
     assert "doctor-bucket" in checks["bucket"]["detail"]
     assert "avatars/default/doctor/probe-" in checks["write_probe"]["detail"]
+    # Shared static keys cannot keep users apart by themselves: doctor says whose job it is.
+    assert "the bucket operator's policy" in checks["isolation"]["detail"]
     # The probe cleaned up after itself.
     s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
                       aws_access_key_id="admin", aws_secret_access_key="admin")
@@ -92,7 +94,7 @@ def test_human_table_shows_the_fix(clean_env: dict[str, str], moto_bucket: tuple
     assert "[FAIL] Bucket access" in out and "fix: Check STORAGE.BUCKET" in out
     assert "[ ok ] Cloud credentials" in out
     # A check that could not run is not a second failure.
-    assert "[skip] Write and read back" in out and "4 of 6 checks passed, 1 not checked." in out
+    assert "[skip] Write and read back" in out and "4 of 7 checks passed, 2 not checked." in out
 
 
 def test_local_only_says_how_to_configure_a_cloud(clean_env: dict[str, str],
@@ -126,6 +128,7 @@ def test_local_folder_backend_passes(ecan_home: Path, capsys: pytest.CaptureFixt
     assert code == 0, checks
     assert str(folder) in checks["bucket"]["detail"]
     assert checks["clock"]["detail"].startswith("not applicable")
+    assert checks["isolation"]["detail"].startswith("not applicable")
     assert not list((folder / "avatars").rglob("probe-*"))
 
 

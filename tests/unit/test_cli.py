@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 CONTRACT_COMMANDS = ["gui", "demo-cloud", "login", "logout", "import", "sync", "status", "list",
-                     "delete", "restore", "agent", "generate", "doctor"]
+                     "delete", "restore", "agent", "generate", "doctor", "cloud"]
 
 
 def test_help_lists_every_contract_command() -> None:

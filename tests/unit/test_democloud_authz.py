@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ecan.democloud.identity import IDENTITY_KEY, identity_role_policy
+from ecan.cloudops.policy import IDENTITY_KEY, identity_role_policy
 from ecan.democloud.policy import AccessRequest, PolicyError, is_allowed
 from ecan.democloud.s3access import MalformedRequest, locate, required_access
 
