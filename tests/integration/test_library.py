@@ -263,6 +263,11 @@ def test_cli_import_list_delete(clean_env: dict[str, str], corpus: Corpus) -> No
     listed = json.loads(run_ecan(env, "list", "--json").stdout)["avatars"]
     home = Path(clean_env["ECAN_HOME"])
     on_disk = {p.stem for p in (home / "resource/avatars/uploaded").iterdir()}
+    # An iPhone photo comes in, stored as a JPEG that any viewer (and any agent) can show.
+    heic = next(x for x in results if Path(x["path"]).name == "iphone.heic")
+    assert heic["ok"], heic["error"]
+    heic_sha = next(a["sha256"] for a in listed if a["id"] == heic["avatar_id"])
+    assert (home / "resource/avatars/uploaded" / f"{heic_sha}.jpg").is_file()
     assert {a["sha256"] for a in listed if a["resource_type"] == "uploaded"} == on_disk
     assert {x["avatar_id"] for x in results if x["ok"]} == {
         a["id"] for a in listed if a["resource_type"] == "uploaded"}
