@@ -73,6 +73,13 @@ def rows() -> list[dict[str, Any]]:
                         ecan=f"{vid['rss_growth_mb']:.0f} MB", other="100 MB",
                         ratio=round(vid["rss_growth_mb"] / 100, 2), goal="< 100 MB",
                         met=vid["rss_growth_mb"] < 100 and vid["failed"] == 0))
+    if off := load("offline"):
+        goal = off["goal_cpu_s_per_s"]
+        for name, r in off["results"].items():
+            out.append(dict(measure=f"CPU while offline ({name})", peer="-",
+                            ecan=f"{r['cpu_s_per_s']:.4f} s/s ({r['min']:.4f}-{r['max']:.4f})",
+                            other=f"{goal} s/s", ratio=round(r["cpu_s_per_s"] / goal, 2),
+                            goal=f"<= {goal} s CPU per s", met=r["cpu_s_per_s"] <= goal))
     return out
 
 

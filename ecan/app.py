@@ -109,6 +109,7 @@ def build_app(env: Mapping[str, str] | None = None, *, keyring_backend: Any = No
     env = dict(os.environ if env is None else env)
     paths = AppPaths.from_env(env).ensure()
     log_path = setup_logging(paths.logs, stderr=log_to_stderr)
+    paths.make_private()  # a library an older ecan left readable to others (logged)
     config = load_config(paths, env)
     return App(paths=paths, config=config, log_path=log_path, env=env,
                keyring_backend=keyring_backend, image_workers=image_workers)

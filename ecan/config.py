@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -15,7 +14,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 from ecan.errors import ConfigError
-from ecan.paths import AppPaths
+from ecan.paths import AppPaths, open_private
+from ecan.storage.keys import SHARED, validate_prefix
 
 DEFAULT_PREFIX = "avatars/"
 REGION_RE = re.compile(r"^(auto|[a-z]{2}(-gov)?-[a-z]+-\d)$")
@@ -321,15 +321,21 @@ def _validate(c: Config) -> None:
     if s.bucket and not BUCKET_RE.match(s.bucket):
         raise ConfigError("STORAGE.BUCKET", f"{s.bucket!r} is not a valid bucket name",
                           "Use 3-63 lowercase letters, digits, dots or hyphens.")
-    if s.path_prefix and (s.path_prefix.startswith("/") or ".." in s.path_prefix.split("/")):
-        raise ConfigError("STORAGE.PATH_PREFIX", f"{s.path_prefix!r} is not a safe prefix",
-                          "Use a relative prefix such as avatars/ or tenant/avatars/.")
+    try:
+        validate_prefix(s.path_prefix)
+    except ValueError as e:
+        raise ConfigError("STORAGE.PATH_PREFIX", f"{s.path_prefix!r} is not a usable prefix ({e})",
+                          "Use folder names joined by single '/', none starting with '.', "
+                          "such as avatars/ or tenant/avatars/.") from None
     if bool(s.access_key) != bool(s.secret_key):
         raise ConfigError("STORAGE.ACCESS_KEY/SECRET_KEY", "only one of the pair is set",
                           "Set both the access key and the secret key, or neither.")
     if not re.match(r"^[A-Za-z0-9_-]{1,64}$", s.user_id):
         raise ConfigError("STORAGE.USER_ID", f"{s.user_id!r} is not a safe folder name",
                           "Use letters, digits, - and _ only.")
+    if s.user_id.lower() == SHARED:
+        raise ConfigError("STORAGE.USER_ID", f"{s.user_id!r} is the system avatars' folder",
+                          f"Use another name: '{SHARED}' holds the avatars every user shares.")
     if cg.region and not REGION_RE.match(cg.region):
         raise ConfigError("COGNITO.REGION", f"{cg.region!r} is not a region",
                           "Write the user pool's region, e.g. us-east-1.")
@@ -445,13 +451,14 @@ def save_settings(path: Path, changes: Mapping[str, Any]) -> None:
 
 
 def _replace_file(path: Path, text: str) -> None:
-    """Write atomically (temp file, then rename), keeping the file's permissions: a file the
-    user keeps private because it holds keys stays private."""
+    """Write atomically (temp file, then rename), private to the user (0600): it may hold keys,
+    and it names the user's pools and bucket."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
+    tmp.unlink(missing_ok=True)  # a crash's leftover: open_private makes a new file only
     try:
-        os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
-    except FileNotFoundError:
-        pass  # a new file: the umask decides
-    os.replace(tmp, path)
+        with open_private(tmp) as f:  # it names the user's pools and bucket: theirs alone
+            f.write(text.encode("utf-8"))
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

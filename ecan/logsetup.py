@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import re
 from pathlib import Path
+from typing import Any
+
+from ecan.paths import PRIVATE_FILE, make_private_dirs
 
 MASK = "***"
 # Secret-looking names; a value after one of them (`name=value`, `"name": "value"`) is masked.
@@ -68,16 +72,25 @@ class SecretFilter(logging.Filter):
         return True
 
 
+class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """Each log file is created readable by its owner only (the log names files, accounts
+    and identity ids); rotation renames files, which keeps their mode."""
+
+    def _open(self) -> Any:
+        return open(self.baseFilename, self.mode, encoding=self.encoding, errors=self.errors,
+                    opener=lambda name, flags: os.open(name, flags, PRIVATE_FILE))
+
+
 def setup_logging(log_dir: Path, level: int = logging.INFO, stderr: bool = False) -> Path:
     """Send ecan's (and its libraries') logs to a rotating file; return the file's path."""
-    log_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(log_dir)
     path = log_dir / "ecan.log"
     root = logging.getLogger()
     for h in list(root.handlers):
         if getattr(h, "_ecan", False):
             root.removeHandler(h)
             h.close()
-    handler = logging.handlers.RotatingFileHandler(
+    handler = _PrivateRotatingFileHandler(
         path, maxBytes=2_000_000, backupCount=5, encoding="utf-8", delay=True)
     handler.setFormatter(logging.Formatter(
         "%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"))

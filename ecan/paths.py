@@ -3,12 +3,51 @@ to the platform's user data dir."""
 
 from __future__ import annotations
 
+import logging
 import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from ecan.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+# The library is the user's alone: photos, prompts, identity ids, logs. Folders 0700, files 0600,
+# whatever the umask (a usual 022 would make them readable by every user of the computer).
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+
+
+def open_private(path: Path) -> BinaryIO:
+    """A new file (never an existing one, never through a symlink) only its owner can read,
+    open for writing in binary."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    return os.fdopen(os.open(path, flags, PRIVATE_FILE), "wb")
+
+
+def make_private_dirs(path: Path) -> None:
+    """`path` and any missing folders above it, each private (mkdir's mode= covers only the
+    last one)."""
+    missing = []
+    while not path.is_dir():
+        missing.append(path)
+        if path.parent == path:
+            break
+        path = path.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=PRIVATE_DIR, exist_ok=True)
+
+
+def make_private_file(path: Path) -> None:
+    """Create `path` empty and private unless it exists (then it is left as it is), so that
+    whoever writes it later (SQLite, Qt) keeps its mode."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+    except FileExistsError:
+        pass
 
 
 @dataclass(frozen=True)
@@ -74,7 +113,51 @@ class AppPaths:
         return self.home / "cloud"
 
     def ensure(self) -> AppPaths:
-        for d in (self.home, self.logs, self.uploaded, self.generated, self.system,
-                  self.thumbnails, self.videos, self.tmp):
-            d.mkdir(parents=True, exist_ok=True)
+        """Create the library's folders, private (an existing library is made private by
+        make_private, once logging is up)."""
+        self.home.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)  # above: not ours
+        for d in (self.logs, self.uploaded, self.generated, self.system, self.thumbnails,
+                  self.videos, self.tmp):
+            make_private_dirs(d)
         return self
+
+    def make_private(self) -> int:
+        """Make a library that other users of the computer can read (one written before ecan
+        made its files private, or copied in) private: ECAN_HOME 0700, and below it folders
+        0700 and files 0600. Returns how many entries were changed; 0 (and no walk) when
+        ECAN_HOME is already private, so this runs once per library."""
+        if os.name != "posix":  # Windows: the user's profile folder is private already
+            return 0
+        try:
+            st = os.lstat(self.home)
+        except FileNotFoundError:
+            return 0
+        if not stat.S_ISDIR(st.st_mode) or not st.st_mode & 0o077:
+            return 0
+        changed = _restrict(self.home, st.st_mode)
+        for root, dirs, files in os.walk(self.home):
+            for name in dirs + files:
+                path = os.path.join(root, name)
+                try:
+                    entry = os.lstat(path)
+                except OSError:
+                    continue
+                # Symlinks are neither changed nor followed: what they point at is not ours.
+                if not stat.S_ISLNK(entry.st_mode):
+                    changed += _restrict(path, entry.st_mode)
+        log.warning("The library %s could be read by other users of this computer; it is "
+                    "private now (%d files and folders changed).", self.home, changed)
+        return changed
+
+
+def _restrict(path: str | Path, mode: int) -> int:
+    """Take group and other permissions away (the owner's stay); 1 if the mode changed."""
+    wanted = stat.S_IMODE(mode) & ~0o077
+    if wanted == stat.S_IMODE(mode):
+        return 0
+    try:
+        os.chmod(path, wanted)
+    except OSError as e:  # not ours, or a read-only filesystem: say so, go on
+        log.warning("could not make %s private: %s", path, e.strerror or type(e).__name__)
+        return 0
+    return 1

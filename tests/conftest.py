@@ -10,6 +10,23 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+
+def _hypothesis_profiles() -> None:
+    """One fixed profile everywhere (CI and local runs alike): the same examples every run, no
+    deadline on a loaded machine, no example database carried between runs. A failure then
+    reproduces; HYPOTHESIS_PROFILE=explore searches wider on purpose."""
+    try:
+        from hypothesis import settings
+    except ImportError:  # only the fuzz tests need it
+        return
+    settings.register_profile("ci", derandomize=True, deadline=None, max_examples=40,
+                              database=None, print_blob=True)
+    settings.register_profile("explore", max_examples=500, deadline=None)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+_hypothesis_profiles()
+
 pytest_plugins = ["tests.fixtures_cloud"]
 
 # Names from the user's shell that would change what ecan reads; tests start from none of them.

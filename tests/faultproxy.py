@@ -1,6 +1,7 @@
 """A small fault-injecting HTTP proxy on 127.0.0.1 for sync tests: sits in front of a (moto) S3
-endpoint and, per request, answers 500, resets the connection, stalls, or adds latency; or
-plays "server gone" by resetting every connection. Bounded: a thread per connection, a cap on
+endpoint and, per request, answers 500, resets the connection, stalls, adds latency, or damages
+the request body on its way (one byte flipped); or plays "server gone" by resetting every
+connection. Bounded: a thread per connection, a cap on
 connections, stalls capped at a few seconds."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import struct
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from urllib.parse import urlparse
 
 _ERROR_500 = (b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InternalError</Code>"
@@ -24,9 +26,10 @@ MAX_STALL_S = 5.0
 
 class FaultProxy:
     """`fail_rate` of requests get a fault from `faults` ("500", "reset", "stall");
-    `latency_s` delays every forwarded request; `down = True` resets every connection.
-    Counters: `requests`, `injected` (by kind), `forwarded` ((method, path) -> count of
-    successful 2xx answers from upstream)."""
+    `latency_s` delays every forwarded request; `down = True` resets every connection;
+    `corrupt(method, path)` true: that request's body reaches upstream with one byte flipped.
+    Counters: `connections`, `requests`, `injected` (by kind), `forwarded` ((method, path) ->
+    count of successful 2xx answers from upstream)."""
 
     def __init__(self, upstream: str, *, fail_rate: float = 0.0,
                  faults: tuple[str, ...] = ("500", "reset"), latency_s: float = 0.0,
@@ -38,7 +41,9 @@ class FaultProxy:
         self.latency_s = latency_s
         self.stall_s = min(stall_s, MAX_STALL_S)
         self.down = False
+        self.corrupt: Callable[[str, str], bool] | None = None
         self.requests = 0
+        self.connections = 0  # accepted, including those reset at once while `down`
         self.injected: Counter[str] = Counter()
         self.forwarded: Counter[tuple[str, str]] = Counter()
         self._random = random.Random(seed)
@@ -74,6 +79,8 @@ class FaultProxy:
                 conn, _ = self._sock.accept()
             except OSError:
                 return
+            with self._lock:
+                self.connections += 1
             if self.down:
                 _reset(conn)
                 continue
@@ -120,6 +127,12 @@ class FaultProxy:
                     continue
                 if self.latency_s:
                     time.sleep(self.latency_s)
+                corrupt = self.corrupt
+                if body and corrupt is not None and corrupt(method, path):
+                    middle = len(body) // 2  # in the data, past any aws-chunked framing
+                    body = body[:middle] + bytes([body[middle] ^ 0xFF]) + body[middle + 1:]
+                    with self._lock:
+                        self.injected["corrupt"] += 1
                 if upstream is None:
                     upstream = http.client.HTTPConnection(*self.upstream, timeout=30)
                 fwd = {k: v for k, v in headers if k.lower() not in _HOP}

@@ -12,12 +12,15 @@ running beside the app does."""
 from __future__ import annotations
 
 import logging
-import multiprocessing
+import multiprocessing.context
+import os
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ecan.avatars.library import AvatarLibrary, ImportOutcome
@@ -26,6 +29,42 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _library: AvatarLibrary | None = None  # the worker process's own library (one per process)
+# Starting a worker sets PYTHONSAFEPATH in this process's environment for a moment (below).
+_SPAWN_LOCK = threading.Lock()
+
+
+@contextmanager
+def _safe_path() -> Iterator[None]:
+    """Python processes started meanwhile do not put the current folder on their sys.path.
+
+    multiprocessing starts its helpers as `python -c ...` (a worker; on POSIX also the
+    resource tracker, when the pool makes its queues), which puts the current folder first on
+    sys.path: a `pickle.py` or `socket.py` lying there would run before the worker reads a
+    byte from us. It has no per-pool interpreter options, so they get the environment
+    variable behind -P while they start. (A frozen app's helpers import from the bundle.)"""
+    with _SPAWN_LOCK:
+        before = os.environ.get("PYTHONSAFEPATH")
+        os.environ["PYTHONSAFEPATH"] = "1"
+        try:
+            yield
+        finally:
+            if before is None:
+                del os.environ["PYTHONSAFEPATH"]
+            else:
+                os.environ["PYTHONSAFEPATH"] = before
+
+
+class _WorkerProcess(multiprocessing.context.SpawnProcess):
+    """A spawned worker that imports nothing from the folder ecan was started in."""
+
+    @staticmethod
+    def _Popen(process_obj: Any) -> Any:  # noqa: N802 - multiprocessing's name
+        with _safe_path():
+            return multiprocessing.context.SpawnProcess._Popen(process_obj)
+
+
+class _WorkerContext(multiprocessing.context.SpawnContext):
+    Process = _WorkerProcess
 
 
 def _start_worker(paths: AppPaths) -> None:
@@ -35,6 +74,7 @@ def _start_worker(paths: AppPaths) -> None:
     from ecan.priority import run_in_background
 
     run_in_background()
+    os.chdir(paths.home)  # a fixed folder of its own; it is given absolute paths only
 
     _library = AvatarLibrary(paths, Database(paths.database))
 
@@ -61,9 +101,10 @@ class ImportPool:
                 raise RuntimeError("the import workers are closed")
             if self._pool is None:
                 # spawn, not fork: forking a process that runs Qt and other threads is unsafe.
-                self._pool = ProcessPoolExecutor(
-                    self._workers, mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_start_worker, initargs=(self._paths,))
+                with _safe_path():
+                    self._pool = ProcessPoolExecutor(
+                        self._workers, mp_context=_WorkerContext(),
+                        initializer=_start_worker, initargs=(self._paths,))
             return self._pool
 
     def _discard(self, pool: ProcessPoolExecutor) -> None:
@@ -77,10 +118,13 @@ class ImportPool:
 
         # A crashed worker breaks every file in flight, not only the culprit: each gets one
         # more try in fresh workers, and only a file that breaks them twice is refused.
+        absolute = str(Path(path).absolute())  # the workers run in a folder of their own
         for _attempt in range(2):
             pool = self._get()
             try:
-                return pool.submit(_import, str(path)).result()
+                outcome = pool.submit(_import, absolute).result()
+                outcome.path = str(path)  # as the caller named it
+                return outcome
             except BrokenProcessPool:
                 log.warning("an import worker stopped while importing %s; retrying", path.name)
                 self._discard(pool)

@@ -12,13 +12,13 @@ import os
 import stat
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, delete, or_, select
 
 from ecan.avatars import imaging
@@ -27,7 +27,7 @@ from ecan.avatars.walk import os_reason, walk
 from ecan.db import Database
 from ecan.db.models import Agent, Avatar, JobKind, JobStatus, OutboxJob, SyncState, now
 from ecan.errors import UserFacingError
-from ecan.paths import AppPaths
+from ecan.paths import AppPaths, make_private_dirs, open_private
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,6 @@ MAX_DESCRIPTION = 2000
 # Pillow releases the GIL while decoding and resizing, so two threads use both cores without
 # the start-up and pickling cost of processes (benchmarks/bench_import.py measures it).
 WORKERS = 2
-_LOCK_STRIPES = 64
 
 
 @dataclass
@@ -148,11 +147,6 @@ class AvatarLibrary:
         self._system_resources = system_resources
         self._system_done = False
         self._system_lock = threading.Lock()
-        # Two imports of the same picture at once must not race on its files.
-        self._stripes = [threading.Lock() for _ in range(_LOCK_STRIPES)]
-
-    def _stripe(self, sha: str) -> threading.Lock:
-        return self._stripes[int(sha[:4], 16) % _LOCK_STRIPES]
 
     # --- paths ------------------------------------------------------------------------------
 
@@ -221,26 +215,31 @@ class AvatarLibrary:
         filename = os.path.basename(str(filename)) or "image"
         prepared = imaging.prepare(data, filename)
         sha = hashlib.sha256(prepared.data).hexdigest()
-        with self._stripe(sha):
-            existing = self._by_sha(sha)
-            if existing is not None:
-                return ImportResult(existing, False)
-            return self._store(prepared, sha, filename, resource_type, name,
-                               generation_params, extra)
+        existing = self._by_sha(sha)  # the common repeat, without the write lock
+        if existing is not None:
+            return ImportResult(existing, False)
+        return self._store(prepared, sha, filename, resource_type, name,
+                           generation_params, extra)
 
     def _store(self, p: imaging.Prepared, sha: str, filename: str, resource_type: str,
                name: str | None, generation_params: dict[str, Any] | None,
                extra: dict[str, Any]) -> ImportResult:
+        """Stage the files, then in one write transaction: look for the picture again, put the
+        files in place and insert the row. Other processes (a second `ecan import`, the
+        window's import workers, a delete) race us on the same content-addressed names; every
+        session begins IMMEDIATE, so inside it no one else can insert a row or remove a file
+        (see _prune): a committed row's files are always there."""
         folder = {"uploaded": self.paths.uploaded, "generated": self.paths.generated,
                   "system": self.paths.system}[resource_type]
         image = folder / f"{sha}.{p.info.ext}"
         thumb = self.paths.thumbnails / f"{sha}_256.png"
         small = self.paths.thumbnails / f"{sha}_64.png"
-        written: list[Path] = []
+        staged: list[tuple[Path, Path]] = []
+        placed: list[str] = []
         try:
+            # The slow part (writing, fsync) outside the lock, under names no one else uses.
             for dest, content in ((image, p.data), (thumb, p.thumb), (small, p.thumb_small)):
-                if self._write_atomic(dest, content):
-                    written.append(dest)
+                staged.append((self._stage(content), dest))
             avatar = Avatar(
                 name=_clean_name(name) or _clean_name(Path(filename).stem) or sha[:12],
                 resource_type=resource_type, sha256=sha, format=p.info.format,
@@ -252,45 +251,87 @@ class AvatarLibrary:
                                    if generation_params is not None else None),
                 **extra)
             with self.db.session() as s:
+                existing = s.exec(select(Avatar).where(Avatar.sha256 == sha)).first()
+                if existing is not None:  # another process stored it since we looked
+                    return ImportResult(existing, False)
+                for tmp, dest in staged:
+                    # Content addressed: a file already there holds these very bytes, and no
+                    # one can remove it while we hold the lock.
+                    if not dest.exists():
+                        make_private_dirs(dest.parent)
+                        os.replace(tmp, dest)
+                        placed.append(self._rel(dest))
                 s.add(avatar)
                 if avatar.sync_state != SyncState.SYNCED.value:
                     s.add(OutboxJob(kind=JobKind.UPLOAD.value, avatar_id=avatar.id))
-        except IntegrityError:
-            # Another process stored the same picture between our check and our insert.
-            _remove(written)
-            existing = self._by_sha(sha)
-            if existing is None:
-                raise _storage_error(filename, IntegrityError("", None, Exception())) from None
-            return ImportResult(existing, False)
         except (OSError, SQLAlchemyError) as e:
-            _remove(written)
+            self._remove_unreferenced(placed)
             log.warning("import of %s failed: %s", filename, type(e).__name__)
             raise _storage_error(filename, e) from None
         except BaseException:
-            _remove(written)
+            self._remove_unreferenced(placed)
             raise
+        finally:
+            for tmp, _dest in staged:
+                tmp.unlink(missing_ok=True)
         log.info("imported %s as %s (%s %dx%d)", filename, avatar.id, p.info.format,
                  p.width, p.height)
         return ImportResult(avatar, True)
 
-    def _write_atomic(self, dest: Path, data: bytes) -> bool:
-        """Write `dest` by temp + fsync + rename; False if it was already there (content
-        addressed, so the same name means the same bytes: not ours to remove on failure)."""
-        if dest.exists():
-            return False
-        self.paths.tmp.mkdir(parents=True, exist_ok=True)
-        dest.parent.mkdir(parents=True, exist_ok=True)
+    def _stage(self, data: bytes) -> Path:
+        """`data` in a new private file under tmp/, flushed to disk; the caller renames it."""
+        make_private_dirs(self.paths.tmp)
         tmp = self.paths.tmp / f"{uuid.uuid4().hex}.part"
         try:
-            with tmp.open("wb") as f:
+            with open_private(tmp) as f:
                 f.write(data)
                 f.flush()
                 os.fsync(f.fileno())
-            os.replace(tmp, dest)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
-        return True
+        return tmp
+
+    # --- removing files ---------------------------------------------------------------------
+
+    def _prune(self, s: Session, rels: Iterable[str], aside: builtins.list[tuple[Path, Path]]
+               ) -> None:
+        """Inside `s`'s write transaction, move aside each of these library files that no row
+        references (any more). Writers put files in place only inside their own transaction,
+        so a file unreferenced here cannot gain a row until we commit. After the commit the
+        caller calls _discard(aside); if the transaction fails, _put_back(aside)."""
+        wanted = {rel for rel in rels if rel}
+        if not wanted:
+            return
+        s.flush()
+        used: set[str] = set()
+        for column in (Avatar.image_path, Avatar.thumb_path, Avatar.thumb_small_path,
+                       Avatar.video_path):
+            used.update(r for r in s.exec(select(column).where(col(column).in_(wanted))) if r)
+        for rel in sorted(wanted - used):
+            path = self.paths.home / rel
+            gone = self.paths.tmp / f"{uuid.uuid4().hex}.gone"
+            try:
+                os.replace(path, gone)
+            except FileNotFoundError:
+                continue
+            aside.append((gone, path))
+
+    def _remove_unreferenced(self, rels: Iterable[str]) -> None:
+        """Remove these library files unless a row references them (clean-up after a failed
+        import: the same names may be another process's by now)."""
+        rels = builtins.list(rels)
+        if not rels:
+            return
+        aside: builtins.list[tuple[Path, Path]] = []
+        try:
+            with self.db.session() as s:
+                self._prune(s, rels, aside)
+        except (OSError, SQLAlchemyError) as e:
+            _put_back(aside)
+            log.warning("could not remove the files of a failed import: %s", type(e).__name__)
+            return
+        _discard(aside)
 
     def import_paths(self, paths: Sequence[Path], *,
                      progress: Callable[[int, int], None] | None = None
@@ -359,12 +400,12 @@ class AvatarLibrary:
             src = path.open("rb")
         except (OSError, ValueError) as e:
             raise _unreadable(path, e) from None
-        self.paths.tmp.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(self.paths.tmp)
         tmp = self.paths.tmp / f"{uuid.uuid4().hex}.part"
-        dest: Path | None = None
-        created = False
+        placed: str | None = None
+        aside: builtins.list[tuple[Path, Path]] = []
         try:
-            with src, tmp.open("wb") as out:
+            with src, open_private(tmp) as out:
                 head = src.read(SNIFF_BYTES)
                 fmt = sniff_video(head)
                 if fmt is None:
@@ -384,17 +425,16 @@ class AvatarLibrary:
                 out.flush()
                 os.fsync(out.fileno())
             sha = digest.hexdigest()
-            self.paths.videos.mkdir(parents=True, exist_ok=True)
             dest = self.paths.videos / f"{sha}.{fmt.ext}"
-            if dest.exists():
-                tmp.unlink()
-            else:
-                os.replace(tmp, dest)
-                created = True
             with self.db.session() as s:
                 row = s.get(Avatar, avatar_id)
                 if row is None:
                     raise _not_found(avatar_id)
+                # In the transaction, as an import places its files (see _store).
+                if not dest.exists():
+                    make_private_dirs(dest.parent)
+                    os.replace(tmp, dest)
+                    placed = self._rel(dest)
                 old_video = row.video_path
                 row.video_path = self._rel(dest)
                 row.video_sha256 = sha
@@ -408,27 +448,22 @@ class AvatarLibrary:
                 s.add(row)
                 # An upload already in flight may have missed the video: queue another.
                 ensure_upload_job(s, avatar_id, count_in_flight=False)
+                if old_video and old_video != row.video_path:
+                    self._prune(s, [old_video], aside)
                 s.flush()
                 result = row
         except UserFacingError:
-            tmp.unlink(missing_ok=True)
-            if created and dest is not None:
-                dest.unlink(missing_ok=True)
+            _put_back(aside)
+            self._remove_unreferenced([placed] if placed else [])
             raise
         except (OSError, SQLAlchemyError) as e:
-            tmp.unlink(missing_ok=True)
-            if created and dest is not None:
-                dest.unlink(missing_ok=True)
+            _put_back(aside)
+            self._remove_unreferenced([placed] if placed else [])
             raise _storage_error(label, e) from None
-        if old_video and old_video != result.video_path:
-            self._remove_video_if_unused(old_video)
+        finally:
+            tmp.unlink(missing_ok=True)
+        _discard(aside)
         return result
-
-    def _remove_video_if_unused(self, rel: str) -> None:
-        with self.db.session() as s:
-            users = s.exec(select(Avatar.id).where(Avatar.video_path == rel)).first()
-        if users is None:
-            (self.paths.home / rel).unlink(missing_ok=True)
 
     # --- queries ----------------------------------------------------------------------------
 
@@ -525,47 +560,44 @@ class AvatarLibrary:
 
     def delete(self, avatar_id: str) -> None:
         """Remove the row and files and queue the cloud delete; refused while an agent uses
-        the avatar, and for system avatars."""
-        with self.db.session() as s:
-            found = s.get(Avatar, avatar_id)
-        if found is None:
-            raise _not_found(avatar_id)
-        # The same lock as an import of this picture: a re-import racing this delete must not
-        # find the files still there, then lose them to our unlink.
-        with self._stripe(found.sha256):
-            self._delete_locked(avatar_id)
-
-    def _delete_locked(self, avatar_id: str) -> None:
-        with self.db.session() as s:
-            avatar = s.get(Avatar, avatar_id)
-            if avatar is None:
-                raise _not_found(avatar_id)
-            if avatar.resource_type == "system":
-                raise _read_only(avatar)
-            users = s.exec(select(Agent.name).where(Agent.avatar_id == avatar_id)
-                           .order_by(col(Agent.name))).all()
-            if users:
-                names = ", ".join(repr(n) for n in users[:5]) + (" ..." if len(users) > 5 else "")
-                raise UserFacingError(
-                    "in_use", f"Avatar {avatar.name!r} is used by agent(s) {names}.",
-                    "Give those agents another avatar (or delete them) first.")
-            s.execute(delete(OutboxJob).where(
-                col(OutboxJob.avatar_id) == avatar_id, col(OutboxJob.kind) == JobKind.UPLOAD.value,
-                col(OutboxJob.status) == JobStatus.READY.value))
-            video_sha, video_ext = avatar.video_sha256, avatar.video_ext
-            if video_sha and s.exec(select(Avatar.id).where(
-                    Avatar.video_sha256 == video_sha, Avatar.id != avatar_id)).first():
-                video_sha = video_ext = None  # another avatar still shows this video
-            s.add(OutboxJob(kind=JobKind.DELETE.value, avatar_id=avatar_id, payload=json.dumps({
-                "sha256": avatar.sha256, "ext": avatar.ext,
-                "video_sha256": video_sha, "video_ext": video_ext})))
-            s.delete(avatar)
-            files = [avatar.image_path, avatar.thumb_path, avatar.thumb_small_path]
-            video = avatar.video_path
-        for rel in files:
-            (self.paths.home / rel).unlink(missing_ok=True)
-        if video:
-            self._remove_video_if_unused(video)
+        the avatar, and for system avatars. The files go in the same transaction as the row,
+        and only those no other row references (see _prune): an import of the same picture
+        racing this delete, in this process or another, keeps its files."""
+        aside: builtins.list[tuple[Path, Path]] = []
+        try:
+            with self.db.session() as s:
+                avatar = s.get(Avatar, avatar_id)
+                if avatar is None:
+                    raise _not_found(avatar_id)
+                if avatar.resource_type == "system":
+                    raise _read_only(avatar)
+                users = s.exec(select(Agent.name).where(Agent.avatar_id == avatar_id)
+                               .order_by(col(Agent.name))).all()
+                if users:
+                    names = ", ".join(repr(n) for n in users[:5]) + (
+                        " ..." if len(users) > 5 else "")
+                    raise UserFacingError(
+                        "in_use", f"Avatar {avatar.name!r} is used by agent(s) {names}.",
+                        "Give those agents another avatar (or delete them) first.")
+                s.execute(delete(OutboxJob).where(
+                    col(OutboxJob.avatar_id) == avatar_id,
+                    col(OutboxJob.kind) == JobKind.UPLOAD.value,
+                    col(OutboxJob.status) == JobStatus.READY.value))
+                video_sha, video_ext = avatar.video_sha256, avatar.video_ext
+                if video_sha and s.exec(select(Avatar.id).where(
+                        Avatar.video_sha256 == video_sha, Avatar.id != avatar_id)).first():
+                    video_sha = video_ext = None  # another avatar still shows this video
+                s.add(OutboxJob(kind=JobKind.DELETE.value, avatar_id=avatar_id,
+                                payload=json.dumps({
+                                    "sha256": avatar.sha256, "ext": avatar.ext,
+                                    "video_sha256": video_sha, "video_ext": video_ext})))
+                s.delete(avatar)
+                self._prune(s, [avatar.image_path, avatar.thumb_path, avatar.thumb_small_path,
+                                avatar.video_path or ""], aside)
+        except BaseException:
+            _put_back(aside)
+            raise
+        _discard(aside)
         log.info("deleted avatar %s", avatar_id)
 
 
@@ -604,9 +636,19 @@ def _unreadable(path: Path, e: BaseException) -> UserFacingError:
                            "Check the path and the file's permissions.")
 
 
-def _remove(paths: Sequence[Path]) -> None:
-    for p in paths:
+def _discard(aside: Sequence[tuple[Path, Path]]) -> None:
+    """The files _prune set aside, now that their removal is committed."""
+    for gone, _home in aside:
         try:
-            p.unlink(missing_ok=True)
+            gone.unlink(missing_ok=True)
         except OSError:
-            log.warning("could not remove %s after a failed import", p)
+            log.warning("could not remove %s", gone)
+
+
+def _put_back(aside: Sequence[tuple[Path, Path]]) -> None:
+    """The transaction that set these files aside failed: its rows still point at them."""
+    for gone, home in aside:
+        try:
+            os.replace(gone, home)
+        except OSError:
+            log.warning("could not put back %s", home)

@@ -19,7 +19,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QProcess, QSize, QTimer, Signal
 from PySide6.QtGui import QImage
 
-from ecan.bridge.children import ecan_command
+from ecan.bridge.children import ecan_command, helper_folder
 from ecan.logsetup import redact
 from ecan.pipe import encode_line
 
@@ -92,6 +92,7 @@ class DecoderProcess(QObject):
             return
         proc = QProcess(self)
         # Its complaints (a library's warning, a crash's traceback) go to our log, masked.
+        proc.setWorkingDirectory(helper_folder())  # pictures are asked for by absolute path
         proc.readyReadStandardOutput.connect(self._read)
         proc.readyReadStandardError.connect(self._read_errors)
         proc.finished.connect(self._finished)

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
-from ecan.bridge.children import ecan_command
+from ecan.bridge.children import ecan_command, helper_folder
 from ecan.bridge.sync_worker import SyncSignals
 from ecan.logsetup import redact
 from ecan.pipe import MAX_LINE, encode_line
@@ -102,7 +103,12 @@ class SyncProcess(SyncSignals):
         env = QProcessEnvironment()
         for key, value in self._app.env.items():
             env.insert(key, value)
+        # It starts in a fixed folder: the library and config it uses are named absolutely.
+        env.insert("ECAN_HOME", str(self._app.paths.home))
+        if self._app.env.get("ECAN_CONFIG"):
+            env.insert("ECAN_CONFIG", os.path.abspath(self._app.env["ECAN_CONFIG"]))
         proc.setProcessEnvironment(env)
+        proc.setWorkingDirectory(helper_folder())
         proc.readyReadStandardOutput.connect(self._read_events)
         proc.readyReadStandardError.connect(self._read_errors)
         proc.finished.connect(self._finished)

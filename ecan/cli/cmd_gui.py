@@ -6,15 +6,34 @@ demand."""
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
 from ecan.cli.output import Output
+from ecan.errors import ConfigError
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
+    _require_display()
     from ecan.ui.launcher import run_gui
 
     return run_gui(files=list(args.files or []), demo_cloud=bool(args.demo_cloud),
                    screenshot=args.screenshot, quit_after=args.quit_after)
+
+
+def _require_display() -> None:
+    """Qt aborts (a core dump, exit 134) when it finds no display on X11/Wayland platforms: say
+    so first, with what to do instead. A platform chosen on purpose (offscreen, xcb with a
+    display) is the user's call; macOS and Windows always have one."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return
+    raise ConfigError(
+        "DISPLAY", "no display found (neither DISPLAY nor WAYLAND_DISPLAY is set), so the "
+        "window cannot open",
+        "Run ecan on a desktop; or use the command line (`ecan --help`); or give it a virtual "
+        "screen: `xvfb-run -a ecan gui --screenshot ecan.png --quit-after 10`.")
 
 
 def selftest(args: argparse.Namespace, out: Output) -> int:

@@ -4,6 +4,7 @@ file, foreign keys on, migrations applied. Connections are short-lived per unit 
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ecan.db.migrations import MIGRATIONS
 from ecan.errors import UserFacingError
+from ecan.paths import PRIVATE_DIR, make_private_file
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -33,23 +35,29 @@ def connect(path: Path) -> sqlite3.Connection:
 
 def migrate(path: Path) -> int:
     """Bring the database at `path` to the newest schema; return its version."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)  # above: not ours
     try:
+        # SQLite gives the -wal and -shm files the database file's mode.
+        make_private_file(path)
         conn = connect(path)
         try:
-            conn.execute("PRAGMA journal_mode = WAL")
+            _use_wal(conn)
+            # Read outside a transaction only to skip the write lock when nothing is to do
+            # (the `ecan sync` no-op path); the version that decides is read under the lock.
             version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > len(MIGRATIONS):
-                raise UserFacingError(
-                    "db_too_new",
-                    f"The library {path} was written by a newer ecan (schema {version}).",
-                    "Update ecan, or point ECAN_HOME at another folder.")
-            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            _check_not_too_new(path, version)
+            while version < len(MIGRATIONS):
                 conn.execute("BEGIN IMMEDIATE")
                 try:
-                    for statement in _statements(script):
-                        conn.execute(statement)
-                    conn.execute(f"PRAGMA user_version = {number}")
+                    # Another process opening the same new library may have migrated it
+                    # between our read and our lock: read again, inside the transaction.
+                    version = conn.execute("PRAGMA user_version").fetchone()[0]
+                    _check_not_too_new(path, version)
+                    if version < len(MIGRATIONS):
+                        for statement in _statements(MIGRATIONS[version]):
+                            conn.execute(statement)
+                        version += 1
+                        conn.execute(f"PRAGMA user_version = {version}")
                     conn.execute("COMMIT")
                 except BaseException:
                     conn.execute("ROLLBACK")
@@ -62,6 +70,28 @@ def migrate(path: Path) -> int:
             "db_unreadable", f"The library database {path} cannot be opened ({e}).",
             "Check the disk and permissions; if the file is damaged, restore it from a backup "
             "or sign in on a fresh ECAN_HOME and run `ecan restore`.") from None
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL (it sticks to the file). SQLite answers SQLITE_BUSY at once, without
+    its busy handler, when another process is opening the same new library: wait for it."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if e.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
+def _check_not_too_new(path: Path, version: int) -> None:
+    if version > len(MIGRATIONS):
+        raise UserFacingError(
+            "db_too_new",
+            f"The library {path} was written by a newer ecan (schema {version}).",
+            "Update ecan, or point ECAN_HOME at another folder.")
 
 
 def _statements(script: str) -> Iterator[str]:

@@ -118,11 +118,14 @@ class DemoCloud:
         # boto3 in the child must not read the user's AWS files either.
         env["AWS_CONFIG_FILE"] = os.devnull
         env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
-        cmd = [sys.executable, "-m", "ecan.democloud", "--port", str(self.port),
+        # -P and a fixed folder: `-m` would put the current folder first on the child's
+        # sys.path, so a `logging.py` in the folder the caller started in would run here.
+        cmd = [sys.executable, "-P", "-m", "ecan.democloud", "--port", str(self.port),
                "--credential-ttl", str(self.credential_ttl_s), "--region", self.region]
         # Its own session: a Ctrl+C meant for the caller reaches the caller, which then stops
         # the child in order (closing its stdin), instead of both racing to exit.
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
+                                cwd=Path(__file__).resolve().parent,
                                 start_new_session=os.name == "posix")
         self._proc = proc
         lines: queue.Queue[bytes] = queue.Queue()

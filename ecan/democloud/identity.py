@@ -1,6 +1,7 @@
 """The local cloud's Cognito Identity exchange: a WSGI middleware in front of moto that answers
 `GetId` and `GetCredentialsForIdentity` the way the real service does (moto's own versions hand
-out a new id per call and fixed keys for any token), and makes the credentials it issues expire.
+out a new id per call and fixed keys for any token), makes the credentials it issues expire, and
+authorizes every S3 request signed with them itself.
 
 What it does, per the real service:
 - verifies the ID token in `Logins` against the user pool's JWKS (signature, issuer, audience =
@@ -8,28 +9,48 @@ What it does, per the real service:
   `NotAuthorizedException`;
 - maps the user's `sub` to a stable identity id `<region>:<uuid>` (a name-based uuid of the pool
   and the sub: the same for every sign-in, on every machine, for the server's lifetime);
-- for credentials, creates once a role per identity whose policy names the identity's literal
-  prefix (moto does not substitute `${cognito-identity.amazonaws.com:sub}`), assumes it, and
-  returns its keys with `Expiration` = now + the configured TTL;
+- for credentials, assumes a role made once per identity and returns its keys with
+  `Expiration` = now + the configured TTL;
 - refuses any later request signed with those keys after that moment with `ExpiredToken`
   (moto itself never checks an assumed role's expiry);
-- applies the role's `s3:prefix` condition on listing (moto ignores it), and refuses unsigned S3
-  requests with AccessDenied (moto answers them with a 500 under IAM enforcement).
+- authorizes each S3 request signed with those keys as S3 does: the request is mapped to the IAM
+  actions and resources real S3 checks (`s3access`), and the identity role's policy — the
+  template a real operator deploys, `${cognito-identity.amazonaws.com:sub}` and all — is
+  evaluated for the identity (`policy`); a refusal is S3's 403 AccessDenied;
+- refuses unsigned S3 requests with AccessDenied (moto answers them with a 500 under IAM
+  enforcement);
+- closes moto's admin API (`/moto-api/*`: reset all data, turn IAM enforcement off, dump every
+  secret) to all but the holder of the server's per-run token, so neither another local
+  process nor a web page (a simple cross-site POST needs no CORS consent) can use it.
+
+Why the check is ours and not moto's: moto's IAM enforcement asks for whatever action name its
+request router produces, which is not always IAM's and changed in a patch release (5.2.6 asks
+for `s3:HeadObject` and `s3:ListObjectsV2`, which no real policy grants, where 5.2.5 asked for
+`s3:GetObject` and `s3:ListBucket`); it also ignores `s3:prefix` conditions and does not
+substitute policy variables. So the role moto sees allows `s3:*` on the bucket and its objects
+(moto only checks the signature and that the keys are the role's), and the confinement an
+identity gets is decided here, by request, the same on every moto release.
 """
 
 from __future__ import annotations
 
+import hmac
 import io
 import json
 import logging
 import re
+import secrets
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs
+from xml.sax.saxutils import escape
+
+from ecan.democloud.policy import AccessRequest, PolicyError, is_allowed
+from ecan.democloud.s3access import MalformedRequest, S3Access, locate, required_access
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +60,14 @@ _TARGET_PREFIX = "AWSCognitoIdentityService."
 _JSON = "application/x-amz-json-1.1"
 # Fixed namespace: identity ids are uuid5(namespace, "<identity pool>|<sub>").
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://ecan.invalid/demo-cloud/identity")
-_AUTH_KEY_RE = re.compile(r"Credential=([A-Z0-9]+)/")
-_QUERY_KEY_RE = re.compile(r"(?:^|&)X-Amz-Credential=([A-Z0-9]+)(?:%2F|/)", re.IGNORECASE)
-_LIST_PARAMS = {"list-type", "prefix", "delimiter", "max-keys", "continuation-token",
-                "start-after", "encoding-type", "fetch-owner", "marker", "x-id"}
+# moto routes every path starting with this (no slash needed) to its admin API.
+_ADMIN_API_PREFIX = "/moto-api"
+# The header that carries the per-run admin token; only the server's own code sends it.
+ADMIN_TOKEN_HEADER = "X-Ecan-Admin-Token"
+_ADMIN_TOKEN_ENVIRON = "HTTP_" + ADMIN_TOKEN_HEADER.upper().replace("-", "_")
+_JWKS_PATH_RE = re.compile(r"^/[^/]+/\.well-known/jwks\.json$")
+# The condition key (and policy variable) Cognito sets to the caller's identity id.
+IDENTITY_KEY = "cognito-identity.amazonaws.com:sub"
 # Real STS refuses shorter sessions; the shorter demo TTL is enforced here instead.
 _STS_MIN_DURATION_S = 900
 
@@ -80,16 +105,18 @@ class IdentitySettings:
         return f"https://{self.provider_name}"
 
 
-def identity_role_policy(bucket: str, prefix: str, identity_id: str) -> dict[str, Any]:
-    """The policy of one identity's role: its own prefix read/write, the shared system avatars
-    read-only, listing limited to those two."""
-    own = f"{prefix}{identity_id}/"
+def identity_role_policy(bucket: str, prefix: str) -> dict[str, Any]:
+    """The policy of the identities' role, as an operator deploys it: each identity's own
+    prefix read/write, the shared system avatars read-only, listing limited to those two.
+    `${cognito-identity.amazonaws.com:sub}` stands for the caller's identity id."""
+    own = f"{prefix}${{{IDENTITY_KEY}}}/"
     shared = f"{prefix}shared/"
     return {
         "Version": "2012-10-17",
         "Statement": [
             {"Sid": "OwnObjects", "Effect": "Allow",
-             "Action": ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
+             "Action": ["s3:PutObject", "s3:GetObject", "s3:DeleteObject",
+                        "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
              "Resource": [f"arn:aws:s3:::{bucket}/{own}*"]},
             {"Sid": "SharedReadOnly", "Effect": "Allow", "Action": ["s3:GetObject"],
              "Resource": [f"arn:aws:s3:::{bucket}/{shared}*"]},
@@ -100,23 +127,38 @@ def identity_role_policy(bucket: str, prefix: str, identity_id: str) -> dict[str
     }
 
 
+def _signature_only_policy(bucket: str) -> dict[str, Any]:
+    """What the role moto sees allows: everything in the bucket, so moto's own check (whose
+    action names differ between releases) only ever verifies the signature. The identity's
+    real permissions are `identity_role_policy`, applied by the exchange per request."""
+    return {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:*",
+         "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]}]}
+
+
 class IdentityExchange:
     """WSGI middleware: answers the Cognito Identity API itself, enforces credential expiry, and
     passes everything else to `app` (moto) untouched.
 
     `admin_client(service)` gives a boto3 client with the cloud's admin keys (IAM and STS calls
-    go back through the same server, under moto's IAM enforcement). `clock` is injectable so
-    unit tests can move time.
+    go back through the same server, under moto's IAM enforcement). `admin_token` opens moto's
+    admin API (sent as the `X-Ecan-Admin-Token` header); without one, a random token nobody
+    knows keeps it shut. `clock` is injectable so unit tests can move time.
     """
 
     def __init__(self, app: WSGIApp, credential_ttl_s: int,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, *,
+                 admin_token: str | None = None) -> None:
         if credential_ttl_s < 1:
             raise ValueError("credential_ttl_s must be at least 1 second")
+        if admin_token is not None and len(admin_token) < 16:
+            raise ValueError("admin_token must be a long random secret")
+        self._admin_token = (admin_token or secrets.token_urlsafe(32)).encode()
         self._app = app
         self._ttl = credential_ttl_s
         self._clock = clock
         self._settings: IdentitySettings | None = None
+        self._policy: dict[str, Any] = {}
         self._admin_client: Callable[[str], Any] | None = None
         self._key_set: Any = None
         self._lock = threading.Lock()  # guards _issued; held only for dict access
@@ -131,32 +173,106 @@ class IdentityExchange:
 
         self._key_set = KeySet.import_key_set(settings.jwks)  # type: ignore[arg-type]
         self._admin_client = admin_client
+        self._policy = identity_role_policy(settings.bucket, settings.prefix)
         self._settings = settings
 
     # -- WSGI ------------------------------------------------------------------------------
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
                  ) -> Iterable[bytes]:
+        if str(environ.get("PATH_INFO", "")).startswith(_ADMIN_API_PREFIX):
+            given = str(environ.get(_ADMIN_TOKEN_ENVIRON, "")).encode()
+            if not hmac.compare_digest(given, self._admin_token):
+                return _json_response(start_response, 403, {
+                    "__type": "AccessDenied",
+                    "message": "The local cloud's admin API is reserved to ecan's own server."})
+            return self._app(environ, start_response)
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if self._settings is not None and target in (
                 _TARGET_PREFIX + "GetId", _TARGET_PREFIX + "GetCredentialsForIdentity"):
             return self._answer(environ, start_response, target[len(_TARGET_PREFIX):])
-        if self._settings is not None and not target and not _is_open_path(environ):
-            key_id = _signing_key(environ)
-            if key_id is None:
-                # moto answers an unsigned S3 request with a 500 under enforcement; real S3
-                # refuses anonymous access to a private bucket.
-                return _s3_error(start_response, 403, "AccessDenied", "Access Denied")
-            with self._lock:
-                issued = self._issued.get(key_id)
-            if issued is not None:
-                identity_id, expires = issued[0], issued[1]
-                if self._clock() >= expires:
-                    return _s3_error(start_response, 400, "ExpiredToken",
-                                     "The provided token has expired.")
-                if not self._list_allowed(environ, identity_id):
-                    return _s3_error(start_response, 403, "AccessDenied", "Access Denied")
-        return self._app(environ, start_response)
+        if self._settings is None:  # still being provisioned
+            return self._app(environ, start_response)
+        try:
+            key_id, service = _signing_scope(environ)
+        except ValueError:  # two credentials in one request: which one would be checked?
+            return _s3_error(environ, start_response, 403, "AccessDenied", "Access Denied")
+        if key_id is None:
+            if target or _is_jwks(environ):  # unsigned user-pool calls; keys to verify tokens
+                return self._app(environ, start_response)
+            # moto answers an unsigned S3 request with a 500 under enforcement; real S3
+            # refuses anonymous access to a private bucket.
+            return _s3_error(environ, start_response, 403, "AccessDenied", "Access Denied")
+        with self._lock:
+            issued = self._issued.get(key_id)
+        if issued is None:  # the cloud's admin keys (or unknown ones, which moto refuses)
+            return self._app(environ, start_response)
+        identity_id, expires = issued[0], issued[1]
+        if self._clock() >= expires:
+            return _s3_error(environ, start_response, 400, "ExpiredToken",
+                             "The provided token has expired.")
+        if service != "s3":
+            # The identities' role grants S3 only: refuse here rather than trust moto to.
+            return _s3_error(environ, start_response, 403, "AccessDenied", "Access Denied")
+        return self._authorize_s3(environ, start_response, identity_id)
+
+    def _authorize_s3(self, environ: dict[str, Any], start_response: Callable[..., Any],
+                      identity_id: str) -> Iterable[bytes]:
+        """Pass the request on if the identity's policy allows all it needs; else answer as S3
+        does (a multi-object delete is decided key by key)."""
+        s = self._require_settings()
+        where = locate(environ, s.bucket)
+        if where is None:
+            return _s3_error(environ, start_response, 403, "AccessDenied", "Access Denied")
+        try:
+            access = required_access(environ, *where, {IDENTITY_KEY: identity_id})
+        except MalformedRequest as e:
+            return _s3_error(environ, start_response, 400, e.code, e.message)
+        allowed = [self._allows(need) for need in access.needs]
+        if all(allowed):
+            return self._app(environ, start_response)
+        if access.delete_entries is not None:
+            return self._partial_delete(start_response, where[0], access, allowed)
+        log.info("refused %s for an identity: not allowed by its policy", access.operation)
+        return _s3_error(environ, start_response, 403, "AccessDenied", "Access Denied")
+
+    def _allows(self, need: AccessRequest) -> bool:
+        try:
+            return is_allowed(self._policy, need)
+        except PolicyError as e:  # a clause the evaluator cannot read: refuse, never guess
+            log.warning("identity policy not understood (%s): request refused", e)
+            return False
+
+    def _partial_delete(self, start_response: Callable[..., Any], bucket: str,
+                        access: S3Access, allowed: list[bool]) -> Iterable[bytes]:
+        """S3's DeleteObjects answer when some keys are not the caller's: those are reported
+        as AccessDenied and left alone, the others deleted (here with the cloud's own keys,
+        once the identity's policy has allowed each one)."""
+        assert access.delete_entries is not None and self._admin_client is not None
+        entries = list(zip(access.delete_entries, allowed, strict=True))
+        ok = [{"Key": e.key, **({"VersionId": e.version_id} if e.version_id else {})}
+              for e, yes in entries if yes]
+        result: dict[str, Any] = {"Deleted": [], "Errors": []}
+        if ok:
+            result = self._admin_client("s3").delete_objects(
+                Bucket=bucket, Delete={"Objects": ok, "Quiet": False})
+        parts = ['<?xml version="1.0" encoding="UTF-8"?>\n'
+                 '<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">']
+        if not access.quiet:
+            for d in result.get("Deleted", []):
+                version = f"<VersionId>{escape(d['VersionId'])}</VersionId>" \
+                    if d.get("VersionId") else ""
+                parts.append(f"<Deleted><Key>{escape(d['Key'])}</Key>{version}</Deleted>")
+        errors = [(e.key, "AccessDenied", "Access Denied") for e, yes in entries if not yes]
+        errors += [(err["Key"], err["Code"], err["Message"]) for err in result.get("Errors", [])]
+        for key, code, message in errors:
+            parts.append(f"<Error><Key>{escape(key)}</Key><Code>{escape(code)}</Code>"
+                         f"<Message>{escape(message)}</Message></Error>")
+        parts.append("</DeleteResult>")
+        data = "".join(parts).encode()
+        start_response("200 OK", [("Content-Type", "application/xml"),
+                                  ("Content-Length", str(len(data)))])
+        return [data]
 
     def _answer(self, environ: dict[str, Any], start_response: Callable[..., Any],
                 operation: str) -> Iterable[bytes]:
@@ -297,36 +413,38 @@ class IdentityExchange:
                 {"Effect": "Allow", "Principal": {"AWS": s.admin_arn},
                  "Action": "sts:AssumeRole"}]}
             role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
-            iam.put_role_policy(
-                RoleName=name, PolicyName="own-prefix",
-                PolicyDocument=json.dumps(identity_role_policy(s.bucket, s.prefix, identity_id)))
+            # moto checks only the signature against this role; see the module docstring.
+            iam.put_role_policy(RoleName=name, PolicyName="signature-only",
+                                PolicyDocument=json.dumps(_signature_only_policy(s.bucket)))
             self._roles[identity_id] = role["Role"]["Arn"]
             return self._roles[identity_id]
 
-    def _list_allowed(self, environ: dict[str, Any], identity_id: str) -> bool:
-        """moto ignores the `s3:prefix` condition of the role's ListBucket statement: apply it
-        here, so an identity cannot list other identities' keys."""
-        s = self._require_settings()
-        if environ.get("REQUEST_METHOD") != "GET":
-            return True
-        if environ.get("PATH_INFO", "").strip("/") != s.bucket:
-            return True
-        query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
-        if not set(query) <= _LIST_PARAMS:
-            return True  # a bucket sub-resource (?location...): the role's policy decides
-        prefix = (query.get("prefix") or [""])[0]
-        return prefix.startswith((f"{s.prefix}{identity_id}/", f"{s.prefix}shared/"))
+
+def _is_jwks(environ: dict[str, Any]) -> bool:
+    """A user pool's JWKS, public as on the real service (tokens must verify)."""
+    path = str(environ.get("PATH_INFO", ""))
+    return environ.get("REQUEST_METHOD") == "GET" and _JWKS_PATH_RE.match(path) is not None
 
 
-def _is_open_path(environ: dict[str, Any]) -> bool:
-    path = environ.get("PATH_INFO", "")
-    return path.startswith("/moto-api/") or "/.well-known/" in path
-
-
-def _signing_key(environ: dict[str, Any]) -> str | None:
-    match = _AUTH_KEY_RE.search(environ.get("HTTP_AUTHORIZATION", "")) or \
-        _QUERY_KEY_RE.search(environ.get("QUERY_STRING", ""))
-    return unquote(match.group(1)) if match else None
+def _signing_scope(environ: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(access key id, service) of the request's SigV4 credential, read as moto and the
+    presigned-URL check read it (the header's first `Credential=`; else the query's one
+    `X-Amz-Credential`); (None, None) when it has none. ValueError if the query names more
+    than one: the check here and the signature check must never look at different keys."""
+    header = str(environ.get("HTTP_AUTHORIZATION", ""))
+    if header:
+        if "Credential=" not in header:
+            return None, None
+        scope = header.partition("Credential=")[2].partition(",")[0].strip().split("/")
+    else:
+        query = parse_qs(str(environ.get("QUERY_STRING", "")), keep_blank_values=True)
+        values = [v for k, vs in query.items() if k.lower() == "x-amz-credential" for v in vs]
+        if not values:
+            return None, None
+        if len(values) > 1:
+            raise ValueError("more than one X-Amz-Credential")
+        scope = values[0].split("/")
+    return scope[0], (scope[3] if len(scope) > 3 else None)
 
 
 def _json_response(start_response: Callable[..., Any], status: int, body: dict[str, Any],
@@ -335,16 +453,19 @@ def _json_response(start_response: Callable[..., Any], status: int, body: dict[s
     headers = [("Content-Type", _JSON), ("Content-Length", str(len(data))),
                ("x-amzn-RequestId", str(uuid.uuid4()))]
     headers += list((extra or {}).items())
-    reason = {200: "OK", 400: "Bad Request", 500: "Internal Server Error"}.get(status, "Error")
+    reason = {200: "OK", 400: "Bad Request", 403: "Forbidden",
+              500: "Internal Server Error"}.get(status, "Error")
     start_response(f"{status} {reason}", headers)
     return [data]
 
 
-def _s3_error(start_response: Callable[..., Any], status: int, code: str,
-              message: str) -> Iterable[bytes]:
+def _s3_error(environ: dict[str, Any], start_response: Callable[..., Any], status: int,
+              code: str, message: str) -> Iterable[bytes]:
     data = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
             f"<Message>{message}</Message><RequestId>{uuid.uuid4()}</RequestId></Error>"
             ).encode()
+    if environ.get("REQUEST_METHOD") == "HEAD":
+        data = b""  # S3 answers a HEAD with the status alone
     reason = {400: "Bad Request", 403: "Forbidden"}[status]
     start_response(f"{status} {reason}", [("Content-Type", "application/xml"),
                                           ("Content-Length", str(len(data)))])

@@ -14,7 +14,7 @@ import threading
 import urllib.request
 from typing import Any
 
-from ecan.democloud.identity import IdentityExchange, IdentitySettings
+from ecan.democloud.identity import ADMIN_TOKEN_HEADER, IdentityExchange, IdentitySettings
 from ecan.democloud.info import AdminKeys, DemoCloudInfo, DemoUser
 from ecan.democloud.presign import PresignedUrls
 from ecan.democloud.srp import SrpVerifier
@@ -53,6 +53,8 @@ class LocalCloudServer:
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self._exchange: IdentityExchange | None = None
+        # Opens moto's admin API; never leaves this process (no script or test needs it).
+        self._admin_token = secrets.token_urlsafe(32)
 
     def start(self) -> DemoCloudInfo:
         if self.info is not None:
@@ -72,10 +74,11 @@ class LocalCloudServer:
         _allow_unsigned_cognito_idp(ActionAuthenticatorMixin)
 
         moto_app = DomainDispatcherApplication(create_backend_app)
-        # Outermost first: identity API + expiry + isolation, presigned URLs, SRP, moto.
+        # Outermost first: admin-API guard + identity API + expiry + isolation, presigned
+        # URLs, SRP, moto.
         exchange = IdentityExchange(
             PresignedUrls(SrpVerifier(moto_app, self._password_of), self._secret_of),
-            self.credential_ttl_s)
+            self.credential_ttl_s, admin_token=self._admin_token)
         self._exchange = exchange
         try:
             _check_port_free(self.port)
@@ -202,7 +205,8 @@ class LocalCloudServer:
             admin_arn=f"arn:aws:iam::{ACCOUNT_ID}:user/{ADMIN_USER}"), admin_client)
         # From here on, every signed request is checked against IAM like the real thing.
         req = urllib.request.Request(f"{endpoint}/moto-api/reset-auth", data=b"0", method="POST",
-                                     headers={"Content-Type": "text/plain"})
+                                     headers={"Content-Type": "text/plain",
+                                              ADMIN_TOKEN_HEADER: self._admin_token})
         with urllib.request.urlopen(req, timeout=_HTTP_TIMEOUT_S) as resp:
             resp.read()
         return info

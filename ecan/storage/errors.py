@@ -1,6 +1,7 @@
 """Storage failures as the user sees them: every botocore error becomes a `UserFacingError` with
-a stable code and the fix, marked permanent (`StorageError`) or worth retrying
-(`TransientStorageError`); an expired session becomes `AuthRequired` so sync pauses."""
+a stable code and the fix, marked permanent (`StorageError`), worth retrying
+(`TransientStorageError`) or in the way of every job (`PausingStorageError`: sync pauses); an
+expired session becomes `AuthRequired` so sync pauses for sign-in."""
 
 from __future__ import annotations
 
@@ -22,6 +23,14 @@ class TransientStorageError(StorageError):
     retryable = True
 
 
+class PausingStorageError(StorageError):
+    """A failure no job can get past until something outside ecan is fixed (this computer's
+    clock, the keys in use): failing each job would fail the whole queue, so sync pauses with
+    this reason, keeps every job queued, and resumes once a probe gets through."""
+
+    pauses_queue = True
+
+
 # Error codes S3 (and R2 / MinIO) answer when the service, not the request, is at fault.
 _TRANSIENT_CODES = {
     "InternalError", "ServiceUnavailable", "SlowDown", "Throttling", "ThrottlingException",
@@ -40,6 +49,19 @@ _ACCESS_HINT_ACTION = {
 
 def is_retryable(exc: BaseException) -> bool:
     return bool(getattr(exc, "retryable", False))
+
+
+def pauses_queue(exc: BaseException) -> bool:
+    return bool(getattr(exc, "pauses_queue", False))
+
+
+def is_bodiless(exc: Any) -> bool:
+    """An error answer without a body (every HEAD's): botocore then reports the bare HTTP status
+    as the code, so the reason (clock, token, permission) is unknown."""
+    response = getattr(exc, "response", None) or {}
+    code = str((response.get("Error") or {}).get("Code", "") or "")
+    status = int((response.get("ResponseMetadata") or {}).get("HTTPStatusCode", 0) or 0)
+    return code in ("", str(status))
 
 
 def map_s3_error(exc: BaseException, *, bucket: str, operation: str, endpoint: str = "",
@@ -89,25 +111,34 @@ def _map_client_error(exc: Any, *, bucket: str, target: str, operation: str,
     err = exc.response.get("Error", {}) or {}
     code = str(err.get("Code", "") or "")
     status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+    # Wrong keys or a wrong clock refuse every request alike: pause, never fail the queue.
     if code == "InvalidAccessKeyId":
-        return StorageError(
+        return PausingStorageError(
             "invalid_access_key", f"The storage service does not know the access key used for "
             f"bucket '{bucket}'.",
-            "Check AVATAR_CLOUD_ACCESS_KEY (or STORAGE.ACCESS_KEY), or sign in again.")
+            "Check AVATAR_CLOUD_ACCESS_KEY (or STORAGE.ACCESS_KEY), or sign in again; uploads "
+            "stay queued meanwhile.")
     if code == "SignatureDoesNotMatch":
-        return StorageError(
+        return PausingStorageError(
             "signature_mismatch", f"The storage service rejected the request signature for "
             f"bucket '{bucket}'.",
             "Check AVATAR_CLOUD_SECRET_KEY (the secret key is wrong), and that this computer's "
-            "clock is correct.")
+            "clock is correct (`ecan doctor` checks both); uploads stay queued meanwhile.")
     if code == "RequestTimeTooSkewed":
-        return StorageError(
+        return PausingStorageError(
             "clock_skew", "This computer's clock differs too much from the storage service's.",
-            "Set the system clock (turn on automatic time / NTP) and try again.")
+            "Set the system clock (turn on automatic time / NTP); `ecan doctor` shows how far "
+            "off it is. Sync carries on by itself once the clock is right.")
     if code in _EXPIRED_CODES:
         return AuthRequired("Your cloud session has expired.")
-    if code in ("AccessDenied", "AllAccessDisabled", "InvalidObjectState") or (
-            status == 403 and not code):
+    if status in (400, 403) and is_bodiless(exc):
+        # A HEAD's refusal (S3BlobStore.head asks again with a GET to learn why, when it can).
+        return PausingStorageError(
+            "storage_refused", f"The storage service refused {operation} on {target} "
+            f"(HTTP {status}) without saying why.",
+            "Run `ecan doctor`: it checks the sign-in, the keys, access to the bucket and this "
+            "computer's clock. Uploads stay queued meanwhile.")
+    if code in ("AccessDenied", "AllAccessDisabled", "InvalidObjectState"):
         action = _ACCESS_HINT_ACTION.get(operation, "access")
         return StorageError(
             "access_denied", f"Access denied to {target} ({operation}).",

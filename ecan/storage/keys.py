@@ -15,14 +15,40 @@ _IDENTITY_RE = re.compile(
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 _EXT_RE = re.compile(r"^[a-z0-9]{1,5}$")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+# The folder under the prefix that holds the system avatars (read-only to users): no identity
+# may be called that, or its own data would land there. Case-insensitively, because the local
+# backend may sit on a case-insensitive file system.
+SHARED = "shared"
 
 
 def validate_identity_id(identity_id: str) -> str:
-    if not isinstance(identity_id, str) or not _IDENTITY_RE.match(identity_id):
+    if not isinstance(identity_id, str) or not _IDENTITY_RE.match(identity_id) \
+            or identity_id.lower() == SHARED:
         raise UserFacingError(
             "invalid_identity", "The identity id from the sign-in service has an unexpected shape.",
             "Sign out and sign in again; if it persists, check COGNITO.IDENTITY_POOL_ID.")
     return identity_id
+
+
+def validate_prefix(prefix: str) -> str:
+    """The prefix as keys use it (ending in "/", or empty), or ValueError saying what is wrong.
+    Its segments must pass every backend's key check (ecan.storage.local.validate_key): one
+    that does not would make every key under it refused, and every job fail."""
+    if not isinstance(prefix, str):
+        raise ValueError("the prefix must be text")
+    if prefix.startswith("/"):
+        raise ValueError("it starts with '/'")
+    body = prefix[:-1] if prefix.endswith("/") else prefix
+    if not body:
+        return ""
+    for part in body.split("/"):
+        if not part:
+            raise ValueError("it has an empty segment ('//')")
+        if part.startswith("."):
+            raise ValueError(f"its segment {part!r} starts with '.'")
+        if "\\" in part or not part.isprintable():
+            raise ValueError(f"its segment {part!r} has a backslash or a control character")
+    return f"{body}/"
 
 
 def _check(value: str, pattern: re.Pattern[str], what: str) -> str:
@@ -37,8 +63,7 @@ class KeyLayout:
     identity_id: str
 
     def __post_init__(self) -> None:
-        prefix = self.prefix.strip("/")
-        object.__setattr__(self, "prefix", f"{prefix}/" if prefix else "")
+        object.__setattr__(self, "prefix", validate_prefix(self.prefix))
         validate_identity_id(self.identity_id)
 
     @property

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote
 
+from ecan.paths import PRIVATE_DIR, make_private_dirs, open_private
 from ecan.storage.base import ObjectInfo, ProgressCallback, PutResult
 from ecan.storage.errors import StorageError
 
@@ -101,12 +102,13 @@ class LocalBlobStore:
 
     def _write_atomic(self, dest: Path, src: IO[bytes], progress: ProgressCallback | None,
                       expected_sha256: str | None = None) -> tuple[str, int]:
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(dest.parent)
         tmp = dest.with_name(f".{dest.name}.tmp-{secrets.token_hex(4)}")
         h = hashlib.sha256()
         size = 0
         try:
-            with open(tmp, "wb") as out:
+            # The user's pictures, readable by them only (also a download into ECAN_HOME).
+            with open_private(tmp) as out:
                 while chunk := src.read(_CHUNK):
                     out.write(chunk)
                     h.update(chunk)
@@ -218,7 +220,7 @@ class LocalBlobStore:
 
     def check_access(self, prefix: str = "") -> None:
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
+            self.root.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
             next(os.scandir(self.root), None)
         except OSError as e:
             raise StorageError(

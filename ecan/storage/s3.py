@@ -1,6 +1,7 @@
 """The `s3` storage backend: AWS S3 and S3-compatible services (Cloudflare R2, MinIO) through one
 long-lived boto3 client. Every botocore failure leaves here as a mapped user-facing error
-(`ecan.storage.errors`); the content's sha256 travels as the checksum and in the metadata."""
+(`ecan.storage.errors`); the content's sha256 travels as the checksum and in the metadata, and
+what S3 stored is checked against S3's own SHA-256 checksum (of the parts, for multipart)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlparse
 
 from ecan.storage.base import ObjectInfo, ProgressCallback, PutResult
-from ecan.storage.errors import StorageError, TransientStorageError, map_s3_error
+from ecan.storage.errors import StorageError, TransientStorageError, is_bodiless, map_s3_error
 from ecan.storage.local import validate_key, validate_metadata
 
 if TYPE_CHECKING:
@@ -129,6 +130,11 @@ class S3BlobStore:
         response = getattr(e, "response", None) or {}
         return str(response.get("Error", {}).get("Code", ""))
 
+    @staticmethod
+    def _status(e: Exception) -> int:
+        response = getattr(e, "response", None) or {}
+        return int(response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+
     # -- writing ---------------------------------------------------------------------------
 
     def put_file(self, key: str, path: Path, *, content_type: str, sha256: str,
@@ -140,9 +146,10 @@ class S3BlobStore:
         checksum = _b64(sha256)
         try:
             size = os.stat(path).st_size
+            multipart = size >= self.multipart_threshold
             # Keys are content-addressed: a file that no longer matches its hash must not go
             # up under that name. (S3 re-checks single PUTs against ChecksumSHA256 itself.)
-            actual = _file_sha256(path)
+            actual, composite = _file_digests(path, self._part_size(size) if multipart else 0)
         except FileNotFoundError:
             raise StorageError("file_missing", f"{path} no longer exists; nothing was uploaded.",
                                "Import the file again.") from None
@@ -151,20 +158,61 @@ class S3BlobStore:
                 "checksum_mismatch", f"{path} does not match its recorded sha256 (it changed "
                 "after import); nothing was uploaded.", "Import the file again.")
         extra: dict[str, Any] = {"ContentType": content_type, "Metadata": meta}
-        if size < self.multipart_threshold:
+        if not multipart:
             # One PUT: S3 checks the whole object against our own hash (end to end).
             extra["ChecksumSHA256"] = checksum
         elif not self.is_r2:
-            # Multipart: S3 has no whole-object SHA-256, so each part carries its own.
+            # Multipart: S3 has no whole-object SHA-256, so each part carries its own, and S3
+            # keeps the composite (the SHA-256 of the parts' SHA-256s) that _verify checks.
             extra["ChecksumAlgorithm"] = "SHA256"
         started = time.monotonic()
         with self._mapped("put_file", key):
             self._client.upload_file(str(path), self.bucket, key, ExtraArgs=extra,
                                      Callback=progress, Config=self._transfer)
+        if multipart:
+            self._verify(key, size, actual, composite)
         elapsed = max(time.monotonic() - started, 1e-6)
         log.info("uploaded %s: %d bytes in %.2f s (%.2f MB/s)", key, size, elapsed,
                  size / MB / elapsed)
         return PutResult(key=key, size=size, sha256=sha256.lower())
+
+    def _part_size(self, size: int) -> int:
+        """The part size the transfer manager will use for a file of `size` bytes (it grows
+        the configured one to stay within S3's 10,000 parts)."""
+        from s3transfer.utils import ChunksizeAdjuster
+
+        return int(ChunksizeAdjuster().adjust_chunksize(self._transfer.multipart_chunksize, size))
+
+    def _verify(self, key: str, size: int, sha256: str, composite: str) -> None:
+        """Check a multipart object by S3's own checksum of what it stored. The x-amz-meta-sha256
+        is only what ecan itself sent, so comparing with it verifies nothing but the size.
+
+        S3 answers the composite SHA-256 of the parts ("<base64>-<parts>"); a service that keeps
+        a full-object SHA-256 answers that instead; both are computed here from the file. We
+        chose SHA-256 over a full-object CRC: the parts' SHA-256s are sent (and checked by S3)
+        anyway, and a CRC is no defence against anything but line noise. Where the service
+        gives no checksum (R2, older MinIO), only the size can be checked."""
+        with self._mapped("put_file", key):
+            response = self._client.head_object(Bucket=self.bucket, Key=key,
+                                                ChecksumMode="ENABLED")
+        theirs = str(response.get("ChecksumSHA256") or "")
+        value, _, parts = theirs.partition("-")
+        good = int(response.get("ContentLength", -1)) == size
+        if value:
+            ours_value, _, ours_parts = composite.partition("-")
+            good = good and (value == _b64(sha256) or (
+                value == ours_value and parts in ("", ours_parts)))
+        elif not self.is_r2:
+            log.info("%s: the service reports no SHA-256 checksum; checked its size only", key)
+        if good:
+            return
+        try:  # a damaged object must not stay under the content's name (restore would take it)
+            self._client.delete_object(Bucket=self.bucket, Key=key)
+        except Exception:  # noqa: BLE001 - the retry's upload replaces it anyway
+            log.warning("could not remove the damaged upload %s", key, exc_info=True)
+        raise TransientStorageError(
+            "checksum_mismatch", f"{key} arrived damaged: the storage service's checksum of "
+            "what it stored does not match the file.", "It is uploaded again.")
 
     def put_bytes(self, key: str, data: bytes, *, content_type: str,
                   metadata: dict[str, str] | None = None) -> PutResult:
@@ -239,7 +287,30 @@ class S3BlobStore:
             except ClientError as e:
                 if self._code(e) in ("404", "NoSuchKey", "NotFound"):
                     return None
+                if is_bodiless(e) and self._status(e) in (400, 403):
+                    return self._head_by_get(key, e)
                 raise
+        return self._info(key, response)
+
+    def _head_by_get(self, key: str, refused: Exception) -> ObjectInfo | None:
+        """A HEAD's refusal has no body, so an expired token, a skewed clock and a missing
+        permission all read "400"/"403". A one-byte GET needs the same permission and its
+        refusal says why; if it gets through instead, it answers what the HEAD would have."""
+        from botocore.exceptions import ClientError
+
+        try:
+            response = self._client.get_object(Bucket=self.bucket, Key=key, Range="bytes=0-0")
+        except ClientError as e:
+            if self._code(e) in ("404", "NoSuchKey", "NotFound"):
+                return None
+            if not is_bodiless(e):
+                raise  # the reason, mapped by the caller
+            raise refused from None
+        with contextlib.closing(response["Body"]):
+            pass
+        total = str(response.get("ContentRange", "")).rpartition("/")[2]
+        if total.isdigit():
+            response["ContentLength"] = int(total)
         return self._info(key, response)
 
     @staticmethod
@@ -330,12 +401,28 @@ class S3BlobStore:
             return None
 
 
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
+def _file_digests(path: Path, part_size: int) -> tuple[str, str]:
+    """(hex SHA-256 of the file, S3's composite SHA-256 for these parts: "<base64>-<parts>"),
+    in one read. part_size 0: no parts, the composite is ""."""
+    whole = hashlib.sha256()
+    part = hashlib.sha256()
+    parts: list[bytes] = []
+    in_part = 0
     with open(path, "rb") as f:
-        while chunk := f.read(_CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
+        while chunk := f.read(min(_CHUNK, part_size - in_part) if part_size else _CHUNK):
+            whole.update(chunk)
+            if part_size:
+                part.update(chunk)
+                in_part += len(chunk)
+                if in_part == part_size:
+                    parts.append(part.digest())
+                    part, in_part = hashlib.sha256(), 0
+    if not part_size:
+        return whole.hexdigest(), ""
+    if in_part or not parts:
+        parts.append(part.digest())
+    combined = base64.b64encode(hashlib.sha256(b"".join(parts)).digest()).decode()
+    return whole.hexdigest(), f"{combined}-{len(parts)}"
 
 
 def _b64(sha256_hex: str) -> str:

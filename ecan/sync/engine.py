@@ -5,20 +5,24 @@ pause, user pause and a bandwidth limit. Plain Python; ecan.bridge.sync_worker r
 Guarantees: a job is never dropped (it ends DONE, or FAILED waiting for the user's retry); an
 object is verified by its SHA-256 after upload; retries are idempotent (content-addressed keys,
 and objects already there with the same checksum are skipped); an auth problem pauses, never
-fails; two processes draining one library never run one job twice (the outbox claim is atomic)."""
+fails, and so does a problem no job can get past (a skewed clock, refused keys: the queue waits
+with the fix and a probe resumes it); two processes draining one library never run one job twice
+(the outbox claim is atomic)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
 import random
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ecan.errors import AuthRequired, UserFacingError
 from ecan.sync import avatar_meta
@@ -63,6 +67,7 @@ log = logging.getLogger("ecan.sync")
 
 EventSink = Callable[[SyncEvent], None]
 Spawn = Callable[[Callable[[], None]], None]
+_T = TypeVar("_T")
 
 PAUSED_KEY = "sync.paused"
 BANDWIDTH_KEY = "sync.bandwidth_limit_kbps"
@@ -70,6 +75,9 @@ ONLINE_KEY = "sync.online"
 # Bugs (not storage errors) are retried a few times, then the job waits for the user's retry,
 # so a deterministic crash cannot spin forever; the job itself is kept.
 BUG_ATTEMPTS = 5
+# Tries at recording a job's outcome while SQLite refuses (locked past the busy timeout, disk
+# full), with back-off between them; then the job is given back at the loop's next turn.
+RECORD_TRIES = 3
 # Consecutive transient failures after which we ask "are we offline?" with one probe.
 OFFLINE_SUSPECT_AFTER = 3
 # Files up to this size are read whole and sent in one PUT (no transfer-manager threads per
@@ -134,6 +142,10 @@ class TokenBucket:
             interrupt.wait(wait)
 
 
+def _pauses_queue(exc: BaseException) -> bool:
+    return bool(getattr(exc, "pauses_queue", False))
+
+
 def _is_transient(exc: BaseException) -> bool:
     if isinstance(exc, (ConnectionError, TimeoutError)):
         return True
@@ -191,6 +203,8 @@ class SyncEngine:
         # What the last engine saw: coming back online is then a change, and is recorded.
         self._online = self.outbox.get_setting(ONLINE_KEY) != "0"
         self._auth_required = False
+        # The error that stops every job (clock, keys): the queue waits until a probe passes.
+        self._blocked: dict[str, Any] | None = None
         self._paused = self._saved_paused()
         saved = self._saved_bandwidth()
         self._bucket = TokenBucket(config.bandwidth_limit_kbps if saved is None else saved)
@@ -202,6 +216,15 @@ class SyncEngine:
         self._running = threading.Lock()  # one run loop at a time per engine
         self._active: dict[int, Job] = {}
         self._active_cv = threading.Condition()
+        # job id -> monotonic time of its claim's last renewal; jobs whose claim another
+        # process took over (a heartbeat found it gone): they stop before their next request.
+        self._beats: dict[int, float] = {}
+        self._lost: set[int] = set()
+        self.heartbeat_s = HEARTBEAT_S
+        # Jobs whose outcome could not be recorded: still IN_FLIGHT under our owner, which
+        # recovery never takes over, so the loop gives them back itself.
+        self._stranded: dict[int, Job] = {}
+        self._stranded_lock = threading.Lock()
         self._run_stats: _Run | None = None
         self._last_error: dict[str, str] | None = None
         self._spawn: Spawn = _thread_spawn
@@ -224,6 +247,7 @@ class SyncEngine:
             self._emit_to = on_event
             with self._state_lock:  # an explicit run tries again even after an auth pause
                 self._auth_required = False
+                self._blocked = None
             deadline = None if timeout is None else time.monotonic() + max(0.0, timeout)
             run = self._loop(drain=True, deadline=deadline)
         finally:
@@ -270,7 +294,9 @@ class SyncEngine:
                 self._active_cv.wait(1.0)
             leftovers = list(self._active.values())
         for job in leftovers:
-            self.outbox.release(job)
+            self._record(job, "was given back", functools.partial(self.outbox.release, job),
+                         False, tries=1)
+        self._give_back_stranded()
         if self._thread is not None:
             self._thread.join(max(0.0, end - time.monotonic()) + 1.0)
             self._thread = None
@@ -279,6 +305,7 @@ class SyncEngine:
         """New work, network back, or signed in: look again now."""
         with self._state_lock:
             was_required, self._auth_required = self._auth_required, False
+            self._blocked = None  # signed in again, settings changed: let a job try
         if was_required:
             self._emit_state()
         self._wake.set()
@@ -343,6 +370,7 @@ class SyncEngine:
         out.update({
             "paused": self._paused,
             "auth_required": self._auth_required or bool(ident.get("session_expired")),
+            "blocked": self._blocked,
             "bandwidth_limit_kbps": self.bandwidth_limit(),
             "progress": None if run is None else {
                 "items_done": run.items_done, "items_total": run.items_total,
@@ -388,6 +416,7 @@ class SyncEngine:
             self._wake.clear()
 
         while not self._stop.is_set():
+            stranded = self._give_back_stranded()
             left = remaining_time()
             if left is not None and left <= 0:
                 break
@@ -409,7 +438,9 @@ class SyncEngine:
                     break
                 sleep(None)  # signed out / no cloud / auth: wait for wake()
                 continue
-            if not self._online:
+            if self._blocked is not None and drain:
+                break  # `ecan sync` reports the reason and its fix (last_error)
+            if not self._online or self._blocked is not None:
                 if self._probe(cloud):
                     probe_delay = 1.0
                     continue
@@ -429,6 +460,14 @@ class SyncEngine:
             if not self._online or self._auth_required or self._stop.is_set():
                 continue
             due = self.outbox.next_due()
+            if stranded or self._stranded:
+                # The database refused to record an outcome: give it a moment, then hand the
+                # job back and run it again (idempotent: its objects are found in place).
+                if drain and deadline is None and time.monotonic() - last_success > IDLE_LIMIT_S:
+                    break
+                sleep(min(probe_delay, self.probe_max))
+                probe_delay = min(probe_delay * 2, self.probe_max)
+                continue
             if due is None:
                 if drain:
                     break
@@ -473,6 +512,9 @@ class SyncEngine:
             self._set_state(auth_required=True)
             return False
         except Exception as e:
+            if _pauses_queue(e):
+                self._block(e)
+                return False
             if _is_transient(e):  # offline or still failing: keep waiting, quietly
                 log.info("still offline (%s)", type(e).__name__)
                 return False
@@ -481,6 +523,8 @@ class SyncEngine:
         log.info("the cloud answers again: resuming")
         self._transient_streak = 0
         self.outbox.expedite()
+        with self._state_lock:
+            self._blocked = None
         self._set_state(online=True)
         return True
 
@@ -501,16 +545,62 @@ class SyncEngine:
                     # A finished job hands over the next one, claimed in the same transaction.
                     job = self._process(cloud, job, run)
                 if job is not None:  # claimed, then told to stop: back untouched
-                    self.outbox.release(job)
+                    self._record(job, "was given back",
+                                 functools.partial(self.outbox.release, job), False)
             except Exception:
                 log.exception("sync worker stopped by an error")
+                if job is not None:  # a guarded no-op if it was settled after all
+                    self._strand(job)
             finally:
                 done.release()
 
-        for _ in range(n):
-            self._spawn(worker)
-        for _ in range(n):
-            done.acquire()
+        beating = threading.Event()
+        beat = threading.Thread(target=self._heartbeats, args=(beating,), daemon=True,
+                                name="ecan-sync-heartbeat")
+        beat.start()
+        try:
+            for _ in range(n):
+                self._spawn(worker)
+            for _ in range(n):
+                done.acquire()
+        finally:
+            beating.set()
+            beat.join()
+
+    def _heartbeats(self, stop: threading.Event) -> None:
+        """Renew every running job's claim each heartbeat_s, whatever the job is doing (a small
+        PUT waiting on the bandwidth limit, a request in flight): recovery elsewhere takes
+        over only claims older than the lease."""
+        while not stop.wait(self.heartbeat_s):
+            with self._active_cv:
+                jobs = list(self._active.values())
+            for job in jobs:
+                self._beat(job)
+
+    def _beat(self, job: Job) -> None:
+        try:
+            kept = self.outbox.heartbeat(job)
+        except sqlite3.Error as e:  # the lease is many heartbeats long: try again next time
+            log.warning("could not renew the claim on job %d (%s)", job.id, type(e).__name__)
+            return
+        with self._active_cv:
+            if self._active.get(job.id) is not job:
+                return  # settled meanwhile (or claimed anew): nothing to say
+            if kept:
+                self._beats[job.id] = time.monotonic()
+            elif job.id not in self._lost:
+                log.warning("job %d was taken over by another process: stopping it", job.id)
+                self._lost.add(job.id)
+
+    def _keep_claim(self, job: Job) -> None:
+        """Before a request: renew the claim if a heartbeat is due (the heartbeat thread may
+        lag, e.g. just after the machine woke up) and stop if the job is no longer ours."""
+        with self._active_cv:
+            due = time.monotonic() - self._beats.get(job.id, 0.0) >= self.heartbeat_s
+        if due:
+            self._beat(job)
+        if job.id in self._lost:
+            raise _Abandoned()
 
     def _listing(self, cloud: Cloud) -> dict[str, int] | None:
         if self.outbox.ready_uploads() < LIST_THRESHOLD:
@@ -526,7 +616,7 @@ class SyncEngine:
 
     def _can_claim(self) -> bool:
         return (self._online and not self._auth_required and not self._paused
-                and not self._stop.is_set())
+                and self._blocked is None and not self._stop.is_set())
 
     # -- one job ---------------------------------------------------------------------------
     def _process(self, cloud: Cloud, job: Job, run: _Run) -> Job | None:
@@ -534,15 +624,18 @@ class SyncEngine:
         nxt: Job | None = None
         with self._active_cv:
             self._active[job.id] = job
+            self._beats[job.id] = time.monotonic()  # claimed just now
+            self._lost.discard(job.id)
         started = time.monotonic()
         sent = [0]
         try:
             self._emit(JobStarted(job.id, job.kind, job.avatar_id, 0))
             update: dict[str, Any] | None = None
+            removed: tuple[str | None, str | None] = (None, None)
             if job.kind == "upload":
                 update = self._upload(cloud, job, run, sent)
             elif job.kind == "delete":
-                self._delete(cloud, job)
+                removed = self._delete(cloud, job)
             elif job.kind == "metadata":
                 self._metadata(cloud, job)
             else:
@@ -553,7 +646,10 @@ class SyncEngine:
             if not isinstance(e, Exception):
                 raise
         else:
-            ok, nxt = self.outbox.complete_and_claim(job, update, claim_next=self._can_claim())
+            not_recorded: tuple[bool, Job | None] = (False, None)
+            ok, nxt = self._record(
+                job, "is done", lambda: self.outbox.complete_and_claim(
+                    job, update, claim_next=self._can_claim(), removed=removed), not_recorded)
             if ok:
                 self._transient_streak = 0
                 self._last_error = None
@@ -573,25 +669,38 @@ class SyncEngine:
         finally:
             with self._active_cv:
                 self._active.pop(job.id, None)
+                self._beats.pop(job.id, None)
+                self._lost.discard(job.id)
                 self._active_cv.notify_all()
         return nxt
 
     def _on_error(self, job: Job, e: BaseException, run: _Run) -> None:
         if self._cancel.is_set() or isinstance(e, _Abandoned):
-            self.outbox.release(job)
+            self._record(job, "was given back", lambda: self.outbox.release(job), False)
             return
         if isinstance(e, AuthRequired):
             # Never a failure: the job waits, untouched, for the user to sign in again.
-            self.outbox.retry_later(job, e.message, 0.0, count_attempt=False)
+            self._record(job, "waits for sign-in", lambda: self.outbox.retry_later(
+                job, e.message, 0.0, count_attempt=False), False)
             self._last_error = e.to_dict()
             self._set_state(auth_required=True)
+            return
+        if _pauses_queue(e) and isinstance(e, UserFacingError):
+            # Every other job would fail the same way: this one waits, its attempt uncounted,
+            # and the loop probes until the cause is fixed.
+            self._record(job, "waits", lambda: self.outbox.retry_later(
+                job, e.message, 0.0, count_attempt=False), False)
+            self._block(e)
+            self._emit(JobFailed(job.id, job.kind, job.avatar_id, e.code, e.message, e.hint,
+                                 time.time()))
             return
         if _is_transient(e):
             delay = self._backoff(job.attempts)
             retry_at = time.time() + delay
             message = e.message if isinstance(e, UserFacingError) else f"{type(e).__name__}: {e}"
             hint = e.hint if isinstance(e, UserFacingError) else "It will be retried."
-            self.outbox.retry_later(job, message, retry_at)
+            self._record(job, "will retry", lambda: self.outbox.retry_later(
+                job, message, retry_at), False)
             self._last_error = {"code": getattr(e, "code", "transient"), "message": message,
                                 "hint": hint}
             log.info("job %d (%s) will retry in %.1fs after attempt %d: %s", job.id, job.kind,
@@ -608,7 +717,7 @@ class SyncEngine:
             if job.avatar_id and self.outbox.avatar(job.avatar_id) is None:
                 # The avatar was deleted while we uploaded it: nothing left to do here (its
                 # delete job removes whatever reached the cloud).
-                self.outbox.complete(job, None)
+                self._record(job, "is done", lambda: self.outbox.complete(job, None), False)
                 with run.lock:
                     run.items_done += 1
                 return
@@ -618,16 +727,53 @@ class SyncEngine:
         else:
             log.exception("job %d (%s) hit a bug", job.id, job.kind)
             if job.attempts < BUG_ATTEMPTS:
-                self.outbox.retry_later(job, f"internal error: {type(e).__name__}",
-                                        time.time() + self._backoff(job.attempts))
+                retry_at = time.time() + self._backoff(job.attempts)
+                self._record(job, "will retry", lambda: self.outbox.retry_later(
+                    job, f"internal error: {type(e).__name__}", retry_at), False)
                 return
             code, message = "internal_error", f"Sync hit a bug ({type(e).__name__})."
             hint = "Details are in the log under $ECAN_HOME/logs/ecan.log; then retry."
-        self.outbox.fail(job, message, hint)
+        self._record(job, "failed", lambda: self.outbox.fail(job, message, hint), False)
         log.warning("job %d (%s) failed: %s", job.id, job.kind, message)
         with run.lock:
             run.items_done += 1
         self._emit(JobFailed(job.id, job.kind, job.avatar_id, code, message, hint, None))
+
+    def _record(self, job: Job, what: str, write: Callable[[], _T], refused: _T, *,
+                tries: int = RECORD_TRIES) -> _T:
+        """Record a job's outcome in the outbox, trying again with back-off while SQLite
+        refuses; if it still refuses, return `refused` and give the job back later."""
+        for attempt in range(1, tries + 1):
+            try:
+                return write()
+            except sqlite3.Error as e:
+                log.warning("could not record that job %d %s (%s: %s), try %d of %d", job.id,
+                            what, type(e).__name__, e, attempt, tries)
+                if attempt < tries:
+                    time.sleep(self._backoff(attempt))
+        self._strand(job)
+        return refused
+
+    def _strand(self, job: Job) -> None:
+        with self._stranded_lock:
+            self._stranded[job.id] = job
+        self._wake.set()
+
+    def _give_back_stranded(self) -> bool:
+        """Jobs whose outcome could not be recorded go back to READY (guarded: only while still
+        in flight under this engine) to run again. True if some are still stranded."""
+        with self._stranded_lock:
+            jobs = list(self._stranded.values())
+        for job in jobs:
+            try:
+                self.outbox.release(job)
+            except sqlite3.Error as e:
+                log.warning("could not give job %d back yet (%s)", job.id, type(e).__name__)
+                continue
+            with self._stranded_lock:
+                self._stranded.pop(job.id, None)
+        with self._stranded_lock:
+            return bool(self._stranded)
 
     def _check_offline(self) -> None:
         """Several transient errors in a row: one probe tells a flaky request from a lost
@@ -638,11 +784,23 @@ class SyncEngine:
         except AuthRequired:
             self._set_state(auth_required=True)
         except Exception as e:
-            if _is_transient(e) and self._online:
+            if _pauses_queue(e):
+                self._block(e)
+            elif _is_transient(e) and self._online:
                 log.warning("the cloud does not answer (%s): waiting for it", type(e).__name__)
                 self._set_state(online=False)
         else:
             self._transient_streak = 0
+
+    def _block(self, e: BaseException) -> None:
+        info = e.to_dict() if isinstance(e, UserFacingError) else {
+            "code": "blocked", "message": str(e), "hint": ""}
+        with self._state_lock:
+            first = self._blocked is None
+            self._blocked = info
+        self._last_error = info
+        if first:
+            log.warning("sync paused until fixed: %s (%s)", info.get("message"), info.get("hint"))
 
     def _backoff(self, attempts: int) -> float:
         """Full jitter: uniform in [0, min(cap, base * 2^(attempts-1))] (AWS's recipe; it spreads
@@ -712,6 +870,7 @@ class SyncEngine:
         want_meta = (metadata or {}).get(avatar_meta.FIELD)
         known = self._known
         if known is None or key in known:  # the listing says it may be there: ask for its sha
+            self._keep_claim(job)
             existing = store.head(key)
             if existing is not None and existing.sha256 == sha and existing.size == size \
                     and existing.metadata.get(avatar_meta.FIELD) == want_meta:
@@ -723,6 +882,7 @@ class SyncEngine:
             self._bucket.consume(size, self._cancel)
             if self._cancel.is_set():
                 raise _Abandoned()
+            self._keep_claim(job)
             store.put_bytes(key, data, content_type=content_type, metadata=metadata)
             with run.lock:
                 run.bytes_done += size
@@ -738,23 +898,19 @@ class SyncEngine:
     def _put_large(self, store: BlobStore, job: Job, run: _Run, key: str, path: Path,
                    content_type: str, sha: str, size: int,
                    metadata: dict[str, str] | None = None) -> None:
-        last_beat = [time.monotonic()]
         moved = [0]
 
         def progress(n: int) -> None:
-            if self._cancel.is_set():
+            if self._cancel.is_set() or job.id in self._lost:
                 raise _Abandoned()
             self._bucket.consume(n, self._cancel)
             moved[0] += n
             with run.lock:
                 run.bytes_done += n
                 run.bytes_sent += n
-            now = time.monotonic()
-            if now - last_beat[0] > HEARTBEAT_S:  # a long upload keeps its claim alive
-                last_beat[0] = now
-                self.outbox.heartbeat(job)
             self._emit_progress(run, job.avatar_id)
 
+        self._keep_claim(job)
         try:
             store.put_file(key, path, content_type=content_type, sha256=sha, metadata=metadata,
                            progress=progress)
@@ -771,7 +927,16 @@ class SyncEngine:
                 or after.size != size:
             raise _VerifyFailed(key)
 
-    def _delete(self, cloud: Cloud, job: Job) -> None:
+    def _delete(self, cloud: Cloud, job: Job) -> tuple[str | None, str | None]:
+        """Remove the avatar's objects unless another avatar uses the same content; returns the
+        (picture sha256, video sha256) whose objects were removed.
+
+        Keys are content-addressed, so an avatar of the same picture or video imported since
+        (even while this job waited out a back-off) uses these very objects. The library is
+        checked first; an avatar that comes to use the content between that check and the
+        delete requests (its upload found the objects still there) is caught when the job is
+        marked done: that transaction re-reads the library and queues such avatars' uploads,
+        which put the objects back (Outbox.complete_and_claim(removed=...))."""
         p = job.payload
         sha, ext = p.get("sha256"), p.get("ext")
         if not isinstance(sha, str) or not isinstance(ext, str):
@@ -779,18 +944,19 @@ class SyncEngine:
                                   "Nothing can be deleted in the cloud for it; retry is useless.")
         layout, store = cloud.layout, cloud.store
         keys = []
-        # Content-addressed keys: if the same picture was imported again since, its objects
-        # are in use again and must stay.
-        if not self._sha_in_library(sha):
+        image_sha: str | None = None
+        if not self.outbox.content_in_use(sha, None):
+            image_sha = sha
             keys += [layout.original(sha, ext), layout.thumbnail(sha), layout.metadata(sha)]
         vsha, vext = p.get("video_sha256"), p.get("video_ext")
-        if isinstance(vsha, str) and isinstance(vext, str) and vsha:
+        video_sha: str | None = None
+        if isinstance(vsha, str) and isinstance(vext, str) and vsha \
+                and not self.outbox.content_in_use(None, vsha):
+            video_sha = vsha
             keys.append(layout.video(vsha, vext))
         for key in keys:
             store.delete(key)
-
-    def _sha_in_library(self, sha: str) -> bool:
-        return bool(self.outbox._query("SELECT 1 FROM avatar WHERE sha256 = ?", (sha,)))
+        return image_sha, video_sha
 
     def _metadata(self, cloud: Cloud, job: Job) -> None:
         doc = {"version": 1, "agents": self.outbox.agents_document()}

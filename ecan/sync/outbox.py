@@ -23,8 +23,9 @@ from typing import Any
 from ecan.logsetup import redact
 
 READY, IN_FLIGHT, DONE, FAILED = 0, 1, 2, 3  # ecan.db.models.JobStatus, without importing sqlmodel
-# An in-flight job whose owner has not touched it for this long is presumed orphaned (the owner
-# heartbeats every HEARTBEAT_S while uploading, so a live upload is never taken over).
+# The lease: an in-flight job whose owner has not touched it for this long is presumed orphaned.
+# The owner heartbeats every HEARTBEAT_S for as long as the job runs, whatever its size, so a
+# live job is not taken over (only a process stopped, or a machine asleep, for a whole lease).
 STALE_AFTER_S = 600.0
 HEARTBEAT_S = 30.0
 _BUSY_TIMEOUT_MS = 15_000
@@ -102,6 +103,7 @@ class Outbox:
     def __init__(self, db_path: Path, owner: str | None = None) -> None:
         self.path = db_path
         self.owner = owner or make_owner_id()
+        self.stale_after_s = STALE_AFTER_S  # the lease (tests shorten it)
         self._conn = _connect(db_path)
         self._lock = threading.Lock()
 
@@ -137,7 +139,8 @@ class Outbox:
         for r in rows:
             if r["locked_by"] == self.owner:
                 continue
-            if not (_owner_dead(r["locked_by"]) or (r["locked_at"] or 0) < now - STALE_AFTER_S):
+            if not (_owner_dead(r["locked_by"])
+                    or (r["locked_at"] or 0) < now - self.stale_after_s):
                 continue
             with self._tx() as c:
                 cur = c.execute(
@@ -176,10 +179,12 @@ class Outbox:
                    payload if isinstance(payload, dict) else {}, row["attempts"], row["locked_by"],
                    avatar_row)
 
-    def heartbeat(self, job: Job) -> None:
+    def heartbeat(self, job: Job) -> bool:
+        """Renew the claim; False if the job is no longer ours (taken over, or settled)."""
         with self._tx() as c:
-            c.execute(f"UPDATE outbox SET locked_at = ? WHERE id = ? AND status = {IN_FLIGHT} "
-                      f"AND locked_by = ?", (time.time(), job.id, job.locked_by))
+            return c.execute(
+                f"UPDATE outbox SET locked_at = ? WHERE id = ? AND status = {IN_FLIGHT} "
+                f"AND locked_by = ?", (time.time(), job.id, job.locked_by)).rowcount == 1
 
     # -- outcomes (each guarded: only the owner of an in-flight job may move it) -------------
     def _guarded(self, c: sqlite3.Connection, job: Job, set_sql: str, args: tuple[Any, ...]
@@ -195,13 +200,19 @@ class Outbox:
         return self.complete_and_claim(job, avatar_update, claim_next=False)[0]
 
     def complete_and_claim(self, job: Job, avatar_update: dict[str, Any] | None = None, *,
-                           claim_next: bool = True) -> tuple[bool, Job | None]:
+                           claim_next: bool = True,
+                           removed: tuple[str | None, str | None] = (None, None)
+                           ) -> tuple[bool, Job | None]:
         """complete(), and (if it took) claim the next job in the same transaction: one write
-        lock and one commit per job instead of two, which is what many small uploads queue on."""
+        lock and one commit per job instead of two, which is what many small uploads queue on.
+        `removed`: the (picture, video) sha256 whose objects a delete job removed; avatars that
+        use them by now get an upload job again, in this transaction (see engine._delete)."""
         now = time.time()
         with self._tx() as c:
             if not self._guarded(c, job, f"status = {DONE}, last_error = NULL", ()):
                 return False, None
+            if removed != (None, None):
+                self._requeue_users(c, removed, now)
             if job.kind == "upload" and job.avatar_id and avatar_update is not None:
                 pending = c.execute(
                     f"SELECT 1 FROM outbox WHERE avatar_id = ? AND kind = 'upload' AND status IN "
@@ -216,6 +227,29 @@ class Outbox:
                           {**avatar_update, "state": "queued" if pending else "synced",
                            "now": now, "id": job.avatar_id})
             return True, self._claim_in(c, now) if claim_next else None
+
+    def _requeue_users(self, c: sqlite3.Connection, removed: tuple[str | None, str | None],
+                       now: float) -> None:
+        image_sha, video_sha = removed
+        # A failed avatar keeps its failed job: the user's retry uploads it, objects and all.
+        users = c.execute("SELECT id FROM avatar WHERE ((? IS NOT NULL AND sha256 = ?) "
+                          "OR (? IS NOT NULL AND video_sha256 = ?)) AND sync_state != 'failed'",
+                          (image_sha, image_sha, video_sha, video_sha)).fetchall()
+        for (avatar_id,) in users:
+            waiting = c.execute(f"SELECT 1 FROM outbox WHERE avatar_id = ? AND kind = 'upload' "
+                                f"AND status = {READY}", (avatar_id,)).fetchone()
+            if waiting is None:
+                c.execute("INSERT INTO outbox (kind, avatar_id, payload, created_at, updated_at) "
+                          "VALUES ('upload', ?, '{}', ?, ?)", (avatar_id, now, now))
+            c.execute("UPDATE avatar SET sync_state = 'queued', updated_at = ? "
+                      "WHERE id = ? AND sync_state = 'synced'", (now, avatar_id))
+
+    def content_in_use(self, image_sha: str | None, video_sha: str | None) -> bool:
+        """Does an avatar in the library show this picture (or this video)?"""
+        return bool(self._query(
+            "SELECT 1 FROM avatar WHERE (? IS NOT NULL AND sha256 = ?) "
+            "OR (? IS NOT NULL AND video_sha256 = ?) LIMIT 1",
+            (image_sha, image_sha, video_sha, video_sha)))
 
     def retry_later(self, job: Job, error: str, next_attempt_at: float, *,
                     count_attempt: bool = True) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -21,7 +22,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from ecan.app import App, build_app
 from ecan.bridge.bridge import Bridge
 from ecan.errors import UserFacingError
-from ecan.paths import AppPaths
+from ecan.paths import AppPaths, make_private_file
 from ecan.ui.i18n import Languages
 from ecan.ui.resources import app_icon
 
@@ -54,7 +55,10 @@ def qt_app() -> QApplication:
 
 def ui_settings(paths: AppPaths) -> QSettings:
     """UI state lives with the library (ECAN_HOME), not in the user's global Qt settings."""
-    return QSettings(str(paths.home / "ui.ini"), QSettings.Format.IniFormat)
+    path = paths.home / "ui.ini"
+    # Created private before Qt writes it: Qt keeps an existing file's mode when it saves.
+    make_private_file(path)
+    return QSettings(str(path), QSettings.Format.IniFormat)
 
 
 class FileOpenFilter(QObject):
@@ -225,11 +229,23 @@ def run_gui(*, files: list[str] | None = None, demo_cloud: bool = False,
     env = dict(os.environ if env is None else env)
     # Absolute now: a running instance that is handed them has another working folder.
     files = [os.path.abspath(f) for f in files or []]
+    made_home: str | None = None
     if demo_cloud:
         # The demo cloud is in memory and gone at exit: never mark the user's own library as
-        # synced to it. The demo gets a library of its own.
-        env["ECAN_HOME"] = env.get("ECAN_DEMO_HOME") or tempfile.mkdtemp(prefix="ecan-demo-")
+        # synced to it. The demo gets a library of its own, removed again at exit.
+        if not env.get("ECAN_DEMO_HOME"):
+            made_home = tempfile.mkdtemp(prefix="ecan-demo-")
+        env["ECAN_HOME"] = env.get("ECAN_DEMO_HOME") or str(made_home)
         env.pop("ECAN_CONFIG", None)
+    try:
+        return _run_gui(env, files, demo_cloud, screenshot, quit_after)
+    finally:
+        if made_home is not None:
+            shutil.rmtree(made_home, ignore_errors=True)
+
+
+def _run_gui(env: dict[str, str], files: list[str], demo_cloud: bool, screenshot: str | None,
+             quit_after: float | None) -> int:
     qapp = qt_app()
     paths = AppPaths.from_env(env).ensure()
     settings = ui_settings(paths)

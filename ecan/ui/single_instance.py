@@ -1,6 +1,10 @@
-"""One app per library: the first instance listens on a local socket named after a hash of
-ECAN_HOME; a second launch on the same library hands it its files ("Open with ecan"), asks it
-to come to the front, and exits."""
+"""One app per library: the first instance listens on a local socket kept with the library (or,
+when that path is too long for a socket, in a folder of the user's own); a second launch on the
+same library hands it its files ("Open with ecan"), asks it to come to the front, and exits.
+
+The socket lives where only this user can create files: under the shared temp folder, by a
+name anyone could work out, another user of the computer could create it first, and ecan
+would then say "already running" and exit."""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ import hashlib
 import json
 import logging
 import os
+import stat
+import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -21,11 +27,49 @@ log = logging.getLogger(__name__)
 # writer from growing the buffer without end.
 MAX_MESSAGE = 4 * 1024 * 1024
 
+# A Unix socket's path must fit in sun_path: 104 bytes on macOS, 108 on Linux.
+_MAX_SOCKET_PATH = 100
 
-def server_name(home: Path) -> str:
-    digest = hashlib.sha256(str(home.resolve()).encode("utf-8")).hexdigest()[:16]
-    user = os.environ.get("USER") or os.environ.get("USERNAME") or "user"
-    return f"ecan-{user}-{digest}"
+
+def server_name(home: Path) -> str | None:
+    """Where this library's instance listens; None when there is no private place for it."""
+    home = home.resolve()
+    digest = hashlib.sha256(str(home).encode("utf-8")).hexdigest()[:16]
+    if os.name == "nt":
+        # A named pipe; QLocalServer's UserAccessOption keeps others from connecting.
+        user = os.environ.get("USERNAME") or "user"
+        return f"ecan-{user}-{digest}"
+    in_home = home / "ecan.sock"
+    if len(os.fsencode(in_home)) <= _MAX_SOCKET_PATH:
+        return str(in_home)  # ECAN_HOME is private (and never writable by others)
+    folder = _private_runtime_dir()
+    return str(folder / f"ecan-{digest}.sock") if folder is not None else None
+
+
+def _private_runtime_dir() -> Path | None:
+    """A folder only this user can write to: XDG_RUNTIME_DIR, else ecan-<uid> in the temp
+    folder, made here; None if the latter exists and is not ours alone (someone made it)."""
+    candidates = []
+    if os.environ.get("XDG_RUNTIME_DIR"):
+        candidates.append(Path(os.environ["XDG_RUNTIME_DIR"]))
+    own = Path(tempfile.gettempdir()) / f"ecan-{os.getuid()}"
+    try:
+        own.mkdir(mode=0o700)
+    except FileExistsError:
+        pass
+    except OSError:
+        log.warning("could not make %s for ecan's single-instance socket", own)
+    candidates.append(own)
+    for folder in candidates:
+        try:
+            st = os.lstat(folder)
+        except OSError:
+            continue
+        if stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid() and not st.st_mode & 0o077:
+            return folder
+    log.warning("no private folder for ecan's single-instance socket (%s is not ours "
+                "alone); a second window on this library will not be noticed", own)
+    return None
 
 
 def encode_message(files: list[str]) -> bytes:
@@ -69,6 +113,8 @@ class SingleInstance(QObject):
     def notify_running(self, files: list[str] | None = None, timeout_ms: int = 500) -> bool:
         """True if another instance answered: it was handed `files` and asked to come to the
         front. Paths are made absolute here: the running instance has another working folder."""
+        if self.name is None:
+            return False
         socket = QLocalSocket()
         socket.connectToServer(self.name)
         if not socket.waitForConnected(timeout_ms):
@@ -83,6 +129,8 @@ class SingleInstance(QObject):
         return True
 
     def listen(self) -> bool:
+        if self.name is None:
+            return False
         server = QLocalServer(self)
         server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
         if not server.listen(self.name):
@@ -103,16 +151,26 @@ class SingleInstance(QObject):
         assert self._server is not None
         while self._server.hasPendingConnections():
             conn = self._server.nextPendingConnection()
+            # A bound slot, not a lambda holding the socket: Qt drops the connection when
+            # either side is deleted (a lambda outliving its socket crashed at exit).
             self._buffers[conn] = bytearray()
-            conn.readyRead.connect(lambda c=conn: self._read(c))
-            conn.disconnected.connect(lambda c=conn: self._finish(c))
+            conn.readyRead.connect(self._read)
+            conn.disconnected.connect(self._disconnected)
 
-    def _read(self, conn: QLocalSocket) -> None:
+    def _read(self) -> None:
+        conn = self.sender()
+        if not isinstance(conn, QLocalSocket):
+            return
         buf = self._buffers.get(conn)
         if buf is None:
             return
         buf += bytes(conn.readAll().data())
         if b"\n" in buf or len(buf) > MAX_MESSAGE:
+            self._finish(conn)
+
+    def _disconnected(self) -> None:
+        conn = self.sender()
+        if isinstance(conn, QLocalSocket):
             self._finish(conn)
 
     def _finish(self, conn: QLocalSocket) -> None:

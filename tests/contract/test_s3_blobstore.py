@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import random
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
 from ecan.config import StorageConfig
+from ecan.storage.errors import TransientStorageError
 from ecan.storage.factory import static_session
 from ecan.storage.s3 import S3BlobStore
 from tests.contract.blobstore_contract import PUBLIC_BASE, BlobStoreContract
+from tests.faultproxy import FaultProxy
 
 _n = itertools.count()
 
@@ -67,3 +72,31 @@ def test_small_puts_do_not_wait_for_100_continue_and_large_ones_still_ask(
     store.put_bytes("a/large.bin", b"l" * 3_000_000, content_type="application/octet-stream")
     assert sent == [(300_000, None), (3_000_000, "100-continue")]
     assert store.head("a/small.png") is not None and store.head("a/large.bin") is not None
+
+
+def test_a_part_damaged_on_the_way_is_caught_by_s3s_own_checksum(
+        moto_endpoint: str, s3_session: boto3.Session, tmp_path: Path) -> None:
+    """A multipart object used to be checked against the x-amz-meta-sha256 ecan sent itself, so
+    only its size was really verified. S3's composite SHA-256 (of the parts it stored) is the
+    check: a part damaged in transit must not stay in the cloud under the content's name."""
+    mb = 1024 * 1024
+    bucket = f"contract-{next(_n)}"
+    data = random.Random(15).randbytes(11 * mb)  # three parts of 5 MiB, 5 MiB, 1 MiB
+    path = tmp_path / "big.bin"
+    path.write_bytes(data)
+    sha = hashlib.sha256(data).hexdigest()
+    with FaultProxy(moto_endpoint) as proxy:
+        store = S3BlobStore(s3_session, bucket, endpoint_url=proxy.url, region="us-east-1",
+                            multipart_threshold=5 * mb, multipart_chunksize=5 * mb)
+        store._client.create_bucket(Bucket=bucket)
+        proxy.corrupt = lambda method, p: method == "PUT" and "partNumber=2" in p
+        with pytest.raises(TransientStorageError) as e:
+            store.put_file("a/big.bin", path, content_type="application/octet-stream",
+                           sha256=sha)
+        assert proxy.injected["corrupt"] == 1
+        assert e.value.code == "checksum_mismatch" and "a/big.bin" in e.value.message
+        assert store.head("a/big.bin") is None  # not left for another machine to restore
+        proxy.corrupt = None  # the retry, undamaged, verifies
+        store.put_file("a/big.bin", path, content_type="application/octet-stream", sha256=sha)
+    got = store._client.get_object(Bucket=bucket, Key="a/big.bin")["Body"].read()
+    assert hashlib.sha256(got).hexdigest() == sha

@@ -14,7 +14,7 @@ import pytest
 
 from ecan.config import StorageConfig
 from ecan.errors import AuthRequired, UserFacingError
-from ecan.storage.errors import StorageError, TransientStorageError
+from ecan.storage.errors import StorageError, TransientStorageError, pauses_queue
 from ecan.storage.factory import static_session
 from ecan.storage.s3 import S3BlobStore
 
@@ -170,3 +170,68 @@ def test_missing_object_on_a_failing_service_is_not_reported_as_missing(fake_s3:
         store(fake_s3.endpoint).head("p/x")
     with pytest.raises(TransientStorageError):
         store(fake_s3.endpoint).get_bytes("p/x")
+
+
+@pytest.mark.parametrize("status, code, expected", [
+    (403, "RequestTimeTooSkewed", "clock_skew"),
+    (403, "SignatureDoesNotMatch", "signature_mismatch"),
+    (403, "AccessDenied", "access_denied"),
+])
+def test_a_refused_head_says_why_though_its_answer_has_no_body(
+        fake_s3: FakeS3, status: int, code: str, expected: str) -> None:
+    """HEAD answers carry no error body, so botocore sees only "403": the store asks again in a
+    way whose answer says why (a skewed clock pauses sync; a missing permission fails the job)."""
+    fake_s3.status, fake_s3.code = status, code
+    with pytest.raises(StorageError) as e:
+        store(fake_s3.endpoint).head("p/x")
+    assert e.value.code == expected
+    assert pauses_queue(e.value) == (expected != "access_denied")
+    assert_no_secret(e.value)
+
+
+def test_an_expired_token_on_a_head_asks_to_sign_in_again(fake_s3: FakeS3) -> None:
+    fake_s3.status, fake_s3.code = 400, "ExpiredToken"
+    with pytest.raises(AuthRequired):
+        store(fake_s3.endpoint).head("p/x")
+
+
+def test_a_head_refused_for_no_stated_reason_pauses_sync(fake_s3: FakeS3) -> None:
+    fake_s3.status, fake_s3.code = 403, ""  # no reason anywhere, not even with a body
+    with pytest.raises(StorageError) as e:
+        store(fake_s3.endpoint).head("p/x")
+    assert e.value.code == "storage_refused" and pauses_queue(e.value)
+    assert "ecan doctor" in e.value.hint
+
+
+def test_a_skewed_clock_pauses_the_engine_and_keeps_every_job_queued(fake_s3: FakeS3,
+                                                                       tmp_path: Path) -> None:
+    """End to end through real botocore: every request is refused for the clock. Before, each
+    job's first HEAD failed it for good (code '403'); now the queue waits with doctor's hint."""
+    from ecan.config import SyncConfig
+    from ecan.db import Database
+    from ecan.paths import AppPaths
+    from ecan.sync.engine import SyncEngine
+    from ecan.sync.testing import CloudTwin, write_avatar
+
+    fake_s3.status, fake_s3.code = 403, "RequestTimeTooSkewed"
+    paths = AppPaths(tmp_path / "home").ensure()
+    db = Database(paths.database)
+    for i in range(3):
+        write_avatar(paths, db.path, seed=i)
+    engine = SyncEngine(db, paths, CloudTwin(store(fake_s3.endpoint)), SyncConfig(concurrency=2),
+                        retry_base=0.01, retry_cap=0.05, probe_max=0.2, seed=1)
+    try:
+        result = engine.drain(timeout=5)
+        status = engine.status()
+    finally:
+        engine.close()
+    assert (result.failed, result.remaining) == (0, 3)
+    assert status["counts"]["queued"] == 3 and status["counts"]["failed"] == 0
+    assert status["last_error"]["code"] == "clock_skew"
+    assert "ecan doctor" in status["last_error"]["hint"]
+    conn = db.connect()
+    try:
+        assert [tuple(r) for r in conn.execute("SELECT status, attempts FROM outbox")] == [
+            (0, 0)] * 3
+    finally:
+        conn.close()

@@ -173,3 +173,14 @@ def test_two_syncs_at_once_both_end_with_the_true_state(clean_env: dict[str, str
     assert second.returncode == 0, second.stderr
     assert json.loads(second.stdout)["remaining"] == 0
     assert _states(db) == {"synced": 4}
+
+
+def test_the_window_without_a_display_says_so_instead_of_aborting(
+        clean_env: dict[str, str]) -> None:
+    env = {k: v for k, v in clean_env.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    for argv in (["gui"], []):
+        r = ecan(*argv, env=env)
+        assert r.returncode == 2, r.stderr
+        assert "no display found" in r.stderr and "xvfb-run" in r.stderr
+        assert "Aborted" not in r.stderr and "qt.qpa" not in r.stderr

@@ -215,14 +215,177 @@ def test_one_identity_cannot_touch_anothers_prefix(demo_cloud: DemoCloud, demo_u
         lambda: b.put_object(Bucket=info.bucket, Key=f"avatars/{a_id}/images/new.png", Body=b""),
         lambda: b.get_object(Bucket=info.bucket, Key=a_key),
         lambda: b.delete_object(Bucket=info.bucket, Key=a_key),
+        lambda: b.create_multipart_upload(Bucket=info.bucket, Key=a_key),
         lambda: b.list_objects_v2(Bucket=info.bucket, Prefix=f"avatars/{a_id}/"),
+        lambda: b.list_objects_v2(Bucket=info.bucket, Prefix="avatars/"),
         lambda: b.list_objects_v2(Bucket=info.bucket),
+        lambda: b.create_bucket(Bucket="ecan-demo-mine"),
     ):
         with pytest.raises(ClientError) as exc:
             attempt()
         assert _error_code(exc) == "AccessDenied"
+    with pytest.raises(ClientError) as exc:  # HEAD: S3 answers with the status alone
+        b.head_object(Bucket=info.bucket, Key=a_key)
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    with pytest.raises(ClientError):  # the keys are for S3 only
+        boto3.session.Session().client(
+            "iam", endpoint_url=info.endpoint, region_name=info.region,
+            aws_access_key_id=b_creds["AccessKeyId"], aws_secret_access_key=b_creds["SecretKey"],
+            aws_session_token=b_creds["SessionToken"]).list_users()
     admin = demo_cloud.admin_client("s3")
     assert admin.get_object(Bucket=info.bucket, Key=a_key)["Body"].read() == b"mine"
+
+
+def test_shared_avatars_are_readable_but_not_writable(demo_cloud: DemoCloud,
+                                                      demo_user: DemoUser) -> None:
+    info = demo_cloud.info
+    key = "avatars/shared/images/system-test.png"
+    demo_cloud.admin_client("s3").put_object(Bucket=info.bucket, Key=key, Body=b"system")
+    _, creds = _credentials(info, demo_user)
+    s3 = _s3(info, creds)
+    assert s3.get_object(Bucket=info.bucket, Key=key)["Body"].read() == b"system"
+    assert s3.head_object(Bucket=info.bucket, Key=key)["ContentLength"] == len(b"system")
+    listed = s3.list_objects_v2(Bucket=info.bucket, Prefix="avatars/shared/")
+    assert key in [o["Key"] for o in listed["Contents"]]
+    for attempt in (
+        lambda: s3.put_object(Bucket=info.bucket, Key=key, Body=b"replaced"),
+        lambda: s3.put_object(Bucket=info.bucket, Key="avatars/shared/images/new.png",
+                              Body=b"new"),
+        lambda: s3.delete_object(Bucket=info.bucket, Key=key),
+    ):
+        with pytest.raises(ClientError) as exc:
+            attempt()
+        assert _error_code(exc) == "AccessDenied"
+    assert demo_cloud.admin_client("s3").get_object(
+        Bucket=info.bucket, Key=key)["Body"].read() == b"system"
+
+
+def test_multipart_upload_of_an_own_object(demo_cloud: DemoCloud, demo_user: DemoUser) -> None:
+    info = demo_cloud.info
+    identity_id, creds = _credentials(info, demo_user)
+    s3 = _s3(info, creds)
+    key = f"avatars/{identity_id}/videos/multipart-test.mp4"
+    first, last = b"a" * (5 * 1024 * 1024), b"tail"
+    upload = s3.create_multipart_upload(Bucket=info.bucket, Key=key)["UploadId"]
+    parts = [{"PartNumber": n, "ETag": s3.upload_part(Bucket=info.bucket, Key=key,
+                                                      UploadId=upload, PartNumber=n,
+                                                      Body=body)["ETag"]}
+             for n, body in ((1, first), (2, last))]
+    assert len(s3.list_parts(Bucket=info.bucket, Key=key, UploadId=upload)["Parts"]) == 2
+    s3.complete_multipart_upload(Bucket=info.bucket, Key=key, UploadId=upload,
+                                 MultipartUpload={"Parts": parts})
+    assert s3.get_object(Bucket=info.bucket, Key=key)["Body"].read() == first + last
+    # An upload given up on can be cleaned away.
+    dropped = s3.create_multipart_upload(Bucket=info.bucket, Key=key + ".2")["UploadId"]
+    s3.abort_multipart_upload(Bucket=info.bucket, Key=key + ".2", UploadId=dropped)
+
+
+def test_a_multi_object_delete_leaves_foreign_keys_alone(
+        demo_cloud: DemoCloud, demo_user: DemoUser, demo_user2: DemoUser) -> None:
+    info = demo_cloud.info
+    a_id, a_creds = _credentials(info, demo_user)
+    b_id, b_creds = _credentials(info, demo_user2)
+    mine = f"avatars/{b_id}/images/batch-delete-mine.png"
+    theirs = f"avatars/{a_id}/images/batch-delete-theirs.png"
+    _s3(info, a_creds).put_object(Bucket=info.bucket, Key=theirs, Body=b"theirs")
+    b = _s3(info, b_creds)
+    b.put_object(Bucket=info.bucket, Key=mine, Body=b"mine")
+    result = b.delete_objects(Bucket=info.bucket, Delete={
+        "Objects": [{"Key": mine}, {"Key": theirs}]})
+    assert [d["Key"] for d in result.get("Deleted", [])] == [mine]
+    assert [(e["Key"], e["Code"]) for e in result["Errors"]] == [(theirs, "AccessDenied")]
+    admin = demo_cloud.admin_client("s3")
+    assert admin.get_object(Bucket=info.bucket, Key=theirs)["Body"].read() == b"theirs"
+    with pytest.raises(ClientError):
+        admin.head_object(Bucket=info.bucket, Key=mine)
+    # All own keys: one ordinary batch.
+    b.put_object(Bucket=info.bucket, Key=mine, Body=b"mine")
+    result = b.delete_objects(Bucket=info.bucket, Delete={"Objects": [{"Key": mine}]})
+    assert [d["Key"] for d in result["Deleted"]] == [mine] and not result.get("Errors")
+
+
+def test_copying_from_a_foreign_key_is_refused(
+        demo_cloud: DemoCloud, demo_user: DemoUser, demo_user2: DemoUser) -> None:
+    info = demo_cloud.info
+    a_id, a_creds = _credentials(info, demo_user)
+    b_id, b_creds = _credentials(info, demo_user2)
+    theirs = f"avatars/{a_id}/images/copy-source.png"
+    _s3(info, a_creds).put_object(Bucket=info.bucket, Key=theirs, Body=b"theirs")
+    b = _s3(info, b_creds)
+    own_source = f"avatars/{b_id}/images/copy-own-source.png"
+    b.put_object(Bucket=info.bucket, Key=own_source, Body=b"own")
+    target = f"avatars/{b_id}/images/copy-target.png"
+    b.copy_object(Bucket=info.bucket, Key=target,
+                  CopySource={"Bucket": info.bucket, "Key": own_source})
+    assert b.get_object(Bucket=info.bucket, Key=target)["Body"].read() == b"own"
+    with pytest.raises(ClientError) as exc:
+        b.copy_object(Bucket=info.bucket, Key=target,
+                      CopySource={"Bucket": info.bucket, "Key": theirs})
+    assert _error_code(exc) == "AccessDenied"
+    assert b.get_object(Bucket=info.bucket, Key=target)["Body"].read() == b"own"
+
+
+def _signed_raw(info: DemoCloudInfo, creds: dict[str, Any], method: str, host: str,
+                path: str, body: bytes = b"") -> tuple[int, bytes]:
+    """Send a SigV4-signed S3 request with this Host header (a virtual-host-style name no
+    resolver knows) to the cloud's address."""
+    import http.client
+
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    request = AWSRequest(method=method, url=f"http://{host}{path}", data=body)
+    S3SigV4Auth(Credentials(creds["AccessKeyId"], creds["SecretKey"], creds["SessionToken"]),
+                "s3", info.region).add_auth(request)
+    address = info.endpoint.removeprefix("http://")
+    conn = http.client.HTTPConnection(address, timeout=10)
+    try:
+        conn.request(method, path, body=body, headers={**request.headers, "Host": host})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def test_virtual_host_style_requests_are_confined_too(
+        demo_cloud: DemoCloud, demo_user: DemoUser, demo_user2: DemoUser) -> None:
+    info = demo_cloud.info
+    a_id, a_creds = _credentials(info, demo_user)
+    _, b_creds = _credentials(info, demo_user2)
+    host = f"{info.bucket}.localhost:{info.endpoint.rsplit(':', 1)[1]}"
+    key = f"avatars/{a_id}/images/virtual-host.png"
+    assert _signed_raw(info, a_creds, "PUT", host, f"/{key}", b"vhost")[0] == 200
+    assert _signed_raw(info, a_creds, "GET", host, f"/{key}") == (200, b"vhost")
+    status, body = _signed_raw(info, b_creds, "GET", host, f"/{key}")
+    assert (status, b"AccessDenied" in body) == (403, True)
+    status, body = _signed_raw(info, b_creds, "PUT", host, f"/{key}", b"overwritten")
+    assert (status, b"AccessDenied" in body) == (403, True)
+    assert demo_cloud.admin_client("s3").get_object(
+        Bucket=info.bucket, Key=key)["Body"].read() == b"vhost"
+
+
+def test_a_presigned_url_with_a_decoy_credential_is_refused(
+        demo_cloud: DemoCloud, demo_user: DemoUser, demo_user2: DemoUser) -> None:
+    # B signs a link to A's object whose query names another key first: the check and the
+    # signature must not read different credentials.
+    from botocore.auth import S3SigV4QueryAuth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    info = demo_cloud.info
+    a_id, a_creds = _credentials(info, demo_user)
+    _, b_creds = _credentials(info, demo_user2)
+    key = f"avatars/{a_id}/images/decoy-test.png"
+    _s3(info, a_creds).put_object(Bucket=info.bucket, Key=key, Body=b"private")
+    decoy = f"DECOYKEY/20250101/{info.region}/s3/aws4_request"
+    request = AWSRequest(method="GET", url=f"{info.endpoint}/{info.bucket}/{key}"
+                         f"?X-Amz-Credential={decoy.replace('/', '%2F')}")
+    S3SigV4QueryAuth(Credentials(b_creds["AccessKeyId"], b_creds["SecretKey"],
+                                 b_creds["SessionToken"]), "s3", info.region,
+                     expires=60).add_auth(request)
+    status, body = _fetch(request.url)
+    assert status == 403 and b"private" not in body
 
 
 def test_unsigned_s3_requests_are_refused(demo_cloud: DemoCloud, demo_user: DemoUser) -> None:
@@ -376,6 +539,53 @@ def test_a_token_from_another_pool_is_refused(demo_cloud: DemoCloud,
     assert _error_code(exc) == "NotAuthorizedException"
 
 
+# -- the emulator's admin API ----------------------------------------------------------------
+
+def _post(url: str, body: bytes, content_type: str = "text/plain",
+          **headers: str) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, data=body, method="POST",
+                                     headers={"Content-Type": content_type, **headers})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def test_the_admin_api_is_closed_to_other_programs_and_web_pages(make_demo_cloud: Any) -> None:
+    # A cloud of its own: if the guard failed, this would turn the cloud's checks off.
+    cloud: DemoCloud = make_demo_cloud()
+    info = cloud.info
+    # What a web page can send without asking (a "simple" cross-site POST), and what any local
+    # program can: turn IAM enforcement off for good, wipe every resource.
+    for path, body, headers in [
+        ("/moto-api/reset-auth", b"inf", {}),
+        ("/moto-api/reset", b"", {}),
+        ("/moto-api/reset-auth", b"inf", {"X-Ecan-Admin-Token": "guessed-" + "x" * 40}),
+        ("/moto-apix/reset-auth", b"inf", {}),  # moto routes any /moto-api* path there
+    ]:
+        status, _ = _post(info.endpoint + path, body, **headers)
+        assert status == 403, path
+    status, _ = _fetch(f"{info.endpoint}/moto-api/data.json")  # every key and password
+    assert status == 403
+    # Enforcement is still on: made-up keys are refused...
+    forged = boto3.session.Session().client(
+        "s3", endpoint_url=info.endpoint, region_name=info.region,
+        aws_access_key_id="AKIAFORGEDFORGED0000", aws_secret_access_key="forged",
+        config=Config(signature_version="s3v4", retries={"max_attempts": 1}))
+    with pytest.raises(ClientError):
+        forged.list_objects_v2(Bucket=info.bucket)
+    # ...the data is all there, an identity still cannot write outside its own prefix, and the
+    # users' keys to verify their tokens are still public.
+    a_id, _ = _credentials(info, info.users[0])
+    _, b_creds = _credentials(info, info.users[1])
+    with pytest.raises(ClientError) as exc:
+        _s3(info, b_creds).put_object(Bucket=info.bucket, Key=f"avatars/{a_id}/x.png", Body=b"")
+    assert _error_code(exc) == "AccessDenied"
+    status, body = _fetch(f"{info.endpoint}/{info.user_pool_id}/.well-known/jwks.json")
+    assert status == 200 and b"keys" in body
+
+
 # -- config and CLI --------------------------------------------------------------------------
 
 def test_written_config_loads_and_holds_no_secret(cloud_env: dict[str, str],
@@ -419,9 +629,12 @@ def test_cli_prints_the_ready_line_and_exits_cleanly_on_sigterm(
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    # The server is gone with it.
-    with pytest.raises((urllib.error.URLError, ConnectionError)):
-        urllib.request.urlopen(f"{ready['endpoint']}/moto-api/", timeout=5)
+    # The server is gone with it: nothing listens on its port any more.
+    import socket
+
+    host, port = ready["endpoint"].removeprefix("http://").rsplit(":", 1)
+    with pytest.raises(ConnectionError):
+        socket.create_connection((host, int(port)), timeout=5).close()
 
 
 def test_cli_refuses_a_busy_port_with_a_clear_error(clean_env: dict[str, str],

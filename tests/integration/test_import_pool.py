@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
-import time
 from pathlib import Path
 
 from PIL import Image
@@ -54,15 +52,18 @@ def test_a_worker_killed_mid_batch_loses_no_file(clean_env: dict[str, str],
         app.import_pool.import_one(photos[0])  # workers up
         pool = app.import_pool._pool
         assert pool is not None
-        victims = list(pool._processes.values())
+        killed: list[int] = []
 
-        def kill_soon() -> None:
-            time.sleep(0.15)
-            for proc in victims:
-                os.kill(proc.pid, signal.SIGKILL)
+        def kill_mid_batch(done: int, _total: int) -> None:
+            # After the first file of the batch: the other import thread's file is in a
+            # worker now, and every later file goes to the broken pool first.
+            if done == 1:
+                for proc in list(pool._processes.values()):
+                    os.kill(proc.pid, signal.SIGKILL)
+                    killed.append(proc.pid)
 
-        threading.Thread(target=kill_soon, daemon=True).start()
-        outcomes = app.library.import_paths(photos)
+        outcomes = app.library.import_paths(photos, progress=kill_mid_batch)
+        assert killed
         assert all(o.ok for o in outcomes), [o.error for o in outcomes if not o.ok]
         assert app.import_pool._pool is not pool  # fresh workers took over
         listed = app.handlers.call("avatar.list", {"resource_type": "uploaded"})["data"]

@@ -5,6 +5,7 @@ stops cleanly when told or when the window's end of the pipe closes."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -132,12 +133,21 @@ def test_new_work_waits_for_a_wake_and_end_of_input_stops_it(started: Any,
 
 
 def test_signed_out_session_pauses_for_sign_in_and_nothing_fails(started: Any) -> None:
+    """The service says it waits for sign-in (a service that did nothing says nothing), and the
+    job stays queued, its attempt not counted."""
     app, _session, service = started(1)
     service.command("session", session=None)
     service.command("wake")
-    time.sleep(2)
-    assert not [e for e in service.raw if "JobFailed" in e]
-    counts = app.handlers.call("sync.status", {})["data"]["counts"]
-    assert counts["failed"] == 0 and counts["synced"] == 0
+    seen = service.wait_for(lambda ev: any(type(e).__name__ == "StateChanged"
+                                           and e.auth_required for e in ev))
     service.command("stop", timeout=1)
     assert service.proc.wait(15) == 0
+    assert not [e for e in seen if type(e).__name__ in ("JobFailed", "JobFinished")]
+    assert not [line for line in service.raw if "JobFailed" in line]
+    counts = app.handlers.call("sync.status", {})["data"]["counts"]
+    assert counts["queued"] == 1 and counts["failed"] == 0 and counts["synced"] == 0
+    conn = sqlite3.connect(app.paths.database)
+    try:
+        assert conn.execute("SELECT status, attempts FROM outbox").fetchall() == [(0, 0)]
+    finally:
+        conn.close()

@@ -3,6 +3,8 @@ cloud), the real bridge and main window, offscreen."""
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,31 @@ def make_pictures(tmp_path: Path) -> Callable[..., list[Path]]:
     return make
 
 
+# Import workers are spawned (multiprocessing's spawn_main); its resource tracker is shared by
+# the whole test process and is left alone.
+_HELPERS = (b"sync-service", b"decode-service", b"spawn_main")
+
+
+def helper_processes() -> set[int]:
+    """This process's live children that are the window's helpers (the sync and decode services,
+    import workers), by /proc; empty where /proc cannot tell."""
+    found: set[int] = set()
+    for listing in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
+        try:
+            pids = [int(p) for p in listing.read_text().split()]
+        except (OSError, ValueError):
+            continue
+        for pid in pids:
+            try:
+                state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except (OSError, IndexError):
+                continue  # gone meanwhile
+            if state not in ("Z", "X") and any(h in cmdline for h in _HELPERS):
+                found.add(pid)
+    return found
+
+
 class Gui:
     """A running main window over a real app; `close()` stops everything it started."""
 
@@ -43,23 +70,33 @@ class Gui:
         from ecan.bridge.bridge import Bridge
         from ecan.ui.main_window import MainWindow
 
-        self.app = build_app(env, keyring_backend=MemoryKeyring(), image_workers=True)
-        self.bridge = Bridge(self.app.handlers)
-        self.settings = QSettings(str(self.app.paths.home / "ui.ini"), QSettings.Format.IniFormat)
-        self.window = MainWindow(self.bridge, self.settings, log_path=self.app.log_path,
-                                 app=self.app)
-        qtbot.addWidget(self.window)
+        # Helpers already running (another Gui of this test): not ours to end.
+        self._helpers_before = helper_processes()
         self.worker: Any = None
-        if sync:
-            from ecan.bridge.sync_process import SyncProcess
+        self.window: Any = None
+        self.bridge: Any = None
+        self.app = build_app(env, keyring_backend=MemoryKeyring(), image_workers=True)
+        try:
+            self.bridge = Bridge(self.app.handlers)
+            self.settings = QSettings(str(self.app.paths.home / "ui.ini"),
+                                      QSettings.Format.IniFormat)
+            self.window = MainWindow(self.bridge, self.settings, log_path=self.app.log_path,
+                                     app=self.app)
+            qtbot.addWidget(self.window)
+            if sync:
+                from ecan.bridge.sync_process import SyncProcess
 
-            # What the app runs: the engine in its own process, fed the window's session.
-            self.worker = SyncProcess(self.app, self.window)
-            self.window.attach_sync_worker(self.worker)
-            self.worker.start()
-        self.window.show()
-        self.window.start()
-        qtbot.waitUntil(self.window.avatars.is_loaded, timeout=10_000)
+                # What the app runs: the engine in its own process, fed the window's session.
+                self.worker = SyncProcess(self.app, self.window)
+                self.window.attach_sync_worker(self.worker)
+                self.worker.start()
+            self.window.show()
+            self.window.start()
+            qtbot.waitUntil(self.window.avatars.is_loaded, timeout=10_000)
+        except BaseException:
+            # The fixture never gets this object to tear down: stop what was started here.
+            self.close()
+            raise
 
     def call(self, method: str, payload: dict[str, Any] | None = None) -> Any:
         response = self.app.handlers.call(method, payload or {})
@@ -67,12 +104,31 @@ class Gui:
         return response["data"]
 
     def close(self) -> None:
+        """Stop everything this Gui started, each step even if one before it failed; then end
+        any of its helper processes still running (a stop that did not work)."""
+        steps: list[Callable[[], object]] = []
         if self.worker is not None:
-            self.worker.stop(5.0)
-        self.window.close()
-        self.bridge.close()
-        self.window.avatars.thumbs.close()
-        self.app.close()
+            steps.append(lambda: self.worker.stop(5.0))
+        if self.window is not None:
+            steps.append(self.window.close)
+        if self.bridge is not None:
+            steps.append(self.bridge.close)
+        if self.window is not None:
+            steps.append(self.window.avatars.thumbs.close)
+        steps.append(self.app.close)
+        failed: BaseException | None = None
+        for step in steps:
+            try:
+                step()
+            except Exception as e:  # noqa: BLE001 - the rest must still run; raised below
+                failed = failed or e
+        for pid in helper_processes() - self._helpers_before:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if failed is not None:
+            raise failed
 
 
 @pytest.fixture

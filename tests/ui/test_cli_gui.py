@@ -91,3 +91,15 @@ def test_gui_demo_cloud_signs_in_and_syncs_the_samples(
     avatars = json.loads(listed.stdout)["avatars"]
     samples = [a for a in avatars if a["resource_type"] == "uploaded"]
     assert samples and all(a["sync_state"] == "synced" for a in samples)
+
+
+def test_gui_demo_cloud_leaves_no_library_behind(clean_env: dict[str, str],
+                                                 tmp_path: Path) -> None:
+    """The demo's library is as temporary as its cloud: gone when the window closes."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**clean_env, "QT_QPA_PLATFORM": "offscreen", "TMPDIR": str(scratch),
+           "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring"}
+    done = _ecan("gui", "--demo-cloud", "--quit-after", "4", env=env)
+    assert done.returncode == 0, done.stderr
+    assert not list(scratch.glob("ecan-demo-*"))

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,3 +46,21 @@ def test_the_window_paints_on_its_own_thread_without_qts_pool() -> None:
     assert "Thread (pooled)" not in _threads_after_painting("qt_app")
     # The check can fail: a plain QApplication's same painting starts the pool's threads.
     assert "Thread (pooled)" in _threads_after_painting("plain")
+
+
+def test_the_windows_settings_file_is_private(tmp_path: Path, qapp: Any) -> None:
+    """ui.ini (window state, language, the last folders used) is the user's alone, whatever
+    the umask."""
+    from ecan.paths import AppPaths
+    from ecan.ui.launcher import ui_settings
+
+    paths = AppPaths(tmp_path / "home").ensure()
+    old = os.umask(0o022)
+    try:
+        settings = ui_settings(paths)
+        settings.setValue("language", "de")
+        settings.sync()
+    finally:
+        os.umask(old)
+    assert settings.status() == settings.Status.NoError
+    assert stat.S_IMODE((paths.home / "ui.ini").stat().st_mode) == 0o600

@@ -163,22 +163,6 @@ def test_language_switch_applies_live(gui: Gui, qtbot: Any, languages: Any) -> N
     qtbot.waitUntil(lambda: gui.window.tabs.tabText(0) == "Avatars", timeout=5000)
 
 
-def test_a_second_launch_on_the_same_library_raises_the_first(
-        qapp: Any, qtbot: Any, tmp_path: Path) -> None:
-    from ecan.ui.single_instance import SingleInstance
-
-    first = SingleInstance(tmp_path / "lib")
-    assert not first.notify_running()
-    assert first.listen()
-    raised: list[bool] = []
-    first.raise_requested.connect(lambda: raised.append(True))
-    second = SingleInstance(tmp_path / "lib")
-    assert second.notify_running()
-    qtbot.waitUntil(lambda: bool(raised), timeout=5000)
-    assert not SingleInstance(tmp_path / "other").notify_running()
-    first.close()
-
-
 def test_settings_test_connection_runs_doctors_checks_and_names_the_failure(
         gui: Gui, qtbot: Any) -> None:
     from ecan.ui.settings_dialog import SettingsDialog

@@ -52,6 +52,10 @@ SYNC:
     ("CLOUD:\n  X: 1\n", "CLOUD"),
     ("COGNITO:\n  USER_POOL_ID: nope\n  CLIENT_ID: x\n", "COGNITO.USER_POOL_ID"),
     ("STORAGE: [1, 2\n", "config file"),
+    ("STORAGE:\n  PATH_PREFIX: avatars/./\n", "STORAGE.PATH_PREFIX"),
+    ("STORAGE:\n  PATH_PREFIX: a//b\n", "STORAGE.PATH_PREFIX"),
+    ("STORAGE:\n  PATH_PREFIX: .avatars/\n", "STORAGE.PATH_PREFIX"),
+    ("STORAGE:\n  USER_ID: shared\n", "STORAGE.USER_ID"),
 ])
 def test_bad_settings_are_named_with_a_fix(tmp_path: Path, text: str, setting: str) -> None:
     with pytest.raises(ConfigError) as e:
@@ -161,3 +165,18 @@ def test_endpoints_the_environment_redirects_are_listed(tmp_path: Path) -> None:
     assert endpoint_redirects(c) == [("AVATAR_CLOUD_ENDPOINT_URL", "https://minio.example.com"),
                                      ("GEMINI_BASE_URL", "http://127.0.0.1:8080")]
     assert endpoint_redirects(_load(tmp_path, "STORAGE:\n  BUCKET: my-avatars\n")) == []
+
+
+def test_a_prefix_every_key_would_be_refused_under_is_named_with_the_fix(tmp_path: Path) -> None:
+    """`a//b` or `avatars/./` once passed, and then every upload failed as an internal error."""
+    with pytest.raises(ConfigError) as e:
+        _load(tmp_path, AVATAR_CLOUD_PATH_PREFIX="a//b")
+    assert "STORAGE.PATH_PREFIX (from AVATAR_CLOUD_PATH_PREFIX)" in e.value.message
+    assert "'a//b'" in e.value.message and "empty" in e.value.message
+    assert "avatars/" in e.value.hint
+
+
+def test_user_id_shared_is_refused_it_is_the_system_avatars_folder(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as e:
+        _load(tmp_path, "STORAGE:\n  USER_ID: shared\n")
+    assert "STORAGE.USER_ID" in e.value.message and "shared" in e.value.hint

@@ -7,12 +7,19 @@ import pytest
 from botocore import exceptions as bx
 
 from ecan.errors import AuthRequired, UserFacingError
-from ecan.storage.errors import StorageError, TransientStorageError, is_retryable, map_s3_error
+from ecan.storage.errors import (
+    StorageError,
+    TransientStorageError,
+    is_retryable,
+    map_s3_error,
+    pauses_queue,
+)
 
 
-def client_error(code: str, status: int, message: str = "failed") -> bx.ClientError:
+def client_error(code: str, status: int, message: str = "failed",
+                 operation: str = "PutObject") -> bx.ClientError:
     return bx.ClientError({"Error": {"Code": code, "Message": message},
-                           "ResponseMetadata": {"HTTPStatusCode": status}}, "PutObject")
+                           "ResponseMetadata": {"HTTPStatusCode": status}}, operation)
 
 
 def mapped(exc: BaseException, operation: str = "put_bytes") -> UserFacingError:
@@ -90,3 +97,37 @@ def test_user_facing_errors_pass_through_and_bugs_are_not_hidden() -> None:
     assert mapped(auth) is auth
     with pytest.raises(TypeError):
         mapped(TypeError("a bug"))
+
+
+@pytest.mark.parametrize("code, status, expected", [
+    ("RequestTimeTooSkewed", 403, "clock_skew"),
+    ("InvalidAccessKeyId", 403, "invalid_access_key"),
+    ("SignatureDoesNotMatch", 403, "signature_mismatch"),
+    # A HEAD answer has no body: botocore reports the bare status as the code.
+    ("403", 403, "storage_refused"),
+    ("400", 400, "storage_refused"),
+    ("", 403, "storage_refused"),
+])
+def test_problems_no_job_can_get_past_pause_the_queue(code: str, status: int,
+                                                      expected: str) -> None:
+    """Every job would fail the same way: the queue must pause with the fix, not fail them all."""
+    err = mapped(client_error(code, status, "", "HeadObject"), "head")
+    assert isinstance(err, StorageError) and err.code == expected
+    assert pauses_queue(err) and not is_retryable(err)
+
+
+def test_a_skewed_clock_points_at_ecan_doctor() -> None:
+    err = mapped(client_error("RequestTimeTooSkewed", 403))
+    assert "ecan doctor" in err.hint and "clock" in err.hint
+
+
+def test_a_bodiless_refusal_says_what_to_check() -> None:
+    err = mapped(client_error("403", 403, "", "HeadObject"), "head")
+    assert "403" in err.message and "my-bucket/avatars/u/x.png" in err.message
+    assert "ecan doctor" in err.hint
+
+
+@pytest.mark.parametrize("code, status", [("AccessDenied", 403), ("NoSuchBucket", 404),
+                                          ("WeirdNewError", 400), ("SlowDown", 503)])
+def test_other_failures_do_not_pause_the_queue(code: str, status: int) -> None:
+    assert not pauses_queue(mapped(client_error(code, status)))
