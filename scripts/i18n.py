@@ -250,6 +250,14 @@ ZH: dict[str, str] = {
     "Endpoint set by {name}": "服务端点由 {name} 设置",
     "{n} endpoints set by environment variables": "{n} 个服务端点由环境变量设置",
     "{name} sends requests to {url}": "{name} 将请求发往 {url}",
+    # Video avatars.
+    "video, {length}": "视频，{length}",
+    "video": "视频",
+    "Length": "时长",
+    "Play": "播放",
+    "Play video": "播放视频",
+    "Open the video in your video player": "用你的视频播放器打开这段视频",
+    "No video player is set up to open {name}.": "没有可以打开 {name} 的视频播放器。",
 }
 
 

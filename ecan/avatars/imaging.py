@@ -133,6 +133,8 @@ def _describe(head: bytes) -> str:
     if head[4:8] == b"ftyp":
         if head[8:12] in (b"avif", b"avis"):
             return "AVIF images are not accepted yet"
+        if head[8:12] == b"qt  ":
+            return "QuickTime (.mov) videos are not accepted yet: export it as MP4"
         return "this is a video, not a picture (import MP4 or WebM videos as video avatars)"
     return "not a supported image"
 
@@ -246,6 +248,21 @@ def _heif_to_stored(data: bytes, filename: str) -> bytes:
     else:
         im.convert("RGB").save(buf, "JPEG", quality=HEIF_JPEG_QUALITY, icc_profile=icc)
     return buf.getvalue()
+
+
+POSTER_JPEG_QUALITY = 90
+
+
+def prepare_poster(frame: Image.Image, note: str) -> Prepared:
+    """A video's poster frame (decoded by us, so it carries no user metadata) as the avatar's
+    stored JPEG and thumbnails. `note` goes into a JPEG comment: it names the video, so two
+    videos that open on the same frame still make two avatars (keys are by content)."""
+    buf = io.BytesIO()
+    _normalise_mode(frame).convert("RGB").save(buf, "JPEG", quality=POSTER_JPEG_QUALITY,
+                                                comment=note.encode())
+    data = buf.getvalue()
+    thumb, small, _animated = make_thumbnails(data, "JPEG")
+    return Prepared(data, FORMATS["JPEG"], frame.width, frame.height, False, thumb, small)
 
 
 def _reason(e: BaseException) -> str:

@@ -101,7 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "for it without echo)")
     add("logout", "sign out and forget the session on this machine")
 
-    im = add("import", "import pictures or folders (recursively)")
+    im = add("import", "import pictures (HEIC too), videos (MP4, WebM: a video avatar with a "
+                       "poster frame) or folders of them (recursively)")
     im.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
     add("list", "list the library")
     de = add("delete", "delete an avatar here and, through the outbox, in the cloud")

@@ -6,8 +6,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from PySide6.QtCore import QEvent, QSize, Qt, Signal
-from PySide6.QtGui import QContextMenuEvent, QGuiApplication, QKeyEvent, QKeySequence, QPixmap
+from PySide6.QtCore import QEvent, QSize, Qt, QUrl, Signal
+from PySide6.QtGui import (
+    QContextMenuEvent,
+    QDesktopServices,
+    QGuiApplication,
+    QKeyEvent,
+    QKeySequence,
+    QPixmap,
+)
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
@@ -23,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from ecan.bridge.decoder_process import DecoderProcess
 from ecan.bridge.thumbs import ThumbnailLoader
+from ecan.ui.gallery_model import duration_text
 from ecan.ui.resources import icon
 
 PREVIEW = 200
@@ -94,7 +102,7 @@ class DetailsPane(QFrame):
         self.form.setVerticalSpacing(6)
         self.values: dict[str, QLabel] = {}
         self.labels: dict[str, QLabel] = {}
-        for key in ("type", "format", "dimensions", "size", "state", "error", "key"):
+        for key in ("type", "format", "dimensions", "size", "length", "state", "error", "key"):
             label = QLabel(self)
             value = WrappedLabel(self)
             value.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
@@ -102,6 +110,8 @@ class DetailsPane(QFrame):
             self.form.addRow(label, value)
         self.values["error"].setStyleSheet("color: #c5221f;")
         layout.addLayout(self.form)
+        self.play = QPushButton(icon("play"), "", self)
+        self.play.clicked.connect(self._play)
         row = QHBoxLayout()
         self.copy_public = QPushButton(icon("link"), "", self)
         self.copy_public.clicked.connect(lambda: self._copy("cloud_image_url"))
@@ -120,6 +130,7 @@ class DetailsPane(QFrame):
         row2.addWidget(self.delete)
         actions = QVBoxLayout()
         actions.setContentsMargins(16, 6, 16, 16)
+        actions.addWidget(self.play)
         actions.addLayout(row)
         actions.addLayout(row2)
         outer.addLayout(actions)
@@ -142,6 +153,7 @@ class DetailsPane(QFrame):
     def _retranslate(self) -> None:
         names = {"type": self.tr("Kind"), "format": self.tr("Format"),
                  "dimensions": self.tr("Dimensions"), "size": self.tr("File size"),
+                 "length": self.tr("Length"),
                  "state": self.tr("Sync"), "error": self.tr("Problem"),
                  "key": self.tr("Cloud key")}
         for key, text in names.items():
@@ -152,6 +164,9 @@ class DetailsPane(QFrame):
         self.copy_presigned.setText(self.tr("Copy private link"))
         self.copy_presigned.setAccessibleName(self.tr("Copy private link"))
         self.copy_presigned.setToolTip(self.tr("Copy a time-limited link to the original"))
+        self.play.setText(self.tr("Play"))
+        self.play.setAccessibleName(self.tr("Play video"))
+        self.play.setToolTip(self.tr("Open the video in your video player"))
         self.retry.setText(self.tr("Retry sync"))
         self.retry.setAccessibleName(self.tr("Retry sync"))
         self.delete.setText(self.tr("Delete"))
@@ -165,7 +180,7 @@ class DetailsPane(QFrame):
         self._avatar = avatar
         has = avatar is not None
         for w in (self.preview, self.title, self.copy_public, self.copy_presigned, self.retry,
-                  self.delete, *self.values.values(), *self.labels.values()):
+                  self.delete, self.play, *self.values.values(), *self.labels.values()):
             w.setVisible(has)
         self.placeholder.setVisible(not has)
         if avatar is None:
@@ -192,6 +207,12 @@ class DetailsPane(QFrame):
         self.copy_public.setEnabled(bool(avatar.get("cloud_image_url")))
         self.copy_presigned.setEnabled(bool(avatar.get("presigned_url")))
         self.copy_presigned.setVisible("presigned_url" in avatar)
+        video = bool(avatar.get("has_video") and avatar.get("video_path"))
+        length = duration_text(avatar.get("video_duration"))
+        self.values["length"].setText(length)
+        self.values["length"].setVisible(video and bool(length))
+        self.labels["length"].setVisible(video and bool(length))
+        self.play.setVisible(video)
         self.retry.setVisible(state == "failed")
         self.delete.setEnabled(avatar.get("resource_type") != "system")
         self._set_preview(self._loader.pixmap(str(avatar.get("thumb_path") or "")))
@@ -205,6 +226,14 @@ class DetailsPane(QFrame):
             self.preview.clear()
             return
         self.preview.setPixmap(pix)
+
+    def _play(self) -> None:
+        """The video in the system's player: it plays every codec the user's machine has, and
+        ecan ships no player of its own (PySide6-Essentials has no QtMultimedia)."""
+        path = str((self._avatar or {}).get("video_path") or "")
+        if path and not QDesktopServices.openUrl(QUrl.fromLocalFile(path)):
+            self.message.emit(self.tr("No video player is set up to open {name}.").format(
+                name=path.rsplit("/", 1)[-1]))
 
     def _copy(self, field: str) -> None:
         if not self._avatar or not self._avatar.get(field):

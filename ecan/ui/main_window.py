@@ -51,7 +51,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SHOW_SYNCING_AFTER_MS = 400
-IMAGE_FILTER = "*.png *.jpg *.jpeg *.gif *.webp *.bmp *.tif *.tiff *.mp4 *.webm *.mov"
+IMAGE_FILTER = ("*.png *.jpg *.jpeg *.gif *.webp *.heic *.heif *.bmp *.tif *.tiff *.mp4 *.webm "
+                "*.mov")
 
 STYLE = """
 QMainWindow, QDialog { background: palette(window); }

@@ -21,6 +21,7 @@ from sqlmodel import select
 from ecan.db.models import Avatar, JobStatus, OutboxJob
 from ecan.errors import UserFacingError
 from tests.corpus.make_corpus import Expect, files, write_corpus, write_many
+from tests.corpus.videos import make_video
 
 Corpus = tuple[Path, dict[str, Expect]]
 
@@ -193,10 +194,16 @@ def test_attach_video(app: Any, corpus: Corpus, tmp_path: Path) -> None:
     folder, _ = corpus
     avatar = app.library.import_file(folder / "good.png").avatar
     video = tmp_path / "clip.bin"  # the name says nothing: the content decides
-    video.write_bytes(mp4_bytes())
+    make_video(video, frames=24, rate=12)
     updated = app.library.attach_video(avatar.id, video)
-    assert updated.video_ext == "mp4" and updated.video_bytes == 5000
-    assert (app.paths.home / updated.video_path).read_bytes() == mp4_bytes()
+    assert updated.video_ext == "mp4" and updated.video_bytes == video.stat().st_size
+    assert updated.video_duration == pytest.approx(2.0, abs=0.1)
+    assert (app.paths.home / updated.video_path).read_bytes() == video.read_bytes()
+    broken = tmp_path / "header_only.mp4"  # the magic bytes of an MP4, nothing behind them
+    broken.write_bytes(mp4_bytes())
+    with pytest.raises(UserFacingError) as err:
+        app.library.attach_video(avatar.id, broken)
+    assert err.value.code == "invalid_video"
     assert len([j for j in jobs(app) if j.status == 0 and j.kind == "upload"]) == 1
     fake = tmp_path / "fake.mp4"
     fake.write_text("not a video")
@@ -332,8 +339,7 @@ def test_a_video_shared_by_two_avatars_stays_until_the_last_goes(app: Any,
                                                                   tmp_path: Path) -> None:
     a = app.library.import_bytes(files()["good.png"][0], "a.png").avatar
     b = app.library.import_bytes(files()["good.jpg"][0], "b.jpg").avatar
-    clip = tmp_path / "clip.mp4"
-    clip.write_bytes(mp4_bytes())
+    clip = make_video(tmp_path / "clip.mp4")
     app.library.attach_video(a.id, clip)
     app.library.attach_video(b.id, clip)
     app.library.delete(a.id)
