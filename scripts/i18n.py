@@ -258,6 +258,12 @@ ZH: dict[str, str] = {
     "Play video": "播放视频",
     "Open the video in your video player": "用你的视频播放器打开这段视频",
     "No video player is set up to open {name}.": "没有可以打开 {name} 的视频播放器。",
+    # Links.
+    "Copy the avatar's public (CDN) link": "复制头像的公开（CDN）链接",
+    "Works for 1 hour": "有效期 1 小时",
+    "Works for 1 day": "有效期 1 天",
+    "Works for 7 days": "有效期 7 天",
+    "Private link copied: it works until {when}.": "私密链接已复制：有效期至 {when}。",
 }
 
 

@@ -1,4 +1,5 @@
-"""`ecan import`, `list`, `delete` and `agent ...`: thin clients of the avatar/agent handlers."""
+"""`ecan import`, `list`, `delete`, `link` and `agent ...`: thin clients of the avatar/agent
+handlers."""
 
 from __future__ import annotations
 
@@ -122,6 +123,20 @@ def delete(args: argparse.Namespace, out: Output) -> int:
     finally:
         app.close()
     out.result({"deleted": data["deleted"]}, f"deleted {data['deleted']}")
+    return 0
+
+
+def link(args: argparse.Namespace, out: Output) -> int:
+    app = open_app()
+    try:
+        data = unwrap(app.handlers.call("avatar.link", {"id": args.id,
+                                                        "expires_s": args.expires}))
+    finally:
+        app.close()
+    # The URL alone on stdout, so `url=$(ecan link ID)` works; when it stops, on stderr.
+    out.result({"url": data["url"], "expires_at": data["expires_at"]}, data["url"])
+    if not out.json_mode:
+        out.info(f"works until {data['expires_at']}")
     return 0
 
 

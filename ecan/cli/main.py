@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "import": "ecan.cli.cmd_library:import_paths",
     "list": "ecan.cli.cmd_library:list_avatars",
     "delete": "ecan.cli.cmd_library:delete",
+    "link": "ecan.cli.cmd_library:link",
     "agent": "ecan.cli.cmd_library:agent",
     "sync": "ecan.cli.cmd_sync:sync",
     "status": "ecan.cli.cmd_sync:status",
@@ -107,6 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
     add("list", "list the library")
     de = add("delete", "delete an avatar here and, through the outbox, in the cloud")
     de.add_argument("id", metavar="ID", help="the avatar's id (see `ecan list`)")
+
+    li = add("link", "print a private, time-limited link to an avatar's original in the cloud")
+    li.add_argument("id", metavar="ID", help="the avatar's id (see `ecan list`)")
+    li.add_argument("--expires", type=int, default=3600, metavar="S",
+                    help="seconds the link works (default: 3600, at most 604800: 7 days)")
 
     ag = add("agent", "agents and their avatars")
     ag_sub = ag.add_subparsers(dest="agent_command", metavar="ACTION", required=True)

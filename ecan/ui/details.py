@@ -52,11 +52,17 @@ class DetailsPane(QFrame):
         delete_requested(str): the user asked to delete this avatar (id).
         retry_requested(str): the user asked to retry this avatar's sync (id).
         message(str): a short confirmation for the status bar ("Link copied").
+        link_requested(str, int): the user asked for a private link to this avatar (id) that
+            works for so many seconds; answer with copy_link().
     """
 
     delete_requested = Signal(str)
     retry_requested = Signal(str)
     message = Signal(str)
+    link_requested = Signal(str, int)
+
+    # What "Copy private link" offers: (seconds, label) - labels are set in _retranslate.
+    LINK_EXPIRIES = (3600, 86400, 7 * 86400)
 
     def __init__(self, parent: QWidget | None = None,
                  decoder: DecoderProcess | None = None) -> None:
@@ -116,7 +122,14 @@ class DetailsPane(QFrame):
         self.copy_public = QPushButton(icon("link"), "", self)
         self.copy_public.clicked.connect(lambda: self._copy("cloud_image_url"))
         self.copy_presigned = QPushButton(icon("link"), "", self)
-        self.copy_presigned.clicked.connect(lambda: self._copy("presigned_url"))
+        # A link lasts as long as the user says: the button opens the choice of expiry.
+        self.expiry_menu = QMenu(self.copy_presigned)
+        self.expiry_actions = []
+        for seconds in self.LINK_EXPIRIES:
+            action = self.expiry_menu.addAction("")
+            action.triggered.connect(lambda _c=False, s=seconds: self._ask_link(s))
+            self.expiry_actions.append(action)
+        self.copy_presigned.setMenu(self.expiry_menu)
         row.addWidget(self.copy_public)
         row.addWidget(self.copy_presigned)
         row2 = QHBoxLayout()
@@ -158,12 +171,16 @@ class DetailsPane(QFrame):
                  "key": self.tr("Cloud key")}
         for key, text in names.items():
             self.labels[key].setText(text)
-        self.copy_public.setText(self.tr("Copy link"))
+        self.copy_public.setText(self.tr("Copy public link"))
         self.copy_public.setAccessibleName(self.tr("Copy public link"))
-        self.copy_public.setToolTip(self.tr("Copy the avatar's public (CDN) or cloud link"))
+        self.copy_public.setToolTip(self.tr("Copy the avatar's public (CDN) link"))
         self.copy_presigned.setText(self.tr("Copy private link"))
         self.copy_presigned.setAccessibleName(self.tr("Copy private link"))
         self.copy_presigned.setToolTip(self.tr("Copy a time-limited link to the original"))
+        labels = (self.tr("Works for 1 hour"), self.tr("Works for 1 day"),
+                  self.tr("Works for 7 days"))
+        for action, label in zip(self.expiry_actions, labels, strict=True):
+            action.setText(label)
         self.play.setText(self.tr("Play"))
         self.play.setAccessibleName(self.tr("Play video"))
         self.play.setToolTip(self.tr("Open the video in your video player"))
@@ -204,9 +221,9 @@ class DetailsPane(QFrame):
         self.labels["error"].setVisible(bool(err))
         key = str(avatar.get("cloud_image_key") or "")
         self.values["key"].setText(breakable(key) or self.tr("not in the cloud yet"))
-        self.copy_public.setEnabled(bool(avatar.get("cloud_image_url")))
-        self.copy_presigned.setEnabled(bool(avatar.get("presigned_url")))
-        self.copy_presigned.setVisible("presigned_url" in avatar)
+        # Public: only where CDN_DOMAIN / PUBLIC_URL_BASE gives the avatar a public URL.
+        self.copy_public.setVisible(bool(avatar.get("cloud_image_url")))
+        self.copy_presigned.setVisible(state == "synced" and bool(avatar.get("cloud_image_key")))
         video = bool(avatar.get("has_video") and avatar.get("video_path"))
         length = duration_text(avatar.get("video_duration"))
         self.values["length"].setText(length)
@@ -234,6 +251,16 @@ class DetailsPane(QFrame):
         if path and not QDesktopServices.openUrl(QUrl.fromLocalFile(path)):
             self.message.emit(self.tr("No video player is set up to open {name}.").format(
                 name=path.rsplit("/", 1)[-1]))
+
+    def _ask_link(self, seconds: int) -> None:
+        if self._avatar:
+            self.link_requested.emit(str(self._avatar.get("id")), seconds)
+
+    def copy_link(self, url: str, expires_at: str) -> None:
+        """The private link asked for has come: onto the clipboard, and say until when."""
+        QGuiApplication.clipboard().setText(url)
+        self.message.emit(self.tr("Private link copied: it works until {when}.").format(
+            when=_local_time(expires_at)))
 
     def _copy(self, field: str) -> None:
         if not self._avatar or not self._avatar.get(field):
@@ -280,6 +307,16 @@ class WrappedLabel(QLabel):
     @staticmethod
     def _copy(text: str) -> None:
         QGuiApplication.clipboard().setText(text.replace(ZWSP, ""))
+
+
+def _local_time(iso_utc: str) -> str:
+    """"2026-12-05T13:00:00Z" as the user's clock and locale show a date and time."""
+    from PySide6.QtCore import QDateTime, QLocale
+
+    when = QDateTime.fromString(iso_utc, Qt.DateFormat.ISODate)
+    if not when.isValid():
+        return iso_utc
+    return QLocale().toString(when.toLocalTime(), QLocale.FormatType.ShortFormat)
 
 
 def _esc(text: str) -> str:

@@ -128,6 +128,7 @@ class MainWindow(QMainWindow):
         self.avatars.details.delete_requested.connect(lambda i: self.delete_avatars([i]))
         self.avatars.details.retry_requested.connect(self.retry)
         self.avatars.details.message.connect(self.show_message)
+        self.avatars.details.link_requested.connect(self.copy_private_link)
         self.avatars.loaded.connect(lambda _n: self._check_settled())
         self.avatars.view.doubleClicked.connect(lambda _i: self.avatars.details.setFocus())
         self.avatars.view.selectionModel().selectionChanged.connect(self._selection_changed)
@@ -546,6 +547,16 @@ class MainWindow(QMainWindow):
             return
         for avatar_id in ids:
             self.bridge.run("avatar.delete", {"id": avatar_id})
+
+    def copy_private_link(self, avatar_id: str, seconds: int) -> None:
+        def failed(error: dict[str, Any]) -> None:
+            self.show_message(" ".join(x for x in (error.get("message"), error.get("hint"))
+                                       if x))
+
+        self.bridge.run("avatar.link", {"id": avatar_id, "expires_s": seconds},
+                        on_success=lambda d: self.avatars.details.copy_link(
+                            str(d["url"]), str(d["expires_at"])),
+                        on_failure=failed)
 
     def retry(self, avatar_id: str | None) -> None:
         payload = {"avatar_id": avatar_id} if avatar_id else {}
