@@ -149,6 +149,10 @@ def agent(args: argparse.Namespace, out: Output) -> int:
     try:
         if args.agent_command == "list":
             agents = _agents(unwrap(app.handlers.call("agent.list", {})))
+        elif args.agent_command == "get":
+            found = unwrap(app.handlers.call("agent.get", {"name": args.name}))["agent"]
+            out.result({"agent": _runtime_agent(found)}, lambda: _describe_agent(found))
+            return 0
         elif args.agent_command == "delete":
             found = _agent_named(app, args.name)
             unwrap(app.handlers.call("agent.delete", {"id": found["id"]}))
@@ -180,6 +184,28 @@ def agent(args: argparse.Namespace, out: Output) -> int:
 
     out.result({"agents": agents}, human)
     return 0
+
+
+def _runtime_agent(agent: dict[str, Any]) -> dict[str, Any]:
+    return {"id": agent["id"], "name": agent["name"], "description": agent["description"],
+            "avatar": agent["avatar"]}
+
+
+def _describe_agent(agent: dict[str, Any]) -> str:
+    lines = [f"{agent['name']}  ({agent['id']})"]
+    if agent.get("description"):
+        lines.append(f"  {agent['description']}")
+    avatar = agent.get("avatar")
+    if avatar is None:
+        lines.append("  no avatar")
+        return "\n".join(lines)
+    lines.append(f"  avatar:    {avatar['id']}")
+    lines.append(f"  original:  {avatar['original_path']}")
+    lines.append(f"  thumbnail: {avatar['thumb_path']}")
+    if avatar.get("video_path"):
+        lines.append(f"  video:     {avatar['video_path']}")
+    lines.append(f"  url:       {avatar['url'] or '(none: not in the cloud yet)'}")
+    return "\n".join(lines)
 
 
 def _agent_named(app: Any, name: str) -> dict[str, Any]:

@@ -126,6 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="what the agent does")
     agd = ag_sub.add_parser("delete", parents=[common], help="delete an agent (its avatar stays)")
     agd.add_argument("name", metavar="NAME", help="the agent's name")
+    agg = ag_sub.add_parser("get", parents=[common],
+                            help="one agent with what its runtime needs of its avatar (files, "
+                                 "URL)")
+    agg.add_argument("name", metavar="NAME", help="the agent's name")
 
     sy = add("sync", "upload what waits, once, with progress on stderr")
     sy.add_argument("--timeout", type=float, default=None, metavar="S",

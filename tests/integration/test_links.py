@@ -84,3 +84,51 @@ def test_no_cloud_means_no_link(clean_env: dict[str, str], tmp_path: Path) -> No
     assert missing.returncode == 1 and json.loads(missing.stdout)["error"]["code"] == "not_found"
     too_long = run_ecan(env, "link", avatar_id, "--expires", "9999999")
     assert too_long.returncode == 1 and "7 days" in too_long.stderr + too_long.stdout
+
+
+def test_agent_get_gives_a_runtime_its_avatar_files_and_url(
+        cloud_env: dict[str, str], demo_user: Any, tmp_path: Path) -> None:
+    env = signed_in_env(cloud_env, demo_user, tmp_path)
+    picture = tmp_path / "face.png"
+    Image.new("RGB", (64, 64), (90, 10, 160)).save(picture)
+    avatar_id = json.loads(run_ecan(env, "import", str(picture), "--json").stdout
+                           )["results"][0]["avatar_id"]
+    name = f"Runtime {tmp_path.name}"  # the session cloud is shared: a name of our own
+    assert run_ecan(env, "agent", "save", name, "--avatar", avatar_id,
+                    "--description", "answers questions").returncode == 0
+
+    before = run_ecan(env, "agent", "get", name, "--json")
+    assert before.returncode == 0, before.stderr
+    agent = json.loads(before.stdout)["agent"]
+    assert set(agent) == {"id", "name", "description", "avatar"}
+    assert (agent["name"], agent["description"]) == (name, "answers questions")
+    avatar = agent["avatar"]
+    assert avatar["id"] == avatar_id and avatar["url"] is None  # not in the cloud yet
+    assert Path(avatar["original_path"]).read_bytes() == picture.read_bytes()
+    assert Path(avatar["thumb_path"]).is_file()
+
+    assert run_ecan(env, "sync", "--json", "--timeout", "120").returncode == 0
+    after = json.loads(run_ecan(env, "agent", "get", name, "--json").stdout)["agent"]
+    status, body = fetch(after["avatar"]["url"])  # presigned: no CDN is configured here
+    assert status == 200 and body == picture.read_bytes()
+    human = run_ecan(env, "agent", "get", name)
+    assert "url:" in human.stdout and avatar["original_path"] in human.stdout
+
+    missing = run_ecan(env, "agent", "get", "Nobody at all", "--json")
+    assert missing.returncode == 1
+    assert json.loads(missing.stdout)["error"]["code"] == "not_found"
+
+
+def test_agent_get_without_a_cloud_or_an_avatar(clean_env: dict[str, str],
+                                                tmp_path: Path) -> None:
+    env = {**clean_env, "PYTHONPATH": str(REPO)}
+    picture = tmp_path / "face.png"
+    Image.new("RGB", (32, 32), (5, 5, 5)).save(picture)
+    avatar_id = json.loads(run_ecan(env, "import", str(picture), "--json").stdout
+                           )["results"][0]["avatar_id"]
+    run_ecan(env, "agent", "save", "Local", "--avatar", avatar_id)
+    run_ecan(env, "agent", "save", "Faceless")
+    local = json.loads(run_ecan(env, "agent", "get", "Local", "--json").stdout)["agent"]
+    assert local["avatar"]["id"] == avatar_id and local["avatar"]["url"] is None
+    faceless = json.loads(run_ecan(env, "agent", "get", "Faceless", "--json").stdout)["agent"]
+    assert faceless["avatar"] is None
