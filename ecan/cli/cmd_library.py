@@ -1,4 +1,4 @@
-"""`ecan import`, `list`, `delete`, `link` and `agent ...`: thin clients of the avatar/agent
+"""`ecan import`, `list`, `edit`, `delete`, `link` and `agent ...`: thin clients of the avatar/agent
 handlers."""
 
 from __future__ import annotations
@@ -123,6 +123,43 @@ def delete(args: argparse.Namespace, out: Output) -> int:
     finally:
         app.close()
     out.result({"deleted": data["deleted"]}, f"deleted {data['deleted']}")
+    return 0
+
+
+class _NothingToDo(UserFacingError):
+    exit_code = 2  # a usage error, as argparse's own
+
+
+EDIT_FIELDS = ("id", "name", "tags", "description", "sha256", "resource_type", "sync_state")
+
+
+def edit(args: argparse.Namespace, out: Output) -> int:
+    payload: dict[str, Any] = {"id": args.id}
+    if args.name is not None:
+        payload["name"] = args.name
+    if args.description is not None:
+        payload["description"] = args.description
+    if args.tags is not None:
+        payload["tags"] = [t.strip() for t in args.tags.split(",") if t.strip()]
+    if len(payload) == 1:
+        raise _NothingToDo("usage_error", "ecan edit: nothing to change.",
+                           "Give --name, --tags or --description.")
+    app = open_app()
+    try:
+        data = unwrap(app.handlers.call("avatar.update", payload))
+    finally:
+        app.close()
+    avatar = {k: data.get(k) for k in EDIT_FIELDS}
+
+    def human() -> str:
+        lines = [f"{avatar['id']}  {avatar['name']}"]
+        if avatar["tags"]:
+            lines.append("  tags: " + ", ".join(avatar["tags"]))
+        if avatar["description"]:
+            lines.append(f"  {avatar['description']}")
+        return "\n".join(lines)
+
+    out.result({"avatar": avatar}, human)
     return 0
 
 

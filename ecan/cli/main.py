@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "list": "ecan.cli.cmd_library:list_avatars",
     "delete": "ecan.cli.cmd_library:delete",
     "link": "ecan.cli.cmd_library:link",
+    "edit": "ecan.cli.cmd_library:edit",
     "agent": "ecan.cli.cmd_library:agent",
     "sync": "ecan.cli.cmd_sync:sync",
     "status": "ecan.cli.cmd_sync:status",
@@ -109,6 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
     de = add("delete", "delete an avatar here and, through the outbox, in the cloud")
     de.add_argument("id", metavar="ID", help="the avatar's id (see `ecan list`)")
 
+    ed = add("edit", "change an avatar's name, tags or description (every machine follows)")
+    ed.add_argument("id", metavar="ID", help="the avatar's id (see `ecan list`)")
+    ed.add_argument("--name", metavar="N", help="its new name")
+    ed.add_argument("--tags", metavar="T,...",
+                    help="its tags, comma-separated, replacing the old ones (\"\" clears them)")
+    ed.add_argument("--description", metavar="D", help="its new description (\"\" clears it)")
     li = add("link", "print a private, time-limited link to an avatar's original in the cloud")
     li.add_argument("id", metavar="ID", help="the avatar's id (see `ecan list`)")
     li.add_argument("--expires", type=int, default=3600, metavar="S",

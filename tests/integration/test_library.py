@@ -348,3 +348,39 @@ def test_a_video_shared_by_two_avatars_stays_until_the_last_goes(app: Any,
     app.library.delete(b.id)
     assert files_under(app.paths.videos) == set()
     assert json.loads(jobs(app)[-1].payload)["video_sha256"]
+
+
+def test_cli_edit_renames_tags_and_describes(clean_env: dict[str, str], tmp_path: Path) -> None:
+    env = {**clean_env, "PYTHONPATH": str(REPO)}
+    picture = tmp_path / "IMG_4242.png"
+    picture.write_bytes(files()["good.png"][0])
+    avatar_id = json.loads(run_ecan(env, "import", str(picture), "--json").stdout
+                           )["results"][0]["avatar_id"]
+    r = run_ecan(env, "edit", avatar_id, "--name", "Support bot", "--tags", "friendly, blue,,",
+                 "--description", "Greets customers", "--json")
+    assert r.returncode == 0, r.stderr
+    avatar = json.loads(r.stdout)["avatar"]
+    assert (avatar["id"], avatar["name"], avatar["tags"], avatar["description"]) == (
+        avatar_id, "Support bot", ["friendly", "blue"], "Greets customers")
+    # Search finds it by a tag; the list shows the new name.
+    listed = json.loads(run_ecan(env, "list", "--json").stdout)["avatars"]
+    assert next(a["name"] for a in listed if a["id"] == avatar_id) == "Support bot"
+    from ecan.app import build_app
+
+    app = build_app(env)
+    try:
+        found = app.handlers.call("avatar.list", {"query": "friendly"})["data"]["avatars"]
+    finally:
+        app.close()
+    assert [a["id"] for a in found] == [avatar_id]
+    # Only what is given changes; "" clears.
+    r = run_ecan(env, "edit", avatar_id, "--tags", "", "--json")
+    assert json.loads(r.stdout)["avatar"]["tags"] == []
+    assert json.loads(r.stdout)["avatar"]["name"] == "Support bot"
+    human = run_ecan(env, "edit", avatar_id, "--name", "Greeter")
+    assert human.returncode == 0 and "Greeter" in human.stdout
+    missing = run_ecan(env, "edit", "no-such-id", "--name", "x", "--json")
+    assert missing.returncode == 1
+    assert json.loads(missing.stdout)["error"]["code"] == "not_found"
+    nothing = run_ecan(env, "edit", avatar_id)
+    assert nothing.returncode == 2 and "nothing to change" in nothing.stderr
