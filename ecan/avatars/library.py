@@ -121,6 +121,7 @@ def avatar_to_dict(avatar: Avatar, *, cloud_configured: bool, home: Path | None 
         "has_video": bool(avatar.video_path),
         "video_bytes": avatar.video_bytes,
         "video_duration": avatar.video_duration,
+        "video_ext": avatar.video_ext,
         "image_path": absolute(avatar.image_path),
         "thumb_path": absolute(avatar.thumb_path),
         "thumb_small_path": absolute(avatar.thumb_small_path),

@@ -20,7 +20,9 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QMenu,
+    QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QSizePolicy,
@@ -54,12 +56,15 @@ class DetailsPane(QFrame):
         message(str): a short confirmation for the status bar ("Link copied").
         link_requested(str, int): the user asked for a private link to this avatar (id) that
             works for so many seconds; answer with copy_link().
+        edit_requested(str, object): the user saved a new name, tags or description for this
+            avatar (id, {name, tags, description}: the avatar.update payload's fields).
     """
 
     delete_requested = Signal(str)
     retry_requested = Signal(str)
     message = Signal(str)
     link_requested = Signal(str, int)
+    edit_requested = Signal(str, object)
 
     # What "Copy private link" offers: (seconds, label) - labels are set in _retranslate.
     LINK_EXPIRIES = (3600, 86400, 7 * 86400)
@@ -102,6 +107,29 @@ class DetailsPane(QFrame):
         self.title.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.title)
+        # What the user can change (the rest is facts): name, tags, description.
+        self.edit_form = QFormLayout()
+        self.edit_form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        self.name_edit = QLineEdit(self)
+        self.name_edit.setMaxLength(120)
+        self.tags_edit = QLineEdit(self)
+        self.description_edit = QPlainTextEdit(self)
+        self.description_edit.setTabChangesFocus(True)
+        self.description_edit.setFixedHeight(64)
+        self.edit_labels = [QLabel(self) for _ in range(3)]
+        for label, editor in zip(self.edit_labels,
+                                 (self.name_edit, self.tags_edit, self.description_edit),
+                                 strict=True):
+            label.setBuddy(editor)
+            self.edit_form.addRow(label, editor)
+        self.save_edits = QPushButton(self)
+        self.save_edits.clicked.connect(self._save_edits)
+        self.edit_form.addRow("", self.save_edits)
+        for line in (self.name_edit, self.tags_edit):
+            line.textEdited.connect(self._edits_changed)
+            line.returnPressed.connect(self._save_edits)
+        self.description_edit.textChanged.connect(self._edits_changed)
+        layout.addLayout(self.edit_form)
         self.form = QFormLayout()
         self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         self.form.setHorizontalSpacing(10)
@@ -189,16 +217,32 @@ class DetailsPane(QFrame):
         self.delete.setText(self.tr("Delete"))
         self.delete.setAccessibleName(self.tr("Delete avatar"))
         self.placeholder.setText(self.tr("Select an avatar to see its details."))
+        for buddy_label, text in zip(self.edit_labels, (self.tr("&Name"), self.tr("&Tags"),
+                                                        self.tr("D&escription")), strict=True):
+            buddy_label.setText(text)
+        self.name_edit.setAccessibleName(self.tr("Avatar name"))
+        self.tags_edit.setAccessibleName(self.tr("Avatar tags"))
+        self.tags_edit.setPlaceholderText(self.tr("e.g. friendly, blue"))
+        self.description_edit.setAccessibleName(self.tr("Avatar description"))
+        self.description_edit.setPlaceholderText(self.tr("What this avatar is for (optional)"))
+        self.save_edits.setText(self.tr("Save changes"))
 
     def avatar_id(self) -> str | None:
         return None if self._avatar is None else str(self._avatar.get("id"))
 
     def show_avatar(self, avatar: dict[str, Any] | None) -> None:
+        same = (avatar is not None and self._avatar is not None
+                and avatar.get("id") == self._avatar.get("id"))
         self._avatar = avatar
         has = avatar is not None
         for w in (self.preview, self.title, self.copy_public, self.copy_presigned, self.retry,
-                  self.delete, self.play, *self.values.values(), *self.labels.values()):
+                  self.delete, self.play, *self.values.values(), *self.labels.values(),
+                  self.name_edit, self.tags_edit, self.description_edit, self.save_edits,
+                  *self.edit_labels):
             w.setVisible(has)
+        # A sync finishing refreshes the pane: what the user is typing stays.
+        if avatar is not None and not (same and self._edits() != self._saved_values()):
+            self._load_edits(avatar)
         self.placeholder.setVisible(not has)
         if avatar is None:
             return
@@ -210,10 +254,15 @@ class DetailsPane(QFrame):
         state = str(avatar.get("sync_state") or "queued")
         self.title.setText(f"<b>{_esc(str(avatar.get('name') or ''))}</b>")
         self.values["type"].setText(kinds.get(str(avatar.get("resource_type")), ""))
-        self.values["format"].setText(str(avatar.get("format") or ""))
+        video = bool(avatar.get("has_video") and avatar.get("video_path"))
+        # A video avatar is its video: the poster picture is only how it is shown.
+        self.values["format"].setText(
+            self.tr("{format} video").format(format=str(avatar.get("video_ext") or "").upper())
+            if video else str(avatar.get("format") or ""))
         w, h = avatar.get("width", "?"), avatar.get("height", "?")
         self.values["dimensions"].setText(f"{w} × {h}")
-        self.values["size"].setText(human_bytes(avatar.get("bytes")))
+        self.values["size"].setText(human_bytes(avatar.get("video_bytes") if video
+                                                else avatar.get("bytes")))
         self.values["state"].setText(states.get(state, state))
         err = " ".join(str(x) for x in (avatar.get("sync_error"), avatar.get("sync_hint")) if x)
         self.values["error"].setText(breakable(err))
@@ -224,7 +273,6 @@ class DetailsPane(QFrame):
         # Public: only where CDN_DOMAIN / PUBLIC_URL_BASE gives the avatar a public URL.
         self.copy_public.setVisible(bool(avatar.get("cloud_image_url")))
         self.copy_presigned.setVisible(state == "synced" and bool(avatar.get("cloud_image_key")))
-        video = bool(avatar.get("has_video") and avatar.get("video_path"))
         length = duration_text(avatar.get("video_duration"))
         self.values["length"].setText(length)
         self.values["length"].setVisible(video and bool(length))
@@ -251,6 +299,53 @@ class DetailsPane(QFrame):
         if path and not QDesktopServices.openUrl(QUrl.fromLocalFile(path)):
             self.message.emit(self.tr("No video player is set up to open {name}.").format(
                 name=path.rsplit("/", 1)[-1]))
+
+    def _load_edits(self, avatar: dict[str, Any]) -> None:
+        self.name_edit.setText(str(avatar.get("name") or ""))
+        self.tags_edit.setText(", ".join(str(t) for t in avatar.get("tags") or []))
+        self.description_edit.blockSignals(True)
+        self.description_edit.setPlainText(str(avatar.get("description") or ""))
+        self.description_edit.blockSignals(False)
+        editable = avatar.get("resource_type") != "system"  # built-in avatars are read-only
+        for editor in (self.name_edit, self.tags_edit):
+            editor.setReadOnly(not editable)
+        self.description_edit.setReadOnly(not editable)
+        self.save_edits.setVisible(editable)
+        self._edits_changed()
+
+    def _edits(self) -> tuple[str, list[str], str]:
+        tags = [t.strip() for t in self.tags_edit.text().split(",") if t.strip()]
+        return (self.name_edit.text().strip(), tags, self.description_edit.toPlainText())
+
+    def _saved_values(self) -> tuple[str, list[str], str]:
+        a = self._avatar or {}
+        return (str(a.get("name") or ""), [str(t) for t in a.get("tags") or []],
+                str(a.get("description") or ""))
+
+    def _edits_changed(self) -> None:
+        self.save_edits.setEnabled(self._avatar is not None
+                                   and self._edits() != self._saved_values()
+                                   and bool(self._edits()[0]))
+
+    def _save_edits(self) -> None:
+        if not self._avatar or not self.save_edits.isEnabled():
+            return
+        name, tags, description = self._edits()
+        self.save_edits.setEnabled(False)  # until the answer comes (saved() or edit_failed())
+        self.edit_requested.emit(str(self._avatar.get("id")),
+                                 {"name": name, "tags": tags, "description": description})
+
+    def saved(self, avatar: dict[str, Any]) -> None:
+        """avatar.update answered: show what was stored (names are cleaned, tags deduplicated)."""
+        if self._avatar is not None and avatar.get("id") == self._avatar.get("id"):
+            self._avatar = avatar
+            self._load_edits(avatar)
+            self.title.setText(f"<b>{_esc(str(avatar.get('name') or ''))}</b>")
+        self.message.emit(self.tr("Changes saved."))
+
+    def edit_failed(self, message: str) -> None:
+        self._edits_changed()
+        self.message.emit(message)
 
     def _ask_link(self, seconds: int) -> None:
         if self._avatar:

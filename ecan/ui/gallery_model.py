@@ -290,6 +290,9 @@ class AvatarFilterModel(QSortFilterProxyModel):
         if self._types and row.get("resource_type") not in self._types:
             return False
         if self._text:
-            hay = f"{row.get('name', '')} {row.get('original_filename', '')}".casefold()
+            # What avatar.list's query searches too: name, file name, tags, description.
+            tags = " ".join(str(t) for t in row.get("tags") or [])
+            hay = (f"{row.get('name', '')} {row.get('original_filename', '')} {tags} "
+                   f"{row.get('description') or ''}").casefold()
             return self._text in hay
         return True

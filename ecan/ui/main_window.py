@@ -129,6 +129,7 @@ class MainWindow(QMainWindow):
         self.avatars.details.retry_requested.connect(self.retry)
         self.avatars.details.message.connect(self.show_message)
         self.avatars.details.link_requested.connect(self.copy_private_link)
+        self.avatars.details.edit_requested.connect(self.edit_avatar)
         self.avatars.loaded.connect(lambda _n: self._check_settled())
         self.avatars.view.doubleClicked.connect(lambda _i: self.avatars.details.setFocus())
         self.avatars.view.selectionModel().selectionChanged.connect(self._selection_changed)
@@ -547,6 +548,20 @@ class MainWindow(QMainWindow):
             return
         for avatar_id in ids:
             self.bridge.run("avatar.delete", {"id": avatar_id})
+
+    def edit_avatar(self, avatar_id: str, changes: dict[str, Any]) -> None:
+        details = self.avatars.details
+
+        def done(avatar: dict[str, Any]) -> None:
+            self.avatars.model.update_avatar(avatar)
+            details.saved(avatar)
+
+        def failed(error: dict[str, Any]) -> None:
+            details.edit_failed(" ".join(x for x in (error.get("message"), error.get("hint"))
+                                         if x))
+
+        self.bridge.run("avatar.update", {"id": avatar_id, **changes}, on_success=done,
+                        on_failure=failed)
 
     def copy_private_link(self, avatar_id: str, seconds: int) -> None:
         def failed(error: dict[str, Any]) -> None:

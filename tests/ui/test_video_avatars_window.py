@@ -62,6 +62,7 @@ def test_a_dropped_video_shows_its_length_and_plays(gui: Gui, qtbot: Any, tmp_pa
     page.view.setCurrentIndex(video)
     details = page.details
     assert details.play.isVisible() and details.values["length"].text() == "0:03"
+    assert details.values["format"].text() == "MP4 video"
     details.play.click()
     assert len(opened) == 1 and Path(opened[0]).read_bytes() == clip.read_bytes()
     page.view.setCurrentIndex(still)

@@ -153,8 +153,8 @@
     <name>AvatarsPage</name>
     <message>
         <location filename="../../ui/avatars_page.py" line="156" />
-        <source>Search avatars by name</source>
-        <translation>按名称搜索头像</translation>
+        <source>Search by name, tag or description</source>
+        <translation>按名称、标签或描述搜索</translation>
     </message>
     <message>
         <location filename="../../ui/avatars_page.py" line="157" />
@@ -326,175 +326,230 @@
 <context>
     <name>DetailsPane</name>
     <message>
-        <location filename="../../ui/details.py" line="167" />
+        <location filename="../../ui/details.py" line="195" />
         <source>Kind</source>
         <translation>类型</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="167" />
+        <location filename="../../ui/details.py" line="195" />
         <source>Format</source>
         <translation>格式</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="168" />
+        <location filename="../../ui/details.py" line="196" />
         <source>Dimensions</source>
         <translation>尺寸</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="168" />
+        <location filename="../../ui/details.py" line="196" />
         <source>File size</source>
         <translation>文件大小</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="169" />
+        <location filename="../../ui/details.py" line="197" />
         <source>Length</source>
         <translation>时长</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="170" />
+        <location filename="../../ui/details.py" line="198" />
         <source>Sync</source>
         <translation>同步</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="170" />
+        <location filename="../../ui/details.py" line="198" />
         <source>Problem</source>
         <translation>问题</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="171" />
+        <location filename="../../ui/details.py" line="199" />
         <source>Cloud key</source>
         <translation>云端键名</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="174" />
-        <location filename="../../ui/details.py" line="175" />
+        <location filename="../../ui/details.py" line="202" />
+        <location filename="../../ui/details.py" line="203" />
         <source>Copy public link</source>
         <translation>复制公开链接</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="176" />
+        <location filename="../../ui/details.py" line="204" />
         <source>Copy the avatar's public (CDN) link</source>
         <translation>复制头像的公开（CDN）链接</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="177" />
-        <location filename="../../ui/details.py" line="178" />
+        <location filename="../../ui/details.py" line="205" />
+        <location filename="../../ui/details.py" line="206" />
         <source>Copy private link</source>
         <translation>复制私有链接</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="179" />
+        <location filename="../../ui/details.py" line="207" />
         <source>Copy a time-limited link to the original</source>
         <translation>复制原图的限时链接</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="180" />
+        <location filename="../../ui/details.py" line="208" />
         <source>Works for 1 hour</source>
         <translation>有效期 1 小时</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="180" />
+        <location filename="../../ui/details.py" line="208" />
         <source>Works for 1 day</source>
         <translation>有效期 1 天</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="181" />
+        <location filename="../../ui/details.py" line="209" />
         <source>Works for 7 days</source>
         <translation>有效期 7 天</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="184" />
+        <location filename="../../ui/details.py" line="212" />
         <source>Play</source>
         <translation>播放</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="185" />
+        <location filename="../../ui/details.py" line="213" />
         <source>Play video</source>
         <translation>播放视频</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="186" />
+        <location filename="../../ui/details.py" line="214" />
         <source>Open the video in your video player</source>
         <translation>用你的视频播放器打开这段视频</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="187" />
-        <location filename="../../ui/details.py" line="188" />
+        <location filename="../../ui/details.py" line="215" />
+        <location filename="../../ui/details.py" line="216" />
         <source>Retry sync</source>
         <translation>重试同步</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="189" />
+        <location filename="../../ui/details.py" line="217" />
         <source>Delete</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="190" />
+        <location filename="../../ui/details.py" line="218" />
         <source>Delete avatar</source>
         <translation>删除头像</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="191" />
+        <location filename="../../ui/details.py" line="219" />
         <source>Select an avatar to see its details.</source>
         <translation>选择一个头像以查看详细信息。</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="205" />
+        <location filename="../../ui/details.py" line="220" />
+        <source>&amp;Name</source>
+        <translation>名称(&amp;N)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/details.py" line="220" />
+        <source>&amp;Tags</source>
+        <translation>标签(&amp;T)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/details.py" line="221" />
+        <source>D&amp;escription</source>
+        <translation>描述(&amp;E)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/details.py" line="223" />
+        <source>Avatar name</source>
+        <translation>头像名称</translation>
+    </message>
+    <message>
+        <location filename="../../ui/details.py" line="224" />
+        <source>Avatar tags</source>
+        <translation>头像标签</translation>
+    </message>
+    <message>
+        <location filename="../../ui/details.py" line="225" />
+        <source>e.g. friendly, blue</source>
+        <translation>例如：友好, 蓝色</translation>
+    </message>
+    <message>
+        <location filename="../../ui/details.py" line="226" />
+        <source>Avatar description</source>
+        <translation>头像描述</translation>
+    </message>
+    <message>
+        <location filename="../../ui/details.py" line="227" />
+        <source>What this avatar is for (optional)</source>
+        <translation>这个头像的用途（可选）</translation>
+    </message>
+    <message>
+        <location filename="../../ui/details.py" line="228" />
+        <source>Save changes</source>
+        <translation>保存更改</translation>
+    </message>
+    <message>
+        <location filename="../../ui/details.py" line="249" />
         <source>Built-in</source>
         <translation>内置</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="205" />
+        <location filename="../../ui/details.py" line="249" />
         <source>Uploaded</source>
         <translation>已上传</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="206" />
+        <location filename="../../ui/details.py" line="250" />
         <source>Generated</source>
         <translation>AI 生成</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="207" />
+        <location filename="../../ui/details.py" line="251" />
         <source>On this computer only</source>
         <translation>仅在本机</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="207" />
+        <location filename="../../ui/details.py" line="251" />
         <source>Waiting to sync</source>
         <translation>等待同步</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="208" />
+        <location filename="../../ui/details.py" line="252" />
         <source>Syncing</source>
         <translation>正在同步</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="208" />
+        <location filename="../../ui/details.py" line="252" />
         <source>Synced</source>
         <translation>已同步</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="209" />
+        <location filename="../../ui/details.py" line="253" />
         <source>Sync failed</source>
         <translation>同步失败</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="223" />
+        <location filename="../../ui/details.py" line="260" />
+        <source>{format} video</source>
+        <translation>{format} 视频</translation>
+    </message>
+    <message>
+        <location filename="../../ui/details.py" line="272" />
         <source>not in the cloud yet</source>
         <translation>尚未上传到云端</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="252" />
+        <location filename="../../ui/details.py" line="300" />
         <source>No video player is set up to open {name}.</source>
         <translation>没有可以打开 {name} 的视频播放器。</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="262" />
+        <location filename="../../ui/details.py" line="344" />
+        <source>Changes saved.</source>
+        <translation>更改已保存。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/details.py" line="357" />
         <source>Private link copied: it works until {when}.</source>
         <translation>私密链接已复制：有效期至 {when}。</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="269" />
+        <location filename="../../ui/details.py" line="364" />
         <source>Link copied to the clipboard.</source>
         <translation>链接已复制到剪贴板。</translation>
     </message>
@@ -776,404 +831,404 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="343" />
+        <location filename="../../ui/main_window.py" line="344" />
         <source>ecan — avatar library</source>
         <translation>ecan — 头像库</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="344" />
+        <location filename="../../ui/main_window.py" line="345" />
         <source>Avatars</source>
         <translation>头像</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="345" />
+        <location filename="../../ui/main_window.py" line="346" />
         <source>Agents</source>
         <translation>智能体</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="346" />
+        <location filename="../../ui/main_window.py" line="347" />
         <source>Screens</source>
         <translation>页面</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="348" />
+        <location filename="../../ui/main_window.py" line="349" />
         <source>&amp;Import…</source>
         <translation>导入(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="348" />
+        <location filename="../../ui/main_window.py" line="349" />
         <source>Import pictures from files</source>
         <translation>从文件导入图片</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="349" />
+        <location filename="../../ui/main_window.py" line="350" />
         <source>Import &amp;folder…</source>
         <translation>导入文件夹(&amp;F)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="350" />
+        <location filename="../../ui/main_window.py" line="351" />
         <source>Import every picture in a folder</source>
         <translation>导入文件夹中的所有图片</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="351" />
+        <location filename="../../ui/main_window.py" line="352" />
         <source>&amp;Paste picture</source>
         <translation>粘贴图片(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="352" />
+        <location filename="../../ui/main_window.py" line="353" />
         <source>Add the picture on the clipboard</source>
         <translation>添加剪贴板中的图片</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="353" />
+        <location filename="../../ui/main_window.py" line="354" />
         <source>&amp;Generate…</source>
         <translation>AI 生成(&amp;G)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="353" />
+        <location filename="../../ui/main_window.py" line="354" />
         <source>Make an avatar with AI</source>
         <translation>用 AI 生成头像</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="354" />
+        <location filename="../../ui/main_window.py" line="355" />
         <source>&amp;Settings…</source>
         <translation>设置(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="354" />
+        <location filename="../../ui/main_window.py" line="355" />
         <source>Storage, sync and language</source>
         <translation>存储、同步和语言</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="355" />
+        <location filename="../../ui/main_window.py" line="356" />
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="356" />
+        <location filename="../../ui/main_window.py" line="357" />
         <source>&amp;Delete</source>
         <translation>删除(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="356" />
+        <location filename="../../ui/main_window.py" line="357" />
         <source>Delete the selected avatars</source>
         <translation>删除所选头像</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="357" />
+        <location filename="../../ui/main_window.py" line="358" />
         <source>&amp;Retry failed</source>
         <translation>重试失败项(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="357" />
+        <location filename="../../ui/main_window.py" line="358" />
         <source>Try failed uploads again</source>
         <translation>重新上传失败的头像</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="358" />
+        <location filename="../../ui/main_window.py" line="359" />
         <source>&amp;Find</source>
         <translation>查找(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="359" />
+        <location filename="../../ui/main_window.py" line="360" />
         <source>Sign &amp;in…</source>
         <translation>登录(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="360" />
+        <location filename="../../ui/main_window.py" line="361" />
         <source>Sign &amp;out</source>
         <translation>退出登录(&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="361" />
+        <location filename="../../ui/main_window.py" line="362" />
         <source>Open &amp;log folder</source>
         <translation>打开日志文件夹(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="362" />
+        <location filename="../../ui/main_window.py" line="363" />
         <source>&amp;About ecan</source>
         <translation>关于 ecan(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="363" />
+        <location filename="../../ui/main_window.py" line="364" />
         <source>Show ecan</source>
         <translation>显示 ecan</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="368" />
+        <location filename="../../ui/main_window.py" line="369" />
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="369" />
+        <location filename="../../ui/main_window.py" line="370" />
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="370" />
+        <location filename="../../ui/main_window.py" line="371" />
         <source>S&amp;ync</source>
         <translation>同步(&amp;Y)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="371" />
+        <location filename="../../ui/main_window.py" line="372" />
         <source>&amp;Account</source>
         <translation>账户(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="372" />
+        <location filename="../../ui/main_window.py" line="373" />
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="373" />
+        <location filename="../../ui/main_window.py" line="374" />
         <source>Toolbar</source>
         <translation>工具栏</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="374" />
+        <location filename="../../ui/main_window.py" line="375" />
         <source>Sync progress</source>
         <translation>同步进度</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="375" />
+        <location filename="../../ui/main_window.py" line="376" />
         <source>Import progress</source>
         <translation>导入进度</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="376" />
+        <location filename="../../ui/main_window.py" line="377" />
         <source>Account</source>
         <translation>账户</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="390" />
+        <location filename="../../ui/main_window.py" line="391" />
         <source>Endpoint set by {name}</source>
         <translation>服务端点由 {name} 设置</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="393" />
+        <location filename="../../ui/main_window.py" line="394" />
         <source>{n} endpoints set by environment variables</source>
         <translation>{n} 个服务端点由环境变量设置</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="395" />
+        <location filename="../../ui/main_window.py" line="396" />
         <source>{name} sends requests to {url}</source>
         <translation>{name} 将请求发往 {url}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="429" />
+        <location filename="../../ui/main_window.py" line="430" />
         <source>Drop to import these files</source>
         <translation>松开鼠标即可导入这些文件</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="452" />
+        <location filename="../../ui/main_window.py" line="453" />
         <source>Importing…</source>
         <translation>正在导入…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="467" />
+        <location filename="../../ui/main_window.py" line="468" />
         <source>Import pictures</source>
         <translation>导入图片</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="468" />
+        <location filename="../../ui/main_window.py" line="469" />
         <source>Pictures and videos ({patterns})</source>
         <translation>图片和视频 ({patterns})</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="479" />
+        <location filename="../../ui/main_window.py" line="480" />
         <source>Import a folder of pictures</source>
         <translation>导入图片文件夹</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="504" />
+        <location filename="../../ui/main_window.py" line="505" />
         <source>There is no picture on the clipboard.</source>
         <translation>剪贴板中没有图片。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="513" />
+        <location filename="../../ui/main_window.py" line="514" />
         <source>Importing %v of %m</source>
         <translation>正在导入 %v / %m</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="517" />
+        <location filename="../../ui/main_window.py" line="518" />
         <source>Importing {done} of {total}…</source>
         <translation>正在导入 {done} / {total}…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="525" />
+        <location filename="../../ui/main_window.py" line="526" />
         <source>Nothing to import: no pictures were found there.</source>
         <translation>没有可导入的内容：那里没有找到图片。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="527" />
+        <location filename="../../ui/main_window.py" line="528" />
         <source>Imported {ok} of {total}.</source>
         <translation>已导入 {ok} / {total}。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="543" />
+        <location filename="../../ui/main_window.py" line="544" />
         <source>Delete avatars</source>
         <translation>删除头像</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="544" />
+        <location filename="../../ui/main_window.py" line="545" />
         <source>Delete {n} avatar(s)? They are removed from this computer and from your cloud storage.</source>
         <translation>删除 {n} 个头像？它们将从本机和您的云存储中移除。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="566" />
+        <location filename="../../ui/main_window.py" line="581" />
         <source>Retrying {n} upload(s).</source>
         <translation>正在重试 {n} 个上传。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="606" />
+        <location filename="../../ui/main_window.py" line="621" />
         <source>Restoring your library from the cloud…</source>
         <translation>正在从云端恢复你的头像库…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="614" />
+        <location filename="../../ui/main_window.py" line="629" />
         <source>Restored {n} avatars from the cloud.</source>
         <translation>已从云端恢复 {n} 个头像。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="620" />
+        <location filename="../../ui/main_window.py" line="635" />
         <source>Signed out. New avatars wait on this computer until you sign in.</source>
         <translation>已退出登录。新头像会保存在本机，登录后再同步。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="653" />
+        <location filename="../../ui/main_window.py" line="668" />
         <source>About ecan</source>
         <translation>关于 ecan</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="654" />
+        <location filename="../../ui/main_window.py" line="669" />
         <source>ecan {version}
 Your avatar library for the AI agents you build: local first, synced to your own cloud storage.</source>
         <translation>ecan {version}
 为您打造的 AI 智能体管理头像：本地优先，同步到您自己的云存储。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="679" />
+        <location filename="../../ui/main_window.py" line="694" />
         <source>Syncing stopped unexpectedly; it restarts by itself in {s} s. Nothing is lost: the queue is kept.</source>
         <translation>同步意外停止，将在 {s} 秒后自动重启。不会丢失任何内容：队列已保留。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="705" />
+        <location filename="../../ui/main_window.py" line="720" />
         <source>Signed in</source>
         <translation>已登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="706" />
+        <location filename="../../ui/main_window.py" line="721" />
         <source>Signed in as {user} (identity {identity})</source>
         <translation>已登录为 {user}（身份 {identity}）</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="709" />
+        <location filename="../../ui/main_window.py" line="724" />
         <source>Sign in</source>
         <translation>登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="710" />
+        <location filename="../../ui/main_window.py" line="725" />
         <source>Not signed in</source>
         <translation>未登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="712" />
+        <location filename="../../ui/main_window.py" line="727" />
         <source>Cloud storage (no sign-in)</source>
         <translation>云存储（无需登录）</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="713" />
+        <location filename="../../ui/main_window.py" line="728" />
         <source>Syncing with the configured storage keys</source>
         <translation>使用配置的存储密钥同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="715" />
+        <location filename="../../ui/main_window.py" line="730" />
         <source>Set up sync</source>
         <translation>设置同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="801" />
+        <location filename="../../ui/main_window.py" line="816" />
         <source>{n} synced</source>
         <translation>{n} 个已同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="822" />
+        <location filename="../../ui/main_window.py" line="837" />
         <source>Local only</source>
         <translation>仅本地</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="716" />
+        <location filename="../../ui/main_window.py" line="731" />
         <source>No cloud storage is set up (see Settings)</source>
         <translation>尚未设置云存储（见“设置”）</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="790" />
+        <location filename="../../ui/main_window.py" line="805" />
         <source>Saved on this computer</source>
         <translation>已保存在本机</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="793" />
+        <location filename="../../ui/main_window.py" line="808" />
         <source>Syncing {done} of {total}</source>
         <translation>正在同步 {done} / {total}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="795" />
+        <location filename="../../ui/main_window.py" line="810" />
         <source>{rate}/s</source>
         <translation>{rate}/秒</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="797" />
+        <location filename="../../ui/main_window.py" line="812" />
         <source>{done} of {total}</source>
         <translation>{done} / {total}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="803" />
+        <location filename="../../ui/main_window.py" line="818" />
         <source>All {n} synced</source>
         <translation>{n} 个全部已同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="804" />
+        <location filename="../../ui/main_window.py" line="819" />
         <source>Nothing to sync</source>
         <translation>没有需要同步的内容</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="806" />
+        <location filename="../../ui/main_window.py" line="821" />
         <source>{n} failed</source>
         <translation>{n} 个失败</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="808" />
+        <location filename="../../ui/main_window.py" line="823" />
         <source>paused</source>
         <translation>已暂停</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="811" />
+        <location filename="../../ui/main_window.py" line="826" />
         <source>Synced {synced}, waiting {waiting}, failed {failed}, on this computer only {local}</source>
         <translation>已同步 {synced}，等待 {waiting}，失败 {failed}，仅本机 {local}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="820" />
+        <location filename="../../ui/main_window.py" line="835" />
         <source>Sign-in needed</source>
         <translation>需要登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="824" />
+        <location filename="../../ui/main_window.py" line="839" />
         <source>Online</source>
         <translation>在线</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="826" />
+        <location filename="../../ui/main_window.py" line="841" />
         <source>Offline — will retry</source>
         <translation>离线 — 稍后重试</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="830" />
+        <location filename="../../ui/main_window.py" line="845" />
         <source>&amp;Resume sync</source>
         <translation>继续同步(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="830" />
+        <location filename="../../ui/main_window.py" line="845" />
         <source>&amp;Pause sync</source>
         <translation>暂停同步(&amp;P)</translation>
     </message>
@@ -1452,12 +1507,12 @@ Your avatar library for the AI agents you build: local first, synced to your own
 <context>
     <name>WrappedLabel</name>
     <message>
-        <location filename="../../ui/details.py" line="302" />
+        <location filename="../../ui/details.py" line="397" />
         <source>Copy</source>
         <translation>复制</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="304" />
+        <location filename="../../ui/details.py" line="399" />
         <source>Copy all</source>
         <translation>全部复制</translation>
     </message>
