@@ -148,9 +148,15 @@ def build_parser() -> argparse.ArgumentParser:
     hidden("sync-service", "the desktop app's sync process (JSON lines on stdin/stdout)")
     hidden("decode-service", "the desktop app's picture decoder (requests on stdin, pixels out)")
 
-    ge = add("generate", "make an AI avatar from a photo and a request")
-    ge.add_argument("--image", required=True, metavar="F", help="the photo to start from")
-    ge.add_argument("--prompt", required=True, metavar="TEXT", help="what you want")
+    ge = add("generate", "make an AI avatar from a photo and a request; `generate history` and "
+                         "`generate stats` show past generations")
+    ge.add_argument("action", nargs="?", choices=("history", "stats"), metavar="history|stats",
+                    help="instead of generating: list past generation tasks, or their totals "
+                         "(tasks, images, credits, time)")
+    ge.add_argument("--image", metavar="F", help="the photo to start from")
+    ge.add_argument("--prompt", metavar="TEXT", help="what you want")
+    ge.add_argument("--limit", type=int, default=50, metavar="N",
+                    help="with history: the newest N tasks (default 50, at most 1000)")
 
     add("doctor", "check config, sign-in, credentials and bucket access")
     hidden("selftest", "start the app offscreen, open the database, load a thumbnail, check "
