@@ -135,6 +135,8 @@ _ENV: list[tuple[str, str, str]] = [
     ("AVATAR_CLOUD_SECRET_KEY", "STORAGE", "secret_key"),
     ("AVATAR_CLOUD_CDN_DOMAIN", "STORAGE", "cdn_domain"),
     ("AVATAR_CLOUD_ENDPOINT_URL", "STORAGE", "endpoint_url"),
+    # The reference systems' legacy name for the Gemini key; GEMINI_API_KEY wins over it.
+    ("NANO_BANANA_API_KEY", "GEMINI", "api_key"),
     ("GEMINI_API_KEY", "GEMINI", "api_key"),
     ("GEMINI_BASE_URL", "GEMINI", "base_url"),
 ]

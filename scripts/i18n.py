@@ -303,6 +303,32 @@ ZH: dict[str, str] = {
     "Endpoint set by {name}": "服务端点由 {name} 设置",
     "{n} endpoints set by environment variables": "{n} 个服务端点由环境变量设置",
     "{name} sends requests to {url}": "{name} 将请求发往 {url}",
+    # Video avatars.
+    "video, {length}": "视频，{length}",
+    "video": "视频",
+    "Length": "时长",
+    "Play": "播放",
+    "Play video": "播放视频",
+    "Open the video in your video player": "用你的视频播放器打开这段视频",
+    "No video player is set up to open {name}.": "没有可以打开 {name} 的视频播放器。",
+    "{format} video": "{format} 视频",
+    # Editing in the details pane.
+    "&Tags": "标签(&T)",
+    "D&escription": "描述(&E)",
+    "Avatar name": "头像名称",
+    "Avatar tags": "头像标签",
+    "e.g. friendly, blue": "例如：友好, 蓝色",
+    "Avatar description": "头像描述",
+    "What this avatar is for (optional)": "这个头像的用途（可选）",
+    "Save changes": "保存更改",
+    "Changes saved.": "更改已保存。",
+    "Search by name, tag or description": "按名称、标签或描述搜索",
+    # Links.
+    "Copy the avatar's public (CDN) link": "复制头像的公开（CDN）链接",
+    "Works for 1 hour": "有效期 1 小时",
+    "Works for 1 day": "有效期 1 天",
+    "Works for 7 days": "有效期 7 天",
+    "Private link copied: it works until {when}.": "私密链接已复制：有效期至 {when}。",
 }
 
 

@@ -54,6 +54,15 @@ class AgentService:
             raise _not_found(agent_id)
         return agent
 
+    def get_by_name(self, name: str) -> Agent:
+        clean = " ".join(str(name).split())
+        with self.db.session() as s:
+            agent = s.exec(select(Agent).where(Agent.name == clean)).first()
+        if agent is None:
+            raise UserFacingError("not_found", f"There is no agent named {clean[:80]!r}.",
+                                  "See `ecan agent list` for the agents' names.")
+        return agent
+
     def save(self, *, name: str, description: str | None = None, avatar_id: str | None = None,
              agent_id: str | None = None) -> Agent:
         """Create (no `agent_id`) or update an agent. On update, `description=None` keeps the

@@ -1,5 +1,5 @@
 """Image intake as pure functions: decide what a file is by its bytes, refuse what is not a safe
-PNG/JPEG/GIF/WebP, strip private metadata without re-encoding, and make the thumbnails.
+PNG/JPEG/GIF/WebP/HEIC, strip private metadata without re-encoding, and make the thumbnails.
 
 What is stored (the original that syncs to the cloud) is the user's file with its metadata removed
 at the byte level, so its pixels are exactly the user's and no re-encode is paid:
@@ -12,6 +12,13 @@ at the byte level, so its pixels are exactly the user's and no re-encode is paid
 - PNG: eXIf, tEXt, iTXt, zTXt and tIME chunks and any bytes after IEND are dropped.
 - WebP: EXIF and XMP chunks are dropped, the VP8X flags and the RIFF size fixed.
 - GIF: stored as is (it carries no EXIF/GPS).
+- HEIC/HEIF (iPhone photos): decoded through pillow-heif and stored as a JPEG (a PNG where the
+  picture has transparency). Why not keep the HEIC: its metadata (EXIF with GPS, XMP) sits in
+  items the `iloc` box points into, so removing it without re-encoding means rewriting the
+  container's offsets; and the stored original is what agents' runtimes, browsers and links
+  serve, which mostly cannot show HEIC. One re-encode at high quality buys a file everything
+  reads, with nothing but the pixels and the colour profile in it. The same picture converts to
+  the same bytes, so importing it twice is still one avatar.
 
 Thumbnails (256 px and 64 px PNGs, upright, RGB or RGBA) are decoded from the stored bytes, so
 making them is also the proof that the stored file decodes. JPEGs are decoded at a reduced DCT
@@ -42,12 +49,14 @@ THUMB_SIZE = 256
 SMALL_THUMB_SIZE = 64
 ORIENTATION_TAG = 0x0112
 
-SUPPORTED = "PNG, JPEG, GIF or WebP"
+SUPPORTED = "PNG, JPEG, GIF, WebP or HEIC"
+# What a HEIC becomes: high enough that the one re-encode is not visible in an avatar.
+HEIF_JPEG_QUALITY = 92
 
 
 @dataclass(frozen=True)
 class FormatInfo:
-    format: str  # PNG, JPEG, GIF, WEBP
+    format: str  # PNG, JPEG, GIF, WEBP (a HEIC is stored as JPEG or PNG)
     ext: str
     mime_type: str
 
@@ -79,8 +88,24 @@ def refuse(code: str, filename: str, reason: str, hint: str = "") -> UserFacingE
                                    f"and {MAX_PIXELS // 1_000_000} megapixels.")
 
 
+# ftyp brands of HEVC-coded HEIF (what iPhones and most Android phones write). `mif1`/`msf1`
+# alone are generic HEIF structure brands that AVIF shares, so they count only beside a HEVC
+# brand; pillow-heif's wheels decode HEVC, not AV1.
+_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx"}
+_HEIF_GENERIC = {b"mif1", b"msf1", b"heif"}
+
+
+def _is_heif(head: bytes) -> bool:
+    if len(head) < 12 or head[4:8] != b"ftyp":
+        return False
+    size = struct.unpack(">I", head[:4])[0]
+    brands = {head[8:12]} | {head[j:j + 4] for j in range(16, min(size, len(head)) - 3, 4)}
+    return bool(brands & _HEIF_BRANDS) and (head[8:12] in _HEIF_BRANDS | _HEIF_GENERIC)
+
+
 def sniff_format(head: bytes) -> str | None:
-    """The allow-listed format these first bytes announce, or None."""
+    """The allow-listed format these first bytes announce, or None. "HEIF" is accepted on the
+    way in and stored converted (see the module's docstring)."""
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return "PNG"
     if head.startswith(b"\xff\xd8\xff"):
@@ -89,6 +114,8 @@ def sniff_format(head: bytes) -> str | None:
         return "GIF"
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "WEBP"
+    if _is_heif(head):
+        return "HEIF"
     return None
 
 
@@ -104,7 +131,11 @@ def _describe(head: bytes) -> str:
     if stripped.startswith((b"<html", b"<!doctype html")):
         return "this is an HTML page, not an image"
     if head[4:8] == b"ftyp":
-        return "this is a video or HEIC file, not a supported image"
+        if head[8:12] in (b"avif", b"avis"):
+            return "AVIF images are not accepted yet"
+        if head[8:12] == b"qt  ":
+            return "QuickTime (.mov) videos are not accepted yet: export it as MP4"
+        return "this is a video, not a picture (import MP4 or WebM videos as video avatars)"
     return "not a supported image"
 
 
@@ -131,9 +162,12 @@ def prepare(data: bytes, filename: str) -> Prepared:
     if len(data) > MAX_BYTES:
         raise refuse("too_large", filename,
                      f"{len(data) / 2**20:.1f} MB is over the {MAX_BYTES // 2**20} MB limit")
-    fmt = sniff_format(data[:16])
+    fmt = sniff_format(data[:64])
     if fmt is None:
         raise refuse("unsupported_format", filename, _describe(data[:512]))
+    if fmt == "HEIF":
+        data = _heif_to_stored(data, filename)
+        fmt = "PNG" if data.startswith(b"\x89PNG") else "JPEG"
     info = FORMATS[fmt]
     try:
         im = _open(data, fmt)
@@ -176,6 +210,59 @@ def prepare(data: bytes, filename: str) -> Prepared:
     if orientation in (5, 6, 7, 8):
         w, h = h, w
     return Prepared(clean, info, w, h, animated, thumb, small)
+
+
+def _heif_to_stored(data: bytes, filename: str) -> bytes:
+    """The HEIC's primary picture, upright, as a JPEG (PNG with transparency) holding only the
+    pixels and the ICC profile. The declared size is checked against the limits before a pixel
+    is decoded (open_heif reads only the header boxes; libheif keeps its own limits too)."""
+    import pillow_heif  # here: its import loads libheif, which only HEIC imports need
+
+    try:
+        heif = pillow_heif.open_heif(io.BytesIO(data), convert_hdr_to_8bit=True)
+        w, h = heif.size
+    except (ValueError, RuntimeError, OSError, EOFError, struct.error) as e:
+        raise refuse("invalid_image", filename,
+                     f"not a valid HEIC image (damaged or truncated: {_reason(e)})") from None
+    if w <= 0 or h <= 0:
+        raise refuse("invalid_image", filename, "the HEIC header gives no size")
+    if w * h > MAX_PIXELS:
+        raise refuse("too_many_pixels", filename,
+                     f"{w} x {h} is {w * h / 1e6:.1f} megapixels, over the "
+                     f"{MAX_PIXELS // 1_000_000} MP limit")
+    if max(w, h) > MAX_SIDE:
+        raise refuse("too_many_pixels", filename,
+                     f"{w} x {h} is wider or taller than the {MAX_SIDE} px limit")
+    try:
+        # libheif applies the container's rotation and mirroring (irot/imir): upright pixels.
+        im = heif.to_pillow()
+        im.load()
+    except (ValueError, RuntimeError, OSError, EOFError, MemoryError, struct.error) as e:
+        raise refuse("invalid_image", filename,
+                     f"the HEIC image cannot be decoded (damaged or truncated: {_reason(e)})"
+                     ) from None
+    icc = heif.info.get("icc_profile") or None
+    buf = io.BytesIO()
+    if im.mode in ("RGBA", "LA", "PA"):
+        im.convert("RGBA").save(buf, "PNG", icc_profile=icc, compress_level=6)
+    else:
+        im.convert("RGB").save(buf, "JPEG", quality=HEIF_JPEG_QUALITY, icc_profile=icc)
+    return buf.getvalue()
+
+
+POSTER_JPEG_QUALITY = 90
+
+
+def prepare_poster(frame: Image.Image, note: str) -> Prepared:
+    """A video's poster frame (decoded by us, so it carries no user metadata) as the avatar's
+    stored JPEG and thumbnails. `note` goes into a JPEG comment: it names the video, so two
+    videos that open on the same frame still make two avatars (keys are by content)."""
+    buf = io.BytesIO()
+    _normalise_mode(frame).convert("RGB").save(buf, "JPEG", quality=POSTER_JPEG_QUALITY,
+                                                comment=note.encode())
+    data = buf.getvalue()
+    thumb, small, _animated = make_thumbnails(data, "JPEG")
+    return Prepared(data, FORMATS["JPEG"], frame.width, frame.height, False, thumb, small)
 
 
 def _reason(e: BaseException) -> str:

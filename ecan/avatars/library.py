@@ -22,7 +22,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, delete, or_, select
 
 from ecan.avatars import imaging
-from ecan.avatars.video import MAX_VIDEO_BYTES, SNIFF_BYTES, sniff_video
+from ecan.avatars.video import (
+    MAX_VIDEO_BYTES,
+    SNIFF_BYTES,
+    VideoFormat,
+    VideoProbe,
+    probe_video,
+    sniff_video,
+)
 from ecan.avatars.walk import os_reason, walk
 from ecan.db import Database
 from ecan.db.models import Agent, Avatar, JobKind, JobStatus, OutboxJob, SyncState, now
@@ -113,6 +120,8 @@ def avatar_to_dict(avatar: Avatar, *, cloud_configured: bool, home: Path | None 
         "read_only": avatar.resource_type == "system",
         "has_video": bool(avatar.video_path),
         "video_bytes": avatar.video_bytes,
+        "video_duration": avatar.video_duration,
+        "video_ext": avatar.video_ext,
         "image_path": absolute(avatar.image_path),
         "thumb_path": absolute(avatar.thumb_path),
         "thumb_small_path": absolute(avatar.thumb_small_path),
@@ -193,7 +202,15 @@ class AvatarLibrary:
         if not stat.S_ISREG(st.st_mode):
             raise UserFacingError("unsupported_format", f"{label}: not a regular file",
                                   "Import image files or folders of them.")
-        if st.st_size > imaging.MAX_BYTES:  # before reading a byte of it
+        try:
+            with path.open("rb") as f:
+                head = f.read(SNIFF_BYTES)
+        except OSError as e:
+            raise UserFacingError("unreadable", f"{label}: cannot be read ({os_reason(e)})",
+                                  "Check the file's permissions.") from None
+        if sniff_video(head) is not None:  # the content decides, not the name
+            return self.import_video(path, resource_type=resource_type, name=name)
+        if st.st_size > imaging.MAX_BYTES:  # before reading the rest of it
             raise imaging.refuse("too_large", label,
                                  f"{st.st_size / 2**20:.1f} MB is over the "
                                  f"{imaging.MAX_BYTES // 2**20} MB limit")
@@ -223,12 +240,14 @@ class AvatarLibrary:
 
     def _store(self, p: imaging.Prepared, sha: str, filename: str, resource_type: str,
                name: str | None, generation_params: dict[str, Any] | None,
-               extra: dict[str, Any]) -> ImportResult:
+               extra: dict[str, Any], more_files: Sequence[tuple[Path, Path]] = ()
+               ) -> ImportResult:
         """Stage the files, then in one write transaction: look for the picture again, put the
         files in place and insert the row. Other processes (a second `ecan import`, the
         window's import workers, a delete) race us on the same content-addressed names; every
         session begins IMMEDIATE, so inside it no one else can insert a row or remove a file
-        (see _prune): a committed row's files are always there."""
+        (see _prune): a committed row's files are always there. `more_files`: (staged temp
+        file, destination) pairs placed with the picture's (a video avatar's video)."""
         folder = {"uploaded": self.paths.uploaded, "generated": self.paths.generated,
                   "system": self.paths.system}[resource_type]
         image = folder / f"{sha}.{p.info.ext}"
@@ -240,6 +259,7 @@ class AvatarLibrary:
             # The slow part (writing, fsync) outside the lock, under names no one else uses.
             for dest, content in ((image, p.data), (thumb, p.thumb), (small, p.thumb_small)):
                 staged.append((self._stage(content), dest))
+            staged += more_files
             avatar = Avatar(
                 name=_clean_name(name) or _clean_name(Path(filename).stem) or sha[:12],
                 resource_type=resource_type, sha256=sha, format=p.info.format,
@@ -378,13 +398,34 @@ class AvatarLibrary:
 
     # --- video ------------------------------------------------------------------------------
 
-    def attach_video(self, avatar_id: str, path: Path) -> Avatar:
-        """Store an mp4/webm for the avatar and queue its upload (the avatar syncs again)."""
+    def import_video(self, path: Path, *, resource_type: str = "uploaded",
+                     name: str | None = None) -> ImportResult:
+        """A video avatar from an mp4/webm: the video is copied (hashed on the way, in chunks),
+        validated by its content and probed; its poster frame is the avatar's picture (and
+        thumbnails), and the video travels with it under `videos/`."""
         path = Path(path)
         label = path.name or str(path)
-        avatar = self.get(avatar_id)
-        if avatar.resource_type == "system":
-            raise _read_only(avatar)
+        staged, sha, size, fmt = self._stage_video(path, label)
+        try:
+            probe = probe_video(staged, fmt, label)
+            prepared = _poster_image(probe, sha)
+            poster_sha = hashlib.sha256(prepared.data).hexdigest()
+            existing = self._by_sha(poster_sha)  # the same video again
+            if existing is not None:
+                return ImportResult(existing, False)
+            return self._store(
+                prepared, poster_sha, label, resource_type, name, None,
+                {"video_path": self._rel(self.paths.videos / f"{sha}.{fmt.ext}"),
+                 "video_sha256": sha, "video_ext": fmt.ext, "video_mime_type": fmt.mime_type,
+                 "video_bytes": size, "video_duration": probe.duration},
+                more_files=[(staged, self.paths.videos / f"{sha}.{fmt.ext}")])
+        finally:
+            staged.unlink(missing_ok=True)
+
+    def _stage_video(self, path: Path, label: str) -> tuple[Path, str, int, VideoFormat]:
+        """Copy an mp4/webm into a private temp file in 1 MiB chunks, hashing on the way
+        (memory stays flat up to the 2 GiB limit). Returns (temp file, sha256, bytes, format);
+        the caller removes the temp file."""
         try:
             st = path.stat()
             if not stat.S_ISREG(st.st_mode):
@@ -402,8 +443,6 @@ class AvatarLibrary:
             raise _unreadable(path, e) from None
         make_private_dirs(self.paths.tmp)
         tmp = self.paths.tmp / f"{uuid.uuid4().hex}.part"
-        placed: str | None = None
-        aside: builtins.list[tuple[Path, Path]] = []
         try:
             with src, open_private(tmp) as out:
                 head = src.read(SNIFF_BYTES)
@@ -424,7 +463,29 @@ class AvatarLibrary:
                     out.write(chunk)
                 out.flush()
                 os.fsync(out.fileno())
-            sha = digest.hexdigest()
+        except UserFacingError:
+            tmp.unlink(missing_ok=True)
+            raise
+        except OSError as e:
+            tmp.unlink(missing_ok=True)
+            raise _storage_error(label, e) from None
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return tmp, digest.hexdigest(), size, fmt
+
+    def attach_video(self, avatar_id: str, path: Path) -> Avatar:
+        """Store an mp4/webm for the avatar and queue its upload (the avatar syncs again)."""
+        path = Path(path)
+        label = path.name or str(path)
+        avatar = self.get(avatar_id)
+        if avatar.resource_type == "system":
+            raise _read_only(avatar)
+        tmp, sha, size, fmt = self._stage_video(path, label)
+        placed: str | None = None
+        aside: builtins.list[tuple[Path, Path]] = []
+        try:
+            probe = probe_video(tmp, fmt, label)
             dest = self.paths.videos / f"{sha}.{fmt.ext}"
             with self.db.session() as s:
                 row = s.get(Avatar, avatar_id)
@@ -441,6 +502,7 @@ class AvatarLibrary:
                 row.video_ext = fmt.ext
                 row.video_mime_type = fmt.mime_type
                 row.video_bytes = size
+                row.video_duration = probe.duration
                 row.cloud_video_key = None
                 row.updated_at = now()
                 row.sync_state = SyncState.QUEUED.value
@@ -612,6 +674,10 @@ def ensure_upload_job(s: Session, avatar_id: str, *, count_in_flight: bool = Tru
         s.add(OutboxJob(kind=JobKind.UPLOAD.value, avatar_id=avatar_id))
         return True
     return False
+
+
+def _poster_image(probe: VideoProbe, video_sha: str) -> imaging.Prepared:
+    return imaging.prepare_poster(probe.poster, f"ecan video poster {video_sha}")
 
 
 def _read_only(avatar: Avatar) -> UserFacingError:

@@ -1,5 +1,7 @@
 """`ecan generate --image F --prompt TEXT`: one generation task, waited for (contract JSON:
-`{task_id, avatar_id, professional_prompt, timings}`; exit 0 ok, 1 failed)."""
+`{task_id, avatar_id, professional_prompt, timings}`; exit 0 ok, 1 failed). `ecan generate
+history` (`{tasks: [...]}`) and `ecan generate stats` (`{tasks, images, credits, ...}`) read the
+generation tasks kept in the library."""
 
 from __future__ import annotations
 
@@ -7,10 +9,27 @@ import argparse
 from typing import Any
 
 from ecan.cli.context import open_app
-from ecan.cli.output import Output, unwrap
+from ecan.cli.output import Output, plural, unwrap
+from ecan.errors import UserFacingError
+
+
+class _Usage(UserFacingError):
+    exit_code = 2
+
+
+HISTORY_FIELDS = ("id", "status", "user_prompt", "professional_prompt", "avatar_id",
+                  "credits", "total_ms", "error_code", "error", "created_at", "finished_at")
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
+    if args.action == "history":
+        return history(args, out)
+    if args.action == "stats":
+        return stats(out)
+    if not args.image or not args.prompt:
+        raise _Usage("usage_error", "ecan generate: --image and --prompt are both needed.",
+                     "e.g. ecan generate --image me.jpg --prompt \"a friendly robot\"; or "
+                     "`ecan generate history` / `ecan generate stats`.")
     app = open_app()
     try:
         out.info("generating: analysing the photo and the request, then drawing ...")
@@ -29,3 +48,59 @@ def _human(d: dict[str, Any]) -> str:
             f"refined prompt: {d['professional_prompt']}\n"
             f"timings: analyse {t['analyse_ms'] / 1000:.1f} s, generate "
             f"{t['generate_ms'] / 1000:.1f} s, total {t['total_ms'] / 1000:.1f} s")
+
+
+def history(args: argparse.Namespace, out: Output) -> int:
+    limit = max(1, min(int(args.limit), 1000))
+    app = open_app()
+    try:
+        data = unwrap(app.handlers.call("generate.history", {"limit": limit}))
+    finally:
+        app.close()
+    tasks = [{k: t.get(k) for k in HISTORY_FIELDS} for t in data["tasks"]]
+
+    def human() -> str:
+        if not tasks:
+            return "no generations yet"
+        lines = []
+        for t in tasks:
+            took = f"{t['total_ms'] / 1000:.1f} s" if t["total_ms"] is not None else "-"
+            lines.append(f"{t['id']}  {t['status']:<10} {took:>7}  "
+                         f"{t['avatar_id'] or '-':<32}  {_one_line(t['user_prompt'])}")
+        return "\n".join(lines)
+
+    out.result({"tasks": tasks}, human)
+    return 0
+
+
+def stats(out: Output) -> int:
+    app = open_app()
+    try:
+        data = unwrap(app.handlers.call("generate.stats", {}))
+    finally:
+        app.close()
+    # The contract's names first (tasks, images, credits, time), then the service's details.
+    doc = {"tasks": data["count"], "images": data["succeeded"], "credits": data["credits_used"],
+           "total_ms": data.get("total_ms"), **data}
+
+    def human() -> str:
+        rate = data.get("success_rate")
+        lines = [f"{plural(doc['tasks'], 'task')}: {doc['images']} succeeded, "
+                 f"{data['failed']} failed, {data['cancelled']} cancelled"
+                 + (f", {data['running']} running" if data["running"] else ""),
+                 f"credits used: {doc['credits']:g} ({data['credit_unit']}s)"
+                 + (f", {data['budget_left']:g} of {data['budget']:g} left"
+                    if data.get("budget") else "")]
+        if rate is not None:
+            lines.append(f"success rate: {rate:.0%}")
+        if doc["total_ms"]:
+            lines.append(f"time generating: {doc['total_ms'] / 1000:.1f} s")
+        return "\n".join(lines)
+
+    out.result(doc, human)
+    return 0
+
+
+def _one_line(text: Any) -> str:
+    flat = " ".join(str(text or "").split())
+    return flat if len(flat) <= 60 else flat[:59] + "…"

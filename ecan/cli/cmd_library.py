@@ -1,4 +1,5 @@
-"""`ecan import`, `list`, `delete` and `agent ...`: thin clients of the avatar/agent handlers."""
+"""`ecan import`, `list`, `edit`, `delete`, `link` and `agent ...`: thin clients of the avatar/agent
+handlers."""
 
 from __future__ import annotations
 
@@ -125,6 +126,57 @@ def delete(args: argparse.Namespace, out: Output) -> int:
     return 0
 
 
+class _NothingToDo(UserFacingError):
+    exit_code = 2  # a usage error, as argparse's own
+
+
+EDIT_FIELDS = ("id", "name", "tags", "description", "sha256", "resource_type", "sync_state")
+
+
+def edit(args: argparse.Namespace, out: Output) -> int:
+    payload: dict[str, Any] = {"id": args.id}
+    if args.name is not None:
+        payload["name"] = args.name
+    if args.description is not None:
+        payload["description"] = args.description
+    if args.tags is not None:
+        payload["tags"] = [t.strip() for t in args.tags.split(",") if t.strip()]
+    if len(payload) == 1:
+        raise _NothingToDo("usage_error", "ecan edit: nothing to change.",
+                           "Give --name, --tags or --description.")
+    app = open_app()
+    try:
+        data = unwrap(app.handlers.call("avatar.update", payload))
+    finally:
+        app.close()
+    avatar = {k: data.get(k) for k in EDIT_FIELDS}
+
+    def human() -> str:
+        lines = [f"{avatar['id']}  {avatar['name']}"]
+        if avatar["tags"]:
+            lines.append("  tags: " + ", ".join(avatar["tags"]))
+        if avatar["description"]:
+            lines.append(f"  {avatar['description']}")
+        return "\n".join(lines)
+
+    out.result({"avatar": avatar}, human)
+    return 0
+
+
+def link(args: argparse.Namespace, out: Output) -> int:
+    app = open_app()
+    try:
+        data = unwrap(app.handlers.call("avatar.link", {"id": args.id,
+                                                        "expires_s": args.expires}))
+    finally:
+        app.close()
+    # The URL alone on stdout, so `url=$(ecan link ID)` works; when it stops, on stderr.
+    out.result({"url": data["url"], "expires_at": data["expires_at"]}, data["url"])
+    if not out.json_mode:
+        out.info(f"works until {data['expires_at']}")
+    return 0
+
+
 def _agents(data: dict[str, Any]) -> list[dict[str, Any]]:
     return [{k: a.get(k) for k in AGENT_FIELDS} for a in data["agents"]]
 
@@ -134,6 +186,10 @@ def agent(args: argparse.Namespace, out: Output) -> int:
     try:
         if args.agent_command == "list":
             agents = _agents(unwrap(app.handlers.call("agent.list", {})))
+        elif args.agent_command == "get":
+            found = unwrap(app.handlers.call("agent.get", {"name": args.name}))["agent"]
+            out.result({"agent": _runtime_agent(found)}, lambda: _describe_agent(found))
+            return 0
         elif args.agent_command == "delete":
             found = _agent_named(app, args.name)
             unwrap(app.handlers.call("agent.delete", {"id": found["id"]}))
@@ -165,6 +221,28 @@ def agent(args: argparse.Namespace, out: Output) -> int:
 
     out.result({"agents": agents}, human)
     return 0
+
+
+def _runtime_agent(agent: dict[str, Any]) -> dict[str, Any]:
+    return {"id": agent["id"], "name": agent["name"], "description": agent["description"],
+            "avatar": agent["avatar"]}
+
+
+def _describe_agent(agent: dict[str, Any]) -> str:
+    lines = [f"{agent['name']}  ({agent['id']})"]
+    if agent.get("description"):
+        lines.append(f"  {agent['description']}")
+    avatar = agent.get("avatar")
+    if avatar is None:
+        lines.append("  no avatar")
+        return "\n".join(lines)
+    lines.append(f"  avatar:    {avatar['id']}")
+    lines.append(f"  original:  {avatar['original_path']}")
+    lines.append(f"  thumbnail: {avatar['thumb_path']}")
+    if avatar.get("video_path"):
+        lines.append(f"  video:     {avatar['video_path']}")
+    lines.append(f"  url:       {avatar['url'] or '(none: not in the cloud yet)'}")
+    return "\n".join(lines)
 
 
 def _agent_named(app: Any, name: str) -> dict[str, Any]:

@@ -32,6 +32,8 @@ COMMANDS: dict[str, str] = {
     "import": "ecan.cli.cmd_library:import_paths",
     "list": "ecan.cli.cmd_library:list_avatars",
     "delete": "ecan.cli.cmd_library:delete",
+    "link": "ecan.cli.cmd_library:link",
+    "edit": "ecan.cli.cmd_library:edit",
     "agent": "ecan.cli.cmd_library:agent",
     "sync": "ecan.cli.cmd_sync:sync",
     "status": "ecan.cli.cmd_sync:status",
@@ -102,11 +104,23 @@ def build_parser() -> argparse.ArgumentParser:
                          "for it without echo)")
     add("logout", "sign out and forget the session on this machine")
 
-    im = add("import", "import pictures or folders (recursively)")
+    im = add("import", "import pictures (HEIC too), videos (MP4, WebM: a video avatar with a "
+                       "poster frame) or folders of them (recursively)")
     im.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
     add("list", "list the library")
     de = add("delete", "delete an avatar here and, through the outbox, in the cloud")
     de.add_argument("id", metavar="ID", help="the avatar's id (see `ecan list`)")
+
+    ed = add("edit", "change an avatar's name, tags or description (every machine follows)")
+    ed.add_argument("id", metavar="ID", help="the avatar's id (see `ecan list`)")
+    ed.add_argument("--name", metavar="N", help="its new name")
+    ed.add_argument("--tags", metavar="T,...",
+                    help="its tags, comma-separated, replacing the old ones (\"\" clears them)")
+    ed.add_argument("--description", metavar="D", help="its new description (\"\" clears it)")
+    li = add("link", "print a private, time-limited link to an avatar's original in the cloud")
+    li.add_argument("id", metavar="ID", help="the avatar's id (see `ecan list`)")
+    li.add_argument("--expires", type=int, default=3600, metavar="S",
+                    help="seconds the link works (default: 3600, at most 604800: 7 days)")
 
     ag = add("agent", "agents and their avatars")
     ag_sub = ag.add_subparsers(dest="agent_command", metavar="ACTION", required=True)
@@ -120,6 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="what the agent does")
     agd = ag_sub.add_parser("delete", parents=[common], help="delete an agent (its avatar stays)")
     agd.add_argument("name", metavar="NAME", help="the agent's name")
+    agg = ag_sub.add_parser("get", parents=[common],
+                            help="one agent with what its runtime needs of its avatar (files, "
+                                 "URL)")
+    agg.add_argument("name", metavar="NAME", help="the agent's name")
 
     sy = add("sync", "upload what waits, once, with progress on stderr")
     sy.add_argument("--timeout", type=float, default=None, metavar="S",
@@ -131,9 +149,15 @@ def build_parser() -> argparse.ArgumentParser:
     hidden("sync-service", "the desktop app's sync process (JSON lines on stdin/stdout)")
     hidden("decode-service", "the desktop app's picture decoder (requests on stdin, pixels out)")
 
-    ge = add("generate", "make an AI avatar from a photo and a request")
-    ge.add_argument("--image", required=True, metavar="F", help="the photo to start from")
-    ge.add_argument("--prompt", required=True, metavar="TEXT", help="what you want")
+    ge = add("generate", "make an AI avatar from a photo and a request; `generate history` and "
+                         "`generate stats` show past generations")
+    ge.add_argument("action", nargs="?", choices=("history", "stats"), metavar="history|stats",
+                    help="instead of generating: list past generation tasks, or their totals "
+                         "(tasks, images, credits, time)")
+    ge.add_argument("--image", metavar="F", help="the photo to start from")
+    ge.add_argument("--prompt", metavar="TEXT", help="what you want")
+    ge.add_argument("--limit", type=int, default=50, metavar="N",
+                    help="with history: the newest N tasks (default 50, at most 1000)")
 
     add("doctor", "check config, sign-in, credentials and bucket access")
     from ecan.cli.cmd_cloud import add_arguments as cloud_arguments  # argparse only: cheap

@@ -106,4 +106,8 @@ MIGRATIONS: list[str] = [
         value TEXT NOT NULL
     );
     """,
+    # 2: a video avatar's length, for the gallery's badge and a runtime's player.
+    """
+    ALTER TABLE avatar ADD COLUMN video_duration REAL;
+    """,
 ]

@@ -55,6 +55,7 @@ class Avatar(SQLModel, table=True):
     video_ext: str | None = None
     video_mime_type: str | None = None
     video_bytes: int | None = None
+    video_duration: float | None = None  # seconds
     sync_state: str = SyncState.QUEUED.value
     sync_error: str | None = None
     sync_hint: str | None = None

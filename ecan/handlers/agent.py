@@ -8,6 +8,7 @@ from pydantic import Field
 
 from ecan.agents.service import MAX_DESCRIPTION, MAX_NAME
 from ecan.db.models import Agent
+from ecan.errors import UserFacingError
 from ecan.handlers.registry import Empty, Handlers, Request
 
 if TYPE_CHECKING:
@@ -30,6 +31,13 @@ class AgentId(Request):
     id: str = Field(min_length=1, max_length=64)
 
 
+class AgentRef(Request):
+    """One agent, by id or by name (the CLI knows names)."""
+
+    id: str | None = Field(default=None, min_length=1, max_length=64)
+    name: str | None = Field(default=None, min_length=1, max_length=MAX_NAME * 2)
+
+
 def agent_to_dict(agent: Agent) -> dict[str, Any]:
     return {"id": agent.id, "name": agent.name, "description": agent.description,
             "avatar_id": agent.avatar_id, "created_at": agent.created_at,
@@ -44,9 +52,35 @@ def register(handlers: Handlers, app: App) -> None:
     def list_agents(_req: Empty) -> dict[str, Any]:
         return {"agents": all_agents()}
 
-    @handlers.register("agent.get", AgentId)
-    def get(req: AgentId) -> dict[str, Any]:
-        return agent_to_dict(app.agents.get(req.id))
+    @handlers.register("agent.get", AgentRef)
+    def get(req: AgentRef) -> dict[str, Any]:
+        """{agent: {id, name, description, avatar: {id, sha256, original_path, thumb_path,
+        video_path, url} | null}}: what an agent's runtime needs to show its avatar."""
+        if (req.id is None) == (req.name is None):
+            raise UserFacingError("invalid_request", "Name the agent by its id or its name.",
+                                  "Send either `id` or `name`.")
+        agent = app.agents.get(req.id) if req.id is not None else app.agents.get_by_name(
+            str(req.name))
+        out = agent_to_dict(agent)
+        out["avatar"] = runtime_avatar(agent.avatar_id) if agent.avatar_id else None
+        return {"agent": out}
+
+    def runtime_avatar(avatar_id: str) -> dict[str, Any] | None:
+        from ecan.avatars.links import runtime_url
+
+        try:
+            avatar = app.library.to_dict(app.library.get(avatar_id),
+                                         cloud_configured=app.cloud.configured(),
+                                         prefix=app.config.storage.path_prefix)
+        except UserFacingError:  # deleted meanwhile
+            return None
+        try:
+            url = runtime_url(app.cloud, avatar)
+        except UserFacingError:  # signed out, or the cloud cannot be reached for signing
+            url = None
+        return {"id": avatar["id"], "sha256": avatar["sha256"],
+                "original_path": avatar["image_path"], "thumb_path": avatar["thumb_path"],
+                "video_path": avatar["video_path"], "url": url}
 
     @handlers.register("agent.save", SaveAgent, changes=["agents", "avatars", "sync"])
     def save(req: SaveAgent) -> dict[str, Any]:

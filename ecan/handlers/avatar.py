@@ -56,6 +56,12 @@ class UpdateAvatar(Request):
     tags: list[str] | None = Field(default=None, max_length=64)
 
 
+class LinkRequest(Request):
+    id: str = Field(min_length=1, max_length=64)
+    # The range is checked by private_link, whose refusal says what the range is.
+    expires_s: int = 3600
+
+
 class AttachVideo(Request):
     id: str = Field(min_length=1, max_length=64)
     path: str = Field(min_length=1, max_length=MAX_PATH)
@@ -159,3 +165,10 @@ def register(handlers: Handlers, app: App) -> None:
     def update(req: UpdateAvatar) -> dict[str, Any]:
         return as_dict(app.library.update(req.id, name=req.name, description=req.description,
                                           tags=req.tags))
+
+    @handlers.register("avatar.link", LinkRequest)
+    def link(req: LinkRequest) -> dict[str, Any]:
+        """{url, expires_at}: a presigned (private) link to the avatar's original."""
+        from ecan.avatars.links import private_link
+
+        return private_link(app.cloud, as_dict(app.library.get(req.id)), req.expires_s).to_dict()

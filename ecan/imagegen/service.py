@@ -296,6 +296,7 @@ class GenerationService:
         done = [t for t in tasks if t.status not in RUNNING]
         ok = [t for t in done if t.status == "succeeded"]
         failed = [t for t in done if t.status == "failed"]
+        took = [t.total_ms for t in done if t.total_ms is not None]
         analysed = [t.analyse_ms for t in done if t.analyse_ms is not None]
         generated = [t.generate_ms for t in done if t.generate_ms is not None]
         used = float(sum(t.credits for t in done))
@@ -307,6 +308,7 @@ class GenerationService:
             "success_rate": (len(ok) / len(done)) if done else None,
             "avg_analyse_ms": round(sum(analysed) / len(analysed)) if analysed else None,
             "avg_generate_ms": round(sum(generated) / len(generated)) if generated else None,
+            "total_ms": sum(took),
             "credits_used": used, "credit_unit": "image",
             "budget": budget if budget > 0 else None,
             "budget_left": max(0.0, budget - committed) if budget > 0 else None,

@@ -829,7 +829,8 @@ class SyncEngine:
             self._put(store, job, run, sent, video_key, home / row["video_path"],
                       row["video_mime_type"] or "application/octet-stream", row["video_sha256"])
             video = {"sha256": row["video_sha256"], "ext": row["video_ext"],
-                     "mime_type": row["video_mime_type"], "bytes": row["video_bytes"]}
+                     "mime_type": row["video_mime_type"], "bytes": row["video_bytes"],
+                     "duration": row["video_duration"]}
         # The metadata rides on the thumbnail, which goes up last: a thumbnail carrying it means
         # the avatar's other objects are there (restore relies on that).
         meta = metadata_document(row, video)

@@ -216,7 +216,8 @@ class Restorer:
             video_cols = {"video_path": self._rel(vpath), "video_sha256": video["sha256"],
                           "video_ext": video["ext"],
                           "video_mime_type": str(video.get("mime_type") or "video/mp4"),
-                          "video_bytes": vpath.stat().st_size}
+                          "video_bytes": vpath.stat().st_size,
+                          "video_duration": _seconds(video.get("duration"))}
         return self._insert(meta, sha, ext, rtype, image, thumb, small, image_key, thumb_key,
                             video_key, video_cols)
 
@@ -317,3 +318,10 @@ class Restorer:
                             description=description if isinstance(description, str) else ""))
                 names.add(name)
                 result.agents_restored += 1
+
+
+def _seconds(value: Any) -> float | None:
+    """A duration from another machine's metadata, if it is a sane number of seconds."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if 0 <= value < 10 * 24 * 3600 else None

@@ -156,7 +156,7 @@ class AvatarsPage(QWidget):
         super().changeEvent(event)
 
     def _retranslate(self) -> None:
-        self.search.setPlaceholderText(self.tr("Search avatars by name"))
+        self.search.setPlaceholderText(self.tr("Search by name, tag or description"))
         self.search.setAccessibleName(self.tr("Search avatars"))
         self.view.setAccessibleName(self.tr("Avatar gallery"))
         self.state_filter.setAccessibleName(self.tr("Show avatars by sync state"))

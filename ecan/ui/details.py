@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QContextMenuEvent,
+    QDesktopServices,
     QGuiApplication,
     QHideEvent,
     QKeyEvent,
@@ -22,7 +23,9 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QMenu,
+    QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QSizePolicy,
@@ -32,6 +35,7 @@ from PySide6.QtWidgets import (
 
 from ecan.bridge.decoder_process import DecoderProcess
 from ecan.bridge.thumbs import ThumbnailLoader
+from ecan.ui.gallery_model import duration_text
 from ecan.ui.resources import icon
 
 PREVIEW = 200
@@ -56,11 +60,20 @@ class DetailsPane(QFrame):
         delete_requested(str): the user asked to delete this avatar (id).
         retry_requested(str): the user asked to retry this avatar's sync (id).
         message(str): a short confirmation for the status bar ("Link copied").
+        link_requested(str, int): the user asked for a private link to this avatar (id) that
+            works for so many seconds; answer with copy_link().
+        edit_requested(str, object): the user saved a new name, tags or description for this
+            avatar (id, {name, tags, description}: the avatar.update payload's fields).
     """
 
     delete_requested = Signal(str)
     retry_requested = Signal(str)
     message = Signal(str)
+    link_requested = Signal(str, int)
+    edit_requested = Signal(str, object)
+
+    # What "Copy private link" offers: (seconds, label) - labels are set in _retranslate.
+    LINK_EXPIRIES = (3600, 86400, 7 * 86400)
 
     def __init__(self, parent: QWidget | None = None,
                  decoder: DecoderProcess | None = None) -> None:
@@ -102,13 +115,36 @@ class DetailsPane(QFrame):
         self.title.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.title)
+        # What the user can change (the rest is facts): name, tags, description.
+        self.edit_form = QFormLayout()
+        self.edit_form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        self.name_edit = QLineEdit(self)
+        self.name_edit.setMaxLength(120)
+        self.tags_edit = QLineEdit(self)
+        self.description_edit = QPlainTextEdit(self)
+        self.description_edit.setTabChangesFocus(True)
+        self.description_edit.setFixedHeight(64)
+        self.edit_labels = [QLabel(self) for _ in range(3)]
+        for label, editor in zip(self.edit_labels,
+                                 (self.name_edit, self.tags_edit, self.description_edit),
+                                 strict=True):
+            label.setBuddy(editor)
+            self.edit_form.addRow(label, editor)
+        self.save_edits = QPushButton(self)
+        self.save_edits.clicked.connect(self._save_edits)
+        self.edit_form.addRow("", self.save_edits)
+        for line in (self.name_edit, self.tags_edit):
+            line.textEdited.connect(self._edits_changed)
+            line.returnPressed.connect(self._save_edits)
+        self.description_edit.textChanged.connect(self._edits_changed)
+        layout.addLayout(self.edit_form)
         self.form = QFormLayout()
         self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         self.form.setHorizontalSpacing(10)
         self.form.setVerticalSpacing(6)
         self.values: dict[str, QLabel] = {}
         self.labels: dict[str, QLabel] = {}
-        for key in ("type", "format", "dimensions", "size", "state", "error", "key"):
+        for key in ("type", "format", "dimensions", "size", "length", "state", "error", "key"):
             label = QLabel(self)
             value = WrappedLabel(self)
             value.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
@@ -116,11 +152,20 @@ class DetailsPane(QFrame):
             self.form.addRow(label, value)
         self.values["error"].setStyleSheet("color: #c5221f;")
         layout.addLayout(self.form)
+        self.play = QPushButton(icon("play"), "", self)
+        self.play.clicked.connect(self._play)
         row = QHBoxLayout()
         self.copy_public = QPushButton(icon("link"), "", self)
         self.copy_public.clicked.connect(lambda: self._copy("cloud_image_url"))
         self.copy_presigned = QPushButton(icon("link"), "", self)
-        self.copy_presigned.clicked.connect(lambda: self._copy("presigned_url"))
+        # A link lasts as long as the user says: the button opens the choice of expiry.
+        self.expiry_menu = QMenu(self.copy_presigned)
+        self.expiry_actions = []
+        for seconds in self.LINK_EXPIRIES:
+            action = self.expiry_menu.addAction("")
+            action.triggered.connect(lambda _c=False, s=seconds: self._ask_link(s))
+            self.expiry_actions.append(action)
+        self.copy_presigned.setMenu(self.expiry_menu)
         row.addWidget(self.copy_public)
         row.addWidget(self.copy_presigned)
         row2 = QHBoxLayout()
@@ -138,6 +183,7 @@ class DetailsPane(QFrame):
         self.delete_note.setWordWrap(True)
         actions = QVBoxLayout()
         actions.setContentsMargins(16, 6, 16, 16)
+        actions.addWidget(self.play)
         actions.addLayout(row)
         actions.addLayout(row2)
         actions.addWidget(self.delete_note)
@@ -161,21 +207,38 @@ class DetailsPane(QFrame):
     def _retranslate(self) -> None:
         names = {"type": self.tr("Kind"), "format": self.tr("Format"),
                  "dimensions": self.tr("Dimensions"), "size": self.tr("File size"),
+                 "length": self.tr("Length"),
                  "state": self.tr("Sync"), "error": self.tr("Problem"),
                  "key": self.tr("Cloud key")}
         for key, text in names.items():
             self.labels[key].setText(text)
-        self.copy_public.setText(self.tr("Copy link"))
+        self.copy_public.setText(self.tr("Copy public link"))
         self.copy_public.setAccessibleName(self.tr("Copy public link"))
-        self.copy_public.setToolTip(self.tr("Copy the avatar's public (CDN) or cloud link"))
+        self.copy_public.setToolTip(self.tr("Copy the avatar's public (CDN) link"))
         self.copy_presigned.setText(self.tr("Copy private link"))
         self.copy_presigned.setAccessibleName(self.tr("Copy private link"))
         self.copy_presigned.setToolTip(self.tr("Copy a time-limited link to the original"))
+        labels = (self.tr("Works for 1 hour"), self.tr("Works for 1 day"),
+                  self.tr("Works for 7 days"))
+        for action, label in zip(self.expiry_actions, labels, strict=True):
+            action.setText(label)
+        self.play.setText(self.tr("Play"))
+        self.play.setAccessibleName(self.tr("Play video"))
+        self.play.setToolTip(self.tr("Open the video in your video player"))
         self.retry.setText(self.tr("Retry sync"))
         self.retry.setAccessibleName(self.tr("Retry sync"))
         self.delete.setText(self.tr("Delete"))
         self.delete.setAccessibleName(self.tr("Delete avatar"))
         self.placeholder.setText(self.tr("Select an avatar to see its details."))
+        for buddy_label, text in zip(self.edit_labels, (self.tr("&Name"), self.tr("&Tags"),
+                                                        self.tr("D&escription")), strict=True):
+            buddy_label.setText(text)
+        self.name_edit.setAccessibleName(self.tr("Avatar name"))
+        self.tags_edit.setAccessibleName(self.tr("Avatar tags"))
+        self.tags_edit.setPlaceholderText(self.tr("e.g. friendly, blue"))
+        self.description_edit.setAccessibleName(self.tr("Avatar description"))
+        self.description_edit.setPlaceholderText(self.tr("What this avatar is for (optional)"))
+        self.save_edits.setText(self.tr("Save changes"))
 
     def avatar_id(self) -> str | None:
         return None if self._avatar is None else str(self._avatar.get("id"))
@@ -190,8 +253,13 @@ class DetailsPane(QFrame):
         self._refusal = delete_refusal
         has = avatar is not None
         for w in (self.preview, self.title, self.copy_public, self.copy_presigned, self.retry,
-                  self.delete, *self.values.values(), *self.labels.values()):
+                  self.delete, self.play, *self.values.values(), *self.labels.values(),
+                  self.name_edit, self.tags_edit, self.description_edit, self.save_edits,
+                  *self.edit_labels):
             w.setVisible(has)
+        # A sync finishing refreshes the pane: what the user is typing stays.
+        if avatar is not None and not (same and self._edits() != self._saved_values()):
+            self._load_edits(avatar)
         self.placeholder.setVisible(not has)
         self.delete_note.setVisible(has and bool(delete_refusal))
         self.delete_note.setText(delete_refusal or "")
@@ -206,10 +274,15 @@ class DetailsPane(QFrame):
         state = str(avatar.get("sync_state") or "queued")
         self.title.setText(f"<b>{_esc(str(avatar.get('name') or ''))}</b>")
         self.values["type"].setText(kinds.get(str(avatar.get("resource_type")), ""))
-        self.values["format"].setText(str(avatar.get("format") or ""))
+        video = bool(avatar.get("has_video") and avatar.get("video_path"))
+        # A video avatar is its video: the poster picture is only how it is shown.
+        self.values["format"].setText(
+            self.tr("{format} video").format(format=str(avatar.get("video_ext") or "").upper())
+            if video else str(avatar.get("format") or ""))
         w, h = avatar.get("width", "?"), avatar.get("height", "?")
         self.values["dimensions"].setText(f"{w} × {h}")
-        self.values["size"].setText(human_bytes(avatar.get("bytes")))
+        self.values["size"].setText(human_bytes(avatar.get("video_bytes") if video
+                                                else avatar.get("bytes")))
         self.values["state"].setText(states.get(state, state))
         err = " ".join(str(x) for x in (avatar.get("sync_error"), avatar.get("sync_hint")) if x)
         self.values["error"].setText(breakable(err))
@@ -217,9 +290,14 @@ class DetailsPane(QFrame):
         self.labels["error"].setVisible(bool(err))
         key = str(avatar.get("cloud_image_key") or "")
         self.values["key"].setText(breakable(key) or self.tr("not in the cloud yet"))
-        self.copy_public.setEnabled(bool(avatar.get("cloud_image_url")))
-        self.copy_presigned.setEnabled(bool(avatar.get("presigned_url")))
-        self.copy_presigned.setVisible("presigned_url" in avatar)
+        # Public: only where CDN_DOMAIN / PUBLIC_URL_BASE gives the avatar a public URL.
+        self.copy_public.setVisible(bool(avatar.get("cloud_image_url")))
+        self.copy_presigned.setVisible(state == "synced" and bool(avatar.get("cloud_image_key")))
+        length = duration_text(avatar.get("video_duration"))
+        self.values["length"].setText(length)
+        self.values["length"].setVisible(video and bool(length))
+        self.labels["length"].setVisible(video and bool(length))
+        self.play.setVisible(video)
         self.retry.setVisible(state == "failed")
         self.delete.setEnabled(delete_refusal is None)
         self.delete.setToolTip(delete_refusal or "")
@@ -283,6 +361,71 @@ class DetailsPane(QFrame):
             return
         self.preview.setPixmap(pix)
 
+    def _play(self) -> None:
+        """The video in the system's player: it plays every codec the user's machine has, and
+        ecan ships no player of its own (PySide6-Essentials has no QtMultimedia)."""
+        path = str((self._avatar or {}).get("video_path") or "")
+        if path and not QDesktopServices.openUrl(QUrl.fromLocalFile(path)):
+            self.message.emit(self.tr("No video player is set up to open {name}.").format(
+                name=path.rsplit("/", 1)[-1]))
+
+    def _load_edits(self, avatar: dict[str, Any]) -> None:
+        self.name_edit.setText(str(avatar.get("name") or ""))
+        self.tags_edit.setText(", ".join(str(t) for t in avatar.get("tags") or []))
+        self.description_edit.blockSignals(True)
+        self.description_edit.setPlainText(str(avatar.get("description") or ""))
+        self.description_edit.blockSignals(False)
+        editable = avatar.get("resource_type") != "system"  # built-in avatars are read-only
+        for editor in (self.name_edit, self.tags_edit):
+            editor.setReadOnly(not editable)
+        self.description_edit.setReadOnly(not editable)
+        self.save_edits.setVisible(editable)
+        self._edits_changed()
+
+    def _edits(self) -> tuple[str, list[str], str]:
+        tags = [t.strip() for t in self.tags_edit.text().split(",") if t.strip()]
+        return (self.name_edit.text().strip(), tags, self.description_edit.toPlainText())
+
+    def _saved_values(self) -> tuple[str, list[str], str]:
+        a = self._avatar or {}
+        return (str(a.get("name") or ""), [str(t) for t in a.get("tags") or []],
+                str(a.get("description") or ""))
+
+    def _edits_changed(self) -> None:
+        self.save_edits.setEnabled(self._avatar is not None
+                                   and self._edits() != self._saved_values()
+                                   and bool(self._edits()[0]))
+
+    def _save_edits(self) -> None:
+        if not self._avatar or not self.save_edits.isEnabled():
+            return
+        name, tags, description = self._edits()
+        self.save_edits.setEnabled(False)  # until the answer comes (saved() or edit_failed())
+        self.edit_requested.emit(str(self._avatar.get("id")),
+                                 {"name": name, "tags": tags, "description": description})
+
+    def saved(self, avatar: dict[str, Any]) -> None:
+        """avatar.update answered: show what was stored (names are cleaned, tags deduplicated)."""
+        if self._avatar is not None and avatar.get("id") == self._avatar.get("id"):
+            self._avatar = avatar
+            self._load_edits(avatar)
+            self.title.setText(f"<b>{_esc(str(avatar.get('name') or ''))}</b>")
+        self.message.emit(self.tr("Changes saved."))
+
+    def edit_failed(self, message: str) -> None:
+        self._edits_changed()
+        self.message.emit(message)
+
+    def _ask_link(self, seconds: int) -> None:
+        if self._avatar:
+            self.link_requested.emit(str(self._avatar.get("id")), seconds)
+
+    def copy_link(self, url: str, expires_at: str) -> None:
+        """The private link asked for has come: onto the clipboard, and say until when."""
+        QGuiApplication.clipboard().setText(url)
+        self.message.emit(self.tr("Private link copied: it works until {when}.").format(
+            when=_local_time(expires_at)))
+
     def _copy(self, field: str) -> None:
         if not self._avatar or not self._avatar.get(field):
             return
@@ -328,6 +471,16 @@ class WrappedLabel(QLabel):
     @staticmethod
     def _copy(text: str) -> None:
         QGuiApplication.clipboard().setText(text.replace(ZWSP, ""))
+
+
+def _local_time(iso_utc: str) -> str:
+    """"2026-12-05T13:00:00Z" as the user's clock and locale show a date and time."""
+    from PySide6.QtCore import QDateTime, QLocale
+
+    when = QDateTime.fromString(iso_utc, Qt.DateFormat.ISODate)
+    if not when.isValid():
+        return iso_utc
+    return QLocale().toString(when.toLocalTime(), QLocale.FormatType.ShortFormat)
 
 
 def _esc(text: str) -> str:

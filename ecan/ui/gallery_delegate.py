@@ -1,6 +1,6 @@
-"""Paints one gallery card: the thumbnail, the name, and a sync badge (local, queued, syncing with
-its progress, synced, failed). Badges are drawn as shapes, not glyphs, so they look the same in
-every language and font.
+"""Paints one gallery card: the thumbnail, the name, a sync badge (local, queued, syncing with
+its progress, synced, failed) and, for a video avatar, a play mark with the video's length.
+Badges are drawn as shapes, not glyphs, so they look the same in every language and font.
 
 Drawing a card from scratch costs ~0.5 ms (0.8 ms at 2x) of antialiased paths and text, and a
 batch that uploads changes dozens of visible cards' state a second; so cards are blitted from
@@ -113,24 +113,26 @@ class AvatarDelegate(QStyledItemDelegate):
         # The keyboard's place (the current card, in a focused view) is drawn apart from the
         # selection, so that moving with Ctrl+arrows shows where Space would select.
         focused = bool(state & QStyle.StateFlag.State_HasFocus)
-        name, sync_state, progress = index.data(CardRole)
+        name, sync_state, progress, is_video, length = index.data(CardRole)
+        video = (is_video, length)
         pix = index.data(ThumbRole)
         dpr = p.device().devicePixelRatioF()
         if not isinstance(pix, QPixmap) or pix.isNull():
             # A placeholder lasts until the thumbnail loads: drawn in place, not kept.
             p.save()
             p.translate(rect.topLeft())
-            self._draw_face(p, option, name, None, selected, hovered, dpr, focused)
+            self._draw_face(p, option, name, None, selected, hovered, dpr, focused, video)
             p.restore()
         else:
             key = (name, pix.cacheKey(), selected, hovered, focused, rect.width(), rect.height(),
-                   dpr, option.palette.cacheKey(), option.font.key())  # type: ignore[attr-defined]
+                   dpr, option.palette.cacheKey(), option.font.key(),  # type: ignore[attr-defined]
+                   video)
             face = self._faces.get(key)
             if face is None:
                 face = self._faces[key] = render(
                     rect.size(), dpr,
                     lambda fp: self._draw_face(fp, option, name, pix, selected, hovered, dpr,
-                                               focused))
+                                               focused, video))
                 while len(self._faces) > CARD_CACHE:
                     self._faces.popitem(last=False)
             else:
@@ -168,7 +170,8 @@ class AvatarDelegate(QStyledItemDelegate):
         return pix
 
     def _draw_face(self, p: QPainter, option: QStyleOptionViewItem, name: str, pix: Any,
-                   selected: bool, hovered: bool, dpr: float, focused: bool = False) -> None:
+                   selected: bool, hovered: bool, dpr: float, focused: bool = False,
+                   video: tuple[bool, str] = (False, "")) -> None:
         """The card without its badge at (0, 0), on whatever `p` paints (a pixmap or the
         view)."""
         size = option.rect.size()  # type: ignore[attr-defined]
@@ -212,12 +215,42 @@ class AvatarDelegate(QStyledItemDelegate):
             p.restore()
         placeholder = None if shown else pal.color(QPalette.ColorRole.AlternateBase).darker(104)
         p.drawPixmap(tile_at, self._tile(placeholder, dpr))
+        if video[0]:
+            paint_video_mark(p, thumb_rect, video[1], QFont(option.font))  # type: ignore[attr-defined]
         text_rect = QRectF(r.left() + 4, thumb_rect.bottom() + 6, r.width() - 8, 22)
         p.setFont(QFont(option.font))  # type: ignore[attr-defined]
         p.setPen(pal.color(QPalette.ColorRole.Text))
         elided = option.fontMetrics.elidedText(  # type: ignore[attr-defined]
             name, Qt.TextElideMode.ElideMiddle, int(text_rect.width()))
         p.drawText(text_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, elided)
+
+
+def paint_video_mark(p: QPainter, thumb: QRectF, length: str, font: QFont) -> None:
+    """A dark pill over the thumbnail's bottom-left corner: a play triangle and the length."""
+    p.save()
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    font.setPointSizeF(max(6.0, font.pointSizeF() * 0.8))
+    font.setBold(True)
+    p.setFont(font)
+    text_w = p.fontMetrics().horizontalAdvance(length) if length else 0
+    h = 18.0
+    w = h + (text_w + 6 if length else 0)
+    pill = QRectF(thumb.left() + 6, thumb.bottom() - 6 - h, w, h)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(QColor(0, 0, 0, 170))
+    p.drawRoundedRect(pill, h / 2, h / 2)
+    cx, cy = pill.left() + h / 2 + 1, pill.center().y()
+    triangle = QPainterPath(QPointF(cx - 3.5, cy - 5))
+    triangle.lineTo(cx + 5, cy)
+    triangle.lineTo(cx - 3.5, cy + 5)
+    triangle.closeSubpath()
+    p.setBrush(QColor("white"))
+    p.drawPath(triangle)
+    if length:
+        p.setPen(QColor("white"))
+        p.drawText(QRectF(pill.left() + h - 2, pill.top(), text_w + 4, h),
+                   Qt.AlignmentFlag.AlignCenter, length)
+    p.restore()
 
 
 def render(size: QSize, dpr: float, draw: Callable[[QPainter], None]) -> QPixmap:

@@ -34,6 +34,16 @@ _Index = QModelIndex | QPersistentModelIndex
 NO_PROGRESS = -1.0
 
 
+def duration_text(seconds: Any) -> str:
+    """A video's length as a player shows it: 0:07, 2:05, 1:02:03; "" when unknown."""
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+        return ""
+    total = int(seconds + 0.5)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
 class AvatarListModel(QAbstractListModel):
     """Rows are avatar dicts; thumbnails come from the loader lazily, as rows are painted."""
 
@@ -72,12 +82,20 @@ class AvatarListModel(QAbstractListModel):
             return self._thumbs.pixmap(row.get("thumb_path") or "") or QPixmap()
         if role == CardRole:
             return (row.get("name") or "", row.get("sync_state") or "queued",
-                    self._progress.get(row.get("id") or "", NO_PROGRESS))
+                    self._progress.get(row.get("id") or "", NO_PROGRESS),
+                    bool(row.get("has_video")), duration_text(row.get("video_duration")))
         if role == Qt.ItemDataRole.ToolTipRole:
             return self.describe(row)
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"{row.get('name', '')}, {self.state_text(row.get('sync_state') or 'queued')}"
+            text = f"{row.get('name', '')}, {self.state_text(row.get('sync_state') or 'queued')}"
+            if row.get("has_video"):
+                text += ", " + self.video_text(row)
+            return text
         return None
+
+    def video_text(self, row: dict[str, Any]) -> str:
+        length = duration_text(row.get("video_duration"))
+        return self.tr("video, {length}").format(length=length) if length else self.tr("video")
 
     def state_text(self, state: str) -> str:
         return {
@@ -92,6 +110,8 @@ class AvatarListModel(QAbstractListModel):
         """The tooltip: name, state, and for a failure its reason and what to do."""
         state = row.get("sync_state") or "queued"
         lines = [str(row.get("name") or ""), self.state_text(state)]
+        if row.get("has_video"):
+            lines.insert(1, self.video_text(row).capitalize())
         if state == "failed":
             if row.get("sync_error"):
                 lines.append(str(row["sync_error"]))
@@ -270,6 +290,9 @@ class AvatarFilterModel(QSortFilterProxyModel):
         if self._types and row.get("resource_type") not in self._types:
             return False
         if self._text:
-            hay = f"{row.get('name', '')} {row.get('original_filename', '')}".casefold()
+            # What avatar.list's query searches too: name, file name, tags, description.
+            tags = " ".join(str(t) for t in row.get("tags") or [])
+            hay = (f"{row.get('name', '')} {row.get('original_filename', '')} {tags} "
+                   f"{row.get('description') or ''}").casefold()
             return self._text in hay
         return True

@@ -30,7 +30,7 @@ IMPORT_METHOD = "avatar.import_paths"
 # A folder walk keeps only files that could be avatars; files named one by one all go to the
 # importer, which explains any refusal.
 MEDIA_EXTS = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".heic",
-              ".mp4", ".webm", ".mov"}
+              ".heif", ".mp4", ".webm", ".mov"}
 
 
 def expand_paths(paths: list[str]) -> list[str]:

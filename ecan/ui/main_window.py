@@ -53,7 +53,8 @@ log = logging.getLogger(__name__)
 
 SHOW_SYNCING_AFTER_MS = 400
 MIN_SIZE = QSize(760, 480)
-IMAGE_FILTER = "*.png *.jpg *.jpeg *.gif *.webp *.bmp *.tif *.tiff *.mp4 *.webm *.mov"
+IMAGE_FILTER = ("*.png *.jpg *.jpeg *.gif *.webp *.heic *.heif *.bmp *.tif *.tiff *.mp4 *.webm "
+                "*.mov")
 
 STYLE = """
 QMainWindow, QDialog { background: palette(window); }
@@ -129,6 +130,8 @@ class MainWindow(QMainWindow):
         self.avatars.details.delete_requested.connect(lambda i: self.delete_avatars([i]))
         self.avatars.details.retry_requested.connect(self.retry)
         self.avatars.details.message.connect(self.show_message)
+        self.avatars.details.link_requested.connect(self.copy_private_link)
+        self.avatars.details.edit_requested.connect(self.edit_avatar)
         self.avatars.loaded.connect(lambda _n: self._check_settled())
         self.avatars.view.doubleClicked.connect(lambda _i: self.avatars.details.setFocus())
         self.avatars.view.selectionModel().selectionChanged.connect(self._selection_changed)
@@ -594,6 +597,30 @@ class MainWindow(QMainWindow):
             return
         for avatar_id in doomed:
             self.bridge.run("avatar.delete", {"id": avatar_id})
+
+    def edit_avatar(self, avatar_id: str, changes: dict[str, Any]) -> None:
+        details = self.avatars.details
+
+        def done(avatar: dict[str, Any]) -> None:
+            self.avatars.model.update_avatar(avatar)
+            details.saved(avatar)
+
+        def failed(error: dict[str, Any]) -> None:
+            details.edit_failed(" ".join(x for x in (error.get("message"), error.get("hint"))
+                                         if x))
+
+        self.bridge.run("avatar.update", {"id": avatar_id, **changes}, on_success=done,
+                        on_failure=failed)
+
+    def copy_private_link(self, avatar_id: str, seconds: int) -> None:
+        def failed(error: dict[str, Any]) -> None:
+            self.show_message(" ".join(x for x in (error.get("message"), error.get("hint"))
+                                       if x))
+
+        self.bridge.run("avatar.link", {"id": avatar_id, "expires_s": seconds},
+                        on_success=lambda d: self.avatars.details.copy_link(
+                            str(d["url"]), str(d["expires_at"])),
+                        on_failure=failed)
 
     def retry(self, avatar_id: str | None) -> None:
         payload = {"avatar_id": avatar_id} if avatar_id else {}

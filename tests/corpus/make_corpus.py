@@ -68,6 +68,26 @@ def rotated_jpeg_with_gps() -> bytes:
                  xmp=b'<x:xmpmeta xmlns:x="adobe:ns:meta/">secret place</x:xmpmeta>')
 
 
+def heic_with_gps(size: tuple[int, int] = (120, 160), orientation: int = 8) -> bytes:
+    """A HEIC (made by pillow-heif, as an iPhone writes one) stored sideways with an EXIF
+    orientation, a GPS position, a camera make and an XMP packet."""
+    import pillow_heif
+
+    upright = _picture(size)
+    stored = upright.transpose(Image.Transpose.ROTATE_270) if orientation == 8 else upright
+    buf = io.BytesIO()
+    pillow_heif.from_pillow(stored).save(
+        buf, quality=90, exif=gps_exif(orientation).tobytes(),
+        xmp=b'<x:xmpmeta xmlns:x="adobe:ns:meta/">secret place</x:xmpmeta>')
+    return buf.getvalue()
+
+
+def heic_declaring(data: bytes, width: int, height: int) -> bytes:
+    """The HEIC with its image's declared size (the `ispe` box) changed: a bomb's shape."""
+    at = data.index(b"ispe")
+    return data[:at + 8] + struct.pack(">II", width, height) + data[at + 16:]
+
+
 SVG = (b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
        b'<script>alert("x")</script><rect width="10" height="10"/></svg>')
 
@@ -105,6 +125,11 @@ def files() -> dict[str, tuple[bytes, Expect]]:
     out["progressive.jpg"] = (_save(_picture((300, 300), 5), "JPEG", progressive=True),
                               Expect(True))
     out["wrong_ext.gif"] = (_save(_picture((30, 30), 6), "PNG"), Expect(True))  # a PNG, really
+    heic = heic_with_gps()
+    out["iphone.heic"] = (heic, Expect(True))
+    out["truncated.heic"] = (heic[: len(heic) * 2 // 3], Expect(False, "invalid_image"))
+    out["bomb.heic"] = (heic_declaring(heic, 60_000, 60_000), Expect(False, "too_many_pixels"))
+    out["lying_size.heic"] = (heic_declaring(heic, 300, 300), Expect(False, "invalid_image"))
 
     jpg = _save(_picture((400, 300), 7), "JPEG", quality=95)
     out["truncated.jpg"] = (jpg[: len(jpg) // 2], Expect(False, "invalid_image"))

@@ -307,3 +307,36 @@ def test_cli_generate_json_and_failure(clean_env: dict[str, str], gemini: fg.Fak
     assert missing.returncode == 1 and "GEMINI_API_KEY" in missing.stderr
     assert len(gemini.requests) == n
     assert os.environ.get("GEMINI_API_KEY") != KEY
+
+
+def test_cli_history_and_stats_and_the_legacy_key_name(
+        clean_env: dict[str, str], gemini: fg.FakeGemini, photo: Path) -> None:
+    # The reference systems' older name for the key works on its own.
+    env = {**clean_env, "NANO_BANANA_API_KEY": KEY, "GEMINI_BASE_URL": gemini.url}
+    assert run_cli(env, "generate", "--image", str(photo), "--prompt", "one").returncode == 0
+    assert run_cli(env, "generate", "--image", str(photo), "--prompt", "two").returncode == 0
+    gemini.push(fg.invalid_key())
+    assert run_cli(env, "generate", "--image", str(photo), "--prompt", "three").returncode == 1
+
+    listed = run_cli(env, "generate", "history", "--json")
+    assert listed.returncode == 0, listed.stderr
+    tasks = json.loads(listed.stdout)["tasks"]
+    assert [t["user_prompt"] for t in tasks] == ["three", "two", "one"]  # newest first
+    assert [t["status"] for t in tasks] == ["failed", "succeeded", "succeeded"]
+    assert tasks[0]["error_code"] == "gemini_key_invalid" and tasks[1]["avatar_id"]
+    assert len(json.loads(run_cli(env, "generate", "history", "--limit", "1", "--json"
+                                  ).stdout)["tasks"]) == 1
+    shown = run_cli(env, "generate", "history")
+    assert shown.returncode == 0 and "succeeded" in shown.stdout and "two" in shown.stdout
+
+    stats = run_cli(env, "generate", "stats", "--json")
+    assert stats.returncode == 0, stats.stderr
+    doc = json.loads(stats.stdout)
+    assert (doc["tasks"], doc["images"], doc["failed"]) == (3, 2, 1)
+    assert doc["credits"] == doc["credits_used"] and doc["total_ms"] > 0
+    assert "3 tasks: 2 succeeded, 1 failed" in run_cli(env, "generate", "stats").stdout
+    for r in (listed, shown, stats):
+        assert KEY not in r.stdout + r.stderr
+
+    usage = run_cli(env, "generate", "--image", str(photo))
+    assert usage.returncode == 2 and "--prompt" in usage.stderr

@@ -21,6 +21,7 @@ from sqlmodel import select
 from ecan.db.models import Avatar, JobStatus, OutboxJob
 from ecan.errors import UserFacingError
 from tests.corpus.make_corpus import Expect, files, write_corpus, write_many
+from tests.corpus.videos import make_video
 
 Corpus = tuple[Path, dict[str, Expect]]
 
@@ -193,10 +194,16 @@ def test_attach_video(app: Any, corpus: Corpus, tmp_path: Path) -> None:
     folder, _ = corpus
     avatar = app.library.import_file(folder / "good.png").avatar
     video = tmp_path / "clip.bin"  # the name says nothing: the content decides
-    video.write_bytes(mp4_bytes())
+    make_video(video, frames=24, rate=12)
     updated = app.library.attach_video(avatar.id, video)
-    assert updated.video_ext == "mp4" and updated.video_bytes == 5000
-    assert (app.paths.home / updated.video_path).read_bytes() == mp4_bytes()
+    assert updated.video_ext == "mp4" and updated.video_bytes == video.stat().st_size
+    assert updated.video_duration == pytest.approx(2.0, abs=0.1)
+    assert (app.paths.home / updated.video_path).read_bytes() == video.read_bytes()
+    broken = tmp_path / "header_only.mp4"  # the magic bytes of an MP4, nothing behind them
+    broken.write_bytes(mp4_bytes())
+    with pytest.raises(UserFacingError) as err:
+        app.library.attach_video(avatar.id, broken)
+    assert err.value.code == "invalid_video"
     assert len([j for j in jobs(app) if j.status == 0 and j.kind == "upload"]) == 1
     fake = tmp_path / "fake.mp4"
     fake.write_text("not a video")
@@ -263,6 +270,11 @@ def test_cli_import_list_delete(clean_env: dict[str, str], corpus: Corpus) -> No
     listed = json.loads(run_ecan(env, "list", "--json").stdout)["avatars"]
     home = Path(clean_env["ECAN_HOME"])
     on_disk = {p.stem for p in (home / "resource/avatars/uploaded").iterdir()}
+    # An iPhone photo comes in, stored as a JPEG that any viewer (and any agent) can show.
+    heic = next(x for x in results if Path(x["path"]).name == "iphone.heic")
+    assert heic["ok"], heic["error"]
+    heic_sha = next(a["sha256"] for a in listed if a["id"] == heic["avatar_id"])
+    assert (home / "resource/avatars/uploaded" / f"{heic_sha}.jpg").is_file()
     assert {a["sha256"] for a in listed if a["resource_type"] == "uploaded"} == on_disk
     assert {x["avatar_id"] for x in results if x["ok"]} == {
         a["id"] for a in listed if a["resource_type"] == "uploaded"}
@@ -327,8 +339,7 @@ def test_a_video_shared_by_two_avatars_stays_until_the_last_goes(app: Any,
                                                                   tmp_path: Path) -> None:
     a = app.library.import_bytes(files()["good.png"][0], "a.png").avatar
     b = app.library.import_bytes(files()["good.jpg"][0], "b.jpg").avatar
-    clip = tmp_path / "clip.mp4"
-    clip.write_bytes(mp4_bytes())
+    clip = make_video(tmp_path / "clip.mp4")
     app.library.attach_video(a.id, clip)
     app.library.attach_video(b.id, clip)
     app.library.delete(a.id)
@@ -337,3 +348,39 @@ def test_a_video_shared_by_two_avatars_stays_until_the_last_goes(app: Any,
     app.library.delete(b.id)
     assert files_under(app.paths.videos) == set()
     assert json.loads(jobs(app)[-1].payload)["video_sha256"]
+
+
+def test_cli_edit_renames_tags_and_describes(clean_env: dict[str, str], tmp_path: Path) -> None:
+    env = {**clean_env, "PYTHONPATH": str(REPO)}
+    picture = tmp_path / "IMG_4242.png"
+    picture.write_bytes(files()["good.png"][0])
+    avatar_id = json.loads(run_ecan(env, "import", str(picture), "--json").stdout
+                           )["results"][0]["avatar_id"]
+    r = run_ecan(env, "edit", avatar_id, "--name", "Support bot", "--tags", "friendly, blue,,",
+                 "--description", "Greets customers", "--json")
+    assert r.returncode == 0, r.stderr
+    avatar = json.loads(r.stdout)["avatar"]
+    assert (avatar["id"], avatar["name"], avatar["tags"], avatar["description"]) == (
+        avatar_id, "Support bot", ["friendly", "blue"], "Greets customers")
+    # Search finds it by a tag; the list shows the new name.
+    listed = json.loads(run_ecan(env, "list", "--json").stdout)["avatars"]
+    assert next(a["name"] for a in listed if a["id"] == avatar_id) == "Support bot"
+    from ecan.app import build_app
+
+    app = build_app(env)
+    try:
+        found = app.handlers.call("avatar.list", {"query": "friendly"})["data"]["avatars"]
+    finally:
+        app.close()
+    assert [a["id"] for a in found] == [avatar_id]
+    # Only what is given changes; "" clears.
+    r = run_ecan(env, "edit", avatar_id, "--tags", "", "--json")
+    assert json.loads(r.stdout)["avatar"]["tags"] == []
+    assert json.loads(r.stdout)["avatar"]["name"] == "Support bot"
+    human = run_ecan(env, "edit", avatar_id, "--name", "Greeter")
+    assert human.returncode == 0 and "Greeter" in human.stdout
+    missing = run_ecan(env, "edit", "no-such-id", "--name", "x", "--json")
+    assert missing.returncode == 1
+    assert json.loads(missing.stdout)["error"]["code"] == "not_found"
+    nothing = run_ecan(env, "edit", avatar_id)
+    assert nothing.returncode == 2 and "nothing to change" in nothing.stderr

@@ -297,7 +297,7 @@ def test_focus_and_selection_look_different_in_the_gallery(qtbot: Any) -> None:
     model = QStandardItemModel()
     for _ in range(3):
         item = QStandardItem()
-        item.setData(("same.png", "synced", -1.0), CardRole)
+        item.setData(("same.png", "synced", -1.0, False, ""), CardRole)
         item.setData(None, ThumbRole)
         model.appendRow(item)
     view = QListView()

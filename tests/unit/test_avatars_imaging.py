@@ -11,7 +11,14 @@ from PIL import Image
 
 from ecan.avatars import imaging
 from ecan.errors import UserFacingError
-from tests.corpus.make_corpus import Expect, gps_exif, rotated_jpeg_with_gps, write_corpus
+from tests.corpus.make_corpus import (
+    Expect,
+    gps_exif,
+    heic_declaring,
+    heic_with_gps,
+    rotated_jpeg_with_gps,
+    write_corpus,
+)
 
 Corpus = tuple[Path, dict[str, Expect]]
 
@@ -126,3 +133,36 @@ def test_a_second_picture_after_the_first_is_dropped() -> None:
     p = imaging.prepare(data, "mpo.jpg")
     assert b"Corpus Camera" not in p.data and b"trailer" not in p.data
     assert p.data.endswith(b"\xff\xd9") and _open(p.data).size == (64, 48)
+
+
+def test_a_heic_is_stored_as_an_upright_jpeg_without_its_metadata() -> None:
+    data = heic_with_gps()
+    assert b"secret place" in data and b"Corpus Camera" in data
+    p = imaging.prepare(data, "IMG_0001.HEIC")
+    assert p.info.format == "JPEG" and p.info.ext == "jpg"
+    stored = _open(p.data)
+    assert stored.format == "JPEG"
+    assert b"secret place" not in p.data and b"Corpus Camera" not in p.data
+    assert not stored.getexif()  # no GPS, no camera, nothing
+    # Upright: the HEIC was stored sideways with orientation 8.
+    assert (p.width, p.height) == stored.size == (120, 160)
+    top, bottom = stored.getpixel((60, 5)), stored.getpixel((60, 150))
+    assert top[0] > 180 and top[2] < 80 and bottom[2] > 120 and bottom[0] < 80
+    # The same photo imported twice converts to the same bytes (one avatar, not two).
+    assert imaging.prepare(data, "again.heic").data == p.data
+
+
+def test_hostile_heics_are_refused_before_decoding() -> None:
+    heic = heic_with_gps()
+    for declared in ((60_000, 60_000), (9_000, 9_000), (20_000, 10)):
+        with pytest.raises(UserFacingError) as err:
+            imaging.prepare(heic_declaring(heic, *declared), "bomb.heic")
+        assert err.value.code == "too_many_pixels", declared
+    with pytest.raises(UserFacingError) as err:
+        imaging.prepare(heic[:40], "cut.heic")
+    assert err.value.code == "invalid_image" and err.value.message.startswith("cut.heic: ")
+    # An AVIF shares the HEIF container but is not a HEIC.
+    avif = heic[:8] + b"avif" + heic[12:]
+    with pytest.raises(UserFacingError) as err:
+        imaging.prepare(avif, "a.avif")
+    assert err.value.code == "unsupported_format" and "AVIF" in err.value.message

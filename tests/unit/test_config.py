@@ -180,3 +180,9 @@ def test_user_id_shared_is_refused_it_is_the_system_avatars_folder(tmp_path: Pat
     with pytest.raises(ConfigError) as e:
         _load(tmp_path, "STORAGE:\n  USER_ID: shared\n")
     assert "STORAGE.USER_ID" in e.value.message and "shared" in e.value.hint
+
+
+def test_the_gemini_key_by_its_legacy_name(tmp_path: Path) -> None:
+    assert _load(tmp_path, NANO_BANANA_API_KEY="old-name").gemini.api_key == "old-name"
+    both = _load(tmp_path, NANO_BANANA_API_KEY="old-name", GEMINI_API_KEY="new-name")
+    assert both.gemini.api_key == "new-name"  # the current name wins

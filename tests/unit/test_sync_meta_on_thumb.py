@@ -60,7 +60,8 @@ def test_metadata_travels_on_the_thumbnail(tmp_path: Path) -> None:
     assert (meta["name"], meta["tags"], meta["description"], meta["ext"]) == (
         "Grün ✓", ["test", "s1"], "seed 1", "jpg")
     assert meta["video"] == {"sha256": row["video_sha256"], "ext": "mp4",
-                             "mime_type": "video/mp4", "bytes": row["video_bytes"]}
+                             "mime_type": "video/mp4", "bytes": row["video_bytes"],
+                             "duration": row["video_duration"]}
     ea.close()
 
 

@@ -24,6 +24,7 @@ def test_second_machine_rebuilds_the_library(tmp_path: Path) -> None:
     second = write_avatar(pa, dba.path, seed=2)
     gone = write_avatar(pa, dba.path, seed=3)
     conn = dba.connect()
+    conn.execute("UPDATE avatar SET video_duration = 2.5 WHERE id = ?", (first,))
     conn.execute("INSERT INTO agent (id, name, description, avatar_id, created_at, updated_at) "
                  "VALUES ('g1', 'Helper', 'helps', ?, 1, 1), ('g2', 'Local', '', ?, 1, 1), "
                  "('g3', 'Orphan', '', ?, 1, 1)", (first, second, gone))
@@ -55,8 +56,10 @@ def test_second_machine_rebuilds_the_library(tmp_path: Path) -> None:
             (pa.home / a_row["thumb_path"]).read_bytes()
         with Image.open(pb.home / b_row["thumb_small_path"]) as im:
             assert max(im.size) <= 64
-    video_row = q(dbb, "SELECT video_path, video_sha256 FROM avatar WHERE video_path IS NOT NULL")
+    video_row = q(dbb, "SELECT video_path, video_sha256, video_duration FROM avatar "
+                       "WHERE video_path IS NOT NULL")
     assert len(video_row) == 1 and (pb.home / video_row[0][0]).exists()
+    assert video_row[0][2] == 2.5  # the card on machine B shows the length too
     agents = {r["name"]: r for r in q(dbb, "SELECT * FROM agent")}
     assert agents["Local"]["description"] == "mine"  # local wins
     helper_sha = q(dbb, "SELECT sha256 FROM avatar WHERE id = ?", agents["Helper"]["avatar_id"])
