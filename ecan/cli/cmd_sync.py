@@ -26,12 +26,17 @@ def _quick_result() -> dict[str, int] | None:
     path = AppPaths.from_env().database
     if not path.exists():
         return {"synced": 0, "failed": 0, "remaining": 0}
+    from ecan.db.database import connect
+    from ecan.db.sync_state import JobStatus
+
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        conn = connect(path, read_only=True)
     except sqlite3.Error:
         return None
     try:
-        waiting = conn.execute("SELECT COUNT(*) FROM outbox WHERE status IN (0, 1)").fetchone()[0]
+        waiting = conn.execute(
+            f"SELECT COUNT(*) FROM outbox WHERE status IN ({JobStatus.READY:d}, "
+            f"{JobStatus.IN_FLIGHT:d})").fetchone()[0]
         if waiting:
             return None
         failed, pending = conn.execute(
@@ -222,8 +227,8 @@ def _wait_for_others(engine: Any, timeout: float | None, bar: _ProgressLine) -> 
 def status(args: argparse.Namespace, out: Output) -> int:
     """Light: configuration, SQL counts and the saved sign-in; no network, no sqlmodel."""
     from ecan.cli.context import open_app
+    from ecan.db.sync_state import Outbox
     from ecan.sync.engine import library_status
-    from ecan.sync.outbox import Outbox
 
     app = open_app()
     try:

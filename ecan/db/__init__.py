@@ -1,4 +1,6 @@
-"""SQLite storage of record: one schema under versioned migrations, WAL mode, sqlmodel tables."""
+"""The library's state in SQLite, and the one door to it: `database` opens the file (the one
+connection factory: WAL, ecan's pragmas, versioned `migrations`); `models` maps the tables for
+sqlmodel; `sync_state` holds every sync rule (an avatar's sync state and its outbox jobs)."""
 
 from typing import TYPE_CHECKING, Any
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from ecan.db.sync_state import HEARTBEAT_S, Job, Outbox
 from ecan.errors import AuthRequired, UserFacingError
 from ecan.sync import avatar_meta
 from ecan.sync.events import (
@@ -34,7 +35,6 @@ from ecan.sync.events import (
     StateChanged,
     SyncEvent,
 )
-from ecan.sync.outbox import HEARTBEAT_S, Job, Outbox
 
 if TYPE_CHECKING:
     from ecan.config import SyncConfig
