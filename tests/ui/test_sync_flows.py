@@ -127,7 +127,7 @@ def test_sync_process_that_dies_is_restarted_and_nothing_is_lost(
     again, and the queue it left behind is synced."""
     gui = folder_gui
     worker = gui.worker
-    proc = worker._proc
+    proc = worker.helper.process
     assert proc is not None
     qtbot.waitUntil(lambda: proc.state() == proc.ProcessState.Running, timeout=10_000)
     delays: list[int] = []
@@ -140,4 +140,4 @@ def test_sync_process_that_dies_is_restarted_and_nothing_is_lost(
     gui.window.import_paths([str(p) for p in make_pictures(2)])
     qtbot.waitUntil(lambda: len(states(gui)) == 2 and set(states(gui).values()) == {"synced"},
                     timeout=30_000)
-    assert worker._proc is not None and worker._proc is not proc
+    assert worker.helper.process is not None and worker.helper.process is not proc
