@@ -128,7 +128,7 @@ def sync(args: argparse.Namespace, out: Output) -> int:
     bar = _ProgressLine(out)
     interrupted = False
     try:
-        engine = app.sync
+        engine = app.engine
         if args.retry_failed:
             again = unwrap(app.handlers.call("sync.retry", {})).get("retried", 0)
             bar.line(f"queued {plural(again, 'failed upload')} again")
@@ -287,7 +287,8 @@ def restore(args: argparse.Namespace, out: Output) -> int:
     app = open_app()
     bar = _ProgressLine(out)
     try:
-        result = app.sync.restore(on_event=bar).to_dict()
+        result = app.engine.restore(on_event=bar)
+        result.pop("ran", None)
     finally:
         bar.close()
         app.close()

@@ -459,6 +459,11 @@ class Outbox:
             out[r[0]] = r[1]
         return out
 
+    def avatar_total(self) -> int:
+        """The user's own avatars (built-in ones do not count): restore into an empty library
+        checks this."""
+        return self._query("SELECT COUNT(*) FROM avatar WHERE resource_type != 'system'")[0][0]
+
     def system_count(self) -> int:
         return self._query("SELECT COUNT(*) FROM avatar WHERE resource_type = 'system'")[0][0]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QByteArray, QEvent, QSettings, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
@@ -44,9 +44,6 @@ from ecan.ui.import_flow import ImportController, ImportSummaryDialog
 from ecan.ui.resources import app_icon, icon
 from ecan.ui.sync_monitor import SyncMonitor
 from ecan.ui.throttle import Throttle
-
-if TYPE_CHECKING:
-    from ecan.bridge.sync_worker import SyncWorker
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +85,7 @@ class MainWindow(QMainWindow):
         self.ui_settings = ui_settings
         self.log_path = log_path
         self.app = app  # for the settings dialog and doctor's checks (not for data)
-        self.sync_worker: SyncWorker | SyncProcess | None = None
+        self.sync_worker: SyncProcess | None = None  # the window's handle on its sync process
         self._account: dict[str, Any] = {}
         self._status: dict[str, Any] = {}
         self._signin_open = False
@@ -149,16 +146,14 @@ class MainWindow(QMainWindow):
         self.monitor.start()
         self._refresh_account()
 
-    def attach_sync_worker(self, worker: SyncWorker | SyncProcess) -> None:
+    def attach_sync_worker(self, worker: SyncProcess) -> None:
         self.sync_worker = worker
         worker.progressed.connect(self._sync_progress)
         worker.job_started.connect(self._job_started)
         worker.job_finished.connect(self._job_done)
         worker.job_failed.connect(self._job_done)
-        worker.state_changed.connect(lambda e: self.monitor.on_engine_state(
-            e.online, e.paused, e.auth_required))
-        if isinstance(worker, SyncProcess):
-            worker.restarting.connect(self._sync_restarting)
+        worker.state_changed.connect(self.monitor.on_engine_state)
+        worker.restarting.connect(self._sync_restarting)
 
     def _busy(self) -> bool:
         """Work in flight the user may be watching (a full GC waits for a quiet moment)."""
@@ -558,15 +553,11 @@ class MainWindow(QMainWindow):
 
     def toggle_pause(self) -> None:
         paused = bool(self._status.get("paused"))
-        # The engine (maybe in its own process) picks the saved setting up when woken.
-        self.bridge.run("sync.resume" if paused else "sync.pause", {},
-                        on_success=lambda _d: self._wake_sync())
+        self.bridge.run("sync.resume" if paused else "sync.pause", {})
 
     def _wake_sync(self) -> None:
         if self.sync_worker is not None:
             self.sync_worker.wake()
-        else:
-            self.bridge.run("sync.wake", {}, on_failure=lambda _e: None)
 
     def _focus_search(self) -> None:
         self.tabs.setCurrentWidget(self.avatars)
@@ -670,7 +661,7 @@ class MainWindow(QMainWindow):
     def _on_changed(self, changed: set[str]) -> None:
         if "auth" in changed:
             self._refresh_account()
-            if isinstance(self.sync_worker, SyncProcess):
+            if self.sync_worker is not None:
                 self.sync_worker.session_changed()
         if changed & {"avatars", "agents"}:
             # New or changed work in the outbox: upload it now, not at the engine's next poll.

@@ -43,8 +43,8 @@ def test_second_machine_rebuilds_the_library(tmp_path: Path) -> None:
                  "VALUES ('mine', 'Local', 'mine', NULL, 1, 1)")
     conn.close()
     result = eb.restore()
-    assert (result.restored, result.skipped, result.failed) == (2, 0, 0)
-    assert any("Orphan" in w for w in result.warnings)
+    assert (result["restored"], result["skipped"], result["failed"]) == (2, 0, 0)
+    assert any("Orphan" in w for w in result["warnings"])
     for a_row in q(dba, "SELECT * FROM avatar WHERE id != ?", gone):
         b_row = q(dbb, "SELECT * FROM avatar WHERE sha256 = ?", a_row["sha256"])[0]
         assert b_row["name"] == a_row["name"] and b_row["tags"] == a_row["tags"]
@@ -65,7 +65,7 @@ def test_second_machine_rebuilds_the_library(tmp_path: Path) -> None:
     assert agents["Orphan"]["avatar_id"] is None
     assert list(pb.tmp.iterdir()) == []
     again = eb.restore()
-    assert (again.restored, again.skipped, again.failed) == (0, 2, 0)
+    assert (again["restored"], again["skipped"], again["failed"]) == (0, 2, 0)
     ea.close()
     eb.close()
 
@@ -79,10 +79,10 @@ def test_a_corrupted_cloud_copy_is_refused_and_leaves_nothing(tmp_path: Path) ->
     store.objects[key].data = b"tampered"
     pb, dbb, eb = machine(tmp_path / "b", store)
     result = eb.restore()
-    assert (result.restored, result.failed) == (0, 1)
+    assert (result["restored"], result["failed"]) == (0, 1)
     assert q(dbb, "SELECT COUNT(*) FROM avatar")[0][0] == 0
     assert list(pb.uploaded.iterdir()) == [] and list(pb.tmp.iterdir()) == []
-    assert json.dumps(result.to_dict())
+    assert json.dumps(result)
     ea.close()
     eb.close()
 
@@ -122,7 +122,7 @@ def test_restore_makes_thumbnails_upright_as_an_import_does(tmp_path: Path) -> N
 
     pb, dbb, eb = machine(tmp_path / "b", store)
     result = eb.restore()
-    assert (result.restored, result.failed) == (1, 0), result
+    assert (result["restored"], result["failed"]) == (1, 0), result
     row = q(dbb, "SELECT * FROM avatar")[0]
     assert (row["width"], row["height"], row["name"]) == (60, 120, "portrait")
     for column in ("thumb_path", "thumb_small_path"):
@@ -144,8 +144,8 @@ def test_restore_checks_the_picture_as_an_import_does(tmp_path: Path) -> None:
 
     pb, dbb, eb = machine(tmp_path / "b", store)
     result = eb.restore()
-    assert (result.restored, result.failed) == (1, 1), result
-    assert any("not a supported image" in w for w in result.warnings), result.warnings
+    assert (result["restored"], result["failed"]) == (1, 1), result
+    assert any("not a supported image" in w for w in result["warnings"]), result["warnings"]
     assert q(dbb, "SELECT COUNT(*) FROM avatar")[0][0] == 1
     assert list(pb.tmp.iterdir()) == []
     ea.close()
