@@ -319,6 +319,6 @@ def service(args: argparse.Namespace, out: Output) -> int:
     # The session comes from the window over the pipe, never from the keyring here.
     app = build_app(keyring_backend=MemoryKeyring())
     try:
-        return serve(app, sys.stdin, events)
+        return serve(app.engine, app.auth.adopt_session, sys.stdin, events)
     finally:
         app.close()

@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ecan.errors import UserFacingError
@@ -34,7 +35,7 @@ from ecan.sync.control import SyncControl, check_call, dispatch
 from ecan.sync.events import SyncEvent, to_wire
 
 if TYPE_CHECKING:
-    from ecan.app import App
+    from ecan.sync.engine import SyncEngine
 
 log = logging.getLogger(__name__)
 
@@ -102,9 +103,10 @@ def answer(control: SyncControl, cmd: dict[str, Any], write: Writer) -> None:
     write.write(reply)
 
 
-def serve(app: App, commands: TextIO, events: TextIO) -> int:
-    """Run the engine until told to stop or the window's end of the pipe closes."""
-    engine = app.engine
+def serve(engine: SyncEngine, adopt_session: Callable[[str | None], bool], commands: TextIO,
+          events: TextIO) -> int:
+    """Run the engine until told to stop or the window's end of the pipe closes.
+    `adopt_session` takes over the window's session (AuthService.adopt_session)."""
     write = Writer(events)
     started = False
     timeout = STOP_TIMEOUT_S
@@ -122,7 +124,7 @@ def serve(app: App, commands: TextIO, events: TextIO) -> int:
             timeout = float(cmd.get("timeout", STOP_TIMEOUT_S))
             break
         if op == "session":
-            if not app.auth.adopt_session(cmd["session"]):
+            if not adopt_session(cmd["session"]):
                 log.warning("sync service: the window's session was unreadable; signed out")
             if not started:
                 engine.start(write)
