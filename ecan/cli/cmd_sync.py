@@ -1,7 +1,7 @@
 """`ecan sync`, `status` and `restore`.
 
 `ecan sync` with nothing to do answers from the outbox with plain sqlite3, before importing
-the app, boto3 or sqlmodel: a no-op run makes no network call and costs a few tens of ms."""
+the app, boto3 or sqlmodel: a no-op run makes no network call and stays quick."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
-    # The models (sqlmodel + SQLAlchemy: ~0.3 s of imports) load on first use, so that raw-SQL
+    # The models (sqlmodel + SQLAlchemy: slow to import) load on first use, so that raw-SQL
     # paths such as `ecan sync` pay nothing for them.
     if name in __all__ and name != "Database":
         from ecan.db import models

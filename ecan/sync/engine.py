@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ecan.db.sync_state import HEARTBEAT_S, Job, Outbox
 from ecan.errors import AuthRequired, UserFacingError
+from ecan.storage.errors import is_retryable, pauses_queue
 from ecan.sync import avatar_meta
 from ecan.sync.events import (
     JobFailed,
@@ -143,20 +144,8 @@ class TokenBucket:
             interrupt.wait(wait)
 
 
-def _pauses_queue(exc: BaseException) -> bool:
-    return bool(getattr(exc, "pauses_queue", False))
-
-
 def _is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, (ConnectionError, TimeoutError)):
-        return True
-    try:
-        from ecan.storage.errors import TransientStorageError
-    except ImportError:  # pragma: no cover - the storage errors module ships with the backends
-        TransientStorageError = None  # type: ignore[assignment,misc]  # noqa: N806
-    if TransientStorageError is not None and isinstance(exc, TransientStorageError):
-        return True
-    return bool(getattr(exc, "retryable", False))
+    return isinstance(exc, (ConnectionError, TimeoutError)) or is_retryable(exc)
 
 
 def _file_sha256(path: Path) -> tuple[str, int]:
@@ -505,7 +494,7 @@ class SyncEngine:
             self._set_state(auth_required=True)
             return False
         except Exception as e:
-            if _pauses_queue(e):
+            if pauses_queue(e):
                 self._block(e)
                 return False
             if _is_transient(e):  # offline or still failing: keep waiting, quietly
@@ -678,7 +667,7 @@ class SyncEngine:
             self._last_error = e.to_dict()
             self._set_state(auth_required=True)
             return
-        if _pauses_queue(e) and isinstance(e, UserFacingError):
+        if pauses_queue(e) and isinstance(e, UserFacingError):
             # Every other job would fail the same way: this one waits, its attempt uncounted,
             # and the loop probes until the cause is fixed.
             self._record(job, "waits", lambda: self.outbox.retry_later(
@@ -777,7 +766,7 @@ class SyncEngine:
         except AuthRequired:
             self._set_state(auth_required=True)
         except Exception as e:
-            if _pauses_queue(e):
+            if pauses_queue(e):
                 self._block(e)
             elif _is_transient(e) and self._online:
                 log.warning("the cloud does not answer (%s): waiting for it", type(e).__name__)
@@ -827,7 +816,7 @@ class SyncEngine:
         # the avatar's other objects are there (restore relies on that).
         meta = metadata_document(row, video)
         field = avatar_meta.encode(meta)
-        if field is None:  # too large for user metadata: the separate JSON object, as before
+        if field is None:  # too large for user metadata: a JSON object of its own
             store.put_bytes(layout.metadata(sha), json.dumps(meta, sort_keys=True).encode(),
                             content_type="application/json")
         self._put(store, job, run, sent, thumb_key, home / row["thumb_path"], "image/png", None,

@@ -201,7 +201,6 @@ class MainWindow(QMainWindow):
         self.act_import_folder = self._action("importFolder", self.pick_folder, "Ctrl+Shift+O")
         self.act_paste = self._action("paste", self.paste, K.Paste, "paste")
         self.act_generate = self._action("generate", self.open_generate, "Ctrl+G", "generate")
-        self.act_generate.setVisible(self._generate_dialog_class() is not None)
         self.act_settings = self._action("settings", self.open_settings, K.Preferences,
                                          "settings")
         self.act_quit = self._action("quit", self.close, K.Quit)
@@ -606,19 +605,10 @@ class MainWindow(QMainWindow):
         self.settings_dialog = dialog
         dialog.open()
 
-    @staticmethod
-    def _generate_dialog_class() -> Any:
-        try:
-            from ecan.ui.generate_dialog import GenerateDialog
-        except Exception:  # not there yet, or broken: the entry stays hidden
-            return None
-        return GenerateDialog
-
     def open_generate(self) -> None:
-        cls = self._generate_dialog_class()
-        if cls is None:
-            return
-        dialog = cls(self.bridge, self)
+        from ecan.ui.generate_dialog import GenerateDialog
+
+        dialog = GenerateDialog(self.bridge, self)
         self.generate_dialog = dialog
         dialog.show()
 
