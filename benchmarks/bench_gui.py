@@ -116,6 +116,7 @@ def bench_stall(n_photos: int, concurrency: int | None = None) -> dict[str, Any]
         window = MainWindow(bridge, QSettings(str(work / "ui.ini"), QSettings.Format.IniFormat),
                             app=app)
         worker = SyncProcess(app, window)
+        app.sync_control = worker
         window.attach_sync_worker(worker)
         window.resize(1180, 760)
         window.show()

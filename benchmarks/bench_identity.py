@@ -53,7 +53,7 @@ def run(uploads: int, ttl: int) -> dict[str, float]:
                 app.library.import_bytes(_distinct(i), f"a{i}.png")
             calls_before = app.auth.identity_calls()
             start = time.perf_counter()
-            result = app.sync.drain(timeout=600)
+            result = app.engine.drain(timeout=600)
             elapsed = time.perf_counter() - start
             calls = app.auth.identity_calls() - calls_before
         finally:

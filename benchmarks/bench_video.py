@@ -71,7 +71,7 @@ def main() -> int:
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
         start = time.perf_counter()
-        result = app.sync.drain(timeout=1800)
+        result = app.engine.drain(timeout=1800)
         elapsed = time.perf_counter() - start
         stop.set()
         sampler.join()

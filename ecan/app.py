@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ecan.db import Database
     from ecan.handlers import Handlers
     from ecan.imagegen.service import GenerationService
+    from ecan.sync.control import SyncControl
     from ecan.sync.engine import SyncEngine
 
 
@@ -37,6 +38,9 @@ class App:
     keyring_backend: Any = None
     # The desktop app imports files in worker processes (ecan.avatars.import_pool says why).
     image_workers: bool = False
+    # The desktop window's proxy to its sync process: set, the window's `sync` is the engine
+    # over there and no engine is ever built here.
+    sync_control: SyncControl | None = None
 
     @cached_property
     def import_pool(self) -> ImportPool:
@@ -76,8 +80,16 @@ class App:
 
         return CloudAccess(self.config, self.paths, self.auth)
 
+    @property
+    def sync(self) -> SyncControl:
+        """How this process controls sync: the engine, or the window's proxy to it."""
+        return self.sync_control if self.sync_control is not None else self.engine
+
     @cached_property
-    def sync(self) -> SyncEngine:
+    def engine(self) -> SyncEngine:
+        """This process's own sync engine (`ecan sync`, `ecan restore`, the sync process)."""
+        if self.sync_control is not None:
+            raise RuntimeError("this process syncs through its sync process, not an engine")
         from ecan.sync.engine import SyncEngine
 
         return SyncEngine(self.db, self.paths, self.cloud, self.config.sync, auth=self.auth)
@@ -97,8 +109,8 @@ class App:
     def close(self) -> None:
         if "import_pool" in self.__dict__:
             self.import_pool.close()
-        if "sync" in self.__dict__:
-            self.sync.close()
+        if "engine" in self.__dict__:
+            self.engine.close()
         if "db" in self.__dict__:
             self.db.dispose()
 

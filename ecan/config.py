@@ -8,7 +8,7 @@ import io
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -369,11 +369,6 @@ def _validate(c: Config) -> None:
 def validate_config(config: Config) -> None:
     """The loader's validation, for a Config built elsewhere (the settings screen)."""
     _validate(config)
-
-
-def with_storage(config: Config, **changes: Any) -> Config:
-    """A copy of `config` with storage settings changed (the settings screen uses this)."""
-    return replace(config, storage=replace(config.storage, **changes))
 
 
 def write_config(config: Config, path: Path) -> None:

@@ -39,7 +39,7 @@ def run_demo(home: Path) -> int:
             results = unwrap(app.handlers.call("avatar.import_paths", {"paths": samples}))
             ok = sum(1 for r in results["results"] if r["ok"])
             say(f"imported {ok} of {len(samples)} sample avatars into {home}")
-            result = app.sync.drain(timeout=60)
+            result = app.engine.drain(timeout=60)
             say(f"synced {result.synced}, failed {result.failed}, remaining {result.remaining}")
             status = unwrap(app.handlers.call("sync.status", {}))
             say("status: " + json.dumps(status["counts"]))

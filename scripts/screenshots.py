@@ -34,7 +34,7 @@ def main(out: Path) -> int:
     from ecan.app import build_app
     from ecan.auth.secrets import MemoryKeyring
     from ecan.bridge.bridge import Bridge
-    from ecan.bridge.sync_worker import SyncWorker
+    from ecan.bridge.sync_process import SyncProcess
     from ecan.resources import sample_paths
     from ecan.ui.gallery_model import IdRole
     from ecan.ui.i18n import Languages
@@ -51,13 +51,25 @@ def main(out: Path) -> int:
     for name in ("AVATAR_CLOUD_BUCKET", "AWS_S3_BUCKET", "S3_BUCKET_NAME", "USE_R2_STORAGE"):
         env.pop(name, None)
     app = build_app(env, keyring_backend=MemoryKeyring())
-    call = app.handlers.call
+
+    def call(method: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """A handler call off the GUI thread, as the window makes them (`sync.*` waits for the
+        sync process, whose answer comes through this thread's event loop)."""
+        import threading
+
+        box: dict[str, Any] = {}
+        threading.Thread(target=lambda: box.update(
+            response=app.handlers.call(method, payload))).start()
+        wait(qapp, lambda: "response" in box, timeout=120.0)
+        return dict(box["response"])
+
     samples = [str(p) for p in sample_paths()]
     call("avatar.import_paths", {"paths": samples})
     bridge = Bridge(app.handlers)
     settings = QSettings(str(work / "ui.ini"), QSettings.Format.IniFormat)
     window = MainWindow(bridge, settings, log_path=app.log_path, app=app)
-    worker = SyncWorker(app.sync, window)
+    worker = SyncProcess(app, window)
+    app.sync_control = worker
     window.attach_sync_worker(worker)
     window.resize(1180, 760)
     window.show()

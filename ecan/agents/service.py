@@ -3,22 +3,21 @@ the cloud (enqueues it if not synced) and queues the agent bindings (one coalesc
 
 from __future__ import annotations
 
-import json
 import logging
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from ecan.avatars.library import AvatarLibrary, ensure_upload_job
-from ecan.db import Database
-from ecan.db.models import Agent, Avatar, JobKind, JobStatus, OutboxJob, SyncState, now
+from ecan.avatars.library import AvatarLibrary
+from ecan.db import Database, sync_state
+from ecan.db.database import tx_of
+from ecan.db.models import Agent, Avatar, now
 from ecan.errors import UserFacingError
 
 log = logging.getLogger(__name__)
 
 MAX_NAME = 100
 MAX_DESCRIPTION = 2000
-METADATA_AGENTS = json.dumps({"what": "agents"})
 
 
 def _not_found(agent_id: str) -> UserFacingError:
@@ -144,22 +143,9 @@ class AgentService:
             if avatar is None:
                 continue
             avatar.usage_count = len(s.exec(select(Agent.id).where(Agent.avatar_id == aid)).all())
-            if aid == avatar_id:
-                self._ensure_synced(s, avatar)
             s.add(avatar)
-        # The bindings reach the cloud through one metadata job; a waiting one covers us.
-        waiting = s.exec(select(OutboxJob.id).where(
-            OutboxJob.kind == JobKind.METADATA.value, OutboxJob.payload == METADATA_AGENTS,
-            OutboxJob.status == JobStatus.READY.value)).first()
-        if waiting is None:
-            s.add(OutboxJob(kind=JobKind.METADATA.value, payload=METADATA_AGENTS))
-
-    @staticmethod
-    def _ensure_synced(s: Session, avatar: Avatar) -> None:
-        if avatar.sync_state == SyncState.SYNCED.value:
-            return
-        if avatar.sync_state == SyncState.FAILED.value:
-            avatar.sync_state = SyncState.QUEUED.value
-            avatar.sync_error = avatar.sync_hint = None
-            avatar.updated_at = now()
-        ensure_upload_job(s, avatar.id)
+        s.flush()
+        tx = tx_of(s)
+        if avatar_id is not None:
+            sync_state.avatar_bound(tx, avatar_id)
+        sync_state.queue_agents(tx)

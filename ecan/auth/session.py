@@ -137,10 +137,6 @@ class AuthService:
         return self._cg.configured
 
     @property
-    def identity_pool_configured(self) -> bool:
-        return self._cg.configured and bool(self._cg.identity_pool_id)
-
-    @property
     def region(self) -> str:
         return self._cg.region or self._cg.user_pool_id.split("_")[0]
 
@@ -174,7 +170,7 @@ class AuthService:
     @property
     def secrets(self) -> SecretStore:
         if self._secrets is None:
-            # Imported here: keyring costs ~20 ms to import, and static-key or local-only
+            # Imported here: keyring is slow to import, and static-key or local-only
             # set-ups (`ecan sync` with keys from the config) never read it.
             from ecan.auth.secrets import SecretStore, backend_from
 

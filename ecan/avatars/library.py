@@ -9,6 +9,7 @@ import hashlib
 import json
 import logging
 import os
+import sqlite3
 import stat
 import threading
 import uuid
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, col, delete, or_, select
+from sqlmodel import Session, col, or_, select
 
 from ecan.avatars import imaging
 from ecan.avatars.video import (
@@ -31,8 +32,9 @@ from ecan.avatars.video import (
     sniff_video,
 )
 from ecan.avatars.walk import os_reason, walk
-from ecan.db import Database
-from ecan.db.models import Agent, Avatar, JobKind, JobStatus, OutboxJob, SyncState, now
+from ecan.db import Database, sync_state
+from ecan.db.database import tx_of
+from ecan.db.models import Agent, Avatar, SyncState, now
 from ecan.errors import UserFacingError
 from ecan.paths import AppPaths, make_private_dirs, open_private
 
@@ -46,6 +48,17 @@ MAX_DESCRIPTION = 2000
 # Pillow releases the GIL while decoding and resizing, so two threads use both cores without
 # the start-up and pickling cost of processes (benchmarks/bench_import.py measures it).
 WORKERS = 2
+
+
+@dataclass(frozen=True)
+class StagedVideo:
+    """A video already written to a private temp file under tmp/ (restore downloads one and
+    checks it): the intake puts it in place with its avatar's row."""
+
+    file: Path
+    sha256: str
+    ext: str
+    mime_type: str
 
 
 @dataclass
@@ -224,30 +237,33 @@ class AvatarLibrary:
 
     def import_bytes(self, data: bytes, filename: str, *, resource_type: str = "uploaded",
                      name: str | None = None, generation_params: dict[str, Any] | None = None,
+                     stored_before: bool = False, video: StagedVideo | None = None,
                      **extra: Any) -> ImportResult:
-        """Validate, store and queue one image. `extra` sets further Avatar fields (the system
-        avatars use it for their sync state and cloud key)."""
+        """The one intake: validate, thumbnail, store and (unless it arrives synced) queue one
+        image. `stored_before`: bytes an intake stored before (restore from the cloud): checked
+        and thumbnailed the same way, but kept byte for byte, since their checksum names them in
+        the cloud. `extra` sets further Avatar fields (built-in avatars: their sync state and
+        cloud key; restore: what the cloud says of the avatar)."""
         if resource_type not in RESOURCE_TYPES:
             raise ValueError(f"unknown resource_type {resource_type!r}")
         filename = os.path.basename(str(filename)) or "image"
-        prepared = imaging.prepare(data, filename)
+        prepared = imaging.prepare(data, filename, as_stored=stored_before)
         sha = hashlib.sha256(prepared.data).hexdigest()
         existing = self._by_sha(sha)  # the common repeat, without the write lock
         if existing is not None:
             return ImportResult(existing, False)
         return self._store(prepared, sha, filename, resource_type, name,
-                           generation_params, extra)
+                           generation_params, extra, video)
 
     def _store(self, p: imaging.Prepared, sha: str, filename: str, resource_type: str,
                name: str | None, generation_params: dict[str, Any] | None,
-               extra: dict[str, Any], more_files: Sequence[tuple[Path, Path]] = ()
-               ) -> ImportResult:
+               extra: dict[str, Any], video: StagedVideo | None = None) -> ImportResult:
         """Stage the files, then in one write transaction: look for the picture again, put the
         files in place and insert the row. Other processes (a second `ecan import`, the
         window's import workers, a delete) race us on the same content-addressed names; every
         session begins IMMEDIATE, so inside it no one else can insert a row or remove a file
-        (see _prune): a committed row's files are always there. `more_files`: (staged temp
-        file, destination) pairs placed with the picture's (a video avatar's video)."""
+        (see _prune): a committed row's files are always there. `video`: a staged video placed
+        with the picture's files (a video avatar's, or one restore downloaded)."""
         folder = {"uploaded": self.paths.uploaded, "generated": self.paths.generated,
                   "system": self.paths.system}[resource_type]
         image = folder / f"{sha}.{p.info.ext}"
@@ -259,17 +275,22 @@ class AvatarLibrary:
             # The slow part (writing, fsync) outside the lock, under names no one else uses.
             for dest, content in ((image, p.data), (thumb, p.thumb), (small, p.thumb_small)):
                 staged.append((self._stage(content), dest))
-            staged += more_files
-            avatar = Avatar(
-                name=_clean_name(name) or _clean_name(Path(filename).stem) or sha[:12],
-                resource_type=resource_type, sha256=sha, format=p.info.format,
-                ext=p.info.ext, mime_type=p.info.mime_type, width=p.width, height=p.height,
-                bytes=len(p.data), original_filename=filename[:255],
-                image_path=self._rel(image), thumb_path=self._rel(thumb),
-                thumb_small_path=self._rel(small), animated=p.animated,
-                generation_params=(json.dumps(generation_params, default=str)
-                                   if generation_params is not None else None),
-                **extra)
+            fields: dict[str, Any] = {
+                "name": _clean_name(name) or _clean_name(Path(filename).stem) or sha[:12],
+                "resource_type": resource_type, "sha256": sha, "format": p.info.format,
+                "ext": p.info.ext, "mime_type": p.info.mime_type, "width": p.width,
+                "height": p.height, "bytes": len(p.data), "original_filename": filename[:255],
+                "image_path": self._rel(image), "thumb_path": self._rel(thumb),
+                "thumb_small_path": self._rel(small), "animated": p.animated,
+                "generation_params": (json.dumps(generation_params, default=str)
+                                      if generation_params is not None else None)}
+            if video is not None:
+                dest = self.paths.videos / f"{video.sha256}.{video.ext}"
+                staged.append((video.file, dest))
+                fields.update(video_path=self._rel(dest), video_sha256=video.sha256,
+                              video_ext=video.ext, video_mime_type=video.mime_type,
+                              video_bytes=video.file.stat().st_size)
+            avatar = Avatar(**{**fields, **extra})
             with self.db.session() as s:
                 existing = s.exec(select(Avatar).where(Avatar.sha256 == sha)).first()
                 if existing is not None:  # another process stored it since we looked
@@ -281,10 +302,8 @@ class AvatarLibrary:
                         make_private_dirs(dest.parent)
                         os.replace(tmp, dest)
                         placed.append(self._rel(dest))
-                s.add(avatar)
-                if avatar.sync_state != SyncState.SYNCED.value:
-                    s.add(OutboxJob(kind=JobKind.UPLOAD.value, avatar_id=avatar.id))
-        except (OSError, SQLAlchemyError) as e:
+                sync_state.insert_avatar(tx_of(s), avatar.model_dump())
+        except (OSError, SQLAlchemyError, sqlite3.Error) as e:
             self._remove_unreferenced(placed)
             log.warning("import of %s failed: %s", filename, type(e).__name__)
             raise _storage_error(filename, e) from None
@@ -413,12 +432,9 @@ class AvatarLibrary:
             existing = self._by_sha(poster_sha)  # the same video again
             if existing is not None:
                 return ImportResult(existing, False)
-            return self._store(
-                prepared, poster_sha, label, resource_type, name, None,
-                {"video_path": self._rel(self.paths.videos / f"{sha}.{fmt.ext}"),
-                 "video_sha256": sha, "video_ext": fmt.ext, "video_mime_type": fmt.mime_type,
-                 "video_bytes": size, "video_duration": probe.duration},
-                more_files=[(staged, self.paths.videos / f"{sha}.{fmt.ext}")])
+            return self._store(prepared, poster_sha, label, resource_type, name, None,
+                               {"video_duration": probe.duration},
+                               StagedVideo(staged, sha, fmt.ext, fmt.mime_type))
         finally:
             staged.unlink(missing_ok=True)
 
@@ -505,20 +521,19 @@ class AvatarLibrary:
                 row.video_duration = probe.duration
                 row.cloud_video_key = None
                 row.updated_at = now()
-                row.sync_state = SyncState.QUEUED.value
-                row.sync_error = row.sync_hint = None
                 s.add(row)
-                # An upload already in flight may have missed the video: queue another.
-                ensure_upload_job(s, avatar_id, count_in_flight=False)
+                s.flush()
+                sync_state.requeue(tx_of(s), avatar_id)
                 if old_video and old_video != row.video_path:
                     self._prune(s, [old_video], aside)
                 s.flush()
+                s.refresh(row)
                 result = row
         except UserFacingError:
             _put_back(aside)
             self._remove_unreferenced([placed] if placed else [])
             raise
-        except (OSError, SQLAlchemyError) as e:
+        except (OSError, SQLAlchemyError, sqlite3.Error) as e:
             _put_back(aside)
             self._remove_unreferenced([placed] if placed else [])
             raise _storage_error(label, e) from None
@@ -532,9 +547,6 @@ class AvatarLibrary:
     def _by_sha(self, sha: str) -> Avatar | None:
         with self.db.session() as s:
             return s.exec(select(Avatar).where(Avatar.sha256 == sha)).first()
-
-    def find_by_sha256(self, sha: str) -> Avatar | None:
-        return self._by_sha(sha)
 
     def list(self, *, query: str = "", resource_type: str | None = None) -> list[Avatar]:
         self.ensure_system_avatars()
@@ -609,13 +621,10 @@ class AvatarLibrary:
             if clean_tags is not None:
                 avatar.tags = json.dumps(clean_tags)
             avatar.updated_at = now()
-            if avatar.sync_state in (SyncState.SYNCED.value, SyncState.FAILED.value):
-                avatar.sync_state = SyncState.QUEUED.value
-                avatar.sync_error = avatar.sync_hint = None
             s.add(avatar)
-            # A running upload may already have sent the old metadata: queue another.
-            ensure_upload_job(s, avatar_id, count_in_flight=False)
             s.flush()
+            sync_state.requeue(tx_of(s), avatar_id)
+            s.refresh(avatar)
         return avatar
 
     # --- delete -----------------------------------------------------------------------------
@@ -641,18 +650,7 @@ class AvatarLibrary:
                     raise UserFacingError(
                         "in_use", f"Avatar {avatar.name!r} is used by agent(s) {names}.",
                         "Give those agents another avatar (or delete them) first.")
-                s.execute(delete(OutboxJob).where(
-                    col(OutboxJob.avatar_id) == avatar_id,
-                    col(OutboxJob.kind) == JobKind.UPLOAD.value,
-                    col(OutboxJob.status) == JobStatus.READY.value))
-                video_sha, video_ext = avatar.video_sha256, avatar.video_ext
-                if video_sha and s.exec(select(Avatar.id).where(
-                        Avatar.video_sha256 == video_sha, Avatar.id != avatar_id)).first():
-                    video_sha = video_ext = None  # another avatar still shows this video
-                s.add(OutboxJob(kind=JobKind.DELETE.value, avatar_id=avatar_id,
-                                payload=json.dumps({
-                                    "sha256": avatar.sha256, "ext": avatar.ext,
-                                    "video_sha256": video_sha, "video_ext": video_ext})))
+                sync_state.queue_delete(tx_of(s), avatar_id)
                 s.delete(avatar)
                 self._prune(s, [avatar.image_path, avatar.thumb_path, avatar.thumb_small_path,
                                 avatar.video_path or ""], aside)
@@ -661,19 +659,6 @@ class AvatarLibrary:
             raise
         _discard(aside)
         log.info("deleted avatar %s", avatar_id)
-
-
-def ensure_upload_job(s: Session, avatar_id: str, *, count_in_flight: bool = True) -> bool:
-    """Add a READY upload job for the avatar unless one is waiting (or, with
-    `count_in_flight`, running); True if one was added."""
-    statuses = [JobStatus.READY.value] + ([JobStatus.IN_FLIGHT.value] if count_in_flight else [])
-    pending = s.exec(select(OutboxJob.id).where(
-        OutboxJob.avatar_id == avatar_id, OutboxJob.kind == JobKind.UPLOAD.value,
-        col(OutboxJob.status).in_(statuses))).first()
-    if pending is None:
-        s.add(OutboxJob(kind=JobKind.UPLOAD.value, avatar_id=avatar_id))
-        return True
-    return False
 
 
 def _poster_image(probe: VideoProbe, video_sha: str) -> imaging.Prepared:

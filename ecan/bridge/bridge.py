@@ -125,10 +125,6 @@ class Bridge(QObject):
     def in_flight(self) -> int:
         return len(self._pending)
 
-    def wait_idle(self, msecs: int = 30_000) -> bool:
-        """Block until the pool is idle (used at shutdown and by tests, never in a slot)."""
-        return bool(self._pool.waitForDone(msecs))
-
     def close(self, msecs: int = 10_000) -> None:
         self._closed = True
         self._pool.clear()

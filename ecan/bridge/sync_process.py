@@ -1,154 +1,202 @@
-"""The desktop app's sync engine, in a process of its own (`ecan sync-service`, see
-ecan.sync.service). Same signals and methods as SyncWorker, so the window cannot tell them
-apart; the difference is that uploads never compete with the GUI thread for the interpreter.
+"""The desktop window's sync: the engine runs in a process of its own (`ecan sync-service`, see
+ecan.sync.service), kept running by the window's supervisor (ecan.bridge.supervisor), and
+`SyncProcess` is the window's one handle on it: a SyncControl (ecan.sync.control) whose calls
+go over the pipe and wait for their reply, and the engine's events as Qt signals. The window
+keeps no copy of the engine's state; it asks, and listens.
 
-QProcess delivers the child's output on the GUI thread without a reader thread. The window's
-sign-in state follows the child through the pipe: whenever the app's auth generation changes
-(sign-in, sign-out, expiry) the session is read (off the GUI thread: a keyring can be slow) and
-sent before any later command, so a "wake" after signing in never overtakes its session."""
+The window's sign-in state follows the process through the pipe: whenever the app's auth
+generation changes (sign-in, sign-out, expiry) the session is read (off the GUI thread: a
+keyring can be slow) and sent before any later message, so a call made after signing in
+(a restore, a wake) never overtakes its session."""
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
-from collections import deque
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
-from ecan.bridge.children import ecan_command, helper_folder
-from ecan.bridge.sync_worker import SyncSignals
-from ecan.logsetup import redact
-from ecan.pipe import MAX_LINE, encode_line
-from ecan.sync.events import from_wire
+from ecan.bridge.supervisor import Backoff, HelperProcess, ecan_command
+from ecan.errors import UserFacingError
+from ecan.pipe import Frame
+from ecan.sync.events import (
+    JobFailed,
+    JobFinished,
+    JobStarted,
+    Progress,
+    StateChanged,
+    SyncEvent,
+    from_wire,
+)
 
 if TYPE_CHECKING:
     from ecan.app import App
 
 log = logging.getLogger(__name__)
 
-_RESTART_MAX_S = 60.0
+_BACKOFF = Backoff(base=2.0, cap=60.0)
+CALL_TIMEOUT_S = 30.0  # status, pause, retry...: a few SQL statements over there
 
 
-class SyncProcess(SyncSignals):
-    """SyncSignals' signals, plus restarting(int): the sync process stopped unexpectedly and
-    starts again in that many seconds (the window says so; details are in the log)."""
+def _not_running() -> UserFacingError:
+    return UserFacingError("sync_unavailable", "Syncing is not running right now.",
+                           "It starts again by itself; try again in a moment. Nothing is lost.")
 
+
+class SyncProcess(QObject):
+    """The sync process, seen from the window. SyncControl's methods may be called from any
+    thread but the GUI thread (the handlers' worker threads call them); they block until the
+    engine answers. `wake()` and `session_changed()` return at once.
+
+    Signals:
+        job_started(JobStarted): a worker took a job.
+        progressed(Progress): overall items/bytes/speed of the current run (at most ~10/s).
+        job_finished(JobFinished): a job is done (an avatar synced, deleted, or agents saved).
+        job_failed(JobFailed): a job failed; `retry_at` None means it waits for the user's
+            retry (show `message` and `hint`), else it retries by itself at `retry_at`.
+        state_changed(StateChanged): online / paused / auth_required / signed_in changed
+            (auth_required: ask the user to sign in, then wake()).
+        restarting(int): the process stopped unexpectedly and starts again in that many
+            seconds (the window says so; details are in the log).
+    """
+
+    job_started = Signal(object)
+    progressed = Signal(object)
+    job_finished = Signal(object)
+    job_failed = Signal(object)
+    state_changed = Signal(object)
     restarting = Signal(int)
     _session_read = Signal(int, object)  # from the reading thread to the GUI thread
+    _send_requested = Signal(object)  # a message from any thread, written on the GUI thread
 
     def __init__(self, app: App, parent: QObject | None = None,
                  command: list[str] | None = None) -> None:
         super().__init__(parent)
         self._app = app
-        self._command = command or ecan_command("sync-service")
-        self._proc: QProcess | None = None
-        self._out = bytearray()
-        self._err: deque[str] = deque(maxlen=20)
-        self._queue: list[dict[str, Any]] = []  # commands waiting behind a session being read
+        env = dict(app.env)
+        # It starts in a fixed folder: the library and config it uses are named absolutely.
+        env["ECAN_HOME"] = str(app.paths.home)
+        if app.env.get("ECAN_CONFIG"):
+            env["ECAN_CONFIG"] = os.path.abspath(app.env["ECAN_CONFIG"])
+        self.helper = HelperProcess("the sync process", command or ecan_command("sync-service"),
+                                    _BACKOFF, env=env, parent=self)
+        self.helper.launched.connect(self._launched)
+        self.helper.received.connect(self._received)
+        self.helper.garbled.connect(
+            lambda why: log.warning("ignored a malformed message from the sync process: %s", why))
+        self.helper.died.connect(self._died)
+        self._started = False
+        self._queue: list[dict[str, Any]] = []  # messages waiting behind a session being read
         self._reading_session = False
         self._sent_generation: int | None = None
-        self._stopping = False
-        self._crashes = 0
-        self._restart = QTimer(self)
-        self._restart.setSingleShot(True)
-        self._restart.timeout.connect(self._launch)
         self._session_read.connect(self._send_session)
+        self._send_requested.connect(self._send)
+        self._calls: dict[int, Future[Any]] = {}
+        self._calls_lock = threading.Lock()
+        self._last_call = 0
 
-    # ---- the SyncWorker interface -----------------------------------------------------------
+    # ---- life ---------------------------------------------------------------------------------
     def start(self) -> None:
-        self._stopping = False
-        self._launch()
+        self._started = True
+        self.helper.start()
 
     def stop(self, timeout: float = 5.0, *, wait: bool = True) -> None:
         """Let in-flight uploads finish for up to `timeout` (unfinished ones resume next time),
         then make sure the process is gone: now (`wait`, at quit) or in the background."""
-        self._stopping = True
-        self._restart.stop()
-        proc, self._proc = self._proc, None
-        if proc is None or proc.state() == QProcess.ProcessState.NotRunning:
-            return
-        proc.write(encode_line({"op": "stop", "timeout": timeout}).encode())
-        proc.closeWriteChannel()
-        grace_ms = int(timeout * 1000) + 3000
-        if not wait:
-            QTimer.singleShot(grace_ms, proc, proc.kill)
-            return
-        if not proc.waitForFinished(grace_ms):
-            log.warning("the sync process did not stop in time; ending it")
-            proc.kill()
-            proc.waitForFinished(2000)
-
-    def wake(self) -> None:
-        """New work, signed in, or pause/bandwidth saved: the service looks again now."""
-        self._command_after_session({"op": "wake"})
-
-    def pause(self) -> None:
-        self.wake()  # the pause itself is a saved setting (sync.pause); the service reloads it
-
-    def resume(self) -> None:
-        self.wake()
+        self._started = False
+        self.helper.stop({"op": "stop", "timeout": timeout}, timeout + 3.0, wait=wait)
+        self._fail_calls(_not_running())
 
     def session_changed(self) -> None:
         """Sign-in or sign-out happened in the window: pass it on (no wake by itself)."""
-        self._command_after_session(None)
+        self._after_session(None)
 
-    # ---- process life -------------------------------------------------------------------------
-    def _launch(self) -> None:
-        if self._stopping:
-            return
-        proc = QProcess(self)
-        env = QProcessEnvironment()
-        for key, value in self._app.env.items():
-            env.insert(key, value)
-        # It starts in a fixed folder: the library and config it uses are named absolutely.
-        env.insert("ECAN_HOME", str(self._app.paths.home))
-        if self._app.env.get("ECAN_CONFIG"):
-            env.insert("ECAN_CONFIG", os.path.abspath(self._app.env["ECAN_CONFIG"]))
-        proc.setProcessEnvironment(env)
-        proc.setWorkingDirectory(helper_folder())
-        proc.readyReadStandardOutput.connect(self._read_events)
-        proc.readyReadStandardError.connect(self._read_errors)
-        proc.finished.connect(self._finished)
-        proc.errorOccurred.connect(self._error)
-        self._out.clear()
-        self._proc = proc
+    # ---- SyncControl ---------------------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        return dict(self._call("status"))
+
+    def pause(self) -> None:
+        self._call("pause")
+
+    def resume(self) -> None:
+        self._call("resume")
+
+    def wake(self) -> None:
+        self._send_requested.emit({"op": "call", "id": 0, "method": "wake", "args": {}})
+
+    def retry_failed(self, avatar_id: str | None = None) -> int:
+        return int(self._call("retry_failed", avatar_id=avatar_id))
+
+    def set_bandwidth_limit(self, kbps: int) -> None:
+        self._call("set_bandwidth_limit", kbps=kbps)
+
+    def restore(self, *, only_if_empty: bool = False) -> dict[str, Any]:
+        # As long as it takes: the process's death or stop() ends the wait.
+        return dict(self._call("restore", timeout=None, only_if_empty=only_if_empty))
+
+    def _call(self, method: str, timeout: float | None = CALL_TIMEOUT_S, **args: Any) -> Any:
+        if threading.current_thread() is threading.main_thread():
+            # Its reply arrives through the GUI thread's event loop: waiting here would hang.
+            raise RuntimeError(f"sync {method}: a blocking call on the window's own thread")
+        if not self._started:
+            raise _not_running()
+        future: Future[Any] = Future()
+        with self._calls_lock:
+            self._last_call += 1
+            call_id = self._last_call
+            self._calls[call_id] = future
+        self._send_requested.emit({"op": "call", "id": call_id, "method": method, "args": args})
+        try:
+            return future.result(timeout)
+        except FutureTimeout:
+            raise UserFacingError("sync_busy", "Syncing did not answer in time.",
+                                  "Try again in a moment.") from None
+        finally:
+            with self._calls_lock:
+                self._calls.pop(call_id, None)
+
+    def _fail_calls(self, error: UserFacingError) -> None:
+        with self._calls_lock:
+            waiting, self._calls = self._calls, {}
+        for future in waiting.values():
+            if not future.done():
+                future.set_exception(error)
+
+    # ---- the pipe ------------------------------------------------------------------------------
+    def _launched(self) -> None:
         self._sent_generation = None  # a new process has no session yet
         self._queue.clear()
-        proc.start(self._command[0], self._command[1:])
-        self._command_after_session(None)
+        self._after_session(None)
 
-    def _error(self, error: QProcess.ProcessError) -> None:
-        if error == QProcess.ProcessError.FailedToStart:
-            self._gone(f"could not start {self._command[0]}")
-
-    def _finished(self, code: int, _status: QProcess.ExitStatus) -> None:
-        self._gone(f"exit code {code}")
-
-    def _gone(self, why: str) -> None:
-        if self._stopping or self.sender() is not self._proc:
-            return
-        self._crashes += 1
-        delay = min(_RESTART_MAX_S, 2.0 ** min(self._crashes, 6))
-        log.warning("the sync process stopped unexpectedly (%s); restarting in %.0f s. "
-                    "Its last words: %s", why, delay, " | ".join(self._err) or "none")
+    def _died(self, _why: str, delay: float) -> None:
+        self._fail_calls(UserFacingError(
+            "sync_restarting", "Syncing stopped unexpectedly and is starting again.",
+            "Try again in a moment; nothing is lost."))
         self.restarting.emit(int(delay))
-        self._proc = None
-        self._restart.start(int(delay * 1000))
 
-    # ---- commands -----------------------------------------------------------------------------
-    def _command_after_session(self, cmd: dict[str, Any] | None) -> None:
-        """Send `cmd` (None: just the session), first the session when it changed."""
-        if cmd is not None:
-            self._queue.append(cmd)
+    def _send(self, message: dict[str, Any]) -> None:
+        if not self.helper.running():
+            if message.get("id"):
+                self._fail_calls(_not_running())
+            return
+        self._after_session(message)
+
+    def _after_session(self, message: dict[str, Any] | None) -> None:
+        """Send `message` (None: just the session), first the session when it changed."""
+        if message is not None:
+            self._queue.append(message)
         if self._reading_session:
             return
         auth = self._app.auth
         generation = auth.generation()
         if generation == self._sent_generation:
-            self._flush()
+            queued, self._queue = self._queue, []
+            for queued_message in queued:
+                self.helper.write(queued_message)
             return
         self._reading_session = True
 
@@ -164,50 +212,50 @@ class SyncProcess(SyncSignals):
 
     def _send_session(self, generation: int, blob: str | None) -> None:
         self._reading_session = False
-        self._write({"op": "session", "session": blob})
+        self.helper.write({"op": "session", "session": blob})
         self._sent_generation = generation
-        # Signed in again while reading: read once more, the later commands wait for it.
-        self._command_after_session(None)
+        # Signed in again while reading: read once more, the later messages wait for it.
+        self._after_session(None)
 
-    def _flush(self) -> None:
-        queued, self._queue = self._queue, []
-        for cmd in queued:
-            self._write(cmd)
-
-    def _write(self, cmd: dict[str, Any]) -> None:
-        proc = self._proc
-        if proc is not None and proc.state() != QProcess.ProcessState.NotRunning:
-            proc.write(encode_line(cmd).encode())
-
-    # ---- events -------------------------------------------------------------------------------
-    def _read_events(self) -> None:
-        proc = self._proc
-        if proc is None:
+    def _received(self, frame: Frame) -> None:
+        message = frame.message
+        if "reply" in message:
+            self.helper.healthy()
+            self._replied(message)
             return
-        self._out += proc.readAllStandardOutput().data()
-        *lines, rest = bytes(self._out).split(b"\n")
-        self._out = bytearray(rest)
-        if len(self._out) > MAX_LINE:  # no newline in sight: not an event stream
-            log.warning("the sync process wrote %d bytes without a line end; dropped",
-                        len(self._out))
-            self._out.clear()
-        for line in lines:
-            if not line.strip():
-                continue
-            try:
-                event = from_wire(json.loads(line))
-            except ValueError as e:  # json's errors are ValueErrors too
-                log.warning("ignored a malformed event from the sync process: %s", e)
-                continue
-            self._crashes = 0  # it works again
-            self.deliver(event)
-
-    def _read_errors(self) -> None:
-        proc = self._proc
-        if proc is None:
+        try:
+            event = from_wire(message)
+        except ValueError as e:
+            log.warning("ignored a malformed event from the sync process: %s", e)
             return
-        text = bytes(proc.readAllStandardError().data()).decode("utf-8", "replace")
-        for line in text.splitlines():
-            if line.strip():
-                # Masked before it is cut short: a cut secret no longer looks like one.
-                self._err.append(redact(line.strip())[:300])
+        self.helper.healthy()  # it works again
+        self.deliver(event)
+
+    def _replied(self, message: dict[str, Any]) -> None:
+        with self._calls_lock:
+            future = self._calls.get(message["reply"]) if isinstance(message["reply"], int) \
+                else None
+        if future is None or future.done():
+            return  # a wake's, or one whose caller gave up waiting
+        if message.get("ok") is True:
+            future.set_result(message.get("data"))
+            return
+        error = message.get("error")
+        fields = error if isinstance(error, dict) else {}
+        future.set_exception(UserFacingError(
+            str(fields.get("code") or "sync_error")[:60],
+            str(fields.get("message") or "Syncing could not do that.")[:500],
+            str(fields.get("hint") or "")[:500]))
+
+    def deliver(self, event: SyncEvent) -> None:
+        """Emit `event` on its signal."""
+        if isinstance(event, Progress):
+            self.progressed.emit(event)
+        elif isinstance(event, JobStarted):
+            self.job_started.emit(event)
+        elif isinstance(event, JobFinished):
+            self.job_finished.emit(event)
+        elif isinstance(event, JobFailed):
+            self.job_failed.emit(event)
+        elif isinstance(event, StateChanged):
+            self.state_changed.emit(event)

@@ -44,11 +44,6 @@ class ThumbnailLoader(QObject):
         self.decoder = decoder or DecoderProcess(self)
         self.decoder.decoded.connect(self._on_decoded)
 
-    def set_device_pixel_ratio(self, dpr: float) -> None:
-        if dpr != self._dpr:
-            self._dpr = dpr
-            self._cache.clear()
-
     def pixmap(self, path: str) -> QPixmap | None:
         cached = self._cache.get(path)
         if cached is not None:

@@ -51,7 +51,7 @@ def selftest(args: argparse.Namespace, out: Output) -> int:
 
 def decode_service(args: argparse.Namespace, out: Output) -> int:
     """`ecan decode-service`: decodes thumbnails for the desktop window (see
-    ecan.avatars.decode_service); not meant to be typed."""
-    from ecan.avatars.decode_service import main
+    ecan.bridge.decode_service); not meant to be typed."""
+    from ecan.bridge.decode_service import main
 
     return main()

@@ -1,7 +1,7 @@
 """`ecan sync`, `status` and `restore`.
 
 `ecan sync` with nothing to do answers from the outbox with plain sqlite3, before importing
-the app, boto3 or sqlmodel: a no-op run makes no network call and costs a few tens of ms."""
+the app, boto3 or sqlmodel: a no-op run makes no network call and stays quick."""
 
 from __future__ import annotations
 
@@ -26,12 +26,17 @@ def _quick_result() -> dict[str, int] | None:
     path = AppPaths.from_env().database
     if not path.exists():
         return {"synced": 0, "failed": 0, "remaining": 0}
+    from ecan.db.database import connect
+    from ecan.db.sync_state import JobStatus
+
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        conn = connect(path, read_only=True)
     except sqlite3.Error:
         return None
     try:
-        waiting = conn.execute("SELECT COUNT(*) FROM outbox WHERE status IN (0, 1)").fetchone()[0]
+        waiting = conn.execute(
+            f"SELECT COUNT(*) FROM outbox WHERE status IN ({JobStatus.READY:d}, "
+            f"{JobStatus.IN_FLIGHT:d})").fetchone()[0]
         if waiting:
             return None
         failed, pending = conn.execute(
@@ -123,7 +128,7 @@ def sync(args: argparse.Namespace, out: Output) -> int:
     bar = _ProgressLine(out)
     interrupted = False
     try:
-        engine = app.sync
+        engine = app.engine
         if args.retry_failed:
             again = unwrap(app.handlers.call("sync.retry", {})).get("retried", 0)
             bar.line(f"queued {plural(again, 'failed upload')} again")
@@ -222,8 +227,8 @@ def _wait_for_others(engine: Any, timeout: float | None, bar: _ProgressLine) -> 
 def status(args: argparse.Namespace, out: Output) -> int:
     """Light: configuration, SQL counts and the saved sign-in; no network, no sqlmodel."""
     from ecan.cli.context import open_app
+    from ecan.db.sync_state import Outbox
     from ecan.sync.engine import library_status
-    from ecan.sync.outbox import Outbox
 
     app = open_app()
     try:
@@ -282,7 +287,8 @@ def restore(args: argparse.Namespace, out: Output) -> int:
     app = open_app()
     bar = _ProgressLine(out)
     try:
-        result = app.sync.restore(on_event=bar).to_dict()
+        result = app.engine.restore(on_event=bar)
+        result.pop("ran", None)
     finally:
         bar.close()
         app.close()
@@ -313,6 +319,6 @@ def service(args: argparse.Namespace, out: Output) -> int:
     # The session comes from the window over the pipe, never from the keyring here.
     app = build_app(keyring_backend=MemoryKeyring())
     try:
-        return serve(app, sys.stdin, events)
+        return serve(app.engine, app.auth.adopt_session, sys.stdin, events)
     finally:
         app.close()

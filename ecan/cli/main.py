@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 # Commands whose process may end with os._exit once output and logs are flushed: they leave no
 # thread, child process or temp file for an exit handler, and the interpreter's own teardown
-# (collecting boto3's many objects) would add ~70 ms to every `ecan sync` for nothing.
+# (collecting boto3's many objects) would slow every `ecan sync` down for nothing.
 _QUICK_EXIT = frozenset({"sync"})
 
 # command -> "module:function"; each function takes (args, out) and returns the exit code.

@@ -1,4 +1,6 @@
-"""SQLite storage of record: one schema under versioned migrations, WAL mode, sqlmodel tables."""
+"""The library's state in SQLite, and the one door to it: `database` opens the file (the one
+connection factory: WAL, ecan's pragmas, versioned `migrations`); `models` maps the tables for
+sqlmodel; `sync_state` holds every sync rule (an avatar's sync state and its outbox jobs)."""
 
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +19,7 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
-    # The models (sqlmodel + SQLAlchemy: ~0.3 s of imports) load on first use, so that raw-SQL
+    # The models (sqlmodel + SQLAlchemy: slow to import) load on first use, so that raw-SQL
     # paths such as `ecan sync` pay nothing for them.
     if name in __all__ and name != "Database":
         from ecan.db import models

@@ -21,16 +21,32 @@ if TYPE_CHECKING:
 BUSY_TIMEOUT_MS = 15_000
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    """A plain sqlite3 connection with ecan's pragmas. Autocommit mode: callers say BEGIN
-    IMMEDIATE themselves when they need a write transaction (the outbox claim does)."""
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                           check_same_thread=False)
-    conn.row_factory = sqlite3.Row
+def apply_pragmas(conn: Any) -> None:
+    """ecan's pragmas on a new DB-API connection (ours, or one SQLAlchemy opens)."""
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses no committed row
+
+
+def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
+    """The one way ecan opens the library's SQLite file: ecan's pragmas, rows by name.
+    Autocommit mode: callers say BEGIN IMMEDIATE themselves when they need a write transaction
+    (the outbox claim does). `read_only` neither creates nor writes the file."""
+    if read_only:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
+                               isolation_level=None, check_same_thread=False)
+    else:
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                               check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    apply_pragmas(conn)
     return conn
+
+
+def tx_of(session: Session) -> sqlite3.Connection:
+    """The sqlite3 connection under a sqlmodel session, inside the session's (IMMEDIATE) write
+    transaction: raw statements on it commit or roll back with the session's own."""
+    return session.connection().connection.driver_connection  # type: ignore[return-value]
 
 
 def migrate(path: Path) -> int:
@@ -122,11 +138,7 @@ class Database:
 
             @event.listens_for(engine, "connect")
             def _pragmas(dbapi_conn: Any, _record: Any) -> None:
-                cur = dbapi_conn.cursor()
-                cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-                cur.execute("PRAGMA foreign_keys = ON")
-                cur.execute("PRAGMA synchronous = NORMAL")
-                cur.close()
+                apply_pragmas(dbapi_conn)
                 # SQLAlchemy's documented recipe: pysqlite must not emit its own BEGIN...
                 dbapi_conn.isolation_level = None
 

@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
-import enum
 import time
 import uuid
 
 from sqlmodel import Field, SQLModel
+
+from ecan.db.sync_state import JobKind, JobStatus, SyncState
+
+__all__ = ["Agent", "Avatar", "GenerationTask", "JobKind", "JobStatus", "OutboxJob", "Setting",
+           "SyncState", "new_id", "now"]
 
 
 def new_id() -> str:
@@ -16,17 +20,6 @@ def new_id() -> str:
 
 def now() -> float:
     return time.time()
-
-
-class SyncState(enum.StrEnum):
-    """What the user sees per avatar (contract values). `local` is shown, never stored: it is
-    `queued` while no cloud is configured."""
-
-    LOCAL = "local"
-    QUEUED = "queued"
-    SYNCING = "syncing"
-    SYNCED = "synced"
-    FAILED = "failed"
 
 
 class Avatar(SQLModel, table=True):
@@ -80,19 +73,6 @@ class Agent(SQLModel, table=True):
     avatar_id: str | None = Field(default=None, foreign_key="avatar.id", index=True)
     created_at: float = Field(default_factory=now)
     updated_at: float = Field(default_factory=now)
-
-
-class JobKind(enum.StrEnum):
-    UPLOAD = "upload"  # original + thumbnail (+ video) of an avatar
-    DELETE = "delete"  # tombstone: remove an avatar's objects in the cloud
-    METADATA = "metadata"  # the library manifest / agent bindings a second machine needs
-
-
-class JobStatus(enum.IntEnum):
-    READY = 0
-    IN_FLIGHT = 1
-    DONE = 2
-    FAILED = 3  # permanent error; waits for the user's "retry"
 
 
 class OutboxJob(SQLModel, table=True):

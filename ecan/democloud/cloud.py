@@ -19,7 +19,7 @@ from ecan.democloud.info import DemoCloudInfo
 from ecan.democloud.server import moto_missing
 from ecan.errors import UserFacingError
 
-# Starting takes about 1.5 s here; the contract allows 15 s. Leave room for a busy machine.
+# The contract allows 15 s to start; more here leaves room for a busy machine.
 START_TIMEOUT_S = 60.0
 _STOP_TIMEOUT_S = 10.0
 # Settings from the caller's environment that would change what moto or boto3 do in the child.

@@ -1,5 +1,6 @@
 """Handlers for the `sync.*` methods: status, pause/resume, retry, bandwidth limit, wake, restore.
-They run on worker threads; none waits on the engine's run loop (which may be busy uploading)."""
+They run on worker threads and call `app.sync` (ecan.sync.control): the engine itself, or the
+window's proxy to its sync process. None waits on the engine's run loop."""
 
 from __future__ import annotations
 
@@ -42,8 +43,7 @@ def register(handlers: Handlers, app: App) -> None:
         app.sync.resume()
         return {"paused": False}
 
-    # Waking changes nothing by itself: what the engine then does arrives as its events. (As
-    # a "sync" change it made every screen reload after every import batch.)
+    # Waking changes nothing by itself: what the engine then does arrives as its events.
     @handlers.register("sync.wake", Empty, changes=[])
     def wake(_: Empty) -> dict[str, Any]:
         app.sync.wake()
@@ -60,7 +60,4 @@ def register(handlers: Handlers, app: App) -> None:
 
     @handlers.register("sync.restore", RestoreRequest, changes=["avatars", "agents", "sync"])
     def restore(req: RestoreRequest) -> dict[str, Any]:
-        if req.only_if_empty and not app.sync.library_empty():
-            return {"restored": 0, "skipped": 0, "failed": 0, "agents_restored": 0,
-                    "warnings": [], "ran": False}
-        return {**app.sync.restore().to_dict(), "ran": True}
+        return app.sync.restore(only_if_empty=req.only_if_empty)

@@ -13,10 +13,6 @@ class Usage(TypedDict):
     output_tokens: int
 
 
-def no_usage() -> Usage:
-    return {"prompt_tokens": 0, "output_tokens": 0}
-
-
 class ImageGenerator(Protocol):
     """Two stages. Both raise UserFacingError (codes `gemini_*`) for anything a user can act
     on; neither ever puts the API key into a message."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 # Called with the number of bytes just transferred (not a running total).
 ProgressCallback = Callable[[int], None]
@@ -82,7 +82,3 @@ class BlobStore(Protocol):
     def presigned_url(self, key: str, expires_s: int = 3600) -> str:
         """A time-limited URL to read the object (local backend: a file:// URL)."""
         ...
-
-
-class ReadableFile(Protocol):
-    def __call__(self) -> BinaryIO: ...

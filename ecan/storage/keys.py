@@ -94,6 +94,3 @@ class KeyLayout:
     def system(self, name: str, ext: str) -> str:
         name, ext = _check(name, _NAME_RE, "name"), _check(ext, _EXT_RE, "extension")
         return f"{self.prefix}shared/system/{name}.{ext}"
-
-    def owns(self, key: str) -> bool:
-        return key.startswith(self.root) and ".." not in key.split("/")

@@ -1,2 +1,4 @@
-"""The sync engine: a durable SQLite outbox drained by bounded workers that carry avatars to the
-user's cloud prefix (and back, by restore). Plain Python; Qt adapter: ecan.bridge.sync_worker."""
+"""Sync: a durable SQLite outbox (its rules: ecan.db.sync_state) drained by the engine's bounded
+workers, which carry avatars to the user's cloud prefix (and back, by restore). One way to
+control it (ecan.sync.control), whether the engine runs here or in the window's sync process
+(ecan.sync.service). Plain Python."""

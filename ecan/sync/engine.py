@@ -1,6 +1,9 @@
 """The sync engine: drains the durable outbox with bounded workers, carrying avatars (original,
 thumbnail, video, metadata) to the user's cloud prefix, with retries, offline probing, an auth
-pause, user pause and a bandwidth limit. Plain Python; ecan.bridge.sync_worker runs it under Qt.
+pause, user pause and a bandwidth limit. Plain Python, one per process that syncs: `ecan sync`
+drains with it, the desktop app runs it in its sync process (ecan.sync.service); it answers
+ecan.sync.control.SyncControl, and owns (and publishes as events) whether it is paused, online
+and signed in.
 
 Guarantees: a job is never dropped (it ends DONE, or FAILED waiting for the user's retry); an
 object is verified by its SHA-256 after upload; retries are idempotent (content-addressed keys,
@@ -24,7 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from ecan.db.sync_state import HEARTBEAT_S, Job, Outbox
 from ecan.errors import AuthRequired, UserFacingError
+from ecan.storage.errors import is_retryable, pauses_queue
 from ecan.sync import avatar_meta
 from ecan.sync.events import (
     JobFailed,
@@ -34,7 +39,6 @@ from ecan.sync.events import (
     StateChanged,
     SyncEvent,
 )
-from ecan.sync.outbox import HEARTBEAT_S, Job, Outbox
 
 if TYPE_CHECKING:
     from ecan.config import SyncConfig
@@ -42,7 +46,6 @@ if TYPE_CHECKING:
     from ecan.paths import AppPaths
     from ecan.storage.base import BlobStore
     from ecan.storage.keys import KeyLayout
-    from ecan.sync.restore import RestoreResult
 
 
 class Cloud(Protocol):
@@ -66,7 +69,6 @@ class CloudAccess(Protocol):
 log = logging.getLogger("ecan.sync")
 
 EventSink = Callable[[SyncEvent], None]
-Spawn = Callable[[Callable[[], None]], None]
 _T = TypeVar("_T")
 
 PAUSED_KEY = "sync.paused"
@@ -142,20 +144,8 @@ class TokenBucket:
             interrupt.wait(wait)
 
 
-def _pauses_queue(exc: BaseException) -> bool:
-    return bool(getattr(exc, "pauses_queue", False))
-
-
 def _is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, (ConnectionError, TimeoutError)):
-        return True
-    try:
-        from ecan.storage.errors import TransientStorageError
-    except ImportError:  # pragma: no cover - the storage errors module ships with the backends
-        TransientStorageError = None  # type: ignore[assignment,misc]  # noqa: N806
-    if TransientStorageError is not None and isinstance(exc, TransientStorageError):
-        return True
-    return bool(getattr(exc, "retryable", False))
+    return isinstance(exc, (ConnectionError, TimeoutError)) or is_retryable(exc)
 
 
 def _file_sha256(path: Path) -> tuple[str, int]:
@@ -227,7 +217,6 @@ class SyncEngine:
         self._stranded_lock = threading.Lock()
         self._run_stats: _Run | None = None
         self._last_error: dict[str, str] | None = None
-        self._spawn: Spawn = _thread_spawn
         self._emit_to: EventSink | None = None
         # key -> size of what the cloud held at the start of this batch (None: ask per object)
         self._known: dict[str, int] | None = None
@@ -259,13 +248,11 @@ class SyncEngine:
             failed=counts["failed"],
             remaining=counts["queued"] + counts["syncing"] + self.outbox.pending_non_upload())
 
-    def start(self, on_event: EventSink, *, spawn: Spawn | None = None) -> None:
-        """Background mode: a scheduler thread waits for work (wake()) and runs it. `spawn`
-        runs each worker (the Qt adapter passes one that uses QThreadPool)."""
+    def start(self, on_event: EventSink) -> None:
+        """Background mode: a scheduler thread waits for work (wake()) and runs it, and every
+        event goes to `on_event` (any thread)."""
         if self._thread is not None and self._thread.is_alive():
             return
-        if spawn is not None:
-            self._spawn = spawn
         self._stop.clear()
         self._cancel.clear()
         self._emit_to = on_event
@@ -333,16 +320,10 @@ class SyncEngine:
         saved = self.outbox.get_setting(BANDWIDTH_KEY)
         return int(saved) if saved and saved.isdigit() else None
 
-    def reload_settings(self) -> None:
-        """Pick up pause and bandwidth limit as another process (the window) saved them."""
-        saved = self._saved_bandwidth()
-        if saved is not None:
-            self._bucket.set_rate(saved)
-        paused = self._saved_paused()
-        with self._state_lock:
-            changed, self._paused = paused != self._paused, paused
-        if changed:
-            self._emit_state()
+    def session_changed(self) -> None:
+        """Signed in or out (the window handed over its session): say so. No wake by itself:
+        a sign-out must not look like an expired session."""
+        self._emit_state()
 
     def set_bandwidth_limit(self, kbps: int) -> None:
         if not isinstance(kbps, int) or kbps < 0:
@@ -380,16 +361,17 @@ class SyncEngine:
         })
         return out
 
-    def library_empty(self) -> bool:
-        """No avatar of the user's own (system avatars do not count): restore may run."""
-        return not self.outbox._query(
-            "SELECT 1 FROM avatar WHERE resource_type != 'system' LIMIT 1")
-
-    def restore(self, *, on_event: EventSink | None = None) -> RestoreResult:
+    def restore(self, *, only_if_empty: bool = False,
+                on_event: EventSink | None = None) -> dict[str, Any]:
+        """SyncControl.restore; `on_event` gets its progress (the CLI's progress line)."""
         from ecan.sync.restore import Restorer
 
+        if only_if_empty and self.outbox.avatar_total():
+            return {"restored": 0, "skipped": 0, "failed": 0, "agents_restored": 0,
+                    "warnings": [], "ran": False}
         cloud = self.cloud.open()
-        return Restorer(self.db, self.paths, cloud).run(on_event=on_event)
+        return {**Restorer(self.db, self.paths, cloud).run(on_event=on_event).to_dict(),
+                "ran": True}
 
     def close(self) -> None:
         if self._thread is not None:
@@ -512,7 +494,7 @@ class SyncEngine:
             self._set_state(auth_required=True)
             return False
         except Exception as e:
-            if _pauses_queue(e):
+            if pauses_queue(e):
                 self._block(e)
                 return False
             if _is_transient(e):  # offline or still failing: keep waiting, quietly
@@ -560,7 +542,7 @@ class SyncEngine:
         beat.start()
         try:
             for _ in range(n):
-                self._spawn(worker)
+                threading.Thread(target=worker, name="ecan-sync-worker", daemon=True).start()
             for _ in range(n):
                 done.acquire()
         finally:
@@ -685,7 +667,7 @@ class SyncEngine:
             self._last_error = e.to_dict()
             self._set_state(auth_required=True)
             return
-        if _pauses_queue(e) and isinstance(e, UserFacingError):
+        if pauses_queue(e) and isinstance(e, UserFacingError):
             # Every other job would fail the same way: this one waits, its attempt uncounted,
             # and the loop probes until the cause is fixed.
             self._record(job, "waits", lambda: self.outbox.retry_later(
@@ -784,7 +766,7 @@ class SyncEngine:
         except AuthRequired:
             self._set_state(auth_required=True)
         except Exception as e:
-            if _pauses_queue(e):
+            if pauses_queue(e):
                 self._block(e)
             elif _is_transient(e) and self._online:
                 log.warning("the cloud does not answer (%s): waiting for it", type(e).__name__)
@@ -835,7 +817,7 @@ class SyncEngine:
         # the avatar's other objects are there (restore relies on that).
         meta = metadata_document(row, video)
         field = avatar_meta.encode(meta)
-        if field is None:  # too large for user metadata: the separate JSON object, as before
+        if field is None:  # too large for user metadata: a JSON object of its own
             store.put_bytes(layout.metadata(sha), json.dumps(meta, sort_keys=True).encode(),
                             content_type="application/json")
         self._put(store, job, run, sent, thumb_key, home / row["thumb_path"], "image/png", None,
@@ -1000,7 +982,8 @@ class SyncEngine:
             self._emit_state()
 
     def _emit_state(self) -> None:
-        self._emit(StateChanged(self._online, self._paused, self._auth_required))
+        signed_in = bool(self.auth is not None and self.auth.signed_in)
+        self._emit(StateChanged(self._online, self._paused, self._auth_required, signed_in))
 
     def _identity(self) -> dict[str, Any]:
         auth = self.auth
@@ -1067,6 +1050,3 @@ def metadata_document(row: Any, video: dict[str, Any] | None) -> dict[str, Any]:
         "video": video, "generation_params": params(),
     }
 
-
-def _thread_spawn(fn: Callable[[], None]) -> None:
-    threading.Thread(target=fn, name="ecan-sync-worker", daemon=True).start()

@@ -1,6 +1,6 @@
-"""What the sync engine tells its clients (the CLI progress line, the Qt adapter's signals, the
-window through the sync process's pipe). Events are small frozen dataclasses; they may be
-emitted on worker threads. `to_wire` / `from_wire` carry them as JSON objects."""
+"""What the sync engine tells its clients (the CLI's progress line; the window, through the sync
+process's pipe and ecan.bridge.sync_process's signals). Events are small frozen dataclasses;
+they may be emitted on worker threads. `to_wire` / `from_wire` carry them as JSON objects."""
 
 from __future__ import annotations
 
@@ -58,12 +58,14 @@ class JobFailed:
 
 @dataclass(frozen=True)
 class StateChanged:
-    """The engine's state: online (the cloud answers), paused (by the user), auth_required
-    (the session expired: sign in again; nothing fails meanwhile)."""
+    """The engine's state, which it owns: online (the cloud answers), paused (by the user),
+    auth_required (the session expired: sign in again; nothing fails meanwhile), signed_in
+    (it holds a session)."""
 
     online: bool
     paused: bool
     auth_required: bool
+    signed_in: bool
 
 
 SyncEvent = JobStarted | Progress | JobFinished | JobFailed | StateChanged

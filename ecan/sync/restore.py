@@ -11,15 +11,15 @@ Conflict rule (local wins, nothing is overwritten, nothing is lost):
   agent used it there) is restored without an avatar, with a warning, rather than dropped.
 - Deleting an avatar that a local agent uses is refused by the library at enqueue time, so a
   delete never reaches the cloud for an avatar this machine's agents still show.
-Every file is downloaded to a temp file, checked against its SHA-256, then renamed into place;
-the row is inserted only after its files are in place (a failure leaves no row)."""
+Every file is downloaded to a temp file and checked against its SHA-256; then the library's
+intake (ecan.avatars.library) checks the picture, makes its thumbnails and stores it with its
+row, as an import does (a failure leaves no row and no file)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
-import os
 import re
 import threading
 import time
@@ -30,8 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ecan.avatars.library import AvatarLibrary, StagedVideo
 from ecan.errors import UserFacingError
-from ecan.storage.base import ObjectInfo
+from ecan.paths import make_private_dirs
 from ecan.sync import avatar_meta
 from ecan.sync.events import Progress, SyncEvent
 
@@ -78,6 +79,7 @@ class Restorer:
         self.paths = paths
         self.cloud = cloud
         self.concurrency = concurrency
+        self.library = AvatarLibrary(paths, db)  # the intake: restore stores as import does
         self._lock = threading.Lock()
 
     def run(self, *, on_event: Callable[[SyncEvent], None] | None = None) -> RestoreResult:
@@ -145,141 +147,88 @@ class Restorer:
         finally:
             conn.close()
 
-    def _download(self, key: str, dest: Path, sha: str | None) -> ObjectInfo:
-        """Temp file (same filesystem), verify, rename: a failure leaves nothing behind."""
+    def _fetch(self, key: str, sha: str) -> Path:
+        """The object in a private temp file (same filesystem), checked against `sha`; the
+        caller removes it. A failure leaves nothing behind."""
+        make_private_dirs(self.paths.tmp)
         tmp = self.paths.tmp / f"restore-{uuid.uuid4().hex}"
         try:
-            info = self.cloud.store.download_file(key, tmp)
-            expected = sha or info.sha256
-            if expected and _sha_file(tmp) != expected:
+            self.cloud.store.download_file(key, tmp)
+            if _sha_file(tmp) != sha:
                 raise _Bad(f"{key} does not match its checksum")
-            os.replace(tmp, dest)
-        finally:
+        except BaseException:
             tmp.unlink(missing_ok=True)
-        return info
+            raise
+        return tmp
 
     def _restore_one(self, sha: str) -> bool | None:
         """True: restored; False: already here (local wins); None: no complete avatar."""
         store, layout = self.cloud.store, self.cloud.layout
-        thumb = self.paths.thumbnails / f"{sha}_256.png"
-        thumb_key = layout.thumbnail(sha)
-        # The thumbnail first, into a temp name: its metadata says what the avatar is.
-        staged = self.paths.tmp / f"restore-thumb-{uuid.uuid4().hex}.png"
-        try:
-            try:
-                info: ObjectInfo | None = self._download(thumb_key, staged, None)
-            except KeyError:
-                info = None  # a thumbnail lost in the cloud: made from the original below
-            meta = avatar_meta.decode(info.metadata.get(avatar_meta.FIELD)) if info else None
+        meta_key = layout.thumbnail(sha)
+        # The thumbnail goes up last and carries the avatar's metadata: a head says both that
+        # the avatar is whole in the cloud and what it is.
+        info = store.head(meta_key)
+        meta = avatar_meta.decode(info.metadata.get(avatar_meta.FIELD)) if info else None
+        if meta is None:  # the layout before metadata moved onto the thumbnail
             meta_key = layout.metadata(sha)
-            if meta is None:  # the layout before metadata moved onto the thumbnail
-                try:
-                    meta = json.loads(store.get_bytes(meta_key))
-                except KeyError:
-                    return None
-                except ValueError:
-                    raise _Bad(f"{meta_key} is not valid JSON") from None
-            else:
-                meta_key = thumb_key
-            return self._restore_described(sha, meta, meta_key, staged if info else None, thumb)
-        finally:
-            staged.unlink(missing_ok=True)
+            try:
+                meta = json.loads(store.get_bytes(meta_key))
+            except KeyError:
+                return None
+            except ValueError:
+                raise _Bad(f"{meta_key} is not valid JSON") from None
+        return self._restore_described(sha, meta, meta_key)
 
-    def _restore_described(self, sha: str, meta: Any, meta_key: str, staged: Path | None,
-                           thumb: Path) -> bool:
-        layout = self.cloud.layout
+    def _restore_described(self, sha: str, meta: Any, meta_key: str) -> bool:
+        """Download the original (and video), then hand them to the library's intake, which
+        checks the picture and makes its thumbnails as an import does."""
+        layout, store = self.cloud.layout, self.cloud.store
         if not isinstance(meta, dict) or meta.get("sha256") != sha:
             raise _Bad(f"{meta_key} does not describe {sha[:12]}")
         ext = str(meta.get("ext", ""))
         if not _EXT_RE.match(ext):
             raise _Bad(f"{meta_key} has a bad extension")
-        rtype = str(meta["resource_type"]) if meta.get("resource_type") in _RESOURCE_TYPES \
-            else "uploaded"
-        folder = self.paths.generated if rtype == "generated" else self.paths.uploaded
-        image = folder / f"{sha}.{ext}"
-        small = self.paths.thumbnails / f"{sha}_64.png"
-        image_key, thumb_key = layout.original(sha, ext), layout.thumbnail(sha)
-        self._download(image_key, image, sha)
-        if staged is not None:
-            os.replace(staged, thumb)
-        else:
-            self._make_thumb(image, thumb, 256)  # a thumbnail lost in the cloud: make it here
-        self._make_thumb(thumb, small, 64)
-        video = meta.get("video") if isinstance(meta.get("video"), dict) else None
-        video_cols: dict[str, Any] = {}
-        video_key = None
-        if video and _SHA_RE.match(str(video.get("sha256", ""))) \
-                and _EXT_RE.match(str(video.get("ext", ""))):
-            vpath = self.paths.videos / f"{video['sha256']}.{video['ext']}"
-            video_key = layout.video(video["sha256"], video["ext"])
-            self._download(video_key, vpath, video["sha256"])
-            video_cols = {"video_path": self._rel(vpath), "video_sha256": video["sha256"],
-                          "video_ext": video["ext"],
-                          "video_mime_type": str(video.get("mime_type") or "video/mp4"),
-                          "video_bytes": vpath.stat().st_size,
-                          "video_duration": _seconds(video.get("duration"))}
-        return self._insert(meta, sha, ext, rtype, image, thumb, small, image_key, thumb_key,
-                            video_key, video_cols)
-
-    def _make_thumb(self, source: Path, dest: Path, size: int) -> None:
-        from PIL import Image
-
-        tmp = self.paths.tmp / f"thumb-{uuid.uuid4().hex}.png"
-        try:
-            with Image.open(source) as src:
-                src.draft("RGB", (size, size))
-                im = src.convert("RGBA") if src.mode not in ("RGB", "RGBA") else src.copy()
-            im.thumbnail((size, size), Image.Resampling.LANCZOS)
-            im.save(tmp, "PNG")
-            os.replace(tmp, dest)
-        finally:
-            tmp.unlink(missing_ok=True)
-
-    def _rel(self, path: Path) -> str:
-        return str(path.relative_to(self.paths.home))
-
-    def _insert(self, meta: dict[str, Any], sha: str, ext: str, rtype: str, image: Path,
-                thumb: Path, small: Path, image_key: str, thumb_key: str, video_key: str | None,
-                video_cols: dict[str, Any]) -> bool:
-        from sqlalchemy.exc import IntegrityError
-
-        from ecan.db.models import Avatar
 
         def text(name: str, default: str = "") -> str:
             value = meta.get(name)
             return str(value)[:1000] if isinstance(value, (str, int, float)) else default
 
-        def number(name: str) -> int:
-            value = meta.get(name)
-            return int(value) if isinstance(value, (int, float)) and value >= 0 else 0
-
-        raw_tags = meta.get("tags")
-        tags: list[Any] = raw_tags if isinstance(raw_tags, list) else []
-        params = meta.get("generation_params")
-        now = time.time()
-        store = self.cloud.store
-        created = meta.get("created_at")
-        avatar = Avatar(
-            name=text("name", sha[:12]) or sha[:12], resource_type=rtype, sha256=sha,
-            format=text("format", ext.upper()), ext=ext,
-            mime_type=text("mime_type", "application/octet-stream"),
-            width=number("width"), height=number("height"), bytes=image.stat().st_size,
-            original_filename=text("original_filename"), description=text("description"),
-            tags=json.dumps([str(t) for t in tags][:100]),
-            image_path=self._rel(image), thumb_path=self._rel(thumb),
-            thumb_small_path=self._rel(small), animated=bool(meta.get("animated")),
-            sync_state="synced", cloud_image_key=image_key, cloud_thumb_key=thumb_key,
-            cloud_video_key=video_key, cloud_image_url=store.public_url(image_key),
-            cloud_thumb_url=store.public_url(thumb_key), cloud_synced_at=now,
-            generation_params=json.dumps(params) if params is not None else None,
-            created_at=float(created) if isinstance(created, (int, float)) else now,
-            updated_at=now, **video_cols)
+        rtype = str(meta["resource_type"]) if meta.get("resource_type") in _RESOURCE_TYPES \
+            else "uploaded"
+        image_key, thumb_key = layout.original(sha, ext), layout.thumbnail(sha)
+        video = meta.get("video") if isinstance(meta.get("video"), dict) else None
+        video_key = None
+        staged: StagedVideo | None = None
+        original = self._fetch(image_key, sha)
         try:
-            with self.db.session() as s:
-                s.add(avatar)
-        except IntegrityError:
-            return False  # imported here meanwhile: local wins
-        return True
+            data = original.read_bytes()
+            if video and _SHA_RE.match(str(video.get("sha256", ""))) \
+                    and _EXT_RE.match(str(video.get("ext", ""))):
+                video_key = layout.video(video["sha256"], video["ext"])
+                staged = StagedVideo(self._fetch(video_key, video["sha256"]), video["sha256"],
+                                     video["ext"], str(video.get("mime_type") or "video/mp4"))
+            raw_tags = meta.get("tags")
+            tags: list[Any] = raw_tags if isinstance(raw_tags, list) else []
+            created = meta.get("created_at")
+            now = time.time()
+            result = self.library.import_bytes(
+                data, f"{sha[:12]}.{ext}", resource_type=rtype,
+                name=text("name", sha[:12]) or sha[:12],
+                generation_params=meta.get("generation_params"), stored_before=True,
+                video=staged, original_filename=text("original_filename")[:255],
+                description=text("description"),
+                tags=json.dumps([str(t) for t in tags][:100]),
+                created_at=float(created) if isinstance(created, (int, float)) else now,
+                sync_state="synced", cloud_image_key=image_key, cloud_thumb_key=thumb_key,
+                cloud_video_key=video_key,
+                video_duration=_seconds(video.get("duration")) if staged and video else None,
+                cloud_image_url=store.public_url(image_key),
+                cloud_thumb_url=store.public_url(thumb_key), cloud_synced_at=now)
+        finally:
+            original.unlink(missing_ok=True)
+            if staged is not None:
+                staged.file.unlink(missing_ok=True)
+        return result.created  # not created: imported here meanwhile, and local wins
 
     # -- agents ----------------------------------------------------------------------------
     def _restore_agents(self, result: RestoreResult) -> None:

@@ -2,8 +2,8 @@
 
 Left automatic, a full collection runs whenever allocation counts say so, on whichever thread
 allocates, and holds the interpreter lock throughout: with Qt, SQLAlchemy and pydantic loaded
-that was 50-130 ms measured in the middle of an import, a frozen window. Here the young
-generations are collected every second on the GUI thread (a millisecond or two), and a full
+that is long enough to freeze the window in the middle of an import.
+Here the young generations are collected every second on the GUI thread, and a full
 collection only runs when the window has nothing in flight. Objects alive once the window has
 settled (modules, classes, Qt wrappers) are frozen out of full collections: they live as long
 as the app anyway."""

@@ -110,9 +110,9 @@ class GuiSession:
         self.languages.apply(choice)
 
     def start(self) -> None:
+        self.start_sync()  # before the window asks the sync process anything
         self.window.show()
         self.window.start()
-        self.start_sync()
 
     def open_files(self, paths: list[str]) -> None:
         """Import files and folders given to the app, as a drop would."""
@@ -124,8 +124,10 @@ class GuiSession:
     def start_sync(self) -> None:
         from ecan.bridge.sync_process import SyncProcess
 
-        # Its own process: uploads never take the interpreter from the GUI thread.
+        # Its own process: uploads never take the interpreter from the GUI thread. The app's
+        # `sync` (the handlers' `sync.*`) is this handle on it; the window builds no engine.
         self.worker = SyncProcess(self.app, self.window)
+        self.app.sync_control = self.worker
         self.window.attach_sync_worker(self.worker)
         self.worker.start()
 
@@ -173,8 +175,8 @@ class GuiSession:
         self.worker = None
         self.app = new
         self.window.app = new
+        self.start_sync()  # the new app's sync process, before anything asks it
         self.bridge.set_handlers(new.handlers)  # the galleries list the demo's library
-        self.start_sync()
 
         if old_worker is not None:
             old_worker.stop(5.0, wait=False)  # it ends by itself; the window does not wait

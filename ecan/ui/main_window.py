@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QByteArray, QEvent, QSettings, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
@@ -45,9 +45,6 @@ from ecan.ui.import_flow import ImportController, ImportSummaryDialog
 from ecan.ui.resources import app_icon, icon
 from ecan.ui.sync_monitor import SyncMonitor
 from ecan.ui.throttle import Throttle
-
-if TYPE_CHECKING:
-    from ecan.bridge.sync_worker import SyncWorker
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +88,7 @@ class MainWindow(QMainWindow):
         self.ui_settings = ui_settings
         self.log_path = log_path
         self.app = app  # for the settings dialog and doctor's checks (not for data)
-        self.sync_worker: SyncWorker | SyncProcess | None = None
+        self.sync_worker: SyncProcess | None = None  # the window's handle on its sync process
         self._account: dict[str, Any] = {}
         self._status: dict[str, Any] = {}
         self._signin_open = False
@@ -157,16 +154,14 @@ class MainWindow(QMainWindow):
         self.monitor.start()
         self._refresh_account()
 
-    def attach_sync_worker(self, worker: SyncWorker | SyncProcess) -> None:
+    def attach_sync_worker(self, worker: SyncProcess) -> None:
         self.sync_worker = worker
         worker.progressed.connect(self._sync_progress)
         worker.job_started.connect(self._job_started)
         worker.job_finished.connect(self._job_done)
         worker.job_failed.connect(self._job_done)
-        worker.state_changed.connect(lambda e: self.monitor.on_engine_state(
-            e.online, e.paused, e.auth_required))
-        if isinstance(worker, SyncProcess):
-            worker.restarting.connect(self._sync_restarting)
+        worker.state_changed.connect(self.monitor.on_engine_state)
+        worker.restarting.connect(self._sync_restarting)
 
     def _busy(self) -> bool:
         """Work in flight the user may be watching (a full GC waits for a quiet moment)."""
@@ -214,7 +209,6 @@ class MainWindow(QMainWindow):
         self.act_import_folder = self._action("importFolder", self.pick_folder, "Ctrl+Shift+O")
         self.act_paste = self._action("paste", self.paste, K.Paste, "paste")
         self.act_generate = self._action("generate", self.open_generate, "Ctrl+G", "generate")
-        self.act_generate.setVisible(self._generate_dialog_class() is not None)
         self.act_settings = self._action("settings", self.open_settings, K.Preferences,
                                          "settings")
         self.act_quit = self._action("quit", self.close, K.Quit)
@@ -634,15 +628,11 @@ class MainWindow(QMainWindow):
 
     def toggle_pause(self) -> None:
         paused = bool(self._status.get("paused"))
-        # The engine (maybe in its own process) picks the saved setting up when woken.
-        self.bridge.run("sync.resume" if paused else "sync.pause", {},
-                        on_success=lambda _d: self._wake_sync())
+        self.bridge.run("sync.resume" if paused else "sync.pause", {})
 
     def _wake_sync(self) -> None:
         if self.sync_worker is not None:
             self.sync_worker.wake()
-        else:
-            self.bridge.run("sync.wake", {}, on_failure=lambda _e: None)
 
     def _focus_search(self) -> None:
         self.tabs.setCurrentWidget(self.avatars)
@@ -691,20 +681,11 @@ class MainWindow(QMainWindow):
         self.settings_dialog = dialog
         dialog.open()
 
-    @staticmethod
-    def _generate_dialog_class() -> Any:
-        try:
-            from ecan.ui.generate_dialog import GenerateDialog
-        except Exception:  # not there yet, or broken: the entry stays hidden
-            return None
-        return GenerateDialog
-
     def open_generate(self) -> None:
-        cls = self._generate_dialog_class()
-        if cls is None:
-            return
+        from ecan.ui.generate_dialog import GenerateDialog
+
         ids = self.avatars.selected_ids() if self.tabs.currentWidget() is self.avatars else []
-        dialog = cls(self.bridge, self, avatar_id=ids[0] if len(ids) == 1 else None)
+        dialog = GenerateDialog(self.bridge, self, avatar_id=ids[0] if len(ids) == 1 else None)
         self.generate_dialog = dialog
         dialog.show()
 
@@ -747,7 +728,7 @@ class MainWindow(QMainWindow):
     def _on_changed(self, changed: set[str]) -> None:
         if "auth" in changed:
             self._refresh_account()
-            if isinstance(self.sync_worker, SyncProcess):
+            if self.sync_worker is not None:
                 self.sync_worker.session_changed()
         if changed & {"avatars", "agents"}:
             # New or changed work in the outbox: upload it now, not at the engine's next poll.

@@ -1,7 +1,6 @@
-"""Where sync stands, for the status bar and the tray: `sync.status` polled through the bridge
-(counts, from the library), the engine's own state as it reports it (online, paused, sign-in
-needed: the engine may run in another process, which `sync.status` here cannot see), and its
-live progress (bytes, speed)."""
+"""Where sync stands, for the status bar and the tray: what the engine says, by `sync.status`
+(polled through the bridge; the engine answers it from the sync process) and by its
+StateChanged events in between, plus its live progress (bytes, speed)."""
 
 from __future__ import annotations
 
@@ -12,6 +11,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from ecan.bridge.bridge import Bridge
+from ecan.sync.events import StateChanged
 from ecan.ui.throttle import Throttle
 
 log = logging.getLogger(__name__)
@@ -37,9 +37,8 @@ class SyncMonitor(QObject):
                  interval_ms: int = 1500) -> None:
         super().__init__(parent)
         self._bridge = bridge
-        self._status: dict[str, Any] = {}
+        self._status: dict[str, Any] = {}  # the engine's, as it last said
         self._live: dict[str, Any] = {}
-        self._engine: dict[str, Any] = {}
         self._asking = False
         self._last_failed = 0
         self._last_auth = False
@@ -52,7 +51,7 @@ class SyncMonitor(QObject):
 
     @property
     def status(self) -> dict[str, Any]:
-        return {**self._status, **self._engine, **self._live}
+        return {**self._status, **self._live}
 
     def start(self) -> None:
         self._timer.start()
@@ -78,9 +77,10 @@ class SyncMonitor(QObject):
                       "speed_bps": speed_bps, "live_at": time.monotonic()}
         self._publish()
 
-    def on_engine_state(self, online: bool, paused: bool, auth_required: bool) -> None:
-        """The engine's StateChanged: it knows better than `sync.status` in this process."""
-        self._engine = {"online": online, "paused": paused, "auth_required": auth_required}
+    def on_engine_state(self, event: StateChanged) -> None:
+        """The engine's StateChanged: news the next `sync.status` would bring, shown now."""
+        self._status = {**self._status, "online": event.online, "paused": event.paused,
+                        "auth_required": event.auth_required, "signed_in": event.signed_in}
         self._publish()
         self.refresh_soon()
 
@@ -97,9 +97,6 @@ class SyncMonitor(QObject):
         busy = (counts.get("queued", 0) or 0) + (counts.get("syncing", 0) or 0)
         if not busy:
             self._live = {}
-        if "paused" in data and self._engine:
-            # A pause saved through sync.pause is news the engine has not echoed yet.
-            self._engine["paused"] = bool(data["paused"])
         self._publish()
 
     def _publish(self) -> None:

@@ -50,8 +50,8 @@ def _import_in_step(home: str, pictures: list[str], barrier: Any) -> None:
     _slow_file_ops()
     real_prepare = imaging.prepare
 
-    def prepare(data: bytes, filename: str) -> Any:
-        prepared = real_prepare(data, filename)
+    def prepare(data: bytes, filename: str, **kw: Any) -> Any:
+        prepared = real_prepare(data, filename, **kw)
         barrier.wait(60)
         return prepared
 
@@ -84,8 +84,8 @@ def _import_after(home: str, picture: str, go: Any) -> None:
 
     real_prepare = imaging.prepare
 
-    def prepare(data: bytes, filename: str) -> Any:
-        prepared = real_prepare(data, filename)
+    def prepare(data: bytes, filename: str, **kw: Any) -> Any:
+        prepared = real_prepare(data, filename, **kw)
         go.wait(60)
         return prepared
 

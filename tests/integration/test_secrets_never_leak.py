@@ -117,11 +117,11 @@ def test_each_secret_shape_is_masked_in_the_outbox(what: str, text: str, secrets
                                                    tmp_path: Path) -> None:
     from ecan.config import SyncConfig
     from ecan.db import Database
+    from ecan.db.sync_state import Outbox
     from ecan.paths import AppPaths
     from ecan.storage.errors import StorageError, TransientStorageError
     from ecan.storage.memory import MemoryBlobStore
     from ecan.sync.engine import SyncEngine
-    from ecan.sync.outbox import Outbox
     from ecan.sync.testing import CloudTwin, write_avatar
 
     paths = AppPaths(tmp_path / "home").ensure()

@@ -31,6 +31,7 @@ class Service:
             [sys.executable, "-m", "ecan", "sync-service"], env=env, text=True,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.events: Queue[Any] = Queue()
+        self.replies: Queue[dict[str, Any]] = Queue()
         self.raw: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -38,7 +39,12 @@ class Service:
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
             self.raw.append(line)
-            self.events.put(from_wire(json.loads(line)))
+            message = json.loads(line)
+            if "reply" in message:
+                self.replies.put(message)
+                self.events.put(("reply", message["reply"]))  # where it came among the events
+            else:
+                self.events.put(from_wire(message))
 
     def send(self, line: str) -> None:
         assert self.proc.stdin is not None
@@ -123,7 +129,7 @@ def test_new_work_waits_for_a_wake_and_end_of_input_stops_it(started: Any,
     Image.new("RGB", (64, 64), (1, 2, 3)).save(tmp_path / "late.png")
     late = app.handlers.call("avatar.import_paths", {"paths": [str(tmp_path / "late.png")]})
     late_id = late["data"]["results"][0]["avatar_id"]
-    service.command("wake")  # what the window sends after an import
+    service.command("call", id=7, method="wake")  # what the window sends after an import
     service.wait_for(lambda ev: any(getattr(e, "avatar_id", None) == late_id
                                     and type(e).__name__ == "JobFinished" for e in ev),
                      timeout=10)
@@ -137,7 +143,7 @@ def test_signed_out_session_pauses_for_sign_in_and_nothing_fails(started: Any) -
     job stays queued, its attempt not counted."""
     app, _session, service = started(1)
     service.command("session", session=None)
-    service.command("wake")
+    service.command("call", id=1, method="wake")
     seen = service.wait_for(lambda ev: any(type(e).__name__ == "StateChanged"
                                            and e.auth_required for e in ev))
     service.command("stop", timeout=1)
@@ -151,3 +157,31 @@ def test_signed_out_session_pauses_for_sign_in_and_nothing_fails(started: Any) -
         assert conn.execute("SELECT status, attempts FROM outbox").fetchall() == [(0, 0)]
     finally:
         conn.close()
+
+
+def test_the_engine_answers_calls_and_owns_its_state(started: Any) -> None:
+    """The window asks the service's engine (no engine of its own): each call gets one reply,
+    a pause is the engine's to keep (persisted by it, published as its event before the
+    reply), and a call the engine refuses comes back as the user's error, not a crash."""
+    app, session, service = started(1)
+    service.command("session", session=session)
+    service.wait_for(lambda ev: any(type(e).__name__ == "JobFinished" for e in ev))
+    service.command("call", id=1, method="pause")
+    seen = service.wait_for(lambda ev: ("reply", 1) in ev, timeout=15)
+    paused = [i for i, e in enumerate(seen) if type(e).__name__ == "StateChanged" and e.paused]
+    assert paused and paused[0] < seen.index(("reply", 1))  # the news, then the answer
+    assert service.replies.get(timeout=5) == {"reply": 1, "ok": True, "data": None}
+    service.command("call", id=2, method="status")
+    status = service.replies.get(timeout=15)
+    assert status["reply"] == 2 and status["ok"]
+    assert status["data"]["paused"] is True and status["data"]["signed_in"] is True
+    assert status["data"]["counts"]["synced"] == 1
+    # Saved by its one owner: a new engine (the next start) is paused too.
+    assert app.handlers.call("sync.status", {})["data"]["paused"] is True
+    service.command("call", id=3, method="restore", args={"only_if_empty": True})
+    assert service.replies.get(timeout=15)["data"]["ran"] is False  # the library has one
+    service.command("call", id=4, method="set_bandwidth_limit", args={"kbps": -5})
+    refused = service.replies.get(timeout=15)
+    assert refused["ok"] is False and refused["error"]["code"] == "invalid_bandwidth"
+    service.command("stop", timeout=2)
+    assert service.proc.wait(15) == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -60,7 +61,8 @@ def helper_processes() -> set[int]:
 
 
 class Gui:
-    """A running main window over a real app; `close()` stops everything it started."""
+    """A running main window over a real app, wired as the launcher wires it (its sync through a
+    sync process; `sync=True` starts that process); `close()` stops everything it started."""
 
     def __init__(self, env: dict[str, str], qtbot: Any, *, sync: bool = False) -> None:
         from PySide6.QtCore import QSettings
@@ -68,10 +70,12 @@ class Gui:
         from ecan.app import build_app
         from ecan.auth.secrets import MemoryKeyring
         from ecan.bridge.bridge import Bridge
+        from ecan.bridge.sync_process import SyncProcess
         from ecan.ui.main_window import MainWindow
 
         # Helpers already running (another Gui of this test): not ours to end.
         self._helpers_before = helper_processes()
+        self._qtbot = qtbot
         self.worker: Any = None
         self.window: Any = None
         self.bridge: Any = None
@@ -83,12 +87,11 @@ class Gui:
             self.window = MainWindow(self.bridge, self.settings, log_path=self.app.log_path,
                                      app=self.app)
             qtbot.addWidget(self.window)
+            # What the app runs: the engine in its own process, fed the window's session.
+            self.worker = SyncProcess(self.app, self.window)
+            self.app.sync_control = self.worker
+            self.window.attach_sync_worker(self.worker)
             if sync:
-                from ecan.bridge.sync_process import SyncProcess
-
-                # What the app runs: the engine in its own process, fed the window's session.
-                self.worker = SyncProcess(self.app, self.window)
-                self.window.attach_sync_worker(self.worker)
                 self.worker.start()
             self.window.show()
             self.window.start()
@@ -99,7 +102,13 @@ class Gui:
             raise
 
     def call(self, method: str, payload: dict[str, Any] | None = None) -> Any:
-        response = self.app.handlers.call(method, payload or {})
+        """A handler call as the window makes one: off the GUI thread (`sync.*` waits for the
+        sync process's answer, which arrives through the GUI thread's event loop)."""
+        box: dict[str, Any] = {}
+        threading.Thread(target=lambda: box.update(
+            response=self.app.handlers.call(method, payload or {}))).start()
+        self._qtbot.waitUntil(lambda: "response" in box, timeout=60_000)
+        response = box["response"]
         assert response["ok"], response
         return response["data"]
 

@@ -15,7 +15,7 @@ from PIL import Image
 # The real service, except that a file named "hostile" kills it the way a decoder crash would.
 CRASHING_DECODER = """
 import os, sys
-from ecan.avatars import decode_service
+from ecan.bridge import decode_service
 real = decode_service.decode
 def decode(path, *args):
     if "hostile" in path:

@@ -43,8 +43,8 @@ def test_the_sync_service_does_not_run_code_from_the_start_folder(
     try:
         sync = SyncProcess(app)
         sync.start()
-        qtbot.waitUntil(lambda: sync._proc is not None and sync._sent_generation is not None,
-                        timeout=30_000)
+        qtbot.waitUntil(lambda: sync.helper.process is not None
+                        and sync._sent_generation is not None, timeout=30_000)
         sync.stop(10.0)
     finally:
         app.close()

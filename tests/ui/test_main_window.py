@@ -305,7 +305,7 @@ def test_the_gallery_shows_the_library_the_app_was_switched_to(
         assert page.stack.currentWidget() is page.view
     finally:
         gui.bridge.set_handlers(gui.app.handlers)
-        gui.bridge.wait_idle()
+        qtbot.waitUntil(lambda: gui.bridge.in_flight() == 0, timeout=30_000)
         other.close()
 
 
@@ -445,3 +445,16 @@ def _left() -> Any:
     from PySide6.QtCore import Qt
 
     return Qt.MouseButton.LeftButton
+
+
+def test_a_broken_generate_dialog_is_reported_not_hidden(gui: Gui, qtbot: Any,
+                                                         monkeypatch: Any) -> None:
+    """A bug in the generate screen reaches the bug reporter; the menu entry does not quietly
+    do nothing."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "ecan.ui.generate_dialog", None)  # importing it fails
+    assert gui.window.act_generate.isVisible()
+    with qtbot.capture_exceptions() as raised:
+        gui.window.act_generate.trigger()
+    assert [issubclass(e[0], ImportError) for e in raised] == [True]

@@ -28,7 +28,7 @@ def test_first_sign_in_restores_the_library_into_the_gallery(
         pictures = [str(p) for p in make_pictures(2, "mine")]
         assert all(r["ok"] for r in first.handlers.call(
             "avatar.import_paths", {"paths": pictures})["data"]["results"])
-        assert first.sync.drain(timeout=60).synced == 2
+        assert first.engine.drain(timeout=60).synced == 2
     finally:
         first.close()
 

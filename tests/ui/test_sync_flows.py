@@ -109,11 +109,14 @@ def test_sign_in_shows_errors_in_place_then_signs_in(
 
 
 def test_an_expired_session_prompts_sign_in_and_notifies(gui: Gui, qtbot: Any) -> None:
-    """When sync.status reports auth_required, the window asks the user to sign in again."""
+    """When the engine says its session expired, the window asks the user to sign in again."""
+    from ecan.sync.events import StateChanged
+
     attention: list[tuple[str, str]] = []
     gui.window.monitor.attention_needed.connect(lambda k, t: attention.append((k, t)))
-    # The engine (in its own process) reports it; sync.status here would not know.
-    gui.window.monitor.on_engine_state(online=True, paused=False, auth_required=True)
+    # As the engine's event arrives from its process.
+    gui.worker.deliver(StateChanged(online=True, paused=False, auth_required=True,
+                                    signed_in=True))
     qtbot.waitUntil(lambda: bool(attention), timeout=5_000)
     assert attention[0][0] == "auth_required"
     dialog = gui.window.signin_dialog
@@ -127,7 +130,7 @@ def test_sync_process_that_dies_is_restarted_and_nothing_is_lost(
     again, and the queue it left behind is synced."""
     gui = folder_gui
     worker = gui.worker
-    proc = worker._proc
+    proc = worker.helper.process
     assert proc is not None
     qtbot.waitUntil(lambda: proc.state() == proc.ProcessState.Running, timeout=10_000)
     delays: list[int] = []
@@ -140,4 +143,22 @@ def test_sync_process_that_dies_is_restarted_and_nothing_is_lost(
     gui.window.import_paths([str(p) for p in make_pictures(2)])
     qtbot.waitUntil(lambda: len(states(gui)) == 2 and set(states(gui).values()) == {"synced"},
                     timeout=30_000)
-    assert worker._proc is not None and worker._proc is not proc
+    assert worker.helper.process is not None and worker.helper.process is not proc
+
+
+def test_the_window_asks_its_sync_process_and_keeps_no_engine(folder_gui: Gui,
+                                                               qtbot: Any) -> None:
+    """Pause, status and restore are the sync process's engine's to do: the window builds no
+    engine of its own, and the pause it asks for comes back as the engine's own news."""
+    gui = folder_gui
+    news: list[Any] = []
+    gui.worker.state_changed.connect(news.append)
+    qtbot.waitUntil(lambda: "Pause" in gui.window.act_pause.text(), timeout=10_000)
+    gui.window.act_pause.trigger()
+    qtbot.waitUntil(lambda: any(e.paused for e in news), timeout=10_000)
+    qtbot.waitUntil(lambda: "Resume" in gui.window.act_pause.text(), timeout=10_000)
+    assert gui.call("sync.status")["paused"] is True
+    restored = gui.call("sync.restore", {"only_if_empty": True})
+    assert restored["ran"] is True and restored["failed"] == 0
+    built = set(vars(gui.app))
+    assert not built & {"sync", "engine"}, "the window built a sync engine of its own"

@@ -1,4 +1,4 @@
-"""The picture decoder process's service loop (ecan.avatars.decode_service), headless: what the
+"""The picture decoder process's service loop (ecan.bridge.decode_service), headless: what the
 window asks for, what comes back, and what a bad picture or a bad request gets."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from ecan.avatars.decode_service import fit, serve
+from ecan.bridge.decode_service import fit, serve
 
 
 def ask(*requests: dict[str, object] | bytes) -> list[tuple[dict[str, object], bytes]]:

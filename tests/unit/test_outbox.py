@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from ecan.db import Database
+from ecan.db.sync_state import DONE, FAILED, IN_FLIGHT, READY, Outbox
 from ecan.paths import AppPaths
-from ecan.sync.outbox import DONE, FAILED, IN_FLIGHT, READY, Outbox
 from ecan.sync.testing import delete_avatar, write_avatar
 
 

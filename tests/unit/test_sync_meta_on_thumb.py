@@ -87,7 +87,7 @@ def test_rename_puts_the_thumbnail_again_with_the_new_metadata(tmp_path: Path) -
     assert store.puts[f"{ROOT}images/{sha}_thumb.png"] == 2
 
     pb, dbb, eb = machine(tmp_path / "b", store)
-    assert eb.restore().restored == 1
+    assert eb.restore()["restored"] == 1
     b_row = q(dbb, "SELECT name, tags FROM avatar")[0]
     assert (b_row["name"], json.loads(b_row["tags"])) == ("after", ["renamed"])
     ea.close()
@@ -107,7 +107,7 @@ def test_too_large_metadata_falls_back_to_the_json_object(tmp_path: Path) -> Non
     assert doc["description"] == long_text
 
     pb, dbb, eb = machine(tmp_path / "b", store)
-    assert eb.restore().restored == 1
+    assert eb.restore()["restored"] == 1
     assert q(dbb, "SELECT description FROM avatar")[0][0] == long_text[:1000]
 
     # Shortened again: the thumbnail carries it (and wins over the JSON left behind).
@@ -116,7 +116,7 @@ def test_too_large_metadata_falls_back_to_the_json_object(tmp_path: Path) -> Non
     meta = thumb_meta(store, sha)
     assert meta is not None and meta["description"] == "short"
     pc, dbc, ec = machine(tmp_path / "c", store)
-    assert ec.restore().restored == 1
+    assert ec.restore()["restored"] == 1
     assert q(dbc, "SELECT description FROM avatar")[0][0] == "short"
     for e in (ea, eb, ec):
         e.close()
@@ -140,7 +140,7 @@ def test_restore_reads_both_layouts_in_one_library(tmp_path: Path) -> None:
 
     pb, dbb, eb = machine(tmp_path / "b", store)
     result = eb.restore()
-    assert (result.restored, result.skipped, result.failed) == (2, 0, 0), result
+    assert (result["restored"], result["skipped"], result["failed"]) == (2, 0, 0), result
     names = {r["sha256"]: r["name"] for r in q(dbb, "SELECT sha256, name FROM avatar")}
     new_sha = q(dba, "SELECT sha256 FROM avatar WHERE id = ?", new)[0][0]
     assert names == {new_sha: "new layout", old_sha: "old layout"}
@@ -160,7 +160,7 @@ def test_a_thumbnail_without_metadata_or_json_is_not_restored(tmp_path: Path) ->
     store.objects[thumb].metadata.clear()  # an old-layout upload cut before its JSON
     pb, dbb, eb = machine(tmp_path / "b", store)
     result = eb.restore()
-    assert (result.restored, result.skipped, result.failed) == (0, 0, 0)
+    assert (result["restored"], result["skipped"], result["failed"]) == (0, 0, 0)
     assert q(dbb, "SELECT COUNT(*) FROM avatar")[0][0] == 0
     assert list(pb.thumbnails.iterdir()) == [] and list(pb.tmp.iterdir()) == []
     ea.close()

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from ecan.storage.memory import MemoryBlobStore
+from ecan.sync import avatar_meta
 from ecan.sync.testing import write_avatar
 from tests.unit.sync_machines import machine, q
 
@@ -43,8 +44,8 @@ def test_second_machine_rebuilds_the_library(tmp_path: Path) -> None:
                  "VALUES ('mine', 'Local', 'mine', NULL, 1, 1)")
     conn.close()
     result = eb.restore()
-    assert (result.restored, result.skipped, result.failed) == (2, 0, 0)
-    assert any("Orphan" in w for w in result.warnings)
+    assert (result["restored"], result["skipped"], result["failed"]) == (2, 0, 0)
+    assert any("Orphan" in w for w in result["warnings"])
     for a_row in q(dba, "SELECT * FROM avatar WHERE id != ?", gone):
         b_row = q(dbb, "SELECT * FROM avatar WHERE sha256 = ?", a_row["sha256"])[0]
         assert b_row["name"] == a_row["name"] and b_row["tags"] == a_row["tags"]
@@ -67,7 +68,7 @@ def test_second_machine_rebuilds_the_library(tmp_path: Path) -> None:
     assert agents["Orphan"]["avatar_id"] is None
     assert list(pb.tmp.iterdir()) == []
     again = eb.restore()
-    assert (again.restored, again.skipped, again.failed) == (0, 2, 0)
+    assert (again["restored"], again["skipped"], again["failed"]) == (0, 2, 0)
     ea.close()
     eb.close()
 
@@ -81,9 +82,74 @@ def test_a_corrupted_cloud_copy_is_refused_and_leaves_nothing(tmp_path: Path) ->
     store.objects[key].data = b"tampered"
     pb, dbb, eb = machine(tmp_path / "b", store)
     result = eb.restore()
-    assert (result.restored, result.failed) == (0, 1)
+    assert (result["restored"], result["failed"]) == (0, 1)
     assert q(dbb, "SELECT COUNT(*) FROM avatar")[0][0] == 0
     assert list(pb.uploaded.iterdir()) == [] and list(pb.tmp.iterdir()) == []
-    assert json.dumps(result.to_dict())
+    assert json.dumps(result)
+    ea.close()
+    eb.close()
+
+
+def _sideways_jpeg() -> bytes:
+    """A 120 x 60 JPEG whose EXIF says "turn me 90 degrees": upright it is 60 x 120."""
+    import io
+
+    from PIL import Image
+
+    im = Image.effect_noise((120, 60), 50).convert("RGB")
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buf = io.BytesIO()
+    im.save(buf, "JPEG", exif=exif.tobytes())
+    return buf.getvalue()
+
+
+def test_restore_makes_thumbnails_upright_as_an_import_does(tmp_path: Path) -> None:
+    """The cloud lost a thumbnail (or an old library stored its metadata beside it): the
+    restored avatar's thumbnails are made as the import made them, EXIF orientation and all."""
+    from PIL import Image
+
+    from ecan.avatars.library import AvatarLibrary
+
+    store = MemoryBlobStore()
+    pa, dba, ea = machine(tmp_path / "a", store)
+    imported = AvatarLibrary(pa, dba).import_bytes(_sideways_jpeg(), "portrait.jpg").avatar
+    assert (imported.width, imported.height) == (60, 120)
+    assert ea.drain(timeout=10).synced == 1
+    sha = imported.sha256
+    thumb_key = next(k for k in store.objects if k.endswith(f"{sha}_thumb.png"))
+    meta = avatar_meta.decode(store.objects[thumb_key].metadata[avatar_meta.FIELD])
+    del store.objects[thumb_key]
+    store.put_bytes(thumb_key.replace(f"images/{sha}_thumb.png", f"meta/avatars/{sha}.json"),
+                    json.dumps(meta).encode(), content_type="application/json")
+
+    pb, dbb, eb = machine(tmp_path / "b", store)
+    result = eb.restore()
+    assert (result["restored"], result["failed"]) == (1, 0), result
+    row = q(dbb, "SELECT * FROM avatar")[0]
+    assert (row["width"], row["height"], row["name"]) == (60, 120, "portrait")
+    for column in ("thumb_path", "thumb_small_path"):
+        with Image.open(pb.home / row[column]) as restored, \
+                Image.open(pa.home / getattr(imported, column)) as original:
+            assert restored.size == original.size and restored.height > restored.width, column
+    ea.close()
+    eb.close()
+
+
+def test_restore_checks_the_picture_as_an_import_does(tmp_path: Path) -> None:
+    """What the cloud holds under an avatar's name is checked like a dropped file: bytes that
+    are no picture are refused (with the reason), not stored as an avatar."""
+    store = MemoryBlobStore()
+    pa, dba, ea = machine(tmp_path / "a", store)
+    write_avatar(pa, dba.path, seed=1, original=b"MZ\x90\x00 not a picture" * 50)
+    write_avatar(pa, dba.path, seed=2)
+    assert ea.drain(timeout=10).synced == 2
+
+    pb, dbb, eb = machine(tmp_path / "b", store)
+    result = eb.restore()
+    assert (result["restored"], result["failed"]) == (1, 1), result
+    assert any("not a supported image" in w for w in result["warnings"]), result["warnings"]
+    assert q(dbb, "SELECT COUNT(*) FROM avatar")[0][0] == 1
+    assert list(pb.tmp.iterdir()) == []
     ea.close()
     eb.close()

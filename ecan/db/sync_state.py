@@ -1,12 +1,23 @@
-"""The durable outbox: jobs in SQLite that survive crashes, claimed atomically so two processes
-(the app and `ecan sync`) never run one job twice. Every transition is guarded by the state it
-expects, and the avatar row's sync_state moves with its job in the same transaction.
+"""The sync rules, in one place: every write of an avatar's `sync_state` and every outbox job.
+To change what a change to the library queues, or how a job moves along, change it here; no
+other module writes these (tests/unit/test_architecture.py checks it).
 
-State machine (JobStatus): READY -claim-> IN_FLIGHT -> DONE | READY (retry later) | FAILED
-(permanent; the user's retry puts it back to READY). A job is never dropped."""
+Two sides of one state machine:
+- the library's side (`insert_avatar`, `queue_upload`, `requeue`, `queue_delete`,
+  `avatar_bound`, `queue_agents`): statements run inside the caller's write transaction, so a
+  row and its job commit together (a sqlmodel session passes `ecan.db.database.tx_of(s)`);
+- the sync engine's side (`Outbox`): claims and outcomes, each guarded by the state it
+  expects, so two processes (the app's engine and `ecan sync`) never run one job twice.
+
+A job (JobStatus): READY -claim-> IN_FLIGHT -> DONE | READY (retry later) | FAILED (waits for
+the user's retry, which makes it READY again). A job is never dropped.
+An avatar (SyncState) moves with its upload job in the same transaction: queued -claim->
+syncing -> synced | queued (retry, or changed meanwhile) | failed; editing it, giving it a
+video, or an agent using a failed one makes it queued again."""
 
 from __future__ import annotations
 
+import enum
 import json
 import os
 import socket
@@ -14,21 +25,46 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ecan.db.database import connect
 from ecan.logsetup import redact
 
-READY, IN_FLIGHT, DONE, FAILED = 0, 1, 2, 3  # ecan.db.models.JobStatus, without importing sqlmodel
+
+class SyncState(enum.StrEnum):
+    """What the user sees per avatar (contract values). `local` is shown, never stored: it is
+    `queued` while no cloud is configured."""
+
+    LOCAL = "local"
+    QUEUED = "queued"
+    SYNCING = "syncing"
+    SYNCED = "synced"
+    FAILED = "failed"
+
+
+class JobKind(enum.StrEnum):
+    UPLOAD = "upload"  # original + thumbnail (+ video) of an avatar
+    DELETE = "delete"  # tombstone: remove an avatar's objects in the cloud
+    METADATA = "metadata"  # the agent bindings a second machine needs
+
+
+class JobStatus(enum.IntEnum):
+    READY = 0
+    IN_FLIGHT = 1
+    DONE = 2
+    FAILED = 3  # permanent error; waits for the user's "retry"
+
+
+READY, IN_FLIGHT, DONE, FAILED = (int(s) for s in JobStatus)  # for the SQL below
 # The lease: an in-flight job whose owner has not touched it for this long is presumed orphaned.
 # The owner heartbeats every HEARTBEAT_S for as long as the job runs, whatever its size, so a
 # live job is not taken over (only a process stopped, or a machine asleep, for a whole lease).
 STALE_AFTER_S = 600.0
 HEARTBEAT_S = 30.0
-_BUSY_TIMEOUT_MS = 15_000
 _CLOUD_COLUMNS = {"cloud_image_key", "cloud_thumb_key", "cloud_video_key", "cloud_image_url",
                   "cloud_thumb_url"}
 
@@ -86,15 +122,98 @@ def _owner_dead(owner: str | None) -> bool:
     return False
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                           check_same_thread=False)
-    conn.row_factory = sqlite3.Row
-    conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("PRAGMA synchronous = NORMAL")
-    return conn
+# ---- the library's side: statements in the caller's write transaction ----------------------
 
+# The one metadata job's payload: the agent bindings (one waiting job covers every change).
+METADATA_AGENTS = json.dumps({"what": "agents"})
+
+
+def insert_avatar(c: sqlite3.Connection, row: Mapping[str, Any], *,
+                  now: float | None = None) -> None:
+    """Insert an avatar row (column -> value) and, unless it arrives synced (a built-in avatar,
+    one restored from the cloud), its upload job. Raises sqlite3.IntegrityError when the
+    picture is in the library already."""
+    state = row.get("sync_state", SyncState.QUEUED.value)
+    if state not in (SyncState.QUEUED.value, SyncState.SYNCED.value):
+        raise ValueError(f"an avatar starts queued or synced, not {state!r}")
+    columns = list(row)
+    if not all(col.isidentifier() for col in columns):
+        raise ValueError(f"not column names: {columns!r}")
+    c.execute(f"INSERT INTO avatar ({', '.join(columns)}) "
+              f"VALUES ({', '.join('?' * len(columns))})", tuple(row.values()))
+    if state != SyncState.SYNCED.value:
+        queue_upload(c, str(row["id"]), now=now)
+
+
+def queue_upload(c: sqlite3.Connection, avatar_id: str, *, count_in_flight: bool = True,
+                 now: float | None = None) -> bool:
+    """Add an upload job for the avatar unless one is waiting (or, with `count_in_flight`,
+    running); True if one was added. Without `count_in_flight`: a running upload may have read
+    the avatar before the change that calls for this one."""
+    statuses = f"{READY}, {IN_FLIGHT}" if count_in_flight else f"{READY}"
+    if c.execute(f"SELECT 1 FROM outbox WHERE avatar_id = ? AND kind = 'upload' "
+                 f"AND status IN ({statuses}) LIMIT 1", (avatar_id,)).fetchone():
+        return False
+    now = time.time() if now is None else now
+    c.execute("INSERT INTO outbox (kind, avatar_id, payload, created_at, updated_at) "
+              "VALUES ('upload', ?, '{}', ?, ?)", (avatar_id, now, now))
+    return True
+
+
+def requeue(c: sqlite3.Connection, avatar_id: str, *, now: float | None = None) -> None:
+    """The avatar changed (renamed, described, tagged, a video attached): it syncs again, so
+    the cloud's copy follows (unchanged files are found in place, not sent again)."""
+    now = time.time() if now is None else now
+    c.execute("UPDATE avatar SET sync_state = 'queued', sync_error = NULL, sync_hint = NULL, "
+              "updated_at = ? WHERE id = ? AND sync_state IN ('synced', 'failed')",
+              (now, avatar_id))
+    queue_upload(c, avatar_id, count_in_flight=False, now=now)
+
+
+def avatar_bound(c: sqlite3.Connection, avatar_id: str, *, now: float | None = None) -> None:
+    """An agent uses the avatar now: make sure it reaches the cloud (a failed one is tried
+    again; a synced one needs nothing)."""
+    found = c.execute("SELECT sync_state FROM avatar WHERE id = ?", (avatar_id,)).fetchone()
+    if found is None or found[0] == SyncState.SYNCED.value:
+        return
+    now = time.time() if now is None else now
+    c.execute("UPDATE avatar SET sync_state = 'queued', sync_error = NULL, sync_hint = NULL, "
+              "updated_at = ? WHERE id = ? AND sync_state = 'failed'", (now, avatar_id))
+    queue_upload(c, avatar_id, now=now)
+
+
+def queue_agents(c: sqlite3.Connection, *, now: float | None = None) -> None:
+    """The agent bindings changed: one metadata job carries them (a waiting one covers us)."""
+    if c.execute(f"SELECT 1 FROM outbox WHERE kind = 'metadata' AND payload = ? "
+                 f"AND status = {READY} LIMIT 1", (METADATA_AGENTS,)).fetchone():
+        return
+    now = time.time() if now is None else now
+    c.execute("INSERT INTO outbox (kind, avatar_id, payload, created_at, updated_at) "
+              "VALUES ('metadata', NULL, ?, ?, ?)", (METADATA_AGENTS, now, now))
+
+
+def queue_delete(c: sqlite3.Connection, avatar_id: str, *, now: float | None = None) -> None:
+    """Before the avatar's row goes: its waiting uploads go, and a delete job takes what the
+    cloud must lose (the checksums, since the row will be gone). A video another avatar still
+    shows stays in the cloud; so does a picture, which the engine checks at delete time."""
+    row = c.execute("SELECT sha256, ext, video_sha256, video_ext FROM avatar WHERE id = ?",
+                    (avatar_id,)).fetchone()
+    if row is None:
+        return
+    sha, ext, video_sha, video_ext = row[0], row[1], row[2], row[3]
+    if video_sha and c.execute("SELECT 1 FROM avatar WHERE video_sha256 = ? AND id != ? LIMIT 1",
+                               (video_sha, avatar_id)).fetchone():
+        video_sha = video_ext = None
+    c.execute(f"DELETE FROM outbox WHERE avatar_id = ? AND kind = 'upload' AND status = {READY}",
+              (avatar_id,))
+    now = time.time() if now is None else now
+    payload = json.dumps({"sha256": sha, "ext": ext, "video_sha256": video_sha,
+                          "video_ext": video_ext})
+    c.execute("INSERT INTO outbox (kind, avatar_id, payload, created_at, updated_at) "
+              "VALUES ('delete', ?, ?, ?, ?)", (avatar_id, payload, now, now))
+
+
+# ---- the sync engine's side -----------------------------------------------------------------
 
 class Outbox:
     """One raw sqlite3 connection, serialised by a lock (statements are short; uploads are
@@ -104,7 +223,7 @@ class Outbox:
         self.path = db_path
         self.owner = owner or make_owner_id()
         self.stale_after_s = STALE_AFTER_S  # the lease (tests shorten it)
-        self._conn = _connect(db_path)
+        self._conn = connect(db_path)
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -236,11 +355,7 @@ class Outbox:
                           "OR (? IS NOT NULL AND video_sha256 = ?)) AND sync_state != 'failed'",
                           (image_sha, image_sha, video_sha, video_sha)).fetchall()
         for (avatar_id,) in users:
-            waiting = c.execute(f"SELECT 1 FROM outbox WHERE avatar_id = ? AND kind = 'upload' "
-                                f"AND status = {READY}", (avatar_id,)).fetchone()
-            if waiting is None:
-                c.execute("INSERT INTO outbox (kind, avatar_id, payload, created_at, updated_at) "
-                          "VALUES ('upload', ?, '{}', ?, ?)", (avatar_id, now, now))
+            queue_upload(c, avatar_id, count_in_flight=False, now=now)
             c.execute("UPDATE avatar SET sync_state = 'queued', updated_at = ? "
                       "WHERE id = ? AND sync_state = 'synced'", (now, avatar_id))
 
@@ -343,6 +458,11 @@ class Outbox:
                              "WHERE resource_type != 'system' GROUP BY sync_state"):
             out[r[0]] = r[1]
         return out
+
+    def avatar_total(self) -> int:
+        """The user's own avatars (built-in ones do not count): restore into an empty library
+        checks this."""
+        return self._query("SELECT COUNT(*) FROM avatar WHERE resource_type != 'system'")[0][0]
 
     def system_count(self) -> int:
         return self._query("SELECT COUNT(*) FROM avatar WHERE resource_type = 'system'")[0][0]

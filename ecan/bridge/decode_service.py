@@ -1,12 +1,13 @@
 """Pictures decoded and scaled for the window, in a process of its own (`ecan decode-service`,
-driven by ecan.bridge.decoder_process).
+driven by ecan.bridge.decoder_process), including the gallery's finished tiles. It lives with
+the window's other Qt-side code because it draws for the window (its sizes follow Qt's
+rounding), but it imports no Qt, so it starts in a few tens of milliseconds
+(tests/unit/test_architecture.py checks that).
 
-Why a process: a thumbnail is ~1 ms of C to decode, but a loader thread in the window makes a
-dozen Qt calls per picture, and each one hands the interpreter lock back and forth with the GUI
-thread. Measured with benchmarks/bench_gui.py (200 photos importing and syncing): with the
-loader threads the window's longest stall was 21-31 ms, with no thumbnails at all 9-15 ms. Here
-decoding has its own interpreter; the window only wraps finished pixels. A picture that crashes
-the decoder takes down this process, not the window.
+Why a process: a loader thread in the window makes a dozen Qt calls per picture, and each one
+hands the interpreter lock back and forth with the GUI thread (benchmarks/RESULTS.md has the
+stalls measured). Here decoding has its own interpreter; the window only wraps finished pixels.
+A picture that crashes the decoder takes down this process, not the window.
 
 The pipe protocol; requests are answered one by one, in the order they came:
     window -> here (stdin), one line each:   {"id": N, "path": "...", "w": W, "h": H}
@@ -15,7 +16,7 @@ The pipe protocol; requests are answered one by one, in the order they came:
     here -> window (stdout): the line  {"id": N, "w": w, "h": h}  and then w * h * 4 bytes of
         RGBA: the picture (its first frame) scaled to fit W x H, aspect kept (or the tile); or
         the line {"id": N, "error": "..."} when it cannot be read.
-End of input ends the process. Qt-free, so it starts in a few tens of milliseconds."""
+End of input ends the process."""
 
 from __future__ import annotations
 
