@@ -29,6 +29,8 @@ READY, IN_FLIGHT, DONE, FAILED = 0, 1, 2, 3  # ecan.db.models.JobStatus, without
 STALE_AFTER_S = 600.0
 HEARTBEAT_S = 30.0
 _BUSY_TIMEOUT_MS = 15_000
+# Where the library last synced to (ecan.auth.cloud.CloudAccess.target).
+TARGET_KEY = "sync.target"
 _CLOUD_COLUMNS = {"cloud_image_key", "cloud_thumb_key", "cloud_video_key", "cloud_image_url",
                   "cloud_thumb_url"}
 
@@ -45,7 +47,7 @@ WHERE id = (
       AND (o.kind != 'metadata' OR NOT EXISTS (
           SELECT 1 FROM outbox m WHERE m.kind = 'metadata' AND m.status = {IN_FLIGHT}))
     ORDER BY o.id LIMIT 1)
-RETURNING id, kind, avatar_id, payload, attempts, locked_by
+RETURNING id, kind, avatar_id, payload, attempts, locked_by, identity_id
 """
 
 
@@ -57,6 +59,8 @@ class Job:
     payload: dict[str, Any]
     attempts: int  # including this one
     locked_by: str
+    # The identity it was queued for (None: a library bound to none): never run as another.
+    identity_id: str | None = None
     # An upload's avatar row, read in the claiming transaction (saves a round trip on the
     # connection all workers share); None for other kinds, or if the row is gone.
     avatar_row: sqlite3.Row | None = field(default=None, compare=False, repr=False)
@@ -177,7 +181,7 @@ class Outbox:
             payload = {}
         return Job(row["id"], row["kind"], row["avatar_id"],
                    payload if isinstance(payload, dict) else {}, row["attempts"], row["locked_by"],
-                   avatar_row)
+                   row["identity_id"], avatar_row)
 
     def heartbeat(self, job: Job) -> bool:
         """Renew the claim; False if the job is no longer ours (taken over, or settled)."""
@@ -276,6 +280,20 @@ class Outbox:
                           (message[:500], hint[:500], time.time(), job.avatar_id))
         return ok
 
+    def hold(self, job: Job, message: str, until: float) -> bool:
+        """Back to READY, untouched (attempt not counted), not before `until`, saying why: a job
+        that must not run now (it belongs to another identity than the signed-in one)."""
+        message = redact(message)
+        with self._tx() as c:
+            ok = self._guarded(
+                c, job, "status = ?, last_error = ?, next_attempt_at = ?, attempts = attempts - 1",
+                (READY, message[:500], until))
+            if ok and job.kind == "upload" and job.avatar_id:
+                c.execute("UPDATE avatar SET sync_state = 'queued', sync_error = ?, updated_at = ? "
+                          "WHERE id = ? AND sync_state = 'syncing'",
+                          (message[:500], time.time(), job.avatar_id))
+        return ok
+
     def release(self, job: Job) -> bool:
         """Give a job back untouched (shutdown abandoned it mid-way): READY, attempt not counted."""
         return self.retry_later(job, "interrupted", 0.0, count_attempt=False)
@@ -364,6 +382,44 @@ class Outbox:
     def pending_non_upload(self) -> int:
         return self._query(f"SELECT COUNT(*) FROM outbox WHERE kind != 'upload' AND status IN "
                            f"({READY}, {IN_FLIGHT})")[0][0]
+
+    def retarget(self, target: str) -> int:
+        """"Synced" means: in this store, under this identity's prefix. Record where this
+        library syncs to; when that changed (another bucket, endpoint, prefix or identity),
+        every synced avatar is queued again (its upload finds objects already there by their
+        checksum and sends only what is missing) and the agents document too. Returns how many
+        avatars were queued again (0 when nothing changed)."""
+        if not target:
+            return 0
+        now = time.time()
+        with self._tx() as c:
+            row = c.execute("SELECT value FROM setting WHERE key = ?", (TARGET_KEY,)).fetchone()
+            saved = row[0] if row else None
+            if saved == target:
+                return 0
+            c.execute("INSERT INTO setting (key, value) VALUES (?, ?) "
+                      "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (TARGET_KEY, target))
+            if saved is None:
+                return 0  # the first cloud this library meets: nothing was synced elsewhere
+            ids = [r[0] for r in c.execute(
+                "SELECT id FROM avatar WHERE sync_state = 'synced' AND resource_type != 'system'")]
+            for avatar_id in ids:
+                waiting = c.execute(f"SELECT 1 FROM outbox WHERE avatar_id = ? AND kind = 'upload' "
+                                    f"AND status = {READY}", (avatar_id,)).fetchone()
+                if waiting is None:
+                    c.execute("INSERT INTO outbox (kind, avatar_id, payload, created_at, "
+                              "updated_at) VALUES ('upload', ?, '{}', ?, ?)",
+                              (avatar_id, now, now))
+            if ids:
+                c.execute("UPDATE avatar SET sync_state = 'queued', cloud_synced_at = NULL, "
+                          "updated_at = ? WHERE sync_state = 'synced' AND resource_type != "
+                          "'system'", (now,))
+            if c.execute("SELECT 1 FROM agent LIMIT 1").fetchone() and not c.execute(
+                    f"SELECT 1 FROM outbox WHERE kind = 'metadata' AND status = {READY}"
+                    ).fetchone():
+                c.execute("INSERT INTO outbox (kind, payload, created_at, updated_at) "
+                          "VALUES ('metadata', '{\"what\": \"agents\"}', ?, ?)", (now, now))
+            return len(ids)
 
     def get_setting(self, key: str) -> str | None:
         rows = self._query("SELECT value FROM setting WHERE key = ?", (key,))
