@@ -60,7 +60,14 @@ def register(handlers: Handlers, app: App) -> None:
 
     @handlers.register("sync.restore", RestoreRequest, changes=["avatars", "agents", "sync"])
     def restore(req: RestoreRequest) -> dict[str, Any]:
+        import time
+
+        from ecan.accounts import RESTORED_KEY
+
         if req.only_if_empty and not app.sync.library_empty():
             return {"restored": 0, "skipped": 0, "failed": 0, "agents_restored": 0,
                     "warnings": [], "ran": False}
-        return {**app.sync.restore().to_dict(), "ran": True}
+        result = app.sync.restore().to_dict()
+        # The account's first sign-in on this computer is over: later ones do not restore.
+        app.db.set_setting(RESTORED_KEY, str(time.time()))
+        return {**result, "ran": True}
