@@ -1,9 +1,12 @@
 """Refresh ecan's Qt translations: run pyside6-lupdate over ecan/ui (keeping what is already
-translated), fill the Simplified Chinese strings kept below, compile with pyside6-lrelease.
+translated), fill the Simplified Chinese strings kept below, compile with pyside6-lrelease. Also
+ecan_en: English has no translation but its plurals ("%n avatar(s)" -> "1 avatar", "2 avatars"),
+which only a translation file gives Qt (lupdate -pluralonly).
 Run: .venv/bin/python scripts/i18n.py   (prints any source text still untranslated)."""
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -11,12 +14,43 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TS = ROOT / "ecan" / "assets" / "translations" / "ecan_zh_CN.ts"
+EN_TS = ROOT / "ecan" / "assets" / "translations" / "ecan_en.ts"
+
+# English plural forms (one, other) of every source text counted with %n.
+EN: dict[str, tuple[str, str]] = {
+    "%n avatar(s)": ("%n avatar", "%n avatars"),
+    "{shown} of %n avatar(s)": ("{shown} of %n avatar", "{shown} of %n avatars"),
+    "%n built-in avatar(s) are ready to use: choose “Built-in avatars” above to see them.": (
+        "%n built-in avatar is ready to use: choose “Built-in avatars” above to see it.",
+        "%n built-in avatars are ready to use: choose “Built-in avatars” above to see them."),
+    "Delete %n avatar(s)? They are removed from this computer and from your cloud storage.": (
+        "Delete %n avatar? It is removed from this computer and from your cloud storage.",
+        "Delete %n avatars? They are removed from this computer and from your cloud storage."),
+    "%n of the selected avatars cannot be deleted and stay:": (
+        "%n of the selected avatars cannot be deleted and stays:",
+        "%n of the selected avatars cannot be deleted and stay:"),
+    "Retrying %n upload(s).": ("Retrying %n upload.", "Retrying %n uploads."),
+    "Restored %n avatar(s) from the cloud.": ("Restored %n avatar from the cloud.",
+                                              "Restored %n avatars from the cloud."),
+    "“{name}” is the avatar of %n agent(s) ({agents}): give them another avatar first.": (
+        "“{name}” is the avatar of the agent {agents}: give it another avatar first.",
+        "“{name}” is the avatar of %n agents ({agents}): give them another avatar first."),
+    "“{name}” is the avatar of %n agent(s): give them another avatar first.": (
+        "“{name}” is the avatar of an agent: give it another avatar first.",
+        "“{name}” is the avatar of %n agents: give them another avatar first."),
+    "%n task(s) · {rate} succeeded · analyse {a} s, generate {g} s on average · "
+    "{credits} images used": (
+        "%n task · {rate} succeeded · analyse {a} s, generate {g} s on average · "
+        "{credits} images used",
+        "%n tasks · {rate} succeeded · analyse {a} s, generate {g} s on average · "
+        "{credits} images used"),
+}
 BIN = Path(sys.executable).parent
 
 ZH: dict[str, str] = {
     "Agents": "智能体",
     "Restoring your library from the cloud…": "正在从云端恢复你的头像库…",
-    "Restored {n} avatars from the cloud.": "已从云端恢复 {n} 个头像。",
+    "Restored %n avatar(s) from the cloud.": "已从云端恢复 %n 个头像。",
     "Syncing stopped unexpectedly; it restarts by itself in {s} s. Nothing is lost: the queue "
     "is kept.": "同步意外停止，将在 {s} 秒后自动重启。不会丢失任何内容：队列已保留。",
     "New agent": "新建智能体",
@@ -38,6 +72,19 @@ ZH: dict[str, str] = {
     "Save agent": "保存智能体",
     "Give the agent a name.": "请为智能体命名。",
     "Agent “{name}” saved.": "智能体“{name}”已保存。",
+    "Agent “{name}” deleted.": "智能体“{name}”已删除。",
+    "the new agent": "新智能体",
+    "Unsaved changes": "未保存的更改",
+    "Save your changes to “{name}”?": "保存对“{name}”的更改吗？",
+    "If you don't save, your changes to this agent are lost.":
+        "如果不保存，对这个智能体的更改将会丢失。",
+    "Delete the agent “{name}”?": "删除智能体“{name}”吗？",
+    "Its avatar stays in your library.": "它的头像会保留在您的头像库中。",
+    "Built-in avatars cannot be deleted.": "内置头像不能删除。",
+    "“{name}” is the avatar of %n agent(s) ({agents}): give them another avatar first.":
+        "“{name}”是 %n 个智能体（{agents}）的头像：请先为它们换一个头像。",
+    "“{name}” is the avatar of %n agent(s): give them another avatar first.":
+        "“{name}”是 %n 个智能体的头像：请先为它们换一个头像。",
     "On this computer only": "仅在本机",
     "Waiting to sync": "等待同步",
     "Syncing": "正在同步",
@@ -56,13 +103,13 @@ ZH: dict[str, str] = {
     "Import pictures": "导入图片",
     "The library could not be read": "无法读取头像库",
     "Loading your library…": "正在载入头像库…",
-    "{shown} of {total} avatars": "显示 {shown} / {total} 个头像",
-    "{n} avatars": "{n} 个头像",
+    "{shown} of %n avatar(s)": "显示 {shown} / %n 个头像",
+    "%n avatar(s)": "%n 个头像",
     "Your avatar library is empty": "头像库还是空的",
     "Drop pictures here or click Import. You can also paste an image with Ctrl+V.":
         "把图片拖到这里，或点击“导入”。也可以用 Ctrl+V 粘贴图片。",
-    "{n} built-in avatars are ready to use: choose “Built-in avatars” above to see them.":
-        "另有 {n} 个内置头像可直接使用：在上方选择“内置头像”即可查看。",
+    "%n built-in avatar(s) are ready to use: choose “Built-in avatars” above to see them.":
+        "另有 %n 个内置头像可直接使用：在上方选择“内置头像”即可查看。",
     "No avatars match": "没有匹配的头像",
     "Try another search, or show all avatars.": "换个关键词试试，或显示全部头像。",
     "ecan hit a problem": "ecan 遇到了问题",
@@ -106,7 +153,7 @@ ZH: dict[str, str] = {
     "Reason": "原因",
     "Close": "关闭",
     "ecan cannot start: {message}": "ecan 无法启动：{message}",
-    "ecan — avatar library": "ecan — 头像库",
+    "Avatar library": "头像库",
     "Avatars": "头像",
     "Screens": "页面",
     "&Import…": "导入(&I)…",
@@ -148,9 +195,11 @@ ZH: dict[str, str] = {
     "Nothing to import: no pictures were found there.": "没有可导入的内容：那里没有找到图片。",
     "Imported {ok} of {total}.": "已导入 {ok} / {total}。",
     "Delete avatars": "删除头像",
-    "Delete {n} avatar(s)? They are removed from this computer and from your cloud storage.":
-        "删除 {n} 个头像？它们将从本机和您的云存储中移除。",
-    "Retrying {n} upload(s).": "正在重试 {n} 个上传。",
+    "Delete %n avatar(s)? They are removed from this computer and from your cloud storage.":
+        "删除 %n 个头像？它们将从本机和您的云存储中移除。",
+    "%n of the selected avatars cannot be deleted and stay:":
+        "所选头像中有 %n 个不能删除，将保留：",
+    "Retrying %n upload(s).": "正在重试 %n 个上传。",
     "Signed out. New avatars wait on this computer until you sign in.":
         "已退出登录。新头像会保存在本机，登录后再同步。",
     "About ecan": "关于 ecan",
@@ -260,24 +309,42 @@ from ecan.ui.generate_dialog import ZH_CN as GENERATE_ZH  # noqa: E402
 ZH.update(GENERATE_ZH)
 
 
-def main() -> int:
+def fill(ts: Path, language: str, table: dict[str, str] | dict[str, tuple[str, str]],
+         *extra: str) -> list[str]:
+    """Update `ts` from the sources, put `table`'s translations in, compile the .qm; return
+    the source texts still untranslated. A str translation fills every plural form (Chinese
+    has one); a tuple gives them in order."""
     subprocess.run([str(BIN / "pyside6-lupdate"), *sorted(str(p) for p in
-                    (ROOT / "ecan" / "ui").glob("*.py")), "-ts", str(TS),
-                    "-target-language", "zh_CN", "-no-obsolete"], check=True)
-    tree = ET.parse(TS)
+                    (ROOT / "ecan" / "ui").glob("*.py")), "-ts", str(ts),
+                    "-target-language", language, "-no-obsolete", *extra], check=True)
+    tree = ET.parse(ts)
     missing = []
     for message in tree.iter("message"):
         source = message.findtext("source") or ""
         translation = message.find("translation")
         assert translation is not None
-        if source in ZH:
-            translation.text = ZH[source]
+        forms = translation.findall("numerusform")
+        if source in table:
+            text = table[source]
+            if forms:
+                for i, form in enumerate(forms):
+                    form.text = text if isinstance(text, str) else text[min(i, len(text) - 1)]
+            else:
+                translation.text = text if isinstance(text, str) else text[-1]
             translation.attrib.pop("type", None)
-        elif translation.get("type") == "unfinished" or not translation.text:
+        elif (translation.get("type") == "unfinished"
+              or not (translation.text or any(f.text for f in forms))):
             missing.append(source)
-    tree.write(TS, encoding="utf-8", xml_declaration=True)
-    subprocess.run([str(BIN / "pyside6-lrelease"), str(TS), "-qm",
-                    str(TS.with_suffix(".qm"))], check=True)
+    tree.write(ts, encoding="utf-8", xml_declaration=True)
+    subprocess.run([str(BIN / "pyside6-lrelease"), str(ts), "-qm", str(ts.with_suffix(".qm"))],
+                   check=True)
+    return missing
+
+
+def main() -> int:
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()
+    missing = fill(TS, "zh_CN", ZH)
+    missing += [f"(English plural) {s}" for s in fill(EN_TS, "en", EN, "-pluralonly")]
     for source in missing:
         print(f"untranslated: {source!r}")
     return 1 if missing else 0

@@ -36,6 +36,7 @@ def main(out: Path) -> int:
     from ecan.bridge.bridge import Bridge
     from ecan.bridge.sync_worker import SyncWorker
     from ecan.resources import sample_paths
+    from ecan.ui.gallery_model import IdRole
     from ecan.ui.i18n import Languages
     from ecan.ui.launcher import qt_app
     from ecan.ui.main_window import MainWindow
@@ -110,6 +111,31 @@ def main(out: Path) -> int:
         window.agents.list.setCurrentRow(0)
         shoot(f"{lang}-3-agents", window)
         window.tabs.setCurrentWidget(window.avatars)
+
+        # The delete confirmation, for two avatars of which the agent's stays.
+        from PySide6.QtCore import QItemSelectionModel, QTimer
+        from PySide6.QtWidgets import QApplication, QMessageBox
+
+        in_use = call("agent.list", {})["data"]["agents"][0]["avatar_id"]
+        window.avatars.reload()  # the agent above was saved behind the window's back
+        wait(qapp, window.is_settled)
+        window.avatars.select_id(in_use)
+        other = next(a["id"] for a in window.avatars.current_avatars() if a["id"] != in_use)
+        flag = QItemSelectionModel.SelectionFlag.Select
+        window.avatars.view.selectionModel().select(
+            next(window.avatars.proxy.index(r, 0) for r in range(window.avatars.proxy.rowCount())
+                 if window.avatars.proxy.index(r, 0).data(IdRole) == other), flag)
+
+        def shoot_box(name: str = f"{lang}-8-delete-confirmation") -> None:
+            box = QApplication.activeModalWidget()
+            if not isinstance(box, QMessageBox):
+                QTimer.singleShot(50, lambda: shoot_box(name))
+                return
+            shoot(name, box)
+            box.reject()
+
+        QTimer.singleShot(50, shoot_box)
+        window.delete_avatars(window.avatars.selected_ids())
 
         from ecan.ui.signin_dialog import SignInDialog
 

@@ -46,6 +46,13 @@ def register(handlers: Handlers, app: App) -> None:
         return app.generator.generate(path, req.prompt, source_avatar_id=req.avatar_id,
                                       task_id=req.task_id)
 
+    @handlers.register("generate.ready", Empty)
+    def ready(_req: Empty) -> dict[str, Any]:
+        """{ready: true} when a generation could start (a key is set), else the error that
+        `generate.start` would give, so a form can say so before it is filled in."""
+        app.generator.generator()
+        return {"ready": True}
+
     @handlers.register("generate.cancel", TaskId, changes=["tasks"])
     def cancel(req: TaskId) -> dict[str, Any]:
         app.generator.cancel(req.task_id)

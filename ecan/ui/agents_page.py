@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QListView,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from ecan.bridge.bridge import Bridge
 from ecan.bridge.thumbs import ThumbnailLoader
+from ecan.ui.dialogs import ask, confirm_destructive
 from ecan.ui.gallery_delegate import CARD, THUMB, AvatarDelegate
 from ecan.ui.gallery_model import AvatarFilterModel, AvatarListModel, IdRole
 from ecan.ui.import_flow import IMPORT_METHOD
@@ -47,6 +49,14 @@ class AgentsPage(QWidget):
         self._agents: list[dict[str, Any]] = []
         self._current_id: str | None = None
         self._loaded = False
+        self._picked: str | None = None  # the avatar the editor holds for the agent
+        self._baseline: tuple[str, str, str | None] = ("", "", None)  # as last saved/opened
+        self._selecting = False
+        # (agent id or None for a new one) to open once the save under way is done
+        self._open_after_save: tuple[str | None] | None = None
+        # agent.list answers (and saves, which answer with the list) are numbered as asked.
+        self._agents_asked = 0
+        self._agents_shown = 0
 
         outer = QHBoxLayout(self)
         outer.setContentsMargins(12, 10, 12, 0)
@@ -59,7 +69,7 @@ class AgentsPage(QWidget):
         self.list = QListWidget(left)
         self.list.currentItemChanged.connect(self._agent_selected)
         self.new_button = QPushButton(left)
-        self.new_button.clicked.connect(self.new_agent)
+        self.new_button.clicked.connect(self._new_clicked)
         lv.addWidget(self.list_title)
         lv.addWidget(self.list, 1)
         lv.addWidget(self.new_button)
@@ -105,6 +115,9 @@ class AgentsPage(QWidget):
         self.picker.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.picker.setItemDelegate(AvatarDelegate(self.picker, tiles=True))  # avatars' thumbs
         self.picker.setModel(self.proxy)
+        self.picker.selectionModel().selectionChanged.connect(self._picker_changed)
+        # However short the window, the picker shows at least one whole row of avatars.
+        self.picker.setMinimumHeight(CARD.height() + 2 * self.picker.frameWidth())
         rv.addWidget(self.picker, 1)
         self.error = QLabel(right)
         self.error.setStyleSheet("color: #c5221f;")
@@ -164,7 +177,10 @@ class AgentsPage(QWidget):
 
     # data
     def reload(self) -> None:
-        self._bridge.run("agent.list", {}, on_success=self._got_agents,
+        self._agents_asked += 1
+        asked = self._agents_asked
+        self._bridge.run("agent.list", {},
+                         on_success=lambda data: self._got_agents(data, asked),
                          on_failure=self._show_error)
         ticket = self.avatars.ticket()
         self._bridge.run("avatar.list", {}, on_success=lambda data: self._got_avatars(data, ticket),
@@ -182,7 +198,12 @@ class AgentsPage(QWidget):
         self.reload()
         super().showEvent(event)
 
-    def _got_agents(self, data: Any) -> None:
+    def _got_agents(self, data: Any, asked: int) -> None:
+        # A list asked for before the newest one we have (a save's answer carries the list as
+        # it stands after the save) is older than what is shown: drop it.
+        if asked < self._agents_shown:
+            return
+        self._agents_shown = asked
         agents = data.get("agents") if isinstance(data, dict) else data
         self._agents = list(agents or [])
         self._loaded = True
@@ -199,93 +220,203 @@ class AgentsPage(QWidget):
     def _got_avatars(self, data: Any, ticket: int) -> None:
         avatars = data.get("avatars") if isinstance(data, dict) else data
         self.avatars.set_avatars(list(avatars or []), ticket)
-        self._select_avatar(self._agent_avatar_id())
+        # The editor's choice, not the agent as last listed: the list may be older than the
+        # user's pick (or than the save that just stored it).
+        self._select_avatar(self._picked)
 
-    def _agent_avatar_id(self) -> str | None:
-        for a in self._agents:
-            if a.get("id") == self._current_id:
-                return a.get("avatar_id")
-        return None
+    def _agent(self, agent_id: str | None) -> dict[str, Any] | None:
+        return next((a for a in self._agents if a.get("id") == agent_id), None)
 
     # editing
+    def _editor_state(self) -> tuple[str, str, str | None]:
+        return (self.name.text().strip(), self.description.toPlainText().strip(), self._picked)
+
+    def is_dirty(self) -> bool:
+        """The editor holds changes that are not saved."""
+        return self._editor_state() != self._baseline
+
     def new_agent(self) -> None:
+        """Clear the editor for a new agent (unsaved edits are dropped: see `_leave_then`)."""
         self._current_id = None
         self.list.blockSignals(True)
         self.list.setCurrentRow(-1)
         self.list.blockSignals(False)
         self.name.clear()
         self.description.clear()
-        self.picker.clearSelection()
+        self._picked = None
+        self._select_avatar(None)
+        self._baseline = self._editor_state()
         self.error.hide()
         self.delete_button.setEnabled(False)
         self.editor_title.setText(self.tr("New agent"))
         self.name.setFocus()
 
-    def _agent_selected(self, item: QListWidgetItem | None, _prev: object = None) -> None:
+    def _new_clicked(self) -> None:
+        self._leave_then(None)
+
+    def _agent_selected(self, item: QListWidgetItem | None,
+                        previous: QListWidgetItem | None = None) -> None:
         if item is None:
             return
-        agent = next((a for a in self._agents
-                      if a.get("id") == item.data(Qt.ItemDataRole.UserRole)), None)
+        target = item.data(Qt.ItemDataRole.UserRole)
+        if target == self._current_id:
+            return
+        if not self.is_dirty():
+            self._open(str(target))
+            return
+        # Asked once the click that got here is over (the view would otherwise select the
+        # clicked row after we put the list back); until the user has answered, or a save has
+        # finished, the list shows the agent the editor holds.
+        self._show_current_in_list()
+        QTimer.singleShot(0, self, lambda: self._leave_then(str(target)))
+
+    def _show_current_in_list(self) -> None:
+        self.list.blockSignals(True)
+        self.list.setCurrentRow(-1)
+        for row in range(self.list.count()):
+            if self.list.item(row).data(Qt.ItemDataRole.UserRole) == self._current_id:
+                self.list.setCurrentRow(row)
+        self.list.blockSignals(False)
+
+    def _leave_then(self, target: str | None) -> None:
+        """Open agent `target` (None: a new one), first asking what to do with unsaved edits:
+        save them, discard them, or stay."""
+        self._show_current_in_list()
+        if self.is_dirty():
+            shown = self.name.text().strip() or self.tr("the new agent")
+            answer = ask(self, self.tr("Unsaved changes"),
+                         self.tr("Save your changes to “{name}”?").format(name=shown),
+                         [(self.tr("Save"), QMessageBox.ButtonRole.AcceptRole),
+                          (self.tr("Discard"), QMessageBox.ButtonRole.DestructiveRole),
+                          (self.tr("Cancel"), QMessageBox.ButtonRole.RejectRole)],
+                         default=0, informative=self.tr(
+                             "If you don't save, your changes to this agent are lost."))
+            if answer == 2:
+                return
+            if answer == 0:
+                self._open_after_save = (target,)
+                if not self.save():
+                    self._open_after_save = None
+                return
+        self._open(target)
+
+    def _open(self, target: str | None) -> None:
+        agent = self._agent(target)
         if agent is None:
+            self.new_agent()
             return
         self._current_id = agent.get("id")
+        self._show_current_in_list()
         self.name.setText(str(agent.get("name") or ""))
         self.description.setPlainText(str(agent.get("description") or ""))
-        self._select_avatar(agent.get("avatar_id"))
+        self._picked = agent.get("avatar_id")
+        self._select_avatar(self._picked)
+        self._baseline = self._editor_state()
         self.delete_button.setEnabled(True)
         self.error.hide()
         self.editor_title.setText(self.tr("Edit agent"))
 
     def _select_avatar(self, avatar_id: str | None) -> None:
-        self.picker.clearSelection()
-        if not avatar_id:
-            return
-        for row in range(self.proxy.rowCount()):
-            idx = self.proxy.index(row, 0)
-            if idx.data(IdRole) == avatar_id:
-                self.picker.setCurrentIndex(idx)
-                self.picker.scrollTo(idx)
+        self._selecting = True
+        try:
+            self.picker.clearSelection()
+            if not avatar_id:
                 return
+            for row in range(self.proxy.rowCount()):
+                idx = self.proxy.index(row, 0)
+                if idx.data(IdRole) == avatar_id:
+                    self.picker.setCurrentIndex(idx)
+                    self.picker.scrollTo(idx)
+                    return
+        finally:
+            self._selecting = False
+
+    def _picker_changed(self, *_args: object) -> None:
+        if self._selecting:
+            return
+        chosen = self.chosen_avatar_id()
+        if chosen is not None:
+            self._picked = chosen
+        elif self._picked is not None and self._row_of(self._picked) is not None:
+            self._picked = None  # the user cleared it (the row is still there)
+
+    def _row_of(self, avatar_id: str) -> int | None:
+        for row in range(self.proxy.rowCount()):
+            if self.proxy.index(row, 0).data(IdRole) == avatar_id:
+                return row
+        return None
 
     def chosen_avatar_id(self) -> str | None:
+        """The avatar the picker highlights."""
         sel = self.picker.selectionModel().selectedIndexes()
         return str(sel[0].data(IdRole)) if sel else None
 
-    def save(self) -> None:
+    def save(self) -> bool:
+        """Save the editor's agent; False when refused before asking (no name)."""
         name = self.name.text().strip()
         if not name:
             self._show_error({"message": self.tr("Give the agent a name."), "hint": ""})
             self.name.setFocus()
-            return
+            return False
         payload: dict[str, Any] = {"name": name,
                                    "description": self.description.toPlainText().strip()}
-        avatar_id = self.chosen_avatar_id()
-        if avatar_id:
-            payload["avatar_id"] = avatar_id
+        if self._picked:
+            payload["avatar_id"] = self._picked
         if self._current_id:
             payload["id"] = self._current_id
         self.save_button.setEnabled(False)
-        self._bridge.run("agent.save", payload, on_success=self._saved,
+        self._agents_asked += 1
+        asked, sent = self._agents_asked, self._editor_state()
+        self._bridge.run("agent.save", payload,
+                         on_success=lambda data: self._saved(data, asked, sent),
                          on_failure=self._save_failed)
+        return True
 
-    def _saved(self, data: Any) -> None:
+    def _saved(self, data: Any, asked: int, sent: tuple[str, str, str | None]) -> None:
         self.save_button.setEnabled(True)
         self.error.hide()
-        agent = data.get("agent", data) if isinstance(data, dict) else {}
+        data = data if isinstance(data, dict) else {}
+        agent = data.get("agent") or {}
         self._current_id = agent.get("id") or self._current_id
+        if "agents" in data:
+            self._got_agents(data, asked)
+        if self._editor_state() == sent:
+            # Show the name as stored (spaces collapsed), so it does not look unsaved.
+            self.name.setText(str(agent.get("name") or sent[0]))
+        self._baseline = (str(agent.get("name") or ""), str(agent.get("description") or ""),
+                          agent.get("avatar_id"))
         self.editor_title.setText(self.tr("Edit agent"))
         self.delete_button.setEnabled(True)
-        self.message.emit(self.tr("Agent “{name}” saved.").format(name=self.name.text().strip()))
+        self.message.emit(self.tr("Agent “{name}” saved.").format(name=agent.get("name")))
+        after, self._open_after_save = self._open_after_save, None
+        if after is not None:
+            self._open(after[0])
 
     def _save_failed(self, error: dict[str, Any]) -> None:
         self.save_button.setEnabled(True)
+        self._open_after_save = None
         self._show_error(error)
 
     def delete_agent(self) -> None:
-        if not self._current_id:
+        agent = self._agent(self._current_id)
+        if agent is None:
             return
-        self._bridge.run("agent.delete", {"id": self._current_id},
-                         on_success=lambda _d: self.new_agent(), on_failure=self._show_error)
+        name = str(agent.get("name") or "")
+        if not confirm_destructive(
+                self, self.tr("Delete agent"),
+                self.tr("Delete the agent “{name}”?").format(name=name),
+                informative=self.tr("Its avatar stays in your library."),
+                action=self.tr("Delete"), cancel=self.tr("Cancel")):
+            return
+        agent_id = str(agent.get("id"))
+
+        def deleted(_data: Any) -> None:
+            if self._current_id == agent_id:
+                self.new_agent()
+            self.message.emit(self.tr("Agent “{name}” deleted.").format(name=name))
+
+        self._bridge.run("agent.delete", {"id": agent_id}, on_success=deleted,
+                         on_failure=self._show_error)
 
     def _show_error(self, error: dict[str, Any]) -> None:
         text = str(error.get("message") or "")
@@ -297,3 +428,4 @@ class AgentsPage(QWidget):
     def _type_changed(self, index: int) -> None:
         which = TYPE_FILTERS[max(index, 0)]
         self.proxy.set_types({which} if which else set())
+        self._select_avatar(self._picked)  # still highlighted when it is among those shown

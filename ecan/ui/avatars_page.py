@@ -46,10 +46,12 @@ class AvatarsPage(QWidget):
     """Signals:
         import_requested(): the empty state's Import button.
         loaded(int): the library was (re)loaded; the number of avatars.
+        usage_changed(): which agents use which avatars was (re)loaded (see delete_refusal).
     """
 
     import_requested = Signal()
     loaded = Signal(int)
+    usage_changed = Signal()
 
     def __init__(self, bridge: Bridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -57,6 +59,7 @@ class AvatarsPage(QWidget):
         self._loading = False
         self._reload_again = False
         self._loaded_once = False
+        self._used_by: dict[str, list[str]] = {}  # avatar id -> names of the agents using it
         self.thumbs = ThumbnailLoader(QSize(THUMB, THUMB), self,
                                       device_pixel_ratio=self.devicePixelRatioF(),
                                       tile_radius=THUMB_RADIUS)
@@ -168,6 +171,7 @@ class AvatarsPage(QWidget):
         self.empty_button.setText(self.tr("Import pictures…"))
         self.empty_button.setAccessibleName(self.tr("Import pictures"))
         self._update_empty()
+        self._refresh_details(force=True)  # the reason Delete is off is in words
 
     # data
     def reload(self) -> None:
@@ -178,6 +182,38 @@ class AvatarsPage(QWidget):
         ticket = self.model.ticket()
         self._bridge.run("avatar.list", {}, on_success=lambda data: self._listed(data, ticket),
                          on_failure=self._list_failed)
+        self._bridge.run("agent.list", {}, on_success=self._got_agents,
+                         on_failure=lambda _e: None)
+
+    def _got_agents(self, data: Any) -> None:
+        used: dict[str, list[str]] = {}
+        for agent in (data or {}).get("agents", []) if isinstance(data, dict) else []:
+            if agent.get("avatar_id"):
+                used.setdefault(str(agent["avatar_id"]), []).append(str(agent.get("name")))
+        self._used_by = used
+        self._refresh_details(force=True)
+        self.usage_changed.emit()
+
+    def delete_refusal(self, avatar_id: str) -> str | None:
+        """Why the library would refuse to delete this avatar (said before asking the user),
+        or None when it can be deleted."""
+        avatar = self.model.avatar(avatar_id)
+        if avatar is not None and avatar.get("resource_type") == "system":
+            return self.tr("Built-in avatars cannot be deleted.")
+        agents = self._used_by.get(avatar_id, [])
+        name = str((avatar or {}).get("name") or "")
+        if agents:
+            shown = ", ".join(f"“{a}”" for a in sorted(agents)[:3]) + (
+                ", …" if len(agents) > 3 else "")
+            return self.tr("“{name}” is the avatar of %n agent(s) ({agents}): give them "
+                           "another avatar first.", "", len(agents)).format(name=name,
+                                                                             agents=shown)
+        # The avatar row's own count, for an agent list not loaded yet.
+        used = int((avatar or {}).get("usage_count") or 0)
+        if used:
+            return self.tr("“{name}” is the avatar of %n agent(s): give them another avatar "
+                           "first.", "", used).format(name=name)
+        return None
 
     def is_loaded(self) -> bool:
         return self._loaded_once and not self._loading
@@ -208,7 +244,7 @@ class AvatarsPage(QWidget):
     def _on_changed(self, method: str, changed: set[str]) -> None:
         if method == IMPORT_METHOD:
             return  # the window shows each batch's rows itself, without a full reload
-        if changed & {"avatars", "sync"}:
+        if changed & {"avatars", "sync", "agents"}:
             self._reload_soon.request()
 
     def set_drop_highlight(self, on: bool) -> None:
@@ -235,12 +271,13 @@ class AvatarsPage(QWidget):
     def _selection_changed(self, _sel: QItemSelection, _desel: QItemSelection) -> None:
         self._refresh_details()
 
-    def _refresh_details(self, *_args: object) -> None:
+    def _refresh_details(self, *_args: object, force: bool = False) -> None:
         ids = self.selected_ids()
         avatar = self.model.avatar(ids[0]) if len(ids) == 1 else None
-        if avatar is None and self.details.avatar_id() is None:
+        if avatar is None and self.details.avatar_id() is None and not force:
             return
-        self.details.show_avatar(avatar)
+        self.details.show_avatar(avatar, delete_refusal=self.delete_refusal(ids[0])
+                                 if avatar is not None else None)
 
     def _filter_changed(self, *_args: object) -> None:
         self.proxy.set_text(self.search.text())
@@ -262,16 +299,16 @@ class AvatarsPage(QWidget):
             self.empty_button.hide()
             self.stack.setCurrentWidget(self.empty)
             return
-        self.count_label.setText(self.tr("{shown} of {total} avatars").format(
-            shown=shown, total=total) if shown != total else self.tr("{n} avatars").format(n=total))
+        self.count_label.setText(self.tr("{shown} of %n avatar(s)", "", total).format(
+            shown=shown) if shown != total else self.tr("%n avatar(s)", "", total))
         if total == 0:
             self.empty_title.setText(self.tr("Your avatar library is empty"))
             text = self.tr(
                 "Drop pictures here or click Import. You can also paste an image with Ctrl+V.")
             if everything > total:
-                text += "\n" + self.tr("{n} built-in avatars are ready to use: choose "
-                                        "“Built-in avatars” above to see them.").format(
-                                            n=everything - total)
+                text += "\n" + self.tr("%n built-in avatar(s) are ready to use: choose "
+                                        "“Built-in avatars” above to see them.", "",
+                                        everything - total)
             self.empty_text.setText(text)
             self.empty_button.show()
             self.stack.setCurrentWidget(self.empty)

@@ -7,7 +7,16 @@ import re
 from typing import Any
 
 from PySide6.QtCore import QEvent, QSize, Qt, Signal
-from PySide6.QtGui import QContextMenuEvent, QGuiApplication, QKeyEvent, QKeySequence, QPixmap
+from PySide6.QtGui import (
+    QContextMenuEvent,
+    QGuiApplication,
+    QHideEvent,
+    QKeyEvent,
+    QKeySequence,
+    QMovie,
+    QPixmap,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
@@ -26,6 +35,9 @@ from ecan.bridge.thumbs import ThumbnailLoader
 from ecan.ui.resources import icon
 
 PREVIEW = 200
+# QMovie decodes frames on the GUI thread as they are shown: past this size an animation plays
+# as its still thumbnail rather than risk stalling the window.
+ANIMATE_MAX_BYTES = 8 * 1024 * 1024
 
 
 def human_bytes(n: int | float | None) -> str:
@@ -57,6 +69,8 @@ class DetailsPane(QFrame):
         self.setMinimumWidth(280)
         self.setMaximumWidth(380)
         self._avatar: dict[str, Any] | None = None
+        self._refusal: str | None = None
+        self._movie: QMovie | None = None
         self._loader = ThumbnailLoader(QSize(PREVIEW, PREVIEW), self, capacity=16,
                                        device_pixel_ratio=self.devicePixelRatioF(),
                                        decoder=decoder)
@@ -118,10 +132,15 @@ class DetailsPane(QFrame):
             str(self._avatar.get("id"))))
         row2.addWidget(self.retry)
         row2.addWidget(self.delete)
+        # Why Delete is off (a built-in avatar, one an agent uses), in words, not just grey.
+        self.delete_note = QLabel(self)
+        self.delete_note.setObjectName("hintLabel")
+        self.delete_note.setWordWrap(True)
         actions = QVBoxLayout()
         actions.setContentsMargins(16, 6, 16, 16)
         actions.addLayout(row)
         actions.addLayout(row2)
+        actions.addWidget(self.delete_note)
         outer.addLayout(actions)
         layout.addStretch(1)
         self.placeholder = QLabel(self)
@@ -136,7 +155,7 @@ class DetailsPane(QFrame):
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
             self._retranslate()
-            self.show_avatar(self._avatar)
+            self.show_avatar(self._avatar, delete_refusal=self._refusal)
         super().changeEvent(event)
 
     def _retranslate(self) -> None:
@@ -161,14 +180,23 @@ class DetailsPane(QFrame):
     def avatar_id(self) -> str | None:
         return None if self._avatar is None else str(self._avatar.get("id"))
 
-    def show_avatar(self, avatar: dict[str, Any] | None) -> None:
+    def show_avatar(self, avatar: dict[str, Any] | None, *,
+                    delete_refusal: str | None = None) -> None:
+        """Show `avatar` (None: the placeholder); `delete_refusal` says why it cannot be
+        deleted (the toolbar's Delete agrees: both come from AvatarsPage.delete_refusal)."""
+        same = (avatar is not None and self._avatar is not None
+                and avatar.get("id") == self._avatar.get("id"))
         self._avatar = avatar
+        self._refusal = delete_refusal
         has = avatar is not None
         for w in (self.preview, self.title, self.copy_public, self.copy_presigned, self.retry,
                   self.delete, *self.values.values(), *self.labels.values()):
             w.setVisible(has)
         self.placeholder.setVisible(not has)
+        self.delete_note.setVisible(has and bool(delete_refusal))
+        self.delete_note.setText(delete_refusal or "")
         if avatar is None:
+            self._stop_movie()
             return
         kinds = {"system": self.tr("Built-in"), "uploaded": self.tr("Uploaded"),
                  "generated": self.tr("Generated")}
@@ -193,11 +221,60 @@ class DetailsPane(QFrame):
         self.copy_presigned.setEnabled(bool(avatar.get("presigned_url")))
         self.copy_presigned.setVisible("presigned_url" in avatar)
         self.retry.setVisible(state == "failed")
-        self.delete.setEnabled(avatar.get("resource_type") != "system")
-        self._set_preview(self._loader.pixmap(str(avatar.get("thumb_path") or "")))
+        self.delete.setEnabled(delete_refusal is None)
+        self.delete.setToolTip(delete_refusal or "")
+        if same and self._movie is not None:
+            return  # a row refresh (sync state) must not restart the animation
+        self._stop_movie()
+        if not self._start_movie(avatar):
+            self._set_preview(self._loader.pixmap(str(avatar.get("thumb_path") or "")))
+
+    def movie(self) -> QMovie | None:
+        """The animation playing in the preview, if the avatar is animated."""
+        return self._movie
+
+    def _start_movie(self, avatar: dict[str, Any]) -> bool:
+        path = str(avatar.get("image_path") or "")
+        if not (avatar.get("animated") and path
+                and int(avatar.get("bytes") or 0) <= ANIMATE_MAX_BYTES):
+            return False
+        movie = QMovie(path, parent=self)
+        if not movie.isValid():
+            movie.deleteLater()
+            return False
+        movie.setCacheMode(QMovie.CacheMode.CacheAll)  # a small loop: decode each frame once
+        w, h = int(avatar.get("width") or PREVIEW), int(avatar.get("height") or PREVIEW)
+        movie.setScaledSize(QSize(w, h).scaled(QSize(PREVIEW, PREVIEW),
+                                               Qt.AspectRatioMode.KeepAspectRatio))
+        self._movie = movie
+        self.preview.setMovie(movie)
+        if self.isVisible():
+            movie.start()
+        return True
+
+    def _stop_movie(self) -> None:
+        if self._movie is not None:
+            self._movie.stop()
+            self.preview.clear()
+            self._movie.deleteLater()
+            self._movie = None
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._movie is not None:
+            if self._movie.state() == QMovie.MovieState.NotRunning:
+                self._movie.start()
+            else:
+                self._movie.setPaused(False)
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        # Another tab or a minimised window: no frames to draw for nobody.
+        if self._movie is not None and self._movie.state() == QMovie.MovieState.Running:
+            self._movie.setPaused(True)
+        super().hideEvent(event)
 
     def _thumb_ready(self, path: str) -> None:
-        if self._avatar and str(self._avatar.get("thumb_path")) == path:
+        if self._movie is None and self._avatar and str(self._avatar.get("thumb_path")) == path:
             self._set_preview(self._loader.pixmap(path))
 
     def _set_preview(self, pix: QPixmap | None) -> None:

@@ -110,6 +110,9 @@ class AvatarDelegate(QStyledItemDelegate):
         state = option.state  # type: ignore[attr-defined]
         selected = bool(state & QStyle.StateFlag.State_Selected)
         hovered = bool(state & QStyle.StateFlag.State_MouseOver)
+        # The keyboard's place (the current card, in a focused view) is drawn apart from the
+        # selection, so that moving with Ctrl+arrows shows where Space would select.
+        focused = bool(state & QStyle.StateFlag.State_HasFocus)
         name, sync_state, progress = index.data(CardRole)
         pix = index.data(ThumbRole)
         dpr = p.device().devicePixelRatioF()
@@ -117,16 +120,17 @@ class AvatarDelegate(QStyledItemDelegate):
             # A placeholder lasts until the thumbnail loads: drawn in place, not kept.
             p.save()
             p.translate(rect.topLeft())
-            self._draw_face(p, option, name, None, selected, hovered, dpr)
+            self._draw_face(p, option, name, None, selected, hovered, dpr, focused)
             p.restore()
         else:
-            key = (name, pix.cacheKey(), selected, hovered, rect.width(), rect.height(), dpr,
-                   option.palette.cacheKey(), option.font.key())  # type: ignore[attr-defined]
+            key = (name, pix.cacheKey(), selected, hovered, focused, rect.width(), rect.height(),
+                   dpr, option.palette.cacheKey(), option.font.key())  # type: ignore[attr-defined]
             face = self._faces.get(key)
             if face is None:
                 face = self._faces[key] = render(
                     rect.size(), dpr,
-                    lambda fp: self._draw_face(fp, option, name, pix, selected, hovered, dpr))
+                    lambda fp: self._draw_face(fp, option, name, pix, selected, hovered, dpr,
+                                               focused))
                 while len(self._faces) > CARD_CACHE:
                     self._faces.popitem(last=False)
             else:
@@ -164,7 +168,7 @@ class AvatarDelegate(QStyledItemDelegate):
         return pix
 
     def _draw_face(self, p: QPainter, option: QStyleOptionViewItem, name: str, pix: Any,
-                   selected: bool, hovered: bool, dpr: float) -> None:
+                   selected: bool, hovered: bool, dpr: float, focused: bool = False) -> None:
         """The card without its badge at (0, 0), on whatever `p` paints (a pixmap or the
         view)."""
         size = option.rect.size()  # type: ignore[attr-defined]
@@ -178,6 +182,16 @@ class AvatarDelegate(QStyledItemDelegate):
                      else Qt.PenStyle.NoPen)
             p.setBrush(bg)
             p.drawRoundedRect(r, 10, 10)
+        if focused:
+            # A dashed ring just outside the selection's frame, in the text colour.
+            p.save()
+            p.setRenderHint(QPainter.RenderHint.Antialiasing)
+            ring = pal.color(QPalette.ColorRole.Text)
+            ring.setAlpha(170)
+            p.setPen(QPen(ring, 1.5, Qt.PenStyle.DashLine))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRoundedRect(r.adjusted(-2.5, -2.5, 2.5, 2.5), 12, 12)
+            p.restore()
         thumb_rect = thumb_rect_of(size)
         tile_at = thumb_rect.topLeft().toPoint() - QPoint(1, 1)
         shown = isinstance(pix, QPixmap) and not pix.isNull()

@@ -77,8 +77,8 @@ ZH_CN: dict[str, str] = {
     "failed": "失败",
     "cancelled": "已取消",
     "running": "进行中",
-    "{count} tasks · {rate} succeeded · analyse {a} s, generate {g} s on average · "
-    "{credits} images used": "{count} 个任务 · 成功率 {rate} · 平均分析 {a} 秒、生成 {g} 秒 · "
+    "%n task(s) · {rate} succeeded · analyse {a} s, generate {g} s on average · "
+    "{credits} images used": "%n 个任务 · 成功率 {rate} · 平均分析 {a} 秒、生成 {g} 秒 · "
                              "已用 {credits} 张图片额度",
     "Budget: {left} of {budget} images left": "额度：剩余 {left} / {budget} 张图片",
     "No budget limit": "不限额度",
@@ -98,9 +98,14 @@ class GenerateDialog(QDialog):
     generated = Signal(object)
     discarded = Signal(str)
 
-    def __init__(self, bridge: Bridge, parent: QWidget | None = None) -> None:
+    def __init__(self, bridge: Bridge, parent: QWidget | None = None, *,
+                 avatar_id: str | None = None) -> None:
+        """`avatar_id`: the avatar selected where the dialog was opened; the picker starts on
+        it."""
         super().__init__(parent)
         self._bridge = bridge
+        self._preferred = avatar_id
+        self._ready = True
         self._task_id: str | None = None
         self._result: dict[str, Any] | None = None
         self._avatars: list[dict[str, Any]] = []
@@ -133,6 +138,7 @@ class GenerateDialog(QDialog):
         self.request_label = QLabel(page)
         self.request = QPlainTextEdit(page)
         self.request.setMaximumHeight(80)
+        self.request.setTabChangesFocus(True)  # a one-line request has no use for a tab
         col.addWidget(self.request_label)
         col.addWidget(self.request)
         row = QHBoxLayout()
@@ -206,6 +212,16 @@ class GenerateDialog(QDialog):
         self.tabs.currentChanged.connect(lambda i: self.refresh_history() if i == 1 else None)
         self._retranslate()
         self._load_avatars()
+        self._bridge.run("generate.ready", {}, on_failure=self._not_ready)
+
+    def _not_ready(self, error: dict[str, Any]) -> None:
+        # Said before the user fills the form in, not after Generate.
+        self._ready = False
+        self.generate_button.setEnabled(False)
+        text = str(error.get("message", ""))
+        if error.get("hint"):
+            text += "\n" + str(error["hint"])
+        self._say(text, error=True)
 
     # --- language ---------------------------------------------------------------------------
 
@@ -263,9 +279,18 @@ class GenerateDialog(QDialog):
 
     def _avatars_loaded(self, data: dict[str, Any]) -> None:
         self._avatars = [a for a in data.get("avatars", []) if not a.get("animated")]
+        current = self.avatar.currentData()
         self.avatar.clear()
         for a in self._avatars:
             self.avatar.addItem(a["name"], a["id"])
+        if self._preferred is not None:
+            index = self.avatar.findData(self._preferred)
+            self._preferred = None  # only the first time: later reloads keep the user's pick
+            if index >= 0:
+                self.avatar.setCurrentIndex(index)
+                self.use_avatar.setChecked(True)
+        elif current is not None and self.avatar.findData(current) >= 0:
+            self.avatar.setCurrentIndex(self.avatar.findData(current))
 
     # --- generate ---------------------------------------------------------------------------
 
@@ -306,7 +331,7 @@ class GenerateDialog(QDialog):
         return self._task_id is not None
 
     def _busy(self, busy: bool) -> None:
-        self.generate_button.setEnabled(not busy)
+        self.generate_button.setEnabled(not busy and self._ready)
         self.cancel_button.setEnabled(busy)
         self.source_box.setEnabled(not busy)
         self.request.setReadOnly(busy)
@@ -412,9 +437,9 @@ class GenerateDialog(QDialog):
     def _stats_loaded(self, s: dict[str, Any]) -> None:
         rate = "–" if s.get("success_rate") is None else f"{s['success_rate']:.0%}"
         self.stats.setText(self.tr(
-            "{count} tasks · {rate} succeeded · analyse {a} s, generate {g} s on average · "
-            "{credits} images used").format(
-                count=s["count"], rate=rate, a=_seconds(s.get("avg_analyse_ms")),
+            "%n task(s) · {rate} succeeded · analyse {a} s, generate {g} s on average · "
+            "{credits} images used", "", int(s["count"])).format(
+                rate=rate, a=_seconds(s.get("avg_analyse_ms")),
                 g=_seconds(s.get("avg_generate_ms")), credits=f"{s['credits_used']:g}"))
         if s.get("budget") is None:
             self.budget.setText(self.tr("No budget limit"))

@@ -1,6 +1,7 @@
-"""Languages: English (the source strings) and Simplified Chinese from Qt translation files
-(`ecan/assets/translations/ecan_zh_CN.qm`). Follows the system locale unless the user picked one
-in Settings; switching applies live (every screen retranslates on QEvent.LanguageChange)."""
+"""Languages: English (the source strings, plus `ecan_en.qm` for their plural forms: "%n
+avatar(s)" -> "1 avatar") and Simplified Chinese (`ecan_zh_CN.qm`), from Qt translation files in
+ecan/assets/translations. Follows the system locale unless the user picked one in Settings;
+switching applies live (every screen retranslates on QEvent.LanguageChange)."""
 
 from __future__ import annotations
 
@@ -32,13 +33,14 @@ class Languages:
         if self._translator is not None:
             self._app.removeTranslator(self._translator)
             self._translator = None
-        if code != "en":
+        for attempt in dict.fromkeys((code, "en")):
             translator = QTranslator(self._app)
-            if translator.load(f"ecan_{code}", str(translations_dir())):
+            if translator.load(f"ecan_{attempt}", str(translations_dir())):
                 self._app.installTranslator(translator)
                 self._translator = translator
-            else:
-                code = "en"
+                break
+            translator.deleteLater()
+        code = attempt if self._translator is not None else "en"
         self.current = code
         QLocale.setDefault(QLocale(code))
         return code

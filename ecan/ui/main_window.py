@@ -39,6 +39,7 @@ from ecan.bridge.sync_process import SyncProcess
 from ecan.ui.agents_page import AgentsPage
 from ecan.ui.avatars_page import AvatarsPage
 from ecan.ui.details import human_bytes
+from ecan.ui.dialogs import confirm_destructive
 from ecan.ui.gc_scheduler import GcScheduler
 from ecan.ui.import_flow import ImportController, ImportSummaryDialog
 from ecan.ui.resources import app_icon, icon
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SHOW_SYNCING_AFTER_MS = 400
+MIN_SIZE = QSize(760, 480)
 IMAGE_FILTER = "*.png *.jpg *.jpeg *.gif *.webp *.bmp *.tif *.tiff *.mp4 *.webm *.mov"
 
 STYLE = """
@@ -99,7 +101,7 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
         self.setStyleSheet(STYLE)
-        self.setMinimumSize(QSize(760, 480))
+        self.setMinimumSize(MIN_SIZE)
 
         self.tabs = QTabWidget(self)
         self.tabs.setDocumentMode(True)
@@ -131,6 +133,8 @@ class MainWindow(QMainWindow):
         self.avatars.view.doubleClicked.connect(lambda _i: self.avatars.details.setFocus())
         self.avatars.view.selectionModel().selectionChanged.connect(self._selection_changed)
         self.avatars.proxy.modelReset.connect(self._selection_changed)
+        self.avatars.usage_changed.connect(self._selection_changed)
+        self.tabs.currentChanged.connect(self._selection_changed)
         self.avatars.thumbs.thumbnail_ready.connect(lambda _p: self._check_settled())
         self.agents.message.connect(self.show_message)
         bridge.failed.connect(self._bridge_failed)
@@ -139,6 +143,7 @@ class MainWindow(QMainWindow):
         self._settled = False
         self._selection_changed()
         self._retranslate()
+        self._fit_minimum()
         self._restore_state()
 
     # ---- start and stop ----------------------------------------------------------------
@@ -210,8 +215,7 @@ class MainWindow(QMainWindow):
         self.act_settings = self._action("settings", self.open_settings, K.Preferences,
                                          "settings")
         self.act_quit = self._action("quit", self.close, K.Quit)
-        self.act_delete = self._action("delete", lambda: self.delete_avatars(
-            self.avatars.selected_ids()), K.Delete, "delete")
+        self.act_delete = self._action("delete", self._delete_selected, K.Delete, "delete")
         self.act_retry = self._action("retry", lambda: self.retry(None), "Ctrl+R", "retry")
         self.act_find = self._action("find", self._focus_search, K.Find)
         self.act_pause = self._action("pause", self.toggle_pause, None, "pause")
@@ -329,7 +333,15 @@ class MainWindow(QMainWindow):
             self.bring_to_front()
 
     def _selection_changed(self, *_args: object) -> None:
-        self.act_delete.setEnabled(bool(self.avatars.selected_ids()))
+        # Delete acts on what is on screen: on the Agents tab there is no avatar selection to
+        # act on (the hidden gallery's is not the user's), and an avatar that cannot be
+        # deleted disables it here exactly as it does the details pane's button.
+        ids = self.avatars.selected_ids() if self.tabs.currentWidget() is self.avatars else []
+        refusals = [self.avatars.delete_refusal(i) for i in ids]
+        possible = any(r is None for r in refusals)
+        self.act_delete.setEnabled(possible)
+        reason = next((r for r in refusals if r), None) if ids and not possible else None
+        self.act_delete.setToolTip(reason or self.tr("Delete the selected avatars"))
 
     # ---- language ----------------------------------------------------------------------
     def changeEvent(self, event: QEvent) -> None:
@@ -337,8 +349,23 @@ class MainWindow(QMainWindow):
             self._retranslate()
         super().changeEvent(event)
 
+    def event(self, event: QEvent) -> bool:
+        handled = super().event(event)
+        if event.type() == QEvent.Type.LayoutRequest:
+            self._fit_minimum()
+        return handled
+
+    def _fit_minimum(self) -> None:
+        # The screens' own minimum (a full row of the agent picker under its form, in this
+        # language and font, with an error showing) wins over the design minimum: shrinking
+        # the window must not squash a screen below what it needs.
+        wanted = MIN_SIZE.expandedTo(self.minimumSizeHint())
+        if wanted != self.minimumSize():
+            self.setMinimumSize(wanted)
+
     def _retranslate(self) -> None:
-        self.setWindowTitle(self.tr("ecan — avatar library"))
+        # Qt adds the application's display name ("Avatar library — ecan").
+        self.setWindowTitle(self.tr("Avatar library"))
         self.tabs.setTabText(0, self.tr("Avatars"))
         self.tabs.setTabText(1, self.tr("Agents"))
         self.tabs.setAccessibleName(self.tr("Screens"))
@@ -351,7 +378,7 @@ class MainWindow(QMainWindow):
             self.act_generate: (self.tr("&Generate…"), self.tr("Make an avatar with AI")),
             self.act_settings: (self.tr("&Settings…"), self.tr("Storage, sync and language")),
             self.act_quit: (self.tr("&Quit"), ""),
-            self.act_delete: (self.tr("&Delete"), self.tr("Delete the selected avatars")),
+            self.act_delete: (self.tr("&Delete"), ""),
             self.act_retry: (self.tr("&Retry failed"), self.tr("Try failed uploads again")),
             self.act_find: (self.tr("&Find"), ""),
             self.act_sign_in: (self.tr("Sign &in…"), ""),
@@ -363,6 +390,7 @@ class MainWindow(QMainWindow):
         for action, (text, tip) in texts.items():
             action.setText(text)
             action.setToolTip(tip or text.replace("&", ""))
+        self._selection_changed()  # the Delete tooltip
         self.menu_file.setTitle(self.tr("&File"))
         self.menu_edit.setTitle(self.tr("&Edit"))
         self.menu_sync.setTitle(self.tr("S&ync"))
@@ -533,17 +561,32 @@ class MainWindow(QMainWindow):
             self.last_summary.show()
 
     # ---- actions -----------------------------------------------------------------------
+    def _delete_selected(self) -> None:
+        if self.tabs.currentWidget() is self.avatars:
+            self.delete_avatars(self.avatars.selected_ids())
+
     def delete_avatars(self, ids: list[str]) -> None:
         ids = [i for i in ids if i]
         if not ids:
             return
-        answer = QMessageBox.question(
-            self, self.tr("Delete avatars"),
-            self.tr("Delete {n} avatar(s)? They are removed from this computer and from your "
-                    "cloud storage.").format(n=len(ids)))
-        if answer != QMessageBox.StandardButton.Yes:
+        # What the library would refuse is said before asking, not after a "yes".
+        refusals = {i: self.avatars.delete_refusal(i) for i in ids}
+        doomed = [i for i in ids if refusals[i] is None]
+        reasons = list(dict.fromkeys(r for r in refusals.values() if r))
+        if not doomed:
+            QMessageBox.information(self, self.tr("Delete avatars"), "\n".join(reasons))
             return
-        for avatar_id in ids:
+        kept = ""
+        if reasons:
+            kept = self.tr("%n of the selected avatars cannot be deleted and stay:", "",
+                           len(ids) - len(doomed)) + "\n" + "\n".join(reasons)
+        if not confirm_destructive(
+                self, self.tr("Delete avatars"),
+                self.tr("Delete %n avatar(s)? They are removed from this computer and from "
+                        "your cloud storage.", "", len(doomed)),
+                action=self.tr("Delete"), cancel=self.tr("Cancel"), informative=kept):
+            return
+        for avatar_id in doomed:
             self.bridge.run("avatar.delete", {"id": avatar_id})
 
     def retry(self, avatar_id: str | None) -> None:
@@ -551,7 +594,7 @@ class MainWindow(QMainWindow):
 
         def done(data: Any) -> None:
             n = (data or {}).get("retried", 0) if isinstance(data, dict) else 0
-            self.show_message(self.tr("Retrying {n} upload(s).").format(n=n))
+            self.show_message(self.tr("Retrying %n upload(s).", "", n))
             self._wake_sync()
 
         self.bridge.run("sync.retry", payload, on_success=done)
@@ -599,8 +642,8 @@ class MainWindow(QMainWindow):
 
     def _restored(self, result: Any) -> None:
         if isinstance(result, dict) and result.get("restored"):
-            self.show_message(self.tr("Restored {n} avatars from the cloud.").format(
-                n=result["restored"]))
+            self.show_message(self.tr("Restored %n avatar(s) from the cloud.", "",
+                                      int(result["restored"])))
         self._wake_sync()
 
     def sign_out(self) -> None:
@@ -627,7 +670,8 @@ class MainWindow(QMainWindow):
         cls = self._generate_dialog_class()
         if cls is None:
             return
-        dialog = cls(self.bridge, self)
+        ids = self.avatars.selected_ids() if self.tabs.currentWidget() is self.avatars else []
+        dialog = cls(self.bridge, self, avatar_id=ids[0] if len(ids) == 1 else None)
         self.generate_dialog = dialog
         dialog.show()
 

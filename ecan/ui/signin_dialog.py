@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from ecan.bridge.bridge import Bridge
+from ecan.ui.dialogs import fit_height
 
 
 class SignInDialog(QDialog):
@@ -100,6 +101,7 @@ class SignInDialog(QDialog):
             text += "\n" + str(error["hint"])
         self.error.setText(text)
         self.error.show()
+        fit_height(self)
 
     def _set_busy(self, busy: bool) -> None:
         self.sign_in_button.setEnabled(not busy)

@@ -132,6 +132,16 @@ class Gui:
 
 
 @pytest.fixture
+def languages(qapp: Any) -> Iterator[Any]:
+    """The app's language switch; English (with its plural forms) again afterwards."""
+    from ecan.ui.i18n import Languages
+
+    langs = Languages(qapp)
+    yield langs
+    langs.apply("en")
+
+
+@pytest.fixture
 def gui(clean_env: dict[str, str], qtbot: Any) -> Iterator[Gui]:
     g = Gui(clean_env, qtbot)
     yield g
@@ -143,3 +153,63 @@ def cloud_gui(cloud_env: dict[str, str], qtbot: Any) -> Iterator[Gui]:
     g = Gui(cloud_env, qtbot, sync=True)
     yield g
     g.close()
+
+
+class Boxes:
+    """Answers the next modal message boxes the way a user would (a button's text, or "Enter"
+    / "Escape" pressed on the box) and records what each box said: `texts` (main text),
+    `details` (informative text), `buttons` (the buttons' texts), `default` (what Enter
+    answers)."""
+
+    def __init__(self, qtbot: Any) -> None:
+        self._qtbot = qtbot
+        self._answers: list[str] = []
+        self.texts: list[str] = []
+        self.details: list[str] = []
+        self.buttons: list[list[str]] = []
+        self.default: list[str] = []
+
+    def answer(self, *answers: str) -> Boxes:
+        from PySide6.QtCore import QTimer
+
+        self._answers.extend(answers)
+        QTimer.singleShot(0, self._poll)
+        return self
+
+    def pending(self) -> int:
+        return len(self._answers)
+
+    def _poll(self) -> None:
+        from PySide6.QtCore import Qt, QTimer
+        from PySide6.QtWidgets import QApplication, QMessageBox
+
+        if not self._answers:
+            return
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox) or not box.isVisible():
+            QTimer.singleShot(10, self._poll)
+            return
+        answer = self._answers.pop(0)
+        self.texts.append(box.text())
+        self.details.append(box.informativeText())
+        self.buttons.append([b.text() for b in box.buttons()])
+        default = box.defaultButton()
+        self.default.append(default.text() if default is not None else "")
+        if answer in ("Enter", "Escape"):
+            key = Qt.Key.Key_Return if answer == "Enter" else Qt.Key.Key_Escape
+            self._qtbot.keyClick(box, key)
+        else:
+            button = next(b for b in box.buttons() if b.text().replace("&", "") == answer)
+            button.click()
+        if self._answers:
+            QTimer.singleShot(10, self._poll)
+
+    def clear(self) -> None:
+        self._answers.clear()
+
+
+@pytest.fixture
+def boxes(qtbot: Any) -> Iterator[Boxes]:
+    b = Boxes(qtbot)
+    yield b
+    b.clear()

@@ -79,7 +79,8 @@ def test_chinese_request_shows_prompt_result_and_timings_then_discard(
 
 
 def test_keep_leaves_the_avatar_and_history_shows_it(setup: tuple[Any, Any, Path],
-                                                     qtbot: Any) -> None:
+                                                     qtbot: Any, languages: Any) -> None:
+    languages.apply("en")
     app, dialog, photo = setup
     dialog.photo.setText(str(photo))
     dialog.request.setPlainText("white coat")
@@ -89,7 +90,7 @@ def test_keep_leaves_the_avatar_and_history_shows_it(setup: tuple[Any, Any, Path
     assert len(generated(app)) == 1
     dialog.tabs.setCurrentIndex(1)
     qtbot.waitUntil(lambda: dialog.table.rowCount() == 1, timeout=10_000)
-    qtbot.waitUntil(lambda: "1 tasks" in dialog.stats.text(), timeout=10_000)
+    qtbot.waitUntil(lambda: dialog.stats.text().startswith("1 task · "), timeout=10_000)
     assert dialog.table.item(0, 1).text() == "succeeded"
     assert "100%" in dialog.stats.text()
 
@@ -170,4 +171,53 @@ def test_main_window_opens_the_dialog(gui: Any, qtbot: Any) -> None:
     dialog = gui.window.generate_dialog
     assert isinstance(dialog, GenerateDialog)
     qtbot.waitUntil(dialog.isVisible, timeout=5_000)
+    dialog.close()
+
+
+def test_without_a_key_the_dialog_says_so_when_it_opens(clean_env: dict[str, str],
+                                                        qtbot: Any) -> None:
+    from ecan.app import build_app
+    from ecan.bridge.bridge import Bridge
+    from ecan.ui.generate_dialog import GenerateDialog
+
+    app = build_app({k: v for k, v in clean_env.items() if not k.startswith("GEMINI")})
+    app.generator = GenerationService(app.db, app.library,
+                                      dataclasses.replace(GeminiConfig(), api_key=""))
+    bridge = Bridge(app.handlers)
+    try:
+        dialog = GenerateDialog(bridge)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        # Before anything is filled in or clicked.
+        qtbot.waitUntil(lambda: "GEMINI_API_KEY" in dialog.status.text(), timeout=10_000)
+        assert not dialog.generate_button.isEnabled()
+        assert app.generator.history() == []
+        dialog.close()
+    finally:
+        bridge.close()
+        app.close()
+
+
+def test_the_picker_starts_on_the_selected_avatar_and_tab_leaves_the_request(
+        gui: Any, qtbot: Any, make_pictures: Any) -> None:
+    from PySide6.QtCore import Qt
+
+    ids = [r["avatar_id"] for r in gui.call(
+        "avatar.import_paths", {"paths": [str(p) for p in make_pictures(3)]})["results"]]
+    page = gui.window.avatars
+    page.reload()
+    qtbot.waitUntil(lambda: len(page.current_avatars()) == 3, timeout=10_000)
+    page.select_id(ids[1])
+    gui.window.act_generate.trigger()
+    dialog = gui.window.generate_dialog
+    qtbot.waitUntil(lambda: dialog.avatar.currentData() == ids[1], timeout=10_000)
+    assert dialog.use_avatar.isChecked() and dialog.avatar.isEnabled()
+
+    dialog.activateWindow()
+    dialog.request.setFocus()
+    qtbot.waitUntil(dialog.request.hasFocus, timeout=5000)
+    qtbot.keyClicks(dialog.request, "white coat")
+    qtbot.keyClick(dialog.request, Qt.Key.Key_Tab)
+    assert not dialog.request.hasFocus()
+    assert dialog.request.toPlainText() == "white coat"
     dialog.close()

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.ui.conftest import Gui
+from tests.ui.conftest import Boxes, Gui
 
 
 def drop(window: Any, paths: list[Path]) -> None:
@@ -131,22 +131,37 @@ def test_search_filters_and_details_show_the_selected_avatar(
 
 
 def test_delete_asks_then_removes(gui: Gui, qtbot: Any, make_pictures: Callable[..., list[Path]],
-                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    from PySide6.QtWidgets import QMessageBox
-
+                                  boxes: Boxes, languages: Any) -> None:
+    languages.apply("en")
     pics = make_pictures(2)
     gui.call("avatar.import_paths", {"paths": [str(p) for p in pics]})
     gui.window.avatars.reload()
     qtbot.waitUntil(lambda: len(gui.window.avatars.current_avatars()) == 2, timeout=10_000)
     first = gui.window.avatars.current_avatars()[0]
-    monkeypatch.setattr(QMessageBox, "question",
-                        lambda *a, **k: QMessageBox.StandardButton.No)
-    gui.window.delete_avatars([first["id"]])
-    monkeypatch.setattr(QMessageBox, "question",
-                        lambda *a, **k: QMessageBox.StandardButton.Yes)
-    gui.window.delete_avatars([first["id"]])
+    gui.window.avatars.select_id(first["id"])
+    # Enter on the confirmation does not delete: the default answer is Cancel.
+    boxes.answer("Enter")
+    gui.window.act_delete.trigger()
+    assert boxes.default == ["Cancel"] and sorted(boxes.buttons[0]) == ["Cancel", "Delete"]
+    assert boxes.texts[0].startswith("Delete 1 avatar? ")
+    boxes.answer("Cancel")
+    gui.window.act_delete.trigger()
+    assert len(boxes.texts) == 2 and boxes.pending() == 0
+    gui.window.bridge.wait_idle()
+    qtbot.wait(50)
+    assert len(gui.call("avatar.list", {"resource_type": "uploaded"})["avatars"]) == 2
+    boxes.answer("Delete")
+    gui.window.act_delete.trigger()
     qtbot.waitUntil(lambda: len(gui.window.avatars.current_avatars()) == 1, timeout=10_000)
     assert gui.window.avatars.current_avatars()[0]["id"] != first["id"]
+    # Two selected: the count in the question is the plural.
+    gui.call("avatar.import_paths", {"paths": [str(p) for p in make_pictures(1, "more")]})
+    gui.window.avatars.reload()
+    qtbot.waitUntil(lambda: len(gui.window.avatars.current_avatars()) == 2, timeout=10_000)
+    gui.window.avatars.view.selectAll()
+    boxes.answer("Escape")
+    gui.window.act_delete.trigger()
+    assert boxes.texts[-1].startswith("Delete 2 avatars? ")
 
 
 def test_paste_an_image_from_the_clipboard(gui: Gui, qtbot: Any) -> None:
@@ -221,18 +236,15 @@ def test_the_selection_survives_new_avatars_arriving(
 
 
 def test_typing_in_search_keeps_delete_and_paste_for_the_text(
-        gui: Gui, qtbot: Any, make_pictures: Callable[..., list[Path]],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        gui: Gui, qtbot: Any, make_pictures: Callable[..., list[Path]], boxes: Boxes) -> None:
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QGuiApplication, QKeySequence
-    from PySide6.QtWidgets import QMessageBox
 
     gui.call("avatar.import_paths", {"paths": [str(p) for p in make_pictures(1)]})
     gui.window.avatars.reload()
     qtbot.waitUntil(lambda: len(gui.window.avatars.current_avatars()) == 1, timeout=10_000)
     gui.window.avatars.select_id(gui.window.avatars.current_avatars()[0]["id"])
-    asked: list[bool] = []
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(True))
+    boxes.answer("Cancel")
     gui.window.activateWindow()
     search = gui.window.avatars.search
     search.setFocus()
@@ -242,13 +254,13 @@ def test_typing_in_search_keeps_delete_and_paste_for_the_text(
     assert search.text() == "photo"
     qtbot.keyClick(search, Qt.Key.Key_Home)
     qtbot.keyClick(search, Qt.Key.Key_Delete)
-    assert search.text() == "hoto" and not asked
+    assert search.text() == "hoto" and not boxes.texts
     # ...while the same key on the gallery deletes (after asking).
     view = gui.window.avatars.view
     view.setFocus()
     qtbot.waitUntil(view.hasFocus, timeout=5000)
     qtbot.keyClick(view, Qt.Key.Key_Delete)
-    assert asked == [True]
+    assert len(boxes.texts) == 1 and boxes.pending() == 0
 
 
 def test_an_endpoint_redirected_by_the_environment_is_shown_in_the_window(
@@ -295,3 +307,141 @@ def test_the_gallery_shows_the_library_the_app_was_switched_to(
         gui.bridge.set_handlers(gui.app.handlers)
         gui.bridge.wait_idle()
         other.close()
+
+
+def test_toolbar_delete_on_the_agents_tab_leaves_the_hidden_gallery_alone(
+        gui: Gui, qtbot: Any, make_pictures: Callable[..., list[Path]], boxes: Boxes) -> None:
+    gui.call("avatar.import_paths", {"paths": [str(p) for p in make_pictures(1)]})
+    gui.window.avatars.reload()
+    qtbot.waitUntil(lambda: len(gui.window.avatars.current_avatars()) == 1, timeout=10_000)
+    chosen = gui.window.avatars.current_avatars()[0]["id"]
+    gui.window.avatars.select_id(chosen)
+    assert gui.window.act_delete.isEnabled()
+    gui.window.tabs.setCurrentWidget(gui.window.agents)
+    assert not gui.window.act_delete.isEnabled()
+    boxes.answer("Delete")  # were it to ask, the answer would delete
+    gui.window.act_delete.trigger()
+    gui.window.bridge.wait_idle()
+    qtbot.wait(50)
+    assert not boxes.texts
+    assert [a["id"] for a in gui.call("avatar.list", {"resource_type": "uploaded"})["avatars"]
+            ] == [chosen]
+    gui.window.tabs.setCurrentWidget(gui.window.avatars)
+    assert gui.window.act_delete.isEnabled()  # back where the selection is seen
+
+
+def test_delete_says_why_it_cannot_before_asking_and_the_pane_and_toolbar_agree(
+        gui: Gui, qtbot: Any, make_pictures: Callable[..., list[Path]], boxes: Boxes,
+        languages: Any) -> None:
+    languages.apply("en")
+    page, window = gui.window.avatars, gui.window
+    used, free = (r["avatar_id"] for r in gui.call(
+        "avatar.import_paths", {"paths": [str(p) for p in make_pictures(2)]})["results"])
+    gui.call("agent.save", {"name": "Support bot", "avatar_id": used})
+    page.reload()
+    qtbot.waitUntil(lambda: len(page.current_avatars()) == 2, timeout=10_000)
+
+    # One an agent uses: the pane's button and the toolbar are both off, and say why.
+    page.select_id(used)
+    qtbot.waitUntil(lambda: "“Support bot”" in page.details.delete_note.text(), timeout=10_000)
+    assert not page.details.delete.isEnabled() and not window.act_delete.isEnabled()
+    assert page.details.delete_note.isVisible()
+    assert "give it another avatar first" in page.details.delete_note.text()
+    assert window.act_delete.toolTip() == page.details.delete_note.text()
+    # Asked to delete it anyway (e.g. from a script or a stale click): it explains, never asks.
+    boxes.answer("OK")
+    window.delete_avatars([used])
+    assert boxes.pending() == 0 and "Support bot" in boxes.texts[0]
+    assert "Delete" not in boxes.buttons[0]
+
+    # A built-in avatar: the same.
+    page.state_filter.setCurrentIndex(2)  # built-in avatars
+    page.view.setCurrentIndex(page.proxy.index(0, 0))
+    assert not page.details.delete.isEnabled() and not window.act_delete.isEnabled()
+    assert page.details.delete_note.text() == "Built-in avatars cannot be deleted."
+
+    # One free and one in use: Delete is possible, for the free one, and the question says
+    # which one stays and why.
+    page.state_filter.setCurrentIndex(0)
+    page.view.selectAll()
+    assert window.act_delete.isEnabled()
+    boxes.answer("Delete")
+    window.act_delete.trigger()
+    assert boxes.texts[-1].startswith("Delete 1 avatar? ")
+    assert "cannot be deleted" in boxes.details[-1] and "Support bot" in boxes.details[-1]
+    qtbot.waitUntil(lambda: [a["id"] for a in page.current_avatars()] == [used],
+                    timeout=10_000)
+    assert free not in [a["id"] for a in gui.call("avatar.list")["avatars"]]
+
+
+def test_the_count_says_1_avatar_not_1_avatars(
+        gui: Gui, qtbot: Any, make_pictures: Callable[..., list[Path]], languages: Any) -> None:
+    languages.apply("en")
+    page = gui.window.avatars
+    gui.call("avatar.import_paths", {"paths": [str(p) for p in make_pictures(1)]})
+    page.reload()
+    qtbot.waitUntil(lambda: len(page.current_avatars()) == 1, timeout=10_000)
+    assert page.count_label.text() == "1 avatar"
+    gui.call("avatar.import_paths", {"paths": [str(p) for p in make_pictures(1, "more")]})
+    page.reload()
+    qtbot.waitUntil(lambda: len(page.current_avatars()) == 2, timeout=10_000)
+    assert page.count_label.text() == "2 avatars"
+    languages.apply("zh_CN")
+    qtbot.waitUntil(lambda: page.count_label.text() == "2 个头像", timeout=5000)
+
+
+def test_an_animated_gif_plays_in_the_details_and_a_still_picture_stays_still(
+        gui: Gui, qtbot: Any) -> None:
+    from ecan.resources import assets_dir
+
+    page = gui.window.avatars
+    samples = assets_dir() / "samples"
+    gui.call("avatar.import_paths",
+             {"paths": [str(samples / "wave.gif"), str(samples / "pixel.gif")]})
+    page.reload()
+    qtbot.waitUntil(lambda: len(page.current_avatars()) == 2, timeout=10_000)
+    by_name = {a["name"]: a["id"] for a in page.current_avatars()}
+
+    page.select_id(by_name["wave"])
+    movie = page.details.preview.movie()
+    assert movie is not None and movie.frameCount() == 4
+    first = movie.currentFrameNumber()
+    qtbot.waitUntil(lambda: movie.currentFrameNumber() != first, timeout=5000)  # it moves
+    assert max(movie.scaledSize().width(), movie.scaledSize().height()) == 200  # fits the pane
+
+    page.select_id(by_name["pixel"])
+    assert page.details.preview.movie() is None
+    qtbot.waitUntil(lambda: not page.details.preview.pixmap().isNull(), timeout=10_000)
+
+
+def test_the_window_title_names_the_app_once(gui: Gui, qtbot: Any, languages: Any) -> None:
+    """Qt itself adds the application's display name, ecan, after the title ("Avatar library
+    — ecan"): the title must not carry it too."""
+    languages.apply("en")
+    assert gui.window.windowTitle() == "Avatar library"
+    languages.apply("zh_CN")
+    qtbot.waitUntil(lambda: gui.window.windowTitle() == "头像库", timeout=5000)
+
+
+def test_at_the_smallest_window_the_agent_picker_shows_a_whole_row(
+        gui: Gui, qtbot: Any) -> None:
+    from ecan.ui.gallery_delegate import CARD
+
+    window, page = gui.window, gui.window.agents
+    window.tabs.setCurrentWidget(page)
+    qtbot.mouseClick(page.save_button, _left())  # no name: an error line appears above
+    assert page.error.isVisible()
+    qtbot.wait(50)  # the layout settles (and may raise the window's minimum)
+    window.resize(window.minimumSize())
+    qtbot.waitUntil(lambda: window.size() == window.minimumSize(), timeout=5000)
+    qtbot.wait(50)
+    assert page.picker.viewport().height() >= CARD.height()
+    assert page.save_button.isVisible()
+    assert page.save_button.mapTo(window, page.save_button.rect().bottomLeft()).y() <= (
+        window.statusBar().mapTo(window, window.statusBar().rect().topLeft()).y())
+
+
+def _left() -> Any:
+    from PySide6.QtCore import Qt
+
+    return Qt.MouseButton.LeftButton

@@ -3,7 +3,7 @@ library: real app, real widgets, offscreen."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -144,15 +144,6 @@ def test_settings_save_changes_only_what_the_user_changed_and_no_environment_val
         gui.close()
 
 
-@pytest.fixture
-def languages(qapp: Any) -> Iterator[Any]:
-    from ecan.ui.i18n import Languages
-
-    langs = Languages(qapp)
-    yield langs
-    langs.apply("en")
-
-
 def test_language_switch_applies_live(gui: Gui, qtbot: Any, languages: Any) -> None:
     assert gui.window.tabs.tabText(0) == "Avatars"
     assert languages.apply("zh_CN") == "zh_CN"
@@ -271,3 +262,63 @@ def test_on_a_short_window_a_long_problem_is_shown_whole_and_retry_stays_in_view
     assert pane.retry.isVisible() and not pane.retry.visibleRegion().isEmpty()
     bottom = pane.retry.mapTo(pane, pane.retry.rect().bottomLeft()).y()
     assert bottom <= pane.height()
+
+
+def test_a_sign_in_error_does_not_squash_the_fields(gui: Gui, qtbot: Any) -> None:
+    from PySide6.QtCore import Qt
+
+    from ecan.ui.signin_dialog import SignInDialog
+
+    dialog = SignInDialog(gui.bridge, gui.window, username="demo")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    qtbot.keyClicks(dialog.password, "wrong password")
+    qtbot.mouseClick(dialog.sign_in_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(dialog.error.isVisible, timeout=10_000)  # this library has no sign-in
+    qtbot.waitUntil(lambda: dialog.sign_in_button.isEnabled(), timeout=10_000)
+    qtbot.wait(50)
+    for field in (dialog.username, dialog.password):
+        assert field.height() >= field.sizeHint().height()
+    assert dialog.error.height() >= dialog.error.heightForWidth(dialog.error.width())
+    dialog.close()
+
+
+def test_focus_and_selection_look_different_in_the_gallery(qtbot: Any) -> None:
+    """Ctrl+arrows move the keyboard's place without selecting: the card it is on must look
+    different from one that is not, and from one that is only selected."""
+    from PySide6.QtCore import QItemSelectionModel, QSize
+    from PySide6.QtGui import QStandardItem, QStandardItemModel
+    from PySide6.QtWidgets import QAbstractItemView, QListView
+
+    from ecan.ui.gallery_delegate import CARD, AvatarDelegate
+    from ecan.ui.gallery_model import CardRole, ThumbRole
+
+    model = QStandardItemModel()
+    for _ in range(3):
+        item = QStandardItem()
+        item.setData(("same.png", "synced", -1.0), CardRole)
+        item.setData(None, ThumbRole)
+        model.appendRow(item)
+    view = QListView()
+    qtbot.addWidget(view)
+    view.setViewMode(QListView.ViewMode.IconMode)
+    view.setGridSize(CARD)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+    view.setItemDelegate(AvatarDelegate(view))
+    view.setModel(model)
+    view.resize(QSize(3 * CARD.width() + 40, CARD.height() + 40))
+    view.show()
+    view.activateWindow()
+    view.setFocus()
+    qtbot.waitUntil(view.hasFocus, timeout=5000)
+    select = QItemSelectionModel.SelectionFlag
+    view.selectionModel().setCurrentIndex(model.index(0, 0), select.NoUpdate)  # focus only
+    view.selectionModel().select(model.index(1, 0), select.Select)  # selected only
+    qtbot.wait(50)
+
+    def card(row: int) -> Any:
+        return view.viewport().grab(view.visualRect(model.index(row, 0))).toImage()
+
+    focused, selected, plain = card(0), card(1), card(2)
+    assert focused != plain and focused != selected and selected != plain

@@ -3,112 +3,169 @@
 <context>
     <name>AgentsPage</name>
     <message>
-        <location filename="../../ui/agents_page.py" line="138" />
-        <location filename="../../ui/agents_page.py" line="139" />
+        <location filename="../../ui/agents_page.py" line="151" />
+        <location filename="../../ui/agents_page.py" line="152" />
         <source>Agents</source>
         <translation>智能体</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="140" />
-        <location filename="../../ui/agents_page.py" line="141" />
-        <location filename="../../ui/agents_page.py" line="143" />
-        <location filename="../../ui/agents_page.py" line="221" />
+        <location filename="../../ui/agents_page.py" line="153" />
+        <location filename="../../ui/agents_page.py" line="154" />
+        <location filename="../../ui/agents_page.py" line="156" />
+        <location filename="../../ui/agents_page.py" line="251" />
         <source>New agent</source>
         <translation>新建智能体</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="142" />
-        <location filename="../../ui/agents_page.py" line="237" />
-        <location filename="../../ui/agents_page.py" line="276" />
+        <location filename="../../ui/agents_page.py" line="155" />
+        <location filename="../../ui/agents_page.py" line="317" />
+        <location filename="../../ui/agents_page.py" line="388" />
         <source>Edit agent</source>
         <translation>编辑智能体</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="144" />
+        <location filename="../../ui/agents_page.py" line="157" />
         <source>&amp;Name</source>
         <translation>名称(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="145" />
+        <location filename="../../ui/agents_page.py" line="158" />
         <source>Agent name</source>
         <translation>智能体名称</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="146" />
+        <location filename="../../ui/agents_page.py" line="159" />
         <source>e.g. Support assistant</source>
         <translation>例如：客服助手</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="147" />
+        <location filename="../../ui/agents_page.py" line="160" />
         <source>&amp;Description</source>
         <translation>描述(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="148" />
+        <location filename="../../ui/agents_page.py" line="161" />
         <source>Agent description</source>
         <translation>智能体描述</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="149" />
+        <location filename="../../ui/agents_page.py" line="162" />
         <source>What this agent does (optional)</source>
         <translation>这个智能体做什么（可选）</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="150" />
+        <location filename="../../ui/agents_page.py" line="163" />
         <source>Avatar</source>
         <translation>头像</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="151" />
+        <location filename="../../ui/agents_page.py" line="164" />
         <source>Choose the agent's avatar</source>
         <translation>选择智能体的头像</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="152" />
+        <location filename="../../ui/agents_page.py" line="165" />
         <source>Show avatars of kind</source>
         <translation>按类型显示头像</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="156" />
+        <location filename="../../ui/agents_page.py" line="169" />
         <source>All avatars</source>
         <translation>全部头像</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="156" />
+        <location filename="../../ui/agents_page.py" line="169" />
         <source>Built-in</source>
         <translation>内置</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="157" />
+        <location filename="../../ui/agents_page.py" line="170" />
         <source>Uploaded</source>
         <translation>已上传</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="157" />
+        <location filename="../../ui/agents_page.py" line="170" />
         <source>Generated</source>
         <translation>AI 生成</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="160" />
-        <location filename="../../ui/agents_page.py" line="161" />
+        <location filename="../../ui/agents_page.py" line="173" />
+        <location filename="../../ui/agents_page.py" line="174" />
+        <location filename="../../ui/agents_page.py" line="406" />
         <source>Delete agent</source>
         <translation>删除智能体</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="162" />
-        <location filename="../../ui/agents_page.py" line="163" />
+        <location filename="../../ui/agents_page.py" line="175" />
+        <location filename="../../ui/agents_page.py" line="176" />
         <source>Save agent</source>
         <translation>保存智能体</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="257" />
+        <location filename="../../ui/agents_page.py" line="286" />
+        <source>the new agent</source>
+        <translation>新智能体</translation>
+    </message>
+    <message>
+        <location filename="../../ui/agents_page.py" line="287" />
+        <source>Unsaved changes</source>
+        <translation>未保存的更改</translation>
+    </message>
+    <message>
+        <location filename="../../ui/agents_page.py" line="288" />
+        <source>Save your changes to “{name}”?</source>
+        <translation>保存对“{name}”的更改吗？</translation>
+    </message>
+    <message>
+        <location filename="../../ui/agents_page.py" line="289" />
+        <source>Save</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <location filename="../../ui/agents_page.py" line="290" />
+        <source>Discard</source>
+        <translation>丢弃</translation>
+    </message>
+    <message>
+        <location filename="../../ui/agents_page.py" line="291" />
+        <location filename="../../ui/agents_page.py" line="409" />
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <location filename="../../ui/agents_page.py" line="293" />
+        <source>If you don't save, your changes to this agent are lost.</source>
+        <translation>如果不保存，对这个智能体的更改将会丢失。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/agents_page.py" line="358" />
         <source>Give the agent a name.</source>
         <translation>请为智能体命名。</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="278" />
+        <location filename="../../ui/agents_page.py" line="390" />
         <source>Agent “{name}” saved.</source>
         <translation>智能体“{name}”已保存。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/agents_page.py" line="407" />
+        <source>Delete the agent “{name}”?</source>
+        <translation>删除智能体“{name}”吗？</translation>
+    </message>
+    <message>
+        <location filename="../../ui/agents_page.py" line="408" />
+        <source>Its avatar stays in your library.</source>
+        <translation>它的头像会保留在您的头像库中。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/agents_page.py" line="409" />
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <location filename="../../ui/agents_page.py" line="416" />
+        <source>Agent “{name}” deleted.</source>
+        <translation>智能体“{name}”已删除。</translation>
     </message>
 </context>
 <context>
@@ -142,107 +199,132 @@
 <context>
     <name>AvatarsPage</name>
     <message>
-        <location filename="../../ui/avatars_page.py" line="156" />
+        <location filename="../../ui/avatars_page.py" line="159" />
         <source>Search avatars by name</source>
         <translation>按名称搜索头像</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="157" />
+        <location filename="../../ui/avatars_page.py" line="160" />
         <source>Search avatars</source>
         <translation>搜索头像</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="158" />
+        <location filename="../../ui/avatars_page.py" line="161" />
         <source>Avatar gallery</source>
         <translation>头像库</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="159" />
+        <location filename="../../ui/avatars_page.py" line="162" />
         <source>Show avatars by sync state</source>
         <translation>按同步状态显示头像</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="163" />
+        <location filename="../../ui/avatars_page.py" line="166" />
         <source>My avatars</source>
         <translation>我的头像</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="163" />
+        <location filename="../../ui/avatars_page.py" line="166" />
         <source>All, with built-in</source>
         <translation>全部（含内置）</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="164" />
+        <location filename="../../ui/avatars_page.py" line="167" />
         <source>Built-in avatars</source>
         <translation>内置头像</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="164" />
+        <location filename="../../ui/avatars_page.py" line="167" />
         <source>Failed to sync</source>
         <translation>同步失败的</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="165" />
+        <location filename="../../ui/avatars_page.py" line="168" />
         <source>Not synced yet</source>
         <translation>尚未同步的</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="165" />
+        <location filename="../../ui/avatars_page.py" line="168" />
         <source>Synced</source>
         <translation>已同步</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="168" />
+        <location filename="../../ui/avatars_page.py" line="171" />
         <source>Import pictures…</source>
         <translation>导入图片…</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="169" />
+        <location filename="../../ui/avatars_page.py" line="172" />
         <source>Import pictures</source>
         <translation>导入图片</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="200" />
+        <location filename="../../ui/avatars_page.py" line="202" />
+        <source>Built-in avatars cannot be deleted.</source>
+        <translation>内置头像不能删除。</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../ui/avatars_page.py" line="208" />
+        <source>“{name}” is the avatar of %n agent(s) ({agents}): give them another avatar first.</source>
+        <translation>
+            <numerusform>“{name}”是 %n 个智能体（{agents}）的头像：请先为它们换一个头像。</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../ui/avatars_page.py" line="214" />
+        <source>“{name}” is the avatar of %n agent(s): give them another avatar first.</source>
+        <translation>
+            <numerusform>“{name}”是 %n 个智能体的头像：请先为它们换一个头像。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../../ui/avatars_page.py" line="240" />
         <source>The library could not be read</source>
         <translation>无法读取头像库</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="256" />
+        <location filename="../../ui/avatars_page.py" line="297" />
         <source>Loading your library…</source>
         <translation>正在载入头像库…</translation>
     </message>
-    <message>
-        <location filename="../../ui/avatars_page.py" line="261" />
-        <source>{shown} of {total} avatars</source>
-        <translation>显示 {shown} / {total} 个头像</translation>
+    <message numerus="yes">
+        <location filename="../../ui/avatars_page.py" line="302" />
+        <source>{shown} of %n avatar(s)</source>
+        <translation>
+            <numerusform>显示 {shown} / %n 个头像</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../ui/avatars_page.py" line="303" />
+        <source>%n avatar(s)</source>
+        <translation>
+            <numerusform>%n 个头像</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../ui/avatars_page.py" line="309" />
+        <source>%n built-in avatar(s) are ready to use: choose “Built-in avatars” above to see them.</source>
+        <translation>
+            <numerusform>另有 %n 个内置头像可直接使用：在上方选择“内置头像”即可查看。</numerusform>
+        </translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="262" />
-        <source>{n} avatars</source>
-        <translation>{n} 个头像</translation>
-    </message>
-    <message>
-        <location filename="../../ui/avatars_page.py" line="264" />
+        <location filename="../../ui/avatars_page.py" line="305" />
         <source>Your avatar library is empty</source>
         <translation>头像库还是空的</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="266" />
+        <location filename="../../ui/avatars_page.py" line="307" />
         <source>Drop pictures here or click Import. You can also paste an image with Ctrl+V.</source>
         <translation>把图片拖到这里，或点击“导入”。也可以用 Ctrl+V 粘贴图片。</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="268" />
-        <source>{n} built-in avatars are ready to use: choose “Built-in avatars” above to see them.</source>
-        <translation>另有 {n} 个内置头像可直接使用：在上方选择“内置头像”即可查看。</translation>
-    </message>
-    <message>
-        <location filename="../../ui/avatars_page.py" line="278" />
+        <location filename="../../ui/avatars_page.py" line="319" />
         <source>No avatars match</source>
         <translation>没有匹配的头像</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="279" />
+        <location filename="../../ui/avatars_page.py" line="320" />
         <source>Try another search, or show all avatars.</source>
         <translation>换个关键词试试，或显示全部头像。</translation>
     </message>
@@ -316,134 +398,134 @@
 <context>
     <name>DetailsPane</name>
     <message>
-        <location filename="../../ui/details.py" line="143" />
+        <location filename="../../ui/details.py" line="162" />
         <source>Kind</source>
         <translation>类型</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="143" />
+        <location filename="../../ui/details.py" line="162" />
         <source>Format</source>
         <translation>格式</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="144" />
+        <location filename="../../ui/details.py" line="163" />
         <source>Dimensions</source>
         <translation>尺寸</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="144" />
+        <location filename="../../ui/details.py" line="163" />
         <source>File size</source>
         <translation>文件大小</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="145" />
+        <location filename="../../ui/details.py" line="164" />
         <source>Sync</source>
         <translation>同步</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="145" />
+        <location filename="../../ui/details.py" line="164" />
         <source>Problem</source>
         <translation>问题</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="146" />
+        <location filename="../../ui/details.py" line="165" />
         <source>Cloud key</source>
         <translation>云端键名</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="149" />
+        <location filename="../../ui/details.py" line="168" />
         <source>Copy link</source>
         <translation>复制链接</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="150" />
+        <location filename="../../ui/details.py" line="169" />
         <source>Copy public link</source>
         <translation>复制公开链接</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="151" />
+        <location filename="../../ui/details.py" line="170" />
         <source>Copy the avatar's public (CDN) or cloud link</source>
         <translation>复制头像的公开（CDN）或云端链接</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="152" />
-        <location filename="../../ui/details.py" line="153" />
+        <location filename="../../ui/details.py" line="171" />
+        <location filename="../../ui/details.py" line="172" />
         <source>Copy private link</source>
         <translation>复制私有链接</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="154" />
+        <location filename="../../ui/details.py" line="173" />
         <source>Copy a time-limited link to the original</source>
         <translation>复制原图的限时链接</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="155" />
-        <location filename="../../ui/details.py" line="156" />
+        <location filename="../../ui/details.py" line="174" />
+        <location filename="../../ui/details.py" line="175" />
         <source>Retry sync</source>
         <translation>重试同步</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="157" />
+        <location filename="../../ui/details.py" line="176" />
         <source>Delete</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="158" />
+        <location filename="../../ui/details.py" line="177" />
         <source>Delete avatar</source>
         <translation>删除头像</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="159" />
+        <location filename="../../ui/details.py" line="178" />
         <source>Select an avatar to see its details.</source>
         <translation>选择一个头像以查看详细信息。</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="173" />
+        <location filename="../../ui/details.py" line="201" />
         <source>Built-in</source>
         <translation>内置</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="173" />
+        <location filename="../../ui/details.py" line="201" />
         <source>Uploaded</source>
         <translation>已上传</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="174" />
+        <location filename="../../ui/details.py" line="202" />
         <source>Generated</source>
         <translation>AI 生成</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="175" />
+        <location filename="../../ui/details.py" line="203" />
         <source>On this computer only</source>
         <translation>仅在本机</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="175" />
+        <location filename="../../ui/details.py" line="203" />
         <source>Waiting to sync</source>
         <translation>等待同步</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="176" />
+        <location filename="../../ui/details.py" line="204" />
         <source>Syncing</source>
         <translation>正在同步</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="176" />
+        <location filename="../../ui/details.py" line="204" />
         <source>Synced</source>
         <translation>已同步</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="177" />
+        <location filename="../../ui/details.py" line="205" />
         <source>Sync failed</source>
         <translation>同步失败</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="191" />
+        <location filename="../../ui/details.py" line="219" />
         <source>not in the cloud yet</source>
         <translation>尚未上传到云端</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="213" />
+        <location filename="../../ui/details.py" line="290" />
         <source>Link copied to the clipboard.</source>
         <translation>链接已复制到剪贴板。</translation>
     </message>
@@ -451,210 +533,212 @@
 <context>
     <name>GenerateDialog</name>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="218" />
+        <location filename="../../ui/generate_dialog.py" line="234" />
         <source>Generate an AI avatar</source>
         <translation>生成 AI 头像</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="219" />
-        <location filename="../../ui/generate_dialog.py" line="231" />
+        <location filename="../../ui/generate_dialog.py" line="235" />
+        <location filename="../../ui/generate_dialog.py" line="247" />
         <source>Generate</source>
         <translation>生成</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="220" />
+        <location filename="../../ui/generate_dialog.py" line="236" />
         <source>History</source>
         <translation>历史记录</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="221" />
+        <location filename="../../ui/generate_dialog.py" line="237" />
         <source>Start from</source>
         <translation>从这里开始</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="222" />
+        <location filename="../../ui/generate_dialog.py" line="238" />
         <source>A photo file</source>
         <translation>照片文件</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="223" />
+        <location filename="../../ui/generate_dialog.py" line="239" />
         <source>An avatar in my library</source>
         <translation>头像库中的头像</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="224" />
+        <location filename="../../ui/generate_dialog.py" line="240" />
         <source>Photo file</source>
         <translation>照片文件</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="225" />
+        <location filename="../../ui/generate_dialog.py" line="241" />
         <source>Choose a photo…</source>
         <translation>选择照片…</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="226" />
+        <location filename="../../ui/generate_dialog.py" line="242" />
         <source>Avatar to start from</source>
         <translation>作为起点的头像</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="227" />
-        <location filename="../../ui/generate_dialog.py" line="228" />
+        <location filename="../../ui/generate_dialog.py" line="243" />
+        <location filename="../../ui/generate_dialog.py" line="244" />
         <source>Your request</source>
         <translation>您的要求</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="230" />
+        <location filename="../../ui/generate_dialog.py" line="246" />
         <source>e.g. Dress this person in a doctor's white coat, in a hospital</source>
         <translation>例如：让这个人穿上医生的白大褂，背景是医院</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="232" />
+        <location filename="../../ui/generate_dialog.py" line="248" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="233" />
-        <location filename="../../ui/generate_dialog.py" line="234" />
+        <location filename="../../ui/generate_dialog.py" line="249" />
+        <location filename="../../ui/generate_dialog.py" line="250" />
         <source>Refined prompt</source>
         <translation>优化后的提示词</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="235" />
+        <location filename="../../ui/generate_dialog.py" line="251" />
         <source>Result</source>
         <translation>结果</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="236" />
+        <location filename="../../ui/generate_dialog.py" line="252" />
         <source>Keep</source>
         <translation>保留</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="237" />
+        <location filename="../../ui/generate_dialog.py" line="253" />
         <source>Discard</source>
         <translation>丢弃</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="238" />
+        <location filename="../../ui/generate_dialog.py" line="254" />
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="239" />
+        <location filename="../../ui/generate_dialog.py" line="255" />
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="240" />
+        <location filename="../../ui/generate_dialog.py" line="256" />
         <source>When</source>
         <translation>时间</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="240" />
+        <location filename="../../ui/generate_dialog.py" line="256" />
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="241" />
+        <location filename="../../ui/generate_dialog.py" line="257" />
         <source>Request</source>
         <translation>要求</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="241" />
+        <location filename="../../ui/generate_dialog.py" line="257" />
         <source>Time</source>
         <translation>用时</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="242" />
+        <location filename="../../ui/generate_dialog.py" line="258" />
         <source>Error</source>
         <translation>错误</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="255" />
+        <location filename="../../ui/generate_dialog.py" line="271" />
         <source>Choose a photo</source>
         <translation>选择照片</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="256" />
+        <location filename="../../ui/generate_dialog.py" line="272" />
         <source>Images (*.png *.jpg *.jpeg *.webp *.gif)</source>
         <translation>图片 (*.png *.jpg *.jpeg *.webp *.gif)</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="277" />
+        <location filename="../../ui/generate_dialog.py" line="302" />
         <source>Pick an avatar first.</source>
         <translation>请先选择一个头像。</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="282" />
+        <location filename="../../ui/generate_dialog.py" line="307" />
         <source>Pick a photo file first.</source>
         <translation>请先选择一张照片。</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="286" />
+        <location filename="../../ui/generate_dialog.py" line="311" />
         <source>Write what the avatar should look like.</source>
         <translation>请写下头像应该是什么样子。</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="294" />
+        <location filename="../../ui/generate_dialog.py" line="319" />
         <source>Analysing the photo and drawing the avatar… this can take a minute.</source>
         <translation>正在分析照片并绘制头像……可能需要一分钟。</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="301" />
+        <location filename="../../ui/generate_dialog.py" line="326" />
         <source>Cancelling…</source>
         <translation>正在取消…</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="323" />
+        <location filename="../../ui/generate_dialog.py" line="348" />
         <source>Done: the avatar is in your library.</source>
         <translation>完成：头像已加入您的头像库。</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="338" />
+        <location filename="../../ui/generate_dialog.py" line="363" />
         <source>Analyse {a} s · generate {g} s · total {t} s</source>
         <translation>分析 {a} 秒 · 生成 {g} 秒 · 共 {t} 秒</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="360" />
+        <location filename="../../ui/generate_dialog.py" line="385" />
         <source>Kept: the avatar stays in your library.</source>
         <translation>已保留：头像保留在您的头像库中。</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="381" />
+        <location filename="../../ui/generate_dialog.py" line="406" />
         <source>Discarded.</source>
         <translation>已丢弃。</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="400" />
+        <location filename="../../ui/generate_dialog.py" line="425" />
         <source>succeeded</source>
         <translation>成功</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="400" />
+        <location filename="../../ui/generate_dialog.py" line="425" />
         <source>failed</source>
         <translation>失败</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="401" />
+        <location filename="../../ui/generate_dialog.py" line="426" />
         <source>cancelled</source>
         <translation>已取消</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="404" />
+        <location filename="../../ui/generate_dialog.py" line="429" />
         <source>running</source>
         <translation>进行中</translation>
     </message>
-    <message>
-        <location filename="../../ui/generate_dialog.py" line="415" />
-        <source>{count} tasks · {rate} succeeded · analyse {a} s, generate {g} s on average · {credits} images used</source>
-        <translation>{count} 个任务 · 成功率 {rate} · 平均分析 {a} 秒、生成 {g} 秒 · 已用 {credits} 张图片额度</translation>
+    <message numerus="yes">
+        <location filename="../../ui/generate_dialog.py" line="440" />
+        <source>%n task(s) · {rate} succeeded · analyse {a} s, generate {g} s on average · {credits} images used</source>
+        <translation>
+            <numerusform>%n 个任务 · 成功率 {rate} · 平均分析 {a} 秒、生成 {g} 秒 · 已用 {credits} 张图片额度</numerusform>
+        </translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="420" />
+        <location filename="../../ui/generate_dialog.py" line="445" />
         <source>No budget limit</source>
         <translation>不限额度</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="422" />
+        <location filename="../../ui/generate_dialog.py" line="447" />
         <source>Budget: {left} of {budget} images left</source>
         <translation>额度：剩余 {left} / {budget} 张图片</translation>
     </message>
@@ -695,29 +779,29 @@
 <context>
     <name>Launcher</name>
     <message>
-        <location filename="../../ui/launcher.py" line="102" />
+        <location filename="../../ui/launcher.py" line="142" />
         <source>Starting the local demo cloud…</source>
         <translation>正在启动本地演示云…</translation>
     </message>
     <message>
-        <location filename="../../ui/launcher.py" line="140" />
+        <location filename="../../ui/launcher.py" line="183" />
         <source>Demo cloud ready: signed in as the demo user. Your pictures sync to a local test cloud that is discarded when ecan closes.</source>
         <translation>演示云已就绪：已用演示用户登录。图片会同步到本地测试云，ecan 关闭后即被清除。</translation>
     </message>
     <message>
-        <location filename="../../ui/launcher.py" line="146" />
+        <location filename="../../ui/launcher.py" line="200" />
         <source>Demo cloud</source>
         <translation>演示云</translation>
     </message>
     <message>
-        <location filename="../../ui/launcher.py" line="147" />
+        <location filename="../../ui/launcher.py" line="201" />
         <source>The local demo cloud could not start: {message}
 {hint}</source>
         <translation>本地演示云无法启动：{message}
 {hint}</translation>
     </message>
     <message>
-        <location filename="../../ui/launcher.py" line="165" />
+        <location filename="../../ui/launcher.py" line="220" />
         <source>ecan cannot start: {message}</source>
         <translation>ecan 无法启动：{message}</translation>
     </message>
@@ -725,404 +809,428 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="337" />
-        <source>ecan — avatar library</source>
-        <translation>ecan — 头像库</translation>
-    </message>
-    <message>
-        <location filename="../../ui/main_window.py" line="338" />
+        <location filename="../../ui/main_window.py" line="369" />
         <source>Avatars</source>
         <translation>头像</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="339" />
+        <location filename="../../ui/main_window.py" line="370" />
         <source>Agents</source>
         <translation>智能体</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="340" />
+        <location filename="../../ui/main_window.py" line="371" />
         <source>Screens</source>
         <translation>页面</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="342" />
+        <location filename="../../ui/main_window.py" line="373" />
         <source>&amp;Import…</source>
         <translation>导入(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="342" />
+        <location filename="../../ui/main_window.py" line="373" />
         <source>Import pictures from files</source>
         <translation>从文件导入图片</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="343" />
+        <location filename="../../ui/main_window.py" line="374" />
         <source>Import &amp;folder…</source>
         <translation>导入文件夹(&amp;F)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="344" />
+        <location filename="../../ui/main_window.py" line="375" />
         <source>Import every picture in a folder</source>
         <translation>导入文件夹中的所有图片</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="345" />
+        <location filename="../../ui/main_window.py" line="376" />
         <source>&amp;Paste picture</source>
         <translation>粘贴图片(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="346" />
+        <location filename="../../ui/main_window.py" line="377" />
         <source>Add the picture on the clipboard</source>
         <translation>添加剪贴板中的图片</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="347" />
+        <location filename="../../ui/main_window.py" line="378" />
         <source>&amp;Generate…</source>
         <translation>AI 生成(&amp;G)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="347" />
+        <location filename="../../ui/main_window.py" line="378" />
         <source>Make an avatar with AI</source>
         <translation>用 AI 生成头像</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="348" />
+        <location filename="../../ui/main_window.py" line="379" />
         <source>&amp;Settings…</source>
         <translation>设置(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="348" />
+        <location filename="../../ui/main_window.py" line="379" />
         <source>Storage, sync and language</source>
         <translation>存储、同步和语言</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="349" />
+        <location filename="../../ui/main_window.py" line="380" />
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="350" />
+        <location filename="../../ui/main_window.py" line="381" />
         <source>&amp;Delete</source>
         <translation>删除(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="350" />
+        <location filename="../../ui/main_window.py" line="344" />
         <source>Delete the selected avatars</source>
         <translation>删除所选头像</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="351" />
+        <location filename="../../ui/main_window.py" line="368" />
+        <source>Avatar library</source>
+        <translation>头像库</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="382" />
         <source>&amp;Retry failed</source>
         <translation>重试失败项(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="351" />
+        <location filename="../../ui/main_window.py" line="382" />
         <source>Try failed uploads again</source>
         <translation>重新上传失败的头像</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="352" />
+        <location filename="../../ui/main_window.py" line="383" />
         <source>&amp;Find</source>
         <translation>查找(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="353" />
+        <location filename="../../ui/main_window.py" line="384" />
         <source>Sign &amp;in…</source>
         <translation>登录(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="354" />
+        <location filename="../../ui/main_window.py" line="385" />
         <source>Sign &amp;out</source>
         <translation>退出登录(&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="355" />
+        <location filename="../../ui/main_window.py" line="386" />
         <source>Open &amp;log folder</source>
         <translation>打开日志文件夹(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="356" />
+        <location filename="../../ui/main_window.py" line="387" />
         <source>&amp;About ecan</source>
         <translation>关于 ecan(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="357" />
+        <location filename="../../ui/main_window.py" line="388" />
         <source>Show ecan</source>
         <translation>显示 ecan</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="362" />
+        <location filename="../../ui/main_window.py" line="394" />
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="363" />
+        <location filename="../../ui/main_window.py" line="395" />
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="364" />
+        <location filename="../../ui/main_window.py" line="396" />
         <source>S&amp;ync</source>
         <translation>同步(&amp;Y)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="365" />
+        <location filename="../../ui/main_window.py" line="397" />
         <source>&amp;Account</source>
         <translation>账户(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="366" />
+        <location filename="../../ui/main_window.py" line="398" />
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="367" />
+        <location filename="../../ui/main_window.py" line="399" />
         <source>Toolbar</source>
         <translation>工具栏</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="368" />
+        <location filename="../../ui/main_window.py" line="400" />
         <source>Sync progress</source>
         <translation>同步进度</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="369" />
+        <location filename="../../ui/main_window.py" line="401" />
         <source>Import progress</source>
         <translation>导入进度</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="370" />
+        <location filename="../../ui/main_window.py" line="402" />
         <source>Account</source>
         <translation>账户</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="384" />
+        <location filename="../../ui/main_window.py" line="416" />
         <source>Endpoint set by {name}</source>
         <translation>服务端点由 {name} 设置</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="387" />
+        <location filename="../../ui/main_window.py" line="419" />
         <source>{n} endpoints set by environment variables</source>
         <translation>{n} 个服务端点由环境变量设置</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="389" />
+        <location filename="../../ui/main_window.py" line="421" />
         <source>{name} sends requests to {url}</source>
         <translation>{name} 将请求发往 {url}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="423" />
+        <location filename="../../ui/main_window.py" line="455" />
         <source>Drop to import these files</source>
         <translation>松开鼠标即可导入这些文件</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="446" />
+        <location filename="../../ui/main_window.py" line="478" />
         <source>Importing…</source>
         <translation>正在导入…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="452" />
+        <location filename="../../ui/main_window.py" line="493" />
         <source>Import pictures</source>
         <translation>导入图片</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="453" />
+        <location filename="../../ui/main_window.py" line="494" />
         <source>Pictures and videos ({patterns})</source>
         <translation>图片和视频 ({patterns})</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="464" />
+        <location filename="../../ui/main_window.py" line="505" />
         <source>Import a folder of pictures</source>
         <translation>导入图片文件夹</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="489" />
+        <location filename="../../ui/main_window.py" line="530" />
         <source>There is no picture on the clipboard.</source>
         <translation>剪贴板中没有图片。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="498" />
+        <location filename="../../ui/main_window.py" line="539" />
         <source>Importing %v of %m</source>
         <translation>正在导入 %v / %m</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="502" />
+        <location filename="../../ui/main_window.py" line="543" />
         <source>Importing {done} of {total}…</source>
         <translation>正在导入 {done} / {total}…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="510" />
+        <location filename="../../ui/main_window.py" line="551" />
         <source>Nothing to import: no pictures were found there.</source>
         <translation>没有可导入的内容：那里没有找到图片。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="512" />
+        <location filename="../../ui/main_window.py" line="553" />
         <source>Imported {ok} of {total}.</source>
         <translation>已导入 {ok} / {total}。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="528" />
+        <location filename="../../ui/main_window.py" line="577" />
+        <location filename="../../ui/main_window.py" line="584" />
         <source>Delete avatars</source>
         <translation>删除头像</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="529" />
-        <source>Delete {n} avatar(s)? They are removed from this computer and from your cloud storage.</source>
-        <translation>删除 {n} 个头像？它们将从本机和您的云存储中移除。</translation>
-    </message>
-    <message>
-        <location filename="../../ui/main_window.py" line="541" />
-        <source>Retrying {n} upload(s).</source>
-        <translation>正在重试 {n} 个上传。</translation>
-    </message>
-    <message>
-        <location filename="../../ui/main_window.py" line="581" />
+        <location filename="../../ui/main_window.py" line="637" />
         <source>Restoring your library from the cloud…</source>
         <translation>正在从云端恢复你的头像库…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="589" />
-        <source>Restored {n} avatars from the cloud.</source>
-        <translation>已从云端恢复 {n} 个头像。</translation>
-    </message>
-    <message>
-        <location filename="../../ui/main_window.py" line="595" />
+        <location filename="../../ui/main_window.py" line="651" />
         <source>Signed out. New avatars wait on this computer until you sign in.</source>
         <translation>已退出登录。新头像会保存在本机，登录后再同步。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="628" />
+        <location filename="../../ui/main_window.py" line="685" />
         <source>About ecan</source>
         <translation>关于 ecan</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="629" />
+        <location filename="../../ui/main_window.py" line="686" />
         <source>ecan {version}
 Your avatar library for the AI agents you build: local first, synced to your own cloud storage.</source>
         <translation>ecan {version}
 为您打造的 AI 智能体管理头像：本地优先，同步到您自己的云存储。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="643" />
+        <location filename="../../ui/main_window.py" line="711" />
         <source>Syncing stopped unexpectedly; it restarts by itself in {s} s. Nothing is lost: the queue is kept.</source>
         <translation>同步意外停止，将在 {s} 秒后自动重启。不会丢失任何内容：队列已保留。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="669" />
+        <location filename="../../ui/main_window.py" line="737" />
         <source>Signed in</source>
         <translation>已登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="670" />
+        <location filename="../../ui/main_window.py" line="738" />
         <source>Signed in as {user} (identity {identity})</source>
         <translation>已登录为 {user}（身份 {identity}）</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="673" />
+        <location filename="../../ui/main_window.py" line="741" />
         <source>Sign in</source>
         <translation>登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="674" />
+        <location filename="../../ui/main_window.py" line="742" />
         <source>Not signed in</source>
         <translation>未登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="676" />
+        <location filename="../../ui/main_window.py" line="744" />
         <source>Cloud storage (no sign-in)</source>
         <translation>云存储（无需登录）</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="677" />
+        <location filename="../../ui/main_window.py" line="745" />
         <source>Syncing with the configured storage keys</source>
         <translation>使用配置的存储密钥同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="679" />
+        <location filename="../../ui/main_window.py" line="747" />
         <source>Set up sync</source>
         <translation>设置同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="765" />
+        <location filename="../../ui/main_window.py" line="833" />
         <source>{n} synced</source>
         <translation>{n} 个已同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="786" />
+        <location filename="../../ui/main_window.py" line="854" />
         <source>Local only</source>
         <translation>仅本地</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="680" />
+        <location filename="../../ui/main_window.py" line="748" />
         <source>No cloud storage is set up (see Settings)</source>
         <translation>尚未设置云存储（见“设置”）</translation>
     </message>
+    <message numerus="yes">
+        <location filename="../../ui/main_window.py" line="581" />
+        <source>%n of the selected avatars cannot be deleted and stay:</source>
+        <translation>
+            <numerusform>所选头像中有 %n 个不能删除，将保留：</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../ui/main_window.py" line="585" />
+        <source>Delete %n avatar(s)? They are removed from this computer and from your cloud storage.</source>
+        <translation>
+            <numerusform>删除 %n 个头像？它们将从本机和您的云存储中移除。</numerusform>
+        </translation>
+    </message>
     <message>
-        <location filename="../../ui/main_window.py" line="754" />
+        <location filename="../../ui/main_window.py" line="587" />
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="587" />
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../ui/main_window.py" line="597" />
+        <source>Retrying %n upload(s).</source>
+        <translation>
+            <numerusform>正在重试 %n 个上传。</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../ui/main_window.py" line="645" />
+        <source>Restored %n avatar(s) from the cloud.</source>
+        <translation>
+            <numerusform>已从云端恢复 %n 个头像。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="822" />
         <source>Saved on this computer</source>
         <translation>已保存在本机</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="757" />
+        <location filename="../../ui/main_window.py" line="825" />
         <source>Syncing {done} of {total}</source>
         <translation>正在同步 {done} / {total}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="759" />
+        <location filename="../../ui/main_window.py" line="827" />
         <source>{rate}/s</source>
         <translation>{rate}/秒</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="761" />
+        <location filename="../../ui/main_window.py" line="829" />
         <source>{done} of {total}</source>
         <translation>{done} / {total}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="767" />
+        <location filename="../../ui/main_window.py" line="835" />
         <source>All {n} synced</source>
         <translation>{n} 个全部已同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="768" />
+        <location filename="../../ui/main_window.py" line="836" />
         <source>Nothing to sync</source>
         <translation>没有需要同步的内容</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="770" />
+        <location filename="../../ui/main_window.py" line="838" />
         <source>{n} failed</source>
         <translation>{n} 个失败</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="772" />
+        <location filename="../../ui/main_window.py" line="840" />
         <source>paused</source>
         <translation>已暂停</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="775" />
+        <location filename="../../ui/main_window.py" line="843" />
         <source>Synced {synced}, waiting {waiting}, failed {failed}, on this computer only {local}</source>
         <translation>已同步 {synced}，等待 {waiting}，失败 {failed}，仅本机 {local}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="784" />
+        <location filename="../../ui/main_window.py" line="852" />
         <source>Sign-in needed</source>
         <translation>需要登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="788" />
+        <location filename="../../ui/main_window.py" line="856" />
         <source>Online</source>
         <translation>在线</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="790" />
+        <location filename="../../ui/main_window.py" line="858" />
         <source>Offline — will retry</source>
         <translation>离线 — 稍后重试</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="794" />
+        <location filename="../../ui/main_window.py" line="862" />
         <source>&amp;Resume sync</source>
         <translation>继续同步(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="794" />
+        <location filename="../../ui/main_window.py" line="862" />
         <source>&amp;Pause sync</source>
         <translation>暂停同步(&amp;P)</translation>
     </message>
@@ -1313,74 +1421,74 @@ Your avatar library for the AI agents you build: local first, synced to your own
 <context>
     <name>SignInDialog</name>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="34" />
+        <location filename="../../ui/signin_dialog.py" line="35" />
         <source>Sign in to ecan</source>
         <translation>登录 ecan</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="41" />
+        <location filename="../../ui/signin_dialog.py" line="42" />
         <source>Your session has expired. Sign in again to resume syncing; nothing waiting to upload has been lost.</source>
         <translation>登录已过期。请重新登录以继续同步；等待上传的内容都没有丢失。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="43" />
+        <location filename="../../ui/signin_dialog.py" line="44" />
         <source>Sign in to sync your avatars to your cloud storage and find them on every computer you use.</source>
         <translation>登录后，头像会同步到您的云存储，在您使用的每台电脑上都能找到。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="48" />
+        <location filename="../../ui/signin_dialog.py" line="49" />
         <source>Username</source>
         <translation>用户名</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="49" />
+        <location filename="../../ui/signin_dialog.py" line="50" />
         <source>user name or email</source>
         <translation>用户名或邮箱</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="52" />
+        <location filename="../../ui/signin_dialog.py" line="53" />
         <source>Password</source>
         <translation>密码</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="53" />
+        <location filename="../../ui/signin_dialog.py" line="54" />
         <source>&amp;Username</source>
         <translation>用户名(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="54" />
+        <location filename="../../ui/signin_dialog.py" line="55" />
         <source>&amp;Password</source>
         <translation>密码(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="60" />
+        <location filename="../../ui/signin_dialog.py" line="61" />
         <source>Sign-in error</source>
         <translation>登录错误</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="67" />
         <location filename="../../ui/signin_dialog.py" line="68" />
-        <location filename="../../ui/signin_dialog.py" line="106" />
+        <location filename="../../ui/signin_dialog.py" line="69" />
+        <location filename="../../ui/signin_dialog.py" line="108" />
         <source>Sign in</source>
         <translation>登录</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="69" />
+        <location filename="../../ui/signin_dialog.py" line="70" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="79" />
+        <location filename="../../ui/signin_dialog.py" line="80" />
         <source>Enter your username and password.</source>
         <translation>请输入用户名和密码。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="98" />
+        <location filename="../../ui/signin_dialog.py" line="99" />
         <source>Sign-in failed.</source>
         <translation>登录失败。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="106" />
+        <location filename="../../ui/signin_dialog.py" line="108" />
         <source>Signing in…</source>
         <translation>正在登录…</translation>
     </message>
@@ -1401,12 +1509,12 @@ Your avatar library for the AI agents you build: local first, synced to your own
 <context>
     <name>WrappedLabel</name>
     <message>
-        <location filename="../../ui/details.py" line="246" />
+        <location filename="../../ui/details.py" line="323" />
         <source>Copy</source>
         <translation>复制</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="248" />
+        <location filename="../../ui/details.py" line="325" />
         <source>Copy all</source>
         <translation>全部复制</translation>
     </message>

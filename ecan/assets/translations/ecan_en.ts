@@ -1,0 +1,92 @@
+<?xml version='1.0' encoding='utf-8'?>
+<TS version="2.1" language="en">
+<context>
+    <name>AvatarsPage</name>
+    <message numerus="yes">
+        <location filename="../../ui/avatars_page.py" line="208" />
+        <source>“{name}” is the avatar of %n agent(s) ({agents}): give them another avatar first.</source>
+        <translation>
+            <numerusform>“{name}” is the avatar of the agent {agents}: give it another avatar first.</numerusform>
+            <numerusform>“{name}” is the avatar of %n agents ({agents}): give them another avatar first.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../ui/avatars_page.py" line="214" />
+        <source>“{name}” is the avatar of %n agent(s): give them another avatar first.</source>
+        <translation>
+            <numerusform>“{name}” is the avatar of an agent: give it another avatar first.</numerusform>
+            <numerusform>“{name}” is the avatar of %n agents: give them another avatar first.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../ui/avatars_page.py" line="302" />
+        <source>{shown} of %n avatar(s)</source>
+        <translation>
+            <numerusform>{shown} of %n avatar</numerusform>
+            <numerusform>{shown} of %n avatars</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../ui/avatars_page.py" line="303" />
+        <source>%n avatar(s)</source>
+        <translation>
+            <numerusform>%n avatar</numerusform>
+            <numerusform>%n avatars</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../ui/avatars_page.py" line="309" />
+        <source>%n built-in avatar(s) are ready to use: choose “Built-in avatars” above to see them.</source>
+        <translation>
+            <numerusform>%n built-in avatar is ready to use: choose “Built-in avatars” above to see it.</numerusform>
+            <numerusform>%n built-in avatars are ready to use: choose “Built-in avatars” above to see them.</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>GenerateDialog</name>
+    <message numerus="yes">
+        <location filename="../../ui/generate_dialog.py" line="440" />
+        <source>%n task(s) · {rate} succeeded · analyse {a} s, generate {g} s on average · {credits} images used</source>
+        <translation>
+            <numerusform>%n task · {rate} succeeded · analyse {a} s, generate {g} s on average · {credits} images used</numerusform>
+            <numerusform>%n tasks · {rate} succeeded · analyse {a} s, generate {g} s on average · {credits} images used</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message numerus="yes">
+        <location filename="../../ui/main_window.py" line="581" />
+        <source>%n of the selected avatars cannot be deleted and stay:</source>
+        <translation>
+            <numerusform>%n of the selected avatars cannot be deleted and stays:</numerusform>
+            <numerusform>%n of the selected avatars cannot be deleted and stay:</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../ui/main_window.py" line="585" />
+        <source>Delete %n avatar(s)? They are removed from this computer and from your cloud storage.</source>
+        <translation>
+            <numerusform>Delete %n avatar? It is removed from this computer and from your cloud storage.</numerusform>
+            <numerusform>Delete %n avatars? They are removed from this computer and from your cloud storage.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../ui/main_window.py" line="597" />
+        <source>Retrying %n upload(s).</source>
+        <translation>
+            <numerusform>Retrying %n upload.</numerusform>
+            <numerusform>Retrying %n uploads.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../ui/main_window.py" line="645" />
+        <source>Restored %n avatar(s) from the cloud.</source>
+        <translation>
+            <numerusform>Restored %n avatar from the cloud.</numerusform>
+            <numerusform>Restored %n avatars from the cloud.</numerusform>
+        </translation>
+    </message>
+</context>
+</TS>
