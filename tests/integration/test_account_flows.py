@@ -320,3 +320,71 @@ def test_signing_out_revokes_the_refresh_token(app: App, demo_cloud: DemoCloud) 
     with pytest.raises(idp.exceptions.NotAuthorizedException):
         idp.initiate_auth(ClientId=demo_cloud.info.client_id, AuthFlow="REFRESH_TOKEN_AUTH",
                           AuthParameters={"REFRESH_TOKEN": refresh})
+
+
+def test_every_flow_from_the_command_line(cloud_env: dict[str, str], demo_cloud: DemoCloud,
+                                          tmp_path: Path) -> None:
+    env = {**cloud_env, "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
+           "XDG_DATA_HOME": str(tmp_path / "keyring"), "BROWSER": "true"}
+    name = _name()
+
+    def ecan(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        done = subprocess.run([sys.executable, "-m", "ecan", *args, "--json"], env=env,
+                              input=stdin, capture_output=True, text=True, timeout=120)
+        assert "Traceback" not in done.stderr + done.stdout
+        return done
+
+    made = ecan("signup", "--username", name, "--email", f"{name}@example.com",
+                "--password-stdin", stdin=PASSWORD + "\n")
+    assert made.returncode == 0, made.stderr
+    code = _code(demo_cloud, name)
+    wrong = ecan("confirm", "--username", name, "--code", f"{(int(code) + 1) % 10**6:06d}")
+    assert wrong.returncode == 1 and json.loads(wrong.stdout)["error"]["code"] == "wrong_code"
+    assert ecan("confirm", "--username", name, "--code", code).returncode == 0
+    assert ecan("forgot-password", "--username", name).returncode == 0
+    new = "Reset-Pass-4"
+    reset = ecan("reset-password", "--username", name, "--code", _code(demo_cloud, name),
+                 "--password-stdin", stdin=new + "\n")
+    assert reset.returncode == 0, reset.stderr
+    assert ecan("login", "--username", name, "--password-stdin", stdin=new + "\n").returncode == 0
+
+    # An authenticator app: the key is shown, then its code is asked for.
+    png = tmp_path / "qr.png"
+    proc = subprocess.Popen([sys.executable, "-m", "ecan", "mfa", "setup", "--code-stdin",
+                             "--png", str(png), "--json"], env=env, text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert proc.stdin is not None and proc.stderr is not None
+    secret = ""
+    for line in proc.stderr:
+        if "type this key into the app:" in line:
+            secret = line.rsplit(":", 1)[1].strip()
+            break
+    proc.stdin.write(pyotp.TOTP(secret).now() + "\n")
+    proc.stdin.flush()
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and json.loads(out)["enabled"]
+    assert png.read_bytes().startswith(b"\x89PNG")
+
+    assert ecan("logout").returncode == 0
+    again = ecan("login", "--username", name, "--password-stdin",
+                 stdin=f"{new}\n{pyotp.TOTP(secret).now()}\n")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["account"] == name
+
+    # The browser: ecan prints the page's address and waits for the browser to come back.
+    assert ecan("logout").returncode == 0
+    other = _user(demo_cloud)
+    proc = subprocess.Popen([sys.executable, "-m", "ecan", "login", "--browser", "--timeout",
+                             "60", "--json"], env=env, text=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert proc.stderr is not None
+    url = ""
+    for line in proc.stderr:
+        if line.startswith("http"):
+            url = line.strip()
+            break
+    assert "/oauth2/authorize?" in url
+    _browser(url, other, PASSWORD)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and json.loads(out)["account"] == other
