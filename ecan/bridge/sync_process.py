@@ -104,7 +104,7 @@ class SyncProcess(SyncSignals):
         for key, value in self._app.env.items():
             env.insert(key, value)
         # It starts in a fixed folder: the library and config it uses are named absolutely.
-        env.insert("ECAN_HOME", str(self._app.paths.home))
+        env.insert("ECAN_HOME", str(self._app.paths.ecan_home))
         if self._app.env.get("ECAN_CONFIG"):
             env.insert("ECAN_CONFIG", os.path.abspath(self._app.env["ECAN_CONFIG"]))
         proc.setProcessEnvironment(env)
