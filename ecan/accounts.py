@@ -50,7 +50,7 @@ class Account:
 def library_folder(user_pool_id: str, sub: str) -> str:
     """The account library's folder name under `accounts/`: a short hash of the pool (pool ids
     carry a region and an underscore; two pools may share a `sub` in theory) and the sub."""
-    if not _SUB_RE.match(sub or ""):
+    if not _SUB_RE.fullmatch(sub or ""):
         raise ValueError("not a Cognito sub")
     pool = hashlib.sha256(user_pool_id.encode()).hexdigest()[:12]
     return f"{pool}-{sub}"

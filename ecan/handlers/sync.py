@@ -30,7 +30,12 @@ class RestoreRequest(Request):
 def register(handlers: Handlers, app: App) -> None:
     @handlers.register("sync.status", Empty)
     def status(_: Empty) -> dict[str, Any]:
-        return app.sync.status()
+        from ecan.accounts import read_signed_in
+
+        data = app.sync.status()
+        signed = read_signed_in(app.paths) if app.paths.is_account else None
+        data["account"] = signed.username if signed else None  # whose library this is
+        return data
 
     @handlers.register("sync.pause", Empty, changes=["sync"])
     def pause(_: Empty) -> dict[str, Any]:
