@@ -124,19 +124,20 @@ def build_parser() -> argparse.ArgumentParser:
     su.add_argument("--password-stdin", action="store_true",
                     help="read the password from standard input")
     co = add("confirm", "confirm a new account with the code it was sent")
-    co.add_argument("--username", required=True)
+    co.add_argument("--username", required=True, help="your user name")
     co.add_argument("--code", required=True, help="the code from the e-mail")
     rc = add("resend-code", "send the confirmation code again")
-    rc.add_argument("--username", required=True)
+    rc.add_argument("--username", required=True, help="your user name")
     fp = add("forgot-password", "send a code to set a new password")
-    fp.add_argument("--username", required=True)
+    fp.add_argument("--username", required=True, help="your user name")
     rp = add("reset-password", "set a new password with the code from forgot-password")
-    rp.add_argument("--username", required=True)
+    rp.add_argument("--username", required=True, help="your user name")
     rp.add_argument("--code", required=True, help="the code you were sent")
     rp.add_argument("--password-stdin", action="store_true",
                     help="read the new password from standard input")
     mf = add("mfa", "second factor for the signed-in account")
-    mf_sub = mf.add_subparsers(dest="mfa_command", metavar="ACTION", required=True)
+    mf_sub = mf.add_subparsers(dest="mfa_command", metavar="ACTION", required=True,
+                               help="setup: turn on an authenticator app")
     ms = mf_sub.add_parser("setup", parents=[common],
                            help="turn on an authenticator app (shows a QR code, asks its code)")
     ms.add_argument("--png", metavar="FILE", help="write the QR code to FILE (PNG)")
