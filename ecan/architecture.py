@@ -52,13 +52,16 @@ PARTS: dict[str, Part] = {
     "ecan.sync": _part("the sync engine, its one control, its process's loop, and restore",
                        "ecan.avatars", "ecan.db", "ecan.storage", "ecan.config"),
     "ecan.democloud": _part("the local cloud (moto + ecan's identity exchange)", "ecan.config"),
+    "ecan.accounts": _part("one library per account: which account is signed in here, where "
+                           "its library lives, moving the local-only avatars into it",
+                           "ecan.agents", "ecan.avatars", "ecan.config", "ecan.db"),
     # -- the one internal API and the wiring --------------------------------------------------
     "ecan.handlers": _part("the internal API: method name -> typed handler",
-                           "ecan.app", "ecan.agents", "ecan.avatars", "ecan.imagegen",
-                           "ecan.db", "ecan.sync"),
+                           "ecan.app", "ecan.accounts", "ecan.agents", "ecan.auth",
+                           "ecan.avatars", "ecan.imagegen", "ecan.db", "ecan.sync"),
     "ecan.app": _part("builds every service and hands each what it uses",
-                      "ecan.agents", "ecan.auth", "ecan.avatars", "ecan.config", "ecan.db",
-                      "ecan.handlers", "ecan.imagegen", "ecan.sync"),
+                      "ecan.accounts", "ecan.agents", "ecan.auth", "ecan.avatars", "ecan.config",
+                      "ecan.db", "ecan.handlers", "ecan.imagegen", "ecan.sync"),
     "ecan.doctor": _part("`ecan doctor`'s checks", "ecan.app", "ecan.auth"),
     # -- the two clients of the handlers ------------------------------------------------------
     "ecan.bridge": _part("Qt's side of the handlers and of the window's helper processes "
@@ -66,8 +69,9 @@ PARTS: dict[str, Part] = {
                          "ecan.app", "ecan.sync", qt=True),
     "ecan.ui": _part("the desktop window", "ecan.app", "ecan.bridge", "ecan.sync", "ecan.auth",
                      "ecan.config", "ecan.democloud", "ecan.doctor", qt=True),
-    "ecan.cli": _part("the command line", "ecan.app", "ecan.auth", "ecan.avatars", "ecan.bridge",
-                      "ecan.db", "ecan.democloud", "ecan.doctor", "ecan.sync", "ecan.ui"),
+    "ecan.cli": _part("the command line", "ecan.app", "ecan.accounts", "ecan.auth",
+                      "ecan.avatars", "ecan.bridge", "ecan.db", "ecan.democloud", "ecan.doctor",
+                      "ecan.sync", "ecan.ui"),
     "ecan.demo": _part("`ecan demo`: the local cloud with samples", "ecan.app", "ecan.auth",
                        "ecan.cli", "ecan.democloud"),
     "ecan.__main__": _part("`python -m ecan`", "ecan.cli"),
