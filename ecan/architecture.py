@@ -44,14 +44,19 @@ PARTS: dict[str, Part] = {
                      "rule (ecan.db.sync_state: avatar sync states and outbox jobs)"),
     # -- domain services (no Qt) ------------------------------------------------------------
     "ecan.avatars": _part("the avatar library: the one intake (validate, thumbnail, store), "
-                          "edits, deletes", "ecan.db"),
+                          "edits, deletes, links (through the cloud's access)", "ecan.db",
+                          "ecan.auth"),
     "ecan.agents": _part("agents and the avatars they use", "ecan.avatars", "ecan.db"),
     "ecan.imagegen": _part("AI avatar generation", "ecan.avatars", "ecan.db", "ecan.config"),
     "ecan.auth": _part("sign-in, sessions and cloud credentials", "ecan.config", "ecan.db",
                        "ecan.storage"),
     "ecan.sync": _part("the sync engine, its one control, its process's loop, and restore",
                        "ecan.avatars", "ecan.db", "ecan.storage", "ecan.config"),
-    "ecan.democloud": _part("the local cloud (moto + ecan's identity exchange)", "ecan.config"),
+    "ecan.cloudops": _part("the operator's deploy (`ecan cloud`): user pool, app client, "
+                           "identity pool, the identities' role, bucket", "ecan.config",
+                           "ecan.storage"),
+    "ecan.democloud": _part("the local cloud (moto + ecan's identity exchange), provisioned by "
+                            "the operator's deploy", "ecan.config", "ecan.cloudops"),
     "ecan.accounts": _part("one library per account: which account is signed in here, where "
                            "its library lives, moving the local-only avatars into it",
                            "ecan.agents", "ecan.avatars", "ecan.config", "ecan.db"),
@@ -62,7 +67,7 @@ PARTS: dict[str, Part] = {
     "ecan.app": _part("builds every service and hands each what it uses",
                       "ecan.accounts", "ecan.agents", "ecan.auth", "ecan.avatars", "ecan.config",
                       "ecan.db", "ecan.handlers", "ecan.imagegen", "ecan.sync"),
-    "ecan.doctor": _part("`ecan doctor`'s checks", "ecan.app", "ecan.auth"),
+    "ecan.doctor": _part("`ecan doctor`'s checks", "ecan.app", "ecan.auth", "ecan.storage"),
     # -- the two clients of the handlers ------------------------------------------------------
     "ecan.bridge": _part("Qt's side of the handlers and of the window's helper processes "
                          "(the sync process's proxy, the picture decoder and its service)",
@@ -70,8 +75,8 @@ PARTS: dict[str, Part] = {
     "ecan.ui": _part("the desktop window", "ecan.app", "ecan.bridge", "ecan.sync", "ecan.auth",
                      "ecan.config", "ecan.democloud", "ecan.doctor", qt=True),
     "ecan.cli": _part("the command line", "ecan.app", "ecan.accounts", "ecan.auth",
-                      "ecan.avatars", "ecan.bridge", "ecan.db", "ecan.democloud", "ecan.doctor",
-                      "ecan.sync", "ecan.ui"),
+                      "ecan.avatars", "ecan.bridge", "ecan.cloudops", "ecan.db", "ecan.democloud",
+                      "ecan.doctor", "ecan.sync", "ecan.ui"),
     "ecan.demo": _part("`ecan demo`: the local cloud with samples", "ecan.app", "ecan.auth",
                        "ecan.cli", "ecan.democloud"),
     "ecan.__main__": _part("`python -m ecan`", "ecan.cli"),
