@@ -114,14 +114,32 @@ class App:
         if "db" in self.__dict__:
             self.db.dispose()
 
+    # The services built for one library; the handlers, config and log stay across a switch.
+    _LIBRARY_SERVICES = ("import_pool", "db", "library", "agents", "auth", "cloud", "engine",
+                         "generator")
+
+    def switch_library(self, paths: AppPaths) -> None:
+        """Open another library (an account's, or the local-only one): the services of the
+        current one are closed and built again, on first use, for `paths`."""
+        if paths == self.paths:
+            return
+        self.close()
+        for name in self._LIBRARY_SERVICES:
+            self.__dict__.pop(name, None)
+        self.paths = paths.ensure()
+
 
 def build_app(env: Mapping[str, str] | None = None, *, keyring_backend: Any = None,
               log_to_stderr: bool = False, image_workers: bool = False) -> App:
     """Read ECAN_HOME / ECAN_CONFIG / the environment and wire the app. Raises ConfigError."""
+    from ecan.accounts import library_paths
+
     env = dict(os.environ if env is None else env)
-    paths = AppPaths.from_env(env).ensure()
-    log_path = setup_logging(paths.logs, stderr=log_to_stderr)
-    paths.make_private()  # a library an older ecan left readable to others (logged)
-    config = load_config(paths, env)
+    root = AppPaths.from_env(env).ensure()
+    log_path = setup_logging(root.logs, stderr=log_to_stderr)
+    root.make_private()  # a library an older ecan left readable to others (logged)
+    config = load_config(root, env)
+    # The signed-in account's library, or the local-only one: nothing of another is opened.
+    paths = library_paths(root, config)[0].ensure()
     return App(paths=paths, config=config, log_path=log_path, env=env,
                keyring_backend=keyring_backend, image_workers=image_workers)

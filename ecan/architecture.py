@@ -44,24 +44,29 @@ PARTS: dict[str, Part] = {
                      "rule (ecan.db.sync_state: avatar sync states and outbox jobs)"),
     # -- domain services (no Qt) ------------------------------------------------------------
     "ecan.avatars": _part("the avatar library: the one intake (validate, thumbnail, store), "
-                          "edits, deletes", "ecan.db"),
+                          "edits, deletes, links (through the cloud's access)", "ecan.db",
+                          "ecan.auth"),
     "ecan.agents": _part("agents and the avatars they use", "ecan.avatars", "ecan.db"),
     "ecan.imagegen": _part("AI avatar generation", "ecan.avatars", "ecan.db", "ecan.config"),
     "ecan.auth": _part("sign-in, sessions and cloud credentials", "ecan.config", "ecan.db",
                        "ecan.storage"),
     "ecan.sync": _part("the sync engine, its one control, its process's loop, and restore",
                        "ecan.avatars", "ecan.db", "ecan.storage", "ecan.config"),
-    "ecan.cloudops": _part("the operator's side: deploy, add users, teardown, the "
-                           "CloudFormation template", "ecan.config", "ecan.storage"),
-    "ecan.democloud": _part("the local cloud (moto + ecan's identity exchange), set up by the "
-                            "operator's deploy", "ecan.config", "ecan.cloudops"),
+    "ecan.cloudops": _part("the operator's deploy (`ecan cloud`): user pool, app client, "
+                           "identity pool, the identities' role, bucket", "ecan.config",
+                           "ecan.storage"),
+    "ecan.democloud": _part("the local cloud (moto + ecan's identity exchange), provisioned by "
+                            "the operator's deploy", "ecan.config", "ecan.cloudops"),
+    "ecan.accounts": _part("one library per account: which account is signed in here, where "
+                           "its library lives, moving the local-only avatars into it",
+                           "ecan.agents", "ecan.avatars", "ecan.config", "ecan.db"),
     # -- the one internal API and the wiring --------------------------------------------------
     "ecan.handlers": _part("the internal API: method name -> typed handler",
-                           "ecan.app", "ecan.agents", "ecan.avatars", "ecan.imagegen",
-                           "ecan.db", "ecan.sync"),
+                           "ecan.app", "ecan.accounts", "ecan.agents", "ecan.auth",
+                           "ecan.avatars", "ecan.imagegen", "ecan.db", "ecan.sync"),
     "ecan.app": _part("builds every service and hands each what it uses",
-                      "ecan.agents", "ecan.auth", "ecan.avatars", "ecan.config", "ecan.db",
-                      "ecan.handlers", "ecan.imagegen", "ecan.sync"),
+                      "ecan.accounts", "ecan.agents", "ecan.auth", "ecan.avatars", "ecan.config",
+                      "ecan.db", "ecan.handlers", "ecan.imagegen", "ecan.sync"),
     "ecan.doctor": _part("`ecan doctor`'s checks", "ecan.app", "ecan.auth", "ecan.storage"),
     # -- the two clients of the handlers ------------------------------------------------------
     "ecan.bridge": _part("Qt's side of the handlers and of the window's helper processes "
@@ -69,9 +74,9 @@ PARTS: dict[str, Part] = {
                          "ecan.app", "ecan.sync", qt=True),
     "ecan.ui": _part("the desktop window", "ecan.app", "ecan.bridge", "ecan.sync", "ecan.auth",
                      "ecan.config", "ecan.democloud", "ecan.doctor", qt=True),
-    "ecan.cli": _part("the command line", "ecan.app", "ecan.auth", "ecan.avatars", "ecan.bridge",
-                      "ecan.cloudops", "ecan.db", "ecan.democloud", "ecan.doctor", "ecan.sync",
-                      "ecan.ui"),
+    "ecan.cli": _part("the command line", "ecan.app", "ecan.accounts", "ecan.auth",
+                      "ecan.avatars", "ecan.bridge", "ecan.cloudops", "ecan.db", "ecan.democloud",
+                      "ecan.doctor", "ecan.sync", "ecan.ui"),
     "ecan.demo": _part("`ecan demo`: the local cloud with samples", "ecan.app", "ecan.auth",
                        "ecan.cli", "ecan.democloud"),
     "ecan.__main__": _part("`python -m ecan`", "ecan.cli"),

@@ -34,6 +34,9 @@ class CognitoConfig:
     endpoint_url: str = ""
     # USER_SRP_AUTH (default, the password never leaves the machine) or USER_PASSWORD_AUTH.
     auth_flow: str = "USER_SRP_AUTH"
+    # The hosted UI sends the browser back to http://127.0.0.1:<port>/callback. 0: any free
+    # port (RFC 8252); a pool that lists callback URLs with their port needs a fixed one.
+    callback_port: int = 0
 
     @property
     def configured(self) -> bool:
@@ -104,6 +107,7 @@ _SECTIONS: dict[str, tuple[type, dict[str, str]]] = {
         "USER_POOL_ID": "user_pool_id", "CLIENT_ID": "client_id",
         "IDENTITY_POOL_ID": "identity_pool_id", "REGION": "region", "DOMAIN": "domain",
         "ENDPOINT_URL": "endpoint_url", "AUTH_FLOW": "auth_flow",
+        "CALLBACK_PORT": "callback_port",
     }),
     "STORAGE": (StorageConfig, {
         "BACKEND": "backend", "BUCKET": "bucket", "REGION": "region",
@@ -356,6 +360,9 @@ def _validate(c: Config) -> None:
     if cg.auth_flow not in ("USER_SRP_AUTH", "USER_PASSWORD_AUTH"):
         raise ConfigError("COGNITO.AUTH_FLOW", f"unknown flow {cg.auth_flow!r}",
                           "Use USER_SRP_AUTH (default) or USER_PASSWORD_AUTH.")
+    if not 0 <= c.cognito.callback_port <= 65535:
+        raise ConfigError("COGNITO.CALLBACK_PORT", f"{c.cognito.callback_port} is not a port",
+                          "Use a port number (1-65535), or 0 for any free one.")
     if not 1 <= c.sync.concurrency <= 64:
         raise ConfigError("SYNC.CONCURRENCY", f"{c.sync.concurrency} is out of range",
                           "Use a number from 1 to 64.")

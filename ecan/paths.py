@@ -52,7 +52,14 @@ def make_private_file(path: Path) -> None:
 
 @dataclass(frozen=True)
 class AppPaths:
+    """`home` is the library's own folder (database, files, outbox); `root` is ECAN_HOME when the
+    library is an account's (`ECAN_HOME/accounts/<pool hash>-<sub>/`), None for the local-only
+    library, which lives in ECAN_HOME itself. What belongs to the computer rather than to one
+    library (logs, the config, the window's settings, which account is signed in) is at the
+    root."""
+
     home: Path
+    root: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> AppPaths:
@@ -71,16 +78,40 @@ class AppPaths:
         return cls(Path(platformdirs.user_data_dir("ecan", appauthor=False)))
 
     @property
+    def ecan_home(self) -> Path:
+        return self.root or self.home
+
+    @property
+    def is_account(self) -> bool:
+        return self.root is not None
+
+    def local_only(self) -> AppPaths:
+        """The local-only library (used without an account): ECAN_HOME itself."""
+        return AppPaths(self.ecan_home)
+
+    def for_account(self, folder: str) -> AppPaths:
+        """An account's library, `folder` being its name under `accounts/` (see
+        ecan.accounts.library_folder, which makes it safe)."""
+        if not folder or "/" in folder or "\\" in folder or folder in (".", ".."):
+            raise ValueError(f"not a library folder name: {folder!r}")
+        return AppPaths(self.ecan_home / "accounts" / folder, root=self.ecan_home)
+
+    @property
+    def signed_in_file(self) -> Path:
+        """Which account is signed in on this computer (pool, sub, username; never a token)."""
+        return self.ecan_home / "account.json"
+
+    @property
     def database(self) -> Path:
         return self.home / "ecan.sqlite3"
 
     @property
     def default_config(self) -> Path:
-        return self.home / "auth_config.yml"
+        return self.ecan_home / "auth_config.yml"
 
     @property
     def logs(self) -> Path:
-        return self.home / "logs"
+        return self.ecan_home / "logs"
 
     @property
     def uploaded(self) -> Path:
@@ -110,12 +141,13 @@ class AppPaths:
     @property
     def local_cloud(self) -> Path:
         """Default folder for the `local` storage backend when no LOCAL_PATH is configured."""
-        return self.home / "cloud"
+        return self.ecan_home / "cloud"
 
     def ensure(self) -> AppPaths:
         """Create the library's folders, private (an existing library is made private by
         make_private, once logging is up)."""
-        self.home.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)  # above: not ours
+        self.ecan_home.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)  # above: not ours
+        make_private_dirs(self.home)
         for d in (self.logs, self.uploaded, self.generated, self.system, self.thumbnails,
                   self.videos, self.tmp):
             make_private_dirs(d)
@@ -128,14 +160,15 @@ class AppPaths:
         ECAN_HOME is already private, so this runs once per library."""
         if os.name != "posix":  # Windows: the user's profile folder is private already
             return 0
+        home = self.ecan_home
         try:
-            st = os.lstat(self.home)
+            st = os.lstat(home)
         except FileNotFoundError:
             return 0
         if not stat.S_ISDIR(st.st_mode) or not st.st_mode & 0o077:
             return 0
-        changed = _restrict(self.home, st.st_mode)
-        for root, dirs, files in os.walk(self.home):
+        changed = _restrict(home, st.st_mode)
+        for root, dirs, files in os.walk(home):
             for name in dirs + files:
                 path = os.path.join(root, name)
                 try:
@@ -146,7 +179,7 @@ class AppPaths:
                 if not stat.S_ISLNK(entry.st_mode):
                     changed += _restrict(path, entry.st_mode)
         log.warning("The library %s could be read by other users of this computer; it is "
-                    "private now (%d files and folders changed).", self.home, changed)
+                    "private now (%d files and folders changed).", home, changed)
         return changed
 
 

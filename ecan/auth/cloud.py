@@ -23,6 +23,9 @@ class Cloud:
     layout: KeyLayout
     mode: str  # "cognito" | "static" | "local-folder"
     detail: str  # why this mode, for `ecan doctor` and the settings screen
+    # Where "synced" means something: the store and the identity's prefix in it. When it
+    # changes, what was synced elsewhere is checked again (Outbox.retarget).
+    target: str = ""
 
 
 def _no_cloud() -> UserFacingError:
@@ -61,6 +64,32 @@ class CloudAccess:
     def configured(self) -> bool:
         return self.mode() != "none"
 
+    def target(self, identity: str | None = None) -> str | None:
+        """(No network.) Where this library's avatars sync to: backend, bucket or folder,
+        endpoint, prefix and identity, as one string; None when not known yet (no cloud, or the
+        Cognito identity not resolved on this machine)."""
+        s = self._config.storage
+        mode = self.mode()
+        if mode == "none":
+            return None
+        if identity is None:
+            if mode == "cognito":
+                identity = self._auth.identity_id() if self._auth is not None else None
+            else:
+                known = self._auth.identity_id() if self._auth is not None and \
+                    self._config.cognito.configured else None
+                identity = known or s.user_id
+        if not identity:
+            return None
+        where = (s.local_path or str(self._paths.local_cloud)) if mode == "local-folder" \
+            else f"{s.bucket}@{s.endpoint_url or 'aws:' + (s.region or '')}"
+        from ecan.storage.keys import validate_prefix
+
+        try:
+            return f"{mode}|{where}|{validate_prefix(s.path_prefix)}{identity}/"
+        except ValueError:  # reported by the config check; nothing can sync meanwhile
+            return None
+
     def open(self) -> Cloud:
         with self._lock:
             generation = self._auth.generation()
@@ -90,7 +119,8 @@ class CloudAccess:
                                     max_connections=connections)
             detail = (f"Cognito identity pool {cg.identity_pool_id}: temporary credentials for "
                       f"{identity}, refreshed before they expire; note: {_IAM_NOTE}.")
-            return Cloud(store, KeyLayout(s.path_prefix, identity), mode, detail)
+            return Cloud(store, KeyLayout(s.path_prefix, identity), mode, detail,
+                         self.target(identity) or "")
         if mode == "static":
             identity = self._auth.identity_id() or s.user_id
             store = make_blob_store(s, self._paths, session=None, max_connections=connections)
@@ -99,11 +129,13 @@ class CloudAccess:
             detail = (f"static keys from the config ({why}); objects under folder {identity}; "
                       "per-user isolation is the bucket operator's policy; note: "
                       f"{_IAM_NOTE}.")
-            return Cloud(store, KeyLayout(s.path_prefix, identity), mode, detail)
+            return Cloud(store, KeyLayout(s.path_prefix, identity), mode, detail,
+                         self.target(identity) or "")
         if mode == "local-folder":
             identity = self._auth.identity_id() or s.user_id
             store = make_blob_store(s, self._paths, session=None, max_connections=connections)
             where = s.local_path or str(self._paths.local_cloud)
             return Cloud(store, KeyLayout(s.path_prefix, identity), mode,
-                         f"a local folder ({where}) stands in for the cloud")
+                         f"a local folder ({where}) stands in for the cloud",
+                         self.target(identity) or "")
         raise _no_cloud()

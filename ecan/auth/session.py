@@ -15,6 +15,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from secrets import token_urlsafe
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     import boto3
     from botocore.credentials import DeferredRefreshableCredentials
 
+    from ecan.auth.hosted_ui import HostedUiLogin
     from ecan.auth.secrets import SecretStore
     from ecan.db import Database
 
@@ -70,6 +72,51 @@ def _jwt_claims(token: str) -> dict[str, Any]:
         return {}
 
 
+def _flow_error(code: str, said: str, during: str) -> UserFacingError | None:
+    """The errors of the account flows (codes, passwords, sign-up) in words a user acts on; the
+    service's own wording is quoted where it says what the pool requires."""
+    if code == "CodeMismatchException":
+        return UserFacingError("wrong_code", "That code is not right.",
+                               "Check the code (the newest one, if several were sent) and type "
+                               "it again.")
+    if code == "ExpiredCodeException":
+        return UserFacingError("expired_code", "That code has expired or was already used.",
+                               "Ask for a new code and use it.")
+    if code == "EnableSoftwareTokenMFAException":
+        return UserFacingError("wrong_code", "The authenticator code is not right.",
+                               "Check the time on your phone and type the current code.")
+    if code == "InvalidPasswordException":
+        policy = said if said and said != "None" else "it does not meet the pool's rules"
+        return UserFacingError("weak_password", f"The password is not accepted: {policy}.",
+                               "Choose a longer password with upper- and lower-case letters "
+                               "and numbers (and symbols, if the pool asks for them).")
+    if code == "UsernameExistsException":
+        return UserFacingError("user_exists", "There is already an account with that username.",
+                               "Sign in with it, reset its password (`ecan forgot-password`), "
+                               "or choose another username.")
+    if code == "AliasExistsException":
+        return UserFacingError("email_in_use", "That e-mail address belongs to another account.",
+                               "Sign in to that account, or use another address.")
+    if code == "CodeDeliveryFailureException":
+        return UserFacingError("code_not_sent", "The code could not be sent.",
+                               "Check the e-mail address (or phone number), then ask for a "
+                               "new code.")
+    if code == "InvalidParameterException" and during in ("sign-up", "confirm", "challenge"):
+        return UserFacingError("invalid_parameter",
+                               f"The sign-in service refused it: {said or code}.",
+                               "Check what you typed and try again.")
+    if code == "NotAuthorizedException" and during == "confirm":
+        return UserFacingError("already_confirmed", f"This account cannot be confirmed: {said}.",
+                               "If it is confirmed already, sign in.")
+    if code == "ResourceNotFoundException" and during == "challenge":
+        return UserFacingError("challenge_expired", "This sign-in step has expired.",
+                               "Sign in again from the start.")
+    if code == "NotAuthorizedException" and during == "challenge":
+        return UserFacingError("challenge_expired", "This sign-in step has expired.",
+                               "Sign in again from the start.")
+    return None
+
+
 def refresh_windows(lifetime_s: float) -> tuple[float, float]:
     """(advisory, mandatory) refresh windows for credentials that live `lifetime_s`.
 
@@ -90,6 +137,54 @@ class _OneClient:
 
     def client(self, *_args: Any, **_kwargs: Any) -> Any:
         return self._c
+
+
+# The challenges a user pool sends people through that ecan answers.
+CHALLENGES = ("NEW_PASSWORD_REQUIRED", "SOFTWARE_TOKEN_MFA", "SMS_MFA", "MFA_SETUP")
+# Cognito's sign-in sessions last 3 minutes (configurable up to 15): forget ours after that.
+CHALLENGE_TTL_S = 15 * 60
+
+
+def _as_list(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    if isinstance(value, str) and value:
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return [value]
+        return [str(v) for v in parsed] if isinstance(parsed, list) else [value]
+    return []
+
+
+@dataclass
+class Challenge:
+    """A sign-in waiting for the user's answer. `session` is the service's handle (a secret
+    of sorts: never logged or returned)."""
+
+    id: str
+    name: str
+    username: str
+    session: str = field(repr=False)
+    created: float = 0.0
+    destination: str = ""  # where an SMS code went (masked by the service)
+    mfa_can_setup: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"challenge": self.name, "challenge_id": self.id, "username": self.username,
+                "destination": self.destination or None,
+                "mfa_can_setup": self.mfa_can_setup}
+
+    def as_error(self) -> UserFacingError:
+        if self.name == "NEW_PASSWORD_REQUIRED":
+            return UserFacingError("password_change_required",
+                                   "Your account needs a new password before you can sign in.",
+                                   "Sign in with `ecan login` in a terminal (it asks for the new "
+                                   "password), or in the app.")
+        return UserFacingError("mfa_required",
+                               "Your account asks for a second factor (a code).",
+                               "Sign in with `ecan login` in a terminal (it asks for the code), "
+                               "or in the app.")
 
 
 @dataclass
@@ -129,6 +224,8 @@ class AuthService:
         self._clients: dict[str, Any] = {}
         self._session: boto3.Session | None = None
         self._credentials: DeferredRefreshableCredentials | None = None
+        self._challenges: dict[str, Challenge] = {}
+        self._hosted_ui: HostedUiLogin | None = None
 
     # ---- configuration -------------------------------------------------------------------
 
@@ -166,6 +263,16 @@ class AuthService:
         if not self._cg.configured:
             raise ConfigError("COGNITO.USER_POOL_ID", "sign-in is not configured",
                               "Set COGNITO.USER_POOL_ID and COGNITO.CLIENT_ID in auth_config.yml.")
+
+    @property
+    def hosted_ui(self) -> HostedUiLogin:
+        """Sign-in through the pool's hosted UI in the system browser (COGNITO.DOMAIN)."""
+        with self._lock:
+            if self._hosted_ui is None:
+                from ecan.auth.hosted_ui import HostedUiLogin
+
+                self._hosted_ui = HostedUiLogin(self)
+            return self._hosted_ui
 
     @property
     def secrets(self) -> SecretStore:
@@ -291,6 +398,10 @@ class AuthService:
                                    "COGNITO.ENDPOINT_URL; then sign in again.")
         if isinstance(exc, bx.ClientError):
             code = str(exc.response.get("Error", {}).get("Code", ""))
+            said = str(exc.response.get("Error", {}).get("Message", "") or "").strip()
+            flow = _flow_error(code, said, during)
+            if flow is not None:
+                return flow
             if code == "NotAuthorizedException":
                 if during == "identity":
                     return UserFacingError(
@@ -313,8 +424,8 @@ class AuthService:
                                        "Reset it on your organisation's sign-in page.")
             if code in ("TooManyRequestsException", "LimitExceededException",
                         "TooManyFailedAttemptsException"):
-                return UserFacingError("throttled", "Too many sign-in attempts.",
-                                       "Wait a minute and try again.")
+                return UserFacingError("throttled", "Too many attempts.",
+                                       "Wait a few minutes and try again.")
             if code == "ResourceNotFoundException":
                 setting = ("COGNITO.IDENTITY_POOL_ID" if during == "identity"
                            else "COGNITO.USER_POOL_ID / COGNITO.CLIENT_ID")
@@ -393,7 +504,18 @@ class AuthService:
 
     def sign_in(self, username: str, password: str) -> dict[str, Any]:
         """Sign in; returns {"username", "identity_id", "keyring", "session_persisted"}. Nothing
-        is kept unless every step (tokens, identity) succeeded."""
+        is kept unless every step (tokens, identity) succeeded. A challenge (new password, MFA)
+        is refused here; start_sign_in() is the step-by-step form that answers them."""
+        step = self.start_sign_in(username, password)
+        if isinstance(step, Challenge):
+            self._challenges.pop(step.id, None)
+            raise step.as_error()
+        return self.adopt_tokens(step)
+
+    def start_sign_in(self, username: str, password: str) -> Any:
+        """The first step of a sign-in: the tokens (a verified pycognito object, to be adopted
+        with adopt_tokens, possibly by the account library's own AuthService) or a Challenge
+        the user must answer (respond_to_challenge)."""
         self._require_configured()
         username = username.strip() if isinstance(username, str) else ""
         if not username or len(username) > 128 or any(ord(c) < 32 for c in username):
@@ -403,34 +525,136 @@ class AuthService:
             raise UserFacingError("invalid_password", "The password is empty.",
                                   "Type your password.")
         try:
-            cog = self._new_cognito(username)
+            client = self._client("cognito-idp")
             if self.auth_flow == "USER_PASSWORD_AUTH":
-                resp = cog.client.initiate_auth(
+                resp = client.initiate_auth(
                     ClientId=self._cg.client_id, AuthFlow="USER_PASSWORD_AUTH",
                     AuthParameters={"USERNAME": username, "PASSWORD": password})
-                if "AuthenticationResult" not in resp:
-                    from pycognito.exceptions import (
-                        ForceChangePasswordException,
-                        MFAChallengeException,
-                    )
-
-                    if resp.get("ChallengeName") == "NEW_PASSWORD_REQUIRED":
-                        raise ForceChangePasswordException("new password required")
-                    raise MFAChallengeException("challenge", resp)
-                cog._set_tokens(resp)  # verifies both tokens, as authenticate() does
             else:
-                cog.authenticate(password=password)
+                from pycognito.aws_srp import AWSSRP
+
+                srp = AWSSRP(username=username, password=password,
+                             pool_id=self._cg.user_pool_id, client_id=self._cg.client_id,
+                             client=client)
+                params = srp.get_auth_params()
+                resp = client.initiate_auth(ClientId=self._cg.client_id,
+                                            AuthFlow="USER_SRP_AUTH", AuthParameters=params)
+                if resp.get("ChallengeName") == "PASSWORD_VERIFIER":
+                    resp = client.respond_to_auth_challenge(
+                        ClientId=self._cg.client_id, ChallengeName="PASSWORD_VERIFIER",
+                        ChallengeResponses=srp.process_challenge(resp["ChallengeParameters"],
+                                                                 params))
+            return self._tokens_or_challenge(resp, username)
         except Exception as e:  # noqa: BLE001 - every failure becomes a plain message
             raise self._map_error(e, during="sign-in") from None
+
+    def _tokens_or_challenge(self, resp: dict[str, Any], username: str) -> Any:
+        if "AuthenticationResult" in resp:
+            cog = self._new_cognito(username)
+            cog._set_tokens(resp)  # verifies both tokens, as authenticate() does
+            return cog
+        name = str(resp.get("ChallengeName") or "")
+        if name not in CHALLENGES or not resp.get("Session"):
+            raise UserFacingError(
+                "challenge_not_supported",
+                f"The sign-in service asks for a step ecan does not know ({name or 'none'}).",
+                "Sign in through the browser (`ecan login --browser`), or ask the pool's "
+                "administrator which sign-in steps your account needs.")
+        params = resp.get("ChallengeParameters") or {}
+        user = str(params.get("USER_ID_FOR_SRP") or params.get("USERNAME") or username)
+        challenge = Challenge(token_urlsafe(16), name, user, str(resp["Session"]),
+                              time.monotonic(),
+                              destination=str(params.get("CODE_DELIVERY_DESTINATION") or ""),
+                              mfa_can_setup=_as_list(params.get("MFAS_CAN_SETUP")))
+        with self._lock:
+            now = time.monotonic()
+            self._challenges = {k: c for k, c in self._challenges.items()
+                                if now - c.created < CHALLENGE_TTL_S}
+            self._challenges[challenge.id] = challenge
+        return challenge
+
+    def respond_to_challenge(self, challenge_id: str, *, code: str | None = None,
+                             new_password: str | None = None) -> Any:
+        """Answer a pending challenge: a new password (NEW_PASSWORD_REQUIRED), a code from the
+        authenticator app (SOFTWARE_TOKEN_MFA, and MFA_SETUP once its secret was shown) or
+        from a text message (SMS_MFA). Returns the tokens or the next Challenge. A wrong code
+        keeps the challenge, so the user can type it again."""
+        with self._lock:
+            challenge = self._challenges.get(challenge_id)
+        if challenge is None or time.monotonic() - challenge.created >= CHALLENGE_TTL_S:
+            raise UserFacingError("challenge_expired", "This sign-in step has expired.",
+                                  "Sign in again from the start.")
+        answers: dict[str, str] = {"USERNAME": challenge.username}
+        name = challenge.name
+        if name == "NEW_PASSWORD_REQUIRED":
+            if not new_password:
+                raise UserFacingError("invalid_password", "The new password is empty.",
+                                      "Choose a new password.")
+            answers["NEW_PASSWORD"] = new_password
+        else:
+            code = (code or "").strip().replace(" ", "")
+            if not code.isdigit() or not 4 <= len(code) <= 10:
+                raise UserFacingError("invalid_code", "The code is not a number.",
+                                      "Type the digits of the code.")
+            if name == "SMS_MFA":
+                answers["SMS_MFA_CODE"] = code
+            else:
+                answers["SOFTWARE_TOKEN_MFA_CODE"] = code
+        client = self._client("cognito-idp")
+        try:
+            session = challenge.session
+            if name == "MFA_SETUP":
+                verified = client.verify_software_token(Session=session, UserCode=code,
+                                                        FriendlyDeviceName="ecan")
+                session = verified.get("Session") or session
+                answers.pop("SOFTWARE_TOKEN_MFA_CODE", None)
+            resp = client.respond_to_auth_challenge(
+                ClientId=self._cg.client_id, ChallengeName=name, Session=session,
+                ChallengeResponses=answers)
+        except Exception as e:  # noqa: BLE001
+            mapped = self._map_error(e, during="challenge")
+            if mapped.code not in ("wrong_code", "weak_password", "invalid_parameter"):
+                with self._lock:  # the service has forgotten this session: start again
+                    self._challenges.pop(challenge_id, None)
+            raise mapped from None
+        with self._lock:
+            self._challenges.pop(challenge_id, None)
+        try:
+            return self._tokens_or_challenge(resp, challenge.username)
+        except Exception as e:  # noqa: BLE001
+            raise self._map_error(e, during="sign-in") from None
+
+    def mfa_setup_secret(self, challenge_id: str) -> str:
+        """For an MFA_SETUP challenge (the pool requires MFA, the user has none yet): the TOTP
+        secret to show as a QR code; the user then answers the challenge with a code."""
+        with self._lock:
+            challenge = self._challenges.get(challenge_id)
+        if challenge is None or challenge.name != "MFA_SETUP":
+            raise UserFacingError("challenge_expired", "This sign-in step has expired.",
+                                  "Sign in again from the start.")
+        try:
+            resp = self._client("cognito-idp").associate_software_token(
+                Session=challenge.session)
+        except Exception as e:  # noqa: BLE001
+            raise self._map_error(e, during="challenge") from None
+        with self._lock:
+            if resp.get("Session"):
+                challenge.session = str(resp["Session"])
+        return str(resp["SecretCode"])
+
+    def adopt_tokens(self, cog: Any) -> dict[str, Any]:
+        """Hold the signed-in session (from start_sign_in, a challenge, or the hosted UI) in this
+        library: resolve the identity, keep the refresh token in the keyring."""
         claims = cog.id_claims or {}
         sub = str(claims.get("sub") or "")
+        username = str(claims.get("cognito:username") or cog.username or "")
         identity_id: str | None = None
         if self._cg.identity_pool_id:
             identity_id = self._resolve_identity(cog.id_token, sub)
         with self._lock:
             self._loaded = True
             self._cognito = cog
-            self._username = str(claims.get("cognito:username") or username)
+            self._username = username
             self._sub = sub
             self._expired = False
             self._reset_credentials()
@@ -464,10 +688,9 @@ class AuthService:
         with self._lock:
             self._load()
             cog = self._cognito
-            # Revoke this machine's refresh token: best effort, offline is fine. Skipped on a
-            # custom endpoint: the local cloud (moto) does not implement RevokeToken.
-            if (cog is not None and getattr(cog, "refresh_token", None)
-                    and not self._cg.endpoint_url):
+            # Revoke this machine's refresh token (and the tokens issued with it): best
+            # effort, offline is fine; the local cloud implements RevokeToken as the service.
+            if cog is not None and getattr(cog, "refresh_token", None):
                 try:
                     self._client("cognito-idp").revoke_token(Token=cog.refresh_token,
                                                              ClientId=self._cg.client_id)

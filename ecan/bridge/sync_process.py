@@ -79,7 +79,7 @@ class SyncProcess(QObject):
         self._app = app
         env = dict(app.env)
         # It starts in a fixed folder: the library and config it uses are named absolutely.
-        env["ECAN_HOME"] = str(app.paths.home)
+        env["ECAN_HOME"] = str(app.paths.ecan_home)
         if app.env.get("ECAN_CONFIG"):
             env["ECAN_CONFIG"] = os.path.abspath(app.env["ECAN_CONFIG"])
         self.helper = HelperProcess("the sync process", command or ecan_command("sync-service"),

@@ -14,16 +14,18 @@ from typing import TYPE_CHECKING, Any
 from ecan.cli.output import Output, plural
 
 if TYPE_CHECKING:
+    from ecan.sync.engine import SyncEngine
     from ecan.sync.events import SyncEvent
 
 def _quick_result() -> dict[str, int] | None:
     """{synced: 0, failed, remaining: 0} when no job is waiting; None when the engine must run
     (or the library cannot be read this way: the full path reports why)."""
+    from ecan.accounts import database_in_use
     from ecan.paths import AppPaths
 
     if os.environ.get("ECAN_CONFIG") and not os.path.isfile(os.environ["ECAN_CONFIG"]):
         return None  # let the full path report the bad setting
-    path = AppPaths.from_env().database
+    path = database_in_use(AppPaths.from_env())
     if not path.exists():
         return {"synced": 0, "failed": 0, "remaining": 0}
     from ecan.db.database import connect
@@ -157,6 +159,10 @@ def sync(args: argparse.Namespace, out: Output) -> int:
         status = engine.status()
     finally:
         app.close()
+    if status.get("cloud_changed"):
+        out.info(f"the cloud or identity changed since the last sync: "
+                 f"{plural(status['cloud_changed']['requeued'], 'avatar')} synced elsewhere "
+                 "were checked again here")
     if interrupted:
         out.info(f"interrupted: {plural(result['remaining'], 'avatar')} still waiting; they "
                  "carry on with the next `ecan sync`, or in the app")
@@ -243,12 +249,17 @@ def status(args: argparse.Namespace, out: Output) -> int:
             CloudAccess(app.config, app.paths, None)  # type: ignore[arg-type]
         mode = cloud.mode()
         configured = mode != "none"
+        target = cloud.target() if configured else None
         if mode in ("static", "local-folder") and not ident.get("identity_id"):
             ident["identity_id"] = app.config.storage.user_id  # the folder its objects go to
         if app.paths.database.exists():
             outbox = Outbox(app.paths.database)
             try:
+                # "Synced" is only true of the store and identity it happened in.
+                requeued = outbox.retarget(target) if target else 0
                 data = library_status(outbox, configured=configured, ident=ident)
+                data["cloud_changed"] = {"requeued": requeued, "target": target} \
+                    if requeued else None
             finally:
                 outbox.close()
         else:
@@ -256,13 +267,19 @@ def status(args: argparse.Namespace, out: Output) -> int:
                                              "system"), 0),
                     "signed_in": bool(ident.get("signed_in")), "online": True,
                     "identity_id": ident.get("identity_id"), "cloud_configured": configured}
+        from ecan.accounts import read_signed_in
+
+        signed = read_signed_in(app.paths) if app.paths.is_account else None
+        data["account"] = signed.username if signed else None
     finally:
         app.close()
 
     def human() -> str:
         c = data["counts"]
-        who = (f"signed in ({data['identity_id']})" if data["signed_in"]
-               else "not signed in")
+        who = (f"signed in as {data['account'] or '?'} ({data['identity_id']})"
+               if data["signed_in"] else "not signed in")
+        if not data["signed_in"] and data["account"]:
+            who = f"{data['account']}'s session expired: sign in again"
         state = []
         if data.get("paused"):
             state.append("paused")
@@ -273,6 +290,9 @@ def status(args: argparse.Namespace, out: Output) -> int:
         else:
             where = "online" if data["online"] else "offline"
         system = f", {c['system']} built in" if c.get("system") else ""
+        if data.get("cloud_changed"):
+            state.append(f"the cloud or identity changed: {data['cloud_changed']['requeued']} "
+                         "avatars synced elsewhere are queued to be checked there")
         return (f"{c['synced']} synced, {c['queued']} queued, {c['syncing']} syncing, "
                 f"{c['failed']} failed, {c['local']} local only{system}; {who}; {where}"
                 + (f"; {', '.join(state)}" if state else ""))
@@ -318,7 +338,15 @@ def service(args: argparse.Namespace, out: Output) -> int:
     run_in_background()  # below the window (uploads wait on the network anyway)
     # The session comes from the window over the pipe, never from the keyring here.
     app = build_app(keyring_backend=MemoryKeyring())
+
+    def engine_now() -> SyncEngine:
+        from ecan.accounts import library_paths
+
+        # The library of the account the window signed in to (or the local-only one).
+        app.switch_library(library_paths(app.paths.local_only(), app.config)[0])
+        return app.engine
+
     try:
-        return serve(app.engine, app.auth.adopt_session, sys.stdin, events)
+        return serve(engine_now, lambda raw: app.auth.adopt_session(raw), sys.stdin, events)
     finally:
         app.close()

@@ -29,6 +29,12 @@ COMMANDS: dict[str, str] = {
     "demo-cloud": "ecan.cli.cmd_democloud:run",
     "login": "ecan.cli.cmd_auth:login",
     "logout": "ecan.cli.cmd_auth:logout",
+    "signup": "ecan.cli.cmd_auth:signup",
+    "confirm": "ecan.cli.cmd_auth:confirm",
+    "resend-code": "ecan.cli.cmd_auth:resend_code",
+    "forgot-password": "ecan.cli.cmd_auth:forgot_password",
+    "reset-password": "ecan.cli.cmd_auth:reset_password",
+    "mfa": "ecan.cli.cmd_auth:mfa",
     "import": "ecan.cli.cmd_library:import_paths",
     "list": "ecan.cli.cmd_library:list_avatars",
     "delete": "ecan.cli.cmd_library:delete",
@@ -97,12 +103,49 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
     d.add_argument("--write-config", metavar="PATH", help="write an auth_config.yml pointing at it")
 
-    lg = add("login", "sign in")
-    lg.add_argument("--username", required=True, help="your user name (or email)")
+    lg = add("login", "sign in (opens your account's library on this computer)")
+    lg.add_argument("--username", help="your user name (or email)")
     lg.add_argument("--password-stdin", action="store_true",
-                    help="read the password from standard input (without it, a terminal asks "
-                         "for it without echo)")
-    add("logout", "sign out and forget the session on this machine")
+                    help="read the password (and any new password or code the sign-in asks "
+                         "for, one per line) from standard input; without it, a terminal asks "
+                         "without echo")
+    lg.add_argument("--browser", action="store_true",
+                    help="sign in on the pool's sign-in page in your browser (COGNITO.DOMAIN; "
+                         "also Google or SAML sign-in where the pool offers them)")
+    lg.add_argument("--timeout", type=float, default=300.0, metavar="S",
+                    help="with --browser: how long to wait for the browser (default 300)")
+    lg.add_argument("--move-local", action="store_true",
+                    help="move the avatars used on this computer without an account into "
+                         "this account (they then sync under it)")
+    lg.add_argument("--keep-local", action="store_true",
+                    help="leave them in the library used without an account (and stop asking)")
+    add("logout", "sign out and forget the session on this machine (your library stays on "
+                  "disk, hidden until you sign in again)")
+    su = add("signup", "create an account (a code is e-mailed to confirm it)")
+    su.add_argument("--username", required=True, help="the user name to create")
+    su.add_argument("--email", required=True, help="where the confirmation code goes")
+    su.add_argument("--password-stdin", action="store_true",
+                    help="read the password from standard input")
+    co = add("confirm", "confirm a new account with the code it was sent")
+    co.add_argument("--username", required=True, help="your user name")
+    co.add_argument("--code", required=True, help="the code from the e-mail")
+    rc = add("resend-code", "send the confirmation code again")
+    rc.add_argument("--username", required=True, help="your user name")
+    fp = add("forgot-password", "send a code to set a new password")
+    fp.add_argument("--username", required=True, help="your user name")
+    rp = add("reset-password", "set a new password with the code from forgot-password")
+    rp.add_argument("--username", required=True, help="your user name")
+    rp.add_argument("--code", required=True, help="the code you were sent")
+    rp.add_argument("--password-stdin", action="store_true",
+                    help="read the new password from standard input")
+    mf = add("mfa", "second factor for the signed-in account")
+    mf_sub = mf.add_subparsers(dest="mfa_command", metavar="ACTION", required=True,
+                               help="setup: turn on an authenticator app")
+    ms = mf_sub.add_parser("setup", parents=[common],
+                           help="turn on an authenticator app (shows a QR code, asks its code)")
+    ms.add_argument("--png", metavar="FILE", help="write the QR code to FILE (PNG)")
+    ms.add_argument("--code-stdin", action="store_true",
+                    help="read the app's code from standard input")
 
     im = add("import", "import pictures (HEIC too), videos (MP4, WebM: a video avatar with a "
                        "poster frame) or folders of them (recursively)")

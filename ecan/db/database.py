@@ -111,9 +111,17 @@ def _check_not_too_new(path: Path, version: int) -> None:
 
 
 def _statements(script: str) -> Iterator[str]:
+    """The script's statements, one by one (a trigger's body holds `;` of its own: a statement
+    ends where SQLite says it is complete)."""
+    pending = ""
     for part in script.split(";"):
-        if part.strip():
-            yield part
+        pending += part + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n\t;"):
+                yield pending
+            pending = ""
+    if pending.strip(" \n\t;"):
+        yield pending
 
 
 class Database:

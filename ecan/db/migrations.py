@@ -110,4 +110,20 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE avatar ADD COLUMN video_duration REAL;
     """,
+    # 3: a queued job remembers the identity it belongs to, so the engine never uploads (or
+    # deletes) it under another one. A new job takes the library's identity (set when its
+    # account signs in) whatever code queued it: the trigger covers every INSERT. NULL: a job
+    # of a library not bound to an identity (the local-only library, static keys).
+    """
+    ALTER TABLE outbox ADD COLUMN identity_id TEXT;
+    CREATE TRIGGER outbox_identity AFTER INSERT ON outbox
+    WHEN NEW.identity_id IS NULL
+    BEGIN
+        UPDATE outbox SET identity_id =
+            (SELECT value FROM setting WHERE key = 'library.identity')
+        WHERE id = NEW.id;
+    END;
+    UPDATE outbox SET identity_id = (SELECT value FROM setting WHERE key = 'library.identity')
+    WHERE status IN (0, 1, 3);
+    """,
 ]

@@ -90,6 +90,8 @@ class OutboxJob(SQLModel, table=True):
     locked_by: str | None = None
     created_at: float = Field(default_factory=now)
     updated_at: float = Field(default_factory=now)
+    # The identity the job belongs to (set by the database from the library's, migration 3).
+    identity_id: str | None = None
 
 
 class GenerationTask(SQLModel, table=True):

@@ -65,6 +65,8 @@ READY, IN_FLIGHT, DONE, FAILED = (int(s) for s in JobStatus)  # for the SQL belo
 # live job is not taken over (only a process stopped, or a machine asleep, for a whole lease).
 STALE_AFTER_S = 600.0
 HEARTBEAT_S = 30.0
+# Where the library last synced to (ecan.auth.cloud.CloudAccess.target).
+TARGET_KEY = "sync.target"
 _CLOUD_COLUMNS = {"cloud_image_key", "cloud_thumb_key", "cloud_video_key", "cloud_image_url",
                   "cloud_thumb_url"}
 
@@ -81,7 +83,7 @@ WHERE id = (
       AND (o.kind != 'metadata' OR NOT EXISTS (
           SELECT 1 FROM outbox m WHERE m.kind = 'metadata' AND m.status = {IN_FLIGHT}))
     ORDER BY o.id LIMIT 1)
-RETURNING id, kind, avatar_id, payload, attempts, locked_by
+RETURNING id, kind, avatar_id, payload, attempts, locked_by, identity_id
 """
 
 
@@ -93,6 +95,8 @@ class Job:
     payload: dict[str, Any]
     attempts: int  # including this one
     locked_by: str
+    # The identity it was queued for (None: a library bound to none): never run as another.
+    identity_id: str | None = None
     # An upload's avatar row, read in the claiming transaction (saves a round trip on the
     # connection all workers share); None for other kinds, or if the row is gone.
     avatar_row: sqlite3.Row | None = field(default=None, compare=False, repr=False)
@@ -213,6 +217,12 @@ def queue_delete(c: sqlite3.Connection, avatar_id: str, *, now: float | None = N
               "VALUES ('delete', ?, ?, ?, ?)", (avatar_id, payload, now, now))
 
 
+def forget_jobs(c: sqlite3.Connection, avatar_id: str) -> None:
+    """Before the avatar's row goes without touching the cloud (it moved into an account's
+    library, which queues its own upload): its jobs here go too, and no delete job is queued."""
+    c.execute("DELETE FROM outbox WHERE avatar_id = ?", (avatar_id,))
+
+
 # ---- the sync engine's side -----------------------------------------------------------------
 
 class Outbox:
@@ -296,7 +306,7 @@ class Outbox:
             payload = {}
         return Job(row["id"], row["kind"], row["avatar_id"],
                    payload if isinstance(payload, dict) else {}, row["attempts"], row["locked_by"],
-                   avatar_row)
+                   row["identity_id"], avatar_row)
 
     def heartbeat(self, job: Job) -> bool:
         """Renew the claim; False if the job is no longer ours (taken over, or settled)."""
@@ -389,6 +399,20 @@ class Outbox:
                 c.execute("UPDATE avatar SET sync_state = 'failed', sync_error = ?, sync_hint = ?, "
                           "updated_at = ? WHERE id = ?",
                           (message[:500], hint[:500], time.time(), job.avatar_id))
+        return ok
+
+    def hold(self, job: Job, message: str, until: float) -> bool:
+        """Back to READY, untouched (attempt not counted), not before `until`, saying why: a job
+        that must not run now (it belongs to another identity than the signed-in one)."""
+        message = redact(message)
+        with self._tx() as c:
+            ok = self._guarded(
+                c, job, "status = ?, last_error = ?, next_attempt_at = ?, attempts = attempts - 1",
+                (READY, message[:500], until))
+            if ok and job.kind == "upload" and job.avatar_id:
+                c.execute("UPDATE avatar SET sync_state = 'queued', sync_error = ?, updated_at = ? "
+                          "WHERE id = ? AND sync_state = 'syncing'",
+                          (message[:500], time.time(), job.avatar_id))
         return ok
 
     def release(self, job: Job) -> bool:
@@ -484,6 +508,36 @@ class Outbox:
     def pending_non_upload(self) -> int:
         return self._query(f"SELECT COUNT(*) FROM outbox WHERE kind != 'upload' AND status IN "
                            f"({READY}, {IN_FLIGHT})")[0][0]
+
+    def retarget(self, target: str) -> int:
+        """"Synced" means: in this store, under this identity's prefix. Record where this
+        library syncs to; when that changed (another bucket, endpoint, prefix or identity),
+        every synced avatar is queued again (its upload finds objects already there by their
+        checksum and sends only what is missing) and the agents document too. Returns how many
+        avatars were queued again (0 when nothing changed)."""
+        if not target:
+            return 0
+        now = time.time()
+        with self._tx() as c:
+            row = c.execute("SELECT value FROM setting WHERE key = ?", (TARGET_KEY,)).fetchone()
+            saved = row[0] if row else None
+            if saved == target:
+                return 0
+            c.execute("INSERT INTO setting (key, value) VALUES (?, ?) "
+                      "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (TARGET_KEY, target))
+            if saved is None:
+                return 0  # the first cloud this library meets: nothing was synced elsewhere
+            ids = [r[0] for r in c.execute(
+                "SELECT id FROM avatar WHERE sync_state = 'synced' AND resource_type != 'system'")]
+            for avatar_id in ids:
+                queue_upload(c, avatar_id, count_in_flight=False, now=now)
+            if ids:
+                c.execute("UPDATE avatar SET sync_state = 'queued', cloud_synced_at = NULL, "
+                          "updated_at = ? WHERE sync_state = 'synced' AND resource_type != "
+                          "'system'", (now,))
+            if c.execute("SELECT 1 FROM agent LIMIT 1").fetchone():
+                queue_agents(c, now=now)
+            return len(ids)
 
     def get_setting(self, key: str) -> str | None:
         rows = self._query("SELECT value FROM setting WHERE key = ?", (key,))

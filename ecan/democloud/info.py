@@ -36,6 +36,13 @@ class DemoCloudInfo:
     users: list[DemoUser]
     admin: AdminKeys
     path_prefix: str = DEFAULT_PREFIX
+    # Reads the codes the cloud "sent" by e-mail or SMS (GET {endpoint}/ecan-demo/inbox with
+    # the X-Ecan-Inbox-Token header), for scripts and tests.
+    inbox_token: str = field(default="", repr=False)
+
+    @property
+    def hosted_ui_domain(self) -> str:
+        return self.endpoint
 
     def ready_document(self, config_path: str | None = None) -> dict[str, Any]:
         """The contract's ready line (one JSON object)."""
@@ -49,6 +56,7 @@ class DemoCloudInfo:
             "users": [{"username": u.username, "password": u.password} for u in self.users],
             "admin": {"access_key_id": self.admin.access_key_id,
                       "secret_access_key": self.admin.secret_access_key},
+            "inbox": {"url": f"{self.endpoint}/ecan-demo/inbox", "token": self.inbox_token},
             "config": config_path,
         }
 
@@ -61,6 +69,7 @@ class DemoCloudInfo:
             bucket=doc["bucket"],
             users=[DemoUser(u["username"], u["password"]) for u in doc["users"]],
             admin=AdminKeys(doc["admin"]["access_key_id"], doc["admin"]["secret_access_key"]),
+            inbox_token=str((doc.get("inbox") or {}).get("token") or ""),
         )
 
     def config_document(self) -> dict[str, dict[str, str]]:
@@ -69,7 +78,7 @@ class DemoCloudInfo:
         return {
             "COGNITO": {"USER_POOL_ID": self.user_pool_id, "CLIENT_ID": self.client_id,
                         "IDENTITY_POOL_ID": self.identity_pool_id, "REGION": self.region,
-                        "ENDPOINT_URL": self.endpoint},
+                        "ENDPOINT_URL": self.endpoint, "DOMAIN": self.hosted_ui_domain},
             "STORAGE": {"BACKEND": "s3", "BUCKET": self.bucket, "REGION": self.region,
                         "ENDPOINT_URL": self.endpoint, "PATH_PREFIX": self.path_prefix},
         }

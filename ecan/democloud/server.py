@@ -26,6 +26,7 @@ from ecan.democloud.identity import ADMIN_TOKEN_HEADER, IdentityExchange, Identi
 from ecan.democloud.info import AdminKeys, DemoCloudInfo, DemoUser
 from ecan.democloud.presign import PresignedUrls
 from ecan.democloud.srp import SrpVerifier
+from ecan.democloud.userflows import MotoPools, UserFlows
 from ecan.errors import UserFacingError
 
 log = logging.getLogger(__name__)
@@ -38,11 +39,17 @@ ACCOUNT_ID = "123456789012"  # moto's default account
 _HTTP_TIMEOUT_S = 10
 
 
+# The hosted UI's code grant redirects to a loopback `/callback` on any port (RFC 8252); the
+# hosted UI itself is served by the local cloud at its endpoint (DemoCloudInfo.hosted_ui_domain).
+DEMO_CALLBACK_URLS = ("http://127.0.0.1/callback",)
+
+
 def deploy_spec(region: str) -> DeploySpec:
     """The demo cloud's deployment: an operator's, but with user names (`demo`, `demo2`)
-    rather than e-mail addresses, and USER_PASSWORD_AUTH allowed (contract)."""
+    rather than e-mail addresses, USER_PASSWORD_AUTH allowed (contract), and the hosted UI
+    redirecting to the loopback callback the desktop app listens on."""
     return DeploySpec(name=DEPLOYMENT, region=region, bucket=BUCKET, email_username=False,
-                      password_auth=True)
+                      password_auth=True, callback_urls=DEMO_CALLBACK_URLS)
 
 
 def moto_missing() -> UserFacingError:
@@ -71,6 +78,8 @@ class LocalCloudServer:
         self._exchange: IdentityExchange | None = None
         # Opens moto's admin API; never leaves this process (no script or test needs it).
         self._admin_token = secrets.token_urlsafe(32)
+        # Reads the codes the cloud "sent" (the ready line carries it, like the admin keys).
+        self._inbox_token = secrets.token_urlsafe(32)
 
     def start(self) -> DemoCloudInfo:
         if self.info is not None:
@@ -98,9 +107,13 @@ class LocalCloudServer:
             PresignedUrls(SrpVerifier(moto_app, self._password_of), self._secret_of),
             self.credential_ttl_s, admin_token=self._admin_token)
         self._exchange = exchange
+        # Outermost: the account flows (codes, TOTP, revocation) and the hosted UI, whose
+        # pages are unsigned requests the identity exchange would refuse as anonymous S3.
+        flows = UserFlows(exchange, MotoPools(ACCOUNT_ID, self.region),
+                          inbox_token=self._inbox_token)
         try:
             _check_port_free(self.port)
-            self._server = make_server("127.0.0.1", self.port, exchange, threaded=True,
+            self._server = make_server("127.0.0.1", self.port, flows, threaded=True,
                                        request_handler=MotoRequestHandler)
         except (OSError, SystemExit) as e:  # werkzeug exits on a busy port if it loses a race
             reason = e.strerror if isinstance(e, OSError) else "address in use"
@@ -201,7 +214,8 @@ class LocalCloudServer:
         jwks = _get_json(f"{endpoint}/{pool_id}/.well-known/jwks.json")
         info = DemoCloudInfo(endpoint=endpoint, region=self.region, user_pool_id=pool_id,
                              client_id=client_id, identity_pool_id=identity_pool_id,
-                             bucket=BUCKET, users=users, admin=admin)
+                             bucket=BUCKET, users=users, admin=admin,
+                             inbox_token=self._inbox_token)
         exchange.configure(IdentitySettings(
             region=self.region, account_id=ACCOUNT_ID, identity_pool_id=identity_pool_id,
             user_pool_id=pool_id, client_id=client_id, bucket=BUCKET,

@@ -31,7 +31,12 @@ class RestoreRequest(Request):
 def register(handlers: Handlers, app: App) -> None:
     @handlers.register("sync.status", Empty)
     def status(_: Empty) -> dict[str, Any]:
-        return app.sync.status()
+        from ecan.accounts import read_signed_in
+
+        data = app.sync.status()
+        signed = read_signed_in(app.paths) if app.paths.is_account else None
+        data["account"] = signed.username if signed else None  # whose library this is
+        return data
 
     @handlers.register("sync.pause", Empty, changes=["sync"])
     def pause(_: Empty) -> dict[str, Any]:
@@ -60,4 +65,12 @@ def register(handlers: Handlers, app: App) -> None:
 
     @handlers.register("sync.restore", RestoreRequest, changes=["avatars", "agents", "sync"])
     def restore(req: RestoreRequest) -> dict[str, Any]:
-        return app.sync.restore(only_if_empty=req.only_if_empty)
+        import time
+
+        from ecan.accounts import RESTORED_KEY
+
+        result = app.sync.restore(only_if_empty=req.only_if_empty)
+        if result.get("ran"):
+            # The account's first sign-in on this computer is over: later ones do not restore.
+            app.db.set_setting(RESTORED_KEY, str(time.time()))
+        return result

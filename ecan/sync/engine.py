@@ -108,6 +108,21 @@ class _Abandoned(Exception):
     """Raised from a progress callback to abort an upload during shutdown."""
 
 
+class OtherIdentity(UserFacingError):
+    """A job queued for one identity while another is signed in: it is held, never run."""
+
+    def __init__(self, job_identity: str, current: str) -> None:
+        super().__init__(
+            "other_identity",
+            f"This job belongs to identity {job_identity}, not to the signed-in {current}: "
+            "it waits and is never uploaded under another identity.",
+            "Sign in as the account that queued it; it then syncs.")
+
+
+# A held job (another identity's) is looked at again this often, not in a tight loop.
+HOLD_S = 3600.0
+
+
 class _VerifyFailed(UserFacingError):
     """The object read back does not carry the checksum we sent: upload it again."""
 
@@ -221,6 +236,9 @@ class SyncEngine:
         # key -> size of what the cloud held at the start of this batch (None: ask per object)
         self._known: dict[str, int] | None = None
         self.small_file = SMALL_FILE  # tests lower it to exercise the streaming path
+        self._target_seen: str | None = None
+        # Set when the store or identity changed since the library last synced (status says so).
+        self.cloud_changed: dict[str, Any] | None = None
 
     # -- public API ------------------------------------------------------------------------
     def drain(self, *, timeout: float | None = None,
@@ -358,6 +376,7 @@ class SyncEngine:
                 "bytes_done": run.bytes_done, "bytes_total": run.bytes_total,
                 "speed": round(run.speed(), 1)},
             "last_error": self._last_error,
+            "cloud_changed": self.cloud_changed,
         })
         return out
 
@@ -370,6 +389,7 @@ class SyncEngine:
             return {"restored": 0, "skipped": 0, "failed": 0, "agents_restored": 0,
                     "warnings": [], "ran": False}
         cloud = self.cloud.open()
+        self._retarget(cloud)  # restored avatars are synced to this very target
         return {**Restorer(self.db, self.paths, cloud).run(on_event=on_event).to_dict(),
                 "ran": True}
 
@@ -484,7 +504,21 @@ class SyncEngine:
             elif e.code != "no_cloud":
                 log.warning("cloud unavailable: %s", e.message)
             return None
+        self._retarget(cloud)
         return cloud
+
+    def _retarget(self, cloud: Cloud) -> None:
+        """The first time a run meets a store/prefix/identity, check that it is the one this
+        library synced to; if not, what was synced is queued again (Outbox.retarget)."""
+        target = str(getattr(cloud, "target", "") or "")
+        if not target or target == self._target_seen:
+            return
+        requeued = self.outbox.retarget(target)
+        self._target_seen = target
+        if requeued:
+            log.warning("the cloud changed (%s): %d synced avatars are checked again there",
+                        target, requeued)
+            self.cloud_changed = {"requeued": requeued, "target": target}
 
     def _probe(self, cloud: Cloud) -> bool:
         try:
@@ -614,6 +648,9 @@ class SyncEngine:
             self._emit(JobStarted(job.id, job.kind, job.avatar_id, 0))
             update: dict[str, Any] | None = None
             removed: tuple[str | None, str | None] = (None, None)
+            current = cloud.layout.identity_id
+            if job.identity_id is not None and job.identity_id != current:
+                raise OtherIdentity(job.identity_id, current)
             if job.kind == "upload":
                 update = self._upload(cloud, job, run, sent)
             elif job.kind == "delete":
@@ -659,6 +696,14 @@ class SyncEngine:
     def _on_error(self, job: Job, e: BaseException, run: _Run) -> None:
         if self._cancel.is_set() or isinstance(e, _Abandoned):
             self._record(job, "was given back", lambda: self.outbox.release(job), False)
+            return
+        if isinstance(e, OtherIdentity):
+            log.warning("job %d (%s) held: it belongs to another identity", job.id, job.kind)
+            self._record(job, "is held", lambda: self.outbox.hold(
+                job, e.message, time.time() + HOLD_S), False)
+            self._last_error = e.to_dict()
+            self._emit(JobFailed(job.id, job.kind, job.avatar_id, e.code, e.message, e.hint,
+                                 time.time() + HOLD_S))
             return
         if isinstance(e, AuthRequired):
             # Never a failure: the job waits, untouched, for the user to sign in again.

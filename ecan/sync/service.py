@@ -103,11 +103,14 @@ def answer(control: SyncControl, cmd: dict[str, Any], write: Writer) -> None:
     write.write(reply)
 
 
-def serve(engine: SyncEngine, adopt_session: Callable[[str | None], bool], commands: TextIO,
-          events: TextIO) -> int:
+def serve(engine_now: Callable[[], SyncEngine], adopt_session: Callable[[str | None], bool],
+          commands: TextIO, events: TextIO) -> int:
     """Run the engine until told to stop or the window's end of the pipe closes.
-    `adopt_session` takes over the window's session (AuthService.adopt_session)."""
+    `engine_now()` is the engine of the library open now: signing in or out opens another one
+    (ecan.accounts), and the session message that follows tells this process to follow the
+    window there. `adopt_session` takes over the window's session (AuthService.adopt_session)."""
     write = Writer(events)
+    engine = engine_now()
     started = False
     timeout = STOP_TIMEOUT_S
     for line in commands:
@@ -124,6 +127,9 @@ def serve(engine: SyncEngine, adopt_session: Callable[[str | None], bool], comma
             timeout = float(cmd.get("timeout", STOP_TIMEOUT_S))
             break
         if op == "session":
+            current = engine_now()  # the previous library's engine is stopped by the switch
+            if current is not engine:
+                engine, started = current, False
             if not adopt_session(cmd["session"]):
                 log.warning("sync service: the window's session was unreadable; signed out")
             if not started:

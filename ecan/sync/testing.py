@@ -27,6 +27,7 @@ class TwinCloud:
     layout: KeyLayout
     mode: str = "static"
     detail: str = "test twin"
+    target: str = ""
 
 
 class CloudTwin:
@@ -49,7 +50,8 @@ class CloudTwin:
             raise UserFacingError("no_cloud", "No cloud storage is configured.", "Configure one.")
         if self.signed_out:
             raise AuthRequired("Your session expired — sign in again.")
-        return TwinCloud(self.store, self.layout)
+        return TwinCloud(self.store, self.layout,
+                         target=f"twin:{id(self.store)}|{self.layout.root}")
 
     def invalidate(self) -> None:
         pass

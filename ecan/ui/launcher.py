@@ -55,7 +55,7 @@ def qt_app() -> QApplication:
 
 def ui_settings(paths: AppPaths) -> QSettings:
     """UI state lives with the library (ECAN_HOME), not in the user's global Qt settings."""
-    path = paths.home / "ui.ini"
+    path = paths.ecan_home / "ui.ini"
     # Created private before Qt writes it: Qt keeps an existing file's mode when it saves.
     make_private_file(path)
     return QSettings(str(path), QSettings.Format.IniFormat)
@@ -256,7 +256,7 @@ def _run_gui(env: dict[str, str], files: list[str], demo_cloud: bool, screenshot
 
     from ecan.ui.single_instance import SingleInstance
 
-    instance = SingleInstance(paths.home)
+    instance = SingleInstance(paths.ecan_home)
     if instance.notify_running(files):
         print("ecan is already running on this library; " + (
             f"it was given the {len(files)} files to import." if len(files) > 1 else

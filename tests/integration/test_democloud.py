@@ -613,7 +613,8 @@ def test_cli_prints_the_ready_line_and_exits_cleanly_on_sigterm(
         assert proc.stdout is not None
         ready = json.loads(proc.stdout.readline())
         assert set(ready) == {"endpoint", "region", "user_pool_id", "client_id",
-                              "identity_pool_id", "bucket", "users", "admin", "config"}
+                              "identity_pool_id", "bucket", "users", "admin", "inbox",
+                              "config"}
         assert ready["endpoint"].startswith("http://127.0.0.1:")
         assert [u["username"] for u in ready["users"]] == ["demo", "demo2"]
         assert ready["config"] == str(config_path)

@@ -71,13 +71,14 @@ def _library(env: dict[str, str], tmp_path: Path, user: DemoUser, n: int) -> tup
     from PIL import Image
 
     app = build_app(env, keyring_backend=MemoryKeyring())
+    # Signed in first: the pictures go into the account's library, the one the service opens.
+    signed = app.handlers.call("auth.sign_in", {"username": user.username,
+                                                "password": user.password})
+    assert signed["ok"], signed
     for i in range(n):
         Image.new("RGB", (64, 64), (i * 40 % 256, 90, 160)).save(tmp_path / f"p{i}.png")
         assert app.handlers.call("avatar.import_paths",
                                  {"paths": [str(tmp_path / f"p{i}.png")]})["ok"]
-    signed = app.handlers.call("auth.sign_in", {"username": user.username,
-                                                "password": user.password})
-    assert signed["ok"], signed
     session = app.auth.export_session()
     assert session
     return app, session
@@ -185,3 +186,35 @@ def test_the_engine_answers_calls_and_owns_its_state(started: Any) -> None:
     assert refused["ok"] is False and refused["error"]["code"] == "invalid_bandwidth"
     service.command("stop", timeout=2)
     assert service.proc.wait(15) == 0
+
+
+def test_it_follows_the_window_into_the_account_it_signs_in_to(
+        cloud_env: dict[str, str], demo_user: DemoUser, tmp_path: Path) -> None:
+    """Started before anyone signed in (the local-only library), the service opens the account's
+    library once the window signs in: the account's pictures sync, and a restore it is asked
+    for lands there, not in the library the window left."""
+    from PIL import Image
+
+    app = build_app(cloud_env, keyring_backend=MemoryKeyring())
+    service = Service(cloud_env)
+    try:
+        service.command("session", session=None)  # the window starts signed out
+        service.wait_for(lambda ev: any(type(e).__name__ == "StateChanged" for e in ev))
+        signed = app.handlers.call("auth.sign_in", {"username": demo_user.username,
+                                                    "password": demo_user.password})
+        assert signed["ok"] and app.paths.is_account, signed
+        Image.new("RGB", (64, 64), (9, 80, 200)).save(tmp_path / "mine.png")
+        assert app.handlers.call("avatar.import_paths",
+                                 {"paths": [str(tmp_path / "mine.png")]})["ok"]
+        mine = app.library.list(resource_type="uploaded")[0].id
+        service.command("session", session=app.auth.export_session())
+        service.wait_for(lambda ev: any(type(e).__name__ == "JobFinished"
+                                        and e.avatar_id == mine for e in ev))
+        service.command("call", id=1, method="restore", args={"only_if_empty": True})
+        assert service.replies.get(timeout=30)["data"]["ran"] is False  # it holds `mine`
+        service.command("stop", timeout=2)
+        assert service.proc.wait(15) == 0
+        assert app.handlers.call("sync.status", {})["data"]["counts"]["synced"] == 1
+    finally:
+        service.proc.kill()
+        app.close()

@@ -575,3 +575,56 @@ def test_stop_abandons_a_slow_upload_safely_and_it_resumes(db: Database, paths: 
         assert again.drain(timeout=10).synced == 1
     finally:
         again.close()
+
+
+def test_a_job_of_another_identity_is_held_never_uploaded(db: Database, paths: AppPaths,
+                                                          store: MemoryBlobStore) -> None:
+    # Queued while alice's account owned the library; the engine now writes as bob.
+    db.set_setting("library.identity", "alice")
+    held = write_avatar(paths, db.path, seed=1)
+    db.set_setting("library.identity", "bob")
+    own = write_avatar(paths, db.path, seed=2)
+    engine = make_engine(db, paths, CloudTwin(store, identity="bob"))
+    try:
+        result = engine.drain(timeout=10)
+    finally:
+        engine.close()
+    assert (result.synced, result.remaining) == (1, 1)
+    assert all(key.startswith("avatars/bob/") for key in store.objects)
+    assert not any(held in json.dumps(o.metadata) for o in store.objects.values())
+    job = rows(db, "SELECT * FROM outbox WHERE avatar_id = ?", held)[0]
+    assert (job["status"], job["identity_id"], job["attempts"]) == (0, "alice", 0)
+    assert "belongs to identity alice" in job["last_error"]
+    avatar = rows(db, "SELECT * FROM avatar WHERE id = ?", held)[0]
+    assert avatar["sync_state"] == "queued" and "never uploaded" in avatar["sync_error"]
+    assert rows(db, "SELECT sync_state FROM avatar WHERE id = ?", own)[0][0] == "synced"
+
+
+def test_synced_is_checked_again_in_a_new_store_or_prefix(db: Database, paths: AppPaths,
+                                                         store: MemoryBlobStore) -> None:
+    for i in range(2):
+        write_avatar(paths, db.path, seed=i)
+    first = make_engine(db, paths, CloudTwin(store))
+    try:
+        assert first.drain(timeout=10).synced == 2
+    finally:
+        first.close()
+    # Another bucket (or endpoint, prefix, identity): nothing is there yet.
+    elsewhere = MemoryBlobStore()
+    second = make_engine(db, paths, CloudTwin(elsewhere, prefix="tenant/avatars/"))
+    try:
+        result = second.drain(timeout=10)
+        changed = second.status()["cloud_changed"]
+    finally:
+        second.close()
+    assert (result.synced, result.remaining) == (2, 0)
+    assert changed["requeued"] == 2
+    assert len([k for k in elsewhere.objects if k.startswith("tenant/avatars/tester/images/")]) \
+        == 4
+    # Back on the same target: nothing to check again.
+    third = make_engine(db, paths, CloudTwin(elsewhere, prefix="tenant/avatars/"))
+    try:
+        assert third.drain(timeout=10).synced == 0
+        assert third.status()["cloud_changed"] is None
+    finally:
+        third.close()
