@@ -51,7 +51,10 @@ PARTS: dict[str, Part] = {
                        "ecan.storage"),
     "ecan.sync": _part("the sync engine, its one control, its process's loop, and restore",
                        "ecan.avatars", "ecan.db", "ecan.storage", "ecan.config"),
-    "ecan.democloud": _part("the local cloud (moto + ecan's identity exchange)", "ecan.config"),
+    "ecan.cloudops": _part("the operator's side: deploy, add users, teardown, the "
+                           "CloudFormation template", "ecan.config", "ecan.storage"),
+    "ecan.democloud": _part("the local cloud (moto + ecan's identity exchange), set up by the "
+                            "operator's deploy", "ecan.config", "ecan.cloudops"),
     # -- the one internal API and the wiring --------------------------------------------------
     "ecan.handlers": _part("the internal API: method name -> typed handler",
                            "ecan.app", "ecan.agents", "ecan.avatars", "ecan.imagegen",
@@ -59,7 +62,7 @@ PARTS: dict[str, Part] = {
     "ecan.app": _part("builds every service and hands each what it uses",
                       "ecan.agents", "ecan.auth", "ecan.avatars", "ecan.config", "ecan.db",
                       "ecan.handlers", "ecan.imagegen", "ecan.sync"),
-    "ecan.doctor": _part("`ecan doctor`'s checks", "ecan.app", "ecan.auth"),
+    "ecan.doctor": _part("`ecan doctor`'s checks", "ecan.app", "ecan.auth", "ecan.storage"),
     # -- the two clients of the handlers ------------------------------------------------------
     "ecan.bridge": _part("Qt's side of the handlers and of the window's helper processes "
                          "(the sync process's proxy, the picture decoder and its service)",
@@ -67,7 +70,8 @@ PARTS: dict[str, Part] = {
     "ecan.ui": _part("the desktop window", "ecan.app", "ecan.bridge", "ecan.sync", "ecan.auth",
                      "ecan.config", "ecan.democloud", "ecan.doctor", qt=True),
     "ecan.cli": _part("the command line", "ecan.app", "ecan.auth", "ecan.avatars", "ecan.bridge",
-                      "ecan.db", "ecan.democloud", "ecan.doctor", "ecan.sync", "ecan.ui"),
+                      "ecan.cloudops", "ecan.db", "ecan.democloud", "ecan.doctor", "ecan.sync",
+                      "ecan.ui"),
     "ecan.demo": _part("`ecan demo`: the local cloud with samples", "ecan.app", "ecan.auth",
                        "ecan.cli", "ecan.democloud"),
     "ecan.__main__": _part("`python -m ecan`", "ecan.cli"),

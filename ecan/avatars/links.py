@@ -7,12 +7,18 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ecan.errors import UserFacingError
 
-if TYPE_CHECKING:
-    from ecan.auth.cloud import CloudAccess
+
+class CloudAccess(Protocol):
+    """What links need of the cloud (ecan.auth.cloud.CloudAccess is one): whether one is
+    configured, and its opened store. A port, so the avatar domain does not depend on auth."""
+
+    def configured(self) -> bool: ...
+
+    def open(self) -> Any: ...
 
 MIN_EXPIRES_S = 1
 # SigV4's own ceiling for a presigned URL.

@@ -78,7 +78,7 @@ def test_gui_demo_cloud_signs_in_and_syncs_the_samples(
     env = {**clean_env, "QT_QPA_PLATFORM": "offscreen", "ECAN_DEMO_HOME": str(demo_home),
            "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring"}
     shot = tmp_path / "demo.png"
-    done = _ecan("gui", "--demo-cloud", "--screenshot", str(shot), "--quit-after", "30", env=env)
+    done = _ecan("gui", "--demo-cloud", "--screenshot", str(shot), "--quit-after", "45", env=env)
     assert done.returncode == 0, done.stderr
     assert shot.is_file()
     # The screenshot shows what the status bar counts: the six samples, each synced.

@@ -147,7 +147,7 @@ def test_delete_asks_then_removes(gui: Gui, qtbot: Any, make_pictures: Callable[
     boxes.answer("Cancel")
     gui.window.act_delete.trigger()
     assert len(boxes.texts) == 2 and boxes.pending() == 0
-    gui.window.bridge.wait_idle()
+    qtbot.waitUntil(lambda: gui.window.bridge.in_flight() == 0, timeout=10_000)
     qtbot.wait(50)
     assert len(gui.call("avatar.list", {"resource_type": "uploaded"})["avatars"]) == 2
     boxes.answer("Delete")
@@ -321,7 +321,7 @@ def test_toolbar_delete_on_the_agents_tab_leaves_the_hidden_gallery_alone(
     assert not gui.window.act_delete.isEnabled()
     boxes.answer("Delete")  # were it to ask, the answer would delete
     gui.window.act_delete.trigger()
-    gui.window.bridge.wait_idle()
+    qtbot.waitUntil(lambda: gui.window.bridge.in_flight() == 0, timeout=10_000)
     qtbot.wait(50)
     assert not boxes.texts
     assert [a["id"] for a in gui.call("avatar.list", {"resource_type": "uploaded"})["avatars"]
