@@ -102,7 +102,7 @@ class AgentService:
                     agent.updated_at = now()
                 s.add(agent)
                 s.flush()
-                self._after_binding(s, avatar_id, old_avatar)
+                self._after_binding(s, avatar_id, old_avatar, agent_id=agent.id)
         except IntegrityError:
             raise _name_taken(clean) from None
         log.info("saved agent %s", agent.id)
@@ -121,7 +121,7 @@ class AgentService:
             agent.updated_at = now()
             s.add(agent)
             s.flush()
-            self._after_binding(s, avatar_id, old)
+            self._after_binding(s, avatar_id, old, agent_id=agent.id)
         return agent
 
     def delete(self, agent_id: str) -> None:
@@ -132,11 +132,12 @@ class AgentService:
             old = agent.avatar_id
             s.delete(agent)
             s.flush()
-            self._after_binding(s, None, old)
+            self._after_binding(s, None, old, deleted_name=agent.name)
 
     # --- in the caller's transaction ----------------------------------------------------
 
-    def _after_binding(self, s: Session, avatar_id: str | None, old_avatar: str | None) -> None:
+    def _after_binding(self, s: Session, avatar_id: str | None, old_avatar: str | None, *,
+                       agent_id: str | None = None, deleted_name: str | None = None) -> None:
         for aid in {avatar_id, old_avatar} - {None}:
             assert aid is not None
             avatar = s.get(Avatar, aid)
@@ -148,4 +149,4 @@ class AgentService:
         tx = tx_of(s)
         if avatar_id is not None:
             sync_state.avatar_bound(tx, avatar_id)
-        sync_state.queue_agents(tx)
+        sync_state.queue_agents(tx, agent_id=agent_id, deleted_name=deleted_name)

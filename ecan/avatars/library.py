@@ -45,6 +45,7 @@ MAX_NAME = 120
 MAX_TAG = 40
 MAX_TAGS = 32
 MAX_DESCRIPTION = 2000
+TRASH_DAYS = 30  # a deleted avatar stays in the trash this long, then goes for good
 # Pillow releases the GIL while decoding and resizing, so two threads use both cores without
 # the start-up and pickling cost of processes (benchmarks/bench_import.py measures it).
 WORKERS = 2
@@ -251,6 +252,8 @@ class AvatarLibrary:
         sha = hashlib.sha256(prepared.data).hexdigest()
         existing = self._by_sha(sha)  # the common repeat, without the write lock
         if existing is not None:
+            if existing.deleted_at is not None and not stored_before:
+                existing = self.undelete(existing.id)  # imported again: out of the trash
             return ImportResult(existing, False)
         return self._store(prepared, sha, filename, resource_type, name,
                            generation_params, extra, video)
@@ -550,7 +553,7 @@ class AvatarLibrary:
 
     def list(self, *, query: str = "", resource_type: str | None = None) -> list[Avatar]:
         self.ensure_system_avatars()
-        stmt = select(Avatar)
+        stmt = select(Avatar).where(col(Avatar.deleted_at).is_(None))  # the trash is apart
         if resource_type:
             stmt = stmt.where(Avatar.resource_type == resource_type)
         q = query.strip()
@@ -572,7 +575,7 @@ class AvatarLibrary:
         self.ensure_system_avatars()
         with self.db.session() as s:
             avatar = s.get(Avatar, avatar_id)
-        if avatar is None:
+        if avatar is None or avatar.deleted_at is not None:
             raise _not_found(avatar_id)
         return avatar
 
@@ -582,7 +585,8 @@ class AvatarLibrary:
             return []
         with self.db.session() as s:
             return builtins.list(s.exec(select(Avatar).where(
-                col(Avatar.id).in_(builtins.list(avatar_ids)))).all())
+                col(Avatar.id).in_(builtins.list(avatar_ids)),
+                col(Avatar.deleted_at).is_(None))).all())
 
     # --- edit -------------------------------------------------------------------------------
 
@@ -610,7 +614,7 @@ class AvatarLibrary:
                                   "Shorten the description.")
         with self.db.session() as s:
             avatar = s.get(Avatar, avatar_id)
-            if avatar is None:
+            if avatar is None or avatar.deleted_at is not None:
                 raise _not_found(avatar_id)
             if avatar.resource_type == "system":
                 raise _read_only(avatar)
@@ -620,7 +624,7 @@ class AvatarLibrary:
                 avatar.description = description
             if clean_tags is not None:
                 avatar.tags = json.dumps(clean_tags)
-            avatar.updated_at = now()
+            avatar.updated_at = avatar.edited_at = now()
             s.add(avatar)
             s.flush()
             sync_state.requeue(tx_of(s), avatar_id)
@@ -630,35 +634,139 @@ class AvatarLibrary:
     # --- delete -----------------------------------------------------------------------------
 
     def delete(self, avatar_id: str) -> None:
-        """Remove the row and files and queue the cloud delete; refused while an agent uses
-        the avatar, and for system avatars. The files go in the same transaction as the row,
-        and only those no other row references (see _prune): an import of the same picture
-        racing this delete, in this process or another, keeps its files."""
+        """Move the avatar to the trash (hidden, its files kept TRASH_DAYS) and queue the cloud
+        delete, which every machine learns of through the journal; refused while an agent uses
+        the avatar, and for system avatars."""
+        with self.db.session() as s:
+            avatar = s.get(Avatar, avatar_id)
+            if avatar is None or avatar.deleted_at is not None:
+                raise _not_found(avatar_id)
+            if avatar.resource_type == "system":
+                raise _read_only(avatar)
+            users = s.exec(select(Agent.name).where(Agent.avatar_id == avatar_id)
+                           .order_by(col(Agent.name))).all()
+            if users:
+                names = ", ".join(repr(n) for n in users[:5]) + (
+                    " ..." if len(users) > 5 else "")
+                raise UserFacingError(
+                    "in_use", f"Avatar {avatar.name!r} is used by agent(s) {names}.",
+                    "Give those agents another avatar (or delete them) first.")
+            avatar.deleted_at = now()
+            s.add(avatar)
+            s.flush()
+            sync_state.queue_delete(tx_of(s), avatar_id)
+        log.info("deleted avatar %s (to the trash)", avatar_id)
+
+    # --- the trash --------------------------------------------------------------------------
+
+    def trash(self) -> builtins.list[Avatar]:
+        """Deleted avatars still kept (newest deletion first)."""
+        with self.db.session() as s:
+            return builtins.list(s.exec(select(Avatar).where(
+                col(Avatar.deleted_at).is_not(None)).order_by(col(Avatar.deleted_at).desc(),
+                                                              col(Avatar.id))).all())
+
+    def undelete(self, avatar_id: str) -> Avatar:
+        """Back from the trash, and (by an upload, which the journal announces) on every
+        machine again."""
+        with self.db.session() as s:
+            avatar = s.get(Avatar, avatar_id)
+            if avatar is None or avatar.deleted_at is None:
+                raise UserFacingError("not_found",
+                                      f"There is no avatar {avatar_id[:64]!r} in the trash.",
+                                      "See `ecan trash` for what can be brought back.")
+            avatar.deleted_at = None
+            # Later than the deletion, so every machine's trash gives it back (last change wins).
+            avatar.updated_at = avatar.edited_at = now()
+            s.add(avatar)
+            s.flush()
+            sync_state.requeue(tx_of(s), avatar_id)
+            s.refresh(avatar)
+        log.info("brought avatar %s back from the trash", avatar_id)
+        return avatar
+
+    def purge_trash(self, *, older_than_s: float = TRASH_DAYS * 86400.0) -> int:
+        """Remove for good what has been in the trash longer than `older_than_s`: rows and the
+        files no other row uses. Returns how many avatars went."""
         aside: builtins.list[tuple[Path, Path]] = []
+        cutoff = now() - older_than_s
         try:
             with self.db.session() as s:
-                avatar = s.get(Avatar, avatar_id)
-                if avatar is None:
-                    raise _not_found(avatar_id)
-                if avatar.resource_type == "system":
-                    raise _read_only(avatar)
-                users = s.exec(select(Agent.name).where(Agent.avatar_id == avatar_id)
-                               .order_by(col(Agent.name))).all()
-                if users:
-                    names = ", ".join(repr(n) for n in users[:5]) + (
-                        " ..." if len(users) > 5 else "")
-                    raise UserFacingError(
-                        "in_use", f"Avatar {avatar.name!r} is used by agent(s) {names}.",
-                        "Give those agents another avatar (or delete them) first.")
-                sync_state.queue_delete(tx_of(s), avatar_id)
-                s.delete(avatar)
-                self._prune(s, [avatar.image_path, avatar.thumb_path, avatar.thumb_small_path,
-                                avatar.video_path or ""], aside)
+                old = builtins.list(s.exec(select(Avatar).where(
+                    col(Avatar.deleted_at).is_not(None), col(Avatar.deleted_at) < cutoff)).all())
+                for avatar in old:
+                    s.delete(avatar)
+                    self._prune(s, [avatar.image_path, avatar.thumb_path,
+                                    avatar.thumb_small_path, avatar.video_path or ""], aside)
         except BaseException:
             _put_back(aside)
             raise
         _discard(aside)
-        log.info("deleted avatar %s", avatar_id)
+        return len(old)
+
+    # --- changes from other machines (ecan.sync.journal) -------------------------------------
+
+    def by_sha(self, sha: str) -> Avatar | None:
+        """The avatar of this picture, in the library or in the trash."""
+        return self._by_sha(sha)
+
+    def apply_remote_edit(self, avatar_id: str, *, name: str, tags: Sequence[str],
+                          description: str, edited_at: float) -> bool:
+        """Another machine's edit, if it is later than this one's (the last edit wins); it is
+        not queued again (it came from the cloud). True if anything changed."""
+        clean = _clean_name(name)[:MAX_NAME]
+        clean_tags = [t for t in (_clean_name(str(x))[:MAX_TAG] for x in tags) if t][:MAX_TAGS]
+        with self.db.session() as s:
+            avatar = s.get(Avatar, avatar_id)
+            if avatar is None or avatar.resource_type == "system" or not clean:
+                return False
+            if edited_at <= (avatar.edited_at or avatar.created_at):
+                return False
+            new = (clean, json.dumps(clean_tags), description[:MAX_DESCRIPTION])
+            if (avatar.name, avatar.tags, avatar.description) == new:
+                avatar.edited_at = edited_at
+                s.add(avatar)
+                return False
+            avatar.name, avatar.tags, avatar.description = new
+            avatar.edited_at = edited_at
+            s.add(avatar)
+        return True
+
+    def remove_remote(self, avatar_id: str, deleted_at: float) -> str:
+        """Another machine deleted this avatar. The rule when an agent here uses it: the agent
+        keeps it, and it comes back everywhere (its upload puts it in the cloud again and the
+        journal announces it), since a deletion must never leave an agent without the face
+        its user chose. Returns "trashed", "kept" (an agent uses it) or "none"."""
+        with self.db.session() as s:
+            avatar = s.get(Avatar, avatar_id)
+            if avatar is None or avatar.deleted_at is not None \
+                    or avatar.resource_type == "system":
+                return "none"
+            if deleted_at < (avatar.edited_at or avatar.created_at):
+                return "none"  # changed here after that deletion: this edit wins, it stays
+            tx = tx_of(s)
+            if s.exec(select(Agent.id).where(Agent.avatar_id == avatar_id)).first():
+                avatar.edited_at = now()  # its comeback is later than the deletion
+                s.add(avatar)
+                s.flush()
+                sync_state.requeue(tx, avatar_id)
+                return "kept"
+            avatar.deleted_at = deleted_at
+            s.add(avatar)
+            s.flush()
+            sync_state.forget_uploads(tx, avatar_id)
+        return "trashed"
+
+    def restore_from_trash_remote(self, avatar_id: str, at: float) -> bool:
+        """Another machine brought back (or added again) a picture in this trash, after it was
+        deleted here: it leaves the trash, as it is in the cloud (no upload needed)."""
+        with self.db.session() as s:
+            avatar = s.get(Avatar, avatar_id)
+            if avatar is None or avatar.deleted_at is None or at <= avatar.deleted_at:
+                return False
+            avatar.deleted_at = None
+            s.add(avatar)
+        return True
 
 
 def _poster_image(probe: VideoProbe, video_sha: str) -> imaging.Prepared:

@@ -133,6 +133,29 @@ class _NothingToDo(UserFacingError):
 EDIT_FIELDS = ("id", "name", "tags", "description", "sha256", "resource_type", "sync_state")
 
 
+def trash(args: argparse.Namespace, out: Output) -> int:
+    app = open_app()
+    try:
+        data = unwrap(app.handlers.call("avatar.trash", {}))
+    finally:
+        app.close()
+    avatars = [{k: a.get(k) for k in (*EDIT_FIELDS, "deleted_at")} for a in data["avatars"]]
+    out.result({"avatars": avatars}, lambda: "\n".join(
+        f"{a['id']}  {a['name']}" for a in avatars) or "the trash is empty")
+    return 0
+
+
+def undelete(args: argparse.Namespace, out: Output) -> int:
+    app = open_app()
+    try:
+        data = unwrap(app.handlers.call("avatar.undelete", {"id": args.id}))
+    finally:
+        app.close()
+    avatar = {k: data.get(k) for k in EDIT_FIELDS}
+    out.result({"avatar": avatar}, f"brought back {avatar['id']} ({avatar['name']})")
+    return 0
+
+
 def edit(args: argparse.Namespace, out: Output) -> int:
     payload: dict[str, Any] = {"id": args.id}
     if args.name is not None:

@@ -59,8 +59,9 @@ def _exit_code(result: dict[str, Any]) -> int:
 
 def _summary(result: dict[str, Any]) -> str:
     synced = result["synced"]
-    return (f"Synced {synced} {'avatar' if synced == 1 else 'avatars'}; {result['failed']} failed; "
-            f"{result['remaining']} waiting.")
+    return (f"Synced {synced} {'avatar' if synced == 1 else 'avatars'}; "
+            f"{result.get('pulled', 0)} pulled; {result.get('removed', 0)} removed; "
+            f"{result['failed']} failed; {result['remaining']} waiting.")
 
 
 def _size(n: float) -> str:
@@ -119,10 +120,7 @@ class _ProgressLine:
 
 
 def sync(args: argparse.Namespace, out: Output) -> int:
-    quick = None if args.retry_failed else _quick_result()
-    if quick is not None:
-        out.result(quick, _summary(quick))
-        return _exit_code(quick)
+    """Push the outbox, then pull what other machines changed (ecan.sync.journal)."""
     from ecan.cli.context import open_app
     from ecan.cli.output import unwrap
 
@@ -150,6 +148,12 @@ def sync(args: argparse.Namespace, out: Output) -> int:
                     break
                 again, interrupted = _drain_until_interrupted(engine, args.timeout, bar)
                 result["synced"] += again["synced"]
+            result.update(pulled=0, removed=0)
+            if not interrupted:
+                _pull(engine, result, bar)
+                if engine.outbox.ready_jobs():  # what the pull queued (an avatar kept here)
+                    again, interrupted = _drain_until_interrupted(engine, args.timeout, bar)
+                    result["synced"] += again["synced"]
             counts = engine.outbox.avatar_counts()
             result["failed"] = counts["failed"]
             result["remaining"] = (counts["queued"] + counts["syncing"]
@@ -179,6 +183,27 @@ def sync(args: argparse.Namespace, out: Output) -> int:
                  + (f" ({err['hint']})" if err.get("hint") else ""))
     out.result(result, _summary(result))
     return 130 if interrupted else _exit_code(result)
+
+
+def _pull(engine: Any, result: dict[str, Any], bar: _ProgressLine) -> None:
+    """After the push: other machines' changes. Offline, signed out or no cloud: nothing to
+    pull now (the push's summary already says why); a bad entry is a warning, not a stop."""
+    from ecan.errors import UserFacingError
+
+    if not engine.cloud.configured() or engine.paused():
+        return
+    try:
+        pulled = engine.pull()
+    except UserFacingError as e:
+        bar.line(f"nothing pulled: {e.message}")
+        return
+    except Exception as e:  # the network, the store: the next sync pulls again
+        bar.line(f"nothing pulled: {type(e).__name__}")
+        return
+    for warning in pulled["warnings"]:
+        bar.line(f"warning: {warning}")
+    result["pulled"] += pulled["pulled"]
+    result["removed"] += pulled["removed"]
 
 
 def _drain_until_interrupted(engine: Any, timeout: float | None, bar: _ProgressLine

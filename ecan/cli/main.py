@@ -40,6 +40,8 @@ COMMANDS: dict[str, str] = {
     "delete": "ecan.cli.cmd_library:delete",
     "link": "ecan.cli.cmd_library:link",
     "edit": "ecan.cli.cmd_library:edit",
+    "trash": "ecan.cli.cmd_library:trash",
+    "undelete": "ecan.cli.cmd_library:undelete",
     "agent": "ecan.cli.cmd_library:agent",
     "sync": "ecan.cli.cmd_sync:sync",
     "status": "ecan.cli.cmd_sync:status",
@@ -153,6 +155,10 @@ def build_parser() -> argparse.ArgumentParser:
     add("list", "list the library")
     de = add("delete", "delete an avatar here and, through the outbox, in the cloud")
     de.add_argument("id", metavar="ID", help="the avatar's id (see `ecan list`)")
+
+    add("trash", "deleted avatars, kept 30 days")
+    ud = add("undelete", "bring an avatar back from the trash, on every machine")
+    ud.add_argument("id", metavar="ID", help="the avatar's id (see `ecan trash`)")
 
     ed = add("edit", "change an avatar's name, tags or description (every machine follows)")
     ed.add_argument("id", metavar="ID", help="the avatar's id (see `ecan list`)")

@@ -126,4 +126,13 @@ MIGRATIONS: list[str] = [
     UPDATE outbox SET identity_id = (SELECT value FROM setting WHERE key = 'library.identity')
     WHERE status IN (0, 1, 3);
     """,
+    # 4: two-way sync. `edited_at`: when the name, tags or description last changed (the last
+    # edit wins across machines, and sync-state moves must not count as edits); `deleted_at`:
+    # the avatar is in the trash (hidden, kept 30 days, and a tombstone an older change from
+    # another machine cannot undo).
+    """
+    ALTER TABLE avatar ADD COLUMN edited_at REAL;
+    ALTER TABLE avatar ADD COLUMN deleted_at REAL;
+    CREATE INDEX ix_avatar_deleted_at ON avatar (deleted_at);
+    """,
 ]

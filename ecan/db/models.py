@@ -62,6 +62,8 @@ class Avatar(SQLModel, table=True):
     usage_count: int = 0
     created_at: float = Field(default_factory=now)
     updated_at: float = Field(default_factory=now)
+    edited_at: float | None = None  # name, tags or description changed (last edit wins)
+    deleted_at: float | None = Field(default=None, index=True)  # in the trash since
 
 
 class Agent(SQLModel, table=True):

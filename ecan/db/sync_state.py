@@ -128,6 +128,11 @@ def _owner_dead(owner: str | None) -> bool:
 
 # ---- the library's side: statements in the caller's write transaction ----------------------
 
+# Settings this module owns: the library's machine id in journal keys, and the pull's place in
+# the journal (its cursor).
+MACHINE_KEY = "sync.machine_id"
+JOURNAL_KEY = "sync.journal_position"
+
 # The one metadata job's payload: the agent bindings (one waiting job covers every change).
 METADATA_AGENTS = json.dumps({"what": "agents"})
 
@@ -186,12 +191,20 @@ def avatar_bound(c: sqlite3.Connection, avatar_id: str, *, now: float | None = N
     queue_upload(c, avatar_id, now=now)
 
 
-def queue_agents(c: sqlite3.Connection, *, now: float | None = None) -> None:
-    """The agent bindings changed: one metadata job carries them (a waiting one covers us)."""
+def queue_agents(c: sqlite3.Connection, *, agent_id: str | None = None,
+                 deleted_name: str | None = None, now: float | None = None) -> None:
+    """The agent bindings changed: one metadata job carries them (a waiting one covers us).
+    `agent_id` (saved) or `deleted_name` (deleted): that one agent's change also goes to the
+    journal (ecan.sync.journal), so another machine merges it instead of overwriting."""
+    now = time.time() if now is None else now
+    if agent_id is not None or deleted_name is not None:
+        change = json.dumps({"what": "agent", "id": agent_id, "deleted": deleted_name,
+                             "at": now})
+        c.execute("INSERT INTO outbox (kind, avatar_id, payload, created_at, updated_at) "
+                  "VALUES ('metadata', NULL, ?, ?, ?)", (change, now, now))
     if c.execute(f"SELECT 1 FROM outbox WHERE kind = 'metadata' AND payload = ? "
                  f"AND status = {READY} LIMIT 1", (METADATA_AGENTS,)).fetchone():
         return
-    now = time.time() if now is None else now
     c.execute("INSERT INTO outbox (kind, avatar_id, payload, created_at, updated_at) "
               "VALUES ('metadata', NULL, ?, ?, ?)", (METADATA_AGENTS, now, now))
 
@@ -205,14 +218,15 @@ def queue_delete(c: sqlite3.Connection, avatar_id: str, *, now: float | None = N
     if row is None:
         return
     sha, ext, video_sha, video_ext = row[0], row[1], row[2], row[3]
-    if video_sha and c.execute("SELECT 1 FROM avatar WHERE video_sha256 = ? AND id != ? LIMIT 1",
+    if video_sha and c.execute("SELECT 1 FROM avatar WHERE video_sha256 = ? AND id != ? "
+                               "AND deleted_at IS NULL LIMIT 1",
                                (video_sha, avatar_id)).fetchone():
         video_sha = video_ext = None
     c.execute(f"DELETE FROM outbox WHERE avatar_id = ? AND kind = 'upload' AND status = {READY}",
               (avatar_id,))
     now = time.time() if now is None else now
     payload = json.dumps({"sha256": sha, "ext": ext, "video_sha256": video_sha,
-                          "video_ext": video_ext})
+                          "video_ext": video_ext, "at": now})
     c.execute("INSERT INTO outbox (kind, avatar_id, payload, created_at, updated_at) "
               "VALUES ('delete', ?, ?, ?, ?)", (avatar_id, payload, now, now))
 
@@ -221,6 +235,13 @@ def forget_jobs(c: sqlite3.Connection, avatar_id: str) -> None:
     """Before the avatar's row goes without touching the cloud (it moved into an account's
     library, which queues its own upload): its jobs here go too, and no delete job is queued."""
     c.execute("DELETE FROM outbox WHERE avatar_id = ?", (avatar_id,))
+
+
+def forget_uploads(c: sqlite3.Connection, avatar_id: str) -> None:
+    """The avatar went to the trash because another machine deleted it: its waiting uploads go,
+    and no delete job is queued (the cloud has lost it already; the journal says so)."""
+    c.execute(f"DELETE FROM outbox WHERE avatar_id = ? AND kind = 'upload' AND status = {READY}",
+              (avatar_id,))
 
 
 # ---- the sync engine's side -----------------------------------------------------------------
@@ -362,7 +383,8 @@ class Outbox:
         image_sha, video_sha = removed
         # A failed avatar keeps its failed job: the user's retry uploads it, objects and all.
         users = c.execute("SELECT id FROM avatar WHERE ((? IS NOT NULL AND sha256 = ?) "
-                          "OR (? IS NOT NULL AND video_sha256 = ?)) AND sync_state != 'failed'",
+                          "OR (? IS NOT NULL AND video_sha256 = ?)) AND sync_state != 'failed' "
+                          "AND deleted_at IS NULL",
                           (image_sha, image_sha, video_sha, video_sha)).fetchall()
         for (avatar_id,) in users:
             queue_upload(c, avatar_id, count_in_flight=False, now=now)
@@ -372,8 +394,8 @@ class Outbox:
     def content_in_use(self, image_sha: str | None, video_sha: str | None) -> bool:
         """Does an avatar in the library show this picture (or this video)?"""
         return bool(self._query(
-            "SELECT 1 FROM avatar WHERE (? IS NOT NULL AND sha256 = ?) "
-            "OR (? IS NOT NULL AND video_sha256 = ?) LIMIT 1",
+            "SELECT 1 FROM avatar WHERE ((? IS NOT NULL AND sha256 = ?) "
+            "OR (? IS NOT NULL AND video_sha256 = ?)) AND deleted_at IS NULL LIMIT 1",
             (image_sha, image_sha, video_sha, video_sha)))
 
     def retry_later(self, job: Job, error: str, next_attempt_at: float, *,
@@ -474,12 +496,25 @@ class Outbox:
         return [{"name": r["name"], "description": r["description"], "created_at": r["created_at"],
                  "avatar_sha256": r["sha256"]} for r in rows]
 
+    def agent_document(self, agent_id: str) -> dict[str, Any] | None:
+        """One agent as the journal carries it (its avatar by checksum), or None if gone."""
+        rows = self._query("SELECT g.name, g.description, g.created_at, g.updated_at, a.sha256 "
+                           "FROM agent g LEFT JOIN avatar a ON a.id = g.avatar_id "
+                           "WHERE g.id = ?", (agent_id,))
+        if not rows:
+            return None
+        r = rows[0]
+        return {"name": r["name"], "description": r["description"],
+                "created_at": r["created_at"], "updated_at": r["updated_at"],
+                "avatar_sha256": r["sha256"]}
+
     def avatar_counts(self) -> dict[str, int]:
         """The user's own avatars by state. Built-in (system) avatars ship with the app and are
         never the user's to sync, so counting them as "synced" would overstate the library."""
         out = {"queued": 0, "syncing": 0, "synced": 0, "failed": 0}
         for r in self._query("SELECT sync_state, COUNT(*) FROM avatar "
-                             "WHERE resource_type != 'system' GROUP BY sync_state"):
+                             "WHERE resource_type != 'system' AND deleted_at IS NULL "
+                             "GROUP BY sync_state"):
             out[r[0]] = r[1]
         return out
 
@@ -538,6 +573,30 @@ class Outbox:
             if c.execute("SELECT 1 FROM agent LIMIT 1").fetchone():
                 queue_agents(c, now=now)
             return len(ids)
+
+
+    def machine_id(self) -> str:
+        """This library's name in journal keys (random, made once): whose entries are ours."""
+        with self._tx() as c:
+            row = c.execute("SELECT value FROM setting WHERE key = ?", (MACHINE_KEY,)).fetchone()
+            if row is not None:
+                return str(row[0])
+            value = uuid.uuid4().hex[:12]
+            c.execute("INSERT INTO setting (key, value) VALUES (?, ?)", (MACHINE_KEY, value))
+            return value
+
+    def journal_position(self) -> dict[str, Any]:
+        """Where the pull stands in the cloud's journal: {"last": key, "seen": [keys]} (see
+        ecan.sync.journal); empty before the first pull."""
+        raw = self.get_setting(JOURNAL_KEY)
+        try:
+            doc = json.loads(raw) if raw else {}
+        except ValueError:
+            doc = {}
+        return doc if isinstance(doc, dict) else {}
+
+    def set_journal_position(self, position: dict[str, Any]) -> None:
+        self.set_setting(JOURNAL_KEY, json.dumps(position, sort_keys=True))
 
     def get_setting(self, key: str) -> str | None:
         rows = self._query("SELECT value FROM setting WHERE key = ?", (key,))

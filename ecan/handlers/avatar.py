@@ -153,6 +153,16 @@ def register(handlers: Handlers, app: App) -> None:
         app.library.delete(req.id)
         return {"deleted": req.id}
 
+    @handlers.register("avatar.trash", Empty)
+    def trash(_req: Empty) -> dict[str, Any]:
+        """{avatars: [...]}: deleted avatars kept for ecan.avatars.library.TRASH_DAYS."""
+        return {"avatars": [{**as_dict(a), "deleted_at": a.deleted_at}
+                            for a in app.library.trash()]}
+
+    @handlers.register("avatar.undelete", AvatarId, changes=["avatars", "sync"])
+    def undelete(req: AvatarId) -> dict[str, Any]:
+        return as_dict(app.library.undelete(req.id))
+
     @handlers.register("avatar.get_system_avatars", Empty)
     def system(_req: Empty) -> dict[str, Any]:
         return {"avatars": [as_dict(a) for a in app.library.system_avatars()]}

@@ -60,9 +60,10 @@ class BlobStore(Protocol):
         """The object's info, or None if there is no such object."""
         ...
 
-    def list(self, prefix: str) -> Iterator[ObjectInfo]:
-        """Every object under `prefix`, following pagination. Infos carry key and size; sha256
-        and metadata only where the listing provides them (use `head` for those)."""
+    def list(self, prefix: str, *, start_after: str = "") -> Iterator[ObjectInfo]:
+        """Every object under `prefix` (in key order, keys after `start_after` only), following
+        pagination. Infos carry key and size; sha256 and metadata only where the listing
+        provides them (use `head` for those)."""
         ...
 
     def delete(self, key: str) -> None:

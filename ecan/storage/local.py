@@ -186,8 +186,9 @@ class LocalBlobStore:
                           metadata=dict(doc.get("metadata") or {}),
                           last_modified=st.st_mtime)
 
-    def list(self, prefix: str) -> Iterator[ObjectInfo]:
-        """Keys starting with `prefix` (a string prefix, as in S3), sorted like S3 lists them."""
+    def list(self, prefix: str, *, start_after: str = "") -> Iterator[ObjectInfo]:
+        """Keys starting with `prefix` (a string prefix, as in S3), sorted like S3 lists them,
+        after `start_after` (as S3's StartAfter)."""
         if prefix:
             if prefix.startswith("/") or "\\" in prefix or ".." in prefix.split("/"):
                 raise ValueError(f"invalid prefix {prefix!r}")
@@ -209,7 +210,10 @@ class LocalBlobStore:
                         found.append((key, os.stat(os.path.join(dirpath, fn))))
                     except FileNotFoundError:  # deleted while listing
                         continue
+        after = start_after.encode()
         for key, st in sorted(found, key=lambda kv: kv[0].encode()):
+            if after and key.encode() <= after:
+                continue
             yield ObjectInfo(key=key, size=st.st_size, last_modified=st.st_mtime)
 
     # -- the rest --------------------------------------------------------------------------

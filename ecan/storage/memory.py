@@ -117,10 +117,10 @@ class MemoryBlobStore:
         self._call("head")
         return self._info(key)
 
-    def list(self, prefix: str) -> Iterator[ObjectInfo]:
+    def list(self, prefix: str, *, start_after: str = "") -> Iterator[ObjectInfo]:
         self._call("list")
         with self._lock:
-            keys = sorted(k for k in self.objects if k.startswith(prefix))
+            keys = sorted(k for k in self.objects if k.startswith(prefix) and k > start_after)
         for k in keys:
             info = self._info(k)
             if info is not None:

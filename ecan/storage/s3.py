@@ -322,9 +322,10 @@ class S3BlobStore:
                           content_type=response.get("ContentType"), metadata=meta,
                           last_modified=modified.timestamp() if modified else None)
 
-    def list(self, prefix: str) -> Iterator[ObjectInfo]:
+    def list(self, prefix: str, *, start_after: str = "") -> Iterator[ObjectInfo]:
         paginator = self._client.get_paginator("list_objects_v2")
-        pages = paginator.paginate(Bucket=self.bucket, Prefix=prefix,
+        extra = {"StartAfter": start_after} if start_after else {}
+        pages = paginator.paginate(Bucket=self.bucket, Prefix=prefix, **extra,
                                    PaginationConfig={"PageSize": self.page_size})
         with self._mapped("list", prefix):
             for page in pages:

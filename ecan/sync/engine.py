@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from ecan.db.sync_state import HEARTBEAT_S, Job, Outbox
 from ecan.errors import AuthRequired, UserFacingError
 from ecan.storage.errors import is_retryable, pauses_queue
-from ecan.sync import avatar_meta
+from ecan.sync import avatar_meta, journal
 from ecan.sync.events import (
     JobFailed,
     JobFinished,
@@ -239,6 +239,7 @@ class SyncEngine:
         self._target_seen: str | None = None
         # Set when the store or identity changed since the library last synced (status says so).
         self.cloud_changed: dict[str, Any] | None = None
+        self._machine_id: str | None = None
 
     # -- public API ------------------------------------------------------------------------
     def drain(self, *, timeout: float | None = None,
@@ -392,6 +393,17 @@ class SyncEngine:
         self._retarget(cloud)  # restored avatars are synced to this very target
         return {**Restorer(self.db, self.paths, cloud).run(on_event=on_event).to_dict(),
                 "ran": True}
+
+    def pull(self) -> dict[str, Any]:
+        """Apply what other machines changed since the last pull (ecan.sync.journal):
+        {pulled, removed, agents, failed, warnings}."""
+        from ecan.avatars.library import AvatarLibrary
+
+        cloud = self.cloud.open()
+        result = journal.Puller(self.db, self.paths, self.outbox, cloud,
+                                AvatarLibrary(self.paths, self.db)).run()
+        return {"pulled": result.pulled, "removed": result.removed, "agents": result.agents,
+                "failed": result.failed, "warnings": result.warnings}
 
     def close(self) -> None:
         if self._thread is not None:
@@ -867,6 +879,10 @@ class SyncEngine:
                             content_type="application/json")
         self._put(store, job, run, sent, thumb_key, home / row["thumb_path"], "image/png", None,
                   metadata={avatar_meta.FIELD: field} if field is not None else None)
+        # Whole in the cloud now: tell the other machines (an edit travels the same way).
+        self._keep_claim(job)
+        journal.write(cloud, self._machine(), "avatar.put", {"avatar": meta},
+                      at=row["edited_at"] or row["created_at"])
         return {"cloud_image_key": image_key, "cloud_thumb_key": thumb_key,
                 "cloud_video_key": video_key, "cloud_image_url": store.public_url(image_key),
                 "cloud_thumb_url": store.public_url(thumb_key)}
@@ -984,9 +1000,29 @@ class SyncEngine:
             keys.append(layout.video(vsha, vext))
         for key in keys:
             store.delete(key)
+        deleted_at = p.get("at")
+        journal.write(cloud, self._machine(), "avatar.delete", {"sha256": sha},
+                      at=deleted_at if isinstance(deleted_at, int | float) else None)
         return image_sha, video_sha
 
+    def _machine(self) -> str:
+        if self._machine_id is None:
+            self._machine_id = self.outbox.machine_id()
+        return self._machine_id
+
     def _metadata(self, cloud: Cloud, job: Job) -> None:
+        if job.payload.get("what") == "agent":  # one agent's change, for the journal
+            at = job.payload.get("at")
+            at = float(at) if isinstance(at, int | float) else time.time()
+            if isinstance(job.payload.get("deleted"), str):
+                journal.write(cloud, self._machine(), "agent.delete",
+                              {"name": job.payload["deleted"]}, at=at)
+                return
+            agent = self.outbox.agent_document(str(job.payload.get("id")))
+            if agent is not None:  # gone meanwhile: its delete entry follows
+                journal.write(cloud, self._machine(), "agent.save", {"agent": agent},
+                              at=agent["updated_at"])
+            return
         doc = {"version": 1, "agents": self.outbox.agents_document()}
         cloud.store.put_bytes(cloud.layout.agents, json.dumps(doc, sort_keys=True).encode(),
                               content_type="application/json")
@@ -1092,6 +1128,7 @@ def metadata_document(row: Any, video: dict[str, Any] | None) -> dict[str, Any]:
         "width": row["width"], "height": row["height"], "bytes": row["bytes"],
         "sha256": row["sha256"], "original_filename": row["original_filename"],
         "animated": bool(row["animated"]), "created_at": row["created_at"],
+        "edited_at": row["edited_at"],
         "video": video, "generation_params": params(),
     }
 

@@ -47,7 +47,8 @@ def test_first_login_on_a_new_machine_restores_the_library(
     assert code == 0
     first = imported["results"][0]["avatar_id"]
     assert _cli(["agent", "save", "Helper", "--avatar", first], capsys)[0] == 0
-    assert _cli(["sync"], capsys) == (0, {"synced": 2, "failed": 0, "remaining": 0})
+    assert _cli(["sync"], capsys) == (0, {"synced": 2, "failed": 0, "remaining": 0, "pulled": 0,
+                                          "removed": 0})
 
     # Machine B: a fresh library; signing in is all it takes.
     monkeypatch.setenv("ECAN_HOME", str(tmp_path / "machine-b"))

@@ -154,6 +154,7 @@ def test_delete_removes_files_and_queues_the_cloud_delete(app: Any, corpus: Corp
         s.add(job)
     app.library.delete(a.id)
     app.library.delete(b.id)
+    app.library.purge_trash(older_than_s=-1)  # the trash kept its files
     assert rows(app) == [] or all(r.resource_type == "system" for r in rows(app))
     kinds = [(j.kind, j.avatar_id, j.status) for j in jobs(app)]
     assert ("upload", a.id, 0) not in kinds  # never uploaded: its waiting upload is dropped
@@ -212,6 +213,7 @@ def test_attach_video(app: Any, corpus: Corpus, tmp_path: Path) -> None:
     assert err.value.code == "unsupported_format" and "fake.mp4" in err.value.message
     assert files_under(app.paths.tmp) == set()
     app.library.delete(avatar.id)
+    app.library.purge_trash(older_than_s=-1)  # the trash kept its files
     assert files_under(app.paths.videos) == set()
     assert json.loads(jobs(app)[-1].payload)["video_ext"] == "mp4"
 
@@ -292,7 +294,11 @@ def test_cli_import_list_delete(clean_env: dict[str, str], corpus: Corpus) -> No
     other = next(a for a in listed if a["resource_type"] == "uploaded" and a is not target)
     d = run_ecan(env, "delete", other["id"], "--json")
     assert d.returncode == 0 and json.loads(d.stdout) == {"deleted": other["id"]}
-    assert not (home / "resource/avatars/uploaded" / f"{other['sha256']}.png").exists()
+    # Gone from the list, into the trash (its file kept until the trash is emptied).
+    assert other["id"] not in [a["id"] for a in json.loads(
+        run_ecan(env, "list", "--json").stdout)["avatars"]]
+    trash = json.loads(run_ecan(env, "trash", "--json").stdout)["avatars"]
+    assert [a["id"] for a in trash] == [other["id"]]
     assert os.listdir(home / "tmp") == []
 
 
@@ -343,9 +349,11 @@ def test_a_video_shared_by_two_avatars_stays_until_the_last_goes(app: Any,
     app.library.attach_video(a.id, clip)
     app.library.attach_video(b.id, clip)
     app.library.delete(a.id)
+    app.library.purge_trash(older_than_s=-1)  # the trash kept its files
     assert len(files_under(app.paths.videos)) == 1
     assert json.loads(jobs(app)[-1].payload)["video_sha256"] is None  # the cloud copy stays
     app.library.delete(b.id)
+    app.library.purge_trash(older_than_s=-1)  # the trash kept its files
     assert files_under(app.paths.videos) == set()
     assert json.loads(jobs(app)[-1].payload)["video_sha256"]
 

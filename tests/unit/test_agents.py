@@ -71,8 +71,10 @@ def test_saving_queues_a_failed_avatar_and_one_metadata_job(app: Any) -> None:
     app.agents.save(name="B", avatar_id=aid)
     ready = [j for j in jobs(app) if j.status == JobStatus.READY.value]
     assert [j.kind for j in ready if j.kind == JobKind.UPLOAD.value] == ["upload"]
-    meta = [j for j in ready if j.kind == JobKind.METADATA.value]
-    assert len(meta) == 1 and json.loads(meta[0].payload) == {"what": "agents"}
+    meta = [json.loads(j.payload) for j in ready if j.kind == JobKind.METADATA.value]
+    # One coalesced job for the agents document, and one journal entry per agent's change.
+    assert [p for p in meta if p["what"] == "agents"] == [{"what": "agents"}]
+    assert len([p for p in meta if p["what"] == "agent"]) == 2
     assert app.library.get(aid).sync_state == "queued"
     assert app.library.get(aid).usage_count == 2
 

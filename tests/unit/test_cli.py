@@ -40,7 +40,8 @@ def test_sync_quick_exit_still_flushes_output_and_log(clean_env: dict[str, str],
     r = subprocess.run([sys.executable, "-m", "ecan", "sync", "--json", "--timeout", "10"],
                        capture_output=True, text=True, env=clean_env)
     assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout) == {"synced": 1, "failed": 0, "remaining": 0}
+    assert json.loads(r.stdout) == {"synced": 1, "failed": 0, "remaining": 0, "pulled": 0,
+                                    "removed": 0}
     log_text = "".join(p.read_text() for p in (ecan_home / "logs").glob("*.log"))
     assert "synced avatar" in log_text
 
