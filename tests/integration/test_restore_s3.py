@@ -85,6 +85,7 @@ def test_import_sync_delete_restore(tmp_path: Path, moto: str) -> None:
     code, status = ecan(b, "status")
     assert status["counts"]["failed"] == 0 and status["counts"]["queued"] == 0
     code, out = ecan(b, "sync")  # nothing to upload: the restored library is in the cloud
-    assert (code, out) == (0, {"synced": 0, "failed": 0, "remaining": 0})
+    assert (code, out) == (0, {"synced": 0, "pulled": 0, "removed": 0, "failed": 0,
+                           "remaining": 0})
     code, out = ecan(b, "restore")  # again: everything is here already
     assert (out["restored"], out["skipped"]) == (0, kept)
