@@ -193,6 +193,8 @@ class SyncEngine:
         # What the last engine saw: coming back online is then a change, and is recorded.
         self._online = self.outbox.get_setting(ONLINE_KEY) != "0"
         self._auth_required = False
+        # Nobody is signed in, by the user's choice: the queue waits quietly (no "expired").
+        self._signed_out = False
         # The error that stops every job (clock, keys): the queue waits until a probe passes.
         self._blocked: dict[str, Any] | None = None
         self._paused = self._saved_paused()
@@ -236,6 +238,7 @@ class SyncEngine:
             self._emit_to = on_event
             with self._state_lock:  # an explicit run tries again even after an auth pause
                 self._auth_required = False
+                self._signed_out = False
                 self._blocked = None
             deadline = None if timeout is None else time.monotonic() + max(0.0, timeout)
             run = self._loop(drain=True, deadline=deadline)
@@ -321,8 +324,16 @@ class SyncEngine:
         return int(saved) if saved and saved.isdigit() else None
 
     def session_changed(self) -> None:
-        """Signed in or out (the window handed over its session): say so. No wake by itself:
-        a sign-out must not look like an expired session."""
+        """Signed in or out (the window handed over its session): say so. A sign-in does not
+        wake by itself (the window restores the library first, then wakes); a sign-out ends
+        any "session expired" pause (the user chose to be signed out) and wakes the loop, which
+        finds nobody signed in and waits quietly."""
+        if self.auth is not None and not self.auth.signed_in:
+            with self._state_lock:
+                self._auth_required = False
+            self._emit_state()
+            self._wake.set()
+            return
         self._emit_state()
 
     def set_bandwidth_limit(self, kbps: int) -> None:
@@ -351,6 +362,7 @@ class SyncEngine:
         out.update({
             "paused": self._paused,
             "auth_required": self._auth_required or bool(ident.get("session_expired")),
+            "signed_out": self._signed_out,
             "blocked": self._blocked,
             "bandwidth_limit_kbps": self.bandwidth_limit(),
             "progress": None if run is None else {
@@ -474,7 +486,7 @@ class SyncEngine:
         try:
             cloud = self.cloud.open()
         except AuthRequired as e:
-            self._set_state(auth_required=True)
+            self._auth_lost(e)
             self._last_error = e.to_dict()
             return None
         except UserFacingError as e:
@@ -484,14 +496,23 @@ class SyncEngine:
             elif e.code != "no_cloud":
                 log.warning("cloud unavailable: %s", e.message)
             return None
+        if self._signed_out:
+            self._set_state(signed_out=False)
         return cloud
+
+    def _auth_lost(self, e: AuthRequired) -> None:
+        """No usable session: signed out by choice waits quietly; expired asks to sign in."""
+        if e.signed_out:
+            self._set_state(signed_out=True)
+        else:
+            self._set_state(auth_required=True)
 
     def _probe(self, cloud: Cloud) -> bool:
         try:
             # The identity's own root: a Cognito key may list only its own prefix.
             cloud.store.check_access(cloud.layout.root)
-        except AuthRequired:
-            self._set_state(auth_required=True)
+        except AuthRequired as e:
+            self._auth_lost(e)
             return False
         except Exception as e:
             if pauses_queue(e):
@@ -597,8 +618,8 @@ class SyncEngine:
             return None
 
     def _can_claim(self) -> bool:
-        return (self._online and not self._auth_required and not self._paused
-                and self._blocked is None and not self._stop.is_set())
+        return (self._online and not self._auth_required and not self._signed_out
+                and not self._paused and self._blocked is None and not self._stop.is_set())
 
     # -- one job ---------------------------------------------------------------------------
     def _process(self, cloud: Cloud, job: Job, run: _Run) -> Job | None:
@@ -665,7 +686,7 @@ class SyncEngine:
             self._record(job, "waits for sign-in", lambda: self.outbox.retry_later(
                 job, e.message, 0.0, count_attempt=False), False)
             self._last_error = e.to_dict()
-            self._set_state(auth_required=True)
+            self._auth_lost(e)
             return
         if pauses_queue(e) and isinstance(e, UserFacingError):
             # Every other job would fail the same way: this one waits, its attempt uncounted,
@@ -763,8 +784,8 @@ class SyncEngine:
         try:
             cloud = self.cloud.open()
             cloud.store.check_access(cloud.layout.root)
-        except AuthRequired:
-            self._set_state(auth_required=True)
+        except AuthRequired as e:
+            self._auth_lost(e)
         except Exception as e:
             if pauses_queue(e):
                 self._block(e)
@@ -967,7 +988,8 @@ class SyncEngine:
                              run.speed())
         self._emit(event)
 
-    def _set_state(self, *, online: bool | None = None, auth_required: bool | None = None) -> None:
+    def _set_state(self, *, online: bool | None = None, auth_required: bool | None = None,
+                   signed_out: bool | None = None) -> None:
         with self._state_lock:
             changed = False
             if online is not None and online != self._online:
@@ -978,12 +1000,15 @@ class SyncEngine:
                     log.warning("could not record the online state", exc_info=True)
             if auth_required is not None and auth_required != self._auth_required:
                 self._auth_required, changed = auth_required, True
+            if signed_out is not None and signed_out != self._signed_out:
+                self._signed_out, changed = signed_out, True
         if changed:
             self._emit_state()
 
     def _emit_state(self) -> None:
         signed_in = bool(self.auth is not None and self.auth.signed_in)
-        self._emit(StateChanged(self._online, self._paused, self._auth_required, signed_in))
+        self._emit(StateChanged(self._online, self._paused, self._auth_required, signed_in,
+                                self._signed_out))
 
     def _identity(self) -> dict[str, Any]:
         auth = self.auth
