@@ -219,6 +219,7 @@ ZH: dict[str, str] = {
     "Syncing with the configured storage keys": "使用配置的存储密钥同步",
     "Local only": "仅本地",
     "Signed out": "已退出登录",
+    "Settings saved. Syncing uses them now.": "设置已保存，同步已按新设置进行。",
     "Signed out · %n waiting": "已退出登录 · %n 个待同步",
     "No cloud storage is set up (see Settings)": "尚未设置云存储（见“设置”）",
     "Saved on this computer": "已保存在本机",

@@ -179,10 +179,14 @@ class _Run:
 class SyncEngine:
     def __init__(self, db: Database, paths: AppPaths, cloud: CloudAccess, config: SyncConfig,
                  *, owner: str | None = None, retry_base: float = 2.0, retry_cap: float = 300.0,
-                 probe_max: float = 60.0, seed: int | None = None, auth: Any = None) -> None:
-        """`auth` (an AuthService) only feeds status() its signed_in / identity_id fields."""
+                 probe_max: float = 60.0, seed: int | None = None, auth: Any = None,
+                 reconfigure: Callable[[], tuple[CloudAccess, SyncConfig]] | None = None) -> None:
+        """`auth` (an AuthService) only feeds status() its signed_in / identity_id fields.
+        `reconfigure` re-reads the config and returns the new cloud access and sync settings
+        (reload_config: Settings changed the storage while the engine runs)."""
         self.db = db
         self.auth = auth
+        self._reconfigure = reconfigure
         self.paths = paths
         self.cloud = cloud
         self.config = config
@@ -299,6 +303,17 @@ class SyncEngine:
         if was_required:
             self._emit_state()
         self._wake.set()
+
+    def reload_config(self) -> None:
+        """The config changed (Settings saved it): sync to the storage it names now, from the
+        next job on (in-flight ones finish where they started), and look again at once."""
+        if self._reconfigure is None:
+            raise UserFacingError("no_reload", "This sync engine cannot read its settings again.",
+                                  "Restart ecan to apply the new settings.")
+        cloud, config = self._reconfigure()
+        self.cloud, self.config = cloud, config
+        log.info("settings changed: syncing with the storage they name now")
+        self.wake()
 
     def pause(self) -> None:
         self.outbox.set_setting(PAUSED_KEY, "1")

@@ -678,8 +678,15 @@ class MainWindow(QMainWindow):
 
         dialog = SettingsDialog(self.bridge, self.app, self.ui_settings, self)
         dialog.language_changed.connect(self.language_requested)
+        dialog.saved.connect(self._settings_saved)
         self.settings_dialog = dialog
         dialog.open()
+
+    def _settings_saved(self, _path: str) -> None:
+        # The app and the sync process already use the new settings: show where things stand.
+        self._refresh_account()
+        self.monitor.refresh_soon()
+        self.show_message(self.tr("Settings saved. Syncing uses them now."))
 
     def open_generate(self) -> None:
         from ecan.ui.generate_dialog import GenerateDialog

@@ -89,7 +89,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="841" />
+        <location filename="../../ui/main_window.py" line="848" />
         <source>Signed out · %n waiting</source>
         <translation>
             <numerusform>Signed out · %n waiting</numerusform>

@@ -1176,82 +1176,87 @@
         <translation>已退出登录。新头像会保存在本机，登录后再同步。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="699" />
+        <location filename="../../ui/main_window.py" line="689" />
+        <source>Settings saved. Syncing uses them now.</source>
+        <translation>设置已保存，同步已按新设置进行。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="706" />
         <source>About ecan</source>
         <translation>关于 ecan</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="700" />
+        <location filename="../../ui/main_window.py" line="707" />
         <source>ecan {version}
 Your avatar library for the AI agents you build: local first, synced to your own cloud storage.</source>
         <translation>ecan {version}
 为您打造的 AI 智能体管理头像：本地优先，同步到您自己的云存储。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="725" />
+        <location filename="../../ui/main_window.py" line="732" />
         <source>Syncing stopped unexpectedly; it restarts by itself in {s} s. Nothing is lost: the queue is kept.</source>
         <translation>同步意外停止，将在 {s} 秒后自动重启。不会丢失任何内容：队列已保留。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="751" />
+        <location filename="../../ui/main_window.py" line="758" />
         <source>Signed in</source>
         <translation>已登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="752" />
+        <location filename="../../ui/main_window.py" line="759" />
         <source>Signed in as {user} (identity {identity})</source>
         <translation>已登录为 {user}（身份 {identity}）</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="755" />
+        <location filename="../../ui/main_window.py" line="762" />
         <source>Sign in</source>
         <translation>登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="756" />
+        <location filename="../../ui/main_window.py" line="763" />
         <source>Not signed in</source>
         <translation>未登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="758" />
+        <location filename="../../ui/main_window.py" line="765" />
         <source>Cloud storage (no sign-in)</source>
         <translation>云存储（无需登录）</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="759" />
+        <location filename="../../ui/main_window.py" line="766" />
         <source>Syncing with the configured storage keys</source>
         <translation>使用配置的存储密钥同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="761" />
+        <location filename="../../ui/main_window.py" line="768" />
         <source>Set up sync</source>
         <translation>设置同步</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="841" />
+        <location filename="../../ui/main_window.py" line="848" />
         <source>Signed out · %n waiting</source>
         <translation>
             <numerusform>已退出登录 · %n 个待同步</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="842" />
-        <location filename="../../ui/main_window.py" line="876" />
+        <location filename="../../ui/main_window.py" line="849" />
+        <location filename="../../ui/main_window.py" line="883" />
         <source>Signed out</source>
         <translation>已退出登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="853" />
+        <location filename="../../ui/main_window.py" line="860" />
         <source>{n} synced</source>
         <translation>{n} 个已同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="874" />
+        <location filename="../../ui/main_window.py" line="881" />
         <source>Local only</source>
         <translation>仅本地</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="762" />
+        <location filename="../../ui/main_window.py" line="769" />
         <source>No cloud storage is set up (see Settings)</source>
         <translation>尚未设置云存储（见“设置”）</translation>
     </message>
@@ -1294,72 +1299,72 @@ Your avatar library for the AI agents you build: local first, synced to your own
         </translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="839" />
+        <location filename="../../ui/main_window.py" line="846" />
         <source>Saved on this computer</source>
         <translation>已保存在本机</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="845" />
+        <location filename="../../ui/main_window.py" line="852" />
         <source>Syncing {done} of {total}</source>
         <translation>正在同步 {done} / {total}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="847" />
+        <location filename="../../ui/main_window.py" line="854" />
         <source>{rate}/s</source>
         <translation>{rate}/秒</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="849" />
+        <location filename="../../ui/main_window.py" line="856" />
         <source>{done} of {total}</source>
         <translation>{done} / {total}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="855" />
+        <location filename="../../ui/main_window.py" line="862" />
         <source>All {n} synced</source>
         <translation>{n} 个全部已同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="856" />
+        <location filename="../../ui/main_window.py" line="863" />
         <source>Nothing to sync</source>
         <translation>没有需要同步的内容</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="858" />
+        <location filename="../../ui/main_window.py" line="865" />
         <source>{n} failed</source>
         <translation>{n} 个失败</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="860" />
+        <location filename="../../ui/main_window.py" line="867" />
         <source>paused</source>
         <translation>已暂停</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="863" />
+        <location filename="../../ui/main_window.py" line="870" />
         <source>Synced {synced}, waiting {waiting}, failed {failed}, on this computer only {local}</source>
         <translation>已同步 {synced}，等待 {waiting}，失败 {failed}，仅本机 {local}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="872" />
+        <location filename="../../ui/main_window.py" line="879" />
         <source>Sign-in needed</source>
         <translation>需要登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="878" />
+        <location filename="../../ui/main_window.py" line="885" />
         <source>Online</source>
         <translation>在线</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="880" />
+        <location filename="../../ui/main_window.py" line="887" />
         <source>Offline — will retry</source>
         <translation>离线 — 稍后重试</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="884" />
+        <location filename="../../ui/main_window.py" line="891" />
         <source>&amp;Resume sync</source>
         <translation>继续同步(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="884" />
+        <location filename="../../ui/main_window.py" line="891" />
         <source>&amp;Pause sync</source>
         <translation>暂停同步(&amp;P)</translation>
     </message>
@@ -1547,12 +1552,12 @@ Your avatar library for the AI agents you build: local first, synced to your own
         <translation>没有打开的头像库。</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="308" />
+        <location filename="../../ui/settings_dialog.py" line="314" />
         <source>Testing the connection…</source>
         <translation>正在测试连接…</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="320" />
+        <location filename="../../ui/settings_dialog.py" line="326" />
         <source>All {n} checks passed.</source>
         <translation>全部 {n} 项检查均通过。</translation>
     </message>
