@@ -11,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ecan.config import Config, load_config
+from ecan.config import Config, SyncConfig, load_config
 from ecan.logsetup import setup_logging
 from ecan.paths import AppPaths
 
@@ -92,7 +92,21 @@ class App:
             raise RuntimeError("this process syncs through its sync process, not an engine")
         from ecan.sync.engine import SyncEngine
 
-        return SyncEngine(self.db, self.paths, self.cloud, self.config.sync, auth=self.auth)
+        return SyncEngine(self.db, self.paths, self.cloud, self.config.sync, auth=self.auth,
+                          reconfigure=self._reconfigured)
+
+    def reload_config(self) -> None:
+        """Read the config again (Settings saved a change) and rebuild what is made from it:
+        the cloud access (the next open() builds the new store). Raises ConfigError."""
+        config = load_config(self.paths, self.env)
+        self.config = config
+        self.__dict__.pop("cloud", None)
+        self.__dict__.pop("generator", None)
+
+    def _reconfigured(self) -> tuple[CloudAccess, SyncConfig]:
+        """The engine's reload_config: the re-read config's cloud access and sync settings."""
+        self.reload_config()
+        return self.cloud, self.config.sync
 
     @cached_property
     def generator(self) -> GenerationService:

@@ -39,10 +39,16 @@ class ConfigError(UserFacingError):
 
 
 class AuthRequired(UserFacingError):
-    """The session is missing or expired: sync pauses, nothing fails, the user signs in again."""
+    """The session is missing or expired: sync pauses, nothing fails, the user signs in again.
 
-    def __init__(self, message: str = "You are not signed in.", hint: str = "") -> None:
+    `signed_out`: nobody is signed in because the user signed out (or never signed in), a
+    choice the window shows quietly; False: the session expired or was refused, and the user
+    is asked to sign in again."""
+
+    def __init__(self, message: str = "You are not signed in.", hint: str = "", *,
+                 signed_out: bool = False) -> None:
         super().__init__(
             "auth_required", message,
             hint or "Sign in again: `ecan login --username NAME`."
         )
+        self.signed_out = signed_out

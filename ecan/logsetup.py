@@ -72,6 +72,27 @@ class SecretFilter(logging.Filter):
         return True
 
 
+class ExpectedErrorFilter(logging.Filter):
+    """A traceback only for bugs: a record carrying one of ecan's UserFacingErrors (the network
+    down, a session gone: expected, and retried) becomes one line saying why. Libraries log
+    those with their traceback (botocore: each failed credential refresh during an outage)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from ecan.errors import UserFacingError
+
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, UserFacingError):
+            try:
+                message = record.getMessage()
+            except Exception:  # a broken format string must not break logging
+                message = str(record.msg)
+            record.msg = f"{message.rstrip('.')}: {exc.message} ({type(exc).__name__})"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """Each log file is created readable by its owner only (the log names files, accounts
     and identity ids); rotation renames files, which keeps their mode."""
@@ -98,6 +119,7 @@ def setup_logging(log_dir: Path, level: int = logging.INFO, stderr: bool = False
     if stderr:
         handlers.append(logging.StreamHandler())
     for h in handlers:
+        h.addFilter(ExpectedErrorFilter())  # first: a traceback it drops is never formatted
         h.addFilter(SecretFilter())
         h._ecan = True  # type: ignore[attr-defined]
         root.addHandler(h)

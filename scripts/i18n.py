@@ -30,6 +30,7 @@ EN: dict[str, tuple[str, str]] = {
         "%n of the selected avatars cannot be deleted and stays:",
         "%n of the selected avatars cannot be deleted and stay:"),
     "Retrying %n upload(s).": ("Retrying %n upload.", "Retrying %n uploads."),
+    "Signed out · %n waiting": ("Signed out · %n waiting", "Signed out · %n waiting"),
     "Restored %n avatar(s) from the cloud.": ("Restored %n avatar from the cloud.",
                                               "Restored %n avatars from the cloud."),
     "“{name}” is the avatar of %n agent(s) ({agents}): give them another avatar first.": (
@@ -217,6 +218,9 @@ ZH: dict[str, str] = {
     "Cloud storage (no sign-in)": "云存储（无需登录）",
     "Syncing with the configured storage keys": "使用配置的存储密钥同步",
     "Local only": "仅本地",
+    "Signed out": "已退出登录",
+    "Settings saved. Syncing uses them now.": "设置已保存，同步已按新设置进行。",
+    "Signed out · %n waiting": "已退出登录 · %n 个待同步",
     "No cloud storage is set up (see Settings)": "尚未设置云存储（见“设置”）",
     "Saved on this computer": "已保存在本机",
     "Syncing {done} of {total}": "正在同步 {done} / {total}",

@@ -111,9 +111,9 @@ class CloudAccess:
         connections = self._config.sync.concurrency + 2
         if mode == "cognito":
             if not self._auth.signed_in:  # (reads the keyring: a saved session counts)
-                raise AuthRequired(
-                    "Your session expired — sign in again." if
-                    self._auth.status()["session_expired"] else "You are not signed in.")
+                if self._auth.status()["session_expired"]:
+                    raise AuthRequired("Your session expired — sign in again.")
+                raise AuthRequired("You are not signed in.", signed_out=True)
             identity = self._auth.require_identity_id()
             store = make_blob_store(s, self._paths, session=self._auth.boto_session(),
                                     max_connections=connections)

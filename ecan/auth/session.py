@@ -776,7 +776,8 @@ class AuthService:
             self._load()
             cog = self._cognito
             if cog is None:
-                raise AuthRequired(_SESSION_EXPIRED) if self._expired else AuthRequired()
+                raise AuthRequired(_SESSION_EXPIRED) if self._expired \
+                    else AuthRequired(signed_out=True)
             exp = _jwt_claims(cog.access_token).get("exp", 0) if cog.access_token else 0
             if isinstance(cog, _Saved):
                 try:
@@ -868,7 +869,7 @@ class AuthService:
         def refresh() -> dict[str, Any]:
             # Credentials of a session that has since been signed out never come back.
             if generation != self._generation:
-                raise AuthRequired()
+                raise AuthRequired(signed_out=True)
             return self._fetch_credentials()
         return refresh
 

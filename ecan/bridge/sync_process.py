@@ -50,7 +50,7 @@ def _not_running() -> UserFacingError:
 class SyncProcess(QObject):
     """The sync process, seen from the window. SyncControl's methods may be called from any
     thread but the GUI thread (the handlers' worker threads call them); they block until the
-    engine answers. `wake()` and `session_changed()` return at once.
+    engine answers. `wake()`, `reload_config()` and `session_changed()` return at once.
 
     Signals:
         job_started(JobStarted): a worker took a job.
@@ -127,6 +127,10 @@ class SyncProcess(QObject):
 
     def wake(self) -> None:
         self._send_requested.emit({"op": "call", "id": 0, "method": "wake", "args": {}})
+
+    def reload_config(self) -> None:
+        # Like wake, no waiting: a process started meanwhile reads the new config anyway.
+        self._send_requested.emit({"op": "call", "id": 0, "method": "reload_config", "args": {}})
 
     def retry_failed(self, avatar_id: str | None = None) -> int:
         return int(self._call("retry_failed", avatar_id=avatar_id))

@@ -104,7 +104,7 @@ class _ProgressLine:
         elif isinstance(event, StateChanged):
             if not event.online:
                 self.line("the cloud does not answer: waiting and retrying…")
-            elif event.auth_required:
+            elif event.auth_required or event.signed_out:
                 self.line("sign-in needed: run `ecan login --username NAME`")
 
     def line(self, text: str) -> None:
@@ -173,7 +173,7 @@ def sync(args: argparse.Namespace, out: Output) -> int:
     elif elsewhere:
         out.info(f"{plural(elsewhere, 'upload')} still being made by another ecan on this computer "
                  "(the app, or another `ecan sync`); they finish there")
-    elif status.get("auth_required"):
+    elif status.get("auth_required") or status.get("signed_out"):
         out.info("sign-in needed: run `ecan login --username NAME`, then `ecan sync` again")
     elif not status.get("cloud_configured"):
         out.info("no cloud storage is configured: everything stays queued on this computer")

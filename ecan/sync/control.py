@@ -31,6 +31,11 @@ class SyncControl(Protocol):
 
     def set_bandwidth_limit(self, kbps: int) -> None: ...
 
+    def reload_config(self) -> None:
+        """The config file changed (Settings saved it): read it again, rebuild the cloud access
+        from it and look at the queue again (the window's proxy returns at once)."""
+        ...
+
     def restore(self, *, only_if_empty: bool = False) -> dict[str, Any]:
         """Pull the identity's library from the cloud: {restored, skipped, failed,
         agents_restored, warnings, ran}; with `only_if_empty`, only into a library with none
@@ -40,7 +45,7 @@ class SyncControl(Protocol):
 
 # SyncControl's methods as they cross the pipe: name -> {argument: accepted JSON types}.
 CALLS: dict[str, dict[str, tuple[type, ...]]] = {
-    "status": {}, "pause": {}, "resume": {}, "wake": {},
+    "status": {}, "pause": {}, "resume": {}, "wake": {}, "reload_config": {},
     "retry_failed": {"avatar_id": (str, type(None))},
     "set_bandwidth_limit": {"kbps": (int,)},
     "restore": {"only_if_empty": (bool,)},

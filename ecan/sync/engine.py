@@ -194,10 +194,14 @@ class _Run:
 class SyncEngine:
     def __init__(self, db: Database, paths: AppPaths, cloud: CloudAccess, config: SyncConfig,
                  *, owner: str | None = None, retry_base: float = 2.0, retry_cap: float = 300.0,
-                 probe_max: float = 60.0, seed: int | None = None, auth: Any = None) -> None:
-        """`auth` (an AuthService) only feeds status() its signed_in / identity_id fields."""
+                 probe_max: float = 60.0, seed: int | None = None, auth: Any = None,
+                 reconfigure: Callable[[], tuple[CloudAccess, SyncConfig]] | None = None) -> None:
+        """`auth` (an AuthService) only feeds status() its signed_in / identity_id fields.
+        `reconfigure` re-reads the config and returns the new cloud access and sync settings
+        (reload_config: Settings changed the storage while the engine runs)."""
         self.db = db
         self.auth = auth
+        self._reconfigure = reconfigure
         self.paths = paths
         self.cloud = cloud
         self.config = config
@@ -208,6 +212,8 @@ class SyncEngine:
         # What the last engine saw: coming back online is then a change, and is recorded.
         self._online = self.outbox.get_setting(ONLINE_KEY) != "0"
         self._auth_required = False
+        # Nobody is signed in, by the user's choice: the queue waits quietly (no "expired").
+        self._signed_out = False
         # The error that stops every job (clock, keys): the queue waits until a probe passes.
         self._blocked: dict[str, Any] | None = None
         self._paused = self._saved_paused()
@@ -255,6 +261,7 @@ class SyncEngine:
             self._emit_to = on_event
             with self._state_lock:  # an explicit run tries again even after an auth pause
                 self._auth_required = False
+                self._signed_out = False
                 self._blocked = None
             deadline = None if timeout is None else time.monotonic() + max(0.0, timeout)
             run = self._loop(drain=True, deadline=deadline)
@@ -316,6 +323,17 @@ class SyncEngine:
             self._emit_state()
         self._wake.set()
 
+    def reload_config(self) -> None:
+        """The config changed (Settings saved it): sync to the storage it names now, from the
+        next job on (in-flight ones finish where they started), and look again at once."""
+        if self._reconfigure is None:
+            raise UserFacingError("no_reload", "This sync engine cannot read its settings again.",
+                                  "Restart ecan to apply the new settings.")
+        cloud, config = self._reconfigure()
+        self.cloud, self.config = cloud, config
+        log.info("settings changed: syncing with the storage they name now")
+        self.wake()
+
     def pause(self) -> None:
         self.outbox.set_setting(PAUSED_KEY, "1")
         with self._state_lock:
@@ -340,8 +358,16 @@ class SyncEngine:
         return int(saved) if saved and saved.isdigit() else None
 
     def session_changed(self) -> None:
-        """Signed in or out (the window handed over its session): say so. No wake by itself:
-        a sign-out must not look like an expired session."""
+        """Signed in or out (the window handed over its session): say so. A sign-in does not
+        wake by itself (the window restores the library first, then wakes); a sign-out ends
+        any "session expired" pause (the user chose to be signed out) and wakes the loop, which
+        finds nobody signed in and waits quietly."""
+        if self.auth is not None and not self.auth.signed_in:
+            with self._state_lock:
+                self._auth_required = False
+            self._emit_state()
+            self._wake.set()
+            return
         self._emit_state()
 
     def set_bandwidth_limit(self, kbps: int) -> None:
@@ -370,6 +396,7 @@ class SyncEngine:
         out.update({
             "paused": self._paused,
             "auth_required": self._auth_required or bool(ident.get("session_expired")),
+            "signed_out": self._signed_out,
             "blocked": self._blocked,
             "bandwidth_limit_kbps": self.bandwidth_limit(),
             "progress": None if run is None else {
@@ -506,7 +533,7 @@ class SyncEngine:
         try:
             cloud = self.cloud.open()
         except AuthRequired as e:
-            self._set_state(auth_required=True)
+            self._auth_lost(e)
             self._last_error = e.to_dict()
             return None
         except UserFacingError as e:
@@ -516,8 +543,17 @@ class SyncEngine:
             elif e.code != "no_cloud":
                 log.warning("cloud unavailable: %s", e.message)
             return None
+        if self._signed_out:
+            self._set_state(signed_out=False)
         self._retarget(cloud)
         return cloud
+
+    def _auth_lost(self, e: AuthRequired) -> None:
+        """No usable session: signed out by choice waits quietly; expired asks to sign in."""
+        if e.signed_out:
+            self._set_state(signed_out=True)
+        else:
+            self._set_state(auth_required=True)
 
     def _retarget(self, cloud: Cloud) -> None:
         """The first time a run meets a store/prefix/identity, check that it is the one this
@@ -536,8 +572,8 @@ class SyncEngine:
         try:
             # The identity's own root: a Cognito key may list only its own prefix.
             cloud.store.check_access(cloud.layout.root)
-        except AuthRequired:
-            self._set_state(auth_required=True)
+        except AuthRequired as e:
+            self._auth_lost(e)
             return False
         except Exception as e:
             if pauses_queue(e):
@@ -643,8 +679,8 @@ class SyncEngine:
             return None
 
     def _can_claim(self) -> bool:
-        return (self._online and not self._auth_required and not self._paused
-                and self._blocked is None and not self._stop.is_set())
+        return (self._online and not self._auth_required and not self._signed_out
+                and not self._paused and self._blocked is None and not self._stop.is_set())
 
     # -- one job ---------------------------------------------------------------------------
     def _process(self, cloud: Cloud, job: Job, run: _Run) -> Job | None:
@@ -722,7 +758,7 @@ class SyncEngine:
             self._record(job, "waits for sign-in", lambda: self.outbox.retry_later(
                 job, e.message, 0.0, count_attempt=False), False)
             self._last_error = e.to_dict()
-            self._set_state(auth_required=True)
+            self._auth_lost(e)
             return
         if pauses_queue(e) and isinstance(e, UserFacingError):
             # Every other job would fail the same way: this one waits, its attempt uncounted,
@@ -820,8 +856,8 @@ class SyncEngine:
         try:
             cloud = self.cloud.open()
             cloud.store.check_access(cloud.layout.root)
-        except AuthRequired:
-            self._set_state(auth_required=True)
+        except AuthRequired as e:
+            self._auth_lost(e)
         except Exception as e:
             if pauses_queue(e):
                 self._block(e)
@@ -1048,7 +1084,8 @@ class SyncEngine:
                              run.speed())
         self._emit(event)
 
-    def _set_state(self, *, online: bool | None = None, auth_required: bool | None = None) -> None:
+    def _set_state(self, *, online: bool | None = None, auth_required: bool | None = None,
+                   signed_out: bool | None = None) -> None:
         with self._state_lock:
             changed = False
             if online is not None and online != self._online:
@@ -1059,12 +1096,15 @@ class SyncEngine:
                     log.warning("could not record the online state", exc_info=True)
             if auth_required is not None and auth_required != self._auth_required:
                 self._auth_required, changed = auth_required, True
+            if signed_out is not None and signed_out != self._signed_out:
+                self._signed_out, changed = signed_out, True
         if changed:
             self._emit_state()
 
     def _emit_state(self) -> None:
         signed_in = bool(self.auth is not None and self.auth.signed_in)
-        self._emit(StateChanged(self._online, self._paused, self._auth_required, signed_in))
+        self._emit(StateChanged(self._online, self._paused, self._auth_required, signed_in,
+                                self._signed_out))
 
     def _identity(self) -> dict[str, Any]:
         auth = self.auth

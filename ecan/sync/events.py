@@ -60,12 +60,14 @@ class JobFailed:
 class StateChanged:
     """The engine's state, which it owns: online (the cloud answers), paused (by the user),
     auth_required (the session expired: sign in again; nothing fails meanwhile), signed_in
-    (it holds a session)."""
+    (it holds a session), signed_out (the cloud needs a sign-in and the user signed out: the
+    queue waits, nobody is asked anything)."""
 
     online: bool
     paused: bool
     auth_required: bool
     signed_in: bool
+    signed_out: bool
 
 
 SyncEvent = JobStarted | Progress | JobFinished | JobFailed | StateChanged

@@ -678,8 +678,15 @@ class MainWindow(QMainWindow):
 
         dialog = SettingsDialog(self.bridge, self.app, self.ui_settings, self)
         dialog.language_changed.connect(self.language_requested)
+        dialog.saved.connect(self._settings_saved)
         self.settings_dialog = dialog
         dialog.open()
+
+    def _settings_saved(self, _path: str) -> None:
+        # The app and the sync process already use the new settings: show where things stand.
+        self._refresh_account()
+        self.monitor.refresh_soon()
+        self.show_message(self.tr("Settings saved. Syncing uses them now."))
 
     def open_generate(self) -> None:
         from ecan.ui.generate_dialog import GenerateDialog
@@ -830,11 +837,16 @@ class MainWindow(QMainWindow):
         failed = int(counts.get("failed", 0) or 0)
         local = int(counts.get("local", 0) or 0)
         configured = bool(s.get("cloud_configured", True))
+        # Signed out is the user's choice: what waits is said plainly, never as progress.
+        signed_out = configured and bool(s.get("signed_out")) and not s.get("auth_required")
         parts: list[str] = []
         if not counts:
             parts.append("")
         elif not configured:
             parts.append(self.tr("Saved on this computer"))
+        elif signed_out:
+            parts.append(self.tr("Signed out · %n waiting", "", waiting) if waiting
+                         else self.tr("Signed out"))
         elif waiting:
             total = synced + waiting
             parts.append(self.tr("Syncing {done} of {total}").format(done=synced, total=total))
@@ -857,7 +869,7 @@ class MainWindow(QMainWindow):
         self.sync_label.setToolTip(self.tr(
             "Synced {synced}, waiting {waiting}, failed {failed}, on this computer only {local}"
         ).format(synced=synced, waiting=waiting, failed=failed, local=local))
-        self.sync_bar.setVisible(bool(waiting) and not s.get("paused"))
+        self.sync_bar.setVisible(bool(waiting) and not s.get("paused") and not signed_out)
         # QProgressBar.setValue repaints at once: only touch it when the figures change.
         if self.sync_bar.maximum() != max(synced + waiting, 1):
             self.sync_bar.setMaximum(max(synced + waiting, 1))
@@ -867,6 +879,8 @@ class MainWindow(QMainWindow):
             state, colour = self.tr("Sign-in needed"), "#d93025"
         elif not configured:
             state, colour = self.tr("Local only"), "#78808c"
+        elif signed_out:
+            state, colour = self.tr("Signed out"), "#78808c"
         elif s.get("online", True):
             state, colour = self.tr("Online"), "#1f9d55"
         else:

@@ -269,8 +269,14 @@ class SettingsDialog(QDialog):
         target = self._target()
         changes = self.changes(config)
 
+        app = self._app
+
         def work() -> str:
             save_settings(target, changes)
+            # Applied now, not at the next start: the window's cloud access, and the sync
+            # process's (which then looks at the queue with the new storage).
+            app.reload_config()
+            app.sync.reload_config()
             return str(target)
 
         def done(path: str) -> None:

@@ -80,14 +80,15 @@ def test_session_lost_mid_batch_pauses_then_resumes_after_sign_in(make_demo_clou
     while sum(1 for e in events if type(e).__name__ == "JobFinished") < 3:
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    auth.sign_out()  # the session is gone (revoked, or the user signed out elsewhere)
+    auth.sign_out()  # the session is gone: the user signed out (a choice, not an expiry)
     t.join(60)
     first = box["r"]
     assert first.failed == 0 and first.remaining > 0
-    assert any(isinstance(e, StateChanged) and e.auth_required for e in events)
+    assert any(isinstance(e, StateChanged) and e.signed_out for e in events)
+    assert not any(isinstance(e, StateChanged) and e.auth_required for e in events)
     assert not [e for e in events if isinstance(e, JobFailed) and e.retry_at is None]
     status = engine.status()
-    assert status["auth_required"] and status["counts"]["failed"] == 0
+    assert status["signed_out"] and status["counts"]["failed"] == 0
     user = cloud_.info.users[0]
     auth.sign_in(user.username, user.password)
     engine.set_bandwidth_limit(0)

@@ -140,13 +140,15 @@ def test_new_work_waits_for_a_wake_and_end_of_input_stops_it(started: Any,
 
 
 def test_signed_out_session_pauses_for_sign_in_and_nothing_fails(started: Any) -> None:
-    """The service says it waits for sign-in (a service that did nothing says nothing), and the
-    job stays queued, its attempt not counted."""
+    """The service says it waits, signed out (a service that did nothing says nothing; signed
+    out is not an expired session, so it asks nobody to sign in), and the job stays queued,
+    its attempt not counted."""
     app, _session, service = started(1)
     service.command("session", session=None)
     service.command("call", id=1, method="wake")
     seen = service.wait_for(lambda ev: any(type(e).__name__ == "StateChanged"
-                                           and e.auth_required for e in ev))
+                                           and e.signed_out for e in ev))
+    assert not [e for e in seen if type(e).__name__ == "StateChanged" and e.auth_required]
     service.command("stop", timeout=1)
     assert service.proc.wait(15) == 0
     assert not [e for e in seen if type(e).__name__ in ("JobFailed", "JobFinished")]

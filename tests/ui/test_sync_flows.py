@@ -116,7 +116,7 @@ def test_an_expired_session_prompts_sign_in_and_notifies(gui: Gui, qtbot: Any) -
     gui.window.monitor.attention_needed.connect(lambda k, t: attention.append((k, t)))
     # As the engine's event arrives from its process.
     gui.worker.deliver(StateChanged(online=True, paused=False, auth_required=True,
-                                    signed_in=True))
+                                    signed_in=True, signed_out=False))
     qtbot.waitUntil(lambda: bool(attention), timeout=5_000)
     assert attention[0][0] == "auth_required"
     dialog = gui.window.signin_dialog

@@ -23,3 +23,29 @@ def test_secrets_never_reach_the_log_file(tmp_path: Path) -> None:
     for secret in ("hunter2-pass", jwt, "r-123456", "ASIAABCDEFGHIJKLMNOP", "wJalrXUtnFEMIK7MDENG"):
         assert secret not in text
     assert "signing in with password=***" in text
+
+
+def test_an_expected_error_is_one_line_and_a_bug_keeps_its_traceback(tmp_path: Path) -> None:
+    from ecan.errors import UserFacingError
+
+    path = setup_logging(tmp_path / "logs")
+    lib = logging.getLogger("botocore.credentials")  # logs its refresh failures with exc_info
+    try:
+        raise UserFacingError("network", "Cannot reach the sign-in service.", "Check the network.")
+    except UserFacingError:
+        lib.warning("Refreshing temporary credentials failed during advisory refresh period.",
+                    exc_info=True)
+    try:
+        raise KeyError("a real bug")
+    except KeyError:
+        logging.getLogger("ecan.test").exception("job hit a bug")
+    for h in logging.getLogger().handlers:
+        h.flush()
+    lines = path.read_text().splitlines()
+    expected = [line for line in lines if "Refreshing temporary credentials" in line]
+    assert len(expected) == 1
+    assert expected[0].endswith("refresh period: Cannot reach the sign-in service. "
+                                "(UserFacingError)")
+    bug = lines.index(next(line for line in lines if "job hit a bug" in line))
+    assert lines[bug + 1] == "Traceback (most recent call last):"
+    assert sum(line.startswith("Traceback") for line in lines) == 1

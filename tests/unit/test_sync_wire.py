@@ -22,7 +22,8 @@ EVENTS = [JobStarted(1, "upload", "a1", 0), Progress(10, 20, 1, 2, None, 3.5),
           JobFinished(2, "metadata", None, 0, 0.1),
           JobFailed(3, "upload", "a2", "access_denied", "denied", "grant it", None),
           JobFailed(4, "upload", "a3", "server_error", "500", "", 1700000000.5),
-          StateChanged(online=False, paused=True, auth_required=False, signed_in=True)]
+          StateChanged(online=False, paused=True, auth_required=False, signed_in=True,
+                       signed_out=False)]
 
 
 @pytest.mark.parametrize("event", EVENTS, ids=lambda e: type(e).__name__)

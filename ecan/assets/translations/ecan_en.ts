@@ -57,7 +57,7 @@
 <context>
     <name>MainWindow</name>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="590" />
+        <location filename="../../ui/main_window.py" line="584" />
         <source>%n of the selected avatars cannot be deleted and stay:</source>
         <translation>
             <numerusform>%n of the selected avatars cannot be deleted and stays:</numerusform>
@@ -65,7 +65,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="594" />
+        <location filename="../../ui/main_window.py" line="588" />
         <source>Delete %n avatar(s)? They are removed from this computer and from your cloud storage.</source>
         <translation>
             <numerusform>Delete %n avatar? It is removed from this computer and from your cloud storage.</numerusform>
@@ -73,7 +73,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="630" />
+        <location filename="../../ui/main_window.py" line="624" />
         <source>Retrying %n upload(s).</source>
         <translation>
             <numerusform>Retrying %n upload.</numerusform>
@@ -81,11 +81,19 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="678" />
+        <location filename="../../ui/main_window.py" line="668" />
         <source>Restored %n avatar(s) from the cloud.</source>
         <translation>
             <numerusform>Restored %n avatar from the cloud.</numerusform>
             <numerusform>Restored %n avatars from the cloud.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../ui/main_window.py" line="848" />
+        <source>Signed out · %n waiting</source>
+        <translation>
+            <numerusform>Signed out · %n waiting</numerusform>
+            <numerusform>Signed out · %n waiting</numerusform>
         </translation>
     </message>
 </context>
