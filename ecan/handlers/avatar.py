@@ -130,8 +130,9 @@ def register(handlers: Handlers, app: App) -> None:
                 "system", "uploaded", "generated"):
             raise _bad(f"resource_type {req.resource_type[:20]!r} is not known.",
                        "Use system, uploaded or generated.")
-        avatars = app.library.list(query=req.query, resource_type=req.resource_type)
-        return {"avatars": [as_dict(a) for a in avatars]}
+        return {"avatars": app.library.list_dicts(
+            cloud_configured=cloud_configured(), prefix=app.config.storage.path_prefix,
+            query=req.query, resource_type=req.resource_type)}
 
     @handlers.register("avatar.get", AvatarId)
     def get(req: AvatarId) -> dict[str, Any]:
