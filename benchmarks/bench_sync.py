@@ -327,11 +327,14 @@ def load() -> str:
     return "/".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def timed(run: Run, what: str, profile: Path | None = None) -> float:
+def timed(run: Run, what: str, profile: Path | None = None) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the tool's processes) of one run."""
     cmd = run.cmd
     if profile is not None:
+        # On-CPU samples only: where the process spends its CPU, not where it waits.
         cmd = [str(ROOT / ".venv" / "bin" / "py-spy"), "record", "--nonblocking", "--threads",
-               "--idle", "-r", "250", "-f", "speedscope", "-o", str(profile), "--", *cmd]
+               "-r", "250", "-f", "speedscope", "-o", str(profile), "--", *cmd]
+    before = os.times()
     t = time.perf_counter()
     try:
         r = subprocess.run(cmd, env=run.env, capture_output=True, text=True,
@@ -340,14 +343,18 @@ def timed(run: Run, what: str, profile: Path | None = None) -> float:
         raise SystemExit(f"{what}: did not finish within {SYNC_TIMEOUT_S} s (an error, not a "
                          "figure)") from None
     elapsed = time.perf_counter() - t
+    after = os.times()
+    cpu = (after.children_user - before.children_user) + (after.children_system
+                                                           - before.children_system)
     if r.returncode != 0:
         raise SystemExit(f"{what} failed ({r.returncode}): {r.stderr[-2000:]}")
     if run.expect is not None:
-        doc = json.loads(r.stdout.strip().splitlines()[-1])
+        # The last JSON line (py-spy, when profiling, prints its own lines too).
+        doc = json.loads([ln for ln in r.stdout.splitlines() if ln.startswith("{")][-1])
         if doc.get("remaining") or doc.get("failed") or doc.get("synced") not in (run.expect,
                                                                                  0):
             raise SystemExit(f"{what} did not sync everything: {doc}")
-    return elapsed
+    return elapsed, cpu
 
 
 class Bench:
@@ -438,11 +445,11 @@ class Bench:
                 prof = PROFILES / f"ecan-sync-{corpus.n}.speedscope.json"
                 spy = subprocess.Popen(
                     [str(ROOT / ".venv" / "bin" / "py-spy"), "record", "--nonblocking",
-                     "--idle", "--threads", "-r", "250", "-f", "speedscope", "-o",
+                     "--threads", "-r", "250", "-f", "speedscope", "-o",
                      str(PROFILES / f"server-{corpus.n}.speedscope.json"), "--pid",
                      str(cloud.proc.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 time.sleep(0.5)
-            cold = timed(run, f"{tool} cold ({corpus.n})", prof)
+            cold, cpu = timed(run, f"{tool} cold ({corpus.n})", prof)
             if spy is not None:
                 spy.send_signal(2)
                 spy.wait(30)
@@ -453,8 +460,8 @@ class Bench:
                 raise SystemExit(f"{tool} left {objects} objects under {run.prefix}, "
                                  f"not {2 * corpus.n}")
             run.expect = None if run.expect is None else 0
-            noop = timed(run, f"{tool} no-op ({corpus.n})")
-            return {"cold": cold, "noop": noop, "server": server, "load": before}
+            noop, _ = timed(run, f"{tool} no-op ({corpus.n})")
+            return {"cold": cold, "noop": noop, "cpu": cpu, "server": server, "load": before}
         finally:
             cloud.close()
 
@@ -463,7 +470,7 @@ def summarize(times: dict[str, dict[str, list[Any]]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for tool, runs in times.items():
         out[tool] = {k: {"median": statistics.median(v), "min": min(v), "max": max(v)}
-                     for k, v in runs.items() if k in ("cold", "noop") and v}
+                     for k, v in runs.items() if k in ("cold", "noop", "cpu") and v}
     return out
 
 
@@ -517,7 +524,7 @@ def main() -> int:
         workloads.append((args.scale, 1, [t for t in tools if t in ("ecan", "rclone")]))
     if shutil.which("rclone") is None and any("rclone" in t for t in tools):
         raise SystemExit("rclone is not installed (apt-get install rclone; `make bench` does)")
-    aws = aws_cli() if "aws" in tools else None
+    aws = aws_cli() if any(t.startswith("aws") for t in tools) else None
     # Byte-compile ecan as installing it does: a source checkout would otherwise recompile
     # modules on every run under PYTHONDONTWRITEBYTECODE and time the compiler.
     subprocess.run([str(PYTHON), "-m", "compileall", "-q", str(ROOT / "ecan")], check=True)
@@ -534,15 +541,17 @@ def main() -> int:
             print(f"\n== {n} avatars, {2 * n} files, {corpus.bytes / 1e6:.0f} MB; "
                   f"{reps} rep(s) of {', '.join(wl_tools)}; load {load()}", flush=True)
             runs: dict[str, dict[str, list[Any]]] = {
-                t: {"cold": [], "noop": [], "server": [], "load": []} for t in wl_tools}
+                t: {"cold": [], "noop": [], "cpu": [], "server": [], "load": []}
+                for t in wl_tools}
             for rep in range(reps):
                 k = rep % len(wl_tools)
                 for tool in wl_tools[k:] + wl_tools[:k]:
                     r = bench.cold_and_noop(tool, corpus, args.profile and rep == 0)
-                    for key in ("cold", "noop", "server", "load"):
+                    for key in ("cold", "noop", "cpu", "server", "load"):
                         runs[tool][key].append(r[key])
                     print(f"  rep {rep + 1} {tool:<16} cold {r['cold']:7.2f} s  no-op "
-                          f"{r['noop']:6.2f} s  server CPU {r['server']['cpu_s']:6.2f} s  "
+                          f"{r['noop']:6.2f} s  CPU {r['cpu']:6.2f} s  server CPU "
+                          f"{r['server']['cpu_s']:6.2f} s  "
                           f"load {r['load']}", flush=True)
             med = summarize(runs)
             rat = ratios(med)
