@@ -514,14 +514,16 @@ class AvatarLibrary:
             return list(s.exec(stmt).all())
 
     def list_dicts(self, *, cloud_configured: bool, prefix: str = "", query: str = "",
-                   resource_type: str | None = None) -> builtins.list[dict[str, Any]]:
-        """`list()` as the handler layer returns it (`to_dict` of each), read with plain SQL:
-        the window lists the whole library, and at 100,000 avatars building an ORM object per
+                   resource_type: str | None = None, offset: int = 0,
+                   limit: int | None = None) -> builtins.list[dict[str, Any]]:
+        """`list()` as the handler layer returns it (`to_dict` of each), or the `limit` of them
+        from `offset` on, read with plain SQL: at 100,000 avatars building an ORM object per
         row first cost seconds and hundreds of MB. Also a plain read, not a write transaction,
         so a long list holds up no writer."""
         self.ensure_system_avatars()
         columns = [c.name for c in Avatar.__table__.columns]  # type: ignore[attr-defined]
-        where, args = [], []
+        where: builtins.list[str] = []
+        args: builtins.list[str | int] = []
         if resource_type:
             where.append("resource_type = ?")
             args.append(resource_type)
@@ -536,6 +538,9 @@ class AvatarLibrary:
                + (f" WHERE {' AND '.join(where)}" if where else "")
                # System avatars last; newest first within each group.
                + " ORDER BY resource_type = 'system', created_at DESC, id")
+        if limit is not None or offset:
+            sql += " LIMIT ? OFFSET ?"
+            args += [-1 if limit is None else limit, offset]
         # A row with attribute access, as avatar_to_dict reads an Avatar.
         row_type = collections.namedtuple("AvatarRow", columns)  # type: ignore[misc]
         absolute = _AbsolutePaths(self.paths.home)
@@ -546,6 +551,17 @@ class AvatarLibrary:
                                    absolute=absolute) for r in conn.execute(sql, args)]
         finally:
             conn.close()
+
+    def counts(self) -> dict[str, int]:
+        """How many avatars of each kind (system, uploaded, generated) the library holds."""
+        self.ensure_system_avatars()
+        conn = self.db.connect()
+        try:
+            found = dict(conn.execute(
+                "SELECT resource_type, COUNT(*) FROM avatar GROUP BY resource_type").fetchall())
+        finally:
+            conn.close()
+        return {kind: int(found.get(kind, 0)) for kind in RESOURCE_TYPES}
 
     def system_avatars(self) -> builtins.list[Avatar]:
         return self.list(resource_type="system")
