@@ -140,9 +140,11 @@ def register(handlers: Handlers, app: App) -> None:
             limit=None if req.limit is None else req.limit + 1)
         if req.limit is None:
             return {"avatars": avatars}
-        more = len(avatars) > req.limit
-        return {"avatars": avatars[:req.limit], "more": more,
-                "counts": app.library.counts()}
+        page: dict[str, Any] = {"avatars": avatars[:req.limit],
+                                "more": len(avatars) > req.limit}
+        if req.offset == 0:  # the first page: the library's size, for the label
+            page["counts"] = app.library.counts()
+        return page
 
     @handlers.register("avatar.get", AvatarId)
     def get(req: AvatarId) -> dict[str, Any]:

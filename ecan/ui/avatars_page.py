@@ -335,8 +335,9 @@ class AvatarsPage(QWidget):
             everything = sum(self._counts.values()) + added
             mine = sum(n for k, n in self._counts.items() if k in MINE) + added
         else:
+            kinds = self.model.kind_counts()
             everything = self.model.rowCount()
-            mine = sum(1 for a in self.model.avatars() if a.get("resource_type") in MINE)
+            mine = sum(kinds[k] for k in MINE)
         show_index = max(self.state_filter.currentIndex(), 0)
         total = mine if SHOW_FILTERS[show_index][0] == MINE else everything
         partial = self.model.has_more()

@@ -3,6 +3,7 @@ only states change so a 10,000-row view does not reset on every sync tick."""
 
 from __future__ import annotations
 
+import collections
 import itertools
 from collections.abc import Callable
 from typing import Any
@@ -59,6 +60,7 @@ class AvatarListModel(QAbstractListModel):
         self._fetching = False
         self._fetcher: Callable[[int], None] | None = None
         self.added_since_list = 0  # rows add_avatars put in front since the last full list
+        self._kinds: collections.Counter[str] = collections.Counter()  # rows per resource_type
 
     # Qt model API
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
@@ -101,6 +103,7 @@ class AvatarListModel(QAbstractListModel):
         first = len(self._rows)
         self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
         self._rows.extend(new)
+        self._kinds.update(str(a.get("resource_type")) for a in new)
         # Appended: no row moves, so only the new rows are indexed (a full reindex per page
         # would cost the GUI thread more the further the user scrolls).
         for i, a in enumerate(new, start=first):
@@ -157,6 +160,11 @@ class AvatarListModel(QAbstractListModel):
     def avatars(self) -> list[dict[str, Any]]:
         return list(self._rows)
 
+    def kind_counts(self) -> collections.Counter[str]:
+        """Rows loaded per resource_type, kept as rows come (counting them all again when the
+        last page arrives stalled the window for a 100,000-row library)."""
+        return self._kinds
+
     def row_at(self, row: int) -> dict[str, Any]:
         return self._rows[row]
 
@@ -201,6 +209,7 @@ class AvatarListModel(QAbstractListModel):
         if added > 0 and new_ids[added:] == old_ids:
             self.beginInsertRows(QModelIndex(), 0, added - 1)
             self._rows[0:0] = avatars[:added]
+            self._kinds.update(str(a.get("resource_type")) for a in avatars[:added])
             self._reindex()
             self.endInsertRows()
             self._update_in_place(avatars)
@@ -210,6 +219,7 @@ class AvatarListModel(QAbstractListModel):
             return
         self.beginResetModel()
         self._rows = list(avatars)
+        self._kinds = collections.Counter(str(a.get("resource_type")) for a in avatars)
         live = {a.get("id") for a in avatars}
         self._progress = {k: v for k, v in self._progress.items() if k in live}
         self._reindex()
@@ -242,6 +252,7 @@ class AvatarListModel(QAbstractListModel):
         if new:
             new.sort(key=lambda a: (-float(a.get("created_at") or 0), str(a.get("id"))))
             self.added_since_list += len(new)
+            self._kinds.update(str(a.get("resource_type")) for a in new)
             self.beginInsertRows(QModelIndex(), 0, len(new) - 1)
             self._rows[0:0] = new
             self._reindex()
