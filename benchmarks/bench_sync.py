@@ -337,8 +337,10 @@ def timed(run: Run, what: str, profile: Path | None = None) -> tuple[float, floa
     before = os.times()
     t = time.perf_counter()
     try:
+        # cwd=ROOT: `python -m` puts the current folder first on sys.path, so another
+        # checkout's ecan would be run from another folder whatever PYTHONPATH says.
         r = subprocess.run(cmd, env=run.env, capture_output=True, text=True,
-                           timeout=SYNC_TIMEOUT_S)
+                           timeout=SYNC_TIMEOUT_S, cwd=ROOT)
     except subprocess.TimeoutExpired:
         raise SystemExit(f"{what}: did not finish within {SYNC_TIMEOUT_S} s (an error, not a "
                          "figure)") from None
@@ -389,7 +391,7 @@ class Bench:
             r = subprocess.run([str(PYTHON), "-m", "ecan", "login", "--username",
                                 cloud.user["username"], "--password-stdin", "--json"],
                                input=cloud.user["password"] + "\n", env=env, capture_output=True,
-                               text=True, timeout=120)
+                               text=True, timeout=120, cwd=ROOT)
             if r.returncode != 0:
                 raise SystemExit(f"ecan login failed: {r.stderr[-2000:]}")
             prefix = f"avatars/{json.loads(r.stdout)['identity_id']}/"

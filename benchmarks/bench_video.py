@@ -1,6 +1,6 @@
 """Memory while uploading a big video: attach a 1 GB video to an avatar and sync it to the local
-demo cloud (its admin keys as static keys), sampling this process's RSS. Goal: RSS growth < 100 MB (uploads stream in parts).
-Writes benchmarks/out/video.json.
+demo cloud (its admin keys as static keys), sampling this process's RSS. Goal: RSS growth
+< 100 MB (uploads stream in parts). Writes benchmarks/out/video.json.
 
 Run: .venv/bin/python benchmarks/bench_video.py [--mb 1024]"""
 
