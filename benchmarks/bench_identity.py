@@ -12,6 +12,7 @@ import io
 import json
 import math
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -58,6 +59,7 @@ def run(uploads: int, ttl: int) -> dict[str, float]:
             calls = app.auth.identity_calls() - calls_before
         finally:
             app.close()
+            shutil.rmtree(home, ignore_errors=True)
     # Each credential is used until botocore's advisory refresh window opens (ecan scales the
     # window to the lifetime), so one call buys `ttl - advisory` seconds of uploads: the most
     # calls a batch may cost is one per such stretch it spans.

@@ -1,11 +1,22 @@
 #!/usr/bin/env python3
-"""Sync benchmark: 150 avatars (original JPEG ~200-400 KB + 256 px PNG thumbnail) to a fresh
-bucket on a local moto server with `ecan sync`, and the same bytes with `rclone copy
---transfers 8` and `aws s3 sync`; then a no-op re-run of each. Several repetitions, median and
-spread, ratios against rclone; JSON to benchmarks/out/sync.json.
+"""Sync benchmark on the path users take: a user signed in to the local demo cloud (Cognito user
+pool + identity exchange + IAM-checked S3, `ecan.democloud`), `ecan sync` uploading N avatars
+(1024x768 JPEG + 256 px PNG thumbnail each) after refreshing its session from the keyring; and,
+against the same server with the same bytes, `rclone copy --transfers 8` and `aws s3 sync` with
+the cloud's admin keys. Second rows: ecan with static keys (the admin keys, as an operator of an
+S3-compatible store configures them) and `aws s3 sync` with a signed-in identity's own
+credentials (what the server's per-identity checks cost any client; rclone 1.60 cannot be that
+peer: it sends `x-amz-acl: private` on every PUT, which needs s3:PutObjectAcl, a permission the
+identities' policy does not grant, on the demo cloud as on S3). Then a no-op re-run of each.
 
-Goals: ecan cold <= 0.7x rclone cold; ecan no-op <= 0.5x rclone no-op.
-Run: .venv/bin/python benchmarks/bench_sync.py [--reps N] [--avatars N]"""
+Every tool's cold run starts on a fresh server, in an order that rotates every rep. Each run also
+records the server's own view: its CPU seconds and, per request kind, the time spent in the
+identity exchange's checks and in moto. A run that does not finish (or leaves a different number
+of objects) is an error, never a figure.
+
+Goals (issue 23): ecan cold <= 0.7x rclone cold; ecan no-op <= 0.5x rclone no-op.
+Run: .venv/bin/python benchmarks/bench_sync.py [--avatars 150,1500] [--scale 15000] [--reps 3]
+     [--tools ecan,ecan-static,rclone,aws,aws-identity] [--profile]"""
 
 from __future__ import annotations
 
@@ -18,268 +29,551 @@ import random
 import shutil
 import sqlite3
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+import zlib
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-CACHE = ROOT / "benchmarks" / "out" / "cache" / "sync_corpus"  # out/ is git-ignored
+CACHE = ROOT / "benchmarks" / "out" / "cache" / "sync_corpus_1024"  # out/ is git-ignored
 OUT = ROOT / "benchmarks" / "out" / "sync.json"
+PROFILES = ROOT / "benchmarks" / "out" / "profiles"
 AWS_VENV = ROOT / "benchmarks" / ".venv-awscli"
-# The repository's own venv when it has one; else the interpreter running this script (a git
-# worktree shares the main checkout's venv and runs its own code through PYTHONPATH).
+# Pinned: a new awscli release must not move the peer's figures (awscli pins its botocore).
+AWSCLI = "awscli==1.46.3"
 PYTHON = ROOT / ".venv" / "bin" / "python"
 if not PYTHON.exists():
     PYTHON = Path(sys.executable)
-KEY_ID, SECRET = "bench-key", "bench-secret"
+BASE_IMAGES = 150  # distinct pictures; larger corpora are byte-distinct variants of them
+# Real Cognito's credentials live 1 h; the demo cloud's default (90 s) would expire the
+# identity credentials handed to rclone during a long run.
+CREDENTIAL_TTL_S = 3600
+SYNC_TIMEOUT_S = 1800
+TOOLS = ("ecan", "ecan-static", "rclone", "aws", "aws-identity")
 
-_MOTO_CHILD = """
-import logging, sys
-logging.getLogger("werkzeug").setLevel(logging.ERROR)
-from moto.server import ThreadedMotoServer
-server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-server.start()
-print(server.get_host_and_port()[1], flush=True)
-sys.stdin.read()
+# The demo cloud, served in this child as `ecan demo-cloud` serves it (LocalCloudServer), with a
+# timing layer around the identity exchange and around moto behind it. Not reniced (the product's
+# server process is, to spare the window it serves): here it stands in for a remote service with
+# CPUs of its own, and at nice 10 on a shared machine other people's load would set its speed.
+# stdin: "stats" prints and resets the counters; EOF stops the server.
+_CLOUD_CHILD = r"""
+import json, logging, sys, threading, time
+import werkzeug.serving
+from ecan.democloud.server import LocalCloudServer
+
+stats, lock = {}, threading.Lock()
+make_server = werkzeug.serving.make_server
+
+def timed_server(host, port, app, **kw):
+    inner, local = app._app, threading.local()
+    def moto(environ, start_response):
+        t = time.perf_counter()
+        try:
+            return inner(environ, start_response)
+        finally:
+            local.moto = time.perf_counter() - t
+    app._app = moto
+    def outer(environ, start_response):
+        local.moto = 0.0
+        cpu, t = time.thread_time(), time.perf_counter()
+        try:
+            return app(environ, start_response)
+        finally:
+            total, cpu = time.perf_counter() - t, time.thread_time() - cpu
+            auth = environ.get("HTTP_AUTHORIZATION", "")
+            who = "unsigned"
+            if "Credential=" in auth:
+                key = auth.partition("Credential=")[2].partition("/")[0]
+                who = "identity" if app.secret_of(key) else "admin"
+            target = environ.get("HTTP_X_AMZ_TARGET", "")
+            what = target.rpartition(".")[2] if target else environ.get("REQUEST_METHOD", "?")
+            with lock:
+                s = stats.setdefault(f"{who} {what}", [0, 0.0, 0.0, 0.0])
+                s[0] += 1; s[1] += total; s[2] += local.moto; s[3] += cpu
+    return make_server(host, port, outer, **kw)
+
+werkzeug.serving.make_server = timed_server
+logging.basicConfig(level=logging.WARNING)
+server = LocalCloudServer(0, int(sys.argv[1]))
+info = server.start()
+print(json.dumps(info.ready_document(None)), flush=True)
+cpu0 = time.process_time()
+for line in sys.stdin:
+    with lock:
+        doc = {"cpu_s": time.process_time() - cpu0, "requests": {
+            k: {"n": v[0], "wall_s": round(v[1], 4), "moto_s": round(v[2], 4),
+                "cpu_s": round(v[3], 4)} for k, v in sorted(stats.items())}}
+        stats.clear()
+    cpu0 = time.process_time()
+    print(json.dumps(doc), flush=True)
 server.stop()
 """
 
 
-def make_corpus(n: int) -> list[tuple[Path, Path]]:
-    """n JPEGs of ~200-400 KB and their 256 px PNG thumbnails, made once and cached."""
-    from PIL import Image
+# -- the corpus --------------------------------------------------------------------------------
 
-    originals, thumbs = CACHE / "originals", CACHE / "thumbs"
-    originals.mkdir(parents=True, exist_ok=True)
-    thumbs.mkdir(parents=True, exist_ok=True)
-    pairs = []
+def base_corpus() -> list[tuple[bytes, bytes]]:
+    """BASE_IMAGES (JPEG 1024x768 of ~100-170 KB, 256 px PNG thumbnail of ~70 KB), made once."""
+    from PIL import Image, ImageFilter
+
+    CACHE.mkdir(parents=True, exist_ok=True)
     rnd = random.Random(42)
-    for i in range(n):
-        o, t = originals / f"{i:04d}.jpg", thumbs / f"{i:04d}_thumb.png"
+    pairs = []
+    for i in range(BASE_IMAGES):
+        o, t = CACHE / f"{i:04d}.jpg", CACHE / f"{i:04d}_thumb.png"
+        alpha, quality = 0.15 + rnd.random() * 0.2, rnd.randint(85, 92)
+        seed = rnd.randbytes(16)
         if not (o.exists() and t.exists()):
-            w, h = 640, 480
-            noise = Image.frombytes("RGB", (w, h), rnd.randbytes(w * h * 3))
+            w, h = 1024, 768
+            noise = Image.frombytes("RGB", (w, h), random.Random(seed).randbytes(w * h * 3))
             base = Image.linear_gradient("L").resize((w, h)).convert("RGB")
-            im = Image.blend(base, noise, 0.5 + rnd.random() * 0.5)
+            im = Image.blend(base, noise.filter(ImageFilter.BoxBlur(1)), alpha)
             buf = io.BytesIO()
-            im.save(buf, "JPEG", quality=rnd.randint(85, 95))
+            im.save(buf, "JPEG", quality=quality)
             o.write_bytes(buf.getvalue())
             th = im.copy()
             th.thumbnail((256, 256))
             th.save(t, "PNG")
-        pairs.append((o, t))
+        pairs.append((o.read_bytes(), t.read_bytes()))
     return pairs
 
 
-class Moto:
-    def __init__(self) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MOTO_"))}
-        self.proc = subprocess.Popen([str(PYTHON), "-c", _MOTO_CHILD], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True, env=env)
-        assert self.proc.stdout is not None
-        self.endpoint = f"http://127.0.0.1:{int(self.proc.stdout.readline())}"
-        import boto3
-
-        self.s3 = boto3.client("s3", endpoint_url=self.endpoint, region_name="us-east-1",
-                               aws_access_key_id=KEY_ID, aws_secret_access_key=SECRET)
-
-    def bucket(self) -> str:
-        name = f"bench-{uuid.uuid4().hex[:10]}"
-        self.s3.create_bucket(Bucket=name)
-        return name
-
-    def count(self, bucket: str) -> int:
-        n = 0
-        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-            n += len(page.get("Contents", []))
-        return n
-
-    def close(self) -> None:
-        if self.proc.stdin:
-            self.proc.stdin.close()
-        self.proc.wait(10)
+def _jpeg_variant(data: bytes, tag: bytes) -> bytes:
+    # A COM segment right after SOI: same picture, different bytes (and so a different sha256).
+    return data[:2] + b"\xff\xfe" + struct.pack(">H", len(tag) + 2) + tag + data[2:]
 
 
-def ecan_home(base: Path, pairs: list[tuple[Path, Path]]) -> Path:
-    """A library holding the corpus, as `ecan import` leaves it: files + rows + upload jobs."""
+def _png_variant(data: bytes, tag: bytes) -> bytes:
+    body = b"tEXt" + b"bench\x00" + tag
+    chunk = struct.pack(">I", len(body) - 4) + body + struct.pack(">I", zlib.crc32(body))
+    return data[:-12] + chunk + data[-12:]  # before IEND
+
+
+@dataclass
+class Corpus:
+    """n avatars as files named as the cloud names them (`images/{sha}_original.jpg`,
+    `images/{sha}_thumb.png`): the folder rclone and aws upload; ecan's libraries hard-link them."""
+
+    n: int
+    staging: Path
+    shas: list[str] = field(default_factory=list)
+    bytes: int = 0
+
+    @classmethod
+    def build(cls, n: int, work: Path, base: list[tuple[bytes, bytes]]) -> Corpus:
+        corpus = cls(n, work / f"staging-{n}")
+        images = corpus.staging / "images"
+        images.mkdir(parents=True)
+        for i in range(n):
+            o, t = base[i % len(base)]
+            if i >= len(base):
+                tag = f"bench variant {i}".encode()
+                o, t = _jpeg_variant(o, tag), _png_variant(t, tag)
+            sha = hashlib.sha256(o).hexdigest()
+            (images / f"{sha}_original.jpg").write_bytes(o)
+            (images / f"{sha}_thumb.png").write_bytes(t)
+            corpus.shas.append(sha)
+            corpus.bytes += len(o) + len(t)
+        return corpus
+
+    def original(self, sha: str) -> Path:
+        return self.staging / "images" / f"{sha}_original.jpg"
+
+    def thumb(self, sha: str) -> Path:
+        return self.staging / "images" / f"{sha}_thumb.png"
+
+
+def fill_library(home: Path, corpus: Corpus) -> None:
+    """The library as `ecan import` leaves it: files (hard links), rows and upload jobs."""
     sys.path.insert(0, str(ROOT))
     from ecan.db import Database
     from ecan.paths import AppPaths
 
-    paths = AppPaths(base / f"home-{uuid.uuid4().hex[:6]}").ensure()
-    db = Database(paths.database)
-    conn = sqlite3.connect(db.path, isolation_level=None)
+    paths = AppPaths(home).ensure()
+    Database(paths.database).dispose()  # the schema, if login has not made it yet
+    conn = sqlite3.connect(paths.database, isolation_level=None)
     conn.execute("BEGIN IMMEDIATE")
     now = time.time()
-    for i, (o, t) in enumerate(pairs):
-        data = o.read_bytes()
-        sha = hashlib.sha256(data).hexdigest()
+    for i, sha in enumerate(corpus.shas):
         image, thumb = paths.uploaded / f"{sha}.jpg", paths.thumbnails / f"{sha}_256.png"
-        shutil.copyfile(o, image)
-        shutil.copyfile(t, thumb)
+        os.link(corpus.original(sha), image)
+        os.link(corpus.thumb(sha), thumb)
         avatar_id = uuid.uuid4().hex
         conn.execute(
             "INSERT INTO avatar (id, name, sha256, format, ext, mime_type, width, height, bytes, "
             "image_path, thumb_path, thumb_small_path, created_at, updated_at) "
-            "VALUES (?, ?, ?, 'JPEG', 'jpg', 'image/jpeg', 640, 480, ?, ?, ?, ?, ?, ?)",
-            (avatar_id, f"photo {i}", sha, len(data), str(image.relative_to(paths.home)),
-             str(thumb.relative_to(paths.home)), str(thumb.relative_to(paths.home)), now, now))
+            "VALUES (?, ?, ?, 'JPEG', 'jpg', 'image/jpeg', 1024, 768, ?, ?, ?, ?, ?, ?)",
+            (avatar_id, f"photo {i}", sha, image.stat().st_size,
+             str(image.relative_to(paths.home)), str(thumb.relative_to(paths.home)),
+             str(thumb.relative_to(paths.home)), now, now))
         conn.execute("INSERT INTO outbox (kind, avatar_id, created_at, updated_at) "
                      "VALUES ('upload', ?, ?, ?)", (avatar_id, now, now))
     conn.execute("COMMIT")
     conn.close()
-    db.dispose()
-    return paths.home
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> float:
-    t = time.perf_counter()
-    r = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    elapsed = time.perf_counter() - t
-    if r.returncode != 0:
-        raise SystemExit(f"{cmd[0]} failed ({r.returncode}): {r.stderr[-2000:]}")
-    return elapsed
+# -- the server ---------------------------------------------------------------------------------
 
+class Cloud:
+    """A fresh demo cloud in a child process, with its admin S3 client."""
+
+    def __init__(self) -> None:
+        env = base_env() | {"PYTHONPATH": str(ROOT), "AWS_CONFIG_FILE": os.devnull,
+                            "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+        self.proc = subprocess.Popen([str(PYTHON), "-c", _CLOUD_CHILD, str(CREDENTIAL_TTL_S)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                     env=env)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            raise SystemExit("the demo cloud did not start")
+        self.info = json.loads(line)
+        self.endpoint: str = self.info["endpoint"]
+        self.bucket: str = self.info["bucket"]
+        self.admin = self.info["admin"]
+        self.user = self.info["users"][0]
+        import boto3
+
+        self.s3 = boto3.session.Session().client(
+            "s3", endpoint_url=self.endpoint, region_name=self.info["region"],
+            aws_access_key_id=self.admin["access_key_id"],
+            aws_secret_access_key=self.admin["secret_access_key"])
+
+    def stats(self) -> dict[str, Any]:
+        """The server's CPU seconds and per-request timings since the last call."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write("stats\n")
+        self.proc.stdin.flush()
+        return dict(json.loads(self.proc.stdout.readline()))
+
+    def count(self, prefix: str) -> int:
+        n = 0
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket,
+                                                                     Prefix=prefix):
+            n += len(page.get("Contents", []))
+        return n
+
+    def identity_credentials(self) -> tuple[str, dict[str, str]]:
+        """(identity id, its temporary keys) for the demo user, as any Cognito client gets them."""
+        import boto3
+        from botocore import UNSIGNED
+        from botocore.config import Config
+
+        session = boto3.session.Session()
+        kw = {"endpoint_url": self.endpoint, "region_name": self.info["region"],
+              "config": Config(signature_version=UNSIGNED)}
+        idp, ident = session.client("cognito-idp", **kw), session.client("cognito-identity", **kw)
+        token = idp.initiate_auth(
+            ClientId=self.info["client_id"], AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": self.user["username"],
+                            "PASSWORD": self.user["password"]})["AuthenticationResult"]["IdToken"]
+        logins = {f"cognito-idp.{self.info['region']}.amazonaws.com/"
+                  f"{self.info['user_pool_id']}": token}
+        identity = ident.get_id(IdentityPoolId=self.info["identity_pool_id"],
+                                Logins=logins)["IdentityId"]
+        c = ident.get_credentials_for_identity(IdentityId=identity, Logins=logins)["Credentials"]
+        return identity, {"key": c["AccessKeyId"], "secret": c["SecretKey"],
+                          "token": c["SessionToken"]}
+
+    def close(self) -> None:
+        if self.proc.stdin:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+# -- the tools ----------------------------------------------------------------------------------
 
 def base_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AWS_", "AVATAR_CLOUD_", "ECAN_", "RCLONE_", "R2_", "S3_"))}
-    return env
+    return {k: v for k, v in os.environ.items()
+            if not k.startswith(("AWS_", "AVATAR_CLOUD_", "ECAN_", "RCLONE_", "R2_", "S3_",
+                                 "PYTHON_KEYRING", "XDG_DATA_HOME"))}
 
 
 def aws_cli() -> Path:
-    aws = AWS_VENV / "bin" / "aws"
-    if not aws.exists():
-        print("creating benchmarks/.venv-awscli (awscli from PyPI)...", flush=True)
+    aws, stamp = AWS_VENV / "bin" / "aws", AWS_VENV / ".pinned"
+    if not aws.exists() or not stamp.exists() or stamp.read_text() != AWSCLI:
+        print(f"creating benchmarks/.venv-awscli ({AWSCLI} from PyPI)...", flush=True)
+        shutil.rmtree(AWS_VENV, ignore_errors=True)
         subprocess.run([sys.executable, "-m", "venv", str(AWS_VENV)], check=True)
         # Self-ignoring, as Python 3.13's venv does: never committed by accident.
         (AWS_VENV / ".gitignore").write_text("*\n")
-        subprocess.run([str(AWS_VENV / "bin" / "pip"), "install", "-q", "awscli"], check=True)
+        subprocess.run([str(AWS_VENV / "bin" / "pip"), "install", "-q", AWSCLI], check=True)
+        stamp.write_text(AWSCLI)
     return aws
+
+
+@dataclass
+class Run:
+    """One tool's set-up on one server: the command, its environment, where its objects go,
+    and what a finished run prints (None: the exit status is enough)."""
+
+    cmd: list[str]
+    env: dict[str, str]
+    prefix: str
+    expect: int | None = None
+
+
+def load() -> str:
+    return "/".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def timed(run: Run, what: str, profile: Path | None = None) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the tool's processes) of one run."""
+    cmd = run.cmd
+    if profile is not None:
+        # On-CPU samples only: where the process spends its CPU, not where it waits.
+        cmd = [str(ROOT / ".venv" / "bin" / "py-spy"), "record", "--nonblocking", "--threads",
+               "-r", "250", "-f", "speedscope", "-o", str(profile), "--", *cmd]
+    before = os.times()
+    t = time.perf_counter()
+    try:
+        # cwd=ROOT: `python -m` puts the current folder first on sys.path, so another
+        # checkout's ecan would be run from another folder whatever PYTHONPATH says.
+        r = subprocess.run(cmd, env=run.env, capture_output=True, text=True,
+                           timeout=SYNC_TIMEOUT_S, cwd=ROOT)
+    except subprocess.TimeoutExpired:
+        raise SystemExit(f"{what}: did not finish within {SYNC_TIMEOUT_S} s (an error, not a "
+                         "figure)") from None
+    elapsed = time.perf_counter() - t
+    after = os.times()
+    cpu = (after.children_user - before.children_user) + (after.children_system
+                                                           - before.children_system)
+    if r.returncode != 0:
+        raise SystemExit(f"{what} failed ({r.returncode}): {r.stderr[-2000:]}")
+    if run.expect is not None:
+        # The last JSON line (py-spy, when profiling, prints its own lines too).
+        doc = json.loads([ln for ln in r.stdout.splitlines() if ln.startswith("{")][-1])
+        if doc.get("remaining") or doc.get("failed") or doc.get("synced") not in (run.expect,
+                                                                                 0):
+            raise SystemExit(f"{what} did not sync everything: {doc}")
+    return elapsed, cpu
+
+
+class Bench:
+    def __init__(self, work: Path, aws: Path | None) -> None:
+        self.work = work
+        self.aws = aws
+        # The keyring's file (PlaintextKeyring) goes here, not into the user's home.
+        self.xdg = work / "xdg"
+        self.xdg.mkdir()
+
+    def ecan_home(self, cloud: Cloud, signed_in: bool) -> tuple[Path, dict[str, str], str]:
+        home = self.work / f"home-{uuid.uuid4().hex[:8]}"
+        home.mkdir()
+        env = base_env() | {
+            "ECAN_HOME": str(home), "PYTHONPATH": str(ROOT), "XDG_DATA_HOME": str(self.xdg),
+            "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
+            "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+        config = {"STORAGE": {"BACKEND": "s3", "BUCKET": cloud.bucket,
+                              "REGION": cloud.info["region"], "ENDPOINT_URL": cloud.endpoint,
+                              "PATH_PREFIX": "avatars/"}}
+        if signed_in:
+            config["COGNITO"] = {"USER_POOL_ID": cloud.info["user_pool_id"],
+                                 "CLIENT_ID": cloud.info["client_id"],
+                                 "IDENTITY_POOL_ID": cloud.info["identity_pool_id"],
+                                 "REGION": cloud.info["region"], "ENDPOINT_URL": cloud.endpoint}
+        else:
+            env |= {"AVATAR_CLOUD_ACCESS_KEY": cloud.admin["access_key_id"],
+                    "AVATAR_CLOUD_SECRET_KEY": cloud.admin["secret_access_key"]}
+        (home / "auth_config.yml").write_text(json.dumps(config))  # JSON is YAML
+        prefix = "avatars/default/"
+        if signed_in:
+            r = subprocess.run([str(PYTHON), "-m", "ecan", "login", "--username",
+                                cloud.user["username"], "--password-stdin", "--json"],
+                               input=cloud.user["password"] + "\n", env=env, capture_output=True,
+                               text=True, timeout=120, cwd=ROOT)
+            if r.returncode != 0:
+                raise SystemExit(f"ecan login failed: {r.stderr[-2000:]}")
+            prefix = f"avatars/{json.loads(r.stdout)['identity_id']}/"
+        return home, env, prefix
+
+    def prepare(self, tool: str, cloud: Cloud, corpus: Corpus) -> Run:
+        if tool in ("ecan", "ecan-static"):
+            home, env, prefix = self.ecan_home(cloud, signed_in=tool == "ecan")
+            fill_library(home, corpus)
+            return Run([str(PYTHON), "-m", "ecan", "sync", "--json", "--timeout",
+                        str(SYNC_TIMEOUT_S)], env, prefix, expect=corpus.n)
+        if tool == "rclone":
+            env = base_env() | {
+                "RCLONE_CONFIG": os.devnull, "RCLONE_CONFIG_BENCH_TYPE": "s3",
+                "RCLONE_CONFIG_BENCH_PROVIDER": "Other",
+                "RCLONE_CONFIG_BENCH_ENDPOINT": cloud.endpoint,
+                "RCLONE_CONFIG_BENCH_REGION": cloud.info["region"],
+                "RCLONE_CONFIG_BENCH_ACCESS_KEY_ID": cloud.admin["access_key_id"],
+                "RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY": cloud.admin["secret_access_key"]}
+            env.pop("AWS_CA_BUNDLE", None)
+            prefix = "avatars/default/"
+            return Run(["rclone", "copy", "--transfers", "8", str(corpus.staging),
+                        f"bench:{cloud.bucket}/{prefix.rstrip('/')}"], env, prefix)
+        if tool in ("aws", "aws-identity"):
+            assert self.aws is not None
+            env = base_env() | {
+                "AWS_DEFAULT_REGION": cloud.info["region"], "AWS_CONFIG_FILE": os.devnull,
+                "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+            if tool == "aws":
+                prefix = "avatars/default/"
+                env |= {"AWS_ACCESS_KEY_ID": cloud.admin["access_key_id"],
+                        "AWS_SECRET_ACCESS_KEY": cloud.admin["secret_access_key"]}
+            else:
+                identity, keys = cloud.identity_credentials()
+                prefix = f"avatars/{identity}/"
+                env |= {"AWS_ACCESS_KEY_ID": keys["key"], "AWS_SECRET_ACCESS_KEY": keys["secret"],
+                        "AWS_SESSION_TOKEN": keys["token"]}
+            return Run([str(self.aws), "--endpoint-url", cloud.endpoint, "s3", "sync",
+                        "--only-show-errors", str(corpus.staging),
+                        f"s3://{cloud.bucket}/{prefix.rstrip('/')}"], env, prefix)
+        raise ValueError(tool)
+
+    def cold_and_noop(self, tool: str, corpus: Corpus, profile: bool) -> dict[str, Any]:
+        cloud = Cloud()
+        try:
+            run = self.prepare(tool, cloud, corpus)
+            cloud.stats()  # set-up's requests (sign-in, restore check) are not the run's
+            before = load()
+            spy = None
+            prof = None
+            if profile and tool == "ecan":
+                PROFILES.mkdir(parents=True, exist_ok=True)
+                prof = PROFILES / f"ecan-sync-{corpus.n}.speedscope.json"
+                spy = subprocess.Popen(
+                    [str(ROOT / ".venv" / "bin" / "py-spy"), "record", "--nonblocking",
+                     "--threads", "-r", "250", "-f", "speedscope", "-o",
+                     str(PROFILES / f"server-{corpus.n}.speedscope.json"), "--pid",
+                     str(cloud.proc.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                time.sleep(0.5)
+            cold, cpu = timed(run, f"{tool} cold ({corpus.n})", prof)
+            if spy is not None:
+                spy.send_signal(2)
+                spy.wait(30)
+            server = cloud.stats()
+            objects = cloud.count(run.prefix)
+            # Original + thumbnail per avatar (ecan's metadata rides on the thumbnail).
+            if objects != 2 * corpus.n:
+                raise SystemExit(f"{tool} left {objects} objects under {run.prefix}, "
+                                 f"not {2 * corpus.n}")
+            run.expect = None if run.expect is None else 0
+            noop, _ = timed(run, f"{tool} no-op ({corpus.n})")
+            return {"cold": cold, "noop": noop, "cpu": cpu, "server": server, "load": before}
+        finally:
+            cloud.close()
+
+
+def summarize(times: dict[str, dict[str, list[Any]]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for tool, runs in times.items():
+        out[tool] = {k: {"median": statistics.median(v), "min": min(v), "max": max(v)}
+                     for k, v in runs.items() if k in ("cold", "noop", "cpu") and v}
+    return out
+
+
+def ratios(med: dict[str, Any]) -> dict[str, float]:
+    r: dict[str, float] = {}
+
+    def ratio(name: str, a: str, b: str, kind: str) -> None:
+        if a in med and b in med and kind in med[a] and kind in med[b]:
+            r[name] = round(med[a][kind]["median"] / med[b][kind]["median"], 3)
+
+    for kind in ("cold", "noop"):
+        ratio(f"ecan/rclone {kind}", "ecan", "rclone", kind)
+        ratio(f"ecan/aws {kind}", "ecan", "aws", kind)
+        ratio(f"ecan-static/rclone {kind}", "ecan-static", "rclone", kind)
+    ratio("ecan/aws-identity cold", "ecan", "aws-identity", "cold")
+    ratio("aws-identity/aws cold", "aws-identity", "aws", "cold")
+    return r
+
+
+def server_summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per request kind, the median run's counts and mean ms per request (wall, in moto, CPU)."""
+    kinds: dict[str, list[dict[str, float]]] = {}
+    for s in runs:
+        for k, v in s["requests"].items():
+            kinds.setdefault(k, []).append(v)
+    out: dict[str, Any] = {"cpu_s": statistics.median(s["cpu_s"] for s in runs)}
+    for k, vs in kinds.items():
+        n = sum(v["n"] for v in vs)
+        out[k] = {"n_per_run": round(n / len(runs)),
+                  "ms_wall": round(1000 * sum(v["wall_s"] for v in vs) / n, 2),
+                  "ms_moto": round(1000 * sum(v["moto_s"] for v in vs) / n, 2),
+                  "ms_cpu": round(1000 * sum(v["cpu_s"] for v in vs) / n, 2)}
+    return out
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--avatars", default="150,1500", help="workloads, comma-separated")
+    ap.add_argument("--scale", type=int, default=15000,
+                    help="one more workload, one rep, ecan and rclone only (0: none)")
     ap.add_argument("--reps", type=int, default=3)
-    ap.add_argument("--avatars", type=int, default=150)
-    ap.add_argument("--concurrency", type=int, default=None,
-                    help="ecan's SYNC.CONCURRENCY (default: ecan's own default)")
+    ap.add_argument("--tools", default=",".join(TOOLS))
+    ap.add_argument("--profile", action="store_true",
+                    help="py-spy ecan's cold runs and the server (benchmarks/out/profiles/)")
     args = ap.parse_args()
-    pairs = make_corpus(args.avatars)
-    total = sum(o.stat().st_size + t.stat().st_size for o, t in pairs)
-    print(f"corpus: {len(pairs)} avatars, {2 * len(pairs)} files, {total / 1e6:.1f} MB")
-    aws = aws_cli()
-    # Byte-compile ecan as installing it does (pip compiles a wheel's modules; the aws CLI's
-    # venv was installed that way): under PYTHONDONTWRITEBYTECODE a source checkout would
-    # otherwise recompile every module on every run and time the compiler.
+    tools = [t for t in args.tools.split(",") if t]
+    if unknown := set(tools) - set(TOOLS):
+        ap.error(f"unknown tools: {', '.join(sorted(unknown))}")
+    workloads = [(int(n), args.reps, tools) for n in args.avatars.split(",") if n]
+    if args.scale:
+        workloads.append((args.scale, 1, [t for t in tools if t in ("ecan", "rclone")]))
+    if shutil.which("rclone") is None and any("rclone" in t for t in tools):
+        raise SystemExit("rclone is not installed (apt-get install rclone; `make bench` does)")
+    aws = aws_cli() if any(t.startswith("aws") for t in tools) else None
+    # Byte-compile ecan as installing it does: a source checkout would otherwise recompile
+    # modules on every run under PYTHONDONTWRITEBYTECODE and time the compiler.
     subprocess.run([str(PYTHON), "-m", "compileall", "-q", str(ROOT / "ecan")], check=True)
+    base = base_corpus()
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                            capture_output=True, text=True).stdout.strip()
+    result: dict[str, Any] = {"commit": commit, "credential_ttl_s": CREDENTIAL_TTL_S,
+                              "load_start": load(), "workloads": {}}
     work = Path(tempfile.mkdtemp(prefix="bench-sync-"))
-    staging = work / "staging"  # the same bytes, as a folder for rclone / aws
-    (staging / "images").mkdir(parents=True)
-    for o, t in pairs:
-        sha = hashlib.sha256(o.read_bytes()).hexdigest()
-        shutil.copyfile(o, staging / "images" / f"{sha}_original.jpg")
-        shutil.copyfile(t, staging / "images" / f"{sha}_thumb.png")
-    times: dict[str, list[float]] = {k: [] for k in (
-        "ecan_cold", "ecan_noop", "rclone_cold", "rclone_noop", "aws_cold", "aws_noop")}
-
-    # Each tool's command for one bucket: the real programs, as a user runs them (process
-    # start-up included).
-    def ecan_command(moto: Moto, bucket: str) -> tuple[list[str], dict[str, str]]:
-        home = ecan_home(work, pairs)
-        env = base_env() | {
-            "ECAN_HOME": str(home), "AVATAR_CLOUD_BUCKET": bucket,
-            "AVATAR_CLOUD_REGION": "us-east-1", "AVATAR_CLOUD_ENDPOINT_URL": moto.endpoint,
-            "AVATAR_CLOUD_ACCESS_KEY": KEY_ID, "AVATAR_CLOUD_SECRET_KEY": SECRET,
-            "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
-        if args.concurrency:
-            (home / "auth_config.yml").write_text(
-                f"SYNC:\n  CONCURRENCY: {args.concurrency}\n", encoding="utf-8")
-        # ROOT's code, whichever venv runs it (an installed `ecan` script may point at
-        # another checkout).
-        env["PYTHONPATH"] = str(ROOT)
-        return [str(PYTHON), "-m", "ecan", "sync", "--json"], env
-
-    def rclone_command(moto: Moto, bucket: str) -> tuple[list[str], dict[str, str]]:
-        renv = base_env() | {
-            "RCLONE_CONFIG_BENCH_TYPE": "s3", "RCLONE_CONFIG_BENCH_PROVIDER": "Other",
-            "RCLONE_CONFIG_BENCH_ACCESS_KEY_ID": KEY_ID,
-            "RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY": SECRET,
-            "RCLONE_CONFIG_BENCH_ENDPOINT": moto.endpoint,
-            "RCLONE_CONFIG_BENCH_REGION": "us-east-1", "RCLONE_CONFIG": "/dev/null"}
-        renv.pop("AWS_CA_BUNDLE", None)
-        return ["rclone", "copy", "--transfers", "8", str(staging),
-                f"bench:{bucket}/avatars/default"], renv
-
-    def aws_command(moto: Moto, bucket: str) -> tuple[list[str], dict[str, str]]:
-        aenv = base_env() | {
-            "AWS_ACCESS_KEY_ID": KEY_ID, "AWS_SECRET_ACCESS_KEY": SECRET,
-            "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": "/dev/null",
-            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
-        return [str(aws), "--endpoint-url", moto.endpoint, "s3", "sync", "--only-show-errors",
-                str(staging), f"s3://{bucket}/avatars/default"], aenv
-
-    def cold_and_noop(name: str, moto: Moto) -> tuple[float, float]:
-        bucket = moto.bucket()
-        cmd, env = tools[name](moto, bucket)
-        cold = timed(cmd, env)
-        objects = moto.count(bucket)
-        # Original + thumbnail per avatar (ecan's metadata rides on the thumbnail), for all.
-        assert objects == 2 * len(pairs), f"{name} left {objects} objects"
-        return cold, timed(cmd, env)
-
-    tools = {"ecan": ecan_command, "rclone": rclone_command, "aws": aws_command}
-    names = list(tools)
     try:
-        for rep in range(args.reps):
-            # Each tool on a fresh server (moto slows down as it holds more objects: ten cold
-            # runs in a row on one server went from 1.45 s to 2.55 s), and each tool takes
-            # each place in the order once every three reps (the machine drifts too).
-            for name in names[rep % 3:] + names[:rep % 3]:
-                moto = Moto()
-                try:
-                    cold, noop = cold_and_noop(name, moto)
-                finally:
-                    moto.close()
-                times[f"{name}_cold"].append(cold)
-                times[f"{name}_noop"].append(noop)
-            print(f"rep {rep + 1}: " + ", ".join(f"{k} {v[-1]:.2f}s" for k, v in times.items()),
-                  flush=True)
+        bench = Bench(work, aws)
+        for n, reps, wl_tools in workloads:
+            corpus = Corpus.build(n, work, base)
+            print(f"\n== {n} avatars, {2 * n} files, {corpus.bytes / 1e6:.0f} MB; "
+                  f"{reps} rep(s) of {', '.join(wl_tools)}; load {load()}", flush=True)
+            runs: dict[str, dict[str, list[Any]]] = {
+                t: {"cold": [], "noop": [], "cpu": [], "server": [], "load": []}
+                for t in wl_tools}
+            for rep in range(reps):
+                k = rep % len(wl_tools)
+                for tool in wl_tools[k:] + wl_tools[:k]:
+                    r = bench.cold_and_noop(tool, corpus, args.profile and rep == 0)
+                    for key in ("cold", "noop", "cpu", "server", "load"):
+                        runs[tool][key].append(r[key])
+                    print(f"  rep {rep + 1} {tool:<16} cold {r['cold']:7.2f} s  no-op "
+                          f"{r['noop']:6.2f} s  CPU {r['cpu']:6.2f} s  server CPU "
+                          f"{r['server']['cpu_s']:6.2f} s  "
+                          f"load {r['load']}", flush=True)
+            med = summarize(runs)
+            rat = ratios(med)
+            for tool in wl_tools:
+                m = med[tool]
+                print(f"  {tool:<16} cold {m['cold']['median']:7.2f} s "
+                      f"({m['cold']['min']:.2f}-{m['cold']['max']:.2f})  no-op "
+                      f"{m['noop']['median']:6.2f} s")
+            for name, v in rat.items():
+                print(f"  {name:<30} {v:6.2f}x")
+            result["workloads"][str(n)] = {
+                "avatars": n, "bytes": corpus.bytes, "reps": reps, "runs": runs, "median": med,
+                "ratios": rat, "server": {t: server_summary(runs[t]["server"])
+                                          for t in wl_tools}}
+            shutil.rmtree(corpus.staging)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-
-    med = {k: statistics.median(v) for k, v in times.items()}
-    spread = {k: (min(v), max(v)) for k, v in times.items()}
-    print(f"\n{'run':<12}{'median s':>10}{'min':>8}{'max':>8}")
-    for k in times:
-        print(f"{k:<12}{med[k]:>10.3f}{spread[k][0]:>8.3f}{spread[k][1]:>8.3f}")
-    ratios = {
-        "ecan_cold/rclone_cold": med["ecan_cold"] / med["rclone_cold"],
-        "ecan_noop/rclone_noop": med["ecan_noop"] / med["rclone_noop"],
-        "ecan_cold/aws_cold": med["ecan_cold"] / med["aws_cold"],
-        "ecan_noop/aws_noop": med["ecan_noop"] / med["aws_noop"],
-    }
-    # All three write 2 objects per avatar (ecan's metadata rides on the thumbnail); before that
-    # ecan wrote a third (a metadata JSON), and this line compared per object written.
-    ratios["ecan_cold/rclone_cold per object"] = (med["ecan_cold"] / 2) / (med["rclone_cold"] / 2)
-    goals = {"ecan_cold/rclone_cold": 0.7, "ecan_noop/rclone_noop": 0.5}
-    print()
-    for k, v in ratios.items():
-        goal = ""
-        if k in goals:
-            goal = f"  (goal <= {goals[k]}: {'met' if v <= goals[k] else 'MISSED'})"
-        print(f"{k:<34}{v:6.2f}x{goal}")
+    result["load_end"] = load()
+    result["goals"] = {"ecan/rclone cold": 0.7, "ecan/rclone noop": 0.5}
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    result: dict[str, Any] = {
-        "avatars": len(pairs), "bytes": total, "reps": args.reps, "times": times,
-        "median": med, "min_max": spread, "ratios": ratios, "goals": goals,
-        "note": "all upload the 2 image files per avatar (ecan's metadata rides on the "
-                "thumbnail as user metadata); ecan also sends each object's SHA-256 checksum.",
-    }
     OUT.write_text(json.dumps(result, indent=2))
     print(f"\nwrote {OUT.relative_to(ROOT)}")
     return 0

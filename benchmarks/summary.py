@@ -27,22 +27,56 @@ def rows() -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     if imp := load("import"):
         r = imp["results"]
-        out.append(dict(measure="import 24 x 12 MP photos", peer="plain Pillow loop",
-                        ecan=span(r["ecan"]["median_s"], r["ecan"]["min_s"], r["ecan"]["max_s"]),
-                        other=f"{r['plain_pillow']['median_s']:.2f} s",
+        ecan = span(r["ecan"]["median_s"], r["ecan"]["min_s"], r["ecan"]["max_s"])
+        if "drafted_pillow" in r:
+            out.append(dict(measure="import 24 x 12 MP photos",
+                            peer="one-process Pillow loop with draft(), 256+64 px",
+                            ecan=ecan, other=f"{r['drafted_pillow']['median_s']:.2f} s",
+                            ratio=imp["ratio_ecan_vs_drafted"], goal="<= 0.7x",
+                            met=imp["ratio_ecan_vs_drafted"] <= 0.7))
+        out.append(dict(measure="import 24 x 12 MP photos", peer="plain Pillow loop (no draft)",
+                        ecan=ecan, other=f"{r['plain_pillow']['median_s']:.2f} s",
                         ratio=imp["ratio_ecan_vs_plain"], goal="<= 0.5x",
                         met=imp["ratio_ecan_vs_plain"] <= 0.5))
+        scale = imp.get("scale", [])
+        for sc in scale:
+            # Flat: throughput within 20% of the smallest run's, peak RSS within 25%.
+            first = scale[0]
+            ratio = round(sc["peak_rss_mb"] / first["peak_rss_mb"], 2)
+            out.append(dict(measure=f"import {sc['photos']} photos (2 MP)",
+                            peer=f"the {first['photos']}-photo run",
+                            ecan=f"{sc['photos_per_s']:.0f} photos/s, peak RSS "
+                                 f"{sc['peak_rss_mb']:.0f} MB",
+                            other=f"{first['photos_per_s']:.0f} photos/s, "
+                                  f"{first['peak_rss_mb']:.0f} MB",
+                            ratio=ratio, goal="flat (RSS <= 1.25x, rate >= 0.8x)",
+                            met=ratio <= 1.25
+                            and sc["photos_per_s"] >= 0.8 * first["photos_per_s"]))
     if sync := load("sync"):
-        m, mm = sync["median"], sync["min_max"]
-        for kind, goal in (("cold", 0.7), ("noop", 0.5)):
-            ratio = m[f"ecan_{kind}"] / m[f"rclone_{kind}"]
-            out.append(dict(
-                measure="sync 150 avatars, "
-                        + ("fresh bucket" if kind == "cold" else "nothing to do"),
-                peer="rclone --transfers 8 / aws s3 sync",
-                ecan=span(m[f"ecan_{kind}"], *mm[f"ecan_{kind}"]),
-                other=f"{m[f'rclone_{kind}']:.2f} s / {m[f'aws_{kind}']:.2f} s",
-                ratio=round(ratio, 2), goal=f"<= {goal}x rclone", met=ratio <= goal))
+        for n, wl in sync.get("workloads", {}).items():
+            m, rat = wl["median"], wl["ratios"]
+            rclone = m.get("rclone", {})
+            for tool, label in (("ecan", "signed in"), ("ecan-static", "static keys")):
+                if tool not in m or not rclone:
+                    continue
+                for kind, goal in (("cold", 0.7), ("noop", 0.5)):
+                    ratio = m[tool][kind]["median"] / rclone[kind]["median"]
+                    peers = f"{rclone[kind]['median']:.2f} s"
+                    if "aws" in m:
+                        peers += f" / {m['aws'][kind]['median']:.2f} s"
+                    out.append(dict(
+                        measure=f"sync {n} avatars, {label}, "
+                                + ("fresh bucket" if kind == "cold" else "nothing to do"),
+                        peer="rclone --transfers 8" + (" / aws s3 sync" if "aws" in m else ""),
+                        ecan=span(m[tool][kind]["median"], m[tool][kind]["min"],
+                                  m[tool][kind]["max"]),
+                        other=peers, ratio=round(ratio, 2), goal=f"<= {goal}x rclone",
+                        met=ratio <= goal))
+            if "aws-identity/aws cold" in rat:
+                out.append(dict(measure=f"sync {n}: aws s3 sync, identity's keys vs admin's",
+                                peer="same tool, admin keys", ecan="-", other="-",
+                                ratio=rat["aws-identity/aws cold"], goal="(server cost)",
+                                met=True))
     if ident := load("identity"):
         for r in ident["runs"]:
             what = f"identity calls, {r['uploads']} uploads, {r['ttl_s']} s credentials"
@@ -54,20 +88,27 @@ def rows() -> list[dict[str, Any]]:
     if gui := load("gui"):
         if st := gui.get("stall"):
             hb = st["heartbeat"]
-            out.append(dict(measure=f"GUI stall, {st['photos']} photos import + sync",
+            worst = hb.get("max_stall_max_ms", hb["max_stall_ms"])
+            out.append(dict(measure=f"GUI stall, {st['photos']} photos import + sync, 5 runs",
                             peer="frame budget",
-                            ecan=f"{hb['max_stall_ms']:.0f} ms "
-                                 f"({hb.get('max_stall_min_ms', hb['max_stall_ms']):.0f}–"
-                                 f"{hb.get('max_stall_max_ms', hb['max_stall_ms']):.0f}; "
-                                 f"p99 gap {hb['p99_gap_ms']:.0f} ms)",
-                            other="16 ms", ratio=round(hb["max_stall_ms"] / 16, 2), goal="<= 16 ms",
-                            met=hb["max_stall_ms"] <= 16))
-        if su := gui.get("startup"):
-            out.append(dict(measure=f"window with {su['rows']} avatars", peer="-",
-                            ecan=f"{su['best_settled_s']:.2f} s, {su['max_rss_mb']:.0f} MB RSS",
-                            other="1.5 s, 350 MB", ratio=round(su["best_settled_s"] / 1.5, 2),
-                            goal="< 1.5 s, < 350 MB",
-                            met=su["best_settled_s"] < 1.5 and su["max_rss_mb"] < 350))
+                            ecan=f"median {hb['max_stall_ms']:.0f} ms, worst {worst:.0f} ms "
+                                 f"(p99 gap {hb['p99_gap_ms']:.0f} ms)",
+                            other="16 ms", ratio=round(worst / 16, 2), goal="<= 16 ms (worst)",
+                            met=worst <= 16))
+        for su in gui.get("startup_by_rows", []):
+            out.append(dict(measure=f"window with {su['rows']:,} avatars, cold", peer="-",
+                            ecan=f"settled {su['median_settled_s']:.2f} s (worst "
+                                 f"{su['worst_settled_s']:.2f}), {su['max_rss_mb']:.0f} MB",
+                            other="1.5 s, 400 MB",
+                            ratio=round(su["worst_settled_s"] / 1.5, 2),
+                            goal="< 1.5 s, < 400 MB",
+                            met=su["worst_settled_s"] < 1.5 and su["max_rss_mb"] < 400))
+            out.append(dict(measure=f"gallery of {su['rows']:,} scrolled end to end", peer="-",
+                            ecan=f"stall median {su['median_scroll_stall_ms']:.0f} ms, worst "
+                                 f"{su['worst_scroll_stall_ms']:.0f} ms; "
+                                 f"{su['max_scroll_rss_mb']:.0f} MB at the end",
+                            other="16 ms", ratio=round(su["worst_scroll_stall_ms"] / 16, 2),
+                            goal="<= 16 ms (worst)", met=su["worst_scroll_stall_ms"] <= 16))
     if vid := load("video"):
         out.append(dict(measure=f"RSS growth uploading a {vid['video_mb']} MB video", peer="-",
                         ecan=f"{vid['rss_growth_mb']:.0f} MB", other="100 MB",

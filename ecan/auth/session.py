@@ -222,6 +222,7 @@ class AuthService:
         self._jwks: dict[str, Any] | None = None
         self._issuer: str | None = None
         self._clients: dict[str, Any] = {}
+        self._loader: Any = None  # botocore's data loader, shared by every client made here
         self._session: boto3.Session | None = None
         self._credentials: DeferredRefreshableCredentials | None = None
         self._challenges: dict[str, Challenge] = {}
@@ -300,9 +301,25 @@ class AuthService:
                 kwargs: dict[str, Any] = {"region_name": self.region, "config": cfg}
                 if self._cg.endpoint_url:
                     kwargs["endpoint_url"] = self._cg.endpoint_url
-                client = boto3.session.Session().client(service, **kwargs)
+                client = boto3.Session(botocore_session=self._botocore()).client(
+                    service, **kwargs)
                 self._clients[service] = client
             return client
+
+    def _botocore(self) -> Any:
+        """A new botocore session that shares this service's data loader: each session would
+        otherwise read and parse the endpoint rules, partitions and defaults again, and a
+        signed-in sync makes three clients before its first upload (cognito-idp,
+        cognito-identity, s3)."""
+        import botocore.session
+
+        core = botocore.session.Session()
+        with self._lock:
+            if self._loader is None:
+                self._loader = core.get_component("data_loader")
+            else:
+                core.register_component("data_loader", self._loader)
+        return core
 
     # ---- token verification for a non-AWS issuer -----------------------------------------
 
@@ -849,12 +866,11 @@ class AuthService:
         with self._lock:
             if self._session is None:
                 import boto3
-                import botocore.session
                 from botocore.credentials import DeferredRefreshableCredentials
 
                 creds = DeferredRefreshableCredentials(
                     refresh_using=self._make_refresher(), method="cognito-identity")
-                core = botocore.session.Session()
+                core = self._botocore()
                 # botocore has no public setter for refreshable credentials; this is the
                 # attribute its own credential resolver fills.
                 core._credentials = creds

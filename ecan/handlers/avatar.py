@@ -39,6 +39,10 @@ class ImportPaths(Request):
 class ListAvatars(Request):
     query: str = Field(default="", max_length=200)
     resource_type: str | None = Field(default=None, max_length=20)
+    # A page of the list (the window's gallery loads the library as it is scrolled); with a
+    # limit the answer also says whether more follow and how many avatars there are per kind.
+    limit: int | None = Field(default=None, ge=1, le=1_000_000)
+    offset: int = Field(default=0, ge=0)
 
 
 class AvatarId(Request):
@@ -136,8 +140,17 @@ def register(handlers: Handlers, app: App) -> None:
                 "system", "uploaded", "generated"):
             raise _bad(f"resource_type {req.resource_type[:20]!r} is not known.",
                        "Use system, uploaded or generated.")
-        avatars = app.library.list(query=req.query, resource_type=req.resource_type)
-        return {"avatars": [as_dict(a) for a in avatars]}
+        avatars = app.library.list_dicts(
+            cloud_configured=cloud_configured(), prefix=app.config.storage.path_prefix,
+            query=req.query, resource_type=req.resource_type, offset=req.offset,
+            limit=None if req.limit is None else req.limit + 1)
+        if req.limit is None:
+            return {"avatars": avatars}
+        page: dict[str, Any] = {"avatars": avatars[:req.limit],
+                                "more": len(avatars) > req.limit}
+        if req.offset == 0:  # the first page: the library's size, for the label
+            page["counts"] = app.library.counts()
+        return page
 
     @handlers.register("avatar.get", AvatarId)
     def get(req: AvatarId) -> dict[str, Any]:

@@ -30,6 +30,9 @@ from ecan.ui.import_flow import IMPORT_METHOD
 from ecan.ui.resources import icon
 from ecan.ui.throttle import Throttle
 
+# The gallery loads the library a page at a time, as it is scrolled: a 100,000-avatar library
+# is shown as soon as its first page is.
+PAGE = 1000
 # (kinds shown, states shown) per entry of the "show" box; empty set: any.
 MINE = {"uploaded", "generated"}
 SHOW_FILTERS: list[tuple[set[str], set[str]]] = [
@@ -60,10 +63,14 @@ class AvatarsPage(QWidget):
         self._reload_again = False
         self._loaded_once = False
         self._used_by: dict[str, list[str]] = {}  # avatar id -> names of the agents using it
+        # Avatars per kind in the whole library, from the last list (the rows loaded may be
+        # only its first pages).
+        self._counts: dict[str, int] = {}
         self.thumbs = ThumbnailLoader(QSize(THUMB, THUMB), self,
                                       device_pixel_ratio=self.devicePixelRatioF(),
                                       tile_radius=THUMB_RADIUS)
         self.model = AvatarListModel(self.thumbs, self)
+        self.model.set_fetcher(self._fetch_page)
         self.proxy = AvatarFilterModel(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.set_types(MINE)
@@ -180,7 +187,12 @@ class AvatarsPage(QWidget):
             return
         self._loading = True
         ticket = self.model.ticket()
-        self._bridge.run("avatar.list", {}, on_success=lambda data: self._listed(data, ticket),
+        # The rows loaded so far, refreshed (or all of them, when a filter needs the whole
+        # library to answer).
+        request: dict[str, Any] = {} if self._wants_all() else {
+            "limit": max(PAGE, self.model.rowCount())}
+        self._bridge.run("avatar.list", request,
+                         on_success=lambda data: self._listed(data, ticket),
                          on_failure=self._list_failed)
         self._bridge.run("agent.list", {}, on_success=self._got_agents,
                          on_failure=lambda _e: None)
@@ -222,10 +234,37 @@ class AvatarsPage(QWidget):
         """A reload is asked for and not yet sent (a burst of changes is being gathered)."""
         return self._reload_soon.isActive() or self._reload_again
 
+    def _wants_all(self) -> bool:
+        """A search or a filter other than the default: which avatars match is only known with
+        the whole library loaded (and the view, showing few or none, would not ask for more)."""
+        types, states = SHOW_FILTERS[max(self.state_filter.currentIndex(), 0)]
+        return bool(self.search.text().strip()) or types != MINE or bool(states)
+
+    def _fetch_page(self, ticket: int) -> None:
+        """The model's fetchMore: the next page behind the rows loaded."""
+        request: dict[str, Any] = {"limit": PAGE, "offset": self.model.rowCount()}
+        if self._wants_all():
+            request = {"offset": self.model.rowCount()}
+
+        def paged(data: Any) -> None:
+            data = data if isinstance(data, dict) else {}
+            self._counts = dict(data.get("counts") or self._counts)
+            self.model.append_page(list(data.get("avatars") or []), bool(data.get("more")),
+                                   ticket)
+            self._update_empty()
+
+        def failed(_error: dict[str, Any]) -> None:
+            self.model.append_page([], True, ticket)  # the view asks again when scrolled
+
+        self._bridge.run("avatar.list", request, on_success=paged, on_failure=failed)
+
     def _listed(self, data: Any, ticket: int) -> None:
         self._loading = False
         avatars = data.get("avatars") if isinstance(data, dict) else data
-        self.model.set_avatars(list(avatars or []), ticket)
+        more = bool(data.get("more")) if isinstance(data, dict) else False
+        if isinstance(data, dict) and isinstance(data.get("counts"), dict):
+            self._counts = dict(data["counts"])
+        self.model.set_avatars(list(avatars or []), ticket, more=more)
         self._loaded_once = True
         self._update_empty()
         self._refresh_details()
@@ -284,14 +323,26 @@ class AvatarsPage(QWidget):
         types, states = SHOW_FILTERS[max(self.state_filter.currentIndex(), 0)]
         self.proxy.set_types(types)
         self.proxy.set_states(states)
+        if self._wants_all() and self.model.has_more():
+            self.reload()  # the rest of the library, so the filter sees all of it
         self._update_empty()
 
     def _update_empty(self, *_args: object) -> None:
-        everything = self.model.rowCount()
-        mine = sum(1 for a in self.model.avatars() if a.get("resource_type") in MINE)
+        if self.model.has_more() and self._counts:
+            # Part of the library is loaded: the counts are the last list's, plus what an
+            # import has put in front since.
+            added = self.model.added_since_list
+            everything = sum(self._counts.values()) + added
+            mine = sum(n for k, n in self._counts.items() if k in MINE) + added
+        else:
+            kinds = self.model.kind_counts()
+            everything = self.model.rowCount()
+            mine = sum(kinds[k] for k in MINE)
         show_index = max(self.state_filter.currentIndex(), 0)
         total = mine if SHOW_FILTERS[show_index][0] == MINE else everything
-        shown = self.proxy.rowCount()
+        partial = self.model.has_more()
+        # Unfiltered, every avatar is shown (the rest as the gallery is scrolled).
+        shown = total if partial and not self._wants_all() else self.proxy.rowCount()
         if not self._loaded_once:
             self.count_label.setText("")
             self.empty_title.setText(self.tr("Loading your library…"))
@@ -315,7 +366,12 @@ class AvatarsPage(QWidget):
             self.details.setVisible(False)
             return
         self.details.setVisible(True)
-        if shown == 0:
+        if shown == 0 and partial:
+            self.empty_title.setText(self.tr("Loading your library…"))
+            self.empty_text.setText("")
+            self.empty_button.hide()
+            self.stack.setCurrentWidget(self.empty)
+        elif shown == 0:
             self.empty_title.setText(self.tr("No avatars match"))
             self.empty_text.setText(self.tr("Try another search, or show all avatars."))
             self.empty_button.hide()

@@ -3,6 +3,7 @@ only states change so a 10,000-row view does not reset on every sync tick."""
 
 from __future__ import annotations
 
+import collections
 import itertools
 from collections.abc import Callable
 from typing import Any
@@ -63,10 +64,62 @@ class AvatarListModel(QAbstractListModel):
         self._row_ticket: dict[str, int] = {}
         self._thumbs = thumbs
         thumbs.thumbnail_ready.connect(self._on_thumb)
+        # Paging: the rows are the library's first ones in its order; more follow when the view
+        # asks (fetchMore), through `fetcher`, which answers later with `append_page`.
+        self._more = False
+        self._fetching = False
+        self._fetcher: Callable[[int], None] | None = None
+        self.added_since_list = 0  # rows add_avatars put in front since the last full list
+        self._kinds: collections.Counter[str] = collections.Counter()  # rows per resource_type
 
     # Qt model API
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._rows)
+
+    def canFetchMore(self, parent: _Index = QModelIndex()) -> bool:  # noqa: B008
+        return (not parent.isValid() and self._more and not self._fetching
+                and self._fetcher is not None)
+
+    def fetchMore(self, parent: _Index = QModelIndex()) -> None:  # noqa: B008
+        if self.canFetchMore(parent):
+            assert self._fetcher is not None
+            self._fetching = True
+            self._fetcher(self.ticket())
+
+    def set_fetcher(self, fetcher: Callable[[int], None] | None) -> None:
+        """`fetcher(ticket)` asks for the rows after those shown; its answer goes to
+        append_page with that ticket."""
+        self._fetcher = fetcher
+
+    def has_more(self) -> bool:
+        """Rows of the library follow those loaded."""
+        return self._more
+
+    def fetching(self) -> bool:
+        return self._fetching
+
+    def append_page(self, avatars: list[dict[str, Any]], more: bool, ticket: int) -> None:
+        """The next page, behind the rows shown. A page asked for before the last full list was
+        is dropped (that list decided what is shown and whether more follow; the view asks
+        again if it still needs rows); rows already shown (an import moved the library on
+        meanwhile) are skipped."""
+        self._fetching = False
+        if ticket < self._list_ticket:
+            return
+        new = [a for a in avatars if str(a.get("id")) not in self._row_of]
+        self._more = more
+        if not new:
+            return
+        first = len(self._rows)
+        self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
+        self._rows.extend(new)
+        self._kinds.update(str(a.get("resource_type")) for a in new)
+        # Appended: no row moves, so only the new rows are indexed (a full reindex per page
+        # would cost the GUI thread more the further the user scrolls).
+        for i, a in enumerate(new, start=first):
+            self._row_of[a.get("id") or ""] = i
+            self._rows_of_thumb.setdefault(a.get("thumb_path") or "", []).append(i)
+        self.endInsertRows()
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.row() >= len(self._rows):
@@ -127,6 +180,11 @@ class AvatarListModel(QAbstractListModel):
     def avatars(self) -> list[dict[str, Any]]:
         return list(self._rows)
 
+    def kind_counts(self) -> collections.Counter[str]:
+        """Rows loaded per resource_type, kept as rows come (counting them all again when the
+        last page arrives stalled the window for a 100,000-row library)."""
+        return self._kinds
+
     def row_at(self, row: int) -> dict[str, Any]:
         return self._rows[row]
 
@@ -142,14 +200,18 @@ class AvatarListModel(QAbstractListModel):
         self._row_ticket[avatar_id] = ticket
         return True
 
-    def set_avatars(self, avatars: list[dict[str, Any]], ticket: int | None = None) -> None:
+    def set_avatars(self, avatars: list[dict[str, Any]], ticket: int | None = None,
+                    more: bool = False) -> None:
         """Replace the rows with the smallest change Qt can be told about: same ids, repaint
         what changed; new avatars in front (an import), insert them; else reset. Resets cost a
-        re-filter and relayout of the whole library, which a 10,000-row view notices."""
+        re-filter and relayout of the whole library, which a 10,000-row view notices. `more`:
+        the library goes on past these rows (they are its first ones)."""
         ticket = self.ticket() if ticket is None else ticket
         if ticket < self._list_ticket:
             return  # a newer full list has already been shown
         self._list_ticket = ticket
+        self._more = more
+        self.added_since_list = 0
         newer = {k: v for k, v in self._row_ticket.items() if v > ticket}
         self._row_ticket = newer
         if newer:
@@ -167,6 +229,7 @@ class AvatarListModel(QAbstractListModel):
         if added > 0 and new_ids[added:] == old_ids:
             self.beginInsertRows(QModelIndex(), 0, added - 1)
             self._rows[0:0] = avatars[:added]
+            self._kinds.update(str(a.get("resource_type")) for a in avatars[:added])
             self._reindex()
             self.endInsertRows()
             self._update_in_place(avatars)
@@ -176,6 +239,7 @@ class AvatarListModel(QAbstractListModel):
             return
         self.beginResetModel()
         self._rows = list(avatars)
+        self._kinds = collections.Counter(str(a.get("resource_type")) for a in avatars)
         live = {a.get("id") for a in avatars}
         self._progress = {k: v for k, v in self._progress.items() if k in live}
         self._reindex()
@@ -207,6 +271,8 @@ class AvatarListModel(QAbstractListModel):
                 self.update_avatar(avatar, ticket)
         if new:
             new.sort(key=lambda a: (-float(a.get("created_at") or 0), str(a.get("id"))))
+            self.added_since_list += len(new)
+            self._kinds.update(str(a.get("resource_type")) for a in new)
             self.beginInsertRows(QModelIndex(), 0, len(new) - 1)
             self._rows[0:0] = new
             self._reindex()

@@ -118,6 +118,36 @@ def test_sign_in_restore_and_sign_out(cognito_cloud: CloudInfo, db: Database) ->
     assert AuthService(config, db, keyring_backend=keyring).restore() is False
 
 
+def test_a_signed_in_sync_reads_the_sdk_data_once(cognito_cloud: CloudInfo, db: Database,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new `ecan sync` process makes three clients before its first upload (cognito-idp to
+    renew the session, cognito-identity for credentials, s3). Each used to read and parse
+    botocore's endpoint data again: a fixed cost every signed-in run paid before its first
+    byte. One session's clients now share it."""
+    import botocore.loaders
+
+    alice = cognito_cloud.users[0]
+    config = make_config(cognito_cloud)
+    keyring = MemoryKeyring()
+    AuthService(config, db, keyring_backend=keyring).sign_in(alice.username, alice.password)
+    reads: list[str] = []
+    load_file = botocore.loaders.JSONFileLoader.load_file
+
+    def counting(self: Any, file_path: str) -> Any:
+        name = Path(file_path).name  # without its extension (.json or .json.gz)
+        if name in ("endpoints", "partitions", "sdk-default-configuration"):
+            reads.append(name)
+        return load_file(self, file_path)
+
+    monkeypatch.setattr(botocore.loaders.JSONFileLoader, "load_file", counting)
+    later = AuthService(config, db, keyring_backend=keyring)  # as the next process does
+    cloud = CloudAccess(config, AppPaths(db.path.parent), later).open()
+    # A real request: credentials are fetched (session renewed, identity exchange) on the way.
+    assert cloud.store.head(cloud.layout.thumbnail("0" * 64)) is None
+    assert later.identity_calls() == 1
+    assert reads and sorted(reads) == sorted(set(reads)), reads
+
+
 @pytest.mark.parametrize("flow", ["USER_SRP_AUTH", "USER_PASSWORD_AUTH"])
 def test_both_flows_sign_in_and_refuse_a_wrong_password(cognito_cloud: CloudInfo, db: Database,
                                                         flow: str) -> None:

@@ -1,0 +1,82 @@
+"""A library larger than the gallery's first page: the window shows that page at once, the
+rest as it is scrolled, counts the whole library, and searches and filters all of it."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from tests.ui.conftest import Gui
+
+N = 2500  # two and a half of the gallery's pages
+
+
+def seed(env: dict[str, str], n: int = N) -> None:
+    """n avatars straight into SQLite (newest first: "avatar 00000" ... "avatar 02499"); every
+    tenth from the 1,500th on failed to sync."""
+    from ecan.db import Database
+    from ecan.paths import AppPaths
+
+    paths = AppPaths(Path(env["ECAN_HOME"])).ensure()
+    Database(paths.database).dispose()
+    thumb = paths.thumbnails / "shared_256.png"
+    Image.new("RGB", (32, 32), (90, 140, 200)).save(thumb)
+    rel = str(thumb.relative_to(paths.home))
+    now = time.time()
+    conn = sqlite3.connect(paths.database)
+    conn.executemany(
+        "INSERT INTO avatar (id, name, resource_type, sha256, format, ext, mime_type, width, "
+        "height, bytes, image_path, thumb_path, thumb_small_path, sync_state, created_at, "
+        "updated_at) VALUES (?,?,'uploaded',?,'PNG','png','image/png',32,32,100,?,?,?,?,?,?)",
+        [(f"{i:032x}", f"avatar {i:05d}", f"{i:064x}", f"resource/avatars/uploaded/{i}.png",
+          rel, rel, "failed" if i >= 1500 and i % 10 == 0 else "synced", now - i, now - i)
+         for i in range(n)])
+    conn.commit()
+    conn.close()
+
+
+def shown_names(page: Any) -> list[str]:
+    return [str(a.get("name")) for a in page.current_avatars()]
+
+
+def test_a_large_library_is_shown_by_its_first_page_and_the_rest_as_it_is_scrolled(
+        clean_env: dict[str, str], qtbot: Any) -> None:
+    seed(clean_env)
+    gui = Gui(clean_env, qtbot)
+    try:
+        page = gui.window.avatars
+        assert 0 < page.model.rowCount() < N  # shown before the whole library was read
+        assert shown_names(page)[0] == "avatar 00000"
+        assert page.count_label.text().replace(",", "").startswith(f"{N} avatar")
+        # Scrolled to the end, page after page, down to the oldest avatar.
+        deadline = time.monotonic() + 30
+        while page.model.has_more() and time.monotonic() < deadline:
+            page.view.scrollToBottom()
+            qtbot.wait(20)
+        assert not page.model.has_more()
+        names = shown_names(page)  # the built-in avatars come last, and are not shown here
+        assert names[-1] == f"avatar {N - 1:05d}" and len(set(names)) == N
+        assert page.count_label.text().replace(",", "").startswith(f"{N} avatar")
+    finally:
+        gui.close()
+
+
+def test_search_and_filters_see_the_whole_large_library(clean_env: dict[str, str],
+                                                        qtbot: Any) -> None:
+    seed(clean_env)
+    gui = Gui(clean_env, qtbot)
+    try:
+        page = gui.window.avatars
+        page.state_filter.setCurrentIndex(3)  # "Failed to sync": all past the first page
+        failed = [f"avatar {i:05d}" for i in range(1500, N, 10)]
+        qtbot.waitUntil(lambda: shown_names(page) == failed, timeout=10_000)
+        assert page.count_label.text().startswith(f"{len(failed)} of ")
+        page.state_filter.setCurrentIndex(0)
+        page.search.setText("avatar 02444")
+        qtbot.waitUntil(lambda: shown_names(page) == ["avatar 02444"], timeout=10_000)
+    finally:
+        gui.close()
