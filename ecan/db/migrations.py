@@ -135,4 +135,12 @@ MIGRATIONS: list[str] = [
     ALTER TABLE avatar ADD COLUMN deleted_at REAL;
     CREATE INDEX ix_avatar_deleted_at ON avatar (deleted_at);
     """,
+    # 5: claiming a job must not cost O(queue): without these, each claim scanned every ready
+    # job and probed the in-flight ones per row, so a whole run grew as the square of the queue;
+    # with them it is a walk down an index. (No ANALYZE: statistics of a new, empty library
+    # would mislead the planner later.)
+    """
+    CREATE INDEX IF NOT EXISTS ix_outbox_status_id ON outbox (status, id);
+    CREATE INDEX IF NOT EXISTS ix_outbox_avatar_status ON outbox (avatar_id, status);
+    """,
 ]
