@@ -599,7 +599,7 @@ class AvatarLibrary:
         so a long list holds up no writer."""
         self.ensure_system_avatars()
         columns = [c.name for c in Avatar.__table__.columns]  # type: ignore[attr-defined]
-        where: builtins.list[str] = []
+        where: builtins.list[str] = ["deleted_at IS NULL"]  # the trash is apart
         args: builtins.list[str | int] = []
         if resource_type:
             where.append("resource_type = ?")
@@ -635,7 +635,8 @@ class AvatarLibrary:
         conn = self.db.connect()
         try:
             found = dict(conn.execute(
-                "SELECT resource_type, COUNT(*) FROM avatar GROUP BY resource_type").fetchall())
+                "SELECT resource_type, COUNT(*) FROM avatar WHERE deleted_at IS NULL "
+                "GROUP BY resource_type").fetchall())
         finally:
             conn.close()
         return {kind: int(found.get(kind, 0)) for kind in RESOURCE_TYPES}
