@@ -49,6 +49,12 @@ EN: dict[str, tuple[str, str]] = {
 BIN = Path(sys.executable).parent
 
 ZH: dict[str, str] = {
+    "Added {new}; {existing} already in the library.": "已添加 {new} 个；{existing} 个已在头像库中。",
+    "Nothing new: {existing} already in the library.": "没有新增：{existing} 个已在头像库中。",
+    "Added {new}.": "已添加 {new} 个。",
+    "{refused} could not be imported.": "{refused} 个无法导入。",
+    "Added {ok} of {total} files. {refused} could not be imported:":
+        "已添加 {ok} 个（共 {total} 个文件）。{refused} 个无法导入：",
     "Set &up sync…": "设置同步(&U)…",
     "Choose where your avatars are kept in the cloud": "选择头像在云端的存放位置",
     "&Browse…": "浏览(&B)…",

@@ -187,13 +187,13 @@ class ImportSummaryDialog(QDialog):
 
     def __init__(self, results: list[dict[str, Any]], parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        ok = sum(1 for r in results if r.get("ok"))
+        ok = sum(1 for r in results if r.get("ok") and r.get("created", True))
         refused = [r for r in results if not r.get("ok")]
         self.setWindowTitle(self.tr("Import finished"))
         self.resize(640, 360)
         layout = QVBoxLayout(self)
         self.headline = QLabel(
-            self.tr("Imported {ok} of {total} files. {refused} could not be imported:").format(
+            self.tr("Added {ok} of {total} files. {refused} could not be imported:").format(
                 ok=ok, total=len(results), refused=len(refused)), self)
         self.headline.setWordWrap(True)
         layout.addWidget(self.headline)

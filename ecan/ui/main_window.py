@@ -553,8 +553,18 @@ class MainWindow(QMainWindow):
         if not results:
             self.show_message(self.tr("Nothing to import: no pictures were found there."))
             return
-        self.show_message(self.tr("Imported {ok} of {total}.").format(ok=len(ok),
-                                                                      total=len(results)))
+        # What the library gained, not how many files were read: a duplicate adds nothing.
+        new = sum(1 for r in ok if r.get("created", True))
+        existing = len(ok) - new
+        if existing and new:
+            text = self.tr("Added {new}; {existing} already in the library.")
+        elif existing:
+            text = self.tr("Nothing new: {existing} already in the library.")
+        else:
+            text = self.tr("Added {new}.")
+        if refused:
+            text += " " + self.tr("{refused} could not be imported.")
+        self.show_message(text.format(new=new, existing=existing, refused=len(refused)))
         if len(ok) == 1 and ok[0].get("avatar_id"):
             avatar_id = str(ok[0]["avatar_id"])
             QTimer.singleShot(400, self.avatars, lambda: self.avatars.select_id(avatar_id))

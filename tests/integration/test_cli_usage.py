@@ -184,3 +184,25 @@ def test_the_window_without_a_display_says_so_instead_of_aborting(
         assert r.returncode == 2, r.stderr
         assert "no display found" in r.stderr and "xvfb-run" in r.stderr
         assert "Aborted" not in r.stderr and "qt.qpa" not in r.stderr
+
+
+def test_ecan_home_on_a_file_is_named_not_a_traceback(clean_env: dict[str, str],
+                                                      tmp_path: Path) -> None:
+    afile = tmp_path / "not-a-folder"
+    afile.write_text("x")
+    r = ecan("status", env={**clean_env, "ECAN_HOME": str(afile)})
+    assert r.returncode == 2
+    assert f"ECAN_HOME: {afile} is a file, not a folder" in r.stderr
+    assert "Traceback" not in r.stderr and "FileExistsError" not in r.stderr
+
+
+def test_offline_clears_in_status_once_the_cloud_answers_again(clean_env: dict[str, str]
+                                                              ) -> None:
+    db = _library_with_slow_uploads(clean_env, 1)
+    (Path(clean_env["ECAN_HOME"]) / "auth_config.yml").write_text("STORAGE:\n  BACKEND: local\n")
+    with sqlite3.connect(db) as conn:  # what an engine saw during an outage
+        conn.execute("INSERT INTO setting (key, value) VALUES ('sync.online', '0') "
+                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+    assert json.loads(ecan("status", "--json", env=clean_env).stdout)["online"] is False
+    assert ecan("sync", env=clean_env).returncode == 0
+    assert json.loads(ecan("status", "--json", env=clean_env).stdout)["online"] is True

@@ -71,12 +71,18 @@ def test_dropped_files_and_folders_appear_and_refusals_are_explained(
     assert gui.window.avatars.stack.currentWidget() is gui.window.avatars.view
     qtbot.waitUntil(lambda: hasattr(gui.window, "last_summary"), timeout=5000)
     summary = gui.window.last_summary
-    assert "Imported 5 of 6" in summary.headline.text()
+    assert "Added 5 of 6" in summary.headline.text()
     refused = summary.table.topLevelItem(0)
     assert refused.text(0) == "notes.png" and refused.text(1)  # with its reason
     assert summary.table.topLevelItemCount() == 1
     # Every handler call ran on a worker thread, never on the GUI thread.
     assert threads and all(t is not threading.main_thread() for t in threads)
+    # The same picture again adds nothing, and the window says so instead of "Imported 1 of 1".
+    drop(gui.window, [singles[0]])
+    qtbot.waitUntil(lambda: "already in the library" in gui.window.statusBar().currentMessage(),
+                    timeout=15_000)
+    assert gui.window.statusBar().currentMessage() == "Nothing new: 1 already in the library."
+    assert len(gui.window.avatars.current_avatars()) == 5
 
 
 def test_a_long_import_shows_pictures_as_they_arrive(

@@ -130,7 +130,7 @@ def test_files_macos_opens_with_ecan_are_imported_into_the_gallery(
                     and session.window.is_settled(), timeout=20_000)
     assert names_shown(session.window) == ["photo-000", "photo-001"]
     assert session.window.avatars.count_label.text() == "2 avatars"
-    assert session.window.statusBar().currentMessage() == "Imported 2 of 2."
+    assert session.window.statusBar().currentMessage() == "Added 2."
 
 
 

@@ -3,7 +3,7 @@
 <context>
     <name>AvatarsPage</name>
     <message numerus="yes">
-        <location filename="../../ui/avatars_page.py" line="208" />
+        <location filename="../../ui/avatars_page.py" line="220" />
         <source>“{name}” is the avatar of %n agent(s) ({agents}): give them another avatar first.</source>
         <translation>
             <numerusform>“{name}” is the avatar of the agent {agents}: give it another avatar first.</numerusform>
@@ -11,7 +11,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/avatars_page.py" line="214" />
+        <location filename="../../ui/avatars_page.py" line="226" />
         <source>“{name}” is the avatar of %n agent(s): give them another avatar first.</source>
         <translation>
             <numerusform>“{name}” is the avatar of an agent: give it another avatar first.</numerusform>
@@ -19,7 +19,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/avatars_page.py" line="302" />
+        <location filename="../../ui/avatars_page.py" line="353" />
         <source>{shown} of %n avatar(s)</source>
         <translation>
             <numerusform>{shown} of %n avatar</numerusform>
@@ -27,7 +27,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/avatars_page.py" line="303" />
+        <location filename="../../ui/avatars_page.py" line="354" />
         <source>%n avatar(s)</source>
         <translation>
             <numerusform>%n avatar</numerusform>
@@ -35,7 +35,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/avatars_page.py" line="309" />
+        <location filename="../../ui/avatars_page.py" line="360" />
         <source>%n built-in avatar(s) are ready to use: choose “Built-in avatars” above to see them.</source>
         <translation>
             <numerusform>%n built-in avatar is ready to use: choose “Built-in avatars” above to see it.</numerusform>
@@ -57,7 +57,7 @@
 <context>
     <name>MainWindow</name>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="584" />
+        <location filename="../../ui/main_window.py" line="594" />
         <source>%n of the selected avatars cannot be deleted and stay:</source>
         <translation>
             <numerusform>%n of the selected avatars cannot be deleted and stays:</numerusform>
@@ -65,7 +65,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="588" />
+        <location filename="../../ui/main_window.py" line="598" />
         <source>Delete %n avatar(s)? They are removed from this computer and from your cloud storage.</source>
         <translation>
             <numerusform>Delete %n avatar? It is removed from this computer and from your cloud storage.</numerusform>
@@ -73,7 +73,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="624" />
+        <location filename="../../ui/main_window.py" line="634" />
         <source>Retrying %n upload(s).</source>
         <translation>
             <numerusform>Retrying %n upload.</numerusform>
@@ -81,7 +81,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="668" />
+        <location filename="../../ui/main_window.py" line="678" />
         <source>Restored %n avatar(s) from the cloud.</source>
         <translation>
             <numerusform>Restored %n avatar from the cloud.</numerusform>
@@ -89,7 +89,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="848" />
+        <location filename="../../ui/main_window.py" line="858" />
         <source>Signed out · %n waiting</source>
         <translation>
             <numerusform>Signed out · %n waiting</numerusform>

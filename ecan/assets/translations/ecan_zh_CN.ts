@@ -171,37 +171,37 @@
 <context>
     <name>AvatarListModel</name>
     <message>
-        <location filename="../../ui/gallery_model.py" line="98" />
+        <location filename="../../ui/gallery_model.py" line="151" />
         <source>video, {length}</source>
         <translation>视频，{length}</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery_model.py" line="98" />
+        <location filename="../../ui/gallery_model.py" line="151" />
         <source>video</source>
         <translation>视频</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery_model.py" line="102" />
+        <location filename="../../ui/gallery_model.py" line="155" />
         <source>On this computer only</source>
         <translation>仅在本机</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery_model.py" line="103" />
+        <location filename="../../ui/gallery_model.py" line="156" />
         <source>Waiting to sync</source>
         <translation>等待同步</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery_model.py" line="104" />
+        <location filename="../../ui/gallery_model.py" line="157" />
         <source>Syncing</source>
         <translation>正在同步</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery_model.py" line="105" />
+        <location filename="../../ui/gallery_model.py" line="158" />
         <source>Synced</source>
         <translation>已同步</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery_model.py" line="106" />
+        <location filename="../../ui/gallery_model.py" line="159" />
         <source>Sync failed</source>
         <translation>同步失败</translation>
     </message>
@@ -209,132 +209,133 @@
 <context>
     <name>AvatarsPage</name>
     <message>
-        <location filename="../../ui/avatars_page.py" line="159" />
+        <location filename="../../ui/avatars_page.py" line="166" />
         <source>Search by name, tag or description</source>
         <translation>按名称、标签或描述搜索</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="160" />
+        <location filename="../../ui/avatars_page.py" line="167" />
         <source>Search avatars</source>
         <translation>搜索头像</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="161" />
+        <location filename="../../ui/avatars_page.py" line="168" />
         <source>Avatar gallery</source>
         <translation>头像库</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="162" />
+        <location filename="../../ui/avatars_page.py" line="169" />
         <source>Show avatars by sync state</source>
         <translation>按同步状态显示头像</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="166" />
+        <location filename="../../ui/avatars_page.py" line="173" />
         <source>My avatars</source>
         <translation>我的头像</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="166" />
+        <location filename="../../ui/avatars_page.py" line="173" />
         <source>All, with built-in</source>
         <translation>全部（含内置）</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="167" />
+        <location filename="../../ui/avatars_page.py" line="174" />
         <source>Built-in avatars</source>
         <translation>内置头像</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="167" />
+        <location filename="../../ui/avatars_page.py" line="174" />
         <source>Failed to sync</source>
         <translation>同步失败的</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="168" />
+        <location filename="../../ui/avatars_page.py" line="175" />
         <source>Not synced yet</source>
         <translation>尚未同步的</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="168" />
+        <location filename="../../ui/avatars_page.py" line="175" />
         <source>Synced</source>
         <translation>已同步</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="171" />
+        <location filename="../../ui/avatars_page.py" line="178" />
         <source>Import pictures…</source>
         <translation>导入图片…</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="172" />
+        <location filename="../../ui/avatars_page.py" line="179" />
         <source>Import pictures</source>
         <translation>导入图片</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="202" />
+        <location filename="../../ui/avatars_page.py" line="214" />
         <source>Built-in avatars cannot be deleted.</source>
         <translation>内置头像不能删除。</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/avatars_page.py" line="208" />
+        <location filename="../../ui/avatars_page.py" line="220" />
         <source>“{name}” is the avatar of %n agent(s) ({agents}): give them another avatar first.</source>
         <translation>
             <numerusform>“{name}”是 %n 个智能体（{agents}）的头像：请先为它们换一个头像。</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/avatars_page.py" line="214" />
+        <location filename="../../ui/avatars_page.py" line="226" />
         <source>“{name}” is the avatar of %n agent(s): give them another avatar first.</source>
         <translation>
             <numerusform>“{name}”是 %n 个智能体的头像：请先为它们换一个头像。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="240" />
+        <location filename="../../ui/avatars_page.py" line="279" />
         <source>The library could not be read</source>
         <translation>无法读取头像库</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="297" />
+        <location filename="../../ui/avatars_page.py" line="348" />
+        <location filename="../../ui/avatars_page.py" line="370" />
         <source>Loading your library…</source>
         <translation>正在载入头像库…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/avatars_page.py" line="302" />
+        <location filename="../../ui/avatars_page.py" line="353" />
         <source>{shown} of %n avatar(s)</source>
         <translation>
             <numerusform>显示 {shown} / %n 个头像</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/avatars_page.py" line="303" />
+        <location filename="../../ui/avatars_page.py" line="354" />
         <source>%n avatar(s)</source>
         <translation>
             <numerusform>%n 个头像</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/avatars_page.py" line="309" />
+        <location filename="../../ui/avatars_page.py" line="360" />
         <source>%n built-in avatar(s) are ready to use: choose “Built-in avatars” above to see them.</source>
         <translation>
             <numerusform>另有 %n 个内置头像可直接使用：在上方选择“内置头像”即可查看。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="305" />
+        <location filename="../../ui/avatars_page.py" line="356" />
         <source>Your avatar library is empty</source>
         <translation>头像库还是空的</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="307" />
+        <location filename="../../ui/avatars_page.py" line="358" />
         <source>Drop pictures here or click Import. You can also paste an image with Ctrl+V.</source>
         <translation>把图片拖到这里，或点击“导入”。也可以用 Ctrl+V 粘贴图片。</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="319" />
+        <location filename="../../ui/avatars_page.py" line="375" />
         <source>No avatars match</source>
         <translation>没有匹配的头像</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="320" />
+        <location filename="../../ui/avatars_page.py" line="376" />
         <source>Try another search, or show all avatars.</source>
         <translation>换个关键词试试，或显示全部头像。</translation>
     </message>
@@ -858,8 +859,8 @@
     </message>
     <message>
         <location filename="../../ui/import_flow.py" line="196" />
-        <source>Imported {ok} of {total} files. {refused} could not be imported:</source>
-        <translation>已导入 {ok} / {total} 个文件，{refused} 个无法导入：</translation>
+        <source>Added {ok} of {total} files. {refused} could not be imported:</source>
+        <translation>已添加 {ok} 个（共 {total} 个文件）。{refused} 个无法导入：</translation>
     </message>
     <message>
         <location filename="../../ui/import_flow.py" line="201" />
@@ -1155,216 +1156,231 @@
         <translation>没有可导入的内容：那里没有找到图片。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="556" />
-        <source>Imported {ok} of {total}.</source>
-        <translation>已导入 {ok} / {total}。</translation>
-    </message>
-    <message>
-        <location filename="../../ui/main_window.py" line="580" />
-        <location filename="../../ui/main_window.py" line="587" />
+        <location filename="../../ui/main_window.py" line="590" />
+        <location filename="../../ui/main_window.py" line="597" />
         <source>Delete avatars</source>
         <translation>删除头像</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="660" />
+        <location filename="../../ui/main_window.py" line="670" />
         <source>Restoring your library from the cloud…</source>
         <translation>正在从云端恢复你的头像库…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="674" />
+        <location filename="../../ui/main_window.py" line="684" />
         <source>Signed out. New avatars wait on this computer until you sign in.</source>
         <translation>已退出登录。新头像会保存在本机，登录后再同步。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="689" />
+        <location filename="../../ui/main_window.py" line="699" />
         <source>Settings saved. Syncing uses them now.</source>
         <translation>设置已保存，同步已按新设置进行。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="706" />
+        <location filename="../../ui/main_window.py" line="716" />
         <source>About ecan</source>
         <translation>关于 ecan</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="707" />
+        <location filename="../../ui/main_window.py" line="717" />
         <source>ecan {version}
 Your avatar library for the AI agents you build: local first, synced to your own cloud storage.</source>
         <translation>ecan {version}
 为您打造的 AI 智能体管理头像：本地优先，同步到您自己的云存储。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="732" />
+        <location filename="../../ui/main_window.py" line="742" />
         <source>Syncing stopped unexpectedly; it restarts by itself in {s} s. Nothing is lost: the queue is kept.</source>
         <translation>同步意外停止，将在 {s} 秒后自动重启。不会丢失任何内容：队列已保留。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="758" />
+        <location filename="../../ui/main_window.py" line="768" />
         <source>Signed in</source>
         <translation>已登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="759" />
+        <location filename="../../ui/main_window.py" line="769" />
         <source>Signed in as {user} (identity {identity})</source>
         <translation>已登录为 {user}（身份 {identity}）</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="762" />
+        <location filename="../../ui/main_window.py" line="772" />
         <source>Sign in</source>
         <translation>登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="763" />
+        <location filename="../../ui/main_window.py" line="773" />
         <source>Not signed in</source>
         <translation>未登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="765" />
+        <location filename="../../ui/main_window.py" line="775" />
         <source>Cloud storage (no sign-in)</source>
         <translation>云存储（无需登录）</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="766" />
+        <location filename="../../ui/main_window.py" line="776" />
         <source>Syncing with the configured storage keys</source>
         <translation>使用配置的存储密钥同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="768" />
+        <location filename="../../ui/main_window.py" line="778" />
         <source>Set up sync</source>
         <translation>设置同步</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="848" />
+        <location filename="../../ui/main_window.py" line="858" />
         <source>Signed out · %n waiting</source>
         <translation>
             <numerusform>已退出登录 · %n 个待同步</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="849" />
-        <location filename="../../ui/main_window.py" line="883" />
+        <location filename="../../ui/main_window.py" line="859" />
+        <location filename="../../ui/main_window.py" line="893" />
         <source>Signed out</source>
         <translation>已退出登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="860" />
+        <location filename="../../ui/main_window.py" line="870" />
         <source>{n} synced</source>
         <translation>{n} 个已同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="881" />
+        <location filename="../../ui/main_window.py" line="891" />
         <source>Local only</source>
         <translation>仅本地</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="769" />
+        <location filename="../../ui/main_window.py" line="779" />
         <source>No cloud storage is set up (see Settings)</source>
         <translation>尚未设置云存储（见“设置”）</translation>
     </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="560" />
+        <source>Added {new}; {existing} already in the library.</source>
+        <translation>已添加 {new} 个；{existing} 个已在头像库中。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="562" />
+        <source>Nothing new: {existing} already in the library.</source>
+        <translation>没有新增：{existing} 个已在头像库中。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="564" />
+        <source>Added {new}.</source>
+        <translation>已添加 {new} 个。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="566" />
+        <source>{refused} could not be imported.</source>
+        <translation>{refused} 个无法导入。</translation>
+    </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="584" />
+        <location filename="../../ui/main_window.py" line="594" />
         <source>%n of the selected avatars cannot be deleted and stay:</source>
         <translation>
             <numerusform>所选头像中有 %n 个不能删除，将保留：</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="588" />
+        <location filename="../../ui/main_window.py" line="598" />
         <source>Delete %n avatar(s)? They are removed from this computer and from your cloud storage.</source>
         <translation>
             <numerusform>删除 %n 个头像？它们将从本机和您的云存储中移除。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="590" />
+        <location filename="../../ui/main_window.py" line="600" />
         <source>Delete</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="590" />
+        <location filename="../../ui/main_window.py" line="600" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="624" />
+        <location filename="../../ui/main_window.py" line="634" />
         <source>Retrying %n upload(s).</source>
         <translation>
             <numerusform>正在重试 %n 个上传。</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="668" />
+        <location filename="../../ui/main_window.py" line="678" />
         <source>Restored %n avatar(s) from the cloud.</source>
         <translation>
             <numerusform>已从云端恢复 %n 个头像。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="846" />
+        <location filename="../../ui/main_window.py" line="856" />
         <source>Saved on this computer</source>
         <translation>已保存在本机</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="852" />
+        <location filename="../../ui/main_window.py" line="862" />
         <source>Syncing {done} of {total}</source>
         <translation>正在同步 {done} / {total}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="854" />
+        <location filename="../../ui/main_window.py" line="864" />
         <source>{rate}/s</source>
         <translation>{rate}/秒</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="856" />
+        <location filename="../../ui/main_window.py" line="866" />
         <source>{done} of {total}</source>
         <translation>{done} / {total}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="862" />
+        <location filename="../../ui/main_window.py" line="872" />
         <source>All {n} synced</source>
         <translation>{n} 个全部已同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="863" />
+        <location filename="../../ui/main_window.py" line="873" />
         <source>Nothing to sync</source>
         <translation>没有需要同步的内容</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="865" />
+        <location filename="../../ui/main_window.py" line="875" />
         <source>{n} failed</source>
         <translation>{n} 个失败</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="867" />
+        <location filename="../../ui/main_window.py" line="877" />
         <source>paused</source>
         <translation>已暂停</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="870" />
+        <location filename="../../ui/main_window.py" line="880" />
         <source>Synced {synced}, waiting {waiting}, failed {failed}, on this computer only {local}</source>
         <translation>已同步 {synced}，等待 {waiting}，失败 {failed}，仅本机 {local}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="879" />
+        <location filename="../../ui/main_window.py" line="889" />
         <source>Sign-in needed</source>
         <translation>需要登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="885" />
+        <location filename="../../ui/main_window.py" line="895" />
         <source>Online</source>
         <translation>在线</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="887" />
+        <location filename="../../ui/main_window.py" line="897" />
         <source>Offline — will retry</source>
         <translation>离线 — 稍后重试</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="891" />
+        <location filename="../../ui/main_window.py" line="901" />
         <source>&amp;Resume sync</source>
         <translation>继续同步(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="891" />
+        <location filename="../../ui/main_window.py" line="901" />
         <source>&amp;Pause sync</source>
         <translation>暂停同步(&amp;P)</translation>
     </message>
