@@ -49,7 +49,8 @@ EN: dict[str, tuple[str, str]] = {
 BIN = Path(sys.executable).parent
 
 ZH: dict[str, str] = {
-    "Added {new}; {existing} already in the library.": "已添加 {new} 个；{existing} 个已在头像库中。",
+    "Added {new}; {existing} already in the library.":
+        "已添加 {new} 个；{existing} 个已在头像库中。",
     "Nothing new: {existing} already in the library.": "没有新增：{existing} 个已在头像库中。",
     "Added {new}.": "已添加 {new} 个。",
     "{refused} could not be imported.": "{refused} 个无法导入。",
