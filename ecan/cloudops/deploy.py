@@ -17,7 +17,6 @@ from ecan.cloudops.policy import identity_role_policy, identity_trust_policy
 from ecan.cloudops.spec import (
     BUCKET_TAG,
     CLIENT_NAME,
-    OAUTH_SCOPES,
     PREFIX_TAG,
     ROLE_POLICY_NAME,
     TAG_KEY,
@@ -332,20 +331,7 @@ class _AppClient(_Resource):
         return CLIENT_NAME
 
     def desired(self, run: _Run) -> dict[str, Any]:
-        spec = run.spec
-        return {
-            "ExplicitAuthFlows": spec.auth_flows(),
-            # The hosted UI's authorization-code flow, with PKCE (a public client has no
-            # secret), redirecting to a loopback address.
-            "AllowedOAuthFlows": ["code"],
-            "AllowedOAuthFlowsUserPoolClient": True,
-            "AllowedOAuthScopes": sorted(OAUTH_SCOPES),
-            "CallbackURLs": sorted(spec.callback_urls),
-            "LogoutURLs": sorted(spec.logout_urls),
-            "SupportedIdentityProviders": ["COGNITO"],
-            "PreventUserExistenceErrors": "ENABLED",
-            "EnableTokenRevocation": True,
-        }
+        return run.spec.app_client()
 
     def read(self, run: _Run) -> Any:
         if run.user_pool_id is None:

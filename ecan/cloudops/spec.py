@@ -124,6 +124,22 @@ class DeploySpec:
             flows.append("ALLOW_USER_PASSWORD_AUTH")
         return sorted(flows)
 
+    def app_client(self) -> dict[str, object]:
+        """The app client's settings, as deploy writes them and the template declares them:
+        no secret (a desktop app cannot keep one), SRP and refresh, and the hosted UI's
+        authorization-code flow with PKCE, redirecting to a loopback address."""
+        return {
+            "ExplicitAuthFlows": self.auth_flows(),
+            "AllowedOAuthFlows": ["code"],
+            "AllowedOAuthFlowsUserPoolClient": True,
+            "AllowedOAuthScopes": sorted(OAUTH_SCOPES),
+            "CallbackURLs": sorted(self.callback_urls),
+            "LogoutURLs": sorted(self.logout_urls),
+            "SupportedIdentityProviders": ["COGNITO"],
+            "PreventUserExistenceErrors": "ENABLED",
+            "EnableTokenRevocation": True,
+        }
+
     def lifecycle_rules(self) -> list[dict[str, object]]:
         key, value = TRASH_TAG
         return [

@@ -9,7 +9,6 @@ from typing import Any
 from ecan.cloudops.policy import identity_role_policy, identity_trust_policy
 from ecan.cloudops.spec import (
     CLIENT_NAME,
-    OAUTH_SCOPES,
     ROLE_POLICY_NAME,
     DeploySpec,
 )
@@ -98,15 +97,7 @@ def cloudformation_template(spec: DeploySpec) -> dict[str, Any]:
             "UserPoolId": {"Ref": "UserPool"},
             "ClientName": CLIENT_NAME,
             "GenerateSecret": False,
-            "ExplicitAuthFlows": spec.auth_flows(),
-            "AllowedOAuthFlows": ["code"],
-            "AllowedOAuthFlowsUserPoolClient": True,
-            "AllowedOAuthScopes": sorted(OAUTH_SCOPES),
-            "CallbackURLs": sorted(spec.callback_urls),
-            "LogoutURLs": sorted(spec.logout_urls),
-            "SupportedIdentityProviders": ["COGNITO"],
-            "PreventUserExistenceErrors": "ENABLED",
-            "EnableTokenRevocation": True,
+            **spec.app_client(),
         }},
         "IdentityPool": {"Type": "AWS::Cognito::IdentityPool", "Properties": {
             "IdentityPoolName": spec.identity_pool_name,
