@@ -330,14 +330,16 @@ class AvatarListModel(QAbstractListModel):
         """Take these rows out (deleted avatars), each as one removal Qt can animate."""
         rows = sorted((self._row_of[i] for i in ids if i in self._row_of), reverse=True)
         for r in rows:  # from the bottom: the rows above keep their numbers
-            self.beginRemoveRows(QModelIndex(), r, r)
-            row = self._rows.pop(r)
+            row = self._rows[r]
+            # Counted out first: the filter proxy drops its row (and the page recounts its
+            # label) as soon as this model says the row is about to go.
             self._kinds[str(row.get("resource_type"))] -= 1
             self._progress.pop(str(row.get("id")), None)
-            self.endRemoveRows()
-        if rows:
-            self.added_since_list -= len(rows)
+            self.added_since_list -= 1
+            self.beginRemoveRows(QModelIndex(), r, r)
+            del self._rows[r]
             self._reindex()
+            self.endRemoveRows()
 
     def set_progress(self, avatar_id: str, fraction: float | None) -> None:
         r = self._row_of.get(avatar_id)
