@@ -70,10 +70,14 @@ PARTS: dict[str, Part] = {
     "ecan.doctor": _part("`ecan doctor`'s checks", "ecan.app", "ecan.auth", "ecan.storage"),
     # -- the two clients of the handlers ------------------------------------------------------
     "ecan.bridge": _part("Qt's side of the handlers and of the window's helper processes "
-                         "(the sync process's proxy, the picture decoder and its service)",
-                         "ecan.app", "ecan.sync", qt=True),
-    "ecan.ui": _part("the desktop window", "ecan.app", "ecan.bridge", "ecan.sync", "ecan.auth",
-                     "ecan.config", "ecan.democloud", "ecan.doctor", qt=True),
+                         "(the sync process's proxy, the picture decoder and its service) and "
+                         "the window's typed operations (ecan.bridge.ops)",
+                         "ecan.app", "ecan.handlers", "ecan.sync", qt=True),
+    # ecan.handlers for its answers' types (ecan.handlers.models, .changes); calls go through
+    # ecan.bridge.ops.
+    "ecan.ui": _part("the desktop window", "ecan.app", "ecan.bridge", "ecan.handlers",
+                     "ecan.sync", "ecan.auth", "ecan.config", "ecan.democloud", "ecan.doctor",
+                     qt=True),
     "ecan.cli": _part("the command line", "ecan.app", "ecan.accounts", "ecan.auth",
                       "ecan.avatars", "ecan.bridge", "ecan.cloudops", "ecan.db", "ecan.democloud",
                       "ecan.doctor", "ecan.sync", "ecan.ui"),

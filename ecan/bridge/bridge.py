@@ -1,6 +1,8 @@
-"""The operations bridge (the Anki model): `run(method, payload, on_success, on_failure)` calls a
-handler on a QThreadPool and hands its result, and the set of things it changed, back on the GUI
-thread. Nothing a handler does (SQLite, files, Pillow, network) ever runs on the GUI thread."""
+"""The operations bridge (the Anki model): `run(method, payload, parse, on_success, on_failure,
+origin)` calls a handler on a QThreadPool, parses its answer there, and hands the result, and what
+it changed (ecan.handlers.changes.Changes), back on the GUI thread. Nothing a handler does (SQLite,
+files, Pillow, network) ever runs on the GUI thread. Screens call it through ecan.bridge.ops, one
+typed function per action."""
 
 from __future__ import annotations
 
@@ -13,10 +15,13 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from ecan.handlers.changes import Changes
+
 log = logging.getLogger(__name__)
 
 SuccessFn = Callable[[Any], None]
 FailureFn = Callable[[dict[str, Any]], None]
+ParseFn = Callable[[Any], Any]
 
 
 class HandlerClient(Protocol):
@@ -30,6 +35,7 @@ class _Pending:
     method: str
     on_success: SuccessFn | None
     on_failure: FailureFn | None
+    origin: object | None = None
 
 
 class _Relay(QObject):
@@ -60,17 +66,15 @@ class Bridge(QObject):
     """Runs handler calls off the GUI thread.
 
     Signals:
-        changed(set): after a successful call, what it changed ("avatars", "agents", "sync",
-            "auth", "settings", "tasks"); screens decide whether to refresh.
-        changed_by(str, set): the same, with the method that made the change, for a screen
-            that keeps up with some calls' results itself.
+        changed(Changes, object): after a successful call, what it changed (rows by id, or all
+            of a kind) and the `origin` that started it (a screen skips what it did itself);
+            emitted after the call's own on_success.
         failed(dict): a call failed and the caller gave no `on_failure`; the window shows it.
         busy_changed(int): the number of calls in flight.
         handlers_replaced(): `set_handlers` swapped the app under the bridge (demo cloud start).
     """
 
-    changed = Signal(object)
-    changed_by = Signal(str, object)
+    changed = Signal(object, object)
     failed = Signal(object)
     busy_changed = Signal(int)
     handlers_replaced = Signal()
@@ -95,18 +99,32 @@ class Bridge(QObject):
         """Point the bridge at another app's handlers; every screen refreshes."""
         self._handlers = handlers
         self.handlers_replaced.emit()
-        everything = {"avatars", "agents", "sync", "auth", "settings"}
-        self.changed.emit(everything)
-        # Screens that keep up with some calls themselves listen here: another app under the
-        # bridge is another library, which none of them has listed yet.
-        self.changed_by.emit("bridge.set_handlers", everything)
+        # Another app under the bridge is another library, which no screen has listed yet.
+        self.changed.emit(Changes.everything(), None)
 
     def run(self, method: str, payload: dict[str, Any] | None = None, *,
-            on_success: SuccessFn | None = None, on_failure: FailureFn | None = None) -> int:
-        """Call `method` on a worker thread; the callbacks run on the GUI thread."""
+            parse: ParseFn | None = None, on_success: SuccessFn | None = None,
+            on_failure: FailureFn | None = None, origin: object | None = None) -> int:
+        """Call `method` on a worker thread and `parse` its data there (a model's parse: an
+        answer of the wrong shape reaches on_failure as a bug); the callbacks run on the GUI
+        thread. Screens use ecan.bridge.ops rather than naming methods here."""
         handlers = self._handlers
-        return self._start(method, lambda: handlers.call(method, payload or {}),
-                           on_success, on_failure)
+
+        def work() -> dict[str, Any]:
+            response = handlers.call(method, payload or {})
+            if not response.get("ok"):
+                return response
+            try:
+                changes = Changes.from_response(response)
+                data = response.get("data") if parse is None else parse(response.get("data"))
+            except ValueError as e:  # a model's BadAnswer, or a kind of change not known
+                log.error("%s answered in a shape the window does not know: %s", method, e)
+                return {"ok": False, "error": {
+                    "code": "internal_error", "message": f"Something went wrong in {method}.",
+                    "hint": "Details are in the log."}}
+            return {"ok": True, "data": data, "changes": changes}
+
+        return self._start(method, work, on_success, on_failure, origin)
 
     def run_task(self, name: str, fn: Callable[[], Any], *, on_success: SuccessFn | None = None,
                  on_failure: FailureFn | None = None) -> int:
@@ -116,7 +134,7 @@ class Bridge(QObject):
 
         def work() -> dict[str, Any]:
             try:
-                return {"ok": True, "data": fn(), "changed": []}
+                return {"ok": True, "data": fn(), "changes": Changes()}
             except UserFacingError as e:
                 return {"ok": False, "error": e.to_dict()}
 
@@ -131,11 +149,12 @@ class Bridge(QObject):
         self._pool.waitForDone(msecs)
 
     def _start(self, method: str, work: Callable[[], dict[str, Any]],
-               on_success: SuccessFn | None, on_failure: FailureFn | None) -> int:
+               on_success: SuccessFn | None, on_failure: FailureFn | None,
+               origin: object | None = None) -> int:
         job_id = next(self._ids)
         if self._closed:
             return job_id
-        self._pending[job_id] = _Pending(method, on_success, on_failure)
+        self._pending[job_id] = _Pending(method, on_success, on_failure, origin)
         self._pool.start(_Job(job_id, work, self._relay))
         self.busy_changed.emit(len(self._pending))
         return job_id
@@ -147,12 +166,11 @@ class Bridge(QObject):
         if pending is None or self._closed:
             return
         if response.get("ok"):
-            changed = set(response.get("changed") or ())
+            changes = response.get("changes") or Changes()
             if pending.on_success is not None:
                 pending.on_success(response.get("data"))
-            if changed:
-                self.changed.emit(changed)
-                self.changed_by.emit(pending.method, changed)
+            if changes:
+                self.changed.emit(changes, pending.origin)
             return
         error = dict(response.get("error") or {})
         error.setdefault("code", "error")

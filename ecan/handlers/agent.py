@@ -82,17 +82,22 @@ def register(handlers: Handlers, app: App) -> None:
                 "original_path": avatar["image_path"], "thumb_path": avatar["thumb_path"],
                 "video_path": avatar["video_path"], "url": url}
 
-    @handlers.register("agent.save", SaveAgent, changes=["agents", "avatars", "sync"])
+    # The avatars an agent stops or starts using change (their usage counts); which ones the
+    # agent used before is not known here, so those are all of them.
+    @handlers.register("agent.save", SaveAgent, changes=["agents", "avatars", "sync"],
+                       ids=lambda _req, data: {"agents": [data["agent"]["id"]]})
     def save(req: SaveAgent) -> dict[str, Any]:
         agent = app.agents.save(name=req.name, description=req.description,
                                 avatar_id=req.avatar_id, agent_id=req.id)
         return {"agent": agent_to_dict(agent), "agents": all_agents()}
 
-    @handlers.register("agent.set_avatar", SetAvatar, changes=["agents", "avatars", "sync"])
+    @handlers.register("agent.set_avatar", SetAvatar, changes=["agents", "avatars", "sync"],
+                       ids=lambda req, _data: {"agents": [req.id]})
     def set_avatar(req: SetAvatar) -> dict[str, Any]:
         return {"agent": agent_to_dict(app.agents.set_avatar(req.id, req.avatar_id))}
 
-    @handlers.register("agent.delete", AgentId, changes=["agents", "avatars", "sync"])
+    @handlers.register("agent.delete", AgentId, changes=["agents", "avatars", "sync"],
+                       ids=lambda req, _data: {"agents": [req.id]})
     def delete(req: AgentId) -> dict[str, Any]:
         app.agents.delete(req.id)
         return {"deleted": req.id}

@@ -103,7 +103,11 @@ def register(handlers: Handlers, app: App) -> None:
         return app.library.to_dict(avatar, cloud_configured=cloud_configured(),
                                    prefix=app.config.storage.path_prefix)
 
-    @handlers.register("avatar.upload_avatar", UploadAvatar, changes=["avatars", "sync"])
+    def this_one(req: AvatarId | UpdateAvatar | AttachVideo, _data: Any) -> dict[str, list[str]]:
+        return {"avatars": [req.id]}
+
+    @handlers.register("avatar.upload_avatar", UploadAvatar, changes=["avatars", "sync"],
+                       ids=lambda _req, data: {"avatars": [data["avatar"]["id"]]})
     def upload_avatar(req: UploadAvatar) -> dict[str, Any]:
         if (req.path is None) == (req.fileData is None):
             raise _bad("Send either `path` or `fileData` (with `filename`).",
@@ -117,7 +121,9 @@ def register(handlers: Handlers, app: App) -> None:
                                               name=req.name)
         return {"avatar": as_dict(result.avatar), "created": result.created}
 
-    @handlers.register("avatar.import_paths", ImportPaths, changes=["avatars", "sync"])
+    @handlers.register("avatar.import_paths", ImportPaths, changes=["avatars", "sync"],
+                       ids=lambda _req, data: {"avatars": [
+                           r["avatar_id"] for r in data["results"] if r["avatar_id"]]})
     def import_paths(req: ImportPaths) -> dict[str, Any]:
         results: list[dict[str, Any]] = []
         usable: list[Path] = []
@@ -161,7 +167,7 @@ def register(handlers: Handlers, app: App) -> None:
         """{avatars: [...]}: those of the ids that exist (the window refreshes synced rows)."""
         return {"avatars": [as_dict(a) for a in app.library.get_many(req.ids)]}
 
-    @handlers.register("avatar.delete", AvatarId, changes=["avatars", "sync"])
+    @handlers.register("avatar.delete", AvatarId, changes=["avatars", "sync"], ids=this_one)
     def delete(req: AvatarId) -> dict[str, Any]:
         app.library.delete(req.id)
         return {"deleted": req.id}
@@ -172,7 +178,7 @@ def register(handlers: Handlers, app: App) -> None:
         return {"avatars": [{**as_dict(a), "deleted_at": a.deleted_at}
                             for a in app.library.trash()]}
 
-    @handlers.register("avatar.undelete", AvatarId, changes=["avatars", "sync"])
+    @handlers.register("avatar.undelete", AvatarId, changes=["avatars", "sync"], ids=this_one)
     def undelete(req: AvatarId) -> dict[str, Any]:
         return as_dict(app.library.undelete(req.id))
 
@@ -180,11 +186,12 @@ def register(handlers: Handlers, app: App) -> None:
     def system(_req: Empty) -> dict[str, Any]:
         return {"avatars": [as_dict(a) for a in app.library.system_avatars()]}
 
-    @handlers.register("avatar.attach_video", AttachVideo, changes=["avatars", "sync"])
+    @handlers.register("avatar.attach_video", AttachVideo, changes=["avatars", "sync"],
+                       ids=this_one)
     def attach_video(req: AttachVideo) -> dict[str, Any]:
         return as_dict(app.library.attach_video(req.id, _check_path(req.path, "path")))
 
-    @handlers.register("avatar.update", UpdateAvatar, changes=["avatars", "sync"])
+    @handlers.register("avatar.update", UpdateAvatar, changes=["avatars", "sync"], ids=this_one)
     def update(req: UpdateAvatar) -> dict[str, Any]:
         return as_dict(app.library.update(req.id, name=req.name, description=req.description,
                                           tags=req.tags))

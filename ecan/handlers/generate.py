@@ -33,7 +33,9 @@ class History(Request):
 
 
 def register(handlers: Handlers, app: App) -> None:
-    @handlers.register("generate.start", StartGeneration, changes=["avatars", "tasks", "sync"])
+    @handlers.register("generate.start", StartGeneration, changes=["avatars", "tasks", "sync"],
+                       ids=lambda _req, data: {"avatars": [data["avatar_id"]]}
+                       if data.get("avatar_id") else {})
     def start(req: StartGeneration) -> dict[str, Any]:
         if (req.image_path is None) == (req.avatar_id is None):
             raise UserFacingError("invalid_request",

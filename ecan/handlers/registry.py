@@ -5,13 +5,14 @@ future web front end call it; a handler validates its payload and never touches 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ecan.errors import UserFacingError
+from ecan.handlers.changes import KINDS
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,9 @@ class Empty(Request):
 
 R = TypeVar("R", bound=Request)
 HandlerFn = Callable[[Any], Any]
+# The ids of the rows a successful call changed, from its request and its answer, by kind
+# ({"avatars": [...]}); a kind it declares but does not name here changed as a whole.
+IdsFn = Callable[[Any, Any], Mapping[str, Iterable[str]]]
 
 
 @dataclass(frozen=True)
@@ -35,9 +39,10 @@ class HandlerSpec:
     method: str
     fn: HandlerFn
     request: type[Request]
-    # What a successful call changes ("avatars", "agents", "sync", "auth", "settings",
-    # "tasks"): the UI refreshes those views, the Anki way ("changes as data").
+    # What a successful call changes (ecan.handlers.changes.KINDS): the UI refreshes those
+    # views, the Anki way ("changes as data"); `ids` narrows a kind to the rows it touched.
     changes: frozenset[str]
+    ids: IdsFn | None = None
 
 
 class Handlers:
@@ -45,12 +50,17 @@ class Handlers:
         self._specs: dict[str, HandlerSpec] = {}
         self._log_path = log_path
 
-    def register(self, method: str, request: type[R], changes: Iterable[str] = ()
+    def register(self, method: str, request: type[R], changes: Iterable[str] = (),
+                 ids: Callable[[R, Any], Mapping[str, Iterable[str]]] | None = None
                  ) -> Callable[[Callable[[R], Any]], Callable[[R], Any]]:
+        kinds = frozenset(changes)
+        if not kinds <= KINDS:
+            raise ValueError(f"handler {method}: unknown kinds of change {sorted(kinds - KINDS)}")
+
         def decorate(fn: Callable[[R], Any]) -> Callable[[R], Any]:
             if method in self._specs:
                 raise ValueError(f"handler {method} registered twice")
-            self._specs[method] = HandlerSpec(method, fn, request, frozenset(changes))
+            self._specs[method] = HandlerSpec(method, fn, request, kinds, ids)
             return fn
         return decorate
 
@@ -81,7 +91,13 @@ class Handlers:
             log.exception("handler %s failed", method)
             hint = f"Details are in the log: {self._log_path}" if self._log_path else ""
             return _error("internal_error", f"Something went wrong in {method}.", hint)
-        return {"ok": True, "data": data, "changed": sorted(spec.changes)}
+        response = {"ok": True, "data": data, "changed": sorted(spec.changes)}
+        if spec.ids is not None:
+            named = {kind: sorted({str(i) for i in rows})
+                     for kind, rows in spec.ids(request, data).items() if kind in spec.changes}
+            if named:
+                response["changed_ids"] = named
+        return response
 
 
 def _error(code: str, message: str, hint: str) -> dict[str, Any]:

@@ -54,7 +54,9 @@ def register(handlers: Handlers, app: App) -> None:
         app.sync.wake()
         return {}
 
-    @handlers.register("sync.retry", RetryRequest, changes=["sync", "avatars"])
+    @handlers.register("sync.retry", RetryRequest, changes=["sync", "avatars"],
+                       ids=lambda req, _data: {"avatars": [req.avatar_id]} if req.avatar_id
+                       else {})
     def retry(req: RetryRequest) -> dict[str, Any]:
         return {"retried": app.sync.retry_failed(req.avatar_id)}
 

@@ -25,12 +25,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ecan.bridge import ops
 from ecan.bridge.bridge import Bridge
 from ecan.bridge.thumbs import ThumbnailLoader
+from ecan.handlers.changes import ALL, Changes
+from ecan.handlers.models import AgentList, AgentSaved, AvatarPage, Deleted
 from ecan.ui.dialogs import ask, confirm_destructive
 from ecan.ui.gallery_delegate import CARD, THUMB, AvatarDelegate
 from ecan.ui.gallery_model import AvatarFilterModel, AvatarListModel, IdRole
-from ecan.ui.import_flow import IMPORT_METHOD
 
 TYPE_FILTERS = ["", "system", "uploaded", "generated"]
 
@@ -138,7 +140,7 @@ class AgentsPage(QWidget):
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 1)
         outer.addWidget(splitter)
-        bridge.changed_by.connect(self._on_changed)
+        bridge.changed.connect(self._on_changed)
         self._retranslate()
         self.new_agent()
 
@@ -179,33 +181,36 @@ class AgentsPage(QWidget):
     def reload(self) -> None:
         self._agents_asked += 1
         asked = self._agents_asked
-        self._bridge.run("agent.list", {},
-                         on_success=lambda data: self._got_agents(data, asked),
-                         on_failure=self._show_error)
+        ops.list_agents(self._bridge, on_success=lambda listed: self._got_agents(listed, asked),
+                        on_failure=self._show_error)
         ticket = self.avatars.ticket()
-        self._bridge.run("avatar.list", {}, on_success=lambda data: self._got_avatars(data, ticket),
+        ops.list_avatars(self._bridge, on_success=lambda page: self._got_avatars(page, ticket),
                          on_failure=self._show_error)
 
     def is_loaded(self) -> bool:
         return self._loaded
 
-    def _on_changed(self, method: str, changed: set[str]) -> None:
-        # An import's rows come from the window batch by batch, not from a full reload.
-        if method != IMPORT_METHOD and changed & {"agents", "avatars"} and self.isVisible():
+    def _on_changed(self, changes: Changes, _origin: object) -> None:
+        if not self.isVisible():
+            return  # shown again, it lists everything (showEvent)
+        if changes.agents or changes.avatars is ALL:
             self.reload()
+        elif changes.avatars:
+            # Just these avatars (an import's batch, an edit, a delete): their rows, not the
+            # whole library again.
+            self.avatars.refresh_rows(self._bridge, sorted(changes.avatars))
 
     def showEvent(self, event: Any) -> None:
         self.reload()
         super().showEvent(event)
 
-    def _got_agents(self, data: Any, asked: int) -> None:
+    def _got_agents(self, listed: AgentList, asked: int) -> None:
         # A list asked for before the newest one we have (a save's answer carries the list as
         # it stands after the save) is older than what is shown: drop it.
         if asked < self._agents_shown:
             return
         self._agents_shown = asked
-        agents = data.get("agents") if isinstance(data, dict) else data
-        self._agents = list(agents or [])
+        self._agents = list(listed.agents)
         self._loaded = True
         self.list.blockSignals(True)
         self.list.clear()
@@ -217,9 +222,8 @@ class AgentsPage(QWidget):
                 self.list.setCurrentItem(item)
         self.list.blockSignals(False)
 
-    def _got_avatars(self, data: Any, ticket: int) -> None:
-        avatars = data.get("avatars") if isinstance(data, dict) else data
-        self.avatars.set_avatars(list(avatars or []), ticket)
+    def _got_avatars(self, page: AvatarPage, ticket: int) -> None:
+        self.avatars.set_avatars(list(page.avatars), ticket)
         # The editor's choice, not the agent as last listed: the list may be older than the
         # user's pick (or than the save that just stored it).
         self._select_avatar(self._picked)
@@ -358,28 +362,22 @@ class AgentsPage(QWidget):
             self._show_error({"message": self.tr("Give the agent a name."), "hint": ""})
             self.name.setFocus()
             return False
-        payload: dict[str, Any] = {"name": name,
-                                   "description": self.description.toPlainText().strip()}
-        if self._picked:
-            payload["avatar_id"] = self._picked
-        if self._current_id:
-            payload["id"] = self._current_id
         self.save_button.setEnabled(False)
         self._agents_asked += 1
         asked, sent = self._agents_asked, self._editor_state()
-        self._bridge.run("agent.save", payload,
-                         on_success=lambda data: self._saved(data, asked, sent),
-                         on_failure=self._save_failed)
+        ops.save_agent(self._bridge, name=name,
+                       description=self.description.toPlainText().strip(),
+                       avatar_id=self._picked, agent_id=self._current_id,
+                       on_success=lambda saved: self._saved(saved, asked, sent),
+                       on_failure=self._save_failed)
         return True
 
-    def _saved(self, data: Any, asked: int, sent: tuple[str, str, str | None]) -> None:
+    def _saved(self, saved: AgentSaved, asked: int, sent: tuple[str, str, str | None]) -> None:
         self.save_button.setEnabled(True)
         self.error.hide()
-        data = data if isinstance(data, dict) else {}
-        agent = data.get("agent") or {}
-        self._current_id = agent.get("id") or self._current_id
-        if "agents" in data:
-            self._got_agents(data, asked)
+        agent = saved.agent
+        self._current_id = agent["id"]
+        self._got_agents(AgentList(saved.agents), asked)
         if self._editor_state() == sent:
             # Show the name as stored (spaces collapsed), so it does not look unsaved.
             self.name.setText(str(agent.get("name") or sent[0]))
@@ -410,13 +408,12 @@ class AgentsPage(QWidget):
             return
         agent_id = str(agent.get("id"))
 
-        def deleted(_data: Any) -> None:
+        def deleted(_gone: Deleted) -> None:
             if self._current_id == agent_id:
                 self.new_agent()
             self.message.emit(self.tr("Agent “{name}” deleted.").format(name=name))
 
-        self._bridge.run("agent.delete", {"id": agent_id}, on_success=deleted,
-                         on_failure=self._show_error)
+        ops.delete_agent(self._bridge, agent_id, on_success=deleted, on_failure=self._show_error)
 
     def _show_error(self, error: dict[str, Any]) -> None:
         text = str(error.get("message") or "")

@@ -21,12 +21,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ecan.bridge import ops
 from ecan.bridge.bridge import Bridge
 from ecan.bridge.thumbs import ThumbnailLoader
+from ecan.handlers.changes import ALL, Changes
+from ecan.handlers.models import AgentList, AvatarPage
 from ecan.ui.details import DetailsPane
 from ecan.ui.gallery_delegate import CARD, THUMB, THUMB_RADIUS, AvatarDelegate
 from ecan.ui.gallery_model import AvatarFilterModel, AvatarListModel, AvatarRole, IdRole
-from ecan.ui.import_flow import IMPORT_METHOD
 from ecan.ui.resources import icon
 from ecan.ui.throttle import Throttle
 
@@ -152,7 +154,7 @@ class AvatarsPage(QWidget):
         self.proxy.rowsInserted.connect(self._update_empty)
         self.proxy.rowsRemoved.connect(self._update_empty)
         self._reload_soon = Throttle(200, self.reload, self)  # one reload for a burst
-        bridge.changed_by.connect(self._on_changed)
+        bridge.changed.connect(self._on_changed)
         self._retranslate()
         self._update_empty()
 
@@ -189,17 +191,15 @@ class AvatarsPage(QWidget):
         ticket = self.model.ticket()
         # The rows loaded so far, refreshed (or all of them, when a filter needs the whole
         # library to answer).
-        request: dict[str, Any] = {} if self._wants_all() else {
-            "limit": max(PAGE, self.model.rowCount())}
-        self._bridge.run("avatar.list", request,
-                         on_success=lambda data: self._listed(data, ticket),
+        ops.list_avatars(self._bridge,
+                         limit=None if self._wants_all() else max(PAGE, self.model.rowCount()),
+                         on_success=lambda page: self._listed(page, ticket),
                          on_failure=self._list_failed)
-        self._bridge.run("agent.list", {}, on_success=self._got_agents,
-                         on_failure=lambda _e: None)
+        ops.list_agents(self._bridge, on_success=self._got_agents, on_failure=lambda _e: None)
 
-    def _got_agents(self, data: Any) -> None:
+    def _got_agents(self, listed: AgentList) -> None:
         used: dict[str, list[str]] = {}
-        for agent in (data or {}).get("agents", []) if isinstance(data, dict) else []:
+        for agent in listed.agents:
             if agent.get("avatar_id"):
                 used.setdefault(str(agent["avatar_id"]), []).append(str(agent.get("name")))
         self._used_by = used
@@ -242,29 +242,22 @@ class AvatarsPage(QWidget):
 
     def _fetch_page(self, ticket: int) -> None:
         """The model's fetchMore: the next page behind the rows loaded."""
-        request: dict[str, Any] = {"limit": PAGE, "offset": self.model.rowCount()}
-        if self._wants_all():
-            request = {"offset": self.model.rowCount()}
-
-        def paged(data: Any) -> None:
-            data = data if isinstance(data, dict) else {}
-            self._counts = dict(data.get("counts") or self._counts)
-            self.model.append_page(list(data.get("avatars") or []), bool(data.get("more")),
-                                   ticket)
+        def paged(page: AvatarPage) -> None:
+            self._counts = dict(page.counts or self._counts)
+            self.model.append_page(list(page.avatars), page.more, ticket)
             self._update_empty()
 
         def failed(_error: dict[str, Any]) -> None:
             self.model.append_page([], True, ticket)  # the view asks again when scrolled
 
-        self._bridge.run("avatar.list", request, on_success=paged, on_failure=failed)
+        ops.list_avatars(self._bridge, limit=None if self._wants_all() else PAGE,
+                         offset=self.model.rowCount(), on_success=paged, on_failure=failed)
 
-    def _listed(self, data: Any, ticket: int) -> None:
+    def _listed(self, page: AvatarPage, ticket: int) -> None:
         self._loading = False
-        avatars = data.get("avatars") if isinstance(data, dict) else data
-        more = bool(data.get("more")) if isinstance(data, dict) else False
-        if isinstance(data, dict) and isinstance(data.get("counts"), dict):
-            self._counts = dict(data["counts"])
-        self.model.set_avatars(list(avatars or []), ticket, more=more)
+        if page.counts is not None:
+            self._counts = dict(page.counts)
+        self.model.set_avatars(list(page.avatars), ticket, more=page.more)
         self._loaded_once = True
         self._update_empty()
         self._refresh_details()
@@ -280,11 +273,15 @@ class AvatarsPage(QWidget):
         self.empty_text.setText(f"{error.get('message', '')}\n{error.get('hint', '')}")
         self.stack.setCurrentWidget(self.empty)
 
-    def _on_changed(self, method: str, changed: set[str]) -> None:
-        if method == IMPORT_METHOD:
-            return  # the window shows each batch's rows itself, without a full reload
-        if changed & {"avatars", "sync", "agents"}:
+    def _on_changed(self, changes: Changes, origin: object) -> None:
+        if changes.avatars is ALL or changes.agents:
+            # Which avatars changed is not known, or an agent took or left one (usage counts,
+            # and what Delete refuses): list the library again.
             self._reload_soon.request()
+        elif changes.avatars and origin is not self:
+            # Just these rows: an import's batch, an edit, a delete, a generated avatar. A
+            # change this page made itself it has already shown.
+            self.model.refresh_rows(self._bridge, sorted(changes.avatars))
 
     def set_drop_highlight(self, on: bool) -> None:
         """Outline the gallery while files are dragged over the window."""

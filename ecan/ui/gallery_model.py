@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import collections
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import (
@@ -18,7 +18,10 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QPixmap
 
+from ecan.bridge import ops
+from ecan.bridge.bridge import Bridge
 from ecan.bridge.thumbs import ThumbnailLoader
+from ecan.handlers.models import AvatarRows
 
 AvatarRole = Qt.ItemDataRole.UserRole + 1
 IdRole = Qt.ItemDataRole.UserRole + 2
@@ -69,7 +72,8 @@ class AvatarListModel(QAbstractListModel):
         self._more = False
         self._fetching = False
         self._fetcher: Callable[[int], None] | None = None
-        self.added_since_list = 0  # rows add_avatars put in front since the last full list
+        # Rows add_avatars put in front since the last full list, less rows removed since.
+        self.added_since_list = 0
         self._kinds: collections.Counter[str] = collections.Counter()  # rows per resource_type
 
     # Qt model API
@@ -295,6 +299,47 @@ class AvatarListModel(QAbstractListModel):
             self._reindex()
         idx = self.index(r)
         self.dataChanged.emit(idx, idx)
+
+    def refresh_rows(self, bridge: Bridge, ids: Sequence[str]) -> None:
+        """Read these avatars again (a change named them) and show them as they are now."""
+        asked = list(dict.fromkeys(ids))
+        if not asked:
+            return
+        ticket = self.ticket()
+
+        def got(rows: AvatarRows) -> None:
+            self.apply_rows(asked, rows.avatars, ticket)
+
+        ops.get_avatars(bridge, asked, on_success=got, on_failure=lambda _e: None)
+
+    def apply_rows(self, asked: Sequence[str], avatars: Sequence[dict[str, Any]],
+                   ticket: int) -> None:
+        """The answer to a read of just the `asked` ids: rows shown are updated in place, rows
+        the library no longer has (asked, not answered: deleted) are removed, and new rows go
+        in front. A row not shown that is older than the loaded pages' last one stays out: it
+        arrives with its page."""
+        found = {str(a.get("id")) for a in avatars}
+        self.remove_ids([i for i in asked if i not in found and i in self._row_of
+                         and self._fresher(i, ticket)])
+        oldest = float(self._rows[-1].get("created_at") or 0) if self._rows else 0.0
+        self.add_avatars([a for a in avatars if str(a.get("id")) in self._row_of
+                          or not self._more or float(a.get("created_at") or 0) >= oldest],
+                         ticket)
+
+    def remove_ids(self, ids: Sequence[str]) -> None:
+        """Take these rows out (deleted avatars), each as one removal Qt can animate."""
+        rows = sorted((self._row_of[i] for i in ids if i in self._row_of), reverse=True)
+        for r in rows:  # from the bottom: the rows above keep their numbers
+            row = self._rows[r]
+            # Counted out first: the filter proxy drops its row (and the page recounts its
+            # label) as soon as this model says the row is about to go.
+            self._kinds[str(row.get("resource_type"))] -= 1
+            self._progress.pop(str(row.get("id")), None)
+            self.added_since_list -= 1
+            self.beginRemoveRows(QModelIndex(), r, r)
+            del self._rows[r]
+            self._reindex()
+            self.endRemoveRows()
 
     def set_progress(self, avatar_id: str, fraction: float | None) -> None:
         r = self._row_of.get(avatar_id)

@@ -31,7 +31,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ecan.bridge import ops
 from ecan.bridge.bridge import Bridge
+from ecan.handlers.models import Avatar, AvatarPage, Generated, History, Stats
 
 PREVIEW_SIZE = 256
 
@@ -212,7 +214,7 @@ class GenerateDialog(QDialog):
         self.tabs.currentChanged.connect(lambda i: self.refresh_history() if i == 1 else None)
         self._retranslate()
         self._load_avatars()
-        self._bridge.run("generate.ready", {}, on_failure=self._not_ready)
+        ops.generate_ready(self._bridge, on_failure=self._not_ready)
 
     def _not_ready(self, error: dict[str, Any]) -> None:
         # Said before the user fills the form in, not after Generate.
@@ -274,11 +276,11 @@ class GenerateDialog(QDialog):
             self.photo.setText(path)
 
     def _load_avatars(self) -> None:
-        self._bridge.run("avatar.list", {}, on_success=self._avatars_loaded,
+        ops.list_avatars(self._bridge, on_success=self._avatars_loaded,
                          on_failure=lambda error: None)
 
-    def _avatars_loaded(self, data: dict[str, Any]) -> None:
-        self._avatars = [a for a in data.get("avatars", []) if not a.get("animated")]
+    def _avatars_loaded(self, page: AvatarPage) -> None:
+        self._avatars = [a for a in page.avatars if not a.get("animated")]
         current = self.avatar.currentData()
         self.avatar.clear()
         for a in self._avatars:
@@ -296,36 +298,38 @@ class GenerateDialog(QDialog):
 
     def start(self) -> None:
         prompt = self.request.toPlainText().strip()
-        payload: dict[str, Any] = {"prompt": prompt}
+        avatar_id: str | None = None
+        image_path: str | None = None
         if self.use_avatar.isChecked():
             if self.avatar.currentData() is None:
                 self._say(self.tr("Pick an avatar first."), error=True)
                 return
-            payload["avatar_id"] = self.avatar.currentData()
+            avatar_id = str(self.avatar.currentData())
         else:
             if not self.photo.text().strip():
                 self._say(self.tr("Pick a photo file first."), error=True)
                 return
-            payload["image_path"] = self.photo.text().strip()
+            image_path = self.photo.text().strip()
         if not prompt:
             self._say(self.tr("Write what the avatar should look like."), error=True)
             return
         # Chosen here so that Cancel can name the task while `generate.start` is running.
-        self._task_id = payload["task_id"] = uuid.uuid4().hex
+        self._task_id = task_id = uuid.uuid4().hex
         self._result = None
         self.result_box.setVisible(False)
         self.professional.clear()
         self._busy(True)
         self._say(self.tr("Analysing the photo and drawing the avatar… this can take a minute."))
-        self._bridge.run("generate.start", payload, on_success=self._finished,
-                         on_failure=self._failed)
+        ops.generate_start(self._bridge, prompt=prompt, task_id=task_id, image_path=image_path,
+                           avatar_id=avatar_id, on_success=self._finished,
+                           on_failure=self._failed)
 
     def cancel(self) -> None:
         if self._task_id is None:
             return
         self._say(self.tr("Cancelling…"))
-        self._bridge.run("generate.cancel", {"task_id": self._task_id},
-                         on_failure=lambda error: None)  # it may have just finished
+        ops.generate_cancel(self._bridge, self._task_id,
+                            on_failure=lambda error: None)  # it may have just finished
 
     def is_running(self) -> bool:
         return self._task_id is not None
@@ -336,7 +340,8 @@ class GenerateDialog(QDialog):
         self.source_box.setEnabled(not busy)
         self.request.setReadOnly(busy)
 
-    def _finished(self, data: dict[str, Any]) -> None:
+    def _finished(self, generated: Generated) -> None:
+        data = generated.fields
         self._task_id = None
         self._busy(False)
         self._result = data
@@ -346,8 +351,8 @@ class GenerateDialog(QDialog):
         self.discard_button.setEnabled(True)
         self.result_box.setVisible(True)
         self._say(self.tr("Done: the avatar is in your library."))
-        self._bridge.run("avatar.get", {"id": data["avatar_id"]}, on_success=self._load_preview,
-                         on_failure=lambda error: None)
+        ops.get_avatar(self._bridge, generated.avatar_id, on_success=self._load_preview,
+                       on_failure=lambda error: None)
         self.generated.emit(data)
         self._load_avatars()
 
@@ -364,8 +369,8 @@ class GenerateDialog(QDialog):
             a=_seconds(t.get("analyse_ms")), g=_seconds(t.get("generate_ms")),
             t=_seconds(t.get("total_ms"))))
 
-    def _load_preview(self, avatar: dict[str, Any]) -> None:
-        path = avatar.get("thumb_path") or avatar.get("image_path")
+    def _load_preview(self, avatar: Avatar) -> None:
+        path = avatar.row.get("thumb_path") or avatar.row.get("image_path")
         if not path:
             return
         # Decoded off the GUI thread (QImage is safe there; QPixmap is made here).
@@ -395,9 +400,9 @@ class GenerateDialog(QDialog):
             # delete.
             self._discarded(result["avatar_id"])
             return
-        self._bridge.run("avatar.delete", {"id": result["avatar_id"]},
-                         on_success=lambda _data: self._discarded(result["avatar_id"]),
-                         on_failure=self._failed)
+        ops.delete_avatar(self._bridge, str(result["avatar_id"]),
+                          on_success=lambda gone: self._discarded(gone.id),
+                          on_failure=self._failed)
 
     def _discarded(self, avatar_id: str) -> None:
         self._result = None
@@ -414,13 +419,14 @@ class GenerateDialog(QDialog):
     # --- history ----------------------------------------------------------------------------
 
     def refresh_history(self) -> None:
-        self._bridge.run("generate.history", {"limit": 200}, on_success=self._history_loaded,
-                         on_failure=lambda error: self.stats.setText(error.get("message", "")))
-        self._bridge.run("generate.stats", {}, on_success=self._stats_loaded,
-                         on_failure=lambda error: None)
+        ops.generate_history(self._bridge, 200, on_success=self._history_loaded,
+                             on_failure=lambda error: self.stats.setText(
+                                 error.get("message", "")))
+        ops.generate_stats(self._bridge, on_success=self._stats_loaded,
+                           on_failure=lambda error: None)
 
-    def _history_loaded(self, data: dict[str, Any]) -> None:
-        tasks = data.get("tasks", [])
+    def _history_loaded(self, history: History) -> None:
+        tasks = history.tasks
         self.table.setRowCount(len(tasks))
         names = {"succeeded": self.tr("succeeded"), "failed": self.tr("failed"),
                  "cancelled": self.tr("cancelled")}
@@ -434,7 +440,8 @@ class GenerateDialog(QDialog):
                 self.table.setItem(row, column, item)
         self.table.resizeColumnsToContents()
 
-    def _stats_loaded(self, s: dict[str, Any]) -> None:
+    def _stats_loaded(self, stats: Stats) -> None:
+        s = stats.fields
         rate = "–" if s.get("success_rate") is None else f"{s['success_rate']:.0%}"
         self.stats.setText(self.tr(
             "%n task(s) · {rate} succeeded · analyse {a} s, generate {g} s on average · "

@@ -22,11 +22,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ecan.bridge import ops
 from ecan.bridge.bridge import Bridge
+from ecan.handlers.models import ImportBatch, Uploaded
 
 BATCH = 8
-# The call that brings files in; its batches' rows reach the galleries through `imported`.
-IMPORT_METHOD = "avatar.import_paths"
 # A folder walk keeps only files that could be avatars; files named one by one all go to the
 # importer, which explains any refusal.
 MEDIA_EXTS = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".heic",
@@ -64,15 +64,12 @@ class ImportController(QObject):
 
     Signals:
         progress(int, int): files done, files in total.
-        imported(list): ids of the avatars a batch just brought in (the gallery shows them
-            without reloading the library).
         finished(list): every result ({path, ok, avatar_id, error}) of the import.
         busy_changed(int): 1 while importing, 0 when done (an int: PySide 6.12 on Python 3.11
             loses a reference to True/False on every bool emitted from Python).
     """
 
     progress = Signal(int, int)
-    imported = Signal(object)
     finished = Signal(object)
     busy_changed = Signal(int)
 
@@ -103,25 +100,21 @@ class ImportController(QObject):
     def upload_image(self, image: QImage, filename: str,
                      on_done: Callable[[dict[str, Any]], None] | None = None) -> None:
         """Save in-memory image data (paste, crop) as an avatar."""
+        def uploaded(up: Uploaded) -> None:
+            self._single_done(filename, str(up.avatar["id"]), None, on_done)
+
         def encoded(data: str) -> None:
-            self._bridge.run("avatar.upload_avatar", {"fileData": data, "filename": filename},
-                             on_success=lambda d: self._single_done(filename, True, d, on_done),
-                             on_failure=lambda e: self._single_done(filename, False, e, on_done))
+            ops.upload_image(self._bridge, data, filename, on_success=uploaded,
+                             on_failure=lambda e: self._single_done(filename, None, e, on_done))
 
         copy = QImage(image)
         self._bridge.run_task("encode", lambda: encode_png(copy), on_success=encoded,
-                              on_failure=lambda e: self._single_done(filename, False, e, on_done))
+                              on_failure=lambda e: self._single_done(filename, None, e, on_done))
 
-    def _single_done(self, filename: str, ok: bool, data: Any,
+    def _single_done(self, filename: str, avatar_id: str | None, error: dict[str, Any] | None,
                      on_done: Callable[[dict[str, Any]], None] | None) -> None:
-        result: dict[str, Any] = {"path": filename, "ok": ok}
-        if ok:
-            avatar = (data or {}).get("avatar") if isinstance(data, dict) else None
-            result["avatar_id"] = (avatar or {}).get("id")
-            result["error"] = None
-        else:
-            result["avatar_id"] = None
-            result["error"] = data
+        result: dict[str, Any] = {"path": filename, "ok": error is None, "avatar_id": avatar_id,
+                                  "error": error}
         if on_done is not None:
             on_done(result)
         self.finished.emit([result])
@@ -144,17 +137,14 @@ class ImportController(QObject):
             self._next_waiting()
             return
         batch, self._todo = self._todo[:BATCH], self._todo[BATCH:]
-        self._bridge.run(IMPORT_METHOD, {"paths": batch},
-                         on_success=self._batch_done,
+        # Each batch's avatars reach the galleries as the call's changes (their ids), row by
+        # row, without a reload of the library per batch.
+        ops.import_paths(self._bridge, batch, on_success=self._batch_done,
                          on_failure=lambda e, b=batch: self._batch_failed(b, e))  # type: ignore[misc]
 
-    def _batch_done(self, data: Any) -> None:
-        results = (data or {}).get("results") or []
-        self._results.extend(results)
+    def _batch_done(self, batch: ImportBatch) -> None:
+        self._results.extend(batch.results)
         self.progress.emit(len(self._results), self._total)
-        ids = [str(r["avatar_id"]) for r in results if r.get("ok") and r.get("avatar_id")]
-        if ids:
-            self.imported.emit(ids)
         self._next_batch()
 
     def _batch_failed(self, batch: list[str], error: dict[str, Any]) -> None:

@@ -34,8 +34,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ecan.bridge import ops
 from ecan.bridge.bridge import Bridge
 from ecan.bridge.sync_process import SyncProcess
+from ecan.handlers.changes import Changes
+from ecan.handlers.models import AuthStatus, Avatar, Restored, Retried, SignedIn
 from ecan.ui.agents_page import AgentsPage
 from ecan.ui.avatars_page import AvatarsPage
 from ecan.ui.details import human_bytes
@@ -112,7 +115,6 @@ class MainWindow(QMainWindow):
         self.importer = ImportController(bridge, self)
         self.importer.progress.connect(self._import_progress)
         self.importer.finished.connect(self._import_finished)
-        self.importer.imported.connect(self._show_imported)
         self.monitor = SyncMonitor(bridge, self)
         self.monitor.status_changed.connect(self._sync_status)
         self.monitor.attention_needed.connect(self._attention)
@@ -600,45 +602,43 @@ class MainWindow(QMainWindow):
                 action=self.tr("Delete"), cancel=self.tr("Cancel"), informative=kept):
             return
         for avatar_id in doomed:
-            self.bridge.run("avatar.delete", {"id": avatar_id})
+            ops.delete_avatar(self.bridge, avatar_id)
 
     def edit_avatar(self, avatar_id: str, changes: dict[str, Any]) -> None:
         details = self.avatars.details
 
-        def done(avatar: dict[str, Any]) -> None:
-            self.avatars.model.update_avatar(avatar)
-            details.saved(avatar)
+        def done(avatar: Avatar) -> None:
+            self.avatars.model.update_avatar(avatar.row)
+            details.saved(avatar.row)
 
         def failed(error: dict[str, Any]) -> None:
             details.edit_failed(" ".join(x for x in (error.get("message"), error.get("hint"))
                                          if x))
 
-        self.bridge.run("avatar.update", {"id": avatar_id, **changes}, on_success=done,
-                        on_failure=failed)
+        # The gallery shows the answer here; the change's other readers fetch the row.
+        ops.update_avatar(self.bridge, avatar_id, changes, on_success=done, on_failure=failed,
+                          origin=self.avatars)
 
     def copy_private_link(self, avatar_id: str, seconds: int) -> None:
         def failed(error: dict[str, Any]) -> None:
             self.show_message(" ".join(x for x in (error.get("message"), error.get("hint"))
                                        if x))
 
-        self.bridge.run("avatar.link", {"id": avatar_id, "expires_s": seconds},
-                        on_success=lambda d: self.avatars.details.copy_link(
-                            str(d["url"]), str(d["expires_at"])),
+        ops.avatar_link(self.bridge, avatar_id, seconds,
+                        on_success=lambda link: self.avatars.details.copy_link(
+                            link.url, link.expires_at),
                         on_failure=failed)
 
     def retry(self, avatar_id: str | None) -> None:
-        payload = {"avatar_id": avatar_id} if avatar_id else {}
-
-        def done(data: Any) -> None:
-            n = (data or {}).get("retried", 0) if isinstance(data, dict) else 0
-            self.show_message(self.tr("Retrying %n upload(s).", "", n))
+        def done(retried: Retried) -> None:
+            self.show_message(self.tr("Retrying %n upload(s).", "", retried.count))
             self._wake_sync()
 
-        self.bridge.run("sync.retry", payload, on_success=done)
+        ops.sync_retry(self.bridge, avatar_id, on_success=done)
 
     def toggle_pause(self) -> None:
         paused = bool(self._status.get("paused"))
-        self.bridge.run("sync.resume" if paused else "sync.pause", {})
+        (ops.sync_resume if paused else ops.sync_pause)(self.bridge)
 
     def _wake_sync(self) -> None:
         if self.sync_worker is not None:
@@ -662,25 +662,25 @@ class MainWindow(QMainWindow):
         self.signin_dialog = dialog
         dialog.open()
 
-    def _signed_in(self, data: Any) -> None:
+    def _signed_in(self, signed: SignedIn) -> None:
         self._refresh_account()
-        if isinstance(data, dict) and data.get("first_sign_in_on_empty_library"):
+        if signed.first_on_empty_library:
             # A new machine: bring the library this identity already has in the cloud here
             # before new uploads start, so the user finds the same avatars everywhere.
             self.show_message(self.tr("Restoring your library from the cloud…"))
-            self.bridge.run("sync.restore", {"only_if_empty": True},
-                            on_success=self._restored, on_failure=lambda _e: self._wake_sync())
+            ops.sync_restore(self.bridge, only_if_empty=True, on_success=self._restored,
+                             on_failure=lambda _e: self._wake_sync())
         else:
             self._wake_sync()
 
-    def _restored(self, result: Any) -> None:
-        if isinstance(result, dict) and result.get("restored"):
+    def _restored(self, result: Restored) -> None:
+        if result.restored:
             self.show_message(self.tr("Restored %n avatar(s) from the cloud.", "",
-                                      int(result["restored"])))
+                                      result.restored))
         self._wake_sync()
 
     def sign_out(self) -> None:
-        self.bridge.run("auth.sign_out", {}, on_success=lambda _d: self.show_message(
+        ops.sign_out(self.bridge, on_success=lambda _d: self.show_message(
             self.tr("Signed out. New avatars wait on this computer until you sign in.")))
 
     def open_settings(self) -> None:
@@ -742,21 +742,20 @@ class MainWindow(QMainWindow):
             "Syncing stopped unexpectedly; it restarts by itself in {s} s. Nothing is lost: "
             "the queue is kept.").format(s=seconds))
 
-    def _on_changed(self, changed: set[str]) -> None:
-        if "auth" in changed:
+    def _on_changed(self, changes: Changes, _origin: object) -> None:
+        if changes.auth:
             self._refresh_account()
             if self.sync_worker is not None:
                 self.sync_worker.session_changed()
-        if changed & {"avatars", "agents"}:
+        if changes.avatars or changes.agents:
             # New or changed work in the outbox: upload it now, not at the engine's next poll.
             self._wake_sync()
 
     def _refresh_account(self) -> None:
-        self.bridge.run("auth.status", {}, on_success=self._got_account,
-                        on_failure=lambda _e: None)
+        ops.auth_status(self.bridge, on_success=self._got_account, on_failure=lambda _e: None)
 
-    def _got_account(self, data: Any) -> None:
-        self._account = data if isinstance(data, dict) else {}
+    def _got_account(self, status: AuthStatus) -> None:
+        self._account = status.fields
         self._show_account()
 
     def _show_account(self) -> None:
@@ -811,32 +810,9 @@ class MainWindow(QMainWindow):
 
     def _refresh_finished_rows(self) -> None:
         ids, self._to_refresh = sorted(self._to_refresh), set()
-        self._fetch_rows(ids, new=False)
-
-    def _show_imported(self, ids: list[str]) -> None:
-        # A batch's rows, fetched by id: reloading the whole library after every batch would
-        # cost O(library) per batch (half a second each with 10,000 avatars).
-        self._fetch_rows(ids, new=True)
-
-    def _fetch_rows(self, ids: list[str], *, new: bool) -> None:
-        """Show these avatars as they are now in both galleries: `new` ones go in front,
-        rows already shown are updated in place."""
-        if not ids:
-            return
-        models = (self.avatars.model, self.agents.avatars)
-        tickets = [m.ticket() for m in models]
-
-        def fetched(data: Any) -> None:
-            avatars = (data or {}).get("avatars", []) if isinstance(data, dict) else []
-            for model, ticket in zip(models, tickets, strict=True):
-                if new:
-                    model.add_avatars(avatars, ticket)
-                else:
-                    for avatar in avatars:
-                        model.update_avatar(avatar, ticket)
-
-        self.bridge.run("avatar.get_many", {"ids": ids}, on_success=fetched,
-                        on_failure=lambda _e: None)
+        self.avatars.model.refresh_rows(self.bridge, ids)
+        if self.agents.is_loaded():  # else it lists them all when first shown
+            self.agents.avatars.refresh_rows(self.bridge, ids)
 
     def _sync_status(self, status: dict[str, Any]) -> None:
         self._status = dict(status or {})

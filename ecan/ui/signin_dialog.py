@@ -16,13 +16,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ecan.bridge import ops
 from ecan.bridge.bridge import Bridge
+from ecan.handlers.models import SignedIn
 from ecan.ui.dialogs import fit_height
 
 
 class SignInDialog(QDialog):
     """Signals:
-        signed_in(dict): `auth.sign_in` succeeded (its data: identity_id...).
+        signed_in(SignedIn): `auth.sign_in` succeeded (its answer: identity_id...).
     """
 
     signed_in = Signal(object)
@@ -80,13 +82,13 @@ class SignInDialog(QDialog):
             self._show_error({"message": self.tr("Enter your username and password."), "hint": ""})
             return
         self._set_busy(True)
-        self._bridge.run("auth.sign_in", {"username": username, "password": password},
-                         on_success=self._succeeded, on_failure=self._failed)
+        ops.sign_in(self._bridge, username, password, on_success=self._succeeded,
+                    on_failure=self._failed)
 
-    def _succeeded(self, data: Any) -> None:
+    def _succeeded(self, signed: SignedIn) -> None:
         self._set_busy(False)
         self.password.clear()
-        self.signed_in.emit(data or {})
+        self.signed_in.emit(signed)
         self.accept()
 
     def _failed(self, error: dict[str, Any]) -> None:

@@ -10,7 +10,10 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from ecan.bridge import ops
 from ecan.bridge.bridge import Bridge
+from ecan.handlers.changes import Changes
+from ecan.handlers.models import SyncStatus
 from ecan.sync.events import StateChanged
 from ecan.ui.throttle import Throttle
 
@@ -64,7 +67,7 @@ class SyncMonitor(QObject):
         if self._asking:
             return
         self._asking = True
-        self._bridge.run("sync.status", {}, on_success=self._got, on_failure=self._failed)
+        ops.sync_status(self._bridge, on_success=self._got, on_failure=self._failed)
 
     def refresh_soon(self) -> None:
         """Ask again shortly, once for a burst: uploads finish by the dozen per second and each
@@ -85,16 +88,14 @@ class SyncMonitor(QObject):
         self._publish()
         self.refresh_soon()
 
-    def _on_changed(self, changed: set[str]) -> None:
-        if changed & {"sync", "avatars", "auth"}:
+    def _on_changed(self, changes: Changes, _origin: object) -> None:
+        if changes.sync or changes.avatars or changes.auth:
             QTimer.singleShot(0, self, self.refresh)
 
-    def _got(self, data: Any) -> None:
+    def _got(self, status: SyncStatus) -> None:
         self._asking = False
-        if not isinstance(data, dict):
-            return
-        self._status = data
-        counts = data.get("counts") or {}
+        self._status = status.fields
+        counts = status.fields.get("counts") or {}
         busy = (counts.get("queued", 0) or 0) + (counts.get("syncing", 0) or 0)
         if not busy:
             self._live = {}

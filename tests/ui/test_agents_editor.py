@@ -49,7 +49,7 @@ class AvatarsAnswerFirst:
         return getattr(self._bridge, name)
 
     def run(self, method: str, payload: Any = None, *, on_success: Any = None,
-            on_failure: Any = None) -> int:
+            on_failure: Any = None, **rest: Any) -> int:
         if method == "agent.list" and self._armed and on_success is not None:
             self._armed, self._waiting = False, True
             agents_done = on_success
@@ -73,7 +73,7 @@ class AvatarsAnswerFirst:
 
             on_success = then
         return int(self._bridge.run(method, payload, on_success=on_success,
-                                    on_failure=on_failure))
+                                    on_failure=on_failure, **rest))
 
 
 def type_at_end(qtbot: Any, field: Any, text: str) -> None:

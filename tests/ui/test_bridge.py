@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from ecan.handlers.changes import ALL, Changes
 from ecan.handlers.registry import Empty, Handlers
 
 
@@ -20,8 +21,8 @@ def test_handlers_run_off_the_gui_thread_and_results_arrive_on_it(qtbot: Any) ->
         return {"done": "yes"}
 
     bridge = Bridge(handlers)
-    changes: list[set[str]] = []
-    bridge.changed.connect(changes.append)
+    changes: list[tuple[Changes, object]] = []
+    bridge.changed.connect(lambda c, origin: changes.append((c, origin)))
 
     def success(data: Any) -> None:
         seen["data"] = data
@@ -32,7 +33,48 @@ def test_handlers_run_off_the_gui_thread_and_results_arrive_on_it(qtbot: Any) ->
     assert seen["data"] == {"done": "yes"}
     assert seen["handler_thread"] is not threading.main_thread()
     assert seen["callback_thread"] is threading.main_thread()
-    assert changes == [{"avatars"}]
+    assert changes == [(Changes(avatars=ALL), None)]
+    bridge.close()
+
+
+def test_changes_name_the_rows_and_the_screen_that_made_them(qtbot: Any) -> None:
+    from ecan.bridge.bridge import Bridge
+
+    handlers = Handlers()
+
+    @handlers.register("demo.touch", Empty, changes=["avatars", "sync"],
+                       ids=lambda _req, data: {"avatars": [data["id"]]})
+    def touch(_req: Empty) -> dict[str, str]:
+        return {"id": "a1"}
+
+    bridge = Bridge(handlers)
+    screen = object()
+    changes: list[tuple[Changes, object]] = []
+    bridge.changed.connect(lambda c, origin: changes.append((c, origin)))
+    bridge.run("demo.touch", {}, origin=screen)
+    qtbot.waitUntil(lambda: bool(changes), timeout=5000)
+    assert changes == [(Changes(avatars=frozenset({"a1"}), sync=True), screen)]
+    bridge.close()
+
+
+def test_an_answer_of_the_wrong_shape_is_a_failure_not_a_crash_in_a_screen(qtbot: Any) -> None:
+    from ecan.bridge import ops
+    from ecan.bridge.bridge import Bridge
+
+    handlers = Handlers()
+
+    @handlers.register("avatar.list", Empty)
+    def wrong(_req: Empty) -> dict[str, Any]:
+        return {"avatars": "not a list"}
+
+    bridge = Bridge(handlers)
+    pages: list[Any] = []
+    errors: list[dict[str, Any]] = []
+    ops.list_avatars(bridge, on_success=pages.append, on_failure=errors.append)
+    qtbot.waitUntil(lambda: bool(errors), timeout=5000)
+    assert pages == []
+    assert errors[0]["code"] == "internal_error"
+    assert errors[0]["message"] == "Something went wrong in avatar.list."
     bridge.close()
 
 

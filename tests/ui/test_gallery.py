@@ -162,3 +162,20 @@ def test_a_card_from_a_finished_tile_looks_like_one_clipped_in_the_window(
                                           clipped.pixelColor(x, y).getRgb(), strict=True)) > 40)
     # Only antialiased corner pixels may differ (the two resamplers round differently).
     assert differ < 0.01 * tiled.width() * tiled.height(), differ
+
+
+def test_rows_read_by_id_update_remove_and_add_where_they_belong(model: Any) -> None:
+    """A change names avatars; their rows, read again, repaint in place, leave when the library no
+    longer has them, and come in front when new; one older than the loaded pages waits for its
+    page."""
+    def aged(avatar_id: str, created: float) -> dict[str, Any]:
+        return {**row(avatar_id, "queued"), "created_at": created}
+
+    model.set_avatars([aged("c", 30), aged("b", 20)], more=True)  # "a" (10) is on the next page
+    asked = model.ticket()
+    model.apply_rows(["new", "c", "b", "a"],
+                     [aged("new", 40), {**aged("c", 30), "sync_state": "synced"}, aged("a", 10)],
+                     asked)
+    assert [a["id"] for a in model.avatars()] == ["new", "c"]
+    assert states(model) == {"new": "queued", "c": "synced"}
+    assert model.added_since_list == 0  # one in, one out: the page's count stays right

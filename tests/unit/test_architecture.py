@@ -105,3 +105,17 @@ def test_each_piece_of_state_has_one_writer() -> None:
             if module not in owners and re.search(pattern, text):
                 wrong.append(f"{module} may not {what} (only {', '.join(sorted(owners))})")
     assert wrong == []
+
+
+def test_the_window_calls_handlers_only_through_typed_operations() -> None:
+    """Screens call ecan.bridge.ops (a typed function per action), never a handler by its
+    method name, and read answers through their models, not by testing their shape."""
+    wrong = []
+    for module, path in sorted(_modules().items()):
+        if part_of(module) != "ecan.ui":
+            continue
+        text = path.read_text(encoding="utf-8")
+        for pattern in (r"\.run\(\s*['\"]", r"\.run\(\s*[A-Z_]+\s*,", r"changed_by",
+                        r"isinstance\((data|result|d), dict\)"):
+            wrong += [f"{module}: {m.group(0)!r}" for m in re.finditer(pattern, text)]
+    assert wrong == [], "call ecan.bridge.ops instead (add the action there)"

@@ -1,0 +1,212 @@
+"""The window's operations, one typed function per action (Anki's aqt/operations): each names its
+handler and request once, and hands `on_success` the answer parsed into its model
+(ecan.handlers.models), on the GUI thread. Screens call these, never `Bridge.run` with a method
+name, so a renamed field or handler is a type error here rather than a silent `{}` in a screen.
+
+Every function takes the bridge first and, keyword-only: `on_success(model)`, `on_failure(error)`
+(the {code, message, hint} dict; without one the bridge's `failed` signal shows it) and `origin`,
+the object the resulting `Bridge.changed` names, so a screen can skip a change it made itself.
+To add an action: a model in ecan.handlers.models if its answer is read, and a function here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from ecan.bridge.bridge import Bridge, FailureFn
+from ecan.handlers.models import (
+    AgentList,
+    AgentSaved,
+    AuthStatus,
+    Avatar,
+    AvatarPage,
+    AvatarRows,
+    Deleted,
+    Done,
+    Generated,
+    History,
+    ImportBatch,
+    Link,
+    Paused,
+    Restored,
+    Retried,
+    SignedIn,
+    Stats,
+    SyncStatus,
+    Uploaded,
+)
+
+T = TypeVar("T")
+On = Callable[[T], None] | None
+
+
+def _op(bridge: Bridge, method: str, payload: Mapping[str, Any], parse: Callable[[Any], T],
+        on_success: On[T], on_failure: FailureFn | None, origin: object | None) -> None:
+    bridge.run(method, dict(payload), parse=parse, on_success=on_success, on_failure=on_failure,
+               origin=origin)
+
+
+# -- avatars --------------------------------------------------------------------------------------
+def list_avatars(bridge: Bridge, *, limit: int | None = None, offset: int = 0,
+                 on_success: On[AvatarPage] = None, on_failure: FailureFn | None = None,
+                 origin: object | None = None) -> None:
+    """The library's avatars, newest first: all of them, or `limit` from `offset`."""
+    payload: dict[str, Any] = {} if limit is None else {"limit": limit}
+    if offset:
+        payload["offset"] = offset
+    _op(bridge, "avatar.list", payload, AvatarPage.parse, on_success, on_failure, origin)
+
+
+def get_avatars(bridge: Bridge, ids: list[str], *, on_success: On[AvatarRows] = None,
+                on_failure: FailureFn | None = None, origin: object | None = None) -> None:
+    """These avatars as they are now; a missing one is gone from the library."""
+    _op(bridge, "avatar.get_many", {"ids": list(ids)}, AvatarRows.parse, on_success, on_failure,
+        origin)
+
+
+def get_avatar(bridge: Bridge, avatar_id: str, *, on_success: On[Avatar] = None,
+               on_failure: FailureFn | None = None, origin: object | None = None) -> None:
+    _op(bridge, "avatar.get", {"id": avatar_id}, Avatar.parse, on_success, on_failure, origin)
+
+
+def update_avatar(bridge: Bridge, avatar_id: str, changes: Mapping[str, Any], *,
+                  on_success: On[Avatar] = None, on_failure: FailureFn | None = None,
+                  origin: object | None = None) -> None:
+    """Edit name, description or tags (the keys of `changes`)."""
+    _op(bridge, "avatar.update", {"id": avatar_id, **changes}, Avatar.parse, on_success,
+        on_failure, origin)
+
+
+def delete_avatar(bridge: Bridge, avatar_id: str, *, on_success: On[Deleted] = None,
+                  on_failure: FailureFn | None = None, origin: object | None = None) -> None:
+    _op(bridge, "avatar.delete", {"id": avatar_id}, Deleted.parse, on_success, on_failure,
+        origin)
+
+
+def avatar_link(bridge: Bridge, avatar_id: str, seconds: int, *, on_success: On[Link] = None,
+                on_failure: FailureFn | None = None, origin: object | None = None) -> None:
+    """A private link to the avatar's original that works for `seconds`."""
+    _op(bridge, "avatar.link", {"id": avatar_id, "expires_s": seconds}, Link.parse, on_success,
+        on_failure, origin)
+
+
+def upload_image(bridge: Bridge, file_data: str, filename: str, *,
+                 on_success: On[Uploaded] = None, on_failure: FailureFn | None = None,
+                 origin: object | None = None) -> None:
+    """An image's bytes (base64) as a new avatar."""
+    _op(bridge, "avatar.upload_avatar", {"fileData": file_data, "filename": filename},
+        Uploaded.parse, on_success, on_failure, origin)
+
+
+def import_paths(bridge: Bridge, paths: list[str], *, on_success: On[ImportBatch] = None,
+                 on_failure: FailureFn | None = None, origin: object | None = None) -> None:
+    """One batch of files into the library, a result per path."""
+    _op(bridge, "avatar.import_paths", {"paths": list(paths)}, ImportBatch.parse, on_success,
+        on_failure, origin)
+
+
+# -- agents ---------------------------------------------------------------------------------------
+def list_agents(bridge: Bridge, *, on_success: On[AgentList] = None,
+                on_failure: FailureFn | None = None, origin: object | None = None) -> None:
+    _op(bridge, "agent.list", {}, AgentList.parse, on_success, on_failure, origin)
+
+
+def save_agent(bridge: Bridge, *, name: str, description: str, avatar_id: str | None,
+               agent_id: str | None, on_success: On[AgentSaved] = None,
+               on_failure: FailureFn | None = None, origin: object | None = None) -> None:
+    """Create (no `agent_id`) or update an agent."""
+    payload: dict[str, Any] = {"name": name, "description": description}
+    if avatar_id:
+        payload["avatar_id"] = avatar_id
+    if agent_id:
+        payload["id"] = agent_id
+    _op(bridge, "agent.save", payload, AgentSaved.parse, on_success, on_failure, origin)
+
+
+def delete_agent(bridge: Bridge, agent_id: str, *, on_success: On[Deleted] = None,
+                 on_failure: FailureFn | None = None, origin: object | None = None) -> None:
+    _op(bridge, "agent.delete", {"id": agent_id}, Deleted.parse, on_success, on_failure, origin)
+
+
+# -- sync -----------------------------------------------------------------------------------------
+def sync_status(bridge: Bridge, *, on_success: On[SyncStatus] = None,
+                on_failure: FailureFn | None = None, origin: object | None = None) -> None:
+    _op(bridge, "sync.status", {}, SyncStatus.parse, on_success, on_failure, origin)
+
+
+def sync_pause(bridge: Bridge, *, on_success: On[Paused] = None,
+               on_failure: FailureFn | None = None, origin: object | None = None) -> None:
+    _op(bridge, "sync.pause", {}, Paused.parse, on_success, on_failure, origin)
+
+
+def sync_resume(bridge: Bridge, *, on_success: On[Paused] = None,
+                on_failure: FailureFn | None = None, origin: object | None = None) -> None:
+    _op(bridge, "sync.resume", {}, Paused.parse, on_success, on_failure, origin)
+
+
+def sync_retry(bridge: Bridge, avatar_id: str | None = None, *, on_success: On[Retried] = None,
+               on_failure: FailureFn | None = None, origin: object | None = None) -> None:
+    """Queue failed uploads again: one avatar's, or (None) every failed one."""
+    _op(bridge, "sync.retry", {"avatar_id": avatar_id} if avatar_id else {}, Retried.parse,
+        on_success, on_failure, origin)
+
+
+def sync_restore(bridge: Bridge, *, only_if_empty: bool, on_success: On[Restored] = None,
+                 on_failure: FailureFn | None = None, origin: object | None = None) -> None:
+    """Bring the account's avatars back from the cloud."""
+    _op(bridge, "sync.restore", {"only_if_empty": only_if_empty}, Restored.parse, on_success,
+        on_failure, origin)
+
+
+# -- auth -----------------------------------------------------------------------------------------
+def auth_status(bridge: Bridge, *, on_success: On[AuthStatus] = None,
+                on_failure: FailureFn | None = None, origin: object | None = None) -> None:
+    _op(bridge, "auth.status", {}, AuthStatus.parse, on_success, on_failure, origin)
+
+
+def sign_in(bridge: Bridge, username: str, password: str, *, on_success: On[SignedIn] = None,
+            on_failure: FailureFn | None = None, origin: object | None = None) -> None:
+    _op(bridge, "auth.sign_in", {"username": username, "password": password}, SignedIn.parse,
+        on_success, on_failure, origin)
+
+
+def sign_out(bridge: Bridge, *, on_success: On[Done] = None,
+             on_failure: FailureFn | None = None, origin: object | None = None) -> None:
+    _op(bridge, "auth.sign_out", {}, Done.parse, on_success, on_failure, origin)
+
+
+# -- generation -----------------------------------------------------------------------------------
+def generate_ready(bridge: Bridge, *, on_success: On[Done] = None,
+                   on_failure: FailureFn | None = None, origin: object | None = None) -> None:
+    """Succeeds when a generation could start; else on_failure says why (no key set, ...)."""
+    _op(bridge, "generate.ready", {}, Done.parse, on_success, on_failure, origin)
+
+
+def generate_start(bridge: Bridge, *, prompt: str, task_id: str,
+                   image_path: str | None = None, avatar_id: str | None = None,
+                   on_success: On[Generated] = None, on_failure: FailureFn | None = None,
+                   origin: object | None = None) -> None:
+    """Generate an avatar from a photo file or an existing avatar (exactly one of them)."""
+    payload: dict[str, Any] = {"prompt": prompt, "task_id": task_id}
+    if image_path is not None:
+        payload["image_path"] = image_path
+    if avatar_id is not None:
+        payload["avatar_id"] = avatar_id
+    _op(bridge, "generate.start", payload, Generated.parse, on_success, on_failure, origin)
+
+
+def generate_cancel(bridge: Bridge, task_id: str, *, on_success: On[Done] = None,
+                    on_failure: FailureFn | None = None, origin: object | None = None) -> None:
+    _op(bridge, "generate.cancel", {"task_id": task_id}, Done.parse, on_success, on_failure,
+        origin)
+
+
+def generate_history(bridge: Bridge, limit: int, *, on_success: On[History] = None,
+                     on_failure: FailureFn | None = None, origin: object | None = None) -> None:
+    _op(bridge, "generate.history", {"limit": limit}, History.parse, on_success, on_failure,
+        origin)
+
+
+def generate_stats(bridge: Bridge, *, on_success: On[Stats] = None,
+                   on_failure: FailureFn | None = None, origin: object | None = None) -> None:
+    _op(bridge, "generate.stats", {}, Stats.parse, on_success, on_failure, origin)

@@ -1,0 +1,322 @@
+"""The answers the window uses, as types: each `parse` checks a handler's `data` once and raises
+BadAnswer with what was wrong, so a screen reads fields instead of testing shapes. The handlers'
+dicts stay the contract (the CLI prints them as they are); these only read them.
+
+A row (an avatar, an agent, a task, an import result) stays the handler's dict, checked to be one
+with an id where it has one: the gallery, the details pane and the summary dialog read its keys,
+and one typed row class for all of them is a change of its own."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+Row: TypeAlias = "dict[str, Any]"
+
+
+class BadAnswer(ValueError):
+    """A handler answered in a shape the window does not know: a bug, reported as one."""
+
+
+def _obj(data: Any, what: str) -> Mapping[str, Any]:
+    if not isinstance(data, Mapping):
+        raise BadAnswer(f"{what}: expected an object, got {type(data).__name__}")
+    return data
+
+
+def _rows(data: Mapping[str, Any], key: str, what: str, *, ids: bool = True) -> tuple[Row, ...]:
+    value = data.get(key)
+    if not isinstance(value, list):
+        raise BadAnswer(f"{what}: `{key}` is not a list")
+    for row in value:
+        if not isinstance(row, dict) or (ids and not isinstance(row.get("id"), str)):
+            raise BadAnswer(f"{what}: an item of `{key}` is not an object with an id")
+    return tuple(value)
+
+
+def _row(data: Any, what: str) -> Row:
+    row = _obj(data, what)
+    if not isinstance(row.get("id"), str):
+        raise BadAnswer(f"{what}: no id")
+    return dict(row)
+
+
+def _str(data: Mapping[str, Any], key: str, what: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str):
+        raise BadAnswer(f"{what}: `{key}` is not text")
+    return value
+
+
+def _int(data: Mapping[str, Any], key: str, what: str, default: int | None = None) -> int:
+    value = data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadAnswer(f"{what}: `{key}` is not a whole number")
+    return value
+
+
+# -- avatars --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AvatarPage:
+    """avatar.list: the rows (all of them, or a page with `more` behind it); `counts` (avatars
+    per kind, for the label) comes with a first page."""
+
+    avatars: tuple[Row, ...]
+    more: bool = False
+    counts: dict[str, int] | None = None
+
+    @classmethod
+    def parse(cls, data: Any) -> AvatarPage:
+        d = _obj(data, "avatar.list")
+        counts = d.get("counts")
+        if counts is not None and not (isinstance(counts, dict) and all(
+                isinstance(k, str) and isinstance(n, int) for k, n in counts.items())):
+            raise BadAnswer("avatar.list: `counts` is not a count per kind")
+        return cls(_rows(d, "avatars", "avatar.list"), bool(d.get("more")),
+                   dict(counts) if counts is not None else None)
+
+
+@dataclass(frozen=True)
+class AvatarRows:
+    """avatar.get_many: those of the asked ids that exist (a missing one was deleted)."""
+
+    avatars: tuple[Row, ...]
+
+    @classmethod
+    def parse(cls, data: Any) -> AvatarRows:
+        return cls(_rows(_obj(data, "avatar.get_many"), "avatars", "avatar.get_many"))
+
+
+@dataclass(frozen=True)
+class Avatar:
+    """avatar.get, avatar.update: one avatar as it is now."""
+
+    row: Row
+
+    @property
+    def id(self) -> str:
+        return str(self.row["id"])
+
+    @classmethod
+    def parse(cls, data: Any) -> Avatar:
+        return cls(_row(data, "avatar"))
+
+
+@dataclass(frozen=True)
+class Uploaded:
+    """avatar.upload_avatar: the avatar, and whether it is new (else the library had it)."""
+
+    avatar: Row
+    created: bool
+
+    @classmethod
+    def parse(cls, data: Any) -> Uploaded:
+        d = _obj(data, "avatar.upload_avatar")
+        return cls(_row(d.get("avatar"), "avatar.upload_avatar"), bool(d.get("created", True)))
+
+
+@dataclass(frozen=True)
+class ImportBatch:
+    """avatar.import_paths: one result per path ({path, ok, avatar_id, error, code, hint,
+    created}), in the order sent."""
+
+    results: tuple[Row, ...]
+
+    @property
+    def ids(self) -> list[str]:
+        """The avatars the batch brought in or found already in the library."""
+        return [str(r["avatar_id"]) for r in self.results if r.get("ok") and r.get("avatar_id")]
+
+    @classmethod
+    def parse(cls, data: Any) -> ImportBatch:
+        d = _obj(data, "avatar.import_paths")
+        results = _rows(d, "results", "avatar.import_paths", ids=False)
+        for r in results:
+            if not isinstance(r.get("ok"), bool):
+                raise BadAnswer("avatar.import_paths: a result without `ok`")
+        return cls(results)
+
+
+@dataclass(frozen=True)
+class Deleted:
+    """avatar.delete, agent.delete: the id that is gone."""
+
+    id: str
+
+    @classmethod
+    def parse(cls, data: Any) -> Deleted:
+        return cls(_str(_obj(data, "delete"), "deleted", "delete"))
+
+
+@dataclass(frozen=True)
+class Link:
+    """avatar.link: a private link and when it stops working (ISO 8601)."""
+
+    url: str
+    expires_at: str
+
+    @classmethod
+    def parse(cls, data: Any) -> Link:
+        d = _obj(data, "avatar.link")
+        return cls(_str(d, "url", "avatar.link"), str(d.get("expires_at") or ""))
+
+
+# -- agents ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AgentList:
+    """agent.list: every agent ({id, name, description, avatar_id, ...})."""
+
+    agents: tuple[Row, ...]
+
+    @classmethod
+    def parse(cls, data: Any) -> AgentList:
+        return cls(_rows(_obj(data, "agent.list"), "agents", "agent.list"))
+
+
+@dataclass(frozen=True)
+class AgentSaved:
+    """agent.save: the agent as stored, and the list as it stands after the save."""
+
+    agent: Row
+    agents: tuple[Row, ...]
+
+    @classmethod
+    def parse(cls, data: Any) -> AgentSaved:
+        d = _obj(data, "agent.save")
+        return cls(_row(d.get("agent"), "agent.save"), _rows(d, "agents", "agent.save"))
+
+
+# -- sync -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SyncStatus:
+    """sync.status: the engine's status document (counts per state, paused, online, ...), read
+    by key: the status bar shows what is there and tolerates what is not yet."""
+
+    fields: dict[str, Any]
+
+    @classmethod
+    def parse(cls, data: Any) -> SyncStatus:
+        d = _obj(data, "sync.status")
+        if not isinstance(d.get("counts", {}), dict):
+            raise BadAnswer("sync.status: `counts` is not an object")
+        return cls(dict(d))
+
+
+@dataclass(frozen=True)
+class Paused:
+    """sync.pause, sync.resume."""
+
+    paused: bool
+
+    @classmethod
+    def parse(cls, data: Any) -> Paused:
+        return cls(bool(_obj(data, "sync.pause").get("paused")))
+
+
+@dataclass(frozen=True)
+class Retried:
+    """sync.retry: how many failed uploads were queued again."""
+
+    count: int
+
+    @classmethod
+    def parse(cls, data: Any) -> Retried:
+        return cls(_int(_obj(data, "sync.retry"), "retried", "sync.retry", 0))
+
+
+@dataclass(frozen=True)
+class Restored:
+    """sync.restore: whether it ran and how many avatars came back."""
+
+    ran: bool
+    restored: int
+
+    @classmethod
+    def parse(cls, data: Any) -> Restored:
+        d = _obj(data, "sync.restore")
+        return cls(bool(d.get("ran", True)), _int(d, "restored", "sync.restore", 0))
+
+
+# -- auth -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AuthStatus:
+    """auth.status: cloud_mode, signed_in, username, identity_id, ..., read by key."""
+
+    fields: dict[str, Any]
+
+    @property
+    def signed_in(self) -> bool:
+        return bool(self.fields.get("signed_in"))
+
+    @classmethod
+    def parse(cls, data: Any) -> AuthStatus:
+        return cls(dict(_obj(data, "auth.status")))
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """auth.sign_in: the session's summary; on a first sign-in into an empty library the
+    window restores the account's avatars from the cloud."""
+
+    fields: dict[str, Any]
+
+    @property
+    def first_on_empty_library(self) -> bool:
+        return bool(self.fields.get("first_sign_in_on_empty_library"))
+
+    @classmethod
+    def parse(cls, data: Any) -> SignedIn:
+        return cls(dict(_obj(data, "auth.sign_in")))
+
+
+# -- generation -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Generated:
+    """generate.start: the task's outcome ({task_id, avatar_id, professional_prompt, timings,
+    created, ...}); `avatar_id` is the new avatar."""
+
+    fields: dict[str, Any]
+
+    @property
+    def avatar_id(self) -> str:
+        return str(self.fields["avatar_id"])
+
+    @classmethod
+    def parse(cls, data: Any) -> Generated:
+        d = _obj(data, "generate.start")
+        _str(d, "avatar_id", "generate.start")
+        if not isinstance(d.get("timings"), dict):
+            raise BadAnswer("generate.start: `timings` is not an object")
+        return cls(dict(d))
+
+
+@dataclass(frozen=True)
+class History:
+    """generate.history: the latest tasks, newest first."""
+
+    tasks: tuple[Row, ...]
+
+    @classmethod
+    def parse(cls, data: Any) -> History:
+        return cls(_rows(_obj(data, "generate.history"), "tasks", "generate.history", ids=False))
+
+
+@dataclass(frozen=True)
+class Stats:
+    """generate.stats: totals and averages, read by key."""
+
+    fields: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, data: Any) -> Stats:
+        return cls(dict(_obj(data, "generate.stats")))
+
+
+@dataclass(frozen=True)
+class Done:
+    """An answer the window does not read (generate.ready, generate.cancel, auth.sign_out)."""
+
+    @classmethod
+    def parse(cls, _data: Any) -> Done:
+        return cls()
