@@ -800,6 +800,9 @@ class MainWindow(QMainWindow):
 
     def _job_done(self, event: Any) -> None:
         avatar_id = getattr(event, "avatar_id", None)
+        if avatar_id and getattr(event, "kind", "") == "system":
+            self._show_imported([avatar_id])  # a newly published system avatar arrived
+            return
         if avatar_id:
             self._uploading.discard(avatar_id)
             self.avatars.set_item_progress(avatar_id, None)
