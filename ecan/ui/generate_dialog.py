@@ -237,6 +237,11 @@ class GenerateDialog(QDialog):
         self.choices_row.setContentsMargins(0, 0, 0, 0)
         self.choice_buttons: list[QToolButton] = []
         self.choices.setVisible(False)
+        # A chosen candidate must be plain to see at a glance, not a slightly darker button.
+        self.choices.setStyleSheet(
+            "QToolButton { border: 3px solid transparent; border-radius: 6px; padding: 3px; }"
+            "QToolButton:checked { border-color: palette(highlight);"
+            " background: palette(alternate-base); font-weight: bold; }")
         after.addWidget(self.after_label)
         after.addWidget(self.preview)
         after.addWidget(self.choices)
@@ -564,7 +569,9 @@ class GenerateDialog(QDialog):
         def kept(data: dict[str, Any]) -> None:
             ids = list(data.get("avatar_ids") or [])
             for button in self.choice_buttons:
-                button.setEnabled(False)
+                # The kept ones stay in sight, in colour; the discarded ones go.
+                button.setVisible(button.isChecked())
+                button.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, True)
             if ids:
                 self._say(self.tr("Kept %n avatar(s); the others were discarded.", "",
                                   len(ids)))
