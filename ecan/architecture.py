@@ -53,8 +53,9 @@ PARTS: dict[str, Part] = {
     "ecan.sync": _part("the sync engine, its one control, its process's loop, and restore",
                        "ecan.avatars", "ecan.db", "ecan.storage", "ecan.config"),
     "ecan.cloudops": _part("the operator's deploy (`ecan cloud`): user pool, app client, "
-                           "identity pool, the identities' role, bucket", "ecan.config",
-                           "ecan.storage"),
+                           "identity pool, the identities' role, bucket; publishing the system "
+                           "avatars (through the library's intake)", "ecan.avatars",
+                           "ecan.config", "ecan.storage"),
     "ecan.democloud": _part("the local cloud (moto + ecan's identity exchange), provisioned by "
                             "the operator's deploy", "ecan.config", "ecan.cloudops"),
     "ecan.accounts": _part("one library per account: which account is signed in here, where "

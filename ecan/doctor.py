@@ -253,6 +253,14 @@ class _Doctor:
         key = foreign or f"{other_root}images/doctor-isolation-probe.png"
         if self._refused(lambda: store.get_bytes(key)) is False:
             allowed.append(f"read another user's object ({key})")
+        # The published system avatars reach every user's library: a user who could write
+        # there could put a picture in front of everyone. The probe is no avatar (the
+        # manifest does not name it) and is removed at once if it was let through.
+        probe = f"{shared}system/doctor-write-probe.txt"
+        if self._refused(lambda: store.put_bytes(probe, b"ecan doctor",
+                                                 content_type="text/plain")) is False:
+            allowed.append(f"change the system avatars everyone sees ({shared}system/)")
+            self._refused(lambda: store.delete(probe))
         if allowed:
             return Check(
                 "isolation", False, f"{ISOLATION_FAILED}: signed in as {layout.identity_id}, "
@@ -260,11 +268,12 @@ class _Doctor:
                 "Confine the identity pool's authenticated role to its own prefix: objects "
                 f"under {layout.prefix}${{cognito-identity.amazonaws.com:sub}}/* and listing "
                 "only with an s3:prefix condition on that folder (plus read-only "
-                f"{shared}). `ecan cloud deploy --name NAME` writes exactly that policy; "
-                "or fix the role's policy in IAM.")
+                f"{shared}: GetObject only). `ecan cloud deploy --name NAME` writes exactly "
+                "that policy; or fix the role's policy in IAM.")
         return Check("isolation", True,
                      f"signed in as {layout.identity_id}, this computer cannot list or read "
-                     f"other users' folders under {layout.prefix}")
+                     f"other users' folders under {layout.prefix}, nor change the system "
+                     "avatars")
 
     @staticmethod
     def _refused(attempt: Callable[[], object]) -> bool:

@@ -45,6 +45,12 @@ EN: dict[str, tuple[str, str]] = {
         "{credits} images used",
         "%n tasks · {rate} succeeded · analyse {a} s, generate {g} s on average · "
         "{credits} images used"),
+    "Kept %n avatar(s); the others were discarded.": (
+        "Kept %n avatar; the others were discarded.",
+        "Kept %n avatars; the others were discarded."),
+    "Analysing the photo and drawing %n candidates… this can take a minute or two.": (
+        "Analysing the photo and drawing %n candidate… this can take a minute or two.",
+        "Analysing the photo and drawing %n candidates… this can take a minute or two."),
 }
 BIN = Path(sys.executable).parent
 

@@ -26,6 +26,7 @@ from ecan.handlers.models import (
     Generated,
     History,
     ImportBatch,
+    Kept,
     Link,
     Paused,
     Restored,
@@ -184,6 +185,7 @@ def generate_ready(bridge: Bridge, *, on_success: On[Done] = None,
 
 def generate_start(bridge: Bridge, *, prompt: str, task_id: str,
                    image_path: str | None = None, avatar_id: str | None = None,
+                   preset: str | None = None, candidates: int = 1,
                    on_success: On[Generated] = None, on_failure: FailureFn | None = None,
                    origin: object | None = None) -> None:
     """Generate an avatar from a photo file or an existing avatar (exactly one of them)."""
@@ -192,7 +194,19 @@ def generate_start(bridge: Bridge, *, prompt: str, task_id: str,
         payload["image_path"] = image_path
     if avatar_id is not None:
         payload["avatar_id"] = avatar_id
+    if preset:
+        payload["preset"] = preset
+    if candidates > 1:
+        payload["candidates"] = candidates
     _op(bridge, "generate.start", payload, Generated.parse, on_success, on_failure, origin)
+
+
+def generate_keep(bridge: Bridge, task_id: str, indices: list[int], *,
+                  on_success: On[Kept] = None, on_failure: FailureFn | None = None,
+                  origin: object | None = None) -> None:
+    """Keep these candidates of a finished task as avatars; the others are discarded."""
+    _op(bridge, "generate.keep", {"task_id": task_id, "indices": list(indices)}, Kept.parse,
+        on_success, on_failure, origin)
 
 
 def generate_cancel(bridge: Bridge, task_id: str, *, on_success: On[Done] = None,

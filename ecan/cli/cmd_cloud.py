@@ -1,7 +1,8 @@
-"""`ecan cloud deploy | add-user | teardown | template`: the operator's side. Makes the cloud ecan
-needs with the operator's own AWS credentials (the standard AWS chain), or at `--endpoint` (a
-local moto server). deploy's `--json` shape is a contract:
-`{user_pool_id, client_id, identity_pool_id, bucket, region, config}` (plus `steps`)."""
+"""`ecan cloud deploy | add-user | publish-system | teardown | template`: the operator's side.
+Makes the cloud ecan needs with the operator's own AWS credentials (the standard AWS chain), or
+at `--endpoint` (a local moto server); publish-system uploads the system avatars. deploy's
+`--json` shape is a contract: `{user_pool_id, client_id, identity_pool_id, bucket, region,
+config}` (plus `steps`)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ if TYPE_CHECKING:
 def add_arguments(cloud: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
     """The `ecan cloud` actions and their options (main.py registers `cloud` itself)."""
     actions = cloud.add_subparsers(dest="cloud_command", metavar="ACTION", required=True,
-                                   help="deploy, add-user, teardown or template")
+                                   help="deploy, add-user, publish-system, teardown or "
+                                        "template")
 
     def where(p: argparse.ArgumentParser) -> None:
         p.add_argument("--name", required=True, metavar="NAME",
@@ -75,6 +77,16 @@ def add_arguments(cloud: argparse.ArgumentParser, common: argparse.ArgumentParse
     u.add_argument("--password-stdin", action="store_true",
                    help="read a permanent password from standard input instead (for scripts)")
 
+    ps = actions.add_parser("publish-system", parents=[common],
+                            help="upload the system avatars (the built-in set, or --from DIR) "
+                                 "to PREFIX/shared/system/, where every user's app finds them")
+    where(ps)
+    ps.add_argument("--prefix", default="avatars/", metavar="P",
+                    help="the deployment's prefix (default: avatars/)")
+    ps.add_argument("--from", dest="from_dir", default=None, metavar="DIR",
+                    help="a folder of pictures to publish, named as they should be shown "
+                         "(default: the built-in set)")
+
     t = actions.add_parser("teardown", parents=[common],
                            help="remove what deploy made for NAME, and nothing else")
     where(t)
@@ -97,8 +109,8 @@ def add_arguments(cloud: argparse.ArgumentParser, common: argparse.ArgumentParse
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
-    action = {"deploy": _deploy, "add-user": _add_user, "teardown": _teardown,
-              "template": _template}[args.cloud_command]
+    action = {"deploy": _deploy, "add-user": _add_user, "publish-system": _publish_system,
+              "teardown": _teardown, "template": _template}[args.cloud_command]
     return action(args, out)
 
 
@@ -228,6 +240,26 @@ def _add_user(args: argparse.Namespace, out: Output) -> int:
                 "temporary password; they choose their own at first sign-in.")
 
     out.result(user.to_dict(), human)
+    return 0
+
+
+def _publish_system(args: argparse.Namespace, out: Output) -> int:
+    from pathlib import Path
+
+    from ecan.cloudops.publish import publish_system
+    from ecan.resources import assets_dir
+
+    folder = Path(args.from_dir) if args.from_dir else assets_dir() / "system_avatars"
+    result = publish_system(_spec(args, full=False), _aws(args), folder, prefix=args.prefix)
+
+    def human() -> str:
+        lines = [f"Published {plural(len(result.avatars), 'system avatar')} to "
+                 f"s3://{result.bucket}/{result.prefix}shared/system/; signed-in apps show "
+                 "them from their next sync."]
+        lines += [f"  skipped {s}" for s in result.skipped]
+        return "\n".join(lines)
+
+    out.result(result.to_dict(), human)
     return 0
 
 

@@ -207,6 +207,12 @@ def build_parser() -> argparse.ArgumentParser:
     ge.add_argument("--prompt", metavar="TEXT", help="what you want")
     ge.add_argument("--limit", type=int, default=50, metavar="N",
                     help="with history: the newest N tasks (default 50, at most 1000)")
+    ge.add_argument("--candidates", type=int, default=1, metavar="N",
+                    help="draw 1-4 candidates in one run (default 1)")
+    ge.add_argument("--keep", default=None, metavar="I,J",
+                    help="with --candidates: which to keep, counted from 1 (default: all)")
+    ge.add_argument("--preset", default=None, metavar="NAME",
+                    help="a style: flat, clay, pixel, watercolour or anime")
 
     add("doctor", "check config, sign-in, credentials and bucket access")
     from ecan.cli.cmd_cloud import add_arguments as cloud_arguments  # argparse only: cheap

@@ -143,4 +143,16 @@ MIGRATIONS: list[str] = [
     CREATE INDEX IF NOT EXISTS ix_outbox_status_id ON outbox (status, id);
     CREATE INDEX IF NOT EXISTS ix_outbox_avatar_status ON outbox (avatar_id, status);
     """,
+    # 6: generation a person enjoys: a style preset, 1-4 candidates of which the chosen are kept
+    # (`kept`: their SHA-256s as a JSON list, so another machine finds them), the source photo
+    # kept here for before/after, and the history following the user: `synced_at` (this
+    # task's document is in the cloud), `origin` (the machine a pulled task ran on).
+    """
+    ALTER TABLE generation_task ADD COLUMN preset TEXT;
+    ALTER TABLE generation_task ADD COLUMN candidates INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE generation_task ADD COLUMN kept TEXT;
+    ALTER TABLE generation_task ADD COLUMN source_path TEXT;
+    ALTER TABLE generation_task ADD COLUMN synced_at REAL;
+    ALTER TABLE generation_task ADD COLUMN origin TEXT;
+    """,
 ]

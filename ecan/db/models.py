@@ -117,6 +117,12 @@ class GenerationTask(SQLModel, table=True):
     error: str | None = None
     created_at: float = Field(default_factory=now)
     finished_at: float | None = None
+    preset: str | None = None
+    candidates: int = 1
+    kept: str | None = None  # JSON list of the kept candidates' SHA-256s
+    source_path: str | None = None  # the source photo kept here, relative to ECAN_HOME
+    synced_at: float | None = None  # the task's document reached the cloud
+    origin: str | None = None  # the machine a task pulled from the cloud ran on
 
 
 class Setting(SQLModel, table=True):

@@ -1,5 +1,6 @@
 """Handlers for the `generate.*` methods: start a generation task (blocking; the bridge runs it
-off the GUI thread), cancel it, and read the task history and statistics."""
+off the GUI thread), cancel it, keep the chosen candidates, list the style presets, and read the
+task history and statistics."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from pydantic import Field
 
 from ecan.errors import UserFacingError
 from ecan.handlers.registry import Empty, Handlers, Request
-from ecan.imagegen.service import MAX_PROMPT
+from ecan.imagegen.presets import PRESETS
+from ecan.imagegen.service import MAX_CANDIDATES, MAX_PROMPT
 
 if TYPE_CHECKING:
     from ecan.app import App
@@ -22,6 +24,14 @@ class StartGeneration(Request):
     prompt: str = Field(min_length=1, max_length=MAX_PROMPT)
     # Chosen by the caller so that it can cancel the task while `start` is still running.
     task_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
+    candidates: int = Field(default=1, ge=1, le=MAX_CANDIDATES)
+    preset: str | None = Field(default=None, max_length=40)
+
+
+class KeepCandidates(Request):
+    task_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+    # 0-based; empty: discard them all
+    indices: list[int] = Field(default_factory=list, max_length=MAX_CANDIDATES)
 
 
 class TaskId(Request):
@@ -34,8 +44,7 @@ class History(Request):
 
 def register(handlers: Handlers, app: App) -> None:
     @handlers.register("generate.start", StartGeneration, changes=["avatars", "tasks", "sync"],
-                       ids=lambda _req, data: {"avatars": [data["avatar_id"]]}
-                       if data.get("avatar_id") else {})
+                       ids=lambda _req, data: {"avatars": list(data.get("avatar_ids") or [])})
     def start(req: StartGeneration) -> dict[str, Any]:
         if (req.image_path is None) == (req.avatar_id is None):
             raise UserFacingError("invalid_request",
@@ -46,7 +55,18 @@ def register(handlers: Handlers, app: App) -> None:
                                   "Send a file path.")
         path = Path(req.image_path).expanduser() if req.image_path is not None else None
         return app.generator.generate(path, req.prompt, source_avatar_id=req.avatar_id,
-                                      task_id=req.task_id)
+                                      task_id=req.task_id, candidates=req.candidates,
+                                      preset=req.preset)
+
+    @handlers.register("generate.keep", KeepCandidates, changes=["avatars", "tasks", "sync"],
+                       ids=lambda _req, data: {"avatars": list(data.get("avatar_ids") or [])})
+    def keep(req: KeepCandidates) -> dict[str, Any]:
+        return app.generator.keep(req.task_id, req.indices)
+
+    @handlers.register("generate.presets", Empty)
+    def presets(_req: Empty) -> dict[str, Any]:
+        return {"presets": [{"name": p.name, "label": p.label, "suffix": p.suffix}
+                            for p in PRESETS]}
 
     @handlers.register("generate.ready", Empty)
     def ready(_req: Empty) -> dict[str, Any]:

@@ -274,21 +274,41 @@ class SignedIn:
 @dataclass(frozen=True)
 class Generated:
     """generate.start: the task's outcome ({task_id, avatar_id, professional_prompt, timings,
-    created, ...}); `avatar_id` is the new avatar."""
+    created, candidates, ...}); `avatar_id` is the new avatar, None while candidates wait for
+    a choice."""
 
     fields: dict[str, Any]
 
     @property
-    def avatar_id(self) -> str:
-        return str(self.fields["avatar_id"])
+    def avatar_id(self) -> str | None:
+        value = self.fields.get("avatar_id")
+        return None if value is None else str(value)
 
     @classmethod
     def parse(cls, data: Any) -> Generated:
         d = _obj(data, "generate.start")
-        _str(d, "avatar_id", "generate.start")
+        if d.get("avatar_id") is None:
+            if not isinstance(d.get("candidates"), list):
+                raise BadAnswer("generate.start: neither `avatar_id` nor `candidates`")
+        else:
+            _str(d, "avatar_id", "generate.start")
         if not isinstance(d.get("timings"), dict):
             raise BadAnswer("generate.start: `timings` is not an object")
         return cls(dict(d))
+
+
+@dataclass(frozen=True)
+class Kept:
+    """generate.keep: the avatars the chosen candidates became (none: all discarded)."""
+
+    avatar_ids: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, data: Any) -> Kept:
+        ids = _obj(data, "generate.keep").get("avatar_ids")
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise BadAnswer("generate.keep: `avatar_ids` is not a list of ids")
+        return cls(tuple(ids))
 
 
 @dataclass(frozen=True)

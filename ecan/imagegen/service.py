@@ -1,15 +1,23 @@
 """Generation tasks: budget check, stage 1 (refine the request), stage 2 (draw), the result
 validated and stored like an upload, and a `generation_task` row recording every outcome.
 
-Credits are counted in images: a task costs 1 credit when the image model returned an image
-(that is what the provider bills) or when it was cancelled after the image was asked for (the
-provider draws and bills it all the same), 0 otherwise. `GEMINI.CREDIT_BUDGET` caps the total;
-0 means no cap."""
+Credits are counted in images: a task costs 1 credit for every image the image model was asked
+for, whether it returned it (that is what the provider bills) or the task was cancelled after the
+request went out (the provider draws and bills it all the same); a task that never reached stage
+2 costs 0. `GEMINI.CREDIT_BUDGET` caps the total; 0 means no cap.
+
+A task asks for 1-4 candidates. One is stored at once, as before; of several, each is validated
+and staged (`resource/generations/candidates/{task_id}/`) until `keep()` stores the chosen ones
+and discards the rest. The source photo is kept (`resource/generations/sources/`) for
+before/after and for running a past task again."""
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import re
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -22,6 +30,8 @@ from ecan.config import GeminiConfig
 from ecan.db.models import GenerationTask, new_id, now
 from ecan.errors import UserFacingError
 from ecan.imagegen.port import ImageGenerator, Usage
+from ecan.imagegen.presets import preset as find_preset
+from ecan.imagegen.presets import styled
 
 if TYPE_CHECKING:
     from ecan.avatars.library import AvatarLibrary
@@ -31,6 +41,7 @@ log = logging.getLogger(__name__)
 
 CREDITS_PER_IMAGE = 1.0
 MAX_PROMPT = 2000
+MAX_CANDIDATES = 4
 RUNNING = ("pending", "analysing", "generating")
 # A task still "running" after this long was cut short (the process died); it no longer
 # holds a credit of the budget.
@@ -65,9 +76,18 @@ class GenerationService:
 
     def generate(self, image_path: Path | None, prompt: str, *,
                  source_avatar_id: str | None = None, cancel: threading.Event | None = None,
-                 task_id: str | None = None) -> dict[str, Any]:
-        """Run one task to the end; {task_id, avatar_id, professional_prompt, timings, ...}.
-        Raises UserFacingError (the task is then recorded as failed or cancelled)."""
+                 task_id: str | None = None, candidates: int = 1,
+                 preset: str | None = None) -> dict[str, Any]:
+        """Run one task to the end; {task_id, avatar_id, professional_prompt, timings, ...}
+        (with several candidates: `avatar_id` None and `candidates` [{index, image_path,
+        thumb_path}] waiting for keep()). Raises UserFacingError (the task is then recorded as
+        failed or cancelled)."""
+        if isinstance(candidates, bool) or not isinstance(candidates, int) \
+                or not 1 <= candidates <= MAX_CANDIDATES:
+            raise UserFacingError("invalid_request",
+                                  f"Ask for 1 to {MAX_CANDIDATES} candidates, not {candidates!r}.",
+                                  f"Choose a number from 1 to {MAX_CANDIDATES}.")
+        find_preset(preset)  # an unknown name is refused before anything is spent
         prompt = (prompt or "").strip()
         if not prompt:
             raise UserFacingError("invalid_request", "The request (prompt) is empty.",
@@ -83,46 +103,69 @@ class GenerationService:
             raise UserFacingError("invalid_request", "task_id must be 32 hex digits.",
                                   "Leave it out to get a new one.")
         cancel = cancel or threading.Event()
-        task = self._start_task(prompt, task_id or new_id())
+        task = self._start_task(prompt, task_id or new_id(), candidates, preset or None)
         with self._lock:
             self._cancels[task.id] = cancel
         started = time.monotonic()
         timings: dict[str, int] = {}
         tokens: Usage = {"prompt_tokens": 0, "output_tokens": 0}
         fields: dict[str, Any] = {}
-        # Set once the image is asked for: from then on a cancel no longer saves the credit,
-        # as the provider draws (and bills) the image whether or not we wait for it.
-        drawing = threading.Event()
+        # Each image asked for is set here when its request goes out: from then on a cancel no
+        # longer saves its credit, as the provider draws (and bills) it whether or not we wait.
+        asked: list[threading.Event] = []
+        staged: list[dict[str, Any]] = []
+        result = None
         try:
             image, mime, source_sha = self._source(image_path, source_avatar_id)
-            fields["source_sha256"] = source_sha
+            fields.update(source_sha256=source_sha,
+                          source_path=self._keep_source(image, mime, source_sha))
             generator = self.generator()
-            self._update(task.id, status="analysing", source_sha256=source_sha)
+            self._update(task.id, status="analysing", **fields)
             t0 = time.monotonic()
-            professional, usage = self._run(cancel, generator.analyse, image, mime, prompt)
+            professional, usage = self._run(cancel, generator.analyse, image, mime,
+                                            styled(prompt, preset))
             timings["analyse_ms"] = _ms(t0)
             _add(tokens, usage)
             fields.update(professional_prompt=professional, analyse_ms=timings["analyse_ms"])
             self._update(task.id, status="generating", **fields)
             t0 = time.monotonic()
-            data, out_mime, usage = self._run(cancel, generator.generate, image, mime,
-                                              professional, sent=drawing)
+            params = {"task_id": task.id, "user_prompt": prompt, "preset": preset,
+                      "professional_prompt": professional, "text_model": generator.text_model,
+                      "image_model": generator.image_model, "source_sha256": source_sha}
+            problems: list[UserFacingError] = []
+            for index in range(candidates):
+                asked.append(threading.Event())
+                try:
+                    data, out_mime, usage = self._run(cancel, generator.generate, image, mime,
+                                                      professional, sent=asked[-1])
+                except UserFacingError as e:
+                    if candidates == 1:
+                        raise
+                    problems.append(e)  # one bad candidate need not spoil the others
+                    continue
+                _add(tokens, usage)
+                # The provider bills every image it returned, usable or not.
+                fields["credits"] = CREDITS_PER_IMAGE * len(asked)
+                if cancel.is_set():
+                    raise Cancelled
+                filename = f"generated-{task.id[:12]}.{_EXT.get(out_mime, 'png')}"
+                if candidates == 1:
+                    result = self.library.import_bytes(
+                        data, filename, resource_type="generated", name=_name_for(prompt),
+                        generation_params=params)
+                else:
+                    try:
+                        staged.append(self._stage_candidate(task.id, index, data, filename))
+                    except UserFacingError as e:
+                        problems.append(e)
             timings["generate_ms"] = _ms(t0)
-            _add(tokens, usage)
-            # The provider bills an image it returned, usable or not.
-            fields.update(generate_ms=timings["generate_ms"], credits=CREDITS_PER_IMAGE)
-            if cancel.is_set():
-                raise Cancelled
-            result = self.library.import_bytes(
-                data, f"generated-{task.id[:12]}.{_EXT.get(out_mime, 'png')}",
-                resource_type="generated", name=_name_for(prompt),
-                generation_params={
-                    "task_id": task.id, "user_prompt": prompt,
-                    "professional_prompt": professional, "text_model": generator.text_model,
-                    "image_model": generator.image_model, "source_sha256": source_sha})
+            fields.update(generate_ms=timings["generate_ms"],
+                          credits=CREDITS_PER_IMAGE * len(asked))
+            if candidates > 1 and not staged:
+                raise problems[0]
         except (Cancelled, KeyboardInterrupt) as e:
-            if drawing.is_set():
-                fields["credits"] = CREDITS_PER_IMAGE
+            fields["credits"] = CREDITS_PER_IMAGE * sum(1 for a in asked if a.is_set())
+            self._drop_candidates(task.id)
             self._finish(task.id, "cancelled", started, tokens, fields,
                          error_code="cancelled", error="Cancelled by the user.")
             if isinstance(e, KeyboardInterrupt):
@@ -130,25 +173,129 @@ class GenerationService:
             raise UserFacingError("cancelled", "The generation was cancelled.",
                                   "Start it again when you are ready.") from None
         except UserFacingError as e:
+            self._drop_candidates(task.id)
             self._finish(task.id, "failed", started, tokens, fields,
                          error_code=e.code, error=e.message)
             raise
         except BaseException as e:
+            self._drop_candidates(task.id)
             self._finish(task.id, "failed", started, tokens, fields,
                          error_code="internal_error", error=type(e).__name__)
             raise
         finally:
             with self._lock:
                 self._cancels.pop(task.id, None)
-        avatar = result.avatar
-        total = self._finish(task.id, "succeeded", started, tokens, fields, avatar_id=avatar.id)
-        timings["total_ms"] = total
-        log.info("generation %s succeeded: avatar %s (%d ms)", task.id, avatar.id, total)
-        return {"task_id": task.id, "avatar_id": avatar.id, "professional_prompt": professional,
-                "timings": {"analyse_ms": timings["analyse_ms"],
-                            "generate_ms": timings["generate_ms"], "total_ms": total},
-                "created": result.created, "tokens": dict(tokens),
-                "credits": CREDITS_PER_IMAGE}
+        out: dict[str, Any] = {"task_id": task.id, "professional_prompt": professional,
+                               "tokens": dict(tokens), "credits": fields["credits"],
+                               "preset": preset, "source_path": self._abs(fields["source_path"])}
+        if result is not None:
+            avatar = result.avatar
+            total = self._finish(task.id, "succeeded", started, tokens, fields,
+                                 avatar_id=avatar.id, kept=json.dumps([avatar.sha256]))
+            out.update(avatar_id=avatar.id, created=result.created, avatar_ids=[avatar.id])
+            log.info("generation %s succeeded: avatar %s (%d ms)", task.id, avatar.id, total)
+        else:
+            total = self._finish(task.id, "succeeded", started, tokens, fields)
+            out.update(avatar_id=None, created=False, avatar_ids=[], candidates=staged)
+            log.info("generation %s succeeded: %d candidates (%d ms)", task.id, len(staged),
+                     total)
+        out["timings"] = {"analyse_ms": timings["analyse_ms"],
+                          "generate_ms": timings["generate_ms"], "total_ms": total}
+        return out
+
+    # --- candidates and the source photo ----------------------------------------------------
+
+    def _folder(self) -> Path:
+        """Beside the avatars' folders, not in them: none of this is an avatar yet."""
+        return self.library.paths.home / "resource" / "generations"
+
+    def _candidates_dir(self, task_id: str) -> Path:
+        return self._folder() / "candidates" / task_id
+
+    def _abs(self, relative: str | None) -> str | None:
+        return None if not relative else str(self.library.paths.home / relative)
+
+    def _keep_source(self, image: bytes, mime: str, sha: str) -> str:
+        """The source photo (as validated) kept for before/after and a re-run; relative path."""
+        from ecan.paths import make_private_dirs
+
+        folder = self._folder() / "sources"
+        make_private_dirs(folder)
+        path = folder / f"{sha}.{_EXT.get(mime, 'png')}"
+        if not path.exists():
+            tmp = path.with_name(f".{path.name}.{new_id()}")
+            tmp.write_bytes(image)
+            os.replace(tmp, path)
+        return path.relative_to(self.library.paths.home).as_posix()
+
+    def _stage_candidate(self, task_id: str, index: int, data: bytes, filename: str
+                         ) -> dict[str, Any]:
+        """Validate one candidate like an upload and keep it (and its thumbnail) until the
+        user chooses."""
+        from ecan.paths import make_private_dirs
+
+        prepared = imaging.prepare(data, filename)
+        folder = self._candidates_dir(task_id)
+        make_private_dirs(folder)
+        image = folder / f"{index}.{prepared.info.ext}"
+        thumb = folder / f"{index}_thumb.png"
+        image.write_bytes(prepared.data)
+        thumb.write_bytes(prepared.thumb)
+        return {"index": index, "image_path": str(image), "thumb_path": str(thumb)}
+
+    def _drop_candidates(self, task_id: str) -> None:
+        shutil.rmtree(self._candidates_dir(task_id), ignore_errors=True)
+
+    def pending_candidates(self, task_id: str) -> list[dict[str, Any]]:
+        folder = self._candidates_dir(task_id)
+        if not folder.is_dir():
+            return []
+        out = []
+        for path in sorted(folder.iterdir()):
+            stem = path.stem
+            if stem.isdigit() and (folder / f"{stem}_thumb.png").is_file():
+                out.append({"index": int(stem), "image_path": str(path),
+                            "thumb_path": str(folder / f"{stem}_thumb.png")})
+        return sorted(out, key=lambda c: c["index"])
+
+    def keep(self, task_id: str, indices: list[int]) -> dict[str, Any]:
+        """Store the chosen candidates of a finished task as avatars and discard the others;
+        {task_id, avatar_ids, avatar_id}. An empty choice discards them all."""
+        if not TASK_ID.match(task_id or ""):
+            raise UserFacingError("invalid_request", "task_id must be 32 hex digits.",
+                                  "Name a task from `ecan generate history`.")
+        with self.db.session() as s:
+            task = s.get(GenerationTask, task_id)
+            if task is not None:
+                s.expunge(task)
+        pending = {c["index"]: c for c in self.pending_candidates(task_id)}
+        if task is None or not pending:
+            raise UserFacingError("not_found", f"Task {task_id} has no candidates waiting.",
+                                  "Generate again with several candidates, then choose.")
+        unknown = [i for i in indices if i not in pending]
+        if unknown:
+            raise UserFacingError("invalid_request", f"Task {task_id} has no candidate "
+                                  f"{unknown[0] + 1}.",
+                                  f"Choose from 1 to {len(pending)}.")
+        params = {"task_id": task.id, "user_prompt": task.user_prompt, "preset": task.preset,
+                  "professional_prompt": task.professional_prompt,
+                  "text_model": task.text_model, "image_model": task.image_model,
+                  "source_sha256": task.source_sha256}
+        ids: list[str] = []
+        shas: list[str] = []
+        for index in sorted(set(indices)):
+            path = Path(pending[index]["image_path"])
+            result = self.library.import_bytes(
+                path.read_bytes(), f"generated-{task.id[:12]}-{index + 1}{path.suffix}",
+                resource_type="generated", name=_name_for(task.user_prompt),
+                generation_params={**params, "candidate": index})
+            ids.append(result.avatar.id)
+            shas.append(result.avatar.sha256)
+        self._drop_candidates(task_id)
+        # The task's document changes: it goes up again with what was kept.
+        self._update(task_id, avatar_id=ids[0] if ids else None, kept=json.dumps(shas),
+                     synced_at=None)
+        return {"task_id": task_id, "avatar_ids": ids, "avatar_id": ids[0] if ids else None}
 
     def cancel(self, task_id: str) -> None:
         """Ask a running task to stop; it ends as `cancelled` and leaves no avatar."""
@@ -213,14 +360,15 @@ class GenerationService:
 
     # --- task rows --------------------------------------------------------------------------
 
-    def _start_task(self, prompt: str, task_id: str) -> GenerationTask:
+    def _start_task(self, prompt: str, task_id: str, candidates: int = 1,
+                    preset: str | None = None) -> GenerationTask:
         """Check the budget and record the task in one write transaction, so two tasks
         started at once cannot both spend the last credit."""
         budget = self.config.credit_budget
         with self.db.session() as s:
             if budget > 0:
                 used = self._committed(s)
-                if used + CREDITS_PER_IMAGE > budget:
+                if used + CREDITS_PER_IMAGE * candidates > budget:
                     raise UserFacingError(
                         "budget_exhausted",
                         f"The generation budget is spent ({used:g} of {budget:g} credits; "
@@ -231,7 +379,8 @@ class GenerationService:
                                       "Leave task_id out to get a new one.")
             task = GenerationTask(id=task_id, status="pending", user_prompt=prompt,
                                   text_model=self.config.text_model,
-                                  image_model=self.config.image_model)
+                                  image_model=self.config.image_model,
+                                  candidates=candidates, preset=preset)
             if self._generator is not None:
                 task.text_model = self._generator.text_model
                 task.image_model = self._generator.image_model
@@ -243,7 +392,7 @@ class GenerationService:
         spent = sum(t.credits for t in s.exec(select(GenerationTask)).all()
                     if t.status not in RUNNING)
         fresh = now() - STALE_AFTER_S
-        running = len(s.exec(select(GenerationTask.id).where(
+        running = sum(s.exec(select(GenerationTask.candidates).where(
             col(GenerationTask.status).in_(RUNNING),
             col(GenerationTask.created_at) > fresh)).all())
         return float(spent) + running * CREDITS_PER_IMAGE
@@ -286,7 +435,26 @@ class GenerationService:
         with self.db.session() as s:
             rows = s.exec(select(GenerationTask).order_by(
                 col(GenerationTask.created_at).desc()).limit(limit)).all()
-        return [task_to_dict(t) for t in rows]
+        out = []
+        for t in rows:
+            d = task_to_dict(t)
+            # What a person recognises a task by: the kept pictures (found by their checksum,
+            # so a task from another machine shows them once the library has synced), the
+            # source photo when it was kept here, and candidates still waiting for a choice.
+            kept = []
+            for sha in d["kept"]:
+                avatar = self.library.by_sha(sha)
+                kept.append({"sha256": sha,
+                             "avatar_id": avatar.id if avatar and not avatar.deleted_at else None,
+                             "thumb_path": self._abs(avatar.thumb_path) if avatar else None})
+            d["kept"] = kept
+            d["thumb_path"] = next((k["thumb_path"] for k in kept if k["thumb_path"]), None)
+            d["source_path"] = self._abs(t.source_path)
+            if d["source_path"] and not Path(d["source_path"]).is_file():
+                d["source_path"] = None
+            d["pending_candidates"] = self.pending_candidates(t.id) if t.origin is None else []
+            out.append(d)
+        return out
 
     def stats(self) -> dict[str, Any]:
         self._reap_stale()
@@ -314,8 +482,18 @@ class GenerationService:
             "budget_left": max(0.0, budget - committed) if budget > 0 else None,
         }
 
+def kept_shas(raw: str | None) -> list[str]:
+    try:
+        loaded = json.loads(raw) if raw else []
+    except ValueError:
+        return []
+    return [str(x) for x in loaded if isinstance(x, str)] if isinstance(loaded, list) else []
+
+
 def task_to_dict(t: GenerationTask) -> dict[str, Any]:
     return {"id": t.id, "status": t.status, "user_prompt": t.user_prompt,
+            "preset": t.preset, "candidates": t.candidates, "kept": kept_shas(t.kept),
+            "source_sha256": t.source_sha256, "origin": t.origin,
             "professional_prompt": t.professional_prompt, "text_model": t.text_model,
             "image_model": t.image_model, "avatar_id": t.avatar_id,
             "timings": {"analyse_ms": t.analyse_ms, "generate_ms": t.generate_ms,

@@ -15,6 +15,7 @@ _IDENTITY_RE = re.compile(
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 _EXT_RE = re.compile(r"^[a-z0-9]{1,5}$")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+_TASK_RE = re.compile(r"^[0-9a-f]{32}$")
 # The folder under the prefix that holds the system avatars (read-only to users): no identity
 # may be called that, or its own data would land there. Case-insensitively, because the local
 # backend may sit on a case-insensitive file system.
@@ -90,6 +91,14 @@ class KeyLayout:
     def agents(self) -> str:
         """The agent bindings (name, description, avatar sha256) as one JSON document."""
         return f"{self.root}meta/agents.json"
+
+    @property
+    def generations(self) -> str:
+        """The folder of the generation history: one small JSON document per task."""
+        return f"{self.root}generations/"
+
+    def generation(self, task_id: str) -> str:
+        return f"{self.generations}{_check(task_id, _TASK_RE, 'task id')}.json"
 
     def system(self, name: str, ext: str) -> str:
         name, ext = _check(name, _NAME_RE, "name"), _check(ext, _EXT_RE, "extension")

@@ -46,6 +46,8 @@ if TYPE_CHECKING:
     from ecan.paths import AppPaths
     from ecan.storage.base import BlobStore
     from ecan.storage.keys import KeyLayout
+    from ecan.sync.generations import GenerationSync
+    from ecan.sync.system_pull import SystemPull
 
 
 class Cloud(Protocol):
@@ -88,6 +90,10 @@ SMALL_FILE = 8 * 1024 * 1024
 # With at least this many uploads waiting, one listing of the prefix replaces a head request
 # per object to find what is already there.
 LIST_THRESHOLD = 20
+# The background engine looks for newly published system avatars this often (seconds).
+SYSTEM_PULL_S = 3600.0
+# ... and for the generation tasks other machines ran.
+GENERATIONS_PULL_S = 300.0
 # The background engine looks at the outbox this often when idle.
 IDLE_POLL_S = 15.0
 # `drain(timeout=None)` gives up once nothing has succeeded for this long.
@@ -246,6 +252,8 @@ class SyncEngine:
         # Set when the store or identity changed since the library last synced (status says so).
         self.cloud_changed: dict[str, Any] | None = None
         self._machine_id: str | None = None
+        self._system_pulled_at: float | None = None  # monotonic; None: not yet this process
+        self._generations_pulled_at: float | None = None
 
     # -- public API ------------------------------------------------------------------------
     def drain(self, *, timeout: float | None = None,
@@ -427,10 +435,50 @@ class SyncEngine:
         from ecan.avatars.library import AvatarLibrary
 
         cloud = self.cloud.open()
-        result = journal.Puller(self.db, self.paths, self.outbox, cloud,
-                                AvatarLibrary(self.paths, self.db)).run()
+        library = AvatarLibrary(self.paths, self.db)
+        result = journal.Puller(self.db, self.paths, self.outbox, cloud, library).run()
+        system = self._pull_system(cloud, library)
+        generations = self._sync_generations(cloud, pull=True)
         return {"pulled": result.pulled, "removed": result.removed, "agents": result.agents,
-                "failed": result.failed, "warnings": result.warnings}
+                "failed": result.failed + system.failed,
+                "warnings": result.warnings + system.warnings + generations.warnings,
+                "system_added": len(system.added), "generations": generations.pulled}
+
+    def _sync_generations(self, cloud: Cloud, *, pull: bool) -> GenerationSync:
+        """The generation history's documents (ecan.sync.generations)."""
+        from ecan.sync.generations import sync_generations
+
+        if pull:
+            self._generations_pulled_at = time.monotonic()
+        return sync_generations(self.db, cloud, self._machine(), pull=pull)
+
+    def _pull_system(self, cloud: Cloud, library: Any = None) -> SystemPull:
+        """The published system avatars this library lacks (ecan.sync.system_pull); each one
+        that arrives is announced as a finished job, so the window shows it."""
+        from ecan.avatars.library import AvatarLibrary
+        from ecan.sync.system_pull import pull_system_avatars
+
+        self._system_pulled_at = time.monotonic()
+        result = pull_system_avatars(cloud, library or AvatarLibrary(self.paths, self.db))
+        for avatar_id in result.added:
+            self._emit(JobFinished(0, "system", avatar_id, 0, 0.0))
+        return result
+
+    def _maybe_pull_shared(self, cloud: Cloud) -> None:
+        """In the background loop, besides the outbox: newly published system avatars at the
+        first turn online and then every SYSTEM_PULL_S (one HEAD when nothing changed); this
+        machine's finished generation tasks at once, other machines' every GENERATIONS_PULL_S
+        (one LIST)."""
+        now_s = time.monotonic()
+        last = self._system_pulled_at
+        try:
+            if last is None or now_s - last >= SYSTEM_PULL_S:
+                self._pull_system(cloud)
+            last = self._generations_pulled_at
+            self._sync_generations(
+                cloud, pull=last is None or now_s - last >= GENERATIONS_PULL_S)
+        except Exception as e:  # the store, the network: the next turn tries again
+            log.info("shared documents not checked: %s", getattr(e, "code", type(e).__name__))
 
     def close(self) -> None:
         if self._thread is not None:
@@ -495,6 +543,8 @@ class SyncEngine:
                 run = _Run(items, nbytes)
                 self._run_stats = run
             done_before = run.items_done
+            if not drain:
+                self._maybe_pull_shared(cloud)
             self._batch(cloud, run)
             if run.items_done > done_before:
                 last_success = time.monotonic()

@@ -799,6 +799,11 @@ class MainWindow(QMainWindow):
 
     def _job_done(self, event: Any) -> None:
         avatar_id = getattr(event, "avatar_id", None)
+        if avatar_id and getattr(event, "kind", "") == "system":
+            # A newly published system avatar arrived: its row comes in like a refreshed one.
+            self._to_refresh.add(avatar_id)
+            self._refresh_rows.request()
+            return
         if avatar_id:
             self._uploading.discard(avatar_id)
             self.avatars.set_item_progress(avatar_id, None)

@@ -158,6 +158,7 @@ def test_doctor_isolation_passes_and_fails_on_a_loosened_policy(
         assert list(checks)[-1] == "isolation"
         assert checks["isolation"].ok, checks["isolation"]
         assert "cannot list or read other users' folders" in checks["isolation"].detail
+        assert "nor change the system avatars" in checks["isolation"].detail
         _loosen(cloud)
         try:
             checks = {c.name: c for c in run_checks(app)}
@@ -168,6 +169,11 @@ def test_doctor_isolation_passes_and_fails_on_a_loosened_policy(
         assert iso.detail.startswith(ISOLATION_FAILED)
         assert "list every user's folder (avatars/)" in iso.detail
         assert f"read another user's object ({foreign})" in iso.detail
+        assert "change the system avatars everyone sees (avatars/shared/system/)" in iso.detail
+        # The write probe was removed again: nothing of the doctor's stays in the shared area.
+        shared = cloud.admin_client("s3").list_objects_v2(
+            Bucket=info.bucket, Prefix="avatars/shared/system/doctor-")
+        assert shared.get("KeyCount", 0) == 0
         assert "${cognito-identity.amazonaws.com:sub}" in iso.hint
         assert "ecan cloud deploy" in iso.hint
         # The rest of the cloud works, so only isolation fails.

@@ -47,6 +47,22 @@
     <name>GenerateDialog</name>
     <message numerus="yes">
         <location filename="../../ui/generate_dialog.py" line="440" />
+        <source>Analysing the photo and drawing %n candidates… this can take a minute or two.</source>
+        <translation>
+            <numerusform>Analysing the photo and drawing %n candidate… this can take a minute or two.</numerusform>
+            <numerusform>Analysing the photo and drawing %n candidates… this can take a minute or two.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../ui/generate_dialog.py" line="569" />
+        <source>Kept %n avatar(s); the others were discarded.</source>
+        <translation>
+            <numerusform>Kept %n avatar; the others were discarded.</numerusform>
+            <numerusform>Kept %n avatars; the others were discarded.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../ui/generate_dialog.py" line="692" />
         <source>%n task(s) · {rate} succeeded · analyse {a} s, generate {g} s on average · {credits} images used</source>
         <translation>
             <numerusform>%n task · {rate} succeeded · analyse {a} s, generate {g} s on average · {credits} images used</numerusform>
@@ -89,7 +105,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="858" />
+        <location filename="../../ui/main_window.py" line="861" />
         <source>Signed out · %n waiting</source>
         <translation>
             <numerusform>Signed out · %n waiting</numerusform>

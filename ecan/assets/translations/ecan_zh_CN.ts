@@ -640,212 +640,334 @@
 <context>
     <name>GenerateDialog</name>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="234" />
+        <location filename="../../ui/generate_dialog.py" line="325" />
         <source>Generate an AI avatar</source>
         <translation>生成 AI 头像</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="235" />
-        <location filename="../../ui/generate_dialog.py" line="247" />
+        <location filename="../../ui/generate_dialog.py" line="326" />
+        <location filename="../../ui/generate_dialog.py" line="354" />
         <source>Generate</source>
         <translation>生成</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="236" />
+        <location filename="../../ui/generate_dialog.py" line="327" />
         <source>History</source>
         <translation>历史记录</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="237" />
+        <location filename="../../ui/generate_dialog.py" line="328" />
         <source>Start from</source>
         <translation>从这里开始</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="238" />
+        <location filename="../../ui/generate_dialog.py" line="329" />
         <source>A photo file</source>
         <translation>照片文件</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="239" />
+        <location filename="../../ui/generate_dialog.py" line="330" />
         <source>An avatar in my library</source>
         <translation>头像库中的头像</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="240" />
+        <location filename="../../ui/generate_dialog.py" line="331" />
         <source>Photo file</source>
         <translation>照片文件</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="241" />
+        <location filename="../../ui/generate_dialog.py" line="332" />
         <source>Choose a photo…</source>
         <translation>选择照片…</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="242" />
+        <location filename="../../ui/generate_dialog.py" line="333" />
         <source>Avatar to start from</source>
         <translation>作为起点的头像</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="243" />
-        <location filename="../../ui/generate_dialog.py" line="244" />
+        <location filename="../../ui/generate_dialog.py" line="334" />
+        <location filename="../../ui/generate_dialog.py" line="335" />
         <source>Your request</source>
         <translation>您的要求</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="246" />
+        <location filename="../../ui/generate_dialog.py" line="337" />
         <source>e.g. Dress this person in a doctor's white coat, in a hospital</source>
         <translation>例如：让这个人穿上医生的白大褂，背景是医院</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="248" />
+        <location filename="../../ui/generate_dialog.py" line="338" />
+        <location filename="../../ui/generate_dialog.py" line="342" />
+        <location filename="../../ui/generate_dialog.py" line="365" />
+        <source>Style</source>
+        <translation>风格</translation>
+    </message>
+    <message>
+        <location filename="../../ui/generate_dialog.py" line="339" />
+        <source>No style</source>
+        <translation>无风格</translation>
+    </message>
+    <message>
+        <location filename="../../ui/generate_dialog.py" line="343" />
+        <location filename="../../ui/generate_dialog.py" line="344" />
+        <source>Candidates</source>
+        <translation>候选数量</translation>
+    </message>
+    <message>
+        <location filename="../../ui/generate_dialog.py" line="346" />
+        <source>How many pictures to draw in one run (each costs one image credit)</source>
+        <translation>一次绘制几张图片（每张消耗一张图片额度）</translation>
+    </message>
+    <message>
+        <location filename="../../ui/generate_dialog.py" line="347" />
+        <source>Before</source>
+        <translation>之前</translation>
+    </message>
+    <message>
+        <location filename="../../ui/generate_dialog.py" line="348" />
+        <source>After</source>
+        <translation>之后</translation>
+    </message>
+    <message>
+        <location filename="../../ui/generate_dialog.py" line="350" />
+        <source>Candidate {n}</source>
+        <translation>候选 {n}</translation>
+    </message>
+    <message>
+        <location filename="../../ui/generate_dialog.py" line="352" />
+        <source>Use this prompt</source>
+        <translation>使用此提示</translation>
+    </message>
+    <message>
+        <location filename="../../ui/generate_dialog.py" line="353" />
+        <source>Run again</source>
+        <translation>再次运行</translation>
+    </message>
+    <message>
+        <location filename="../../ui/generate_dialog.py" line="355" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="249" />
-        <location filename="../../ui/generate_dialog.py" line="250" />
+        <location filename="../../ui/generate_dialog.py" line="356" />
+        <location filename="../../ui/generate_dialog.py" line="357" />
         <source>Refined prompt</source>
         <translation>优化后的提示词</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="251" />
+        <location filename="../../ui/generate_dialog.py" line="358" />
         <source>Result</source>
         <translation>结果</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="252" />
+        <location filename="../../ui/generate_dialog.py" line="360" />
         <source>Keep</source>
         <translation>保留</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="253" />
+        <location filename="../../ui/generate_dialog.py" line="360" />
+        <source>Keep chosen</source>
+        <translation>保留所选</translation>
+    </message>
+    <message>
+        <location filename="../../ui/generate_dialog.py" line="361" />
         <source>Discard</source>
         <translation>丢弃</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="254" />
+        <location filename="../../ui/generate_dialog.py" line="361" />
+        <source>Discard all</source>
+        <translation>全部丢弃</translation>
+    </message>
+    <message>
+        <location filename="../../ui/generate_dialog.py" line="362" />
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="255" />
+        <location filename="../../ui/generate_dialog.py" line="363" />
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="256" />
+        <location filename="../../ui/generate_dialog.py" line="364" />
         <source>When</source>
         <translation>时间</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="256" />
+        <location filename="../../ui/generate_dialog.py" line="364" />
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="257" />
+        <location filename="../../ui/generate_dialog.py" line="365" />
         <source>Request</source>
         <translation>要求</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="257" />
+        <location filename="../../ui/generate_dialog.py" line="366" />
         <source>Time</source>
         <translation>用时</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="258" />
+        <location filename="../../ui/generate_dialog.py" line="366" />
         <source>Error</source>
         <translation>错误</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="271" />
+        <location filename="../../ui/generate_dialog.py" line="372" />
+        <source>Flat illustration</source>
+        <translation>扁平插画</translation>
+    </message>
+    <message>
+        <location filename="../../ui/generate_dialog.py" line="372" />
+        <source>3D clay</source>
+        <translation>3D 黏土</translation>
+    </message>
+    <message>
+        <location filename="../../ui/generate_dialog.py" line="373" />
+        <source>Pixel art</source>
+        <translation>像素画</translation>
+    </message>
+    <message>
+        <location filename="../../ui/generate_dialog.py" line="373" />
+        <source>Watercolour</source>
+        <translation>水彩</translation>
+    </message>
+    <message>
+        <location filename="../../ui/generate_dialog.py" line="374" />
+        <source>Anime</source>
+        <translation>动漫</translation>
+    </message>
+    <message>
+        <location filename="../../ui/generate_dialog.py" line="386" />
         <source>Choose a photo</source>
         <translation>选择照片</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="272" />
+        <location filename="../../ui/generate_dialog.py" line="387" />
         <source>Images (*.png *.jpg *.jpeg *.webp *.gif)</source>
         <translation>图片 (*.png *.jpg *.jpeg *.webp *.gif)</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="302" />
+        <location filename="../../ui/generate_dialog.py" line="417" />
         <source>Pick an avatar first.</source>
         <translation>请先选择一个头像。</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="307" />
+        <location filename="../../ui/generate_dialog.py" line="422" />
         <source>Pick a photo file first.</source>
         <translation>请先选择一张照片。</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="311" />
+        <location filename="../../ui/generate_dialog.py" line="426" />
         <source>Write what the avatar should look like.</source>
         <translation>请写下头像应该是什么样子。</translation>
     </message>
+    <message numerus="yes">
+        <location filename="../../ui/generate_dialog.py" line="440" />
+        <source>Analysing the photo and drawing %n candidates… this can take a minute or two.</source>
+        <translation>
+            <numerusform>正在分析照片并绘制 %n 张候选图片……可能需要一两分钟。</numerusform>
+        </translation>
+    </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="319" />
+        <location filename="../../ui/generate_dialog.py" line="444" />
         <source>Analysing the photo and drawing the avatar… this can take a minute.</source>
         <translation>正在分析照片并绘制头像……可能需要一分钟。</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="326" />
+        <location filename="../../ui/generate_dialog.py" line="451" />
         <source>Cancelling…</source>
         <translation>正在取消…</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="348" />
+        <location filename="../../ui/generate_dialog.py" line="481" />
+        <source>Done: choose the candidates to keep, then “Keep chosen”.</source>
+        <translation>完成：请选择要保留的候选图片，然后点击“保留所选”。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/generate_dialog.py" line="483" />
         <source>Done: the avatar is in your library.</source>
         <translation>完成：头像已加入您的头像库。</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="363" />
+        <location filename="../../ui/generate_dialog.py" line="519" />
         <source>Analyse {a} s · generate {g} s · total {t} s</source>
         <translation>分析 {a} 秒 · 生成 {g} 秒 · 共 {t} 秒</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="385" />
+        <location filename="../../ui/generate_dialog.py" line="551" />
+        <source>Choose at least one candidate, or “Discard all”.</source>
+        <translation>请至少选择一张候选图片，或点击“全部丢弃”。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/generate_dialog.py" line="558" />
         <source>Kept: the avatar stays in your library.</source>
         <translation>已保留：头像保留在您的头像库中。</translation>
     </message>
+    <message numerus="yes">
+        <location filename="../../ui/generate_dialog.py" line="569" />
+        <source>Kept %n avatar(s); the others were discarded.</source>
+        <translation>
+            <numerusform>已保留 %n 个头像；其余已丢弃。</numerusform>
+        </translation>
+    </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="406" />
+        <location filename="../../ui/generate_dialog.py" line="602" />
         <source>Discarded.</source>
         <translation>已丢弃。</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="425" />
+        <location filename="../../ui/generate_dialog.py" line="622" />
         <source>succeeded</source>
         <translation>成功</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="425" />
+        <location filename="../../ui/generate_dialog.py" line="622" />
         <source>failed</source>
         <translation>失败</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="426" />
+        <location filename="../../ui/generate_dialog.py" line="623" />
         <source>cancelled</source>
         <translation>已取消</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="429" />
+        <location filename="../../ui/generate_dialog.py" line="627" />
         <source>running</source>
         <translation>进行中</translation>
     </message>
+    <message>
+        <location filename="../../ui/generate_dialog.py" line="629" />
+        <source>another computer</source>
+        <translation>另一台电脑</translation>
+    </message>
+    <message>
+        <location filename="../../ui/generate_dialog.py" line="670" />
+        <source>Pick a task in the list first.</source>
+        <translation>请先在列表中选择一个任务。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/generate_dialog.py" line="683" />
+        <source>The photo of this task is on another computer: choose one here.</source>
+        <translation>该任务的照片在另一台电脑上：请在这里选择一张照片。</translation>
+    </message>
     <message numerus="yes">
-        <location filename="../../ui/generate_dialog.py" line="440" />
+        <location filename="../../ui/generate_dialog.py" line="692" />
         <source>%n task(s) · {rate} succeeded · analyse {a} s, generate {g} s on average · {credits} images used</source>
         <translation>
             <numerusform>%n 个任务 · 成功率 {rate} · 平均分析 {a} 秒、生成 {g} 秒 · 已用 {credits} 张图片额度</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="445" />
+        <location filename="../../ui/generate_dialog.py" line="697" />
         <source>No budget limit</source>
         <translation>不限额度</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="447" />
+        <location filename="../../ui/generate_dialog.py" line="699" />
         <source>Budget: {left} of {budget} images left</source>
         <translation>额度：剩余 {left} / {budget} 张图片</translation>
     </message>
@@ -1229,25 +1351,25 @@ Your avatar library for the AI agents you build: local first, synced to your own
         <translation>设置同步</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="858" />
+        <location filename="../../ui/main_window.py" line="861" />
         <source>Signed out · %n waiting</source>
         <translation>
             <numerusform>已退出登录 · %n 个待同步</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="859" />
-        <location filename="../../ui/main_window.py" line="893" />
+        <location filename="../../ui/main_window.py" line="862" />
+        <location filename="../../ui/main_window.py" line="896" />
         <source>Signed out</source>
         <translation>已退出登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="870" />
+        <location filename="../../ui/main_window.py" line="873" />
         <source>{n} synced</source>
         <translation>{n} 个已同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="891" />
+        <location filename="../../ui/main_window.py" line="894" />
         <source>Local only</source>
         <translation>仅本地</translation>
     </message>
@@ -1315,72 +1437,72 @@ Your avatar library for the AI agents you build: local first, synced to your own
         </translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="856" />
+        <location filename="../../ui/main_window.py" line="859" />
         <source>Saved on this computer</source>
         <translation>已保存在本机</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="862" />
+        <location filename="../../ui/main_window.py" line="865" />
         <source>Syncing {done} of {total}</source>
         <translation>正在同步 {done} / {total}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="864" />
+        <location filename="../../ui/main_window.py" line="867" />
         <source>{rate}/s</source>
         <translation>{rate}/秒</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="866" />
+        <location filename="../../ui/main_window.py" line="869" />
         <source>{done} of {total}</source>
         <translation>{done} / {total}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="872" />
+        <location filename="../../ui/main_window.py" line="875" />
         <source>All {n} synced</source>
         <translation>{n} 个全部已同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="873" />
+        <location filename="../../ui/main_window.py" line="876" />
         <source>Nothing to sync</source>
         <translation>没有需要同步的内容</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="875" />
+        <location filename="../../ui/main_window.py" line="878" />
         <source>{n} failed</source>
         <translation>{n} 个失败</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="877" />
+        <location filename="../../ui/main_window.py" line="880" />
         <source>paused</source>
         <translation>已暂停</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="880" />
+        <location filename="../../ui/main_window.py" line="883" />
         <source>Synced {synced}, waiting {waiting}, failed {failed}, on this computer only {local}</source>
         <translation>已同步 {synced}，等待 {waiting}，失败 {failed}，仅本机 {local}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="889" />
+        <location filename="../../ui/main_window.py" line="892" />
         <source>Sign-in needed</source>
         <translation>需要登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="895" />
+        <location filename="../../ui/main_window.py" line="898" />
         <source>Online</source>
         <translation>在线</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="897" />
+        <location filename="../../ui/main_window.py" line="900" />
         <source>Offline — will retry</source>
         <translation>离线 — 稍后重试</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="901" />
+        <location filename="../../ui/main_window.py" line="904" />
         <source>&amp;Resume sync</source>
         <translation>继续同步(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="901" />
+        <location filename="../../ui/main_window.py" line="904" />
         <source>&amp;Pause sync</source>
         <translation>暂停同步(&amp;P)</translation>
     </message>
