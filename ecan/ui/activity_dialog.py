@@ -36,6 +36,7 @@ ZH_CN: dict[str, str] = {
     "Computer": "电脑",
     "When": "时间",
     "Recent changes": "最近的更改",
+    "Close": "关闭",
     "This computer": "本机",
     "Another computer": "另一台电脑",
     "Added “{name}”": "添加了“{name}”",
@@ -76,7 +77,7 @@ class ActivityDialog(QDialog):
         self.stack = QStackedWidget(self)
         self.list = QTreeWidget(self.stack)
         self.list.setRootIsDecorated(False)
-        self.list.setUniformRowHeights(True)
+        self.list.setUniformRowHeights(False)  # a failure takes two lines: what, and the fix
         self.list.setAlternatingRowColors(True)
         self.list.setColumnCount(3)
         self.list.setSelectionMode(QTreeWidget.SelectionMode.NoSelection)
@@ -93,8 +94,14 @@ class ActivityDialog(QDialog):
         self.stack.addWidget(self.list)
         self.stack.addWidget(self.empty)
         layout.addWidget(self.stack, 1)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons = QDialogButtonBox(self)
+        # A button of ours, not the standard Close: Qt would put its own text back on a
+        # language change, in a language it may have no translation for.
+        self.close_button = buttons.addButton("", QDialogButtonBox.ButtonRole.RejectRole)
         buttons.rejected.connect(self.close)
+        # Focus on the button: the list, showing no selection, would draw a focus frame on a row.
+        self.close_button.setDefault(True)
+        self.close_button.setFocus()
         layout.addWidget(buttons)
         self._refresh_soon = Throttle(300, self.refresh, self)
         self._retranslate()
@@ -112,6 +119,7 @@ class ActivityDialog(QDialog):
             "Nothing yet. Changes you make here and on your other computers appear here."))
         self.list.setHeaderLabels([self.tr("Change"), self.tr("Computer"), self.tr("When")])
         self.list.setAccessibleName(self.tr("Recent changes"))
+        self.close_button.setText(self.tr("Close"))
         self._show()
 
     # data
@@ -152,16 +160,13 @@ class ActivityDialog(QDialog):
                 continue
             item = QTreeWidgetItem([text, self._computer(entry), self._when(entry.get("at"))])
             item.setIcon(0, self._icon(kind))
-            tip = text
-            if kind in _FAILURES and entry.get("hint"):
-                tip += "\n" + self.tr("Fix: {hint}").format(hint=entry["hint"])
-            item.setToolTip(0, tip)
+            item.setToolTip(0, text)
             items.append(item)
         self.list.addTopLevelItems(items)
         self.stack.setCurrentWidget(self.list if items else self.empty)
 
     def describe(self, entry: dict[str, Any]) -> str:
-        """One entry in words (a failure with its fix)."""
+        """One entry in words (a failure with its fix on a second line)."""
         kind = str(entry.get("kind") or "")
         name = str(entry.get("subject") or "")
         message = str(entry.get("detail") or "")
@@ -188,7 +193,7 @@ class ActivityDialog(QDialog):
                 message=message)
         else:
             return ""  # written by a newer ecan
-        return f"{text} — {hint}" if hint else text
+        return text + "\n" + self.tr("Fix: {hint}").format(hint=hint) if hint else text
 
     def _computer(self, entry: dict[str, Any]) -> str:
         if not entry.get("machine"):

@@ -112,7 +112,8 @@ def test_the_activity_list_shows_a_failed_upload_with_its_fix(
         (failed, failed_on, _), (added, added_on, _) = dialog.rows()
         assert failed.startswith("Upload of “photo-000” failed: ")
         assert "no longer matches its checksum" in failed
-        assert failed.endswith("delete the avatar and import it again.")
+        assert failed.endswith("\nFix: The file was changed or damaged on disk: delete the avatar "
+                               "and import it again.")
         assert (added, added_on, failed_on) == ("Added “photo-000”", "This computer",
                                                 "This computer")
     finally:

@@ -3,97 +3,102 @@
 <context>
     <name>ActivityDialog</name>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="108" />
+        <location filename="../../ui/activity_dialog.py" line="113" />
         <source>Activity</source>
         <translation>动态</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="110" />
+        <location filename="../../ui/activity_dialog.py" line="115" />
         <source>Recent changes on this computer and your other computers, newest first.</source>
         <translation>本机和你的其他电脑上最近的更改，最新的在前。</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="112" />
+        <location filename="../../ui/activity_dialog.py" line="117" />
         <source>Nothing yet. Changes you make here and on your other computers appear here.</source>
         <translation>暂无动态。你在本机和其他电脑上所做的更改会显示在这里。</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="113" />
+        <location filename="../../ui/activity_dialog.py" line="118" />
         <source>Change</source>
         <translation>更改</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="113" />
+        <location filename="../../ui/activity_dialog.py" line="118" />
         <source>Computer</source>
         <translation>电脑</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="113" />
+        <location filename="../../ui/activity_dialog.py" line="118" />
         <source>When</source>
         <translation>时间</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="114" />
+        <location filename="../../ui/activity_dialog.py" line="119" />
         <source>Recent changes</source>
         <translation>最近的更改</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="157" />
+        <location filename="../../ui/activity_dialog.py" line="194" />
         <source>Fix: {hint}</source>
         <translation>解决方法：{hint}</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="170" />
+        <location filename="../../ui/activity_dialog.py" line="173" />
         <source>Added “{name}”</source>
         <translation>添加了“{name}”</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="172" />
+        <location filename="../../ui/activity_dialog.py" line="120" />
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialog.py" line="175" />
         <source>Edited “{name}”</source>
         <translation>编辑了“{name}”</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="174" />
+        <location filename="../../ui/activity_dialog.py" line="177" />
         <source>Renamed “{before}” to “{name}”</source>
         <translation>将“{before}”重命名为“{name}”</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="176" />
+        <location filename="../../ui/activity_dialog.py" line="179" />
         <source>Deleted “{name}”</source>
         <translation>删除了“{name}”</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="178" />
+        <location filename="../../ui/activity_dialog.py" line="181" />
         <source>Brought back “{name}” from the trash</source>
         <translation>从回收站恢复了“{name}”</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="180" />
+        <location filename="../../ui/activity_dialog.py" line="183" />
         <source>Saved agent “{name}”</source>
         <translation>保存了智能体“{name}”</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="182" />
+        <location filename="../../ui/activity_dialog.py" line="185" />
         <source>Deleted agent “{name}”</source>
         <translation>删除了智能体“{name}”</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="184" />
+        <location filename="../../ui/activity_dialog.py" line="187" />
         <source>Upload of “{name}” failed: {message}</source>
         <translation>“{name}”上传失败：{message}</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="187" />
+        <location filename="../../ui/activity_dialog.py" line="190" />
         <source>Getting changes from the cloud failed: {message}</source>
         <translation>从云端获取更改失败：{message}</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="195" />
+        <location filename="../../ui/activity_dialog.py" line="198" />
         <source>This computer</source>
         <translation>本机</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="196" />
+        <location filename="../../ui/activity_dialog.py" line="199" />
         <source>Another computer</source>
         <translation>另一台电脑</translation>
     </message>
