@@ -456,8 +456,12 @@ class SyncEngine:
         from ecan.avatars.library import AvatarLibrary
 
         cloud = self.cloud.open() if cloud is None else cloud
+
+        def arrived(ids: list[str]) -> None:  # a long pull: the gallery shows them already
+            self._emit(Pulled(ids[:MAX_IDS], [], [], time.time()))
+
         result = journal.Puller(self.db, self.paths, self.outbox, cloud,
-                                AvatarLibrary(self.paths, self.db)).run()
+                                AvatarLibrary(self.paths, self.db), on_added=arrived).run()
         if result.avatar_ids or result.removed_ids or result.agent_names:
             self._emit(Pulled(result.avatar_ids[:MAX_IDS], result.removed_ids[:MAX_IDS],
                               result.agent_names[:MAX_IDS], time.time()))

@@ -28,6 +28,8 @@ import re
 import socket
 import time
 import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +47,8 @@ log = logging.getLogger("ecan.sync")
 
 MAX_ENTRY = 64 * 1024  # bytes: an entry larger than this is not ours, and is not read
 SKEW_S = 300.0  # how far machines' clocks may disagree
+FETCH_CONCURRENCY = 4  # new avatars' originals downloaded at once in one pull
+ANNOUNCE_EVERY_S = 0.5  # how often a long pull tells the window what has arrived so far
 VERSION = 1
 _KEY_RE = re.compile(r"^(\d{20})-([0-9a-f]{1,32})-([0-9a-f]{8})\.json$")
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -86,10 +90,17 @@ class PullResult:
 
 
 class Puller:
+    """`on_added(ids)`: avatars new here so far, while a pull with many still runs (the gallery
+    shows each as it arrives, not all at the end)."""
+
     def __init__(self, db: Database, paths: AppPaths, outbox: Outbox, cloud: Cloud,
-                 library: AvatarLibrary) -> None:
+                 library: AvatarLibrary,
+                 on_added: Callable[[list[str]], None] | None = None) -> None:
         self.db, self.paths, self.outbox, self.cloud = db, paths, outbox, cloud
         self.library = library
+        self._on_added = on_added
+        # sha256 -> what the concurrent fetch added, reported when its entry is applied
+        self._early: dict[str, tuple[ActivityKind, str, str, str]] = {}
 
     def run(self) -> PullResult:
         result = PullResult()
@@ -116,7 +127,9 @@ class Puller:
                     doc["_machine"] = m.group(2)  # from the key, which the LIST vouches for
                     entries.append((o.key, doc))
         # Avatars before agents, so an agent finds the avatar it names in the same pull.
-        for key, doc in sorted(entries, key=lambda kd: (kd[1]["op"].startswith("agent"), kd[0])):
+        ordered = sorted(entries, key=lambda kd: (kd[1]["op"].startswith("agent"), kd[0]))
+        self._fetch_new(ordered)
+        for key, doc in ordered:
             try:
                 self._apply(doc, result)
             except Exception as e:  # one bad entry must not stop the others
@@ -134,6 +147,42 @@ class Puller:
         self.outbox.note_activity(result.activity)
         self.library.purge_trash()
         return result
+
+    def _fetch_new(self, ordered: list[tuple[str, dict[str, Any]]]) -> None:
+        """Avatars new here, FETCH_CONCURRENCY at a time (a download is mostly waiting), before
+        the entries are applied in order. Not those this pull also deletes: the ordered pass
+        settles them. A failure here is left to that pass, which tries once more and says so."""
+        deleted = {str(d.get("sha256")) for _k, d in ordered if d["op"] == "avatar.delete"}
+        first: dict[str, dict[str, Any]] = {}
+        for _key, doc in ordered:
+            meta = doc.get("avatar") if doc["op"] == "avatar.put" else None
+            sha = str(meta.get("sha256", "")) if isinstance(meta, dict) else ""
+            if isinstance(meta, dict) and _SHA_RE.match(sha) and sha not in deleted \
+                    and sha not in first and self.library.by_sha(sha) is None:
+                first[sha] = meta
+        if not first:
+            return
+        announced = time.monotonic()
+        waiting: list[str] = []
+        with ThreadPoolExecutor(max_workers=FETCH_CONCURRENCY,
+                                thread_name_prefix="ecan-pull") as pool:
+            futures = {pool.submit(self._put, meta, 0.0): sha for sha, meta in first.items()}
+            for future in as_completed(futures):
+                try:
+                    change = future.result()
+                except Exception as e:
+                    log.info("pull: fetching %s failed (%s); tried again in order",
+                             futures[future][:12], type(e).__name__)
+                    continue
+                if change is None:
+                    continue
+                self._early[futures[future]] = change
+                waiting.append(change[1])
+                if self._on_added is not None and \
+                        time.monotonic() - announced >= ANNOUNCE_EVERY_S:
+                    self._on_added(waiting)
+                    waiting, announced = [], time.monotonic()
+        # The rest arrive with the pull's own Pulled, a moment later.
 
     def _warn(self, result: PullResult, text: str) -> None:
         log.warning("pull: %s", text)
@@ -179,7 +228,8 @@ class Puller:
             meta = doc.get("avatar")
             if not isinstance(meta, dict) or not _SHA_RE.match(str(meta.get("sha256", ""))):
                 raise _bad("its avatar has no checksum")
-            change = self._put(meta, at)
+            early = self._early.pop(str(meta["sha256"]), None)
+            change = early if early is not None else self._put(meta, at)
             if change is not None:
                 result.pulled += 1
                 kind, avatar_id, name, before = change

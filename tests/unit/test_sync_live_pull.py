@@ -97,7 +97,7 @@ def test_the_running_engine_pulls_on_start_and_when_asked_and_says_what_changed(
     second_sha = b.library.get(second).sha256
     assert b.engine.drain(timeout=10).remaining == 0
     a.engine.pull()
-    again = a.events.wait_for(lambda e: isinstance(e, Pulled) and e is not pulled)
+    again = a.events.wait_for(lambda e: isinstance(e, Pulled) and len(e.avatars) == 2)
     assert isinstance(again, Pulled)
     ids = a.ids_by_sha()
     assert sorted(again.avatars) == sorted(ids.values()) and len(ids) == 2
@@ -111,6 +111,38 @@ def test_the_running_engine_pulls_on_start_and_when_asked_and_says_what_changed(
     assert isinstance(removed, Pulled) and removed.removed == [ids[second_sha]]
     trashed = a.library.by_sha(second_sha)
     assert trashed is not None and trashed.deleted_at is not None
+
+
+def test_a_long_pull_fetches_a_few_at_a_time_and_shows_the_first_ones_early(
+        two: tuple[Machine, Machine, MemoryBlobStore],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    a, b, store = two
+    n = 16
+    for seed in range(n):
+        write_avatar(b.paths, b.db.path, seed=100 + seed)
+    assert b.engine.drain(timeout=30).remaining == 0
+    real = store.download_file
+    lock = threading.Lock()
+    running, most = [0], [0]
+
+    def slow_download(key: str, path: Path, **kw: Any) -> Any:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        try:
+            time.sleep(0.5)  # a download over a slow link
+            return real(key, path, **kw)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(store, "download_file", slow_download)
+    a.engine.start(a.events)
+    a.events.wait_for(lambda e: isinstance(e, Pulled) and len(e.avatars) == n)
+    pulls = a.events.pulls()
+    assert len(a.ids_by_sha()) == n
+    assert 0 < len(pulls[0].avatars) < n  # the first ones showed before the last arrived
+    assert 1 < most[0] <= 4  # bounded concurrency
 
 
 def test_a_pull_with_nothing_new_costs_one_list_and_sends_no_event(
