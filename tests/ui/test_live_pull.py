@@ -118,3 +118,30 @@ def test_the_activity_list_shows_a_failed_upload_with_its_fix(
                                                 "This computer")
     finally:
         gui.close()
+
+
+def test_coming_back_to_the_window_asks_for_a_pull_at_most_every_few_seconds(
+        gui: Gui, qtbot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Switching back to ecan shows what the other computers did meanwhile (a pull now, not at
+    the next 30 s one); switching back and forth quickly does not list the cloud each time."""
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QApplication
+
+    from ecan.ui import main_window
+
+    asked: list[str] = []
+    window = gui.window
+    window.sync_worker = type("Worker", (), {"pull": lambda self: asked.append("pull")})()
+    window._focus_pulled = float("-inf")  # long after the window first showed
+    monkeypatch.setattr(window, "isActiveWindow", lambda: True)
+
+    def come_back() -> None:
+        QApplication.sendEvent(window, QEvent(QEvent.Type.ActivationChange))
+
+    come_back()
+    assert asked == ["pull"]
+    come_back()  # a moment later
+    assert asked == ["pull"]
+    window._focus_pulled -= main_window.FOCUS_PULL_S  # as if that much time had passed
+    come_back()
+    assert asked == ["pull", "pull"]
