@@ -602,6 +602,9 @@ class SyncEngine:
                     return  # the probe's back-off; back online, it asks for a pull
             self._pull_failed(e)
             return
+        if self._pull_error is not None and self._last_error is not None \
+                and self._last_error.get("message") == self._pull_error:
+            self._last_error = None  # what the failed pull said no longer holds
         self._pull_backoff = 0.0
         self._pull_error = None
 

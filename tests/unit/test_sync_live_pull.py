@@ -197,6 +197,7 @@ def test_a_failing_pull_is_recorded_and_never_stops_the_engine(
     a.events.wait_for(lambda e: isinstance(e, Pulled))
     assert len(a.ids_by_sha()) == 1
     assert [e["kind"] for e in a.activity()].count("pull_failed") == 1
+    assert a.engine.status()["last_error"] is None  # the error shown is gone with its cause
 
 
 def test_the_offline_engine_does_not_pull_and_pulls_once_back(
