@@ -351,9 +351,11 @@ ZH: dict[str, str] = {
 
 # The generate dialog keeps its own strings beside its code.
 sys.path.insert(0, str(ROOT))
+from ecan.ui.activity_dialog import ZH_CN as ACTIVITY_ZH  # noqa: E402
 from ecan.ui.generate_dialog import ZH_CN as GENERATE_ZH  # noqa: E402
 
 ZH.update(GENERATE_ZH)
+ZH.update(ACTIVITY_ZH)
 
 
 def fill(ts: Path, language: str, table: dict[str, str] | dict[str, tuple[str, str]],

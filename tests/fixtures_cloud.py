@@ -27,13 +27,30 @@ def demo_cloud() -> Iterator[DemoCloud]:
     cloud.stop()
 
 
+def forget_changes(cloud: DemoCloud) -> None:
+    """Empty every identity's change journal: a library signed in as a shared user then pulls
+    nothing another test changed (its sync process pulls on start and every 30 s)."""
+    info = cloud.info
+    s3 = cloud.admin_client("s3")
+    pages = s3.get_paginator("list_objects_v2")
+    for page in pages.paginate(Bucket=info.bucket, Prefix=info.path_prefix, Delimiter="/"):
+        for identity in page.get("CommonPrefixes") or []:
+            for found in pages.paginate(Bucket=info.bucket,
+                                        Prefix=f"{identity['Prefix']}journal/"):
+                keys = [{"Key": o["Key"]} for o in found.get("Contents") or []]
+                if keys:
+                    s3.delete_objects(Bucket=info.bucket, Delete={"Objects": keys})
+
+
 @pytest.fixture
 def demo_user(demo_cloud: DemoCloud) -> DemoUser:
+    forget_changes(demo_cloud)
     return demo_cloud.info.users[0]
 
 
 @pytest.fixture
 def demo_user2(demo_cloud: DemoCloud) -> DemoUser:
+    forget_changes(demo_cloud)
     return demo_cloud.info.users[1]
 
 

@@ -691,6 +691,7 @@ class AvatarLibrary:
                 raise _not_found(avatar_id)
             if avatar.resource_type == "system":
                 raise _read_only(avatar)
+            before = avatar.name
             if clean_name is not None:
                 avatar.name = clean_name
             if description is not None:
@@ -701,6 +702,11 @@ class AvatarLibrary:
             s.add(avatar)
             s.flush()
             sync_state.requeue(tx_of(s), avatar_id)
+            renamed = avatar.name != before
+            sync_state.note_activity(
+                tx_of(s), sync_state.ActivityKind.RENAMED if renamed
+                else sync_state.ActivityKind.EDITED, avatar.name,
+                detail=before if renamed else "", avatar_id=avatar_id)
             s.refresh(avatar)
         return avatar
 
@@ -754,6 +760,8 @@ class AvatarLibrary:
             s.add(avatar)
             s.flush()
             sync_state.requeue(tx_of(s), avatar_id)
+            sync_state.note_activity(tx_of(s), sync_state.ActivityKind.RESTORED, avatar.name,
+                                     avatar_id=avatar_id)
             s.refresh(avatar)
         log.info("brought avatar %s back from the trash", avatar_id)
         return avatar

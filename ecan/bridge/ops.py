@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from ecan.bridge.bridge import Bridge, FailureFn
 from ecan.handlers.models import (
+    Activity,
     AgentList,
     AgentSaved,
     AuthStatus,
@@ -133,6 +134,12 @@ def delete_agent(bridge: Bridge, agent_id: str, *, on_success: On[Deleted] = Non
 def sync_status(bridge: Bridge, *, on_success: On[SyncStatus] = None,
                 on_failure: FailureFn | None = None, origin: object | None = None) -> None:
     _op(bridge, "sync.status", {}, SyncStatus.parse, on_success, on_failure, origin)
+
+
+def sync_activity(bridge: Bridge, *, on_success: On[Activity] = None,
+                  on_failure: FailureFn | None = None, origin: object | None = None) -> None:
+    """The Activity list: recent changes here and on other computers, and failures."""
+    _op(bridge, "sync.activity", {}, Activity.parse, on_success, on_failure, origin)
 
 
 def sync_pause(bridge: Bridge, *, on_success: On[Paused] = None,

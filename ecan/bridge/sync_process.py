@@ -28,6 +28,7 @@ from ecan.sync.events import (
     JobFinished,
     JobStarted,
     Progress,
+    Pulled,
     StateChanged,
     SyncEvent,
     from_wire,
@@ -50,7 +51,7 @@ def _not_running() -> UserFacingError:
 class SyncProcess(QObject):
     """The sync process, seen from the window. SyncControl's methods may be called from any
     thread but the GUI thread (the handlers' worker threads call them); they block until the
-    engine answers. `wake()`, `reload_config()` and `session_changed()` return at once.
+    engine answers. `wake()`, `pull()`, `reload_config()` and `session_changed()` return at once.
 
     Signals:
         job_started(JobStarted): a worker took a job.
@@ -60,6 +61,8 @@ class SyncProcess(QObject):
             retry (show `message` and `hint`), else it retries by itself at `retry_at`.
         state_changed(StateChanged): online / paused / auth_required / signed_in changed
             (auth_required: ask the user to sign in, then wake()).
+        pulled(Pulled): a pull changed this library (avatars added, changed or trashed,
+            agents saved or deleted): what shows them refreshes.
         restarting(int): the process stopped unexpectedly and starts again in that many
             seconds (the window says so; details are in the log).
     """
@@ -69,6 +72,7 @@ class SyncProcess(QObject):
     job_finished = Signal(object)
     job_failed = Signal(object)
     state_changed = Signal(object)
+    pulled = Signal(object)
     restarting = Signal(int)
     _session_read = Signal(int, object)  # from the reading thread to the GUI thread
     _send_requested = Signal(object)  # a message from any thread, written on the GUI thread
@@ -127,6 +131,9 @@ class SyncProcess(QObject):
 
     def wake(self) -> None:
         self._send_requested.emit({"op": "call", "id": 0, "method": "wake", "args": {}})
+
+    def pull(self) -> None:
+        self._send_requested.emit({"op": "call", "id": 0, "method": "pull", "args": {}})
 
     def reload_config(self) -> None:
         # Like wake, no waiting: a process started meanwhile reads the new config anyway.
@@ -263,3 +270,5 @@ class SyncProcess(QObject):
             self.job_failed.emit(event)
         elif isinstance(event, StateChanged):
             self.state_changed.emit(event)
+        elif isinstance(event, Pulled):
+            self.pulled.emit(event)

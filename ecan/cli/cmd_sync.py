@@ -193,7 +193,7 @@ def _pull(engine: Any, result: dict[str, Any], bar: _ProgressLine) -> None:
     if not engine.cloud.configured() or engine.paused():
         return
     try:
-        pulled = engine.pull()
+        pulled = engine.pull_now()
     except UserFacingError as e:
         bar.line(f"nothing pulled: {e.message}")
         return

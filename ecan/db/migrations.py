@@ -155,4 +155,21 @@ MIGRATIONS: list[str] = [
     ALTER TABLE generation_task ADD COLUMN synced_at REAL;
     ALTER TABLE generation_task ADD COLUMN origin TEXT;
     """,
+    # 7: the Activity list (the window's Sync > Activity): recent changes made here and pulled
+    # from other machines, and failures with their fix; ecan.db.sync_state keeps the newest
+    # ACTIVITY_KEEP. `machine` NULL: this computer; else another machine's journal id, with
+    # the host name it gave (never anything secret).
+    """
+    CREATE TABLE activity (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at REAL NOT NULL,
+        kind TEXT NOT NULL,
+        subject TEXT NOT NULL DEFAULT '',
+        detail TEXT NOT NULL DEFAULT '',
+        hint TEXT NOT NULL DEFAULT '',
+        avatar_id TEXT,
+        machine TEXT,
+        machine_name TEXT NOT NULL DEFAULT ''
+    );
+    """,
 ]

@@ -155,6 +155,9 @@ def insert_avatar(c: sqlite3.Connection, row: Mapping[str, Any], *,
               f"VALUES ({', '.join('?' * len(columns))})", tuple(row.values()))
     if state != SyncState.SYNCED.value:
         queue_upload(c, str(row["id"]), now=now)
+        if row.get("resource_type") != "system":
+            note_activity(c, ActivityKind.ADDED, str(row.get("name") or ""),
+                          avatar_id=str(row["id"]), at=now)
 
 
 def queue_upload(c: sqlite3.Connection, avatar_id: str, *, count_in_flight: bool = True,
@@ -205,6 +208,12 @@ def queue_agents(c: sqlite3.Connection, *, agent_id: str | None = None,
                              "at": now})
         c.execute("INSERT INTO outbox (kind, avatar_id, payload, created_at, updated_at) "
                   "VALUES ('metadata', NULL, ?, ?, ?)", (change, now, now))
+        if deleted_name is not None:
+            note_activity(c, ActivityKind.AGENT_DELETED, deleted_name, at=now)
+        else:
+            row = c.execute("SELECT name FROM agent WHERE id = ?", (agent_id,)).fetchone()
+            if row is not None:
+                note_activity(c, ActivityKind.AGENT_SAVED, str(row[0]), at=now)
     if c.execute(f"SELECT 1 FROM outbox WHERE kind = 'metadata' AND payload = ? "
                  f"AND status = {READY} LIMIT 1", (METADATA_AGENTS,)).fetchone():
         return
@@ -216,10 +225,11 @@ def queue_delete(c: sqlite3.Connection, avatar_id: str, *, now: float | None = N
     """Before the avatar's row goes: its waiting uploads go, and a delete job takes what the
     cloud must lose (the checksums, since the row will be gone). A video another avatar still
     shows stays in the cloud; so does a picture, which the engine checks at delete time."""
-    row = c.execute("SELECT sha256, ext, video_sha256, video_ext FROM avatar WHERE id = ?",
+    row = c.execute("SELECT sha256, ext, video_sha256, video_ext, name FROM avatar WHERE id = ?",
                     (avatar_id,)).fetchone()
     if row is None:
         return
+    note_activity(c, ActivityKind.DELETED, str(row[4]), avatar_id=avatar_id, at=now)
     sha, ext, video_sha, video_ext = row[0], row[1], row[2], row[3]
     if video_sha and c.execute("SELECT 1 FROM avatar WHERE video_sha256 = ? AND id != ? "
                                "AND deleted_at IS NULL LIMIT 1",
@@ -245,6 +255,54 @@ def forget_uploads(c: sqlite3.Connection, avatar_id: str) -> None:
     and no delete job is queued (the cloud has lost it already; the journal says so)."""
     c.execute(f"DELETE FROM outbox WHERE avatar_id = ? AND kind = 'upload' AND status = {READY}",
               (avatar_id,))
+
+
+# ---- the Activity list ----------------------------------------------------------------------
+# What the window's Activity view lists: changes made here (recorded with the change, in its
+# transaction) and pulled from other machines, and failures with their fix. Only the newest
+# ACTIVITY_KEEP rows are kept; older ones are dropped every ACTIVITY_PRUNE_EVERY rows, so an
+# import of thousands pays one small DELETE per batch of rows, not one per avatar.
+ACTIVITY_KEEP = 200
+ACTIVITY_PRUNE_EVERY = 50
+
+
+class ActivityKind(enum.StrEnum):
+    ADDED = "added"
+    EDITED = "edited"
+    RENAMED = "renamed"  # detail: the name before
+    DELETED = "deleted"
+    RESTORED = "restored"  # back from the trash
+    AGENT_SAVED = "agent_saved"
+    AGENT_DELETED = "agent_deleted"
+    UPLOAD_FAILED = "upload_failed"  # detail: what went wrong, hint: the fix
+    PULL_FAILED = "pull_failed"
+
+
+_ACTIVITY_COLUMNS = ("at", "kind", "subject", "detail", "hint", "avatar_id", "machine",
+                     "machine_name")
+
+
+def note_activity(c: sqlite3.Connection, kind: ActivityKind, subject: str, *,
+                  detail: str = "", hint: str = "", avatar_id: str | None = None,
+                  machine: str | None = None, machine_name: str = "",
+                  at: float | None = None) -> None:
+    """One row of the Activity list, inside the caller's transaction (`machine` None: this
+    computer). Messages are redacted: a secret never reaches the database."""
+    at = time.time() if at is None else at
+    cur = c.execute(
+        f"INSERT INTO activity ({', '.join(_ACTIVITY_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (at, kind.value, subject[:255], redact(detail)[:500], redact(hint)[:500], avatar_id,
+         machine, machine_name[:64]))
+    if (cur.lastrowid or 0) % ACTIVITY_PRUNE_EVERY == 0:
+        c.execute("DELETE FROM activity WHERE id <= (SELECT id FROM activity "
+                  "ORDER BY id DESC LIMIT 1 OFFSET ?)", (ACTIVITY_KEEP,))
+
+
+def recent_activity(c: sqlite3.Connection, limit: int = ACTIVITY_KEEP) -> list[dict[str, Any]]:
+    """The Activity list, newest first."""
+    rows = c.execute(f"SELECT id, {', '.join(_ACTIVITY_COLUMNS)} FROM activity "
+                     "ORDER BY at DESC, id DESC LIMIT ?", (max(0, min(limit, ACTIVITY_KEEP)),))
+    return [dict(zip(("id", *_ACTIVITY_COLUMNS), row, strict=True)) for row in rows]
 
 
 # ---- the sync engine's side -----------------------------------------------------------------
@@ -424,6 +482,11 @@ class Outbox:
                 c.execute("UPDATE avatar SET sync_state = 'failed', sync_error = ?, sync_hint = ?, "
                           "updated_at = ? WHERE id = ?",
                           (message[:500], hint[:500], time.time(), job.avatar_id))
+                row = c.execute("SELECT name FROM avatar WHERE id = ?",
+                                (job.avatar_id,)).fetchone()
+                if row is not None:
+                    note_activity(c, ActivityKind.UPLOAD_FAILED, str(row[0]), detail=message,
+                                  hint=hint, avatar_id=job.avatar_id)
         return ok
 
     def hold(self, job: Job, message: str, until: float) -> bool:
@@ -600,6 +663,14 @@ class Outbox:
 
     def set_journal_position(self, position: dict[str, Any]) -> None:
         self.set_setting(JOURNAL_KEY, json.dumps(position, sort_keys=True))
+
+    def note_activity(self, entries: list[dict[str, Any]]) -> None:
+        """Rows of the Activity list in one transaction (each: note_activity's arguments)."""
+        if not entries:
+            return
+        with self._tx() as c:
+            for entry in entries:
+                note_activity(c, **entry)
 
     def get_setting(self, key: str) -> str | None:
         rows = self._query("SELECT value FROM setting WHERE key = ?", (key,))

@@ -298,6 +298,21 @@ class Generated:
 
 
 @dataclass(frozen=True)
+class Activity:
+    """sync.activity: the Activity list's entries, newest first ({at, kind, subject, detail,
+    hint, avatar_id, machine, machine_name})."""
+
+    entries: tuple[Row, ...]
+
+    @classmethod
+    def parse(cls, data: Any) -> Activity:
+        entries = _obj(data, "sync.activity").get("entries")
+        if not isinstance(entries, list) or not all(isinstance(e, Mapping) for e in entries):
+            raise BadAnswer("sync.activity: `entries` is not a list of objects")
+        return cls(tuple(dict(e) for e in entries))
+
+
+@dataclass(frozen=True)
 class Kept:
     """generate.keep: the avatars the chosen candidates became (none: all discarded)."""
 

@@ -1,4 +1,5 @@
-"""Handlers for the `sync.*` methods: status, pause/resume, retry, bandwidth limit, wake, restore.
+"""Handlers for the `sync.*` methods: status, pause/resume, retry, bandwidth limit, wake, pull,
+restore, and the Activity list.
 They run on worker threads and call `app.sync` (ecan.sync.control): the engine itself, or the
 window's proxy to its sync process. None waits on the engine's run loop."""
 
@@ -53,6 +54,22 @@ def register(handlers: Handlers, app: App) -> None:
     def wake(_: Empty) -> dict[str, Any]:
         app.sync.wake()
         return {}
+
+    @handlers.register("sync.pull", Empty, changes=[])
+    def pull(_: Empty) -> dict[str, Any]:
+        app.sync.pull()  # what it changes arrives as the engine's Pulled event
+        return {}
+
+    @handlers.register("sync.activity", Empty)
+    def activity(_: Empty) -> dict[str, Any]:
+        """The Activity list, newest first: {entries: [{at, kind, subject, detail, hint,
+        avatar_id, machine (None: this computer), machine_name}]}."""
+        from contextlib import closing
+
+        from ecan.db import sync_state
+
+        with closing(app.db.connect()) as conn:
+            return {"entries": sync_state.recent_activity(conn)}
 
     @handlers.register("sync.retry", RetryRequest, changes=["sync", "avatars"],
                        ids=lambda req, _data: {"avatars": [req.avatar_id]} if req.avatar_id

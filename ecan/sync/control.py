@@ -25,6 +25,11 @@ class SyncControl(Protocol):
         """New work, network back, or signed in: look again now (returns at once)."""
         ...
 
+    def pull(self) -> None:
+        """Look for other machines' changes soon (returns at once); what a pull changes here
+        arrives as a Pulled event (ecan.sync.events)."""
+        ...
+
     def retry_failed(self, avatar_id: str | None = None) -> int:
         """Failed jobs (of one avatar, or all) are tried again; returns how many."""
         ...
@@ -45,7 +50,7 @@ class SyncControl(Protocol):
 
 # SyncControl's methods as they cross the pipe: name -> {argument: accepted JSON types}.
 CALLS: dict[str, dict[str, tuple[type, ...]]] = {
-    "status": {}, "pause": {}, "resume": {}, "wake": {}, "reload_config": {},
+    "status": {}, "pause": {}, "resume": {}, "wake": {}, "reload_config": {}, "pull": {},
     "retry_failed": {"avatar_id": (str, type(None))},
     "set_bandwidth_limit": {"kbps": (int,)},
     "restore": {"only_if_empty": (bool,)},

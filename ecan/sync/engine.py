@@ -27,15 +27,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from ecan.db.sync_state import HEARTBEAT_S, Job, Outbox
+from ecan.db.sync_state import HEARTBEAT_S, ActivityKind, Job, Outbox
 from ecan.errors import AuthRequired, UserFacingError
 from ecan.storage.errors import is_retryable, pauses_queue
 from ecan.sync import avatar_meta, journal
 from ecan.sync.events import (
+    MAX_IDS,
     JobFailed,
     JobFinished,
     JobStarted,
     Progress,
+    Pulled,
     StateChanged,
     SyncEvent,
 )
@@ -98,6 +100,15 @@ GENERATIONS_PULL_S = 300.0
 IDLE_POLL_S = 15.0
 # `drain(timeout=None)` gives up once nothing has succeeded for this long.
 IDLE_LIMIT_S = 60.0
+# The background engine pulls other machines' changes this often while online and not paused
+# (one LIST when nothing changed), and besides on start, on wake, after sign-in and when the
+# window gains focus: such requests closer together than PULL_GAP_S make one pull.
+PULL_EVERY_S = 30.0
+PULL_GAP_S = 2.0
+# A pull that failed (not for the network: that is the offline probe's) waits this long
+# before the next try, doubling up to PULL_BACKOFF_CAP_S.
+PULL_BACKOFF_S = 30.0
+PULL_BACKOFF_CAP_S = 600.0
 
 
 @dataclass
@@ -254,6 +265,12 @@ class SyncEngine:
         self._machine_id: str | None = None
         self._system_pulled_at: float | None = None  # monotonic; None: not yet this process
         self._generations_pulled_at: float | None = None
+        # The background loop's pulls (monotonic times): asked for, last one, not before.
+        self._pull_wanted = False
+        self._last_pull = float("-inf")
+        self._pull_not_before = 0.0
+        self._pull_backoff = 0.0
+        self._pull_error: str | None = None
 
     # -- public API ------------------------------------------------------------------------
     def drain(self, *, timeout: float | None = None,
@@ -290,6 +307,7 @@ class SyncEngine:
         self._stop.clear()
         self._cancel.clear()
         self._emit_to = on_event
+        self._pull_wanted = True  # on start: what changed elsewhere while this one was off
 
         def main() -> None:
             with self._running:
@@ -323,7 +341,8 @@ class SyncEngine:
             self._thread = None
 
     def wake(self) -> None:
-        """New work, network back, or signed in: look again now."""
+        """New work, network back, or signed in: look again now (and pull, see pull())."""
+        self._pull_wanted = True
         with self._state_lock:
             was_required, self._auth_required = self._auth_required, False
             self._blocked = None  # signed in again, settings changed: let a job try
@@ -376,7 +395,16 @@ class SyncEngine:
             self._emit_state()
             self._wake.set()
             return
+        # Signed in: pull at the loop's next turn, which the window's wake starts once it has
+        # restored the library (a restore first, so a new machine is not filled entry by entry).
+        self._pull_wanted = True
         self._emit_state()
+
+    def pull(self) -> None:
+        """SyncControl.pull: look for other machines' changes soon (returns at once; what a
+        pull changes arrives as a Pulled event). Requests within PULL_GAP_S make one pull."""
+        self._pull_wanted = True
+        self._wake.set()
 
     def set_bandwidth_limit(self, kbps: int) -> None:
         if not isinstance(kbps, int) or kbps < 0:
@@ -429,20 +457,35 @@ class SyncEngine:
         return {**Restorer(self.db, self.paths, cloud).run(on_event=on_event).to_dict(),
                 "ran": True}
 
-    def pull(self) -> dict[str, Any]:
-        """Apply what other machines changed since the last pull (ecan.sync.journal):
-        {pulled, removed, agents, failed, warnings}."""
+    def pull_now(self, cloud: Cloud | None = None, *, shared: bool = True) -> dict[str, Any]:
+        """Apply what other machines changed since the last pull (ecan.sync.journal), now:
+        {pulled, removed, agents, failed, warnings}; a pull that changed something is also
+        published as a Pulled event. `shared`: also the published system avatars and the
+        generation history (`ecan sync`); the background loop checks those on their own,
+        slower clock (_maybe_pull_shared), so its 30-second pull stays one LIST."""
         from ecan.avatars.library import AvatarLibrary
 
-        cloud = self.cloud.open()
+        cloud = self.cloud.open() if cloud is None else cloud
         library = AvatarLibrary(self.paths, self.db)
-        result = journal.Puller(self.db, self.paths, self.outbox, cloud, library).run()
-        system = self._pull_system(cloud, library)
-        generations = self._sync_generations(cloud, pull=True)
-        return {"pulled": result.pulled, "removed": result.removed, "agents": result.agents,
-                "failed": result.failed + system.failed,
-                "warnings": result.warnings + system.warnings + generations.warnings,
-                "system_added": len(system.added), "generations": generations.pulled}
+
+        def arrived(ids: list[str]) -> None:  # a long pull: the gallery shows them already
+            self._emit(Pulled(ids[:MAX_IDS], [], [], time.time()))
+
+        result = journal.Puller(self.db, self.paths, self.outbox, cloud, library,
+                                on_added=arrived).run()
+        if result.avatar_ids or result.removed_ids or result.agent_names:
+            self._emit(Pulled(result.avatar_ids[:MAX_IDS], result.removed_ids[:MAX_IDS],
+                              result.agent_names[:MAX_IDS], time.time()))
+        out: dict[str, Any] = {"pulled": result.pulled, "removed": result.removed,
+                               "agents": result.agents, "failed": result.failed,
+                               "warnings": result.warnings}
+        if shared:
+            system = self._pull_system(cloud, library)
+            generations = self._sync_generations(cloud, pull=True)
+            out.update(failed=result.failed + system.failed,
+                       warnings=result.warnings + system.warnings + generations.warnings,
+                       system_added=len(system.added), generations=generations.pulled)
+        return out
 
     def _sync_generations(self, cloud: Cloud, *, pull: bool) -> GenerationSync:
         """The generation history's documents (ecan.sync.generations)."""
@@ -538,6 +581,10 @@ class SyncEngine:
                 sleep(probe_delay)
                 probe_delay = min(probe_delay * 2, self.probe_max)
                 continue
+            if not drain and self._pull_wait() <= 0:
+                self._loop_pull(cloud)
+                if not self._online or self._auth_required or self._stop.is_set():
+                    continue
             if run is None or (not drain and run.items_done >= run.items_total):
                 items, nbytes = self.outbox.planned()
                 run = _Run(items, nbytes)
@@ -564,7 +611,7 @@ class SyncEngine:
                     break
                 # wake() is the fast path; the poll catches work queued by another process
                 # (`ecan import` while the app runs), at the cost of one query per interval.
-                sleep(IDLE_POLL_S)
+                sleep(min(IDLE_POLL_S, self._pull_wait()))
                 continue
             delay = due - time.time()
             if delay <= 0:
@@ -576,8 +623,70 @@ class SyncEngine:
                     break
                 if left is not None and delay > left:
                     break
+            else:
+                delay = min(delay, self._pull_wait())
             sleep(delay)
         return run
+
+    def _pull_wait(self) -> float:
+        """Seconds until the background loop's next pull is due (0: now)."""
+        now = time.monotonic()
+        due = self._last_pull + PULL_EVERY_S
+        if self._pull_wanted:
+            due = min(due, self._last_pull + PULL_GAP_S)
+        return max(0.0, max(due, self._pull_not_before) - now)
+
+    def _loop_pull(self, cloud: Cloud) -> None:
+        """One pull of the background loop. A failure is recorded as an upload's is: the
+        network's takes the engine offline (the probe's back-off, then a pull), a session's
+        asks for sign-in, anything else waits a growing back-off; none stops the loop."""
+        self._pull_wanted = False
+        self._last_pull = time.monotonic()
+        try:
+            self.pull_now(cloud, shared=False)
+        except AuthRequired as e:
+            self._auth_lost(e)
+            self._last_error = e.to_dict()
+            return
+        except Exception as e:
+            if pauses_queue(e):
+                self._block(e)
+                return
+            if _is_transient(e):
+                log.info("pull failed (%s): checking the connection", type(e).__name__)
+                self._check_offline()
+                if not self._online:
+                    return  # the probe's back-off; back online, it asks for a pull
+            self._pull_failed(e)
+            return
+        if self._pull_error is not None and self._last_error is not None \
+                and self._last_error.get("message") == self._pull_error:
+            self._last_error = None  # what the failed pull said no longer holds
+        self._pull_backoff = 0.0
+        self._pull_error = None
+
+    def _pull_failed(self, e: Exception) -> None:
+        if isinstance(e, UserFacingError):
+            info = e.to_dict()
+        elif _is_transient(e):
+            info = {"code": "transient", "message": f"{type(e).__name__}: {e}"[:300],
+                    "hint": "It will be tried again."}
+        else:
+            log.exception("pull hit a bug")
+            info = {"code": "internal_error", "message": f"Pulling hit a bug ({type(e).__name__}).",
+                    "hint": "Details are in the log under $ECAN_HOME/logs/ecan.log."}
+        self._pull_backoff = min(max(self._pull_backoff * 2, PULL_BACKOFF_S), PULL_BACKOFF_CAP_S)
+        self._pull_not_before = time.monotonic() + self._pull_backoff
+        self._pull_wanted = True  # tried again once the back-off is over
+        self._last_error = info
+        log.warning("pull failed: %s; next try in %.0f s", info["message"], self._pull_backoff)
+        if info["message"] != self._pull_error:  # once per kind of failure, not per try
+            self._pull_error = info["message"]
+            try:
+                self.outbox.note_activity([{"kind": ActivityKind.PULL_FAILED, "subject": "",
+                                            "detail": info["message"], "hint": info["hint"]}])
+            except Exception:  # the database busy: the log has it
+                log.warning("could not record the failed pull", exc_info=True)
 
     def _open_cloud(self) -> Cloud | None:
         try:
@@ -635,6 +744,7 @@ class SyncEngine:
             # The service answers (with a refusal the jobs will report): we are online.
             log.info("the cloud answers again (%s)", getattr(e, "code", type(e).__name__))
         log.info("the cloud answers again: resuming")
+        self._pull_wanted = True  # what changed elsewhere meanwhile
         self._transient_streak = 0
         self.outbox.expedite()
         with self._state_lock:

@@ -70,15 +70,31 @@ class StateChanged:
     signed_out: bool
 
 
-SyncEvent = JobStarted | Progress | JobFinished | JobFailed | StateChanged
+@dataclass(frozen=True)
+class Pulled:
+    """A pull changed this library (only then is it sent): the avatars added or changed here,
+    the ones moved to the trash (deleted elsewhere), the agents saved or deleted (by name), and
+    when (epoch seconds). The window refreshes what shows them."""
+
+    avatars: list[str]
+    removed: list[str]
+    agents: list[str]
+    at: float
+
+
+SyncEvent = JobStarted | Progress | JobFinished | JobFailed | StateChanged | Pulled
 
 
 _EVENTS: dict[str, type[SyncEvent]] = {cls.__name__: cls for cls in (
-    JobStarted, Progress, JobFinished, JobFailed, StateChanged)}
+    JobStarted, Progress, JobFinished, JobFailed, StateChanged, Pulled)}
 # The field annotations (strings: `from __future__ import annotations`) -> accepted JSON types.
 _WIRE_TYPES: dict[str, tuple[type, ...]] = {
     "int": (int,), "float": (int, float), "bool": (bool,), "str": (str,),
-    "str | None": (str, type(None)), "float | None": (int, float, type(None))}
+    "str | None": (str, type(None)), "float | None": (int, float, type(None)),
+    "list[str]": (list,)}
+# Ids per list of one event, so the line stays within the pipe's limit (ecan.pipe.MAX_LINE); a
+# pull that changed more sends the first ones (the window then reloads what it shows anyway).
+MAX_IDS = 300
 
 
 def to_wire(event: SyncEvent) -> dict[str, Any]:
@@ -100,5 +116,8 @@ def from_wire(data: Any) -> SyncEvent:
         if f.name not in data or not isinstance(value, allowed) or (
                 isinstance(value, bool) and bool not in allowed):
             raise ValueError(f"{cls.__name__}.{f.name} is missing or not {f.type}")
+        if isinstance(value, list) and (len(value) > MAX_IDS or not all(
+                isinstance(v, str) and len(v) <= 200 for v in value)):
+            raise ValueError(f"{cls.__name__}.{f.name} is not a list of ids")
         values[f.name] = value
     return cls(**values)

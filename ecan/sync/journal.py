@@ -25,11 +25,15 @@ from __future__ import annotations
 import json
 import logging
 import re
+import socket
 import time
 import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ecan.db.sync_state import ActivityKind
 from ecan.errors import UserFacingError
 
 if TYPE_CHECKING:
@@ -43,9 +47,17 @@ log = logging.getLogger("ecan.sync")
 
 MAX_ENTRY = 64 * 1024  # bytes: an entry larger than this is not ours, and is not read
 SKEW_S = 300.0  # how far machines' clocks may disagree
+FETCH_CONCURRENCY = 4  # new avatars' originals downloaded at once in one pull
+ANNOUNCE_EVERY_S = 0.5  # how often a long pull tells the window what has arrived so far
 VERSION = 1
 _KEY_RE = re.compile(r"^(\d{20})-([0-9a-f]{1,32})-([0-9a-f]{8})\.json$")
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+_HOST_RE = re.compile(r"[^\w.\- ]")
+
+
+def host_name() -> str:
+    """This computer's name as the Activity list of other machines shows it."""
+    return _HOST_RE.sub("", socket.gethostname())[:64]
 
 
 def folder(cloud: Cloud) -> str:
@@ -57,7 +69,7 @@ def write(cloud: Cloud, machine: str, op: str, body: dict[str, Any],
     """Append one entry (after the change it names has reached the cloud); returns its key."""
     at = time.time() if at is None else at
     key = f"{folder(cloud)}{time.time_ns():020d}-{machine}-{uuid.uuid4().hex[:8]}.json"
-    doc = {"v": VERSION, "op": op, "at": at, "machine": machine, **body}
+    doc = {"v": VERSION, "op": op, "at": at, "machine": machine, "host": host_name(), **body}
     cloud.store.put_bytes(key, json.dumps(doc, sort_keys=True).encode(),
                           content_type="application/json")
     return key
@@ -70,13 +82,25 @@ class PullResult:
     agents: int = 0
     failed: int = 0
     warnings: list[str] = field(default_factory=list)
+    # What changed here, for the window (ecan.sync.events.Pulled) and the Activity list.
+    avatar_ids: list[str] = field(default_factory=list)
+    removed_ids: list[str] = field(default_factory=list)
+    agent_names: list[str] = field(default_factory=list)
+    activity: list[dict[str, Any]] = field(default_factory=list)
 
 
 class Puller:
+    """`on_added(ids)`: avatars new here so far, while a pull with many still runs (the gallery
+    shows each as it arrives, not all at the end)."""
+
     def __init__(self, db: Database, paths: AppPaths, outbox: Outbox, cloud: Cloud,
-                 library: AvatarLibrary) -> None:
+                 library: AvatarLibrary,
+                 on_added: Callable[[list[str]], None] | None = None) -> None:
         self.db, self.paths, self.outbox, self.cloud = db, paths, outbox, cloud
         self.library = library
+        self._on_added = on_added
+        # sha256 -> what the concurrent fetch added, reported when its entry is applied
+        self._early: dict[str, tuple[ActivityKind, str, str, str]] = {}
 
     def run(self) -> PullResult:
         result = PullResult()
@@ -100,9 +124,12 @@ class Puller:
             if m.group(2) != me:
                 doc = self._read(o.key, o.size, result)
                 if doc is not None:
+                    doc["_machine"] = m.group(2)  # from the key, which the LIST vouches for
                     entries.append((o.key, doc))
         # Avatars before agents, so an agent finds the avatar it names in the same pull.
-        for key, doc in sorted(entries, key=lambda kd: (kd[1]["op"].startswith("agent"), kd[0])):
+        ordered = sorted(entries, key=lambda kd: (kd[1]["op"].startswith("agent"), kd[0]))
+        self._fetch_new(ordered)
+        for key, doc in ordered:
             try:
                 self._apply(doc, result)
             except Exception as e:  # one bad entry must not stop the others
@@ -117,8 +144,45 @@ class Puller:
             keep = sorted(k for k in set(keys) if k[len(base):len(base) + 20]
                           >= f"{max(horizon_ns, 0):020d}")
             self.outbox.set_journal_position({"last": newest, "seen": keep})
+        self.outbox.note_activity(result.activity)
         self.library.purge_trash()
         return result
+
+    def _fetch_new(self, ordered: list[tuple[str, dict[str, Any]]]) -> None:
+        """Avatars new here, FETCH_CONCURRENCY at a time (a download is mostly waiting), before
+        the entries are applied in order. Not those this pull also deletes: the ordered pass
+        settles them. A failure here is left to that pass, which tries once more and says so."""
+        deleted = {str(d.get("sha256")) for _k, d in ordered if d["op"] == "avatar.delete"}
+        first: dict[str, dict[str, Any]] = {}
+        for _key, doc in ordered:
+            meta = doc.get("avatar") if doc["op"] == "avatar.put" else None
+            sha = str(meta.get("sha256", "")) if isinstance(meta, dict) else ""
+            if isinstance(meta, dict) and _SHA_RE.match(sha) and sha not in deleted \
+                    and sha not in first and self.library.by_sha(sha) is None:
+                first[sha] = meta
+        if not first:
+            return
+        announced = time.monotonic()
+        waiting: list[str] = []
+        with ThreadPoolExecutor(max_workers=FETCH_CONCURRENCY,
+                                thread_name_prefix="ecan-pull") as pool:
+            futures = {pool.submit(self._put, meta, 0.0): sha for sha, meta in first.items()}
+            for future in as_completed(futures):
+                try:
+                    change = future.result()
+                except Exception as e:
+                    log.info("pull: fetching %s failed (%s); tried again in order",
+                             futures[future][:12], type(e).__name__)
+                    continue
+                if change is None:
+                    continue
+                self._early[futures[future]] = change
+                waiting.append(change[1])
+                if self._on_added is not None and \
+                        time.monotonic() - announced >= ANNOUNCE_EVERY_S:
+                    self._on_added(waiting)
+                    waiting, announced = [], time.monotonic()
+        # The rest arrive with the pull's own Pulled, a moment later.
 
     def _warn(self, result: PullResult, text: str) -> None:
         log.warning("pull: %s", text)
@@ -151,12 +215,26 @@ class Puller:
     # -- applying one entry ----------------------------------------------------------------
     def _apply(self, doc: dict[str, Any], result: PullResult) -> None:
         op, at = doc["op"], float(doc["at"])
+        host = doc.get("host")
+        where = {"machine": str(doc.get("_machine") or ""),
+                 "machine_name": _HOST_RE.sub("", host)[:64] if isinstance(host, str) else ""}
+
+        def note(kind: ActivityKind, subject: str, avatar_id: str | None = None,
+                 detail: str = "") -> None:
+            result.activity.append({"kind": kind, "subject": subject, "avatar_id": avatar_id,
+                                    "detail": detail, "at": at, **where})
+
         if op == "avatar.put":
             meta = doc.get("avatar")
             if not isinstance(meta, dict) or not _SHA_RE.match(str(meta.get("sha256", ""))):
                 raise _bad("its avatar has no checksum")
-            if self._put(meta, at):
+            early = self._early.pop(str(meta["sha256"]), None)
+            change = early if early is not None else self._put(meta, at)
+            if change is not None:
                 result.pulled += 1
+                kind, avatar_id, name, before = change
+                result.avatar_ids.append(avatar_id)
+                note(kind, name, avatar_id, before)
         elif op == "avatar.delete":
             sha = str(doc.get("sha256", ""))
             if not _SHA_RE.match(sha):
@@ -164,16 +242,27 @@ class Puller:
             avatar = self.library.by_sha(sha)
             if avatar is not None and self.library.remove_remote(avatar.id, at) == "trashed":
                 result.removed += 1
+                result.removed_ids.append(avatar.id)
+                note(ActivityKind.DELETED, avatar.name, avatar.id)
         elif op == "agent.save":
             if self._agent_save(doc, at):
                 result.agents += 1
+                name = " ".join(str(doc["agent"]["name"]).split())[:100]
+                result.agent_names.append(name)
+                note(ActivityKind.AGENT_SAVED, name)
         elif op == "agent.delete":
             if self._agent_delete(doc, at):
                 result.agents += 1
+                name = " ".join(str(doc["name"]).split())[:100]
+                result.agent_names.append(name)
+                note(ActivityKind.AGENT_DELETED, name)
         else:
             raise _bad(f"unknown change {op[:40]!r} (written by a newer ecan?)")
 
-    def _put(self, meta: dict[str, Any], at: float) -> bool:
+    def _put(self, meta: dict[str, Any], at: float
+             ) -> tuple[ActivityKind, str, str, str] | None:
+        """Apply one avatar's put; what changed here as (kind, avatar id, its name now, its
+        name before a rename), or None if nothing did."""
         from ecan.sync.restore import Restorer
 
         sha = meta["sha256"]
@@ -182,13 +271,19 @@ class Puller:
             restorer = Restorer(self.db, self.paths, self.cloud, concurrency=1)
             restorer.library = self.library
             if self.cloud.store.head(self.cloud.layout.thumbnail(sha)) is None:
-                return False  # deleted since: the later delete entry says so
-            return restorer._restore_described(sha, meta, "journal entry")
+                return None  # deleted since: the later delete entry says so
+            if not restorer._restore_described(sha, meta, "journal entry"):
+                return None
+            added = self.library.by_sha(sha)
+            return None if added is None else (ActivityKind.ADDED, added.id, added.name, "")
+        before = avatar.name
+        kind = ActivityKind.EDITED
         changed = False
         if avatar.deleted_at is not None:
             changed = self.library.restore_from_trash_remote(avatar.id, at)
             if not changed:
-                return False
+                return None
+            kind = ActivityKind.RESTORED
         raw_tags = meta.get("tags")
         tags: list[Any] = raw_tags if isinstance(raw_tags, list) else []
         edited = meta.get("edited_at")
@@ -197,7 +292,13 @@ class Puller:
         changed |= self.library.apply_remote_edit(
             avatar.id, name=str(meta.get("name") or avatar.name), tags=[str(t) for t in tags],
             description=str(meta.get("description") or ""), edited_at=edited_at)
-        return changed
+        if not changed:
+            return None
+        now = self.library.by_sha(sha)
+        name = now.name if now is not None else before
+        if kind is ActivityKind.EDITED and name != before:
+            return ActivityKind.RENAMED, avatar.id, name, before
+        return kind, avatar.id, name, ""
 
     def _agent_save(self, doc: dict[str, Any], at: float) -> bool:
         from sqlmodel import select

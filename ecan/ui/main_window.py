@@ -5,6 +5,7 @@ the bridge; the sync engine's Qt adapter feeds live progress."""
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ from PySide6.QtWidgets import (
 from ecan.bridge import ops
 from ecan.bridge.bridge import Bridge
 from ecan.bridge.sync_process import SyncProcess
-from ecan.handlers.changes import Changes
+from ecan.handlers.changes import ALL, Changes, Ids
 from ecan.handlers.models import AuthStatus, Avatar, Restored, Retried, SignedIn
 from ecan.ui.agents_page import AgentsPage
 from ecan.ui.avatars_page import AvatarsPage
@@ -52,6 +53,8 @@ from ecan.ui.throttle import Throttle
 log = logging.getLogger(__name__)
 
 SHOW_SYNCING_AFTER_MS = 400
+# The window gaining focus asks the sync process for a pull at most this often.
+FOCUS_PULL_S = 5.0
 MIN_SIZE = QSize(760, 480)
 IMAGE_FILTER = ("*.png *.jpg *.jpeg *.gif *.webp *.heic *.heif *.bmp *.tif *.tiff *.mp4 *.webm "
                 "*.mov")
@@ -97,6 +100,8 @@ class MainWindow(QMainWindow):
         self._signin_open = False
         self._to_refresh: set[str] = set()
         self._uploading: set[str] = set()
+        self._focus_pulled = float("-inf")
+        self.activity_dialog: Any = None
         self.gc = GcScheduler(self._busy, self)
         self._refresh_rows = Throttle(250, self._refresh_finished_rows, self)
         self.setWindowIcon(app_icon())
@@ -164,6 +169,8 @@ class MainWindow(QMainWindow):
         worker.job_failed.connect(self._job_done)
         worker.state_changed.connect(self.monitor.on_engine_state)
         worker.restarting.connect(self._sync_restarting)
+        worker.pulled.connect(self._pulled)
+        worker.job_failed.connect(self._refresh_activity)
 
     def _busy(self) -> bool:
         """Work in flight the user may be watching (a full GC waits for a quiet moment)."""
@@ -217,6 +224,7 @@ class MainWindow(QMainWindow):
         self.act_delete = self._action("delete", self._delete_selected, K.Delete, "delete")
         self.act_retry = self._action("retry", lambda: self.retry(None), "Ctrl+R", "retry")
         self.act_find = self._action("find", self._focus_search, K.Find)
+        self.act_activity = self._action("activity", self.open_activity)
         self.act_pause = self._action("pause", self.toggle_pause, None, "pause")
         self.act_sign_in = self._action("signIn", lambda: self.open_sign_in(False), None,
                                         "account")
@@ -263,6 +271,8 @@ class MainWindow(QMainWindow):
         self.menu_sync = bar.addMenu("")
         self.menu_sync.addAction(self.act_pause)
         self.menu_sync.addAction(self.act_retry)
+        self.menu_sync.addSeparator()
+        self.menu_sync.addAction(self.act_activity)
         self.menu_account = bar.addMenu("")
         self._fill_account_menu(self.menu_account)
         self.menu_account.addAction(self.act_settings)
@@ -350,7 +360,17 @@ class MainWindow(QMainWindow):
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
             self._retranslate()
+        elif event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
+            self._pull_on_focus()
         super().changeEvent(event)
+
+    def _pull_on_focus(self) -> None:
+        """Back at the window: what the user's other computers changed meanwhile, now (not at
+        the next 30 s pull), asked for at most every FOCUS_PULL_S."""
+        now = time.monotonic()
+        if self.sync_worker is not None and now - self._focus_pulled >= FOCUS_PULL_S:
+            self._focus_pulled = now
+            self.sync_worker.pull()
 
     def event(self, event: QEvent) -> bool:
         handled = super().event(event)
@@ -383,6 +403,8 @@ class MainWindow(QMainWindow):
             self.act_quit: (self.tr("&Quit"), ""),
             self.act_delete: (self.tr("&Delete"), ""),
             self.act_retry: (self.tr("&Retry failed"), self.tr("Try failed uploads again")),
+            self.act_activity: (self.tr("&Activity…"),
+                                self.tr("Recent changes on this and your other computers")),
             self.act_find: (self.tr("&Find"), ""),
             self.act_set_up: (self.tr("Set &up sync…"),
                               self.tr("Choose where your avatars are kept in the cloud")),
@@ -742,7 +764,10 @@ class MainWindow(QMainWindow):
             "Syncing stopped unexpectedly; it restarts by itself in {s} s. Nothing is lost: "
             "the queue is kept.").format(s=seconds))
 
-    def _on_changed(self, changes: Changes, _origin: object) -> None:
+    def _on_changed(self, changes: Changes, origin: object) -> None:
+        if origin is not None and origin is self.sync_worker:
+            # Another computer's changes, pulled (see _pulled): nothing new to upload.
+            return
         if changes.auth:
             self._refresh_account()
             if self.sync_worker is not None:
@@ -750,6 +775,33 @@ class MainWindow(QMainWindow):
         if changes.avatars or changes.agents:
             # New or changed work in the outbox: upload it now, not at the engine's next poll.
             self._wake_sync()
+            self._refresh_activity()
+
+    def _pulled(self, event: Any) -> None:
+        """Another computer's changes arrived: the screens showing them refresh, as after a
+        call of the window's own (the bridge's change notification), without waking the sync
+        process (nothing new to upload)."""
+        avatars = frozenset(getattr(event, "avatars", ())) | frozenset(
+            getattr(event, "removed", ()))
+        # Agents arrive by name, not id: the agents views list again.
+        agents: Ids = ALL if getattr(event, "agents", None) else frozenset()
+        if avatars or agents:
+            self.bridge.changed.emit(Changes(avatars=avatars, agents=agents), self.sync_worker)
+        self.monitor.refresh_soon()
+        self._refresh_activity()
+
+    def open_activity(self) -> None:
+        from ecan.ui.activity_dialog import ActivityDialog
+
+        if self.activity_dialog is None:
+            self.activity_dialog = ActivityDialog(self.bridge, self)
+        self.activity_dialog.show()
+        self.activity_dialog.raise_()
+        self.activity_dialog.activateWindow()
+
+    def _refresh_activity(self, *_args: object) -> None:
+        if self.activity_dialog is not None:
+            self.activity_dialog.refresh_soon()
 
     def _refresh_account(self) -> None:
         ops.auth_status(self.bridge, on_success=self._got_account, on_failure=lambda _e: None)

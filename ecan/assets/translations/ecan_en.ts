@@ -19,7 +19,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/avatars_page.py" line="353" />
+        <location filename="../../ui/avatars_page.py" line="350" />
         <source>{shown} of %n avatar(s)</source>
         <translation>
             <numerusform>{shown} of %n avatar</numerusform>
@@ -27,7 +27,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/avatars_page.py" line="354" />
+        <location filename="../../ui/avatars_page.py" line="351" />
         <source>%n avatar(s)</source>
         <translation>
             <numerusform>%n avatar</numerusform>
@@ -35,7 +35,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/avatars_page.py" line="360" />
+        <location filename="../../ui/avatars_page.py" line="357" />
         <source>%n built-in avatar(s) are ready to use: choose “Built-in avatars” above to see them.</source>
         <translation>
             <numerusform>%n built-in avatar is ready to use: choose “Built-in avatars” above to see it.</numerusform>
@@ -46,7 +46,7 @@
 <context>
     <name>GenerateDialog</name>
     <message numerus="yes">
-        <location filename="../../ui/generate_dialog.py" line="440" />
+        <location filename="../../ui/generate_dialog.py" line="444" />
         <source>Analysing the photo and drawing %n candidates… this can take a minute or two.</source>
         <translation>
             <numerusform>Analysing the photo and drawing %n candidate… this can take a minute or two.</numerusform>
@@ -54,7 +54,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/generate_dialog.py" line="569" />
+        <location filename="../../ui/generate_dialog.py" line="577" />
         <source>Kept %n avatar(s); the others were discarded.</source>
         <translation>
             <numerusform>Kept %n avatar; the others were discarded.</numerusform>
@@ -62,7 +62,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/generate_dialog.py" line="692" />
+        <location filename="../../ui/generate_dialog.py" line="702" />
         <source>%n task(s) · {rate} succeeded · analyse {a} s, generate {g} s on average · {credits} images used</source>
         <translation>
             <numerusform>%n task · {rate} succeeded · analyse {a} s, generate {g} s on average · {credits} images used</numerusform>
@@ -73,7 +73,7 @@
 <context>
     <name>MainWindow</name>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="594" />
+        <location filename="../../ui/main_window.py" line="618" />
         <source>%n of the selected avatars cannot be deleted and stay:</source>
         <translation>
             <numerusform>%n of the selected avatars cannot be deleted and stays:</numerusform>
@@ -81,7 +81,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="598" />
+        <location filename="../../ui/main_window.py" line="622" />
         <source>Delete %n avatar(s)? They are removed from this computer and from your cloud storage.</source>
         <translation>
             <numerusform>Delete %n avatar? It is removed from this computer and from your cloud storage.</numerusform>
@@ -89,7 +89,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="634" />
+        <location filename="../../ui/main_window.py" line="656" />
         <source>Retrying %n upload(s).</source>
         <translation>
             <numerusform>Retrying %n upload.</numerusform>
@@ -97,7 +97,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="678" />
+        <location filename="../../ui/main_window.py" line="700" />
         <source>Restored %n avatar(s) from the cloud.</source>
         <translation>
             <numerusform>Restored %n avatar from the cloud.</numerusform>
@@ -105,7 +105,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="861" />
+        <location filename="../../ui/main_window.py" line="891" />
         <source>Signed out · %n waiting</source>
         <translation>
             <numerusform>Signed out · %n waiting</numerusform>

@@ -1,169 +1,272 @@
 <?xml version='1.0' encoding='utf-8'?>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>ActivityDialog</name>
+    <message>
+        <location filename="../../ui/activity_dialog.py" line="117" />
+        <source>Activity</source>
+        <translation>动态</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialog.py" line="119" />
+        <source>Recent changes on this computer and your other computers, newest first.</source>
+        <translation>本机和你的其他电脑上最近的更改，最新的在前。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialog.py" line="121" />
+        <source>Nothing yet. Changes you make here and on your other computers appear here.</source>
+        <translation>暂无动态。你在本机和其他电脑上所做的更改会显示在这里。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialog.py" line="122" />
+        <source>Change</source>
+        <translation>更改</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialog.py" line="122" />
+        <source>Computer</source>
+        <translation>电脑</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialog.py" line="122" />
+        <source>When</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialog.py" line="123" />
+        <source>Recent changes</source>
+        <translation>最近的更改</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialog.py" line="124" />
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialog.py" line="175" />
+        <source>Added “{name}”</source>
+        <translation>添加了“{name}”</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialog.py" line="177" />
+        <source>Edited “{name}”</source>
+        <translation>编辑了“{name}”</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialog.py" line="179" />
+        <source>Renamed “{before}” to “{name}”</source>
+        <translation>将“{before}”重命名为“{name}”</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialog.py" line="181" />
+        <source>Deleted “{name}”</source>
+        <translation>删除了“{name}”</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialog.py" line="183" />
+        <source>Brought back “{name}” from the trash</source>
+        <translation>从回收站恢复了“{name}”</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialog.py" line="185" />
+        <source>Saved agent “{name}”</source>
+        <translation>保存了智能体“{name}”</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialog.py" line="187" />
+        <source>Deleted agent “{name}”</source>
+        <translation>删除了智能体“{name}”</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialog.py" line="189" />
+        <source>Upload of “{name}” failed: {message}</source>
+        <translation>“{name}”上传失败：{message}</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialog.py" line="192" />
+        <source>Getting changes from the cloud failed: {message}</source>
+        <translation>从云端获取更改失败：{message}</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialog.py" line="196" />
+        <source>Fix: {hint}</source>
+        <translation>解决方法：{hint}</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialog.py" line="200" />
+        <source>This computer</source>
+        <translation>本机</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialog.py" line="201" />
+        <source>Another computer</source>
+        <translation>另一台电脑</translation>
+    </message>
+</context>
+<context>
     <name>AgentsPage</name>
     <message>
-        <location filename="../../ui/agents_page.py" line="151" />
-        <location filename="../../ui/agents_page.py" line="152" />
+        <location filename="../../ui/agents_page.py" line="153" />
+        <location filename="../../ui/agents_page.py" line="154" />
         <source>Agents</source>
         <translation>智能体</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="153" />
-        <location filename="../../ui/agents_page.py" line="154" />
+        <location filename="../../ui/agents_page.py" line="155" />
         <location filename="../../ui/agents_page.py" line="156" />
-        <location filename="../../ui/agents_page.py" line="251" />
+        <location filename="../../ui/agents_page.py" line="158" />
+        <location filename="../../ui/agents_page.py" line="255" />
         <source>New agent</source>
         <translation>新建智能体</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="155" />
-        <location filename="../../ui/agents_page.py" line="317" />
-        <location filename="../../ui/agents_page.py" line="388" />
+        <location filename="../../ui/agents_page.py" line="157" />
+        <location filename="../../ui/agents_page.py" line="321" />
+        <location filename="../../ui/agents_page.py" line="386" />
         <source>Edit agent</source>
         <translation>编辑智能体</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="157" />
+        <location filename="../../ui/agents_page.py" line="159" />
         <source>&amp;Name</source>
         <translation>名称(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="158" />
+        <location filename="../../ui/agents_page.py" line="160" />
         <source>Agent name</source>
         <translation>智能体名称</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="159" />
+        <location filename="../../ui/agents_page.py" line="161" />
         <source>e.g. Support assistant</source>
         <translation>例如：客服助手</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="160" />
+        <location filename="../../ui/agents_page.py" line="162" />
         <source>&amp;Description</source>
         <translation>描述(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="161" />
+        <location filename="../../ui/agents_page.py" line="163" />
         <source>Agent description</source>
         <translation>智能体描述</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="162" />
+        <location filename="../../ui/agents_page.py" line="164" />
         <source>What this agent does (optional)</source>
         <translation>这个智能体做什么（可选）</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="163" />
+        <location filename="../../ui/agents_page.py" line="165" />
         <source>Avatar</source>
         <translation>头像</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="164" />
+        <location filename="../../ui/agents_page.py" line="166" />
         <source>Choose the agent's avatar</source>
         <translation>选择智能体的头像</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="165" />
+        <location filename="../../ui/agents_page.py" line="167" />
         <source>Show avatars of kind</source>
         <translation>按类型显示头像</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="169" />
+        <location filename="../../ui/agents_page.py" line="171" />
         <source>All avatars</source>
         <translation>全部头像</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="169" />
+        <location filename="../../ui/agents_page.py" line="171" />
         <source>Built-in</source>
         <translation>内置</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="170" />
+        <location filename="../../ui/agents_page.py" line="172" />
         <source>Uploaded</source>
         <translation>已上传</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="170" />
+        <location filename="../../ui/agents_page.py" line="172" />
         <source>Generated</source>
         <translation>AI 生成</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="173" />
-        <location filename="../../ui/agents_page.py" line="174" />
-        <location filename="../../ui/agents_page.py" line="406" />
+        <location filename="../../ui/agents_page.py" line="175" />
+        <location filename="../../ui/agents_page.py" line="176" />
+        <location filename="../../ui/agents_page.py" line="404" />
         <source>Delete agent</source>
         <translation>删除智能体</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="175" />
-        <location filename="../../ui/agents_page.py" line="176" />
+        <location filename="../../ui/agents_page.py" line="177" />
+        <location filename="../../ui/agents_page.py" line="178" />
         <source>Save agent</source>
         <translation>保存智能体</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="286" />
+        <location filename="../../ui/agents_page.py" line="290" />
         <source>the new agent</source>
         <translation>新智能体</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="287" />
+        <location filename="../../ui/agents_page.py" line="291" />
         <source>Unsaved changes</source>
         <translation>未保存的更改</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="288" />
+        <location filename="../../ui/agents_page.py" line="292" />
         <source>Save your changes to “{name}”?</source>
         <translation>保存对“{name}”的更改吗？</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="289" />
+        <location filename="../../ui/agents_page.py" line="293" />
         <source>Save</source>
         <translation>保存</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="290" />
+        <location filename="../../ui/agents_page.py" line="294" />
         <source>Discard</source>
         <translation>丢弃</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="291" />
-        <location filename="../../ui/agents_page.py" line="409" />
+        <location filename="../../ui/agents_page.py" line="295" />
+        <location filename="../../ui/agents_page.py" line="407" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="293" />
+        <location filename="../../ui/agents_page.py" line="297" />
         <source>If you don't save, your changes to this agent are lost.</source>
         <translation>如果不保存，对这个智能体的更改将会丢失。</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="358" />
+        <location filename="../../ui/agents_page.py" line="362" />
         <source>Give the agent a name.</source>
         <translation>请为智能体命名。</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="390" />
+        <location filename="../../ui/agents_page.py" line="388" />
         <source>Agent “{name}” saved.</source>
         <translation>智能体“{name}”已保存。</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="407" />
+        <location filename="../../ui/agents_page.py" line="405" />
         <source>Delete the agent “{name}”?</source>
         <translation>删除智能体“{name}”吗？</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="408" />
+        <location filename="../../ui/agents_page.py" line="406" />
         <source>Its avatar stays in your library.</source>
         <translation>它的头像会保留在您的头像库中。</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="409" />
+        <location filename="../../ui/agents_page.py" line="407" />
         <source>Delete</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location filename="../../ui/agents_page.py" line="416" />
+        <location filename="../../ui/agents_page.py" line="414" />
         <source>Agent “{name}” deleted.</source>
         <translation>智能体“{name}”已删除。</translation>
     </message>
@@ -171,37 +274,37 @@
 <context>
     <name>AvatarListModel</name>
     <message>
-        <location filename="../../ui/gallery_model.py" line="151" />
+        <location filename="../../ui/gallery_model.py" line="155" />
         <source>video, {length}</source>
         <translation>视频，{length}</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery_model.py" line="151" />
+        <location filename="../../ui/gallery_model.py" line="155" />
         <source>video</source>
         <translation>视频</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery_model.py" line="155" />
+        <location filename="../../ui/gallery_model.py" line="159" />
         <source>On this computer only</source>
         <translation>仅在本机</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery_model.py" line="156" />
+        <location filename="../../ui/gallery_model.py" line="160" />
         <source>Waiting to sync</source>
         <translation>等待同步</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery_model.py" line="157" />
+        <location filename="../../ui/gallery_model.py" line="161" />
         <source>Syncing</source>
         <translation>正在同步</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery_model.py" line="158" />
+        <location filename="../../ui/gallery_model.py" line="162" />
         <source>Synced</source>
         <translation>已同步</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery_model.py" line="159" />
+        <location filename="../../ui/gallery_model.py" line="163" />
         <source>Sync failed</source>
         <translation>同步失败</translation>
     </message>
@@ -209,62 +312,62 @@
 <context>
     <name>AvatarsPage</name>
     <message>
-        <location filename="../../ui/avatars_page.py" line="166" />
+        <location filename="../../ui/avatars_page.py" line="168" />
         <source>Search by name, tag or description</source>
         <translation>按名称、标签或描述搜索</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="167" />
+        <location filename="../../ui/avatars_page.py" line="169" />
         <source>Search avatars</source>
         <translation>搜索头像</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="168" />
+        <location filename="../../ui/avatars_page.py" line="170" />
         <source>Avatar gallery</source>
         <translation>头像库</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="169" />
+        <location filename="../../ui/avatars_page.py" line="171" />
         <source>Show avatars by sync state</source>
         <translation>按同步状态显示头像</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="173" />
+        <location filename="../../ui/avatars_page.py" line="175" />
         <source>My avatars</source>
         <translation>我的头像</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="173" />
+        <location filename="../../ui/avatars_page.py" line="175" />
         <source>All, with built-in</source>
         <translation>全部（含内置）</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="174" />
+        <location filename="../../ui/avatars_page.py" line="176" />
         <source>Built-in avatars</source>
         <translation>内置头像</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="174" />
+        <location filename="../../ui/avatars_page.py" line="176" />
         <source>Failed to sync</source>
         <translation>同步失败的</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="175" />
+        <location filename="../../ui/avatars_page.py" line="177" />
         <source>Not synced yet</source>
         <translation>尚未同步的</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="175" />
+        <location filename="../../ui/avatars_page.py" line="177" />
         <source>Synced</source>
         <translation>已同步</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="178" />
+        <location filename="../../ui/avatars_page.py" line="180" />
         <source>Import pictures…</source>
         <translation>导入图片…</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="179" />
+        <location filename="../../ui/avatars_page.py" line="181" />
         <source>Import pictures</source>
         <translation>导入图片</translation>
     </message>
@@ -288,54 +391,54 @@
         </translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="279" />
+        <location filename="../../ui/avatars_page.py" line="272" />
         <source>The library could not be read</source>
         <translation>无法读取头像库</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="348" />
-        <location filename="../../ui/avatars_page.py" line="370" />
+        <location filename="../../ui/avatars_page.py" line="345" />
+        <location filename="../../ui/avatars_page.py" line="367" />
         <source>Loading your library…</source>
         <translation>正在载入头像库…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/avatars_page.py" line="353" />
+        <location filename="../../ui/avatars_page.py" line="350" />
         <source>{shown} of %n avatar(s)</source>
         <translation>
             <numerusform>显示 {shown} / %n 个头像</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/avatars_page.py" line="354" />
+        <location filename="../../ui/avatars_page.py" line="351" />
         <source>%n avatar(s)</source>
         <translation>
             <numerusform>%n 个头像</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/avatars_page.py" line="360" />
+        <location filename="../../ui/avatars_page.py" line="357" />
         <source>%n built-in avatar(s) are ready to use: choose “Built-in avatars” above to see them.</source>
         <translation>
             <numerusform>另有 %n 个内置头像可直接使用：在上方选择“内置头像”即可查看。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="356" />
+        <location filename="../../ui/avatars_page.py" line="353" />
         <source>Your avatar library is empty</source>
         <translation>头像库还是空的</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="358" />
+        <location filename="../../ui/avatars_page.py" line="355" />
         <source>Drop pictures here or click Import. You can also paste an image with Ctrl+V.</source>
         <translation>把图片拖到这里，或点击“导入”。也可以用 Ctrl+V 粘贴图片。</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="375" />
+        <location filename="../../ui/avatars_page.py" line="372" />
         <source>No avatars match</source>
         <translation>没有匹配的头像</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="376" />
+        <location filename="../../ui/avatars_page.py" line="373" />
         <source>Try another search, or show all avatars.</source>
         <translation>换个关键词试试，或显示全部头像。</translation>
     </message>
@@ -640,334 +743,334 @@
 <context>
     <name>GenerateDialog</name>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="325" />
+        <location filename="../../ui/generate_dialog.py" line="332" />
         <source>Generate an AI avatar</source>
         <translation>生成 AI 头像</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="326" />
-        <location filename="../../ui/generate_dialog.py" line="354" />
+        <location filename="../../ui/generate_dialog.py" line="333" />
+        <location filename="../../ui/generate_dialog.py" line="361" />
         <source>Generate</source>
         <translation>生成</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="327" />
+        <location filename="../../ui/generate_dialog.py" line="334" />
         <source>History</source>
         <translation>历史记录</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="328" />
+        <location filename="../../ui/generate_dialog.py" line="335" />
         <source>Start from</source>
         <translation>从这里开始</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="329" />
+        <location filename="../../ui/generate_dialog.py" line="336" />
         <source>A photo file</source>
         <translation>照片文件</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="330" />
+        <location filename="../../ui/generate_dialog.py" line="337" />
         <source>An avatar in my library</source>
         <translation>头像库中的头像</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="331" />
+        <location filename="../../ui/generate_dialog.py" line="338" />
         <source>Photo file</source>
         <translation>照片文件</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="332" />
+        <location filename="../../ui/generate_dialog.py" line="339" />
         <source>Choose a photo…</source>
         <translation>选择照片…</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="333" />
+        <location filename="../../ui/generate_dialog.py" line="340" />
         <source>Avatar to start from</source>
         <translation>作为起点的头像</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="334" />
-        <location filename="../../ui/generate_dialog.py" line="335" />
+        <location filename="../../ui/generate_dialog.py" line="341" />
+        <location filename="../../ui/generate_dialog.py" line="342" />
         <source>Your request</source>
         <translation>您的要求</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="337" />
+        <location filename="../../ui/generate_dialog.py" line="344" />
         <source>e.g. Dress this person in a doctor's white coat, in a hospital</source>
         <translation>例如：让这个人穿上医生的白大褂，背景是医院</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="338" />
-        <location filename="../../ui/generate_dialog.py" line="342" />
-        <location filename="../../ui/generate_dialog.py" line="365" />
+        <location filename="../../ui/generate_dialog.py" line="345" />
+        <location filename="../../ui/generate_dialog.py" line="349" />
+        <location filename="../../ui/generate_dialog.py" line="372" />
         <source>Style</source>
         <translation>风格</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="339" />
+        <location filename="../../ui/generate_dialog.py" line="346" />
         <source>No style</source>
         <translation>无风格</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="343" />
-        <location filename="../../ui/generate_dialog.py" line="344" />
+        <location filename="../../ui/generate_dialog.py" line="350" />
+        <location filename="../../ui/generate_dialog.py" line="351" />
         <source>Candidates</source>
         <translation>候选数量</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="346" />
+        <location filename="../../ui/generate_dialog.py" line="353" />
         <source>How many pictures to draw in one run (each costs one image credit)</source>
         <translation>一次绘制几张图片（每张消耗一张图片额度）</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="347" />
+        <location filename="../../ui/generate_dialog.py" line="354" />
         <source>Before</source>
         <translation>之前</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="348" />
+        <location filename="../../ui/generate_dialog.py" line="355" />
         <source>After</source>
         <translation>之后</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="350" />
+        <location filename="../../ui/generate_dialog.py" line="357" />
         <source>Candidate {n}</source>
         <translation>候选 {n}</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="352" />
+        <location filename="../../ui/generate_dialog.py" line="359" />
         <source>Use this prompt</source>
         <translation>使用此提示</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="353" />
+        <location filename="../../ui/generate_dialog.py" line="360" />
         <source>Run again</source>
         <translation>再次运行</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="355" />
+        <location filename="../../ui/generate_dialog.py" line="362" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="356" />
-        <location filename="../../ui/generate_dialog.py" line="357" />
+        <location filename="../../ui/generate_dialog.py" line="363" />
+        <location filename="../../ui/generate_dialog.py" line="364" />
         <source>Refined prompt</source>
         <translation>优化后的提示词</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="358" />
+        <location filename="../../ui/generate_dialog.py" line="365" />
         <source>Result</source>
         <translation>结果</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="360" />
+        <location filename="../../ui/generate_dialog.py" line="367" />
         <source>Keep</source>
         <translation>保留</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="360" />
+        <location filename="../../ui/generate_dialog.py" line="367" />
         <source>Keep chosen</source>
         <translation>保留所选</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="361" />
+        <location filename="../../ui/generate_dialog.py" line="368" />
         <source>Discard</source>
         <translation>丢弃</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="361" />
+        <location filename="../../ui/generate_dialog.py" line="368" />
         <source>Discard all</source>
         <translation>全部丢弃</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="362" />
+        <location filename="../../ui/generate_dialog.py" line="369" />
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="363" />
+        <location filename="../../ui/generate_dialog.py" line="370" />
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="364" />
+        <location filename="../../ui/generate_dialog.py" line="371" />
         <source>When</source>
         <translation>时间</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="364" />
+        <location filename="../../ui/generate_dialog.py" line="371" />
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="365" />
+        <location filename="../../ui/generate_dialog.py" line="372" />
         <source>Request</source>
         <translation>要求</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="366" />
+        <location filename="../../ui/generate_dialog.py" line="373" />
         <source>Time</source>
         <translation>用时</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="366" />
+        <location filename="../../ui/generate_dialog.py" line="373" />
         <source>Error</source>
         <translation>错误</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="372" />
+        <location filename="../../ui/generate_dialog.py" line="379" />
         <source>Flat illustration</source>
         <translation>扁平插画</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="372" />
+        <location filename="../../ui/generate_dialog.py" line="379" />
         <source>3D clay</source>
         <translation>3D 黏土</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="373" />
+        <location filename="../../ui/generate_dialog.py" line="380" />
         <source>Pixel art</source>
         <translation>像素画</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="373" />
+        <location filename="../../ui/generate_dialog.py" line="380" />
         <source>Watercolour</source>
         <translation>水彩</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="374" />
+        <location filename="../../ui/generate_dialog.py" line="381" />
         <source>Anime</source>
         <translation>动漫</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="386" />
+        <location filename="../../ui/generate_dialog.py" line="393" />
         <source>Choose a photo</source>
         <translation>选择照片</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="387" />
+        <location filename="../../ui/generate_dialog.py" line="394" />
         <source>Images (*.png *.jpg *.jpeg *.webp *.gif)</source>
         <translation>图片 (*.png *.jpg *.jpeg *.webp *.gif)</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="417" />
+        <location filename="../../ui/generate_dialog.py" line="425" />
         <source>Pick an avatar first.</source>
         <translation>请先选择一个头像。</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="422" />
+        <location filename="../../ui/generate_dialog.py" line="430" />
         <source>Pick a photo file first.</source>
         <translation>请先选择一张照片。</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="426" />
+        <location filename="../../ui/generate_dialog.py" line="434" />
         <source>Write what the avatar should look like.</source>
         <translation>请写下头像应该是什么样子。</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/generate_dialog.py" line="440" />
+        <location filename="../../ui/generate_dialog.py" line="444" />
         <source>Analysing the photo and drawing %n candidates… this can take a minute or two.</source>
         <translation>
             <numerusform>正在分析照片并绘制 %n 张候选图片……可能需要一两分钟。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="444" />
+        <location filename="../../ui/generate_dialog.py" line="448" />
         <source>Analysing the photo and drawing the avatar… this can take a minute.</source>
         <translation>正在分析照片并绘制头像……可能需要一分钟。</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="451" />
+        <location filename="../../ui/generate_dialog.py" line="456" />
         <source>Cancelling…</source>
         <translation>正在取消…</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="481" />
+        <location filename="../../ui/generate_dialog.py" line="487" />
         <source>Done: choose the candidates to keep, then “Keep chosen”.</source>
         <translation>完成：请选择要保留的候选图片，然后点击“保留所选”。</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="483" />
+        <location filename="../../ui/generate_dialog.py" line="489" />
         <source>Done: the avatar is in your library.</source>
         <translation>完成：头像已加入您的头像库。</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="519" />
+        <location filename="../../ui/generate_dialog.py" line="525" />
         <source>Analyse {a} s · generate {g} s · total {t} s</source>
         <translation>分析 {a} 秒 · 生成 {g} 秒 · 共 {t} 秒</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="551" />
+        <location filename="../../ui/generate_dialog.py" line="557" />
         <source>Choose at least one candidate, or “Discard all”.</source>
         <translation>请至少选择一张候选图片，或点击“全部丢弃”。</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="558" />
+        <location filename="../../ui/generate_dialog.py" line="564" />
         <source>Kept: the avatar stays in your library.</source>
         <translation>已保留：头像保留在您的头像库中。</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/generate_dialog.py" line="569" />
+        <location filename="../../ui/generate_dialog.py" line="577" />
         <source>Kept %n avatar(s); the others were discarded.</source>
         <translation>
             <numerusform>已保留 %n 个头像；其余已丢弃。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="602" />
+        <location filename="../../ui/generate_dialog.py" line="610" />
         <source>Discarded.</source>
         <translation>已丢弃。</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="622" />
+        <location filename="../../ui/generate_dialog.py" line="631" />
         <source>succeeded</source>
         <translation>成功</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="622" />
+        <location filename="../../ui/generate_dialog.py" line="631" />
         <source>failed</source>
         <translation>失败</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="623" />
+        <location filename="../../ui/generate_dialog.py" line="632" />
         <source>cancelled</source>
         <translation>已取消</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="627" />
+        <location filename="../../ui/generate_dialog.py" line="636" />
         <source>running</source>
         <translation>进行中</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="629" />
+        <location filename="../../ui/generate_dialog.py" line="638" />
         <source>another computer</source>
         <translation>另一台电脑</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="670" />
+        <location filename="../../ui/generate_dialog.py" line="679" />
         <source>Pick a task in the list first.</source>
         <translation>请先在列表中选择一个任务。</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="683" />
+        <location filename="../../ui/generate_dialog.py" line="692" />
         <source>The photo of this task is on another computer: choose one here.</source>
         <translation>该任务的照片在另一台电脑上：请在这里选择一张照片。</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/generate_dialog.py" line="692" />
+        <location filename="../../ui/generate_dialog.py" line="702" />
         <source>%n task(s) · {rate} succeeded · analyse {a} s, generate {g} s on average · {credits} images used</source>
         <translation>
             <numerusform>%n 个任务 · 成功率 {rate} · 平均分析 {a} 秒、生成 {g} 秒 · 已用 {credits} 张图片额度</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="697" />
+        <location filename="../../ui/generate_dialog.py" line="707" />
         <source>No budget limit</source>
         <translation>不限额度</translation>
     </message>
     <message>
-        <location filename="../../ui/generate_dialog.py" line="699" />
+        <location filename="../../ui/generate_dialog.py" line="709" />
         <source>Budget: {left} of {budget} images left</source>
         <translation>额度：剩余 {left} / {budget} 张图片</translation>
     </message>
@@ -975,32 +1078,32 @@
 <context>
     <name>ImportSummaryDialog</name>
     <message>
-        <location filename="../../ui/import_flow.py" line="192" />
+        <location filename="../../ui/import_flow.py" line="182" />
         <source>Import finished</source>
         <translation>导入完成</translation>
     </message>
     <message>
-        <location filename="../../ui/import_flow.py" line="196" />
+        <location filename="../../ui/import_flow.py" line="186" />
         <source>Added {ok} of {total} files. {refused} could not be imported:</source>
         <translation>已添加 {ok} 个（共 {total} 个文件）。{refused} 个无法导入：</translation>
     </message>
     <message>
-        <location filename="../../ui/import_flow.py" line="201" />
+        <location filename="../../ui/import_flow.py" line="191" />
         <source>Refused files</source>
         <translation>未导入的文件</translation>
     </message>
     <message>
-        <location filename="../../ui/import_flow.py" line="202" />
+        <location filename="../../ui/import_flow.py" line="192" />
         <source>File</source>
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../../ui/import_flow.py" line="202" />
+        <location filename="../../ui/import_flow.py" line="192" />
         <source>Reason</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../../ui/import_flow.py" line="213" />
+        <location filename="../../ui/import_flow.py" line="203" />
         <source>Close</source>
         <translation>关闭</translation>
     </message>
@@ -1038,471 +1141,481 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="370" />
+        <location filename="../../ui/main_window.py" line="392" />
         <source>Avatars</source>
         <translation>头像</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="371" />
+        <location filename="../../ui/main_window.py" line="393" />
         <source>Agents</source>
         <translation>智能体</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="372" />
+        <location filename="../../ui/main_window.py" line="394" />
         <source>Screens</source>
         <translation>页面</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="374" />
+        <location filename="../../ui/main_window.py" line="396" />
         <source>&amp;Import…</source>
         <translation>导入(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="374" />
+        <location filename="../../ui/main_window.py" line="396" />
         <source>Import pictures from files</source>
         <translation>从文件导入图片</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="375" />
+        <location filename="../../ui/main_window.py" line="397" />
         <source>Import &amp;folder…</source>
         <translation>导入文件夹(&amp;F)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="376" />
+        <location filename="../../ui/main_window.py" line="398" />
         <source>Import every picture in a folder</source>
         <translation>导入文件夹中的所有图片</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="377" />
+        <location filename="../../ui/main_window.py" line="399" />
         <source>&amp;Paste picture</source>
         <translation>粘贴图片(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="378" />
+        <location filename="../../ui/main_window.py" line="400" />
         <source>Add the picture on the clipboard</source>
         <translation>添加剪贴板中的图片</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="379" />
+        <location filename="../../ui/main_window.py" line="401" />
         <source>&amp;Generate…</source>
         <translation>AI 生成(&amp;G)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="379" />
+        <location filename="../../ui/main_window.py" line="401" />
         <source>Make an avatar with AI</source>
         <translation>用 AI 生成头像</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="380" />
+        <location filename="../../ui/main_window.py" line="402" />
         <source>&amp;Settings…</source>
         <translation>设置(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="380" />
+        <location filename="../../ui/main_window.py" line="402" />
         <source>Storage, sync and language</source>
         <translation>存储、同步和语言</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="381" />
+        <location filename="../../ui/main_window.py" line="403" />
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="382" />
+        <location filename="../../ui/main_window.py" line="404" />
         <source>&amp;Delete</source>
         <translation>删除(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="345" />
+        <location filename="../../ui/main_window.py" line="357" />
         <source>Delete the selected avatars</source>
         <translation>删除所选头像</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="369" />
+        <location filename="../../ui/main_window.py" line="391" />
         <source>Avatar library</source>
         <translation>头像库</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="383" />
+        <location filename="../../ui/main_window.py" line="405" />
         <source>&amp;Retry failed</source>
         <translation>重试失败项(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="383" />
+        <location filename="../../ui/main_window.py" line="405" />
         <source>Try failed uploads again</source>
         <translation>重新上传失败的头像</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="384" />
+        <location filename="../../ui/main_window.py" line="406" />
+        <source>&amp;Activity…</source>
+        <translation>动态(&amp;A)…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="407" />
+        <source>Recent changes on this and your other computers</source>
+        <translation>本机和其他电脑上最近的更改</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="408" />
         <source>&amp;Find</source>
         <translation>查找(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="385" />
+        <location filename="../../ui/main_window.py" line="409" />
         <source>Set &amp;up sync…</source>
         <translation>设置同步(&amp;U)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="386" />
+        <location filename="../../ui/main_window.py" line="410" />
         <source>Choose where your avatars are kept in the cloud</source>
         <translation>选择头像在云端的存放位置</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="387" />
+        <location filename="../../ui/main_window.py" line="411" />
         <source>Sign &amp;in…</source>
         <translation>登录(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="388" />
+        <location filename="../../ui/main_window.py" line="412" />
         <source>Sign &amp;out</source>
         <translation>退出登录(&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="389" />
+        <location filename="../../ui/main_window.py" line="413" />
         <source>Open &amp;log folder</source>
         <translation>打开日志文件夹(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="390" />
+        <location filename="../../ui/main_window.py" line="414" />
         <source>&amp;About ecan</source>
         <translation>关于 ecan(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="391" />
+        <location filename="../../ui/main_window.py" line="415" />
         <source>Show ecan</source>
         <translation>显示 ecan</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="397" />
+        <location filename="../../ui/main_window.py" line="421" />
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="398" />
+        <location filename="../../ui/main_window.py" line="422" />
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="399" />
+        <location filename="../../ui/main_window.py" line="423" />
         <source>S&amp;ync</source>
         <translation>同步(&amp;Y)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="400" />
+        <location filename="../../ui/main_window.py" line="424" />
         <source>&amp;Account</source>
         <translation>账户(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="401" />
+        <location filename="../../ui/main_window.py" line="425" />
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="402" />
+        <location filename="../../ui/main_window.py" line="426" />
         <source>Toolbar</source>
         <translation>工具栏</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="403" />
+        <location filename="../../ui/main_window.py" line="427" />
         <source>Sync progress</source>
         <translation>同步进度</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="404" />
+        <location filename="../../ui/main_window.py" line="428" />
         <source>Import progress</source>
         <translation>导入进度</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="405" />
+        <location filename="../../ui/main_window.py" line="429" />
         <source>Account</source>
         <translation>账户</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="419" />
+        <location filename="../../ui/main_window.py" line="443" />
         <source>Endpoint set by {name}</source>
         <translation>服务端点由 {name} 设置</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="422" />
+        <location filename="../../ui/main_window.py" line="446" />
         <source>{n} endpoints set by environment variables</source>
         <translation>{n} 个服务端点由环境变量设置</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="424" />
+        <location filename="../../ui/main_window.py" line="448" />
         <source>{name} sends requests to {url}</source>
         <translation>{name} 将请求发往 {url}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="458" />
+        <location filename="../../ui/main_window.py" line="482" />
         <source>Drop to import these files</source>
         <translation>松开鼠标即可导入这些文件</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="481" />
+        <location filename="../../ui/main_window.py" line="505" />
         <source>Importing…</source>
         <translation>正在导入…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="496" />
+        <location filename="../../ui/main_window.py" line="520" />
         <source>Import pictures</source>
         <translation>导入图片</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="497" />
+        <location filename="../../ui/main_window.py" line="521" />
         <source>Pictures and videos ({patterns})</source>
         <translation>图片和视频 ({patterns})</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="508" />
+        <location filename="../../ui/main_window.py" line="532" />
         <source>Import a folder of pictures</source>
         <translation>导入图片文件夹</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="533" />
+        <location filename="../../ui/main_window.py" line="557" />
         <source>There is no picture on the clipboard.</source>
         <translation>剪贴板中没有图片。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="542" />
+        <location filename="../../ui/main_window.py" line="566" />
         <source>Importing %v of %m</source>
         <translation>正在导入 %v / %m</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="546" />
+        <location filename="../../ui/main_window.py" line="570" />
         <source>Importing {done} of {total}…</source>
         <translation>正在导入 {done} / {total}…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="554" />
+        <location filename="../../ui/main_window.py" line="578" />
         <source>Nothing to import: no pictures were found there.</source>
         <translation>没有可导入的内容：那里没有找到图片。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="590" />
-        <location filename="../../ui/main_window.py" line="597" />
+        <location filename="../../ui/main_window.py" line="614" />
+        <location filename="../../ui/main_window.py" line="621" />
         <source>Delete avatars</source>
         <translation>删除头像</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="670" />
+        <location filename="../../ui/main_window.py" line="692" />
         <source>Restoring your library from the cloud…</source>
         <translation>正在从云端恢复你的头像库…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="684" />
+        <location filename="../../ui/main_window.py" line="706" />
         <source>Signed out. New avatars wait on this computer until you sign in.</source>
         <translation>已退出登录。新头像会保存在本机，登录后再同步。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="699" />
+        <location filename="../../ui/main_window.py" line="721" />
         <source>Settings saved. Syncing uses them now.</source>
         <translation>设置已保存，同步已按新设置进行。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="716" />
+        <location filename="../../ui/main_window.py" line="738" />
         <source>About ecan</source>
         <translation>关于 ecan</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="717" />
+        <location filename="../../ui/main_window.py" line="739" />
         <source>ecan {version}
 Your avatar library for the AI agents you build: local first, synced to your own cloud storage.</source>
         <translation>ecan {version}
 为您打造的 AI 智能体管理头像：本地优先，同步到您自己的云存储。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="742" />
+        <location filename="../../ui/main_window.py" line="764" />
         <source>Syncing stopped unexpectedly; it restarts by itself in {s} s. Nothing is lost: the queue is kept.</source>
         <translation>同步意外停止，将在 {s} 秒后自动重启。不会丢失任何内容：队列已保留。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="768" />
+        <location filename="../../ui/main_window.py" line="819" />
         <source>Signed in</source>
         <translation>已登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="769" />
+        <location filename="../../ui/main_window.py" line="820" />
         <source>Signed in as {user} (identity {identity})</source>
         <translation>已登录为 {user}（身份 {identity}）</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="772" />
+        <location filename="../../ui/main_window.py" line="823" />
         <source>Sign in</source>
         <translation>登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="773" />
+        <location filename="../../ui/main_window.py" line="824" />
         <source>Not signed in</source>
         <translation>未登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="775" />
+        <location filename="../../ui/main_window.py" line="826" />
         <source>Cloud storage (no sign-in)</source>
         <translation>云存储（无需登录）</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="776" />
+        <location filename="../../ui/main_window.py" line="827" />
         <source>Syncing with the configured storage keys</source>
         <translation>使用配置的存储密钥同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="778" />
+        <location filename="../../ui/main_window.py" line="829" />
         <source>Set up sync</source>
         <translation>设置同步</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="861" />
+        <location filename="../../ui/main_window.py" line="891" />
         <source>Signed out · %n waiting</source>
         <translation>
             <numerusform>已退出登录 · %n 个待同步</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="862" />
-        <location filename="../../ui/main_window.py" line="896" />
+        <location filename="../../ui/main_window.py" line="892" />
+        <location filename="../../ui/main_window.py" line="926" />
         <source>Signed out</source>
         <translation>已退出登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="873" />
+        <location filename="../../ui/main_window.py" line="903" />
         <source>{n} synced</source>
         <translation>{n} 个已同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="894" />
+        <location filename="../../ui/main_window.py" line="924" />
         <source>Local only</source>
         <translation>仅本地</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="779" />
+        <location filename="../../ui/main_window.py" line="830" />
         <source>No cloud storage is set up (see Settings)</source>
         <translation>尚未设置云存储（见“设置”）</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="560" />
+        <location filename="../../ui/main_window.py" line="584" />
         <source>Added {new}; {existing} already in the library.</source>
         <translation>已添加 {new} 个；{existing} 个已在头像库中。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="562" />
+        <location filename="../../ui/main_window.py" line="586" />
         <source>Nothing new: {existing} already in the library.</source>
         <translation>没有新增：{existing} 个已在头像库中。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="564" />
+        <location filename="../../ui/main_window.py" line="588" />
         <source>Added {new}.</source>
         <translation>已添加 {new} 个。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="566" />
+        <location filename="../../ui/main_window.py" line="590" />
         <source>{refused} could not be imported.</source>
         <translation>{refused} 个无法导入。</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="594" />
+        <location filename="../../ui/main_window.py" line="618" />
         <source>%n of the selected avatars cannot be deleted and stay:</source>
         <translation>
             <numerusform>所选头像中有 %n 个不能删除，将保留：</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="598" />
+        <location filename="../../ui/main_window.py" line="622" />
         <source>Delete %n avatar(s)? They are removed from this computer and from your cloud storage.</source>
         <translation>
             <numerusform>删除 %n 个头像？它们将从本机和您的云存储中移除。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="600" />
+        <location filename="../../ui/main_window.py" line="624" />
         <source>Delete</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="600" />
+        <location filename="../../ui/main_window.py" line="624" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="634" />
+        <location filename="../../ui/main_window.py" line="656" />
         <source>Retrying %n upload(s).</source>
         <translation>
             <numerusform>正在重试 %n 个上传。</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="678" />
+        <location filename="../../ui/main_window.py" line="700" />
         <source>Restored %n avatar(s) from the cloud.</source>
         <translation>
             <numerusform>已从云端恢复 %n 个头像。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="859" />
+        <location filename="../../ui/main_window.py" line="889" />
         <source>Saved on this computer</source>
         <translation>已保存在本机</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="865" />
+        <location filename="../../ui/main_window.py" line="895" />
         <source>Syncing {done} of {total}</source>
         <translation>正在同步 {done} / {total}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="867" />
+        <location filename="../../ui/main_window.py" line="897" />
         <source>{rate}/s</source>
         <translation>{rate}/秒</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="869" />
+        <location filename="../../ui/main_window.py" line="899" />
         <source>{done} of {total}</source>
         <translation>{done} / {total}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="875" />
+        <location filename="../../ui/main_window.py" line="905" />
         <source>All {n} synced</source>
         <translation>{n} 个全部已同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="876" />
+        <location filename="../../ui/main_window.py" line="906" />
         <source>Nothing to sync</source>
         <translation>没有需要同步的内容</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="878" />
+        <location filename="../../ui/main_window.py" line="908" />
         <source>{n} failed</source>
         <translation>{n} 个失败</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="880" />
+        <location filename="../../ui/main_window.py" line="910" />
         <source>paused</source>
         <translation>已暂停</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="883" />
+        <location filename="../../ui/main_window.py" line="913" />
         <source>Synced {synced}, waiting {waiting}, failed {failed}, on this computer only {local}</source>
         <translation>已同步 {synced}，等待 {waiting}，失败 {failed}，仅本机 {local}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="892" />
+        <location filename="../../ui/main_window.py" line="922" />
         <source>Sign-in needed</source>
         <translation>需要登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="898" />
+        <location filename="../../ui/main_window.py" line="928" />
         <source>Online</source>
         <translation>在线</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="900" />
+        <location filename="../../ui/main_window.py" line="930" />
         <source>Offline — will retry</source>
         <translation>离线 — 稍后重试</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="904" />
+        <location filename="../../ui/main_window.py" line="934" />
         <source>&amp;Resume sync</source>
         <translation>继续同步(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="904" />
+        <location filename="../../ui/main_window.py" line="934" />
         <source>&amp;Pause sync</source>
         <translation>暂停同步(&amp;P)</translation>
     </message>
@@ -1703,74 +1816,74 @@ Your avatar library for the AI agents you build: local first, synced to your own
 <context>
     <name>SignInDialog</name>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="35" />
+        <location filename="../../ui/signin_dialog.py" line="37" />
         <source>Sign in to ecan</source>
         <translation>登录 ecan</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="42" />
+        <location filename="../../ui/signin_dialog.py" line="44" />
         <source>Your session has expired. Sign in again to resume syncing; nothing waiting to upload has been lost.</source>
         <translation>登录已过期。请重新登录以继续同步；等待上传的内容都没有丢失。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="44" />
+        <location filename="../../ui/signin_dialog.py" line="46" />
         <source>Sign in to sync your avatars to your cloud storage and find them on every computer you use.</source>
         <translation>登录后，头像会同步到您的云存储，在您使用的每台电脑上都能找到。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="49" />
+        <location filename="../../ui/signin_dialog.py" line="51" />
         <source>Username</source>
         <translation>用户名</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="50" />
+        <location filename="../../ui/signin_dialog.py" line="52" />
         <source>user name or email</source>
         <translation>用户名或邮箱</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="53" />
+        <location filename="../../ui/signin_dialog.py" line="55" />
         <source>Password</source>
         <translation>密码</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="54" />
+        <location filename="../../ui/signin_dialog.py" line="56" />
         <source>&amp;Username</source>
         <translation>用户名(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="55" />
+        <location filename="../../ui/signin_dialog.py" line="57" />
         <source>&amp;Password</source>
         <translation>密码(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="61" />
+        <location filename="../../ui/signin_dialog.py" line="63" />
         <source>Sign-in error</source>
         <translation>登录错误</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="68" />
-        <location filename="../../ui/signin_dialog.py" line="69" />
-        <location filename="../../ui/signin_dialog.py" line="108" />
+        <location filename="../../ui/signin_dialog.py" line="70" />
+        <location filename="../../ui/signin_dialog.py" line="71" />
+        <location filename="../../ui/signin_dialog.py" line="110" />
         <source>Sign in</source>
         <translation>登录</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="70" />
+        <location filename="../../ui/signin_dialog.py" line="72" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="80" />
+        <location filename="../../ui/signin_dialog.py" line="82" />
         <source>Enter your username and password.</source>
         <translation>请输入用户名和密码。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="99" />
+        <location filename="../../ui/signin_dialog.py" line="101" />
         <source>Sign-in failed.</source>
         <translation>登录失败。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="108" />
+        <location filename="../../ui/signin_dialog.py" line="110" />
         <source>Signing in…</source>
         <translation>正在登录…</translation>
     </message>
@@ -1778,12 +1891,12 @@ Your avatar library for the AI agents you build: local first, synced to your own
 <context>
     <name>SyncMonitor</name>
     <message>
-        <location filename="../../ui/sync_monitor.py" line="114" />
+        <location filename="../../ui/sync_monitor.py" line="115" />
         <source>Your session has expired. Sign in again to resume syncing.</source>
         <translation>登录已过期。请重新登录以继续同步。</translation>
     </message>
     <message>
-        <location filename="../../ui/sync_monitor.py" line="119" />
+        <location filename="../../ui/sync_monitor.py" line="120" />
         <source>Avatars that could not be synced: {n}. Open ecan to see why and retry.</source>
         <translation>有 {n} 个头像未能同步。打开 ecan 查看原因并重试。</translation>
     </message>

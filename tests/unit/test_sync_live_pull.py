@@ -1,0 +1,274 @@
+"""The background engine pulls by itself (on start, when asked, every PULL_EVERY_S), tells
+its clients what changed (Pulled, with ids), survives a failing pull, and keeps the Activity
+list; two machines share an in-memory cloud."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ecan.avatars.library import AvatarLibrary
+from ecan.db import Database, sync_state
+from ecan.errors import UserFacingError
+from ecan.paths import AppPaths
+from ecan.storage.memory import MemoryBlobStore
+from ecan.sync import engine as engine_module
+from ecan.sync.events import Pulled, StateChanged, SyncEvent
+from ecan.sync.testing import write_avatar
+from tests.unit.sync_machines import machine
+
+WAIT_S = 20.0
+
+
+class Events:
+    """A background engine's events, waited on."""
+
+    def __init__(self) -> None:
+        self.seen: list[SyncEvent] = []
+        self._cv = threading.Condition()
+
+    def __call__(self, event: SyncEvent) -> None:
+        with self._cv:
+            self.seen.append(event)
+            self._cv.notify_all()
+
+    def wait_for(self, test: Callable[[SyncEvent], bool]) -> SyncEvent:
+        end = time.monotonic() + WAIT_S
+        with self._cv:
+            while True:
+                found = next((e for e in self.seen if test(e)), None)
+                if found is not None:
+                    return found
+                left = end - time.monotonic()
+                assert left > 0, f"no such event within {WAIT_S} s; saw {self.seen[-5:]}"
+                self._cv.wait(left)
+
+    def pulls(self) -> list[Pulled]:
+        with self._cv:
+            return [e for e in self.seen if isinstance(e, Pulled)]
+
+
+class Machine:
+    def __init__(self, root: Path, store: MemoryBlobStore) -> None:
+        self.paths, self.db, self.engine = machine(root, store)
+        self.library = AvatarLibrary(self.paths, self.db)
+        self.events = Events()
+
+    def ids_by_sha(self) -> dict[str, str]:
+        return {a.sha256: a.id for a in self.library.list() if a.resource_type != "system"}
+
+    def activity(self) -> list[dict[str, Any]]:
+        conn = self.db.connect()
+        try:
+            return sync_state.recent_activity(conn)
+        finally:
+            conn.close()
+
+
+@pytest.fixture
+def two(tmp_path: Path) -> Iterator[tuple[Machine, Machine, MemoryBlobStore]]:
+    store = MemoryBlobStore()
+    a, b = Machine(tmp_path / "a", store), Machine(tmp_path / "b", store)
+    yield a, b, store
+    a.engine.close()
+    b.engine.close()
+
+
+def test_the_running_engine_pulls_on_start_and_when_asked_and_says_what_changed(
+        two: tuple[Machine, Machine, MemoryBlobStore]) -> None:
+    a, b, _ = two
+    first = write_avatar(b.paths, b.db.path, seed=1, name="cat")
+    assert b.engine.drain(timeout=10).remaining == 0
+
+    a.engine.start(a.events)  # nothing asked: the start pulls
+    pulled = a.events.wait_for(lambda e: isinstance(e, Pulled))
+    sha = b.library.get(first).sha256
+    assert a.ids_by_sha().keys() == {sha}
+    assert isinstance(pulled, Pulled) and pulled.avatars == [a.ids_by_sha()[sha]]
+
+    # Another machine renames it and adds one: asked to, A pulls both.
+    b.library.update(first, name="tabby")
+    second = write_avatar(b.paths, b.db.path, seed=2, name="dog")
+    second_sha = b.library.get(second).sha256
+    assert b.engine.drain(timeout=10).remaining == 0
+    a.engine.pull()
+    again = a.events.wait_for(lambda e: isinstance(e, Pulled) and len(e.avatars) == 2)
+    assert isinstance(again, Pulled)
+    ids = a.ids_by_sha()
+    assert sorted(again.avatars) == sorted(ids.values()) and len(ids) == 2
+    assert a.library.get(ids[sha]).name == "tabby"
+
+    # ...and deletes one: it leaves A's library for the trash.
+    b.library.delete(second)
+    assert b.engine.drain(timeout=10).remaining == 0
+    a.engine.pull()
+    removed = a.events.wait_for(lambda e: isinstance(e, Pulled) and bool(e.removed))
+    assert isinstance(removed, Pulled) and removed.removed == [ids[second_sha]]
+    trashed = a.library.by_sha(second_sha)
+    assert trashed is not None and trashed.deleted_at is not None
+
+
+def test_a_long_pull_fetches_a_few_at_a_time_and_shows_the_first_ones_early(
+        two: tuple[Machine, Machine, MemoryBlobStore],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    a, b, store = two
+    n = 16
+    for seed in range(n):
+        write_avatar(b.paths, b.db.path, seed=100 + seed)
+    assert b.engine.drain(timeout=30).remaining == 0
+    real = store.download_file
+    lock = threading.Lock()
+    running, most = [0], [0]
+
+    def slow_download(key: str, path: Path, **kw: Any) -> Any:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        try:
+            time.sleep(0.5)  # a download over a slow link
+            return real(key, path, **kw)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(store, "download_file", slow_download)
+    a.engine.start(a.events)
+    a.events.wait_for(lambda e: isinstance(e, Pulled) and len(e.avatars) == n)
+    pulls = a.events.pulls()
+    assert len(a.ids_by_sha()) == n
+    assert 0 < len(pulls[0].avatars) < n  # the first ones showed before the last arrived
+    assert 1 < most[0] <= 4  # bounded concurrency
+
+
+def test_a_pull_with_nothing_new_costs_one_list_and_sends_no_event(
+        two: tuple[Machine, Machine, MemoryBlobStore]) -> None:
+    a, b, store = two
+    write_avatar(b.paths, b.db.path, seed=1)
+    assert b.engine.drain(timeout=10).remaining == 0
+    assert a.engine.pull_now()["pulled"] == 1
+    calls: list[str] = []
+    for name in ("list", "head", "get_bytes", "put_bytes", "put_file", "delete",
+                 "check_access"):
+        real = getattr(store, name)
+
+        def counted(*args: Any, _real: Any = real, _name: str = name, **kw: Any) -> Any:
+            calls.append(_name)
+            return _real(*args, **kw)
+
+        setattr(store, name, counted)
+    assert a.engine.pull_now(shared=False)["pulled"] == 0  # the background loop's pull
+    assert calls == ["list"]
+
+
+def test_a_failing_pull_is_recorded_and_never_stops_the_engine(
+        two: tuple[Machine, Machine, MemoryBlobStore],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    a, b, store = two
+    monkeypatch.setattr(engine_module, "PULL_BACKOFF_S", 0.2)
+    real_list = store.list
+    broken = threading.Event()
+    broken.set()
+
+    def listing(prefix: str, **kw: Any) -> Any:
+        if broken.is_set() and "/journal/" in prefix:
+            raise UserFacingError("access_denied", "The storage refused to list the changes.",
+                                  "Check the storage's permissions.")
+        return real_list(prefix, **kw)
+
+    monkeypatch.setattr(store, "list", listing)
+    a.engine.start(a.events)
+    end = time.monotonic() + WAIT_S
+    while not any(e["kind"] == "pull_failed" for e in a.activity()):
+        assert time.monotonic() < end, "the failed pull was not recorded"
+        time.sleep(0.05)
+    failed = next(e for e in a.activity() if e["kind"] == "pull_failed")
+    assert "refused to list" in failed["detail"] and "permissions" in failed["hint"]
+    assert a.engine.status()["last_error"]["code"] == "access_denied"
+
+    # Fixed: the next try pulls (the loop is alive), and the failure is listed once.
+    write_avatar(b.paths, b.db.path, seed=3)
+    assert b.engine.drain(timeout=10).remaining == 0
+    broken.clear()
+    a.events.wait_for(lambda e: isinstance(e, Pulled))
+    assert len(a.ids_by_sha()) == 1
+    assert [e["kind"] for e in a.activity()].count("pull_failed") == 1
+    assert a.engine.status()["last_error"] is None  # the error shown is gone with its cause
+
+
+def test_the_offline_engine_does_not_pull_and_pulls_once_back(
+        two: tuple[Machine, Machine, MemoryBlobStore],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    a, b, store = two
+    real_list, real_check = store.list, store.check_access
+    offline = threading.Event()
+    offline.set()
+
+    def down(real: Any) -> Any:
+        def call(*args: Any, **kw: Any) -> Any:
+            if offline.is_set():
+                raise ConnectionError("network is unreachable")
+            return real(*args, **kw)
+        return call
+
+    monkeypatch.setattr(store, "list", down(real_list))
+    monkeypatch.setattr(store, "check_access", down(real_check))
+    a.engine.probe_max = 0.2
+    a.engine.start(a.events)
+    a.events.wait_for(lambda e: isinstance(e, StateChanged) and not e.online)
+    write_avatar(b.paths, b.db.path, seed=4)
+    offline.clear()
+    assert b.engine.drain(timeout=10).remaining == 0
+    a.events.wait_for(lambda e: isinstance(e, Pulled))
+    assert len(a.ids_by_sha()) == 1
+    assert not [e for e in a.activity() if e["kind"] == "pull_failed"]  # offline is no failure
+
+
+def test_the_activity_list_says_what_changed_here_and_elsewhere(
+        two: tuple[Machine, Machine, MemoryBlobStore]) -> None:
+    a, b, _ = two
+    mine = write_avatar(a.paths, a.db.path, seed=5, name="mine")
+    theirs = write_avatar(b.paths, b.db.path, seed=6, name="cat")
+    b.library.update(theirs, name="tabby")
+    assert b.engine.drain(timeout=10).remaining == 0
+    a.engine.pull_now()
+    b.library.delete(theirs)
+    assert b.engine.drain(timeout=10).remaining == 0
+    a.engine.pull_now()
+    rows = [(e["kind"], e["subject"], e["machine"] is None) for e in a.activity()]
+    assert rows[0] == ("deleted", "tabby", False)
+    assert ("added", "tabby", False) in rows and ("added", "mine", True) in rows
+    assert all(e["machine_name"] for e in a.activity() if e["machine"])  # named computers
+    assert mine in {e["avatar_id"] for e in a.activity()}
+    # Here, a rename says what it was before; a failed upload says why and what to do.
+    a.library.update(mine, name="mine, renamed")
+    image = a.paths.home / a.library.get(mine).image_path
+    image.write_bytes(b"damaged")
+    assert a.engine.drain(timeout=10).failed == 1
+    latest = a.activity()[:2]
+    assert latest[0]["kind"] == "upload_failed" and latest[0]["subject"] == "mine, renamed"
+    assert "checksum" in latest[0]["detail"] and "import it again" in latest[0]["hint"]
+    assert (latest[1]["kind"], latest[1]["detail"]) == ("renamed", "mine")
+
+
+def test_the_activity_list_keeps_the_newest_only(tmp_path: Path) -> None:
+    paths = AppPaths(tmp_path / "h").ensure()
+    db = Database(paths.database)
+    conn = db.connect()
+    try:
+        for i in range(sync_state.ACTIVITY_KEEP + 3 * sync_state.ACTIVITY_PRUNE_EVERY):
+            conn.execute("BEGIN IMMEDIATE")
+            sync_state.note_activity(conn, sync_state.ActivityKind.ADDED, f"n{i}", at=float(i))
+            conn.execute("COMMIT")
+        kept = conn.execute("SELECT COUNT(*) FROM activity").fetchone()[0]
+        shown = sync_state.recent_activity(conn)
+    finally:
+        conn.close()
+    assert sync_state.ACTIVITY_KEEP <= kept < sync_state.ACTIVITY_KEEP + \
+        sync_state.ACTIVITY_PRUNE_EVERY
+    assert len(shown) == sync_state.ACTIVITY_KEEP
+    assert shown[0]["subject"] == f"n{sync_state.ACTIVITY_KEEP + 149}"
