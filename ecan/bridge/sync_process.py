@@ -119,8 +119,8 @@ class SyncProcess(QObject):
     def status(self) -> dict[str, Any]:
         return dict(self._call("status"))
 
-    def pause(self) -> None:
-        self._call("pause")
+    def pause(self, until: float | None = None) -> None:
+        self._call("pause", until=until)
 
     def resume(self) -> None:
         self._call("resume")
