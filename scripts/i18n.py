@@ -188,7 +188,6 @@ ZH: dict[str, str] = {
     "Sign &out": "退出登录(&O)",
     "Open &log folder": "打开日志文件夹(&L)",
     "&About ecan": "关于 ecan(&A)",
-    "Show ecan": "显示 ecan",
     "&File": "文件(&F)",
     "&Edit": "编辑(&E)",
     "S&ync": "同步(&Y)",
@@ -340,6 +339,25 @@ ZH: dict[str, str] = {
     "Works for 1 day": "有效期 1 天",
     "Works for 7 days": "有效期 7 天",
     "Private link copied: it works until {when}.": "私密链接已复制：有效期至 {when}。",
+    # Pause, bandwidth, start at login, the tray.
+    "Paused until {time}": "已暂停，{time} 恢复",
+    "Paused until tomorrow {time}": "已暂停，明天 {time} 恢复",
+    "Paused until {date} {time}": "已暂停，{date} {time} 恢复",
+    "Open ecan": "打开 ecan",
+    "Pause for 1 &hour": "暂停 1 小时(&H)",
+    "Pause until &tomorrow": "暂停到明天(&T)",
+    "Pause syncing until 08:00 tomorrow": "暂停同步，直到明天 08:00",
+    "Sync &now": "立即同步(&N)",
+    "Start ecan when I log in": "登录时启动 ecan",
+    " KB/s": " KB/秒",
+    "Unlimited": "不限",
+    "Upload bandwidth limit": "上传带宽限制",
+    "Upload &limit": "上传限速(&L)",
+    "Pause for 1 hour": "暂停 1 小时",
+    "Pause until tomorrow": "暂停到明天",
+    "Resume": "恢复",
+    "Pause": "暂停",
+    "Paused until you resume": "已暂停，直到你恢复",
 }
 
 

@@ -1,5 +1,6 @@
 """Settings: storage backend (local only, a folder, AWS S3, an S3-compatible endpoint), bucket,
-region, endpoint, prefix, CDN domain, concurrency, and the language. Checked by the same
+region, endpoint, prefix, CDN domain, concurrency; sync's bandwidth limit and pause; start at
+login and the language. Checked by the same
 validation as loading the config file; "Test connection" runs doctor's checks off the GUI thread;
 saving changes only the keys the user changed, in place, and never a value the environment set."""
 
@@ -11,6 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QSettings, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -26,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ecan.autostart import Autostart
 from ecan.bridge.bridge import Bridge
 from ecan.config import (
     Config,
@@ -56,11 +59,16 @@ class SettingsDialog(QDialog):
     saved = Signal(str)
 
     def __init__(self, bridge: Bridge, app: Any, ui_settings: QSettings,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, sync_status: dict[str, Any] | None = None,
+                 autostart: Autostart | None = None) -> None:
+        """`sync_status`: the engine's last `sync.status` (bandwidth limit, pause), so the
+        form opens without waiting on the sync process."""
         super().__init__(parent)
         self._bridge = bridge
         self._app = app
         self._ui = ui_settings
+        self._sync_status = dict(sync_status or {})
+        self._autostart = autostart or Autostart(getattr(app, "env", None))
         self.setWindowTitle(self.tr("Settings"))
         self.setMinimumWidth(520)
         config: Config = app.config if app is not None else Config()
@@ -130,8 +138,17 @@ class SettingsDialog(QDialog):
         self.note.setWordWrap(True)
         layout.addWidget(self.note)
 
+        layout.addWidget(self._build_sync_group())
+
         general = QGroupBox(self.tr("General"), self)
         gform = QFormLayout(general)
+        self.start_at_login = QCheckBox(self.tr("Start ecan when I log in"), general)
+        try:
+            self._started_at_login = self._autostart.enabled()
+        except OSError:  # a registry or folder we cannot read: shown off, saving says why
+            self._started_at_login = False
+        self.start_at_login.setChecked(self._started_at_login)
+        gform.addRow(self.start_at_login)
         self.language = QComboBox(general)
         self.language.addItems([self.tr("Follow the system"), LANGUAGES["en"],
                                 LANGUAGES["zh_CN"]])
@@ -174,6 +191,62 @@ class SettingsDialog(QDialog):
         self._backend_changed()
         # What the form says before the user touches it: saving writes only what differs.
         self._initial = setting_values(self._form_config())
+
+    def _build_sync_group(self) -> QGroupBox:
+        box = QGroupBox(self.tr("Sync"), self)
+        form = QFormLayout(box)
+        self.bandwidth = QSpinBox(box)
+        self.bandwidth.setRange(0, 1_000_000)
+        self.bandwidth.setSingleStep(64)
+        self.bandwidth.setSuffix(self.tr(" KB/s"))
+        self.bandwidth.setSpecialValueText(self.tr("Unlimited"))
+        self._bandwidth_before = int(self._sync_status.get("bandwidth_limit_kbps") or 0)
+        self.bandwidth.setValue(self._bandwidth_before)
+        self.bandwidth.setAccessibleName(self.tr("Upload bandwidth limit"))
+        label = QLabel(self.tr("Upload &limit"), box)
+        label.setBuddy(self.bandwidth)
+        form.addRow(label, self.bandwidth)
+        self.pause_state = QLabel(box)
+        self.pause_state.setObjectName("pauseState")
+        self.pause_hour = QPushButton(self.tr("Pause for 1 hour"), box)
+        self.pause_tomorrow = QPushButton(self.tr("Pause until tomorrow"), box)
+        self.resume_button = QPushButton(self.tr("Resume"), box)
+        self.pause_hour.clicked.connect(lambda: self._pause("1h"))
+        self.pause_tomorrow.clicked.connect(lambda: self._pause("tomorrow"))
+        self.resume_button.clicked.connect(self._resume)
+        buttons = QWidget(box)
+        line = QHBoxLayout(buttons)
+        line.setContentsMargins(0, 0, 0, 0)
+        for button in (self.pause_hour, self.pause_tomorrow, self.resume_button):
+            line.addWidget(button)
+        line.addStretch(1)
+        column = QWidget(box)
+        rows = QVBoxLayout(column)
+        rows.setContentsMargins(0, 0, 0, 0)
+        rows.addWidget(self.pause_state)
+        rows.addWidget(buttons)
+        form.addRow(QLabel(self.tr("Pause"), box), column)
+        self._show_pause(bool(self._sync_status.get("paused")),
+                         self._sync_status.get("paused_until"))
+        return box
+
+    def _show_pause(self, paused: bool, until: Any) -> None:
+        from ecan.ui.main_window import paused_text
+
+        if not paused:
+            self.pause_state.setText(self.tr("Syncing"))
+        elif isinstance(until, (int, float)):
+            self.pause_state.setText(paused_text(float(until)))
+        else:
+            self.pause_state.setText(self.tr("Paused until you resume"))
+        self.resume_button.setEnabled(paused)
+
+    def _pause(self, duration: str) -> None:
+        self._bridge.run("sync.pause", {"duration": duration},
+                         on_success=lambda d: self._show_pause(True, d.get("until")))
+
+    def _resume(self) -> None:
+        self._bridge.run("sync.resume", {}, on_success=lambda _d: self._show_pause(False, None))
 
     def _env_marked(self, widget: QWidget, variable: str | None, parent: QWidget) -> QWidget:
         """`widget` as is, or, when an environment variable sets its value, read-only with a
@@ -268,10 +341,23 @@ class SettingsDialog(QDialog):
             return
         target = self._target()
         changes = self.changes(config)
+        kbps = self.bandwidth.value()
+        if kbps != self._bandwidth_before:
+            # The library's own setting (the engine's, in force at once): no file to write.
+            self._bridge.run("sync.set_bandwidth_limit", {"kbps": kbps})
+        login = self.start_at_login.isChecked()
+        autostart = self._autostart if login != self._started_at_login else None
 
         app = self._app
 
         def work() -> str:
+            if autostart is not None:
+                try:
+                    autostart.set_enabled(login)
+                except OSError as e:
+                    raise UserFacingError(
+                        "autostart_failed", "Start at login could not be changed.",
+                        f"Check that your user can write there ({e.strerror or e}).") from None
             save_settings(target, changes)
             # Applied now, not at the next start: the window's cloud access, and the sync
             # process's (which then looks at the queue with the new storage).
