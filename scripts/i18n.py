@@ -1,5 +1,7 @@
 """Refresh ecan's Qt translations: run pyside6-lupdate over ecan/ui (keeping what is already
-translated), fill the Simplified Chinese strings kept below, compile with pyside6-lrelease. Also
+translated), fill the Simplified Chinese strings kept below, add the domain's messages (the
+`Messages` context: every UserFacingError message and hint in the source, see
+scripts/i18n_messages.py), compile with pyside6-lrelease. Also
 ecan_en: English has no translation but its plurals ("%n avatar(s)" -> "1 avatar", "2 avatars"),
 which only a translation file gives Qt (lupdate -pluralonly).
 Run: .venv/bin/python scripts/i18n.py   (prints any source text still untranslated)."""
@@ -366,10 +368,50 @@ sys.path.insert(0, str(ROOT))
 from ecan.ui.generate_dialog import ZH_CN as GENERATE_ZH  # noqa: E402
 
 ZH.update(GENERATE_ZH)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import i18n_messages  # noqa: E402
+
+MESSAGES_CONTEXT = "Messages"  # ecan.bridge.messages.CONTEXT
+TEMPLATES = ROOT / "ecan" / "assets" / "translations" / "message_templates.json"
+
+
+def add_messages(tree: ET.ElementTree, messages: list[str], table: dict[str, str]) -> list[str]:
+    """Put the domain's messages in their own context (after lupdate, which does not read the
+    domain and drops what it did not find); return those without a translation."""
+    root = tree.getroot()
+    for old in [c for c in root.findall("context") if c.findtext("name") == MESSAGES_CONTEXT]:
+        root.remove(old)
+    context = ET.SubElement(root, "context")
+    ET.SubElement(context, "name").text = MESSAGES_CONTEXT
+    missing = []
+    for text in sorted(messages):
+        message = ET.SubElement(context, "message")
+        ET.SubElement(message, "source").text = text
+        translation = ET.SubElement(message, "translation")
+        if text in table:
+            translation.text = table[text]
+        else:
+            translation.set("type", "unfinished")
+            missing.append(text)
+    # Laid out like lupdate's own contexts (the rest of the file is left as lupdate wrote it).
+    ET.indent(context, space="    ", level=0)
+    context.tail = "\n"
+    if len(root) > 1 and root[-2].tail is not None:
+        root[-2].tail = "\n"
+    return missing
+
+
+def write_templates(messages: list[str]) -> None:
+    """The messages with values to fill, by which the window recognises a formatted one."""
+    import json
+
+    templates = sorted(t for t in messages if i18n_messages.placeholders(t))
+    TEMPLATES.write_text(json.dumps(templates, ensure_ascii=False, indent=0) + "\n",
+                         encoding="utf-8")
 
 
 def fill(ts: Path, language: str, table: dict[str, str] | dict[str, tuple[str, str]],
-         *extra: str) -> list[str]:
+         *extra: str, messages: dict[str, str] | None = None) -> list[str]:
     """Update `ts` from the sources, put `table`'s translations in, compile the .qm; return
     the source texts still untranslated. A str translation fills every plural form (Chinese
     has one); a tuple gives them in order."""
@@ -394,6 +436,10 @@ def fill(ts: Path, language: str, table: dict[str, str] | dict[str, tuple[str, s
         elif (translation.get("type") == "unfinished"
               or not (translation.text or any(f.text for f in forms))):
             missing.append(source)
+    if messages is not None:
+        found = list(i18n_messages.extract())
+        missing += add_messages(tree, found, messages)
+        write_templates(found)
     tree.write(ts, encoding="utf-8", xml_declaration=True)
     subprocess.run([str(BIN / "pyside6-lrelease"), str(ts), "-qm", str(ts.with_suffix(".qm"))],
                    check=True)
@@ -402,7 +448,7 @@ def fill(ts: Path, language: str, table: dict[str, str] | dict[str, tuple[str, s
 
 def main() -> int:
     argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()
-    missing = fill(TS, "zh_CN", ZH)
+    missing = fill(TS, "zh_CN", ZH, messages=i18n_messages.ZH)
     missing += [f"(English plural) {s}" for s in fill(EN_TS, "en", EN, "-pluralonly")]
     for source in missing:
         print(f"untranslated: {source!r}")

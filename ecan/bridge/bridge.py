@@ -13,6 +13,8 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from ecan.bridge.messages import translate_error
+
 log = logging.getLogger(__name__)
 
 SuccessFn = Callable[[Any], None]
@@ -158,6 +160,7 @@ class Bridge(QObject):
         error.setdefault("code", "error")
         error.setdefault("message", f"{pending.method} failed.")
         error.setdefault("hint", "")
+        error = translate_error(error)  # the domain writes English; the window may not be
         if pending.on_failure is not None:
             pending.on_failure(error)
         else:

@@ -18,6 +18,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QPixmap
 
+from ecan.bridge.messages import translate_text
 from ecan.bridge.thumbs import ThumbnailLoader
 
 AvatarRole = Qt.ItemDataRole.UserRole + 1
@@ -167,9 +168,9 @@ class AvatarListModel(QAbstractListModel):
             lines.insert(1, self.video_text(row).capitalize())
         if state == "failed":
             if row.get("sync_error"):
-                lines.append(str(row["sync_error"]))
+                lines.append(translate_text(str(row["sync_error"])))
             if row.get("sync_hint"):
-                lines.append(str(row["sync_hint"]))
+                lines.append(translate_text(str(row["sync_hint"])))
         return "\n".join(lines)
 
     # updates

@@ -79,17 +79,16 @@ def paused_text(until: float) -> str:
 
     from PySide6.QtCore import QCoreApplication
 
-    def tr(text: str) -> str:
-        return QCoreApplication.translate("MainWindow", text)
-
     end = datetime.fromtimestamp(until).astimezone()
     today = datetime.now().astimezone().date()
     clock = f"{end:%H:%M}"
     if end.date() == today:
-        return tr("Paused until {time}").format(time=clock)
+        return QCoreApplication.translate("MainWindow", "Paused until {time}").format(time=clock)
     if end.date() == today + timedelta(days=1):
-        return tr("Paused until tomorrow {time}").format(time=clock)
-    return tr("Paused until {date} {time}").format(date=f"{end:%Y-%m-%d}", time=clock)
+        return QCoreApplication.translate(
+            "MainWindow", "Paused until tomorrow {time}").format(time=clock)
+    return QCoreApplication.translate("MainWindow", "Paused until {date} {time}").format(
+        date=f"{end:%Y-%m-%d}", time=clock)
 
 
 class MainWindow(QMainWindow):

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from ecan.autostart import Autostart
 from ecan.bridge.bridge import Bridge
+from ecan.bridge.messages import translate_text
 from ecan.config import (
     Config,
     StorageConfig,
@@ -337,7 +338,7 @@ class SettingsDialog(QDialog):
         try:
             config = self.build_config()
         except UserFacingError as e:
-            self._show(False, f"{e.message}\n{e.hint}")
+            self._show(False, f"{translate_text(e.message)}\n{translate_text(e.hint)}")
             return
         target = self._target()
         changes = self.changes(config)
@@ -380,7 +381,7 @@ class SettingsDialog(QDialog):
         try:
             config = self.build_config()
         except UserFacingError as e:
-            self._show(False, f"{e.message}\n{e.hint}")
+            self._show(False, f"{translate_text(e.message)}\n{translate_text(e.hint)}")
             return
         app = self._app
 

@@ -89,3 +89,18 @@ def test_settings_set_the_limit_pause_and_start_at_login(folder_gui: Gui, qtbot:
     dialog.buttons.button(dialog.buttons.StandardButton.Save).click()
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=15_000)
     assert not entry.exists()
+
+
+def test_in_chinese_the_pause_and_the_domains_errors_read_in_chinese(
+        folder_gui: Gui, qtbot: Any, languages: Any) -> None:
+    window = folder_gui.window
+    languages.apply("zh_CN")
+    qtbot.waitUntil(lambda: window.act_pause_hour.text() == "暂停 1 小时(&H)", timeout=5_000)
+    # A message the (English-writing) domain sends back: shown in the window's language.
+    window.bridge.run("sync.pause", {"duration": "soon"})
+    qtbot.waitUntil(lambda: "“soon” 不是有效的时长。" in window.statusBar().currentMessage(),
+                    timeout=15_000)
+    assert "30m" in window.statusBar().currentMessage()  # the hint, in Chinese around it
+    window.act_pause_hour.trigger()
+    qtbot.waitUntil(lambda: "已暂停，" in window.sync_label.text(), timeout=15_000)
+    assert "恢复" in window.sync_label.text() and "Paused" not in window.sync_label.text()
