@@ -360,6 +360,13 @@ ZH: dict[str, str] = {
     "Resume": "恢复",
     "Pause": "暂停",
     "Paused until you resume": "已暂停，直到你恢复",
+    "Empty: the system's proxy settings": "留空：使用系统的代理设置",
+    "http://host:port, or http://user:password@host:port (the password is kept in the system "
+    "keyring)": "http://主机:端口，或 http://用户:密码@主机:端口（密码保存在系统钥匙串中）",
+    "Proxy": "代理",
+    "&Proxy": "代理(&P)",
+    "Start at login could not be changed.": "无法更改登录时启动的设置。",
+    "Check that your user can write there ({reason}).": "请确认你的用户可以写入那里（{reason}）。",
 }
 
 

@@ -616,4 +616,12 @@ ZH: dict[str, str] = {
     "{0}: the file is empty (0 bytes)": "{0}：文件为空（0 字节）",
     "{0}: {1}": "{0}：{1}",
     "{0}: {1} MB is over the {2} MB video limit": "{0}：{1} MB 超过了 {2} MB 的视频大小限制",
+    "Leave the password out of the address: enter it in Settings (kept in the system keyring) "
+    "or set ECAN_PROXY_PASSWORD.":
+        "请不要把密码写在地址里：在“设置”中输入（保存在系统钥匙串中），"
+        "或设置 ECAN_PROXY_PASSWORD。",
+    "Write it as http://host:port (or http://user@host:port).":
+        "请写成 http://主机:端口（或 http://用户@主机:端口）。",
+    "holds a password": "包含密码",
+    "{0} is not a proxy address": "{0} 不是有效的代理地址",
 }

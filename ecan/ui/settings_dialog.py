@@ -36,6 +36,7 @@ from ecan.config import (
     StorageConfig,
     save_settings,
     setting_values,
+    split_proxy,
     validate_config,
 )
 from ecan.errors import UserFacingError
@@ -158,6 +159,15 @@ class SettingsDialog(QDialog):
         self.language.setCurrentIndex(LANG_CODES.index(current_lang)
                                       if current_lang in LANG_CODES else 0)
         self.language.currentIndexChanged.connect(self._language_picked)
+        self.proxy = QLineEdit(config.network.proxy, general)
+        self.proxy.setPlaceholderText(self.tr("Empty: the system's proxy settings"))
+        self.proxy.setToolTip(self.tr("http://host:port, or http://user:password@host:port "
+                                      "(the password is kept in the system keyring)"))
+        self.proxy.setAccessibleName(self.tr("Proxy"))
+        proxy_label = QLabel(self.tr("&Proxy"), general)
+        proxy_label.setBuddy(self.proxy)
+        gform.addRow(proxy_label, self._env_marked(
+            self.proxy, config.env_overrides.get("NETWORK.PROXY"), general))
         lang_label = QLabel(self.tr("&Language"), general)
         lang_label.setBuddy(self.language)
         gform.addRow(lang_label, self.language)
@@ -315,8 +325,10 @@ class SettingsDialog(QDialog):
             cdn_domain=self.cdn.text().strip() if which != "none" else "",
             local_path=self.folder.text().strip() if which == "local" else "",
         )
+        proxy, _password = split_proxy(self.proxy.text().strip())
         return replace(base, storage=storage,
-                       sync=replace(base.sync, concurrency=self.concurrency.value()))
+                       sync=replace(base.sync, concurrency=self.concurrency.value()),
+                       network=replace(base.network, proxy=proxy))
 
     def changes(self, config: Config) -> dict[str, Any]:
         """The keys the user changed in the form, less those the environment sets."""
@@ -347,7 +359,13 @@ class SettingsDialog(QDialog):
             # The library's own setting (the engine's, in force at once): no file to write.
             self._bridge.run("sync.set_bandwidth_limit", {"kbps": kbps})
         login = self.start_at_login.isChecked()
+        proxy, password = split_proxy(self.proxy.text().strip())
+        # A password typed in the address goes to the keyring; no proxy, no password kept.
+        keep_password: str | None = password or (
+            "" if not proxy and self._config.network.proxy else None)
         autostart = self._autostart if login != self._started_at_login else None
+        autostart_failed = (self.tr("Start at login could not be changed."),
+                            self.tr("Check that your user can write there ({reason})."))
 
         app = self._app
 
@@ -357,8 +375,12 @@ class SettingsDialog(QDialog):
                     autostart.set_enabled(login)
                 except OSError as e:
                     raise UserFacingError(
-                        "autostart_failed", "Start at login could not be changed.",
-                        f"Check that your user can write there ({e.strerror or e}).") from None
+                        "autostart_failed", autostart_failed[0],
+                        autostart_failed[1].format(reason=e.strerror or e)) from None
+            if keep_password is not None and app is not None:
+                from ecan.auth.secrets import save_proxy_password
+
+                save_proxy_password(app.keyring_backend, keep_password)
             save_settings(target, changes)
             # Applied now, not at the next start: the window's cloud access, and the sync
             # process's (which then looks at the queue with the new storage).

@@ -104,3 +104,21 @@ def test_in_chinese_the_pause_and_the_domains_errors_read_in_chinese(
     window.act_pause_hour.trigger()
     qtbot.waitUntil(lambda: "已暂停，" in window.sync_label.text(), timeout=15_000)
     assert "恢复" in window.sync_label.text() and "Paused" not in window.sync_label.text()
+
+
+def test_a_proxy_typed_with_its_password_keeps_the_password_out_of_the_file(
+        folder_gui: Gui, qtbot: Any) -> None:
+    from ecan.auth.secrets import PROXY_ACCOUNT, SERVICE
+
+    window = folder_gui.window
+    window.open_settings()
+    dialog = window.settings_dialog
+    dialog.proxy.setText("http://alice:hunter2@127.0.0.1:3128")
+    dialog.buttons.button(dialog.buttons.StandardButton.Save).click()
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=15_000)
+    config = Path(folder_gui.app.env["ECAN_CONFIG"]).read_text()
+    assert "PROXY: http://alice@127.0.0.1:3128" in config and "hunter2" not in config
+    keyring = folder_gui.app.keyring_backend
+    assert keyring.get_password(SERVICE, PROXY_ACCOUNT) == "hunter2"
+    # In force at once: the window's clients use the proxy with its password.
+    assert folder_gui.app.config.network.url() == "http://alice:hunter2@127.0.0.1:3128"

@@ -1424,252 +1424,282 @@ Your avatar library for the AI agents you build: local first, synced to your own
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="73" />
+        <location filename="../../ui/settings_dialog.py" line="74" />
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="79" />
+        <location filename="../../ui/settings_dialog.py" line="80" />
         <source>Cloud storage</source>
         <translation>云存储</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="82" />
+        <location filename="../../ui/settings_dialog.py" line="83" />
         <source>None: keep avatars on this computer only</source>
         <translation>无：头像只保存在本机</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="83" />
+        <location filename="../../ui/settings_dialog.py" line="84" />
         <source>A folder (another disk or a synced folder)</source>
         <translation>文件夹（其他磁盘或同步文件夹）</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="84" />
+        <location filename="../../ui/settings_dialog.py" line="85" />
         <source>Amazon S3</source>
         <translation>Amazon S3</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="85" />
+        <location filename="../../ui/settings_dialog.py" line="86" />
         <source>S3-compatible (Cloudflare R2, MinIO…)</source>
         <translation>S3 兼容（Cloudflare R2、MinIO…）</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="86" />
+        <location filename="../../ui/settings_dialog.py" line="87" />
         <source>Storage backend</source>
         <translation>存储后端</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="88" />
+        <location filename="../../ui/settings_dialog.py" line="89" />
         <source>Bucket</source>
         <translation>存储桶</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="91" />
+        <location filename="../../ui/settings_dialog.py" line="92" />
         <source>Region</source>
         <translation>区域</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="94" />
+        <location filename="../../ui/settings_dialog.py" line="95" />
         <source>Endpoint URL</source>
         <translation>端点 URL</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="96" />
+        <location filename="../../ui/settings_dialog.py" line="97" />
         <source>Key prefix</source>
         <translation>键名前缀</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="99" />
+        <location filename="../../ui/settings_dialog.py" line="100" />
         <source>CDN domain</source>
         <translation>CDN 域名</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="101" />
+        <location filename="../../ui/settings_dialog.py" line="102" />
         <source>Folder</source>
         <translation>文件夹</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="102" />
+        <location filename="../../ui/settings_dialog.py" line="103" />
         <source>&amp;Browse…</source>
         <translation>浏览(&amp;B)…</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="112" />
+        <location filename="../../ui/settings_dialog.py" line="113" />
         <source>Parallel uploads</source>
         <translation>并行上传数</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="115" />
+        <location filename="../../ui/settings_dialog.py" line="116" />
         <source>&amp;Storage</source>
         <translation>存储(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="116" />
+        <location filename="../../ui/settings_dialog.py" line="117" />
         <source>&amp;Bucket</source>
         <translation>存储桶(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="117" />
+        <location filename="../../ui/settings_dialog.py" line="118" />
         <source>&amp;Region</source>
         <translation>区域(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="118" />
+        <location filename="../../ui/settings_dialog.py" line="119" />
         <source>&amp;Endpoint URL</source>
         <translation>端点 URL(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="119" />
+        <location filename="../../ui/settings_dialog.py" line="120" />
         <source>F&amp;older</source>
         <translation>文件夹(&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="120" />
+        <location filename="../../ui/settings_dialog.py" line="121" />
         <source>Key &amp;prefix</source>
         <translation>键名前缀(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="121" />
+        <location filename="../../ui/settings_dialog.py" line="122" />
         <source>&amp;CDN domain</source>
         <translation>CDN 域名(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="122" />
+        <location filename="../../ui/settings_dialog.py" line="123" />
         <source>Parallel &amp;uploads</source>
         <translation>并行上传数(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="135" />
+        <location filename="../../ui/settings_dialog.py" line="136" />
         <source>Access keys are never written by ecan: set them in the environment (AVATAR_CLOUD_ACCESS_KEY / AVATAR_CLOUD_SECRET_KEY) or sign in.</source>
         <translation>ecan 从不写入访问密钥：请在环境变量（AVATAR_CLOUD_ACCESS_KEY / AVATAR_CLOUD_SECRET_KEY）中设置，或登录。</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="144" />
+        <location filename="../../ui/settings_dialog.py" line="145" />
         <source>General</source>
         <translation>常规</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="146" />
+        <location filename="../../ui/settings_dialog.py" line="147" />
         <source>Start ecan when I log in</source>
         <translation>登录时启动 ecan</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="154" />
+        <location filename="../../ui/settings_dialog.py" line="155" />
         <source>Follow the system</source>
         <translation>跟随系统</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="156" />
+        <location filename="../../ui/settings_dialog.py" line="157" />
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="161" />
+        <location filename="../../ui/settings_dialog.py" line="163" />
+        <source>Empty: the system's proxy settings</source>
+        <translation>留空：使用系统的代理设置</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_dialog.py" line="164" />
+        <source>http://host:port, or http://user:password@host:port (the password is kept in the system keyring)</source>
+        <translation>http://主机:端口，或 http://用户:密码@主机:端口（密码保存在系统钥匙串中）</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_dialog.py" line="166" />
+        <source>Proxy</source>
+        <translation>代理</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_dialog.py" line="167" />
+        <source>&amp;Proxy</source>
+        <translation>代理(&amp;P)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_dialog.py" line="171" />
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="173" />
+        <location filename="../../ui/settings_dialog.py" line="183" />
         <source>&amp;Test connection</source>
         <translation>测试连接(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="174" />
+        <location filename="../../ui/settings_dialog.py" line="184" />
         <source>Test connection</source>
         <translation>测试连接</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="180" />
+        <location filename="../../ui/settings_dialog.py" line="190" />
         <source>Save</source>
         <translation>保存</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="181" />
+        <location filename="../../ui/settings_dialog.py" line="191" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="197" />
+        <location filename="../../ui/settings_dialog.py" line="207" />
         <source>Sync</source>
         <translation>同步</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="202" />
+        <location filename="../../ui/settings_dialog.py" line="212" />
         <source> KB/s</source>
         <translation> KB/秒</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="203" />
+        <location filename="../../ui/settings_dialog.py" line="213" />
         <source>Unlimited</source>
         <translation>不限</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="206" />
+        <location filename="../../ui/settings_dialog.py" line="216" />
         <source>Upload bandwidth limit</source>
         <translation>上传带宽限制</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="207" />
+        <location filename="../../ui/settings_dialog.py" line="217" />
         <source>Upload &amp;limit</source>
         <translation>上传限速(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="212" />
+        <location filename="../../ui/settings_dialog.py" line="222" />
         <source>Pause for 1 hour</source>
         <translation>暂停 1 小时</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="213" />
+        <location filename="../../ui/settings_dialog.py" line="223" />
         <source>Pause until tomorrow</source>
         <translation>暂停到明天</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="214" />
+        <location filename="../../ui/settings_dialog.py" line="224" />
         <source>Resume</source>
         <translation>恢复</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="229" />
+        <location filename="../../ui/settings_dialog.py" line="239" />
         <source>Pause</source>
         <translation>暂停</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="238" />
+        <location filename="../../ui/settings_dialog.py" line="248" />
         <source>Syncing</source>
         <translation>正在同步</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="242" />
+        <location filename="../../ui/settings_dialog.py" line="252" />
         <source>Paused until you resume</source>
         <translation>已暂停，直到你恢复</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="261" />
+        <location filename="../../ui/settings_dialog.py" line="271" />
         <source>Set by the environment variable {name}</source>
         <translation>由环境变量 {name} 设置</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="268" />
+        <location filename="../../ui/settings_dialog.py" line="278" />
         <source>Set by the environment variable {name}: change it there.</source>
         <translation>由环境变量 {name} 设置：请在那里修改。</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="277" />
+        <location filename="../../ui/settings_dialog.py" line="287" />
         <source>Choose the folder to sync to</source>
         <translation>选择要同步到的文件夹</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="334" />
+        <location filename="../../ui/settings_dialog.py" line="346" />
         <source>No library is open.</source>
         <translation>没有打开的头像库。</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="401" />
+        <location filename="../../ui/settings_dialog.py" line="367" />
+        <source>Start at login could not be changed.</source>
+        <translation>无法更改登录时启动的设置。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_dialog.py" line="368" />
+        <source>Check that your user can write there ({reason}).</source>
+        <translation>请确认你的用户可以写入那里（{reason}）。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_dialog.py" line="423" />
         <source>Testing the connection…</source>
         <translation>正在测试连接…</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="413" />
+        <location filename="../../ui/settings_dialog.py" line="435" />
         <source>All {n} checks passed.</source>
         <translation>全部 {n} 项检查均通过。</translation>
     </message>
@@ -2104,6 +2134,10 @@ Your avatar library for the AI agents you build: local first, synced to your own
     <message>
         <source>Leave task_id out to get a new one.</source>
         <translation>省略 task_id 即可获得一个新的。</translation>
+    </message>
+    <message>
+        <source>Leave the password out of the address: enter it in Settings (kept in the system keyring) or set ECAN_PROXY_PASSWORD.</source>
+        <translation>请不要把密码写在地址里：在“设置”中输入（保存在系统钥匙串中），或设置 ECAN_PROXY_PASSWORD。</translation>
     </message>
     <message>
         <source>List the agents (`ecan agent list`) to see their ids.</source>
@@ -2834,6 +2868,10 @@ Your avatar library for the AI agents you build: local first, synced to your own
         <translation>例如写 4。</translation>
     </message>
     <message>
+        <source>Write it as http://host:port (or http://user@host:port).</source>
+        <translation>请写成 http://主机:端口（或 http://用户@主机:端口）。</translation>
+    </message>
+    <message>
         <source>Write the full URL, e.g. https://&lt;account&gt;.r2.cloudflarestorage.com.</source>
         <translation>请写完整的网址，例如 https://&lt;account&gt;.r2.cloudflarestorage.com。</translation>
     </message>
@@ -2888,6 +2926,10 @@ Your avatar library for the AI agents you build: local first, synced to your own
     <message>
         <source>generate.start: give exactly one of image_path or avatar_id.</source>
         <translation>generate.start：image_path 和 avatar_id 只能且必须给出一个。</translation>
+    </message>
+    <message>
+        <source>holds a password</source>
+        <translation>包含密码</translation>
     </message>
     <message>
         <source>image_path: a path cannot contain NUL.</source>
@@ -3016,6 +3058,10 @@ Your avatar library for the AI agents you build: local first, synced to your own
     <message>
         <source>{0} is not a port</source>
         <translation>{0} 不是有效的端口</translation>
+    </message>
+    <message>
+        <source>{0} is not a proxy address</source>
+        <translation>{0} 不是有效的代理地址</translation>
     </message>
     <message>
         <source>{0} is not a region</source>
