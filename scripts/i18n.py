@@ -364,7 +364,7 @@ ZH: dict[str, str] = {
     "http://host:port, or http://user:password@host:port (the password is kept in the system "
     "keyring)": "http://主机:端口，或 http://用户:密码@主机:端口（密码保存在系统钥匙串中）",
     "Proxy": "代理",
-    "&Proxy": "代理(&P)",
+    "Pro&xy": "代理(&X)",
     "Start at login could not be changed.": "无法更改登录时启动的设置。",
     "Check that your user can write there ({reason}).": "请确认你的用户可以写入那里（{reason}）。",
 }

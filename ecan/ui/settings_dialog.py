@@ -164,7 +164,7 @@ class SettingsDialog(QDialog):
         self.proxy.setToolTip(self.tr("http://host:port, or http://user:password@host:port "
                                       "(the password is kept in the system keyring)"))
         self.proxy.setAccessibleName(self.tr("Proxy"))
-        proxy_label = QLabel(self.tr("&Proxy"), general)
+        proxy_label = QLabel(self.tr("Pro&xy"), general)
         proxy_label.setBuddy(self.proxy)
         gform.addRow(proxy_label, self._env_marked(
             self.proxy, config.env_overrides.get("NETWORK.PROXY"), general))

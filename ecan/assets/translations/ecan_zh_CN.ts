@@ -1580,8 +1580,8 @@ Your avatar library for the AI agents you build: local first, synced to your own
     </message>
     <message>
         <location filename="../../ui/settings_dialog.py" line="167" />
-        <source>&amp;Proxy</source>
-        <translation>代理(&amp;P)</translation>
+        <source>Pro&amp;xy</source>
+        <translation>代理(&amp;X)</translation>
     </message>
     <message>
         <location filename="../../ui/settings_dialog.py" line="171" />
