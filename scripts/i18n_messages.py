@@ -1,9 +1,10 @@
 """The messages the domain (Qt-free) shows a user through the window: every UserFacingError's
-message and hint written in ecan's source, found by reading the source (ast), as templates
-("{0} is not a bandwidth limit." for an f-string). scripts/i18n.py puts them in the .ts
-files under the context `Messages` with their Chinese from ZH below, and writes the templates
-with placeholders to ecan/assets/translations/message_templates.json, by which the window
-(ecan/ui/messages.py) recognises a formatted message and translates it.
+message and hint written in ecan's source (and each doctor check's detail and hint), found by
+reading the source (ast), as templates ("{0} is not a bandwidth limit." for an f-string).
+scripts/i18n.py puts them in the .ts files under the context `Messages` with their Chinese from
+ZH below, and writes the templates with placeholders to
+ecan/assets/translations/message_templates.json, by which the window (ecan/bridge/messages.py)
+recognises a formatted message and translates it.
 
 The command line stays English; so do the operator's and the demo cloud's own messages."""
 
@@ -83,7 +84,8 @@ def is_message(text: str) -> bool:
 def extract() -> dict[str, list[str]]:
     """template -> where it is written ("ecan/sync/engine.py:123")."""
     sources = {p: ast.parse(p.read_text(encoding="utf-8")) for p in _files()}
-    classes = _error_classes(list(sources.values()))
+    # And `ecan doctor`'s checks, whose detail and hint Settings shows ("Test connection").
+    classes = _error_classes(list(sources.values())) | {"Check"}
     found: dict[str, list[str]] = {}
 
     def add(node: ast.expr, path: Path) -> None:
@@ -624,4 +626,47 @@ ZH: dict[str, str] = {
         "请写成 http://主机:端口（或 http://用户@主机:端口）。",
     "holds a password": "包含密码",
     "{0} is not a proxy address": "{0} 不是有效的代理地址",
+    # `ecan doctor`'s checks (Settings > Test connection).
+    "not checked, because the {0} check did not pass": "未检查，因为 {0} 检查没有通过",
+    "{0}; storage mode {1}: {2}": "{0}；存储模式 {1}：{2}",
+    "{0} credentials: {1}; {2}": "{0} 凭据：{1}；{2}",
+    "{0} is reachable (listed {1})": "{0} 可以访问（已列出 {1}）",
+    "wrote, read back and deleted {0}": "已写入、读回并删除 {0}",
+    "signed in as {0}, this computer cannot list or read other users' folders under {1}":
+        "以 {0} 登录，这台电脑无法列出或读取 {1} 下其他用户的文件夹",
+    "not needed: no COGNITO user pool configured": "不需要：未配置 COGNITO 用户池",
+    "signed in as {0} (identity {1})": "已以 {0} 登录（身份 {1}）",
+    "{0}; not needed: storage uses {1} credentials": "{0}；不需要：存储使用 {1} 凭据",
+    "none needed: {0}": "不需要：{0}",
+    "not applicable: the storage is a local folder": "不适用：存储是本地文件夹",
+    "the storage service did not report its time": "存储服务没有报告它的时间",
+    "Set the system clock: turn on automatic time (NTP), e.g. `timedatectl set-ntp true`; "
+    "signed requests fail past 15 minutes.":
+        "请校准系统时钟：开启自动设置时间（NTP），例如 `timedatectl set-ntp true`；"
+        "时间偏差超过 15 分钟时签名请求会失败。",
+    "not checked: with static keys (R2, MinIO, or keys in the config) keeping users apart is "
+    "the bucket operator's policy, e.g. a scoped token per user (see the README)":
+        "未检查：使用静态密钥（R2、MinIO 或配置中的密钥）时，用户之间的隔离由存储桶管理员的策略"
+        "负责，例如为每个用户发放限定范围的令牌（见 README）",
+    "{0}: signed in as {1}, this computer could {2}": "{0}：以 {1} 登录，这台电脑能够{2}",
+    "Confine the identity pool's authenticated role to its own prefix: objects under "
+    "{0}${{cognito-identity.amazonaws.com:sub}}/* and listing only with an s3:prefix condition "
+    "on that folder (plus read-only {1}). `ecan cloud deploy --name NAME` writes exactly that "
+    "policy; or fix the role's policy in IAM.":
+        "请把身份池的已认证角色限制在它自己的前缀内：只允许 "
+        "{0}${{cognito-identity.amazonaws.com:sub}}/* 下的对象，列出时必须带有限定该文件夹的 "
+        "s3:prefix 条件（另加只读的 {1}）。`ecan cloud deploy --name NAME` "
+        "写入的正是这样的策略；或在 IAM 中修正该角色的策略。",
+    "internal error ({0})": "内部错误（{0}）",
+    "Details are in the log under $ECAN_HOME/logs/ecan.log.":
+        "详情见 $ECAN_HOME/logs/ecan.log 中的日志。",
+    "read back different bytes from {0}": "从 {0} 读回的内容不一致",
+    "The storage service or a proxy alters objects; check STORAGE.ENDPOINT_URL points at the "
+    "storage service itself.":
+        "存储服务或代理改动了对象；请检查 STORAGE.ENDPOINT_URL 是否直接指向存储服务本身。",
+    "{0} still exists after delete": "{0} 删除后仍然存在",
+    "The key lacks s3:DeleteObject on your prefix; ask the bucket's operator for it.":
+        "密钥在你的前缀上缺少 s3:DeleteObject 权限；请向存储桶管理员申请。",
+    "{0}; storage mode none: bucket '{1}' is set but {2}":
+        "{0}；存储模式 none：已设置存储桶 “{1}”，但{2}",
 }

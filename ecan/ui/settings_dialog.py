@@ -434,6 +434,6 @@ class SettingsDialog(QDialog):
         if not failed:
             self._show(True, self.tr("All {n} checks passed.").format(n=len(checks)))
             return
-        lines = [f"✗ {c.get('name')}: {c.get('detail', '')} {c.get('hint', '')}".strip()
-                 for c in failed]
+        lines = [f"✗ {c.get('name')}: {translate_text(str(c.get('detail') or ''))} "
+                 f"{translate_text(str(c.get('hint') or ''))}".strip() for c in failed]
         self._show(False, "\n".join(lines))

@@ -2000,6 +2000,10 @@ Your avatar library for the AI agents you build: local first, synced to your own
         <translation>请对照 auth_config.yml.example。</translation>
     </message>
     <message>
+        <source>Confine the identity pool's authenticated role to its own prefix: objects under {0}${{cognito-identity.amazonaws.com:sub}}/* and listing only with an s3:prefix condition on that folder (plus read-only {1}). `ecan cloud deploy --name NAME` writes exactly that policy; or fix the role's policy in IAM.</source>
+        <translation>请把身份池的已认证角色限制在它自己的前缀内：只允许 {0}${{cognito-identity.amazonaws.com:sub}}/* 下的对象，列出时必须带有限定该文件夹的 s3:prefix 条件（另加只读的 {1}）。`ecan cloud deploy --name NAME` 写入的正是这样的策略；或在 IAM 中修正该角色的策略。</translation>
+    </message>
+    <message>
         <source>Confirm it with the code you were sent by e-mail, then sign in.</source>
         <translation>请用邮件中收到的验证码确认，然后登录。</translation>
     </message>
@@ -2022,6 +2026,10 @@ Your avatar library for the AI agents you build: local first, synced to your own
     <message>
         <source>Describe what the avatar should look like.</source>
         <translation>请描述头像应该是什么样子。</translation>
+    </message>
+    <message>
+        <source>Details are in the log under $ECAN_HOME/logs/ecan.log.</source>
+        <translation>详情见 $ECAN_HOME/logs/ecan.log 中的日志。</translation>
     </message>
     <message>
         <source>Details are in the log.</source>
@@ -2320,6 +2328,10 @@ Your avatar library for the AI agents you build: local first, synced to your own
         <translation>请校准系统时钟（开启自动设置时间 / NTP）；`ecan doctor` 会显示偏差多少。时钟正确后同步会自动继续。</translation>
     </message>
     <message>
+        <source>Set the system clock: turn on automatic time (NTP), e.g. `timedatectl set-ntp true`; signed requests fail past 15 minutes.</source>
+        <translation>请校准系统时钟：开启自动设置时间（NTP），例如 `timedatectl set-ntp true`；时间偏差超过 15 分钟时签名请求会失败。</translation>
+    </message>
+    <message>
         <source>Shorten the description.</source>
         <translation>请缩短描述。</translation>
     </message>
@@ -2500,6 +2512,10 @@ Your avatar library for the AI agents you build: local first, synced to your own
         <translation>当前使用的密钥在 {1}/&lt;你的前缀&gt; 上缺少 {0} 权限；请向存储桶的管理员申请该权限，或重新登录。</translation>
     </message>
     <message>
+        <source>The key lacks s3:DeleteObject on your prefix; ask the bucket's operator for it.</source>
+        <translation>密钥在你的前缀上缺少 s3:DeleteObject 权限；请向存储桶管理员申请。</translation>
+    </message>
+    <message>
         <source>The library database {0} cannot be opened ({1}).</source>
         <translation>无法打开头像库数据库 {0}（{1}）。</translation>
     </message>
@@ -2586,6 +2602,10 @@ Your avatar library for the AI agents you build: local first, synced to your own
     <message>
         <source>The storage service does not know the access key used for bucket '{0}'.</source>
         <translation>存储服务不认识存储桶 “{0}” 所用的访问密钥。</translation>
+    </message>
+    <message>
+        <source>The storage service or a proxy alters objects; check STORAGE.ENDPOINT_URL points at the storage service itself.</source>
+        <translation>存储服务或代理改动了对象；请检查 STORAGE.ENDPOINT_URL 是否直接指向存储服务本身。</translation>
     </message>
     <message>
         <source>The storage service received different bytes than sent for {0}.</source>
@@ -2936,6 +2956,10 @@ Your avatar library for the AI agents you build: local first, synced to your own
         <translation>image_path：路径不能包含 NUL 字符。</translation>
     </message>
     <message>
+        <source>internal error ({0})</source>
+        <translation>内部错误（{0}）</translation>
+    </message>
+    <message>
         <source>is missing</source>
         <translation>缺失</translation>
     </message>
@@ -2988,12 +3012,44 @@ Your avatar library for the AI agents you build: local first, synced to your own
         <translation>{0} 处没有配置文件</translation>
     </message>
     <message>
+        <source>none needed: {0}</source>
+        <translation>不需要：{0}</translation>
+    </message>
+    <message>
+        <source>not applicable: the storage is a local folder</source>
+        <translation>不适用：存储是本地文件夹</translation>
+    </message>
+    <message>
+        <source>not checked, because the {0} check did not pass</source>
+        <translation>未检查，因为 {0} 检查没有通过</translation>
+    </message>
+    <message>
+        <source>not checked: with static keys (R2, MinIO, or keys in the config) keeping users apart is the bucket operator's policy, e.g. a scoped token per user (see the README)</source>
+        <translation>未检查：使用静态密钥（R2、MinIO 或配置中的密钥）时，用户之间的隔离由存储桶管理员的策略负责，例如为每个用户发放限定范围的令牌（见 README）</translation>
+    </message>
+    <message>
+        <source>not needed: no COGNITO user pool configured</source>
+        <translation>不需要：未配置 COGNITO 用户池</translation>
+    </message>
+    <message>
         <source>only one of the pair is set</source>
         <translation>这一对中只设置了一个</translation>
     </message>
     <message>
+        <source>read back different bytes from {0}</source>
+        <translation>从 {0} 读回的内容不一致</translation>
+    </message>
+    <message>
         <source>sign-in is not configured</source>
         <translation>未配置登录</translation>
+    </message>
+    <message>
+        <source>signed in as {0} (identity {1})</source>
+        <translation>已以 {0} 登录（身份 {1}）</translation>
+    </message>
+    <message>
+        <source>signed in as {0}, this computer cannot list or read other users' folders under {1}</source>
+        <translation>以 {0} 登录，这台电脑无法列出或读取 {1} 下其他用户的文件夹</translation>
     </message>
     <message>
         <source>task_id must be 32 hex digits.</source>
@@ -3006,6 +3062,10 @@ Your avatar library for the AI agents you build: local first, synced to your own
     <message>
         <source>the sign-in service does not know it</source>
         <translation>登录服务不认识它</translation>
+    </message>
+    <message>
+        <source>the storage service did not report its time</source>
+        <translation>存储服务没有报告它的时间</translation>
     </message>
     <message>
         <source>unknown backend {0}</source>
@@ -3024,6 +3084,10 @@ Your avatar library for the AI agents you build: local first, synced to your own
         <translation>未知的分区</translation>
     </message>
     <message>
+        <source>wrote, read back and deleted {0}</source>
+        <translation>已写入、读回并删除 {0}</translation>
+    </message>
+    <message>
         <source>{0} (from {1})</source>
         <translation>{0}（来自 {1}）</translation>
     </message>
@@ -3034,6 +3098,10 @@ Your avatar library for the AI agents you build: local first, synced to your own
     <message>
         <source>{0} changed while uploading.</source>
         <translation>{0} 在上传过程中发生了变化。</translation>
+    </message>
+    <message>
+        <source>{0} credentials: {1}; {2}</source>
+        <translation>{0} 凭据：{1}；{2}</translation>
     </message>
     <message>
         <source>{0} did not answer with JSON.</source>
@@ -3104,12 +3172,20 @@ Your avatar library for the AI agents you build: local first, synced to your own
         <translation>{0} 超出范围</translation>
     </message>
     <message>
+        <source>{0} is reachable (listed {1})</source>
+        <translation>{0} 可以访问（已列出 {1}）</translation>
+    </message>
+    <message>
         <source>{0} is the system avatars' folder</source>
         <translation>{0} 是系统头像的文件夹</translation>
     </message>
     <message>
         <source>{0} no longer exists; nothing was uploaded.</source>
         <translation>{0} 已不存在；没有上传任何内容。</translation>
+    </message>
+    <message>
+        <source>{0} still exists after delete</source>
+        <translation>{0} 删除后仍然存在</translation>
     </message>
     <message>
         <source>{0} would send your sign-in tokens, password or keys in clear text over http</source>
@@ -3140,6 +3216,10 @@ Your avatar library for the AI agents you build: local first, synced to your own
         <translation>{0}：超出了视频大小限制</translation>
     </message>
     <message>
+        <source>{0}: signed in as {1}, this computer could {2}</source>
+        <translation>{0}：以 {1} 登录，这台电脑能够{2}</translation>
+    </message>
+    <message>
         <source>{0}: the file is empty (0 bytes)</source>
         <translation>{0}：文件为空（0 字节）</translation>
     </message>
@@ -3150,6 +3230,18 @@ Your avatar library for the AI agents you build: local first, synced to your own
     <message>
         <source>{0}: {1} MB is over the {2} MB video limit</source>
         <translation>{0}：{1} MB 超过了 {2} MB 的视频大小限制</translation>
+    </message>
+    <message>
+        <source>{0}; not needed: storage uses {1} credentials</source>
+        <translation>{0}；不需要：存储使用 {1} 凭据</translation>
+    </message>
+    <message>
+        <source>{0}; storage mode none: bucket '{1}' is set but {2}</source>
+        <translation>{0}；存储模式 none：已设置存储桶 “{1}”，但{2}</translation>
+    </message>
+    <message>
+        <source>{0}; storage mode {1}: {2}</source>
+        <translation>{0}；存储模式 {1}：{2}</translation>
     </message>
 </context>
 </TS>
