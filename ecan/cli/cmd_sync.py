@@ -346,7 +346,7 @@ def status(args: argparse.Namespace, out: Output) -> int:
             who = f"{data['account']}'s session expired: sign in again"
         state = []
         if data.get("paused"):
-            state.append("paused")
+            state.append(f"paused {_until_text(data.get('paused_until'))}")
         if data.get("auth_required"):
             state.append("session expired: sign in again")
         if not data.get("cloud_configured"):

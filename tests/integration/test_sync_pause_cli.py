@@ -44,6 +44,7 @@ def test_pause_for_an_hour_then_resume_from_the_command_line(
 
     status = json.loads(ecan(clean_env, "status", "--json").stdout)
     assert status["paused"] is True and status["paused_until"] == paused["until"]
+    assert "paused until " in ecan(clean_env, "status").stdout
 
     r = ecan(clean_env, "sync", "--json", "--timeout", "10")
     assert json.loads(r.stdout)["synced"] == 0 and json.loads(r.stdout)["remaining"] == 1
