@@ -42,6 +42,15 @@ class App:
     # over there and no engine is ever built here.
     sync_control: SyncControl | None = None
 
+    def __post_init__(self) -> None:
+        self.config = self._completed(self.config)
+
+    def _completed(self, config: Config) -> Config:
+        """The config with what it may not hold itself: the proxy's password (keyring)."""
+        from ecan.auth.secrets import with_proxy_password
+
+        return with_proxy_password(config, self.keyring_backend)  # type: ignore[no-any-return]
+
     @cached_property
     def import_pool(self) -> ImportPool:
         from ecan.avatars.import_pool import ImportPool
@@ -99,7 +108,7 @@ class App:
         """Read the config again (Settings saved a change) and rebuild what is made from it:
         the cloud access (the next open() builds the new store). Raises ConfigError."""
         config = load_config(self.paths, self.env)
-        self.config = config
+        self.config = self._completed(config)
         self.__dict__.pop("cloud", None)
         self.__dict__.pop("generator", None)
 
@@ -112,7 +121,8 @@ class App:
     def generator(self) -> GenerationService:
         from ecan.imagegen.service import GenerationService
 
-        return GenerationService(self.db, self.library, self.config.gemini)
+        return GenerationService(self.db, self.library, self.config.gemini,
+                                 proxy=self.config.network.url())
 
     @cached_property
     def handlers(self) -> Handlers:

@@ -32,6 +32,7 @@ FOUNDATIONS: dict[str, str] = {
     "ecan.pipe": "the wire format of the window's helper processes",
     "ecan.priority": "running helpers below the window's priority",
     "ecan.resources": "the files shipped with ecan (assets)",
+    "ecan.autostart": "starting ecan at login (XDG autostart, Windows Run key, LaunchAgent)",
 }
 
 PARTS: dict[str, Part] = {

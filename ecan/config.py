@@ -80,6 +80,31 @@ class SyncConfig:
 
 
 @dataclass(frozen=True)
+class NetworkConfig:
+    # The proxy every request of ecan goes through: http(s)://[user@]host:port. Empty: the
+    # system's (HTTPS_PROXY / HTTP_PROXY / NO_PROXY, which botocore, httpx and urllib honour).
+    proxy: str = ""
+    # Its password: from the keyring (Settings keeps it there) or ECAN_PROXY_PASSWORD; ecan
+    # never writes it to a file, and the URL in the config never holds it.
+    proxy_password: str = field(default="", repr=False)
+
+    def url(self) -> str:
+        """The proxy with its password, for the HTTP clients only (never log it); "" for the
+        system's."""
+        if not self.proxy or not self.proxy_password:
+            return self.proxy
+        from urllib.parse import quote
+
+        parsed = urlparse(self.proxy)
+        user = parsed.username or ""
+        host = parsed.hostname or ""
+        host = f"[{host}]" if ":" in host else host
+        port = f":{parsed.port}" if parsed.port else ""
+        return (f"{parsed.scheme}://{quote(user, safe='')}:{quote(self.proxy_password, safe='')}"
+                f"@{host}{port}")
+
+
+@dataclass(frozen=True)
 class GeminiConfig:
     api_key: str = field(default="", repr=False)
     base_url: str = ""
@@ -95,6 +120,7 @@ class Config:
     storage: StorageConfig = StorageConfig()
     sync: SyncConfig = SyncConfig()
     gemini: GeminiConfig = GeminiConfig()
+    network: NetworkConfig = NetworkConfig()
     source: Path | None = None  # the file it was read from, if any
     # "SECTION.KEY" -> the environment variable that set it. Such a value is the
     # environment's, not the file's: Settings shows it read-only and never writes it.
@@ -122,8 +148,10 @@ _SECTIONS: dict[str, tuple[type, dict[str, str]]] = {
         "API_KEY": "api_key", "BASE_URL": "base_url", "TEXT_MODEL": "text_model",
         "IMAGE_MODEL": "image_model", "TIMEOUT_S": "timeout_s", "CREDIT_BUDGET": "credit_budget",
     }),
+    "NETWORK": (NetworkConfig, {"PROXY": "proxy", "PROXY_PASSWORD": "proxy_password"}),
 }
-_ATTR = {"COGNITO": "cognito", "STORAGE": "storage", "SYNC": "sync", "GEMINI": "gemini"}
+_ATTR = {"COGNITO": "cognito", "STORAGE": "storage", "SYNC": "sync", "GEMINI": "gemini",
+         "NETWORK": "network"}
 
 # Environment name -> (section, field). Later names win over earlier ones in this list, so the
 # ecan-specific AVATAR_CLOUD_* names beat the generic AWS_* ones.
@@ -143,12 +171,13 @@ _ENV: list[tuple[str, str, str]] = [
     ("NANO_BANANA_API_KEY", "GEMINI", "api_key"),
     ("GEMINI_API_KEY", "GEMINI", "api_key"),
     ("GEMINI_BASE_URL", "GEMINI", "base_url"),
+    ("ECAN_PROXY_PASSWORD", "NETWORK", "proxy_password"),
 ]
 _R2_ENV: list[tuple[str, str]] = [
     ("R2_ACCESS_KEY", "access_key"), ("R2_SECRET_KEY", "secret_key"), ("R2_BUCKET", "bucket"),
     ("R2_ENDPOINT", "endpoint_url"), ("R2_PUBLIC_URL", "public_url_base"),
 ]
-SECRET_FIELDS = {"access_key", "secret_key", "api_key"}
+SECRET_FIELDS = {"access_key", "secret_key", "api_key", "proxy_password"}
 
 
 def load_config(paths: AppPaths, env: Mapping[str, str] | None = None) -> Config:
@@ -371,6 +400,41 @@ def _validate(c: Config) -> None:
                           "Use 0 for unlimited.")
     if c.gemini.base_url:
         _check_url("GEMINI.BASE_URL", c.gemini.base_url, carries_secrets=True)
+    if c.network.proxy:
+        _check_proxy(c.network.proxy)
+
+
+def split_proxy(url: str) -> tuple[str, str]:
+    """A proxy address as typed -> (the address without its password, the password): the
+    first goes in the config file, the second in the keyring."""
+    from urllib.parse import unquote
+
+    parsed = urlparse(url)
+    try:
+        password = parsed.password
+    except ValueError:
+        password = None
+    if password is None:
+        return url, ""
+    netloc = parsed.netloc.rsplit("@", 1)[1]
+    user = parsed.netloc.rsplit("@", 1)[0].split(":", 1)[0]
+    return parsed._replace(netloc=f"{user}@{netloc}").geturl(), unquote(password)
+
+
+def _check_proxy(url: str) -> None:
+    parsed = urlparse(url)
+    try:
+        port = parsed.port
+    except ValueError:
+        port = None
+    if parsed.scheme not in ("http", "https") or not parsed.hostname or not port:
+        shown = re.sub(r"//([^/@:]*):[^/@]*@", r"//\1:***@", url)  # never a password
+        raise ConfigError("NETWORK.PROXY", f"{shown!r} is not a proxy address",
+                          "Write it as http://host:port (or http://user@host:port).")
+    if parsed.password is not None:
+        raise ConfigError("NETWORK.PROXY", "holds a password",
+                          "Leave the password out of the address: enter it in Settings (kept "
+                          "in the system keyring) or set ECAN_PROXY_PASSWORD.")
 
 
 def validate_config(config: Config) -> None:

@@ -1,5 +1,7 @@
 """Refresh ecan's Qt translations: run pyside6-lupdate over ecan/ui (keeping what is already
-translated), fill the Simplified Chinese strings kept below, compile with pyside6-lrelease. Also
+translated), fill the Simplified Chinese strings kept below, add the domain's messages (the
+`Messages` context: every UserFacingError message and hint in the source, see
+scripts/i18n_messages.py), compile with pyside6-lrelease. Also
 ecan_en: English has no translation but its plurals ("%n avatar(s)" -> "1 avatar", "2 avatars"),
 which only a translation file gives Qt (lupdate -pluralonly).
 Run: .venv/bin/python scripts/i18n.py   (prints any source text still untranslated)."""
@@ -194,7 +196,6 @@ ZH: dict[str, str] = {
     "Sign &out": "退出登录(&O)",
     "Open &log folder": "打开日志文件夹(&L)",
     "&About ecan": "关于 ecan(&A)",
-    "Show ecan": "显示 ecan",
     "&File": "文件(&F)",
     "&Edit": "编辑(&E)",
     "S&ync": "同步(&Y)",
@@ -346,6 +347,32 @@ ZH: dict[str, str] = {
     "Works for 1 day": "有效期 1 天",
     "Works for 7 days": "有效期 7 天",
     "Private link copied: it works until {when}.": "私密链接已复制：有效期至 {when}。",
+    # Pause, bandwidth, start at login, the tray.
+    "Paused until {time}": "已暂停，{time} 恢复",
+    "Paused until tomorrow {time}": "已暂停，明天 {time} 恢复",
+    "Paused until {date} {time}": "已暂停，{date} {time} 恢复",
+    "Open ecan": "打开 ecan",
+    "Pause for 1 &hour": "暂停 1 小时(&H)",
+    "Pause until &tomorrow": "暂停到明天(&T)",
+    "Pause syncing until 08:00 tomorrow": "暂停同步，直到明天 08:00",
+    "Sync &now": "立即同步(&N)",
+    "Start ecan when I log in": "登录时启动 ecan",
+    " KB/s": " KB/秒",
+    "Unlimited": "不限",
+    "Upload bandwidth limit": "上传带宽限制",
+    "Upload &limit": "上传限速(&L)",
+    "Pause for 1 hour": "暂停 1 小时",
+    "Pause until tomorrow": "暂停到明天",
+    "Resume": "恢复",
+    "Pause": "暂停",
+    "Paused until you resume": "已暂停，直到你恢复",
+    "Empty: the system's proxy settings": "留空：使用系统的代理设置",
+    "http://host:port, or http://user:password@host:port (the password is kept in the system "
+    "keyring)": "http://主机:端口，或 http://用户:密码@主机:端口（密码保存在系统钥匙串中）",
+    "Proxy": "代理",
+    "Pro&xy": "代理(&X)",
+    "Start at login could not be changed.": "无法更改登录时启动的设置。",
+    "Check that your user can write there ({reason}).": "请确认你的用户可以写入那里（{reason}）。",
 }
 
 
@@ -356,10 +383,50 @@ from ecan.ui.generate_dialog import ZH_CN as GENERATE_ZH  # noqa: E402
 
 ZH.update(GENERATE_ZH)
 ZH.update(ACTIVITY_ZH)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import i18n_messages  # noqa: E402
+
+MESSAGES_CONTEXT = "Messages"  # ecan.bridge.messages.CONTEXT
+TEMPLATES = ROOT / "ecan" / "assets" / "translations" / "message_templates.json"
+
+
+def add_messages(tree: ET.ElementTree, messages: list[str], table: dict[str, str]) -> list[str]:
+    """Put the domain's messages in their own context (after lupdate, which does not read the
+    domain and drops what it did not find); return those without a translation."""
+    root = tree.getroot()
+    for old in [c for c in root.findall("context") if c.findtext("name") == MESSAGES_CONTEXT]:
+        root.remove(old)
+    context = ET.SubElement(root, "context")
+    ET.SubElement(context, "name").text = MESSAGES_CONTEXT
+    missing = []
+    for text in sorted(messages):
+        message = ET.SubElement(context, "message")
+        ET.SubElement(message, "source").text = text
+        translation = ET.SubElement(message, "translation")
+        if text in table:
+            translation.text = table[text]
+        else:
+            translation.set("type", "unfinished")
+            missing.append(text)
+    # Laid out like lupdate's own contexts (the rest of the file is left as lupdate wrote it).
+    ET.indent(context, space="    ", level=0)
+    context.tail = "\n"
+    if len(root) > 1 and root[-2].tail is not None:
+        root[-2].tail = "\n"
+    return missing
+
+
+def write_templates(messages: list[str]) -> None:
+    """The messages with values to fill, by which the window recognises a formatted one."""
+    import json
+
+    templates = sorted(t for t in messages if i18n_messages.placeholders(t))
+    TEMPLATES.write_text(json.dumps(templates, ensure_ascii=False, indent=0) + "\n",
+                         encoding="utf-8")
 
 
 def fill(ts: Path, language: str, table: dict[str, str] | dict[str, tuple[str, str]],
-         *extra: str) -> list[str]:
+         *extra: str, messages: dict[str, str] | None = None) -> list[str]:
     """Update `ts` from the sources, put `table`'s translations in, compile the .qm; return
     the source texts still untranslated. A str translation fills every plural form (Chinese
     has one); a tuple gives them in order."""
@@ -384,6 +451,10 @@ def fill(ts: Path, language: str, table: dict[str, str] | dict[str, tuple[str, s
         elif (translation.get("type") == "unfinished"
               or not (translation.text or any(f.text for f in forms))):
             missing.append(source)
+    if messages is not None:
+        found = list(i18n_messages.extract())
+        missing += add_messages(tree, found, messages)
+        write_templates(found)
     tree.write(ts, encoding="utf-8", xml_declaration=True)
     subprocess.run([str(BIN / "pyside6-lrelease"), str(ts), "-qm", str(ts.with_suffix(".qm"))],
                    check=True)
@@ -392,7 +463,7 @@ def fill(ts: Path, language: str, table: dict[str, str] | dict[str, tuple[str, s
 
 def main() -> int:
     argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()
-    missing = fill(TS, "zh_CN", ZH)
+    missing = fill(TS, "zh_CN", ZH, messages=i18n_messages.ZH)
     missing += [f"(English plural) {s}" for s in fill(EN_TS, "en", EN, "-pluralonly")]
     for source in missing:
         print(f"untranslated: {source!r}")

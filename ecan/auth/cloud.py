@@ -116,14 +116,16 @@ class CloudAccess:
                 raise AuthRequired("You are not signed in.", signed_out=True)
             identity = self._auth.require_identity_id()
             store = make_blob_store(s, self._paths, session=self._auth.boto_session(),
-                                    max_connections=connections)
+                                    max_connections=connections,
+                                    proxy=self._config.network.url())
             detail = (f"Cognito identity pool {cg.identity_pool_id}: temporary credentials for "
                       f"{identity}, refreshed before they expire; note: {_IAM_NOTE}.")
             return Cloud(store, KeyLayout(s.path_prefix, identity), mode, detail,
                          self.target(identity) or "")
         if mode == "static":
             identity = self._auth.identity_id() or s.user_id
-            store = make_blob_store(s, self._paths, session=None, max_connections=connections)
+            store = make_blob_store(s, self._paths, session=None, max_connections=connections,
+                                    proxy=self._config.network.url())
             why = ("R2 storage" if s.is_r2 and cg.identity_pool_id
                    else "no COGNITO.IDENTITY_POOL_ID")
             detail = (f"static keys from the config ({why}); objects under folder {identity}; "
@@ -133,7 +135,8 @@ class CloudAccess:
                          self.target(identity) or "")
         if mode == "local-folder":
             identity = self._auth.identity_id() or s.user_id
-            store = make_blob_store(s, self._paths, session=None, max_connections=connections)
+            store = make_blob_store(s, self._paths, session=None, max_connections=connections,
+                                    proxy=self._config.network.url())
             where = s.local_path or str(self._paths.local_cloud)
             return Cloud(store, KeyLayout(s.path_prefix, identity), mode,
                          f"a local folder ({where}) stands in for the cloud",

@@ -170,6 +170,8 @@ class HostedUiLogin:
         return cog
 
     def _exchange(self, flow: _Flow) -> dict[str, Any]:
+        from ecan.auth.session import open_url
+
         cg = self._auth._cg
         body = urlencode({"grant_type": "authorization_code", "client_id": cg.client_id,
                           "code": flow.code, "redirect_uri": flow.redirect_uri,
@@ -178,7 +180,7 @@ class HostedUiLogin:
             f"{hosted_ui_base(cg.domain)}/oauth2/token", data=body, method="POST",
             headers={"Content-Type": "application/x-www-form-urlencoded"})
         try:
-            with urllib.request.urlopen(req, timeout=15) as resp:  # noqa: S310
+            with open_url(self._auth._config.network, req, 15) as resp:
                 doc = json.loads(resp.read(1_000_000))
         except urllib.error.HTTPError as e:
             try:

@@ -15,6 +15,8 @@ from keyring.errors import KeyringError, PasswordDeleteError
 log = logging.getLogger(__name__)
 
 SERVICE = "ecan"
+# The password of the proxy in NETWORK.PROXY (Settings keeps it here, never in a file).
+PROXY_ACCOUNT = "network-proxy-password"
 # Opt-in for headless machines: keep the refresh token in keyrings.alt's plaintext file store
 # (readable by anyone with access to the user's files), instead of losing the session at exit.
 ALLOW_FILE_ENV = "ECAN_ALLOW_FILE_KEYRING"
@@ -155,3 +157,27 @@ class SecretStore:
 def backend_from(value: Any) -> KeyringBackend | None:
     """An injected backend (tests: MemoryKeyring), or the resolved one when None."""
     return value if value is not None else resolve_backend()
+
+
+def with_proxy_password(config: Any, keyring_backend: Any) -> Any:
+    """`config` (an ecan.config.Config) with its proxy's password from the keyring, when the
+    proxy names a user and the environment gave no password."""
+    from dataclasses import replace
+    from urllib.parse import urlparse
+
+    network = config.network
+    if not network.proxy or network.proxy_password or not urlparse(network.proxy).username:
+        return config
+    password = SecretStore(backend_from(keyring_backend)).get(PROXY_ACCOUNT)
+    if not password:
+        return config
+    return replace(config, network=replace(network, proxy_password=password))
+
+
+def save_proxy_password(keyring_backend: Any, password: str) -> None:
+    """Keep (or, empty, forget) the proxy's password in the keyring."""
+    store = SecretStore(backend_from(keyring_backend))
+    if password:
+        store.set(PROXY_ACCOUNT, password)
+    else:
+        store.delete(PROXY_ACCOUNT)

@@ -19,7 +19,7 @@ from secrets import token_urlsafe
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from ecan.config import CognitoConfig, Config
+from ecan.config import CognitoConfig, Config, NetworkConfig
 from ecan.errors import AuthRequired, ConfigError, UserFacingError
 from ecan.storage.keys import validate_identity_id
 
@@ -50,6 +50,18 @@ class AuthNetworkError(UserFacingError):
             "network", f"Cannot reach the sign-in service at {where}.",
             "Check your network connection (and COGNITO.ENDPOINT_URL / COGNITO.REGION); "
             "ecan keeps your work queued and tries again.")
+
+
+def open_url(network: NetworkConfig, url: str | urllib.request.Request,
+             timeout: float) -> Any:
+    """urlopen through the configured proxy (NETWORK.PROXY), or else the system's: urllib's
+    default opener honours HTTPS_PROXY / HTTP_PROXY / NO_PROXY."""
+    proxy = network.url()
+    if not proxy:
+        return urllib.request.urlopen(url, timeout=timeout)  # noqa: S310 - https/loopback only
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler(
+        {"http": proxy, "https": proxy}))
+    return opener.open(url, timeout=timeout)
 
 
 def _clock_skew_error() -> UserFacingError:
@@ -295,9 +307,11 @@ class AuthService:
                 from botocore import UNSIGNED
                 from botocore.config import Config as BotoConfig
 
+                proxy = self._config.network.url()
                 cfg = BotoConfig(signature_version=UNSIGNED, connect_timeout=5,
                                  read_timeout=_NETWORK_TIMEOUT_S,
-                                 retries={"max_attempts": 2, "mode": "standard"})
+                                 retries={"max_attempts": 2, "mode": "standard"},
+                                 proxies={"http": proxy, "https": proxy} if proxy else None)
                 kwargs: dict[str, Any] = {"region_name": self.region, "config": cfg}
                 if self._cg.endpoint_url:
                     kwargs["endpoint_url"] = self._cg.endpoint_url
@@ -325,7 +339,7 @@ class AuthService:
 
     def _get_json(self, url: str) -> dict[str, Any]:
         try:
-            with urllib.request.urlopen(url, timeout=_NETWORK_TIMEOUT_S) as resp:  # noqa: S310
+            with open_url(self._config.network, url, _NETWORK_TIMEOUT_S) as resp:
                 data = json.loads(resp.read(1_000_000))
         except urllib.error.HTTPError as e:
             raise UserFacingError(

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from ecan.bridge.messages import translate_error
 from ecan.handlers.changes import Changes
 
 log = logging.getLogger(__name__)
@@ -176,6 +177,7 @@ class Bridge(QObject):
         error.setdefault("code", "error")
         error.setdefault("message", f"{pending.method} failed.")
         error.setdefault("hint", "")
+        error = translate_error(error)  # the domain writes English; the window may not be
         if pending.on_failure is not None:
             pending.on_failure(error)
         else:

@@ -142,14 +142,25 @@ def sync_activity(bridge: Bridge, *, on_success: On[Activity] = None,
     _op(bridge, "sync.activity", {}, Activity.parse, on_success, on_failure, origin)
 
 
-def sync_pause(bridge: Bridge, *, on_success: On[Paused] = None,
+def sync_pause(bridge: Bridge, duration: str | None = None, *, on_success: On[Paused] = None,
                on_failure: FailureFn | None = None, origin: object | None = None) -> None:
-    _op(bridge, "sync.pause", {}, Paused.parse, on_success, on_failure, origin)
+    """Pause uploads and pulls for `duration` ("1h", "30m", "tomorrow"; None: until
+    resumed); the engine resumes by itself at the end, also after a restart."""
+    payload = {} if duration is None else {"duration": duration}
+    _op(bridge, "sync.pause", payload, Paused.parse, on_success, on_failure, origin)
 
 
 def sync_resume(bridge: Bridge, *, on_success: On[Paused] = None,
                 on_failure: FailureFn | None = None, origin: object | None = None) -> None:
     _op(bridge, "sync.resume", {}, Paused.parse, on_success, on_failure, origin)
+
+
+def set_bandwidth_limit(bridge: Bridge, kbps: int, *, on_success: On[Done] = None,
+                        on_failure: FailureFn | None = None,
+                        origin: object | None = None) -> None:
+    """The upload limit in KB/s (0: unlimited), in force at once."""
+    _op(bridge, "sync.set_bandwidth_limit", {"kbps": kbps}, Done.parse, on_success, on_failure,
+        origin)
 
 
 def sync_retry(bridge: Bridge, avatar_id: str | None = None, *, on_success: On[Retried] = None,

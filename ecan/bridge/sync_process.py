@@ -86,6 +86,9 @@ class SyncProcess(QObject):
         env["ECAN_HOME"] = str(app.paths.ecan_home)
         if app.env.get("ECAN_CONFIG"):
             env["ECAN_CONFIG"] = os.path.abspath(app.env["ECAN_CONFIG"])
+        # The proxy's password is in the window's keyring, which the sync process never reads.
+        if app.config.network.proxy_password:
+            env["ECAN_PROXY_PASSWORD"] = app.config.network.proxy_password
         self.helper = HelperProcess("the sync process", command or ecan_command("sync-service"),
                                     _BACKOFF, env=env, parent=self)
         self.helper.launched.connect(self._launched)
@@ -123,8 +126,8 @@ class SyncProcess(QObject):
     def status(self) -> dict[str, Any]:
         return dict(self._call("status"))
 
-    def pause(self) -> None:
-        self._call("pause")
+    def pause(self, until: float | None = None) -> None:
+        self._call("pause", until=until)
 
     def resume(self) -> None:
         self._call("resume")

@@ -119,11 +119,50 @@ class _ProgressLine:
             self.out.stderr.flush()
 
 
+def _until_text(until: float | None) -> str:
+    """"until 16:30" / "until tomorrow 08:00" / "until you resume it", in local time."""
+    from datetime import datetime, timedelta
+
+    if until is None:
+        return "until you resume it (`ecan sync --resume`)"
+    end = datetime.fromtimestamp(until).astimezone()
+    today = datetime.now().astimezone().date()
+    if end.date() == today:
+        return f"until {end:%H:%M}"
+    if end.date() == today + timedelta(days=1):
+        return f"until tomorrow {end:%H:%M}"
+    return f"until {end:%Y-%m-%d %H:%M}"
+
+
+def pause_or_resume(args: argparse.Namespace, out: Output) -> int:
+    """`ecan sync --pause [DURATION]` / `--resume`: saved in the library, so the app's sync
+    process follows it too (at its next look at the queue). Contract: {paused, until}."""
+    from ecan.cli.context import open_app
+    from ecan.sync.pause import pause_end
+
+    until = pause_end(args.pause) if args.pause is not None else None  # bad input: no app
+    app = open_app()
+    try:
+        engine = app.engine
+        if args.resume:
+            engine.resume()
+        else:
+            engine.pause(until)
+        result = {"paused": engine.paused(), "until": engine.paused_until()}
+    finally:
+        app.close()
+    out.result(result, f"Syncing paused {_until_text(result['until'])}." if result["paused"]
+               else "Syncing resumed.")
+    return 0
+
+
 def sync(args: argparse.Namespace, out: Output) -> int:
     """Push the outbox, then pull what other machines changed (ecan.sync.journal)."""
     from ecan.cli.context import open_app
     from ecan.cli.output import unwrap
 
+    if getattr(args, "pause", None) is not None or getattr(args, "resume", False):
+        return pause_or_resume(args, out)
     app = open_app()
     bar = _ProgressLine(out)
     interrupted = False
@@ -133,8 +172,8 @@ def sync(args: argparse.Namespace, out: Output) -> int:
             again = unwrap(app.handlers.call("sync.retry", {})).get("retried", 0)
             bar.line(f"queued {plural(again, 'failed upload')} again")
         if engine.paused():
-            out.info("sync is paused (resume it in the app, or with the sync.resume action); "
-                     "nothing uploaded")
+            out.info(f"sync is paused {_until_text(engine.paused_until())}: nothing uploaded "
+                     "(resume it in the app, or with `ecan sync --resume`)")
         try:
             result, interrupted = _drain_until_interrupted(engine, args.timeout, bar)
             elsewhere = 0
@@ -307,7 +346,7 @@ def status(args: argparse.Namespace, out: Output) -> int:
             who = f"{data['account']}'s session expired: sign in again"
         state = []
         if data.get("paused"):
-            state.append("paused")
+            state.append(f"paused {_until_text(data.get('paused_until'))}")
         if data.get("auth_required"):
             state.append("session expired: sign in again")
         if not data.get("cloud_configured"):

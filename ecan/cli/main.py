@@ -193,6 +193,11 @@ def build_parser() -> argparse.ArgumentParser:
                     help="give up waiting after S seconds (default: wait while progress is made)")
     sy.add_argument("--retry-failed", action="store_true",
                     help="queue the avatars that failed again before syncing")
+    pause = sy.add_mutually_exclusive_group()
+    pause.add_argument("--pause", nargs="?", const="", default=None, metavar="DURATION",
+                       help="pause syncing instead (this computer's app too): for DURATION "
+                            "(30m, 1h, 2h30m, tomorrow = until 08:00), or until --resume")
+    pause.add_argument("--resume", action="store_true", help="resume a paused sync instead")
     add("status", "where the library stands")
     add("restore", "pull the signed-in identity's library from the cloud onto this machine")
     hidden("sync-service", "the desktop app's sync process (JSON lines on stdin/stdout)")

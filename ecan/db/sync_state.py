@@ -135,6 +135,16 @@ def _owner_dead(owner: str | None) -> bool:
 # the journal (its cursor).
 MACHINE_KEY = "sync.machine_id"
 JOURNAL_KEY = "sync.journal_position"
+# The user's pause: "1" while paused; with an end (epoch seconds) for a timed pause, which is
+# over by itself once that time has passed (also across restarts, and for `ecan status`).
+PAUSED_KEY = "sync.paused"
+PAUSED_UNTIL_KEY = "sync.paused_until"
+
+
+@dataclass(frozen=True)
+class PauseState:
+    paused: bool
+    until: float | None = None  # epoch seconds; None while paused: until resumed
 
 # The one metadata job's payload: the agent bindings (one waiting job covers every change).
 METADATA_AGENTS = json.dumps({"what": "agents"})
@@ -671,6 +681,27 @@ class Outbox:
         with self._tx() as c:
             for entry in entries:
                 note_activity(c, **entry)
+
+    def pause_state(self, now: float | None = None) -> PauseState:
+        """The user's pause as saved; a timed pause whose end has passed is no pause."""
+        if self.get_setting(PAUSED_KEY) != "1":
+            return PauseState(False)
+        raw = self.get_setting(PAUSED_UNTIL_KEY)
+        try:
+            until = float(raw) if raw else None
+        except ValueError:
+            until = None
+        if until is not None and until <= (time.time() if now is None else now):
+            return PauseState(False)
+        return PauseState(True, until)
+
+    def set_pause(self, state: PauseState) -> None:
+        with self._tx() as c:
+            for key, value in ((PAUSED_KEY, "1" if state.paused else "0"),
+                               (PAUSED_UNTIL_KEY, "" if state.until is None or not state.paused
+                                else repr(float(state.until)))):
+                c.execute("INSERT INTO setting (key, value) VALUES (?, ?) "
+                          "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
 
     def get_setting(self, key: str) -> str | None:
         rows = self._query("SELECT value FROM setting WHERE key = ?", (key,))

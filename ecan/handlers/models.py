@@ -205,13 +205,19 @@ class SyncStatus:
 
 @dataclass(frozen=True)
 class Paused:
-    """sync.pause, sync.resume."""
+    """sync.pause, sync.resume: paused or not, and until when (epoch seconds; None: until
+    resumed)."""
 
     paused: bool
+    until: float | None = None
 
     @classmethod
     def parse(cls, data: Any) -> Paused:
-        return cls(bool(_obj(data, "sync.pause").get("paused")))
+        d = _obj(data, "sync.pause")
+        until = d.get("until")
+        if until is not None and not isinstance(until, int | float):
+            raise BadAnswer("sync.pause: `until` is not a time")
+        return cls(bool(d.get("paused")), None if until is None else float(until))
 
 
 @dataclass(frozen=True)

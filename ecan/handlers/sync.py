@@ -24,6 +24,11 @@ class BandwidthRequest(Request):
     kbps: int = Field(ge=0, le=10_000_000)  # kilobytes per second; 0 = unlimited
 
 
+class PauseRequest(Request):
+    # "30m", "1h", "2h30m", "tomorrow" (ecan.sync.pause); none: until resumed.
+    duration: str | None = Field(default=None, max_length=40)
+
+
 class RestoreRequest(Request):
     # The automatic restore after the first sign-in on a machine: only into an empty library.
     only_if_empty: bool = False
@@ -39,15 +44,19 @@ def register(handlers: Handlers, app: App) -> None:
         data["account"] = signed.username if signed else None  # whose library this is
         return data
 
-    @handlers.register("sync.pause", Empty, changes=["sync"])
-    def pause(_: Empty) -> dict[str, Any]:
-        app.sync.pause()
-        return {"paused": True}
+    @handlers.register("sync.pause", PauseRequest, changes=["sync"])
+    def pause(req: PauseRequest) -> dict[str, Any]:
+        """Contract: {paused, until} (until: epoch seconds, None: until resumed)."""
+        from ecan.sync.pause import pause_end
+
+        until = pause_end(req.duration)
+        app.sync.pause(until)
+        return {"paused": True, "until": until}
 
     @handlers.register("sync.resume", Empty, changes=["sync"])
     def resume(_: Empty) -> dict[str, Any]:
         app.sync.resume()
-        return {"paused": False}
+        return {"paused": False, "until": None}
 
     # Waking changes nothing by itself: what the engine then does arrives as its events.
     @handlers.register("sync.wake", Empty, changes=[])

@@ -35,12 +35,13 @@ class GeminiGenerator:
     compatible endpoint, such as the tests' fake server)."""
 
     def __init__(self, config: GeminiConfig, *, retry_attempts: int = 3,
-                 retry_initial_delay_s: float = 1.0) -> None:
+                 retry_initial_delay_s: float = 1.0, proxy: str = "") -> None:
         if not config.api_key:
             raise no_key_error()
         self.text_model = config.text_model
         self.image_model = config.image_model
         self._config = config
+        self._proxy = proxy  # "": httpx honours HTTPS_PROXY / NO_PROXY by itself
         self._retry_attempts = retry_attempts
         self._retry_initial_delay_s = retry_initial_delay_s
         self._client: Client | None = None
@@ -50,9 +51,14 @@ class GeminiGenerator:
             from google import genai
             from google.genai import types
 
+            proxied: dict[str, Any] = {}
+            if self._proxy:
+                proxied = {"client_args": {"proxy": self._proxy},
+                           "async_client_args": {"proxy": self._proxy}}
             self._client = genai.Client(
                 api_key=self._config.api_key,
                 http_options=types.HttpOptions(
+                    **proxied,
                     base_url=self._config.base_url or DEFAULT_BASE_URL,
                     timeout=int(self._config.timeout_s * 1000),
                     retry_options=types.HttpRetryOptions(

@@ -55,8 +55,10 @@ class Cancelled(Exception):
 
 class GenerationService:
     def __init__(self, db: Database, library: AvatarLibrary, config: GeminiConfig, *,
-                 generator: ImageGenerator | None = None) -> None:
+                 generator: ImageGenerator | None = None, proxy: str = "") -> None:
+        """`proxy`: the proxy URL the generator's requests go through ("": the system's)."""
         self.db = db
+        self._proxy = proxy
         self.library = library
         self.config = config
         self._generator = generator
@@ -71,7 +73,7 @@ class GenerationService:
             if self._generator is None:
                 from ecan.imagegen.gemini import GeminiGenerator
 
-                self._generator = GeminiGenerator(self.config)
+                self._generator = GeminiGenerator(self.config, proxy=self._proxy)
             return self._generator
 
     def generate(self, image_path: Path | None, prompt: str, *,

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 def make_blob_store(storage: StorageConfig, paths: AppPaths, *,
                     session: boto3.Session | None = None, max_connections: int = 10,
-                    **s3_options: Any) -> BlobStore:
+                    proxy: str = "", **s3_options: Any) -> BlobStore:
     """`local` -> a folder (STORAGE.LOCAL_PATH or $ECAN_HOME/cloud); `s3` -> S3BlobStore with
     `session` (Cognito credentials) or else the static keys from the config. `s3_options` pass
     through to S3BlobStore (timeouts, retry attempts, page size) for tests and benchmarks."""
@@ -34,7 +34,7 @@ def make_blob_store(storage: StorageConfig, paths: AppPaths, *,
             session if session is not None else static_session(storage), storage.bucket,
             endpoint_url=storage.endpoint_url, region=storage.region, is_r2=storage.is_r2,
             cdn_domain=storage.cdn_domain, public_url_base=storage.public_url_base,
-            max_connections=max_connections, **s3_options)
+            max_connections=max_connections, proxy=proxy, **s3_options)
     raise UserFacingError(
         "no_cloud", "No cloud storage is configured; ecan keeps everything on this computer.",
         "Set STORAGE.BUCKET (or AVATAR_CLOUD_BUCKET) for S3, or STORAGE.BACKEND: local.")

@@ -69,7 +69,9 @@ class S3BlobStore:
                  connect_timeout: float = 10.0, read_timeout: float = 60.0,
                  max_attempts: int = 3, multipart_threshold: int = 16 * MB,
                  multipart_chunksize: int = 8 * MB, transfer_concurrency: int = 4,
-                 page_size: int = 1000) -> None:
+                 page_size: int = 1000, proxy: str = "") -> None:
+        """`proxy`: every request through this proxy URL ("": botocore's own choice, which
+        honours HTTPS_PROXY / HTTP_PROXY / NO_PROXY)."""
         from boto3.s3.transfer import TransferConfig
         from botocore.config import Config
 
@@ -95,6 +97,8 @@ class S3BlobStore:
             # Only the endpoint ecan was configured with: never one from ~/.aws or AWS_ENDPOINT_URL.
             "ignore_configured_endpoint_urls": True,
         }
+        if proxy:
+            options["proxies"] = {"http": proxy, "https": proxy}
         if endpoint_url:
             # MinIO and local servers do not resolve bucket.host names; R2 accepts both.
             options["s3"] = {"addressing_style": "path"}

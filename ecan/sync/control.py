@@ -17,7 +17,9 @@ class SyncControl(Protocol):
         progress, last_error."""
         ...
 
-    def pause(self) -> None: ...
+    def pause(self, until: float | None = None) -> None:
+        """Stop uploading until resume(), or until `until` (epoch seconds): then by itself."""
+        ...
 
     def resume(self) -> None: ...
 
@@ -50,7 +52,8 @@ class SyncControl(Protocol):
 
 # SyncControl's methods as they cross the pipe: name -> {argument: accepted JSON types}.
 CALLS: dict[str, dict[str, tuple[type, ...]]] = {
-    "status": {}, "pause": {}, "resume": {}, "wake": {}, "reload_config": {}, "pull": {},
+    "status": {}, "pause": {"until": (int, float, type(None))}, "resume": {}, "wake": {},
+    "reload_config": {}, "pull": {},
     "retry_failed": {"avatar_id": (str, type(None))},
     "set_bandwidth_limit": {"kbps": (int,)},
     "restore": {"only_if_empty": (bool,)},

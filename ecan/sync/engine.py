@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from ecan.db.sync_state import HEARTBEAT_S, ActivityKind, Job, Outbox
+from ecan.db.sync_state import HEARTBEAT_S, ActivityKind, Job, Outbox, PauseState
 from ecan.errors import AuthRequired, UserFacingError
 from ecan.storage.errors import is_retryable, pauses_queue
 from ecan.sync import avatar_meta, journal
@@ -75,7 +75,6 @@ log = logging.getLogger("ecan.sync")
 EventSink = Callable[[SyncEvent], None]
 _T = TypeVar("_T")
 
-PAUSED_KEY = "sync.paused"
 BANDWIDTH_KEY = "sync.bandwidth_limit_kbps"
 ONLINE_KEY = "sync.online"
 # Bugs (not storage errors) are retried a few times, then the job waits for the user's retry,
@@ -212,10 +211,12 @@ class SyncEngine:
     def __init__(self, db: Database, paths: AppPaths, cloud: CloudAccess, config: SyncConfig,
                  *, owner: str | None = None, retry_base: float = 2.0, retry_cap: float = 300.0,
                  probe_max: float = 60.0, seed: int | None = None, auth: Any = None,
-                 reconfigure: Callable[[], tuple[CloudAccess, SyncConfig]] | None = None) -> None:
+                 reconfigure: Callable[[], tuple[CloudAccess, SyncConfig]] | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         """`auth` (an AuthService) only feeds status() its signed_in / identity_id fields.
         `reconfigure` re-reads the config and returns the new cloud access and sync settings
-        (reload_config: Settings changed the storage while the engine runs)."""
+        (reload_config: Settings changed the storage while the engine runs). `clock` is the
+        wall clock a timed pause ends by (tests move it)."""
         self.db = db
         self.auth = auth
         self._reconfigure = reconfigure
@@ -223,6 +224,7 @@ class SyncEngine:
         self.cloud = cloud
         self.config = config
         self.outbox = Outbox(Path(db.path), owner)
+        self._clock = clock
         self.retry_base, self.retry_cap, self.probe_max = retry_base, retry_cap, probe_max
         self._random = random.Random(seed)
         self._state_lock = threading.Lock()
@@ -233,7 +235,7 @@ class SyncEngine:
         self._signed_out = False
         # The error that stops every job (clock, keys): the queue waits until a probe passes.
         self._blocked: dict[str, Any] | None = None
-        self._paused = self._saved_paused()
+        self._pause = self.outbox.pause_state(clock())
         saved = self._saved_bandwidth()
         self._bucket = TokenBucket(config.bandwidth_limit_kbps if saved is None else saved)
         self._stop = threading.Event()
@@ -361,24 +363,52 @@ class SyncEngine:
         log.info("settings changed: syncing with the storage they name now")
         self.wake()
 
-    def pause(self) -> None:
-        self.outbox.set_setting(PAUSED_KEY, "1")
-        with self._state_lock:
-            self._paused = True
-        self._emit_state()
+    def pause(self, until: float | None = None) -> None:
+        """Stop starting uploads: until resume(), or until `until` (epoch seconds), when the
+        engine resumes by itself. Saved, so a restart (or another process) keeps it."""
+        if until is not None and until <= self._clock():
+            raise UserFacingError("invalid_pause", "That time has already passed.",
+                                  "Pause for a duration such as 30m, 1h or 2h30m, or "
+                                  "until tomorrow.")
+        self._set_pause(PauseState(True, until))
 
     def resume(self) -> None:
-        self.outbox.set_setting(PAUSED_KEY, "0")
-        with self._state_lock:
-            self._paused = False
-        self._emit_state()
+        self._set_pause(PauseState(False))
+
+    def _set_pause(self, state: PauseState) -> None:
+        self.outbox.set_pause(state)
+        self._adopt_pause(state)
+        # The loop looks again: a resume starts work; a new end changes how long it sleeps.
         self._wake.set()
 
-    def paused(self) -> bool:
-        return self._paused
+    def _adopt_pause(self, state: PauseState) -> None:
+        with self._state_lock:
+            changed, self._pause = state != self._pause, state
+        if changed:
+            self._emit_state()
 
-    def _saved_paused(self) -> bool:
-        return self.outbox.get_setting(PAUSED_KEY) == "1"
+    def _refresh_pause(self) -> None:
+        """The saved pause is the truth: another process (`ecan sync --pause`) may have changed
+        it, and a timed pause is over once its end has passed."""
+        try:
+            state = self.outbox.pause_state(self._clock())
+        except sqlite3.Error:  # busy for long: keep what we had, look again next turn
+            log.warning("could not read the pause state", exc_info=True)
+            return
+        if self._pause.paused and not state.paused and self._pause.until is not None:
+            log.info("the timed pause is over: syncing again")
+        self._adopt_pause(state)
+
+    @property
+    def _paused(self) -> bool:
+        return self._pause.paused
+
+    def paused(self) -> bool:
+        self._refresh_pause()
+        return self._pause.paused
+
+    def paused_until(self) -> float | None:
+        return self._pause.until if self._pause.paused else None
 
     def _saved_bandwidth(self) -> int | None:
         saved = self.outbox.get_setting(BANDWIDTH_KEY)
@@ -425,12 +455,14 @@ class SyncEngine:
         """Contract: {counts: {local, queued, syncing, synced, failed}, signed_in, online,
         identity_id}, plus paused, auth_required, bandwidth limit, job counts, progress."""
         ident = self._identity()
+        self._refresh_pause()
         out = library_status(self.outbox, configured=self.cloud.configured(), ident=ident)
         if self._run_stats is not None:
             out["online"] = self._online
         run = self._run_stats
         out.update({
-            "paused": self._paused,
+            "paused": self._pause.paused,
+            "paused_until": self.paused_until(),
             "auth_required": self._auth_required or bool(ident.get("session_expired")),
             "signed_out": self._signed_out,
             "blocked": self._blocked,
@@ -552,10 +584,18 @@ class SyncEngine:
             left = remaining_time()
             if left is not None and left <= 0:
                 break
-            if self._paused or self._auth_required:
+            self._refresh_pause()
+            if self._pause.paused or self._auth_required:
                 if drain:
                     break
-                sleep(None)  # until resume() / wake() after signing in
+                if self._pause.paused:
+                    # Until resume(), the end of a timed pause, or the poll that notices a
+                    # resume by another process.
+                    end = self._pause.until
+                    sleep(IDLE_POLL_S if end is None else
+                          max(0.0, min(IDLE_POLL_S, end - self._clock())))
+                else:
+                    sleep(None)  # until wake() after signing in
                 continue
             cloud = self._open_cloud()
             if cloud is None:
@@ -1263,8 +1303,8 @@ class SyncEngine:
 
     def _emit_state(self) -> None:
         signed_in = bool(self.auth is not None and self.auth.signed_in)
-        self._emit(StateChanged(self._online, self._paused, self._auth_required, signed_in,
-                                self._signed_out))
+        self._emit(StateChanged(self._online, self._pause.paused, self._auth_required, signed_in,
+                                self._signed_out, self.paused_until()))
 
     def _identity(self) -> dict[str, Any]:
         auth = self.auth
@@ -1297,11 +1337,17 @@ def library_status(outbox: Outbox, *, configured: bool, ident: dict[str, Any]) -
         "online": online_saved != "0",
         "identity_id": ident.get("identity_id"),
         "cloud_configured": configured,
-        "paused": outbox.get_setting(PAUSED_KEY) == "1",
+        **_pause_fields(outbox),
         "auth_required": bool(ident.get("session_expired")),
         "bandwidth_limit_kbps": int(bandwidth) if bandwidth and bandwidth.isdigit() else 0,
         "jobs": outbox.job_counts(),
     }
+
+
+def _pause_fields(outbox: Outbox) -> dict[str, Any]:
+    """Contract: `paused`, and `paused_until` (epoch seconds; None: until resumed)."""
+    state = outbox.pause_state()
+    return {"paused": state.paused, "paused_until": state.until}
 
 
 def metadata_document(row: Any, video: dict[str, Any] | None) -> dict[str, Any]:

@@ -61,13 +61,15 @@ class StateChanged:
     """The engine's state, which it owns: online (the cloud answers), paused (by the user),
     auth_required (the session expired: sign in again; nothing fails meanwhile), signed_in
     (it holds a session), signed_out (the cloud needs a sign-in and the user signed out: the
-    queue waits, nobody is asked anything)."""
+    queue waits, nobody is asked anything); paused_until (epoch seconds) ends a timed pause by
+    itself."""
 
     online: bool
     paused: bool
     auth_required: bool
     signed_in: bool
     signed_out: bool
+    paused_until: float | None = None
 
 
 @dataclass(frozen=True)

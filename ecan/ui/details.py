@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from ecan.bridge.decoder_process import DecoderProcess
+from ecan.bridge.messages import translate_text
 from ecan.bridge.thumbs import ThumbnailLoader
 from ecan.ui.gallery_model import duration_text
 from ecan.ui.resources import icon
@@ -284,7 +285,8 @@ class DetailsPane(QFrame):
         self.values["size"].setText(human_bytes(avatar.get("video_bytes") if video
                                                 else avatar.get("bytes")))
         self.values["state"].setText(states.get(state, state))
-        err = " ".join(str(x) for x in (avatar.get("sync_error"), avatar.get("sync_hint")) if x)
+        err = " ".join(translate_text(str(x)) for x in (avatar.get("sync_error"),
+                                                        avatar.get("sync_hint")) if x)
         self.values["error"].setText(breakable(err))
         self.values["error"].setVisible(bool(err))
         self.labels["error"].setVisible(bool(err))

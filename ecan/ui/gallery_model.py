@@ -20,6 +20,7 @@ from PySide6.QtGui import QPixmap
 
 from ecan.bridge import ops
 from ecan.bridge.bridge import Bridge
+from ecan.bridge.messages import translate_text
 from ecan.bridge.thumbs import ThumbnailLoader
 from ecan.handlers.models import AvatarRows
 
@@ -171,9 +172,9 @@ class AvatarListModel(QAbstractListModel):
             lines.insert(1, self.video_text(row).capitalize())
         if state == "failed":
             if row.get("sync_error"):
-                lines.append(str(row["sync_error"]))
+                lines.append(translate_text(str(row["sync_error"])))
             if row.get("sync_hint"):
-                lines.append(str(row["sync_hint"]))
+                lines.append(translate_text(str(row["sync_hint"])))
         return "\n".join(lines)
 
     # updates

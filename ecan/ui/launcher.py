@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from ecan.app import App, build_app
 from ecan.bridge.bridge import Bridge
+from ecan.bridge.messages import translate_text
 from ecan.errors import UserFacingError
 from ecan.paths import AppPaths, make_private_file
 from ecan.ui.i18n import Languages
@@ -220,8 +221,8 @@ def _show_config_error(qapp: QApplication, err: UserFacingError) -> None:
     if QGuiApplication.platformName() not in ("offscreen", "minimal"):
         box = QMessageBox(QMessageBox.Icon.Critical, "ecan",
                           QCoreApplication.translate("Launcher", "ecan cannot start: {message}")
-                          .format(message=err.message))
-        box.setInformativeText(err.hint)
+                          .format(message=translate_text(err.message)))
+        box.setInformativeText(translate_text(err.hint))
         box.exec()
 
 

@@ -78,6 +78,25 @@ QStatusBar QLabel { padding: 0 6px; }
 """
 
 
+def paused_text(until: float) -> str:
+    """"Paused until 16:30" / "Paused until tomorrow 08:00" (local time), in the window's
+    language (the strings are MainWindow's, wherever they are shown)."""
+    from datetime import datetime, timedelta
+
+    from PySide6.QtCore import QCoreApplication
+
+    end = datetime.fromtimestamp(until).astimezone()
+    today = datetime.now().astimezone().date()
+    clock = f"{end:%H:%M}"
+    if end.date() == today:
+        return QCoreApplication.translate("MainWindow", "Paused until {time}").format(time=clock)
+    if end.date() == today + timedelta(days=1):
+        return QCoreApplication.translate(
+            "MainWindow", "Paused until tomorrow {time}").format(time=clock)
+    return QCoreApplication.translate("MainWindow", "Paused until {date} {time}").format(
+        date=f"{end:%Y-%m-%d}", time=clock)
+
+
 class MainWindow(QMainWindow):
     """Signals:
         settled(): the first library load is done and its visible thumbnails are painted.
@@ -226,6 +245,11 @@ class MainWindow(QMainWindow):
         self.act_find = self._action("find", self._focus_search, K.Find)
         self.act_activity = self._action("activity", self.open_activity)
         self.act_pause = self._action("pause", self.toggle_pause, None, "pause")
+        self.act_pause_hour = self._action("pauseHour", lambda: self.pause_sync("1h"))
+        self.act_pause_tomorrow = self._action("pauseTomorrow",
+                                               lambda: self.pause_sync("tomorrow"))
+        self.act_resume = self._action("resume", self.resume_sync, None, "play")
+        self.act_sync_now = self._action("syncNow", self.sync_now)
         self.act_sign_in = self._action("signIn", lambda: self.open_sign_in(False), None,
                                         "account")
         self.act_sign_out = self._action("signOut", self.sign_out)
@@ -269,7 +293,10 @@ class MainWindow(QMainWindow):
         for a in (self.act_find, self.act_delete, self.act_retry):
             self.menu_edit.addAction(a)
         self.menu_sync = bar.addMenu("")
+        self.menu_sync.addAction(self.act_pause_hour)
+        self.menu_sync.addAction(self.act_pause_tomorrow)
         self.menu_sync.addAction(self.act_pause)
+        self.menu_sync.addSeparator()
         self.menu_sync.addAction(self.act_retry)
         self.menu_sync.addSeparator()
         self.menu_sync.addAction(self.act_activity)
@@ -330,16 +357,22 @@ class MainWindow(QMainWindow):
         if not QSystemTrayIcon.isSystemTrayAvailable():
             return None
         tray = QSystemTrayIcon(app_icon(), self)
-        menu = QMenu(self)
-        menu.addAction(self.act_show)
-        menu.addAction(self.act_pause)
-        menu.addSeparator()
-        menu.addAction(self.act_quit)
-        tray.setContextMenu(menu)
+        tray.setContextMenu(self._tray_menu())
         tray.activated.connect(self._tray_activated)
         tray.messageClicked.connect(self.bring_to_front)
         tray.show()
         return tray
+
+    def _tray_menu(self) -> QMenu:
+        menu = QMenu(self)
+        menu.setObjectName("trayMenu")
+        for action in (self.act_show, None, self.act_pause_hour, self.act_resume,
+                       self.act_sync_now, None, self.act_quit):
+            if action is None:
+                menu.addSeparator()
+            else:
+                menu.addAction(action)
+        return menu
 
     def _tray_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason == QSystemTrayIcon.ActivationReason.Trigger:
@@ -412,7 +445,12 @@ class MainWindow(QMainWindow):
             self.act_sign_out: (self.tr("Sign &out"), ""),
             self.act_logs: (self.tr("Open &log folder"), ""),
             self.act_about: (self.tr("&About ecan"), ""),
-            self.act_show: (self.tr("Show ecan"), ""),
+            self.act_show: (self.tr("Open ecan"), ""),
+            self.act_pause_hour: (self.tr("Pause for 1 &hour"), ""),
+            self.act_pause_tomorrow: (self.tr("Pause until &tomorrow"),
+                                      self.tr("Pause syncing until 08:00 tomorrow")),
+            self.act_resume: (self.tr("&Resume sync"), ""),
+            self.act_sync_now: (self.tr("Sync &now"), ""),
         }
         for action, (text, tip) in texts.items():
             action.setText(text)
@@ -662,6 +700,21 @@ class MainWindow(QMainWindow):
         paused = bool(self._status.get("paused"))
         (ops.sync_resume if paused else ops.sync_pause)(self.bridge)
 
+    def pause_sync(self, duration: str | None) -> None:
+        """Pause for `duration` ("1h", "tomorrow"; None: until resumed): the engine resumes
+        by itself at the end, also after a restart."""
+        ops.sync_pause(self.bridge, duration)
+
+    def resume_sync(self) -> None:
+        ops.sync_resume(self.bridge)
+
+    def sync_now(self) -> None:
+        # Asking to sync now is also asking to end a pause.
+        if self._status.get("paused"):
+            self.resume_sync()
+        self._wake_sync()
+
+
     def _wake_sync(self) -> None:
         if self.sync_worker is not None:
             self.sync_worker.wake()
@@ -708,7 +761,8 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         from ecan.ui.settings_dialog import SettingsDialog
 
-        dialog = SettingsDialog(self.bridge, self.app, self.ui_settings, self)
+        dialog = SettingsDialog(self.bridge, self.app, self.ui_settings, self,
+                                sync_status=self.monitor.status)
         dialog.language_changed.connect(self.language_requested)
         dialog.saved.connect(self._settings_saved)
         self.settings_dialog = dialog
@@ -907,7 +961,9 @@ class MainWindow(QMainWindow):
         if failed:
             parts.append(self.tr("{n} failed").format(n=failed))
         if s.get("paused"):
-            parts.append(self.tr("paused"))
+            until = s.get("paused_until")
+            parts.append(paused_text(float(until)) if isinstance(until, (int, float))
+                         else self.tr("paused"))
         self.sync_label.setText(" · ".join(p for p in parts if p))
         self.sync_label.setToolTip(self.tr(
             "Synced {synced}, waiting {waiting}, failed {failed}, on this computer only {local}"
@@ -935,9 +991,12 @@ class MainWindow(QMainWindow):
         if paused != getattr(self, "_shown_paused", None):
             self._shown_paused = paused
             self.act_pause.setIcon(icon("play" if paused else "pause"))
+        self.act_resume.setEnabled(paused)
         self.act_retry.setEnabled(failed > 0)
+        # The tray's tooltip says where sync stands (paused until when, offline...).
+        self.tray_tip = "ecan — " + " · ".join(p for p in (*parts, state) if p)
         if self.tray is not None:
-            self.tray.setToolTip("ecan — " + " · ".join(p for p in (*parts, state) if p))
+            self.tray.setToolTip(self.tray_tip)
 
     def _attention(self, kind: str, text: str) -> None:
         if self.tray is not None and self.tray.supportsMessages():

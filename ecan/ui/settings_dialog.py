@@ -1,5 +1,6 @@
 """Settings: storage backend (local only, a folder, AWS S3, an S3-compatible endpoint), bucket,
-region, endpoint, prefix, CDN domain, concurrency, and the language. Checked by the same
+region, endpoint, prefix, CDN domain, concurrency; sync's bandwidth limit and pause; start at
+login and the language. Checked by the same
 validation as loading the config file; "Test connection" runs doctor's checks off the GUI thread;
 saving changes only the keys the user changed, in place, and never a value the environment set."""
 
@@ -11,6 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QSettings, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -26,12 +28,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ecan.autostart import Autostart
+from ecan.bridge import ops
 from ecan.bridge.bridge import Bridge
+from ecan.bridge.messages import translate_text
 from ecan.config import (
     Config,
     StorageConfig,
     save_settings,
     setting_values,
+    split_proxy,
     validate_config,
 )
 from ecan.errors import UserFacingError
@@ -56,11 +62,16 @@ class SettingsDialog(QDialog):
     saved = Signal(str)
 
     def __init__(self, bridge: Bridge, app: Any, ui_settings: QSettings,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, sync_status: dict[str, Any] | None = None,
+                 autostart: Autostart | None = None) -> None:
+        """`sync_status`: the engine's last `sync.status` (bandwidth limit, pause), so the
+        form opens without waiting on the sync process."""
         super().__init__(parent)
         self._bridge = bridge
         self._app = app
         self._ui = ui_settings
+        self._sync_status = dict(sync_status or {})
+        self._autostart = autostart or Autostart(getattr(app, "env", None))
         self.setWindowTitle(self.tr("Settings"))
         self.setMinimumWidth(520)
         config: Config = app.config if app is not None else Config()
@@ -130,8 +141,17 @@ class SettingsDialog(QDialog):
         self.note.setWordWrap(True)
         layout.addWidget(self.note)
 
+        layout.addWidget(self._build_sync_group())
+
         general = QGroupBox(self.tr("General"), self)
         gform = QFormLayout(general)
+        self.start_at_login = QCheckBox(self.tr("Start ecan when I log in"), general)
+        try:
+            self._started_at_login = self._autostart.enabled()
+        except OSError:  # a registry or folder we cannot read: shown off, saving says why
+            self._started_at_login = False
+        self.start_at_login.setChecked(self._started_at_login)
+        gform.addRow(self.start_at_login)
         self.language = QComboBox(general)
         self.language.addItems([self.tr("Follow the system"), LANGUAGES["en"],
                                 LANGUAGES["zh_CN"]])
@@ -140,6 +160,15 @@ class SettingsDialog(QDialog):
         self.language.setCurrentIndex(LANG_CODES.index(current_lang)
                                       if current_lang in LANG_CODES else 0)
         self.language.currentIndexChanged.connect(self._language_picked)
+        self.proxy = QLineEdit(config.network.proxy, general)
+        self.proxy.setPlaceholderText(self.tr("Empty: the system's proxy settings"))
+        self.proxy.setToolTip(self.tr("http://host:port, or http://user:password@host:port "
+                                      "(the password is kept in the system keyring)"))
+        self.proxy.setAccessibleName(self.tr("Proxy"))
+        proxy_label = QLabel(self.tr("Pro&xy"), general)
+        proxy_label.setBuddy(self.proxy)
+        gform.addRow(proxy_label, self._env_marked(
+            self.proxy, config.env_overrides.get("NETWORK.PROXY"), general))
         lang_label = QLabel(self.tr("&Language"), general)
         lang_label.setBuddy(self.language)
         gform.addRow(lang_label, self.language)
@@ -174,6 +203,62 @@ class SettingsDialog(QDialog):
         self._backend_changed()
         # What the form says before the user touches it: saving writes only what differs.
         self._initial = setting_values(self._form_config())
+
+    def _build_sync_group(self) -> QGroupBox:
+        box = QGroupBox(self.tr("Sync"), self)
+        form = QFormLayout(box)
+        self.bandwidth = QSpinBox(box)
+        self.bandwidth.setRange(0, 1_000_000)
+        self.bandwidth.setSingleStep(64)
+        self.bandwidth.setSuffix(self.tr(" KB/s"))
+        self.bandwidth.setSpecialValueText(self.tr("Unlimited"))
+        self._bandwidth_before = int(self._sync_status.get("bandwidth_limit_kbps") or 0)
+        self.bandwidth.setValue(self._bandwidth_before)
+        self.bandwidth.setAccessibleName(self.tr("Upload bandwidth limit"))
+        label = QLabel(self.tr("Upload &limit"), box)
+        label.setBuddy(self.bandwidth)
+        form.addRow(label, self.bandwidth)
+        self.pause_state = QLabel(box)
+        self.pause_state.setObjectName("pauseState")
+        self.pause_hour = QPushButton(self.tr("Pause for 1 hour"), box)
+        self.pause_tomorrow = QPushButton(self.tr("Pause until tomorrow"), box)
+        self.resume_button = QPushButton(self.tr("Resume"), box)
+        self.pause_hour.clicked.connect(lambda: self._pause("1h"))
+        self.pause_tomorrow.clicked.connect(lambda: self._pause("tomorrow"))
+        self.resume_button.clicked.connect(self._resume)
+        buttons = QWidget(box)
+        line = QHBoxLayout(buttons)
+        line.setContentsMargins(0, 0, 0, 0)
+        for button in (self.pause_hour, self.pause_tomorrow, self.resume_button):
+            line.addWidget(button)
+        line.addStretch(1)
+        column = QWidget(box)
+        rows = QVBoxLayout(column)
+        rows.setContentsMargins(0, 0, 0, 0)
+        rows.addWidget(self.pause_state)
+        rows.addWidget(buttons)
+        form.addRow(QLabel(self.tr("Pause"), box), column)
+        self._show_pause(bool(self._sync_status.get("paused")),
+                         self._sync_status.get("paused_until"))
+        return box
+
+    def _show_pause(self, paused: bool, until: Any) -> None:
+        from ecan.ui.main_window import paused_text
+
+        if not paused:
+            self.pause_state.setText(self.tr("Syncing"))
+        elif isinstance(until, (int, float)):
+            self.pause_state.setText(paused_text(float(until)))
+        else:
+            self.pause_state.setText(self.tr("Paused until you resume"))
+        self.resume_button.setEnabled(paused)
+
+    def _pause(self, duration: str) -> None:
+        ops.sync_pause(self._bridge, duration,
+                       on_success=lambda paused: self._show_pause(True, paused.until))
+
+    def _resume(self) -> None:
+        ops.sync_resume(self._bridge, on_success=lambda _paused: self._show_pause(False, None))
 
     def _env_marked(self, widget: QWidget, variable: str | None, parent: QWidget) -> QWidget:
         """`widget` as is, or, when an environment variable sets its value, read-only with a
@@ -241,8 +326,10 @@ class SettingsDialog(QDialog):
             cdn_domain=self.cdn.text().strip() if which != "none" else "",
             local_path=self.folder.text().strip() if which == "local" else "",
         )
+        proxy, _password = split_proxy(self.proxy.text().strip())
         return replace(base, storage=storage,
-                       sync=replace(base.sync, concurrency=self.concurrency.value()))
+                       sync=replace(base.sync, concurrency=self.concurrency.value()),
+                       network=replace(base.network, proxy=proxy))
 
     def changes(self, config: Config) -> dict[str, Any]:
         """The keys the user changed in the form, less those the environment sets."""
@@ -264,14 +351,37 @@ class SettingsDialog(QDialog):
         try:
             config = self.build_config()
         except UserFacingError as e:
-            self._show(False, f"{e.message}\n{e.hint}")
+            self._show(False, f"{translate_text(e.message)}\n{translate_text(e.hint)}")
             return
         target = self._target()
         changes = self.changes(config)
+        kbps = self.bandwidth.value()
+        if kbps != self._bandwidth_before:
+            # The library's own setting (the engine's, in force at once): no file to write.
+            ops.set_bandwidth_limit(self._bridge, kbps)
+        login = self.start_at_login.isChecked()
+        proxy, password = split_proxy(self.proxy.text().strip())
+        # A password typed in the address goes to the keyring; no proxy, no password kept.
+        keep_password: str | None = password or (
+            "" if not proxy and self._config.network.proxy else None)
+        autostart = self._autostart if login != self._started_at_login else None
+        autostart_failed = (self.tr("Start at login could not be changed."),
+                            self.tr("Check that your user can write there ({reason})."))
 
         app = self._app
 
         def work() -> str:
+            if autostart is not None:
+                try:
+                    autostart.set_enabled(login)
+                except OSError as e:
+                    raise UserFacingError(
+                        "autostart_failed", autostart_failed[0],
+                        autostart_failed[1].format(reason=e.strerror or e)) from None
+            if keep_password is not None and app is not None:
+                from ecan.auth.secrets import save_proxy_password
+
+                save_proxy_password(app.keyring_backend, keep_password)
             save_settings(target, changes)
             # Applied now, not at the next start: the window's cloud access, and the sync
             # process's (which then looks at the queue with the new storage).
@@ -294,7 +404,7 @@ class SettingsDialog(QDialog):
         try:
             config = self.build_config()
         except UserFacingError as e:
-            self._show(False, f"{e.message}\n{e.hint}")
+            self._show(False, f"{translate_text(e.message)}\n{translate_text(e.hint)}")
             return
         app = self._app
 
@@ -325,6 +435,6 @@ class SettingsDialog(QDialog):
         if not failed:
             self._show(True, self.tr("All {n} checks passed.").format(n=len(checks)))
             return
-        lines = [f"✗ {c.get('name')}: {c.get('detail', '')} {c.get('hint', '')}".strip()
-                 for c in failed]
+        lines = [f"✗ {c.get('name')}: {translate_text(str(c.get('detail') or ''))} "
+                 f"{translate_text(str(c.get('hint') or ''))}".strip() for c in failed]
         self._show(False, "\n".join(lines))

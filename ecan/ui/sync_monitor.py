@@ -26,8 +26,8 @@ REFRESH_SOON_MS = 500
 class SyncMonitor(QObject):
     """Signals:
         status_changed(dict): a fresh `sync.status` ({counts, signed_in, online, paused,
-            auth_required, signed_out, identity_id}) merged with live progress ({bytes_done,
-            bytes_total, speed_bps}) when known.
+            paused_until, auth_required, signed_out, identity_id}) merged with live progress
+            ({bytes_done, bytes_total, speed_bps}) when known.
         attention_needed(str, str): something needs the user: ("auth_required" | "failed", text).
         item_progress(str, float): an avatar's upload progress (0..1).
     """
@@ -84,7 +84,7 @@ class SyncMonitor(QObject):
         """The engine's StateChanged: news the next `sync.status` would bring, shown now."""
         self._status = {**self._status, "online": event.online, "paused": event.paused,
                         "auth_required": event.auth_required, "signed_in": event.signed_in,
-                        "signed_out": event.signed_out}
+                        "signed_out": event.signed_out, "paused_until": event.paused_until}
         self._publish()
         self.refresh_soon()
 

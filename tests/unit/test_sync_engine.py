@@ -638,3 +638,76 @@ def test_synced_is_checked_again_in_a_new_store_or_prefix(db: Database, paths: A
         assert third.status()["cloud_changed"] is None
     finally:
         third.close()
+
+
+class Clock:
+    """The wall clock a timed pause ends by, moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_timed_pause_survives_a_restart_and_ends_by_itself(
+        db: Database, paths: AppPaths, cloud: CloudTwin, store: MemoryBlobStore) -> None:
+    write_avatar(paths, db.path, seed=1)
+    clock = Clock()
+    first = make_engine(db, paths, cloud, clock=clock)
+    first.pause(until=clock.now + 3600)
+    first.close()
+    second = make_engine(db, paths, cloud, clock=clock)
+    try:
+        status = second.status()
+        assert status["paused"] is True and status["paused_until"] == clock.now + 3600
+        assert second.drain(timeout=2).remaining == 1 and store.objects == {}
+        clock.now += 3601  # the hour is over
+        status = second.status()
+        assert status["paused"] is False and status["paused_until"] is None
+        assert second.drain(timeout=5).synced == 1
+    finally:
+        second.close()
+
+
+def test_the_background_engine_resumes_when_a_short_pause_ends(
+        engine: SyncEngine, db: Database, paths: AppPaths, store: MemoryBlobStore) -> None:
+    events: list[SyncEvent] = []
+    engine.pause(until=time.time() + 0.5)
+    write_avatar(paths, db.path, seed=1)
+    engine.start(events.append)
+    engine.wake()
+    deadline = time.monotonic() + 20
+    while not avatar_objects(store) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert avatar_objects(store), "the pause ended but nothing was uploaded"
+    assert engine.paused() is False
+    states = [e for e in events if isinstance(e, StateChanged)]
+    assert states and not states[-1].paused and states[-1].paused_until is None
+
+
+def test_a_pause_in_the_past_is_refused(engine: SyncEngine) -> None:
+    with pytest.raises(Exception) as info:
+        engine.pause(until=time.time() - 1)
+    assert getattr(info.value, "code", None) == "invalid_pause"
+    assert engine.paused() is False
+
+
+def test_pause_durations_read_as_people_write_them() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from ecan.sync.pause import DurationError, next_morning, pause_end
+
+    now = datetime(2026, 12, 5, 15, 0, tzinfo=timezone(timedelta(hours=1)))
+    assert pause_end("30m", now) == (now + timedelta(minutes=30)).timestamp()
+    assert pause_end("1h", now) == (now + timedelta(hours=1)).timestamp()
+    assert pause_end("2h30m", now) == (now + timedelta(hours=2, minutes=30)).timestamp()
+    assert pause_end(None, now) is None and pause_end("", now) is None
+    assert pause_end("tomorrow", now) == datetime(2026, 12, 6, 8, 0,
+                                                   tzinfo=now.tzinfo).timestamp()
+    # After midnight, "tomorrow" morning is this morning's 08:00.
+    early = now.replace(hour=2)
+    assert next_morning(early) == early.replace(hour=8)
+    for bad in ("5x", "h", "0m", "31d", "-1h"):
+        with pytest.raises(DurationError):
+            pause_end(bad, now)

@@ -3,6 +3,7 @@ settings, and bad payloads refused with a clear error."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,16 @@ def test_sync_handlers(app: Any) -> None:
     assert set(data) >= {"counts", "signed_in", "online", "identity_id", "paused", "auth_required"}
     assert data["counts"] == {"local": 1, "queued": 0, "syncing": 0, "synced": 0, "failed": 0,
                               "system": 0}
-    assert h.call("sync.pause") == {"ok": True, "data": {"paused": True}, "changed": ["sync"]}
+    assert h.call("sync.pause") == {"ok": True, "data": {"paused": True, "until": None},
+                                    "changed": ["sync"]}
     assert h.call("sync.status")["data"]["paused"] is True
-    assert h.call("sync.resume")["data"] == {"paused": False}
+    assert h.call("sync.resume")["data"] == {"paused": False, "until": None}
+    timed = h.call("sync.pause", {"duration": "30m"})["data"]
+    assert timed["paused"] is True and timed["until"] > time.time() + 1700
+    assert h.call("sync.status")["data"]["paused_until"] == timed["until"]
+    r = h.call("sync.pause", {"duration": "a while"})
+    assert r["ok"] is False and r["error"]["code"] == "invalid_duration" and r["error"]["hint"]
+    assert h.call("sync.resume")["ok"]
     assert h.call("sync.set_bandwidth_limit", {"kbps": 512})["ok"]
     assert app.db.get_setting("sync.bandwidth_limit_kbps") == "512"
     for bad in ({"kbps": -1}, {"kbps": "fast"}, {}, {"kbps": 1, "extra": 2}):
