@@ -343,11 +343,13 @@ ZH: dict[str, str] = {
 }
 
 
-# The generate dialog keeps its own strings beside its code.
+# The generate and account dialogs keep their own strings beside their code.
 sys.path.insert(0, str(ROOT))
+from ecan.ui.account_dialogs import ZH_CN as ACCOUNT_ZH  # noqa: E402
 from ecan.ui.generate_dialog import ZH_CN as GENERATE_ZH  # noqa: E402
 
 ZH.update(GENERATE_ZH)
+ZH.update(ACCOUNT_ZH)
 
 
 def fill(ts: Path, language: str, table: dict[str, str] | dict[str, tuple[str, str]],

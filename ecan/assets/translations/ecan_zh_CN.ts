@@ -1,6 +1,19 @@
 <?xml version='1.0' encoding='utf-8'?>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>AccountSwitcher</name>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="330" />
+        <source>Switch to {name}…</source>
+        <translation>切换到 {name}…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="331" />
+        <source>Sign in as {name}…</source>
+        <translation>以 {name} 的身份登录…</translation>
+    </message>
+</context>
+<context>
     <name>AgentsPage</name>
     <message>
         <location filename="../../ui/agents_page.py" line="151" />
@@ -916,471 +929,476 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="370" />
+        <location filename="../../ui/main_window.py" line="378" />
         <source>Avatars</source>
         <translation>头像</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="371" />
+        <location filename="../../ui/main_window.py" line="379" />
         <source>Agents</source>
         <translation>智能体</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="372" />
+        <location filename="../../ui/main_window.py" line="380" />
         <source>Screens</source>
         <translation>页面</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="374" />
+        <location filename="../../ui/main_window.py" line="382" />
         <source>&amp;Import…</source>
         <translation>导入(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="374" />
+        <location filename="../../ui/main_window.py" line="382" />
         <source>Import pictures from files</source>
         <translation>从文件导入图片</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="375" />
+        <location filename="../../ui/main_window.py" line="383" />
         <source>Import &amp;folder…</source>
         <translation>导入文件夹(&amp;F)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="376" />
+        <location filename="../../ui/main_window.py" line="384" />
         <source>Import every picture in a folder</source>
         <translation>导入文件夹中的所有图片</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="377" />
+        <location filename="../../ui/main_window.py" line="385" />
         <source>&amp;Paste picture</source>
         <translation>粘贴图片(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="378" />
+        <location filename="../../ui/main_window.py" line="386" />
         <source>Add the picture on the clipboard</source>
         <translation>添加剪贴板中的图片</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="379" />
+        <location filename="../../ui/main_window.py" line="387" />
         <source>&amp;Generate…</source>
         <translation>AI 生成(&amp;G)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="379" />
+        <location filename="../../ui/main_window.py" line="387" />
         <source>Make an avatar with AI</source>
         <translation>用 AI 生成头像</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="380" />
+        <location filename="../../ui/main_window.py" line="388" />
         <source>&amp;Settings…</source>
         <translation>设置(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="380" />
+        <location filename="../../ui/main_window.py" line="388" />
         <source>Storage, sync and language</source>
         <translation>存储、同步和语言</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="381" />
+        <location filename="../../ui/main_window.py" line="389" />
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="382" />
+        <location filename="../../ui/main_window.py" line="390" />
         <source>&amp;Delete</source>
         <translation>删除(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="345" />
+        <location filename="../../ui/main_window.py" line="353" />
         <source>Delete the selected avatars</source>
         <translation>删除所选头像</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="369" />
+        <location filename="../../ui/main_window.py" line="377" />
         <source>Avatar library</source>
         <translation>头像库</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="383" />
+        <location filename="../../ui/main_window.py" line="391" />
         <source>&amp;Retry failed</source>
         <translation>重试失败项(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="383" />
+        <location filename="../../ui/main_window.py" line="391" />
         <source>Try failed uploads again</source>
         <translation>重新上传失败的头像</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="384" />
+        <location filename="../../ui/main_window.py" line="392" />
         <source>&amp;Find</source>
         <translation>查找(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="385" />
+        <location filename="../../ui/main_window.py" line="393" />
         <source>Set &amp;up sync…</source>
         <translation>设置同步(&amp;U)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="386" />
+        <location filename="../../ui/main_window.py" line="394" />
         <source>Choose where your avatars are kept in the cloud</source>
         <translation>选择头像在云端的存放位置</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="387" />
+        <location filename="../../ui/main_window.py" line="395" />
         <source>Sign &amp;in…</source>
         <translation>登录(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="388" />
+        <location filename="../../ui/main_window.py" line="396" />
         <source>Sign &amp;out</source>
         <translation>退出登录(&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="389" />
+        <location filename="../../ui/main_window.py" line="397" />
+        <source>Set up an &amp;authenticator app…</source>
+        <translation>设置身份验证器应用(&amp;A)…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="398" />
         <source>Open &amp;log folder</source>
         <translation>打开日志文件夹(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="390" />
+        <location filename="../../ui/main_window.py" line="399" />
         <source>&amp;About ecan</source>
         <translation>关于 ecan(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="391" />
+        <location filename="../../ui/main_window.py" line="400" />
         <source>Show ecan</source>
         <translation>显示 ecan</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="397" />
+        <location filename="../../ui/main_window.py" line="406" />
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="398" />
+        <location filename="../../ui/main_window.py" line="407" />
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="399" />
+        <location filename="../../ui/main_window.py" line="408" />
         <source>S&amp;ync</source>
         <translation>同步(&amp;Y)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="400" />
+        <location filename="../../ui/main_window.py" line="409" />
         <source>&amp;Account</source>
         <translation>账户(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="401" />
+        <location filename="../../ui/main_window.py" line="410" />
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="402" />
+        <location filename="../../ui/main_window.py" line="411" />
         <source>Toolbar</source>
         <translation>工具栏</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="403" />
+        <location filename="../../ui/main_window.py" line="412" />
         <source>Sync progress</source>
         <translation>同步进度</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="404" />
+        <location filename="../../ui/main_window.py" line="413" />
         <source>Import progress</source>
         <translation>导入进度</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="405" />
+        <location filename="../../ui/main_window.py" line="414" />
         <source>Account</source>
         <translation>账户</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="419" />
+        <location filename="../../ui/main_window.py" line="428" />
         <source>Endpoint set by {name}</source>
         <translation>服务端点由 {name} 设置</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="422" />
+        <location filename="../../ui/main_window.py" line="431" />
         <source>{n} endpoints set by environment variables</source>
         <translation>{n} 个服务端点由环境变量设置</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="424" />
+        <location filename="../../ui/main_window.py" line="433" />
         <source>{name} sends requests to {url}</source>
         <translation>{name} 将请求发往 {url}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="458" />
+        <location filename="../../ui/main_window.py" line="467" />
         <source>Drop to import these files</source>
         <translation>松开鼠标即可导入这些文件</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="481" />
+        <location filename="../../ui/main_window.py" line="490" />
         <source>Importing…</source>
         <translation>正在导入…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="496" />
+        <location filename="../../ui/main_window.py" line="505" />
         <source>Import pictures</source>
         <translation>导入图片</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="497" />
+        <location filename="../../ui/main_window.py" line="506" />
         <source>Pictures and videos ({patterns})</source>
         <translation>图片和视频 ({patterns})</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="508" />
+        <location filename="../../ui/main_window.py" line="517" />
         <source>Import a folder of pictures</source>
         <translation>导入图片文件夹</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="533" />
+        <location filename="../../ui/main_window.py" line="542" />
         <source>There is no picture on the clipboard.</source>
         <translation>剪贴板中没有图片。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="542" />
+        <location filename="../../ui/main_window.py" line="551" />
         <source>Importing %v of %m</source>
         <translation>正在导入 %v / %m</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="546" />
+        <location filename="../../ui/main_window.py" line="555" />
         <source>Importing {done} of {total}…</source>
         <translation>正在导入 {done} / {total}…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="554" />
+        <location filename="../../ui/main_window.py" line="563" />
         <source>Nothing to import: no pictures were found there.</source>
         <translation>没有可导入的内容：那里没有找到图片。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="590" />
-        <location filename="../../ui/main_window.py" line="597" />
+        <location filename="../../ui/main_window.py" line="599" />
+        <location filename="../../ui/main_window.py" line="606" />
         <source>Delete avatars</source>
         <translation>删除头像</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="670" />
+        <location filename="../../ui/main_window.py" line="681" />
         <source>Restoring your library from the cloud…</source>
         <translation>正在从云端恢复你的头像库…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="684" />
+        <location filename="../../ui/main_window.py" line="700" />
         <source>Signed out. New avatars wait on this computer until you sign in.</source>
         <translation>已退出登录。新头像会保存在本机，登录后再同步。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="699" />
+        <location filename="../../ui/main_window.py" line="715" />
         <source>Settings saved. Syncing uses them now.</source>
         <translation>设置已保存，同步已按新设置进行。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="716" />
+        <location filename="../../ui/main_window.py" line="732" />
         <source>About ecan</source>
         <translation>关于 ecan</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="717" />
+        <location filename="../../ui/main_window.py" line="733" />
         <source>ecan {version}
 Your avatar library for the AI agents you build: local first, synced to your own cloud storage.</source>
         <translation>ecan {version}
 为您打造的 AI 智能体管理头像：本地优先，同步到您自己的云存储。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="742" />
+        <location filename="../../ui/main_window.py" line="758" />
         <source>Syncing stopped unexpectedly; it restarts by itself in {s} s. Nothing is lost: the queue is kept.</source>
         <translation>同步意外停止，将在 {s} 秒后自动重启。不会丢失任何内容：队列已保留。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="768" />
+        <location filename="../../ui/main_window.py" line="784" />
         <source>Signed in</source>
         <translation>已登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="769" />
+        <location filename="../../ui/main_window.py" line="785" />
         <source>Signed in as {user} (identity {identity})</source>
         <translation>已登录为 {user}（身份 {identity}）</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="772" />
+        <location filename="../../ui/main_window.py" line="788" />
         <source>Sign in</source>
         <translation>登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="773" />
+        <location filename="../../ui/main_window.py" line="789" />
         <source>Not signed in</source>
         <translation>未登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="775" />
+        <location filename="../../ui/main_window.py" line="791" />
         <source>Cloud storage (no sign-in)</source>
         <translation>云存储（无需登录）</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="776" />
+        <location filename="../../ui/main_window.py" line="792" />
         <source>Syncing with the configured storage keys</source>
         <translation>使用配置的存储密钥同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="778" />
+        <location filename="../../ui/main_window.py" line="794" />
         <source>Set up sync</source>
         <translation>设置同步</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="858" />
+        <location filename="../../ui/main_window.py" line="876" />
         <source>Signed out · %n waiting</source>
         <translation>
             <numerusform>已退出登录 · %n 个待同步</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="859" />
-        <location filename="../../ui/main_window.py" line="893" />
+        <location filename="../../ui/main_window.py" line="877" />
+        <location filename="../../ui/main_window.py" line="911" />
         <source>Signed out</source>
         <translation>已退出登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="870" />
+        <location filename="../../ui/main_window.py" line="888" />
         <source>{n} synced</source>
         <translation>{n} 个已同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="891" />
+        <location filename="../../ui/main_window.py" line="909" />
         <source>Local only</source>
         <translation>仅本地</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="779" />
+        <location filename="../../ui/main_window.py" line="795" />
         <source>No cloud storage is set up (see Settings)</source>
         <translation>尚未设置云存储（见“设置”）</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="560" />
+        <location filename="../../ui/main_window.py" line="569" />
         <source>Added {new}; {existing} already in the library.</source>
         <translation>已添加 {new} 个；{existing} 个已在头像库中。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="562" />
+        <location filename="../../ui/main_window.py" line="571" />
         <source>Nothing new: {existing} already in the library.</source>
         <translation>没有新增：{existing} 个已在头像库中。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="564" />
+        <location filename="../../ui/main_window.py" line="573" />
         <source>Added {new}.</source>
         <translation>已添加 {new} 个。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="566" />
+        <location filename="../../ui/main_window.py" line="575" />
         <source>{refused} could not be imported.</source>
         <translation>{refused} 个无法导入。</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="594" />
+        <location filename="../../ui/main_window.py" line="603" />
         <source>%n of the selected avatars cannot be deleted and stay:</source>
         <translation>
             <numerusform>所选头像中有 %n 个不能删除，将保留：</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="598" />
+        <location filename="../../ui/main_window.py" line="607" />
         <source>Delete %n avatar(s)? They are removed from this computer and from your cloud storage.</source>
         <translation>
             <numerusform>删除 %n 个头像？它们将从本机和您的云存储中移除。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="600" />
+        <location filename="../../ui/main_window.py" line="609" />
         <source>Delete</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="600" />
+        <location filename="../../ui/main_window.py" line="609" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="634" />
+        <location filename="../../ui/main_window.py" line="643" />
         <source>Retrying %n upload(s).</source>
         <translation>
             <numerusform>正在重试 %n 个上传。</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="678" />
+        <location filename="../../ui/main_window.py" line="689" />
         <source>Restored %n avatar(s) from the cloud.</source>
         <translation>
             <numerusform>已从云端恢复 %n 个头像。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="856" />
+        <location filename="../../ui/main_window.py" line="874" />
         <source>Saved on this computer</source>
         <translation>已保存在本机</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="862" />
+        <location filename="../../ui/main_window.py" line="880" />
         <source>Syncing {done} of {total}</source>
         <translation>正在同步 {done} / {total}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="864" />
+        <location filename="../../ui/main_window.py" line="882" />
         <source>{rate}/s</source>
         <translation>{rate}/秒</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="866" />
+        <location filename="../../ui/main_window.py" line="884" />
         <source>{done} of {total}</source>
         <translation>{done} / {total}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="872" />
+        <location filename="../../ui/main_window.py" line="890" />
         <source>All {n} synced</source>
         <translation>{n} 个全部已同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="873" />
+        <location filename="../../ui/main_window.py" line="891" />
         <source>Nothing to sync</source>
         <translation>没有需要同步的内容</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="875" />
+        <location filename="../../ui/main_window.py" line="893" />
         <source>{n} failed</source>
         <translation>{n} 个失败</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="877" />
+        <location filename="../../ui/main_window.py" line="895" />
         <source>paused</source>
         <translation>已暂停</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="880" />
+        <location filename="../../ui/main_window.py" line="898" />
         <source>Synced {synced}, waiting {waiting}, failed {failed}, on this computer only {local}</source>
         <translation>已同步 {synced}，等待 {waiting}，失败 {failed}，仅本机 {local}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="889" />
+        <location filename="../../ui/main_window.py" line="907" />
         <source>Sign-in needed</source>
         <translation>需要登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="895" />
+        <location filename="../../ui/main_window.py" line="913" />
         <source>Online</source>
         <translation>在线</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="897" />
+        <location filename="../../ui/main_window.py" line="915" />
         <source>Offline — will retry</source>
         <translation>离线 — 稍后重试</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="901" />
+        <location filename="../../ui/main_window.py" line="919" />
         <source>&amp;Resume sync</source>
         <translation>继续同步(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="901" />
+        <location filename="../../ui/main_window.py" line="919" />
         <source>&amp;Pause sync</source>
         <translation>暂停同步(&amp;P)</translation>
     </message>
@@ -1581,76 +1599,380 @@ Your avatar library for the AI agents you build: local first, synced to your own
 <context>
     <name>SignInDialog</name>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="35" />
+        <location filename="../../ui/signin_dialog.py" line="50" />
         <source>Sign in to ecan</source>
         <translation>登录 ecan</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="42" />
+        <location filename="../../ui/signin_dialog.py" line="83" />
         <source>Your session has expired. Sign in again to resume syncing; nothing waiting to upload has been lost.</source>
         <translation>登录已过期。请重新登录以继续同步；等待上传的内容都没有丢失。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="44" />
+        <location filename="../../ui/signin_dialog.py" line="85" />
         <source>Sign in to sync your avatars to your cloud storage and find them on every computer you use.</source>
         <translation>登录后，头像会同步到您的云存储，在您使用的每台电脑上都能找到。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="49" />
+        <location filename="../../ui/signin_dialog.py" line="89" />
         <source>Username</source>
         <translation>用户名</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="50" />
+        <location filename="../../ui/signin_dialog.py" line="88" />
         <source>user name or email</source>
         <translation>用户名或邮箱</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="53" />
+        <location filename="../../ui/signin_dialog.py" line="91" />
         <source>Password</source>
         <translation>密码</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="54" />
+        <location filename="../../ui/signin_dialog.py" line="87" />
+        <location filename="../../ui/signin_dialog.py" line="116" />
+        <location filename="../../ui/signin_dialog.py" line="140" />
         <source>&amp;Username</source>
         <translation>用户名(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="55" />
+        <location filename="../../ui/signin_dialog.py" line="76" />
+        <source>Back</source>
+        <translation>返回</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="90" />
+        <location filename="../../ui/signin_dialog.py" line="118" />
         <source>&amp;Password</source>
         <translation>密码(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="61" />
+        <location filename="../../ui/signin_dialog.py" line="93" />
         <source>Sign-in error</source>
         <translation>登录错误</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="68" />
-        <location filename="../../ui/signin_dialog.py" line="69" />
-        <location filename="../../ui/signin_dialog.py" line="108" />
+        <location filename="../../ui/signin_dialog.py" line="94" />
+        <location filename="../../ui/signin_dialog.py" line="120" />
+        <source>Create account</source>
+        <translation>创建账户</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="95" />
+        <source>Forgot password?</source>
+        <translation>忘记密码？</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="96" />
+        <source>Sign in with browser</source>
+        <translation>用浏览器登录</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="106" />
+        <location filename="../../ui/signin_dialog.py" line="107" />
+        <location filename="../../ui/signin_dialog.py" line="318" />
         <source>Sign in</source>
         <translation>登录</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="70" />
+        <location filename="../../ui/signin_dialog.py" line="108" />
+        <location filename="../../ui/signin_dialog.py" line="189" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="80" />
+        <location filename="../../ui/signin_dialog.py" line="114" />
+        <source>Create an ecan account. The sign-in service e-mails you a code to confirm it.</source>
+        <translation>创建 ecan 账户。登录服务会通过电子邮件向你发送一个验证码来确认。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="117" />
+        <source>&amp;E-mail</source>
+        <translation>电子邮件(&amp;E)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="117" />
+        <source>you@example.com</source>
+        <translation>you@example.com</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="127" />
+        <location filename="../../ui/signin_dialog.py" line="148" />
+        <location filename="../../ui/signin_dialog.py" line="176" />
+        <source>&amp;Code</source>
+        <translation>验证码(&amp;C)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="128" />
+        <source>Confirm</source>
+        <translation>确认</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="130" />
+        <location filename="../../ui/signin_dialog.py" line="153" />
+        <source>Send again</source>
+        <translation>重新发送</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="138" />
+        <source>Type your username: the sign-in service e-mails you a code to set a new password.</source>
+        <translation>请输入你的用户名：登录服务会通过电子邮件向你发送一个验证码，用来设置新密码。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="141" />
+        <source>Send code</source>
+        <translation>发送验证码</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="149" />
+        <location filename="../../ui/signin_dialog.py" line="163" />
+        <source>&amp;New password</source>
+        <translation>新密码(&amp;N)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="151" />
+        <location filename="../../ui/signin_dialog.py" line="166" />
+        <source>Set password</source>
+        <translation>设置密码</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="161" />
+        <source>Your account needs a new password before you can sign in. Choose one that only you know.</source>
+        <translation>你的账户需要先设置新密码才能登录。请设置一个只有你知道的密码。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="164" />
+        <source>&amp;Repeat it</source>
+        <translation>再输入一次(&amp;R)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="177" />
+        <location filename="../../ui/signin_dialog.py" line="470" />
+        <location filename="../../ui/signin_dialog.py" line="474" />
+        <source>Verify</source>
+        <translation>验证</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="184" />
+        <source>Finish signing in in your browser. ecan waits here until the sign-in page sends you back.</source>
+        <translation>请在浏览器中完成登录。ecan 会在这里等待，直到登录页面把你送回来。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="186" />
+        <source>Try again</source>
+        <translation>重试</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="223" />
         <source>Enter your username and password.</source>
         <translation>请输入用户名和密码。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="99" />
+        <location filename="../../ui/signin_dialog.py" line="251" />
+        <source>your phone</source>
+        <translation>你的手机</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="253" />
+        <source>Type the 6-digit code from your authenticator app.</source>
+        <translation>请输入身份验证器应用中的 6 位验证码。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="256" />
+        <source>Type the code that was texted to {where}.</source>
+        <translation>请输入通过短信发送到 {where} 的验证码。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="260" />
+        <source>Your account asks for an authenticator app. Scan this QR code with one, then type the 6-digit code it shows.</source>
+        <translation>你的账户要求使用身份验证器应用。请用它扫描此二维码，然后输入它显示的 6 位验证码。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="266" />
+        <source>This account asks for a step ecan cannot show yet ({step}). Sign in with `ecan login` in a terminal.</source>
+        <translation>此账户要求一个 ecan 暂时无法显示的步骤（{step}）。请在终端中用 `ecan login` 登录。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="303" />
         <source>Sign-in failed.</source>
         <translation>登录失败。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="108" />
+        <location filename="../../ui/signin_dialog.py" line="318" />
         <source>Signing in…</source>
         <translation>正在登录…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="332" />
+        <source>Fill in the username, e-mail address and password.</source>
+        <translation>请填写用户名、电子邮件地址和密码。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="351" />
+        <source>Type the code that was sent to {where}.</source>
+        <translation>请输入发送到 {where} 的验证码。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="352" />
+        <location filename="../../ui/signin_dialog.py" line="387" />
+        <location filename="../../ui/signin_dialog.py" line="414" />
+        <source>your e-mail address</source>
+        <translation>你的电子邮件地址</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="361" />
+        <location filename="../../ui/signin_dialog.py" line="462" />
+        <source>Type the code.</source>
+        <translation>请输入验证码。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="375" />
+        <source>Your account is confirmed. Sign in with it.</source>
+        <translation>你的账户已确认。请用它登录。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="386" />
+        <location filename="../../ui/signin_dialog.py" line="417" />
+        <source>A new code was sent to {where}.</source>
+        <translation>新的验证码已发送到 {where}。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="405" />
+        <source>Enter your username.</source>
+        <translation>请输入你的用户名。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="420" />
+        <source>Type the code that was sent to {where}, and choose a new password.</source>
+        <translation>请输入发送到 {where} 的验证码，并设置新密码。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="432" />
+        <source>Type the code and the new password.</source>
+        <translation>请输入验证码和新密码。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="449" />
+        <source>Type the new password twice.</source>
+        <translation>请将新密码输入两次。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="452" />
+        <source>The two passwords are not the same.</source>
+        <translation>两次输入的密码不一致。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="465" />
+        <source>Verifying…</source>
+        <translation>正在验证…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="485" />
+        <source>Opening the sign-in page in your browser…</source>
+        <translation>正在浏览器中打开登录页面…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="494" />
+        <source>If the browser did not open, copy this address into it:</source>
+        <translation>如果浏览器没有打开，请将此地址复制到浏览器中：</translation>
+    </message>
+</context>
+<context>
+    <name>StepPage</name>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="131" />
+        <source>That code is not right. Check it (the newest one, if several were sent) and type it again.</source>
+        <translation>验证码不正确。请检查（如果收到多个，请用最新的一个）后重新输入。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="133" />
+        <source>That code has expired or was already used. Click “Send again” for a new one.</source>
+        <translation>验证码已过期或已被使用。请点击“重新发送”获取新的验证码。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="135" />
+        <source>There is already an account with that username. Sign in with it, reset its password, or choose another username.</source>
+        <translation>该用户名已有账户。请用它登录、重设其密码，或换一个用户名。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="137" />
+        <source>Too many attempts. Wait a few minutes, then try again.</source>
+        <translation>尝试次数过多。请等几分钟后再试。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="138" />
+        <source>The username or password is wrong. Check both and try again (passwords are case-sensitive).</source>
+        <translation>用户名或密码错误。请检查后重试（密码区分大小写）。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="140" />
+        <source>There is no account with that username.</source>
+        <translation>没有使用该用户名的账户。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="141" />
+        <source>That is not an e-mail address.</source>
+        <translation>这不是有效的电子邮件地址。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="142" />
+        <source>That e-mail address belongs to another account.</source>
+        <translation>该电子邮件地址已属于另一个账户。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="143" />
+        <source>This sign-in step has expired. Sign in again from the start.</source>
+        <translation>此登录步骤已过期。请从头重新登录。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="145" />
+        <source>This account is not confirmed yet: type the code that was e-mailed to you.</source>
+        <translation>此账户尚未确认：请输入通过电子邮件发送给你的验证码。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="149" />
+        <source>The password is not accepted: {rule}.</source>
+        <translation>密码不符合要求：{rule}。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="154" />
+        <source>Something went wrong.</source>
+        <translation>出了点问题。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="160" />
+        <source>it is not long enough</source>
+        <translation>长度不够</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="161" />
+        <source>it needs an upper-case letter</source>
+        <translation>需要包含大写字母</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="162" />
+        <source>it needs a lower-case letter</source>
+        <translation>需要包含小写字母</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="163" />
+        <source>it needs a number</source>
+        <translation>需要包含数字</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="164" />
+        <source>it needs a symbol</source>
+        <translation>需要包含符号</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="169" />
+        <source>it breaks the pool's rules</source>
+        <translation>不符合用户池的规则</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="172" />
+        <source>Passwords need at least 8 characters, with upper- and lower-case letters and a number (ecan's cloud set-up asks for that; your organisation's may ask for more).</source>
+        <translation>密码至少 8 个字符，需包含大写字母、小写字母和数字（ecan 的云端设置如此要求；你所在组织的设置可能要求更多）。</translation>
     </message>
 </context>
 <context>
@@ -1664,6 +1986,67 @@ Your avatar library for the AI agents you build: local first, synced to your own
         <location filename="../../ui/sync_monitor.py" line="119" />
         <source>Avatars that could not be synced: {n}. Open ecan to see why and retry.</source>
         <translation>有 {n} 个头像未能同步。打开 ecan 查看原因并重试。</translation>
+    </message>
+</context>
+<context>
+    <name>TotpSetupDialog</name>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="229" />
+        <source>Set up an authenticator app</source>
+        <translation>设置身份验证器应用</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="234" />
+        <source>Scan this QR code with an authenticator app (Google Authenticator, Microsoft Authenticator, 1Password…). Then type the 6-digit code the app shows.</source>
+        <translation>用身份验证器应用（Google Authenticator、Microsoft Authenticator、1Password 等）扫描此二维码，然后输入应用显示的 6 位验证码。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="238" />
+        <source>&amp;Code from the app</source>
+        <translation>应用中的验证码(&amp;C)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="239" />
+        <source>Turn on</source>
+        <translation>开启</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="241" />
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="249" />
+        <source>Asking the sign-in service for a new key…</source>
+        <translation>正在向登录服务申请新密钥…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="263" />
+        <source>Type the 6-digit code the app shows.</source>
+        <translation>请输入应用显示的 6 位验证码。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="275" />
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="276" />
+        <source>The authenticator app is set up. From now on, signing in asks for a code from it.</source>
+        <translation>身份验证器应用已设置好。今后登录时会要求输入它显示的验证码。</translation>
+    </message>
+</context>
+<context>
+    <name>TotpView</name>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="200" />
+        <source>QR code for your authenticator app</source>
+        <translation>身份验证器应用的二维码</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="202" />
+        <source>Or type this key into the app:</source>
+        <translation>或者在应用中输入此密钥：</translation>
     </message>
 </context>
 <context>
