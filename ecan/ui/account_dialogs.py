@@ -43,8 +43,13 @@ class StepPage(QWidget):
         self.intro = QLabel(self)
         self.intro.setWordWrap(True)
         layout.addWidget(self.intro)
-        self.extra = QVBoxLayout()  # a step's own widgets (the QR code) above the fields
-        layout.addLayout(self.extra)
+        # A step's own widgets (the QR code) above the fields. In a widget, hidden while empty:
+        # an empty layout would still take the layout's spacing.
+        self._extra_box = QWidget(self)
+        self.extra = QVBoxLayout(self._extra_box)
+        self.extra.setContentsMargins(0, 0, 0, 0)
+        self._extra_box.hide()
+        layout.addWidget(self._extra_box)
         self.form = QFormLayout()
         layout.addLayout(self.form)
         self.note = QLabel(self)
@@ -60,9 +65,14 @@ class StepPage(QWidget):
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error.hide()
         layout.addWidget(self.error)
-        self.links = QHBoxLayout()
+        self._links_box = QWidget(self)
+        self.links = QHBoxLayout(self._links_box)
+        self.links.setContentsMargins(0, 0, 0, 0)
         self.links.setSpacing(16)
-        layout.addLayout(self.links)
+        self._links_box.hide()
+        layout.addWidget(self._links_box)
+        # An authenticator app's code cannot be "the newest one sent": its error says so.
+        self.totp = False
         self.buttons = QDialogButtonBox(self)
         layout.addWidget(self.buttons)
 
@@ -96,7 +106,15 @@ class StepPage(QWidget):
                         "text-decoration: underline; }")
         b.setAutoDefault(False)
         self.links.addWidget(b)
+        self._links_box.show()
         return b
+
+    def add_extra(self, widget: QWidget) -> None:
+        self.extra.addWidget(widget)
+        self._extra_box.show()
+
+    def show_extra(self, visible: bool) -> None:
+        self._extra_box.setVisible(visible)
 
     def end_links(self) -> None:
         self.links.addStretch(1)
@@ -145,6 +163,9 @@ class StepPage(QWidget):
             "user_not_confirmed": self.tr("This account is not confirmed yet: type the code "
                                           "that was e-mailed to you."),
         }
+        if code == "wrong_code" and self.totp:
+            return self.tr("That code is not right. Check the time on your phone and type the "
+                           "code the app shows now.")
         if code == "weak_password":
             return self.tr("The password is not accepted: {rule}.").format(
                 rule=self.password_rule(message))
@@ -234,7 +255,8 @@ class TotpSetupDialog(QDialog):
             "Scan this QR code with an authenticator app (Google Authenticator, Microsoft "
             "Authenticator, 1Password…). Then type the 6-digit code the app shows."))
         self.view = TotpView(self.page)
-        self.page.extra.addWidget(self.view)
+        self.page.add_extra(self.view)
+        self.page.totp = True
         self.code = self.page.code_field(self.tr("&Code from the app"))
         self.confirm_button = self.page.button(self.tr("Turn on"),
                                                QDialogButtonBox.ButtonRole.AcceptRole)
@@ -360,6 +382,8 @@ ZH_CN: dict[str, str] = {
     "This account is not confirmed yet: type the code that was e-mailed to you.":
         "此账户尚未确认：请输入通过电子邮件发送给你的验证码。",
     "The password is not accepted: {rule}.": "密码不符合要求：{rule}。",
+    "That code is not right. Check the time on your phone and type the code the app shows "
+    "now.": "验证码不正确。请检查手机上的时间，并输入应用当前显示的验证码。",
     "Something went wrong.": "出了点问题。",
     "it is not long enough": "长度不够",
     "it needs an upper-case letter": "需要包含大写字母",
@@ -434,8 +458,9 @@ ZH_CN: dict[str, str] = {
     "Finish signing in in your browser. ecan waits here until the sign-in page sends you back.":
         "请在浏览器中完成登录。ecan 会在这里等待，直到登录页面把你送回来。",
     "Opening the sign-in page in your browser…": "正在浏览器中打开登录页面…",
-    "If the browser did not open, copy this address into it:":
-        "如果浏览器没有打开，请将此地址复制到浏览器中：",
+    "If the browser did not open, copy this address into it.":
+        "如果浏览器没有打开，请将此地址复制到浏览器中。",
+    "&Address": "地址(&A)",
     "Try again": "重试",
     "This account asks for a step ecan cannot show yet ({step}). Sign in with `ecan login` "
     "in a terminal.":

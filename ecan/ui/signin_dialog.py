@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QDialog,
@@ -172,8 +172,8 @@ class SignInDialog(QDialog):
     def _build_mfa(self) -> None:
         page = self.mfa_page = self._page()
         self.mfa_setup = TotpView(page)
-        self.mfa_setup.hide()
-        page.extra.addWidget(self.mfa_setup)
+        page.add_extra(self.mfa_setup)
+        page.show_extra(False)  # only for MFA_SETUP
         self.mfa_code = page.code_field(self.tr("&Code"))
         self.verify_button = page.button(self.tr("Verify"),
                                          QDialogButtonBox.ButtonRole.AcceptRole)
@@ -184,6 +184,10 @@ class SignInDialog(QDialog):
         page = self.browser_page = self._page()
         page.intro.setText(self.tr("Finish signing in in your browser. ecan waits here until "
                                    "the sign-in page sends you back."))
+        # The address, for a browser that did not open: in a read-only field (one long line
+        # that a label could not wrap), ready to copy.
+        self.browser_address = page.field(self.tr("&Address"))
+        self.browser_address.setReadOnly(True)
         self.retry_browser_button = page.button(self.tr("Try again"),
                                                 QDialogButtonBox.ButtonRole.ActionRole)
         self.retry_browser_button.clicked.connect(self.start_browser)
@@ -244,8 +248,9 @@ class SignInDialog(QDialog):
             self.required_password.setFocus()
             return
         self.mfa_code.clear()
-        self.mfa_setup.hide()
+        self.mfa_page.show_extra(False)
         where = str(data.get("destination") or "") or self.tr("your phone")
+        self.mfa_page.totp = challenge in ("SOFTWARE_TOKEN_MFA", "MFA_SETUP")
         if challenge == "SOFTWARE_TOKEN_MFA":
             self.mfa_page.intro.setText(self.tr("Type the 6-digit code from your authenticator "
                                                 "app."))
@@ -268,7 +273,7 @@ class SignInDialog(QDialog):
 
     def _got_setup_key(self, data: Any) -> None:
         self.mfa_setup.show_key(data if isinstance(data, dict) else {})
-        self.mfa_setup.show()
+        self.mfa_page.show_extra(True)
         self.show_page(self.mfa_page)
         self.mfa_code.setFocus()
 
@@ -479,6 +484,7 @@ class SignInDialog(QDialog):
         """Open the pool's sign-in page in the system browser and wait for it off the GUI
         thread; Cancel ends the wait."""
         self.show_page(self.browser_page)
+        self.browser_address.clear()
         self.browser_page.show_note(self.tr("Opening the sign-in page in your browser…"))
         self.retry_browser_button.hide()
         self._bridge.run("auth.hosted_ui_start", {}, on_success=self._browser_started,
@@ -488,14 +494,17 @@ class SignInDialog(QDialog):
         data = data if isinstance(data, dict) else {}
         self._flow_id = str(data.get("flow_id") or "")
         self.browser_url = str(data.get("url") or "")
-        self.browser_page.show_note(self.tr("If the browser did not open, copy this address "
-                                            "into it:") + "\n" + self.browser_url)
-        self.browser_page.note.setTextInteractionFlags(
-            Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.show_browser_address(self.browser_url)
         QDesktopServices.openUrl(QUrl(self.browser_url))
         self._bridge.run("auth.hosted_ui_finish", {"flow_id": self._flow_id,
                                                    "timeout_s": BROWSER_WAIT_S},
                          on_success=self._browser_done, on_failure=self._browser_failed)
+
+    def show_browser_address(self, url: str) -> None:
+        self.browser_address.setText(url)
+        self.browser_address.setCursorPosition(0)
+        self.browser_page.show_note(self.tr("If the browser did not open, copy this address "
+                                            "into it."))
 
     def _browser_done(self, data: Any) -> None:
         self._flow_id = ""

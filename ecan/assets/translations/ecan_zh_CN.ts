@@ -3,12 +3,12 @@
 <context>
     <name>AccountSwitcher</name>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="330" />
+        <location filename="../../ui/account_dialogs.py" line="352" />
         <source>Switch to {name}…</source>
         <translation>切换到 {name}…</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="331" />
+        <location filename="../../ui/account_dialogs.py" line="353" />
         <source>Sign in as {name}…</source>
         <translation>以 {name} 的身份登录…</translation>
     </message>
@@ -1599,378 +1599,388 @@ Your avatar library for the AI agents you build: local first, synced to your own
 <context>
     <name>SignInDialog</name>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="50" />
+        <location filename="../../ui/signin_dialog.py" line="48" />
         <source>Sign in to ecan</source>
         <translation>登录 ecan</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="83" />
+        <location filename="../../ui/signin_dialog.py" line="84" />
         <source>Your session has expired. Sign in again to resume syncing; nothing waiting to upload has been lost.</source>
         <translation>登录已过期。请重新登录以继续同步；等待上传的内容都没有丢失。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="85" />
+        <location filename="../../ui/signin_dialog.py" line="86" />
         <source>Sign in to sync your avatars to your cloud storage and find them on every computer you use.</source>
         <translation>登录后，头像会同步到您的云存储，在您使用的每台电脑上都能找到。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="89" />
+        <location filename="../../ui/signin_dialog.py" line="90" />
         <source>Username</source>
         <translation>用户名</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="88" />
+        <location filename="../../ui/signin_dialog.py" line="89" />
         <source>user name or email</source>
         <translation>用户名或邮箱</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="91" />
+        <location filename="../../ui/signin_dialog.py" line="92" />
         <source>Password</source>
         <translation>密码</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="87" />
-        <location filename="../../ui/signin_dialog.py" line="116" />
-        <location filename="../../ui/signin_dialog.py" line="140" />
+        <location filename="../../ui/signin_dialog.py" line="88" />
+        <location filename="../../ui/signin_dialog.py" line="117" />
+        <location filename="../../ui/signin_dialog.py" line="141" />
         <source>&amp;Username</source>
         <translation>用户名(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="76" />
+        <location filename="../../ui/signin_dialog.py" line="77" />
         <source>Back</source>
         <translation>返回</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="90" />
-        <location filename="../../ui/signin_dialog.py" line="118" />
+        <location filename="../../ui/signin_dialog.py" line="91" />
+        <location filename="../../ui/signin_dialog.py" line="119" />
         <source>&amp;Password</source>
         <translation>密码(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="93" />
+        <location filename="../../ui/signin_dialog.py" line="94" />
         <source>Sign-in error</source>
         <translation>登录错误</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="94" />
-        <location filename="../../ui/signin_dialog.py" line="120" />
+        <location filename="../../ui/signin_dialog.py" line="95" />
+        <location filename="../../ui/signin_dialog.py" line="121" />
         <source>Create account</source>
         <translation>创建账户</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="95" />
+        <location filename="../../ui/signin_dialog.py" line="96" />
         <source>Forgot password?</source>
         <translation>忘记密码？</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="96" />
+        <location filename="../../ui/signin_dialog.py" line="97" />
         <source>Sign in with browser</source>
         <translation>用浏览器登录</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="106" />
         <location filename="../../ui/signin_dialog.py" line="107" />
-        <location filename="../../ui/signin_dialog.py" line="318" />
+        <location filename="../../ui/signin_dialog.py" line="108" />
+        <location filename="../../ui/signin_dialog.py" line="320" />
         <source>Sign in</source>
         <translation>登录</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="108" />
-        <location filename="../../ui/signin_dialog.py" line="189" />
+        <location filename="../../ui/signin_dialog.py" line="109" />
+        <location filename="../../ui/signin_dialog.py" line="194" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="114" />
+        <location filename="../../ui/signin_dialog.py" line="115" />
         <source>Create an ecan account. The sign-in service e-mails you a code to confirm it.</source>
         <translation>创建 ecan 账户。登录服务会通过电子邮件向你发送一个验证码来确认。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="117" />
+        <location filename="../../ui/signin_dialog.py" line="118" />
         <source>&amp;E-mail</source>
         <translation>电子邮件(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="117" />
+        <location filename="../../ui/signin_dialog.py" line="118" />
         <source>you@example.com</source>
         <translation>you@example.com</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="127" />
-        <location filename="../../ui/signin_dialog.py" line="148" />
-        <location filename="../../ui/signin_dialog.py" line="176" />
+        <location filename="../../ui/signin_dialog.py" line="128" />
+        <location filename="../../ui/signin_dialog.py" line="149" />
+        <location filename="../../ui/signin_dialog.py" line="177" />
         <source>&amp;Code</source>
         <translation>验证码(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="128" />
+        <location filename="../../ui/signin_dialog.py" line="129" />
         <source>Confirm</source>
         <translation>确认</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="130" />
-        <location filename="../../ui/signin_dialog.py" line="153" />
+        <location filename="../../ui/signin_dialog.py" line="131" />
+        <location filename="../../ui/signin_dialog.py" line="154" />
         <source>Send again</source>
         <translation>重新发送</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="138" />
+        <location filename="../../ui/signin_dialog.py" line="139" />
         <source>Type your username: the sign-in service e-mails you a code to set a new password.</source>
         <translation>请输入你的用户名：登录服务会通过电子邮件向你发送一个验证码，用来设置新密码。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="141" />
+        <location filename="../../ui/signin_dialog.py" line="142" />
         <source>Send code</source>
         <translation>发送验证码</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="149" />
-        <location filename="../../ui/signin_dialog.py" line="163" />
+        <location filename="../../ui/signin_dialog.py" line="150" />
+        <location filename="../../ui/signin_dialog.py" line="164" />
         <source>&amp;New password</source>
         <translation>新密码(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="151" />
-        <location filename="../../ui/signin_dialog.py" line="166" />
+        <location filename="../../ui/signin_dialog.py" line="152" />
+        <location filename="../../ui/signin_dialog.py" line="167" />
         <source>Set password</source>
         <translation>设置密码</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="161" />
+        <location filename="../../ui/signin_dialog.py" line="162" />
         <source>Your account needs a new password before you can sign in. Choose one that only you know.</source>
         <translation>你的账户需要先设置新密码才能登录。请设置一个只有你知道的密码。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="164" />
+        <location filename="../../ui/signin_dialog.py" line="165" />
         <source>&amp;Repeat it</source>
         <translation>再输入一次(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="177" />
-        <location filename="../../ui/signin_dialog.py" line="470" />
-        <location filename="../../ui/signin_dialog.py" line="474" />
+        <location filename="../../ui/signin_dialog.py" line="178" />
+        <location filename="../../ui/signin_dialog.py" line="472" />
+        <location filename="../../ui/signin_dialog.py" line="476" />
         <source>Verify</source>
         <translation>验证</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="184" />
+        <location filename="../../ui/signin_dialog.py" line="185" />
         <source>Finish signing in in your browser. ecan waits here until the sign-in page sends you back.</source>
         <translation>请在浏览器中完成登录。ecan 会在这里等待，直到登录页面把你送回来。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="186" />
+        <location filename="../../ui/signin_dialog.py" line="189" />
+        <source>&amp;Address</source>
+        <translation>地址(&amp;A)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="191" />
         <source>Try again</source>
         <translation>重试</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="223" />
+        <location filename="../../ui/signin_dialog.py" line="224" />
         <source>Enter your username and password.</source>
         <translation>请输入用户名和密码。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="251" />
+        <location filename="../../ui/signin_dialog.py" line="252" />
         <source>your phone</source>
         <translation>你的手机</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="253" />
+        <location filename="../../ui/signin_dialog.py" line="255" />
         <source>Type the 6-digit code from your authenticator app.</source>
         <translation>请输入身份验证器应用中的 6 位验证码。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="256" />
+        <location filename="../../ui/signin_dialog.py" line="258" />
         <source>Type the code that was texted to {where}.</source>
         <translation>请输入通过短信发送到 {where} 的验证码。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="260" />
+        <location filename="../../ui/signin_dialog.py" line="262" />
         <source>Your account asks for an authenticator app. Scan this QR code with one, then type the 6-digit code it shows.</source>
         <translation>你的账户要求使用身份验证器应用。请用它扫描此二维码，然后输入它显示的 6 位验证码。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="266" />
+        <location filename="../../ui/signin_dialog.py" line="268" />
         <source>This account asks for a step ecan cannot show yet ({step}). Sign in with `ecan login` in a terminal.</source>
         <translation>此账户要求一个 ecan 暂时无法显示的步骤（{step}）。请在终端中用 `ecan login` 登录。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="303" />
+        <location filename="../../ui/signin_dialog.py" line="305" />
         <source>Sign-in failed.</source>
         <translation>登录失败。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="318" />
+        <location filename="../../ui/signin_dialog.py" line="320" />
         <source>Signing in…</source>
         <translation>正在登录…</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="332" />
+        <location filename="../../ui/signin_dialog.py" line="334" />
         <source>Fill in the username, e-mail address and password.</source>
         <translation>请填写用户名、电子邮件地址和密码。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="351" />
+        <location filename="../../ui/signin_dialog.py" line="353" />
         <source>Type the code that was sent to {where}.</source>
         <translation>请输入发送到 {where} 的验证码。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="352" />
-        <location filename="../../ui/signin_dialog.py" line="387" />
-        <location filename="../../ui/signin_dialog.py" line="414" />
+        <location filename="../../ui/signin_dialog.py" line="354" />
+        <location filename="../../ui/signin_dialog.py" line="389" />
+        <location filename="../../ui/signin_dialog.py" line="416" />
         <source>your e-mail address</source>
         <translation>你的电子邮件地址</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="361" />
-        <location filename="../../ui/signin_dialog.py" line="462" />
+        <location filename="../../ui/signin_dialog.py" line="363" />
+        <location filename="../../ui/signin_dialog.py" line="464" />
         <source>Type the code.</source>
         <translation>请输入验证码。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="375" />
+        <location filename="../../ui/signin_dialog.py" line="377" />
         <source>Your account is confirmed. Sign in with it.</source>
         <translation>你的账户已确认。请用它登录。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="386" />
-        <location filename="../../ui/signin_dialog.py" line="417" />
+        <location filename="../../ui/signin_dialog.py" line="388" />
+        <location filename="../../ui/signin_dialog.py" line="419" />
         <source>A new code was sent to {where}.</source>
         <translation>新的验证码已发送到 {where}。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="405" />
+        <location filename="../../ui/signin_dialog.py" line="407" />
         <source>Enter your username.</source>
         <translation>请输入你的用户名。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="420" />
+        <location filename="../../ui/signin_dialog.py" line="422" />
         <source>Type the code that was sent to {where}, and choose a new password.</source>
         <translation>请输入发送到 {where} 的验证码，并设置新密码。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="432" />
+        <location filename="../../ui/signin_dialog.py" line="434" />
         <source>Type the code and the new password.</source>
         <translation>请输入验证码和新密码。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="449" />
+        <location filename="../../ui/signin_dialog.py" line="451" />
         <source>Type the new password twice.</source>
         <translation>请将新密码输入两次。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="452" />
+        <location filename="../../ui/signin_dialog.py" line="454" />
         <source>The two passwords are not the same.</source>
         <translation>两次输入的密码不一致。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="465" />
+        <location filename="../../ui/signin_dialog.py" line="467" />
         <source>Verifying…</source>
         <translation>正在验证…</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="485" />
+        <location filename="../../ui/signin_dialog.py" line="488" />
         <source>Opening the sign-in page in your browser…</source>
         <translation>正在浏览器中打开登录页面…</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="494" />
-        <source>If the browser did not open, copy this address into it:</source>
-        <translation>如果浏览器没有打开，请将此地址复制到浏览器中：</translation>
+        <location filename="../../ui/signin_dialog.py" line="506" />
+        <source>If the browser did not open, copy this address into it.</source>
+        <translation>如果浏览器没有打开，请将此地址复制到浏览器中。</translation>
     </message>
 </context>
 <context>
     <name>StepPage</name>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="131" />
+        <location filename="../../ui/account_dialogs.py" line="149" />
         <source>That code is not right. Check it (the newest one, if several were sent) and type it again.</source>
         <translation>验证码不正确。请检查（如果收到多个，请用最新的一个）后重新输入。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="133" />
+        <location filename="../../ui/account_dialogs.py" line="151" />
         <source>That code has expired or was already used. Click “Send again” for a new one.</source>
         <translation>验证码已过期或已被使用。请点击“重新发送”获取新的验证码。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="135" />
+        <location filename="../../ui/account_dialogs.py" line="153" />
         <source>There is already an account with that username. Sign in with it, reset its password, or choose another username.</source>
         <translation>该用户名已有账户。请用它登录、重设其密码，或换一个用户名。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="137" />
+        <location filename="../../ui/account_dialogs.py" line="155" />
         <source>Too many attempts. Wait a few minutes, then try again.</source>
         <translation>尝试次数过多。请等几分钟后再试。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="138" />
+        <location filename="../../ui/account_dialogs.py" line="156" />
         <source>The username or password is wrong. Check both and try again (passwords are case-sensitive).</source>
         <translation>用户名或密码错误。请检查后重试（密码区分大小写）。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="140" />
+        <location filename="../../ui/account_dialogs.py" line="158" />
         <source>There is no account with that username.</source>
         <translation>没有使用该用户名的账户。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="141" />
+        <location filename="../../ui/account_dialogs.py" line="159" />
         <source>That is not an e-mail address.</source>
         <translation>这不是有效的电子邮件地址。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="142" />
+        <location filename="../../ui/account_dialogs.py" line="160" />
         <source>That e-mail address belongs to another account.</source>
         <translation>该电子邮件地址已属于另一个账户。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="143" />
+        <location filename="../../ui/account_dialogs.py" line="161" />
         <source>This sign-in step has expired. Sign in again from the start.</source>
         <translation>此登录步骤已过期。请从头重新登录。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="145" />
+        <location filename="../../ui/account_dialogs.py" line="163" />
         <source>This account is not confirmed yet: type the code that was e-mailed to you.</source>
         <translation>此账户尚未确认：请输入通过电子邮件发送给你的验证码。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="149" />
+        <location filename="../../ui/account_dialogs.py" line="167" />
+        <source>That code is not right. Check the time on your phone and type the code the app shows now.</source>
+        <translation>验证码不正确。请检查手机上的时间，并输入应用当前显示的验证码。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="170" />
         <source>The password is not accepted: {rule}.</source>
         <translation>密码不符合要求：{rule}。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="154" />
+        <location filename="../../ui/account_dialogs.py" line="175" />
         <source>Something went wrong.</source>
         <translation>出了点问题。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="160" />
+        <location filename="../../ui/account_dialogs.py" line="181" />
         <source>it is not long enough</source>
         <translation>长度不够</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="161" />
+        <location filename="../../ui/account_dialogs.py" line="182" />
         <source>it needs an upper-case letter</source>
         <translation>需要包含大写字母</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="162" />
+        <location filename="../../ui/account_dialogs.py" line="183" />
         <source>it needs a lower-case letter</source>
         <translation>需要包含小写字母</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="163" />
+        <location filename="../../ui/account_dialogs.py" line="184" />
         <source>it needs a number</source>
         <translation>需要包含数字</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="164" />
+        <location filename="../../ui/account_dialogs.py" line="185" />
         <source>it needs a symbol</source>
         <translation>需要包含符号</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="169" />
+        <location filename="../../ui/account_dialogs.py" line="190" />
         <source>it breaks the pool's rules</source>
         <translation>不符合用户池的规则</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="172" />
+        <location filename="../../ui/account_dialogs.py" line="193" />
         <source>Passwords need at least 8 characters, with upper- and lower-case letters and a number (ecan's cloud set-up asks for that; your organisation's may ask for more).</source>
         <translation>密码至少 8 个字符，需包含大写字母、小写字母和数字（ecan 的云端设置如此要求；你所在组织的设置可能要求更多）。</translation>
     </message>
@@ -1991,47 +2001,47 @@ Your avatar library for the AI agents you build: local first, synced to your own
 <context>
     <name>TotpSetupDialog</name>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="229" />
+        <location filename="../../ui/account_dialogs.py" line="250" />
         <source>Set up an authenticator app</source>
         <translation>设置身份验证器应用</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="234" />
+        <location filename="../../ui/account_dialogs.py" line="255" />
         <source>Scan this QR code with an authenticator app (Google Authenticator, Microsoft Authenticator, 1Password…). Then type the 6-digit code the app shows.</source>
         <translation>用身份验证器应用（Google Authenticator、Microsoft Authenticator、1Password 等）扫描此二维码，然后输入应用显示的 6 位验证码。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="238" />
+        <location filename="../../ui/account_dialogs.py" line="260" />
         <source>&amp;Code from the app</source>
         <translation>应用中的验证码(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="239" />
+        <location filename="../../ui/account_dialogs.py" line="261" />
         <source>Turn on</source>
         <translation>开启</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="241" />
+        <location filename="../../ui/account_dialogs.py" line="263" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="249" />
+        <location filename="../../ui/account_dialogs.py" line="271" />
         <source>Asking the sign-in service for a new key…</source>
         <translation>正在向登录服务申请新密钥…</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="263" />
+        <location filename="../../ui/account_dialogs.py" line="285" />
         <source>Type the 6-digit code the app shows.</source>
         <translation>请输入应用显示的 6 位验证码。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="275" />
+        <location filename="../../ui/account_dialogs.py" line="297" />
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="276" />
+        <location filename="../../ui/account_dialogs.py" line="298" />
         <source>The authenticator app is set up. From now on, signing in asks for a code from it.</source>
         <translation>身份验证器应用已设置好。今后登录时会要求输入它显示的验证码。</translation>
     </message>
@@ -2039,12 +2049,12 @@ Your avatar library for the AI agents you build: local first, synced to your own
 <context>
     <name>TotpView</name>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="200" />
+        <location filename="../../ui/account_dialogs.py" line="221" />
         <source>QR code for your authenticator app</source>
         <translation>身份验证器应用的二维码</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="202" />
+        <location filename="../../ui/account_dialogs.py" line="223" />
         <source>Or type this key into the app:</source>
         <translation>或者在应用中输入此密钥：</translation>
     </message>
