@@ -31,6 +31,15 @@ EN: dict[str, tuple[str, str]] = {
         "%n of the selected avatars cannot be deleted and stay:"),
     "Retrying %n upload(s).": ("Retrying %n upload.", "Retrying %n uploads."),
     "Signed out · %n waiting": ("Signed out · %n waiting", "Signed out · %n waiting"),
+    "This computer has %n avatar(s) you added without signing in. Move them into "
+    "{account}'s library?": (
+        "This computer has %n avatar you added without signing in. Move it into "
+        "{account}'s library?",
+        "This computer has %n avatars you added without signing in. Move them into "
+        "{account}'s library?"),
+    "Moved %n avatar(s) into your account; they upload now.": (
+        "Moved %n avatar into your account; it uploads now.",
+        "Moved %n avatars into your account; they upload now."),
     "Restored %n avatar(s) from the cloud.": ("Restored %n avatar from the cloud.",
                                               "Restored %n avatars from the cloud."),
     "“{name}” is the avatar of %n agent(s) ({agents}): give them another avatar first.": (

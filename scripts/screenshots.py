@@ -343,6 +343,23 @@ def account_dialogs(out: Path) -> int:
         menu.popup(menu.mapToGlobal(menu.pos()))
         shoot(f"{lang}-a13-account-menu", menu)
         menu.close()
+
+        # After signing in, on a computer where avatars were added without an account.
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication, QMessageBox
+
+        from ecan.ui.account_dialogs import LocalAvatarsOffer
+
+        def shoot_box(name: str) -> None:
+            box = QApplication.activeModalWidget()
+            if not isinstance(box, QMessageBox):
+                QTimer.singleShot(50, lambda: shoot_box(name))
+                return
+            shoot(name, box)
+            box.reject()
+
+        QTimer.singleShot(50, lambda n=f"{lang}-a14-move-local-avatars": shoot_box(n))
+        LocalAvatarsOffer(bridge, d).ask(3, "alice")
     languages.apply("en")
     bridge.close()
     app.close()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
@@ -17,13 +17,14 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from ecan.bridge.bridge import Bridge
-from ecan.ui.dialogs import fit_height
+from ecan.ui.dialogs import ask, fit_height
 
 # What the service says a password lacks (its own words, quoted in the weak_password error) ->
 # the same in the user's language (see StepPage.password_rule).
@@ -362,6 +363,53 @@ class AccountSwitcher(QObject):
         return list(self._made.get(id(menu), []))
 
 
+class LocalAvatarsOffer(QObject):
+    """After signing in: the avatars used on this computer without an account can move into
+    the account (then they sync under it), stay where they are (and the question is not asked
+    again), or wait for a later sign-in. Moving uploads them to this account's cloud, so
+    nothing moves unless the user says so.
+
+    Signals:
+        said(str): what happened, for the status bar.
+    """
+
+    said = Signal(str)
+
+    def __init__(self, bridge: Bridge, parent: QWidget) -> None:
+        super().__init__(parent)
+        self._bridge = bridge
+        self._parent = parent
+
+    def offer(self, data: Any) -> None:
+        count = int((data or {}).get("local_only_avatars") or 0) if isinstance(data, dict) else 0
+        if count > 0:
+            # After the sign-in dialog has closed, not in the middle of its signal.
+            account = str(data.get("account") or "")
+            QTimer.singleShot(0, self, lambda: self.ask(count, account))
+
+    def ask(self, count: int, account: str) -> None:
+        answer = ask(self._parent, self.tr("Avatars used without an account"), self.tr(
+            "This computer has %n avatar(s) you added without signing in. Move them into "
+            "{account}'s library?", "", count).format(account=account), [
+                (self.tr("Move them"), QMessageBox.ButtonRole.AcceptRole),
+                (self.tr("Keep them apart"), QMessageBox.ButtonRole.DestructiveRole),
+                (self.tr("Ask me later"), QMessageBox.ButtonRole.RejectRole)],
+            default=2, informative=self.tr(
+                "Moved avatars upload to this account's cloud storage. Kept apart, they stay "
+                "on this computer, shown only when nobody is signed in."))
+        if answer == 0:
+            self._bridge.run("auth.local_avatars", {"action": "move"}, on_success=self._moved,
+                             on_failure=lambda e: self.said.emit(str(e.get("message") or "")))
+        elif answer == 1:
+            self._bridge.run("auth.local_avatars", {"action": "keep"},
+                             on_failure=lambda e: self.said.emit(str(e.get("message") or "")))
+
+    def _moved(self, result: Any) -> None:
+        moved = int((result or {}).get("moved") or 0) if isinstance(result, dict) else 0
+        self.said.emit(self.tr("Moved %n avatar(s) into your account; they upload now.", "",
+                               moved))
+
+
 # The Chinese of this module's and the sign-in dialog's window strings (scripts/i18n.py reads
 # it, as it does the generate dialog's).
 ZH_CN: dict[str, str] = {
@@ -411,6 +459,18 @@ ZH_CN: dict[str, str] = {
     "The authenticator app is set up. From now on, signing in asks for a code from it.":
         "身份验证器应用已设置好。今后登录时会要求输入它显示的验证码。",
     "Switch to {name}…": "切换到 {name}…",
+    "Avatars used without an account": "未登录时使用的头像",
+    "This computer has %n avatar(s) you added without signing in. Move them into "
+    "{account}'s library?":
+        "这台电脑上有 %n 个你在未登录时添加的头像。要把它们移到 {account} 的头像库吗？",
+    "Move them": "移过去",
+    "Keep them apart": "分开保留",
+    "Ask me later": "以后再问",
+    "Moved avatars upload to this account's cloud storage. Kept apart, they stay on this "
+    "computer, shown only when nobody is signed in.":
+        "移过去的头像会上传到此账户的云存储。分开保留的头像留在这台电脑上，只在无人登录时显示。",
+    "Moved %n avatar(s) into your account; they upload now.":
+        "已将 %n 个头像移到你的账户；现在开始上传。",
     "Set up an &authenticator app…": "设置身份验证器应用(&A)…",
     "Sign in as {name}…": "以 {name} 的身份登录…",
     # The sign-in dialog's steps (ecan/ui/signin_dialog.py).

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from ecan.bridge.bridge import Bridge
 from ecan.bridge.sync_process import SyncProcess
-from ecan.ui.account_dialogs import AccountSwitcher, TotpSetupDialog
+from ecan.ui.account_dialogs import AccountSwitcher, LocalAvatarsOffer, TotpSetupDialog
 from ecan.ui.agents_page import AgentsPage
 from ecan.ui.avatars_page import AvatarsPage
 from ecan.ui.details import human_bytes
@@ -225,6 +225,8 @@ class MainWindow(QMainWindow):
         self.switcher = AccountSwitcher(self.bridge, self)
         self.switcher.switch_requested.connect(
             lambda name: self.open_sign_in(False, username=name))
+        self.local_offer = LocalAvatarsOffer(self.bridge, self)
+        self.local_offer.said.connect(self.show_message)
         self.act_identity = QAction(self)
         # With no cloud yet, the account menu leads somewhere: to the storage settings.
         self.act_set_up = QAction(self)
@@ -675,6 +677,7 @@ class MainWindow(QMainWindow):
 
     def _signed_in(self, data: Any) -> None:
         self._refresh_account()
+        self.local_offer.offer(data)
         if isinstance(data, dict) and data.get("first_sign_in_on_empty_library"):
             # A new machine: bring the library this identity already has in the cloud here
             # before new uploads start, so the user finds the same avatars everywhere.

@@ -401,3 +401,47 @@ def test_switching_accounts_shows_only_that_accounts_avatars(
         assert "token" not in str(accounts).lower()
     finally:
         gui.close()
+
+
+def test_avatars_used_without_an_account_move_in_only_when_the_user_says(
+        cloud_env: dict[str, str], demo_cloud: DemoCloud, qtbot: Any, boxes: Any,
+        make_pictures: Callable[..., list[Path]], languages: Any) -> None:
+    languages.apply("en")  # with its plural forms
+    a, b = _user(demo_cloud), _user(demo_cloud)
+    gui = Gui(cloud_env, qtbot, sync=True)
+    try:
+        window = gui.window
+        qtbot.waitUntil(lambda: window.account_button.text() == "Sign in", timeout=10_000)
+        first = make_pictures(1, "mine")[0]
+        picture = first.rename(first.with_name("before-signing-in.png"))
+        gui.call("avatar.import_paths", {"paths": [str(picture)]})
+        window.avatars.reload()
+        qtbot.waitUntil(lambda: "before-signing-in" in _names(gui), timeout=20_000)
+
+        # A: asked, and "Ask me later" (Escape) changes nothing.
+        boxes.answer("Escape")
+        window.open_sign_in(False, username=a)
+        _sign_in_in_window(gui, qtbot, a, PASSWORD)
+        qtbot.waitUntil(lambda: boxes.pending() == 0, timeout=20_000)
+        assert "1 avatar you added without signing in" in boxes.texts[0]
+        assert boxes.default[0] == "Ask me later"  # Enter moves nothing to any cloud
+        qtbot.waitUntil(window.is_settled, timeout=20_000)
+        assert "before-signing-in" not in _names(gui)
+
+        # B: asked again, and "Move them": the picture is B's now, and is gone from the
+        # library used without an account.
+        boxes.answer("Move them")
+        window.sign_out()
+        qtbot.waitUntil(lambda: window.account_button.text() == "Sign in", timeout=10_000)
+        window.open_sign_in(False, username=b)
+        _sign_in_in_window(gui, qtbot, b, PASSWORD)
+        qtbot.waitUntil(lambda: boxes.pending() == 0, timeout=20_000)
+        assert b in boxes.texts[1]
+        qtbot.waitUntil(lambda: "before-signing-in" in _names(gui), timeout=20_000)
+        qtbot.waitUntil(lambda: "Moved 1 avatar into your account" in
+                        window.statusBar().currentMessage(), timeout=20_000)
+        window.sign_out()
+        qtbot.waitUntil(lambda: window.account_button.text() == "Sign in", timeout=10_000)
+        qtbot.waitUntil(lambda: "before-signing-in" not in _names(gui), timeout=20_000)
+    finally:
+        gui.close()

@@ -3,12 +3,12 @@
 <context>
     <name>AccountSwitcher</name>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="352" />
+        <location filename="../../ui/account_dialogs.py" line="353" />
         <source>Switch to {name}…</source>
         <translation>切换到 {name}…</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="353" />
+        <location filename="../../ui/account_dialogs.py" line="354" />
         <source>Sign in as {name}…</source>
         <translation>以 {name} 的身份登录…</translation>
     </message>
@@ -927,478 +927,520 @@
     </message>
 </context>
 <context>
+    <name>LocalAvatarsOffer</name>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="391" />
+        <source>Avatars used without an account</source>
+        <translation>未登录时使用的头像</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../ui/account_dialogs.py" line="392" />
+        <source>This computer has %n avatar(s) you added without signing in. Move them into {account}'s library?</source>
+        <translation>
+            <numerusform>这台电脑上有 %n 个你在未登录时添加的头像。要把它们移到 {account} 的头像库吗？</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="394" />
+        <source>Move them</source>
+        <translation>移过去</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="395" />
+        <source>Keep them apart</source>
+        <translation>分开保留</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="396" />
+        <source>Ask me later</source>
+        <translation>以后再问</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="398" />
+        <source>Moved avatars upload to this account's cloud storage. Kept apart, they stay on this computer, shown only when nobody is signed in.</source>
+        <translation>移过去的头像会上传到此账户的云存储。分开保留的头像留在这台电脑上，只在无人登录时显示。</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../ui/account_dialogs.py" line="409" />
+        <source>Moved %n avatar(s) into your account; they upload now.</source>
+        <translation>
+            <numerusform>已将 %n 个头像移到你的账户；现在开始上传。</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="378" />
+        <location filename="../../ui/main_window.py" line="380" />
         <source>Avatars</source>
         <translation>头像</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="379" />
+        <location filename="../../ui/main_window.py" line="381" />
         <source>Agents</source>
         <translation>智能体</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="380" />
+        <location filename="../../ui/main_window.py" line="382" />
         <source>Screens</source>
         <translation>页面</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="382" />
+        <location filename="../../ui/main_window.py" line="384" />
         <source>&amp;Import…</source>
         <translation>导入(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="382" />
+        <location filename="../../ui/main_window.py" line="384" />
         <source>Import pictures from files</source>
         <translation>从文件导入图片</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="383" />
+        <location filename="../../ui/main_window.py" line="385" />
         <source>Import &amp;folder…</source>
         <translation>导入文件夹(&amp;F)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="384" />
+        <location filename="../../ui/main_window.py" line="386" />
         <source>Import every picture in a folder</source>
         <translation>导入文件夹中的所有图片</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="385" />
+        <location filename="../../ui/main_window.py" line="387" />
         <source>&amp;Paste picture</source>
         <translation>粘贴图片(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="386" />
+        <location filename="../../ui/main_window.py" line="388" />
         <source>Add the picture on the clipboard</source>
         <translation>添加剪贴板中的图片</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="387" />
+        <location filename="../../ui/main_window.py" line="389" />
         <source>&amp;Generate…</source>
         <translation>AI 生成(&amp;G)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="387" />
+        <location filename="../../ui/main_window.py" line="389" />
         <source>Make an avatar with AI</source>
         <translation>用 AI 生成头像</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="388" />
+        <location filename="../../ui/main_window.py" line="390" />
         <source>&amp;Settings…</source>
         <translation>设置(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="388" />
+        <location filename="../../ui/main_window.py" line="390" />
         <source>Storage, sync and language</source>
         <translation>存储、同步和语言</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="389" />
+        <location filename="../../ui/main_window.py" line="391" />
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="390" />
+        <location filename="../../ui/main_window.py" line="392" />
         <source>&amp;Delete</source>
         <translation>删除(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="353" />
+        <location filename="../../ui/main_window.py" line="355" />
         <source>Delete the selected avatars</source>
         <translation>删除所选头像</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="377" />
+        <location filename="../../ui/main_window.py" line="379" />
         <source>Avatar library</source>
         <translation>头像库</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="391" />
+        <location filename="../../ui/main_window.py" line="393" />
         <source>&amp;Retry failed</source>
         <translation>重试失败项(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="391" />
+        <location filename="../../ui/main_window.py" line="393" />
         <source>Try failed uploads again</source>
         <translation>重新上传失败的头像</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="392" />
+        <location filename="../../ui/main_window.py" line="394" />
         <source>&amp;Find</source>
         <translation>查找(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="393" />
+        <location filename="../../ui/main_window.py" line="395" />
         <source>Set &amp;up sync…</source>
         <translation>设置同步(&amp;U)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="394" />
+        <location filename="../../ui/main_window.py" line="396" />
         <source>Choose where your avatars are kept in the cloud</source>
         <translation>选择头像在云端的存放位置</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="395" />
+        <location filename="../../ui/main_window.py" line="397" />
         <source>Sign &amp;in…</source>
         <translation>登录(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="396" />
+        <location filename="../../ui/main_window.py" line="398" />
         <source>Sign &amp;out</source>
         <translation>退出登录(&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="397" />
+        <location filename="../../ui/main_window.py" line="399" />
         <source>Set up an &amp;authenticator app…</source>
         <translation>设置身份验证器应用(&amp;A)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="398" />
+        <location filename="../../ui/main_window.py" line="400" />
         <source>Open &amp;log folder</source>
         <translation>打开日志文件夹(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="399" />
+        <location filename="../../ui/main_window.py" line="401" />
         <source>&amp;About ecan</source>
         <translation>关于 ecan(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="400" />
+        <location filename="../../ui/main_window.py" line="402" />
         <source>Show ecan</source>
         <translation>显示 ecan</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="406" />
+        <location filename="../../ui/main_window.py" line="408" />
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="407" />
+        <location filename="../../ui/main_window.py" line="409" />
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="408" />
+        <location filename="../../ui/main_window.py" line="410" />
         <source>S&amp;ync</source>
         <translation>同步(&amp;Y)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="409" />
+        <location filename="../../ui/main_window.py" line="411" />
         <source>&amp;Account</source>
         <translation>账户(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="410" />
+        <location filename="../../ui/main_window.py" line="412" />
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="411" />
+        <location filename="../../ui/main_window.py" line="413" />
         <source>Toolbar</source>
         <translation>工具栏</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="412" />
+        <location filename="../../ui/main_window.py" line="414" />
         <source>Sync progress</source>
         <translation>同步进度</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="413" />
+        <location filename="../../ui/main_window.py" line="415" />
         <source>Import progress</source>
         <translation>导入进度</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="414" />
+        <location filename="../../ui/main_window.py" line="416" />
         <source>Account</source>
         <translation>账户</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="428" />
+        <location filename="../../ui/main_window.py" line="430" />
         <source>Endpoint set by {name}</source>
         <translation>服务端点由 {name} 设置</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="431" />
+        <location filename="../../ui/main_window.py" line="433" />
         <source>{n} endpoints set by environment variables</source>
         <translation>{n} 个服务端点由环境变量设置</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="433" />
+        <location filename="../../ui/main_window.py" line="435" />
         <source>{name} sends requests to {url}</source>
         <translation>{name} 将请求发往 {url}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="467" />
+        <location filename="../../ui/main_window.py" line="469" />
         <source>Drop to import these files</source>
         <translation>松开鼠标即可导入这些文件</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="490" />
+        <location filename="../../ui/main_window.py" line="492" />
         <source>Importing…</source>
         <translation>正在导入…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="505" />
+        <location filename="../../ui/main_window.py" line="507" />
         <source>Import pictures</source>
         <translation>导入图片</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="506" />
+        <location filename="../../ui/main_window.py" line="508" />
         <source>Pictures and videos ({patterns})</source>
         <translation>图片和视频 ({patterns})</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="517" />
+        <location filename="../../ui/main_window.py" line="519" />
         <source>Import a folder of pictures</source>
         <translation>导入图片文件夹</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="542" />
+        <location filename="../../ui/main_window.py" line="544" />
         <source>There is no picture on the clipboard.</source>
         <translation>剪贴板中没有图片。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="551" />
+        <location filename="../../ui/main_window.py" line="553" />
         <source>Importing %v of %m</source>
         <translation>正在导入 %v / %m</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="555" />
+        <location filename="../../ui/main_window.py" line="557" />
         <source>Importing {done} of {total}…</source>
         <translation>正在导入 {done} / {total}…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="563" />
+        <location filename="../../ui/main_window.py" line="565" />
         <source>Nothing to import: no pictures were found there.</source>
         <translation>没有可导入的内容：那里没有找到图片。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="599" />
-        <location filename="../../ui/main_window.py" line="606" />
+        <location filename="../../ui/main_window.py" line="601" />
+        <location filename="../../ui/main_window.py" line="608" />
         <source>Delete avatars</source>
         <translation>删除头像</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="681" />
+        <location filename="../../ui/main_window.py" line="684" />
         <source>Restoring your library from the cloud…</source>
         <translation>正在从云端恢复你的头像库…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="700" />
+        <location filename="../../ui/main_window.py" line="703" />
         <source>Signed out. New avatars wait on this computer until you sign in.</source>
         <translation>已退出登录。新头像会保存在本机，登录后再同步。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="715" />
+        <location filename="../../ui/main_window.py" line="718" />
         <source>Settings saved. Syncing uses them now.</source>
         <translation>设置已保存，同步已按新设置进行。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="732" />
+        <location filename="../../ui/main_window.py" line="735" />
         <source>About ecan</source>
         <translation>关于 ecan</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="733" />
+        <location filename="../../ui/main_window.py" line="736" />
         <source>ecan {version}
 Your avatar library for the AI agents you build: local first, synced to your own cloud storage.</source>
         <translation>ecan {version}
 为您打造的 AI 智能体管理头像：本地优先，同步到您自己的云存储。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="758" />
+        <location filename="../../ui/main_window.py" line="761" />
         <source>Syncing stopped unexpectedly; it restarts by itself in {s} s. Nothing is lost: the queue is kept.</source>
         <translation>同步意外停止，将在 {s} 秒后自动重启。不会丢失任何内容：队列已保留。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="784" />
+        <location filename="../../ui/main_window.py" line="787" />
         <source>Signed in</source>
         <translation>已登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="785" />
+        <location filename="../../ui/main_window.py" line="788" />
         <source>Signed in as {user} (identity {identity})</source>
         <translation>已登录为 {user}（身份 {identity}）</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="788" />
+        <location filename="../../ui/main_window.py" line="791" />
         <source>Sign in</source>
         <translation>登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="789" />
+        <location filename="../../ui/main_window.py" line="792" />
         <source>Not signed in</source>
         <translation>未登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="791" />
+        <location filename="../../ui/main_window.py" line="794" />
         <source>Cloud storage (no sign-in)</source>
         <translation>云存储（无需登录）</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="792" />
+        <location filename="../../ui/main_window.py" line="795" />
         <source>Syncing with the configured storage keys</source>
         <translation>使用配置的存储密钥同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="794" />
+        <location filename="../../ui/main_window.py" line="797" />
         <source>Set up sync</source>
         <translation>设置同步</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="876" />
+        <location filename="../../ui/main_window.py" line="879" />
         <source>Signed out · %n waiting</source>
         <translation>
             <numerusform>已退出登录 · %n 个待同步</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="877" />
-        <location filename="../../ui/main_window.py" line="911" />
+        <location filename="../../ui/main_window.py" line="880" />
+        <location filename="../../ui/main_window.py" line="914" />
         <source>Signed out</source>
         <translation>已退出登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="888" />
+        <location filename="../../ui/main_window.py" line="891" />
         <source>{n} synced</source>
         <translation>{n} 个已同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="909" />
+        <location filename="../../ui/main_window.py" line="912" />
         <source>Local only</source>
         <translation>仅本地</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="795" />
+        <location filename="../../ui/main_window.py" line="798" />
         <source>No cloud storage is set up (see Settings)</source>
         <translation>尚未设置云存储（见“设置”）</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="569" />
+        <location filename="../../ui/main_window.py" line="571" />
         <source>Added {new}; {existing} already in the library.</source>
         <translation>已添加 {new} 个；{existing} 个已在头像库中。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="571" />
+        <location filename="../../ui/main_window.py" line="573" />
         <source>Nothing new: {existing} already in the library.</source>
         <translation>没有新增：{existing} 个已在头像库中。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="573" />
+        <location filename="../../ui/main_window.py" line="575" />
         <source>Added {new}.</source>
         <translation>已添加 {new} 个。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="575" />
+        <location filename="../../ui/main_window.py" line="577" />
         <source>{refused} could not be imported.</source>
         <translation>{refused} 个无法导入。</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="603" />
+        <location filename="../../ui/main_window.py" line="605" />
         <source>%n of the selected avatars cannot be deleted and stay:</source>
         <translation>
             <numerusform>所选头像中有 %n 个不能删除，将保留：</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="607" />
+        <location filename="../../ui/main_window.py" line="609" />
         <source>Delete %n avatar(s)? They are removed from this computer and from your cloud storage.</source>
         <translation>
             <numerusform>删除 %n 个头像？它们将从本机和您的云存储中移除。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="609" />
+        <location filename="../../ui/main_window.py" line="611" />
         <source>Delete</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="609" />
+        <location filename="../../ui/main_window.py" line="611" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="643" />
+        <location filename="../../ui/main_window.py" line="645" />
         <source>Retrying %n upload(s).</source>
         <translation>
             <numerusform>正在重试 %n 个上传。</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="689" />
+        <location filename="../../ui/main_window.py" line="692" />
         <source>Restored %n avatar(s) from the cloud.</source>
         <translation>
             <numerusform>已从云端恢复 %n 个头像。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="874" />
+        <location filename="../../ui/main_window.py" line="877" />
         <source>Saved on this computer</source>
         <translation>已保存在本机</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="880" />
+        <location filename="../../ui/main_window.py" line="883" />
         <source>Syncing {done} of {total}</source>
         <translation>正在同步 {done} / {total}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="882" />
+        <location filename="../../ui/main_window.py" line="885" />
         <source>{rate}/s</source>
         <translation>{rate}/秒</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="884" />
+        <location filename="../../ui/main_window.py" line="887" />
         <source>{done} of {total}</source>
         <translation>{done} / {total}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="890" />
+        <location filename="../../ui/main_window.py" line="893" />
         <source>All {n} synced</source>
         <translation>{n} 个全部已同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="891" />
+        <location filename="../../ui/main_window.py" line="894" />
         <source>Nothing to sync</source>
         <translation>没有需要同步的内容</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="893" />
+        <location filename="../../ui/main_window.py" line="896" />
         <source>{n} failed</source>
         <translation>{n} 个失败</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="895" />
+        <location filename="../../ui/main_window.py" line="898" />
         <source>paused</source>
         <translation>已暂停</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="898" />
+        <location filename="../../ui/main_window.py" line="901" />
         <source>Synced {synced}, waiting {waiting}, failed {failed}, on this computer only {local}</source>
         <translation>已同步 {synced}，等待 {waiting}，失败 {failed}，仅本机 {local}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="907" />
+        <location filename="../../ui/main_window.py" line="910" />
         <source>Sign-in needed</source>
         <translation>需要登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="913" />
+        <location filename="../../ui/main_window.py" line="916" />
         <source>Online</source>
         <translation>在线</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="915" />
+        <location filename="../../ui/main_window.py" line="918" />
         <source>Offline — will retry</source>
         <translation>离线 — 稍后重试</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="919" />
+        <location filename="../../ui/main_window.py" line="922" />
         <source>&amp;Resume sync</source>
         <translation>继续同步(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="919" />
+        <location filename="../../ui/main_window.py" line="922" />
         <source>&amp;Pause sync</source>
         <translation>暂停同步(&amp;P)</translation>
     </message>
@@ -1885,102 +1927,102 @@ Your avatar library for the AI agents you build: local first, synced to your own
 <context>
     <name>StepPage</name>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="149" />
+        <location filename="../../ui/account_dialogs.py" line="150" />
         <source>That code is not right. Check it (the newest one, if several were sent) and type it again.</source>
         <translation>验证码不正确。请检查（如果收到多个，请用最新的一个）后重新输入。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="151" />
+        <location filename="../../ui/account_dialogs.py" line="152" />
         <source>That code has expired or was already used. Click “Send again” for a new one.</source>
         <translation>验证码已过期或已被使用。请点击“重新发送”获取新的验证码。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="153" />
+        <location filename="../../ui/account_dialogs.py" line="154" />
         <source>There is already an account with that username. Sign in with it, reset its password, or choose another username.</source>
         <translation>该用户名已有账户。请用它登录、重设其密码，或换一个用户名。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="155" />
+        <location filename="../../ui/account_dialogs.py" line="156" />
         <source>Too many attempts. Wait a few minutes, then try again.</source>
         <translation>尝试次数过多。请等几分钟后再试。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="156" />
+        <location filename="../../ui/account_dialogs.py" line="157" />
         <source>The username or password is wrong. Check both and try again (passwords are case-sensitive).</source>
         <translation>用户名或密码错误。请检查后重试（密码区分大小写）。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="158" />
+        <location filename="../../ui/account_dialogs.py" line="159" />
         <source>There is no account with that username.</source>
         <translation>没有使用该用户名的账户。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="159" />
+        <location filename="../../ui/account_dialogs.py" line="160" />
         <source>That is not an e-mail address.</source>
         <translation>这不是有效的电子邮件地址。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="160" />
+        <location filename="../../ui/account_dialogs.py" line="161" />
         <source>That e-mail address belongs to another account.</source>
         <translation>该电子邮件地址已属于另一个账户。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="161" />
+        <location filename="../../ui/account_dialogs.py" line="162" />
         <source>This sign-in step has expired. Sign in again from the start.</source>
         <translation>此登录步骤已过期。请从头重新登录。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="163" />
+        <location filename="../../ui/account_dialogs.py" line="164" />
         <source>This account is not confirmed yet: type the code that was e-mailed to you.</source>
         <translation>此账户尚未确认：请输入通过电子邮件发送给你的验证码。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="167" />
+        <location filename="../../ui/account_dialogs.py" line="168" />
         <source>That code is not right. Check the time on your phone and type the code the app shows now.</source>
         <translation>验证码不正确。请检查手机上的时间，并输入应用当前显示的验证码。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="170" />
+        <location filename="../../ui/account_dialogs.py" line="171" />
         <source>The password is not accepted: {rule}.</source>
         <translation>密码不符合要求：{rule}。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="175" />
+        <location filename="../../ui/account_dialogs.py" line="176" />
         <source>Something went wrong.</source>
         <translation>出了点问题。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="181" />
+        <location filename="../../ui/account_dialogs.py" line="182" />
         <source>it is not long enough</source>
         <translation>长度不够</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="182" />
+        <location filename="../../ui/account_dialogs.py" line="183" />
         <source>it needs an upper-case letter</source>
         <translation>需要包含大写字母</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="183" />
+        <location filename="../../ui/account_dialogs.py" line="184" />
         <source>it needs a lower-case letter</source>
         <translation>需要包含小写字母</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="184" />
+        <location filename="../../ui/account_dialogs.py" line="185" />
         <source>it needs a number</source>
         <translation>需要包含数字</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="185" />
+        <location filename="../../ui/account_dialogs.py" line="186" />
         <source>it needs a symbol</source>
         <translation>需要包含符号</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="190" />
+        <location filename="../../ui/account_dialogs.py" line="191" />
         <source>it breaks the pool's rules</source>
         <translation>不符合用户池的规则</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="193" />
+        <location filename="../../ui/account_dialogs.py" line="194" />
         <source>Passwords need at least 8 characters, with upper- and lower-case letters and a number (ecan's cloud set-up asks for that; your organisation's may ask for more).</source>
         <translation>密码至少 8 个字符，需包含大写字母、小写字母和数字（ecan 的云端设置如此要求；你所在组织的设置可能要求更多）。</translation>
     </message>
@@ -2001,47 +2043,47 @@ Your avatar library for the AI agents you build: local first, synced to your own
 <context>
     <name>TotpSetupDialog</name>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="250" />
+        <location filename="../../ui/account_dialogs.py" line="251" />
         <source>Set up an authenticator app</source>
         <translation>设置身份验证器应用</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="255" />
+        <location filename="../../ui/account_dialogs.py" line="256" />
         <source>Scan this QR code with an authenticator app (Google Authenticator, Microsoft Authenticator, 1Password…). Then type the 6-digit code the app shows.</source>
         <translation>用身份验证器应用（Google Authenticator、Microsoft Authenticator、1Password 等）扫描此二维码，然后输入应用显示的 6 位验证码。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="260" />
+        <location filename="../../ui/account_dialogs.py" line="261" />
         <source>&amp;Code from the app</source>
         <translation>应用中的验证码(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="261" />
+        <location filename="../../ui/account_dialogs.py" line="262" />
         <source>Turn on</source>
         <translation>开启</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="263" />
+        <location filename="../../ui/account_dialogs.py" line="264" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="271" />
+        <location filename="../../ui/account_dialogs.py" line="272" />
         <source>Asking the sign-in service for a new key…</source>
         <translation>正在向登录服务申请新密钥…</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="285" />
+        <location filename="../../ui/account_dialogs.py" line="286" />
         <source>Type the 6-digit code the app shows.</source>
         <translation>请输入应用显示的 6 位验证码。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="297" />
+        <location filename="../../ui/account_dialogs.py" line="298" />
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="298" />
+        <location filename="../../ui/account_dialogs.py" line="299" />
         <source>The authenticator app is set up. From now on, signing in asks for a code from it.</source>
         <translation>身份验证器应用已设置好。今后登录时会要求输入它显示的验证码。</translation>
     </message>
@@ -2049,12 +2091,12 @@ Your avatar library for the AI agents you build: local first, synced to your own
 <context>
     <name>TotpView</name>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="221" />
+        <location filename="../../ui/account_dialogs.py" line="222" />
         <source>QR code for your authenticator app</source>
         <translation>身份验证器应用的二维码</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="223" />
+        <location filename="../../ui/account_dialogs.py" line="224" />
         <source>Or type this key into the app:</source>
         <translation>或者在应用中输入此密钥：</translation>
     </message>
