@@ -38,6 +38,7 @@ class StepPage(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.title = ""  # the dialog's title while this step shows ("": the dialog's own)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(12)
@@ -475,6 +476,10 @@ ZH_CN: dict[str, str] = {
     "Sign in as {name}…": "以 {name} 的身份登录…",
     # The sign-in dialog's steps (ecan/ui/signin_dialog.py).
     "Create account": "创建账户",
+    "Create an ecan account": "创建 ecan 账户",
+    "Reset your password": "重设密码",
+    "Choose a new password": "设置新密码",
+    "Two-step sign-in": "两步登录",
     "Forgot password?": "忘记密码？",
     "Sign in with browser": "用浏览器登录",
     "Back": "返回",

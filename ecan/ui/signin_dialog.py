@@ -112,6 +112,7 @@ class SignInDialog(QDialog):
 
     def _build_sign_up(self) -> None:
         page = self.signup_page = self._page()
+        page.title = self.tr("Create an ecan account")
         page.intro.setText(self.tr("Create an ecan account. The sign-in service e-mails you a "
                                    "code to confirm it."))
         self.new_username = page.field(self.tr("&Username"))
@@ -125,6 +126,7 @@ class SignInDialog(QDialog):
 
     def _build_confirm(self) -> None:
         page = self.confirm_page = self._page()
+        page.title = self.tr("Confirm your account")
         self.confirm_code = page.code_field(self.tr("&Code"))
         self.confirm_button = page.button(self.tr("Confirm"),
                                           QDialogButtonBox.ButtonRole.AcceptRole)
@@ -136,6 +138,7 @@ class SignInDialog(QDialog):
 
     def _build_forgot(self) -> None:
         page = self.forgot_page = self._page()
+        page.title = self.tr("Reset your password")
         page.intro.setText(self.tr("Type your username: the sign-in service e-mails you a code "
                                    "to set a new password."))
         self.forgot_username = page.field(self.tr("&Username"))
@@ -146,6 +149,7 @@ class SignInDialog(QDialog):
 
     def _build_reset(self) -> None:
         page = self.reset_page = self._page()
+        page.title = self.tr("Reset your password")
         self.reset_code = page.code_field(self.tr("&Code"))
         self.reset_password = page.field(self.tr("&New password"), secret=True)
         page.show_note(page.password_policy())
@@ -159,6 +163,7 @@ class SignInDialog(QDialog):
 
     def _build_new_password(self) -> None:
         page = self.newpass_page = self._page()
+        page.title = self.tr("Choose a new password")
         page.intro.setText(self.tr("Your account needs a new password before you can sign in. "
                                    "Choose one that only you know."))
         self.required_password = page.field(self.tr("&New password"), secret=True)
@@ -171,6 +176,7 @@ class SignInDialog(QDialog):
 
     def _build_mfa(self) -> None:
         page = self.mfa_page = self._page()
+        page.title = self.tr("Two-step sign-in")
         self.mfa_setup = TotpView(page)
         page.add_extra(self.mfa_setup)
         page.show_extra(False)  # only for MFA_SETUP
@@ -182,6 +188,7 @@ class SignInDialog(QDialog):
 
     def _build_browser(self) -> None:
         page = self.browser_page = self._page()
+        page.title = self.tr("Sign in with browser")
         page.intro.setText(self.tr("Finish signing in in your browser. ecan waits here until "
                                    "the sign-in page sends you back."))
         # The address, for a browser that did not open: in a read-only field (one long line
@@ -201,6 +208,7 @@ class SignInDialog(QDialog):
         for other in self._pages:
             other.setVisible(other is page)
         self._current = page
+        self.setWindowTitle(page.title or self.tr("Sign in to ecan"))
         page.clear_error()
         self.setMinimumHeight(0)
         self._layout.activate()

@@ -98,6 +98,7 @@ def test_create_an_account_confirm_its_code_and_be_signed_in(
     dialog = _dialog(window, qtbot)
     dialog.create_link.click()
     assert dialog.current_page() is dialog.signup_page
+    assert dialog.windowTitle() == "Create an ecan account"
     assert "at least 8 characters" in dialog.signup_page.note.text()  # the policy, shown
     name = _name()
     dialog.new_username.setText(name)
@@ -121,7 +122,9 @@ def test_create_an_account_confirm_its_code_and_be_signed_in(
     assert not dialog.confirm_page.error.isVisible()
     qtbot.waitUntil(lambda: len(_inbox(demo_cloud, name)) == 2, timeout=10_000)
     dialog.confirm_code.setText(_code(demo_cloud, name))
-    dialog.confirm_button.click()
+    from PySide6.QtCore import Qt
+
+    qtbot.keyClick(dialog.confirm_code, Qt.Key.Key_Return)  # Enter confirms (not "Back")
     _signed_in(qtbot, dialog, window, name)
 
 

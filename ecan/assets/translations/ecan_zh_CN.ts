@@ -3,12 +3,12 @@
 <context>
     <name>AccountSwitcher</name>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="353" />
+        <location filename="../../ui/account_dialogs.py" line="354" />
         <source>Switch to {name}…</source>
         <translation>切换到 {name}…</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="354" />
+        <location filename="../../ui/account_dialogs.py" line="355" />
         <source>Sign in as {name}…</source>
         <translation>以 {name} 的身份登录…</translation>
     </message>
@@ -929,39 +929,39 @@
 <context>
     <name>LocalAvatarsOffer</name>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="391" />
+        <location filename="../../ui/account_dialogs.py" line="392" />
         <source>Avatars used without an account</source>
         <translation>未登录时使用的头像</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/account_dialogs.py" line="392" />
+        <location filename="../../ui/account_dialogs.py" line="393" />
         <source>This computer has %n avatar(s) you added without signing in. Move them into {account}'s library?</source>
         <translation>
             <numerusform>这台电脑上有 %n 个你在未登录时添加的头像。要把它们移到 {account} 的头像库吗？</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="394" />
+        <location filename="../../ui/account_dialogs.py" line="395" />
         <source>Move them</source>
         <translation>移过去</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="395" />
+        <location filename="../../ui/account_dialogs.py" line="396" />
         <source>Keep them apart</source>
         <translation>分开保留</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="396" />
+        <location filename="../../ui/account_dialogs.py" line="397" />
         <source>Ask me later</source>
         <translation>以后再问</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="398" />
+        <location filename="../../ui/account_dialogs.py" line="399" />
         <source>Moved avatars upload to this account's cloud storage. Kept apart, they stay on this computer, shown only when nobody is signed in.</source>
         <translation>移过去的头像会上传到此账户的云存储。分开保留的头像留在这台电脑上，只在无人登录时显示。</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/account_dialogs.py" line="409" />
+        <location filename="../../ui/account_dialogs.py" line="410" />
         <source>Moved %n avatar(s) into your account; they upload now.</source>
         <translation>
             <numerusform>已将 %n 个头像移到你的账户；现在开始上传。</numerusform>
@@ -1642,6 +1642,7 @@ Your avatar library for the AI agents you build: local first, synced to your own
     <name>SignInDialog</name>
     <message>
         <location filename="../../ui/signin_dialog.py" line="48" />
+        <location filename="../../ui/signin_dialog.py" line="211" />
         <source>Sign in to ecan</source>
         <translation>登录 ecan</translation>
     </message>
@@ -1672,8 +1673,8 @@ Your avatar library for the AI agents you build: local first, synced to your own
     </message>
     <message>
         <location filename="../../ui/signin_dialog.py" line="88" />
-        <location filename="../../ui/signin_dialog.py" line="117" />
-        <location filename="../../ui/signin_dialog.py" line="141" />
+        <location filename="../../ui/signin_dialog.py" line="118" />
+        <location filename="../../ui/signin_dialog.py" line="144" />
         <source>&amp;Username</source>
         <translation>用户名(&amp;U)</translation>
     </message>
@@ -1684,7 +1685,7 @@ Your avatar library for the AI agents you build: local first, synced to your own
     </message>
     <message>
         <location filename="../../ui/signin_dialog.py" line="91" />
-        <location filename="../../ui/signin_dialog.py" line="119" />
+        <location filename="../../ui/signin_dialog.py" line="120" />
         <source>&amp;Password</source>
         <translation>密码(&amp;P)</translation>
     </message>
@@ -1695,7 +1696,7 @@ Your avatar library for the AI agents you build: local first, synced to your own
     </message>
     <message>
         <location filename="../../ui/signin_dialog.py" line="95" />
-        <location filename="../../ui/signin_dialog.py" line="121" />
+        <location filename="../../ui/signin_dialog.py" line="122" />
         <source>Create account</source>
         <translation>创建账户</translation>
     </message>
@@ -1706,220 +1707,247 @@ Your avatar library for the AI agents you build: local first, synced to your own
     </message>
     <message>
         <location filename="../../ui/signin_dialog.py" line="97" />
+        <location filename="../../ui/signin_dialog.py" line="191" />
         <source>Sign in with browser</source>
         <translation>用浏览器登录</translation>
     </message>
     <message>
         <location filename="../../ui/signin_dialog.py" line="107" />
         <location filename="../../ui/signin_dialog.py" line="108" />
-        <location filename="../../ui/signin_dialog.py" line="320" />
+        <location filename="../../ui/signin_dialog.py" line="328" />
         <source>Sign in</source>
         <translation>登录</translation>
     </message>
     <message>
         <location filename="../../ui/signin_dialog.py" line="109" />
-        <location filename="../../ui/signin_dialog.py" line="194" />
+        <location filename="../../ui/signin_dialog.py" line="201" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
         <location filename="../../ui/signin_dialog.py" line="115" />
+        <source>Create an ecan account</source>
+        <translation>创建 ecan 账户</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="116" />
         <source>Create an ecan account. The sign-in service e-mails you a code to confirm it.</source>
         <translation>创建 ecan 账户。登录服务会通过电子邮件向你发送一个验证码来确认。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="118" />
+        <location filename="../../ui/signin_dialog.py" line="119" />
         <source>&amp;E-mail</source>
         <translation>电子邮件(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="118" />
+        <location filename="../../ui/signin_dialog.py" line="119" />
         <source>you@example.com</source>
         <translation>you@example.com</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="128" />
-        <location filename="../../ui/signin_dialog.py" line="149" />
-        <location filename="../../ui/signin_dialog.py" line="177" />
+        <location filename="../../ui/signin_dialog.py" line="129" />
+        <source>Confirm your account</source>
+        <translation>确认你的账户</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="130" />
+        <location filename="../../ui/signin_dialog.py" line="153" />
+        <location filename="../../ui/signin_dialog.py" line="183" />
         <source>&amp;Code</source>
         <translation>验证码(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="129" />
+        <location filename="../../ui/signin_dialog.py" line="131" />
         <source>Confirm</source>
         <translation>确认</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="131" />
-        <location filename="../../ui/signin_dialog.py" line="154" />
+        <location filename="../../ui/signin_dialog.py" line="133" />
+        <location filename="../../ui/signin_dialog.py" line="158" />
         <source>Send again</source>
         <translation>重新发送</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="139" />
+        <location filename="../../ui/signin_dialog.py" line="141" />
+        <location filename="../../ui/signin_dialog.py" line="152" />
+        <source>Reset your password</source>
+        <translation>重设密码</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="142" />
         <source>Type your username: the sign-in service e-mails you a code to set a new password.</source>
         <translation>请输入你的用户名：登录服务会通过电子邮件向你发送一个验证码，用来设置新密码。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="142" />
+        <location filename="../../ui/signin_dialog.py" line="145" />
         <source>Send code</source>
         <translation>发送验证码</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="150" />
-        <location filename="../../ui/signin_dialog.py" line="164" />
+        <location filename="../../ui/signin_dialog.py" line="154" />
+        <location filename="../../ui/signin_dialog.py" line="169" />
         <source>&amp;New password</source>
         <translation>新密码(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="152" />
-        <location filename="../../ui/signin_dialog.py" line="167" />
+        <location filename="../../ui/signin_dialog.py" line="156" />
+        <location filename="../../ui/signin_dialog.py" line="172" />
         <source>Set password</source>
         <translation>设置密码</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="162" />
+        <location filename="../../ui/signin_dialog.py" line="166" />
+        <source>Choose a new password</source>
+        <translation>设置新密码</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="167" />
         <source>Your account needs a new password before you can sign in. Choose one that only you know.</source>
         <translation>你的账户需要先设置新密码才能登录。请设置一个只有你知道的密码。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="165" />
+        <location filename="../../ui/signin_dialog.py" line="170" />
         <source>&amp;Repeat it</source>
         <translation>再输入一次(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="178" />
-        <location filename="../../ui/signin_dialog.py" line="472" />
-        <location filename="../../ui/signin_dialog.py" line="476" />
+        <location filename="../../ui/signin_dialog.py" line="179" />
+        <source>Two-step sign-in</source>
+        <translation>两步登录</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="184" />
+        <location filename="../../ui/signin_dialog.py" line="480" />
+        <location filename="../../ui/signin_dialog.py" line="484" />
         <source>Verify</source>
         <translation>验证</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="185" />
+        <location filename="../../ui/signin_dialog.py" line="192" />
         <source>Finish signing in in your browser. ecan waits here until the sign-in page sends you back.</source>
         <translation>请在浏览器中完成登录。ecan 会在这里等待，直到登录页面把你送回来。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="189" />
+        <location filename="../../ui/signin_dialog.py" line="196" />
         <source>&amp;Address</source>
         <translation>地址(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="191" />
+        <location filename="../../ui/signin_dialog.py" line="198" />
         <source>Try again</source>
         <translation>重试</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="224" />
+        <location filename="../../ui/signin_dialog.py" line="232" />
         <source>Enter your username and password.</source>
         <translation>请输入用户名和密码。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="252" />
+        <location filename="../../ui/signin_dialog.py" line="260" />
         <source>your phone</source>
         <translation>你的手机</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="255" />
+        <location filename="../../ui/signin_dialog.py" line="263" />
         <source>Type the 6-digit code from your authenticator app.</source>
         <translation>请输入身份验证器应用中的 6 位验证码。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="258" />
+        <location filename="../../ui/signin_dialog.py" line="266" />
         <source>Type the code that was texted to {where}.</source>
         <translation>请输入通过短信发送到 {where} 的验证码。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="262" />
+        <location filename="../../ui/signin_dialog.py" line="270" />
         <source>Your account asks for an authenticator app. Scan this QR code with one, then type the 6-digit code it shows.</source>
         <translation>你的账户要求使用身份验证器应用。请用它扫描此二维码，然后输入它显示的 6 位验证码。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="268" />
+        <location filename="../../ui/signin_dialog.py" line="276" />
         <source>This account asks for a step ecan cannot show yet ({step}). Sign in with `ecan login` in a terminal.</source>
         <translation>此账户要求一个 ecan 暂时无法显示的步骤（{step}）。请在终端中用 `ecan login` 登录。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="305" />
+        <location filename="../../ui/signin_dialog.py" line="313" />
         <source>Sign-in failed.</source>
         <translation>登录失败。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="320" />
+        <location filename="../../ui/signin_dialog.py" line="328" />
         <source>Signing in…</source>
         <translation>正在登录…</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="334" />
+        <location filename="../../ui/signin_dialog.py" line="342" />
         <source>Fill in the username, e-mail address and password.</source>
         <translation>请填写用户名、电子邮件地址和密码。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="353" />
+        <location filename="../../ui/signin_dialog.py" line="361" />
         <source>Type the code that was sent to {where}.</source>
         <translation>请输入发送到 {where} 的验证码。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="354" />
-        <location filename="../../ui/signin_dialog.py" line="389" />
-        <location filename="../../ui/signin_dialog.py" line="416" />
+        <location filename="../../ui/signin_dialog.py" line="362" />
+        <location filename="../../ui/signin_dialog.py" line="397" />
+        <location filename="../../ui/signin_dialog.py" line="424" />
         <source>your e-mail address</source>
         <translation>你的电子邮件地址</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="363" />
-        <location filename="../../ui/signin_dialog.py" line="464" />
+        <location filename="../../ui/signin_dialog.py" line="371" />
+        <location filename="../../ui/signin_dialog.py" line="472" />
         <source>Type the code.</source>
         <translation>请输入验证码。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="377" />
+        <location filename="../../ui/signin_dialog.py" line="385" />
         <source>Your account is confirmed. Sign in with it.</source>
         <translation>你的账户已确认。请用它登录。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="388" />
-        <location filename="../../ui/signin_dialog.py" line="419" />
+        <location filename="../../ui/signin_dialog.py" line="396" />
+        <location filename="../../ui/signin_dialog.py" line="427" />
         <source>A new code was sent to {where}.</source>
         <translation>新的验证码已发送到 {where}。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="407" />
+        <location filename="../../ui/signin_dialog.py" line="415" />
         <source>Enter your username.</source>
         <translation>请输入你的用户名。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="422" />
+        <location filename="../../ui/signin_dialog.py" line="430" />
         <source>Type the code that was sent to {where}, and choose a new password.</source>
         <translation>请输入发送到 {where} 的验证码，并设置新密码。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="434" />
+        <location filename="../../ui/signin_dialog.py" line="442" />
         <source>Type the code and the new password.</source>
         <translation>请输入验证码和新密码。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="451" />
+        <location filename="../../ui/signin_dialog.py" line="459" />
         <source>Type the new password twice.</source>
         <translation>请将新密码输入两次。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="454" />
+        <location filename="../../ui/signin_dialog.py" line="462" />
         <source>The two passwords are not the same.</source>
         <translation>两次输入的密码不一致。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="467" />
+        <location filename="../../ui/signin_dialog.py" line="475" />
         <source>Verifying…</source>
         <translation>正在验证…</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="488" />
+        <location filename="../../ui/signin_dialog.py" line="496" />
         <source>Opening the sign-in page in your browser…</source>
         <translation>正在浏览器中打开登录页面…</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="506" />
+        <location filename="../../ui/signin_dialog.py" line="514" />
         <source>If the browser did not open, copy this address into it.</source>
         <translation>如果浏览器没有打开，请将此地址复制到浏览器中。</translation>
     </message>
@@ -1927,102 +1955,102 @@ Your avatar library for the AI agents you build: local first, synced to your own
 <context>
     <name>StepPage</name>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="150" />
+        <location filename="../../ui/account_dialogs.py" line="151" />
         <source>That code is not right. Check it (the newest one, if several were sent) and type it again.</source>
         <translation>验证码不正确。请检查（如果收到多个，请用最新的一个）后重新输入。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="152" />
+        <location filename="../../ui/account_dialogs.py" line="153" />
         <source>That code has expired or was already used. Click “Send again” for a new one.</source>
         <translation>验证码已过期或已被使用。请点击“重新发送”获取新的验证码。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="154" />
+        <location filename="../../ui/account_dialogs.py" line="155" />
         <source>There is already an account with that username. Sign in with it, reset its password, or choose another username.</source>
         <translation>该用户名已有账户。请用它登录、重设其密码，或换一个用户名。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="156" />
+        <location filename="../../ui/account_dialogs.py" line="157" />
         <source>Too many attempts. Wait a few minutes, then try again.</source>
         <translation>尝试次数过多。请等几分钟后再试。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="157" />
+        <location filename="../../ui/account_dialogs.py" line="158" />
         <source>The username or password is wrong. Check both and try again (passwords are case-sensitive).</source>
         <translation>用户名或密码错误。请检查后重试（密码区分大小写）。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="159" />
+        <location filename="../../ui/account_dialogs.py" line="160" />
         <source>There is no account with that username.</source>
         <translation>没有使用该用户名的账户。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="160" />
+        <location filename="../../ui/account_dialogs.py" line="161" />
         <source>That is not an e-mail address.</source>
         <translation>这不是有效的电子邮件地址。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="161" />
+        <location filename="../../ui/account_dialogs.py" line="162" />
         <source>That e-mail address belongs to another account.</source>
         <translation>该电子邮件地址已属于另一个账户。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="162" />
+        <location filename="../../ui/account_dialogs.py" line="163" />
         <source>This sign-in step has expired. Sign in again from the start.</source>
         <translation>此登录步骤已过期。请从头重新登录。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="164" />
+        <location filename="../../ui/account_dialogs.py" line="165" />
         <source>This account is not confirmed yet: type the code that was e-mailed to you.</source>
         <translation>此账户尚未确认：请输入通过电子邮件发送给你的验证码。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="168" />
+        <location filename="../../ui/account_dialogs.py" line="169" />
         <source>That code is not right. Check the time on your phone and type the code the app shows now.</source>
         <translation>验证码不正确。请检查手机上的时间，并输入应用当前显示的验证码。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="171" />
+        <location filename="../../ui/account_dialogs.py" line="172" />
         <source>The password is not accepted: {rule}.</source>
         <translation>密码不符合要求：{rule}。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="176" />
+        <location filename="../../ui/account_dialogs.py" line="177" />
         <source>Something went wrong.</source>
         <translation>出了点问题。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="182" />
+        <location filename="../../ui/account_dialogs.py" line="183" />
         <source>it is not long enough</source>
         <translation>长度不够</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="183" />
+        <location filename="../../ui/account_dialogs.py" line="184" />
         <source>it needs an upper-case letter</source>
         <translation>需要包含大写字母</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="184" />
+        <location filename="../../ui/account_dialogs.py" line="185" />
         <source>it needs a lower-case letter</source>
         <translation>需要包含小写字母</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="185" />
+        <location filename="../../ui/account_dialogs.py" line="186" />
         <source>it needs a number</source>
         <translation>需要包含数字</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="186" />
+        <location filename="../../ui/account_dialogs.py" line="187" />
         <source>it needs a symbol</source>
         <translation>需要包含符号</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="191" />
+        <location filename="../../ui/account_dialogs.py" line="192" />
         <source>it breaks the pool's rules</source>
         <translation>不符合用户池的规则</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="194" />
+        <location filename="../../ui/account_dialogs.py" line="195" />
         <source>Passwords need at least 8 characters, with upper- and lower-case letters and a number (ecan's cloud set-up asks for that; your organisation's may ask for more).</source>
         <translation>密码至少 8 个字符，需包含大写字母、小写字母和数字（ecan 的云端设置如此要求；你所在组织的设置可能要求更多）。</translation>
     </message>
@@ -2043,47 +2071,47 @@ Your avatar library for the AI agents you build: local first, synced to your own
 <context>
     <name>TotpSetupDialog</name>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="251" />
+        <location filename="../../ui/account_dialogs.py" line="252" />
         <source>Set up an authenticator app</source>
         <translation>设置身份验证器应用</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="256" />
+        <location filename="../../ui/account_dialogs.py" line="257" />
         <source>Scan this QR code with an authenticator app (Google Authenticator, Microsoft Authenticator, 1Password…). Then type the 6-digit code the app shows.</source>
         <translation>用身份验证器应用（Google Authenticator、Microsoft Authenticator、1Password 等）扫描此二维码，然后输入应用显示的 6 位验证码。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="261" />
+        <location filename="../../ui/account_dialogs.py" line="262" />
         <source>&amp;Code from the app</source>
         <translation>应用中的验证码(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="262" />
+        <location filename="../../ui/account_dialogs.py" line="263" />
         <source>Turn on</source>
         <translation>开启</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="264" />
+        <location filename="../../ui/account_dialogs.py" line="265" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="272" />
+        <location filename="../../ui/account_dialogs.py" line="273" />
         <source>Asking the sign-in service for a new key…</source>
         <translation>正在向登录服务申请新密钥…</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="286" />
+        <location filename="../../ui/account_dialogs.py" line="287" />
         <source>Type the 6-digit code the app shows.</source>
         <translation>请输入应用显示的 6 位验证码。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="298" />
+        <location filename="../../ui/account_dialogs.py" line="299" />
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="299" />
+        <location filename="../../ui/account_dialogs.py" line="300" />
         <source>The authenticator app is set up. From now on, signing in asks for a code from it.</source>
         <translation>身份验证器应用已设置好。今后登录时会要求输入它显示的验证码。</translation>
     </message>
@@ -2091,12 +2119,12 @@ Your avatar library for the AI agents you build: local first, synced to your own
 <context>
     <name>TotpView</name>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="222" />
+        <location filename="../../ui/account_dialogs.py" line="223" />
         <source>QR code for your authenticator app</source>
         <translation>身份验证器应用的二维码</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="224" />
+        <location filename="../../ui/account_dialogs.py" line="225" />
         <source>Or type this key into the app:</source>
         <translation>或者在应用中输入此密钥：</translation>
     </message>
