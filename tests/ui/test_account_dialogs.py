@@ -18,6 +18,7 @@ from ecan.auth.secrets import MemoryKeyring
 from ecan.democloud import DemoCloud
 from tests.integration.test_account_flows import (
     PASSWORD,
+    _admin,
     _browser,
     _code,
     _inbox,
@@ -238,8 +239,6 @@ def test_an_authenticator_app_set_up_in_the_window_then_asked_at_sign_in(
 def test_a_text_message_code_and_a_wrong_one_in_chinese(
         window: Window, demo_cloud: DemoCloud, qtbot: Any, languages: Any) -> None:
     name = _user(demo_cloud, phone="+15555550123")
-    from tests.integration.test_account_flows import _admin
-
     _admin(demo_cloud).admin_set_user_mfa_preference(
         UserPoolId=demo_cloud.info.user_pool_id, Username=name,
         SMSMfaSettings={"Enabled": True, "PreferredMfa": True})
@@ -448,3 +447,32 @@ def test_avatars_used_without_an_account_move_in_only_when_the_user_says(
         qtbot.waitUntil(lambda: "before-signing-in" not in _names(gui), timeout=20_000)
     finally:
         gui.close()
+
+
+def test_a_pool_that_requires_an_authenticator_sets_it_up_during_sign_in(
+        make_demo_cloud: Callable[..., DemoCloud], clean_env: dict[str, str], tmp_path: Path,
+        qtbot: Any) -> None:
+    # Its own cloud: turning MFA on for the whole pool would change every other test's users.
+    cloud = make_demo_cloud()
+    _admin(cloud).set_user_pool_mfa_config(UserPoolId=cloud.info.user_pool_id,
+                                           MfaConfiguration="ON",
+                                           SoftwareTokenMfaConfiguration={"Enabled": True})
+    name = _user(cloud)
+    env = {**clean_env, "ECAN_CONFIG": str(cloud.write_config(tmp_path / "mfa.yml")),
+           "ECAN_CALLBACK_PORT": "0"}
+    window = Window(env)
+    try:
+        dialog = _dialog(window, qtbot, username=name)
+        dialog.password.setText(PASSWORD)
+        dialog.sign_in_button.click()
+        qtbot.waitUntil(lambda: dialog.current_page() is dialog.mfa_page and
+                        bool(dialog.mfa_setup.secret.text()), timeout=20_000)
+        assert dialog.mfa_setup.isVisible() and not dialog.mfa_setup.qr.pixmap().isNull()
+        assert "Scan this QR code" in dialog.mfa_page.intro.text()
+        totp = pyotp.TOTP(dialog.mfa_setup.secret.text().replace(" ", ""))
+        dialog.mfa_code.setText(totp.now())
+        dialog.verify_button.click()
+        _signed_in(qtbot, dialog, window, name)
+    finally:
+        window.bridge.close()
+        window.app.close()
