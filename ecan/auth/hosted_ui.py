@@ -87,6 +87,12 @@ class HostedUiLogin:
         verifier, challenge = pkce_pair()
         flow_id, state = secrets.token_urlsafe(16), secrets.token_urlsafe(24)
         flows = self._flows
+        # One browser sign-in at a time: they share the callback port, and the user who starts
+        # again has given up on the one before (its finish() returns "cancelled").
+        with self._lock:
+            waiting = list(self._flows)
+        for old in waiting:
+            self.cancel(old)
 
         class Callback(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 - http.server's name

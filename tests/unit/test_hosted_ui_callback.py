@@ -86,3 +86,21 @@ def test_another_port_by_the_environment(clean_env: dict[str, str], tmp_path: Pa
     finally:
         app.close()
     assert started["redirect_uri"] == f"http://localhost:{port}/callback"
+
+
+def test_starting_again_replaces_the_sign_in_still_waiting(clean_env: dict[str, str],
+                                                           tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app = _app(clean_env, tmp_path, ECAN_CALLBACK_PORT=str(port))
+    try:
+        first = app.auth.hosted_ui.start()
+        second = app.auth.hosted_ui.start()  # same fixed port: the first one's listener goes
+        with pytest.raises(UserFacingError) as stopped:
+            app.auth.hosted_ui.finish(first["flow_id"], timeout=30)
+        assert stopped.value.code in ("cancelled", "challenge_expired")
+        app.auth.hosted_ui.cancel(second["flow_id"])
+    finally:
+        app.close()
+    assert second["redirect_uri"] == f"http://localhost:{port}/callback"
