@@ -5,6 +5,7 @@ buttons), errors in the user's language, the authenticator app's set-up, and the
 from __future__ import annotations
 
 import base64
+import re
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -162,12 +163,21 @@ class StepPage(QWidget):
             "email_in_use": self.tr("That e-mail address belongs to another account."),
             "challenge_expired": self.tr("This sign-in step has expired. Sign in again from "
                                          "the start."),
+            "browser_timeout": self.tr("The browser did not come back to ecan. Finish "
+                                       "signing in in the browser, or try again."),
             "user_not_confirmed": self.tr("This account is not confirmed yet: type the code "
                                           "that was e-mailed to you."),
         }
         if code == "wrong_code" and self.totp:
             return self.tr("That code is not right. Check the time on your phone and type the "
                            "code the app shows now.")
+        if code == "callback_port_busy":
+            port = re.search(r"Port (\d+)", message)
+            return self.tr(
+                "Port {port} on this computer, where the browser comes back to ecan, is used "
+                "by another program. Close it, or set COGNITO.CALLBACK_PORT (or "
+                "ECAN_CALLBACK_PORT) to a free port and add http://localhost:<port>/callback to "
+                "the app client's callback URLs.").format(port=port.group(1) if port else "?")
         if code == "weak_password":
             return self.tr("The password is not accepted: {rule}.").format(
                 rule=self.password_rule(message))
@@ -431,6 +441,14 @@ ZH_CN: dict[str, str] = {
     "This account is not confirmed yet: type the code that was e-mailed to you.":
         "此账户尚未确认：请输入通过电子邮件发送给你的验证码。",
     "The password is not accepted: {rule}.": "密码不符合要求：{rule}。",
+    "Port {port} on this computer, where the browser comes back to ecan, is used by another "
+    "program. Close it, or set COGNITO.CALLBACK_PORT (or ECAN_CALLBACK_PORT) to a free port and "
+    "add http://localhost:<port>/callback to the app client's callback URLs.":
+        "本机端口 {port}（浏览器登录后返回 ecan 的地址）已被其他程序占用。请关闭该程序，"
+        "或将 COGNITO.CALLBACK_PORT（或 ECAN_CALLBACK_PORT）设为空闲端口，并把 "
+        "http://localhost:<端口>/callback 加入应用客户端的回调 URL。",
+    "The browser did not come back to ecan. Finish signing in in the browser, or try again.":
+        "浏览器没有返回 ecan。请在浏览器中完成登录，或重试。",
     "That code is not right. Check the time on your phone and type the code the app shows "
     "now.": "验证码不正确。请检查手机上的时间，并输入应用当前显示的验证码。",
     "Something went wrong.": "出了点问题。",

@@ -476,3 +476,27 @@ def test_a_pool_that_requires_an_authenticator_sets_it_up_during_sign_in(
     finally:
         window.bridge.close()
         window.app.close()
+
+
+def test_a_busy_callback_port_is_said_in_place_in_chinese(
+        cloud_env: dict[str, str], qtbot: Any, languages: Any,
+        system_browser: Callable[[str], _Browser]) -> None:
+    import socket
+
+    browser = system_browser("")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        window = Window({**cloud_env, "ECAN_CALLBACK_PORT": str(port)})
+        try:
+            languages.apply("zh_CN")
+            dialog = _dialog(window, qtbot, hosted_ui=True)
+            dialog.browser_link.click()
+            text = _error_shown(qtbot, dialog.browser_page, f"端口 {port}")
+            assert "ECAN_CALLBACK_PORT" in text
+            assert dialog.retry_browser_button.isVisible()
+            assert browser.urls == []  # no browser opened for a sign-in that cannot finish
+        finally:
+            window.bridge.close()
+            window.app.close()

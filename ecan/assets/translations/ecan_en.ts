@@ -57,7 +57,7 @@
 <context>
     <name>LocalAvatarsOffer</name>
     <message numerus="yes">
-        <location filename="../../ui/account_dialogs.py" line="393" />
+        <location filename="../../ui/account_dialogs.py" line="403" />
         <source>This computer has %n avatar(s) you added without signing in. Move them into {account}'s library?</source>
         <translation>
             <numerusform>This computer has %n avatar you added without signing in. Move it into {account}'s library?</numerusform>
@@ -65,7 +65,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/account_dialogs.py" line="410" />
+        <location filename="../../ui/account_dialogs.py" line="420" />
         <source>Moved %n avatar(s) into your account; they upload now.</source>
         <translation>
             <numerusform>Moved %n avatar into your account; it uploads now.</numerusform>

@@ -3,12 +3,12 @@
 <context>
     <name>AccountSwitcher</name>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="354" />
+        <location filename="../../ui/account_dialogs.py" line="364" />
         <source>Switch to {name}…</source>
         <translation>切换到 {name}…</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="355" />
+        <location filename="../../ui/account_dialogs.py" line="365" />
         <source>Sign in as {name}…</source>
         <translation>以 {name} 的身份登录…</translation>
     </message>
@@ -929,39 +929,39 @@
 <context>
     <name>LocalAvatarsOffer</name>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="392" />
+        <location filename="../../ui/account_dialogs.py" line="402" />
         <source>Avatars used without an account</source>
         <translation>未登录时使用的头像</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/account_dialogs.py" line="393" />
+        <location filename="../../ui/account_dialogs.py" line="403" />
         <source>This computer has %n avatar(s) you added without signing in. Move them into {account}'s library?</source>
         <translation>
             <numerusform>这台电脑上有 %n 个你在未登录时添加的头像。要把它们移到 {account} 的头像库吗？</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="395" />
+        <location filename="../../ui/account_dialogs.py" line="405" />
         <source>Move them</source>
         <translation>移过去</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="396" />
+        <location filename="../../ui/account_dialogs.py" line="406" />
         <source>Keep them apart</source>
         <translation>分开保留</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="397" />
+        <location filename="../../ui/account_dialogs.py" line="407" />
         <source>Ask me later</source>
         <translation>以后再问</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="399" />
+        <location filename="../../ui/account_dialogs.py" line="409" />
         <source>Moved avatars upload to this account's cloud storage. Kept apart, they stay on this computer, shown only when nobody is signed in.</source>
         <translation>移过去的头像会上传到此账户的云存储。分开保留的头像留在这台电脑上，只在无人登录时显示。</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/account_dialogs.py" line="410" />
+        <location filename="../../ui/account_dialogs.py" line="420" />
         <source>Moved %n avatar(s) into your account; they upload now.</source>
         <translation>
             <numerusform>已将 %n 个头像移到你的账户；现在开始上传。</numerusform>
@@ -1955,102 +1955,112 @@ Your avatar library for the AI agents you build: local first, synced to your own
 <context>
     <name>StepPage</name>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="151" />
+        <location filename="../../ui/account_dialogs.py" line="152" />
         <source>That code is not right. Check it (the newest one, if several were sent) and type it again.</source>
         <translation>验证码不正确。请检查（如果收到多个，请用最新的一个）后重新输入。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="153" />
+        <location filename="../../ui/account_dialogs.py" line="154" />
         <source>That code has expired or was already used. Click “Send again” for a new one.</source>
         <translation>验证码已过期或已被使用。请点击“重新发送”获取新的验证码。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="155" />
+        <location filename="../../ui/account_dialogs.py" line="156" />
         <source>There is already an account with that username. Sign in with it, reset its password, or choose another username.</source>
         <translation>该用户名已有账户。请用它登录、重设其密码，或换一个用户名。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="157" />
+        <location filename="../../ui/account_dialogs.py" line="158" />
         <source>Too many attempts. Wait a few minutes, then try again.</source>
         <translation>尝试次数过多。请等几分钟后再试。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="158" />
+        <location filename="../../ui/account_dialogs.py" line="159" />
         <source>The username or password is wrong. Check both and try again (passwords are case-sensitive).</source>
         <translation>用户名或密码错误。请检查后重试（密码区分大小写）。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="160" />
+        <location filename="../../ui/account_dialogs.py" line="161" />
         <source>There is no account with that username.</source>
         <translation>没有使用该用户名的账户。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="161" />
+        <location filename="../../ui/account_dialogs.py" line="162" />
         <source>That is not an e-mail address.</source>
         <translation>这不是有效的电子邮件地址。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="162" />
+        <location filename="../../ui/account_dialogs.py" line="163" />
         <source>That e-mail address belongs to another account.</source>
         <translation>该电子邮件地址已属于另一个账户。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="163" />
+        <location filename="../../ui/account_dialogs.py" line="164" />
         <source>This sign-in step has expired. Sign in again from the start.</source>
         <translation>此登录步骤已过期。请从头重新登录。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="165" />
+        <location filename="../../ui/account_dialogs.py" line="166" />
+        <source>The browser did not come back to ecan. Finish signing in in the browser, or try again.</source>
+        <translation>浏览器没有返回 ecan。请在浏览器中完成登录，或重试。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="168" />
         <source>This account is not confirmed yet: type the code that was e-mailed to you.</source>
         <translation>此账户尚未确认：请输入通过电子邮件发送给你的验证码。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="169" />
+        <location filename="../../ui/account_dialogs.py" line="172" />
         <source>That code is not right. Check the time on your phone and type the code the app shows now.</source>
         <translation>验证码不正确。请检查手机上的时间，并输入应用当前显示的验证码。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="172" />
+        <location filename="../../ui/account_dialogs.py" line="177" />
+        <source>Port {port} on this computer, where the browser comes back to ecan, is used by another program. Close it, or set COGNITO.CALLBACK_PORT (or ECAN_CALLBACK_PORT) to a free port and add http://localhost:&lt;port&gt;/callback to the app client's callback URLs.</source>
+        <translation>本机端口 {port}（浏览器登录后返回 ecan 的地址）已被其他程序占用。请关闭该程序，或将 COGNITO.CALLBACK_PORT（或 ECAN_CALLBACK_PORT）设为空闲端口，并把 http://localhost:&lt;端口&gt;/callback 加入应用客户端的回调 URL。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="182" />
         <source>The password is not accepted: {rule}.</source>
         <translation>密码不符合要求：{rule}。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="177" />
+        <location filename="../../ui/account_dialogs.py" line="187" />
         <source>Something went wrong.</source>
         <translation>出了点问题。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="183" />
+        <location filename="../../ui/account_dialogs.py" line="193" />
         <source>it is not long enough</source>
         <translation>长度不够</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="184" />
+        <location filename="../../ui/account_dialogs.py" line="194" />
         <source>it needs an upper-case letter</source>
         <translation>需要包含大写字母</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="185" />
+        <location filename="../../ui/account_dialogs.py" line="195" />
         <source>it needs a lower-case letter</source>
         <translation>需要包含小写字母</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="186" />
+        <location filename="../../ui/account_dialogs.py" line="196" />
         <source>it needs a number</source>
         <translation>需要包含数字</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="187" />
+        <location filename="../../ui/account_dialogs.py" line="197" />
         <source>it needs a symbol</source>
         <translation>需要包含符号</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="192" />
+        <location filename="../../ui/account_dialogs.py" line="202" />
         <source>it breaks the pool's rules</source>
         <translation>不符合用户池的规则</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="195" />
+        <location filename="../../ui/account_dialogs.py" line="205" />
         <source>Passwords need at least 8 characters, with upper- and lower-case letters and a number (ecan's cloud set-up asks for that; your organisation's may ask for more).</source>
         <translation>密码至少 8 个字符，需包含大写字母、小写字母和数字（ecan 的云端设置如此要求；你所在组织的设置可能要求更多）。</translation>
     </message>
@@ -2071,47 +2081,47 @@ Your avatar library for the AI agents you build: local first, synced to your own
 <context>
     <name>TotpSetupDialog</name>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="252" />
+        <location filename="../../ui/account_dialogs.py" line="262" />
         <source>Set up an authenticator app</source>
         <translation>设置身份验证器应用</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="257" />
+        <location filename="../../ui/account_dialogs.py" line="267" />
         <source>Scan this QR code with an authenticator app (Google Authenticator, Microsoft Authenticator, 1Password…). Then type the 6-digit code the app shows.</source>
         <translation>用身份验证器应用（Google Authenticator、Microsoft Authenticator、1Password 等）扫描此二维码，然后输入应用显示的 6 位验证码。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="262" />
+        <location filename="../../ui/account_dialogs.py" line="272" />
         <source>&amp;Code from the app</source>
         <translation>应用中的验证码(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="263" />
+        <location filename="../../ui/account_dialogs.py" line="273" />
         <source>Turn on</source>
         <translation>开启</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="265" />
+        <location filename="../../ui/account_dialogs.py" line="275" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="273" />
+        <location filename="../../ui/account_dialogs.py" line="283" />
         <source>Asking the sign-in service for a new key…</source>
         <translation>正在向登录服务申请新密钥…</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="287" />
+        <location filename="../../ui/account_dialogs.py" line="297" />
         <source>Type the 6-digit code the app shows.</source>
         <translation>请输入应用显示的 6 位验证码。</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="299" />
+        <location filename="../../ui/account_dialogs.py" line="309" />
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="300" />
+        <location filename="../../ui/account_dialogs.py" line="310" />
         <source>The authenticator app is set up. From now on, signing in asks for a code from it.</source>
         <translation>身份验证器应用已设置好。今后登录时会要求输入它显示的验证码。</translation>
     </message>
@@ -2119,12 +2129,12 @@ Your avatar library for the AI agents you build: local first, synced to your own
 <context>
     <name>TotpView</name>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="223" />
+        <location filename="../../ui/account_dialogs.py" line="233" />
         <source>QR code for your authenticator app</source>
         <translation>身份验证器应用的二维码</translation>
     </message>
     <message>
-        <location filename="../../ui/account_dialogs.py" line="225" />
+        <location filename="../../ui/account_dialogs.py" line="235" />
         <source>Or type this key into the app:</source>
         <translation>或者在应用中输入此密钥：</translation>
     </message>
