@@ -77,9 +77,43 @@ def read_signed_in(root: AppPaths) -> Account | None:
     return account
 
 
+# In each account's library folder: whose library it is (pool, sub, username; never a token),
+# so that the window can offer to switch to the accounts known on this computer.
+OWNER_FILE = "owner.json"
+
+
 def write_signed_in(root: AppPaths, account: Account) -> None:
-    """Record the signed-in account (temp file + rename: a reader never sees half of it)."""
-    target = root.signed_in_file
+    """Record the signed-in account, at the root and in its library's folder."""
+    _write_record(root.signed_in_file, account)
+    _write_record(account_paths(root, account).ensure().home / OWNER_FILE, account)
+
+
+def known_accounts(root: AppPaths, user_pool_id: str) -> list[Account]:
+    """The accounts of `user_pool_id` that have a library on this computer, by username."""
+    found: dict[str, Account] = {}
+    folder = root.ecan_home / "accounts"
+    records = sorted(folder.glob(f"*/{OWNER_FILE}")) if folder.is_dir() else []
+    signed_in = read_signed_in(root)
+    for account in [*(_read_record(p) for p in records), signed_in]:
+        if account is not None and account.user_pool_id == user_pool_id:
+            found[account.sub] = account
+    return sorted(found.values(), key=lambda a: a.username.casefold())
+
+
+def _read_record(path: Path) -> Account | None:
+    try:
+        doc = json.loads(path.read_bytes()[:10_000])
+        account = Account(str(doc["user_pool_id"]), str(doc["sub"]), str(doc["username"]))
+        # The folder must be this account's: a record copied elsewhere names nobody.
+        if library_folder(account.user_pool_id, account.sub) != path.parent.name:
+            return None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return account
+
+
+def _write_record(target: Path, account: Account) -> None:
+    """Temp file + rename: a reader never sees half of it."""
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     with contextlib.suppress(FileNotFoundError):
         tmp.unlink()

@@ -24,6 +24,17 @@ POOL_ID_RE = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d_[0-9A-Za-z]+$")
 IDENTITY_POOL_RE = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d:[0-9a-f-]+$")
 
 
+# One callback for the hosted UI, shared by `ecan cloud deploy` (the app client's callback URL)
+# and the desktop's listener: Cognito allows plain http only for `localhost`, and wants an exact
+# match. The listener itself binds 127.0.0.1 (RFC 8252 section 8.3).
+DEFAULT_CALLBACK_PORT = 47615
+CALLBACK_PATH = "/callback"
+
+
+def callback_url(port: int = DEFAULT_CALLBACK_PORT) -> str:
+    return f"http://localhost:{port}{CALLBACK_PATH}"
+
+
 @dataclass(frozen=True)
 class CognitoConfig:
     user_pool_id: str = ""
@@ -34,9 +45,10 @@ class CognitoConfig:
     endpoint_url: str = ""
     # USER_SRP_AUTH (default, the password never leaves the machine) or USER_PASSWORD_AUTH.
     auth_flow: str = "USER_SRP_AUTH"
-    # The hosted UI sends the browser back to http://127.0.0.1:<port>/callback. 0: any free
-    # port (RFC 8252); a pool that lists callback URLs with their port needs a fixed one.
-    callback_port: int = 0
+    # The hosted UI sends the browser back to callback_url(port). Real Cognito matches the
+    # callback URL exactly, port included, so the default is the one `ecan cloud deploy`
+    # registers; 0 (any free port, RFC 8252) suits only a pool that accepts any port.
+    callback_port: int = DEFAULT_CALLBACK_PORT
 
     @property
     def configured(self) -> bool:
@@ -172,6 +184,7 @@ _ENV: list[tuple[str, str, str]] = [
     ("GEMINI_API_KEY", "GEMINI", "api_key"),
     ("GEMINI_BASE_URL", "GEMINI", "base_url"),
     ("ECAN_PROXY_PASSWORD", "NETWORK", "proxy_password"),
+    ("ECAN_CALLBACK_PORT", "COGNITO", "callback_port"),
 ]
 _R2_ENV: list[tuple[str, str]] = [
     ("R2_ACCESS_KEY", "access_key"), ("R2_SECRET_KEY", "secret_key"), ("R2_BUCKET", "bucket"),

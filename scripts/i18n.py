@@ -33,6 +33,15 @@ EN: dict[str, tuple[str, str]] = {
         "%n of the selected avatars cannot be deleted and stay:"),
     "Retrying %n upload(s).": ("Retrying %n upload.", "Retrying %n uploads."),
     "Signed out · %n waiting": ("Signed out · %n waiting", "Signed out · %n waiting"),
+    "This computer has %n avatar(s) you added without signing in. Move them into "
+    "{account}'s library?": (
+        "This computer has %n avatar you added without signing in. Move it into "
+        "{account}'s library?",
+        "This computer has %n avatars you added without signing in. Move them into "
+        "{account}'s library?"),
+    "Moved %n avatar(s) into your account; they upload now.": (
+        "Moved %n avatar into your account; it uploads now.",
+        "Moved %n avatars into your account; they upload now."),
     "Restored %n avatar(s) from the cloud.": ("Restored %n avatar from the cloud.",
                                               "Restored %n avatars from the cloud."),
     "“{name}” is the avatar of %n agent(s) ({agents}): give them another avatar first.": (
@@ -376,13 +385,15 @@ ZH: dict[str, str] = {
 }
 
 
-# The generate dialog keeps its own strings beside its code.
+# The generate and account dialogs keep their own strings beside their code.
 sys.path.insert(0, str(ROOT))
+from ecan.ui.account_dialogs import ZH_CN as ACCOUNT_ZH  # noqa: E402
 from ecan.ui.activity_dialog import ZH_CN as ACTIVITY_ZH  # noqa: E402
 from ecan.ui.generate_dialog import ZH_CN as GENERATE_ZH  # noqa: E402
 
 ZH.update(GENERATE_ZH)
 ZH.update(ACTIVITY_ZH)
+ZH.update(ACCOUNT_ZH)
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import i18n_messages  # noqa: E402
 

@@ -697,4 +697,13 @@ ZH: dict[str, str] = {
     "signed in as {0}, this computer cannot list or read other users' folders under {1}, nor ch"
     'ange the system avatars':
         '以 {0} 登录时，这台电脑无法列出或读取 {1} 下其他用户的文件夹，也无法更改系统头像',
+    "Close that program, or set COGNITO.CALLBACK_PORT (or ECAN_CALLBACK_PORT) to a free port "
+    "and add http://localhost:<port>/callback to the app client's callback URLs.":
+        '请关闭那个程序，或把 COGNITO.CALLBACK_PORT（或 ECAN_CALLBACK_PORT）设为一个空闲端口，'
+        '并把 http://localhost:<port>/callback 加入应用客户端的回调网址。',
+    'Port {0} on this computer, where the browser comes back to ecan after signing in, is used '
+    'by another program.':
+        '本机的端口 {0}（浏览器登录后回到 ecan 的地方）正被另一个程序占用。',
+    'The browser sign-in was cancelled.':
+        '浏览器登录已取消。',
 }

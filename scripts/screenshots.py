@@ -218,8 +218,157 @@ def main(out: Path) -> int:
     bridge.close()
     app.close()
     shutil.rmtree(work, ignore_errors=True)
+    return account_dialogs(out)
+
+
+def account_dialogs(out: Path) -> int:
+    """The sign-in dialog's every step and the authenticator set-up, in both languages, each
+    with the error or note a user meets there (states set directly: no cloud needed)."""
+    import base64
+
+    from ecan.app import build_app
+    from ecan.auth.flows import otpauth_uri, qr_png
+    from ecan.auth.secrets import MemoryKeyring
+    from ecan.bridge.bridge import Bridge
+    from ecan.ui.account_dialogs import TotpSetupDialog
+    from ecan.ui.i18n import Languages
+    from ecan.ui.launcher import qt_app
+    from ecan.ui.signin_dialog import SignInDialog
+
+    out.mkdir(parents=True, exist_ok=True)
+    qapp = qt_app()
+    languages = Languages(qapp)
+    work = Path(tempfile.mkdtemp(prefix="ecan-shots-"))
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("AWS_", "AVATAR_CLOUD_", "ECAN_CONFIG"))}
+    app = build_app({**env, "ECAN_HOME": str(work / "home")}, keyring_backend=MemoryKeyring())
+    bridge = Bridge(app.handlers)
+    secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    key = {"secret": secret, "qr_png_base64": base64.b64encode(
+        qr_png(otpauth_uri(secret, "alice"))).decode()}
+    masked = "a***@e***.com"
+
+    def shoot(name: str, widget: Any) -> None:
+        settle(qapp)
+        path = out / f"{name}.png"
+        widget.grab().save(str(path), "PNG")
+        print(f"wrote {path}")
+
+    def error(code: str, message: str = "") -> dict[str, str]:
+        return {"code": code, "message": message, "hint": ""}
+
+    for lang in ("en", "zh_CN"):
+        languages.apply(lang)
+        d = SignInDialog(bridge, None, username="alice", hosted_ui=True)
+        d.show()
+        d.password.setText("not-it")
+        d.signin_page.show_error(error("wrong_password"))
+        shoot(f"{lang}-a1-signin", d)
+        d.start_sign_up()
+        d.new_username.setText("alice")
+        d.email.setText("alice@example.com")
+        d.new_password.setText("short")
+        d.signup_page.show_error(error("weak_password", "The password is not accepted: "
+                                       "Password did not conform with policy: Password not "
+                                       "long enough."))
+        shoot(f"{lang}-a2-signup-weak-password", d)
+        d.signup_page.show_error(error("user_exists"))
+        shoot(f"{lang}-a3-signup-user-exists", d)
+        d._show_confirm(masked)
+        d.confirm_code.setText("123456")
+        d._resent({"code_sent_to": {"destination": masked}})
+        d.confirm_page.show_error(error("wrong_code"))
+        shoot(f"{lang}-a4-confirm-wrong-code", d)
+        d.confirm_page.show_error(error("throttled"))
+        shoot(f"{lang}-a5-confirm-too-many", d)
+        d.start_forgot()
+        shoot(f"{lang}-a6-forgot", d)
+        d._code_sent({"code_sent_to": {"destination": masked}})
+        d.reset_code.setText("654321")
+        d.reset_password.setText("Brand-New-Pass-8")
+        d.reset_page.show_error(error("expired_code"))
+        shoot(f"{lang}-a7-reset-expired-code", d)
+        d._stepped({"signed_in": False, "challenge": "NEW_PASSWORD_REQUIRED",
+                    "challenge_id": "x"})
+        d.required_password.setText("one")
+        d.required_repeat.setText("two")
+        d.submit_new_password()
+        shoot(f"{lang}-a8-new-password", d)
+        d._stepped({"signed_in": False, "challenge": "SOFTWARE_TOKEN_MFA", "challenge_id": "x"})
+        d.mfa_code.setText("000000")
+        d.mfa_page.show_error(error("wrong_code"))
+        shoot(f"{lang}-a9-totp-code", d)
+        d._stepped({"signed_in": False, "challenge": "SMS_MFA", "challenge_id": "x",
+                    "destination": "+*******0123"})
+        shoot(f"{lang}-a10-sms-code", d)
+        d.show_page(d.browser_page)
+        d.retry_browser_button.hide()
+        d.show_browser_address(
+            "https://myapp.auth.us-east-1.amazoncognito.com/oauth2/authorize?response_type=code"
+            "&client_id=1example23456789&redirect_uri=http%3A%2F%2Flocalhost%3A47615%2Fcallback"
+            "&scope=openid+email+profile&state=Jx2" + "x" * 40)
+        shoot(f"{lang}-a11-browser", d)
+        d.close()
+        t = TotpSetupDialog(bridge)
+        t.show()
+        wait(qapp, lambda: bridge.in_flight() == 0)  # its call fails here: no cloud
+        t.page.clear_error()
+        t._got_key(key)
+        t.code.setText("12345")
+        t.page.show_error(error("wrong_code"))
+        shoot(f"{lang}-a12-totp-setup", t)
+        t.close()
+        # The account menu while alice is signed in, with bob's library also on this computer.
+        from PySide6.QtGui import QAction
+        from PySide6.QtWidgets import QMenu
+
+        from ecan.ui.account_dialogs import AccountSwitcher
+
+        menu = QMenu()
+        from PySide6.QtCore import QCoreApplication
+
+        def window_tr(text: str) -> str:  # the main window's own strings
+            return QCoreApplication.translate("MainWindow", text)
+
+        menu.addAction(window_tr("Signed in as {user} (identity {identity})").format(
+            user="alice", identity="us-east-1:5f0c…")).setEnabled(False)
+        menu.addSeparator()
+        menu.addAction(window_tr("Set up an &authenticator app…"))
+        sign_out = QAction(window_tr("Sign &out"), menu)
+        menu.addAction(sign_out)
+        switcher = AccountSwitcher(bridge)
+        switcher.attach(menu, before=sign_out)
+        switcher._got({"accounts": [{"username": "alice", "current": True},
+                                    {"username": "bob", "current": False}]})
+        menu.popup(menu.mapToGlobal(menu.pos()))
+        shoot(f"{lang}-a13-account-menu", menu)
+        menu.close()
+
+        # After signing in, on a computer where avatars were added without an account.
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication, QMessageBox
+
+        from ecan.ui.account_dialogs import LocalAvatarsOffer
+
+        def shoot_box(name: str) -> None:
+            box = QApplication.activeModalWidget()
+            if not isinstance(box, QMessageBox):
+                QTimer.singleShot(50, lambda: shoot_box(name))
+                return
+            shoot(name, box)
+            box.reject()
+
+        QTimer.singleShot(50, lambda n=f"{lang}-a14-move-local-avatars": shoot_box(n))
+        LocalAvatarsOffer(bridge, d).ask(3, "alice")
+    languages.apply("en")
+    bridge.close()
+    app.close()
+    shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--accounts"]:
+        raise SystemExit(account_dialogs(Path(sys.argv[2] if len(sys.argv) > 2
+                                              else "screenshots")))
     raise SystemExit(main(Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots")))

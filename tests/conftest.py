@@ -30,7 +30,8 @@ _hypothesis_profiles()
 pytest_plugins = ["tests.fixtures_cloud"]
 
 # Names from the user's shell that would change what ecan reads; tests start from none of them.
-_ECAN_ENV = ("ECAN_HOME", "ECAN_CONFIG", "AVATAR_CLOUD_", "AWS_", "S3_BUCKET_NAME", "R2_",
+_ECAN_ENV = ("ECAN_HOME", "ECAN_CONFIG", "ECAN_CALLBACK_PORT", "AVATAR_CLOUD_", "AWS_",
+             "S3_BUCKET_NAME", "R2_",
              "USE_R2_STORAGE", "GEMINI_", "NANO_BANANA_")
 
 

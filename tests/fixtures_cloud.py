@@ -61,7 +61,10 @@ def cloud_env(clean_env: dict[str, str], demo_cloud: DemoCloud, tmp_path: Path,
     also set in os.environ for code that reads it there."""
     config = demo_cloud.write_config(tmp_path / "demo_auth_config.yml")
     monkeypatch.setenv("ECAN_CONFIG", str(config))
-    return {**clean_env, "ECAN_CONFIG": str(config)}
+    # Any free port for the hosted UI's listener (the demo cloud accepts any loopback port):
+    # tests running side by side must not fight over the fixed default.
+    monkeypatch.setenv("ECAN_CALLBACK_PORT", "0")
+    return {**clean_env, "ECAN_CONFIG": str(config), "ECAN_CALLBACK_PORT": "0"}
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ This is also how a pool's Google or SAML federation reaches a desktop app."""
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import hmac
 import json
@@ -19,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
+from ecan.config import CALLBACK_PATH, callback_url
 from ecan.errors import ConfigError, UserFacingError
 
 if TYPE_CHECKING:
@@ -26,7 +28,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CALLBACK_PATH = "/callback"
 _PAGE = ("<!doctype html><meta charset=utf-8><title>ecan</title>"
          "<body style='font-family:sans-serif;margin:3em'><h1>{title}</h1><p>{text}</p>")
 
@@ -65,6 +66,7 @@ class _Flow:
     done: threading.Event = field(default_factory=threading.Event)
     code: str | None = field(default=None, repr=False)
     error: str | None = None
+    cancelled: bool = False
     started: float = field(default_factory=time.monotonic)
 
 
@@ -85,6 +87,12 @@ class HostedUiLogin:
         verifier, challenge = pkce_pair()
         flow_id, state = secrets.token_urlsafe(16), secrets.token_urlsafe(24)
         flows = self._flows
+        # One browser sign-in at a time: they share the callback port, and the user who starts
+        # again has given up on the one before (its finish() returns "cancelled").
+        with self._lock:
+            waiting = list(self._flows)
+        for old in waiting:
+            self.cancel(old)
 
         class Callback(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 - http.server's name
@@ -120,8 +128,21 @@ class HostedUiLogin:
             def log_message(self, *_args: Any) -> None:  # the query carries the code
                 return
 
-        server = HTTPServer(("127.0.0.1", cg.callback_port), Callback)
-        redirect_uri = f"http://127.0.0.1:{server.server_port}{CALLBACK_PATH}"
+        try:
+            # Bound to 127.0.0.1 while the redirect names `localhost`: Cognito accepts plain
+            # http only for that name, and the listener must not be reachable from the network.
+            server = HTTPServer(("127.0.0.1", cg.callback_port), Callback)
+        except OSError as e:
+            if e.errno != errno.EADDRINUSE:
+                raise
+            raise UserFacingError(
+                "callback_port_busy",
+                f"Port {cg.callback_port} on this computer, where the browser comes back to "
+                "ecan after signing in, is used by another program.",
+                "Close that program, or set COGNITO.CALLBACK_PORT (or ECAN_CALLBACK_PORT) to a "
+                "free port and add http://localhost:<port>/callback to the app client's "
+                "callback URLs.") from None
+        redirect_uri = callback_url(server.server_port)
         flow = _Flow(flow_id, state, verifier, redirect_uri, server)
         with self._lock:
             self._flows[flow_id] = flow
@@ -137,6 +158,12 @@ class HostedUiLogin:
         with self._lock:
             flow = self._flows.pop(flow_id, None)
         if flow is not None:
+            if not flow.done.is_set():
+                # A finish() still waiting returns now instead of holding its thread until
+                # the timeout.
+                flow.error = flow.error or "cancelled"
+                flow.cancelled = True
+                flow.done.set()
             flow.server.shutdown()
             flow.server.server_close()
 
@@ -153,6 +180,8 @@ class HostedUiLogin:
                                       "Finish signing in in the browser, or start again.")
         finally:
             self.cancel(flow_id)
+        if flow.cancelled:
+            raise UserFacingError("cancelled", "The browser sign-in was cancelled.", "")
         if flow.error or not flow.code:
             raise UserFacingError("browser_sign_in_failed",
                                   f"The sign-in page refused: {flow.error or 'no code'}.",

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from ecan.bridge.bridge import Bridge, FailureFn
 from ecan.handlers.models import (
+    Accounts,
     Activity,
     AgentList,
     AgentSaved,
@@ -22,6 +23,8 @@ from ecan.handlers.models import (
     Avatar,
     AvatarPage,
     AvatarRows,
+    BrowserFlow,
+    CodeSent,
     Deleted,
     Done,
     Generated,
@@ -29,12 +32,14 @@ from ecan.handlers.models import (
     ImportBatch,
     Kept,
     Link,
+    LocalMoved,
     Paused,
     Restored,
     Retried,
     SignedIn,
     Stats,
     SyncStatus,
+    TotpKey,
     Uploaded,
 )
 
@@ -187,6 +192,107 @@ def sign_in(bridge: Bridge, username: str, password: str, *, on_success: On[Sign
             on_failure: FailureFn | None = None, origin: object | None = None) -> None:
     _op(bridge, "auth.sign_in", {"username": username, "password": password}, SignedIn.parse,
         on_success, on_failure, origin)
+
+
+def respond_new_password(bridge: Bridge, challenge_id: str, new_password: str, *,
+                         on_success: On[SignedIn] = None, on_failure: FailureFn | None = None,
+                         origin: object | None = None) -> None:
+    """The new password an admin-created account must choose (NEW_PASSWORD_REQUIRED)."""
+    _op(bridge, "auth.respond_new_password",
+        {"challenge_id": challenge_id, "new_password": new_password}, SignedIn.parse,
+        on_success, on_failure, origin)
+
+
+def respond_mfa(bridge: Bridge, challenge_id: str, code: str, *, on_success: On[SignedIn] = None,
+                on_failure: FailureFn | None = None, origin: object | None = None) -> None:
+    """The code of an MFA step (authenticator app or SMS)."""
+    _op(bridge, "auth.respond_mfa", {"challenge_id": challenge_id, "code": code},
+        SignedIn.parse, on_success, on_failure, origin)
+
+
+def mfa_setup_secret(bridge: Bridge, challenge_id: str, *, on_success: On[TotpKey] = None,
+                     on_failure: FailureFn | None = None, origin: object | None = None) -> None:
+    """The authenticator key a pool that requires MFA asks the user to set up (MFA_SETUP)."""
+    _op(bridge, "auth.mfa_setup_secret", {"challenge_id": challenge_id}, TotpKey.parse,
+        on_success, on_failure, origin)
+
+
+def sign_up(bridge: Bridge, username: str, email: str, password: str, *,
+            on_success: On[CodeSent] = None, on_failure: FailureFn | None = None,
+            origin: object | None = None) -> None:
+    _op(bridge, "auth.sign_up", {"username": username, "email": email, "password": password},
+        CodeSent.parse, on_success, on_failure, origin)
+
+
+def confirm_sign_up(bridge: Bridge, username: str, code: str, *, on_success: On[Done] = None,
+                    on_failure: FailureFn | None = None, origin: object | None = None) -> None:
+    _op(bridge, "auth.confirm_sign_up", {"username": username, "code": code}, Done.parse,
+        on_success, on_failure, origin)
+
+
+def resend_code(bridge: Bridge, username: str, *, on_success: On[CodeSent] = None,
+                on_failure: FailureFn | None = None, origin: object | None = None) -> None:
+    _op(bridge, "auth.resend_code", {"username": username}, CodeSent.parse, on_success,
+        on_failure, origin)
+
+
+def forgot_password(bridge: Bridge, username: str, *, on_success: On[CodeSent] = None,
+                    on_failure: FailureFn | None = None, origin: object | None = None) -> None:
+    _op(bridge, "auth.forgot_password", {"username": username}, CodeSent.parse, on_success,
+        on_failure, origin)
+
+
+def confirm_forgot_password(bridge: Bridge, username: str, code: str, new_password: str, *,
+                            on_success: On[Done] = None, on_failure: FailureFn | None = None,
+                            origin: object | None = None) -> None:
+    _op(bridge, "auth.confirm_forgot_password",
+        {"username": username, "code": code, "new_password": new_password}, Done.parse,
+        on_success, on_failure, origin)
+
+
+def setup_totp(bridge: Bridge, *, on_success: On[TotpKey] = None,
+               on_failure: FailureFn | None = None, origin: object | None = None) -> None:
+    """Start setting up an authenticator app for the signed-in account."""
+    _op(bridge, "auth.setup_totp", {}, TotpKey.parse, on_success, on_failure, origin)
+
+
+def verify_totp(bridge: Bridge, code: str, *, on_success: On[Done] = None,
+                on_failure: FailureFn | None = None, origin: object | None = None) -> None:
+    _op(bridge, "auth.verify_totp", {"code": code}, Done.parse, on_success, on_failure, origin)
+
+
+def hosted_ui_start(bridge: Bridge, *, on_success: On[BrowserFlow] = None,
+                    on_failure: FailureFn | None = None, origin: object | None = None) -> None:
+    """Sign in through the pool's hosted UI: the address to open in the system browser."""
+    _op(bridge, "auth.hosted_ui_start", {}, BrowserFlow.parse, on_success, on_failure, origin)
+
+
+def hosted_ui_finish(bridge: Bridge, flow_id: str, timeout_s: float, *,
+                     on_success: On[SignedIn] = None, on_failure: FailureFn | None = None,
+                     origin: object | None = None) -> None:
+    """Wait (off the GUI thread) for the browser to come back to ecan's loopback address."""
+    _op(bridge, "auth.hosted_ui_finish", {"flow_id": flow_id, "timeout_s": timeout_s},
+        SignedIn.parse, on_success, on_failure, origin)
+
+
+def hosted_ui_cancel(bridge: Bridge, flow_id: str, *, on_success: On[Done] = None,
+                     on_failure: FailureFn | None = None, origin: object | None = None) -> None:
+    _op(bridge, "auth.hosted_ui_cancel", {"flow_id": flow_id}, Done.parse, on_success,
+        on_failure, origin)
+
+
+def list_accounts(bridge: Bridge, *, on_success: On[Accounts] = None,
+                  on_failure: FailureFn | None = None, origin: object | None = None) -> None:
+    """The accounts with a library on this computer (usernames only)."""
+    _op(bridge, "auth.accounts", {}, Accounts.parse, on_success, on_failure, origin)
+
+
+def local_avatars(bridge: Bridge, action: str, *, on_success: On[LocalMoved] = None,
+                  on_failure: FailureFn | None = None, origin: object | None = None) -> None:
+    """Avatars added without an account: "move" them into the signed-in one, or "keep" them
+    apart (and stop asking)."""
+    _op(bridge, "auth.local_avatars", {"action": action}, LocalMoved.parse, on_success,
+        on_failure, origin)
 
 
 def sign_out(bridge: Bridge, *, on_success: On[Done] = None,

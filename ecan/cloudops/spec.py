@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ecan.config import DEFAULT_PREFIX
+from ecan.config import DEFAULT_CALLBACK_PORT, DEFAULT_PREFIX, callback_url
 from ecan.errors import ConfigError
 from ecan.storage.keys import validate_prefix
 
@@ -22,10 +22,11 @@ PREFIX_TAG = "ecan:prefix"
 TRASH_TAG = ("ecan-trash", "true")
 CLIENT_NAME = "ecan-desktop"
 ROLE_POLICY_NAME = "ecan-identity-storage"
-# The hosted UI's PKCE redirect: a loopback address the desktop app listens on. Cognito takes
-# plain http only for localhost.
-DEFAULT_CALLBACK_URLS = ("http://localhost:47615/callback",)
-DEFAULT_LOGOUT_URLS = ("http://localhost:47615/signed-out",)
+# The hosted UI's PKCE redirect: the loopback address the desktop app listens on by default
+# (ecan.config.callback_url, the same one the desktop sends). Cognito takes plain http only for
+# localhost.
+DEFAULT_CALLBACK_URLS = (callback_url(DEFAULT_CALLBACK_PORT),)
+DEFAULT_LOGOUT_URLS = (f"http://localhost:{DEFAULT_CALLBACK_PORT}/signed-out",)
 OAUTH_SCOPES = ("email", "openid", "profile")
 ABORT_UPLOADS_AFTER_DAYS = 7
 

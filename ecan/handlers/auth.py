@@ -60,8 +60,11 @@ class CodeRequest(Request):
     code: str = Field(min_length=1, max_length=16, repr=False)
 
 
-class HostedUiFinishRequest(Request):
+class FlowRequest(Request):
     flow_id: str = Field(min_length=1, max_length=64)
+
+
+class HostedUiFinishRequest(FlowRequest):
     timeout_s: float = Field(default=300.0, gt=0, le=3600)
 
 
@@ -197,7 +200,21 @@ def register(handlers: Handlers, app: App) -> None:
         data["cloud_mode"] = app.cloud.mode()
         account = read_signed_in(app.paths) if app.paths.is_account else None
         data["account"] = account.username if account else None
+        # The window offers "Sign in with browser" only where the pool has a hosted UI.
+        data["hosted_ui"] = bool(app.config.cognito.configured and app.config.cognito.domain)
         return data
+
+    @handlers.register("auth.accounts", Empty)
+    def accounts(_req: Empty) -> dict[str, Any]:
+        """The accounts of the configured pool with a library on this computer (usernames
+        only: no token, no id), and which one is open."""
+        from ecan.accounts import known_accounts, read_signed_in
+
+        current = read_signed_in(app.paths) if app.paths.is_account else None
+        known = known_accounts(app.paths, app.config.cognito.user_pool_id) \
+            if app.config.cognito.configured else []
+        return {"accounts": [{"username": a.username, "current": a == current} for a in known],
+                "current": current.username if current else None}
 
     # ---- sign-up, codes, password reset ---------------------------------------------------
 
@@ -239,6 +256,13 @@ def register(handlers: Handlers, app: App) -> None:
         """{url, flow_id}: open `url` in the system browser, then call auth.hosted_ui_finish,
         which waits for the browser to come back to ecan's loopback address."""
         return app.auth.hosted_ui.start()
+
+    @handlers.register("auth.hosted_ui_cancel", FlowRequest)
+    def hosted_ui_cancel(req: FlowRequest) -> dict[str, Any]:
+        """Stop waiting for the browser (the user clicked Cancel): the listener closes and
+        auth.hosted_ui_finish returns at once."""
+        app.auth.hosted_ui.cancel(req.flow_id)
+        return {"cancelled": True}
 
     @handlers.register("auth.hosted_ui_finish", HostedUiFinishRequest, changes=_SWITCH)
     def hosted_ui_finish(req: HostedUiFinishRequest) -> dict[str, Any]:

@@ -262,18 +262,110 @@ class AuthStatus:
 
 @dataclass(frozen=True)
 class SignedIn:
-    """auth.sign_in: the session's summary; on a first sign-in into an empty library the
-    window restores the account's avatars from the cloud."""
+    """auth.sign_in and the steps after it (respond_new_password, respond_mfa,
+    hosted_ui_finish): signed in, or the pool asks for another step (`challenge`: its name,
+    e.g. NEW_PASSWORD_REQUIRED, SOFTWARE_TOKEN_MFA, SMS_MFA, MFA_SETUP)."""
 
     fields: dict[str, Any]
+
+    @property
+    def challenge(self) -> str | None:
+        """The next step the pool asks for; None: signed in."""
+        if self.fields.get("signed_in", True) or not self.fields.get("challenge"):
+            return None
+        return str(self.fields["challenge"])
+
+    @property
+    def challenge_id(self) -> str:
+        return str(self.fields.get("challenge_id") or "")
+
+    @property
+    def destination(self) -> str:
+        """Where an SMS code went (masked by the pool), or ""."""
+        return str(self.fields.get("destination") or "")
 
     @property
     def first_on_empty_library(self) -> bool:
         return bool(self.fields.get("first_sign_in_on_empty_library"))
 
+    @property
+    def local_only_avatars(self) -> int:
+        """Avatars added without an account that could move into this one."""
+        value = self.fields.get("local_only_avatars")
+        return value if isinstance(value, int) else 0
+
+    @property
+    def account(self) -> str:
+        return str(self.fields.get("account") or "")
+
     @classmethod
     def parse(cls, data: Any) -> SignedIn:
         return cls(dict(_obj(data, "auth.sign_in")))
+
+
+@dataclass(frozen=True)
+class CodeSent:
+    """auth.sign_up, auth.resend_code, auth.forgot_password: where the code went (the pool's
+    masked address, or "")."""
+
+    destination: str
+
+    @classmethod
+    def parse(cls, data: Any) -> CodeSent:
+        sent = _obj(data, "code sent").get("code_sent_to")
+        where = sent.get("destination") if isinstance(sent, Mapping) else None
+        return cls(where if isinstance(where, str) else "")
+
+
+@dataclass(frozen=True)
+class TotpKey:
+    """auth.setup_totp, auth.mfa_setup_secret: the authenticator's key and its QR code."""
+
+    secret: str
+    qr_png_base64: str
+
+    @classmethod
+    def parse(cls, data: Any) -> TotpKey:
+        d = _obj(data, "authenticator key")
+        qr = d.get("qr_png_base64")
+        return cls(_str(d, "secret", "authenticator key"), qr if isinstance(qr, str) else "")
+
+
+@dataclass(frozen=True)
+class BrowserFlow:
+    """auth.hosted_ui_start: the address to open in the browser, and the flow to finish."""
+
+    flow_id: str
+    url: str
+
+    @classmethod
+    def parse(cls, data: Any) -> BrowserFlow:
+        d = _obj(data, "auth.hosted_ui_start")
+        return cls(_str(d, "flow_id", "auth.hosted_ui_start"),
+                   _str(d, "url", "auth.hosted_ui_start"))
+
+
+@dataclass(frozen=True)
+class Accounts:
+    """auth.accounts: the accounts with a library on this computer ({username, current})."""
+
+    accounts: tuple[Row, ...]
+
+    @classmethod
+    def parse(cls, data: Any) -> Accounts:
+        return cls(_rows(_obj(data, "auth.accounts"), "accounts", "auth.accounts", ids=False))
+
+
+@dataclass(frozen=True)
+class LocalMoved:
+    """auth.local_avatars: how many avatars used without an account moved into this one."""
+
+    moved: int
+
+    @classmethod
+    def parse(cls, data: Any) -> LocalMoved:
+        moved = _obj(data, "auth.local_avatars").get("moved")
+        return cls(moved if isinstance(moved, int) else 0)
 
 
 # -- generation -----------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from ecan.bridge.bridge import Bridge
 from ecan.bridge.sync_process import SyncProcess
 from ecan.handlers.changes import ALL, Changes, Ids
 from ecan.handlers.models import AuthStatus, Avatar, Restored, Retried, SignedIn
+from ecan.ui.account_dialogs import AccountSwitcher, LocalAvatarsOffer, TotpSetupDialog
 from ecan.ui.agents_page import AgentsPage
 from ecan.ui.avatars_page import AvatarsPage
 from ecan.ui.details import human_bytes
@@ -253,6 +254,13 @@ class MainWindow(QMainWindow):
         self.act_sign_in = self._action("signIn", lambda: self.open_sign_in(False), None,
                                         "account")
         self.act_sign_out = self._action("signOut", self.sign_out)
+        self.act_totp = self._action("setUpTotp", self.open_totp_setup)
+        # "Switch to <name>…": the other accounts with a library on this computer.
+        self.switcher = AccountSwitcher(self.bridge, self)
+        self.switcher.switch_requested.connect(
+            lambda name: self.open_sign_in(False, username=name))
+        self.local_offer = LocalAvatarsOffer(self.bridge, self)
+        self.local_offer.said.connect(self.show_message)
         self.act_identity = QAction(self)
         # With no cloud yet, the account menu leads somewhere: to the storage settings.
         self.act_set_up = QAction(self)
@@ -312,7 +320,9 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         menu.addAction(self.act_set_up)
         menu.addAction(self.act_sign_in)
+        menu.addAction(self.act_totp)
         menu.addAction(self.act_sign_out)
+        self.switcher.attach(menu, before=self.act_sign_out)
 
     def _build_statusbar(self) -> None:
         sb = self.statusBar()
@@ -443,6 +453,7 @@ class MainWindow(QMainWindow):
                               self.tr("Choose where your avatars are kept in the cloud")),
             self.act_sign_in: (self.tr("Sign &in…"), ""),
             self.act_sign_out: (self.tr("Sign &out"), ""),
+            self.act_totp: (self.tr("Set up an &authenticator app…"), ""),
             self.act_logs: (self.tr("Open &log folder"), ""),
             self.act_about: (self.tr("&About ecan"), ""),
             self.act_show: (self.tr("Open ecan"), ""),
@@ -724,14 +735,16 @@ class MainWindow(QMainWindow):
         self.avatars.search.setFocus()
         self.avatars.search.selectAll()
 
-    def open_sign_in(self, expired: bool) -> None:
+    def open_sign_in(self, expired: bool, *, username: str | None = None) -> None:
         from ecan.ui.signin_dialog import SignInDialog
 
         if self._signin_open:
             return
         self._signin_open = True
         dialog = SignInDialog(self.bridge, self, expired=expired,
-                              username=str(self._account.get("username") or ""))
+                              username=str(self._account.get("username") or "")
+                              if username is None else username,
+                              hosted_ui=bool(self._account.get("hosted_ui")))
         dialog.signed_in.connect(self._signed_in)
         dialog.finished.connect(lambda _r: setattr(self, "_signin_open", False))
         self.signin_dialog = dialog
@@ -739,6 +752,7 @@ class MainWindow(QMainWindow):
 
     def _signed_in(self, signed: SignedIn) -> None:
         self._refresh_account()
+        self.local_offer.offer(signed)
         if signed.first_on_empty_library:
             # A new machine: bring the library this identity already has in the cloud here
             # before new uploads start, so the user finds the same avatars everywhere.
@@ -753,6 +767,11 @@ class MainWindow(QMainWindow):
             self.show_message(self.tr("Restored %n avatar(s) from the cloud.", "",
                                       result.restored))
         self._wake_sync()
+
+    def open_totp_setup(self) -> None:
+        dialog = TotpSetupDialog(self.bridge, self)
+        self.totp_dialog = dialog
+        dialog.open()
 
     def sign_out(self) -> None:
         ops.sign_out(self.bridge, on_success=lambda _d: self.show_message(
@@ -885,7 +904,9 @@ class MainWindow(QMainWindow):
         self.act_set_up.setVisible(not cognito and mode not in ("static", "local-folder"))
         self.act_sign_in.setVisible(cognito and not signed_in)
         self.act_sign_out.setVisible(signed_in)
+        self.act_totp.setVisible(signed_in)
         self.account_button.setToolTip(self.act_identity.text())
+        self.switcher.refresh()
 
     def _sync_progress(self, event: Any) -> None:
         self.monitor.on_progress(int(event.bytes_done), int(event.bytes_total),

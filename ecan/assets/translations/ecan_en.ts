@@ -71,9 +71,28 @@
     </message>
 </context>
 <context>
+    <name>LocalAvatarsOffer</name>
+    <message numerus="yes">
+        <location filename="../../ui/account_dialogs.py" line="404" />
+        <source>This computer has %n avatar(s) you added without signing in. Move them into {account}'s library?</source>
+        <translation>
+            <numerusform>This computer has %n avatar you added without signing in. Move it into {account}'s library?</numerusform>
+            <numerusform>This computer has %n avatars you added without signing in. Move them into {account}'s library?</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../ui/account_dialogs.py" line="421" />
+        <source>Moved %n avatar(s) into your account; they upload now.</source>
+        <translation>
+            <numerusform>Moved %n avatar into your account; it uploads now.</numerusform>
+            <numerusform>Moved %n avatars into your account; they upload now.</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="656" />
+        <location filename="../../ui/main_window.py" line="667" />
         <source>%n of the selected avatars cannot be deleted and stay:</source>
         <translation>
             <numerusform>%n of the selected avatars cannot be deleted and stays:</numerusform>
@@ -81,7 +100,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="660" />
+        <location filename="../../ui/main_window.py" line="671" />
         <source>Delete %n avatar(s)? They are removed from this computer and from your cloud storage.</source>
         <translation>
             <numerusform>Delete %n avatar? It is removed from this computer and from your cloud storage.</numerusform>
@@ -89,7 +108,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="694" />
+        <location filename="../../ui/main_window.py" line="705" />
         <source>Retrying %n upload(s).</source>
         <translation>
             <numerusform>Retrying %n upload.</numerusform>
@@ -97,7 +116,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="753" />
+        <location filename="../../ui/main_window.py" line="767" />
         <source>Restored %n avatar(s) from the cloud.</source>
         <translation>
             <numerusform>Restored %n avatar from the cloud.</numerusform>
@@ -105,7 +124,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="945" />
+        <location filename="../../ui/main_window.py" line="966" />
         <source>Signed out · %n waiting</source>
         <translation>
             <numerusform>Signed out · %n waiting</numerusform>

@@ -1,6 +1,19 @@
 <?xml version='1.0' encoding='utf-8'?>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>AccountSwitcher</name>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="365" />
+        <source>Switch to {name}…</source>
+        <translation>切换到 {name}…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="366" />
+        <source>Sign in as {name}…</source>
+        <translation>以 {name} 的身份登录…</translation>
+    </message>
+</context>
+<context>
     <name>ActivityDialog</name>
     <message>
         <location filename="../../ui/activity_dialog.py" line="117" />
@@ -1139,519 +1152,566 @@
     </message>
 </context>
 <context>
+    <name>LocalAvatarsOffer</name>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="403" />
+        <source>Avatars used without an account</source>
+        <translation>未登录时使用的头像</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../ui/account_dialogs.py" line="404" />
+        <source>This computer has %n avatar(s) you added without signing in. Move them into {account}'s library?</source>
+        <translation>
+            <numerusform>这台电脑上有 %n 个你在未登录时添加的头像。要把它们移到 {account} 的头像库吗？</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="406" />
+        <source>Move them</source>
+        <translation>移过去</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="407" />
+        <source>Keep them apart</source>
+        <translation>分开保留</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="408" />
+        <source>Ask me later</source>
+        <translation>以后再问</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="410" />
+        <source>Moved avatars upload to this account's cloud storage. Kept apart, they stay on this computer, shown only when nobody is signed in.</source>
+        <translation>移过去的头像会上传到此账户的云存储。分开保留的头像留在这台电脑上，只在无人登录时显示。</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../ui/account_dialogs.py" line="421" />
+        <source>Moved %n avatar(s) into your account; they upload now.</source>
+        <translation>
+            <numerusform>已将 %n 个头像移到你的账户；现在开始上传。</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="425" />
+        <location filename="../../ui/main_window.py" line="435" />
         <source>Avatars</source>
         <translation>头像</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="426" />
+        <location filename="../../ui/main_window.py" line="436" />
         <source>Agents</source>
         <translation>智能体</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="427" />
+        <location filename="../../ui/main_window.py" line="437" />
         <source>Screens</source>
         <translation>页面</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="429" />
+        <location filename="../../ui/main_window.py" line="439" />
         <source>&amp;Import…</source>
         <translation>导入(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="429" />
+        <location filename="../../ui/main_window.py" line="439" />
         <source>Import pictures from files</source>
         <translation>从文件导入图片</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="430" />
+        <location filename="../../ui/main_window.py" line="440" />
         <source>Import &amp;folder…</source>
         <translation>导入文件夹(&amp;F)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="431" />
+        <location filename="../../ui/main_window.py" line="441" />
         <source>Import every picture in a folder</source>
         <translation>导入文件夹中的所有图片</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="432" />
+        <location filename="../../ui/main_window.py" line="442" />
         <source>&amp;Paste picture</source>
         <translation>粘贴图片(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="433" />
+        <location filename="../../ui/main_window.py" line="443" />
         <source>Add the picture on the clipboard</source>
         <translation>添加剪贴板中的图片</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="434" />
+        <location filename="../../ui/main_window.py" line="444" />
         <source>&amp;Generate…</source>
         <translation>AI 生成(&amp;G)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="434" />
+        <location filename="../../ui/main_window.py" line="444" />
         <source>Make an avatar with AI</source>
         <translation>用 AI 生成头像</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="435" />
+        <location filename="../../ui/main_window.py" line="445" />
         <source>&amp;Settings…</source>
         <translation>设置(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="435" />
+        <location filename="../../ui/main_window.py" line="445" />
         <source>Storage, sync and language</source>
         <translation>存储、同步和语言</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="436" />
+        <location filename="../../ui/main_window.py" line="446" />
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="437" />
+        <location filename="../../ui/main_window.py" line="447" />
         <source>&amp;Delete</source>
         <translation>删除(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="390" />
+        <location filename="../../ui/main_window.py" line="400" />
         <source>Delete the selected avatars</source>
         <translation>删除所选头像</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="424" />
+        <location filename="../../ui/main_window.py" line="434" />
         <source>Avatar library</source>
         <translation>头像库</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="438" />
+        <location filename="../../ui/main_window.py" line="448" />
         <source>&amp;Retry failed</source>
         <translation>重试失败项(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="438" />
+        <location filename="../../ui/main_window.py" line="448" />
         <source>Try failed uploads again</source>
         <translation>重新上传失败的头像</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="439" />
+        <location filename="../../ui/main_window.py" line="449" />
         <source>&amp;Activity…</source>
         <translation>动态(&amp;A)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="440" />
+        <location filename="../../ui/main_window.py" line="450" />
         <source>Recent changes on this and your other computers</source>
         <translation>本机和其他电脑上最近的更改</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="441" />
+        <location filename="../../ui/main_window.py" line="451" />
         <source>&amp;Find</source>
         <translation>查找(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="442" />
+        <location filename="../../ui/main_window.py" line="452" />
         <source>Set &amp;up sync…</source>
         <translation>设置同步(&amp;U)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="443" />
+        <location filename="../../ui/main_window.py" line="453" />
         <source>Choose where your avatars are kept in the cloud</source>
         <translation>选择头像在云端的存放位置</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="444" />
+        <location filename="../../ui/main_window.py" line="454" />
         <source>Sign &amp;in…</source>
         <translation>登录(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="445" />
+        <location filename="../../ui/main_window.py" line="455" />
         <source>Sign &amp;out</source>
         <translation>退出登录(&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="446" />
+        <location filename="../../ui/main_window.py" line="456" />
+        <source>Set up an &amp;authenticator app…</source>
+        <translation>设置身份验证器应用(&amp;A)…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="457" />
         <source>Open &amp;log folder</source>
         <translation>打开日志文件夹(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="447" />
+        <location filename="../../ui/main_window.py" line="458" />
         <source>&amp;About ecan</source>
         <translation>关于 ecan(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="459" />
+        <location filename="../../ui/main_window.py" line="470" />
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="460" />
+        <location filename="../../ui/main_window.py" line="471" />
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="461" />
+        <location filename="../../ui/main_window.py" line="472" />
         <source>S&amp;ync</source>
         <translation>同步(&amp;Y)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="462" />
+        <location filename="../../ui/main_window.py" line="473" />
         <source>&amp;Account</source>
         <translation>账户(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="463" />
+        <location filename="../../ui/main_window.py" line="474" />
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="464" />
+        <location filename="../../ui/main_window.py" line="475" />
         <source>Toolbar</source>
         <translation>工具栏</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="465" />
+        <location filename="../../ui/main_window.py" line="476" />
         <source>Sync progress</source>
         <translation>同步进度</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="466" />
+        <location filename="../../ui/main_window.py" line="477" />
         <source>Import progress</source>
         <translation>导入进度</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="467" />
+        <location filename="../../ui/main_window.py" line="478" />
         <source>Account</source>
         <translation>账户</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="481" />
+        <location filename="../../ui/main_window.py" line="492" />
         <source>Endpoint set by {name}</source>
         <translation>服务端点由 {name} 设置</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="484" />
+        <location filename="../../ui/main_window.py" line="495" />
         <source>{n} endpoints set by environment variables</source>
         <translation>{n} 个服务端点由环境变量设置</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="486" />
+        <location filename="../../ui/main_window.py" line="497" />
         <source>{name} sends requests to {url}</source>
         <translation>{name} 将请求发往 {url}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="520" />
+        <location filename="../../ui/main_window.py" line="531" />
         <source>Drop to import these files</source>
         <translation>松开鼠标即可导入这些文件</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="543" />
+        <location filename="../../ui/main_window.py" line="554" />
         <source>Importing…</source>
         <translation>正在导入…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="558" />
+        <location filename="../../ui/main_window.py" line="569" />
         <source>Import pictures</source>
         <translation>导入图片</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="559" />
+        <location filename="../../ui/main_window.py" line="570" />
         <source>Pictures and videos ({patterns})</source>
         <translation>图片和视频 ({patterns})</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="570" />
+        <location filename="../../ui/main_window.py" line="581" />
         <source>Import a folder of pictures</source>
         <translation>导入图片文件夹</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="595" />
+        <location filename="../../ui/main_window.py" line="606" />
         <source>There is no picture on the clipboard.</source>
         <translation>剪贴板中没有图片。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="604" />
+        <location filename="../../ui/main_window.py" line="615" />
         <source>Importing %v of %m</source>
         <translation>正在导入 %v / %m</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="608" />
+        <location filename="../../ui/main_window.py" line="619" />
         <source>Importing {done} of {total}…</source>
         <translation>正在导入 {done} / {total}…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="616" />
+        <location filename="../../ui/main_window.py" line="627" />
         <source>Nothing to import: no pictures were found there.</source>
         <translation>没有可导入的内容：那里没有找到图片。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="652" />
-        <location filename="../../ui/main_window.py" line="659" />
+        <location filename="../../ui/main_window.py" line="663" />
+        <location filename="../../ui/main_window.py" line="670" />
         <source>Delete avatars</source>
         <translation>删除头像</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="745" />
+        <location filename="../../ui/main_window.py" line="759" />
         <source>Restoring your library from the cloud…</source>
         <translation>正在从云端恢复你的头像库…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="759" />
+        <location filename="../../ui/main_window.py" line="778" />
         <source>Signed out. New avatars wait on this computer until you sign in.</source>
         <translation>已退出登录。新头像会保存在本机，登录后再同步。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="775" />
+        <location filename="../../ui/main_window.py" line="794" />
         <source>Settings saved. Syncing uses them now.</source>
         <translation>设置已保存，同步已按新设置进行。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="792" />
+        <location filename="../../ui/main_window.py" line="811" />
         <source>About ecan</source>
         <translation>关于 ecan</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="793" />
+        <location filename="../../ui/main_window.py" line="812" />
         <source>ecan {version}
 Your avatar library for the AI agents you build: local first, synced to your own cloud storage.</source>
         <translation>ecan {version}
 为您打造的 AI 智能体管理头像：本地优先，同步到您自己的云存储。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="818" />
+        <location filename="../../ui/main_window.py" line="837" />
         <source>Syncing stopped unexpectedly; it restarts by itself in {s} s. Nothing is lost: the queue is kept.</source>
         <translation>同步意外停止，将在 {s} 秒后自动重启。不会丢失任何内容：队列已保留。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="873" />
+        <location filename="../../ui/main_window.py" line="892" />
         <source>Signed in</source>
         <translation>已登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="874" />
+        <location filename="../../ui/main_window.py" line="893" />
         <source>Signed in as {user} (identity {identity})</source>
         <translation>已登录为 {user}（身份 {identity}）</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="877" />
+        <location filename="../../ui/main_window.py" line="896" />
         <source>Sign in</source>
         <translation>登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="878" />
+        <location filename="../../ui/main_window.py" line="897" />
         <source>Not signed in</source>
         <translation>未登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="880" />
+        <location filename="../../ui/main_window.py" line="899" />
         <source>Cloud storage (no sign-in)</source>
         <translation>云存储（无需登录）</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="881" />
+        <location filename="../../ui/main_window.py" line="900" />
         <source>Syncing with the configured storage keys</source>
         <translation>使用配置的存储密钥同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="883" />
+        <location filename="../../ui/main_window.py" line="902" />
         <source>Set up sync</source>
         <translation>设置同步</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="945" />
+        <location filename="../../ui/main_window.py" line="966" />
         <source>Signed out · %n waiting</source>
         <translation>
             <numerusform>已退出登录 · %n 个待同步</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="946" />
-        <location filename="../../ui/main_window.py" line="982" />
+        <location filename="../../ui/main_window.py" line="967" />
+        <location filename="../../ui/main_window.py" line="1003" />
         <source>Signed out</source>
         <translation>已退出登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="957" />
+        <location filename="../../ui/main_window.py" line="978" />
         <source>{n} synced</source>
         <translation>{n} 个已同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="980" />
+        <location filename="../../ui/main_window.py" line="1001" />
         <source>Local only</source>
         <translation>仅本地</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="884" />
+        <location filename="../../ui/main_window.py" line="903" />
         <source>No cloud storage is set up (see Settings)</source>
         <translation>尚未设置云存储（见“设置”）</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="92" />
+        <location filename="../../ui/main_window.py" line="93" />
         <source>Paused until {time}</source>
         <translation>已暂停，{time} 恢复</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="94" />
+        <location filename="../../ui/main_window.py" line="95" />
         <source>Paused until tomorrow {time}</source>
         <translation>已暂停，明天 {time} 恢复</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="96" />
+        <location filename="../../ui/main_window.py" line="97" />
         <source>Paused until {date} {time}</source>
         <translation>已暂停，{date} {time} 恢复</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="448" />
+        <location filename="../../ui/main_window.py" line="459" />
         <source>Open ecan</source>
         <translation>打开 ecan</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="449" />
+        <location filename="../../ui/main_window.py" line="460" />
         <source>Pause for 1 &amp;hour</source>
         <translation>暂停 1 小时(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="450" />
+        <location filename="../../ui/main_window.py" line="461" />
         <source>Pause until &amp;tomorrow</source>
         <translation>暂停到明天(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="451" />
+        <location filename="../../ui/main_window.py" line="462" />
         <source>Pause syncing until 08:00 tomorrow</source>
         <translation>暂停同步，直到明天 08:00</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="453" />
+        <location filename="../../ui/main_window.py" line="464" />
         <source>Sync &amp;now</source>
         <translation>立即同步(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="622" />
+        <location filename="../../ui/main_window.py" line="633" />
         <source>Added {new}; {existing} already in the library.</source>
         <translation>已添加 {new} 个；{existing} 个已在头像库中。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="624" />
+        <location filename="../../ui/main_window.py" line="635" />
         <source>Nothing new: {existing} already in the library.</source>
         <translation>没有新增：{existing} 个已在头像库中。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="626" />
+        <location filename="../../ui/main_window.py" line="637" />
         <source>Added {new}.</source>
         <translation>已添加 {new} 个。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="628" />
+        <location filename="../../ui/main_window.py" line="639" />
         <source>{refused} could not be imported.</source>
         <translation>{refused} 个无法导入。</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="656" />
+        <location filename="../../ui/main_window.py" line="667" />
         <source>%n of the selected avatars cannot be deleted and stay:</source>
         <translation>
             <numerusform>所选头像中有 %n 个不能删除，将保留：</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="660" />
+        <location filename="../../ui/main_window.py" line="671" />
         <source>Delete %n avatar(s)? They are removed from this computer and from your cloud storage.</source>
         <translation>
             <numerusform>删除 %n 个头像？它们将从本机和您的云存储中移除。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="662" />
+        <location filename="../../ui/main_window.py" line="673" />
         <source>Delete</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="662" />
+        <location filename="../../ui/main_window.py" line="673" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="694" />
+        <location filename="../../ui/main_window.py" line="705" />
         <source>Retrying %n upload(s).</source>
         <translation>
             <numerusform>正在重试 %n 个上传。</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="753" />
+        <location filename="../../ui/main_window.py" line="767" />
         <source>Restored %n avatar(s) from the cloud.</source>
         <translation>
             <numerusform>已从云端恢复 %n 个头像。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="943" />
+        <location filename="../../ui/main_window.py" line="964" />
         <source>Saved on this computer</source>
         <translation>已保存在本机</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="949" />
+        <location filename="../../ui/main_window.py" line="970" />
         <source>Syncing {done} of {total}</source>
         <translation>正在同步 {done} / {total}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="951" />
+        <location filename="../../ui/main_window.py" line="972" />
         <source>{rate}/s</source>
         <translation>{rate}/秒</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="953" />
+        <location filename="../../ui/main_window.py" line="974" />
         <source>{done} of {total}</source>
         <translation>{done} / {total}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="959" />
+        <location filename="../../ui/main_window.py" line="980" />
         <source>All {n} synced</source>
         <translation>{n} 个全部已同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="960" />
+        <location filename="../../ui/main_window.py" line="981" />
         <source>Nothing to sync</source>
         <translation>没有需要同步的内容</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="962" />
+        <location filename="../../ui/main_window.py" line="983" />
         <source>{n} failed</source>
         <translation>{n} 个失败</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="966" />
+        <location filename="../../ui/main_window.py" line="987" />
         <source>paused</source>
         <translation>已暂停</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="969" />
+        <location filename="../../ui/main_window.py" line="990" />
         <source>Synced {synced}, waiting {waiting}, failed {failed}, on this computer only {local}</source>
         <translation>已同步 {synced}，等待 {waiting}，失败 {failed}，仅本机 {local}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="978" />
+        <location filename="../../ui/main_window.py" line="999" />
         <source>Sign-in needed</source>
         <translation>需要登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="984" />
+        <location filename="../../ui/main_window.py" line="1005" />
         <source>Online</source>
         <translation>在线</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="986" />
+        <location filename="../../ui/main_window.py" line="1007" />
         <source>Offline — will retry</source>
         <translation>离线 — 稍后重试</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="452" />
-        <location filename="../../ui/main_window.py" line="990" />
+        <location filename="../../ui/main_window.py" line="463" />
+        <location filename="../../ui/main_window.py" line="1011" />
         <source>&amp;Resume sync</source>
         <translation>继续同步(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="990" />
+        <location filename="../../ui/main_window.py" line="1011" />
         <source>&amp;Pause sync</source>
         <translation>暂停同步(&amp;P)</translation>
     </message>
@@ -1659,282 +1719,282 @@ Your avatar library for the AI agents you build: local first, synced to your own
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="74" />
+        <location filename="../../ui/settings_dialog.py" line="75" />
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="80" />
+        <location filename="../../ui/settings_dialog.py" line="81" />
         <source>Cloud storage</source>
         <translation>云存储</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="83" />
+        <location filename="../../ui/settings_dialog.py" line="84" />
         <source>None: keep avatars on this computer only</source>
         <translation>无：头像只保存在本机</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="84" />
+        <location filename="../../ui/settings_dialog.py" line="85" />
         <source>A folder (another disk or a synced folder)</source>
         <translation>文件夹（其他磁盘或同步文件夹）</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="85" />
+        <location filename="../../ui/settings_dialog.py" line="86" />
         <source>Amazon S3</source>
         <translation>Amazon S3</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="86" />
+        <location filename="../../ui/settings_dialog.py" line="87" />
         <source>S3-compatible (Cloudflare R2, MinIO…)</source>
         <translation>S3 兼容（Cloudflare R2、MinIO…）</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="87" />
+        <location filename="../../ui/settings_dialog.py" line="88" />
         <source>Storage backend</source>
         <translation>存储后端</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="89" />
+        <location filename="../../ui/settings_dialog.py" line="90" />
         <source>Bucket</source>
         <translation>存储桶</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="92" />
+        <location filename="../../ui/settings_dialog.py" line="93" />
         <source>Region</source>
         <translation>区域</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="95" />
+        <location filename="../../ui/settings_dialog.py" line="96" />
         <source>Endpoint URL</source>
         <translation>端点 URL</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="97" />
+        <location filename="../../ui/settings_dialog.py" line="98" />
         <source>Key prefix</source>
         <translation>键名前缀</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="100" />
+        <location filename="../../ui/settings_dialog.py" line="101" />
         <source>CDN domain</source>
         <translation>CDN 域名</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="102" />
+        <location filename="../../ui/settings_dialog.py" line="103" />
         <source>Folder</source>
         <translation>文件夹</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="103" />
+        <location filename="../../ui/settings_dialog.py" line="104" />
         <source>&amp;Browse…</source>
         <translation>浏览(&amp;B)…</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="113" />
+        <location filename="../../ui/settings_dialog.py" line="114" />
         <source>Parallel uploads</source>
         <translation>并行上传数</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="116" />
+        <location filename="../../ui/settings_dialog.py" line="117" />
         <source>&amp;Storage</source>
         <translation>存储(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="117" />
+        <location filename="../../ui/settings_dialog.py" line="118" />
         <source>&amp;Bucket</source>
         <translation>存储桶(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="118" />
+        <location filename="../../ui/settings_dialog.py" line="119" />
         <source>&amp;Region</source>
         <translation>区域(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="119" />
+        <location filename="../../ui/settings_dialog.py" line="120" />
         <source>&amp;Endpoint URL</source>
         <translation>端点 URL(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="120" />
+        <location filename="../../ui/settings_dialog.py" line="121" />
         <source>F&amp;older</source>
         <translation>文件夹(&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="121" />
+        <location filename="../../ui/settings_dialog.py" line="122" />
         <source>Key &amp;prefix</source>
         <translation>键名前缀(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="122" />
+        <location filename="../../ui/settings_dialog.py" line="123" />
         <source>&amp;CDN domain</source>
         <translation>CDN 域名(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="123" />
+        <location filename="../../ui/settings_dialog.py" line="124" />
         <source>Parallel &amp;uploads</source>
         <translation>并行上传数(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="136" />
+        <location filename="../../ui/settings_dialog.py" line="137" />
         <source>Access keys are never written by ecan: set them in the environment (AVATAR_CLOUD_ACCESS_KEY / AVATAR_CLOUD_SECRET_KEY) or sign in.</source>
         <translation>ecan 从不写入访问密钥：请在环境变量（AVATAR_CLOUD_ACCESS_KEY / AVATAR_CLOUD_SECRET_KEY）中设置，或登录。</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="145" />
+        <location filename="../../ui/settings_dialog.py" line="146" />
         <source>General</source>
         <translation>常规</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="147" />
+        <location filename="../../ui/settings_dialog.py" line="148" />
         <source>Start ecan when I log in</source>
         <translation>登录时启动 ecan</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="155" />
+        <location filename="../../ui/settings_dialog.py" line="156" />
         <source>Follow the system</source>
         <translation>跟随系统</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="157" />
+        <location filename="../../ui/settings_dialog.py" line="158" />
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="163" />
+        <location filename="../../ui/settings_dialog.py" line="164" />
         <source>Empty: the system's proxy settings</source>
         <translation>留空：使用系统的代理设置</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="164" />
+        <location filename="../../ui/settings_dialog.py" line="165" />
         <source>http://host:port, or http://user:password@host:port (the password is kept in the system keyring)</source>
         <translation>http://主机:端口，或 http://用户:密码@主机:端口（密码保存在系统钥匙串中）</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="166" />
+        <location filename="../../ui/settings_dialog.py" line="167" />
         <source>Proxy</source>
         <translation>代理</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="167" />
+        <location filename="../../ui/settings_dialog.py" line="168" />
         <source>Pro&amp;xy</source>
         <translation>代理(&amp;X)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="171" />
+        <location filename="../../ui/settings_dialog.py" line="172" />
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="183" />
+        <location filename="../../ui/settings_dialog.py" line="184" />
         <source>&amp;Test connection</source>
         <translation>测试连接(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="184" />
+        <location filename="../../ui/settings_dialog.py" line="185" />
         <source>Test connection</source>
         <translation>测试连接</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="190" />
+        <location filename="../../ui/settings_dialog.py" line="191" />
         <source>Save</source>
         <translation>保存</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="191" />
+        <location filename="../../ui/settings_dialog.py" line="192" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="207" />
+        <location filename="../../ui/settings_dialog.py" line="208" />
         <source>Sync</source>
         <translation>同步</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="212" />
+        <location filename="../../ui/settings_dialog.py" line="213" />
         <source> KB/s</source>
         <translation> KB/秒</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="213" />
+        <location filename="../../ui/settings_dialog.py" line="214" />
         <source>Unlimited</source>
         <translation>不限</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="216" />
+        <location filename="../../ui/settings_dialog.py" line="217" />
         <source>Upload bandwidth limit</source>
         <translation>上传带宽限制</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="217" />
+        <location filename="../../ui/settings_dialog.py" line="218" />
         <source>Upload &amp;limit</source>
         <translation>上传限速(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="222" />
+        <location filename="../../ui/settings_dialog.py" line="223" />
         <source>Pause for 1 hour</source>
         <translation>暂停 1 小时</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="223" />
+        <location filename="../../ui/settings_dialog.py" line="224" />
         <source>Pause until tomorrow</source>
         <translation>暂停到明天</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="224" />
+        <location filename="../../ui/settings_dialog.py" line="225" />
         <source>Resume</source>
         <translation>恢复</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="239" />
+        <location filename="../../ui/settings_dialog.py" line="240" />
         <source>Pause</source>
         <translation>暂停</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="248" />
+        <location filename="../../ui/settings_dialog.py" line="249" />
         <source>Syncing</source>
         <translation>正在同步</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="252" />
+        <location filename="../../ui/settings_dialog.py" line="253" />
         <source>Paused until you resume</source>
         <translation>已暂停，直到你恢复</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="271" />
+        <location filename="../../ui/settings_dialog.py" line="272" />
         <source>Set by the environment variable {name}</source>
         <translation>由环境变量 {name} 设置</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="278" />
+        <location filename="../../ui/settings_dialog.py" line="279" />
         <source>Set by the environment variable {name}: change it there.</source>
         <translation>由环境变量 {name} 设置：请在那里修改。</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="287" />
+        <location filename="../../ui/settings_dialog.py" line="288" />
         <source>Choose the folder to sync to</source>
         <translation>选择要同步到的文件夹</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="346" />
+        <location filename="../../ui/settings_dialog.py" line="347" />
         <source>No library is open.</source>
         <translation>没有打开的头像库。</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="367" />
+        <location filename="../../ui/settings_dialog.py" line="368" />
         <source>Start at login could not be changed.</source>
         <translation>无法更改登录时启动的设置。</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="368" />
+        <location filename="../../ui/settings_dialog.py" line="369" />
         <source>Check that your user can write there ({reason}).</source>
         <translation>请确认你的用户可以写入那里（{reason}）。</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="423" />
+        <location filename="../../ui/settings_dialog.py" line="424" />
         <source>Testing the connection…</source>
         <translation>正在测试连接…</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="435" />
+        <location filename="../../ui/settings_dialog.py" line="436" />
         <source>All {n} checks passed.</source>
         <translation>全部 {n} 项检查均通过。</translation>
     </message>
@@ -1942,76 +2002,428 @@ Your avatar library for the AI agents you build: local first, synced to your own
 <context>
     <name>SignInDialog</name>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="37" />
+        <location filename="../../ui/signin_dialog.py" line="50" />
+        <location filename="../../ui/signin_dialog.py" line="213" />
         <source>Sign in to ecan</source>
         <translation>登录 ecan</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="44" />
+        <location filename="../../ui/signin_dialog.py" line="86" />
         <source>Your session has expired. Sign in again to resume syncing; nothing waiting to upload has been lost.</source>
         <translation>登录已过期。请重新登录以继续同步；等待上传的内容都没有丢失。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="46" />
+        <location filename="../../ui/signin_dialog.py" line="88" />
         <source>Sign in to sync your avatars to your cloud storage and find them on every computer you use.</source>
         <translation>登录后，头像会同步到您的云存储，在您使用的每台电脑上都能找到。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="51" />
+        <location filename="../../ui/signin_dialog.py" line="92" />
         <source>Username</source>
         <translation>用户名</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="52" />
+        <location filename="../../ui/signin_dialog.py" line="91" />
         <source>user name or email</source>
         <translation>用户名或邮箱</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="55" />
+        <location filename="../../ui/signin_dialog.py" line="94" />
         <source>Password</source>
         <translation>密码</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="56" />
+        <location filename="../../ui/signin_dialog.py" line="90" />
+        <location filename="../../ui/signin_dialog.py" line="120" />
+        <location filename="../../ui/signin_dialog.py" line="146" />
         <source>&amp;Username</source>
         <translation>用户名(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="57" />
+        <location filename="../../ui/signin_dialog.py" line="79" />
+        <source>Back</source>
+        <translation>返回</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="93" />
+        <location filename="../../ui/signin_dialog.py" line="122" />
         <source>&amp;Password</source>
         <translation>密码(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="63" />
+        <location filename="../../ui/signin_dialog.py" line="96" />
         <source>Sign-in error</source>
         <translation>登录错误</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="70" />
-        <location filename="../../ui/signin_dialog.py" line="71" />
+        <location filename="../../ui/signin_dialog.py" line="97" />
+        <location filename="../../ui/signin_dialog.py" line="124" />
+        <source>Create account</source>
+        <translation>创建账户</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="98" />
+        <source>Forgot password?</source>
+        <translation>忘记密码？</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="99" />
+        <location filename="../../ui/signin_dialog.py" line="193" />
+        <source>Sign in with browser</source>
+        <translation>用浏览器登录</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="109" />
         <location filename="../../ui/signin_dialog.py" line="110" />
+        <location filename="../../ui/signin_dialog.py" line="328" />
         <source>Sign in</source>
         <translation>登录</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="72" />
+        <location filename="../../ui/signin_dialog.py" line="111" />
+        <location filename="../../ui/signin_dialog.py" line="203" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="82" />
+        <location filename="../../ui/signin_dialog.py" line="117" />
+        <source>Create an ecan account</source>
+        <translation>创建 ecan 账户</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="118" />
+        <source>Create an ecan account. The sign-in service e-mails you a code to confirm it.</source>
+        <translation>创建 ecan 账户。登录服务会通过电子邮件向你发送一个验证码来确认。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="121" />
+        <source>&amp;E-mail</source>
+        <translation>电子邮件(&amp;E)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="121" />
+        <source>you@example.com</source>
+        <translation>you@example.com</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="131" />
+        <source>Confirm your account</source>
+        <translation>确认你的账户</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="132" />
+        <location filename="../../ui/signin_dialog.py" line="155" />
+        <location filename="../../ui/signin_dialog.py" line="185" />
+        <source>&amp;Code</source>
+        <translation>验证码(&amp;C)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="133" />
+        <source>Confirm</source>
+        <translation>确认</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="135" />
+        <location filename="../../ui/signin_dialog.py" line="160" />
+        <source>Send again</source>
+        <translation>重新发送</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="143" />
+        <location filename="../../ui/signin_dialog.py" line="154" />
+        <source>Reset your password</source>
+        <translation>重设密码</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="144" />
+        <source>Type your username: the sign-in service e-mails you a code to set a new password.</source>
+        <translation>请输入你的用户名：登录服务会通过电子邮件向你发送一个验证码，用来设置新密码。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="147" />
+        <source>Send code</source>
+        <translation>发送验证码</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="156" />
+        <location filename="../../ui/signin_dialog.py" line="171" />
+        <source>&amp;New password</source>
+        <translation>新密码(&amp;N)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="158" />
+        <location filename="../../ui/signin_dialog.py" line="174" />
+        <source>Set password</source>
+        <translation>设置密码</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="168" />
+        <source>Choose a new password</source>
+        <translation>设置新密码</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="169" />
+        <source>Your account needs a new password before you can sign in. Choose one that only you know.</source>
+        <translation>你的账户需要先设置新密码才能登录。请设置一个只有你知道的密码。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="172" />
+        <source>&amp;Repeat it</source>
+        <translation>再输入一次(&amp;R)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="181" />
+        <source>Two-step sign-in</source>
+        <translation>两步登录</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="186" />
+        <location filename="../../ui/signin_dialog.py" line="473" />
+        <location filename="../../ui/signin_dialog.py" line="477" />
+        <source>Verify</source>
+        <translation>验证</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="194" />
+        <source>Finish signing in in your browser. ecan waits here until the sign-in page sends you back.</source>
+        <translation>请在浏览器中完成登录。ecan 会在这里等待，直到登录页面把你送回来。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="198" />
+        <source>&amp;Address</source>
+        <translation>地址(&amp;A)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="200" />
+        <source>Try again</source>
+        <translation>重试</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="234" />
         <source>Enter your username and password.</source>
         <translation>请输入用户名和密码。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="101" />
+        <location filename="../../ui/signin_dialog.py" line="260" />
+        <source>your phone</source>
+        <translation>你的手机</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="263" />
+        <source>Type the 6-digit code from your authenticator app.</source>
+        <translation>请输入身份验证器应用中的 6 位验证码。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="266" />
+        <source>Type the code that was texted to {where}.</source>
+        <translation>请输入通过短信发送到 {where} 的验证码。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="270" />
+        <source>Your account asks for an authenticator app. Scan this QR code with one, then type the 6-digit code it shows.</source>
+        <translation>你的账户要求使用身份验证器应用。请用它扫描此二维码，然后输入它显示的 6 位验证码。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="276" />
+        <source>This account asks for a step ecan cannot show yet ({step}). Sign in with `ecan login` in a terminal.</source>
+        <translation>此账户要求一个 ecan 暂时无法显示的步骤（{step}）。请在终端中用 `ecan login` 登录。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="313" />
         <source>Sign-in failed.</source>
         <translation>登录失败。</translation>
     </message>
     <message>
-        <location filename="../../ui/signin_dialog.py" line="110" />
+        <location filename="../../ui/signin_dialog.py" line="328" />
         <source>Signing in…</source>
         <translation>正在登录…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="342" />
+        <source>Fill in the username, e-mail address and password.</source>
+        <translation>请填写用户名、电子邮件地址和密码。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="356" />
+        <source>Type the code that was sent to {where}.</source>
+        <translation>请输入发送到 {where} 的验证码。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="357" />
+        <location filename="../../ui/signin_dialog.py" line="392" />
+        <location filename="../../ui/signin_dialog.py" line="419" />
+        <source>your e-mail address</source>
+        <translation>你的电子邮件地址</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="366" />
+        <location filename="../../ui/signin_dialog.py" line="465" />
+        <source>Type the code.</source>
+        <translation>请输入验证码。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="380" />
+        <source>Your account is confirmed. Sign in with it.</source>
+        <translation>你的账户已确认。请用它登录。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="391" />
+        <location filename="../../ui/signin_dialog.py" line="422" />
+        <source>A new code was sent to {where}.</source>
+        <translation>新的验证码已发送到 {where}。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="410" />
+        <source>Enter your username.</source>
+        <translation>请输入你的用户名。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="425" />
+        <source>Type the code that was sent to {where}, and choose a new password.</source>
+        <translation>请输入发送到 {where} 的验证码，并设置新密码。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="437" />
+        <source>Type the code and the new password.</source>
+        <translation>请输入验证码和新密码。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="453" />
+        <source>Type the new password twice.</source>
+        <translation>请将新密码输入两次。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="456" />
+        <source>The two passwords are not the same.</source>
+        <translation>两次输入的密码不一致。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="468" />
+        <source>Verifying…</source>
+        <translation>正在验证…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="489" />
+        <source>Opening the sign-in page in your browser…</source>
+        <translation>正在浏览器中打开登录页面…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/signin_dialog.py" line="505" />
+        <source>If the browser did not open, copy this address into it.</source>
+        <translation>如果浏览器没有打开，请将此地址复制到浏览器中。</translation>
+    </message>
+</context>
+<context>
+    <name>StepPage</name>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="154" />
+        <source>That code is not right. Check it (the newest one, if several were sent) and type it again.</source>
+        <translation>验证码不正确。请检查（如果收到多个，请用最新的一个）后重新输入。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="156" />
+        <source>That code has expired or was already used. Click “Send again” for a new one.</source>
+        <translation>验证码已过期或已被使用。请点击“重新发送”获取新的验证码。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="158" />
+        <source>There is already an account with that username. Sign in with it, reset its password, or choose another username.</source>
+        <translation>该用户名已有账户。请用它登录、重设其密码，或换一个用户名。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="160" />
+        <source>Too many attempts. Wait a few minutes, then try again.</source>
+        <translation>尝试次数过多。请等几分钟后再试。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="161" />
+        <source>The username or password is wrong. Check both and try again (passwords are case-sensitive).</source>
+        <translation>用户名或密码错误。请检查后重试（密码区分大小写）。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="163" />
+        <source>There is no account with that username.</source>
+        <translation>没有使用该用户名的账户。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="164" />
+        <source>That is not an e-mail address.</source>
+        <translation>这不是有效的电子邮件地址。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="165" />
+        <source>That e-mail address belongs to another account.</source>
+        <translation>该电子邮件地址已属于另一个账户。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="166" />
+        <source>This sign-in step has expired. Sign in again from the start.</source>
+        <translation>此登录步骤已过期。请从头重新登录。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="168" />
+        <source>The browser did not come back to ecan. Finish signing in in the browser, or try again.</source>
+        <translation>浏览器没有返回 ecan。请在浏览器中完成登录，或重试。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="170" />
+        <source>This account is not confirmed yet: type the code that was e-mailed to you.</source>
+        <translation>此账户尚未确认：请输入通过电子邮件发送给你的验证码。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="174" />
+        <source>That code is not right. Check the time on your phone and type the code the app shows now.</source>
+        <translation>验证码不正确。请检查手机上的时间，并输入应用当前显示的验证码。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="179" />
+        <source>Port {port} on this computer, where the browser comes back to ecan, is used by another program. Close it, or set COGNITO.CALLBACK_PORT (or ECAN_CALLBACK_PORT) to a free port and add http://localhost:&lt;port&gt;/callback to the app client's callback URLs.</source>
+        <translation>本机端口 {port}（浏览器登录后返回 ecan 的地址）已被其他程序占用。请关闭该程序，或将 COGNITO.CALLBACK_PORT（或 ECAN_CALLBACK_PORT）设为空闲端口，并把 http://localhost:&lt;端口&gt;/callback 加入应用客户端的回调 URL。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="184" />
+        <source>The password is not accepted: {rule}.</source>
+        <translation>密码不符合要求：{rule}。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="189" />
+        <source>Something went wrong.</source>
+        <translation>出了点问题。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="195" />
+        <source>it is not long enough</source>
+        <translation>长度不够</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="196" />
+        <source>it needs an upper-case letter</source>
+        <translation>需要包含大写字母</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="197" />
+        <source>it needs a lower-case letter</source>
+        <translation>需要包含小写字母</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="198" />
+        <source>it needs a number</source>
+        <translation>需要包含数字</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="199" />
+        <source>it needs a symbol</source>
+        <translation>需要包含符号</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="204" />
+        <source>it breaks the pool's rules</source>
+        <translation>不符合用户池的规则</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="207" />
+        <source>Passwords need at least 8 characters, with upper- and lower-case letters and a number (ecan's cloud set-up asks for that; your organisation's may ask for more).</source>
+        <translation>密码至少 8 个字符，需包含大写字母、小写字母和数字（ecan 的云端设置如此要求；你所在组织的设置可能要求更多）。</translation>
     </message>
 </context>
 <context>
@@ -2025,6 +2437,67 @@ Your avatar library for the AI agents you build: local first, synced to your own
         <location filename="../../ui/sync_monitor.py" line="120" />
         <source>Avatars that could not be synced: {n}. Open ecan to see why and retry.</source>
         <translation>有 {n} 个头像未能同步。打开 ecan 查看原因并重试。</translation>
+    </message>
+</context>
+<context>
+    <name>TotpSetupDialog</name>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="264" />
+        <source>Set up an authenticator app</source>
+        <translation>设置身份验证器应用</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="269" />
+        <source>Scan this QR code with an authenticator app (Google Authenticator, Microsoft Authenticator, 1Password…). Then type the 6-digit code the app shows.</source>
+        <translation>用身份验证器应用（Google Authenticator、Microsoft Authenticator、1Password 等）扫描此二维码，然后输入应用显示的 6 位验证码。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="274" />
+        <source>&amp;Code from the app</source>
+        <translation>应用中的验证码(&amp;C)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="275" />
+        <source>Turn on</source>
+        <translation>开启</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="277" />
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="285" />
+        <source>Asking the sign-in service for a new key…</source>
+        <translation>正在向登录服务申请新密钥…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="299" />
+        <source>Type the 6-digit code the app shows.</source>
+        <translation>请输入应用显示的 6 位验证码。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="310" />
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="311" />
+        <source>The authenticator app is set up. From now on, signing in asks for a code from it.</source>
+        <translation>身份验证器应用已设置好。今后登录时会要求输入它显示的验证码。</translation>
+    </message>
+</context>
+<context>
+    <name>TotpView</name>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="235" />
+        <source>QR code for your authenticator app</source>
+        <translation>身份验证器应用的二维码</translation>
+    </message>
+    <message>
+        <location filename="../../ui/account_dialogs.py" line="237" />
+        <source>Or type this key into the app:</source>
+        <translation>或者在应用中输入此密钥：</translation>
     </message>
 </context>
 <context>
@@ -2237,6 +2710,10 @@ Your avatar library for the AI agents you build: local first, synced to your own
     <message>
         <source>Choose from 1 to {0}.</source>
         <translation>请在 1 到 {0} 之间选择。</translation>
+    </message>
+    <message>
+        <source>Close that program, or set COGNITO.CALLBACK_PORT (or ECAN_CALLBACK_PORT) to a free port and add http://localhost:&lt;port&gt;/callback to the app client's callback URLs.</source>
+        <translation>请关闭那个程序，或把 COGNITO.CALLBACK_PORT（或 ECAN_CALLBACK_PORT）设为一个空闲端口，并把 http://localhost:&lt;port&gt;/callback 加入应用客户端的回调网址。</translation>
     </message>
     <message>
         <source>Cloud storage {0} failed: {1}</source>
@@ -2477,6 +2954,10 @@ Your avatar library for the AI agents you build: local first, synced to your own
     <message>
         <source>Point ECAN_HOME at a folder (it is created if missing), or unset it to use the default.</source>
         <translation>请让 ECAN_HOME 指向一个文件夹（不存在时会自动创建），或取消设置以使用默认位置。</translation>
+    </message>
+    <message>
+        <source>Port {0} on this computer, where the browser comes back to ecan after signing in, is used by another program.</source>
+        <translation>本机的端口 {0}（浏览器登录后回到 ecan 的地方）正被另一个程序占用。</translation>
     </message>
     <message>
         <source>Raise GEMINI.CREDIT_BUDGET in auth_config.yml (0 = no limit).</source>
@@ -2721,6 +3202,10 @@ Your avatar library for the AI agents you build: local first, synced to your own
     <message>
         <source>The browser did not come back to ecan.</source>
         <translation>浏览器没有返回 ecan。</translation>
+    </message>
+    <message>
+        <source>The browser sign-in was cancelled.</source>
+        <translation>浏览器登录已取消。</translation>
     </message>
     <message>
         <source>The code could not be sent.</source>
