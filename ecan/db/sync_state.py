@@ -135,6 +135,9 @@ def _owner_dead(owner: str | None) -> bool:
 # the journal (its cursor).
 MACHINE_KEY = "sync.machine_id"
 JOURNAL_KEY = "sync.journal_position"
+AGENT_BASES_KEY = "sync.agent_bases"  # agent document id -> the edit time last seen in the cloud
+NOTICES_KEY = "sync.notices"  # what a push found for the next pull to report (ecan.sync)
+MAX_NOTICES = 50
 
 # The one metadata job's payload: the agent bindings (one waiting job covers every change).
 METADATA_AGENTS = json.dumps({"what": "agents"})
@@ -600,6 +603,56 @@ class Outbox:
 
     def set_journal_position(self, position: dict[str, Any]) -> None:
         self.set_setting(JOURNAL_KEY, json.dumps(position, sort_keys=True))
+
+    def _json_setting(self, c: sqlite3.Connection, key: str, default: Any) -> Any:
+        row = c.execute("SELECT value FROM setting WHERE key = ?", (key,)).fetchone()
+        try:
+            value = json.loads(row[0]) if row else default
+        except ValueError:
+            value = default
+        return value if isinstance(value, type(default)) else default
+
+    def agent_base(self, doc_id: str) -> float | None:
+        """The edit time of an agent's cloud document as this machine last wrote or applied it
+        (ecan.sync.agentdocs): a document at another time was changed elsewhere meanwhile."""
+        with self._tx() as c:
+            value = self._json_setting(c, AGENT_BASES_KEY, {}).get(doc_id)
+        return float(value) if isinstance(value, int | float) else None
+
+    def set_agent_base(self, doc_id: str, at: float) -> None:
+        with self._tx() as c:
+            bases = self._json_setting(c, AGENT_BASES_KEY, {})
+            bases[doc_id] = at
+            c.execute("INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT(key) DO "
+                      "UPDATE SET value = excluded.value", (AGENT_BASES_KEY, json.dumps(bases)))
+
+    def add_notice(self, text: str) -> None:
+        """Keep a message for the user (a conflict a push settled) until the next pull
+        reports it; the newest MAX_NOTICES are kept."""
+        with self._tx() as c:
+            notices = self._json_setting(c, NOTICES_KEY, [])
+            notices = [*notices, text][-MAX_NOTICES:]
+            c.execute("INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT(key) DO "
+                      "UPDATE SET value = excluded.value", (NOTICES_KEY, json.dumps(notices)))
+
+    def take_notices(self) -> list[str]:
+        with self._tx() as c:
+            notices = self._json_setting(c, NOTICES_KEY, [])
+            if notices:
+                c.execute("DELETE FROM setting WHERE key = ?", (NOTICES_KEY,))
+        return [str(n) for n in notices]
+
+    def pending_agent_change(self, agent_id: str) -> bool:
+        """Has this agent a change here the cloud has not had yet (a waiting journal job)?"""
+        rows = self._query("SELECT payload FROM outbox WHERE kind = 'metadata' "
+                           "AND payload LIKE '%\"what\": \"agent\"%'")
+        for r in rows:
+            try:
+                if json.loads(r[0]).get("id") == agent_id:
+                    return True
+            except (ValueError, AttributeError):
+                continue
+        return False
 
     def get_setting(self, key: str) -> str | None:
         rows = self._query("SELECT value FROM setting WHERE key = ?", (key,))

@@ -14,6 +14,7 @@ _IDENTITY_RE = re.compile(
     r"|[A-Za-z0-9][A-Za-z0-9_-]{0,63})$")
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 _EXT_RE = re.compile(r"^[a-z0-9]{1,5}$")
+_AGENT_RE = re.compile(r"^[0-9a-f]{32}$")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 # The folder under the prefix that holds the system avatars (read-only to users): no identity
 # may be called that, or its own data would land there. Case-insensitively, because the local
@@ -90,6 +91,16 @@ class KeyLayout:
     def agents(self) -> str:
         """The agent bindings (name, description, avatar sha256) as one JSON document."""
         return f"{self.root}meta/agents.json"
+
+    @property
+    def agents_folder(self) -> str:
+        return f"{self.root}agents/"
+
+    def agent(self, doc_id: str) -> str:
+        """One agent's document (ecan.sync.agentdocs), written with conditional PUTs; `doc_id`
+        is 32 hex digits (from the agent's name). Supersedes `agents` for ecan >= issue 20,
+        which still writes that whole list for older versions and reads it when restoring."""
+        return f"{self.agents_folder}{_check(doc_id, _AGENT_RE, 'agent id')}.json"
 
     def system(self, name: str, ext: str) -> str:
         name, ext = _check(name, _NAME_RE, "name"), _check(ext, _EXT_RE, "extension")

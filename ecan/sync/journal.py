@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ecan.errors import UserFacingError
+from ecan.storage.errors import ObjectTooLarge
+from ecan.sync import agentdocs, repair
 
 if TYPE_CHECKING:
     from ecan.avatars.library import AvatarLibrary
@@ -80,6 +82,8 @@ class Puller:
 
     def run(self) -> PullResult:
         result = PullResult()
+        for notice in self.outbox.take_notices():  # what the push before this one settled
+            self._warn(result, notice)
         me = self.outbox.machine_id()
         position = self.outbox.journal_position()
         last = str(position.get("last") or "")
@@ -118,6 +122,11 @@ class Puller:
                           >= f"{max(horizon_ns, 0):020d}")
             self.outbox.set_journal_position({"last": newest, "seen": keep})
         self.library.purge_trash()
+        fixed = repair.repair(self.db, self.paths, self.outbox, self.cloud)
+        result.pulled += fixed.fetched  # changed here from the cloud: its original came back
+        result.failed += fixed.failed
+        for warning in fixed.warnings:
+            self._warn(result, warning)
         return result
 
     def _warn(self, result: PullResult, text: str) -> None:
@@ -131,11 +140,12 @@ class Puller:
                                f"{MAX_ENTRY} byte limit")
             return None
         try:
-            raw = self.cloud.store.get_bytes(key)
+            # Bounded: the listing's size may not be what the GET then streams.
+            raw = self.cloud.store.get_bytes(key, max_bytes=MAX_ENTRY)
         except KeyError:
             return None  # removed meanwhile
-        if len(raw) > MAX_ENTRY:
-            self._warn(result, f"skipped journal entry {name}: over the size limit")
+        except ObjectTooLarge:
+            self._warn(result, f"skipped journal entry {name}: over the {MAX_ENTRY} byte limit")
             return None
         try:
             doc = json.loads(raw)
@@ -165,10 +175,10 @@ class Puller:
             if avatar is not None and self.library.remove_remote(avatar.id, at) == "trashed":
                 result.removed += 1
         elif op == "agent.save":
-            if self._agent_save(doc, at):
+            if self._agent_save(doc, at, result):
                 result.agents += 1
         elif op == "agent.delete":
-            if self._agent_delete(doc, at):
+            if self._agent_delete(doc, at, result):
                 result.agents += 1
         else:
             raise _bad(f"unknown change {op[:40]!r} (written by a newer ecan?)")
@@ -199,48 +209,47 @@ class Puller:
             description=str(meta.get("description") or ""), edited_at=edited_at)
         return changed
 
-    def _agent_save(self, doc: dict[str, Any], at: float) -> bool:
-        from sqlmodel import select
-
-        from ecan.db.models import Agent, Avatar
-
+    def _agent_save(self, doc: dict[str, Any], at: float, result: PullResult) -> bool:
         agent = doc.get("agent")
         if not isinstance(agent, dict) or not isinstance(agent.get("name"), str) \
                 or not agent["name"].strip():
             raise _bad("its agent has no name")
-        name = " ".join(agent["name"].split())[:100]
-        description = agent.get("description")
-        description = description[:2000] if isinstance(description, str) else ""
-        sha = agent.get("avatar_sha256")
-        with self.db.session() as s:
-            avatar_id = None
-            if isinstance(sha, str) and _SHA_RE.match(sha):
-                avatar_id = s.exec(select(Avatar.id).where(Avatar.sha256 == sha)).first()
-            local = s.exec(select(Agent).where(Agent.name == name)).first()
-            if local is None:
-                s.add(Agent(name=name, description=description, avatar_id=avatar_id,
-                            created_at=at, updated_at=at))
-                return True
-            if at <= local.updated_at:
-                return False  # edited here later: the later edit wins
-            local.description, local.avatar_id, local.updated_at = description, avatar_id, at
-            s.add(local)
-        return True
+        return self._agent(dict(agent, updated_at=at, deleted=False), result)
 
-    def _agent_delete(self, doc: dict[str, Any], at: float) -> bool:
+    def _agent_delete(self, doc: dict[str, Any], at: float, result: PullResult) -> bool:
+        name = doc.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise _bad("it names no agent")
+        return self._agent({"name": name, "updated_at": at, "deleted": True}, result)
+
+    def _agent(self, doc: dict[str, Any], result: PullResult) -> bool:
+        """Apply another machine's agent change (the later edit wins, ecan.sync.agentdocs),
+        and tell the user when it met an edit of the same agent made here."""
         from sqlmodel import select
 
         from ecan.db.models import Agent
 
-        name = doc.get("name")
-        if not isinstance(name, str):
-            raise _bad("it names no agent")
+        name = " ".join(doc["name"].split())[:100]
+        me = self.outbox.machine_id()
         with self.db.session() as s:
-            local = s.exec(select(Agent).where(Agent.name == " ".join(name.split()))).first()
-            if local is None or at <= local.updated_at:
-                return False  # saved here after that deletion: it stays
-            s.delete(local)
-        return True
+            local = s.exec(select(Agent).where(Agent.name == name)).first()
+            local_id = local.id if local is not None else None
+        # Changed here too and not yet in the cloud, or the other machine's write replaced
+        # this machine's edit (it says so in `overrode`): both edited it.
+        overrode = doc.get("overrode")
+        both = (local_id is not None and self.outbox.pending_agent_change(local_id)) or (
+            isinstance(overrode, dict) and overrode.get("machine") == me)
+        changed = agentdocs.apply(self.db, doc)
+        if both and not changed and local_id is not None \
+                and self.outbox.pending_agent_change(local_id):
+            # The edit here is the later one and still to be pushed: the push finds the cloud's
+            # document changed since this machine saw it, keeps this edit, marks it `overrode`
+            # for the other machine, and tells the user here.
+            return False
+        self.outbox.set_agent_base(agentdocs.doc_id(name), float(doc["updated_at"]))
+        if both:
+            self._warn(result, agentdocs.conflict_message(name))
+        return changed
 
 
 def _bad(why: str) -> UserFacingError:
