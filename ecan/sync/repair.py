@@ -5,7 +5,7 @@ Cost per sync: one stat per synced avatar (1,500 avatars: a few milliseconds); a
 only when its size differs from the row's or it was modified after the last check (FILES_KEY),
 so a sync with nothing to do reads no pictures. A file damaged without its size or time changing
 (bit rot under an unchanged mtime) is not caught here; the upload path checks every file it
-sends. The first check on a library trusts what the intake wrote and only records the time."""
+sends. The first check on a library hashes nothing: it finds missing files and wrong sizes."""
 
 from __future__ import annotations
 
@@ -56,9 +56,6 @@ def repair(db: Database, paths: AppPaths, outbox: Outbox, cloud: Cloud) -> Repai
         checked_at = float(raw) if raw is not None else None
     except ValueError:
         checked_at = None
-    if checked_at is None:  # the first check: the intake checked what it stored
-        outbox.set_setting(FILES_KEY, repr(started))
-        return result
     conn = db.connect()
     try:
         rows = conn.execute(
@@ -71,7 +68,10 @@ def repair(db: Database, paths: AppPaths, outbox: Outbox, cloud: Cloud) -> Repai
         path = paths.home / rel
         try:
             st = path.stat()
-            suspect = st.st_size != size or st.st_mtime > checked_at - SLACK_S
+            # Before the first check, files of the right size are trusted: the intake checked
+            # what it stored, and hashing a whole library once per upgrade is not worth it.
+            suspect = st.st_size != size or (checked_at is not None
+                                             and st.st_mtime > checked_at - SLACK_S)
             if not suspect or _sha_file(path) == sha:
                 continue
             why = "damaged"

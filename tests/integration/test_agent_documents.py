@@ -66,6 +66,12 @@ def test_different_agents_changed_on_two_machines_both_survive_in_their_document
     m.login("c")
     m.sync("c")
     assert set(m.agents("c")) == {"Alpha", "Beta"}
+    # ...and its first edit of one is no conflict: it has seen the cloud's version.
+    assert m.on("c").cli("agent", "save", "Alpha", "--no-avatar")[0] == 0
+    _, told = sync_output(m, "c")
+    assert CONFLICT not in told
+    m.sync("a")
+    assert m.agents("a")["Alpha"] is None
 
 
 def test_the_same_agent_changed_on_two_machines_keeps_the_later_edit_and_says_so(

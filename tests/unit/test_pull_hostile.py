@@ -237,3 +237,17 @@ def test_a_damaged_original_whose_cloud_copy_is_gone_is_reported(tmp_path: Path)
     assert any("could not fetch the missing original" in w for w in result["warnings"]), result
     ea.close()
     eb.close()
+
+
+def test_a_missing_original_is_fetched_again_on_the_very_first_check(tmp_path: Path) -> None:
+    """A library from before repair existed, its file already gone: the first sync finds it."""
+    store = MemoryBlobStore()
+    pa, dba, ea = machine(tmp_path / "a", store)
+    write_avatar(pa, dba.path, seed=1)
+    ea.drain(timeout=10)
+    path = pa.home / q(dba, "SELECT image_path FROM avatar")[0][0]
+    good = path.read_bytes()
+    path.unlink()
+    assert ea.pull()["pulled"] == 1
+    assert path.read_bytes() == good
+    ea.close()
