@@ -592,7 +592,8 @@ class Outbox:
             return value
 
     def journal_position(self) -> dict[str, Any]:
-        """Where the pull stands in the cloud's journal: {"last": key, "seen": [keys]} (see
+        """Where the pull stands in the cloud's journal: {"last": key, "seen": [keys], "retry":
+        [keys of entries to apply again]} (see
         ecan.sync.journal); empty before the first pull."""
         raw = self.get_setting(JOURNAL_KEY)
         try:

@@ -14,7 +14,9 @@ Clocks differ between machines, so an entry may land a little before the cursor:
 re-lists from SKEW_S before it and remembers which keys in that window it has applied (the
 position, in a setting owned by ecan.db.sync_state). Applying is idempotent in any case
 (content-addressed pictures, last edit wins by the entry's time, deletions are tombstones
-kept in the trash), so a repeat changes nothing.
+kept in the trash), so a repeat changes nothing. An entry whose applying failed for a passing
+reason (the network, the store) is kept in the position's "retry" list and read again by key
+on the next pull; one refused for what it is (a hostile picture) is not.
 
 Nothing pulled is trusted: an entry over MAX_ENTRY bytes or of the wrong shape is skipped with a
 warning, and pictures go through the library's one intake (format allow-list, byte and pixel
@@ -31,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ecan.errors import UserFacingError
-from ecan.storage.errors import ObjectTooLarge
+from ecan.storage.errors import ObjectTooLarge, is_retryable
 from ecan.sync import agentdocs, repair
 
 if TYPE_CHECKING:
@@ -45,6 +47,7 @@ log = logging.getLogger("ecan.sync")
 
 MAX_ENTRY = 64 * 1024  # bytes: an entry larger than this is not ours, and is not read
 SKEW_S = 300.0  # how far machines' clocks may disagree
+MAX_RETRY = 500  # entries kept to try again (a pull re-reads each: bounded)
 VERSION = 1
 _KEY_RE = re.compile(r"^(\d{20})-([0-9a-f]{1,32})-([0-9a-f]{8})\.json$")
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -95,6 +98,17 @@ class Puller:
             start = f"{base}{max(ns, 0):020d}"
         new = [o for o in self.cloud.store.list(base, start_after=start) if o.key not in seen]
         entries: list[tuple[str, dict[str, Any]]] = []
+        # Entries that failed for a passing reason (the network) last time: read again by key,
+        # as the cursor has moved past them.
+        listed = {o.key for o in new}
+        retry = [str(k) for k in position.get("retry") or []
+                 if isinstance(k, str) and k.startswith(base) and _KEY_RE.match(k[len(base):])]
+        for key in retry:
+            if key not in listed:
+                doc = self._read(key, 0, result)
+                if doc is not None:
+                    entries.append((key, doc))
+        failed_again: list[str] = []
         for o in new:
             name = o.key[len(base):]
             m = _KEY_RE.match(name)
@@ -113,14 +127,19 @@ class Puller:
                 detail = e.message if isinstance(e, UserFacingError) else f"{type(e).__name__}: {e}"
                 result.failed += 1
                 self._warn(result, f"{key[len(base):]}: {detail}")
+                # A refusal (a hostile picture, a bad entry) stays refused; anything else (the
+                # network, the store, a bug) is tried again by the next pull.
+                if is_retryable(e) or not isinstance(e, UserFacingError):
+                    failed_again.append(key)
         keys = [o.key for o in new] + sorted(seen)
-        if keys:
+        if keys or retry or failed_again:
             newest = max([last, *keys])
             horizon_ns = int(newest[len(base):len(base) + 20]) - int(SKEW_S * 1e9) \
                 if _KEY_RE.match(newest[len(base):]) else 0
             keep = sorted(k for k in set(keys) if k[len(base):len(base) + 20]
                           >= f"{max(horizon_ns, 0):020d}")
-            self.outbox.set_journal_position({"last": newest, "seen": keep})
+            self.outbox.set_journal_position({"last": newest, "seen": keep,
+                                              "retry": sorted(set(failed_again))[:MAX_RETRY]})
         self.library.purge_trash()
         fixed = repair.repair(self.db, self.paths, self.outbox, self.cloud)
         result.pulled += fixed.fetched  # changed here from the cloud: its original came back

@@ -251,3 +251,35 @@ def test_a_missing_original_is_fetched_again_on_the_very_first_check(tmp_path: P
     assert ea.pull()["pulled"] == 1
     assert path.read_bytes() == good
     ea.close()
+
+
+def test_an_entry_that_failed_for_a_passing_reason_is_applied_by_the_next_pull(
+        tmp_path: Path) -> None:
+    """The network fails while a pulled avatar downloads: the next pull brings it, though the
+    journal's cursor has moved past its entry (a refused, hostile entry is not tried again)."""
+    from ecan.storage.errors import TransientStorageError
+
+    store = MemoryBlobStore()
+    pa, dba, ea = machine(tmp_path / "a", store)
+    pb, dbb, eb = machine(tmp_path / "b", store)
+    write_avatar(pa, dba.path, seed=1)
+    assert ea.drain(timeout=10).synced == 1
+    put_avatar(eb, png_claiming(13_000, 13_000))  # refused for good
+    original = next(k for k in store.objects if k.endswith("_original.jpg"))
+    real_download = store.download_file
+
+    def flaky(key: str, dest: Path, progress: Any = None) -> Any:
+        if key == original:
+            raise TransientStorageError("network", "The connection was reset.", "Retried.")
+        return real_download(key, dest, progress)
+
+    store.download_file = flaky  # type: ignore[method-assign]
+    first = eb.pull()
+    assert first["pulled"] == 0 and first["failed"] == 2
+    store.download_file = real_download  # type: ignore[method-assign]
+    second = eb.pull()
+    assert second["pulled"] == 1 and second["failed"] == 0, second
+    assert q(dbb, "SELECT COUNT(*) FROM avatar WHERE resource_type != 'system'")[0][0] == 1
+    assert eb.pull()["pulled"] == 0
+    ea.close()
+    eb.close()
