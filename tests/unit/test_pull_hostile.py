@@ -283,3 +283,28 @@ def test_an_entry_that_failed_for_a_passing_reason_is_applied_by_the_next_pull(
     assert eb.pull()["pulled"] == 0
     ea.close()
     eb.close()
+
+
+def test_a_renamed_agent_is_renamed_on_the_other_machine_not_doubled(tmp_path: Path) -> None:
+    """Machines know agents by name: a rename is the old name's deletion and the new name's
+    save, so the other machine (and a later restore) does not keep the old one too."""
+    from ecan.agents.service import AgentService
+    from ecan.avatars.library import AvatarLibrary
+
+    store = MemoryBlobStore()
+    pa, dba, ea = machine(tmp_path / "a", store)
+    pb, dbb, eb = machine(tmp_path / "b", store)
+    agents = AgentService(dba, AvatarLibrary(pa, dba))
+    agent = agents.save(name="Old name", description="helps")
+    ea.drain(timeout=10)
+    eb.pull()
+    assert [r[0] for r in q(dbb, "SELECT name FROM agent")] == ["Old name"]
+    agents.save(name="New name", agent_id=agent.id)
+    ea.drain(timeout=10)
+    eb.pull()
+    assert [r[0] for r in q(dbb, "SELECT name FROM agent")] == ["New name"]
+    pc, dbc, ec = machine(tmp_path / "c", store)
+    ec.restore()
+    assert [r[0] for r in q(dbc, "SELECT name FROM agent")] == ["New name"]
+    for e in (ea, eb, ec):
+        e.close()
