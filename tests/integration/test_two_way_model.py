@@ -29,7 +29,7 @@ from ecan.cli.main import main
 from tests.faultproxy import FaultProxy
 
 ROOT = Path(__file__).resolve().parents[2]
-SEEDS = [int(s) for s in os.environ.get("ECAN_MODEL_SEEDS", "1").split(",") if s]
+SEEDS = [int(s) for s in os.environ.get("ECAN_MODEL_SEEDS", "7").split(",") if s]
 STEPS = 18
 
 
@@ -144,7 +144,7 @@ class World:
         elif action == "kill":
             self.killed_sync(machine)
         else:
-            self.proxy.fail_rate = self.rng.choice([0.1, 0.25] if n == 0 else [0.0, 0.1, 0.25])
+            self.proxy.fail_rate = self.rng.choice([0.2, 0.4] if n == 0 else [0.0, 0.2, 0.4])
             self.log.append(f"  (fault rate now {self.proxy.fail_rate})")
 
     # -- the end ---------------------------------------------------------------------------
@@ -215,5 +215,6 @@ def test_three_machines_converge_through_kills_and_faults(
         raise AssertionError(f"seed {seed} (rerun: ECAN_MODEL_SEEDS={seed}): {e}\n"
                              f"faults injected: {dict(proxy.injected)}\n"
                              f"history:\n{history}") from e
-    print(f"seed {seed}: faults injected {dict(proxy.injected)}; " + "; ".join(
+    print(f"seed {seed}: {proxy.requests} S3 requests, faults injected "
+          f"{dict(proxy.injected)}; " + "; ".join(
         line.strip() for line in world.log if "kill" in line or "(" in line))
