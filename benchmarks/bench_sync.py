@@ -15,8 +15,12 @@ identity exchange's checks and in moto. A run that does not finish (or leaves a 
 of objects) is an error, never a figure.
 
 Goals (issue 23): ecan cold <= 0.7x rclone cold; ecan no-op <= 0.5x rclone no-op.
+Two-way (issue 20, ecan signed in only): a second machine signs in as the same user (its first
+sign-in restores the library), its no-op `ecan sync` (nothing to do on either side, the remote
+check included), and the time from an import on the first machine to the picture in the second
+machine's library (the first's `ecan sync`, then the second's). Goal: that no-op <= 0.5x rclone's.
 Run: .venv/bin/python benchmarks/bench_sync.py [--avatars 150,1500] [--scale 15000] [--reps 3]
-     [--tools ecan,ecan-static,rclone,aws,aws-identity] [--profile]"""
+     [--tools ecan,ecan-static,rclone,aws,aws-identity] [--no-two-way] [--profile]"""
 
 from __future__ import annotations
 
@@ -56,6 +60,7 @@ BASE_IMAGES = 150  # distinct pictures; larger corpora are byte-distinct variant
 CREDENTIAL_TTL_S = 3600
 SYNC_TIMEOUT_S = 1800
 TOOLS = ("ecan", "ecan-static", "rclone", "aws", "aws-identity")
+TWO_WAY = ("join", "noop_2way", "change")  # the second machine's figures (ecan only)
 
 # The demo cloud, served in this child as `ecan demo-cloud` serves it (LocalCloudServer), with a
 # timing layer around the identity exchange and around moto behind it. Not reniced (the product's
@@ -71,14 +76,18 @@ stats, lock = {}, threading.Lock()
 make_server = werkzeug.serving.make_server
 
 def timed_server(host, port, app, **kw):
-    inner, local = app._app, threading.local()
+    # The identity exchange sits under the account flows (UserFlows): time moto behind it.
+    exchange = app
+    while not hasattr(exchange, "secret_of"):
+        exchange = exchange._app
+    inner, local = exchange._app, threading.local()
     def moto(environ, start_response):
         t = time.perf_counter()
         try:
             return inner(environ, start_response)
         finally:
             local.moto = time.perf_counter() - t
-    app._app = moto
+    exchange._app = moto
     def outer(environ, start_response):
         local.moto = 0.0
         cpu, t = time.thread_time(), time.perf_counter()
@@ -90,7 +99,7 @@ def timed_server(host, port, app, **kw):
             who = "unsigned"
             if "Credential=" in auth:
                 key = auth.partition("Credential=")[2].partition("/")[0]
-                who = "identity" if app.secret_of(key) else "admin"
+                who = "identity" if exchange.secret_of(key) else "admin"
             target = environ.get("HTTP_X_AMZ_TARGET", "")
             what = target.rpartition(".")[2] if target else environ.get("REQUEST_METHOD", "?")
             with lock:
@@ -192,10 +201,14 @@ class Corpus:
 def fill_library(home: Path, corpus: Corpus) -> None:
     """The library as `ecan import` leaves it: files (hard links), rows and upload jobs."""
     sys.path.insert(0, str(ROOT))
+    from ecan.accounts import account_paths, read_signed_in
     from ecan.db import Database
     from ecan.paths import AppPaths
 
-    paths = AppPaths(home).ensure()
+    # Signed in, the library is the account's own (ECAN_HOME/accounts/...), not ECAN_HOME's.
+    root = AppPaths.from_env({"ECAN_HOME": str(home)})
+    account = read_signed_in(root)
+    paths = (account_paths(root, account) if account else root.local_only()).ensure()
     Database(paths.database).dispose()  # the schema, if login has not made it yet
     conn = sqlite3.connect(paths.database, isolation_level=None)
     conn.execute("BEGIN IMMEDIATE")
@@ -360,14 +373,16 @@ def timed(run: Run, what: str, profile: Path | None = None) -> tuple[float, floa
 
 
 class Bench:
-    def __init__(self, work: Path, aws: Path | None) -> None:
+    def __init__(self, work: Path, aws: Path | None, two_way: bool = True) -> None:
         self.work = work
         self.aws = aws
+        self.two_way = two_way
         # The keyring's file (PlaintextKeyring) goes here, not into the user's home.
         self.xdg = work / "xdg"
         self.xdg.mkdir()
 
-    def ecan_home(self, cloud: Cloud, signed_in: bool) -> tuple[Path, dict[str, str], str]:
+    def ecan_home(self, cloud: Cloud, signed_in: bool, login_timeout: float = 120
+                  ) -> tuple[Path, dict[str, str], str]:
         home = self.work / f"home-{uuid.uuid4().hex[:8]}"
         home.mkdir()
         env = base_env() | {
@@ -391,7 +406,7 @@ class Bench:
             r = subprocess.run([str(PYTHON), "-m", "ecan", "login", "--username",
                                 cloud.user["username"], "--password-stdin", "--json"],
                                input=cloud.user["password"] + "\n", env=env, capture_output=True,
-                               text=True, timeout=120, cwd=ROOT)
+                               text=True, timeout=login_timeout, cwd=ROOT)
             if r.returncode != 0:
                 raise SystemExit(f"ecan login failed: {r.stderr[-2000:]}")
             prefix = f"avatars/{json.loads(r.stdout)['identity_id']}/"
@@ -456,23 +471,68 @@ class Bench:
                 spy.send_signal(2)
                 spy.wait(30)
             server = cloud.stats()
-            objects = cloud.count(run.prefix)
-            # Original + thumbnail per avatar (ecan's metadata rides on the thumbnail).
+            objects = cloud.count(run.prefix + "images/")
+            # Original + thumbnail per avatar (ecan's metadata rides on the thumbnail; its
+            # change journal, under journal/, is not counted).
             if objects != 2 * corpus.n:
                 raise SystemExit(f"{tool} left {objects} objects under {run.prefix}, "
                                  f"not {2 * corpus.n}")
             run.expect = None if run.expect is None else 0
             noop, _ = timed(run, f"{tool} no-op ({corpus.n})")
-            return {"cold": cold, "noop": noop, "cpu": cpu, "server": server, "load": before}
+            out = {"cold": cold, "noop": noop, "cpu": cpu, "server": server, "load": before}
+            if tool == "ecan" and self.two_way:
+                out |= self.second_machine(cloud, corpus, run)
+            return out
         finally:
             cloud.close()
+
+    def second_machine(self, cloud: Cloud, corpus: Corpus, first: Run) -> dict[str, float]:
+        """Two-way sync (issue 20): a second machine signs in as the same user (its first
+        sign-in restores the library: `join`), then its no-op `ecan sync` with nothing to do
+        on either side, the remote check (the journal's LIST) included (`noop_2way`); then one
+        picture imported on the first machine and the time until the second machine's library
+        has it: the first's `ecan sync` plus the second's (`change`)."""
+        t = time.perf_counter()
+        home, env, prefix = self.ecan_home(cloud, signed_in=True, login_timeout=SYNC_TIMEOUT_S)
+        join = time.perf_counter() - t
+        second = Run(first.cmd, env, prefix, expect=0)
+        if self.count_avatars(env) != corpus.n:
+            raise SystemExit(f"the second machine restored {self.count_avatars(env)} avatars, "
+                             f"not {corpus.n}")
+        timed(second, "ecan second machine's first sync")  # the journal cursor catches up
+        noop_2way, _ = timed(second, f"ecan no-op on the second machine ({corpus.n})")
+        from PIL import Image
+
+        # New pixels: the intake strips what _jpeg_variant adds, so a variant is no change.
+        picture = self.work / f"new-{uuid.uuid4().hex[:8]}.jpg"
+        Image.effect_noise((1024, 768), 60).convert("RGB").save(picture, "JPEG", quality=88)
+        r = subprocess.run([str(PYTHON), "-m", "ecan", "import", str(picture), "--json"],
+                           env=first.env, capture_output=True, text=True, timeout=120, cwd=ROOT)
+        if r.returncode != 0:
+            raise SystemExit(f"ecan import failed: {r.stderr[-2000:]}")
+        t = time.perf_counter()
+        timed(Run(first.cmd, first.env, first.prefix, expect=1), "ecan sync of one change")
+        timed(second, "ecan sync bringing the change")
+        change = time.perf_counter() - t
+        if self.count_avatars(env) != corpus.n + 1:
+            raise SystemExit("the change did not reach the second machine")
+        return {"join": join, "noop_2way": noop_2way, "change": change}
+
+    @staticmethod
+    def count_avatars(env: dict[str, str]) -> int:
+        r = subprocess.run([str(PYTHON), "-m", "ecan", "list", "--json"], env=env,
+                           capture_output=True, text=True, timeout=300, cwd=ROOT)
+        if r.returncode != 0:
+            raise SystemExit(f"ecan list failed: {r.stderr[-2000:]}")
+        doc = json.loads(r.stdout.strip().splitlines()[-1])
+        return sum(1 for a in doc["avatars"] if a.get("resource_type") != "system")
 
 
 def summarize(times: dict[str, dict[str, list[Any]]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for tool, runs in times.items():
         out[tool] = {k: {"median": statistics.median(v), "min": min(v), "max": max(v)}
-                     for k, v in runs.items() if k in ("cold", "noop", "cpu") and v}
+                     for k, v in runs.items() if k in ("cold", "noop", "cpu") + TWO_WAY and v}
     return out
 
 
@@ -487,6 +547,9 @@ def ratios(med: dict[str, Any]) -> dict[str, float]:
         ratio(f"ecan/rclone {kind}", "ecan", "rclone", kind)
         ratio(f"ecan/aws {kind}", "ecan", "aws", kind)
         ratio(f"ecan-static/rclone {kind}", "ecan-static", "rclone", kind)
+    if "noop_2way" in med.get("ecan", {}) and "noop" in med.get("rclone", {}):
+        r["ecan no-op after two-way/rclone noop"] = round(
+            med["ecan"]["noop_2way"]["median"] / med["rclone"]["noop"]["median"], 3)
     ratio("ecan/aws-identity cold", "ecan", "aws-identity", "cold")
     ratio("aws-identity/aws cold", "aws-identity", "aws", "cold")
     return r
@@ -515,6 +578,8 @@ def main() -> int:
                     help="one more workload, one rep, ecan and rclone only (0: none)")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--tools", default=",".join(TOOLS))
+    ap.add_argument("--no-two-way", action="store_true",
+                    help="skip the second machine (join, its no-op, a change's way across)")
     ap.add_argument("--profile", action="store_true",
                     help="py-spy ecan's cold runs and the server (benchmarks/out/profiles/)")
     args = ap.parse_args()
@@ -537,24 +602,29 @@ def main() -> int:
                               "load_start": load(), "workloads": {}}
     work = Path(tempfile.mkdtemp(prefix="bench-sync-"))
     try:
-        bench = Bench(work, aws)
+        bench = Bench(work, aws, two_way=not args.no_two_way)
         for n, reps, wl_tools in workloads:
             corpus = Corpus.build(n, work, base)
             print(f"\n== {n} avatars, {2 * n} files, {corpus.bytes / 1e6:.0f} MB; "
                   f"{reps} rep(s) of {', '.join(wl_tools)}; load {load()}", flush=True)
             runs: dict[str, dict[str, list[Any]]] = {
-                t: {"cold": [], "noop": [], "cpu": [], "server": [], "load": []}
-                for t in wl_tools}
+                t: {"cold": [], "noop": [], "cpu": [], "server": [], "load": [],
+                    **{k: [] for k in TWO_WAY}} for t in wl_tools}
             for rep in range(reps):
                 k = rep % len(wl_tools)
                 for tool in wl_tools[k:] + wl_tools[:k]:
                     r = bench.cold_and_noop(tool, corpus, args.profile and rep == 0)
-                    for key in ("cold", "noop", "cpu", "server", "load"):
-                        runs[tool][key].append(r[key])
+                    for key in ("cold", "noop", "cpu", "server", "load") + TWO_WAY:
+                        if key in r:
+                            runs[tool][key].append(r[key])
                     print(f"  rep {rep + 1} {tool:<16} cold {r['cold']:7.2f} s  no-op "
                           f"{r['noop']:6.2f} s  CPU {r['cpu']:6.2f} s  server CPU "
                           f"{r['server']['cpu_s']:6.2f} s  "
                           f"load {r['load']}", flush=True)
+                    if "change" in r:
+                        print(f"    second machine: join (sign-in restores) {r['join']:7.2f} s  "
+                              f"no-op {r['noop_2way']:6.2f} s  one change across "
+                              f"{r['change']:6.2f} s", flush=True)
             med = summarize(runs)
             rat = ratios(med)
             for tool in wl_tools:

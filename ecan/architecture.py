@@ -51,7 +51,8 @@ PARTS: dict[str, Part] = {
     "ecan.imagegen": _part("AI avatar generation", "ecan.avatars", "ecan.db", "ecan.config"),
     "ecan.auth": _part("sign-in, sessions and cloud credentials", "ecan.config", "ecan.db",
                        "ecan.storage"),
-    "ecan.sync": _part("the sync engine, its one control, its process's loop, and restore",
+    "ecan.sync": _part("the sync engine, its one control, its process's loop, restore, the "
+                       "change journal and pull, agents' cloud documents, and repair",
                        "ecan.avatars", "ecan.db", "ecan.storage", "ecan.config"),
     "ecan.cloudops": _part("the operator's deploy (`ecan cloud`): user pool, app client, "
                            "identity pool, the identities' role, bucket; publishing the system "

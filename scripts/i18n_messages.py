@@ -706,4 +706,20 @@ ZH: dict[str, str] = {
         '本机的端口 {0}（浏览器登录后回到 ecan 的地方）正被另一个程序占用。',
     'The browser sign-in was cancelled.':
         '浏览器登录已取消。',
+    'Agent {0} kept changing in the cloud while being saved.':
+        '保存时，智能体 {0} 在云端不断被更改。',
+    'Delete that agent on one computer and save it again.':
+        '请在一台电脑上删除该智能体，然后重新保存。',
+    'It is read again and the change merged.':
+        '将重新读取并合并更改。',
+    'It is tried again shortly.':
+        '稍后会自动重试。',
+    'Nothing to do here; it did not come from ecan.':
+        '无需处理；它不是 ecan 写入的。',
+    "The cloud's document for agent {0} is over the {1} byte limit, so it was not read.":
+        '云端智能体 {0} 的文档超过 {1} 字节的上限，因此未读取。',
+    '{0} is over the {1} byte limit for it, so it was not read.':
+        '{0} 超过了 {1} 字节的上限，因此未读取。',
+    '{0} was changed by someone else meanwhile.':
+        '{0} 在此期间已被别人更改。',
 }

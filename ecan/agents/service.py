@@ -86,6 +86,7 @@ class AgentService:
                 clash = s.exec(select(Agent).where(Agent.name == clean)).first()
                 if clash is not None and clash.id != agent_id:
                     raise _name_taken(clean)
+                old_name = clean
                 if agent_id is None:
                     agent = Agent(name=clean, description=description or "", avatar_id=avatar_id)
                     old_avatar = None
@@ -95,6 +96,7 @@ class AgentService:
                         raise _not_found(agent_id)
                     agent = found
                     old_avatar = agent.avatar_id
+                    old_name = agent.name
                     agent.name = clean
                     if description is not None:
                         agent.description = description
@@ -103,6 +105,10 @@ class AgentService:
                 s.add(agent)
                 s.flush()
                 self._after_binding(s, avatar_id, old_avatar, agent_id=agent.id)
+                if old_name != clean:
+                    # Other machines know agents by name: to them a rename is the old name's
+                    # deletion (and the new name's save, queued above).
+                    sync_state.queue_agents(tx_of(s), deleted_name=old_name)
         except IntegrityError:
             raise _name_taken(clean) from None
         log.info("saved agent %s", agent.id)

@@ -135,6 +135,9 @@ def _owner_dead(owner: str | None) -> bool:
 # the journal (its cursor).
 MACHINE_KEY = "sync.machine_id"
 JOURNAL_KEY = "sync.journal_position"
+AGENT_BASES_KEY = "sync.agent_bases"  # agent document id -> the edit time last seen in the cloud
+NOTICES_KEY = "sync.notices"  # what a push found for the next pull to report (ecan.sync)
+MAX_NOTICES = 50
 # The user's pause: "1" while paused; with an end (epoch seconds) for a timed pause, which is
 # over by itself once that time has passed (also across restarts, and for `ecan status`).
 PAUSED_KEY = "sync.paused"
@@ -286,6 +289,7 @@ class ActivityKind(enum.StrEnum):
     AGENT_DELETED = "agent_deleted"
     UPLOAD_FAILED = "upload_failed"  # detail: what went wrong, hint: the fix
     PULL_FAILED = "pull_failed"
+    NOTICE = "notice"  # detail: what a pull settled or refused (a conflict, a hostile object)
 
 
 _ACTIVITY_COLUMNS = ("at", "kind", "subject", "detail", "hint", "avatar_id", "machine",
@@ -662,7 +666,8 @@ class Outbox:
             return value
 
     def journal_position(self) -> dict[str, Any]:
-        """Where the pull stands in the cloud's journal: {"last": key, "seen": [keys]} (see
+        """Where the pull stands in the cloud's journal: {"last": key, "seen": [keys], "retry":
+        [keys of entries to apply again]} (see
         ecan.sync.journal); empty before the first pull."""
         raw = self.get_setting(JOURNAL_KEY)
         try:
@@ -702,6 +707,56 @@ class Outbox:
                                 else repr(float(state.until)))):
                 c.execute("INSERT INTO setting (key, value) VALUES (?, ?) "
                           "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+
+    def _json_setting(self, c: sqlite3.Connection, key: str, default: Any) -> Any:
+        row = c.execute("SELECT value FROM setting WHERE key = ?", (key,)).fetchone()
+        try:
+            value = json.loads(row[0]) if row else default
+        except ValueError:
+            value = default
+        return value if isinstance(value, type(default)) else default
+
+    def agent_base(self, doc_id: str) -> float | None:
+        """The edit time of an agent's cloud document as this machine last wrote or applied it
+        (ecan.sync.agentdocs): a document at another time was changed elsewhere meanwhile."""
+        with self._tx() as c:
+            value = self._json_setting(c, AGENT_BASES_KEY, {}).get(doc_id)
+        return float(value) if isinstance(value, int | float) else None
+
+    def set_agent_base(self, doc_id: str, at: float) -> None:
+        with self._tx() as c:
+            bases = self._json_setting(c, AGENT_BASES_KEY, {})
+            bases[doc_id] = at
+            c.execute("INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT(key) DO "
+                      "UPDATE SET value = excluded.value", (AGENT_BASES_KEY, json.dumps(bases)))
+
+    def add_notice(self, text: str) -> None:
+        """Keep a message for the user (a conflict a push settled) until the next pull
+        reports it; the newest MAX_NOTICES are kept."""
+        with self._tx() as c:
+            notices = self._json_setting(c, NOTICES_KEY, [])
+            notices = [*notices, text][-MAX_NOTICES:]
+            c.execute("INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT(key) DO "
+                      "UPDATE SET value = excluded.value", (NOTICES_KEY, json.dumps(notices)))
+
+    def take_notices(self) -> list[str]:
+        with self._tx() as c:
+            notices = self._json_setting(c, NOTICES_KEY, [])
+            if notices:
+                c.execute("DELETE FROM setting WHERE key = ?", (NOTICES_KEY,))
+        return [str(n) for n in notices]
+
+    def pending_agent_change(self, agent_id: str) -> bool:
+        """Has this agent a change here the cloud has not had yet (a waiting journal job)?"""
+        rows = self._query("SELECT payload FROM outbox WHERE kind = 'metadata' "
+                           "AND payload LIKE '%\"what\": \"agent\"%'")
+        for r in rows:
+            try:
+                if json.loads(r[0]).get("id") == agent_id:
+                    return True
+            except (ValueError, AttributeError):
+                continue
+        return False
 
     def get_setting(self, key: str) -> str | None:
         rows = self._query("SELECT value FROM setting WHERE key = ?", (key,))

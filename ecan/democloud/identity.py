@@ -52,7 +52,13 @@ from xml.sax.saxutils import escape
 
 from ecan.cloudops.policy import IDENTITY_KEY
 from ecan.democloud.policy import AccessRequest, PolicyError, is_allowed_by_all
-from ecan.democloud.s3access import MalformedRequest, S3Access, locate, required_access
+from ecan.democloud.s3access import (
+    MalformedRequest,
+    S3Access,
+    is_conditional_write,
+    locate,
+    required_access,
+)
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +157,7 @@ class IdentityExchange:
         self._admin_client: Callable[[str], Any] | None = None
         self._key_set: Any = None
         self._lock = threading.Lock()  # guards _issued; held only for dict access
+        self._conditional = threading.Lock()  # one conditional write at a time, as S3 decides
         # Role creation calls back into this server, whose requests take _lock: a separate lock.
         self._role_lock = threading.Lock()
         self._roles: dict[str, str] = {}  # identity id -> role ARN
@@ -172,6 +179,13 @@ class IdentityExchange:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
                  ) -> Iterable[bytes]:
+        if is_conditional_write(environ):
+            with self._conditional:  # moto's check and write, made one step (s3access)
+                return list(self._dispatch(environ, start_response))
+        return self._dispatch(environ, start_response)
+
+    def _dispatch(self, environ: dict[str, Any], start_response: Callable[..., Any]
+                  ) -> Iterable[bytes]:
         if str(environ.get("PATH_INFO", "")).startswith(_ADMIN_API_PREFIX):
             given = str(environ.get(_ADMIN_TOKEN_ENVIRON, "")).encode()
             if not hmac.compare_digest(given, self._admin_token):

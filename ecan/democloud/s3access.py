@@ -58,6 +58,15 @@ class S3Access:
     quiet: bool = False
 
 
+def is_conditional_write(environ: Mapping[str, Any]) -> bool:
+    """A PutObject with `If-Match` / `If-None-Match` (issue 20's agent documents). moto 5.2.6
+    answers them as S3 does (412 PreconditionFailed; If-Match on a missing key: 404 NoSuchKey)
+    but checks and then writes without a lock, so two such writes of one key at once could both
+    succeed, where S3 lets one through and refuses the other: the server serialises them."""
+    return str(environ.get("REQUEST_METHOD", "")).upper() == "PUT" and bool(
+        environ.get("HTTP_IF_MATCH") or environ.get("HTTP_IF_NONE_MATCH"))
+
+
 def object_arn(bucket: str, key: str) -> str:
     return f"arn:aws:s3:::{bucket}/{key}"
 

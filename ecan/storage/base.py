@@ -47,8 +47,21 @@ class BlobStore(Protocol):
     def put_bytes(self, key: str, data: bytes, *, content_type: str,
                   metadata: dict[str, str] | None = None) -> PutResult: ...
 
-    def get_bytes(self, key: str) -> bytes:
-        """Raises KeyError if there is no such object."""
+    def get_bytes(self, key: str, *, max_bytes: int | None = None) -> bytes:
+        """Raises KeyError if there is no such object, and `ObjectTooLarge` (having read at
+        most `max_bytes` + 1 bytes) if it is larger than `max_bytes`."""
+        ...
+
+    def get_versioned(self, key: str, *, max_bytes: int) -> tuple[bytes, str]:
+        """The object's bytes and its version (S3: the ETag) for `put_if`; KeyError if there is
+        no such object, `ObjectTooLarge` as `get_bytes`."""
+        ...
+
+    def put_if(self, key: str, data: bytes, *, version: str | None,
+               content_type: str) -> str:
+        """Write only if the object is still at `version` (S3: `If-Match`), or, with None, only
+        if there is none (`If-None-Match: *`); returns the new version. Raises
+        `PreconditionFailed` when someone else wrote first."""
         ...
 
     def download_file(self, key: str, dest: Path,

@@ -31,6 +31,25 @@ class PausingStorageError(StorageError):
     pauses_queue = True
 
 
+class PreconditionFailed(StorageError):
+    """A conditional write found the object changed (or there) since it was read: S3's 412
+    (and its 409 ConditionalRequestConflict, two such writes at once). The caller reads the
+    object again, merges, and writes once more."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__("precondition_failed", f"{key} was changed by someone else meanwhile.",
+                         "It is read again and the change merged.")
+
+
+class ObjectTooLarge(StorageError):
+    """An object larger than its reader allows (a hostile or foreign object): not read."""
+
+    def __init__(self, key: str, limit: int) -> None:
+        super().__init__("object_too_large", f"{key.rsplit('/', 1)[-1]} is over the {limit} "
+                         "byte limit for it, so it was not read.",
+                         "Nothing to do here; it did not come from ecan.")
+
+
 # Error codes S3 (and R2 / MinIO) answer when the service, not the request, is at fault.
 _TRANSIENT_CODES = {
     "InternalError", "ServiceUnavailable", "SlowDown", "Throttling", "ThrottlingException",

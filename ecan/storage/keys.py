@@ -14,6 +14,7 @@ _IDENTITY_RE = re.compile(
     r"|[A-Za-z0-9][A-Za-z0-9_-]{0,63})$")
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 _EXT_RE = re.compile(r"^[a-z0-9]{1,5}$")
+_AGENT_RE = re.compile(r"^[0-9a-f]{32}$")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 _TASK_RE = re.compile(r"^[0-9a-f]{32}$")
 # The folder under the prefix that holds the system avatars (read-only to users): no identity
@@ -99,6 +100,16 @@ class KeyLayout:
 
     def generation(self, task_id: str) -> str:
         return f"{self.generations}{_check(task_id, _TASK_RE, 'task id')}.json"
+
+    @property
+    def agents_folder(self) -> str:
+        return f"{self.root}agents/"
+
+    def agent(self, doc_id: str) -> str:
+        """One agent's document (ecan.sync.agentdocs), written with conditional PUTs; `doc_id`
+        is 32 hex digits (from the agent's name). Supersedes `agents` for ecan >= issue 20,
+        which still writes that whole list for older versions and reads it when restoring."""
+        return f"{self.agents_folder}{_check(doc_id, _AGENT_RE, 'agent id')}.json"
 
     def system(self, name: str, ext: str) -> str:
         name, ext = _check(name, _NAME_RE, "name"), _check(ext, _EXT_RE, "extension")

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from ecan.paths import PRIVATE_DIR, make_private_dirs, open_private
 from ecan.storage.base import ObjectInfo, ProgressCallback, PutResult
-from ecan.storage.errors import StorageError
+from ecan.storage.errors import ObjectTooLarge, PreconditionFailed, StorageError
 
 _CHUNK = 1024 * 1024
 _META_DIR = ".meta"
@@ -60,6 +60,11 @@ class LocalBlobStore:
     name = "local"
 
     def __init__(self, root: Path, public_url_base: str = "") -> None:
+        import threading
+
+        # Conditional writes compare and replace under this lock: one process's stores of a
+        # folder (the local backend is one computer's "cloud"; S3 does this server-side).
+        self._cas = threading.Lock()
         self.root = Path(root).expanduser().resolve()
         self.public_url_base = public_url_base.rstrip("/")
         self.location = str(self.root)
@@ -99,6 +104,17 @@ class LocalBlobStore:
         digest, size = self._write_atomic(dest, io.BytesIO(data), None)
         self._write_meta(key, size, digest, content_type, metadata)
         return PutResult(key=key, size=size, sha256=digest)
+
+    def put_if(self, key: str, data: bytes, *, version: str | None,
+               content_type: str) -> str:
+        with self._cas:
+            try:
+                current: str | None = hashlib.sha256(self._path(key).read_bytes()).hexdigest()
+            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                current = None
+            if current != version:
+                raise PreconditionFailed(key)
+            return self.put_bytes(key, data, content_type=content_type).sha256
 
     def _write_atomic(self, dest: Path, src: IO[bytes], progress: ProgressCallback | None,
                       expected_sha256: str | None = None) -> tuple[str, int]:
@@ -152,11 +168,20 @@ class LocalBlobStore:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def get_bytes(self, key: str) -> bytes:
+    def get_bytes(self, key: str, *, max_bytes: int | None = None) -> bytes:
         try:
-            return self._path(key).read_bytes()
+            with open(self._path(key), "rb") as f:
+                data = f.read() if max_bytes is None else f.read(max_bytes + 1)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise KeyError(key) from None
+        if max_bytes is not None and len(data) > max_bytes:
+            raise ObjectTooLarge(key, max_bytes)
+        return data
+
+    def get_versioned(self, key: str, *, max_bytes: int) -> tuple[bytes, str]:
+        # The content's own hash is its version: a rewrite with other bytes changes it.
+        data = self.get_bytes(key, max_bytes=max_bytes)
+        return data, hashlib.sha256(data).hexdigest()
 
     def download_file(self, key: str, dest: Path,
                       progress: ProgressCallback | None = None) -> ObjectInfo:

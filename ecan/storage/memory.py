@@ -87,12 +87,35 @@ class MemoryBlobStore:
             self.puts[key] += 1
         return PutResult(key, len(data), sha)
 
-    def get_bytes(self, key: str) -> bytes:
+    def get_bytes(self, key: str, *, max_bytes: int | None = None) -> bytes:
+        from ecan.storage.errors import ObjectTooLarge
+
         self._call("get")
         with self._lock:
             if key not in self.objects:
                 raise KeyError(key)
-            return self.objects[key].data
+            data = self.objects[key].data
+        if max_bytes is not None and len(data) > max_bytes:
+            raise ObjectTooLarge(key, max_bytes)
+        return data
+
+    def get_versioned(self, key: str, *, max_bytes: int) -> tuple[bytes, str]:
+        data = self.get_bytes(key, max_bytes=max_bytes)
+        return data, hashlib.sha256(data).hexdigest()
+
+    def put_if(self, key: str, data: bytes, *, version: str | None,
+               content_type: str) -> str:
+        from ecan.storage.errors import PreconditionFailed
+
+        self._call("put")
+        with self._lock:
+            current = self.objects.get(key)
+            if (current.sha256 if current is not None else None) != version:
+                raise PreconditionFailed(key)
+            sha = hashlib.sha256(data).hexdigest()
+            self.objects[key] = _Object(data, content_type, sha)
+            self.puts[key] += 1
+        return sha
 
     def download_file(self, key: str, dest: Path,
                       progress: ProgressCallback | None = None) -> ObjectInfo:

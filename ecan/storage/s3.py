@@ -21,7 +21,14 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlparse
 
 from ecan.storage.base import ObjectInfo, ProgressCallback, PutResult
-from ecan.storage.errors import StorageError, TransientStorageError, is_bodiless, map_s3_error
+from ecan.storage.errors import (
+    ObjectTooLarge,
+    PreconditionFailed,
+    StorageError,
+    TransientStorageError,
+    is_bodiless,
+    map_s3_error,
+)
 from ecan.storage.local import validate_key, validate_metadata
 
 if TYPE_CHECKING:
@@ -230,7 +237,47 @@ class S3BlobStore:
                                     ChecksumSHA256=_b64(digest))
         return PutResult(key=key, size=len(data), sha256=digest)
 
+    def put_if(self, key: str, data: bytes, *, version: str | None,
+               content_type: str) -> str:
+        from botocore.exceptions import ClientError
+
+        validate_key(key)
+        digest = hashlib.sha256(data).hexdigest()
+        condition = {"IfMatch": version} if version is not None else {"IfNoneMatch": "*"}
+        with self._mapped("put_bytes", key):
+            try:
+                response = self._client.put_object(
+                    Bucket=self.bucket, Key=key, Body=data, ContentType=content_type,
+                    Metadata={_SHA_META: digest}, ChecksumSHA256=_b64(digest), **condition)
+            except ClientError as e:
+                # 409: another conditional write of this key was under way at the same time;
+                # 404 (If-Match): the object was deleted since it was read.
+                if self._code(e) in ("PreconditionFailed", "ConditionalRequestConflict",
+                                     "NoSuchKey") or self._status(e) in (404, 409, 412):
+                    raise PreconditionFailed(key) from None
+                raise
+        return str(response.get("ETag", ""))
+
     # -- reading ---------------------------------------------------------------------------
+
+    def _read_bounded(self, key: str, response: dict[str, Any], max_bytes: int | None) -> bytes:
+        """The body, or ObjectTooLarge as soon as it is known to be over `max_bytes`: from its
+        declared length before anything is read, or after `max_bytes` + 1 bytes for a body
+        that keeps coming regardless."""
+        body = response["Body"]
+        with self._mapped("get_bytes", key), contextlib.closing(body):
+            if max_bytes is None:
+                return bytes(body.read())
+            if int(response.get("ContentLength") or 0) > max_bytes:
+                raise ObjectTooLarge(key, max_bytes)
+            data = bytes(body.read(max_bytes + 1))
+            if len(data) > max_bytes:
+                raise ObjectTooLarge(key, max_bytes)
+            return data
+
+    def get_versioned(self, key: str, *, max_bytes: int) -> tuple[bytes, str]:
+        response = self._get_object(key, "get_bytes")
+        return self._read_bounded(key, response, max_bytes), str(response.get("ETag", ""))
 
     def _get_object(self, key: str, operation: str) -> dict[str, Any]:
         from botocore.exceptions import ClientError
@@ -244,11 +291,8 @@ class S3BlobStore:
                     raise KeyError(key) from None
                 raise
 
-    def get_bytes(self, key: str) -> bytes:
-        response = self._get_object(key, "get_bytes")
-        body = response["Body"]
-        with self._mapped("get_bytes", key), contextlib.closing(body):
-            return bytes(body.read())
+    def get_bytes(self, key: str, *, max_bytes: int | None = None) -> bytes:
+        return self._read_bounded(key, self._get_object(key, "get_bytes"), max_bytes)
 
     def download_file(self, key: str, dest: Path,
                       progress: ProgressCallback | None = None) -> ObjectInfo:

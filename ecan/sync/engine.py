@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from ecan.db.sync_state import HEARTBEAT_S, ActivityKind, Job, Outbox, PauseState
 from ecan.errors import AuthRequired, UserFacingError
 from ecan.storage.errors import is_retryable, pauses_queue
-from ecan.sync import avatar_meta, journal
+from ecan.sync import agentdocs, avatar_meta, journal
 from ecan.sync.events import (
     MAX_IDS,
     JobFailed,
@@ -1247,17 +1247,22 @@ class SyncEngine:
         return self._machine_id
 
     def _metadata(self, cloud: Cloud, job: Job) -> None:
-        if job.payload.get("what") == "agent":  # one agent's change, for the journal
+        if job.payload.get("what") == "agent":  # one agent's change: its document, journaled
             at = job.payload.get("at")
             at = float(at) if isinstance(at, int | float) else time.time()
+            machine = self._machine()
             if isinstance(job.payload.get("deleted"), str):
-                journal.write(cloud, self._machine(), "agent.delete",
-                              {"name": job.payload["deleted"]}, at=at)
+                name = job.payload["deleted"]
+                if agentdocs.push(cloud, self.db, self.outbox, machine, name, None, at):
+                    journal.write(cloud, machine, "agent.delete", {"name": name}, at=at)
                 return
             agent = self.outbox.agent_document(str(job.payload.get("id")))
             if agent is not None:  # gone meanwhile: its delete entry follows
-                journal.write(cloud, self._machine(), "agent.save", {"agent": agent},
-                              at=agent["updated_at"])
+                doc = agentdocs.push(cloud, self.db, self.outbox, machine, agent["name"], agent,
+                                     float(agent["updated_at"]))
+                if doc is not None:  # None: a later edit from elsewhere was kept instead
+                    journal.write(cloud, machine, "agent.save", {"agent": doc},
+                                  at=doc["updated_at"])
             return
         doc = {"version": 1, "agents": self.outbox.agents_document()}
         cloud.store.put_bytes(cloud.layout.agents, json.dumps(doc, sort_keys=True).encode(),

@@ -14,7 +14,9 @@ Clocks differ between machines, so an entry may land a little before the cursor:
 re-lists from SKEW_S before it and remembers which keys in that window it has applied (the
 position, in a setting owned by ecan.db.sync_state). Applying is idempotent in any case
 (content-addressed pictures, last edit wins by the entry's time, deletions are tombstones
-kept in the trash), so a repeat changes nothing.
+kept in the trash), so a repeat changes nothing. An entry whose applying failed for a passing
+reason (the network, the store) is kept in the position's "retry" list and read again by key
+on the next pull; one refused for what it is (a hostile picture) is not.
 
 Nothing pulled is trusted: an entry over MAX_ENTRY bytes or of the wrong shape is skipped with a
 warning, and pictures go through the library's one intake (format allow-list, byte and pixel
@@ -35,6 +37,8 @@ from typing import TYPE_CHECKING, Any
 
 from ecan.db.sync_state import ActivityKind
 from ecan.errors import UserFacingError
+from ecan.storage.errors import ObjectTooLarge, is_retryable
+from ecan.sync import agentdocs, repair
 
 if TYPE_CHECKING:
     from ecan.avatars.library import AvatarLibrary
@@ -49,6 +53,7 @@ MAX_ENTRY = 64 * 1024  # bytes: an entry larger than this is not ours, and is no
 SKEW_S = 300.0  # how far machines' clocks may disagree
 FETCH_CONCURRENCY = 4  # new avatars' originals downloaded at once in one pull
 ANNOUNCE_EVERY_S = 0.5  # how often a long pull tells the window what has arrived so far
+MAX_RETRY = 500  # entries kept to try again (a pull re-reads each: bounded)
 VERSION = 1
 _KEY_RE = re.compile(r"^(\d{20})-([0-9a-f]{1,32})-([0-9a-f]{8})\.json$")
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -104,6 +109,8 @@ class Puller:
 
     def run(self) -> PullResult:
         result = PullResult()
+        for notice in self.outbox.take_notices():  # what the push before this one settled
+            self._warn(result, notice)
         me = self.outbox.machine_id()
         position = self.outbox.journal_position()
         last = str(position.get("last") or "")
@@ -115,6 +122,17 @@ class Puller:
             start = f"{base}{max(ns, 0):020d}"
         new = [o for o in self.cloud.store.list(base, start_after=start) if o.key not in seen]
         entries: list[tuple[str, dict[str, Any]]] = []
+        # Entries that failed for a passing reason (the network) last time: read again by key,
+        # as the cursor has moved past them.
+        listed = {o.key for o in new}
+        retry = [str(k) for k in position.get("retry") or []
+                 if isinstance(k, str) and k.startswith(base) and _KEY_RE.match(k[len(base):])]
+        for key in retry:
+            if key not in listed:
+                doc = self._read(key, 0, result)
+                if doc is not None:
+                    entries.append((key, doc))
+        failed_again: list[str] = []
         for o in new:
             name = o.key[len(base):]
             m = _KEY_RE.match(name)
@@ -136,16 +154,26 @@ class Puller:
                 detail = e.message if isinstance(e, UserFacingError) else f"{type(e).__name__}: {e}"
                 result.failed += 1
                 self._warn(result, f"{key[len(base):]}: {detail}")
+                # A refusal (a hostile picture, a bad entry) stays refused; anything else (the
+                # network, the store, a bug) is tried again by the next pull.
+                if is_retryable(e) or not isinstance(e, UserFacingError):
+                    failed_again.append(key)
         keys = [o.key for o in new] + sorted(seen)
-        if keys:
+        if keys or retry or failed_again:
             newest = max([last, *keys])
             horizon_ns = int(newest[len(base):len(base) + 20]) - int(SKEW_S * 1e9) \
                 if _KEY_RE.match(newest[len(base):]) else 0
             keep = sorted(k for k in set(keys) if k[len(base):len(base) + 20]
                           >= f"{max(horizon_ns, 0):020d}")
-            self.outbox.set_journal_position({"last": newest, "seen": keep})
-        self.outbox.note_activity(result.activity)
+            self.outbox.set_journal_position({"last": newest, "seen": keep,
+                                              "retry": sorted(set(failed_again))[:MAX_RETRY]})
         self.library.purge_trash()
+        fixed = repair.repair(self.db, self.paths, self.outbox, self.cloud)
+        result.pulled += fixed.fetched  # changed here from the cloud: its original came back
+        result.failed += fixed.failed
+        for warning in fixed.warnings:
+            self._warn(result, warning)
+        self.outbox.note_activity(result.activity)
         return result
 
     def _fetch_new(self, ordered: list[tuple[str, dict[str, Any]]]) -> None:
@@ -187,6 +215,8 @@ class Puller:
     def _warn(self, result: PullResult, text: str) -> None:
         log.warning("pull: %s", text)
         result.warnings.append(text)
+        # The user sees it too, in the Activity list (a conflict settled, an object refused).
+        result.activity.append({"kind": ActivityKind.NOTICE, "subject": "", "detail": text})
 
     def _read(self, key: str, size: int, result: PullResult) -> dict[str, Any] | None:
         name = key.rsplit("/", 1)[-1]
@@ -195,11 +225,12 @@ class Puller:
                                f"{MAX_ENTRY} byte limit")
             return None
         try:
-            raw = self.cloud.store.get_bytes(key)
+            # Bounded: the listing's size may not be what the GET then streams.
+            raw = self.cloud.store.get_bytes(key, max_bytes=MAX_ENTRY)
         except KeyError:
             return None  # removed meanwhile
-        if len(raw) > MAX_ENTRY:
-            self._warn(result, f"skipped journal entry {name}: over the size limit")
+        except ObjectTooLarge:
+            self._warn(result, f"skipped journal entry {name}: over the {MAX_ENTRY} byte limit")
             return None
         try:
             doc = json.loads(raw)
@@ -245,13 +276,13 @@ class Puller:
                 result.removed_ids.append(avatar.id)
                 note(ActivityKind.DELETED, avatar.name, avatar.id)
         elif op == "agent.save":
-            if self._agent_save(doc, at):
+            if self._agent_save(doc, at, result):
                 result.agents += 1
                 name = " ".join(str(doc["agent"]["name"]).split())[:100]
                 result.agent_names.append(name)
                 note(ActivityKind.AGENT_SAVED, name)
         elif op == "agent.delete":
-            if self._agent_delete(doc, at):
+            if self._agent_delete(doc, at, result):
                 result.agents += 1
                 name = " ".join(str(doc["name"]).split())[:100]
                 result.agent_names.append(name)
@@ -300,48 +331,47 @@ class Puller:
             return ActivityKind.RENAMED, avatar.id, name, before
         return kind, avatar.id, name, ""
 
-    def _agent_save(self, doc: dict[str, Any], at: float) -> bool:
-        from sqlmodel import select
-
-        from ecan.db.models import Agent, Avatar
-
+    def _agent_save(self, doc: dict[str, Any], at: float, result: PullResult) -> bool:
         agent = doc.get("agent")
         if not isinstance(agent, dict) or not isinstance(agent.get("name"), str) \
                 or not agent["name"].strip():
             raise _bad("its agent has no name")
-        name = " ".join(agent["name"].split())[:100]
-        description = agent.get("description")
-        description = description[:2000] if isinstance(description, str) else ""
-        sha = agent.get("avatar_sha256")
-        with self.db.session() as s:
-            avatar_id = None
-            if isinstance(sha, str) and _SHA_RE.match(sha):
-                avatar_id = s.exec(select(Avatar.id).where(Avatar.sha256 == sha)).first()
-            local = s.exec(select(Agent).where(Agent.name == name)).first()
-            if local is None:
-                s.add(Agent(name=name, description=description, avatar_id=avatar_id,
-                            created_at=at, updated_at=at))
-                return True
-            if at <= local.updated_at:
-                return False  # edited here later: the later edit wins
-            local.description, local.avatar_id, local.updated_at = description, avatar_id, at
-            s.add(local)
-        return True
+        return self._agent(dict(agent, updated_at=at, deleted=False), result)
 
-    def _agent_delete(self, doc: dict[str, Any], at: float) -> bool:
+    def _agent_delete(self, doc: dict[str, Any], at: float, result: PullResult) -> bool:
+        name = doc.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise _bad("it names no agent")
+        return self._agent({"name": name, "updated_at": at, "deleted": True}, result)
+
+    def _agent(self, doc: dict[str, Any], result: PullResult) -> bool:
+        """Apply another machine's agent change (the later edit wins, ecan.sync.agentdocs),
+        and tell the user when it met an edit of the same agent made here."""
         from sqlmodel import select
 
         from ecan.db.models import Agent
 
-        name = doc.get("name")
-        if not isinstance(name, str):
-            raise _bad("it names no agent")
+        name = " ".join(doc["name"].split())[:100]
+        me = self.outbox.machine_id()
         with self.db.session() as s:
-            local = s.exec(select(Agent).where(Agent.name == " ".join(name.split()))).first()
-            if local is None or at <= local.updated_at:
-                return False  # saved here after that deletion: it stays
-            s.delete(local)
-        return True
+            local = s.exec(select(Agent).where(Agent.name == name)).first()
+            local_id = local.id if local is not None else None
+        # Changed here too and not yet in the cloud, or the other machine's write replaced
+        # this machine's edit (it says so in `overrode`): both edited it.
+        overrode = doc.get("overrode")
+        both = (local_id is not None and self.outbox.pending_agent_change(local_id)) or (
+            isinstance(overrode, dict) and overrode.get("machine") == me)
+        changed = agentdocs.apply(self.db, doc)
+        if both and not changed and local_id is not None \
+                and self.outbox.pending_agent_change(local_id):
+            # The edit here is the later one and still to be pushed: the push finds the cloud's
+            # document changed since this machine saw it, keeps this edit, marks it `overrode`
+            # for the other machine, and tells the user here.
+            return False
+        self.outbox.set_agent_base(agentdocs.doc_id(name), float(doc["updated_at"]))
+        if both:
+            self._warn(result, agentdocs.conflict_message(name))
+        return changed
 
 
 def _bad(why: str) -> UserFacingError:

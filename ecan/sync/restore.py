@@ -30,10 +30,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ecan.avatars import imaging
 from ecan.avatars.library import AvatarLibrary, StagedVideo
+from ecan.avatars.video import MAX_VIDEO_BYTES
 from ecan.errors import UserFacingError
 from ecan.paths import make_private_dirs
-from ecan.sync import avatar_meta
+from ecan.storage.errors import ObjectTooLarge
+from ecan.sync import agentdocs, avatar_meta
 from ecan.sync.events import Progress, SyncEvent
 
 if TYPE_CHECKING:
@@ -46,6 +49,7 @@ log = logging.getLogger("ecan.sync")
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 _EXT_RE = re.compile(r"^[a-z0-9]{1,5}$")
 _RESOURCE_TYPES = {"uploaded", "generated"}
+MAX_AGENTS_LIST = 8 * 1024 * 1024  # the old whole list: 1,000s of agents, never a gigabyte
 
 
 @dataclass
@@ -147,13 +151,29 @@ class Restorer:
         finally:
             conn.close()
 
-    def _fetch(self, key: str, sha: str) -> Path:
+    def fetch_original(self, sha: str, ext: str) -> Path:
+        """The cloud's original of `sha` in a temp file, checked (ecan.sync.repair)."""
+        return self._fetch(self.cloud.layout.original(sha, ext), sha, imaging.MAX_BYTES)
+
+    def _fetch(self, key: str, sha: str, limit: int) -> Path:
         """The object in a private temp file (same filesystem), checked against `sha`; the
-        caller removes it. A failure leaves nothing behind."""
+        caller removes it. A failure leaves nothing behind. The download stops as soon as it
+        passes `limit` bytes (the intake's limit: a larger object cannot be a picture ecan
+        stored), whatever the listing or the object's headers said."""
         make_private_dirs(self.paths.tmp)
         tmp = self.paths.tmp / f"restore-{uuid.uuid4().hex}"
+        got = [0]
+
+        def count(n: int) -> None:
+            got[0] += n
+            if got[0] > limit:
+                raise ObjectTooLarge(key, limit)
+
         try:
-            self.cloud.store.download_file(key, tmp)
+            info = self.cloud.store.head(key)
+            if info is not None and info.size > limit:
+                raise ObjectTooLarge(key, limit)
+            self.cloud.store.download_file(key, tmp, progress=count)
             if _sha_file(tmp) != sha:
                 raise _Bad(f"{key} does not match its checksum")
         except BaseException:
@@ -199,13 +219,14 @@ class Restorer:
         video = meta.get("video") if isinstance(meta.get("video"), dict) else None
         video_key = None
         staged: StagedVideo | None = None
-        original = self._fetch(image_key, sha)
+        original = self._fetch(image_key, sha, imaging.MAX_BYTES)
         try:
             data = original.read_bytes()
             if video and _SHA_RE.match(str(video.get("sha256", ""))) \
                     and _EXT_RE.match(str(video.get("ext", ""))):
                 video_key = layout.video(video["sha256"], video["ext"])
-                staged = StagedVideo(self._fetch(video_key, video["sha256"]), video["sha256"],
+                staged = StagedVideo(self._fetch(video_key, video["sha256"], MAX_VIDEO_BYTES),
+                                     video["sha256"],
                                      video["ext"], str(video.get("mime_type") or "video/mp4"))
             raw_tags = meta.get("tags")
             tags: list[Any] = raw_tags if isinstance(raw_tags, list) else []
@@ -236,15 +257,43 @@ class Restorer:
 
         from ecan.db.models import Agent, Avatar
 
+        # One document per agent (ecan.sync.agentdocs), then the whole list older versions
+        # wrote, for the agents no document describes.
+        documented: set[str] = set()
+        agents: list[Any] = []
+        for o in self.cloud.store.list(self.cloud.layout.agents_folder):
+            try:
+                raw = self.cloud.store.get_bytes(o.key, max_bytes=agentdocs.MAX_DOC)
+            except KeyError:
+                continue
+            except ObjectTooLarge:
+                result.warnings.append(f"skipped agent document {o.key.rsplit('/', 1)[-1]}: "
+                                       f"over the {agentdocs.MAX_DOC} byte limit")
+                continue
+            one = agentdocs.parse(raw)
+            if one is None:
+                result.warnings.append(f"skipped agent document {o.key.rsplit('/', 1)[-1]}: "
+                                       "not an agent")
+                continue
+            documented.add(" ".join(one["name"].split()))
+            if one.get("deleted") is not True:
+                agents.append(one)
         try:
-            doc = json.loads(self.cloud.store.get_bytes(self.cloud.layout.agents))
+            doc = json.loads(self.cloud.store.get_bytes(self.cloud.layout.agents,
+                                                        max_bytes=MAX_AGENTS_LIST))
         except KeyError:
-            return  # no agents saved from any machine yet
+            doc = None  # no agents saved from any machine yet, or only as documents
+        except ObjectTooLarge:
+            doc = None
+            result.warnings.append("the agents list in the cloud is over its size limit")
         except ValueError:
+            doc = None
             result.warnings.append("the agents document in the cloud is not valid JSON")
-            return
-        agents = doc.get("agents") if isinstance(doc, dict) else None
-        if not isinstance(agents, list):
+        listed = doc.get("agents") if isinstance(doc, dict) else None
+        if isinstance(listed, list):
+            agents += [e for e in listed if isinstance(e, dict) and isinstance(e.get("name"), str)
+                       and " ".join(e["name"].split()) not in documented]
+        if not agents:
             return
         with self.db.session() as s:
             names = set(s.exec(select(Agent.name)).all())
@@ -263,8 +312,12 @@ class Restorer:
                             f"agent {name!r}: its avatar is no longer in the cloud; restored "
                             "without an avatar")
                 description = entry.get("description")
-                s.add(Agent(name=name, avatar_id=avatar_id,
-                            description=description if isinstance(description, str) else ""))
+                agent = Agent(name=name, avatar_id=avatar_id,
+                              description=description if isinstance(description, str) else "")
+                edited = entry.get("updated_at")  # a document's: later edits compare to it
+                if isinstance(edited, int | float) and not isinstance(edited, bool):
+                    agent.updated_at = float(edited)
+                s.add(agent)
                 names.add(name)
                 result.agents_restored += 1
 

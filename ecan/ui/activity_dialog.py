@@ -50,6 +50,7 @@ ZH_CN: dict[str, str] = {
     "Deleted agent “{name}”": "删除了智能体“{name}”",
     "Upload of “{name}” failed: {message}": "“{name}”上传失败：{message}",
     "Getting changes from the cloud failed: {message}": "从云端获取更改失败：{message}",
+    "Note: {message}": "注意：{message}",
     "Fix: {hint}": "解决方法：{hint}",
     "&Activity…": "动态(&A)…",
     "Recent changes on this and your other computers": "本机和其他电脑上最近的更改",
@@ -191,6 +192,8 @@ class ActivityDialog(QDialog):
         elif kind == "pull_failed":
             text = self.tr("Getting changes from the cloud failed: {message}").format(
                 message=message)
+        elif kind == "notice":
+            text = self.tr("Note: {message}").format(message=message)
         else:
             return ""  # written by a newer ecan
         return text + "\n" + self.tr("Fix: {hint}").format(hint=hint) if hint else text

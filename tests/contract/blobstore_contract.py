@@ -14,6 +14,7 @@ import pytest
 
 from ecan.errors import UserFacingError
 from ecan.storage.base import BlobStore, ObjectInfo
+from ecan.storage.errors import ObjectTooLarge, PreconditionFailed
 
 PUBLIC_BASE = "https://cdn.example.test/base"
 
@@ -124,6 +125,37 @@ class BlobStoreContract:
         with pytest.raises(KeyError):
             store.download_file("p/none.png", tmp_path / "none.png")
         assert not (tmp_path / "none.png").exists()
+
+    # -- conditional writes and bounded reads (agent documents, issue 20) -------------------
+    def test_put_if_creates_only_when_absent(self, store: BlobStore) -> None:
+        first = store.put_if("p/agent.json", b'{"v": 1}', version=None,
+                             content_type="application/json")
+        with pytest.raises(PreconditionFailed):  # If-None-Match: * on an existing object
+            store.put_if("p/agent.json", b'{"v": 2}', version=None,
+                         content_type="application/json")
+        data, version = store.get_versioned("p/agent.json", max_bytes=1000)
+        assert data == b'{"v": 1}' and version == first
+
+    def test_put_if_with_a_stale_version_is_refused(self, store: BlobStore) -> None:
+        v1 = store.put_if("p/a.json", b"one", version=None, content_type="application/json")
+        v2 = store.put_if("p/a.json", b"two", version=v1, content_type="application/json")
+        assert v2 != v1
+        with pytest.raises(PreconditionFailed):  # If-Match with the ETag read before "two"
+            store.put_if("p/a.json", b"late", version=v1, content_type="application/json")
+        assert store.get_bytes("p/a.json") == b"two"
+        with pytest.raises(PreconditionFailed):  # updating what is not there
+            store.put_if("p/none.json", b"x", version=v1, content_type="application/json")
+        assert store.head("p/none.json") is None
+
+    def test_bounded_reads_stop_at_the_limit(self, store: BlobStore) -> None:
+        store.put_bytes("p/big.json", b"x" * 5000, content_type="application/json")
+        with pytest.raises(ObjectTooLarge, match="4096 byte limit"):
+            store.get_bytes("p/big.json", max_bytes=4096)
+        with pytest.raises(ObjectTooLarge):
+            store.get_versioned("p/big.json", max_bytes=4096)
+        assert len(store.get_bytes("p/big.json", max_bytes=5000)) == 5000
+        with pytest.raises(KeyError):
+            store.get_versioned("p/none.json", max_bytes=10)
 
     def test_delete_is_idempotent(self, store: BlobStore) -> None:
         store.put_bytes("p/d.txt", b"x", content_type="text/plain")

@@ -16,102 +16,107 @@
 <context>
     <name>ActivityDialog</name>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="117" />
+        <location filename="../../ui/activity_dialog.py" line="118" />
         <source>Activity</source>
         <translation>动态</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="119" />
+        <location filename="../../ui/activity_dialog.py" line="120" />
         <source>Recent changes on this computer and your other computers, newest first.</source>
         <translation>本机和你的其他电脑上最近的更改，最新的在前。</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="121" />
+        <location filename="../../ui/activity_dialog.py" line="122" />
         <source>Nothing yet. Changes you make here and on your other computers appear here.</source>
         <translation>暂无动态。你在本机和其他电脑上所做的更改会显示在这里。</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="122" />
+        <location filename="../../ui/activity_dialog.py" line="123" />
         <source>Change</source>
         <translation>更改</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="122" />
+        <location filename="../../ui/activity_dialog.py" line="123" />
         <source>Computer</source>
         <translation>电脑</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="122" />
+        <location filename="../../ui/activity_dialog.py" line="123" />
         <source>When</source>
         <translation>时间</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="123" />
+        <location filename="../../ui/activity_dialog.py" line="124" />
         <source>Recent changes</source>
         <translation>最近的更改</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="124" />
+        <location filename="../../ui/activity_dialog.py" line="125" />
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="175" />
+        <location filename="../../ui/activity_dialog.py" line="176" />
         <source>Added “{name}”</source>
         <translation>添加了“{name}”</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="177" />
+        <location filename="../../ui/activity_dialog.py" line="178" />
         <source>Edited “{name}”</source>
         <translation>编辑了“{name}”</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="179" />
+        <location filename="../../ui/activity_dialog.py" line="180" />
         <source>Renamed “{before}” to “{name}”</source>
         <translation>将“{before}”重命名为“{name}”</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="181" />
+        <location filename="../../ui/activity_dialog.py" line="182" />
         <source>Deleted “{name}”</source>
         <translation>删除了“{name}”</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="183" />
+        <location filename="../../ui/activity_dialog.py" line="184" />
         <source>Brought back “{name}” from the trash</source>
         <translation>从回收站恢复了“{name}”</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="185" />
+        <location filename="../../ui/activity_dialog.py" line="186" />
         <source>Saved agent “{name}”</source>
         <translation>保存了智能体“{name}”</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="187" />
+        <location filename="../../ui/activity_dialog.py" line="188" />
         <source>Deleted agent “{name}”</source>
         <translation>删除了智能体“{name}”</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="189" />
+        <location filename="../../ui/activity_dialog.py" line="190" />
         <source>Upload of “{name}” failed: {message}</source>
         <translation>“{name}”上传失败：{message}</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="192" />
+        <location filename="../../ui/activity_dialog.py" line="193" />
         <source>Getting changes from the cloud failed: {message}</source>
         <translation>从云端获取更改失败：{message}</translation>
     </message>
     <message>
         <location filename="../../ui/activity_dialog.py" line="196" />
+        <source>Note: {message}</source>
+        <translation>注意：{message}</translation>
+    </message>
+    <message>
+        <location filename="../../ui/activity_dialog.py" line="199" />
         <source>Fix: {hint}</source>
         <translation>解决方法：{hint}</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="200" />
+        <location filename="../../ui/activity_dialog.py" line="203" />
         <source>This computer</source>
         <translation>本机</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="201" />
+        <location filename="../../ui/activity_dialog.py" line="204" />
         <source>Another computer</source>
         <translation>另一台电脑</translation>
     </message>
@@ -2532,6 +2537,10 @@ Your avatar library for the AI agents you build: local first, synced to your own
         <translation>无权访问 {0}（{1}）。</translation>
     </message>
     <message>
+        <source>Agent {0} kept changing in the cloud while being saved.</source>
+        <translation>保存时，智能体 {0} 在云端不断被更改。</translation>
+    </message>
+    <message>
         <source>An agent named {0} already exists.</source>
         <translation>已有名为 {0} 的智能体。</translation>
     </message>
@@ -2748,6 +2757,10 @@ Your avatar library for the AI agents you build: local first, synced to your own
         <translation>删除任务 {0} 缺少头像的校验和。</translation>
     </message>
     <message>
+        <source>Delete that agent on one computer and save it again.</source>
+        <translation>请在一台电脑上删除该智能体，然后重新保存。</translation>
+    </message>
+    <message>
         <source>Describe what the avatar should look like.</source>
         <translation>请描述头像应该是什么样子。</translation>
     </message>
@@ -2848,6 +2861,14 @@ Your avatar library for the AI agents you build: local first, synced to your own
         <translation>请把键缩进到分区名之下。</translation>
     </message>
     <message>
+        <source>It is read again and the change merged.</source>
+        <translation>将重新读取并合并更改。</translation>
+    </message>
+    <message>
+        <source>It is tried again shortly.</source>
+        <translation>稍后会自动重试。</translation>
+    </message>
+    <message>
         <source>It is uploaded again.</source>
         <translation>它会重新上传。</translation>
     </message>
@@ -2914,6 +2935,10 @@ Your avatar library for the AI agents you build: local first, synced to your own
     <message>
         <source>Nothing can be deleted in the cloud for it; retry is useless.</source>
         <translation>云端没有可为它删除的内容；重试也无济于事。</translation>
+    </message>
+    <message>
+        <source>Nothing to do here; it did not come from ecan.</source>
+        <translation>无需处理；它不是 ecan 写入的。</translation>
     </message>
     <message>
         <source>Nothing to do here; the other machine's next change carries on.</source>
@@ -3206,6 +3231,10 @@ Your avatar library for the AI agents you build: local first, synced to your own
     <message>
         <source>The browser sign-in was cancelled.</source>
         <translation>浏览器登录已取消。</translation>
+    </message>
+    <message>
+        <source>The cloud's document for agent {0} is over the {1} byte limit, so it was not read.</source>
+        <translation>云端智能体 {0} 的文档超过 {1} 字节的上限，因此未读取。</translation>
     </message>
     <message>
         <source>The code could not be sent.</source>
@@ -3924,6 +3953,10 @@ Your avatar library for the AI agents you build: local first, synced to your own
         <translation>{0} 超出范围</translation>
     </message>
     <message>
+        <source>{0} is over the {1} byte limit for it, so it was not read.</source>
+        <translation>{0} 超过了 {1} 字节的上限，因此未读取。</translation>
+    </message>
+    <message>
         <source>{0} is reachable (listed {1})</source>
         <translation>{0} 可以访问（已列出 {1}）</translation>
     </message>
@@ -3938,6 +3971,10 @@ Your avatar library for the AI agents you build: local first, synced to your own
     <message>
         <source>{0} still exists after delete</source>
         <translation>{0} 删除后仍然存在</translation>
+    </message>
+    <message>
+        <source>{0} was changed by someone else meanwhile.</source>
+        <translation>{0} 在此期间已被别人更改。</translation>
     </message>
     <message>
         <source>{0} would send your sign-in tokens, password or keys in clear text over http</source>
