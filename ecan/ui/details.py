@@ -181,12 +181,15 @@ class DetailsPane(QFrame):
         for button, what in ((self.save_copy, "save"), (self.copy_picture, "copy"),
                              (self.show_file, "show"), (self.save_video, "save_video")):
             button.clicked.connect(lambda _c=False, a=what: self._export(a))
+        # One row, the folder as an icon (named in its tooltip and for screen readers): the
+        # pane's facts keep their room on a short window.
         export_row = QHBoxLayout()
-        export_row.addWidget(self.save_copy)
-        export_row.addWidget(self.copy_picture)
-        export_row2 = QHBoxLayout()
-        export_row2.addWidget(self.show_file)
-        export_row2.addWidget(self.save_video)
+        export_row.addWidget(self.save_copy, 1)
+        export_row.addWidget(self.copy_picture, 1)
+        export_row.addWidget(self.show_file)
+        play_row = QHBoxLayout()
+        play_row.addWidget(self.play, 1)
+        play_row.addWidget(self.save_video, 1)
         row2 = QHBoxLayout()
         self.retry = QPushButton(icon("retry"), "", self)
         self.retry.clicked.connect(lambda: self._avatar and self.retry_requested.emit(
@@ -202,9 +205,8 @@ class DetailsPane(QFrame):
         self.delete_note.setWordWrap(True)
         actions = QVBoxLayout()
         actions.setContentsMargins(16, 6, 16, 16)
-        actions.addWidget(self.play)
+        actions.addLayout(play_row)
         actions.addLayout(export_row)
-        actions.addLayout(export_row2)
         actions.addLayout(row)
         actions.addLayout(row2)
         actions.addWidget(self.delete_note)
@@ -252,7 +254,7 @@ class DetailsPane(QFrame):
         self.save_video.setToolTip(self.tr("Save a copy of the video"))
         self.copy_picture.setText(self.tr("Copy picture"))
         self.copy_picture.setToolTip(self.tr("Copy the picture to the clipboard"))
-        self.show_file.setText(self.tr("Show in file manager"))
+        self.show_file.setAccessibleName(self.tr("Show in file manager"))
         self.show_file.setToolTip(self.tr("Show the avatar's file in your file manager"))
         self.retry.setText(self.tr("Retry sync"))
         self.retry.setAccessibleName(self.tr("Retry sync"))

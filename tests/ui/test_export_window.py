@@ -129,7 +129,36 @@ def test_the_export_actions_are_in_chinese(gui: Gui, qtbot: Any, languages: Any,
     languages.apply("zh_CN")
     details = page.details
     qtbot.waitUntil(lambda: details.save_copy.text() == "另存副本…", timeout=5000)
-    for button in (details.copy_picture, details.show_file, details.save_video):
-        assert button.text() and not any("a" <= c.lower() <= "z" for c in button.text())
+    words = [details.copy_picture.text(), details.save_video.text(),
+             details.show_file.accessibleName(), details.show_file.toolTip()]
+    for text in words:
+        assert text and not any("a" <= c.lower() <= "z" for c in text)
     texts = [a.text() for a in gui.window.gallery_menu().actions() if a.text()]
     assert all(not any("a" <= c.lower() <= "z" for c in t.replace("&D", "")) for t in texts)
+
+
+def test_save_video_writes_the_video_of_a_video_avatar(
+        gui: Gui, qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    from tests.corpus.videos import make_video
+
+    clip = tmp_path / "Hello.mp4"
+    make_video(clip)
+    page = selected(gui, qtbot, [clip])
+    details = page.details
+    assert details.save_video.isVisible()
+    menu = gui.window.gallery_menu()
+    assert "Save video…" in [a.text() for a in menu.actions()]
+    asked: list[str] = []
+
+    def dialog(_parent: Any, _title: str, suggested: str, _filter: str) -> tuple[str, str]:
+        asked.append(suggested)
+        return str(tmp_path / "out.mp4"), ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(dialog))
+    details.save_video.click()
+    qtbot.waitUntil(lambda: "Saved 'out.mp4'" in gui.window.statusBar().currentMessage(),
+                    timeout=10_000)
+    assert Path(asked[0]).name == "Hello.mp4"
+    assert sha(tmp_path / "out.mp4") == sha(clip)

@@ -525,270 +525,270 @@
 <context>
     <name>DetailsPane</name>
     <message>
-        <location filename="../../ui/details.py" line="229" />
+        <location filename="../../ui/details.py" line="231" />
         <source>Kind</source>
         <translation>类型</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="229" />
+        <location filename="../../ui/details.py" line="231" />
         <source>Format</source>
         <translation>格式</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="230" />
+        <location filename="../../ui/details.py" line="232" />
         <source>Dimensions</source>
         <translation>尺寸</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="230" />
+        <location filename="../../ui/details.py" line="232" />
         <source>File size</source>
         <translation>文件大小</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="231" />
+        <location filename="../../ui/details.py" line="233" />
         <source>Length</source>
         <translation>时长</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="232" />
+        <location filename="../../ui/details.py" line="234" />
         <source>Sync</source>
         <translation>同步</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="232" />
+        <location filename="../../ui/details.py" line="234" />
         <source>Problem</source>
         <translation>问题</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="233" />
+        <location filename="../../ui/details.py" line="235" />
         <source>Cloud key</source>
         <translation>云端键名</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="236" />
-        <location filename="../../ui/details.py" line="237" />
+        <location filename="../../ui/details.py" line="238" />
+        <location filename="../../ui/details.py" line="239" />
         <source>Copy public link</source>
         <translation>复制公开链接</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="238" />
+        <location filename="../../ui/details.py" line="240" />
         <source>Copy the avatar's public (CDN) link</source>
         <translation>复制头像的公开（CDN）链接</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="239" />
-        <location filename="../../ui/details.py" line="240" />
+        <location filename="../../ui/details.py" line="241" />
+        <location filename="../../ui/details.py" line="242" />
         <source>Copy private link</source>
         <translation>复制私有链接</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="241" />
+        <location filename="../../ui/details.py" line="243" />
         <source>Copy a time-limited link to the original</source>
         <translation>复制原图的限时链接</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="242" />
+        <location filename="../../ui/details.py" line="244" />
         <source>Works for 1 hour</source>
         <translation>有效期 1 小时</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="242" />
+        <location filename="../../ui/details.py" line="244" />
         <source>Works for 1 day</source>
         <translation>有效期 1 天</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="243" />
+        <location filename="../../ui/details.py" line="245" />
         <source>Works for 7 days</source>
         <translation>有效期 7 天</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="246" />
+        <location filename="../../ui/details.py" line="248" />
         <source>Play</source>
         <translation>播放</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="247" />
+        <location filename="../../ui/details.py" line="249" />
         <source>Play video</source>
         <translation>播放视频</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="248" />
+        <location filename="../../ui/details.py" line="250" />
         <source>Open the video in your video player</source>
         <translation>用你的视频播放器打开这段视频</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="249" />
+        <location filename="../../ui/details.py" line="251" />
         <source>Save a copy…</source>
         <translation>另存副本…</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="250" />
+        <location filename="../../ui/details.py" line="252" />
         <source>Save a copy of the original picture</source>
         <translation>将原图另存一份副本</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="251" />
+        <location filename="../../ui/details.py" line="253" />
         <source>Save video…</source>
         <translation>保存视频…</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="252" />
+        <location filename="../../ui/details.py" line="254" />
         <source>Save a copy of the video</source>
         <translation>将视频另存一份副本</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="253" />
+        <location filename="../../ui/details.py" line="255" />
         <source>Copy picture</source>
         <translation>复制图片</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="254" />
+        <location filename="../../ui/details.py" line="256" />
         <source>Copy the picture to the clipboard</source>
         <translation>将图片复制到剪贴板</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="255" />
+        <location filename="../../ui/details.py" line="257" />
         <source>Show in file manager</source>
         <translation>在文件管理器中显示</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="256" />
+        <location filename="../../ui/details.py" line="258" />
         <source>Show the avatar's file in your file manager</source>
         <translation>在文件管理器中显示此头像的文件</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="257" />
-        <location filename="../../ui/details.py" line="258" />
+        <location filename="../../ui/details.py" line="259" />
+        <location filename="../../ui/details.py" line="260" />
         <source>Retry sync</source>
         <translation>重试同步</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="259" />
+        <location filename="../../ui/details.py" line="261" />
         <source>Delete</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="260" />
+        <location filename="../../ui/details.py" line="262" />
         <source>Delete avatar</source>
         <translation>删除头像</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="261" />
+        <location filename="../../ui/details.py" line="263" />
         <source>Select an avatar to see its details.</source>
         <translation>选择一个头像以查看详细信息。</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="262" />
+        <location filename="../../ui/details.py" line="264" />
         <source>&amp;Name</source>
         <translation>名称(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="262" />
+        <location filename="../../ui/details.py" line="264" />
         <source>&amp;Tags</source>
         <translation>标签(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="263" />
+        <location filename="../../ui/details.py" line="265" />
         <source>D&amp;escription</source>
         <translation>描述(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="265" />
+        <location filename="../../ui/details.py" line="267" />
         <source>Avatar name</source>
         <translation>头像名称</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="266" />
+        <location filename="../../ui/details.py" line="268" />
         <source>Avatar tags</source>
         <translation>头像标签</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="267" />
+        <location filename="../../ui/details.py" line="269" />
         <source>e.g. friendly, blue</source>
         <translation>例如：友好, 蓝色</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="268" />
+        <location filename="../../ui/details.py" line="270" />
         <source>Avatar description</source>
         <translation>头像描述</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="269" />
+        <location filename="../../ui/details.py" line="271" />
         <source>What this avatar is for (optional)</source>
         <translation>这个头像的用途（可选）</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="270" />
+        <location filename="../../ui/details.py" line="272" />
         <source>Save changes</source>
         <translation>保存更改</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="299" />
+        <location filename="../../ui/details.py" line="301" />
         <source>Built-in</source>
         <translation>内置</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="299" />
+        <location filename="../../ui/details.py" line="301" />
         <source>Uploaded</source>
         <translation>已上传</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="300" />
+        <location filename="../../ui/details.py" line="302" />
         <source>Generated</source>
         <translation>AI 生成</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="301" />
+        <location filename="../../ui/details.py" line="303" />
         <source>On this computer only</source>
         <translation>仅在本机</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="301" />
+        <location filename="../../ui/details.py" line="303" />
         <source>Waiting to sync</source>
         <translation>等待同步</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="302" />
+        <location filename="../../ui/details.py" line="304" />
         <source>Syncing</source>
         <translation>正在同步</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="302" />
+        <location filename="../../ui/details.py" line="304" />
         <source>Synced</source>
         <translation>已同步</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="303" />
+        <location filename="../../ui/details.py" line="305" />
         <source>Sync failed</source>
         <translation>同步失败</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="310" />
+        <location filename="../../ui/details.py" line="312" />
         <source>{format} video</source>
         <translation>{format} 视频</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="323" />
+        <location filename="../../ui/details.py" line="325" />
         <source>not in the cloud yet</source>
         <translation>尚未上传到云端</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="401" />
+        <location filename="../../ui/details.py" line="403" />
         <source>No video player is set up to open {name}.</source>
         <translation>没有可以打开 {name} 的视频播放器。</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="449" />
+        <location filename="../../ui/details.py" line="451" />
         <source>Changes saved.</source>
         <translation>更改已保存。</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="462" />
+        <location filename="../../ui/details.py" line="464" />
         <source>Private link copied: it works until {when}.</source>
         <translation>私密链接已复制：有效期至 {when}。</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="469" />
+        <location filename="../../ui/details.py" line="471" />
         <source>Link copied to the clipboard.</source>
         <translation>链接已复制到剪贴板。</translation>
     </message>
@@ -2632,12 +2632,12 @@ Your avatar library for the AI agents you build: local first, synced to your own
 <context>
     <name>WrappedLabel</name>
     <message>
-        <location filename="../../ui/details.py" line="502" />
+        <location filename="../../ui/details.py" line="504" />
         <source>Copy</source>
         <translation>复制</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="504" />
+        <location filename="../../ui/details.py" line="506" />
         <source>Copy all</source>
         <translation>全部复制</translation>
     </message>
