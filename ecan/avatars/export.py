@@ -169,15 +169,18 @@ def export_avatars(avatars: Sequence[dict[str, Any]], to: Path, *, conflict: Con
     the library), reported with the others."""
     result = ExportResult(failed=list(missing))
     to = to.expanduser()
-    # Several asked for means a folder, even when only one of them exists.
-    one_file = (len(avatars) + len(result.failed) == 1 and not to.is_dir()
-                and not str(to).endswith(("/", os.sep)))
-    if one_file:
-        if not to.parent.is_dir():
-            raise UserFacingError("not_found", f"{to.parent}: there is no such folder.",
-                                  "Save into a folder that exists.")
-    elif avatars:
-        _folder(to)
+    try:
+        # Several asked for means a folder, even when only one of them exists.
+        one_file = (len(avatars) + len(result.failed) == 1 and not to.is_dir()
+                    and not str(to).endswith(("/", os.sep)))
+        if one_file:
+            if not to.parent.is_dir():
+                raise UserFacingError("not_found", f"{to.parent}: there is no such folder.",
+                                      "Save into a folder that exists.")
+        elif avatars:
+            _folder(to)
+    except OSError as e:  # a name too long for the file system, a loop of links...
+        raise _write_error(to, e) from None
     taken: set[str] = set()
     for avatar in avatars:
         avatar_id = str(avatar.get("id"))

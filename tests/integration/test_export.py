@@ -129,6 +129,17 @@ def test_a_write_that_fails_midway_leaves_nothing_behind(
     assert list(folder.iterdir()) == []  # no half picture, no temporary file
 
 
+def test_a_path_the_file_system_refuses_is_said_not_raised(tmp_path: Path) -> None:
+    from ecan.avatars.export import export_avatars
+
+    source = tmp_path / "library.png"
+    source.write_bytes(b"x")
+    avatar = {"id": "a1", "name": "cat", "image_path": str(source), "ext": "png"}
+    with pytest.raises(UserFacingError) as caught:
+        export_avatars([avatar], tmp_path / ("n" * 300) / "cat.png")  # over NAME_MAX
+    assert caught.value.code == "write_failed" and "n" * 300 in caught.value.message
+
+
 def test_names_are_made_safe_for_any_file_manager() -> None:
     from ecan.avatars.export import file_name
 
