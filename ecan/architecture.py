@@ -45,7 +45,7 @@ PARTS: dict[str, Part] = {
                      "rule (ecan.db.sync_state: avatar sync states and outbox jobs)"),
     # -- domain services (no Qt) ------------------------------------------------------------
     "ecan.avatars": _part("the avatar library: the one intake (validate, thumbnail, store), "
-                          "edits, deletes, links (through the cloud's access)", "ecan.db",
+                          "edits, deletes, exports, links (through the cloud's access)", "ecan.db",
                           "ecan.auth"),
     "ecan.agents": _part("agents and the avatars they use", "ecan.avatars", "ecan.db"),
     "ecan.imagegen": _part("AI avatar generation", "ecan.avatars", "ecan.db", "ecan.config"),

@@ -59,6 +59,10 @@ EN: dict[str, tuple[str, str]] = {
     "Kept %n avatar(s); the others were discarded.": (
         "Kept %n avatar; the others were discarded.",
         "Kept %n avatars; the others were discarded."),
+    "Save %n copies to folder…": ("Save %n copy to folder…", "Save %n copies to folder…"),
+    "Saved %n copies to {folder}.": ("Saved %n copy to {folder}.",
+                                     "Saved %n copies to {folder}."),
+    "%n could not be saved:": ("%n could not be saved:", "%n could not be saved:"),
     "Analysing the photo and drawing %n candidates… this can take a minute or two.": (
         "Analysing the photo and drawing %n candidate… this can take a minute or two.",
         "Analysing the photo and drawing %n candidates… this can take a minute or two."),
@@ -382,6 +386,27 @@ ZH: dict[str, str] = {
     "Pro&xy": "代理(&X)",
     "Start at login could not be changed.": "无法更改登录时启动的设置。",
     "Check that your user can write there ({reason}).": "请确认你的用户可以写入那里（{reason}）。",
+    # Export (the details pane, the gallery's menu, their messages)
+    "Save a copy…": "另存副本…",
+    "Save a copy": "另存副本",
+    "Save a copy of the original picture": "将原图另存一份副本",
+    "Save video…": "保存视频…",
+    "Save video": "保存视频",
+    "Save a copy of the video": "将视频另存一份副本",
+    "Copy picture": "复制图片",
+    "Copy the picture to the clipboard": "将图片复制到剪贴板",
+    "Show in file manager": "在文件管理器中显示",
+    "Show the avatar's file in your file manager": "在文件管理器中显示此头像的文件",
+    "Video": "视频",
+    "Picture": "图片",
+    "Save copies to folder": "将副本保存到文件夹",
+    "Save %n copies to folder…": "将 %n 个副本保存到文件夹…",
+    "Saved '{name}' to {folder}.": "已将“{name}”保存到 {folder}。",
+    "Saved %n copies to {folder}.": "已将 %n 个副本保存到 {folder}。",
+    "%n could not be saved:": "%n 个无法保存：",
+    "No file manager could open {folder}.": "没有文件管理器能打开 {folder}。",
+    "'{name}' could not be read to copy it.": "无法读取“{name}”，未能复制。",
+    "Copied '{name}' to the clipboard.": "已将“{name}”复制到剪贴板。",
 }
 
 

@@ -722,4 +722,26 @@ ZH: dict[str, str] = {
         '{0} 超过了 {1} 字节的上限，因此未读取。',
     '{0} was changed by someone else meanwhile.':
         '{0} 在此期间已被别人更改。',
+    # export (ecan.avatars.export)
+    "Check the folder and the disk, then export again.": "请检查文件夹和磁盘，然后重新导出。",
+    "Choose a folder you can write to.": "请选择一个你可以写入的文件夹。",
+    "Choose another name, or replace it (`--force`).": "请换一个名称，或替换它（`--force`）。",
+    "Free some space or choose another place, then export again.":
+        "请释放一些空间或换一个位置，然后重新导出。",
+    "Give a folder (it is made if it does not exist).": "请给出一个文件夹（不存在时会自动创建）。",
+    "Run `ecan doctor`; a restore (`ecan restore`) brings synced avatars back.":
+        "请运行 `ecan doctor`；恢复（`ecan restore`）可以取回已同步的头像。",
+    "Save into a folder that exists.": "请保存到一个已存在的文件夹。",
+    "Save its picture instead.": "请改为保存它的图片。",
+    "Sync it first, then export it.": "请先同步它，然后再导出。",
+    "{0} already exists; it was left as it was.": "{0} 已存在，未做改动。",
+    "{0} has no picture on this computer.": "{0} 在这台电脑上没有图片。",
+    "{0} has no video to save.": "{0} 没有可保存的视频。",
+    "{0} is a file; several avatars are saved into a folder.":
+        "{0} 是一个文件；多个头像需要保存到文件夹中。",
+    "{0}: could not be written ({1}).": "{0}：无法写入（{1}）。",
+    "{0}: the disk is full; nothing was written.": "{0}：磁盘已满，没有写入任何内容。",
+    "{0}: the library's file is missing.": "{0}：头像库中的文件不见了。",
+    "{0}: there is no such folder.": "{0}：没有这个文件夹。",
+    "{0}: you may not write in this folder.": "{0}：你无权写入此文件夹。",
 }

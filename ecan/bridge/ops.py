@@ -27,6 +27,7 @@ from ecan.handlers.models import (
     CodeSent,
     Deleted,
     Done,
+    Exported,
     Generated,
     History,
     ImportBatch,
@@ -95,6 +96,15 @@ def avatar_link(bridge: Bridge, avatar_id: str, seconds: int, *, on_success: On[
     """A private link to the avatar's original that works for `seconds`."""
     _op(bridge, "avatar.link", {"id": avatar_id, "expires_s": seconds}, Link.parse, on_success,
         on_failure, origin)
+
+
+def export_avatars(bridge: Bridge, ids: list[str], to: str, *, conflict: str = "refuse",
+                   video: bool = False, on_success: On[Exported] = None,
+                   on_failure: FailureFn | None = None, origin: object | None = None) -> None:
+    """Copies of these avatars' originals (or videos): one to the file `to`, or each into the
+    folder `to`; `conflict` is "refuse", "overwrite" or "rename" for a file that exists."""
+    _op(bridge, "avatar.export", {"ids": list(ids), "to": to, "conflict": conflict,
+                                  "video": video}, Exported.parse, on_success, on_failure, origin)
 
 
 def upload_image(bridge: Bridge, file_data: str, filename: str, *,

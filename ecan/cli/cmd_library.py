@@ -1,5 +1,5 @@
-"""`ecan import`, `list`, `edit`, `delete`, `link` and `agent ...`: thin clients of the avatar/agent
-handlers."""
+"""`ecan import`, `list`, `edit`, `delete`, `link`, `export` and `agent ...`: thin clients of the
+avatar/agent handlers."""
 
 from __future__ import annotations
 
@@ -198,6 +198,32 @@ def link(args: argparse.Namespace, out: Output) -> int:
     if not out.json_mode:
         out.info(f"works until {data['expires_at']}")
     return 0
+
+
+def export(args: argparse.Namespace, out: Output) -> int:
+    # Absolute, so the paths printed mean the same wherever they are read; by default here.
+    to = os.getcwd()
+    if args.to:
+        # A trailing slash says "a folder" even for one avatar: abspath would drop it.
+        slash = os.sep if args.to.endswith(("/", os.sep)) else ""
+        to = os.path.abspath(os.path.expanduser(args.to)) + slash
+    app = open_app()
+    try:
+        data = unwrap(app.handlers.call("avatar.export", {
+            "ids": args.ids, "to": to, "video": args.video,
+            "conflict": "overwrite" if args.force else "refuse"}))
+    finally:
+        app.close()
+    exported, failed = data["exported"], data["failed"]
+    # The written paths alone on stdout (one a line, for scripts); what failed on stderr.
+    out.result({"exported": exported, "failed": failed},
+               lambda: "\n".join(e["path"] for e in exported))
+    if not out.json_mode:
+        for f in failed:
+            out.info(f"error: {f['id']}: {f['message']}")
+            if f.get("hint"):
+                out.info(f"  fix: {f['hint']}")
+    return 1 if failed else 0
 
 
 def _agents(data: dict[str, Any]) -> list[dict[str, Any]]:

@@ -39,6 +39,7 @@ COMMANDS: dict[str, str] = {
     "list": "ecan.cli.cmd_library:list_avatars",
     "delete": "ecan.cli.cmd_library:delete",
     "link": "ecan.cli.cmd_library:link",
+    "export": "ecan.cli.cmd_library:export",
     "edit": "ecan.cli.cmd_library:edit",
     "trash": "ecan.cli.cmd_library:trash",
     "undelete": "ecan.cli.cmd_library:undelete",
@@ -170,6 +171,15 @@ def build_parser() -> argparse.ArgumentParser:
     li.add_argument("id", metavar="ID", help="the avatar's id (see `ecan list`)")
     li.add_argument("--expires", type=int, default=3600, metavar="S",
                     help="seconds the link works (default: 3600, at most 604800: 7 days)")
+
+    ex = add("export", "save copies of avatars' originals (byte for byte) to a file or a folder")
+    ex.add_argument("ids", nargs="+", metavar="ID", help="the avatars' ids (see `ecan list`)")
+    ex.add_argument("--to", metavar="PATH",
+                    help="one ID: the file to write, or a folder; several: a folder (made if "
+                         "needed), each avatar named after itself (default: this folder)")
+    ex.add_argument("--force", action="store_true", help="replace files that exist")
+    ex.add_argument("--video", action="store_true",
+                    help="a video avatar's video instead of its picture")
 
     ag = add("agent", "agents and their avatars")
     ag_sub = ag.add_subparsers(dest="agent_command", metavar="ACTION", required=True)

@@ -6,11 +6,12 @@ import base64
 import binascii
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field
 
 from ecan.avatars import imaging
+from ecan.avatars.export import export_avatars, file_name
 from ecan.errors import UserFacingError
 from ecan.handlers.registry import Empty, Handlers, Request
 
@@ -66,6 +67,15 @@ class LinkRequest(Request):
     expires_s: int = 3600
 
 
+class ExportAvatars(Request):
+    ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(min_length=1,
+                                                                          max_length=MAX_BATCH)
+    # One avatar: a file path or a folder; several: a folder (made if needed).
+    to: str = Field(min_length=1, max_length=MAX_PATH)
+    conflict: Literal["refuse", "overwrite", "rename"] = "refuse"
+    video: bool = False  # a video avatar's video rather than its picture
+
+
 class AttachVideo(Request):
     id: str = Field(min_length=1, max_length=64)
     path: str = Field(min_length=1, max_length=MAX_PATH)
@@ -79,6 +89,12 @@ def _check_path(text: str, field: str) -> Path:
     if "\x00" in text:
         raise _bad(f"{field}: a path cannot contain a NUL character.", "Send a file path.")
     return Path(text).expanduser()
+
+
+def export_file_name(name: str, ext: str) -> str:
+    """The name a copy of an avatar gets (the window's save dialog suggests it, as `ecan
+    export` writes it)."""
+    return file_name(name, ext)
 
 
 def decode_file_data(data: str) -> bytes:
@@ -195,6 +211,26 @@ def register(handlers: Handlers, app: App) -> None:
     def update(req: UpdateAvatar) -> dict[str, Any]:
         return as_dict(app.library.update(req.id, name=req.name, description=req.description,
                                           tags=req.tags))
+
+    @handlers.register("avatar.export", ExportAvatars)
+    def export(req: ExportAvatars) -> dict[str, Any]:
+        """{exported: [{id, path}], failed: [{id, code, message, hint}]}: copies of the
+        originals (or videos) as the library keeps them, written where `to` says."""
+        ids = list(dict.fromkeys(req.ids))
+        app.library.ensure_system_avatars()
+        found = {a.id: a for a in app.library.get_many(ids)}
+        avatars: list[dict[str, Any]] = []
+        missing: list[dict[str, str]] = []
+        for avatar_id in ids:
+            if avatar_id in found:
+                avatars.append(as_dict(found[avatar_id]))
+                continue
+            try:  # not there: the library's own not-found error, said per id
+                avatars.append(as_dict(app.library.get(avatar_id)))
+            except UserFacingError as e:
+                missing.append({"id": avatar_id, **e.to_dict()})
+        return export_avatars(avatars, _check_path(req.to, "to"), conflict=req.conflict,
+                              video=req.video, missing=missing).to_dict()
 
     @handlers.register("avatar.link", LinkRequest)
     def link(req: LinkRequest) -> dict[str, Any]:

@@ -162,6 +162,27 @@ class Link:
         return cls(_str(d, "url", "avatar.link"), str(d.get("expires_at") or ""))
 
 
+@dataclass(frozen=True)
+class Exported:
+    """avatar.export: the copies written ({id, path}) and the avatars that were not
+    ({id, code, message, hint})."""
+
+    exported: tuple[Row, ...]
+    failed: tuple[Row, ...]
+
+    @property
+    def paths(self) -> list[str]:
+        return [str(e["path"]) for e in self.exported]
+
+    @classmethod
+    def parse(cls, data: Any) -> Exported:
+        d = _obj(data, "avatar.export")
+        exported = _rows(d, "exported", "avatar.export")
+        for row in exported:
+            _str(row, "path", "avatar.export")
+        return cls(exported, _rows(d, "failed", "avatar.export"))
+
+
 # -- agents ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class AgentList:

@@ -296,6 +296,11 @@ class AvatarsPage(QWidget):
     def selected_ids(self) -> list[str]:
         return [str(i.data(IdRole)) for i in self.view.selectionModel().selectedIndexes()]
 
+    def selected_avatars(self) -> list[dict[str, Any]]:
+        """The selected avatars' rows, in the gallery's order."""
+        rows = sorted(self.view.selectionModel().selectedIndexes(), key=lambda i: i.row())
+        return [dict(a) for a in (i.data(AvatarRole) for i in rows) if a]
+
     def select_id(self, avatar_id: str) -> None:
         for row in range(self.proxy.rowCount()):
             idx = self.proxy.index(row, 0)

@@ -65,6 +65,9 @@ class DetailsPane(QFrame):
             works for so many seconds; answer with copy_link().
         edit_requested(str, object): the user saved a new name, tags or description for this
             avatar (id, {name, tags, description}: the avatar.update payload's fields).
+        export_requested(str, object): the user asked to export this avatar (the avatar's
+            dict): "save" (a copy of the original), "save_video", "show" (in the file
+            manager) or "copy" (the picture, to the clipboard); see ecan.ui.export.
     """
 
     delete_requested = Signal(str)
@@ -72,6 +75,7 @@ class DetailsPane(QFrame):
     message = Signal(str)
     link_requested = Signal(str, int)
     edit_requested = Signal(str, object)
+    export_requested = Signal(str, object)
 
     # What "Copy private link" offers: (seconds, label) - labels are set in _retranslate.
     LINK_EXPIRIES = (3600, 86400, 7 * 86400)
@@ -169,6 +173,23 @@ class DetailsPane(QFrame):
         self.copy_presigned.setMenu(self.expiry_menu)
         row.addWidget(self.copy_public)
         row.addWidget(self.copy_presigned)
+        # Export: the original as it is in the library, wherever the user wants it.
+        self.save_copy = QPushButton(icon("save"), "", self)
+        self.copy_picture = QPushButton(icon("copy"), "", self)
+        self.show_file = QPushButton(icon("folder"), "", self)
+        self.save_video = QPushButton(icon("save"), "", self)
+        for button, what in ((self.save_copy, "save"), (self.copy_picture, "copy"),
+                             (self.show_file, "show"), (self.save_video, "save_video")):
+            button.clicked.connect(lambda _c=False, a=what: self._export(a))
+        # One row, the folder as an icon (named in its tooltip and for screen readers): the
+        # pane's facts keep their room on a short window.
+        export_row = QHBoxLayout()
+        export_row.addWidget(self.save_copy, 1)
+        export_row.addWidget(self.copy_picture, 1)
+        export_row.addWidget(self.show_file)
+        play_row = QHBoxLayout()
+        play_row.addWidget(self.play, 1)
+        play_row.addWidget(self.save_video, 1)
         row2 = QHBoxLayout()
         self.retry = QPushButton(icon("retry"), "", self)
         self.retry.clicked.connect(lambda: self._avatar and self.retry_requested.emit(
@@ -184,7 +205,8 @@ class DetailsPane(QFrame):
         self.delete_note.setWordWrap(True)
         actions = QVBoxLayout()
         actions.setContentsMargins(16, 6, 16, 16)
-        actions.addWidget(self.play)
+        actions.addLayout(play_row)
+        actions.addLayout(export_row)
         actions.addLayout(row)
         actions.addLayout(row2)
         actions.addWidget(self.delete_note)
@@ -226,6 +248,14 @@ class DetailsPane(QFrame):
         self.play.setText(self.tr("Play"))
         self.play.setAccessibleName(self.tr("Play video"))
         self.play.setToolTip(self.tr("Open the video in your video player"))
+        self.save_copy.setText(self.tr("Save a copy…"))
+        self.save_copy.setToolTip(self.tr("Save a copy of the original picture"))
+        self.save_video.setText(self.tr("Save video…"))
+        self.save_video.setToolTip(self.tr("Save a copy of the video"))
+        self.copy_picture.setText(self.tr("Copy picture"))
+        self.copy_picture.setToolTip(self.tr("Copy the picture to the clipboard"))
+        self.show_file.setAccessibleName(self.tr("Show in file manager"))
+        self.show_file.setToolTip(self.tr("Show the avatar's file in your file manager"))
         self.retry.setText(self.tr("Retry sync"))
         self.retry.setAccessibleName(self.tr("Retry sync"))
         self.delete.setText(self.tr("Delete"))
@@ -254,7 +284,8 @@ class DetailsPane(QFrame):
         self._refusal = delete_refusal
         has = avatar is not None
         for w in (self.preview, self.title, self.copy_public, self.copy_presigned, self.retry,
-                  self.delete, self.play, *self.values.values(), *self.labels.values(),
+                  self.delete, self.play, self.save_copy, self.copy_picture, self.show_file,
+                  self.save_video, *self.values.values(), *self.labels.values(),
                   self.name_edit, self.tags_edit, self.description_edit, self.save_edits,
                   *self.edit_labels):
             w.setVisible(has)
@@ -300,6 +331,7 @@ class DetailsPane(QFrame):
         self.values["length"].setVisible(video and bool(length))
         self.labels["length"].setVisible(video and bool(length))
         self.play.setVisible(video)
+        self.save_video.setVisible(video)
         self.retry.setVisible(state == "failed")
         self.delete.setEnabled(delete_refusal is None)
         self.delete.setToolTip(delete_refusal or "")
@@ -370,6 +402,10 @@ class DetailsPane(QFrame):
         if path and not QDesktopServices.openUrl(QUrl.fromLocalFile(path)):
             self.message.emit(self.tr("No video player is set up to open {name}.").format(
                 name=path.rsplit("/", 1)[-1]))
+
+    def _export(self, action: str) -> None:
+        if self._avatar:
+            self.export_requested.emit(action, dict(self._avatar))
 
     def _load_edits(self, avatar: dict[str, Any]) -> None:
         self.name_edit.setText(str(avatar.get("name") or ""))

@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QEvent, QSettings, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QByteArray, QEvent, QPoint, QSettings, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -45,6 +45,7 @@ from ecan.ui.agents_page import AgentsPage
 from ecan.ui.avatars_page import AvatarsPage
 from ecan.ui.details import human_bytes
 from ecan.ui.dialogs import confirm_destructive
+from ecan.ui.export import ExportActions
 from ecan.ui.gc_scheduler import GcScheduler
 from ecan.ui.import_flow import ImportController, ImportSummaryDialog
 from ecan.ui.resources import app_icon, icon
@@ -156,6 +157,11 @@ class MainWindow(QMainWindow):
         self.avatars.details.message.connect(self.show_message)
         self.avatars.details.link_requested.connect(self.copy_private_link)
         self.avatars.details.edit_requested.connect(self.edit_avatar)
+        self.exporter = ExportActions(bridge, self)
+        self.exporter.message.connect(self.show_message)
+        self.avatars.details.export_requested.connect(self.export_avatar)
+        self.avatars.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.avatars.view.customContextMenuRequested.connect(self._show_gallery_menu)
         self.avatars.loaded.connect(lambda _n: self._check_settled())
         self.avatars.view.doubleClicked.connect(lambda _i: self.avatars.details.setFocus())
         self.avatars.view.selectionModel().selectionChanged.connect(self._selection_changed)
@@ -689,6 +695,48 @@ class MainWindow(QMainWindow):
         # The gallery shows the answer here; the change's other readers fetch the row.
         ops.update_avatar(self.bridge, avatar_id, changes, on_success=done, on_failure=failed,
                           origin=self.avatars)
+
+    def export_avatar(self, action: str, avatar: dict[str, Any]) -> None:
+        """One avatar's export action (the details pane's buttons, the gallery's menu)."""
+        if action == "save":
+            self.exporter.save_copy(avatar)
+        elif action == "save_video":
+            self.exporter.save_copy(avatar, video=True)
+        elif action == "show":
+            self.exporter.show_in_folder(avatar)
+        elif action == "copy":
+            self.exporter.copy_picture(avatar)
+
+    def gallery_menu(self) -> QMenu | None:
+        """The gallery's context menu for the selected avatars (None: nothing is selected)."""
+        avatars = self.avatars.selected_avatars()
+        if not avatars:
+            return None
+        menu = QMenu(self)
+        menu.setObjectName("galleryMenu")
+        if len(avatars) == 1:
+            (avatar,) = avatars
+            menu.addAction(icon("save"), self.tr("Save a copy…"),
+                           lambda: self.export_avatar("save", avatar))
+            if avatar.get("has_video") and avatar.get("video_path"):
+                menu.addAction(icon("save"), self.tr("Save video…"),
+                               lambda: self.export_avatar("save_video", avatar))
+            menu.addAction(icon("copy"), self.tr("Copy picture"),
+                           lambda: self.export_avatar("copy", avatar))
+            menu.addAction(icon("folder"), self.tr("Show in file manager"),
+                           lambda: self.export_avatar("show", avatar))
+        else:
+            menu.addAction(icon("save"), self.tr("Save %n copies to folder…", "", len(avatars)),
+                           lambda: self.exporter.save_copies(avatars))
+        menu.addSeparator()
+        menu.addAction(self.act_delete)
+        return menu
+
+    def _show_gallery_menu(self, pos: QPoint) -> None:
+        menu = self.gallery_menu()
+        if menu is not None:
+            menu.exec(self.avatars.view.viewport().mapToGlobal(pos))
+            menu.deleteLater()
 
     def copy_private_link(self, avatar_id: str, seconds: int) -> None:
         def failed(error: dict[str, Any]) -> None:

@@ -19,7 +19,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/avatars_page.py" line="350" />
+        <location filename="../../ui/avatars_page.py" line="355" />
         <source>{shown} of %n avatar(s)</source>
         <translation>
             <numerusform>{shown} of %n avatar</numerusform>
@@ -27,7 +27,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/avatars_page.py" line="351" />
+        <location filename="../../ui/avatars_page.py" line="356" />
         <source>%n avatar(s)</source>
         <translation>
             <numerusform>%n avatar</numerusform>
@@ -35,11 +35,30 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/avatars_page.py" line="357" />
+        <location filename="../../ui/avatars_page.py" line="362" />
         <source>%n built-in avatar(s) are ready to use: choose “Built-in avatars” above to see them.</source>
         <translation>
             <numerusform>%n built-in avatar is ready to use: choose “Built-in avatars” above to see it.</numerusform>
             <numerusform>%n built-in avatars are ready to use: choose “Built-in avatars” above to see them.</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>ExportActions</name>
+    <message numerus="yes">
+        <location filename="../../ui/export.py" line="88" />
+        <source>Saved %n copies to {folder}.</source>
+        <translation>
+            <numerusform>Saved %n copy to {folder}.</numerusform>
+            <numerusform>Saved %n copies to {folder}.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../ui/export.py" line="92" />
+        <source>%n could not be saved:</source>
+        <translation>
+            <numerusform>%n could not be saved:</numerusform>
+            <numerusform>%n could not be saved:</numerusform>
         </translation>
     </message>
 </context>
@@ -92,7 +111,7 @@
 <context>
     <name>MainWindow</name>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="667" />
+        <location filename="../../ui/main_window.py" line="673" />
         <source>%n of the selected avatars cannot be deleted and stay:</source>
         <translation>
             <numerusform>%n of the selected avatars cannot be deleted and stays:</numerusform>
@@ -100,7 +119,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="671" />
+        <location filename="../../ui/main_window.py" line="677" />
         <source>Delete %n avatar(s)? They are removed from this computer and from your cloud storage.</source>
         <translation>
             <numerusform>Delete %n avatar? It is removed from this computer and from your cloud storage.</numerusform>
@@ -108,7 +127,15 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="705" />
+        <location filename="../../ui/main_window.py" line="729" />
+        <source>Save %n copies to folder…</source>
+        <translation>
+            <numerusform>Save %n copy to folder…</numerusform>
+            <numerusform>Save %n copies to folder…</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../ui/main_window.py" line="753" />
         <source>Retrying %n upload(s).</source>
         <translation>
             <numerusform>Retrying %n upload.</numerusform>
@@ -116,7 +143,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="767" />
+        <location filename="../../ui/main_window.py" line="815" />
         <source>Restored %n avatar(s) from the cloud.</source>
         <translation>
             <numerusform>Restored %n avatar from the cloud.</numerusform>
@@ -124,7 +151,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="966" />
+        <location filename="../../ui/main_window.py" line="1014" />
         <source>Signed out · %n waiting</source>
         <translation>
             <numerusform>Signed out · %n waiting</numerusform>

@@ -414,49 +414,49 @@
         <translation>无法读取头像库</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="345" />
-        <location filename="../../ui/avatars_page.py" line="367" />
+        <location filename="../../ui/avatars_page.py" line="350" />
+        <location filename="../../ui/avatars_page.py" line="372" />
         <source>Loading your library…</source>
         <translation>正在载入头像库…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/avatars_page.py" line="350" />
+        <location filename="../../ui/avatars_page.py" line="355" />
         <source>{shown} of %n avatar(s)</source>
         <translation>
             <numerusform>显示 {shown} / %n 个头像</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/avatars_page.py" line="351" />
+        <location filename="../../ui/avatars_page.py" line="356" />
         <source>%n avatar(s)</source>
         <translation>
             <numerusform>%n 个头像</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/avatars_page.py" line="357" />
+        <location filename="../../ui/avatars_page.py" line="362" />
         <source>%n built-in avatar(s) are ready to use: choose “Built-in avatars” above to see them.</source>
         <translation>
             <numerusform>另有 %n 个内置头像可直接使用：在上方选择“内置头像”即可查看。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="353" />
+        <location filename="../../ui/avatars_page.py" line="358" />
         <source>Your avatar library is empty</source>
         <translation>头像库还是空的</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="355" />
+        <location filename="../../ui/avatars_page.py" line="360" />
         <source>Drop pictures here or click Import. You can also paste an image with Ctrl+V.</source>
         <translation>把图片拖到这里，或点击“导入”。也可以用 Ctrl+V 粘贴图片。</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="372" />
+        <location filename="../../ui/avatars_page.py" line="377" />
         <source>No avatars match</source>
         <translation>没有匹配的头像</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="373" />
+        <location filename="../../ui/avatars_page.py" line="378" />
         <source>Try another search, or show all avatars.</source>
         <translation>换个关键词试试，或显示全部头像。</translation>
     </message>
@@ -530,232 +530,334 @@
 <context>
     <name>DetailsPane</name>
     <message>
-        <location filename="../../ui/details.py" line="209" />
+        <location filename="../../ui/details.py" line="231" />
         <source>Kind</source>
         <translation>类型</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="209" />
+        <location filename="../../ui/details.py" line="231" />
         <source>Format</source>
         <translation>格式</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="210" />
+        <location filename="../../ui/details.py" line="232" />
         <source>Dimensions</source>
         <translation>尺寸</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="210" />
+        <location filename="../../ui/details.py" line="232" />
         <source>File size</source>
         <translation>文件大小</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="211" />
+        <location filename="../../ui/details.py" line="233" />
         <source>Length</source>
         <translation>时长</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="212" />
+        <location filename="../../ui/details.py" line="234" />
         <source>Sync</source>
         <translation>同步</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="212" />
+        <location filename="../../ui/details.py" line="234" />
         <source>Problem</source>
         <translation>问题</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="213" />
+        <location filename="../../ui/details.py" line="235" />
         <source>Cloud key</source>
         <translation>云端键名</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="216" />
-        <location filename="../../ui/details.py" line="217" />
+        <location filename="../../ui/details.py" line="238" />
+        <location filename="../../ui/details.py" line="239" />
         <source>Copy public link</source>
         <translation>复制公开链接</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="218" />
+        <location filename="../../ui/details.py" line="240" />
         <source>Copy the avatar's public (CDN) link</source>
         <translation>复制头像的公开（CDN）链接</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="219" />
-        <location filename="../../ui/details.py" line="220" />
+        <location filename="../../ui/details.py" line="241" />
+        <location filename="../../ui/details.py" line="242" />
         <source>Copy private link</source>
         <translation>复制私有链接</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="221" />
+        <location filename="../../ui/details.py" line="243" />
         <source>Copy a time-limited link to the original</source>
         <translation>复制原图的限时链接</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="222" />
+        <location filename="../../ui/details.py" line="244" />
         <source>Works for 1 hour</source>
         <translation>有效期 1 小时</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="222" />
+        <location filename="../../ui/details.py" line="244" />
         <source>Works for 1 day</source>
         <translation>有效期 1 天</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="223" />
+        <location filename="../../ui/details.py" line="245" />
         <source>Works for 7 days</source>
         <translation>有效期 7 天</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="226" />
+        <location filename="../../ui/details.py" line="248" />
         <source>Play</source>
         <translation>播放</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="227" />
+        <location filename="../../ui/details.py" line="249" />
         <source>Play video</source>
         <translation>播放视频</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="228" />
+        <location filename="../../ui/details.py" line="250" />
         <source>Open the video in your video player</source>
         <translation>用你的视频播放器打开这段视频</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="229" />
-        <location filename="../../ui/details.py" line="230" />
+        <location filename="../../ui/details.py" line="251" />
+        <source>Save a copy…</source>
+        <translation>另存副本…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/details.py" line="252" />
+        <source>Save a copy of the original picture</source>
+        <translation>将原图另存一份副本</translation>
+    </message>
+    <message>
+        <location filename="../../ui/details.py" line="253" />
+        <source>Save video…</source>
+        <translation>保存视频…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/details.py" line="254" />
+        <source>Save a copy of the video</source>
+        <translation>将视频另存一份副本</translation>
+    </message>
+    <message>
+        <location filename="../../ui/details.py" line="255" />
+        <source>Copy picture</source>
+        <translation>复制图片</translation>
+    </message>
+    <message>
+        <location filename="../../ui/details.py" line="256" />
+        <source>Copy the picture to the clipboard</source>
+        <translation>将图片复制到剪贴板</translation>
+    </message>
+    <message>
+        <location filename="../../ui/details.py" line="257" />
+        <source>Show in file manager</source>
+        <translation>在文件管理器中显示</translation>
+    </message>
+    <message>
+        <location filename="../../ui/details.py" line="258" />
+        <source>Show the avatar's file in your file manager</source>
+        <translation>在文件管理器中显示此头像的文件</translation>
+    </message>
+    <message>
+        <location filename="../../ui/details.py" line="259" />
+        <location filename="../../ui/details.py" line="260" />
         <source>Retry sync</source>
         <translation>重试同步</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="231" />
+        <location filename="../../ui/details.py" line="261" />
         <source>Delete</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="232" />
+        <location filename="../../ui/details.py" line="262" />
         <source>Delete avatar</source>
         <translation>删除头像</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="233" />
+        <location filename="../../ui/details.py" line="263" />
         <source>Select an avatar to see its details.</source>
         <translation>选择一个头像以查看详细信息。</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="234" />
+        <location filename="../../ui/details.py" line="264" />
         <source>&amp;Name</source>
         <translation>名称(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="234" />
+        <location filename="../../ui/details.py" line="264" />
         <source>&amp;Tags</source>
         <translation>标签(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="235" />
+        <location filename="../../ui/details.py" line="265" />
         <source>D&amp;escription</source>
         <translation>描述(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="237" />
+        <location filename="../../ui/details.py" line="267" />
         <source>Avatar name</source>
         <translation>头像名称</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="238" />
+        <location filename="../../ui/details.py" line="268" />
         <source>Avatar tags</source>
         <translation>头像标签</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="239" />
+        <location filename="../../ui/details.py" line="269" />
         <source>e.g. friendly, blue</source>
         <translation>例如：友好, 蓝色</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="240" />
+        <location filename="../../ui/details.py" line="270" />
         <source>Avatar description</source>
         <translation>头像描述</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="241" />
+        <location filename="../../ui/details.py" line="271" />
         <source>What this avatar is for (optional)</source>
         <translation>这个头像的用途（可选）</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="242" />
+        <location filename="../../ui/details.py" line="272" />
         <source>Save changes</source>
         <translation>保存更改</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="270" />
+        <location filename="../../ui/details.py" line="301" />
         <source>Built-in</source>
         <translation>内置</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="270" />
+        <location filename="../../ui/details.py" line="301" />
         <source>Uploaded</source>
         <translation>已上传</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="271" />
+        <location filename="../../ui/details.py" line="302" />
         <source>Generated</source>
         <translation>AI 生成</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="272" />
+        <location filename="../../ui/details.py" line="303" />
         <source>On this computer only</source>
         <translation>仅在本机</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="272" />
+        <location filename="../../ui/details.py" line="303" />
         <source>Waiting to sync</source>
         <translation>等待同步</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="273" />
+        <location filename="../../ui/details.py" line="304" />
         <source>Syncing</source>
         <translation>正在同步</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="273" />
+        <location filename="../../ui/details.py" line="304" />
         <source>Synced</source>
         <translation>已同步</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="274" />
+        <location filename="../../ui/details.py" line="305" />
         <source>Sync failed</source>
         <translation>同步失败</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="281" />
+        <location filename="../../ui/details.py" line="312" />
         <source>{format} video</source>
         <translation>{format} 视频</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="294" />
+        <location filename="../../ui/details.py" line="325" />
         <source>not in the cloud yet</source>
         <translation>尚未上传到云端</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="371" />
+        <location filename="../../ui/details.py" line="403" />
         <source>No video player is set up to open {name}.</source>
         <translation>没有可以打开 {name} 的视频播放器。</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="415" />
+        <location filename="../../ui/details.py" line="451" />
         <source>Changes saved.</source>
         <translation>更改已保存。</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="428" />
+        <location filename="../../ui/details.py" line="464" />
         <source>Private link copied: it works until {when}.</source>
         <translation>私密链接已复制：有效期至 {when}。</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="435" />
+        <location filename="../../ui/details.py" line="471" />
         <source>Link copied to the clipboard.</source>
         <translation>链接已复制到剪贴板。</translation>
+    </message>
+</context>
+<context>
+    <name>ExportActions</name>
+    <message>
+        <location filename="../../ui/export.py" line="58" />
+        <source>Save video</source>
+        <translation>保存视频</translation>
+    </message>
+    <message>
+        <location filename="../../ui/export.py" line="58" />
+        <source>Save a copy</source>
+        <translation>另存副本</translation>
+    </message>
+    <message>
+        <location filename="../../ui/export.py" line="59" />
+        <source>Video</source>
+        <translation>视频</translation>
+    </message>
+    <message>
+        <location filename="../../ui/export.py" line="59" />
+        <source>Picture</source>
+        <translation>图片</translation>
+    </message>
+    <message>
+        <location filename="../../ui/export.py" line="73" />
+        <source>Save copies to folder</source>
+        <translation>将副本保存到文件夹</translation>
+    </message>
+    <message>
+        <location filename="../../ui/export.py" line="85" />
+        <source>Saved '{name}' to {folder}.</source>
+        <translation>已将“{name}”保存到 {folder}。</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../ui/export.py" line="88" />
+        <source>Saved %n copies to {folder}.</source>
+        <translation>
+            <numerusform>已将 %n 个副本保存到 {folder}。</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../ui/export.py" line="92" />
+        <source>%n could not be saved:</source>
+        <translation>
+            <numerusform>%n 个无法保存：</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../../ui/export.py" line="117" />
+        <source>No file manager could open {folder}.</source>
+        <translation>没有文件管理器能打开 {folder}。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/export.py" line="131" />
+        <source>'{name}' could not be read to copy it.</source>
+        <translation>无法读取“{name}”，未能复制。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/export.py" line="138" />
+        <source>Copied '{name}' to the clipboard.</source>
+        <translation>已将“{name}”复制到剪贴板。</translation>
     </message>
 </context>
 <context>
@@ -1201,522 +1303,549 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="435" />
+        <location filename="../../ui/main_window.py" line="441" />
         <source>Avatars</source>
         <translation>头像</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="436" />
+        <location filename="../../ui/main_window.py" line="442" />
         <source>Agents</source>
         <translation>智能体</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="437" />
+        <location filename="../../ui/main_window.py" line="443" />
         <source>Screens</source>
         <translation>页面</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="439" />
+        <location filename="../../ui/main_window.py" line="445" />
         <source>&amp;Import…</source>
         <translation>导入(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="439" />
+        <location filename="../../ui/main_window.py" line="445" />
         <source>Import pictures from files</source>
         <translation>从文件导入图片</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="440" />
+        <location filename="../../ui/main_window.py" line="446" />
         <source>Import &amp;folder…</source>
         <translation>导入文件夹(&amp;F)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="441" />
+        <location filename="../../ui/main_window.py" line="447" />
         <source>Import every picture in a folder</source>
         <translation>导入文件夹中的所有图片</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="442" />
+        <location filename="../../ui/main_window.py" line="448" />
         <source>&amp;Paste picture</source>
         <translation>粘贴图片(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="443" />
+        <location filename="../../ui/main_window.py" line="449" />
         <source>Add the picture on the clipboard</source>
         <translation>添加剪贴板中的图片</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="444" />
+        <location filename="../../ui/main_window.py" line="450" />
         <source>&amp;Generate…</source>
         <translation>AI 生成(&amp;G)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="444" />
+        <location filename="../../ui/main_window.py" line="450" />
         <source>Make an avatar with AI</source>
         <translation>用 AI 生成头像</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="445" />
+        <location filename="../../ui/main_window.py" line="451" />
         <source>&amp;Settings…</source>
         <translation>设置(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="445" />
+        <location filename="../../ui/main_window.py" line="451" />
         <source>Storage, sync and language</source>
         <translation>存储、同步和语言</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="446" />
+        <location filename="../../ui/main_window.py" line="452" />
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="447" />
+        <location filename="../../ui/main_window.py" line="453" />
         <source>&amp;Delete</source>
         <translation>删除(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="400" />
+        <location filename="../../ui/main_window.py" line="406" />
         <source>Delete the selected avatars</source>
         <translation>删除所选头像</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="434" />
+        <location filename="../../ui/main_window.py" line="440" />
         <source>Avatar library</source>
         <translation>头像库</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="448" />
+        <location filename="../../ui/main_window.py" line="454" />
         <source>&amp;Retry failed</source>
         <translation>重试失败项(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="448" />
+        <location filename="../../ui/main_window.py" line="454" />
         <source>Try failed uploads again</source>
         <translation>重新上传失败的头像</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="449" />
+        <location filename="../../ui/main_window.py" line="455" />
         <source>&amp;Activity…</source>
         <translation>动态(&amp;A)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="450" />
+        <location filename="../../ui/main_window.py" line="456" />
         <source>Recent changes on this and your other computers</source>
         <translation>本机和其他电脑上最近的更改</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="451" />
+        <location filename="../../ui/main_window.py" line="457" />
         <source>&amp;Find</source>
         <translation>查找(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="452" />
+        <location filename="../../ui/main_window.py" line="458" />
         <source>Set &amp;up sync…</source>
         <translation>设置同步(&amp;U)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="453" />
+        <location filename="../../ui/main_window.py" line="459" />
         <source>Choose where your avatars are kept in the cloud</source>
         <translation>选择头像在云端的存放位置</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="454" />
+        <location filename="../../ui/main_window.py" line="460" />
         <source>Sign &amp;in…</source>
         <translation>登录(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="455" />
+        <location filename="../../ui/main_window.py" line="461" />
         <source>Sign &amp;out</source>
         <translation>退出登录(&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="456" />
+        <location filename="../../ui/main_window.py" line="462" />
         <source>Set up an &amp;authenticator app…</source>
         <translation>设置身份验证器应用(&amp;A)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="457" />
+        <location filename="../../ui/main_window.py" line="463" />
         <source>Open &amp;log folder</source>
         <translation>打开日志文件夹(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="458" />
+        <location filename="../../ui/main_window.py" line="464" />
         <source>&amp;About ecan</source>
         <translation>关于 ecan(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="470" />
+        <location filename="../../ui/main_window.py" line="476" />
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="471" />
+        <location filename="../../ui/main_window.py" line="477" />
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="472" />
+        <location filename="../../ui/main_window.py" line="478" />
         <source>S&amp;ync</source>
         <translation>同步(&amp;Y)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="473" />
+        <location filename="../../ui/main_window.py" line="479" />
         <source>&amp;Account</source>
         <translation>账户(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="474" />
+        <location filename="../../ui/main_window.py" line="480" />
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="475" />
+        <location filename="../../ui/main_window.py" line="481" />
         <source>Toolbar</source>
         <translation>工具栏</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="476" />
+        <location filename="../../ui/main_window.py" line="482" />
         <source>Sync progress</source>
         <translation>同步进度</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="477" />
+        <location filename="../../ui/main_window.py" line="483" />
         <source>Import progress</source>
         <translation>导入进度</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="478" />
+        <location filename="../../ui/main_window.py" line="484" />
         <source>Account</source>
         <translation>账户</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="492" />
+        <location filename="../../ui/main_window.py" line="498" />
         <source>Endpoint set by {name}</source>
         <translation>服务端点由 {name} 设置</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="495" />
+        <location filename="../../ui/main_window.py" line="501" />
         <source>{n} endpoints set by environment variables</source>
         <translation>{n} 个服务端点由环境变量设置</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="497" />
+        <location filename="../../ui/main_window.py" line="503" />
         <source>{name} sends requests to {url}</source>
         <translation>{name} 将请求发往 {url}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="531" />
+        <location filename="../../ui/main_window.py" line="537" />
         <source>Drop to import these files</source>
         <translation>松开鼠标即可导入这些文件</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="554" />
+        <location filename="../../ui/main_window.py" line="560" />
         <source>Importing…</source>
         <translation>正在导入…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="569" />
+        <location filename="../../ui/main_window.py" line="575" />
         <source>Import pictures</source>
         <translation>导入图片</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="570" />
+        <location filename="../../ui/main_window.py" line="576" />
         <source>Pictures and videos ({patterns})</source>
         <translation>图片和视频 ({patterns})</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="581" />
+        <location filename="../../ui/main_window.py" line="587" />
         <source>Import a folder of pictures</source>
         <translation>导入图片文件夹</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="606" />
+        <location filename="../../ui/main_window.py" line="612" />
         <source>There is no picture on the clipboard.</source>
         <translation>剪贴板中没有图片。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="615" />
+        <location filename="../../ui/main_window.py" line="621" />
         <source>Importing %v of %m</source>
         <translation>正在导入 %v / %m</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="619" />
+        <location filename="../../ui/main_window.py" line="625" />
         <source>Importing {done} of {total}…</source>
         <translation>正在导入 {done} / {total}…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="627" />
+        <location filename="../../ui/main_window.py" line="633" />
         <source>Nothing to import: no pictures were found there.</source>
         <translation>没有可导入的内容：那里没有找到图片。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="663" />
-        <location filename="../../ui/main_window.py" line="670" />
+        <location filename="../../ui/main_window.py" line="669" />
+        <location filename="../../ui/main_window.py" line="676" />
         <source>Delete avatars</source>
         <translation>删除头像</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="759" />
+        <location filename="../../ui/main_window.py" line="719" />
+        <source>Save a copy…</source>
+        <translation>另存副本…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="722" />
+        <source>Save video…</source>
+        <translation>保存视频…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="724" />
+        <source>Copy picture</source>
+        <translation>复制图片</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="726" />
+        <source>Show in file manager</source>
+        <translation>在文件管理器中显示</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../ui/main_window.py" line="729" />
+        <source>Save %n copies to folder…</source>
+        <translation>
+            <numerusform>将 %n 个副本保存到文件夹…</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="807" />
         <source>Restoring your library from the cloud…</source>
         <translation>正在从云端恢复你的头像库…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="778" />
+        <location filename="../../ui/main_window.py" line="826" />
         <source>Signed out. New avatars wait on this computer until you sign in.</source>
         <translation>已退出登录。新头像会保存在本机，登录后再同步。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="794" />
+        <location filename="../../ui/main_window.py" line="842" />
         <source>Settings saved. Syncing uses them now.</source>
         <translation>设置已保存，同步已按新设置进行。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="811" />
+        <location filename="../../ui/main_window.py" line="859" />
         <source>About ecan</source>
         <translation>关于 ecan</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="812" />
+        <location filename="../../ui/main_window.py" line="860" />
         <source>ecan {version}
 Your avatar library for the AI agents you build: local first, synced to your own cloud storage.</source>
         <translation>ecan {version}
 为您打造的 AI 智能体管理头像：本地优先，同步到您自己的云存储。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="837" />
+        <location filename="../../ui/main_window.py" line="885" />
         <source>Syncing stopped unexpectedly; it restarts by itself in {s} s. Nothing is lost: the queue is kept.</source>
         <translation>同步意外停止，将在 {s} 秒后自动重启。不会丢失任何内容：队列已保留。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="892" />
+        <location filename="../../ui/main_window.py" line="940" />
         <source>Signed in</source>
         <translation>已登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="893" />
+        <location filename="../../ui/main_window.py" line="941" />
         <source>Signed in as {user} (identity {identity})</source>
         <translation>已登录为 {user}（身份 {identity}）</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="896" />
+        <location filename="../../ui/main_window.py" line="944" />
         <source>Sign in</source>
         <translation>登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="897" />
+        <location filename="../../ui/main_window.py" line="945" />
         <source>Not signed in</source>
         <translation>未登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="899" />
+        <location filename="../../ui/main_window.py" line="947" />
         <source>Cloud storage (no sign-in)</source>
         <translation>云存储（无需登录）</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="900" />
+        <location filename="../../ui/main_window.py" line="948" />
         <source>Syncing with the configured storage keys</source>
         <translation>使用配置的存储密钥同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="902" />
+        <location filename="../../ui/main_window.py" line="950" />
         <source>Set up sync</source>
         <translation>设置同步</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="966" />
+        <location filename="../../ui/main_window.py" line="1014" />
         <source>Signed out · %n waiting</source>
         <translation>
             <numerusform>已退出登录 · %n 个待同步</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="967" />
-        <location filename="../../ui/main_window.py" line="1003" />
+        <location filename="../../ui/main_window.py" line="1015" />
+        <location filename="../../ui/main_window.py" line="1051" />
         <source>Signed out</source>
         <translation>已退出登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="978" />
+        <location filename="../../ui/main_window.py" line="1026" />
         <source>{n} synced</source>
         <translation>{n} 个已同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="1001" />
+        <location filename="../../ui/main_window.py" line="1049" />
         <source>Local only</source>
         <translation>仅本地</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="903" />
+        <location filename="../../ui/main_window.py" line="951" />
         <source>No cloud storage is set up (see Settings)</source>
         <translation>尚未设置云存储（见“设置”）</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="93" />
+        <location filename="../../ui/main_window.py" line="94" />
         <source>Paused until {time}</source>
         <translation>已暂停，{time} 恢复</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="95" />
+        <location filename="../../ui/main_window.py" line="96" />
         <source>Paused until tomorrow {time}</source>
         <translation>已暂停，明天 {time} 恢复</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="97" />
+        <location filename="../../ui/main_window.py" line="98" />
         <source>Paused until {date} {time}</source>
         <translation>已暂停，{date} {time} 恢复</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="459" />
+        <location filename="../../ui/main_window.py" line="465" />
         <source>Open ecan</source>
         <translation>打开 ecan</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="460" />
+        <location filename="../../ui/main_window.py" line="466" />
         <source>Pause for 1 &amp;hour</source>
         <translation>暂停 1 小时(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="461" />
+        <location filename="../../ui/main_window.py" line="467" />
         <source>Pause until &amp;tomorrow</source>
         <translation>暂停到明天(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="462" />
+        <location filename="../../ui/main_window.py" line="468" />
         <source>Pause syncing until 08:00 tomorrow</source>
         <translation>暂停同步，直到明天 08:00</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="464" />
+        <location filename="../../ui/main_window.py" line="470" />
         <source>Sync &amp;now</source>
         <translation>立即同步(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="633" />
+        <location filename="../../ui/main_window.py" line="639" />
         <source>Added {new}; {existing} already in the library.</source>
         <translation>已添加 {new} 个；{existing} 个已在头像库中。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="635" />
+        <location filename="../../ui/main_window.py" line="641" />
         <source>Nothing new: {existing} already in the library.</source>
         <translation>没有新增：{existing} 个已在头像库中。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="637" />
+        <location filename="../../ui/main_window.py" line="643" />
         <source>Added {new}.</source>
         <translation>已添加 {new} 个。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="639" />
+        <location filename="../../ui/main_window.py" line="645" />
         <source>{refused} could not be imported.</source>
         <translation>{refused} 个无法导入。</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="667" />
+        <location filename="../../ui/main_window.py" line="673" />
         <source>%n of the selected avatars cannot be deleted and stay:</source>
         <translation>
             <numerusform>所选头像中有 %n 个不能删除，将保留：</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="671" />
+        <location filename="../../ui/main_window.py" line="677" />
         <source>Delete %n avatar(s)? They are removed from this computer and from your cloud storage.</source>
         <translation>
             <numerusform>删除 %n 个头像？它们将从本机和您的云存储中移除。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="673" />
+        <location filename="../../ui/main_window.py" line="679" />
         <source>Delete</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="673" />
+        <location filename="../../ui/main_window.py" line="679" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="705" />
+        <location filename="../../ui/main_window.py" line="753" />
         <source>Retrying %n upload(s).</source>
         <translation>
             <numerusform>正在重试 %n 个上传。</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="767" />
+        <location filename="../../ui/main_window.py" line="815" />
         <source>Restored %n avatar(s) from the cloud.</source>
         <translation>
             <numerusform>已从云端恢复 %n 个头像。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="964" />
+        <location filename="../../ui/main_window.py" line="1012" />
         <source>Saved on this computer</source>
         <translation>已保存在本机</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="970" />
+        <location filename="../../ui/main_window.py" line="1018" />
         <source>Syncing {done} of {total}</source>
         <translation>正在同步 {done} / {total}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="972" />
+        <location filename="../../ui/main_window.py" line="1020" />
         <source>{rate}/s</source>
         <translation>{rate}/秒</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="974" />
+        <location filename="../../ui/main_window.py" line="1022" />
         <source>{done} of {total}</source>
         <translation>{done} / {total}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="980" />
+        <location filename="../../ui/main_window.py" line="1028" />
         <source>All {n} synced</source>
         <translation>{n} 个全部已同步</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="981" />
+        <location filename="../../ui/main_window.py" line="1029" />
         <source>Nothing to sync</source>
         <translation>没有需要同步的内容</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="983" />
+        <location filename="../../ui/main_window.py" line="1031" />
         <source>{n} failed</source>
         <translation>{n} 个失败</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="987" />
+        <location filename="../../ui/main_window.py" line="1035" />
         <source>paused</source>
         <translation>已暂停</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="990" />
+        <location filename="../../ui/main_window.py" line="1038" />
         <source>Synced {synced}, waiting {waiting}, failed {failed}, on this computer only {local}</source>
         <translation>已同步 {synced}，等待 {waiting}，失败 {failed}，仅本机 {local}</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="999" />
+        <location filename="../../ui/main_window.py" line="1047" />
         <source>Sign-in needed</source>
         <translation>需要登录</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="1005" />
+        <location filename="../../ui/main_window.py" line="1053" />
         <source>Online</source>
         <translation>在线</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="1007" />
+        <location filename="../../ui/main_window.py" line="1055" />
         <source>Offline — will retry</source>
         <translation>离线 — 稍后重试</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="463" />
-        <location filename="../../ui/main_window.py" line="1011" />
+        <location filename="../../ui/main_window.py" line="469" />
+        <location filename="../../ui/main_window.py" line="1059" />
         <source>&amp;Resume sync</source>
         <translation>继续同步(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="1011" />
+        <location filename="../../ui/main_window.py" line="1059" />
         <source>&amp;Pause sync</source>
         <translation>暂停同步(&amp;P)</translation>
     </message>
@@ -2508,12 +2637,12 @@ Your avatar library for the AI agents you build: local first, synced to your own
 <context>
     <name>WrappedLabel</name>
     <message>
-        <location filename="../../ui/details.py" line="468" />
+        <location filename="../../ui/details.py" line="504" />
         <source>Copy</source>
         <translation>复制</translation>
     </message>
     <message>
-        <location filename="../../ui/details.py" line="470" />
+        <location filename="../../ui/details.py" line="506" />
         <source>Copy all</source>
         <translation>全部复制</translation>
     </message>
@@ -2657,6 +2786,10 @@ Your avatar library for the AI agents you build: local first, synced to your own
         <translation>请检查文件的权限。</translation>
     </message>
     <message>
+        <source>Check the folder and the disk, then export again.</source>
+        <translation>请检查文件夹和磁盘，然后重新导出。</translation>
+    </message>
+    <message>
         <source>Check the path and the file's permissions.</source>
         <translation>请检查路径和文件的权限。</translation>
     </message>
@@ -2693,6 +2826,10 @@ Your avatar library for the AI agents you build: local first, synced to your own
         <translation>请检查网络连接；ecan 会重试。</translation>
     </message>
     <message>
+        <source>Choose a folder you can write to.</source>
+        <translation>请选择一个你可以写入的文件夹。</translation>
+    </message>
+    <message>
         <source>Choose a longer password with upper- and lower-case letters and numbers (and symbols, if the pool asks for them).</source>
         <translation>请选择更长的密码，包含大小写字母和数字（如果用户池要求，还需包含符号）。</translation>
     </message>
@@ -2715,6 +2852,10 @@ Your avatar library for the AI agents you build: local first, synced to your own
     <message>
         <source>Choose another name, or edit that agent instead.</source>
         <translation>请换一个名称，或改为编辑那个智能体。</translation>
+    </message>
+    <message>
+        <source>Choose another name, or replace it (`--force`).</source>
+        <translation>请换一个名称，或替换它（`--force`）。</translation>
     </message>
     <message>
         <source>Choose from 1 to {0}.</source>
@@ -2785,6 +2926,10 @@ Your avatar library for the AI agents you build: local first, synced to your own
         <translation>请修正语法；对照 auth_config.yml.example。</translation>
     </message>
     <message>
+        <source>Free some space or choose another place, then export again.</source>
+        <translation>请释放一些空间或换一个位置，然后重新导出。</translation>
+    </message>
+    <message>
         <source>Gemini ({0}) answered with no candidates.</source>
         <translation>Gemini（{0}）没有返回任何结果。</translation>
     </message>
@@ -2823,6 +2968,10 @@ Your avatar library for the AI agents you build: local first, synced to your own
     <message>
         <source>Generation task {0} is not running.</source>
         <translation>生成任务 {0} 未在运行。</translation>
+    </message>
+    <message>
+        <source>Give a folder (it is made if it does not exist).</source>
+        <translation>请给出一个文件夹（不存在时会自动创建）。</translation>
     </message>
     <message>
         <source>Give either a photo file or an avatar.</source>
@@ -3013,6 +3162,18 @@ Your avatar library for the AI agents you build: local first, synced to your own
         <translation>请运行 `ecan doctor`：它会检查登录、密钥、存储桶访问权限以及本机时钟。在此期间上传会保留在队列中。</translation>
     </message>
     <message>
+        <source>Run `ecan doctor`; a restore (`ecan restore`) brings synced avatars back.</source>
+        <translation>请运行 `ecan doctor`；恢复（`ecan restore`）可以取回已同步的头像。</translation>
+    </message>
+    <message>
+        <source>Save into a folder that exists.</source>
+        <translation>请保存到一个已存在的文件夹。</translation>
+    </message>
+    <message>
+        <source>Save its picture instead.</source>
+        <translation>请改为保存它的图片。</translation>
+    </message>
+    <message>
         <source>See `ecan agent list` for the agents' names.</source>
         <translation>运行 `ecan agent list` 查看智能体的名称。</translation>
     </message>
@@ -3163,6 +3324,10 @@ Your avatar library for the AI agents you build: local first, synced to your own
     <message>
         <source>Sync it first (`ecan sync`, or let the app sync it), then ask for the link again.</source>
         <translation>请先同步它（`ecan sync`，或让应用同步），然后再获取链接。</translation>
+    </message>
+    <message>
+        <source>Sync it first, then export it.</source>
+        <translation>请先同步它，然后再导出。</translation>
     </message>
     <message>
         <source>Syncing did not answer in time.</source>
@@ -3873,6 +4038,10 @@ Your avatar library for the AI agents you build: local first, synced to your own
         <translation>{0}（来自 {1}）</translation>
     </message>
     <message>
+        <source>{0} already exists; it was left as it was.</source>
+        <translation>{0} 已存在，未做改动。</translation>
+    </message>
+    <message>
         <source>{0} arrived damaged: the storage service's checksum of what it stored does not match the file.</source>
         <translation>{0} 传输后已损坏：存储服务对所存内容计算的校验和与文件不符。</translation>
     </message>
@@ -3893,8 +4062,20 @@ Your avatar library for the AI agents you build: local first, synced to your own
         <translation>{0} 与记录的 sha256 不符（导入后被改动过）；没有上传任何内容。</translation>
     </message>
     <message>
+        <source>{0} has no picture on this computer.</source>
+        <translation>{0} 在这台电脑上没有图片。</translation>
+    </message>
+    <message>
+        <source>{0} has no video to save.</source>
+        <translation>{0} 没有可保存的视频。</translation>
+    </message>
+    <message>
         <source>{0} is a file, not a folder</source>
         <translation>{0} 是文件，不是文件夹</translation>
+    </message>
+    <message>
+        <source>{0} is a file; several avatars are saved into a folder.</source>
+        <translation>{0} 是一个文件；多个头像需要保存到文件夹中。</translation>
     </message>
     <message>
         <source>{0} is a system avatar and cannot be changed.</source>
@@ -3989,6 +4170,10 @@ Your avatar library for the AI agents you build: local first, synced to your own
         <translation>{0}：无法保存到头像库（{1}）。</translation>
     </message>
     <message>
+        <source>{0}: could not be written ({1}).</source>
+        <translation>{0}：无法写入（{1}）。</translation>
+    </message>
+    <message>
         <source>{0}: no such file</source>
         <translation>{0}：文件不存在</translation>
     </message>
@@ -4009,8 +4194,24 @@ Your avatar library for the AI agents you build: local first, synced to your own
         <translation>{0}：以 {1} 登录，这台电脑能够{2}</translation>
     </message>
     <message>
+        <source>{0}: the disk is full; nothing was written.</source>
+        <translation>{0}：磁盘已满，没有写入任何内容。</translation>
+    </message>
+    <message>
         <source>{0}: the file is empty (0 bytes)</source>
         <translation>{0}：文件为空（0 字节）</translation>
+    </message>
+    <message>
+        <source>{0}: the library's file is missing.</source>
+        <translation>{0}：头像库中的文件不见了。</translation>
+    </message>
+    <message>
+        <source>{0}: there is no such folder.</source>
+        <translation>{0}：没有这个文件夹。</translation>
+    </message>
+    <message>
+        <source>{0}: you may not write in this folder.</source>
+        <translation>{0}：你无权写入此文件夹。</translation>
     </message>
     <message>
         <source>{0}: {1}</source>
