@@ -461,6 +461,32 @@ def test_a_page_of_the_gallery_is_read_down_an_index(app: Any,
     assert "TEMP B-TREE" not in plan, plan
 
 
+def test_the_window_reads_avatars_while_sync_holds_the_write_lock(
+        app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The window fetches changed cards (`avatar.get_many`, `avatar.get`) while the sync
+    service records outcomes in another process. Reads took the write lock too, so each one
+    queued behind the sync's writes (and, with the lock held long enough, failed). Now a read
+    needs no write lock: it answers while another process holds it."""
+    import ecan.db.database as database
+
+    _seed_rows(app, 3)
+    ids = [a["id"] for a in app.handlers.call("avatar.list", {})["data"]["avatars"]][:2]
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 300)  # fail fast if a read waits
+    app.db.dispose()  # new connections, with the short timeout
+    writer = sqlite3.connect(app.paths.database, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("UPDATE avatar SET name = 'renamed' WHERE id = ?", (ids[0],))
+        many = app.handlers.call("avatar.get_many", {"ids": ids})
+        one = app.handlers.call("avatar.get", {"id": ids[1]})
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert many["ok"] and sorted(a["id"] for a in many["data"]["avatars"]) == sorted(ids)
+    assert {a["name"] for a in many["data"]["avatars"]} != {"renamed"}  # not committed: unseen
+    assert one["ok"] and one["data"]["id"] == ids[1]
+
+
 def test_listing_a_large_library_takes_the_memory_of_its_answer_only(app: Any) -> None:
     """A 100,000-avatar window held 550-620 MB: the list built an ORM object per row on the
     way to the dicts it returns. Peak memory while listing is now about the answer's own
