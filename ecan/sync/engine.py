@@ -41,6 +41,7 @@ from ecan.sync.events import (
 )
 
 if TYPE_CHECKING:
+    from ecan.avatars.library import AvatarLibrary
     from ecan.config import SyncConfig
     from ecan.db import Database
     from ecan.paths import AppPaths
@@ -424,13 +425,15 @@ class SyncEngine:
     def pull(self) -> dict[str, Any]:
         """Apply what other machines changed since the last pull (ecan.sync.journal):
         {pulled, removed, agents, failed, warnings}."""
-        from ecan.avatars.library import AvatarLibrary
-
         cloud = self.cloud.open()
-        result = journal.Puller(self.db, self.paths, self.outbox, cloud,
-                                AvatarLibrary(self.paths, self.db)).run()
+        result = journal.Puller(self.db, self.paths, self.outbox, cloud, self._library).run()
         return {"pulled": result.pulled, "removed": result.removed, "agents": result.agents,
                 "failed": result.failed, "warnings": result.warnings}
+
+    def _library(self) -> AvatarLibrary:
+        from ecan.avatars.library import AvatarLibrary
+
+        return AvatarLibrary(self.paths, self.db)
 
     def close(self) -> None:
         if self._thread is not None:
