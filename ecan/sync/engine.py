@@ -247,6 +247,7 @@ class SyncEngine:
         # Set when the store or identity changed since the library last synced (status says so).
         self.cloud_changed: dict[str, Any] | None = None
         self._machine_id: str | None = None
+        self._avatar_puts = journal.AvatarPuts(self._machine)
 
     # -- public API ------------------------------------------------------------------------
     def drain(self, *, timeout: float | None = None,
@@ -920,8 +921,7 @@ class SyncEngine:
                   metadata={avatar_meta.FIELD: field} if field is not None else None)
         # Whole in the cloud now: tell the other machines (an edit travels the same way).
         self._keep_claim(job)
-        journal.write(cloud, self._machine(), "avatar.put", {"avatar": meta},
-                      at=row["edited_at"] or row["created_at"])
+        self._avatar_puts.put(cloud, meta, at=row["edited_at"] or row["created_at"])
         return {"cloud_image_key": image_key, "cloud_thumb_key": thumb_key,
                 "cloud_video_key": video_key, "cloud_image_url": store.public_url(image_key),
                 "cloud_thumb_url": store.public_url(thumb_key)}
