@@ -570,7 +570,7 @@ class AvatarLibrary:
     # --- queries ----------------------------------------------------------------------------
 
     def _by_sha(self, sha: str) -> Avatar | None:
-        with self.db.session() as s:
+        with self.db.read_session() as s:
             return s.exec(select(Avatar).where(Avatar.sha256 == sha)).first()
 
     def list(self, *, query: str = "", resource_type: str | None = None) -> list[Avatar]:
@@ -587,7 +587,7 @@ class AvatarLibrary:
         # System avatars last; newest first within each group.
         stmt = stmt.order_by(col(Avatar.resource_type) == "system", col(Avatar.created_at).desc(),
                              col(Avatar.id))
-        with self.db.session() as s:
+        with self.db.read_session() as s:
             return list(s.exec(stmt).all())
 
     def list_dicts(self, *, cloud_configured: bool, prefix: str = "", query: str = "",
@@ -646,7 +646,7 @@ class AvatarLibrary:
 
     def get(self, avatar_id: str) -> Avatar:
         self.ensure_system_avatars()
-        with self.db.session() as s:
+        with self.db.read_session() as s:
             avatar = s.get(Avatar, avatar_id)
         if avatar is None or avatar.deleted_at is not None:
             raise _not_found(avatar_id)
@@ -656,7 +656,7 @@ class AvatarLibrary:
         """The avatars of these ids that exist, in one query (ids not found are left out)."""
         if not avatar_ids:
             return []
-        with self.db.session() as s:
+        with self.db.read_session() as s:
             return builtins.list(s.exec(select(Avatar).where(
                 col(Avatar.id).in_(builtins.list(avatar_ids)),
                 col(Avatar.deleted_at).is_(None))).all())

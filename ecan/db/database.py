@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
 BUSY_TIMEOUT_MS = 15_000
+_READ_ONLY = "ecan_read_only"  # an execution option: the session only reads
 
 
 def apply_pragmas(conn: Any) -> None:
@@ -153,8 +154,10 @@ class Database:
             @event.listens_for(engine, "begin")
             def _begin_immediate(conn: Any) -> None:
                 # ...so that we take the write lock up front: the app and `ecan sync` never
-                # deadlock upgrading a read lock to a write lock.
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                # deadlock upgrading a read lock to a write lock. A read session never
+                # writes, so it takes no write lock and waits for no writer (WAL).
+                read = conn.get_execution_options().get(_READ_ONLY, False)
+                conn.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
 
             self._engine = engine
         return self._engine
@@ -168,6 +171,22 @@ class Database:
             try:
                 yield s
                 s.commit()
+            except BaseException:
+                s.rollback()
+                raise
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A unit of work that only reads: a plain (deferred) transaction, so the window's
+        reads neither wait for the sync engine's writes nor hold them up. Writing in it would
+        upgrade to the write lock mid-way, which is what `session()` exists to avoid."""
+        from sqlmodel import Session
+
+        with Session(self.engine.execution_options(**{_READ_ONLY: True}),
+                     expire_on_commit=False) as s:
+            try:
+                yield s
+                s.commit()  # ends the read (a rollback would expire what it read)
             except BaseException:
                 s.rollback()
                 raise

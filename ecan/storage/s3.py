@@ -371,16 +371,24 @@ class S3BlobStore:
                           last_modified=modified.timestamp() if modified else None)
 
     def list(self, prefix: str, *, start_after: str = "") -> Iterator[ObjectInfo]:
-        paginator = self._client.get_paginator("list_objects_v2")
-        extra = {"StartAfter": start_after} if start_after else {}
-        pages = paginator.paginate(Bucket=self.bucket, Prefix=prefix, **extra,
-                                   PaginationConfig={"PageSize": self.page_size})
-        with self._mapped("list", prefix):
-            for page in pages:
-                for obj in page.get("Contents", []) or []:
-                    modified = obj.get("LastModified")
-                    yield ObjectInfo(key=obj["Key"], size=int(obj.get("Size", 0)),
-                                     last_modified=modified.timestamp() if modified else None)
+        # Pages followed here, not with botocore's paginator: its first use loads the
+        # paginator model, which lists every service folder of the SDK (hundreds of stat
+        # calls; 0.6 s of a signed-in `ecan sync` on a busy machine, twice per run).
+        request: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix,
+                                   "MaxKeys": self.page_size}
+        if start_after:
+            request["StartAfter"] = start_after
+        while True:
+            with self._mapped("list", prefix):
+                page = self._client.list_objects_v2(**request)
+            for obj in page.get("Contents", []) or []:
+                modified = obj.get("LastModified")
+                yield ObjectInfo(key=obj["Key"], size=int(obj.get("Size", 0)),
+                                 last_modified=modified.timestamp() if modified else None)
+            token = page.get("NextContinuationToken")
+            if not page.get("IsTruncated") or not token:
+                return
+            request["ContinuationToken"] = token
 
     # -- the rest --------------------------------------------------------------------------
 

@@ -43,6 +43,7 @@ from ecan.sync.events import (
 )
 
 if TYPE_CHECKING:
+    from ecan.avatars.library import AvatarLibrary
     from ecan.config import SyncConfig
     from ecan.db import Database
     from ecan.paths import AppPaths
@@ -273,6 +274,7 @@ class SyncEngine:
         self._pull_not_before = 0.0
         self._pull_backoff = 0.0
         self._pull_error: str | None = None
+        self._avatar_puts = journal.AvatarPuts(self._machine)
 
     # -- public API ------------------------------------------------------------------------
     def drain(self, *, timeout: float | None = None,
@@ -495,15 +497,12 @@ class SyncEngine:
         published as a Pulled event. `shared`: also the published system avatars and the
         generation history (`ecan sync`); the background loop checks those on their own,
         slower clock (_maybe_pull_shared), so its 30-second pull stays one LIST."""
-        from ecan.avatars.library import AvatarLibrary
-
         cloud = self.cloud.open() if cloud is None else cloud
-        library = AvatarLibrary(self.paths, self.db)
 
         def arrived(ids: list[str]) -> None:  # a long pull: the gallery shows them already
             self._emit(Pulled(ids[:MAX_IDS], [], [], time.time()))
 
-        result = journal.Puller(self.db, self.paths, self.outbox, cloud, library,
+        result = journal.Puller(self.db, self.paths, self.outbox, cloud, self._library,
                                 on_added=arrived).run()
         if result.avatar_ids or result.removed_ids or result.agent_names:
             self._emit(Pulled(result.avatar_ids[:MAX_IDS], result.removed_ids[:MAX_IDS],
@@ -512,7 +511,7 @@ class SyncEngine:
                                "agents": result.agents, "failed": result.failed,
                                "warnings": result.warnings}
         if shared:
-            system = self._pull_system(cloud, library)
+            system = self._pull_system(cloud)
             generations = self._sync_generations(cloud, pull=True)
             out.update(failed=result.failed + system.failed,
                        warnings=result.warnings + system.warnings + generations.warnings,
@@ -530,11 +529,10 @@ class SyncEngine:
     def _pull_system(self, cloud: Cloud, library: Any = None) -> SystemPull:
         """The published system avatars this library lacks (ecan.sync.system_pull); each one
         that arrives is announced as a finished job, so the window shows it."""
-        from ecan.avatars.library import AvatarLibrary
         from ecan.sync.system_pull import pull_system_avatars
 
         self._system_pulled_at = time.monotonic()
-        result = pull_system_avatars(cloud, library or AvatarLibrary(self.paths, self.db))
+        result = pull_system_avatars(cloud, library or self._library)
         for avatar_id in result.added:
             self._emit(JobFinished(0, "system", avatar_id, 0, 0.0))
         return result
@@ -554,6 +552,11 @@ class SyncEngine:
                 cloud, pull=last is None or now_s - last >= GENERATIONS_PULL_S)
         except Exception as e:  # the store, the network: the next turn tries again
             log.info("shared documents not checked: %s", getattr(e, "code", type(e).__name__))
+
+    def _library(self) -> AvatarLibrary:
+        from ecan.avatars.library import AvatarLibrary
+
+        return AvatarLibrary(self.paths, self.db)
 
     def close(self) -> None:
         if self._thread is not None:
@@ -1117,8 +1120,7 @@ class SyncEngine:
                   metadata={avatar_meta.FIELD: field} if field is not None else None)
         # Whole in the cloud now: tell the other machines (an edit travels the same way).
         self._keep_claim(job)
-        journal.write(cloud, self._machine(), "avatar.put", {"avatar": meta},
-                      at=row["edited_at"] or row["created_at"])
+        self._avatar_puts.put(cloud, meta, at=row["edited_at"] or row["created_at"])
         return {"cloud_image_key": image_key, "cloud_thumb_key": thumb_key,
                 "cloud_video_key": video_key, "cloud_image_url": store.public_url(image_key),
                 "cloud_thumb_url": store.public_url(thumb_key)}

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ecan.db.sync_state import Outbox
     from ecan.paths import AppPaths
     from ecan.sync.engine import Cloud
+    from ecan.sync.restore import Restorer
 
 log = logging.getLogger("ecan.sync")
 
@@ -47,8 +48,6 @@ def _sha_file(path: Path) -> str:
 
 
 def repair(db: Database, paths: AppPaths, outbox: Outbox, cloud: Cloud) -> RepairResult:
-    from ecan.sync.restore import Restorer
-
     result = RepairResult()
     started = time.time()
     raw = outbox.get_setting(FILES_KEY)
@@ -77,7 +76,9 @@ def repair(db: Database, paths: AppPaths, outbox: Outbox, cloud: Cloud) -> Repai
             why = "damaged"
         except FileNotFoundError:
             why = "missing"
-        restorer = restorer or Restorer(db, paths, cloud, concurrency=1)
+        if restorer is None:  # only now: the restore path loads the library's intake
+            from ecan.sync.restore import Restorer
+            restorer = Restorer(db, paths, cloud, concurrency=1)
         try:
             fetched = restorer.fetch_original(sha, ext)
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -59,10 +60,12 @@ def _get_limited(cloud: Cloud, key: str, limit: int) -> bytes | None:
     return raw
 
 
-def pull_system_avatars(cloud: Cloud, library: AvatarLibrary) -> SystemPull:
+def pull_system_avatars(cloud: Cloud,
+                        library: AvatarLibrary | Callable[[], AvatarLibrary]) -> SystemPull:
     """Bring the published system avatars this library lacks. Storage errors propagate (the
     caller decides: a sync reports them, the loop tries again later); a bad manifest or picture
-    is a warning."""
+    is a warning. `library` may be a function that makes it: the intake is loaded only when a
+    manifest is there (most pulls have nothing to bring)."""
     result = SystemPull()
     prefix = cloud.layout.prefix
     try:
@@ -78,6 +81,8 @@ def pull_system_avatars(cloud: Cloud, library: AvatarLibrary) -> SystemPull:
         result.warnings.append(f"system avatars: the manifest is not read ({str(e)[:120]})")
         return result
     result.published = True
+    if callable(library):
+        library = library()
     for entry in entries:
         if library.by_sha(entry.sha256) is not None:
             continue

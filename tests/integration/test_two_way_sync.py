@@ -115,6 +115,46 @@ def test_imports_edits_deletes_and_agents_reach_the_other_machine(machines: Mach
     assert set(m.avatars("a")) == {sha}
 
 
+def test_a_sync_with_nothing_new_from_elsewhere_stays_light(machines: Machines) -> None:
+    """Every `ecan sync` pulls; loading the library's intake (sqlmodel, Pillow) for a pull that
+    brings nothing cost a third of a 150-avatar sync's CPU, and most of a no-op's. It is loaded
+    only when there is something to apply, or a trash to empty: a 30-day-old deletion still
+    goes for good at the next sync."""
+    import os
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    m = machines
+    gone = m.new_picture("a")
+    m.new_picture("a")
+    assert m.sync("a")["synced"] == 2
+    root = Path(__file__).resolve().parents[2]
+    probe = ("import json, sys\n"
+             "from ecan.cli.main import main\n"
+             "code = main(['sync', '--json'])\n"
+             "print(json.dumps({'code': code, 'intake': 'ecan.avatars.library' in sys.modules}))")
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=root,
+                       env={**os.environ, "PYTHONPATH": str(root)}, timeout=120)
+    result = json.loads(r.stdout.strip().splitlines()[-1])
+    assert result == {"code": 0, "intake": False}, r.stderr[-2000:]
+
+    # The trash is still emptied by the pull.
+    assert m.on("a").cli("delete", gone)[0] == 0
+    m.sync("a")
+    _, trash, _ = m.on("a").cli("trash")
+    assert [a["id"] for a in trash["avatars"]] == [gone]
+    db = next((m.tmp / "a" / "accounts").glob("*/ecan.sqlite3"))
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE avatar SET deleted_at = ? WHERE id = ?",
+                      (time.time() - 31 * 86400, gone))
+    conn.close()
+    m.sync("a")
+    assert m.on("a").cli("trash")[1]["avatars"] == []
+    assert len(m.avatars("a")) == 1
+
+
 def test_agents_saved_on_two_machines_both_survive(machines: Machines) -> None:
     m = machines
     pa, pb = m.new_picture("a"), m.new_picture("b")
