@@ -5,12 +5,24 @@ in an open Trash by itself."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
+
 from tests.ui.conftest import Boxes, Gui
+
+
+@pytest.fixture
+def folder_gui(clean_env: dict[str, str], qtbot: Any, tmp_path: Path) -> Iterator[Gui]:
+    """The window syncing to a folder backend through its real sync process."""
+    config = tmp_path / "auth_config.yml"
+    config.write_text(f"STORAGE:\n  BACKEND: local\n  LOCAL_PATH: {tmp_path / 'cloud'}\n")
+    g = Gui({**clean_env, "ECAN_CONFIG": str(config)}, qtbot, sync=True)
+    yield g
+    g.close()
 
 
 def gallery_ids(gui: Gui) -> set[str]:
@@ -134,3 +146,32 @@ def test_what_another_computer_deletes_and_restores_shows_in_the_open_trash(
     window._pulled(SimpleNamespace(avatars=(avatar["id"],), removed=(), agents=()))
     qtbot.waitUntil(lambda: dialog.rows() == [], timeout=10_000)
     qtbot.waitUntil(lambda: gallery_ids(gui) == {avatar["id"], other["id"]}, timeout=10_000)
+
+
+def test_a_restored_avatar_syncs_to_the_cloud_again(
+        folder_gui: Gui, qtbot: Any, make_pictures: Callable[..., list[Path]], boxes: Boxes,
+        languages: Any) -> None:
+    languages.apply("en")
+    gui, window = folder_gui, folder_gui.window
+    gui.call("avatar.import_paths", {"paths": [str(p) for p in make_pictures(1)]})
+    window.avatars.reload()
+
+    def state() -> str | None:
+        return next((str(a["sync_state"]) for a in window.avatars.current_avatars()
+                     if a["resource_type"] == "uploaded"), None)
+
+    qtbot.waitUntil(lambda: state() == "synced", timeout=30_000)
+    (avatar,) = (a for a in window.avatars.current_avatars() if a["resource_type"] == "uploaded")
+    window.avatars.select_id(avatar["id"])
+    boxes.answer("Delete")
+    window.act_delete.trigger()
+    dialog = open_trash(gui, qtbot)
+    qtbot.waitUntil(lambda: dialog.ids() == [avatar["id"]], timeout=10_000)
+    qtbot.waitUntil(lambda: state() is None, timeout=10_000)
+
+    dialog.select_ids([avatar["id"]])
+    dialog.restore_button.click()
+    # Back in the gallery, queued for upload, then synced by the window's sync process.
+    qtbot.waitUntil(lambda: state() is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: state() == "synced", timeout=30_000)
+    assert gui.call("sync.status")["counts"].get("queued", 0) == 0
