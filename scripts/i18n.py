@@ -25,9 +25,17 @@ EN: dict[str, tuple[str, str]] = {
     "%n built-in avatar(s) are ready to use: choose “Built-in avatars” above to see them.": (
         "%n built-in avatar is ready to use: choose “Built-in avatars” above to see it.",
         "%n built-in avatars are ready to use: choose “Built-in avatars” above to see them."),
-    "Delete %n avatar(s)? They are removed from this computer and from your cloud storage.": (
-        "Delete %n avatar? It is removed from this computer and from your cloud storage.",
-        "Delete %n avatars? They are removed from this computer and from your cloud storage."),
+    "Delete %n avatar(s)? They move to the trash on all your computers; Edit > Trash… "
+    "brings them back.": (
+        "Delete %n avatar? It moves to the trash on all your computers; Edit > Trash… "
+        "brings it back.",
+        "Delete %n avatars? They move to the trash on all your computers; Edit > Trash… "
+        "brings them back."),
+    "in %n day(s)": ("in %n day", "in %n days"),
+    "Restored %n avatar(s).": ("Restored %n avatar.", "Restored %n avatars."),
+    "Moved %n avatar(s) to the trash. Edit > Trash… brings them back.": (
+        "Moved %n avatar to the trash. Edit > Trash… brings it back.",
+        "Moved %n avatars to the trash. Edit > Trash… brings them back."),
     "%n of the selected avatars cannot be deleted and stay:": (
         "%n of the selected avatars cannot be deleted and stays:",
         "%n of the selected avatars cannot be deleted and stay:"),
@@ -227,8 +235,9 @@ ZH: dict[str, str] = {
     "Nothing to import: no pictures were found there.": "没有可导入的内容：那里没有找到图片。",
     "Imported {ok} of {total}.": "已导入 {ok} / {total}。",
     "Delete avatars": "删除头像",
-    "Delete %n avatar(s)? They are removed from this computer and from your cloud storage.":
-        "删除 %n 个头像？它们将从本机和您的云存储中移除。",
+    "Delete %n avatar(s)? They move to the trash on all your computers; Edit > Trash… "
+    "brings them back.":
+        "删除 %n 个头像？它们会移到你所有电脑上的回收站；可在“编辑 > 回收站…”中恢复。",
     "%n of the selected avatars cannot be deleted and stay:":
         "所选头像中有 %n 个不能删除，将保留：",
     "Retrying %n upload(s).": "正在重试 %n 个上传。",
@@ -415,10 +424,12 @@ sys.path.insert(0, str(ROOT))
 from ecan.ui.account_dialogs import ZH_CN as ACCOUNT_ZH  # noqa: E402
 from ecan.ui.activity_dialog import ZH_CN as ACTIVITY_ZH  # noqa: E402
 from ecan.ui.generate_dialog import ZH_CN as GENERATE_ZH  # noqa: E402
+from ecan.ui.trash_dialog import ZH_CN as TRASH_ZH  # noqa: E402
 
 ZH.update(GENERATE_ZH)
 ZH.update(ACTIVITY_ZH)
 ZH.update(ACCOUNT_ZH)
+ZH.update(TRASH_ZH)
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import i18n_messages  # noqa: E402
 

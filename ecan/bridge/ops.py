@@ -41,6 +41,7 @@ from ecan.handlers.models import (
     Stats,
     SyncStatus,
     TotpKey,
+    Trash,
     Uploaded,
 )
 
@@ -88,6 +89,19 @@ def update_avatar(bridge: Bridge, avatar_id: str, changes: Mapping[str, Any], *,
 def delete_avatar(bridge: Bridge, avatar_id: str, *, on_success: On[Deleted] = None,
                   on_failure: FailureFn | None = None, origin: object | None = None) -> None:
     _op(bridge, "avatar.delete", {"id": avatar_id}, Deleted.parse, on_success, on_failure,
+        origin)
+
+
+def list_trash(bridge: Bridge, *, on_success: On[Trash] = None,
+               on_failure: FailureFn | None = None, origin: object | None = None) -> None:
+    """The deleted avatars the trash still keeps, newest deletion first."""
+    _op(bridge, "avatar.trash", {}, Trash.parse, on_success, on_failure, origin)
+
+
+def undelete_avatar(bridge: Bridge, avatar_id: str, *, on_success: On[Avatar] = None,
+                    on_failure: FailureFn | None = None, origin: object | None = None) -> None:
+    """Back from the trash, here and (through the journal) on the user's other computers."""
+    _op(bridge, "avatar.undelete", {"id": avatar_id}, Avatar.parse, on_success, on_failure,
         origin)
 
 

@@ -12,6 +12,7 @@ from pydantic import Field
 
 from ecan.avatars import imaging
 from ecan.avatars.export import export_avatars, file_name
+from ecan.avatars.library import TRASH_DAYS
 from ecan.errors import UserFacingError
 from ecan.handlers.registry import Empty, Handlers, Request
 
@@ -190,9 +191,13 @@ def register(handlers: Handlers, app: App) -> None:
 
     @handlers.register("avatar.trash", Empty)
     def trash(_req: Empty) -> dict[str, Any]:
-        """{avatars: [...]}: deleted avatars kept for ecan.avatars.library.TRASH_DAYS."""
-        return {"avatars": [{**as_dict(a), "deleted_at": a.deleted_at}
-                            for a in app.library.trash()]}
+        """{avatars: [...], keep_days}: deleted avatars kept for keep_days
+        (ecan.avatars.library.TRASH_DAYS), newest deletion first; each with `deleted_at` and
+        `purge_at` (when it goes for good), so a screen need not know the rule."""
+        keep_s = TRASH_DAYS * 86400.0
+        return {"avatars": [{**as_dict(a), "deleted_at": a.deleted_at,
+                             "purge_at": (a.deleted_at or 0.0) + keep_s}
+                            for a in app.library.trash()], "keep_days": TRASH_DAYS}
 
     @handlers.register("avatar.undelete", AvatarId, changes=["avatars", "sync"], ids=this_one)
     def undelete(req: AvatarId) -> dict[str, Any]:

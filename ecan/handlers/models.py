@@ -150,6 +150,25 @@ class Deleted:
 
 
 @dataclass(frozen=True)
+class Trash:
+    """avatar.trash: the deleted avatars still kept, newest deletion first (each row with
+    `deleted_at` and `purge_at`, epoch seconds), and how many days the trash keeps them."""
+
+    avatars: tuple[Row, ...]
+    keep_days: int
+
+    @classmethod
+    def parse(cls, data: Any) -> Trash:
+        d = _obj(data, "avatar.trash")
+        rows = _rows(d, "avatars", "avatar.trash")
+        for row in rows:
+            for key in ("deleted_at", "purge_at"):
+                if isinstance(row.get(key), bool) or not isinstance(row.get(key), int | float):
+                    raise BadAnswer(f"avatar.trash: an avatar without `{key}`")
+        return cls(rows, _int(d, "keep_days", "avatar.trash"))
+
+
+@dataclass(frozen=True)
 class Link:
     """avatar.link: a private link and when it stops working (ISO 8601)."""
 

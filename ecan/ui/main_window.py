@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ from ecan.bridge import ops
 from ecan.bridge.bridge import Bridge
 from ecan.bridge.sync_process import SyncProcess
 from ecan.handlers.changes import ALL, Changes, Ids
-from ecan.handlers.models import AuthStatus, Avatar, Restored, Retried, SignedIn
+from ecan.handlers.models import AuthStatus, Avatar, Deleted, Restored, Retried, SignedIn
 from ecan.ui.account_dialogs import AccountSwitcher, LocalAvatarsOffer, TotpSetupDialog
 from ecan.ui.agents_page import AgentsPage
 from ecan.ui.avatars_page import AvatarsPage
@@ -123,6 +124,7 @@ class MainWindow(QMainWindow):
         self._uploading: set[str] = set()
         self._focus_pulled = float("-inf")
         self.activity_dialog: Any = None
+        self.trash_dialog: Any = None
         self.gc = GcScheduler(self._busy, self)
         self._refresh_rows = Throttle(250, self._refresh_finished_rows, self)
         self.setWindowIcon(app_icon())
@@ -251,6 +253,7 @@ class MainWindow(QMainWindow):
         self.act_retry = self._action("retry", lambda: self.retry(None), "Ctrl+R", "retry")
         self.act_find = self._action("find", self._focus_search, K.Find)
         self.act_activity = self._action("activity", self.open_activity)
+        self.act_trash = self._action("trash", self.open_trash, None, "delete")
         self.act_pause = self._action("pause", self.toggle_pause, None, "pause")
         self.act_pause_hour = self._action("pauseHour", lambda: self.pause_sync("1h"))
         self.act_pause_tomorrow = self._action("pauseTomorrow",
@@ -306,6 +309,8 @@ class MainWindow(QMainWindow):
         self.menu_edit = bar.addMenu("")
         for a in (self.act_find, self.act_delete, self.act_retry):
             self.menu_edit.addAction(a)
+        self.menu_edit.addSeparator()
+        self.menu_edit.addAction(self.act_trash)
         self.menu_sync = bar.addMenu("")
         self.menu_sync.addAction(self.act_pause_hour)
         self.menu_sync.addAction(self.act_pause_tomorrow)
@@ -455,6 +460,7 @@ class MainWindow(QMainWindow):
             self.act_activity: (self.tr("&Activity…"),
                                 self.tr("Recent changes on this and your other computers")),
             self.act_find: (self.tr("&Find"), ""),
+            self.act_trash: (self.tr("&Trash…"), self.tr("Deleted avatars, to bring back")),
             self.act_set_up: (self.tr("Set &up sync…"),
                               self.tr("Choose where your avatars are kept in the cloud")),
             self.act_sign_in: (self.tr("Sign &in…"), ""),
@@ -674,12 +680,25 @@ class MainWindow(QMainWindow):
                            len(ids) - len(doomed)) + "\n" + "\n".join(reasons)
         if not confirm_destructive(
                 self, self.tr("Delete avatars"),
-                self.tr("Delete %n avatar(s)? They are removed from this computer and from "
-                        "your cloud storage.", "", len(doomed)),
+                self.tr("Delete %n avatar(s)? They move to the trash on all your computers; "
+                        "Edit > Trash… brings them back.", "", len(doomed)),
                 action=self.tr("Delete"), cancel=self.tr("Cancel"), informative=kept):
             return
+        names = {str(a["id"]): str(a.get("name") or "") for a in self.avatars.current_avatars()}
+        gone: list[str] = []
+
+        def deleted(avatar_id: str, _answer: Deleted) -> None:
+            # Right after a delete is when a user looks for the way back: say where it is.
+            gone.append(avatar_id)
+            if len(gone) == len(doomed):
+                self.show_message(
+                    self.tr("Moved “{name}” to the trash. Edit > Trash… brings it back.").format(
+                        name=names.get(avatar_id, "")) if len(gone) == 1 else
+                    self.tr("Moved %n avatar(s) to the trash. Edit > Trash… brings them back.",
+                            "", len(gone)))
+
         for avatar_id in doomed:
-            ops.delete_avatar(self.bridge, avatar_id)
+            ops.delete_avatar(self.bridge, avatar_id, on_success=partial(deleted, avatar_id))
 
     def edit_avatar(self, avatar_id: str, changes: dict[str, Any]) -> None:
         details = self.avatars.details
@@ -919,6 +938,16 @@ class MainWindow(QMainWindow):
         self.activity_dialog.show()
         self.activity_dialog.raise_()
         self.activity_dialog.activateWindow()
+
+    def open_trash(self) -> None:
+        from ecan.ui.trash_dialog import TrashDialog
+
+        if self.trash_dialog is None:
+            self.trash_dialog = TrashDialog(self.bridge, self, decoder=self.avatars.thumbs.decoder)
+            self.trash_dialog.message.connect(self.show_message)
+        self.trash_dialog.show()
+        self.trash_dialog.raise_()
+        self.trash_dialog.activateWindow()
 
     def _refresh_activity(self, *_args: object) -> None:
         if self.activity_dialog is not None:

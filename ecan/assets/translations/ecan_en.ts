@@ -111,7 +111,7 @@
 <context>
     <name>MainWindow</name>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="673" />
+        <location filename="../../ui/main_window.py" line="678" />
         <source>%n of the selected avatars cannot be deleted and stay:</source>
         <translation>
             <numerusform>%n of the selected avatars cannot be deleted and stays:</numerusform>
@@ -119,15 +119,23 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="677" />
-        <source>Delete %n avatar(s)? They are removed from this computer and from your cloud storage.</source>
+        <location filename="../../ui/main_window.py" line="682" />
+        <source>Delete %n avatar(s)? They move to the trash on all your computers; Edit &gt; Trash… brings them back.</source>
         <translation>
-            <numerusform>Delete %n avatar? It is removed from this computer and from your cloud storage.</numerusform>
-            <numerusform>Delete %n avatars? They are removed from this computer and from your cloud storage.</numerusform>
+            <numerusform>Delete %n avatar? It moves to the trash on all your computers; Edit &gt; Trash… brings it back.</numerusform>
+            <numerusform>Delete %n avatars? They move to the trash on all your computers; Edit &gt; Trash… brings them back.</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="729" />
+        <location filename="../../ui/main_window.py" line="696" />
+        <source>Moved %n avatar(s) to the trash. Edit &gt; Trash… brings them back.</source>
+        <translation>
+            <numerusform>Moved %n avatar to the trash. Edit &gt; Trash… brings it back.</numerusform>
+            <numerusform>Moved %n avatars to the trash. Edit &gt; Trash… brings them back.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../ui/main_window.py" line="748" />
         <source>Save %n copies to folder…</source>
         <translation>
             <numerusform>Save %n copy to folder…</numerusform>
@@ -135,7 +143,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="753" />
+        <location filename="../../ui/main_window.py" line="772" />
         <source>Retrying %n upload(s).</source>
         <translation>
             <numerusform>Retrying %n upload.</numerusform>
@@ -143,7 +151,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="815" />
+        <location filename="../../ui/main_window.py" line="834" />
         <source>Restored %n avatar(s) from the cloud.</source>
         <translation>
             <numerusform>Restored %n avatar from the cloud.</numerusform>
@@ -151,11 +159,30 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="1014" />
+        <location filename="../../ui/main_window.py" line="1043" />
         <source>Signed out · %n waiting</source>
         <translation>
             <numerusform>Signed out · %n waiting</numerusform>
             <numerusform>Signed out · %n waiting</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>TrashDialog</name>
+    <message numerus="yes">
+        <location filename="../../ui/trash_dialog.py" line="218" />
+        <source>in %n day(s)</source>
+        <translation>
+            <numerusform>in %n day</numerusform>
+            <numerusform>in %n days</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../ui/trash_dialog.py" line="279" />
+        <source>Restored %n avatar(s).</source>
+        <translation>
+            <numerusform>Restored %n avatar.</numerusform>
+            <numerusform>Restored %n avatars.</numerusform>
         </translation>
     </message>
 </context>
