@@ -111,7 +111,7 @@
 <context>
     <name>MainWindow</name>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="678" />
+        <location filename="../../ui/main_window.py" line="679" />
         <source>%n of the selected avatars cannot be deleted and stay:</source>
         <translation>
             <numerusform>%n of the selected avatars cannot be deleted and stays:</numerusform>
@@ -119,7 +119,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="682" />
+        <location filename="../../ui/main_window.py" line="683" />
         <source>Delete %n avatar(s)? They move to the trash on all your computers; Edit &gt; Trash… brings them back.</source>
         <translation>
             <numerusform>Delete %n avatar? It moves to the trash on all your computers; Edit &gt; Trash… brings it back.</numerusform>
@@ -127,7 +127,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="696" />
+        <location filename="../../ui/main_window.py" line="697" />
         <source>Moved %n avatar(s) to the trash. Edit &gt; Trash… brings them back.</source>
         <translation>
             <numerusform>Moved %n avatar to the trash. Edit &gt; Trash… brings it back.</numerusform>
@@ -170,7 +170,7 @@
 <context>
     <name>TrashDialog</name>
     <message numerus="yes">
-        <location filename="../../ui/trash_dialog.py" line="218" />
+        <location filename="../../ui/trash_dialog.py" line="219" />
         <source>in %n day(s)</source>
         <translation>
             <numerusform>in %n day</numerusform>
