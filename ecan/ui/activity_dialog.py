@@ -6,26 +6,20 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from PySide6.QtCore import QDateTime, QEvent, QLocale, Qt
+from PySide6.QtCore import QDateTime, QLocale
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
-    QDialog,
-    QDialogButtonBox,
-    QHeaderView,
-    QLabel,
-    QStackedWidget,
     QStyle,
     QTreeWidget,
     QTreeWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
 from ecan.bridge import ops
 from ecan.bridge.bridge import Bridge
 from ecan.handlers.models import Activity
+from ecan.ui.list_window import ListWindow
 from ecan.ui.resources import icon
-from ecan.ui.throttle import Throttle
 
 # Simplified Chinese of this dialog's strings (scripts/i18n.py puts them in the .ts file).
 ZH_CN: dict[str, str] = {
@@ -61,58 +55,19 @@ _ICONS = {"added": "import", "edited": "generate", "renamed": "generate", "delet
 _FAILURES = {"upload_failed", "pull_failed"}
 
 
-class ActivityDialog(QDialog):
+class ActivityDialog(ListWindow):
     """A window of its own (not modal): the list stays open beside the gallery and refreshes
-    as changes arrive (`refresh()`, gathered for a moment)."""
+    as changes arrive (`refresh_soon()`, gathered for a moment)."""
 
     def __init__(self, bridge: Bridge, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("activityDialog")
-        self._bridge = bridge
+        super().__init__(bridge, parent, name="activityDialog", size=(720, 440))
         self._entries: list[dict[str, Any]] = []
-        self._loaded = False
-        self.resize(720, 440)
-        layout = QVBoxLayout(self)
-        self.intro = QLabel(self)
-        self.intro.setObjectName("hintLabel")
-        self.intro.setWordWrap(True)
-        layout.addWidget(self.intro)
-        self.stack = QStackedWidget(self)
-        self.list = QTreeWidget(self.stack)
-        self.list.setRootIsDecorated(False)
         self.list.setUniformRowHeights(False)  # a failure takes two lines: what, and the fix
-        self.list.setAlternatingRowColors(True)
-        self.list.setColumnCount(3)
         self.list.setSelectionMode(QTreeWidget.SelectionMode.NoSelection)
-        self.list.setWordWrap(False)
-        header = self.list.header()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
-        self.empty = QLabel(self.stack)
-        self.empty.setObjectName("hintLabel")
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setWordWrap(True)
-        self.stack.addWidget(self.list)
-        self.stack.addWidget(self.empty)
-        layout.addWidget(self.stack, 1)
-        buttons = QDialogButtonBox(self)
-        # A button of ours, not the standard Close: Qt would put its own text back on a
-        # language change, in a language it may have no translation for.
-        self.close_button = buttons.addButton("", QDialogButtonBox.ButtonRole.RejectRole)
-        buttons.rejected.connect(self.close)
         # Focus on the button: the list, showing no selection, would draw a focus frame on a row.
         self.close_button.setDefault(True)
         self.close_button.setFocus()
-        layout.addWidget(buttons)
-        self._refresh_soon = Throttle(300, self.refresh, self)
         self._retranslate()
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self._retranslate()
-        super().changeEvent(event)
 
     def _retranslate(self) -> None:
         self.setWindowTitle(self.tr("Activity"))
@@ -130,26 +85,10 @@ class ActivityDialog(QDialog):
         """Read the list again (off the GUI thread)."""
         ops.sync_activity(self._bridge, on_success=self._got, on_failure=lambda _e: None)
 
-    def refresh_soon(self) -> None:
-        if self.isVisible():
-            self._refresh_soon.request()
-
-    def is_loaded(self) -> bool:
-        return self._loaded
-
     def _got(self, activity: Activity) -> None:
         self._entries = list(activity.entries)
         self._loaded = True
         self._show()
-
-    def rows(self) -> list[tuple[str, str, str]]:
-        """What the list shows, row by row (change, computer, when)."""
-        rows: list[tuple[str, str, str]] = []
-        for i in range(self.list.topLevelItemCount()):
-            item = self.list.topLevelItem(i)
-            if item is not None:
-                rows.append((item.text(0), item.text(1), item.text(2)))
-        return rows
 
     def _show(self) -> None:
         self.list.clear()
@@ -164,7 +103,7 @@ class ActivityDialog(QDialog):
             item.setToolTip(0, text)
             items.append(item)
         self.list.addTopLevelItems(items)
-        self.stack.setCurrentWidget(self.list if items else self.empty)
+        self.show_list(bool(items))
 
     def describe(self, entry: dict[str, Any]) -> str:
         """One entry in words (a failure with its fix on a second line)."""

@@ -9,18 +9,12 @@ import time
 from functools import partial
 from typing import Any
 
-from PySide6.QtCore import QDateTime, QEvent, QLocale, QSize, Qt, Signal
+from PySide6.QtCore import QDateTime, QLocale, QSize, Qt, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QDialog,
     QDialogButtonBox,
-    QHeaderView,
-    QLabel,
-    QStackedWidget,
-    QTreeWidget,
     QTreeWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -30,8 +24,8 @@ from ecan.bridge.decoder_process import DecoderProcess
 from ecan.bridge.thumbs import ThumbnailLoader
 from ecan.handlers.changes import Changes
 from ecan.handlers.models import Avatar, Trash
+from ecan.ui.list_window import ListWindow
 from ecan.ui.resources import icon
-from ecan.ui.throttle import Throttle
 
 THUMB = 40  # logical pixels: a row's picture, big enough to tell avatars apart
 DAY_S = 86400.0
@@ -67,7 +61,7 @@ IdRole = Qt.ItemDataRole.UserRole
 PathRole = Qt.ItemDataRole.UserRole + 1
 
 
-class TrashDialog(QDialog):
+class TrashDialog(ListWindow):
     """A window of its own (not modal), like Activity: it stays open beside the gallery and
     lists again when avatars change (a delete here, a restore, or a pull from another computer),
     gathered for a moment.
@@ -80,66 +74,27 @@ class TrashDialog(QDialog):
 
     def __init__(self, bridge: Bridge, parent: QWidget | None = None, *,
                  decoder: DecoderProcess | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("trashDialog")
-        self._bridge = bridge
+        super().__init__(bridge, parent, name="trashDialog", size=(720, 460))
         self._avatars: list[dict[str, Any]] = []
         self._keep_days = 30  # until the first answer says otherwise
-        self._loaded = False
         self._restoring: set[str] = set()
         self._restored: list[str] = []  # names, for the message when the last one is back
-        self.resize(720, 460)
         # The window's decoder process (when given): no second process for a few thumbnails.
         self.thumbs = ThumbnailLoader(QSize(THUMB, THUMB), self, capacity=500,
                                       device_pixel_ratio=self.devicePixelRatioF(),
                                       decoder=decoder, tile_radius=6.0)
         self.thumbs.thumbnail_ready.connect(self._thumbnail_ready)
-        layout = QVBoxLayout(self)
-        self.intro = QLabel(self)
-        self.intro.setObjectName("hintLabel")
-        self.intro.setWordWrap(True)
-        layout.addWidget(self.intro)
-        self.stack = QStackedWidget(self)
-        self.list = QTreeWidget(self.stack)
-        self.list.setRootIsDecorated(False)
-        self.list.setAlternatingRowColors(True)
-        self.list.setColumnCount(3)
         self.list.setIconSize(QSize(THUMB, THUMB))
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.list.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.list.setWordWrap(False)
-        header = self.list.header()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         self.list.itemSelectionChanged.connect(self._update_buttons)
         self.list.itemDoubleClicked.connect(lambda _i, _c: self.restore_selected())
-        self.empty = QLabel(self.stack)
-        self.empty.setObjectName("hintLabel")
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setWordWrap(True)
-        self.stack.addWidget(self.list)
-        self.stack.addWidget(self.empty)
-        layout.addWidget(self.stack, 1)
-        buttons = QDialogButtonBox(self)
-        self.restore_button = buttons.addButton("", QDialogButtonBox.ButtonRole.ActionRole)
+        self.restore_button = self.buttons.addButton("", QDialogButtonBox.ButtonRole.ActionRole)
         self.restore_button.setIcon(icon("retry"))
         self.restore_button.clicked.connect(self.restore_selected)
-        # A button of ours, not the standard Close: Qt would put its own text back on a
-        # language change, in a language it may have no translation for.
-        self.close_button = buttons.addButton("", QDialogButtonBox.ButtonRole.RejectRole)
-        buttons.rejected.connect(self.close)
-        layout.addWidget(buttons)
-        self._refresh_soon = Throttle(300, self.refresh, self)
         bridge.changed.connect(self._on_changed)
         self._retranslate()
         self._update_buttons()
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self._retranslate()
-        super().changeEvent(event)
 
     def _retranslate(self) -> None:
         self.setWindowTitle(self.tr("Trash"))
@@ -163,13 +118,6 @@ class TrashDialog(QDialog):
         """List the trash again (off the GUI thread)."""
         ops.list_trash(self._bridge, on_success=self._got, on_failure=lambda _e: None)
 
-    def refresh_soon(self) -> None:
-        if self.isVisible():
-            self._refresh_soon.request()
-
-    def is_loaded(self) -> bool:
-        return self._loaded
-
     def _on_changed(self, changes: Changes, _origin: object) -> None:
         # Any avatar change may be a delete or a restore (here, or pulled from another
         # computer): the trash is small, so it is listed again rather than patched.
@@ -181,15 +129,6 @@ class TrashDialog(QDialog):
         self._keep_days = trash.keep_days
         self._loaded = True
         self._retranslate()  # the days in the texts, and the rows
-
-    def rows(self) -> list[tuple[str, str, str]]:
-        """What the list shows, row by row (name, deleted, deleted for good)."""
-        rows: list[tuple[str, str, str]] = []
-        for i in range(self.list.topLevelItemCount()):
-            item = self.list.topLevelItem(i)
-            if item is not None:
-                rows.append((item.text(0), item.text(1), item.text(2)))
-        return rows
 
     def ids(self) -> list[str]:
         """The avatars listed, in order."""
@@ -226,7 +165,7 @@ class TrashDialog(QDialog):
         self.list.addTopLevelItems(items)
         for item in items:
             item.setSelected(str(item.data(0, IdRole)) in selected)
-        self.stack.setCurrentWidget(self.list if items else self.empty)
+        self.show_list(bool(items))
         self._update_buttons()
 
     def _thumbnail(self, path: str) -> QIcon:

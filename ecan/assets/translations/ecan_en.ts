@@ -170,7 +170,7 @@
 <context>
     <name>TrashDialog</name>
     <message numerus="yes">
-        <location filename="../../ui/trash_dialog.py" line="219" />
+        <location filename="../../ui/trash_dialog.py" line="158" />
         <source>in %n day(s)</source>
         <translation>
             <numerusform>in %n day</numerusform>
@@ -178,7 +178,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/trash_dialog.py" line="279" />
+        <location filename="../../ui/trash_dialog.py" line="218" />
         <source>Restored %n avatar(s).</source>
         <translation>
             <numerusform>Restored %n avatar.</numerusform>

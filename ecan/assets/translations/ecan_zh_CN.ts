@@ -16,107 +16,107 @@
 <context>
     <name>ActivityDialog</name>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="118" />
+        <location filename="../../ui/activity_dialog.py" line="73" />
         <source>Activity</source>
         <translation>动态</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="120" />
+        <location filename="../../ui/activity_dialog.py" line="75" />
         <source>Recent changes on this computer and your other computers, newest first.</source>
         <translation>本机和你的其他电脑上最近的更改，最新的在前。</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="122" />
+        <location filename="../../ui/activity_dialog.py" line="77" />
         <source>Nothing yet. Changes you make here and on your other computers appear here.</source>
         <translation>暂无动态。你在本机和其他电脑上所做的更改会显示在这里。</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="123" />
+        <location filename="../../ui/activity_dialog.py" line="78" />
         <source>Change</source>
         <translation>更改</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="123" />
+        <location filename="../../ui/activity_dialog.py" line="78" />
         <source>Computer</source>
         <translation>电脑</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="123" />
+        <location filename="../../ui/activity_dialog.py" line="78" />
         <source>When</source>
         <translation>时间</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="124" />
+        <location filename="../../ui/activity_dialog.py" line="79" />
         <source>Recent changes</source>
         <translation>最近的更改</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="125" />
+        <location filename="../../ui/activity_dialog.py" line="80" />
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="176" />
+        <location filename="../../ui/activity_dialog.py" line="115" />
         <source>Added “{name}”</source>
         <translation>添加了“{name}”</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="178" />
+        <location filename="../../ui/activity_dialog.py" line="117" />
         <source>Edited “{name}”</source>
         <translation>编辑了“{name}”</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="180" />
+        <location filename="../../ui/activity_dialog.py" line="119" />
         <source>Renamed “{before}” to “{name}”</source>
         <translation>将“{before}”重命名为“{name}”</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="182" />
+        <location filename="../../ui/activity_dialog.py" line="121" />
         <source>Deleted “{name}”</source>
         <translation>删除了“{name}”</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="184" />
+        <location filename="../../ui/activity_dialog.py" line="123" />
         <source>Brought back “{name}” from the trash</source>
         <translation>从回收站恢复了“{name}”</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="186" />
+        <location filename="../../ui/activity_dialog.py" line="125" />
         <source>Saved agent “{name}”</source>
         <translation>保存了智能体“{name}”</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="188" />
+        <location filename="../../ui/activity_dialog.py" line="127" />
         <source>Deleted agent “{name}”</source>
         <translation>删除了智能体“{name}”</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="190" />
+        <location filename="../../ui/activity_dialog.py" line="129" />
         <source>Upload of “{name}” failed: {message}</source>
         <translation>“{name}”上传失败：{message}</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="193" />
+        <location filename="../../ui/activity_dialog.py" line="132" />
         <source>Getting changes from the cloud failed: {message}</source>
         <translation>从云端获取更改失败：{message}</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="196" />
+        <location filename="../../ui/activity_dialog.py" line="135" />
         <source>Note: {message}</source>
         <translation>注意：{message}</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="199" />
+        <location filename="../../ui/activity_dialog.py" line="138" />
         <source>Fix: {hint}</source>
         <translation>解决方法：{hint}</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="203" />
+        <location filename="../../ui/activity_dialog.py" line="142" />
         <source>This computer</source>
         <translation>本机</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="204" />
+        <location filename="../../ui/activity_dialog.py" line="143" />
         <source>Another computer</source>
         <translation>另一台电脑</translation>
     </message>
@@ -2659,71 +2659,71 @@ Your avatar library for the AI agents you build: local first, synced to your own
 <context>
     <name>TrashDialog</name>
     <message>
-        <location filename="../../ui/trash_dialog.py" line="145" />
+        <location filename="../../ui/trash_dialog.py" line="100" />
         <source>Trash</source>
         <translation>回收站</translation>
     </message>
     <message>
-        <location filename="../../ui/trash_dialog.py" line="148" />
+        <location filename="../../ui/trash_dialog.py" line="103" />
         <source>Deleted avatars stay here for {days} days, then are deleted for good on all your computers. Restore brings them back everywhere.</source>
         <translation>删除的头像会在这里保留 {days} 天，之后会从你的所有电脑上彻底删除。恢复后，它们会在所有电脑上回来。</translation>
     </message>
     <message>
-        <location filename="../../ui/trash_dialog.py" line="151" />
+        <location filename="../../ui/trash_dialog.py" line="106" />
         <source>The trash is empty.
 Avatars you delete stay here for {days} days, so you can bring them back.</source>
         <translation>回收站是空的。
 你删除的头像会在这里保留 {days} 天，方便你恢复。</translation>
     </message>
     <message>
-        <location filename="../../ui/trash_dialog.py" line="153" />
+        <location filename="../../ui/trash_dialog.py" line="108" />
         <source>Avatar</source>
         <translation>头像</translation>
     </message>
     <message>
-        <location filename="../../ui/trash_dialog.py" line="153" />
+        <location filename="../../ui/trash_dialog.py" line="108" />
         <source>Deleted</source>
         <translation>删除时间</translation>
     </message>
     <message>
-        <location filename="../../ui/trash_dialog.py" line="154" />
+        <location filename="../../ui/trash_dialog.py" line="109" />
         <source>Deleted for good</source>
         <translation>彻底删除</translation>
     </message>
     <message>
-        <location filename="../../ui/trash_dialog.py" line="155" />
+        <location filename="../../ui/trash_dialog.py" line="110" />
         <source>Deleted avatars</source>
         <translation>已删除的头像</translation>
     </message>
     <message>
-        <location filename="../../ui/trash_dialog.py" line="156" />
+        <location filename="../../ui/trash_dialog.py" line="111" />
         <source>&amp;Restore</source>
         <translation>恢复(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ui/trash_dialog.py" line="157" />
+        <location filename="../../ui/trash_dialog.py" line="112" />
         <source>Bring the selected avatars back to the library</source>
         <translation>将所选头像恢复到头像库</translation>
     </message>
     <message>
-        <location filename="../../ui/trash_dialog.py" line="158" />
+        <location filename="../../ui/trash_dialog.py" line="113" />
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/trash_dialog.py" line="219" />
+        <location filename="../../ui/trash_dialog.py" line="158" />
         <source>in %n day(s)</source>
         <translation>
             <numerusform>%n 天后</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/trash_dialog.py" line="277" />
+        <location filename="../../ui/trash_dialog.py" line="216" />
         <source>Restored “{name}”.</source>
         <translation>已恢复“{name}”。</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/trash_dialog.py" line="279" />
+        <location filename="../../ui/trash_dialog.py" line="218" />
         <source>Restored %n avatar(s).</source>
         <translation>
             <numerusform>已恢复 %n 个头像。</numerusform>
