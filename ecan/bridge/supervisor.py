@@ -144,6 +144,31 @@ class HelperProcess(QObject):
             proc.kill()
             proc.waitForFinished(2000)
 
+    def relaunch(self, env: Mapping[str, str] | None, goodbye: dict[str, Any] | None = None,
+                 grace_s: float = 2.0) -> None:
+        """Run it with `env` from now on: the process running now ends as stop() ends it (within
+        `grace_s`), then a new one starts at once. Not a death: no back-off, no `died`. Until
+        the new one runs, write() returns False, as between a death and its restart."""
+        self._env = env
+        proc = self._proc
+        if self._stopping or proc is None or proc.state() == QProcess.ProcessState.NotRunning:
+            return  # the next start takes the new env
+        self._proc = None
+        proc.finished.disconnect(self._finished)
+        proc.errorOccurred.disconnect(self._error)
+
+        def ended(*_args: object) -> None:
+            proc.deleteLater()
+            # A new process only after the old one is gone: two at once would both own it.
+            if self._proc is None and not self._stopping and not self._restart.isActive():
+                self._launch()
+
+        proc.finished.connect(ended)
+        if goodbye is not None:
+            proc.write(encode_line(goodbye).encode())
+        proc.closeWriteChannel()
+        QTimer.singleShot(int(grace_s * 1000), proc, proc.kill)
+
     def write(self, message: dict[str, Any]) -> bool:
         """One message on its input; False when no process is there to take it."""
         proc = self._proc
