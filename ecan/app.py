@@ -18,6 +18,7 @@ from ecan.paths import AppPaths
 if TYPE_CHECKING:
     from ecan.agents.service import AgentService
     from ecan.auth.cloud import CloudAccess
+    from ecan.auth.secrets import SecretStore
     from ecan.auth.session import AuthService
     from ecan.avatars.import_pool import ImportPool
     from ecan.avatars.library import AvatarLibrary
@@ -50,8 +51,16 @@ class App:
         and the static access keys (the Gemini key is read when a generation needs it)."""
         from ecan.auth.secrets import with_access_keys, with_proxy_password
 
-        config = with_proxy_password(config, self.keyring_backend)
-        return with_access_keys(config, self.keyring_backend)  # type: ignore[no-any-return]
+        config = with_proxy_password(config, lambda: self.kept_secrets)
+        return with_access_keys(config, lambda: self.kept_secrets)  # type: ignore[no-any-return]
+
+    @cached_property
+    def kept_secrets(self) -> SecretStore:
+        """Where the secrets typed in Settings are kept: the keyring. One store for the whole
+        run: with no keyring it holds them itself, until ecan quits."""
+        from ecan.auth.secrets import SecretStore, backend_from
+
+        return SecretStore(backend_from(self.keyring_backend))
 
     def kept_env(self) -> dict[str, str]:
         """The secrets the config took from the keyring, by the environment names that set
@@ -132,7 +141,7 @@ class App:
         from ecan.imagegen.service import GenerationService
 
         # Read here, not at start: most runs of ecan never generate, and keyring reads are slow.
-        config = with_kept(self.config, self.keyring_backend, GEMINI_API_KEY)
+        config = with_kept(self.config, lambda: self.kept_secrets, GEMINI_API_KEY)
         return GenerationService(self.db, self.library, config.gemini,
                                  proxy=config.network.url())
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -184,10 +184,10 @@ GEMINI_API_KEY = KeptSecret("gemini-api-key", "gemini", ("api_key",), ("GEMINI_A
 KEPT_SECRETS = (PROXY_PASSWORD, ACCESS_KEYS, GEMINI_API_KEY)
 
 
-def read_kept(keyring_backend: Any, secret: KeptSecret) -> tuple[str, ...] | None:
+def read_kept(store: SecretStore, secret: KeptSecret) -> tuple[str, ...] | None:
     """The values kept for `secret` (one per field), or None when none are (or the entry is
     not one ecan wrote)."""
-    raw = SecretStore(backend_from(keyring_backend)).get(secret.account)
+    raw = store.get(secret.account)
     if not raw:
         return None
     if len(secret.fields) == 1:
@@ -202,9 +202,9 @@ def read_kept(keyring_backend: Any, secret: KeptSecret) -> tuple[str, ...] | Non
     return tuple(values)
 
 
-def save_kept(keyring_backend: Any, secret: KeptSecret, values: tuple[str, ...] | None) -> None:
-    """Keep `values` for `secret` in the keyring; None (or empty values) forgets it."""
-    store = SecretStore(backend_from(keyring_backend))
+def save_kept(store: SecretStore, secret: KeptSecret, values: tuple[str, ...] | None) -> None:
+    """Keep `values` for `secret` in the keyring (with none, in `store` for this process);
+    None (or empty values) forgets it."""
     if not values or not all(values):
         store.delete(secret.account)
         return
@@ -213,16 +213,17 @@ def save_kept(keyring_backend: Any, secret: KeptSecret, values: tuple[str, ...] 
     store.set(secret.account, values[0] if len(values) == 1 else json.dumps(list(values)))
 
 
-def with_kept(config: Any, keyring_backend: Any, secret: KeptSecret) -> Any:
+def with_kept(config: Any, store: Callable[[], SecretStore], secret: KeptSecret) -> Any:
     """`config` (an ecan.config.Config) with `secret` from the keyring when neither the
     environment nor the config file set any of its fields (they come first, in that order);
-    the config's `from_keyring` then names it."""
+    the config's `from_keyring` then names it. `store()` is called only when the keyring is
+    to be read (finding the keyring is slow)."""
     from dataclasses import replace
 
     section = getattr(config, secret.section)
     if any(getattr(section, name) for name in secret.fields):
         return config
-    values = read_kept(keyring_backend, secret)
+    values = read_kept(store(), secret)
     if values is None:
         return config
     filled = replace(section, **dict(zip(secret.fields, values, strict=True)))
@@ -230,7 +231,7 @@ def with_kept(config: Any, keyring_backend: Any, secret: KeptSecret) -> Any:
                    from_keyring=config.from_keyring | {secret.account})
 
 
-def with_proxy_password(config: Any, keyring_backend: Any) -> Any:
+def with_proxy_password(config: Any, store: Callable[[], SecretStore]) -> Any:
     """`config` with its proxy's password from the keyring, when the proxy names a user and
     the environment gave no password."""
     from urllib.parse import urlparse
@@ -238,15 +239,15 @@ def with_proxy_password(config: Any, keyring_backend: Any) -> Any:
     network = config.network
     if not network.proxy or not urlparse(network.proxy).username:
         return config
-    return with_kept(config, keyring_backend, PROXY_PASSWORD)
+    return with_kept(config, store, PROXY_PASSWORD)
 
 
-def with_access_keys(config: Any, keyring_backend: Any) -> Any:
+def with_access_keys(config: Any, store: Callable[[], SecretStore]) -> Any:
     """`config` with the static keys from the keyring, when it syncs to S3 (or R2, MinIO) and
     the environment and the file name none."""
     if config.storage.kind != "s3":
         return config
-    return with_kept(config, keyring_backend, ACCESS_KEYS)
+    return with_kept(config, store, ACCESS_KEYS)
 
 
 def kept_env(config: Any) -> dict[str, str]:
@@ -261,6 +262,6 @@ def kept_env(config: Any) -> dict[str, str]:
     return env
 
 
-def save_proxy_password(keyring_backend: Any, password: str) -> None:
+def save_proxy_password(store: SecretStore, password: str) -> None:
     """Keep (or, empty, forget) the proxy's password in the keyring."""
-    save_kept(keyring_backend, PROXY_PASSWORD, (password,) if password else None)
+    save_kept(store, PROXY_PASSWORD, (password,) if password else None)

@@ -1,8 +1,9 @@
 """Settings: storage backend (local only, a folder, AWS S3, an S3-compatible endpoint), bucket,
-region, endpoint, prefix, CDN domain, concurrency; sync's bandwidth limit and pause; start at
-login and the language. Checked by the same
+region, endpoint, prefix, CDN domain, concurrency, static access keys; the Gemini API key; sync's
+bandwidth limit and pause; start at login, the proxy and the language. Checked by the same
 validation as loading the config file; "Test connection" runs doctor's checks off the GUI thread;
-saving changes only the keys the user changed, in place, and never a value the environment set."""
+saving changes only the keys the user changed, in place, and never a value the environment set;
+keys and passwords typed here go to the keyring only (ecan.auth.secrets), never to a file."""
 
 from __future__ import annotations
 
@@ -372,11 +373,11 @@ class SettingsDialog(QDialog):
             return
 
         def work() -> dict[str, Any]:
-            from ecan.auth.secrets import SecretStore, backend_from, read_kept
+            from ecan.auth.secrets import read_kept
 
-            stored = {account: read_kept(app.keyring_backend, secret) is not None
+            stored = {account: read_kept(app.kept_secrets, secret) is not None
                       for account, (secret, *_rest) in self._kept.items()}
-            persistent = SecretStore(backend_from(app.keyring_backend)).persistent
+            persistent = app.kept_secrets.persistent
             return {"stored": stored, "persistent": persistent}
 
         self._bridge.run_task("read the keyring", work, on_success=self._keyring_read,
@@ -418,7 +419,7 @@ class SettingsDialog(QDialog):
         def work() -> str:
             from ecan.auth.secrets import save_kept
 
-            save_kept(app.keyring_backend, secret, None)
+            save_kept(app.kept_secrets, secret, None)
             app.reload_config()
             app.sync.reload_config()
             return secret.account
@@ -540,13 +541,13 @@ class SettingsDialog(QDialog):
             if keep_password is not None and app is not None:
                 from ecan.auth.secrets import save_proxy_password
 
-                save_proxy_password(app.keyring_backend, keep_password)
+                save_proxy_password(app.kept_secrets, keep_password)
             if kept and app is not None:
                 from ecan.auth.secrets import KEPT_SECRETS, save_kept
 
                 for secret in KEPT_SECRETS:
                     if secret.account in kept:
-                        save_kept(app.keyring_backend, secret, kept[secret.account])
+                        save_kept(app.kept_secrets, secret, kept[secret.account])
             save_settings(target, changes)
             # Applied now, not at the next start: the window's cloud access, and the sync
             # process's (which then looks at the queue with the new storage).

@@ -85,6 +85,7 @@ def test_static_keys_typed_in_settings_live_in_the_keyring_and_ecan_sync_uploads
     gui = Gui(env, qtbot)
     try:
         gui.app.keyring_backend = PlaintextKeyring()  # the one `ecan sync` below reads too
+        gui.app.__dict__.pop("kept_secrets", None)  # (the store is made on first use)
         dialog = open_settings(gui, qtbot)
         # Local only: no key fields to fill in.
         assert not dialog.access_key.isVisible() and not dialog.secret_key.isVisible()

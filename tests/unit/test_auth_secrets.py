@@ -116,8 +116,8 @@ def test_static_keys_come_from_the_environment_then_the_file_then_the_keyring(
     from ecan.auth.secrets import ACCESS_KEYS, kept_env, read_kept, save_kept
 
     ring = MemoryKeyring()
-    save_kept(ring, ACCESS_KEYS, ("AKIAKEYRING000000001", "keyring-secret"))
-    assert read_kept(ring, ACCESS_KEYS) == ("AKIAKEYRING000000001", "keyring-secret")
+    save_kept(SecretStore(ring), ACCESS_KEYS, ("AKIAKEYRING000000001", "keyring-secret"))
+    assert read_kept(SecretStore(ring), ACCESS_KEYS) == ("AKIAKEYRING000000001", "keyring-secret")
     # Neither the environment nor the file: the keyring's, and the sync process is given them.
     app = _kept_app(tmp_path, S3_FILE, {}, ring)
     assert (app.config.storage.access_key, app.config.storage.secret_key) == (
@@ -147,7 +147,7 @@ def test_the_gemini_key_comes_from_the_keyring_only_when_nothing_else_sets_it(
     from ecan.auth.secrets import GEMINI_API_KEY, read_kept, save_kept
 
     ring = MemoryKeyring()
-    save_kept(ring, GEMINI_API_KEY, ("AIzaSyKeyring",))
+    save_kept(SecretStore(ring), GEMINI_API_KEY, ("AIzaSyKeyring",))
     app = _kept_app(tmp_path, "", {}, ring)
     assert app.generator.config.api_key == "AIzaSyKeyring"
     app.close()
@@ -158,5 +158,29 @@ def test_the_gemini_key_comes_from_the_keyring_only_when_nothing_else_sets_it(
                     {"NANO_BANANA_API_KEY": "AIzaSyEnv"}, ring)
     assert app.generator.config.api_key == "AIzaSyEnv"
     app.close()
-    save_kept(ring, GEMINI_API_KEY, None)  # removed
-    assert read_kept(ring, GEMINI_API_KEY) is None and ring.entries == {}
+    save_kept(SecretStore(ring), GEMINI_API_KEY, None)  # removed
+    assert read_kept(SecretStore(ring), GEMINI_API_KEY) is None and ring.entries == {}
+
+
+def test_with_no_keyring_keys_typed_are_kept_for_the_run_and_written_nowhere(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ecan.auth.secrets import ACCESS_KEYS, save_kept
+
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "auth_config.yml").write_text(S3_FILE, encoding="utf-8")
+    from ecan.app import build_app
+
+    app = build_app({"ECAN_HOME": str(home)})
+    try:
+        assert not app.kept_secrets.persistent
+        save_kept(app.kept_secrets, ACCESS_KEYS, ("AKIATHISRUNONLY00001", "this-run-only"))
+        app.reload_config()  # what Settings does after saving
+        assert app.config.storage.access_key == "AKIATHISRUNONLY00001"
+        assert app.cloud.mode() == "static"
+        leaked = [p for p in tmp_path.rglob("*")
+                  if p.is_file() and b"this-run-only" in p.read_bytes()]
+        assert leaked == []
+    finally:
+        app.close()
