@@ -430,7 +430,8 @@ class SettingsDialog(QDialog):
 
         self._bridge.run_task("remove a saved key", work, on_success=removed,
                               on_failure=lambda e: self._show(
-                                  False, f"{e.get('message')}\n{e.get('hint', '')}"))
+                                  False, f"{translate_text(str(e.get('message') or ''))}\n"
+                                         f"{translate_text(str(e.get('hint') or ''))}"))
 
     def _choose_folder(self) -> None:
         chosen = QFileDialog.getExistingDirectory(
