@@ -18,6 +18,7 @@ from ecan.paths import AppPaths
 if TYPE_CHECKING:
     from ecan.agents.service import AgentService
     from ecan.auth.cloud import CloudAccess
+    from ecan.auth.secrets import SecretStore
     from ecan.auth.session import AuthService
     from ecan.avatars.import_pool import ImportPool
     from ecan.avatars.library import AvatarLibrary
@@ -46,10 +47,27 @@ class App:
         self.config = self._completed(self.config)
 
     def _completed(self, config: Config) -> Config:
-        """The config with what it may not hold itself: the proxy's password (keyring)."""
-        from ecan.auth.secrets import with_proxy_password
+        """The config with what it may not hold itself, from the keyring: the proxy's password
+        and the static access keys (the Gemini key is read when a generation needs it)."""
+        from ecan.auth.secrets import with_access_keys, with_proxy_password
 
-        return with_proxy_password(config, self.keyring_backend)  # type: ignore[no-any-return]
+        config = with_proxy_password(config, lambda: self.kept_secrets)
+        return with_access_keys(config, lambda: self.kept_secrets)  # type: ignore[no-any-return]
+
+    @cached_property
+    def kept_secrets(self) -> SecretStore:
+        """Where the secrets typed in Settings are kept: the keyring. One store for the whole
+        run: with no keyring it holds them itself, until ecan quits."""
+        from ecan.auth.secrets import SecretStore, backend_from
+
+        return SecretStore(backend_from(self.keyring_backend))
+
+    def kept_env(self) -> dict[str, str]:
+        """The secrets the config took from the keyring, by the environment names that set
+        them: how a helper process that never reads the keyring (the sync process) gets them."""
+        from ecan.auth.secrets import kept_env
+
+        return kept_env(self.config)
 
     @cached_property
     def import_pool(self) -> ImportPool:
@@ -119,10 +137,13 @@ class App:
 
     @cached_property
     def generator(self) -> GenerationService:
+        from ecan.auth.secrets import GEMINI_API_KEY, with_kept
         from ecan.imagegen.service import GenerationService
 
-        return GenerationService(self.db, self.library, self.config.gemini,
-                                 proxy=self.config.network.url())
+        # Read here, not at start: most runs of ecan never generate, and keyring reads are slow.
+        config = with_kept(self.config, lambda: self.kept_secrets, GEMINI_API_KEY)
+        return GenerationService(self.db, self.library, config.gemini,
+                                 proxy=config.network.url())
 
     @cached_property
     def handlers(self) -> Handlers:

@@ -66,7 +66,8 @@ class StorageConfig:
     public_url_base: str = ""
     local_path: str = ""
     # Static keys: the fallback when no identity pool is configured (R2, MinIO). From the
-    # environment or a user-written config only; ecan never writes them anywhere.
+    # environment, a user-written config, or the keyring (Settings keeps them there); ecan
+    # never writes them into a file.
     access_key: str = field(default="", repr=False)
     secret_key: str = field(default="", repr=False)
     is_r2: bool = False
@@ -137,6 +138,9 @@ class Config:
     # "SECTION.KEY" -> the environment variable that set it. Such a value is the
     # environment's, not the file's: Settings shows it read-only and never writes it.
     env_overrides: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    # The secrets filled in from the keyring (ecan.auth.secrets.KeptSecret accounts): last in
+    # precedence, after the environment and the file.
+    from_keyring: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
 
 # YAML section -> (dataclass, {YAML KEY: field name}).

@@ -295,10 +295,25 @@ ZH: dict[str, str] = {
     "Key &prefix": "键名前缀(&P)",
     "&CDN domain": "CDN 域名(&C)",
     "Parallel &uploads": "并行上传数(&U)",
-    "Access keys are never written by ecan: set them in the environment "
-    "(AVATAR_CLOUD_ACCESS_KEY / AVATAR_CLOUD_SECRET_KEY) or sign in.":
-        "ecan 从不写入访问密钥：请在环境变量（AVATAR_CLOUD_ACCESS_KEY / "
-        "AVATAR_CLOUD_SECRET_KEY）中设置，或登录。",
+    "Keys typed here are kept in the system keyring, never in a file. With a sign-in (an "
+    "identity pool), none are needed.":
+        "在这里输入的密钥保存在系统钥匙串中，绝不写入文件。使用登录（身份池）时无需任何密钥。",
+    "Access key ID": "访问密钥 ID",
+    "&Access key ID": "访问密钥 ID(&A)",
+    "Secret access key": "秘密访问密钥",
+    "Secret access &key": "秘密访问密钥(&K)",
+    "Remove": "移除",
+    "Remove the saved access keys": "移除已保存的访问密钥",
+    "Image generation": "图像生成",
+    "Gemini API key": "Gemini API 密钥",
+    "&Gemini API key": "Gemini API 密钥(&G)",
+    "Remove the saved Gemini API key": "移除已保存的 Gemini API 密钥",
+    "Set in the config file {path}: change it there.": "由配置文件 {path} 设置：请在那里修改。",
+    "Kept in the system keyring, never written to a file.": "保存在系统钥匙串中，绝不写入文件。",
+    "Type a new one to replace it": "输入新的即可替换",
+    "Saved in the system keyring.": "已保存在系统钥匙串中。",
+    "No system keyring here: what you type is kept only until ecan quits.":
+        "此电脑没有系统钥匙串：你输入的内容只保留到 ecan 退出为止。",
     "General": "常规",
     "Follow the system": "跟随系统",
     "Language": "语言",

@@ -325,10 +325,10 @@ ZH: dict[str, str] = {
         "请同时设置 USER_POOL_ID 和 CLIENT_ID，或都不设置。",
     "Set both the access key and the secret key, or neither.":
         "请同时设置访问密钥和私密密钥，或都不设置。",
-    "Set the GEMINI_API_KEY environment variable (or NANO_BANANA_API_KEY, its older name, or "
-    "GEMINI.API_KEY in auth_config.yml) to a key from Google AI Studio, then try again.":
-        "请把环境变量 GEMINI_API_KEY（或其旧名称 NANO_BANANA_API_KEY，或 auth_config.yml 中的 "
-        "GEMINI.API_KEY）设为 Google AI Studio 的密钥，然后重试。",
+    "Enter a key from Google AI Studio in Settings > Image generation (kept in the system "
+    "keyring), or set the GEMINI_API_KEY environment variable, then try again.":
+        "请在“设置 > 图像生成”中输入 Google AI Studio 的密钥（保存在系统钥匙串中），"
+        "或设置环境变量 GEMINI_API_KEY，然后重试。",
     "Set the system clock (turn on automatic time / NTP) and try again.":
         "请校准系统时钟（开启自动设置时间 / NTP）后重试。",
     "Set the system clock (turn on automatic time / NTP); `ecan doctor` shows how far off it "

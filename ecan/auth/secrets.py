@@ -1,12 +1,15 @@
-"""Where the refresh token lives: the OS keyring only. Picks the keyring backend (honouring
+"""What lives in the OS keyring only: the refresh token, and the secrets typed in Settings (proxy
+password, static access keys, Gemini API key). Picks the keyring backend (honouring
 PYTHON_KEYRING_BACKEND), degrades to "this process only" when there is none, and provides the
 in-memory twin tests use."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from keyring.backend import KeyringBackend
@@ -159,25 +162,106 @@ def backend_from(value: Any) -> KeyringBackend | None:
     return value if value is not None else resolve_backend()
 
 
-def with_proxy_password(config: Any, keyring_backend: Any) -> Any:
-    """`config` (an ecan.config.Config) with its proxy's password from the keyring, when the
-    proxy names a user and the environment gave no password."""
+@dataclass(frozen=True)
+class KeptSecret:
+    """A secret Settings keeps in the keyring and never in a file: its keyring entry, the config
+    fields it fills (`section`: the Config attribute) and the environment names that set them,
+    which are also how the sync process, which never reads the keyring, is given it. A pair is
+    one entry, so it is never half saved."""
+
+    account: str
+    section: str
+    fields: tuple[str, ...]
+    env: tuple[str, ...]
+
+
+PROXY_PASSWORD = KeptSecret(PROXY_ACCOUNT, "network", ("proxy_password",),
+                            ("ECAN_PROXY_PASSWORD",))
+# Static keys for S3, R2 or MinIO: the fallback when no identity pool gives credentials.
+ACCESS_KEYS = KeptSecret("storage-access-keys", "storage", ("access_key", "secret_key"),
+                         ("AVATAR_CLOUD_ACCESS_KEY", "AVATAR_CLOUD_SECRET_KEY"))
+GEMINI_API_KEY = KeptSecret("gemini-api-key", "gemini", ("api_key",), ("GEMINI_API_KEY",))
+KEPT_SECRETS = (PROXY_PASSWORD, ACCESS_KEYS, GEMINI_API_KEY)
+
+
+def read_kept(store: SecretStore, secret: KeptSecret) -> tuple[str, ...] | None:
+    """The values kept for `secret` (one per field), or None when none are (or the entry is
+    not one ecan wrote)."""
+    raw = store.get(secret.account)
+    if not raw:
+        return None
+    if len(secret.fields) == 1:
+        return (raw,)
+    try:
+        values = json.loads(raw)
+    except ValueError:
+        return None
+    if not (isinstance(values, list) and len(values) == len(secret.fields)
+            and all(isinstance(v, str) and v for v in values)):
+        return None
+    return tuple(values)
+
+
+def save_kept(store: SecretStore, secret: KeptSecret, values: tuple[str, ...] | None) -> None:
+    """Keep `values` for `secret` in the keyring (with none, in `store` for this process);
+    None (or empty values) forgets it."""
+    if not values or not all(values):
+        store.delete(secret.account)
+        return
+    if len(values) != len(secret.fields):
+        raise ValueError(f"{secret.account} takes {len(secret.fields)} values")
+    store.set(secret.account, values[0] if len(values) == 1 else json.dumps(list(values)))
+
+
+def with_kept(config: Any, store: Callable[[], SecretStore], secret: KeptSecret) -> Any:
+    """`config` (an ecan.config.Config) with `secret` from the keyring when neither the
+    environment nor the config file set any of its fields (they come first, in that order);
+    the config's `from_keyring` then names it. `store()` is called only when the keyring is
+    to be read (finding the keyring is slow)."""
     from dataclasses import replace
+
+    section = getattr(config, secret.section)
+    if any(getattr(section, name) for name in secret.fields):
+        return config
+    values = read_kept(store(), secret)
+    if values is None:
+        return config
+    filled = replace(section, **dict(zip(secret.fields, values, strict=True)))
+    return replace(config, **{secret.section: filled},
+                   from_keyring=config.from_keyring | {secret.account})
+
+
+def with_proxy_password(config: Any, store: Callable[[], SecretStore]) -> Any:
+    """`config` with its proxy's password from the keyring, when the proxy names a user and
+    the environment gave no password."""
     from urllib.parse import urlparse
 
     network = config.network
-    if not network.proxy or network.proxy_password or not urlparse(network.proxy).username:
+    if not network.proxy or not urlparse(network.proxy).username:
         return config
-    password = SecretStore(backend_from(keyring_backend)).get(PROXY_ACCOUNT)
-    if not password:
-        return config
-    return replace(config, network=replace(network, proxy_password=password))
+    return with_kept(config, store, PROXY_PASSWORD)
 
 
-def save_proxy_password(keyring_backend: Any, password: str) -> None:
+def with_access_keys(config: Any, store: Callable[[], SecretStore]) -> Any:
+    """`config` with the static keys from the keyring, when it syncs to S3 (or R2, MinIO) and
+    the environment and the file name none."""
+    if config.storage.kind != "s3":
+        return config
+    return with_kept(config, store, ACCESS_KEYS)
+
+
+def kept_env(config: Any) -> dict[str, str]:
+    """The secrets `config` took from the keyring, by the environment names that set them: how
+    a child process that never reads the keyring (the sync process) is given them."""
+    env: dict[str, str] = {}
+    for secret in KEPT_SECRETS:
+        if secret.account in config.from_keyring:
+            section = getattr(config, secret.section)
+            for name, field_name in zip(secret.env, secret.fields, strict=True):
+                env[name] = getattr(section, field_name)
+    return env
+
+
+def save_proxy_password(store: SecretStore, password: str) -> None:
     """Keep (or, empty, forget) the proxy's password in the keyring."""
-    store = SecretStore(backend_from(keyring_backend))
-    if password:
-        store.set(PROXY_ACCOUNT, password)
-    else:
-        store.delete(PROXY_ACCOUNT)
+    save_kept(store, PROXY_PASSWORD, (password,) if password else None)

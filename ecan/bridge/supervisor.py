@@ -81,6 +81,7 @@ class HelperProcess(QObject):
         self._env = env
         self._framer = Framer(payload_size, max_line)
         self._proc: QProcess | None = None
+        self._retiring: QProcess | None = None  # ending for relaunch(); the next starts after
         self._last_words: deque[str] = deque(maxlen=20)
         self._stopping = False
         self.failures = 0  # deaths since it last said something that made sense
@@ -129,6 +130,13 @@ class HelperProcess(QObject):
         sure it is gone within `grace_s`: waiting here (`wait`, at quit) or in the background."""
         self._stopping = True
         self._restart.stop()
+        retiring, self._retiring = self._retiring, None
+        if wait and retiring is not None \
+                and retiring.state() != QProcess.ProcessState.NotRunning:
+            # One relaunch() is ending: it was told to stop already, and has its kill timer.
+            if not retiring.waitForFinished(int(grace_s * 1000)):
+                retiring.kill()
+                retiring.waitForFinished(2000)
         proc, self._proc = self._proc, None
         if proc is None or proc.state() == QProcess.ProcessState.NotRunning:
             return
@@ -143,6 +151,35 @@ class HelperProcess(QObject):
             log.warning("%s did not stop in time; ending it", self.name)
             proc.kill()
             proc.waitForFinished(2000)
+
+    def relaunch(self, env: Mapping[str, str] | None, goodbye: dict[str, Any] | None = None,
+                 grace_s: float = 2.0) -> None:
+        """Run it with `env` from now on: the process running now ends as stop() ends it (within
+        `grace_s`), then a new one starts at once. Not a death: no back-off, no `died`. Until
+        the new one runs, write() returns False, as between a death and its restart."""
+        self._env = env
+        proc = self._proc
+        if self._stopping or proc is None or proc.state() == QProcess.ProcessState.NotRunning:
+            return  # the next start takes the new env
+        self._proc = None
+        self._retiring = proc
+        proc.finished.disconnect(self._finished)
+        proc.errorOccurred.disconnect(self._error)
+        proc.finished.connect(proc.deleteLater)
+        proc.finished.connect(self._retired)
+        if goodbye is not None:
+            proc.write(encode_line(goodbye).encode())
+        proc.closeWriteChannel()
+        QTimer.singleShot(int(grace_s * 1000), proc, proc.kill)
+
+    def _retired(self) -> None:
+        """The process relaunch() ended is gone: now the next one (two at once would both own
+        the same work)."""
+        if self.sender() is not self._retiring:
+            return
+        self._retiring = None
+        if self._proc is None and not self._stopping and not self._restart.isActive():
+            self._launch()
 
     def write(self, message: dict[str, Any]) -> bool:
         """One message on its input; False when no process is there to take it."""

@@ -76,21 +76,15 @@ class SyncProcess(QObject):
     restarting = Signal(int)
     _session_read = Signal(int, object)  # from the reading thread to the GUI thread
     _send_requested = Signal(object)  # a message from any thread, written on the GUI thread
+    _relaunch_requested = Signal(object)  # a new environment for the process, from any thread
 
     def __init__(self, app: App, parent: QObject | None = None,
                  command: list[str] | None = None) -> None:
         super().__init__(parent)
         self._app = app
-        env = dict(app.env)
-        # It starts in a fixed folder: the library and config it uses are named absolutely.
-        env["ECAN_HOME"] = str(app.paths.ecan_home)
-        if app.env.get("ECAN_CONFIG"):
-            env["ECAN_CONFIG"] = os.path.abspath(app.env["ECAN_CONFIG"])
-        # The proxy's password is in the window's keyring, which the sync process never reads.
-        if app.config.network.proxy_password:
-            env["ECAN_PROXY_PASSWORD"] = app.config.network.proxy_password
+        self._env = self._child_env()
         self.helper = HelperProcess("the sync process", command or ecan_command("sync-service"),
-                                    _BACKOFF, env=env, parent=self)
+                                    _BACKOFF, env=self._env, parent=self)
         self.helper.launched.connect(self._launched)
         self.helper.received.connect(self._received)
         self.helper.garbled.connect(
@@ -102,9 +96,22 @@ class SyncProcess(QObject):
         self._sent_generation: int | None = None
         self._session_read.connect(self._send_session)
         self._send_requested.connect(self._send)
+        self._relaunch_requested.connect(self._relaunch)
         self._calls: dict[int, Future[Any]] = {}
         self._calls_lock = threading.Lock()
         self._last_call = 0
+
+    def _child_env(self) -> dict[str, str]:
+        app = self._app
+        env = dict(app.env)
+        # It starts in a fixed folder: the library and config it uses are named absolutely.
+        env["ECAN_HOME"] = str(app.paths.ecan_home)
+        if app.env.get("ECAN_CONFIG"):
+            env["ECAN_CONFIG"] = os.path.abspath(app.env["ECAN_CONFIG"])
+        # The secrets typed in Settings are in the window's keyring, which the sync process
+        # never reads: it is given those the config took from there (proxy password, keys).
+        env.update(app.kept_env())
+        return env
 
     # ---- life ---------------------------------------------------------------------------------
     def start(self) -> None:
@@ -140,7 +147,18 @@ class SyncProcess(QObject):
 
     def reload_config(self) -> None:
         # Like wake, no waiting: a process started meanwhile reads the new config anyway.
+        env = self._child_env()
+        if env != self._env:
+            # A secret it holds in its environment changed (typed or removed in Settings): only
+            # a new process can hold the new one.
+            self._relaunch_requested.emit(env)
+            return
         self._send_requested.emit({"op": "call", "id": 0, "method": "reload_config", "args": {}})
+
+    def _relaunch(self, env: dict[str, str]) -> None:
+        self._env = env
+        log.info("the secrets the sync process uses changed: starting it again")
+        self.helper.relaunch(env, {"op": "stop", "timeout": 5.0}, 8.0)
 
     def retry_failed(self, avatar_id: str | None = None) -> int:
         return int(self._call("retry_failed", avatar_id=avatar_id))

@@ -217,8 +217,8 @@ def _usage(response: Any) -> Usage:
 def no_key_error() -> UserFacingError:
     return UserFacingError(
         "gemini_no_key", "No Gemini API key: GEMINI_API_KEY is not set.",
-        "Set the GEMINI_API_KEY environment variable (or NANO_BANANA_API_KEY, its older name, "
-        "or GEMINI.API_KEY in auth_config.yml) to a key from Google AI Studio, then try again.")
+        "Enter a key from Google AI Studio in Settings > Image generation (kept in the system "
+        "keyring), or set the GEMINI_API_KEY environment variable, then try again.")
 
 
 def redact(text: str, secret: str) -> str:

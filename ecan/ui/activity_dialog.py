@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from ecan.bridge import ops
 from ecan.bridge.bridge import Bridge
+from ecan.bridge.messages import translate_text
 from ecan.handlers.models import Activity
 from ecan.ui.list_window import ListWindow
 from ecan.ui.resources import icon
@@ -125,6 +126,9 @@ class ActivityDialog(ListWindow):
             return self.tr("Saved agent “{name}”").format(name=name)
         if kind == "agent_deleted":
             return self.tr("Deleted agent “{name}”").format(name=name)
+        # A failure's message and fix are the domain's English: in the window's language here,
+        # as the details pane shows them.
+        message, hint = translate_text(message), translate_text(hint)
         if kind == "upload_failed":
             text = self.tr("Upload of “{name}” failed: {message}").format(name=name,
                                                                          message=message)

@@ -1,8 +1,9 @@
 """Settings: storage backend (local only, a folder, AWS S3, an S3-compatible endpoint), bucket,
-region, endpoint, prefix, CDN domain, concurrency; sync's bandwidth limit and pause; start at
-login and the language. Checked by the same
+region, endpoint, prefix, CDN domain, concurrency, static access keys; the Gemini API key; sync's
+bandwidth limit and pause; start at login, the proxy and the language. Checked by the same
 validation as loading the config file; "Test connection" runs doctor's checks off the GUI thread;
-saving changes only the keys the user changed, in place, and never a value the environment set."""
+saving changes only the keys the user changed, in place, and never a value the environment set;
+keys and passwords typed here go to the keyring only (ecan.auth.secrets), never to a file."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ecan.auth.secrets import ACCESS_KEYS, GEMINI_API_KEY, KeptSecret
 from ecan.autostart import Autostart
 from ecan.bridge import ops
 from ecan.bridge.bridge import Bridge
@@ -45,21 +47,25 @@ from ecan.ui.i18n import LANGUAGES
 
 BACKENDS = ["none", "local", "s3", "s3-compatible"]
 LANG_CODES = ["", "en", "zh_CN"]
+ACCESS_ROWS = ("access_key", "secret_key", "access_state")
 # Form row -> the config key it edits.
 SETTING_OF = {"backend": "STORAGE.BACKEND", "bucket": "STORAGE.BUCKET",
               "region": "STORAGE.REGION", "endpoint": "STORAGE.ENDPOINT_URL",
               "folder": "STORAGE.LOCAL_PATH", "prefix": "STORAGE.PATH_PREFIX",
-              "cdn": "STORAGE.CDN_DOMAIN", "concurrency": "SYNC.CONCURRENCY"}
+              "cdn": "STORAGE.CDN_DOMAIN", "concurrency": "SYNC.CONCURRENCY",
+              "access_key": "STORAGE.ACCESS_KEY", "secret_key": "STORAGE.SECRET_KEY"}
 
 
 class SettingsDialog(QDialog):
     """Signals:
         language_changed(str): the user picked a language ("" = follow the system).
         saved(str): the config file was written (its path).
+        removed(str): a saved secret was removed from the keyring (its keyring account).
     """
 
     language_changed = Signal(str)
     saved = Signal(str)
+    removed = Signal(str)
 
     def __init__(self, bridge: Bridge, app: Any, ui_settings: QSettings,
                  parent: QWidget | None = None, *, sync_status: dict[str, Any] | None = None,
@@ -76,6 +82,8 @@ class SettingsDialog(QDialog):
         self.setMinimumWidth(520)
         config: Config = app.config if app is not None else Config()
         self._config = config
+        # account -> (the secret, its fields, where it stands, its Remove button)
+        self._kept: dict[str, tuple[KeptSecret, tuple[QLineEdit, ...], QLabel, QPushButton]] = {}
         layout = QVBoxLayout(self)
 
         storage = QGroupBox(self.tr("Cloud storage"), self)
@@ -112,6 +120,15 @@ class SettingsDialog(QDialog):
         self.concurrency.setRange(1, 64)
         self.concurrency.setValue(config.sync.concurrency)
         self.concurrency.setAccessibleName(self.tr("Parallel uploads"))
+        # Static keys (S3, R2, MinIO): typed here, kept in the keyring only (never the file).
+        self.access_key = QLineEdit(storage)
+        self.access_key.setAccessibleName(self.tr("Access key ID"))
+        self.secret_key = QLineEdit(storage)
+        self.secret_key.setEchoMode(QLineEdit.EchoMode.Password)
+        self.secret_key.setAccessibleName(self.tr("Secret access key"))
+        self.access_state = QLabel(storage)
+        self.access_remove = QPushButton(self.tr("Remove"), storage)
+        self.access_remove.setAccessibleName(self.tr("Remove the saved access keys"))
         self._rows: dict[str, tuple[QLabel, QWidget]] = {}
         for key, label, widget in (
                 ("backend", self.tr("&Storage"), self.backend),
@@ -121,7 +138,9 @@ class SettingsDialog(QDialog):
                 ("folder", self.tr("F&older"), folder_row),
                 ("prefix", self.tr("Key &prefix"), self.prefix),
                 ("cdn", self.tr("&CDN domain"), self.cdn),
-                ("concurrency", self.tr("Parallel &uploads"), self.concurrency)):
+                ("concurrency", self.tr("Parallel &uploads"), self.concurrency),
+                ("access_key", self.tr("&Access key ID"), self.access_key),
+                ("secret_key", self.tr("Secret access &key"), self.secret_key)):
             lab = QLabel(label, storage)
             lab.setBuddy(self.folder if widget is folder_row else widget)
             variable = config.env_overrides.get(SETTING_OF[key])
@@ -133,13 +152,37 @@ class SettingsDialog(QDialog):
                 shown.layout().addWidget(self.browse)  # type: ignore[union-attr]
             form.addRow(lab, shown)
             self._rows[key] = (lab, shown)
+        access_row = self._kept_row(ACCESS_KEYS, (self.access_key, self.secret_key),
+                                    self.access_state, self.access_remove, storage)
+        if access_row is not None:
+            access_spacer = QLabel(storage)
+            form.addRow(access_spacer, access_row)
+            self._rows["access_state"] = (access_spacer, access_row)
         layout.addWidget(storage)
-        self.note = QLabel(self.tr("Access keys are never written by ecan: set them in the "
-                                   "environment (AVATAR_CLOUD_ACCESS_KEY / "
-                                   "AVATAR_CLOUD_SECRET_KEY) or sign in."), self)
+        self.note = QLabel(self.tr("Keys typed here are kept in the system keyring, never in a "
+                                   "file. With a sign-in (an identity pool), none are needed."),
+                           self)
         self.note.setObjectName("hintLabel")
         self.note.setWordWrap(True)
         layout.addWidget(self.note)
+
+        generation = QGroupBox(self.tr("Image generation"), self)
+        genform = QFormLayout(generation)
+        self.gemini_key = QLineEdit(generation)
+        self.gemini_key.setEchoMode(QLineEdit.EchoMode.Password)
+        self.gemini_key.setAccessibleName(self.tr("Gemini API key"))
+        self.gemini_state = QLabel(generation)
+        self.gemini_remove = QPushButton(self.tr("Remove"), generation)
+        self.gemini_remove.setAccessibleName(self.tr("Remove the saved Gemini API key"))
+        gemini_label = QLabel(self.tr("&Gemini API key"), generation)
+        gemini_label.setBuddy(self.gemini_key)
+        genform.addRow(gemini_label, self._env_marked(
+            self.gemini_key, config.env_overrides.get("GEMINI.API_KEY"), generation))
+        gemini_row = self._kept_row(GEMINI_API_KEY, (self.gemini_key,), self.gemini_state,
+                                    self.gemini_remove, generation)
+        if gemini_row is not None:
+            genform.addRow(QLabel(generation), gemini_row)
+        layout.addWidget(generation)
 
         layout.addWidget(self._build_sync_group())
 
@@ -203,6 +246,7 @@ class SettingsDialog(QDialog):
         self._backend_changed()
         # What the form says before the user touches it: saving writes only what differs.
         self._initial = setting_values(self._form_config())
+        self._read_keyring()
 
     def _build_sync_group(self) -> QGroupBox:
         box = QGroupBox(self.tr("Sync"), self)
@@ -283,6 +327,112 @@ class SettingsDialog(QDialog):
         column.addWidget(note)
         return box
 
+    # ---- secrets kept in the keyring ----------------------------------------------------------
+    def _kept_row(self, secret: KeptSecret, edits: tuple[QLineEdit, ...], state: QLabel,
+                  remove: QPushButton, parent: QWidget) -> QWidget | None:
+        """Where a kept secret stands (in the keyring, set elsewhere, or not yet) and its
+        Remove button; None when the environment sets it (the note under its fields says so).
+        The environment or the config file setting it makes `edits` read-only: typed here, it
+        would never be used (they come first)."""
+        state.setObjectName("hintLabel")
+        state.setWordWrap(True)
+        remove.hide()
+        remove.clicked.connect(lambda: self._remove(secret))
+        self._kept[secret.account] = (secret, edits, state, remove)
+        section = getattr(self._config, secret.section)
+        variables = sorted({v for f in secret.fields if (v := self._config.env_overrides.get(
+            f"{secret.section.upper()}.{f.upper()}"))})
+        if variables:
+            state.hide()  # in no layout: it must not float over the form
+            return None
+        if secret.account not in self._config.from_keyring and any(
+                getattr(section, f) for f in secret.fields):
+            # A config file the user wrote holds it (ecan never does): it is changed there.
+            for edit in edits:
+                edit.setReadOnly(True)
+            state.setText(self.tr("Set in the config file {path}: change it there.").format(
+                path=self._config.source or ""))
+        else:
+            state.setText(self.tr("Kept in the system keyring, never written to a file."))
+        box = QWidget(parent)
+        line = QHBoxLayout(box)
+        line.setContentsMargins(0, 0, 0, 0)
+        line.addWidget(state, 1)
+        line.addWidget(remove)
+        return box
+
+    def _editable(self, secret: KeptSecret) -> bool:
+        """The user may type `secret` here (neither the environment nor the file sets it)."""
+        _secret, edits, _state, _remove = self._kept[secret.account]
+        return not any(edit.isReadOnly() for edit in edits)
+
+    def _read_keyring(self) -> None:
+        """Which secrets the keyring holds (read off the GUI thread: a keyring can be slow)."""
+        app = self._app
+        if app is None:
+            return
+
+        def work() -> dict[str, Any]:
+            from ecan.auth.secrets import read_kept
+
+            stored = {account: read_kept(app.kept_secrets, secret) is not None
+                      for account, (secret, *_rest) in self._kept.items()}
+            persistent = app.kept_secrets.persistent
+            return {"stored": stored, "persistent": persistent}
+
+        self._bridge.run_task("read the keyring", work, on_success=self._keyring_read,
+                              on_failure=lambda _e: None)
+
+    def _keyring_read(self, result: dict[str, Any]) -> None:
+        for account, stored in result["stored"].items():
+            self._show_kept(account, stored=bool(stored),
+                            persistent=bool(result["persistent"]))
+
+    def _show_kept(self, account: str, *, stored: bool, persistent: bool = True) -> None:
+        secret, edits, state, remove = self._kept[account]
+        if not self._editable(secret):
+            return
+        remove.setVisible(stored)
+        for edit in edits:
+            edit.setPlaceholderText(self.tr("Type a new one to replace it") if stored else "")
+        if stored:
+            state.setText(self.tr("Saved in the system keyring."))
+        elif not persistent:
+            state.setText(self.tr("No system keyring here: what you type is kept only until "
+                                  "ecan quits."))
+        else:
+            state.setText(self.tr("Kept in the system keyring, never written to a file."))
+
+    def typed_secrets(self) -> dict[str, tuple[str, ...]]:
+        """The secrets typed in the form ({account: values}), to keep in the keyring."""
+        typed: dict[str, tuple[str, ...]] = {}
+        for account, (secret, edits, _state, _remove) in self._kept.items():
+            values = tuple(edit.text().strip() for edit in edits)
+            if self._editable(secret) and any(values):
+                typed[account] = values
+        return typed
+
+    def _remove(self, secret: KeptSecret) -> None:
+        """Forget a kept secret now, and stop using it (the window and the sync process)."""
+        app = self._app
+
+        def work() -> str:
+            from ecan.auth.secrets import save_kept
+
+            save_kept(app.kept_secrets, secret, None)
+            app.reload_config()
+            app.sync.reload_config()
+            return secret.account
+
+        def removed(account: str) -> None:
+            self._show_kept(account, stored=False)
+            self.removed.emit(account)
+
+        self._bridge.run_task("remove a saved key", work, on_success=removed,
+                              on_failure=lambda e: self._show(
+                                  False, f"{translate_text(str(e.get('message') or ''))}\n"
+                                         f"{translate_text(str(e.get('hint') or ''))}"))
+
     def _choose_folder(self) -> None:
         chosen = QFileDialog.getExistingDirectory(
             self, self.tr("Choose the folder to sync to"), self.folder.text() or str(Path.home()))
@@ -292,8 +442,9 @@ class SettingsDialog(QDialog):
     def _backend_changed(self, *_args: object) -> None:
         which = BACKENDS[self.backend.currentIndex()]
         show = {"none": set(), "local": {"folder", "prefix", "concurrency"},
-                "s3": {"bucket", "region", "prefix", "cdn", "concurrency"},
-                "s3-compatible": {"bucket", "region", "endpoint", "prefix", "cdn", "concurrency"}
+                "s3": {"bucket", "region", "prefix", "cdn", "concurrency", *ACCESS_ROWS},
+                "s3-compatible": {"bucket", "region", "endpoint", "prefix", "cdn", "concurrency",
+                                  *ACCESS_ROWS}
                 }[which]
         for key, (label, widget) in self._rows.items():
             visible = key == "backend" or key in show
@@ -326,8 +477,15 @@ class SettingsDialog(QDialog):
             cdn_domain=self.cdn.text().strip() if which != "none" else "",
             local_path=self.folder.text().strip() if which == "local" else "",
         )
+        typed = self.typed_secrets() if self._kept else {}
+        if ACCESS_KEYS.account in typed:  # a new pair replaces the one in use
+            storage = replace(storage, access_key=typed[ACCESS_KEYS.account][0],
+                              secret_key=typed[ACCESS_KEYS.account][1])
+        gemini = base.gemini
+        if GEMINI_API_KEY.account in typed:
+            gemini = replace(gemini, api_key=typed[GEMINI_API_KEY.account][0])
         proxy, _password = split_proxy(self.proxy.text().strip())
-        return replace(base, storage=storage,
+        return replace(base, storage=storage, gemini=gemini,
                        sync=replace(base.sync, concurrency=self.concurrency.value()),
                        network=replace(base.network, proxy=proxy))
 
@@ -364,6 +522,9 @@ class SettingsDialog(QDialog):
         # A password typed in the address goes to the keyring; no proxy, no password kept.
         keep_password: str | None = password or (
             "" if not proxy and self._config.network.proxy else None)
+        # Keys typed for a storage that uses none (local only, a folder) are not kept.
+        kept = {account: values for account, values in self.typed_secrets().items()
+                if account != ACCESS_KEYS.account or config.storage.kind == "s3"}
         autostart = self._autostart if login != self._started_at_login else None
         autostart_failed = (self.tr("Start at login could not be changed."),
                             self.tr("Check that your user can write there ({reason})."))
@@ -381,7 +542,13 @@ class SettingsDialog(QDialog):
             if keep_password is not None and app is not None:
                 from ecan.auth.secrets import save_proxy_password
 
-                save_proxy_password(app.keyring_backend, keep_password)
+                save_proxy_password(app.kept_secrets, keep_password)
+            if kept and app is not None:
+                from ecan.auth.secrets import KEPT_SECRETS, save_kept
+
+                for secret in KEPT_SECRETS:
+                    if secret.account in kept:
+                        save_kept(app.kept_secrets, secret, kept[secret.account])
             save_settings(target, changes)
             # Applied now, not at the next start: the window's cloud access, and the sync
             # process's (which then looks at the queue with the new storage).

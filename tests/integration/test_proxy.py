@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from ecan.auth.secrets import MemoryKeyring, save_proxy_password
+from ecan.auth.secrets import MemoryKeyring, SecretStore, save_proxy_password
 from tests.forwardproxy import ForwardProxy
 
 PASSWORD = "pr0xy-s3cret!"
@@ -33,7 +33,7 @@ def test_a_sync_goes_through_the_configured_proxy_with_its_password(
     port = proxy.url.rsplit(":", 1)[1]
     config.write_text(config.read_text() + f"NETWORK:\n  PROXY: http://alice@127.0.0.1:{port}\n")
     keyring = MemoryKeyring()
-    save_proxy_password(keyring, PASSWORD)
+    save_proxy_password(SecretStore(keyring), PASSWORD)
     app = build_app(cloud_env, keyring_backend=keyring)
     try:
         assert app.config.network.url() == f"http://alice:pr0xy-s3cret%21@127.0.0.1:{port}"

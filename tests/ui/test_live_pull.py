@@ -88,7 +88,7 @@ def test_the_other_computers_changes_show_up_without_a_click(
 
 
 def test_the_activity_list_shows_a_failed_upload_with_its_fix(
-        clean_env: dict[str, str], tmp_path: Path, qtbot: Any,
+        clean_env: dict[str, str], tmp_path: Path, qtbot: Any, languages: Any,
         make_pictures: Callable[..., list[Path]]) -> None:
     """A library syncing to a folder: a picture damaged on disk cannot be uploaded, and the
     Activity list says so, with what to do; the import before it is listed too."""
@@ -116,6 +116,13 @@ def test_the_activity_list_shows_a_failed_upload_with_its_fix(
                                "and import it again.")
         assert (added, added_on, failed_on) == ("Added “photo-000”", "This computer",
                                                 "This computer")
+        # In Chinese, the failure and its fix are Chinese too, not the domain's English.
+        languages.apply("zh_CN")
+        qtbot.waitUntil(lambda: dialog.rows()[0][0].startswith("“photo-000”上传失败："),
+                        timeout=5000)
+        failed = dialog.rows()[0][0]
+        assert "与其校验和不再一致" in failed and "checksum" not in failed
+        assert "\n解决方法：" in failed and "delete the avatar" not in failed
     finally:
         gui.close()
 

@@ -119,6 +119,10 @@ def test_settings_save_changes_only_what_the_user_changed_and_no_environment_val
         notes = [lab.text() for lab in dialog.findChildren(QLabel) if lab.isVisible()]
         assert any("AWS_S3_BUCKET" in t for t in notes), notes
         assert any("AVATAR_CLOUD_CDN_DOMAIN" in t for t in notes), notes
+        # The file's own keys (written by hand) are the file's: not typed over here, not shown.
+        assert dialog.access_key.isReadOnly() and dialog.secret_key.isReadOnly()
+        assert dialog.secret_key.text() == ""
+        assert dialog.access_state.text().startswith("Set in the config file ")
 
         dialog.region.setText("us-west-2")
         saved: list[str] = []

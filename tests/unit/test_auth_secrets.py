@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 from keyring.backend import KeyringBackend
@@ -93,3 +94,93 @@ def test_refresh_windows_scale_with_the_credential_lifetime() -> None:
     assert refresh_windows(90) == (30, 15)
     # 1 h Cognito credentials: botocore's own defaults.
     assert refresh_windows(3600) == (900, 600)
+
+
+# ---- secrets typed in Settings (proxy password, static keys, Gemini key) ----------------------
+
+def _kept_app(tmp_path: Path, file_text: str, env: dict[str, str],
+              ring: MemoryKeyring) -> Any:
+    from ecan.app import build_app
+
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    (home / "auth_config.yml").write_text(file_text, encoding="utf-8")
+    return build_app({"ECAN_HOME": str(home), **env}, keyring_backend=ring)
+
+
+S3_FILE = "STORAGE:\n  BACKEND: s3\n  BUCKET: team-avatars\n  REGION: eu-west-1\n"
+
+
+def test_static_keys_come_from_the_environment_then_the_file_then_the_keyring(
+        tmp_path: Path) -> None:
+    from ecan.auth.secrets import ACCESS_KEYS, kept_env, read_kept, save_kept
+
+    ring = MemoryKeyring()
+    save_kept(SecretStore(ring), ACCESS_KEYS, ("AKIAKEYRING000000001", "keyring-secret"))
+    assert read_kept(SecretStore(ring), ACCESS_KEYS) == ("AKIAKEYRING000000001", "keyring-secret")
+    # Neither the environment nor the file: the keyring's, and the sync process is given them.
+    app = _kept_app(tmp_path, S3_FILE, {}, ring)
+    assert (app.config.storage.access_key, app.config.storage.secret_key) == (
+        "AKIAKEYRING000000001", "keyring-secret")
+    assert app.cloud.mode() == "static"
+    assert kept_env(app.config) == {"AVATAR_CLOUD_ACCESS_KEY": "AKIAKEYRING000000001",
+                                    "AVATAR_CLOUD_SECRET_KEY": "keyring-secret"}
+    app.close()
+    # A file the user wrote with keys (legacy) comes before the keyring.
+    app = _kept_app(tmp_path, S3_FILE + "  ACCESS_KEY: AKIAFILE000000000001\n"
+                    "  SECRET_KEY: file-secret\n", {}, ring)
+    assert app.config.storage.secret_key == "file-secret" and kept_env(app.config) == {}
+    app.close()
+    # The environment comes first of all.
+    app = _kept_app(tmp_path, S3_FILE, {"AWS_ACCESS_KEY_ID": "AKIAENV0000000000001",
+                                        "AWS_SECRET_ACCESS_KEY": "env-secret"}, ring)
+    assert app.config.storage.secret_key == "env-secret" and kept_env(app.config) == {}
+    app.close()
+    # Local only: the keyring is not read for keys nothing would use.
+    app = _kept_app(tmp_path, "", {}, ring)
+    assert app.config.storage.access_key == "" and kept_env(app.config) == {}
+    app.close()
+
+
+def test_the_gemini_key_comes_from_the_keyring_only_when_nothing_else_sets_it(
+        tmp_path: Path) -> None:
+    from ecan.auth.secrets import GEMINI_API_KEY, read_kept, save_kept
+
+    ring = MemoryKeyring()
+    save_kept(SecretStore(ring), GEMINI_API_KEY, ("AIzaSyKeyring",))
+    app = _kept_app(tmp_path, "", {}, ring)
+    assert app.generator.config.api_key == "AIzaSyKeyring"
+    app.close()
+    app = _kept_app(tmp_path, "GEMINI:\n  API_KEY: AIzaSyFile\n", {}, ring)
+    assert app.generator.config.api_key == "AIzaSyFile"
+    app.close()
+    app = _kept_app(tmp_path, "GEMINI:\n  API_KEY: AIzaSyFile\n",
+                    {"NANO_BANANA_API_KEY": "AIzaSyEnv"}, ring)
+    assert app.generator.config.api_key == "AIzaSyEnv"
+    app.close()
+    save_kept(SecretStore(ring), GEMINI_API_KEY, None)  # removed
+    assert read_kept(SecretStore(ring), GEMINI_API_KEY) is None and ring.entries == {}
+
+
+def test_with_no_keyring_keys_typed_are_kept_for_the_run_and_written_nowhere(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ecan.auth.secrets import ACCESS_KEYS, save_kept
+
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "auth_config.yml").write_text(S3_FILE, encoding="utf-8")
+    from ecan.app import build_app
+
+    app = build_app({"ECAN_HOME": str(home)})
+    try:
+        assert not app.kept_secrets.persistent
+        save_kept(app.kept_secrets, ACCESS_KEYS, ("AKIATHISRUNONLY00001", "this-run-only"))
+        app.reload_config()  # what Settings does after saving
+        assert app.config.storage.access_key == "AKIATHISRUNONLY00001"
+        assert app.cloud.mode() == "static"
+        leaked = [p for p in tmp_path.rglob("*")
+                  if p.is_file() and b"this-run-only" in p.read_bytes()]
+        assert leaked == []
+    finally:
+        app.close()

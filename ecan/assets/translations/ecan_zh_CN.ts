@@ -16,107 +16,107 @@
 <context>
     <name>ActivityDialog</name>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="73" />
+        <location filename="../../ui/activity_dialog.py" line="74" />
         <source>Activity</source>
         <translation>动态</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="75" />
+        <location filename="../../ui/activity_dialog.py" line="76" />
         <source>Recent changes on this computer and your other computers, newest first.</source>
         <translation>本机和你的其他电脑上最近的更改，最新的在前。</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="77" />
+        <location filename="../../ui/activity_dialog.py" line="78" />
         <source>Nothing yet. Changes you make here and on your other computers appear here.</source>
         <translation>暂无动态。你在本机和其他电脑上所做的更改会显示在这里。</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="78" />
+        <location filename="../../ui/activity_dialog.py" line="79" />
         <source>Change</source>
         <translation>更改</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="78" />
+        <location filename="../../ui/activity_dialog.py" line="79" />
         <source>Computer</source>
         <translation>电脑</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="78" />
+        <location filename="../../ui/activity_dialog.py" line="79" />
         <source>When</source>
         <translation>时间</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="79" />
+        <location filename="../../ui/activity_dialog.py" line="80" />
         <source>Recent changes</source>
         <translation>最近的更改</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="80" />
+        <location filename="../../ui/activity_dialog.py" line="81" />
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="115" />
+        <location filename="../../ui/activity_dialog.py" line="116" />
         <source>Added “{name}”</source>
         <translation>添加了“{name}”</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="117" />
+        <location filename="../../ui/activity_dialog.py" line="118" />
         <source>Edited “{name}”</source>
         <translation>编辑了“{name}”</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="119" />
+        <location filename="../../ui/activity_dialog.py" line="120" />
         <source>Renamed “{before}” to “{name}”</source>
         <translation>将“{before}”重命名为“{name}”</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="121" />
+        <location filename="../../ui/activity_dialog.py" line="122" />
         <source>Deleted “{name}”</source>
         <translation>删除了“{name}”</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="123" />
+        <location filename="../../ui/activity_dialog.py" line="124" />
         <source>Brought back “{name}” from the trash</source>
         <translation>从回收站恢复了“{name}”</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="125" />
+        <location filename="../../ui/activity_dialog.py" line="126" />
         <source>Saved agent “{name}”</source>
         <translation>保存了智能体“{name}”</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="127" />
+        <location filename="../../ui/activity_dialog.py" line="128" />
         <source>Deleted agent “{name}”</source>
         <translation>删除了智能体“{name}”</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="129" />
+        <location filename="../../ui/activity_dialog.py" line="133" />
         <source>Upload of “{name}” failed: {message}</source>
         <translation>“{name}”上传失败：{message}</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="132" />
+        <location filename="../../ui/activity_dialog.py" line="136" />
         <source>Getting changes from the cloud failed: {message}</source>
         <translation>从云端获取更改失败：{message}</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="135" />
+        <location filename="../../ui/activity_dialog.py" line="139" />
         <source>Note: {message}</source>
         <translation>注意：{message}</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="138" />
+        <location filename="../../ui/activity_dialog.py" line="142" />
         <source>Fix: {hint}</source>
         <translation>解决方法：{hint}</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="142" />
+        <location filename="../../ui/activity_dialog.py" line="146" />
         <source>This computer</source>
         <translation>本机</translation>
     </message>
     <message>
-        <location filename="../../ui/activity_dialog.py" line="143" />
+        <location filename="../../ui/activity_dialog.py" line="147" />
         <source>Another computer</source>
         <translation>另一台电脑</translation>
     </message>
@@ -1875,282 +1875,359 @@ Your avatar library for the AI agents you build: local first, synced to your own
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="75" />
+        <location filename="../../ui/settings_dialog.py" line="81" />
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="81" />
+        <location filename="../../ui/settings_dialog.py" line="89" />
         <source>Cloud storage</source>
         <translation>云存储</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="84" />
+        <location filename="../../ui/settings_dialog.py" line="92" />
         <source>None: keep avatars on this computer only</source>
         <translation>无：头像只保存在本机</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="85" />
+        <location filename="../../ui/settings_dialog.py" line="93" />
         <source>A folder (another disk or a synced folder)</source>
         <translation>文件夹（其他磁盘或同步文件夹）</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="86" />
+        <location filename="../../ui/settings_dialog.py" line="94" />
         <source>Amazon S3</source>
         <translation>Amazon S3</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="87" />
+        <location filename="../../ui/settings_dialog.py" line="95" />
         <source>S3-compatible (Cloudflare R2, MinIO…)</source>
         <translation>S3 兼容（Cloudflare R2、MinIO…）</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="88" />
+        <location filename="../../ui/settings_dialog.py" line="96" />
         <source>Storage backend</source>
         <translation>存储后端</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="90" />
+        <location filename="../../ui/settings_dialog.py" line="98" />
         <source>Bucket</source>
         <translation>存储桶</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="93" />
+        <location filename="../../ui/settings_dialog.py" line="101" />
         <source>Region</source>
         <translation>区域</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="96" />
+        <location filename="../../ui/settings_dialog.py" line="104" />
         <source>Endpoint URL</source>
         <translation>端点 URL</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="98" />
+        <location filename="../../ui/settings_dialog.py" line="106" />
         <source>Key prefix</source>
         <translation>键名前缀</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="101" />
+        <location filename="../../ui/settings_dialog.py" line="109" />
         <source>CDN domain</source>
         <translation>CDN 域名</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="103" />
+        <location filename="../../ui/settings_dialog.py" line="111" />
         <source>Folder</source>
         <translation>文件夹</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="104" />
+        <location filename="../../ui/settings_dialog.py" line="112" />
         <source>&amp;Browse…</source>
         <translation>浏览(&amp;B)…</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="114" />
+        <location filename="../../ui/settings_dialog.py" line="122" />
         <source>Parallel uploads</source>
         <translation>并行上传数</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="117" />
+        <location filename="../../ui/settings_dialog.py" line="125" />
+        <source>Access key ID</source>
+        <translation>访问密钥 ID</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_dialog.py" line="128" />
+        <source>Secret access key</source>
+        <translation>秘密访问密钥</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_dialog.py" line="130" />
+        <location filename="../../ui/settings_dialog.py" line="175" />
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_dialog.py" line="131" />
+        <source>Remove the saved access keys</source>
+        <translation>移除已保存的访问密钥</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_dialog.py" line="134" />
         <source>&amp;Storage</source>
         <translation>存储(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="118" />
+        <location filename="../../ui/settings_dialog.py" line="135" />
         <source>&amp;Bucket</source>
         <translation>存储桶(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="119" />
+        <location filename="../../ui/settings_dialog.py" line="136" />
         <source>&amp;Region</source>
         <translation>区域(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="120" />
+        <location filename="../../ui/settings_dialog.py" line="137" />
         <source>&amp;Endpoint URL</source>
         <translation>端点 URL(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="121" />
+        <location filename="../../ui/settings_dialog.py" line="138" />
         <source>F&amp;older</source>
         <translation>文件夹(&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="122" />
+        <location filename="../../ui/settings_dialog.py" line="139" />
         <source>Key &amp;prefix</source>
         <translation>键名前缀(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="123" />
+        <location filename="../../ui/settings_dialog.py" line="140" />
         <source>&amp;CDN domain</source>
         <translation>CDN 域名(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="124" />
+        <location filename="../../ui/settings_dialog.py" line="141" />
         <source>Parallel &amp;uploads</source>
         <translation>并行上传数(&amp;U)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="137" />
-        <source>Access keys are never written by ecan: set them in the environment (AVATAR_CLOUD_ACCESS_KEY / AVATAR_CLOUD_SECRET_KEY) or sign in.</source>
-        <translation>ecan 从不写入访问密钥：请在环境变量（AVATAR_CLOUD_ACCESS_KEY / AVATAR_CLOUD_SECRET_KEY）中设置，或登录。</translation>
+        <location filename="../../ui/settings_dialog.py" line="142" />
+        <source>&amp;Access key ID</source>
+        <translation>访问密钥 ID(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="146" />
+        <location filename="../../ui/settings_dialog.py" line="143" />
+        <source>Secret access &amp;key</source>
+        <translation>秘密访问密钥(&amp;K)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_dialog.py" line="162" />
+        <source>Keys typed here are kept in the system keyring, never in a file. With a sign-in (an identity pool), none are needed.</source>
+        <translation>在这里输入的密钥保存在系统钥匙串中，绝不写入文件。使用登录（身份池）时无需任何密钥。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_dialog.py" line="169" />
+        <source>Image generation</source>
+        <translation>图像生成</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_dialog.py" line="173" />
+        <source>Gemini API key</source>
+        <translation>Gemini API 密钥</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_dialog.py" line="176" />
+        <source>Remove the saved Gemini API key</source>
+        <translation>移除已保存的 Gemini API 密钥</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_dialog.py" line="177" />
+        <source>&amp;Gemini API key</source>
+        <translation>Gemini API 密钥(&amp;G)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_dialog.py" line="189" />
         <source>General</source>
         <translation>常规</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="148" />
+        <location filename="../../ui/settings_dialog.py" line="191" />
         <source>Start ecan when I log in</source>
         <translation>登录时启动 ecan</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="156" />
+        <location filename="../../ui/settings_dialog.py" line="199" />
         <source>Follow the system</source>
         <translation>跟随系统</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="158" />
+        <location filename="../../ui/settings_dialog.py" line="201" />
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="164" />
+        <location filename="../../ui/settings_dialog.py" line="207" />
         <source>Empty: the system's proxy settings</source>
         <translation>留空：使用系统的代理设置</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="165" />
+        <location filename="../../ui/settings_dialog.py" line="208" />
         <source>http://host:port, or http://user:password@host:port (the password is kept in the system keyring)</source>
         <translation>http://主机:端口，或 http://用户:密码@主机:端口（密码保存在系统钥匙串中）</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="167" />
+        <location filename="../../ui/settings_dialog.py" line="210" />
         <source>Proxy</source>
         <translation>代理</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="168" />
+        <location filename="../../ui/settings_dialog.py" line="211" />
         <source>Pro&amp;xy</source>
         <translation>代理(&amp;X)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="172" />
+        <location filename="../../ui/settings_dialog.py" line="215" />
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="184" />
+        <location filename="../../ui/settings_dialog.py" line="227" />
         <source>&amp;Test connection</source>
         <translation>测试连接(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="185" />
+        <location filename="../../ui/settings_dialog.py" line="228" />
         <source>Test connection</source>
         <translation>测试连接</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="191" />
+        <location filename="../../ui/settings_dialog.py" line="234" />
         <source>Save</source>
         <translation>保存</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="192" />
+        <location filename="../../ui/settings_dialog.py" line="235" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="208" />
+        <location filename="../../ui/settings_dialog.py" line="252" />
         <source>Sync</source>
         <translation>同步</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="213" />
+        <location filename="../../ui/settings_dialog.py" line="257" />
         <source> KB/s</source>
         <translation> KB/秒</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="214" />
+        <location filename="../../ui/settings_dialog.py" line="258" />
         <source>Unlimited</source>
         <translation>不限</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="217" />
+        <location filename="../../ui/settings_dialog.py" line="261" />
         <source>Upload bandwidth limit</source>
         <translation>上传带宽限制</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="218" />
+        <location filename="../../ui/settings_dialog.py" line="262" />
         <source>Upload &amp;limit</source>
         <translation>上传限速(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="223" />
+        <location filename="../../ui/settings_dialog.py" line="267" />
         <source>Pause for 1 hour</source>
         <translation>暂停 1 小时</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="224" />
+        <location filename="../../ui/settings_dialog.py" line="268" />
         <source>Pause until tomorrow</source>
         <translation>暂停到明天</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="225" />
+        <location filename="../../ui/settings_dialog.py" line="269" />
         <source>Resume</source>
         <translation>恢复</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="240" />
+        <location filename="../../ui/settings_dialog.py" line="284" />
         <source>Pause</source>
         <translation>暂停</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="249" />
+        <location filename="../../ui/settings_dialog.py" line="293" />
         <source>Syncing</source>
         <translation>正在同步</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="253" />
+        <location filename="../../ui/settings_dialog.py" line="297" />
         <source>Paused until you resume</source>
         <translation>已暂停，直到你恢复</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="272" />
+        <location filename="../../ui/settings_dialog.py" line="316" />
         <source>Set by the environment variable {name}</source>
         <translation>由环境变量 {name} 设置</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="279" />
+        <location filename="../../ui/settings_dialog.py" line="323" />
         <source>Set by the environment variable {name}: change it there.</source>
         <translation>由环境变量 {name} 设置：请在那里修改。</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="288" />
+        <location filename="../../ui/settings_dialog.py" line="353" />
+        <source>Set in the config file {path}: change it there.</source>
+        <translation>由配置文件 {path} 设置：请在那里修改。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_dialog.py" line="356" />
+        <location filename="../../ui/settings_dialog.py" line="404" />
+        <source>Kept in the system keyring, never written to a file.</source>
+        <translation>保存在系统钥匙串中，绝不写入文件。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_dialog.py" line="397" />
+        <source>Type a new one to replace it</source>
+        <translation>输入新的即可替换</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_dialog.py" line="399" />
+        <source>Saved in the system keyring.</source>
+        <translation>已保存在系统钥匙串中。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_dialog.py" line="401" />
+        <source>No system keyring here: what you type is kept only until ecan quits.</source>
+        <translation>此电脑没有系统钥匙串：你输入的内容只保留到 ecan 退出为止。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_dialog.py" line="438" />
         <source>Choose the folder to sync to</source>
         <translation>选择要同步到的文件夹</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="347" />
+        <location filename="../../ui/settings_dialog.py" line="505" />
         <source>No library is open.</source>
         <translation>没有打开的头像库。</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="368" />
+        <location filename="../../ui/settings_dialog.py" line="529" />
         <source>Start at login could not be changed.</source>
         <translation>无法更改登录时启动的设置。</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="369" />
+        <location filename="../../ui/settings_dialog.py" line="530" />
         <source>Check that your user can write there ({reason}).</source>
         <translation>请确认你的用户可以写入那里（{reason}）。</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="424" />
+        <location filename="../../ui/settings_dialog.py" line="591" />
         <source>Testing the connection…</source>
         <translation>正在测试连接…</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="436" />
+        <location filename="../../ui/settings_dialog.py" line="603" />
         <source>All {n} checks passed.</source>
         <translation>全部 {n} 项检查均通过。</translation>
     </message>
@@ -3010,6 +3087,10 @@ Avatars you delete stay here for {days} days, so you can bring them back.</sourc
         <translation>详情见日志。</translation>
     </message>
     <message>
+        <source>Enter a key from Google AI Studio in Settings &gt; Image generation (kept in the system keyring), or set the GEMINI_API_KEY environment variable, then try again.</source>
+        <translation>请在“设置 &gt; 图像生成”中输入 Google AI Studio 的密钥（保存在系统钥匙串中），或设置环境变量 GEMINI_API_KEY，然后重试。</translation>
+    </message>
+    <message>
         <source>Finish signing in in the browser, or start again.</source>
         <translation>请在浏览器中完成登录，或重新开始。</translation>
     </message>
@@ -3332,10 +3413,6 @@ Avatars you delete stay here for {days} days, so you can bring them back.</sourc
     <message>
         <source>Set both the access key and the secret key, or neither.</source>
         <translation>请同时设置访问密钥和私密密钥，或都不设置。</translation>
-    </message>
-    <message>
-        <source>Set the GEMINI_API_KEY environment variable (or NANO_BANANA_API_KEY, its older name, or GEMINI.API_KEY in auth_config.yml) to a key from Google AI Studio, then try again.</source>
-        <translation>请把环境变量 GEMINI_API_KEY（或其旧名称 NANO_BANANA_API_KEY，或 auth_config.yml 中的 GEMINI.API_KEY）设为 Google AI Studio 的密钥，然后重试。</translation>
     </message>
     <message>
         <source>Set the system clock (turn on automatic time / NTP) and try again.</source>
