@@ -115,7 +115,8 @@ class _Doctor:
         elif mode == "static":
             why = "R2 storage" if s.is_r2 else "no COGNITO.IDENTITY_POOL_ID configured"
             storage = (f"s3 bucket '{s.bucket}' at {where}, prefix '{s.path_prefix}'; "
-                       f"static keys from the config ({why})")
+                       f"static access keys ({why}; from the environment, the config file "
+                       "or the keyring)")
         elif mode == "local-folder":
             storage = f"local folder {s.local_path or self.app.paths.local_cloud}"
         elif s.kind == "s3":

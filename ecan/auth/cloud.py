@@ -128,7 +128,7 @@ class CloudAccess:
                                     proxy=self._config.network.url())
             why = ("R2 storage" if s.is_r2 and cg.identity_pool_id
                    else "no COGNITO.IDENTITY_POOL_ID")
-            detail = (f"static keys from the config ({why}); objects under folder {identity}; "
+            detail = (f"static access keys ({why}); objects under folder {identity}; "
                       "per-user isolation is the bucket operator's policy; note: "
                       f"{_IAM_NOTE}.")
             return Cloud(store, KeyLayout(s.path_prefix, identity), mode, detail,
