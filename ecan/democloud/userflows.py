@@ -267,6 +267,21 @@ class UserFlows:
         user = self._pools.user(pool, username)
         return pool, username, user
 
+    def _known_user(self, request: dict[str, Any]) -> tuple[str, str, Any]:
+        """_pool_user for an operation on an existing user (Cognito's error when there is none)."""
+        pool, username, user = self._pool_user(request)
+        if user is None:
+            raise FlowError("UserNotFoundException", "Username/client id combination not found.")
+        return pool, username, user
+
+    def _email_code(self, purpose: str, pool: str, username: str, email: str,
+                    ttl_s: float) -> dict[str, Any]:
+        """Send a code by "e-mail" (the inbox) and say where it went, as Cognito does: the
+        answer's CodeDeliveryDetails, the address masked."""
+        self._send(purpose, pool, username, email, "EMAIL", ttl_s)
+        return {"Destination": _mask_email(email), "DeliveryMedium": "EMAIL",
+                "AttributeName": "email"}
+
     def _policy(self, pool: str, password: Any) -> None:
         problem = policy_problem(self._pools.policy(pool), str(password or ""))
         if problem:
@@ -285,10 +300,9 @@ class UserFlows:
                       if isinstance(a, dict) and a.get("Name") == "email"), "")
 
         def after(doc: dict[str, Any]) -> dict[str, Any]:
-            self._send("sign-up", pool, username, email, "EMAIL", SIGN_UP_CODE_TTL_S)
             doc["UserConfirmed"] = False
-            doc["CodeDeliveryDetails"] = {"Destination": _mask_email(email),
-                                          "DeliveryMedium": "EMAIL", "AttributeName": "email"}
+            doc["CodeDeliveryDetails"] = self._email_code("sign-up", pool, username, email,
+                                                          SIGN_UP_CODE_TTL_S)
             return doc
 
         return self._pass(environ, start_response, after)
@@ -296,9 +310,7 @@ class UserFlows:
     def _op_ConfirmSignUp(self, environ: dict[str, Any],  # noqa: N802
                           start_response: Callable[..., Any],
                           request: dict[str, Any]) -> Iterable[bytes]:
-        pool, username, user = self._pool_user(request)
-        if user is None:
-            raise FlowError("UserNotFoundException", "Username/client id combination not found.")
+        pool, username, user = self._known_user(request)
         if _status(user) == "CONFIRMED":
             raise FlowError("NotAuthorizedException",
                             "User cannot be confirmed. Current status is CONFIRMED")
@@ -308,31 +320,23 @@ class UserFlows:
     def _op_ResendConfirmationCode(self, environ: dict[str, Any],  # noqa: N802
                                    start_response: Callable[..., Any],
                                    request: dict[str, Any]) -> Iterable[bytes]:
-        pool, username, user = self._pool_user(request)
-        if user is None:
-            raise FlowError("UserNotFoundException", "Username/client id combination not found.")
+        pool, username, user = self._known_user(request)
         if _status(user) == "CONFIRMED":
             raise FlowError("InvalidParameterException", "User is already confirmed.")
-        email = _attr(user, "email")
-        self._send("sign-up", pool, username, email, "EMAIL", SIGN_UP_CODE_TTL_S)
-        return _json(start_response, {"CodeDeliveryDetails": {
-            "Destination": _mask_email(email), "DeliveryMedium": "EMAIL",
-            "AttributeName": "email"}})
+        return _json(start_response, {"CodeDeliveryDetails": self._email_code(
+            "sign-up", pool, username, _attr(user, "email"), SIGN_UP_CODE_TTL_S)})
 
     # -- forgot password -----------------------------------------------------------------------
 
     def _op_ForgotPassword(self, environ: dict[str, Any],  # noqa: N802
                            start_response: Callable[..., Any],
                            request: dict[str, Any]) -> Iterable[bytes]:
-        pool, username, user = self._pool_user(request)
-        if user is None:
-            raise FlowError("UserNotFoundException", "Username/client id combination not found.")
+        pool, username, user = self._known_user(request)
         email = _attr(user, "email")
 
         def after(doc: dict[str, Any]) -> dict[str, Any]:
-            self._send("password reset", pool, username, email, "EMAIL", RESET_CODE_TTL_S)
-            doc["CodeDeliveryDetails"] = {"Destination": _mask_email(email),
-                                          "DeliveryMedium": "EMAIL", "AttributeName": "email"}
+            doc["CodeDeliveryDetails"] = self._email_code("password reset", pool, username, email,
+                                                          RESET_CODE_TTL_S)
             return doc
 
         return self._pass(environ, start_response, after)
@@ -340,9 +344,7 @@ class UserFlows:
     def _op_ConfirmForgotPassword(self, environ: dict[str, Any],  # noqa: N802
                                   start_response: Callable[..., Any],
                                   request: dict[str, Any]) -> Iterable[bytes]:
-        pool, username, user = self._pool_user(request)
-        if user is None:
-            raise FlowError("UserNotFoundException", "Username/client id combination not found.")
+        pool, username, user = self._known_user(request)
         self._policy(pool, request.get("Password"))
         self._check("password reset", pool, username, str(request.get("ConfirmationCode", "")))
         return self._pass(environ, start_response)
