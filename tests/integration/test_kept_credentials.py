@@ -140,10 +140,12 @@ def test_a_second_sync_within_the_credentials_life_asks_the_sign_in_service_noth
     probe = ("import json, sys\n"
              "from ecan.cli.main import main\n"
              "code = main(['sync', '--json'])\n"
-             "print(json.dumps({'code': code, 'pycognito': 'pycognito' in sys.modules}))")
+             "print(json.dumps({'code': code, 'pycognito': 'pycognito' in sys.modules,\n"
+             "                  'sqlmodel': 'sqlmodel' in sys.modules}))")
     r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=root,
                        env={**os.environ, "PYTHONPATH": str(root)}, timeout=120)
-    assert json.loads(r.stdout.strip().splitlines()[-1]) == {"code": 0, "pycognito": False}, \
+    assert json.loads(r.stdout.strip().splitlines()[-1]) == {"code": 0, "pycognito": False,
+                                                          "sqlmodel": False}, \
         r.stderr[-2000:]
     assert s.uploaded() == 3
     assert s.proxy.requests == 0
