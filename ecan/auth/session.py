@@ -1,6 +1,10 @@
 """Sign-in and credentials: a Cognito user pool session (pycognito; refresh token in the keyring
 only), the identity pool id (GetId once, remembered), and ONE boto3 session whose botocore
-refreshable credentials call GetCredentialsForIdentity by themselves before they expire."""
+refreshable credentials call GetCredentialsForIdentity by themselves before they expire.
+
+The temporary AWS credentials are kept beside the refresh token in the same keyring entry for
+their lifetime: a later process (the next `ecan sync`) uses them without pycognito or any
+Cognito request; expired ones, or ones the storage refuses, send it down the refresh path once."""
 
 from __future__ import annotations
 
@@ -37,6 +41,12 @@ log = logging.getLogger(__name__)
 TOKEN_MARGIN_S = 60
 _SESSION_EXPIRED = "Your session expired — sign in again."
 _NETWORK_TIMEOUT_S = 10
+# Error codes with which S3 refuses credentials that are no longer (or never were) valid: when
+# the refused ones were kept from an earlier run, fetch new ones and retry the request once.
+_REFUSED_CREDENTIAL_CODES = frozenset({
+    "ExpiredToken", "ExpiredTokenException", "TokenRefreshRequired", "InvalidToken",
+    "InvalidAccessKeyId", "InvalidClientTokenId", "403"})  # "403": a HEAD's answer has no body
+_KEPT_FIELDS = ("access_key", "secret_key", "token", "expiry_time", "identity")
 
 
 class AuthNetworkError(UserFacingError):
@@ -210,6 +220,17 @@ class _Saved:
     id_token: str | None = None
 
 
+def _kept_credentials(value: Any) -> dict[str, Any] | None:
+    """The temporary credentials a keyring blob carries, if they are whole; else None."""
+    if not isinstance(value, dict):
+        return None
+    if not all(isinstance(value.get(k), str) and value.get(k) for k in _KEPT_FIELDS):
+        return None
+    if not isinstance(value.get("lifetime"), (int, float)):
+        return None
+    return {k: value[k] for k in (*_KEPT_FIELDS, "lifetime")}
+
+
 class AuthService:
     """The signed-in user, if any. Thread-safe: the sync workers' credential refreshes and the
     UI's sign-in/out go through one lock. Nothing here touches the network until asked to."""
@@ -237,6 +258,10 @@ class AuthService:
         self._loader: Any = None  # botocore's data loader, shared by every client made here
         self._session: boto3.Session | None = None
         self._credentials: DeferredRefreshableCredentials | None = None
+        # The temporary credentials kept in the keyring entry (a secret: never logged), and the
+        # access key of the kept ones this process used, if it used any.
+        self._kept: dict[str, Any] | None = None
+        self._kept_used: str | None = None
         self._challenges: dict[str, Challenge] = {}
         self._hosted_ui: HostedUiLogin | None = None
 
@@ -506,12 +531,18 @@ class AuthService:
             return False
         self._cognito = _Saved(username, refresh)
         self._username, self._sub = username, sub if isinstance(sub, str) else None
+        self._kept = _kept_credentials(blob.get("aws"))
         return True
 
+    def _blob(self) -> dict[str, Any]:
+        blob: dict[str, Any] = {"username": self._username, "refresh_token":
+                                self._cognito.refresh_token, "sub": self._sub}
+        if self._kept is not None:
+            blob["aws"] = self._kept
+        return blob
+
     def _persist(self) -> None:
-        blob = json.dumps({"username": self._username, "refresh_token":
-                           self._cognito.refresh_token, "sub": self._sub})
-        self.secrets.set(self._account, blob)
+        self.secrets.set(self._account, json.dumps(self._blob()))
 
     def _reset_credentials(self) -> None:
         """Drop the cached AWS credentials. Clients already made from the old session hold
@@ -528,6 +559,7 @@ class AuthService:
         with self._lock:
             self._expired = True
             self._cognito = None
+            self._kept = None
             self.secrets.delete(self._account)
             self._reset_credentials()
 
@@ -688,6 +720,7 @@ class AuthService:
             self._username = username
             self._sub = sub
             self._expired = False
+            self._kept = None  # an earlier sign-in's credentials are not this one's
             self._reset_credentials()
             self._persist()
         log.info("signed in (keyring: %s)", self.secrets.kind)
@@ -739,8 +772,7 @@ class AuthService:
             token = getattr(cog, "refresh_token", None) if cog is not None else None
             if not token:
                 return None
-            return json.dumps({"username": self._username, "refresh_token": token,
-                               "sub": self._sub})
+            return json.dumps(self._blob())
 
     def adopt_session(self, raw: str | None) -> bool:
         """Take over the session another process of this app exported (None: signed out
@@ -751,6 +783,7 @@ class AuthService:
             self._cognito = None
             self._username = self._sub = None
             self._expired = False
+            self._kept = None
             ok = raw is None or self._take(raw)
             if self._cg.configured:
                 if self._cognito is not None:
@@ -889,6 +922,9 @@ class AuthService:
                 # attribute its own credential resolver fills.
                 core._credentials = creds
                 core.set_config_variable("region", self._config.storage.region or self.region)
+                # Before botocore's own retry handler: its answer (None for a 403) would win.
+                core.get_component("event_emitter").register_first("needs-retry.s3",
+                                                                   self._on_refused)
                 self._credentials = creds
                 self._session = boto3.Session(botocore_session=core)
             return self._session
@@ -903,7 +939,66 @@ class AuthService:
             return self._fetch_credentials()
         return refresh
 
+    def _usable_kept(self) -> dict[str, Any] | None:
+        """The kept credentials when they belong to this identity and still have more than
+        the advisory refresh window to live (else botocore would refresh them at once)."""
+        with self._lock:
+            self._load()
+            kept = self._kept
+            if kept is None or self._cognito is None:
+                return None
+            if kept["identity"] != self.identity_id():
+                return None
+            try:
+                expiry = dt.datetime.fromisoformat(kept["expiry_time"])
+            except ValueError:
+                return None
+            if expiry.tzinfo is None:
+                return None
+            left = (expiry - dt.datetime.now(dt.UTC)).total_seconds()
+            advisory, _ = refresh_windows(float(kept["lifetime"]))
+            if left <= advisory or left > float(kept["lifetime"]) + 60:
+                return None  # (much longer than it was issued for: the clock moved back)
+            return kept
+
+    def _on_refused(self, response: Any = None, request_dict: Any = None,
+                    **_: Any) -> float | None:
+        """botocore's needs-retry hook on S3: a request refused for its credentials, while
+        credentials kept from an earlier run were in use, is retried once with fresh ones."""
+        if self._kept_used is None or not response or not isinstance(request_dict, dict):
+            return None
+        context = request_dict.get("context")
+        parsed = response[1] if isinstance(response, tuple) and len(response) > 1 else {}
+        code = str((parsed or {}).get("Error", {}).get("Code") or "")
+        if not isinstance(context, dict) or context.get("ecan_kept_refused") \
+                or code not in _REFUSED_CREDENTIAL_CODES:
+            return None
+        context["ecan_kept_refused"] = True
+        with self._lock:
+            creds = self._credentials
+            if self._kept is not None and self._kept["access_key"] == self._kept_used:
+                log.info("the credentials kept from an earlier run were refused (%s); "
+                         "fetching new ones", code)
+                self._kept = None
+                if self._cognito is not None:
+                    self._persist()
+                if creds is not None:  # past expiry: the retry's signing refreshes them
+                    creds._expiry_time = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+        return 0.0
+
     def _fetch_credentials(self) -> dict[str, Any]:
+        kept = self._usable_kept()
+        if kept is not None:
+            advisory, mandatory = refresh_windows(float(kept["lifetime"]))
+            with self._lock:
+                self._kept_used = kept["access_key"]
+                creds = self._credentials
+                if creds is not None:
+                    creds._advisory_refresh_timeout = advisory
+                    creds._mandatory_refresh_timeout = mandatory
+            log.info("temporary credentials kept in the keyring reused")
+            return {"access_key": kept["access_key"], "secret_key": kept["secret_key"],
+                    "token": kept["token"], "expiry_time": kept["expiry_time"]}
         token = self.id_token()
         identity_id = self.require_identity_id()
         with self._lock:
@@ -931,8 +1026,15 @@ class AuthService:
             creds._advisory_refresh_timeout = advisory
             creds._mandatory_refresh_timeout = mandatory
         log.info("temporary credentials fetched (valid %.0f s)", lifetime)
-        return {"access_key": c["AccessKeyId"], "secret_key": c["SecretKey"],
-                "token": c["SessionToken"], "expiry_time": expiry.isoformat()}
+        fresh = {"access_key": c["AccessKeyId"], "secret_key": c["SecretKey"],
+                 "token": c["SessionToken"], "expiry_time": expiry.isoformat()}
+        with self._lock:
+            # Kept beside the refresh token (the keyring: the one place a secret may live) so
+            # the next process skips the whole exchange while they last.
+            if self._cognito is not None:
+                self._kept = {**fresh, "identity": identity_id, "lifetime": lifetime}
+                self._persist()
+        return fresh
 
     def identity_calls(self) -> int:
         return self._identity_calls

@@ -14,10 +14,9 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-
-from ecan.db.models import now
 
 if TYPE_CHECKING:
     from ecan.db import Database
@@ -120,7 +119,7 @@ def sync_generations(db: Database, cloud: Cloud, machine: str, *, pull: bool = T
             body = json.dumps(document(row, machine), sort_keys=True).encode()
             store.put_bytes(layout.generation(row["id"]), body, content_type="application/json")
             conn.execute("UPDATE generation_task SET synced_at = ? WHERE id = ? "
-                         "AND synced_at IS NULL", (now(), row["id"]))
+                         "AND synced_at IS NULL", (time.time(), row["id"]))
             result.pushed += 1
         if not pull:
             return result
@@ -139,7 +138,7 @@ def sync_generations(db: Database, cloud: Cloud, machine: str, *, pull: bool = T
             except ValueError as e:
                 result.warnings.append(f"skipped generation {name}: {str(e)[:120]}")
                 continue
-            values["synced_at"] = now()
+            values["synced_at"] = time.time()
             columns = ", ".join(values)
             marks = ", ".join("?" for _ in values)
             conn.execute(f"INSERT OR IGNORE INTO generation_task ({columns}) VALUES ({marks})",

@@ -61,8 +61,14 @@ def test_full_session_leaks_no_secret(cognito_cloud: CloudInfo, clean_env: dict[
         app.handlers.call("auth.sign_in", {"username": alice.username, "password": 42})
     finally:
         app.close()
+    # The temporary credentials are kept for their lifetime, in the keyring only (beside the
+    # refresh token): the next `ecan sync` skips the identity exchange. Signing out takes them.
+    kept = frozen.secret_key in "\n".join(_keyring_values())
+    assert kept, "the temporary credentials are not kept in the keyring"
     assert main(["logout"]) == 0
     assert all(needles.values())
+    left = "\n".join(_keyring_values())
+    assert [what for what, secret in needles.items() if secret in left] == []
 
     captured = capsys.readouterr()
     texts = {"stdout": captured.out, "stderr": captured.err, "logs": caplog.text}
@@ -74,6 +80,20 @@ def test_full_session_leaks_no_secret(cognito_cloud: CloudInfo, clean_env: dict[
     leaks = [f"{what} in {where}" for what, secret in needles.items()
              for where, text in texts.items() if secret in text]
     assert leaks == []
+
+
+def _keyring_values() -> list[str]:
+    """Every value in keyrings.alt's plaintext keyring file (stored base64-encoded there)."""
+    import configparser
+
+    from keyrings.alt.escape import unescape
+    from keyrings.alt.file import PlaintextKeyring
+
+    kr = PlaintextKeyring()
+    parser = configparser.RawConfigParser()
+    parser.read(kr.file_path)
+    return [kr.get_password(unescape(section), unescape(option)) or ""
+            for section in parser.sections() for option in parser.options(section)]
 
 
 # Each shape a secret takes in an error or a log line, and the secret itself (with the parts
