@@ -83,6 +83,7 @@ class AvatarListModel(QAbstractListModel):
         self._pending = 0  # placeholder rows at the end, = max(expected - loaded, 0) if more
         self._wanted = -1  # the furthest placeholder row asked for (painted)
         self._want_soon = False
+        self._failed = False  # the last page could not be read: ask again only when painted
         # Rows add_avatars put in front since the last full list, less rows removed since.
         self.added_since_list = 0
         self._kinds: collections.Counter[str] = collections.Counter()  # rows per resource_type
@@ -113,7 +114,7 @@ class AvatarListModel(QAbstractListModel):
             self.beginRemoveRows(QModelIndex(), end - (have - want), end - 1)
             self._pending = want
             self.endRemoveRows()
-        if self._wanted >= len(self._rows) and self._pending:
+        if self._wanted >= len(self._rows) and self._pending and not self._failed:
             self._ask_soon()
         elif not self._pending:
             self._wanted = -1
@@ -158,8 +159,10 @@ class AvatarListModel(QAbstractListModel):
         meanwhile) are skipped."""
         self._fetching = False
         if ticket < self._list_ticket:
+            self._sync_pending()  # rows still wanted are asked for again, under the new list
             return
         new = [a for a in avatars if str(a.get("id")) not in self._row_of]
+        self._failed = not avatars and more
         self._more = more
         if new:
             first = len(self._rows)
@@ -212,8 +215,9 @@ class AvatarListModel(QAbstractListModel):
 
     def _placeholder(self, row: int, role: int) -> Any:
         """A row not read yet: painting it asks for the pages up to it."""
-        if row > self._wanted:
-            self._wanted = row
+        self._wanted = max(self._wanted, row)
+        if not self._fetching:
+            self._failed = False  # painted again: worth another try
             self._ask_soon()
         if role == CardRole:
             return PENDING_CARD
