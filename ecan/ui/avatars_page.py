@@ -315,12 +315,12 @@ class AvatarsPage(QWidget):
         return [dict(a) for a in (i.data(AvatarRole) for i in rows) if a]
 
     def select_id(self, avatar_id: str) -> None:
-        for row in range(self.proxy.rowCount()):
-            idx = self.proxy.index(row, 0)
-            if idx.data(IdRole) == avatar_id:
-                self.view.setCurrentIndex(idx)
-                self.view.scrollTo(idx)
-                return
+        # Through the rows read (not by asking each card: placeholders would read the library).
+        source = self.model.row_of(avatar_id)
+        idx = self.proxy.mapFromSource(self.model.index(source)) if source is not None else None
+        if idx is not None and idx.isValid():
+            self.view.setCurrentIndex(idx)
+            self.view.scrollTo(idx)
 
     def _selection_changed(self, _sel: QItemSelection, _desel: QItemSelection) -> None:
         self._refresh_details()
@@ -395,5 +395,12 @@ class AvatarsPage(QWidget):
             self.stack.setCurrentWidget(self.view)
 
     def current_avatars(self) -> list[dict[str, Any]]:
-        return [a for a in (self.proxy.index(r, 0).data(AvatarRole)
-                            for r in range(self.proxy.rowCount())) if a]
+        """The rows shown and read so far (placeholders are not asked: that would read the
+        whole library)."""
+        rows: list[dict[str, Any]] = []
+        for r in range(self.proxy.rowCount()):
+            source = self.proxy.mapToSource(self.proxy.index(r, 0)).row()
+            if source >= self.model.loaded():
+                break  # the placeholders are the last rows
+            rows.append(self.model.row_at(source))
+        return rows
