@@ -192,7 +192,7 @@ class AvatarsPage(QWidget):
         # The rows loaded so far, refreshed (or all of them, when a filter needs the whole
         # library to answer).
         ops.list_avatars(self._bridge,
-                         limit=None if self._wants_all() else max(PAGE, self.model.rowCount()),
+                         limit=None if self._wants_all() else max(PAGE, self.model.loaded()),
                          on_success=lambda page: self._listed(page, ticket),
                          on_failure=self._list_failed)
         ops.list_agents(self._bridge, on_success=self._got_agents, on_failure=lambda _e: None)
@@ -244,6 +244,7 @@ class AvatarsPage(QWidget):
         """The model's fetchMore: the next page behind the rows loaded."""
         def paged(page: AvatarPage) -> None:
             self._counts = dict(page.counts or self._counts)
+            self.model.set_expected(self._expected_rows())
             self.model.append_page(list(page.avatars), page.more, ticket)
             self._update_empty()
 
@@ -251,13 +252,23 @@ class AvatarsPage(QWidget):
             self.model.append_page([], True, ticket)  # the view asks again when scrolled
 
         ops.list_avatars(self._bridge, limit=None if self._wants_all() else PAGE,
-                         offset=self.model.rowCount(), on_success=paged, on_failure=failed)
+                         offset=self.model.loaded(), on_success=paged, on_failure=failed)
+
+    def _expected_rows(self) -> int:
+        """The rows the paged (default) view has in all: my avatars, which the list's order puts
+        before the system ones; 0 (no placeholders) when a filter loads the whole library."""
+        if self._wants_all():
+            return 0
+        return sum(n for k, n in self._counts.items() if k in MINE) \
+            + self.model.added_since_list
 
     def _listed(self, page: AvatarPage, ticket: int) -> None:
         self._loading = False
         if page.counts is not None:
             self._counts = dict(page.counts)
-        self.model.set_avatars(list(page.avatars), ticket, more=page.more)
+        self.model.set_avatars(list(page.avatars), ticket, more=page.more,
+                               total=sum(n for k, n in self._counts.items() if k in MINE)
+                               if not self._wants_all() else 0)
         self._loaded_once = True
         self._update_empty()
         self._refresh_details()
@@ -294,7 +305,9 @@ class AvatarsPage(QWidget):
 
     # selection and filter
     def selected_ids(self) -> list[str]:
-        return [str(i.data(IdRole)) for i in self.view.selectionModel().selectedIndexes()]
+        # A placeholder (a row not read yet, selected by Ctrl+A) has no id.
+        return [i for i in (str(i.data(IdRole)) for i in self.view.selectionModel()
+                            .selectedIndexes()) if i]
 
     def selected_avatars(self) -> list[dict[str, Any]]:
         """The selected avatars' rows, in the gallery's order."""
@@ -302,12 +315,12 @@ class AvatarsPage(QWidget):
         return [dict(a) for a in (i.data(AvatarRole) for i in rows) if a]
 
     def select_id(self, avatar_id: str) -> None:
-        for row in range(self.proxy.rowCount()):
-            idx = self.proxy.index(row, 0)
-            if idx.data(IdRole) == avatar_id:
-                self.view.setCurrentIndex(idx)
-                self.view.scrollTo(idx)
-                return
+        # Through the rows read (not by asking each card: placeholders would read the library).
+        source = self.model.row_of(avatar_id)
+        idx = self.proxy.mapFromSource(self.model.index(source)) if source is not None else None
+        if idx is not None and idx.isValid():
+            self.view.setCurrentIndex(idx)
+            self.view.scrollTo(idx)
 
     def _selection_changed(self, _sel: QItemSelection, _desel: QItemSelection) -> None:
         self._refresh_details()
@@ -382,4 +395,12 @@ class AvatarsPage(QWidget):
             self.stack.setCurrentWidget(self.view)
 
     def current_avatars(self) -> list[dict[str, Any]]:
-        return [self.proxy.index(r, 0).data(AvatarRole) for r in range(self.proxy.rowCount())]
+        """The rows shown and read so far (placeholders are not asked: that would read the
+        whole library)."""
+        rows: list[dict[str, Any]] = []
+        for r in range(self.proxy.rowCount()):
+            source = self.proxy.mapToSource(self.proxy.index(r, 0)).row()
+            if source >= self.model.loaded():
+                break  # the placeholders are the last rows
+            rows.append(self.model.row_at(source))
+        return rows

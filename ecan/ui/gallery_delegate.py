@@ -114,6 +114,14 @@ class AvatarDelegate(QStyledItemDelegate):
         # selection, so that moving with Ctrl+arrows shows where Space would select.
         focused = bool(state & QStyle.StateFlag.State_HasFocus)
         name, sync_state, progress, is_video, length = index.data(CardRole)
+        if not sync_state:
+            # A row not read yet (its page is on its way): the empty tile, nothing else.
+            pal: QPalette = option.palette  # type: ignore[attr-defined]
+            tile = thumb_rect_of(rect.size()).topLeft().toPoint() - QPoint(1, 1)
+            p.drawPixmap(rect.topLeft() + tile, self._tile(
+                pal.color(QPalette.ColorRole.AlternateBase).darker(104), dpr=p.device()
+                .devicePixelRatioF()))
+            return
         video = (is_video, length)
         pix = index.data(ThumbRole)
         dpr = p.device().devicePixelRatioF()

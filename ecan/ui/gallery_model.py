@@ -4,6 +4,7 @@ only states change so a 10,000-row view does not reset on every sync tick."""
 from __future__ import annotations
 
 import collections
+import gc
 import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -15,6 +16,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
+    QTimer,
 )
 from PySide6.QtGui import QPixmap
 
@@ -37,6 +39,8 @@ _Index = QModelIndex | QPersistentModelIndex
 # ("deallocating None"). The roles Python code reads therefore never answer None: these
 # sentinels stand for "nothing yet".
 NO_PROGRESS = -1.0
+# A row counted but not read yet answers these (its card is drawn as an empty tile).
+PENDING_CARD = ("", "", NO_PROGRESS, False, "")
 
 
 def duration_text(seconds: Any) -> str:
@@ -73,13 +77,59 @@ class AvatarListModel(QAbstractListModel):
         self._more = False
         self._fetching = False
         self._fetcher: Callable[[int], None] | None = None
+        # Rows counted but not read yet, behind the loaded ones: the view is told the library's
+        # size up front and lays it out once. Appending pages instead made QListView lay out
+        # every row again per page (O(rows^2) to scroll to the end, 170 ms stalls at 100,000).
+        self._expected = 0  # rows the list will have once loaded (0: unknown)
+        self._pending = 0  # placeholder rows at the end, = max(expected - loaded, 0) if more
+        self._wanted = -1  # the furthest placeholder row asked for (painted)
+        self._want_soon = False
+        self._failed = False  # the last page could not be read: ask again only when painted
         # Rows add_avatars put in front since the last full list, less rows removed since.
         self.added_since_list = 0
         self._kinds: collections.Counter[str] = collections.Counter()  # rows per resource_type
 
     # Qt model API
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
+        return 0 if parent.isValid() else len(self._rows) + self._pending
+
+    def loaded(self) -> int:
+        """Rows read so far (the first ones); those after them are placeholders."""
+        return len(self._rows)
+
+    def set_expected(self, total: int) -> None:
+        """How many rows the list will have once every page is read (the library's count for
+        the shown filter): the rest are shown as placeholders and read as they are painted."""
+        self._expected = max(total, 0)
+        self._sync_pending()
+
+    def _sync_pending(self) -> None:
+        want = max(self._expected - len(self._rows), 0) if self._more else 0
+        have = self._pending
+        end = len(self._rows) + have
+        if want > have:
+            self.beginInsertRows(QModelIndex(), end, end + want - have - 1)
+            self._pending = want
+            self.endInsertRows()
+        elif want < have:
+            self.beginRemoveRows(QModelIndex(), end - (have - want), end - 1)
+            self._pending = want
+            self.endRemoveRows()
+        if self._wanted >= len(self._rows) and self._pending and not self._failed:
+            self._ask_soon()
+        elif not self._pending:
+            self._wanted = -1
+
+    def _ask_soon(self) -> None:
+        # Not from inside data(): that runs while the view paints.
+        if not self._want_soon:
+            self._want_soon = True
+            QTimer.singleShot(0, self, self._ask_wanted)
+
+    def _ask_wanted(self) -> None:
+        self._want_soon = False
+        if self._wanted >= len(self._rows) and self.canFetchMore():
+            self.fetchMore()
 
     def canFetchMore(self, parent: _Index = QModelIndex()) -> bool:  # noqa: B008
         return (not parent.isValid() and self._more and not self._fetching
@@ -110,25 +160,43 @@ class AvatarListModel(QAbstractListModel):
         meanwhile) are skipped."""
         self._fetching = False
         if ticket < self._list_ticket:
+            self._sync_pending()  # rows still wanted are asked for again, under the new list
             return
         new = [a for a in avatars if str(a.get("id")) not in self._row_of]
+        self._failed = not avatars and more
         self._more = more
-        if not new:
-            return
-        first = len(self._rows)
-        self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
-        self._rows.extend(new)
-        self._kinds.update(str(a.get("resource_type")) for a in new)
-        # Appended: no row moves, so only the new rows are indexed (a full reindex per page
-        # would cost the GUI thread more the further the user scrolls).
-        for i, a in enumerate(new, start=first):
-            self._row_of[a.get("id") or ""] = i
-            self._rows_of_thumb.setdefault(a.get("thumb_path") or "", []).append(i)
-        self.endInsertRows()
+        if new:
+            first = len(self._rows)
+            # Rows that take placeholders' places are a change of data, not of the row count:
+            # the view keeps its layout.
+            filled = min(len(new), self._pending)
+            if filled < len(new):
+                self.beginInsertRows(QModelIndex(), first + self._pending,
+                                     first + self._pending + len(new) - filled - 1)
+            self._rows.extend(new)
+            self._pending -= filled
+            self._kinds.update(str(a.get("resource_type")) for a in new)
+            # Appended: no row moves, so only the new rows are indexed (a full reindex per page
+            # would cost the GUI thread more the further the user scrolls).
+            for i, a in enumerate(new, start=first):
+                self._row_of[a.get("id") or ""] = i
+                self._rows_of_thumb.setdefault(a.get("thumb_path") or "", []).append(i)
+            if filled < len(new):
+                self.endInsertRows()
+            if filled:
+                self.dataChanged.emit(self.index(first), self.index(first + filled - 1))
+            # The rows read stay for the window's life, and CPython's full collection walks every
+            # object the collector tracks: at 100,000 rows one took 30-70 ms on the GUI thread,
+            # the longest stall of a scroll. Frozen, they are no longer walked. (What else is
+            # alive at that moment is frozen too: a garbage cycle among it is then never freed.)
+            gc.freeze()
+        self._sync_pending()
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._rows):
+        if not index.isValid() or index.row() >= len(self._rows) + self._pending:
             return None  # only Qt's C++ side asks for invalid rows
+        if index.row() >= len(self._rows):
+            return self._placeholder(index.row(), role)
         row = self._rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             return row.get("name") or ""
@@ -149,6 +217,23 @@ class AvatarListModel(QAbstractListModel):
             if row.get("has_video"):
                 text += ", " + self.video_text(row)
             return text
+        return None
+
+    def _placeholder(self, row: int, role: int) -> Any:
+        """A row not read yet: painting it asks for the pages up to it."""
+        self._wanted = max(self._wanted, row)
+        if not self._fetching:
+            self._failed = False  # painted again: worth another try
+            self._ask_soon()
+        if role == CardRole:
+            return PENDING_CARD
+        if role == ThumbRole:
+            return QPixmap()
+        if role == AvatarRole:
+            return {}
+        if role in (Qt.ItemDataRole.DisplayRole, IdRole, Qt.ItemDataRole.ToolTipRole,
+                    Qt.ItemDataRole.AccessibleTextRole):
+            return ""
         return None
 
     def video_text(self, row: dict[str, Any]) -> str:
@@ -182,6 +267,10 @@ class AvatarListModel(QAbstractListModel):
         r = self._row_of.get(avatar_id)
         return None if r is None else self._rows[r]
 
+    def row_of(self, avatar_id: str) -> int | None:
+        """The row of a read avatar."""
+        return self._row_of.get(avatar_id)
+
     def avatars(self) -> list[dict[str, Any]]:
         return list(self._rows)
 
@@ -206,16 +295,19 @@ class AvatarListModel(QAbstractListModel):
         return True
 
     def set_avatars(self, avatars: list[dict[str, Any]], ticket: int | None = None,
-                    more: bool = False) -> None:
+                    more: bool = False, total: int | None = None) -> None:
         """Replace the rows with the smallest change Qt can be told about: same ids, repaint
         what changed; new avatars in front (an import), insert them; else reset. Resets cost a
         re-filter and relayout of the whole library, which a 10,000-row view notices. `more`:
-        the library goes on past these rows (they are its first ones)."""
+        the library goes on past these rows (they are its first ones); `total`: how many rows
+        the list has in all (see set_expected)."""
         ticket = self.ticket() if ticket is None else ticket
         if ticket < self._list_ticket:
             return  # a newer full list has already been shown
         self._list_ticket = ticket
         self._more = more
+        if total is not None:
+            self._expected = max(total, 0)
         self.added_since_list = 0
         newer = {k: v for k, v in self._row_ticket.items() if v > ticket}
         self._row_ticket = newer
@@ -238,17 +330,22 @@ class AvatarListModel(QAbstractListModel):
             self._reindex()
             self.endInsertRows()
             self._update_in_place(avatars)
+            self._sync_pending()
             return
         if new_ids == old_ids:
             self._update_in_place(avatars)
+            self._sync_pending()
             return
         self.beginResetModel()
         self._rows = list(avatars)
+        self._pending = max(self._expected - len(self._rows), 0) if more else 0
+        self._wanted = -1
         self._kinds = collections.Counter(str(a.get("resource_type")) for a in avatars)
         live = {a.get("id") for a in avatars}
         self._progress = {k: v for k, v in self._progress.items() if k in live}
         self._reindex()
         self.endResetModel()
+        self._sync_pending()
 
     def _update_in_place(self, avatars: list[dict[str, Any]]) -> None:
         thumbs_moved = False
@@ -395,8 +492,16 @@ class AvatarFilterModel(QSortFilterProxyModel):
 
     def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:
         model = self.sourceModel()
+        if not isinstance(model, AvatarListModel):
+            return True
+        if source_row >= model.loaded():
+            # Not read yet: only the default view pages (mine, any state, no search: the
+            # list's order puts my avatars first), so a placeholder is a row it shows; any
+            # other filter waits for the whole library.
+            return (not self._text and not self._states and bool(self._types)
+                    and "system" not in self._types)
         # Straight to the row dict: this runs for every row on every filter change.
-        row = model.row_at(source_row) if isinstance(model, AvatarListModel) else {}
+        row = model.row_at(source_row)
         if self._states and (row.get("sync_state") or "queued") not in self._states:
             return False
         if self._types and row.get("resource_type") not in self._types:

@@ -179,3 +179,37 @@ def test_rows_read_by_id_update_remove_and_add_where_they_belong(model: Any) -> 
     assert [a["id"] for a in model.avatars()] == ["new", "c"]
     assert states(model) == {"new": "queued", "c": "synced"}
     assert model.added_since_list == 0  # one in, one out: the page's count stays right
+
+
+def test_rows_scrolled_to_are_read_even_when_a_reload_drops_their_page(model: Any,
+                                                                         qtbot: Any) -> None:
+    """A card painted before its page is read asks for it; if a reload (a sync tick) makes that
+    page's answer stale, the rows are asked for again rather than left blank for good."""
+    from ecan.ui.gallery_model import AvatarRole, IdRole
+
+    asked: list[int] = []
+    model.set_fetcher(asked.append)
+    first = [row(f"a{i}", "synced") for i in range(3)]
+    model.set_avatars(first, more=True, total=6)
+    assert model.rowCount() == 6 and model.loaded() == 3
+    assert model.index(5).data(AvatarRole) == {}  # a placeholder, painted
+    qtbot.waitUntil(lambda: len(asked) == 1)
+    model.set_avatars(first, more=True, total=6)  # a reload while the page is on its way
+    qtbot.wait(50)
+    model.append_page([row(f"a{i}", "synced") for i in range(3, 6)], False, asked[0])
+    qtbot.waitUntil(lambda: len(asked) == 2)
+    model.append_page([row(f"a{i}", "synced") for i in range(3, 6)], False, asked[1])
+    assert model.rowCount() == model.loaded() == 6 and not model.has_more()
+    assert model.index(5).data(IdRole) == "a5"
+
+
+def test_rows_read_are_left_out_of_full_garbage_collections(model: Any) -> None:
+    """Scrolling a 100,000-avatar gallery read 100,000 rows, and each full collection that
+    followed walked them all on the GUI thread (30-70 ms stalls): a page's rows are frozen."""
+    import gc
+
+    model.set_avatars([row("a0", "synced")], more=True, total=3)
+    tagged = {**row("a2", "failed"), "tags": ["cat"]}  # a list: a row the collector tracks
+    model.append_page([row("a1", "synced"), tagged], False, model.ticket())
+    read = model.row_at(2)
+    assert read["id"] == "a2" and not any(o is read for o in gc.get_objects())
