@@ -189,8 +189,10 @@ class Puller:
 
     def __init__(self, db: Database, paths: AppPaths, outbox: Outbox, cloud: Cloud,
                  library: Callable[[], AvatarLibrary],
-                 on_added: Callable[[list[str]], None] | None = None) -> None:
+                 on_added: Callable[[list[str]], None] | None = None, *,
+                 repair: bool = True) -> None:
         self.db, self.paths, self.outbox, self.cloud = db, paths, outbox, cloud
+        self._repair = repair
         self._make_library = library
         self._library: AvatarLibrary | None = None
         self._on_added = on_added
@@ -268,11 +270,12 @@ class Puller:
                                               "retry": sorted(set(failed_again))[:MAX_RETRY]})
         if self._trash_in_use():
             self.library.purge_trash()
-        fixed = repair.repair(self.db, self.paths, self.outbox, self.cloud)
-        result.pulled += fixed.fetched  # changed here from the cloud: its original came back
-        result.failed += fixed.failed
-        for warning in fixed.warnings:
-            self._warn(result, warning)
+        if self._repair:
+            fixed = repair.repair(self.db, self.paths, self.outbox, self.cloud)
+            result.pulled += fixed.fetched  # changed here from the cloud: its original came back
+            result.failed += fixed.failed
+            for warning in fixed.warnings:
+                self._warn(result, warning)
         self.outbox.note_activity(result.activity)
         return result
 

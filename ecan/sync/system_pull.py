@@ -58,12 +58,11 @@ def _get_limited(cloud: Cloud, key: str, limit: int) -> bytes | None:
     return raw
 
 
-def pull_system_avatars(cloud: Cloud,
-                        library: AvatarLibrary | Callable[[], AvatarLibrary]) -> SystemPull:
+def pull_system_avatars(cloud: Cloud, library: Callable[[], AvatarLibrary]) -> SystemPull:
     """Bring the published system avatars this library lacks. Storage errors propagate (the
     caller decides: a sync reports them, the loop tries again later); a bad manifest or picture
-    is a warning. `library` may be a function that makes it: the intake is loaded only when a
-    manifest is there (most pulls have nothing to bring)."""
+    is a warning. `library` makes the library: the intake is loaded only when a manifest is
+    there (most pulls have nothing to bring)."""
     result = SystemPull()
     prefix = cloud.layout.prefix
     try:
@@ -83,13 +82,12 @@ def pull_system_avatars(cloud: Cloud,
         result.warnings.append(f"system avatars: the manifest is not read ({str(e)[:120]})")
         return result
     result.published = True
-    if callable(library):
-        library = library()
+    lib = library()
     for entry in entries:
-        if library.by_sha(entry.sha256) is not None:
+        if lib.by_sha(entry.sha256) is not None:
             continue
         try:
-            added = _bring(cloud, library, entry)
+            added = _bring(cloud, lib, entry)
         except (UserFacingError, ValueError) as e:
             result.failed += 1
             why = e.message if isinstance(e, UserFacingError) else str(e)

@@ -99,20 +99,20 @@ def test_a_tampered_picture_or_a_bad_manifest_change_nothing(
         db: Database, paths: AppPaths, cloud: CloudTwin, store: MemoryBlobStore) -> None:
     library = AvatarLibrary(paths, db)
     publish(store, "mallory", (10, 10, 10), tamper=b"\x89PNG\r\n\x1a\n not the manifest's")
-    result = pull_system_avatars(cloud.open(), library)
+    result = pull_system_avatars(cloud.open(), lambda: library)
     assert result.published and result.added == [] and result.failed == 1
     assert "does not match its checksum" in result.warnings[0]
 
     store.put_bytes(PREFIX + "shared/system/manifest.json", b"{" * (MAX_MANIFEST + 1),
                     content_type="application/json")
-    result = pull_system_avatars(cloud.open(), library)
+    result = pull_system_avatars(cloud.open(), lambda: library)
     assert not result.published and "byte limit" in result.warnings[0]
 
     store.put_bytes(PREFIX + "shared/system/manifest.json",
                     json.dumps({"v": 1, "avatars": [{"name": "../x", "ext": "png",
                                                      "sha256": "0" * 64, "bytes": 5}]}).encode(),
                     content_type="application/json")
-    result = pull_system_avatars(cloud.open(), library)
+    result = pull_system_avatars(cloud.open(), lambda: library)
     assert not result.published and "invalid" in result.warnings[0]
     assert "mallory" not in system_names(db, paths)  # the bundled set only
 
@@ -120,11 +120,11 @@ def test_a_tampered_picture_or_a_bad_manifest_change_nothing(
 def test_without_a_manifest_nothing_is_fetched_and_a_second_look_fetches_nothing(
         db: Database, paths: AppPaths, cloud: CloudTwin, store: MemoryBlobStore) -> None:
     library = AvatarLibrary(paths, db)
-    result = pull_system_avatars(cloud.open(), library)
+    result = pull_system_avatars(cloud.open(), lambda: library)
     assert not result.published and result.added == [] and result.warnings == []
     publish(store, "quill", (30, 160, 90))
-    assert len(pull_system_avatars(cloud.open(), library).added) == 1
-    assert pull_system_avatars(cloud.open(), library).added == []
+    assert len(pull_system_avatars(cloud.open(), lambda: library).added) == 1
+    assert pull_system_avatars(cloud.open(), lambda: library).added == []
     assert system_names(db, paths).count("quill") == 1
 
 
