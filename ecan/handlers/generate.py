@@ -42,9 +42,14 @@ class History(Request):
     limit: int = Field(default=50, ge=1, le=1000)
 
 
+def _avatars_made(_req: Any, data: dict[str, Any]) -> dict[str, list[str]]:
+    """generate.start and generate.keep change the avatars they made (none: all discarded)."""
+    return {"avatars": list(data.get("avatar_ids") or [])}
+
+
 def register(handlers: Handlers, app: App) -> None:
     @handlers.register("generate.start", StartGeneration, changes=["avatars", "tasks", "sync"],
-                       ids=lambda _req, data: {"avatars": list(data.get("avatar_ids") or [])})
+                       ids=_avatars_made)
     def start(req: StartGeneration) -> dict[str, Any]:
         if (req.image_path is None) == (req.avatar_id is None):
             raise UserFacingError("invalid_request",
@@ -59,7 +64,7 @@ def register(handlers: Handlers, app: App) -> None:
                                       preset=req.preset)
 
     @handlers.register("generate.keep", KeepCandidates, changes=["avatars", "tasks", "sync"],
-                       ids=lambda _req, data: {"avatars": list(data.get("avatar_ids") or [])})
+                       ids=_avatars_made)
     def keep(req: KeepCandidates) -> dict[str, Any]:
         return app.generator.keep(req.task_id, req.indices)
 
