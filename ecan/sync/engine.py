@@ -836,12 +836,14 @@ class SyncEngine:
         beat = threading.Thread(target=self._heartbeats, args=(beating,), daemon=True,
                                 name="ecan-sync-heartbeat")
         beat.start()
+        self._avatar_puts.start()
         try:
             for _ in range(n):
                 threading.Thread(target=worker, name="ecan-sync-worker", daemon=True).start()
             for _ in range(n):
                 done.acquire()
         finally:
+            self._avatar_puts.close()  # the last entries, and their jobs recorded done
             beating.set()
             beat.join()
 
@@ -898,8 +900,10 @@ class SyncEngine:
 
     # -- one job ---------------------------------------------------------------------------
     def _process(self, cloud: Cloud, job: Job, run: _Run) -> Job | None:
-        """Run one job; on success, return the next one (already claimed), if any."""
+        """Run one job; on success, return the next one (already claimed), if any. An upload
+        is recorded done later, by the journal's writer, once an entry names its avatar."""
         nxt: Job | None = None
+        deferred = False
         with self._active_cv:
             self._active[job.id] = job
             self._beats[job.id] = time.monotonic()  # claimed just now
@@ -909,12 +913,13 @@ class SyncEngine:
         try:
             self._emit(JobStarted(job.id, job.kind, job.avatar_id, 0))
             update: dict[str, Any] | None = None
+            entry: tuple[dict[str, Any], float] | None = None
             removed: tuple[str | None, str | None] = (None, None)
             current = cloud.layout.identity_id
             if job.identity_id is not None and job.identity_id != current:
                 raise OtherIdentity(job.identity_id, current)
             if job.kind == "upload":
-                update = self._upload(cloud, job, run, sent)
+                update, entry = self._upload(cloud, job, run, sent)
             elif job.kind == "delete":
                 removed = self._delete(cloud, job)
             elif job.kind == "metadata":
@@ -922,38 +927,69 @@ class SyncEngine:
             else:
                 raise UserFacingError("unknown_job", f"Unknown outbox job kind {job.kind!r}.",
                                       "Update ecan; this job was written by a newer version.")
+            if entry is not None:
+                self._keep_claim(job)
+                meta, at = entry
+                self._avatar_puts.add(cloud, meta, at, functools.partial(
+                    self._journaled, job, update, run, started, sent[0]))
+                deferred = True  # the worker claims its next job itself
         except BaseException as e:  # noqa: BLE001 - every outcome must land in the outbox
             self._on_error(job, e, run)
             if not isinstance(e, Exception):
                 raise
         else:
-            not_recorded: tuple[bool, Job | None] = (False, None)
-            ok, nxt = self._record(
-                job, "is done", lambda: self.outbox.complete_and_claim(
-                    job, update, claim_next=self._can_claim(), removed=removed), not_recorded)
-            if ok:
-                self._transient_streak = 0
-                self._last_error = None
-                with run.lock:
-                    run.items_done += 1
-                    if job.kind == "upload" and job.avatar_id:
-                        run.synced_avatars.add(job.avatar_id)
-                seconds = time.monotonic() - started
-                if job.kind == "upload":
-                    # One line per avatar (not per object): logging is not free at 100s/s.
-                    log.info("synced avatar %s: %d bytes uploaded in %.3f s (%.1f KB/s)",
-                             job.avatar_id, sent[0], seconds, sent[0] / 1024 / max(seconds, 1e-6))
-                else:
-                    log.info("%s job %d done in %.3f s", job.kind, job.id, seconds)
-                self._emit(JobFinished(job.id, job.kind, job.avatar_id, sent[0], seconds))
-                self._emit_progress(run, job.avatar_id, force=True)
+            if not deferred:
+                nxt = self._done(job, update, removed, run, started, sent[0])
         finally:
-            with self._active_cv:
-                self._active.pop(job.id, None)
-                self._beats.pop(job.id, None)
-                self._lost.discard(job.id)
-                self._active_cv.notify_all()
+            if not deferred:
+                self._settled(job)
         return nxt
+
+    def _journaled(self, job: Job, update: dict[str, Any] | None, run: _Run, started: float,
+                   sent: int, error: BaseException | None) -> None:
+        """The journal's writer wrote (or failed to write) the entry naming this job's avatar."""
+        try:
+            if error is None:
+                self._done(job, update, (None, None), run, started, sent, claim_next=False)
+            else:
+                self._on_error(job, error, run)
+        finally:
+            self._settled(job)
+
+    def _done(self, job: Job, update: dict[str, Any] | None,
+              removed: tuple[str | None, str | None], run: _Run, started: float, sent: int, *,
+              claim_next: bool = True) -> Job | None:
+        """Record a finished job; the next job claimed in the same transaction, if asked."""
+        not_recorded: tuple[bool, Job | None] = (False, None)
+        ok, nxt = self._record(
+            job, "is done", lambda: self.outbox.complete_and_claim(
+                job, update, claim_next=claim_next and self._can_claim(), removed=removed),
+            not_recorded)
+        if ok:
+            self._transient_streak = 0
+            self._last_error = None
+            with run.lock:
+                run.items_done += 1
+                if job.kind == "upload" and job.avatar_id:
+                    run.synced_avatars.add(job.avatar_id)
+            seconds = time.monotonic() - started
+            if job.kind == "upload":
+                # One line per avatar (not per object): logging is not free at 100s/s.
+                log.info("synced avatar %s: %d bytes uploaded in %.3f s (%.1f KB/s)",
+                         job.avatar_id, sent, seconds, sent / 1024 / max(seconds, 1e-6))
+            else:
+                log.info("%s job %d done in %.3f s", job.kind, job.id, seconds)
+            self._emit(JobFinished(job.id, job.kind, job.avatar_id, sent, seconds))
+            self._emit_progress(run, job.avatar_id, force=True)
+        return nxt
+
+    def _settled(self, job: Job) -> None:
+        """The job is no longer this engine's to run: its claim needs no more heartbeats."""
+        with self._active_cv:
+            self._active.pop(job.id, None)
+            self._beats.pop(job.id, None)
+            self._lost.discard(job.id)
+            self._active_cv.notify_all()
 
     def _on_error(self, job: Job, e: BaseException, run: _Run) -> None:
         if self._cancel.is_set() or isinstance(e, _Abandoned):
@@ -1098,12 +1134,15 @@ class SyncEngine:
         return self._random.uniform(0, ceiling)
 
     # -- job kinds -------------------------------------------------------------------------
-    def _upload(self, cloud: Cloud, job: Job, run: _Run, sent: list[int]) -> dict[str, Any] | None:
+    def _upload(self, cloud: Cloud, job: Job, run: _Run, sent: list[int]
+                ) -> tuple[dict[str, Any] | None, tuple[dict[str, Any], float] | None]:
+        """Upload an avatar's objects; (its cloud columns, its journal entry: metadata and
+        time), or (None, None) if it was deleted meanwhile."""
         row = job.avatar_row
         if row is None and job.avatar_id:
             row = self.outbox.avatar(job.avatar_id)
         if row is None:
-            return None  # deleted meanwhile: its delete job cleans the cloud
+            return None, None  # deleted meanwhile: its delete job cleans the cloud
         layout, store = cloud.layout, cloud.store
         home = self.paths.home
         sha, ext = row["sha256"], row["ext"]
@@ -1129,12 +1168,12 @@ class SyncEngine:
                             content_type="application/json")
         self._put(store, job, run, sent, thumb_key, home / row["thumb_path"], "image/png", None,
                   metadata={avatar_meta.FIELD: field} if field is not None else None)
-        # Whole in the cloud now: tell the other machines (an edit travels the same way).
-        self._keep_claim(job)
-        self._avatar_puts.put(cloud, meta, at=row["edited_at"] or row["created_at"])
-        return {"cloud_image_key": image_key, "cloud_thumb_key": thumb_key,
-                "cloud_video_key": video_key, "cloud_image_url": store.public_url(image_key),
-                "cloud_thumb_url": store.public_url(thumb_key)}
+        update = {"cloud_image_key": image_key, "cloud_thumb_key": thumb_key,
+                  "cloud_video_key": video_key, "cloud_image_url": store.public_url(image_key),
+                  "cloud_thumb_url": store.public_url(thumb_key)}
+        # Whole in the cloud now: the other machines learn of it from the journal entry, and
+        # the job is done once that is written (_process hands it to the journal's writer).
+        return update, (meta, row["edited_at"] or row["created_at"])
 
     def _changed(self, path: Path) -> UserFacingError:
         return UserFacingError(

@@ -83,6 +83,7 @@ def write(cloud: Cloud, machine: str, op: str, body: dict[str, Any],
 
 
 BATCH_BYTES = 48 * 1024  # an `avatars.put` entry stays well under MAX_ENTRY
+LINGER_S = 1.0  # the longest an entry waits for others to share its write
 
 
 @dataclass
@@ -91,24 +92,31 @@ class _Waiting:
     meta: dict[str, Any]
     at: float
     size: int
-    done: bool = False
-    error: BaseException | None = None
+    written: Callable[[BaseException | None], None]
+    since: float
 
 
 class AvatarPuts:
-    """The `avatar.put` entries of one engine, written as a group commit: a worker whose avatar
-    is whole in the cloud waits here until its entry is written; whoever finds no write under
-    way writes every entry waiting by then (one `avatars.put` object for several). One entry
-    per avatar was a third of a cold sync's requests, and the server is the bound; with 16
-    workers a write takes what arrived during the one before it. An entry is written before
-    its job is recorded done, as before: a crash leaves the job to run again, never an avatar
-    the journal does not name."""
+    """The `avatar.put` entries of one engine run, written as a group commit by a thread of
+    their own: a worker whose avatar is whole in the cloud leaves its entry here and goes on to
+    the next avatar; the writer sends every entry waiting (one `avatars.put` object for
+    several, up to BATCH_BYTES) once the oldest has waited LINGER_S, once a full write's worth
+    waits, or when the run ends. Each entry's `written(error)` then runs on the writer's
+    thread: the engine records the job done only there, so a crash before the write leaves the
+    job to run again, never an avatar the journal does not name.
 
-    def __init__(self, machine: Callable[[], str]) -> None:
+    One entry per avatar was a third of a cold sync's requests; a group commit that held its
+    workers until the write came back wrote every few avatars (a request's round trip), and
+    kept every worker idle for that round trip."""
+
+    def __init__(self, machine: Callable[[], str], linger_s: float = LINGER_S) -> None:
         self._machine = machine
+        self.linger_s = linger_s
         self._cv = threading.Condition()
         self._queue: list[_Waiting] = []
-        self._writing = False
+        self._bytes = 0
+        self._closing = False
+        self._thread: threading.Thread | None = None
 
     @property
     def waiting(self) -> int:
@@ -116,31 +124,54 @@ class AvatarPuts:
         with self._cv:
             return len(self._queue)
 
-    def put(self, cloud: Cloud, meta: dict[str, Any], at: float) -> None:
-        """Return once this avatar's entry is in the journal; raise what its write raised."""
-        me = _Waiting(cloud, meta, at, len(json.dumps(meta)))
+    def start(self) -> None:
         with self._cv:
-            self._queue.append(me)
-            while not me.done:
-                if self._writing:
-                    self._cv.wait()
-                    continue
-                self._writing = True
+            self._closing = False
+        self._thread = threading.Thread(target=self._run, name="ecan-sync-journal", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        """Write what waits, then stop (every entry's `written` has run on return)."""
+        with self._cv:
+            self._closing = True
+            self._cv.notify_all()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def add(self, cloud: Cloud, meta: dict[str, Any], at: float,
+            written: Callable[[BaseException | None], None]) -> None:
+        entry = _Waiting(cloud, meta, at, len(json.dumps(meta)), written, time.monotonic())
+        with self._cv:
+            if self._thread is None:
+                raise RuntimeError("the journal writer is not running")
+            self._queue.append(entry)
+            self._bytes += entry.size
+            self._cv.notify_all()
+
+    def _run(self) -> None:
+        while True:
+            with self._cv:
+                while True:
+                    if self._queue and (self._closing or self._bytes >= BATCH_BYTES or
+                                        time.monotonic() - self._queue[0].since >= self.linger_s):
+                        break
+                    if self._closing:
+                        return
+                    wait = None if not self._queue else \
+                        self._queue[0].since + self.linger_s - time.monotonic()
+                    self._cv.wait(wait)
                 batch = self._take()
-                self._cv.release()
-                error: BaseException | None = None
+            error: BaseException | None = None
+            try:
+                self._write(batch)
+            except BaseException as e:  # noqa: BLE001 - each entry's job handles it
+                error = e
+            for w in batch:
                 try:
-                    self._write(batch)
-                except BaseException as e:  # noqa: BLE001 - each waiting job handles it
-                    error = e
-                finally:
-                    self._cv.acquire()
-                    for w in batch:
-                        w.done, w.error = True, error
-                    self._writing = False
-                    self._cv.notify_all()
-        if me.error is not None:
-            raise me.error
+                    w.written(error)
+                except Exception:  # one job's bookkeeping must not strand the others
+                    log.exception("recording a journal entry's job failed")
 
     def _take(self) -> list[_Waiting]:
         """The oldest waiting entries of one cloud, up to BATCH_BYTES (at least one)."""
@@ -156,6 +187,7 @@ class AvatarPuts:
             size += w.size
         taken = {id(w) for w in batch}
         self._queue = [w for w in self._queue if id(w) not in taken]
+        self._bytes -= size
         return batch
 
     def _write(self, batch: list[_Waiting]) -> None:
@@ -286,11 +318,11 @@ class Puller:
         deleted = {str(d.get("sha256")) for _k, d in ordered if d["op"] == "avatar.delete"}
         first: dict[str, dict[str, Any]] = {}
         for _key, doc in ordered:
-            meta = doc.get("avatar") if doc["op"] == "avatar.put" else None
-            sha = str(meta.get("sha256", "")) if isinstance(meta, dict) else ""
-            if isinstance(meta, dict) and _SHA_RE.match(sha) and sha not in deleted \
-                    and sha not in first and self.library.by_sha(sha) is None:
-                first[sha] = meta
+            for meta in _avatars_put(doc):
+                sha = str(meta.get("sha256", ""))
+                if _SHA_RE.match(sha) and sha not in deleted and sha not in first \
+                        and self.library.by_sha(sha) is None:
+                    first[sha] = meta
         if not first:
             return
         announced = time.monotonic()
@@ -499,6 +531,17 @@ class Puller:
         if both:
             self._warn(result, agentdocs.conflict_message(name))
         return changed
+
+
+def _avatars_put(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The avatars' metadata an entry puts (one, several, or none), shape not yet checked."""
+    if doc["op"] == "avatar.put":
+        each = [doc.get("avatar")]
+    elif doc["op"] == "avatars.put" and isinstance(doc.get("avatars"), list):
+        each = [item.get("avatar") for item in doc["avatars"] if isinstance(item, dict)]
+    else:
+        each = []
+    return [meta for meta in each if isinstance(meta, dict)]
 
 
 def _bad(why: str) -> UserFacingError:

@@ -1,40 +1,53 @@
-"""Avatars that finish uploading together share one journal entry (`avatars.put`): a cold sync
-sends one request per avatar fewer, and another machine still pulls every one of them."""
+"""Avatars synced in one run share journal entries (`avatars.put`): a cold sync sends about one
+request per avatar fewer, the workers never wait for the journal, and another machine still
+pulls every avatar. No avatar is recorded synced before an entry naming it is written."""
 
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
+from ecan.config import SyncConfig
+from ecan.db import Database
+from ecan.paths import AppPaths
 from ecan.storage.errors import TransientStorageError
 from ecan.storage.memory import MemoryBlobStore
 from ecan.sync.engine import SyncEngine
-from ecan.sync.testing import write_avatar
+from ecan.sync.testing import CloudTwin, write_avatar
 from tests.unit.sync_machines import machine, q
 
 
-class HeldJournal(MemoryBlobStore):
-    """Holds the first journal write until the other three workers' entries wait behind it
-    (what a slow request does on a busy server); can refuse the next write once."""
+class SlowJournal(MemoryBlobStore):
+    """A journal write that takes as long as the uploads of `hold_until` pictures (a slow
+    request on a busy server); can refuse the first journal write."""
 
-    def __init__(self) -> None:
+    def __init__(self, hold_until: int = 0) -> None:
         super().__init__()
-        self.engine: SyncEngine | None = None
-        self.held = False
-        self.refuse_batch = False
+        self.hold_until = hold_until
+        self.refuse_first = False
+        self.held_for: list[int] = []  # pictures in the cloud when each held write ended
+        self.synced_when_written: list[int] = []
+        self.db: Database | None = None
+
+    def pictures(self) -> int:
+        return sum("/images/" in k for k in list(self.objects))
 
     def put_bytes(self, key: str, data: bytes, **kw: Any) -> Any:
         if "/journal/" in key:
-            if not self.held and self.engine is not None:
-                self.held = True
-                deadline = time.monotonic() + 30  # never hang the suite
-                while self.engine._avatar_puts.waiting < 3 and time.monotonic() < deadline:
+            if self.db is not None:  # what the library says is synced before this entry
+                self.synced_when_written.append(len(q(
+                    self.db, "SELECT 1 FROM avatar WHERE sync_state = 'synced'")))
+            if self.hold_until:
+                deadline = time.monotonic() + 20  # never hang the suite
+                while self.pictures() < self.hold_until and time.monotonic() < deadline:
                     time.sleep(0.005)
-            elif self.refuse_batch:
-                self.refuse_batch = False
-                raise TransientStorageError("the journal write timed out")
+                self.held_for.append(self.pictures())
+            if self.refuse_first:
+                self.refuse_first = False
+                raise TransientStorageError("timeout", "The journal write timed out.")
         return super().put_bytes(key, data, **kw)
 
 
@@ -48,40 +61,82 @@ def synced_avatars(doc: dict[str, Any]) -> list[str]:
     return [a["avatar"]["sha256"] for a in doc["avatars"]]
 
 
-def test_avatars_finishing_together_share_one_journal_entry(tmp_path: Path) -> None:
-    store = HeldJournal()
+def test_avatars_synced_in_one_run_share_one_journal_entry(tmp_path: Path) -> None:
+    store = SlowJournal()
     pa, dba, ea = machine(tmp_path / "a", store)
-    store.engine = ea
-    for i in range(4):
+    store.db = dba
+    for i in range(6):
         write_avatar(pa, dba.path, seed=i, name=f"avatar {i}")
     result = ea.drain(timeout=20)
-    assert (result.synced, result.failed, result.remaining) == (4, 0, 0)
+    assert (result.synced, result.failed, result.remaining) == (6, 0, 0)
     entries = journal(store)
-    assert [e["op"] for e in entries] == ["avatar.put", "avatars.put"]
+    assert [e["op"] for e in entries] == ["avatars.put"]
     shas = {r["sha256"] for r in q(dba, "SELECT sha256 FROM avatar")}
     assert sorted(s for e in entries for s in synced_avatars(e)) == sorted(shas)
+    assert store.synced_when_written == [0]  # none was recorded synced before its entry
 
-    # Another machine pulls all four, names included.
+    # Another machine pulls all six, names included.
     pb, dbb, eb = machine(tmp_path / "b", store)
     pulled = eb.pull_now()
-    assert (pulled["pulled"], pulled["failed"]) == (4, 0)
+    assert (pulled["pulled"], pulled["failed"]) == (6, 0)
     assert sorted(r["name"] for r in q(dbb, "SELECT name FROM avatar")) == [
-        f"avatar {i}" for i in range(4)]
+        f"avatar {i}" for i in range(6)]
     ea.close()
     eb.close()
 
 
+def test_a_journal_write_under_way_does_not_hold_the_uploads_back(tmp_path: Path) -> None:
+    """Two workers, six avatars, entries written as soon as one waits: the first journal write
+    lasts until every picture is up. Workers that waited for their entry's write would stop
+    after two avatars (their pictures: 4 of 12)."""
+    store = SlowJournal(hold_until=12)
+    paths = AppPaths(tmp_path / "a").ensure()
+    db = Database(paths.database)
+    engine = SyncEngine(db, paths, CloudTwin(store), SyncConfig(concurrency=2))
+    engine._avatar_puts.linger_s = 0.0
+    for i in range(6):
+        write_avatar(paths, db.path, seed=i)
+    result = engine.drain(timeout=30)
+    assert (result.synced, result.failed, result.remaining) == (6, 0, 0)
+    assert store.held_for[0] == 12
+    named = {s for e in journal(store) for s in synced_avatars(e)}
+    assert named == {r["sha256"] for r in q(db, "SELECT sha256 FROM avatar")}
+    engine.close()
+
+
 def test_a_failed_shared_entry_leaves_each_of_its_avatars_to_sync_again(tmp_path: Path) -> None:
-    store = HeldJournal()
+    store = SlowJournal()
     pa, dba, ea = machine(tmp_path / "a", store)
-    store.engine = ea
-    store.refuse_batch = True
+    store.refuse_first = True
     for i in range(4):
         write_avatar(pa, dba.path, seed=i)
     result = ea.drain(timeout=20)
     assert (result.synced, result.failed, result.remaining) == (4, 0, 0)
+    assert len(journal(store)) >= 1  # the refused write left nothing; the retries name all four
     # No avatar is recorded synced without an entry naming it.
     named = {s for e in journal(store) for s in synced_avatars(e)}
     assert named == {r["sha256"] for r in q(dba, "SELECT sha256 FROM avatar")}
     assert [r[0] for r in q(dba, "SELECT DISTINCT sync_state FROM avatar")] == ["synced"]
     ea.close()
+
+
+def test_the_writer_records_every_entry_it_was_given_before_the_run_ends() -> None:
+    """close() returns only after every entry's job has heard how its write went."""
+    from ecan.sync.journal import AvatarPuts
+
+    store = MemoryBlobStore()
+    cloud = CloudTwin(store).open()
+    puts = AvatarPuts(lambda: "m1", linger_s=60)
+    heard: list[BaseException | None] = []
+    lock = threading.Lock()
+
+    def written(error: BaseException | None) -> None:
+        with lock:
+            heard.append(error)
+
+    puts.start()
+    for i in range(3):
+        puts.add(cloud, {"sha256": f"{i:064x}"}, at=float(i), written=written)
+    puts.close()
+    assert heard == [None, None, None]
+    assert [e["op"] for e in journal(store)] == ["avatars.put"]
