@@ -418,7 +418,7 @@ class Puller:
                 one = item if isinstance(item, dict) else {}
                 when = one.get("at")
                 try:
-                    self._apply({"op": "avatar.put", "avatar": one.get("avatar"),
+                    self._apply({**doc, "op": "avatar.put", "avatar": one.get("avatar"),
                                  "at": when if isinstance(when, int | float)
                                  and not isinstance(when, bool) else at}, result)
                 except Exception as e:

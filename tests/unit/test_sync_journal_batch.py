@@ -15,6 +15,7 @@ from ecan.db import Database
 from ecan.paths import AppPaths
 from ecan.storage.errors import TransientStorageError
 from ecan.storage.memory import MemoryBlobStore
+from ecan.sync import journal as journal_mod
 from ecan.sync.engine import SyncEngine
 from ecan.sync.testing import CloudTwin, write_avatar
 from tests.unit.sync_machines import machine, q
@@ -81,6 +82,12 @@ def test_avatars_synced_in_one_run_share_one_journal_entry(tmp_path: Path) -> No
     assert (pulled["pulled"], pulled["failed"]) == (6, 0)
     assert sorted(r["name"] for r in q(dbb, "SELECT name FROM avatar")) == [
         f"avatar {i}" for i in range(6)]
+    # Its Activity list names the computer that added them (it once said "this computer"
+    # for the avatars of a shared entry).
+    added = q(dbb, "SELECT machine, machine_name FROM activity WHERE kind = 'added'")
+    assert len(added) == 6
+    assert {(r["machine"], r["machine_name"]) for r in added} == {
+        (ea.outbox.machine_id(), journal_mod.host_name())}
     ea.close()
     eb.close()
 
