@@ -13,7 +13,7 @@ import secrets
 import socket
 import threading
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -87,11 +87,7 @@ class LocalCloudServer:
         try:
             from moto.cognitoidentity.responses import CognitoIdentityResponse
             from moto.core.authorization import ActionAuthenticatorMixin
-            from moto.moto_server.werkzeug_app import (
-                DomainDispatcherApplication,
-                MotoRequestHandler,
-                create_backend_app,
-            )
+            from moto.moto_server.werkzeug_app import MotoRequestHandler, create_backend_app
             from werkzeug.serving import make_server
         except ImportError:
             raise moto_missing() from None
@@ -100,7 +96,7 @@ class LocalCloudServer:
         _allow_unsigned_cognito_idp(ActionAuthenticatorMixin)
         poolroles.install(CognitoIdentityResponse)
 
-        moto_app = DomainDispatcherApplication(create_backend_app)
+        moto_app = moto_dispatcher(create_backend_app)
         # Outermost first: admin-API guard + identity API + expiry + isolation, presigned
         # URLs, SRP, moto.
         exchange = IdentityExchange(
@@ -229,6 +225,40 @@ class LocalCloudServer:
         with urllib.request.urlopen(req, timeout=_HTTP_TIMEOUT_S) as resp:
             resp.read()
         return info
+
+
+# Distinct hosts whose backend the dispatcher remembers: the hosts moto infers from a request's
+# signing scope (`<service>.<region>.amazonaws.com`) are a handful; the cap only stops made-up
+# scopes from growing the memory without end (past it, a host is looked up as moto does).
+_MAX_REMEMBERED_HOSTS = 256
+
+
+def moto_dispatcher(create_app: Callable[..., Any]) -> Any:
+    """moto's DomainDispatcherApplication (the WSGI app that picks a service's Flask app for
+    each request), with its host -> backend lookup remembered. moto 5.2 looks it up afresh per
+    request, under the dispatcher's one lock, by listing its package folder and stat()ing
+    every entry (~180) twice: ~1 ms of CPU per request, serialised, for every client's
+    request (the admin keys' as much as an identity's). The answer depends only on the host
+    and on the installed moto, so remembering it changes no answer."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    class HostCachingDispatcher(DomainDispatcherApplication):
+        def __init__(self, create: Callable[..., Any]) -> None:
+            super().__init__(create)
+            self._backend_of_host: dict[str | None, Any] = {}
+
+        def get_backend_for_host(self, host: str | None) -> Any:
+            # Called under moto's lock (get_application): no lock of its own needed.
+            try:
+                return self._backend_of_host[host]
+            except KeyError:
+                pass
+            backend = super().get_backend_for_host(host)
+            if len(self._backend_of_host) < _MAX_REMEMBERED_HOSTS:
+                self._backend_of_host[host] = backend
+            return backend
+
+    return HostCachingDispatcher(create_app)
 
 
 class _MotoDeployedRole:
