@@ -24,6 +24,7 @@ from ecan.cloudops.users import add_user
 from ecan.democloud import poolroles
 from ecan.democloud.identity import ADMIN_TOKEN_HEADER, IdentityExchange, IdentitySettings
 from ecan.democloud.info import AdminKeys, DemoCloudInfo, DemoUser
+from ecan.democloud.policy import CompiledPolicy
 from ecan.democloud.presign import PresignedUrls
 from ecan.democloud.srp import SrpVerifier
 from ecan.democloud.userflows import MotoPools, UserFlows
@@ -289,9 +290,9 @@ class _MotoDeployedRole:
 
 @lru_cache(maxsize=64)
 def _parsed(document: str) -> Mapping[str, Any]:
-    # Parsed once per distinct text; callers only read it.
-    parsed: Mapping[str, Any] = json.loads(document)
-    return parsed
+    # Parsed and compiled once per distinct text (a changed policy is a new text, so it takes
+    # effect at once); callers only read it.
+    return CompiledPolicy(json.loads(document))
 
 
 def _check_port_free(port: int) -> None:
