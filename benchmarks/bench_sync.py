@@ -4,10 +4,14 @@ pool + identity exchange + IAM-checked S3, `ecan.democloud`), `ecan sync` upload
 (1024x768 JPEG + 256 px PNG thumbnail each) after refreshing its session from the keyring; and,
 against the same server with the same bytes, `rclone copy --transfers 8` and `aws s3 sync` with
 the cloud's admin keys. Second rows: ecan with static keys (the admin keys, as an operator of an
-S3-compatible store configures them) and `aws s3 sync` with a signed-in identity's own
-credentials (what the server's per-identity checks cost any client; rclone 1.60 cannot be that
-peer: it sends `x-amz-acl: private` on every PUT, which needs s3:PutObjectAcl, a permission the
-identities' policy does not grant, on the demo cloud as on S3). Then a no-op re-run of each.
+S3-compatible store configures them), and `aws s3 sync` and `rclone copy` with a signed-in
+identity's own temporary credentials (`aws-identity`, `rclone-identity`): what the server's
+per-identity checks cost any client, ecan aside. rclone 1.60 sends `x-amz-acl: private` on every
+PUT (it reads an empty `acl` setting as "private"), which S3 authorizes as
+s3:PutObjectAcl too, a permission the deployed identities' policy does not grant; for
+`rclone-identity` alone the bench adds it on the identity's own folder to the identities' role
+(as an operator letting rclone in would), so each of its PUTs is checked for two actions where
+ecan's need one. Then a no-op re-run of each.
 
 Every tool's cold run starts on a fresh server, in an order that rotates every rep. Each run also
 records the server's own view: its CPU seconds and, per request kind, the time spent in the
@@ -20,7 +24,8 @@ sign-in restores the library), its no-op `ecan sync` (nothing to do on either si
 check included), and the time from an import on the first machine to the picture in the second
 machine's library (the first's `ecan sync`, then the second's). Goal: that no-op <= 0.5x rclone's.
 Run: .venv/bin/python benchmarks/bench_sync.py [--avatars 150,1500] [--scale 15000] [--reps 3]
-     [--tools ecan,ecan-static,rclone,aws,aws-identity] [--no-two-way] [--profile]"""
+     [--tools ecan,ecan-static,rclone,rclone-identity,aws,aws-identity] [--no-two-way]
+     [--profile]"""
 
 from __future__ import annotations
 
@@ -56,10 +61,11 @@ if not PYTHON.exists():
     PYTHON = Path(sys.executable)
 BASE_IMAGES = 150  # distinct pictures; larger corpora are byte-distinct variants of them
 # Real Cognito's credentials live 1 h; the demo cloud's default (90 s) would expire the
-# identity credentials handed to rclone during a long run.
+# identity credentials handed to rclone and aws (they cannot refresh them) during a long run
+# (a cold 1,500 takes ~20 s, 15,000 a few minutes, with set-up: well inside the hour).
 CREDENTIAL_TTL_S = 3600
 SYNC_TIMEOUT_S = 1800
-TOOLS = ("ecan", "ecan-static", "rclone", "aws", "aws-identity")
+TOOLS = ("ecan", "ecan-static", "rclone", "rclone-identity", "aws", "aws-identity")
 TWO_WAY = ("join", "noop_2way", "change")  # the second machine's figures (ecan only)
 
 # The demo cloud, served in this child as `ecan demo-cloud` serves it (LocalCloudServer), with a
@@ -68,12 +74,16 @@ TWO_WAY = ("join", "noop_2way", "change")  # the second machine's figures (ecan 
 # CPUs of its own, and at nice 10 on a shared machine other people's load would set its speed.
 # stdin: "stats" prints and resets the counters; EOF stops the server.
 _CLOUD_CHILD = r"""
-import json, logging, sys, threading, time
+import cProfile, json, logging, pstats, sys, threading, time
 import werkzeug.serving
 from ecan.democloud.server import LocalCloudServer
 
 stats, lock = {}, threading.Lock()
 make_server = werkzeug.serving.make_server
+# argv[2], when given: a folder for a deterministic CPU profile per request kind (each request's own
+# cProfile, in its own thread: GIL waits are nobody's work), written at every "stats".
+profile_dir = sys.argv[2] if len(sys.argv) > 2 else None
+profiles, merged = {}, {}
 
 def timed_server(host, port, app, **kw):
     # The identity exchange sits under the account flows (UserFlows): time moto behind it.
@@ -82,18 +92,24 @@ def timed_server(host, port, app, **kw):
         exchange = exchange._app
     inner, local = exchange._app, threading.local()
     def moto(environ, start_response):
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.thread_time()
         try:
             return inner(environ, start_response)
         finally:
             local.moto = time.perf_counter() - t
+            local.moto_cpu = time.thread_time() - cpu
     exchange._app = moto
     def outer(environ, start_response):
-        local.moto = 0.0
+        local.moto = local.moto_cpu = 0.0
+        prof = cProfile.Profile(time.thread_time) if profile_dir else None
         cpu, t = time.thread_time(), time.perf_counter()
         try:
+            if prof is not None:
+                prof.enable()
             return app(environ, start_response)
         finally:
+            if prof is not None:
+                prof.disable()
             total, cpu = time.perf_counter() - t, time.thread_time() - cpu
             auth = environ.get("HTTP_AUTHORIZATION", "")
             who = "unsigned"
@@ -103,8 +119,11 @@ def timed_server(host, port, app, **kw):
             target = environ.get("HTTP_X_AMZ_TARGET", "")
             what = target.rpartition(".")[2] if target else environ.get("REQUEST_METHOD", "?")
             with lock:
-                s = stats.setdefault(f"{who} {what}", [0, 0.0, 0.0, 0.0])
+                s = stats.setdefault(f"{who} {what}", [0, 0.0, 0.0, 0.0, 0.0])
                 s[0] += 1; s[1] += total; s[2] += local.moto; s[3] += cpu
+                s[4] += local.moto_cpu
+                if prof is not None:
+                    profiles.setdefault(f"{who} {what}", []).append(prof)
     return make_server(host, port, outer, **kw)
 
 werkzeug.serving.make_server = timed_server
@@ -115,9 +134,20 @@ print(json.dumps(info.ready_document(None)), flush=True)
 cpu0 = time.process_time()
 for line in sys.stdin:
     with lock:
+        if line.strip() == "reset":
+            profiles.clear(); merged.clear()
+        for kind, profs in profiles.items():
+            for prof in profs:
+                if kind in merged:
+                    merged[kind].add(prof)
+                else:
+                    merged[kind] = pstats.Stats(prof)
+            merged[kind].dump_stats(f"{profile_dir}/server-{kind.replace(' ', '-')}.pstats")
+        profiles.clear()
         doc = {"cpu_s": time.process_time() - cpu0, "requests": {
             k: {"n": v[0], "wall_s": round(v[1], 4), "moto_s": round(v[2], 4),
-                "cpu_s": round(v[3], 4)} for k, v in sorted(stats.items())}}
+                "cpu_s": round(v[3], 4), "moto_cpu_s": round(v[4], 4)}
+            for k, v in sorted(stats.items())}}
         stats.clear()
     cpu0 = time.process_time()
     print(json.dumps(doc), flush=True)
@@ -236,10 +266,11 @@ def fill_library(home: Path, corpus: Corpus) -> None:
 class Cloud:
     """A fresh demo cloud in a child process, with its admin S3 client."""
 
-    def __init__(self) -> None:
+    def __init__(self, profile_dir: Path | None = None) -> None:
         env = base_env() | {"PYTHONPATH": str(ROOT), "AWS_CONFIG_FILE": os.devnull,
                             "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
-        self.proc = subprocess.Popen([str(PYTHON), "-c", _CLOUD_CHILD, str(CREDENTIAL_TTL_S)],
+        args = [str(CREDENTIAL_TTL_S)] + ([str(profile_dir)] if profile_dir else [])
+        self.proc = subprocess.Popen([str(PYTHON), "-c", _CLOUD_CHILD, *args],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                                      env=env)
         assert self.proc.stdout is not None
@@ -258,10 +289,11 @@ class Cloud:
             aws_access_key_id=self.admin["access_key_id"],
             aws_secret_access_key=self.admin["secret_access_key"])
 
-    def stats(self) -> dict[str, Any]:
-        """The server's CPU seconds and per-request timings since the last call."""
+    def stats(self, reset_profiles: bool = False) -> dict[str, Any]:
+        """The server's CPU seconds and per-request timings since the last call (and, when
+        profiling, the profiles so far written out; `reset_profiles`: dropped instead)."""
         assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write("stats\n")
+        self.proc.stdin.write("reset\n" if reset_profiles else "stats\n")
         self.proc.stdin.flush()
         return dict(json.loads(self.proc.stdout.readline()))
 
@@ -295,6 +327,25 @@ class Cloud:
         c = ident.get_credentials_for_identity(IdentityId=identity, Logins=logins)["Credentials"]
         return identity, {"key": c["AccessKeyId"], "secret": c["SecretKey"],
                           "token": c["SessionToken"]}
+
+    def allow_object_acl(self) -> None:
+        """Let signed-in identities set their own objects' ACLs (s3:PutObjectAcl on their own
+        folder, an extra inline policy on the identities' role): rclone 1.60 sends
+        `x-amz-acl: private` on every PUT and cannot be told not to."""
+        import boto3
+
+        kw = {"endpoint_url": self.endpoint, "region_name": self.info["region"],
+              "aws_access_key_id": self.admin["access_key_id"],
+              "aws_secret_access_key": self.admin["secret_access_key"]}
+        session = boto3.session.Session()
+        roles = session.client("cognito-identity", **kw).get_identity_pool_roles(
+            IdentityPoolId=self.info["identity_pool_id"])["Roles"]
+        own = "avatars/${cognito-identity.amazonaws.com:sub}/*"  # where the tools write
+        session.client("iam", **kw).put_role_policy(
+            RoleName=roles["authenticated"].rsplit("/", 1)[-1], PolicyName="bench-rclone-acl",
+            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "s3:PutObjectAcl",
+                 "Resource": f"arn:aws:s3:::{self.bucket}/{own}"}]}))
 
     def close(self) -> None:
         if self.proc.stdin:
@@ -420,16 +471,25 @@ class Bench:
             fill_library(home, corpus)
             return Run([str(PYTHON), "-m", "ecan", "sync", "--json", "--timeout",
                         str(SYNC_TIMEOUT_S)], env, prefix, expect=corpus.n)
-        if tool == "rclone":
+        if tool in ("rclone", "rclone-identity"):
             env = base_env() | {
                 "RCLONE_CONFIG": os.devnull, "RCLONE_CONFIG_BENCH_TYPE": "s3",
                 "RCLONE_CONFIG_BENCH_PROVIDER": "Other",
                 "RCLONE_CONFIG_BENCH_ENDPOINT": cloud.endpoint,
-                "RCLONE_CONFIG_BENCH_REGION": cloud.info["region"],
-                "RCLONE_CONFIG_BENCH_ACCESS_KEY_ID": cloud.admin["access_key_id"],
-                "RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY": cloud.admin["secret_access_key"]}
+                "RCLONE_CONFIG_BENCH_REGION": cloud.info["region"]}
             env.pop("AWS_CA_BUNDLE", None)
-            prefix = "avatars/default/"
+            if tool == "rclone":
+                prefix = "avatars/default/"
+                env |= {"RCLONE_CONFIG_BENCH_ACCESS_KEY_ID": cloud.admin["access_key_id"],
+                        "RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY":
+                            cloud.admin["secret_access_key"]}
+            else:
+                cloud.allow_object_acl()
+                identity, keys = cloud.identity_credentials()
+                prefix = f"avatars/{identity}/"
+                env |= {"RCLONE_CONFIG_BENCH_ACCESS_KEY_ID": keys["key"],
+                        "RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY": keys["secret"],
+                        "RCLONE_CONFIG_BENCH_SESSION_TOKEN": keys["token"]}
             return Run(["rclone", "copy", "--transfers", "8", str(corpus.staging),
                         f"bench:{cloud.bucket}/{prefix.rstrip('/')}"], env, prefix)
         if tool in ("aws", "aws-identity"):
@@ -554,11 +614,15 @@ def ratios(med: dict[str, Any]) -> dict[str, float]:
             med["ecan"]["noop_2way"]["median"] / med["rclone"]["noop"]["median"], 3)
     ratio("ecan/aws-identity cold", "ecan", "aws-identity", "cold")
     ratio("aws-identity/aws cold", "aws-identity", "aws", "cold")
+    # What the identity path costs the server with the same client (issue 23).
+    ratio("rclone-identity/rclone cold", "rclone-identity", "rclone", "cold")
+    ratio("ecan/rclone-identity cold", "ecan", "rclone-identity", "cold")
     return r
 
 
 def server_summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per request kind, the median run's counts and mean ms per request (wall, in moto, CPU)."""
+    """Per request kind, the median run's counts and mean ms per request (wall, in moto, CPU,
+    CPU in moto: the rest is the account flows' and the identity exchange's)."""
     kinds: dict[str, list[dict[str, float]]] = {}
     for s in runs:
         for k, v in s["requests"].items():
@@ -569,7 +633,9 @@ def server_summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
         out[k] = {"n_per_run": round(n / len(runs)),
                   "ms_wall": round(1000 * sum(v["wall_s"] for v in vs) / n, 2),
                   "ms_moto": round(1000 * sum(v["moto_s"] for v in vs) / n, 2),
-                  "ms_cpu": round(1000 * sum(v["cpu_s"] for v in vs) / n, 2)}
+                  "ms_cpu": round(1000 * sum(v["cpu_s"] for v in vs) / n, 2),
+                  "ms_cpu_moto": round(1000 * sum(v.get("moto_cpu_s", 0.0) for v in vs) / n,
+                                       2)}
     return out
 
 

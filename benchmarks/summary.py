@@ -72,11 +72,12 @@ def rows() -> list[dict[str, Any]]:
                                   m[tool][kind]["max"]),
                         other=peers, ratio=round(ratio, 2), goal=f"<= {goal}x rclone",
                         met=ratio <= goal))
-            if "aws-identity/aws cold" in rat:
-                out.append(dict(measure=f"sync {n}: aws s3 sync, identity's keys vs admin's",
-                                peer="same tool, admin keys", ecan="-", other="-",
-                                ratio=rat["aws-identity/aws cold"], goal="(server cost)",
-                                met=True))
+            for peer, name in (("aws", "aws s3 sync"), ("rclone", "rclone copy")):
+                if f"{peer}-identity/{peer} cold" in rat:
+                    out.append(dict(measure=f"sync {n}: {name}, identity's keys vs admin's",
+                                    peer="same tool, admin keys", ecan="-", other="-",
+                                    ratio=rat[f"{peer}-identity/{peer} cold"],
+                                    goal="(server cost)", met=True))
     if ident := load("identity"):
         for r in ident["runs"]:
             what = f"identity calls, {r['uploads']} uploads, {r['ttl_s']} s credentials"

@@ -15,7 +15,7 @@ understand could allow what the policy means to forbid.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -41,29 +41,89 @@ class AccessRequest:
 
 def is_allowed(policy: Mapping[str, Any], request: AccessRequest) -> bool:
     """True if `policy` allows `request`: some Allow statement matches and no Deny does."""
-    return _decision(policy, request) is True
+    return _as_compiled(policy).decision(request.action.lower(), request.resource,
+                                         _lowered(request.context)) is True
 
 
 def is_allowed_by_all(policies: Sequence[Mapping[str, Any]], request: AccessRequest) -> bool:
     """True if the identity policies together allow `request`: one allows it and none denies
-    it explicitly (a principal's several policies, as IAM combines them)."""
-    decisions = [_decision(p, request) for p in policies]
+    it explicitly (a principal's several policies, as IAM combines them). A CompiledPolicy
+    among them is evaluated without being read again."""
+    action, context = request.action.lower(), _lowered(request.context)
+    decisions = [_as_compiled(p).decision(action, request.resource, context) for p in policies]
     return False not in decisions and True in decisions
 
 
-def _decision(policy: Mapping[str, Any], request: AccessRequest) -> bool | None:
-    """False: an explicit Deny matches; True: an Allow matches and no Deny; None: nothing."""
-    if not isinstance(policy, Mapping):
-        raise PolicyError("a policy document is a JSON object")
-    statements = policy.get("Statement")
-    if isinstance(statements, Mapping):
-        statements = [statements]
-    if not isinstance(statements, list):
-        raise PolicyError("Statement must be an object or a list")
-    variables = policy.get("Version") == _VARIABLES_VERSION
-    context = {k.lower(): v for k, v in request.context.items()}
-    allowed = False
-    for statement in statements:
+class CompiledPolicy(Mapping[str, Any]):
+    """A policy document (a read-only view of it) with what deciding a request needs worked out
+    once: each statement's checks, its action patterns and its variable-free resource
+    patterns, compiled. A server that evaluates the same role policy for every request keeps
+    one of these per document text instead of re-reading the document each time.
+
+    Decisions are exactly `_decision`'s of old, errors included: what the document gets wrong
+    is found here but raised (as PolicyError) only when an evaluation reaches it, as reading
+    the document statement by statement did; conditions are still read when a statement's
+    action and resource match, as before."""
+
+    def __init__(self, document: Any) -> None:
+        self._document: Mapping[str, Any] = document if isinstance(document, Mapping) else {}
+        self._error: str | None = None  # raised by every decision
+        self._statements: list[_Statement | str] = []  # str: raised when reached
+        if not isinstance(document, Mapping):
+            self._error = "a policy document is a JSON object"
+            return
+        statements = document.get("Statement")
+        if isinstance(statements, Mapping):
+            statements = [statements]
+        if not isinstance(statements, list):
+            self._error = "Statement must be an object or a list"
+            return
+        variables = document.get("Version") == _VARIABLES_VERSION
+        for statement in statements:
+            try:
+                self._statements.append(_Statement.compile(statement, variables))
+            except PolicyError as e:
+                self._statements.append(str(e))
+
+    def __getitem__(self, key: str) -> Any:
+        return self._document[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._document)
+
+    def __len__(self) -> int:
+        return len(self._document)
+
+    def decision(self, action: str, resource: str, context: Mapping[str, str]) -> bool | None:
+        """False: an explicit Deny matches; True: an Allow matches and no Deny; None: nothing.
+        `action` lower-cased, `context` with lower-cased names (as _lowered gives it)."""
+        if self._error is not None:
+            raise PolicyError(self._error)
+        allowed = False
+        for statement in self._statements:
+            if isinstance(statement, str):
+                raise PolicyError(statement)
+            if statement.matches(action, resource, context):
+                if statement.deny:
+                    return False
+                allowed = True
+        return True if allowed else None
+
+
+@dataclass(frozen=True)
+class _Statement:
+    deny: bool
+    action_listed: bool  # Action (True) or NotAction
+    actions: tuple[re.Pattern[str], ...]  # lower-cased patterns: names are case-insensitive
+    resource_listed: bool  # Resource (True) or NotResource
+    # A fixed pattern, compiled; or one with policy variables, resolved per request.
+    resources: tuple[re.Pattern[str] | _VariablePattern, ...]
+    condition: Any
+    variables: bool
+
+    @classmethod
+    def compile(cls, statement: Any, variables: bool) -> _Statement:
+        """The statement's checks, in the order reading it made them (PolicyError)."""
         if not isinstance(statement, Mapping):
             raise PolicyError("each statement is a JSON object")
         effect = statement.get("Effect")
@@ -71,32 +131,64 @@ def _decision(policy: Mapping[str, Any], request: AccessRequest) -> bool | None:
             raise PolicyError(f"Effect must be Allow or Deny, not {effect!r}")
         if "Principal" in statement or "NotPrincipal" in statement:
             raise PolicyError("an identity policy names no Principal")
-        if _statement_matches(statement, request, context, variables):
-            if effect == "Deny":
-                return False
-            allowed = True
-    return True if allowed else None
+        action_name, actions = _element(statement, "Action", "NotAction")
+        resource_name, resources = _element(statement, "Resource", "NotResource")
+        return cls(
+            deny=effect == "Deny", action_listed=action_name == "Action",
+            actions=tuple(_compiled(p.lower()) for p in actions),
+            resource_listed=resource_name == "Resource",
+            resources=tuple(_VariablePattern.of(p) if variables and "${" in p
+                            else _compiled(p) for p in resources),
+            condition=statement.get("Condition", {}), variables=variables)
+
+    def matches(self, action: str, resource: str, context: Mapping[str, str]) -> bool:
+        hit = any(p.fullmatch(action) is not None for p in self.actions)
+        if hit != self.action_listed:
+            return False
+        hit = False
+        for pattern in self.resources:
+            compiled = pattern.resolve(context) if isinstance(pattern, _VariablePattern) \
+                else pattern
+            if compiled is not None and compiled.fullmatch(resource) is not None:
+                hit = True
+                break
+        if hit != self.resource_listed:
+            return False
+        return _conditions_hold(self.condition, context, self.variables)
 
 
-def _statement_matches(statement: Mapping[str, Any], request: AccessRequest,
-                       context: Mapping[str, str], variables: bool) -> bool:
-    actions = _element(statement, "Action", "NotAction")
-    resources = _element(statement, "Resource", "NotResource")
-    name, patterns = actions
-    # Action names are case-insensitive and never take variables.
-    hit = any(_like(p.lower(), request.action.lower()) for p in patterns)
-    if hit != (name == "Action"):
-        return False
-    name, patterns = resources
-    hit = False
-    for pattern in patterns:
-        resolved = _substitute(pattern, context) if variables else pattern
-        if resolved is not None and _like(resolved, request.resource):
-            hit = True
-            break
-    if hit != (name == "Resource"):
-        return False
-    return _conditions_hold(statement.get("Condition", {}), context, variables)
+@dataclass(frozen=True)
+class _VariablePattern:
+    """A Resource pattern with policy variables: its text and the (lower-cased) names of the
+    variables it reads, so that its compiled form is found by their values."""
+
+    text: str
+    names: tuple[str, ...]
+
+    @classmethod
+    def of(cls, text: str) -> _VariablePattern:
+        return cls(text, tuple(m.group(1).lower() for m in _VARIABLE_RE.finditer(text)
+                               if m.group(1) not in _ESCAPES))
+
+    def resolve(self, context: Mapping[str, str]) -> re.Pattern[str] | None:
+        return _resolved(self.text, self.names, tuple(context.get(n) for n in self.names))
+
+
+@lru_cache(maxsize=1024)
+def _resolved(text: str, names: tuple[str, ...], values: tuple[str | None, ...]
+              ) -> re.Pattern[str] | None:
+    # _substitute reads only these names, so their values decide its result.
+    known = {n: v for n, v in zip(names, values, strict=True) if v is not None}
+    substituted = _substitute(text, known)
+    return None if substituted is None else _compiled(substituted)
+
+
+def _as_compiled(policy: Mapping[str, Any]) -> CompiledPolicy:
+    return policy if isinstance(policy, CompiledPolicy) else CompiledPolicy(policy)
+
+
+def _lowered(context: Mapping[str, str]) -> dict[str, str]:
+    return {k.lower(): v for k, v in context.items()}
 
 
 def _element(statement: Mapping[str, Any], positive: str, negative: str

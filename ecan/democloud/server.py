@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import logging
 import os
+import queue
 import secrets
 import socket
 import threading
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -24,6 +25,7 @@ from ecan.cloudops.users import add_user
 from ecan.democloud import poolroles
 from ecan.democloud.identity import ADMIN_TOKEN_HEADER, IdentityExchange, IdentitySettings
 from ecan.democloud.info import AdminKeys, DemoCloudInfo, DemoUser
+from ecan.democloud.policy import CompiledPolicy
 from ecan.democloud.presign import PresignedUrls
 from ecan.democloud.srp import SrpVerifier
 from ecan.democloud.userflows import MotoPools, UserFlows
@@ -87,11 +89,7 @@ class LocalCloudServer:
         try:
             from moto.cognitoidentity.responses import CognitoIdentityResponse
             from moto.core.authorization import ActionAuthenticatorMixin
-            from moto.moto_server.werkzeug_app import (
-                DomainDispatcherApplication,
-                MotoRequestHandler,
-                create_backend_app,
-            )
+            from moto.moto_server.werkzeug_app import MotoRequestHandler, create_backend_app
             from werkzeug.serving import make_server
         except ImportError:
             raise moto_missing() from None
@@ -100,7 +98,7 @@ class LocalCloudServer:
         _allow_unsigned_cognito_idp(ActionAuthenticatorMixin)
         poolroles.install(CognitoIdentityResponse)
 
-        moto_app = DomainDispatcherApplication(create_backend_app)
+        moto_app = moto_dispatcher(create_backend_app)
         # Outermost first: admin-API guard + identity API + expiry + isolation, presigned
         # URLs, SRP, moto.
         exchange = IdentityExchange(
@@ -115,6 +113,7 @@ class LocalCloudServer:
             _check_port_free(self.port)
             self._server = make_server("127.0.0.1", self.port, flows, threaded=True,
                                        request_handler=MotoRequestHandler)
+            _reuse_threads(self._server)
         except (OSError, SystemExit) as e:  # werkzeug exits on a busy port if it loses a race
             reason = e.strerror if isinstance(e, OSError) else "address in use"
             raise UserFacingError(
@@ -231,6 +230,107 @@ class LocalCloudServer:
         return info
 
 
+# Distinct hosts whose backend the dispatcher remembers: the hosts moto infers from a request's
+# signing scope (`<service>.<region>.amazonaws.com`) are a handful; the cap only stops made-up
+# scopes from growing the memory without end (past it, a host is looked up as moto does).
+_MAX_REMEMBERED_HOSTS = 256
+
+
+def moto_dispatcher(create_app: Callable[..., Any]) -> Any:
+    """moto's DomainDispatcherApplication (the WSGI app that picks a service's Flask app for
+    each request), with its host -> backend lookup remembered. moto 5.2 looks it up afresh per
+    request, under the dispatcher's one lock, by listing its package folder and stat()ing
+    every entry (~180) twice: ~1 ms of CPU per request, serialised, for every client's
+    request (the admin keys' as much as an identity's). The answer depends only on the host
+    and on the installed moto, so remembering it changes no answer."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    class HostCachingDispatcher(DomainDispatcherApplication):
+        def __init__(self, create: Callable[..., Any]) -> None:
+            super().__init__(create)
+            self._backend_of_host: dict[str | None, Any] = {}
+
+        def get_backend_for_host(self, host: str | None) -> Any:
+            # Called under moto's lock (get_application): no lock of its own needed.
+            try:
+                return self._backend_of_host[host]
+            except KeyError:
+                pass
+            backend = super().get_backend_for_host(host)
+            if len(self._backend_of_host) < _MAX_REMEMBERED_HOSTS:
+                self._backend_of_host[host] = backend
+            return backend
+
+    return HostCachingDispatcher(create_app)
+
+
+# How long a connection thread waits for the next connection before it ends.
+_IDLE_THREAD_S = 30.0
+
+
+def _reuse_threads(server: Any) -> None:
+    """Serve each connection on an idle thread of an earlier one when there is one, rather than
+    on a new thread per connection (socketserver's ThreadingMixIn): werkzeug closes every
+    connection after one request, so every request paid a thread start (~0.1 ms of CPU).
+    A new thread is still started whenever none is idle, so no connection ever waits for
+    another (a request the server makes to itself, as the identity exchange's role calls do,
+    cannot starve). Idle threads end after _IDLE_THREAD_S."""
+    work: queue.SimpleQueue[tuple[Any, Any] | None] = queue.SimpleQueue()
+    lock = threading.Lock()
+    idle = 0  # threads waiting for work, less the work already handed to them
+    closed = False
+
+    def serve(request: Any, client_address: Any) -> None:
+        # As ThreadingMixIn.process_request_thread does.
+        try:
+            server.finish_request(request, client_address)
+        except Exception:  # noqa: BLE001 - the server's own error report, as socketserver's
+            server.handle_error(request, client_address)
+        finally:
+            server.shutdown_request(request)
+
+    def worker(first: tuple[Any, Any]) -> None:
+        nonlocal idle
+        job: tuple[Any, Any] | None = first
+        while job is not None:
+            serve(*job)
+            with lock:
+                if closed:
+                    return
+                idle += 1
+            while True:
+                try:
+                    job = work.get(timeout=_IDLE_THREAD_S)
+                    break
+                except queue.Empty:
+                    with lock:
+                        if work.empty():  # nobody handed this thread anything: end it
+                            idle -= 1
+                            return
+
+    def process_request(request: Any, client_address: Any) -> None:
+        nonlocal idle
+        with lock:
+            if idle > 0:
+                idle -= 1
+                work.put((request, client_address))
+                return
+        threading.Thread(target=worker, args=((request, client_address),),
+                         name="ecan-demo-cloud-conn", daemon=True).start()
+
+    def server_close() -> None:
+        nonlocal closed
+        close()
+        with lock:
+            closed = True
+            for _ in range(idle):
+                work.put(None)
+
+    close = server.server_close
+    server.process_request = process_request
+    server.server_close = server_close
+
+
 class _MotoDeployedRole:
     """The identity pool's authenticated role and its inline policies, read from this process's
     moto state on every call (an HTTP round trip per S3 request would double the cost of each;
@@ -259,9 +359,9 @@ class _MotoDeployedRole:
 
 @lru_cache(maxsize=64)
 def _parsed(document: str) -> Mapping[str, Any]:
-    # Parsed once per distinct text; callers only read it.
-    parsed: Mapping[str, Any] = json.loads(document)
-    return parsed
+    # Parsed and compiled once per distinct text (a changed policy is a new text, so it takes
+    # effect at once); callers only read it.
+    return CompiledPolicy(json.loads(document))
 
 
 def _check_port_free(port: int) -> None:

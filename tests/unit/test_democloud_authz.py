@@ -152,6 +152,65 @@ def test_the_identity_role_policy_confines_each_identity() -> None:
     assert not allowed("s3:HeadObject", f"avatars/{ME}/images/a.png")  # not an IAM action
 
 
+class _CountedReads(dict[str, Any]):
+    """A policy document that counts how often it is read."""
+
+    reads = 0
+
+    def __getitem__(self, key: str) -> Any:
+        _CountedReads.reads += 1
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        _CountedReads.reads += 1
+        return super().get(key, default)
+
+
+def test_a_compiled_role_policy_decides_every_request_without_reading_the_document_again(
+        ) -> None:
+    # The demo cloud evaluates the deployed role policy for every identity request.
+    from ecan.democloud.policy import CompiledPolicy, is_allowed_by_all
+
+    document = _CountedReads(identity_role_policy(BUCKET, "avatars/"))
+    compiled = CompiledPolicy(document)
+    read_to_compile = _CountedReads.reads
+    for i in range(50):
+        for who, allowed in ((ME, True), (OTHER, False)):
+            request = AccessRequest("s3:PutObject", f"arn:aws:s3:::{BUCKET}/avatars/{ME}/"
+                                    f"images/{i}.png", {IDENTITY_KEY: who})
+            assert is_allowed_by_all([compiled], request) is allowed
+            assert is_allowed(compiled, request) is allowed
+    assert _CountedReads.reads == read_to_compile
+    # It is still the document, for anyone who reads it.
+    assert dict(compiled) == identity_role_policy(BUCKET, "avatars/")
+
+
+def test_a_policy_error_is_raised_only_where_reading_the_document_reaches_it() -> None:
+    from ecan.democloud.policy import CompiledPolicy
+
+    get = _req("s3:GetObject", "arn:aws:s3:::b/x")
+    # A matching Deny ends the reading before the malformed statement after it.
+    deny_first = _policy({"Effect": "Deny", "Action": "s3:GetObject", "Resource": "*"},
+                         {"Effect": "Maybe", "Action": "s3:*", "Resource": "*"})
+    # A condition is read only when the statement's action and resource match.
+    other_action = _policy({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"},
+                           {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*",
+                            "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}})
+    allow_then_bad = _policy({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"},
+                             {"Effect": "Allow", "Resource": "*"})
+    for document in (deny_first, CompiledPolicy(deny_first)):
+        assert not is_allowed(document, get)
+    for document in (other_action, CompiledPolicy(other_action)):
+        assert is_allowed(document, get)
+    compiled = CompiledPolicy(allow_then_bad)
+    for document in (allow_then_bad, compiled, compiled):  # every time, not once
+        with pytest.raises(PolicyError):
+            is_allowed(document, get)
+    for bad in ({"Statement": "not a list"}, ["not", "a", "document"]):
+        with pytest.raises(PolicyError):
+            is_allowed(CompiledPolicy(bad), get)
+
+
 # -- S3 request -> IAM actions ---------------------------------------------------------------
 
 def _environ(method: str, path: str, query: str = "", body: bytes = b"",
