@@ -348,14 +348,12 @@ class AuthService:
         otherwise read and parse the endpoint rules, partitions and defaults again, and a
         signed-in sync makes three clients before its first upload (cognito-idp,
         cognito-identity, s3)."""
-        import botocore.session
+        from ecan.storage.botodata import botocore_session
 
-        core = botocore.session.Session()
         with self._lock:
+            core = botocore_session(self._loader)
             if self._loader is None:
                 self._loader = core.get_component("data_loader")
-            else:
-                core.register_component("data_loader", self._loader)
         return core
 
     # ---- token verification for a non-AWS issuer -----------------------------------------

@@ -44,10 +44,11 @@ def static_session(storage: StorageConfig) -> Session:
     """A botocore session holding only the keys from ecan's config. It never falls back to the
     developer's ~/.aws files, AWS_* variables or instance metadata: with no keys configured it
     has no credentials, and requests fail with the mapped "no credentials" error."""
-    import botocore.session
     from botocore.credentials import CredentialResolver
 
-    core = botocore.session.Session()
+    from ecan.storage.botodata import botocore_session
+
+    core = botocore_session()
     # Empty resolver: the default chain would search env, ~/.aws and IMDS (slow, and not ours).
     core.register_component("credential_provider", CredentialResolver(providers=[]))
     if storage.access_key and storage.secret_key:
