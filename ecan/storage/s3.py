@@ -138,15 +138,16 @@ class S3BlobStore:
 
     @property
     def _transfer(self) -> TransferConfig:
-        """The transfer manager's settings (boto3's classic, threaded one: what
-        `client.upload_file` used), built on first use so s3transfer loads only then."""
+        """The transfer manager's settings (those boto3's TransferConfig gave the classic,
+        threaded manager `client.upload_file` used), built on first use so s3transfer loads
+        only then."""
         if self._transfer_config is None:
             from s3transfer.manager import TransferConfig
 
             self._transfer_config = TransferConfig(
                 multipart_threshold=self.multipart_threshold,
                 multipart_chunksize=self.multipart_chunksize,
-                max_request_concurrency=self.transfer_concurrency)
+                max_request_concurrency=self.transfer_concurrency, max_io_queue_size=100)
         return self._transfer_config
 
     # -- errors ----------------------------------------------------------------------------
