@@ -906,8 +906,8 @@ class AuthService:
     def boto_session(self) -> BotocoreSession:
         """The one botocore session whose credentials refresh themselves
         (GetCredentialsForIdentity) before they expire; every client made from it shares them.
-        (Bare botocore: boto3, and the s3transfer it imports, would cost every `ecan sync`
-        a tenth of a second of start-up for nothing.)"""
+        (Bare botocore: boto3, and the s3transfer it imports, cost every `ecan sync` some
+        20 ms of start-up for nothing.)"""
         with self._lock:
             if self._session is None:
                 from botocore.credentials import DeferredRefreshableCredentials

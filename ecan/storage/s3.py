@@ -82,8 +82,8 @@ class S3BlobStore:
     """An S3 bucket as a BlobStore. Thread-safe: one botocore client shared by all workers.
 
     Built on a bare botocore session, not boto3: a signed-in `ecan sync` uploads its small
-    files with put_object, and boto3 (with the s3transfer it imports eagerly) cost a tenth of a
-    second of its start-up for nothing. s3transfer is loaded by the first put_file."""
+    files with put_object, and boto3 (with the s3transfer it imports eagerly) cost some 20 ms of
+    its start-up for nothing. s3transfer is loaded by the first put_file."""
 
     name = "s3"
 

@@ -136,8 +136,8 @@ def test_a_second_sync_within_the_credentials_life_asks_the_sign_in_service_noth
 
     # A fresh process (what a user runs) does not even load the sign-in library (pycognito,
     # with PyJWT and requests), nor boto3 and its s3transfer: small files go up with
-    # put_object on a bare botocore client, and these cost a signed-in sync's start-up a
-    # fifth of a second before its first upload.
+    # put_object on a bare botocore client. Each costs a signed-in sync's start tens of ms
+    # before its first upload (sqlmodel hundreds).
     s.new_picture()
     root = Path(__file__).resolve().parents[2]
     heavy = ("pycognito", "jwt", "requests", "boto3", "s3transfer", "sqlmodel")
