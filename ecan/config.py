@@ -248,7 +248,10 @@ def _read_yaml(path: Path, values: dict[str, dict[str, Any]]) -> None:
 
     where = f"config file {path}"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # libyaml's scanner where PyYAML has it (same safe constructor): ten times quicker than
+        # the pure-Python one, ~3 ms of every command's start for a commented config file.
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(where, f"cannot be read ({e.__class__.__name__})",
                           "Check the file exists and is readable UTF-8 text.") from None

@@ -1,5 +1,5 @@
 """Sign-in and credentials: a Cognito user pool session (pycognito; refresh token in the keyring
-only), the identity pool id (GetId once, remembered), and ONE boto3 session whose botocore
+only), the identity pool id (GetId once, remembered), and ONE botocore session whose
 refreshable credentials call GetCredentialsForIdentity by themselves before they expire.
 
 The temporary AWS credentials are kept beside the refresh token in the same keyring entry for
@@ -28,8 +28,8 @@ from ecan.errors import AuthRequired, ConfigError, UserFacingError
 from ecan.storage.keys import validate_identity_id
 
 if TYPE_CHECKING:
-    import boto3
     from botocore.credentials import DeferredRefreshableCredentials
+    from botocore.session import Session as BotocoreSession
 
     from ecan.auth.hosted_ui import HostedUiLogin
     from ecan.auth.secrets import SecretStore
@@ -256,7 +256,7 @@ class AuthService:
         self._issuer: str | None = None
         self._clients: dict[str, Any] = {}
         self._loader: Any = None  # botocore's data loader, shared by every client made here
-        self._session: boto3.Session | None = None
+        self._session: BotocoreSession | None = None
         self._credentials: DeferredRefreshableCredentials | None = None
         # The temporary credentials kept in the keyring entry (a secret: never logged), and the
         # access key of the kept ones this process used, if it used any.
@@ -328,7 +328,6 @@ class AuthService:
         with self._lock:
             client = self._clients.get(service)
             if client is None:
-                import boto3
                 from botocore import UNSIGNED
                 from botocore.config import Config as BotoConfig
 
@@ -340,8 +339,7 @@ class AuthService:
                 kwargs: dict[str, Any] = {"region_name": self.region, "config": cfg}
                 if self._cg.endpoint_url:
                     kwargs["endpoint_url"] = self._cg.endpoint_url
-                client = boto3.Session(botocore_session=self._botocore()).client(
-                    service, **kwargs)
+                client = self._botocore().create_client(service, **kwargs)
                 self._clients[service] = client
             return client
 
@@ -350,14 +348,12 @@ class AuthService:
         otherwise read and parse the endpoint rules, partitions and defaults again, and a
         signed-in sync makes three clients before its first upload (cognito-idp,
         cognito-identity, s3)."""
-        import botocore.session
+        from ecan.storage.botodata import botocore_session
 
-        core = botocore.session.Session()
         with self._lock:
+            core = botocore_session(self._loader)
             if self._loader is None:
                 self._loader = core.get_component("data_loader")
-            else:
-                core.register_component("data_loader", self._loader)
         return core
 
     # ---- token verification for a non-AWS issuer -----------------------------------------
@@ -907,12 +903,13 @@ class AuthService:
             self._sub = str(_jwt_claims(token).get("sub") or "")
         return self._resolve_identity(token, self._sub)
 
-    def boto_session(self) -> boto3.Session:
-        """The one boto3 session whose credentials refresh themselves (GetCredentialsForIdentity)
-        before they expire; every client made from it shares them."""
+    def boto_session(self) -> BotocoreSession:
+        """The one botocore session whose credentials refresh themselves
+        (GetCredentialsForIdentity) before they expire; every client made from it shares them.
+        (Bare botocore: boto3, and the s3transfer it imports, cost every `ecan sync` some
+        20 ms of start-up for nothing.)"""
         with self._lock:
             if self._session is None:
-                import boto3
                 from botocore.credentials import DeferredRefreshableCredentials
 
                 creds = DeferredRefreshableCredentials(
@@ -926,7 +923,7 @@ class AuthService:
                 core.get_component("event_emitter").register_first("needs-retry.s3",
                                                                    self._on_refused)
                 self._credentials = creds
-                self._session = boto3.Session(botocore_session=core)
+                self._session = core
             return self._session
 
     def _make_refresher(self) -> Callable[[], dict[str, Any]]:

@@ -10,7 +10,7 @@ import os
 import re
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn, cast
 
 from ecan import __version__
 from ecan.cli.output import Output
@@ -74,7 +74,22 @@ class _Parser(argparse.ArgumentParser):
                           f"See `{self.prog} --help` for what it takes.")
 
 
-def build_parser() -> argparse.ArgumentParser:
+class _Skipped:
+    """What build_parser hands out, when told the command, for every other command's parser:
+    it takes their definitions and keeps none. Parsing `ecan sync ...` needs only the sync
+    parser; making all ~40 (argparse formats and looks up a translation of each one's texts)
+    cost every command ~10 ms of its start."""
+
+    def __getattr__(self, name: str) -> Any:
+        return self
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with `command` (the first word typed, one of COMMANDS), only
+    what parsing that command needs: the same answers, errors and --help for it."""
     common = _Parser(add_help=False)
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
                         help="print one JSON document on stdout")
@@ -85,10 +100,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     def add(name: str, help: str, json: bool = True) -> argparse.ArgumentParser:
+        if command is not None and name != command:
+            return cast(argparse.ArgumentParser, _Skipped())
         return sub.add_parser(name, parents=[common] if json else [], help=help,
                               description=help)
 
     def hidden(name: str, description: str, json: bool = False) -> argparse.ArgumentParser:
+        if command is not None and name != command:
+            return cast(argparse.ArgumentParser, _Skipped())
         # No `help=`: argparse then leaves it out of `ecan --help` (helper processes' commands).
         return sub.add_parser(name, parents=[common] if json else [], description=description)
 
@@ -230,10 +249,11 @@ def build_parser() -> argparse.ArgumentParser:
                     help="a style: flat, clay, pixel, watercolour or anime")
 
     add("doctor", "check config, sign-in, credentials and bucket access")
-    from ecan.cli.cmd_cloud import add_arguments as cloud_arguments  # argparse only: cheap
+    if command in (None, "cloud"):
+        from ecan.cli.cmd_cloud import add_arguments as cloud_arguments  # argparse only: cheap
 
-    cloud_arguments(add("cloud", "the operator's side: deploy the cloud ecan needs, add users, "
-                                 "tear it down", json=False), common)
+        cloud_arguments(add("cloud", "the operator's side: deploy the cloud ecan needs, add "
+                                     "users, tear it down", json=False), common)
     hidden("selftest", "start the app offscreen, open the database, load a thumbnail, check "
                        "the shipped files, exit", json=True)
     return p
@@ -241,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
+    parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
     try:
         args = parser.parse_args(argv)
     except _UsageError as e:

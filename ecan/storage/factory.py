@@ -1,5 +1,5 @@
-"""Builds the BlobStore the config asks for. boto3 is imported only when the `s3` backend is
-used (it costs a noticeable part of a second at startup)."""
+"""Builds the BlobStore the config asks for. botocore is imported only when the `s3` backend is
+used (it costs a noticeable part of a second at startup); boto3 not at all."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from ecan.paths import AppPaths
 from ecan.storage.base import BlobStore
 
 if TYPE_CHECKING:
-    import boto3
+    from botocore.session import Session
 
 
 def make_blob_store(storage: StorageConfig, paths: AppPaths, *,
-                    session: boto3.Session | None = None, max_connections: int = 10,
+                    session: Session | None = None, max_connections: int = 10,
                     proxy: str = "", **s3_options: Any) -> BlobStore:
     """`local` -> a folder (STORAGE.LOCAL_PATH or $ECAN_HOME/cloud); `s3` -> S3BlobStore with
     `session` (Cognito credentials) or else the static keys from the config. `s3_options` pass
@@ -40,17 +40,19 @@ def make_blob_store(storage: StorageConfig, paths: AppPaths, *,
         "Set STORAGE.BUCKET (or AVATAR_CLOUD_BUCKET) for S3, or STORAGE.BACKEND: local.")
 
 
-def static_session(storage: StorageConfig) -> boto3.Session:
-    """A boto3 Session holding only the keys from ecan's config. It never falls back to the
+def static_session(storage: StorageConfig) -> Session:
+    """A botocore session holding only the keys from ecan's config. It never falls back to the
     developer's ~/.aws files, AWS_* variables or instance metadata: with no keys configured it
     has no credentials, and requests fail with the mapped "no credentials" error."""
-    import boto3
-    import botocore.session
     from botocore.credentials import CredentialResolver
 
-    core = botocore.session.Session()
+    from ecan.storage.botodata import botocore_session
+
+    core = botocore_session()
     # Empty resolver: the default chain would search env, ~/.aws and IMDS (slow, and not ours).
     core.register_component("credential_provider", CredentialResolver(providers=[]))
     if storage.access_key and storage.secret_key:
         core.set_credentials(storage.access_key, storage.secret_key)
-    return boto3.Session(botocore_session=core, region_name=storage.region or None)
+    if storage.region:
+        core.set_config_variable("region", storage.region)
+    return core

@@ -1,5 +1,5 @@
 """The `s3` storage backend: AWS S3 and S3-compatible services (Cloudflare R2, MinIO) through one
-long-lived boto3 client. Every botocore failure leaves here as a mapped user-facing error
+long-lived botocore client. Every botocore failure leaves here as a mapped user-facing error
 (`ecan.storage.errors`); the content's sha256 travels as the checksum and in the metadata, and
 what S3 stored is checked against S3's own SHA-256 checksum (of the parts, for multipart)."""
 
@@ -32,7 +32,8 @@ from ecan.storage.errors import (
 from ecan.storage.local import validate_key, validate_metadata
 
 if TYPE_CHECKING:
-    import boto3
+    from botocore.session import Session
+    from s3transfer.manager import TransferConfig
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +66,28 @@ class CredentialStatus:
     expires_at: datetime | None
 
 
+class _ProgressSubscriber:
+    """Hands the transfer manager's progress (bytes sent; negative when a retry starts a part
+    over) to put_file's callback. (s3transfer calls any subscriber's on_progress; its own base
+    class is not needed, and importing it here would load s3transfer for every store.)"""
+
+    def __init__(self, callback: ProgressCallback) -> None:
+        self._callback = callback
+
+    def on_progress(self, bytes_transferred: int, **_: Any) -> None:
+        self._callback(bytes_transferred)
+
+
 class S3BlobStore:
-    """An S3 bucket as a BlobStore. Thread-safe: one boto3 client shared by all workers."""
+    """An S3 bucket as a BlobStore. Thread-safe: one botocore client shared by all workers.
+
+    Built on a bare botocore session, not boto3: a signed-in `ecan sync` uploads its small
+    files with put_object, and boto3 (with the s3transfer it imports eagerly) cost some 20 ms of
+    its start-up for nothing. s3transfer is loaded by the first put_file."""
 
     name = "s3"
 
-    def __init__(self, session: boto3.Session, bucket: str, *, endpoint_url: str = "",
+    def __init__(self, session: Session, bucket: str, *, endpoint_url: str = "",
                  region: str = "", is_r2: bool = False, cdn_domain: str = "",
                  public_url_base: str = "", max_connections: int = 10,
                  connect_timeout: float = 10.0, read_timeout: float = 60.0,
@@ -79,7 +96,6 @@ class S3BlobStore:
                  page_size: int = 1000, proxy: str = "") -> None:
         """`proxy`: every request through this proxy URL ("": botocore's own choice, which
         honours HTTPS_PROXY / HTTP_PROXY / NO_PROXY)."""
-        from boto3.s3.transfer import TransferConfig
         from botocore.config import Config
 
         self.session = session
@@ -113,13 +129,26 @@ class S3BlobStore:
             # R2 rejects the CRC checksums newer SDKs add by default.
             options["request_checksum_calculation"] = "when_required"
             options["response_checksum_validation"] = "when_required"
-        self._client = session.client("s3", endpoint_url=endpoint_url or None,
-                                      region_name=self.region, config=Config(**options))
+        self._client = session.create_client("s3", endpoint_url=endpoint_url or None,
+                                             region_name=self.region, config=Config(**options))
         self._client.meta.events.register_last("before-call.s3", _no_wait_for_small_bodies)
-        self._transfer = TransferConfig(
-            multipart_threshold=multipart_threshold, multipart_chunksize=multipart_chunksize,
-            max_concurrency=transfer_concurrency, use_threads=True,
-            preferred_transfer_client="classic")
+        self.multipart_chunksize = multipart_chunksize
+        self.transfer_concurrency = transfer_concurrency
+        self._transfer_config: TransferConfig | None = None  # made by the first put_file
+
+    @property
+    def _transfer(self) -> TransferConfig:
+        """The transfer manager's settings (those boto3's TransferConfig gave the classic,
+        threaded manager `client.upload_file` used), built on first use so s3transfer loads
+        only then."""
+        if self._transfer_config is None:
+            from s3transfer.manager import TransferConfig
+
+            self._transfer_config = TransferConfig(
+                multipart_threshold=self.multipart_threshold,
+                multipart_chunksize=self.multipart_chunksize,
+                max_request_concurrency=self.transfer_concurrency, max_io_queue_size=100)
+        return self._transfer_config
 
     # -- errors ----------------------------------------------------------------------------
 
@@ -176,10 +205,17 @@ class S3BlobStore:
             # Multipart: S3 has no whole-object SHA-256, so each part carries its own, and S3
             # keeps the composite (the SHA-256 of the parts' SHA-256s) that _verify checks.
             extra["ChecksumAlgorithm"] = "SHA256"
+        from s3transfer.manager import TransferManager
+
         started = time.monotonic()
-        with self._mapped("put_file", key):
-            self._client.upload_file(str(path), self.bucket, key, ExtraArgs=extra,
-                                     Callback=progress, Config=self._transfer)
+        # The transfer manager itself, not boto3's upload_file: that wraps every refusal in an
+        # S3UploadFailedError that no longer says why (an expired session, a missing
+        # permission), so it reached the engine unmapped.
+        subscribers = [_ProgressSubscriber(progress)] if progress is not None else None
+        with self._mapped("put_file", key), TransferManager(self._client, self._transfer) \
+                as manager:
+            manager.upload(str(path), self.bucket, key, extra_args=extra,
+                           subscribers=subscribers).result()
         if multipart:
             self._verify(key, size, actual, composite)
         elapsed = max(time.monotonic() - started, 1e-6)
@@ -192,7 +228,7 @@ class S3BlobStore:
         the configured one to stay within S3's 10,000 parts)."""
         from s3transfer.utils import ChunksizeAdjuster
 
-        return int(ChunksizeAdjuster().adjust_chunksize(self._transfer.multipart_chunksize, size))
+        return int(ChunksizeAdjuster().adjust_chunksize(self.multipart_chunksize, size))
 
     def _verify(self, key: str, size: int, sha256: str, composite: str) -> None:
         """Check a multipart object by S3's own checksum of what it stored. The x-amz-meta-sha256

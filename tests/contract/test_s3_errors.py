@@ -156,6 +156,35 @@ def test_permanent_failures_say_what_to_fix(fake_s3: FakeS3, status: int, code: 
     assert_no_secret(e.value)
 
 
+@pytest.mark.parametrize("status, code, expected", [
+    (403, "AccessDenied", "access_denied"),
+    (403, "InvalidAccessKeyId", "invalid_access_key"),
+    (400, "ExpiredToken", "auth_required"),
+])
+@pytest.mark.parametrize("multipart", [False, True])
+def test_a_refused_large_file_says_why_like_any_other_upload(
+        fake_s3: FakeS3, tmp_path: Path, status: int, code: str, expected: str,
+        multipart: bool) -> None:
+    """Large files go up through the transfer manager (boto3's upload_file wrapped each refusal
+    in an S3UploadFailedError that no error mapping knew: the engine got a raw exception, its
+    text carrying the server's message). They are named like any other upload now."""
+    import hashlib
+
+    fake_s3.status, fake_s3.code = status, code
+    data = b"v" * 6 * 1024 * 1024
+    path = tmp_path / "big.mp4"
+    path.write_bytes(data)
+    threshold = 5 * 1024 * 1024 if multipart else 16 * 1024 * 1024
+    s = store(fake_s3.endpoint, multipart_threshold=threshold, multipart_chunksize=5 * 1024 * 1024)
+    with pytest.raises(UserFacingError) as e:
+        s.put_file("p/big.mp4", path, content_type="video/mp4",
+                   sha256=hashlib.sha256(data).hexdigest())
+    assert e.value.code == expected
+    if expected == "auth_required":
+        assert isinstance(e.value, AuthRequired) and "ecan login" in e.value.hint
+    assert_no_secret(e.value)
+
+
 def test_an_expired_session_asks_to_sign_in_again(fake_s3: FakeS3) -> None:
     fake_s3.status, fake_s3.code = 400, "ExpiredToken"
     with pytest.raises(AuthRequired) as e:

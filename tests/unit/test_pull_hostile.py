@@ -122,8 +122,8 @@ def test_a_journal_entry_whose_body_keeps_coming_is_cut_at_the_limit(b: Any) -> 
 def test_s3_reads_stop_at_the_limit_whatever_the_headers_say() -> None:
     """S3BlobStore's bounded read: a declared ContentLength over the limit reads nothing; a
     lying one reads at most limit + 1 bytes of a body that never ends."""
-    import boto3
-
+    from ecan.config import StorageConfig
+    from ecan.storage.factory import static_session
     from ecan.storage.s3 import S3BlobStore
 
     class Endless:
@@ -138,7 +138,7 @@ def test_s3_reads_stop_at_the_limit_whatever_the_headers_say() -> None:
         def close(self) -> None:
             pass
 
-    store = S3BlobStore(boto3.Session(aws_access_key_id="k", aws_secret_access_key="s"),
+    store = S3BlobStore(static_session(StorageConfig(access_key="k", secret_key="s")),
                         "bucket", region="us-east-1")
     for declared in (2**30, 10):
         body = Endless()
