@@ -30,13 +30,19 @@ def rss_mb() -> float:
 
 
 def make_video(path: Path, mb: int) -> None:
-    """An MP4-shaped file: an ftyp box, then `mb` MB of varied bytes (not sparse zeros, so
-    nothing along the way can cheat by compressing)."""
+    """A real MP4 (a second of H.264, which the library's probe accepts: it refuses a file that
+    only starts like one), grown to `mb` MB by a trailing `free` box of varied bytes (players
+    skip it; not sparse zeros, so nothing along the way can cheat by compressing)."""
+    from tests.corpus.videos import make_video as encode
+
+    encode(path, frames=12, rate=12, size=(320, 240), faststart=True)
+    pad = mb * (1 << 20) - path.stat().st_size - 8
     block = os.urandom(1 << 20)
-    with path.open("wb") as f:
-        f.write(b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2")
-        for i in range(mb):
+    with path.open("ab") as f:
+        f.write((pad + 8).to_bytes(4, "big") + b"free")
+        for i in range(pad >> 20):
             f.write(block[i % 256:] + block[: i % 256])
+        f.write(block[: pad & ((1 << 20) - 1)])
 
 
 def main() -> int:
