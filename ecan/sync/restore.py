@@ -85,6 +85,8 @@ class Restorer:
         self.concurrency = concurrency
         self.library = AvatarLibrary(paths, db)  # the intake: restore stores as import does
         self._lock = threading.Lock()
+        # key -> size of the objects run() listed: their size needs no HEAD before a download
+        self._listed: dict[str, int] = {}
 
     def run(self, *, on_event: Callable[[SyncEvent], None] | None = None) -> RestoreResult:
         result = RestoreResult()
@@ -102,6 +104,7 @@ class Restorer:
                 continue
             found.add(sha)
         for o in store.list(images_prefix):
+            self._listed[o.key] = o.size
             name = o.key[len(images_prefix):]
             if name.endswith("_thumb.png") and _SHA_RE.match(name[:-len("_thumb.png")]):
                 found.add(name[:-len("_thumb.png")])
@@ -170,8 +173,13 @@ class Restorer:
                 raise ObjectTooLarge(key, limit)
 
         try:
-            info = self.cloud.store.head(key)
-            if info is not None and info.size > limit:
+            # Refused before any byte comes: from the listing's size, or a HEAD's where the
+            # object was not listed (a pull, a repair).
+            size = self._listed.get(key)
+            if size is None:
+                info = self.cloud.store.head(key)
+                size = None if info is None else info.size
+            if size is not None and size > limit:
                 raise ObjectTooLarge(key, limit)
             self.cloud.store.download_file(key, tmp, progress=count)
             if _sha_file(tmp) != sha:

@@ -3,6 +3,7 @@ rows, agent bindings) from what the first one synced; local wins on conflicts.""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -150,6 +151,52 @@ def test_restore_checks_the_picture_as_an_import_does(tmp_path: Path) -> None:
     assert (result["restored"], result["failed"]) == (1, 1), result
     assert any("not a supported image" in w for w in result["warnings"]), result["warnings"]
     assert q(dbb, "SELECT COUNT(*) FROM avatar")[0][0] == 1
+    assert list(pb.tmp.iterdir()) == []
+    ea.close()
+    eb.close()
+
+
+def test_restore_asks_the_cloud_once_per_avatar_for_what_it_is(tmp_path: Path) -> None:
+    """The listing gives every original's size: restore heads only the thumbnail (which carries
+    the metadata) and downloads the original, without a HEAD of the original first; an
+    original over the intake's byte limit is still refused before any byte of it comes."""
+    from ecan.avatars import imaging
+
+    store = MemoryBlobStore()
+    pa, dba, ea = machine(tmp_path / "a", store)
+    for seed in range(3):
+        write_avatar(pa, dba.path, seed=seed)
+    assert ea.drain(timeout=10).remaining == 0
+    # One more whose original is larger than any picture the intake takes.
+    big = b"\x89PNG\r\n\x1a\n" + b"\x00" * (imaging.MAX_BYTES + 10)
+    sha = hashlib.sha256(big).hexdigest()
+    layout = ea.cloud.open().layout
+    store.put_bytes(layout.original(sha, "png"), big, content_type="image/png")
+    store.put_bytes(layout.thumbnail(sha), b"\x89PNG\r\n\x1a\n", content_type="image/png",
+                    metadata={avatar_meta.FIELD: str(avatar_meta.encode(
+                        {"sha256": sha, "ext": "png", "name": "big"}))})
+    heads: list[str] = []
+    downloads: list[str] = []
+    real_head, real_download = store.head, store.download_file
+
+    def head(key: str) -> object:
+        heads.append(key)
+        return real_head(key)
+
+    def download_file(key: str, path: Path, **kw: object) -> object:
+        downloads.append(key)
+        return real_download(key, path, **kw)  # type: ignore[arg-type]
+
+    store.head = head  # type: ignore[method-assign]
+    store.download_file = download_file  # type: ignore[method-assign]
+    pb, dbb, eb = machine(tmp_path / "b", store)
+    result = eb.restore()
+    assert (result["restored"], result["failed"]) == (3, 1)
+    assert any("byte limit" in w for w in result["warnings"]), result
+    assert sorted(heads) == sorted(k for k in store.objects if k.endswith("_thumb.png"))
+    # The three originals; never the one over the limit.
+    assert sorted(downloads) == sorted(k for k in store.objects
+                                       if "_original." in k and sha not in k)
     assert list(pb.tmp.iterdir()) == []
     ea.close()
     eb.close()
