@@ -164,6 +164,16 @@ def cloud_gui(cloud_env: dict[str, str], qtbot: Any) -> Iterator[Gui]:
     g.close()
 
 
+@pytest.fixture
+def folder_gui(clean_env: dict[str, str], qtbot: Any, tmp_path: Path) -> Iterator[Gui]:
+    """The window syncing to a folder backend through its real sync process."""
+    config = tmp_path / "auth_config.yml"
+    config.write_text(f"STORAGE:\n  BACKEND: local\n  LOCAL_PATH: {tmp_path / 'cloud'}\n")
+    g = Gui({**clean_env, "ECAN_CONFIG": str(config)}, qtbot, sync=True)
+    yield g
+    g.close()
+
+
 class Boxes:
     """Answers the next modal message boxes the way a user would (a button's text, or "Enter"
     / "Escape" pressed on the box) and records what each box said: `texts` (main text),

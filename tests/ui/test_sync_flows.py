@@ -5,22 +5,11 @@ the demo cloud with errors shown in place."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.ui.conftest import Gui
-
-
-@pytest.fixture
-def folder_gui(clean_env: dict[str, str], qtbot: Any, tmp_path: Path) -> Iterator[Gui]:
-    config = tmp_path / "auth_config.yml"
-    config.write_text(f"STORAGE:\n  BACKEND: local\n  LOCAL_PATH: {tmp_path / 'cloud'}\n")
-    g = Gui({**clean_env, "ECAN_CONFIG": str(config)}, qtbot, sync=True)
-    yield g
-    g.close()
 
 
 def states(gui: Gui) -> dict[str, str]:

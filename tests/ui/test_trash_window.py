@@ -5,24 +5,12 @@ in an open Trash by itself."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import pytest
-
 from tests.ui.conftest import Boxes, Gui
-
-
-@pytest.fixture
-def folder_gui(clean_env: dict[str, str], qtbot: Any, tmp_path: Path) -> Iterator[Gui]:
-    """The window syncing to a folder backend through its real sync process."""
-    config = tmp_path / "auth_config.yml"
-    config.write_text(f"STORAGE:\n  BACKEND: local\n  LOCAL_PATH: {tmp_path / 'cloud'}\n")
-    g = Gui({**clean_env, "ECAN_CONFIG": str(config)}, qtbot, sync=True)
-    yield g
-    g.close()
 
 
 def gallery_ids(gui: Gui) -> set[str]:
