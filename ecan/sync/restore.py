@@ -103,6 +103,7 @@ class Restorer:
                 result.warnings.append(f"ignored an unexpected object {o.key}")
                 continue
             found.add(sha)
+        self._listed = {}  # this run's listing, not an earlier one's
         for o in store.list(images_prefix):
             self._listed[o.key] = o.size
             name = o.key[len(images_prefix):]
