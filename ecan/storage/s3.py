@@ -11,6 +11,8 @@ import hashlib
 import logging
 import os
 import secrets
+import ssl
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,6 +32,7 @@ from ecan.storage.errors import (
     map_s3_error,
 )
 from ecan.storage.local import validate_key, validate_metadata
+from ecan.storage.s3direct import NO_ANSWER, PROBE, DirectPut, frozen, proxied
 
 if TYPE_CHECKING:
     from botocore.session import Session
@@ -40,7 +43,8 @@ log = logging.getLogger(__name__)
 MB = 1024 * 1024
 _CHUNK = MB
 _SHA_META = "sha256"  # sent as x-amz-meta-sha256
-_CONTINUE_FROM = 2 * MB  # smaller PUT bodies go without "Expect: 100-continue"
+_CONTINUE_FROM = 2 * MB  # smaller PUT bodies go without "Expect: 100-continue", and direct
+_PASSING = (500, 502, 503, 504)  # a direct PUT refused with these says nothing about the path
 
 
 def _no_wait_for_small_bodies(model: Any, params: dict[str, Any], **_: Any) -> None:
@@ -135,6 +139,12 @@ class S3BlobStore:
         self.multipart_chunksize = multipart_chunksize
         self.transfer_concurrency = transfer_concurrency
         self._transfer_config: TransferConfig | None = None  # made by the first put_file
+        # Small PUTs skip botocore's per-call machinery (ecan.storage.s3direct) unless a proxy
+        # is in the way; made by the first put_bytes (it asks botocore for the object URL).
+        self._direct_wanted = not proxy
+        self._direct: DirectPut | None = None
+        self._direct_lock = threading.Lock()
+        self._timeouts = (connect_timeout, read_timeout)
 
     @property
     def _transfer(self) -> TransferConfig:
@@ -267,11 +277,59 @@ class S3BlobStore:
         digest = hashlib.sha256(data).hexdigest()
         meta = validate_metadata(metadata)
         meta[_SHA_META] = digest
+        refused = NO_ANSWER
+        if len(data) < _CONTINUE_FROM:
+            with self._mapped("put_bytes", key):
+                direct = self._direct_put()
+                status = NO_ANSWER if direct is None else direct.put(
+                    key, data, sha256=digest, content_type=content_type, metadata=meta)
+            if 200 <= status < 300:
+                return PutResult(key=key, size=len(data), sha256=digest)
+            refused = status
+        # botocore: the whole request layer (retries, refreshes, redirects, error answers).
         with self._mapped("put_bytes", key):
             self._client.put_object(Bucket=self.bucket, Key=key, Body=data,
                                     ContentType=content_type, Metadata=meta,
                                     ChecksumSHA256=_b64(digest))
+        if refused != NO_ANSWER and refused not in _PASSING:
+            # botocore's same PUT went through where the direct one was refused: this service
+            # wants something only botocore knows (a redirect, a signing detail). Stand aside.
+            log.info("%s answered %d to a direct PUT that botocore's went through; small "
+                     "uploads go through botocore from now on", self.location, refused)
+            self._direct = None
+            self._direct_wanted = False
         return PutResult(key=key, size=len(data), sha256=digest)
+
+    def _direct_put(self) -> DirectPut | None:
+        """The direct path for small PUTs, made on first use; None where it stands aside (a
+        proxy, an object URL of a shape it does not know)."""
+        if self._direct is not None or not self._direct_wanted:
+            return self._direct
+        with self._direct_lock:
+            if self._direct is None and self._direct_wanted:
+                try:  # (a credentials error leaves here, for the caller to map and report)
+                    self._direct = self._make_direct()
+                except ValueError:
+                    log.info("small uploads go through botocore", exc_info=True)
+                self._direct_wanted = False
+        return self._direct
+
+    def _make_direct(self) -> DirectPut | None:
+        url = str(self._client.generate_presigned_url(
+            "put_object", Params={"Bucket": self.bucket, "Key": PROBE}))
+        if proxied(url):
+            return None
+        context = None
+        if url.startswith("https:"):
+            from botocore.httpsession import get_cert_path
+
+            # The CA bundle botocore verifies this service with (AWS_CA_BUNDLE, or certifi's).
+            bundle = get_cert_path(self.session.get_config_variable("ca_bundle") or True)
+            context = ssl.create_default_context(cafile=bundle)
+        connect_timeout, read_timeout = self._timeouts
+        return DirectPut(url, self.region, lambda: frozen(self.session.get_credentials()),
+                         connect_timeout=connect_timeout, read_timeout=read_timeout,
+                         ssl_context=context)
 
     def put_if(self, key: str, data: bytes, *, version: str | None,
                content_type: str) -> str:
