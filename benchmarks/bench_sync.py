@@ -595,6 +595,10 @@ def summarize(times: dict[str, dict[str, list[Any]]]) -> dict[str, Any]:
     for tool, runs in times.items():
         out[tool] = {k: {"median": statistics.median(v), "min": min(v), "max": max(v)}
                      for k, v in runs.items() if k in ("cold", "noop", "cpu") + TWO_WAY and v}
+        served = [s["cpu_s"] for s in runs.get("server", [])]
+        if served:  # the cold runs' server CPU
+            out[tool]["server_cpu"] = {"median": statistics.median(served), "min": min(served),
+                                       "max": max(served)}
     return out
 
 
@@ -617,6 +621,12 @@ def ratios(med: dict[str, Any]) -> dict[str, float]:
     # What the identity path costs the server with the same client (issue 23).
     ratio("rclone-identity/rclone cold", "rclone-identity", "rclone", "cold")
     ratio("ecan/rclone-identity cold", "ecan", "rclone-identity", "cold")
+    # The least ecan/rclone can be on this server, whatever ecan's client does: the server's
+    # CPU for ecan's own requests (one Python process: at most one core's worth of it runs at
+    # a time) over rclone's whole cold run.
+    if "server_cpu" in med.get("ecan", {}) and "cold" in med.get("rclone", {}):
+        r["server floor: ecan's server CPU/rclone cold"] = round(
+            med["ecan"]["server_cpu"]["median"] / med["rclone"]["cold"]["median"], 3)
     return r
 
 
@@ -701,7 +711,7 @@ def main() -> int:
                       f"({m['cold']['min']:.2f}-{m['cold']['max']:.2f})  no-op "
                       f"{m['noop']['median']:6.2f} s")
             for name, v in rat.items():
-                print(f"  {name:<30} {v:6.2f}x")
+                print(f"  {name:<44} {v:6.2f}x")
             result["workloads"][str(n)] = {
                 "avatars": n, "bytes": corpus.bytes, "reps": reps, "runs": runs, "median": med,
                 "ratios": rat, "server": {t: server_summary(runs[t]["server"])
