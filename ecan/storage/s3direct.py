@@ -78,19 +78,24 @@ class DirectPut:
                                       metadata=metadata, creds=creds,
                                       amz_date=time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
         headers["User-Agent"] = self._agent
-        try:
-            conn = self._connection()
-            conn.request("PUT", path, body=data, headers=headers)
-            response = conn.getresponse()
-            response.read()
-        except (OSError, http.client.HTTPException) as e:
-            # A kept-alive connection the service closed meanwhile, a reset, a timeout.
-            log.debug("direct PUT of %s got no answer (%s)", key, type(e).__name__)
-            self._drop()
-            return NO_ANSWER
-        if response.will_close:
-            self._drop()
-        return response.status
+        # A kept-alive connection the service has closed meanwhile fails at once: that one
+        # attempt is made again on a new connection (the PUT is idempotent).
+        for fresh in (getattr(self._local, "conn", None) is None, True):
+            try:
+                conn = self._connection()
+                conn.request("PUT", path, body=data, headers=headers)
+                response = conn.getresponse()
+                response.read()
+            except (OSError, http.client.HTTPException) as e:
+                log.debug("direct PUT of %s got no answer (%s)", key, type(e).__name__)
+                self._drop()
+                if fresh or isinstance(e, TimeoutError):
+                    return NO_ANSWER
+                continue
+            if response.will_close:
+                self._drop()
+            return response.status
+        return NO_ANSWER
 
     def signed_headers(self, path: str, *, sha256: str, content_type: str,
                        metadata: dict[str, str], creds: Credentials,

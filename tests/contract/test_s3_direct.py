@@ -33,13 +33,15 @@ ACCESS, SECRET = "AKIDEXAMPLEDIRECT", "direct-secret-never-shown"
 
 class Recorder:
     """An HTTP/1.1 server that keeps every request (method, path, headers) and answers `status`
-    with an S3 error body when it is not 200; `refuse_direct`: 400 to requests that did not come
+    with an S3 error body when it is not 200; `hang_up`: closes each connection after its answer
+    (which says nothing of it); `refuse_direct`: 400 to requests that did not come
     through botocore (its User-Agent says Botocore), as a service wanting something only botocore
     sends would."""
 
     def __init__(self) -> None:
         self.status, self.code = 200, "InternalError"
         self.refuse_direct = False
+        self.hang_up = False  # close each connection after answering, without saying so
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.connections = 0
         outer = self
@@ -66,6 +68,7 @@ class Recorder:
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+                self.close_connection = outer.hang_up
 
             def log_message(self, *_: Any) -> None:
                 pass
@@ -111,6 +114,18 @@ def test_a_small_put_is_one_request_that_asks_for_no_continue_and_keeps_its_conn
     assert "x-amz-checksum-sha256" in first and first["content-type"] == "image/png"
     assert recorder.connections == 1  # kept alive: one connection for the thread's PUTs
     assert SECRET not in repr(recorder.requests)
+
+
+def test_a_connection_the_service_closed_meanwhile_is_replaced_without_botocore(
+        recorder: Recorder) -> None:
+    """Services close idle kept-alive connections; the next PUT on one fails at once and is
+    made again on a new connection, not left to the slower fallback."""
+    recorder.hang_up = True
+    store = recorded_store(recorder)
+    for i in range(3):
+        store.put_bytes(f"a/{i}.png", b"p" * 1000, content_type="image/png")
+    assert len(recorder.requests) == 3 and len(recorder.direct()) == 3
+    assert recorder.connections == 3
 
 
 def test_a_large_body_still_goes_through_botocore_and_asks_first(recorder: Recorder) -> None:
