@@ -1,5 +1,7 @@
 """The `s3` storage backend: AWS S3 and S3-compatible services (Cloudflare R2, MinIO) through one
-long-lived botocore client. Every botocore failure leaves here as a mapped user-facing error
+long-lived botocore client, except small PUTs, which go straight on http.client when they can
+(`ecan.storage.s3direct`: botocore's per-call CPU bounded a large first sync) and through
+botocore when they cannot. Every failure leaves here as a mapped user-facing error
 (`ecan.storage.errors`); the content's sha256 travels as the checksum and in the metadata, and
 what S3 stored is checked against S3's own SHA-256 checksum (of the parts, for multipart)."""
 
@@ -85,9 +87,9 @@ class _ProgressSubscriber:
 class S3BlobStore:
     """An S3 bucket as a BlobStore. Thread-safe: one botocore client shared by all workers.
 
-    Built on a bare botocore session, not boto3: a signed-in `ecan sync` uploads its small
-    files with put_object, and boto3 (with the s3transfer it imports eagerly) cost some 20 ms of
-    its start-up for nothing. s3transfer is loaded by the first put_file."""
+    Built on a bare botocore session, not boto3: boto3 (with the s3transfer it imports eagerly)
+    cost a signed-in `ecan sync` some 20 ms of its start-up for nothing. s3transfer is loaded by
+    the first put_file."""
 
     name = "s3"
 
