@@ -127,6 +127,16 @@ def timed_server(host, port, app, **kw):
     return make_server(host, port, outer, **kw)
 
 werkzeug.serving.make_server = timed_server
+# The server's garbage collections: seconds and count per generation, reset at every "stats".
+import gc
+collected = {"s": 0.0, "n": [0, 0, 0], "t": 0.0}
+def on_gc(phase, info):
+    if phase == "start":
+        collected["t"] = time.perf_counter()
+    else:
+        collected["s"] += time.perf_counter() - collected["t"]
+        collected["n"][info["generation"]] += 1
+gc.callbacks.append(on_gc)
 logging.basicConfig(level=logging.WARNING)
 server = LocalCloudServer(0, int(sys.argv[1]))
 info = server.start()
@@ -144,11 +154,13 @@ for line in sys.stdin:
                     merged[kind] = pstats.Stats(prof)
             merged[kind].dump_stats(f"{profile_dir}/server-{kind.replace(' ', '-')}.pstats")
         profiles.clear()
-        doc = {"cpu_s": time.process_time() - cpu0, "requests": {
+        doc = {"cpu_s": time.process_time() - cpu0, "gc_s": round(collected["s"], 3),
+               "gc_n": list(collected["n"]), "requests": {
             k: {"n": v[0], "wall_s": round(v[1], 4), "moto_s": round(v[2], 4),
                 "cpu_s": round(v[3], 4), "moto_cpu_s": round(v[4], 4)}
             for k, v in sorted(stats.items())}}
         stats.clear()
+        collected.update(s=0.0, n=[0, 0, 0])
     cpu0 = time.process_time()
     print(json.dumps(doc), flush=True)
 server.stop()
@@ -697,7 +709,7 @@ def main() -> int:
                             runs[tool][key].append(r[key])
                     print(f"  rep {rep + 1} {tool:<16} cold {r['cold']:7.2f} s  no-op "
                           f"{r['noop']:6.2f} s  CPU {r['cpu']:6.2f} s  server CPU "
-                          f"{r['server']['cpu_s']:6.2f} s  "
+                          f"{r['server']['cpu_s']:6.2f} s (GC {r['server'].get('gc_s', 0):.2f} s)  "
                           f"load {r['load']}", flush=True)
                     if "change" in r:
                         print(f"    second machine: join (sign-in restores) {r['join']:7.2f} s  "
