@@ -34,7 +34,7 @@ from ecan.storage.errors import (
     map_s3_error,
 )
 from ecan.storage.local import validate_key, validate_metadata
-from ecan.storage.s3direct import NO_ANSWER, PROBE, DirectPut, frozen, proxied
+from ecan.storage.s3direct import NO_ANSWER, PROBE, Answer, DirectPut, frozen, proxied
 
 if TYPE_CHECKING:
     from botocore.session import Session
@@ -46,7 +46,10 @@ MB = 1024 * 1024
 _CHUNK = MB
 _SHA_META = "sha256"  # sent as x-amz-meta-sha256
 _CONTINUE_FROM = 2 * MB  # smaller PUT bodies go without "Expect: 100-continue", and direct
-_PASSING = (500, 502, 503, 504)  # a direct PUT refused with these says nothing about the path
+# Refusals that say nothing about the direct path (botocore's retry of them may go through:
+# it refreshes credentials a service no longer takes, it waits out a busy service).
+_PASSING_CODES = {"ExpiredToken", "InvalidAccessKeyId", "InvalidToken", "TokenRefreshRequired",
+                  "RequestTimeout", "SlowDown", "InternalError", "ServiceUnavailable"}
 
 
 def _no_wait_for_small_bodies(model: Any, params: dict[str, Any], **_: Any) -> None:
@@ -279,25 +282,27 @@ class S3BlobStore:
         digest = hashlib.sha256(data).hexdigest()
         meta = validate_metadata(metadata)
         meta[_SHA_META] = digest
-        refused = NO_ANSWER
+        answer = Answer(NO_ANSWER)
         if len(data) < _CONTINUE_FROM:
             with self._mapped("put_bytes", key):
                 direct = self._direct_put()
-                status = NO_ANSWER if direct is None else direct.put(
-                    key, data, sha256=digest, content_type=content_type, metadata=meta)
-            if 200 <= status < 300:
+                if direct is not None:
+                    answer = direct.put(key, data, sha256=digest, content_type=content_type,
+                                         metadata=meta)
+            if answer.stored:
                 return PutResult(key=key, size=len(data), sha256=digest)
-            refused = status
         # botocore: the whole request layer (retries, refreshes, redirects, error answers).
         with self._mapped("put_bytes", key):
             self._client.put_object(Bucket=self.bucket, Key=key, Body=data,
                                     ContentType=content_type, Metadata=meta,
                                     ChecksumSHA256=_b64(digest))
-        if refused != NO_ANSWER and refused not in _PASSING:
-            # botocore's same PUT went through where the direct one was refused: this service
+        if answer.status != NO_ANSWER and answer.status < 500 \
+                and answer.code not in _PASSING_CODES:
+            # botocore's same PUT went through where the direct one was answer: this service
             # wants something only botocore knows (a redirect, a signing detail). Stand aside.
-            log.info("%s answered %d to a direct PUT that botocore's went through; small "
-                     "uploads go through botocore from now on", self.location, refused)
+            log.info("%s answered %d %s to a direct PUT that botocore's went through; small "
+                     "uploads go through botocore from now on", self.location, answer.status,
+                     answer.code)
             self._direct = None
             self._direct_wanted = False
         return PutResult(key=key, size=len(data), sha256=digest)

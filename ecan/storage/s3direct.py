@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import http.client
 import logging
+import re
 import ssl
 import threading
 import time
@@ -33,6 +34,19 @@ log = logging.getLogger(__name__)
 _ALGORITHM = "AWS4-HMAC-SHA256"
 PROBE = "ecan-probe"  # a key that needs no escaping: where it sits in a URL, any key sits
 NO_ANSWER = 0
+_ERROR_CODE = re.compile(rb"<Code>([A-Za-z0-9.]{1,64})</Code>")
+
+
+class Answer(NamedTuple):
+    """The service's answer to a direct PUT: its status (NO_ANSWER: none came) and, for an
+    error, the S3 error code its body names ("" if none)."""
+
+    status: int
+    code: str = ""
+
+    @property
+    def stored(self) -> bool:
+        return 200 <= self.status < 300
 
 
 class Credentials(NamedTuple):
@@ -67,12 +81,12 @@ class DirectPut:
         self._agent = f"ecan/{__version__}"
 
     def put(self, key: str, data: bytes, *, sha256: str, content_type: str,
-            metadata: dict[str, str]) -> int:
-        """PUT `data` (whose hex SHA-256 is `sha256`) at `key`. Returns the answer's status
-        (NO_ANSWER when the connection failed): 2xx means stored and checked by the service."""
+            metadata: dict[str, str]) -> Answer:
+        """PUT `data` (whose hex SHA-256 is `sha256`) at `key`. A 2xx answer means stored, and
+        checked by the service against the SHA-256."""
         creds = self._credentials()
         if creds is None:
-            return NO_ANSWER
+            return Answer(NO_ANSWER)
         path = self._prefix + quote(key, safe="/~")
         headers = self.signed_headers(path, sha256=sha256, content_type=content_type,
                                       metadata=metadata, creds=creds,
@@ -85,17 +99,19 @@ class DirectPut:
                 conn = self._connection()
                 conn.request("PUT", path, body=data, headers=headers)
                 response = conn.getresponse()
-                response.read()
+                body = response.read()
             except (OSError, http.client.HTTPException) as e:
                 log.debug("direct PUT of %s got no answer (%s)", key, type(e).__name__)
                 self._drop()
                 if fresh or isinstance(e, TimeoutError):
-                    return NO_ANSWER
+                    return Answer(NO_ANSWER)
                 continue
             if response.will_close:
                 self._drop()
-            return response.status
-        return NO_ANSWER
+            code = _ERROR_CODE.search(body) if response.status >= 300 else None
+            return Answer(response.status, code.group(1).decode("ascii", "replace") if code
+                          else "")
+        return Answer(NO_ANSWER)
 
     def signed_headers(self, path: str, *, sha256: str, content_type: str,
                        metadata: dict[str, str], creds: Credentials,

@@ -42,6 +42,7 @@ class Recorder:
         self.status, self.code = 200, "InternalError"
         self.refuse_direct = False
         self.hang_up = False  # close each connection after answering, without saying so
+        self.refuse_first: tuple[int, str] | None = None  # (status, code) for the next request
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.connections = 0
         outer = self
@@ -57,11 +58,13 @@ class Recorder:
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 self.rfile.read(int(headers.get("content-length") or 0))
                 outer.requests.append(("PUT", self.path, headers))
-                status = outer.status
+                status, code = outer.status, outer.code
+                if outer.refuse_first is not None:
+                    (status, code), outer.refuse_first = outer.refuse_first, None
                 if outer.refuse_direct and "botocore" not in headers.get("user-agent", "").lower():
                     status = 400
                 body = b"" if status == 200 else (
-                    f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{outer.code}</Code>"
+                    f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code>"
                     f"<Message>no</Message></Error>").encode()
                 self.send_response(status)
                 self.send_header("ETag", '"e"')
@@ -157,10 +160,24 @@ def test_a_refused_direct_put_is_sent_again_by_botocore_and_reported_as_before(
 def test_a_service_that_refuses_only_the_direct_put_gets_botocore_from_then_on(
         recorder: Recorder) -> None:
     recorder.refuse_direct = True
+    recorder.code = "AuthorizationHeaderMalformed"  # what S3 says to a request for another region
     store = recorded_store(recorder)
     store.put_bytes("a/1.png", b"1" * 1000, content_type="image/png")
     store.put_bytes("a/2.png", b"2" * 1000, content_type="image/png")
     assert len(recorder.direct()) == 1 and len(recorder.requests) == 3
+
+
+@pytest.mark.parametrize("status, code", [(403, "InvalidAccessKeyId"), (400, "ExpiredToken"),
+                                          (503, "SlowDown")])
+def test_a_refusal_that_botocore_gets_past_by_itself_keeps_the_direct_path(
+        recorder: Recorder, status: int, code: str) -> None:
+    """Credentials the service no longer takes (botocore's retry fetches new ones), a busy
+    service: nothing to do with the direct path, which stays for the next PUTs."""
+    recorder.refuse_first = (status, code)
+    store = recorded_store(recorder)
+    store.put_bytes("a/1.png", b"1" * 1000, content_type="image/png")
+    store.put_bytes("a/2.png", b"2" * 1000, content_type="image/png")
+    assert len(recorder.direct()) == 2 and len(recorder.requests) == 3
 
 
 def test_a_service_gone_reads_as_unreachable(recorder: Recorder) -> None:
