@@ -58,6 +58,16 @@ _TRANSIENT_CODES = {
 }
 _EXPIRED_CODES = {"ExpiredToken", "ExpiredTokenException", "TokenRefreshRequired",
                   "InvalidToken", "RequestExpired"}
+
+
+def is_service_side(code: str, status: int) -> bool:
+    """The service, not the request, is at fault: busy, failing, timing out."""
+    return code in _TRANSIENT_CODES or status >= 500 or status == 429
+
+
+def is_credentials_refusal(code: str) -> bool:
+    """Credentials the service no longer takes (or never did): new ones may go through."""
+    return code in _EXPIRED_CODES or code == "InvalidAccessKeyId"
 _ACCESS_HINT_ACTION = {
     "put": "s3:PutObject", "put_file": "s3:PutObject", "put_bytes": "s3:PutObject",
     "get": "s3:GetObject", "get_bytes": "s3:GetObject", "download_file": "s3:GetObject",
@@ -177,7 +187,7 @@ def _map_client_error(exc: Any, *, bucket: str, target: str, operation: str,
             "checksum_mismatch", f"The storage service received different bytes than sent "
             f"for {target}.",
             "The file changed while it was uploading; it is retried from the saved copy.")
-    if code in _TRANSIENT_CODES or status >= 500 or status == 429:
+    if is_service_side(code, status):
         return TransientStorageError(
             "storage_unavailable", f"The storage service at {where} is unavailable "
             f"({code or status}) during {operation}.",

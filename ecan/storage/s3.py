@@ -31,6 +31,8 @@ from ecan.storage.errors import (
     StorageError,
     TransientStorageError,
     is_bodiless,
+    is_credentials_refusal,
+    is_service_side,
     map_s3_error,
 )
 from ecan.storage.local import validate_key, validate_metadata
@@ -46,10 +48,6 @@ MB = 1024 * 1024
 _CHUNK = MB
 _SHA_META = "sha256"  # sent as x-amz-meta-sha256
 _CONTINUE_FROM = 2 * MB  # smaller PUT bodies go without "Expect: 100-continue", and direct
-# Refusals that say nothing about the direct path (botocore's retry of them may go through:
-# it refreshes credentials a service no longer takes, it waits out a busy service).
-_PASSING_CODES = {"ExpiredToken", "InvalidAccessKeyId", "InvalidToken", "TokenRefreshRequired",
-                  "RequestTimeout", "SlowDown", "InternalError", "ServiceUnavailable"}
 
 
 def _no_wait_for_small_bodies(model: Any, params: dict[str, Any], **_: Any) -> None:
@@ -288,7 +286,7 @@ class S3BlobStore:
                 direct = self._direct_put()
                 if direct is not None:
                     answer = direct.put(key, data, sha256=digest, content_type=content_type,
-                                         metadata=meta)
+                                        metadata=meta)
             if answer.stored:
                 return PutResult(key=key, size=len(data), sha256=digest)
         # botocore: the whole request layer (retries, refreshes, redirects, error answers).
@@ -296,10 +294,11 @@ class S3BlobStore:
             self._client.put_object(Bucket=self.bucket, Key=key, Body=data,
                                     ContentType=content_type, Metadata=meta,
                                     ChecksumSHA256=_b64(digest))
-        if answer.status != NO_ANSWER and answer.status < 500 \
-                and answer.code not in _PASSING_CODES:
-            # botocore's same PUT went through where the direct one was answer: this service
-            # wants something only botocore knows (a redirect, a signing detail). Stand aside.
+        if answer.status != NO_ANSWER and not is_service_side(answer.code, answer.status) \
+                and not is_credentials_refusal(answer.code):
+            # botocore's same PUT went through where the direct one was refused, and not by
+            # waiting out a busy service or refreshing credentials: this service wants
+            # something only botocore knows (a redirect, a signing detail). Stand aside.
             log.info("%s answered %d %s to a direct PUT that botocore's went through; small "
                      "uploads go through botocore from now on", self.location, answer.status,
                      answer.code)
