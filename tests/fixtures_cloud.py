@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from ecan.democloud import DemoCloud, DemoUser
+from ecan.democloud import DemoCloud, DemoCloudInfo, DemoUser
 
 
 @pytest.fixture(scope="session")
@@ -40,6 +40,26 @@ def forget_changes(cloud: DemoCloud) -> None:
                 keys = [{"Key": o["Key"]} for o in found.get("Contents") or []]
                 if keys:
                     s3.delete_objects(Bucket=info.bucket, Delete={"Objects": keys})
+
+
+def identity_credentials(info: DemoCloudInfo, user: DemoUser) -> tuple[str, dict[str, Any]]:
+    """(identity id, its temporary credentials: AccessKeyId, SecretKey, SessionToken) for `user`,
+    as any Cognito client gets them: sign in to the user pool, then the identity exchange."""
+    import boto3
+    from botocore import UNSIGNED
+    from botocore.config import Config
+
+    kw: dict[str, Any] = {"endpoint_url": info.endpoint, "region_name": info.region,
+                          "config": Config(signature_version=UNSIGNED)}
+    token = boto3.client("cognito-idp", **kw).initiate_auth(
+        ClientId=info.client_id, AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": user.username, "PASSWORD": user.password},
+    )["AuthenticationResult"]["IdToken"]
+    logins = {f"cognito-idp.{info.region}.amazonaws.com/{info.user_pool_id}": token}
+    ci = boto3.client("cognito-identity", **kw)
+    identity = str(ci.get_id(IdentityPoolId=info.identity_pool_id, Logins=logins)["IdentityId"])
+    creds = ci.get_credentials_for_identity(IdentityId=identity, Logins=logins)["Credentials"]
+    return identity, creds
 
 
 @pytest.fixture

@@ -13,12 +13,9 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import boto3
 import pytest
-from botocore import UNSIGNED
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
-from botocore.config import Config
 from botocore.credentials import Credentials as BotoCredentials
 
 from ecan.config import StorageConfig
@@ -27,6 +24,7 @@ from ecan.errors import UserFacingError
 from ecan.storage.factory import static_session
 from ecan.storage.s3 import S3BlobStore
 from ecan.storage.s3direct import Credentials, DirectPut
+from tests.fixtures_cloud import identity_credentials
 
 ACCESS, SECRET = "AKIDEXAMPLEDIRECT", "direct-secret-never-shown"
 
@@ -246,18 +244,7 @@ def test_the_signature_is_the_one_botocore_computes() -> None:
 
 def _identity_session(cloud: DemoCloud, secret: str | None = None) -> tuple[str, Any]:
     """(identity id, a botocore session holding that signed-in identity's temporary keys)."""
-    info = cloud.info
-    user = info.users[0]
-    kw = {"endpoint_url": info.endpoint, "region_name": info.region,
-          "config": Config(signature_version=UNSIGNED)}
-    token = boto3.client("cognito-idp", **kw).initiate_auth(
-        ClientId=info.client_id, AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": user.username, "PASSWORD": user.password},
-    )["AuthenticationResult"]["IdToken"]
-    logins = {f"cognito-idp.{info.region}.amazonaws.com/{info.user_pool_id}": token}
-    ci = boto3.client("cognito-identity", **kw)
-    identity = ci.get_id(IdentityPoolId=info.identity_pool_id, Logins=logins)["IdentityId"]
-    c = ci.get_credentials_for_identity(IdentityId=identity, Logins=logins)["Credentials"]
+    identity, c = identity_credentials(cloud.info, cloud.info.users[0])
     session = static_session(StorageConfig())
     session.set_credentials(c["AccessKeyId"], secret or c["SecretKey"], c["SessionToken"])
     return identity, session

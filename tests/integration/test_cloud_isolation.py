@@ -12,7 +12,6 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -23,6 +22,7 @@ from ecan.cloudops.spec import ROLE_POLICY_NAME
 from ecan.democloud import DemoCloud, DemoCloudInfo, DemoUser
 from ecan.democloud.server import deploy_spec
 from ecan.doctor import ISOLATION_FAILED
+from tests.fixtures_cloud import identity_credentials
 
 ROLE = "ecan-demo-identity"
 
@@ -38,20 +38,12 @@ def cloud() -> Iterator[DemoCloud]:
 
 def _credentials(info: DemoCloudInfo, user: DemoUser) -> tuple[str, Any]:
     """(identity id, an S3 client with that identity's own credentials)."""
-    unsigned = Config(signature_version=UNSIGNED)
-    kw = {"endpoint_url": info.endpoint, "region_name": info.region}
-    token = boto3.client("cognito-idp", config=unsigned, **kw).initiate_auth(
-        ClientId=info.client_id, AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": user.username, "PASSWORD": user.password},
-    )["AuthenticationResult"]["IdToken"]
-    logins = {f"cognito-idp.{info.region}.amazonaws.com/{info.user_pool_id}": token}
-    ci = boto3.client("cognito-identity", config=unsigned, **kw)
-    identity = ci.get_id(IdentityPoolId=info.identity_pool_id, Logins=logins)["IdentityId"]
-    creds = ci.get_credentials_for_identity(IdentityId=identity, Logins=logins)["Credentials"]
+    identity, creds = identity_credentials(info, user)
     s3 = boto3.client("s3", aws_access_key_id=creds["AccessKeyId"],
                       aws_secret_access_key=creds["SecretKey"],
                       aws_session_token=creds["SessionToken"],
-                      config=Config(signature_version="s3v4", retries={"max_attempts": 1}), **kw)
+                      config=Config(signature_version="s3v4", retries={"max_attempts": 1}),
+                      endpoint_url=info.endpoint, region_name=info.region)
     return identity, s3
 
 

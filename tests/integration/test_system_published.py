@@ -17,6 +17,7 @@ from PIL import Image
 from ecan.cli.main import main
 from ecan.democloud import DemoCloud
 from ecan.resources import assets_dir
+from tests.fixtures_cloud import identity_credentials
 
 BUNDLED = sorted(p.stem for p in (assets_dir() / "system_avatars").glob("*.png"))
 
@@ -143,25 +144,15 @@ def test_a_tampered_picture_is_refused(cli: Cli, cloud: DemoCloud, tmp_path: Pat
 
 
 def _user_s3(cloud: DemoCloud) -> Any:
-    from botocore import UNSIGNED
     from botocore.config import Config
 
-    info, user = cloud.info, cloud.info.users[0]
-    unsigned = Config(signature_version=UNSIGNED)
-    kw = {"endpoint_url": info.endpoint, "region_name": info.region}
-    token = boto3.client("cognito-idp", config=unsigned, **kw).initiate_auth(
-        ClientId=info.client_id, AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": user.username, "PASSWORD": user.password},
-    )["AuthenticationResult"]["IdToken"]
-    logins = {f"cognito-idp.{info.region}.amazonaws.com/{info.user_pool_id}": token}
-    ci = boto3.client("cognito-identity", config=unsigned, **kw)
-    identity = ci.get_id(IdentityPoolId=info.identity_pool_id, Logins=logins)["IdentityId"]
-    creds = ci.get_credentials_for_identity(IdentityId=identity, Logins=logins)["Credentials"]
+    info = cloud.info
+    _, creds = identity_credentials(info, info.users[0])
     return boto3.client("s3", aws_access_key_id=creds["AccessKeyId"],
                         aws_secret_access_key=creds["SecretKey"],
                         aws_session_token=creds["SessionToken"],
                         config=Config(signature_version="s3v4", retries={"max_attempts": 1}),
-                        **kw)
+                        endpoint_url=info.endpoint, region_name=info.region)
 
 
 def test_users_read_the_published_set_and_cannot_write_it(cli: Cli, cloud: DemoCloud,
