@@ -47,7 +47,7 @@ import uuid
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "benchmarks" / "out" / "cache" / "sync_corpus_1024"  # out/ is git-ignored
@@ -79,6 +79,9 @@ import werkzeug.serving
 from ecan.democloud.server import LocalCloudServer
 
 stats, lock = {}, threading.Lock()
+# The first request's start and the last one's end since the last "stats" (time.perf_counter is
+# CLOCK_MONOTONIC, one clock for every process here): where a run's wall went.
+span = [float("inf"), 0.0]
 make_server = werkzeug.serving.make_server
 # argv[2], when given: a folder for a deterministic CPU profile per request kind (each request's own
 # cProfile, in its own thread: GIL waits are nobody's work), written at every "stats".
@@ -119,6 +122,7 @@ def timed_server(host, port, app, **kw):
             target = environ.get("HTTP_X_AMZ_TARGET", "")
             what = target.rpartition(".")[2] if target else environ.get("REQUEST_METHOD", "?")
             with lock:
+                span[0] = min(span[0], t); span[1] = max(span[1], t + total)
                 s = stats.setdefault(f"{who} {what}", [0, 0.0, 0.0, 0.0, 0.0])
                 s[0] += 1; s[1] += total; s[2] += local.moto; s[3] += cpu
                 s[4] += local.moto_cpu
@@ -155,11 +159,13 @@ for line in sys.stdin:
             merged[kind].dump_stats(f"{profile_dir}/server-{kind.replace(' ', '-')}.pstats")
         profiles.clear()
         doc = {"cpu_s": time.process_time() - cpu0, "gc_s": round(collected["s"], 3),
+               "first_request_t": span[0], "last_answer_t": span[1],
                "gc_n": list(collected["n"]), "requests": {
             k: {"n": v[0], "wall_s": round(v[1], 4), "moto_s": round(v[2], 4),
                 "cpu_s": round(v[3], 4), "moto_cpu_s": round(v[4], 4)}
             for k, v in sorted(stats.items())}}
         stats.clear()
+        span[:] = [float("inf"), 0.0]
         collected.update(s=0.0, n=[0, 0, 0])
     cpu0 = time.process_time()
     print(json.dumps(doc), flush=True)
@@ -405,8 +411,15 @@ def load() -> str:
     return "/".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def timed(run: Run, what: str, profile: Path | None = None) -> tuple[float, float]:
-    """(wall seconds, CPU seconds of the tool's processes) of one run."""
+class Timing(NamedTuple):
+    wall: float  # seconds
+    cpu: float  # CPU seconds of the tool's processes
+    start: float  # time.perf_counter() when the tool was started, and when it had ended
+    end: float
+
+
+def timed(run: Run, what: str, profile: Path | None = None) -> Timing:
+    """How long one run took."""
     cmd = run.cmd
     if profile is not None:
         # On-CPU samples only: where the process spends its CPU, not where it waits.
@@ -422,7 +435,7 @@ def timed(run: Run, what: str, profile: Path | None = None) -> tuple[float, floa
     except subprocess.TimeoutExpired:
         raise SystemExit(f"{what}: did not finish within {SYNC_TIMEOUT_S} s (an error, not a "
                          "figure)") from None
-    elapsed = time.perf_counter() - t
+    ended = time.perf_counter()
     after = os.times()
     cpu = (after.children_user - before.children_user) + (after.children_system
                                                            - before.children_system)
@@ -434,7 +447,7 @@ def timed(run: Run, what: str, profile: Path | None = None) -> tuple[float, floa
         # A cold run must sync every avatar (one that synced none once passed as a figure).
         if doc.get("remaining") or doc.get("failed") or doc.get("synced") != run.expect:
             raise SystemExit(f"{what} did not sync everything: {doc}")
-    return elapsed, cpu
+    return Timing(ended - t, cpu, t, ended)
 
 
 class Bench:
@@ -540,7 +553,7 @@ class Bench:
                      str(PROFILES / f"server-{corpus.n}.speedscope.json"), "--pid",
                      str(cloud.proc.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 time.sleep(0.5)
-            cold, cpu = timed(run, f"{tool} cold ({corpus.n})", prof)
+            cold = timed(run, f"{tool} cold ({corpus.n})", prof)
             if spy is not None:
                 spy.send_signal(2)
                 spy.wait(30)
@@ -552,8 +565,14 @@ class Bench:
                 raise SystemExit(f"{tool} left {objects} objects under {run.prefix}, "
                                  f"not {2 * corpus.n}")
             run.expect = None if run.expect is None else 0
-            noop, _ = timed(run, f"{tool} no-op ({corpus.n})")
-            out = {"cold": cold, "noop": noop, "cpu": cpu, "server": server, "load": before}
+            noop = timed(run, f"{tool} no-op ({corpus.n})").wall
+            # Where the cold run's wall went: the tool's start-up until its first request, the
+            # requests, and after the last answer (its wind-down).
+            phases = {"to_first_request": server["first_request_t"] - cold.start,
+                      "requests": server["last_answer_t"] - server["first_request_t"],
+                      "after_last_answer": cold.end - server["last_answer_t"]}
+            out = {"cold": cold.wall, "noop": noop, "cpu": cold.cpu, "server": server,
+                   "load": before, "phases": phases}
             if tool == "ecan" and self.two_way:
                 out |= self.second_machine(cloud, corpus, run)
             return out
@@ -574,7 +593,7 @@ class Bench:
             raise SystemExit(f"the second machine restored {self.count_avatars(env)} avatars, "
                              f"not {corpus.n}")
         timed(second, "ecan second machine's first sync")  # the journal cursor catches up
-        noop_2way, _ = timed(second, f"ecan no-op on the second machine ({corpus.n})")
+        noop_2way = timed(second, f"ecan no-op on the second machine ({corpus.n})").wall
         from PIL import Image
 
         # New pixels: the intake strips what _jpeg_variant adds, so a variant is no change.
@@ -607,6 +626,11 @@ def summarize(times: dict[str, dict[str, list[Any]]]) -> dict[str, Any]:
     for tool, runs in times.items():
         out[tool] = {k: {"median": statistics.median(v), "min": min(v), "max": max(v)}
                      for k, v in runs.items() if k in ("cold", "noop", "cpu") + TWO_WAY and v}
+        for phase in ("to_first_request", "requests", "after_last_answer"):
+            spans = [p[phase] for p in runs.get("phases", [])]
+            if spans:
+                out[tool][phase] = {"median": statistics.median(spans), "min": min(spans),
+                                    "max": max(spans)}
         served = [s["cpu_s"] for s in runs.get("server", [])]
         if served:  # the cold runs' server CPU
             out[tool]["server_cpu"] = {"median": statistics.median(served), "min": min(served),
@@ -698,19 +722,22 @@ def main() -> int:
             print(f"\n== {n} avatars, {2 * n} files, {corpus.bytes / 1e6:.0f} MB; "
                   f"{reps} rep(s) of {', '.join(wl_tools)}; load {load()}", flush=True)
             runs: dict[str, dict[str, list[Any]]] = {
-                t: {"cold": [], "noop": [], "cpu": [], "server": [], "load": [],
+                t: {"cold": [], "noop": [], "cpu": [], "server": [], "load": [], "phases": [],
                     **{k: [] for k in TWO_WAY}} for t in wl_tools}
             for rep in range(reps):
                 k = rep % len(wl_tools)
                 for tool in wl_tools[k:] + wl_tools[:k]:
                     r = bench.cold_and_noop(tool, corpus, args.profile and rep == 0)
-                    for key in ("cold", "noop", "cpu", "server", "load") + TWO_WAY:
+                    for key in ("cold", "noop", "cpu", "server", "load", "phases") + TWO_WAY:
                         if key in r:
                             runs[tool][key].append(r[key])
                     print(f"  rep {rep + 1} {tool:<16} cold {r['cold']:7.2f} s  no-op "
                           f"{r['noop']:6.2f} s  CPU {r['cpu']:6.2f} s  server CPU "
                           f"{r['server']['cpu_s']:6.2f} s (GC {r['server'].get('gc_s', 0):.2f} s)  "
                           f"load {r['load']}", flush=True)
+                    print("    cold's wall: to the first request {to_first_request:.2f} s, "
+                          "requests {requests:.2f} s, after the last answer "
+                          "{after_last_answer:.2f} s".format(**r["phases"]), flush=True)
                     if "change" in r:
                         print(f"    second machine: join (sign-in restores) {r['join']:7.2f} s  "
                               f"no-op {r['noop_2way']:6.2f} s  one change across "
@@ -721,7 +748,10 @@ def main() -> int:
                 m = med[tool]
                 print(f"  {tool:<16} cold {m['cold']['median']:7.2f} s "
                       f"({m['cold']['min']:.2f}-{m['cold']['max']:.2f})  no-op "
-                      f"{m['noop']['median']:6.2f} s")
+                      f"{m['noop']['median']:6.2f} s  (to the first request "
+                      f"{m['to_first_request']['median']:.2f} s, requests "
+                      f"{m['requests']['median']:.2f} s, after the last answer "
+                      f"{m['after_last_answer']['median']:.2f} s)")
             for name, v in rat.items():
                 print(f"  {name:<44} {v:6.2f}x")
             result["workloads"][str(n)] = {
