@@ -11,7 +11,10 @@ PUT (it reads an empty `acl` setting as "private"), which S3 authorizes as
 s3:PutObjectAcl too, a permission the deployed identities' policy does not grant; for
 `rclone-identity` alone the bench adds it on the identity's own folder to the identities' role
 (as an operator letting rclone in would), so each of its PUTs is checked for two actions where
-ecan's need one. Then a no-op re-run of each.
+ecan's need one. Then a no-op re-run of each. `ecan-engine`: the app's path, where the sync
+engine is already running and signed in when avatars are imported: the same avatars queued in a
+process that has opened the cloud, and the time its engine takes to upload them (no start-up, no
+no-op row).
 
 Every tool's cold run starts on a fresh server, in an order that rotates every rep. Each run also
 records the server's own view: its CPU seconds and, per request kind, the time spent in the
@@ -24,7 +27,8 @@ sign-in restores the library), its no-op `ecan sync` (nothing to do on either si
 check included), and the time from an import on the first machine to the picture in the second
 machine's library (the first's `ecan sync`, then the second's). Goal: that no-op <= 0.5x rclone's.
 Run: .venv/bin/python benchmarks/bench_sync.py [--avatars 150,1500] [--scale 15000] [--reps 3]
-     [--tools ecan,ecan-static,rclone,rclone-identity,aws,aws-identity] [--no-two-way]
+     [--tools ecan,ecan-static,ecan-engine,rclone,rclone-identity,aws,aws-identity]
+     [--no-two-way]
      [--profile]"""
 
 from __future__ import annotations
@@ -65,7 +69,8 @@ BASE_IMAGES = 150  # distinct pictures; larger corpora are byte-distinct variant
 # (a cold 1,500 takes ~20 s, 15,000 a few minutes, with set-up: well inside the hour).
 CREDENTIAL_TTL_S = 3600
 SYNC_TIMEOUT_S = 1800
-TOOLS = ("ecan", "ecan-static", "rclone", "rclone-identity", "aws", "aws-identity")
+TOOLS = ("ecan", "ecan-static", "ecan-engine", "rclone", "rclone-identity", "aws",
+         "aws-identity")
 TWO_WAY = ("join", "noop_2way", "change")  # the second machine's figures (ecan only)
 
 # The demo cloud, served in this child as `ecan demo-cloud` serves it (LocalCloudServer), with a
@@ -172,6 +177,32 @@ for line in sys.stdin:
 server.stop()
 """
 
+
+# `ecan-engine`: an app's sync engine, signed in and with the cloud opened (its first request
+# made), then the corpus queued as an import queues it, then one drain of it, timed here.
+# argv: the corpus's staging folder, a file with its shas. Prints {"drain_s", "synced"}.
+_ENGINE_CHILD = r"""
+import json, os, sys, time
+from pathlib import Path
+sys.path.insert(0, str(Path.cwd() / "benchmarks"))
+import bench_sync
+from ecan.cli.context import open_app
+
+app = open_app()
+try:
+    engine = app.engine
+    cloud = engine.cloud.open()
+    cloud.store.check_access(cloud.layout.root)  # credentials, the S3 client, a first request
+    shas = json.loads(Path(sys.argv[2]).read_text())
+    corpus = bench_sync.Corpus(len(shas), Path(sys.argv[1]), shas)
+    bench_sync.fill_library(Path(os.environ["ECAN_HOME"]), corpus)
+    t = time.perf_counter()
+    result = engine.drain(timeout=bench_sync.SYNC_TIMEOUT_S)
+    print(json.dumps({"drain_s": time.perf_counter() - t, "synced": result.synced,
+                      "failed": result.failed, "remaining": result.remaining}))
+finally:
+    app.close()
+"""
 
 # -- the corpus --------------------------------------------------------------------------------
 
@@ -416,6 +447,7 @@ class Timing(NamedTuple):
     cpu: float  # CPU seconds of the tool's processes
     start: float  # time.perf_counter() when the tool was started, and when it had ended
     end: float
+    stdout: str
 
 
 def timed(run: Run, what: str, profile: Path | None = None) -> Timing:
@@ -447,7 +479,7 @@ def timed(run: Run, what: str, profile: Path | None = None) -> Timing:
         # A cold run must sync every avatar (one that synced none once passed as a figure).
         if doc.get("remaining") or doc.get("failed") or doc.get("synced") != run.expect:
             raise SystemExit(f"{what} did not sync everything: {doc}")
-    return Timing(ended - t, cpu, t, ended)
+    return Timing(ended - t, cpu, t, ended, r.stdout)
 
 
 class Bench:
@@ -491,6 +523,12 @@ class Bench:
         return home, env, prefix
 
     def prepare(self, tool: str, cloud: Cloud, corpus: Corpus) -> Run:
+        if tool == "ecan-engine":
+            home, env, prefix = self.ecan_home(cloud, signed_in=True)
+            shas = self.work / f"shas-{corpus.n}.json"
+            shas.write_text(json.dumps(corpus.shas))
+            return Run([str(PYTHON), "-c", _ENGINE_CHILD, str(corpus.staging), str(shas)], env,
+                       prefix)
         if tool in ("ecan", "ecan-static"):
             home, env, prefix = self.ecan_home(cloud, signed_in=tool == "ecan")
             fill_library(home, corpus)
@@ -564,6 +602,12 @@ class Bench:
             if objects != 2 * corpus.n:
                 raise SystemExit(f"{tool} left {objects} objects under {run.prefix}, "
                                  f"not {2 * corpus.n}")
+            if tool == "ecan-engine":  # the drain alone; the process's CPU includes its set-up
+                done = json.loads(cold.stdout.strip().splitlines()[-1])
+                if done["synced"] != corpus.n or done["failed"] or done["remaining"]:
+                    raise SystemExit(f"{tool} did not sync everything: {done}")
+                return {"cold": done["drain_s"], "cpu": cold.cpu, "server": server,
+                        "load": before}
             run.expect = None if run.expect is None else 0
             noop = timed(run, f"{tool} no-op ({corpus.n})").wall
             # Where the cold run's wall went: the tool's start-up until its first request, the
@@ -649,6 +693,8 @@ def ratios(med: dict[str, Any]) -> dict[str, float]:
         ratio(f"ecan/rclone {kind}", "ecan", "rclone", kind)
         ratio(f"ecan/aws {kind}", "ecan", "aws", kind)
         ratio(f"ecan-static/rclone {kind}", "ecan-static", "rclone", kind)
+    # The app's path: its engine already running and signed in (no start-up to pay).
+    ratio("ecan-engine/rclone cold", "ecan-engine", "rclone", "cold")
     if "noop_2way" in med.get("ecan", {}) and "noop" in med.get("rclone", {}):
         r["ecan no-op after two-way/rclone noop"] = round(
             med["ecan"]["noop_2way"]["median"] / med["rclone"]["noop"]["median"], 3)
@@ -731,13 +777,15 @@ def main() -> int:
                     for key in ("cold", "noop", "cpu", "server", "load", "phases") + TWO_WAY:
                         if key in r:
                             runs[tool][key].append(r[key])
+                    noop = f"{r['noop']:6.2f} s" if "noop" in r else "     -  "
                     print(f"  rep {rep + 1} {tool:<16} cold {r['cold']:7.2f} s  no-op "
-                          f"{r['noop']:6.2f} s  CPU {r['cpu']:6.2f} s  server CPU "
+                          f"{noop}  CPU {r['cpu']:6.2f} s  server CPU "
                           f"{r['server']['cpu_s']:6.2f} s (GC {r['server'].get('gc_s', 0):.2f} s)  "
                           f"load {r['load']}", flush=True)
-                    print("    cold's wall: to the first request {to_first_request:.2f} s, "
-                          "requests {requests:.2f} s, after the last answer "
-                          "{after_last_answer:.2f} s".format(**r["phases"]), flush=True)
+                    if "phases" in r:
+                        print("    cold's wall: to the first request {to_first_request:.2f} s, "
+                              "requests {requests:.2f} s, after the last answer "
+                              "{after_last_answer:.2f} s".format(**r["phases"]), flush=True)
                     if "change" in r:
                         print(f"    second machine: join (sign-in restores) {r['join']:7.2f} s  "
                               f"no-op {r['noop_2way']:6.2f} s  one change across "
@@ -746,12 +794,15 @@ def main() -> int:
             rat = ratios(med)
             for tool in wl_tools:
                 m = med[tool]
-                print(f"  {tool:<16} cold {m['cold']['median']:7.2f} s "
-                      f"({m['cold']['min']:.2f}-{m['cold']['max']:.2f})  no-op "
-                      f"{m['noop']['median']:6.2f} s  (to the first request "
-                      f"{m['to_first_request']['median']:.2f} s, requests "
-                      f"{m['requests']['median']:.2f} s, after the last answer "
-                      f"{m['after_last_answer']['median']:.2f} s)")
+                line = (f"  {tool:<16} cold {m['cold']['median']:7.2f} s "
+                        f"({m['cold']['min']:.2f}-{m['cold']['max']:.2f})")
+                if "noop" in m:
+                    line += f"  no-op {m['noop']['median']:6.2f} s"
+                if "requests" in m:
+                    line += (f"  (to the first request {m['to_first_request']['median']:.2f} s, "
+                             f"requests {m['requests']['median']:.2f} s, after the last answer "
+                             f"{m['after_last_answer']['median']:.2f} s)")
+                print(line)
             for name, v in rat.items():
                 print(f"  {name:<44} {v:6.2f}x")
             result["workloads"][str(n)] = {

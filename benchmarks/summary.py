@@ -70,8 +70,17 @@ def rows() -> list[dict[str, Any]]:
                         peer="rclone --transfers 8" + (" / aws s3 sync" if "aws" in m else ""),
                         ecan=span(m[tool][kind]["median"], m[tool][kind]["min"],
                                   m[tool][kind]["max"]),
-                        other=peers, ratio=round(ratio, 2), goal=f"<= {goal}x rclone",
-                        met=ratio <= goal))
+                        other=peers, ratio=round(ratio, 2), **goal_of(kind, int(n), goal, ratio)))
+            if "ecan-engine" in m and rclone:
+                # Not a goal row: the goal is set on `ecan sync`, which pays its start-up.
+                engine = m["ecan-engine"]["cold"]
+                out.append(dict(
+                    measure=f"sync {n} avatars, the app's engine already running, fresh bucket",
+                    peer="rclone --transfers 8", ecan=span(engine["median"], engine["min"],
+                                                           engine["max"]),
+                    other=f"{rclone['cold']['median']:.2f} s",
+                    ratio=round(engine["median"] / rclone["cold"]["median"], 2),
+                    goal="(the app's path)", met=None))
             for peer, name in (("aws", "aws s3 sync"), ("rclone", "rclone copy")):
                 if f"{peer}-identity/{peer} cold" in rat:
                     out.append(dict(measure=f"sync {n}: {name}, identity's keys vs admin's",
@@ -125,6 +134,14 @@ def rows() -> list[dict[str, Any]]:
     return out
 
 
+def goal_of(kind: str, avatars: int, goal: float, ratio: float) -> dict[str, Any]:
+    """Issue 23 sets the no-op goal at 1,500 and 15,000 avatars (where a sync that checks each
+    file shows); below, the row is a figure with no goal."""
+    if kind == "noop" and avatars < 1500:
+        return {"goal": "(goal set at 1,500+)", "met": None}
+    return {"goal": f"<= {goal}x rclone", "met": ratio <= goal}
+
+
 def main() -> int:
     table = rows()
     widths = [44, 34, 30, 24, 7, 20, 4]
@@ -132,7 +149,7 @@ def main() -> int:
     print("  ".join(h.ljust(w) for h, w in zip(head, widths, strict=False)))
     for r in table:
         cells = [r["measure"], r["peer"], r["ecan"], r["other"], str(r["ratio"]), r["goal"],
-                 "yes" if r["met"] else "NO"]
+                 "-" if r["met"] is None else "yes" if r["met"] else "NO"]
         print("  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=False)))
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True).stdout.strip()
