@@ -300,6 +300,8 @@ class AvatarListModel(QAbstractListModel):
         new = [a for a in self._packed(avatars) if str(_get(a, "id")) not in self._row_of]
         self._failed = not avatars and more
         self._more = more
+        # The last placeholder was painted: the view is at the end of the rows it was told of.
+        end_shown = self._pending > 0 and self._wanted >= len(self._rows) + self._pending - 1
         if new:
             first = len(self._rows)
             # Rows that take placeholders' places are a change of data, not of the row count:
@@ -325,6 +327,13 @@ class AvatarListModel(QAbstractListModel):
             # alive at that moment is frozen too: a garbage cycle among it is then never freed.)
             gc.freeze()
         self._sync_pending()
+        if end_shown and not self._pending and self._more and not self._failed:
+            # Rows follow the counted ones (the built-in avatars, after mine): the view asks for
+            # them itself only when its scroll bar next reaches the end, and a bar already there
+            # does not move again, so a gallery scrolled to its end before its last page came
+            # was never read to the end.
+            self._wanted = len(self._rows)
+            self._ask_soon()
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.row() >= len(self._rows) + self._pending:

@@ -203,6 +203,24 @@ def test_rows_scrolled_to_are_read_even_when_a_reload_drops_their_page(model: An
     assert model.index(5).data(IdRole) == "a5"
 
 
+def test_a_gallery_scrolled_to_its_end_before_the_last_page_came_reads_on(model: Any,
+                                                                        qtbot: Any) -> None:
+    """Rows follow the counted ones (the built-in avatars after mine). Dragged to the end
+    before the last counted page arrived, the view's scroll bar does not move again, so only the
+    model can ask for the rest: it must, or the library is never read to its end."""
+    from ecan.ui.gallery_model import IdRole
+
+    asked: list[int] = []
+    model.set_fetcher(asked.append)
+    model.set_avatars([row(f"a{i}", "synced") for i in range(3)], more=True, total=6)
+    assert model.index(5).data(IdRole) == ""  # the last placeholder, painted
+    qtbot.waitUntil(lambda: len(asked) == 1)
+    model.append_page([row(f"a{i}", "synced") for i in range(3, 6)], True, asked[0])
+    qtbot.waitUntil(lambda: len(asked) == 2)
+    model.append_page([row("system", "synced")], False, asked[1])
+    assert model.rowCount() == model.loaded() == 7 and not model.has_more()
+
+
 def test_rows_read_are_left_out_of_full_garbage_collections(model: Any) -> None:
     """Scrolling a 100,000-avatar gallery read 100,000 rows, and each full collection that
     followed walked them all on the GUI thread (30-70 ms stalls): a page's rows are frozen."""
