@@ -133,11 +133,16 @@ class RowPacker:
                                 spliced = self._splices.setdefault(key, _Spliced(head, tail))
                             values[i] = spliced
         types = list(map(type, values))
-        if list in types:
-            if types.count(list) != sum(1 for i in shape.lists if types[i] is list):
-                shape.lists = shape.lists | {i for i, t in enumerate(types) if t is list}
+        lists = types.count(list)
+        if lists:
             for i in shape.lists:
                 if types[i] is list:
+                    values[i] = tuple(values[i])
+                    lists -= 1
+            if lists:  # a list where this shape had none before
+                seen = {i for i, t in enumerate(types) if t is list} - shape.lists
+                shape.lists = shape.lists | seen
+                for i in seen:
                     values[i] = tuple(values[i])
         values.append(shape)
         return tuple(values)
@@ -610,6 +615,7 @@ class AvatarListModel(QAbstractListModel):
             if r is not None and (_get(self._rows[r], "thumb_path") or "") == path:
                 idx = self.index(r)
                 self.dataChanged.emit(idx, idx, [ThumbRole])
+
 
 class AvatarFilterModel(QSortFilterProxyModel):
     """Filters by name (case-insensitive substring) and by sync state."""
