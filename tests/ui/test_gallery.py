@@ -108,6 +108,20 @@ def test_a_card_badge_follows_its_state(model: Any, qtbot: Any) -> None:
     assert badge_state() == "synced"
 
 
+def test_a_view_keeps_a_few_screens_of_card_faces_drawn(qtbot: Any) -> None:
+    """Cards are blitted from kept faces so the ones on screen repaint cheaply as their badges
+    change: a window keeps a few screens' worth of its cards (a fixed 600 faces was 54 MB in a
+    window showing ~30), a large screen no more than before."""
+    from PySide6.QtCore import QSize
+
+    from ecan.ui.gallery_delegate import CARD, CARD_CACHE, FACE_SCREENS, face_capacity
+
+    shown = QSize(CARD.width() * 5 + 20, CARD.height() * 4 + 30)  # 5 x 4 cards, and parts
+    assert face_capacity(shown) == FACE_SCREENS * 5 * (4 + 2)
+    assert face_capacity(QSize(3840, 2160)) == CARD_CACHE
+    assert face_capacity(QSize(0, 0)) > 0
+
+
 def test_a_card_from_a_finished_tile_looks_like_one_clipped_in_the_window(
         qtbot: Any, tmp_path: Any) -> None:
     """The gallery's thumbnails come cropped and rounded from the decoder process; the card
