@@ -71,6 +71,9 @@ class _Spliced:
 # many rows have them.
 _WORDS = frozenset({"resource_type", "sync_state", "format", "ext", "mime_type", "video_ext",
                     "sync_error", "sync_hint"})
+# Numbers most rows share (a picture's size): one int object each (numbers past 256 are not
+# shared by Python itself).
+_NUMBERS = frozenset({"width", "height"})
 # Keys whose values name a file by its content (see _Spliced).
 _SPLICED = ("_path", "_key", "_url")
 
@@ -79,13 +82,14 @@ class _Shape:
     """The keys of a row dict in their order, shared by every packed row with those keys (every
     row `avatar.list` answers has the same ones)."""
 
-    __slots__ = ("keys", "at", "sha", "words", "spliced", "lists")
+    __slots__ = ("keys", "at", "sha", "words", "numbers", "spliced", "lists")
 
     def __init__(self, keys: tuple[str, ...]) -> None:
         self.keys = keys
         self.at = {k: i for i, k in enumerate(keys)}
         self.sha = self.at.get("sha256", -1)
         self.words = tuple(i for i, k in enumerate(keys) if k in _WORDS)
+        self.numbers = tuple(i for i, k in enumerate(keys) if k in _NUMBERS)
         self.spliced = () if self.sha < 0 else tuple(
             i for i, k in enumerate(keys) if k.endswith(_SPLICED))
         # Where list values (tags) were seen: they are kept as tuples.
@@ -108,6 +112,7 @@ class RowPacker:
     def __init__(self) -> None:
         self._shapes: dict[tuple[str, ...], _Shape] = {}
         self._splices: dict[tuple[str, str], _Spliced] = {}
+        self._numbers: dict[int, int] = {}
 
     def pack(self, row: dict[str, Any]) -> Packed:
         keys = tuple(row)
@@ -119,6 +124,10 @@ class RowPacker:
             v = values[i]
             if type(v) is str:
                 values[i] = sys.intern(v)
+        for i in shape.numbers:
+            v = values[i]
+            if type(v) is int:  # not a bool: True == 1 must not come back as 1
+                values[i] = self._numbers.setdefault(v, v)
         if shape.spliced:
             sha = values[shape.sha]
             if type(sha) is str and sha:

@@ -349,14 +349,20 @@ def test_a_packed_row_is_the_row_it_was_made_from() -> None:
     value = scalar | st.lists(st.text(max_size=5), max_size=3) | st.builds(
         lambda parts, s: s.join(parts), st.lists(st.text(max_size=6), min_size=1, max_size=3), sha)
     key = st.sampled_from(["id", "name", "sha256", "sync_state", "thumb_path", "image_path",
-                           "cloud_image_key", "cloud_thumb_url", "tags", "ext", "x_path"])
+                           "cloud_image_key", "cloud_thumb_url", "tags", "ext", "x_path", "width"])
 
-    @given(st.lists(st.dictionaries(key, value, max_size=11), min_size=1, max_size=4))
+    @given(st.lists(st.dictionaries(key, value, max_size=12), min_size=1, max_size=4))
     def check(rows: list[dict[str, Any]]) -> None:
         for row in rows:
             packed = packer.pack(dict(row))
             back = unpack(packed)
             assert back == row and list(back) == list(row)
+            assert [type(v) for v in back.values()] == [type(v) for v in row.values()]
             assert back is not unpack(packed)
 
     check()
+    # Equal values of other types (1, True, 1.0) come back as the type they went in as.
+    for row in ({"width": 1, "height": 1.0}, {"width": True, "height": 1},
+                {"width": 1.0, "height": True}):
+        back = unpack(packer.pack(row))
+        assert [type(v) for v in back.values()] == [type(v) for v in row.values()]
