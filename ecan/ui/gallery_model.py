@@ -364,7 +364,7 @@ class AvatarListModel(QAbstractListModel):
         if role == ThumbRole:
             path = _get(row, "thumb_path") or ""
             pix = self._thumbs.pixmap(path)
-            if pix is None:
+            if pix is None and path:  # (no path: nothing loads, nothing to wait for)
                 self._awaiting_thumb.setdefault(path, set()).add(_get(row, "id") or "")
             return pix or QPixmap()
         if role == CardRole:
