@@ -8,6 +8,7 @@ import collections
 import gc
 import itertools
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -113,6 +114,7 @@ class RowPacker:
         self._shapes: dict[tuple[str, ...], _Shape] = {}
         self._splices: dict[tuple[str, str], _Spliced] = {}
         self._numbers: dict[int, int] = {}
+        self._lock = threading.Lock()  # for a shape's first lists (two threads may find them)
 
     def pack(self, row: dict[str, Any]) -> Packed:
         keys = tuple(row)
@@ -150,7 +152,8 @@ class RowPacker:
                     lists -= 1
             if lists:  # a list where this shape had none before
                 seen = {i for i, t in enumerate(types) if t is list} - shape.lists
-                shape.lists = shape.lists | seen
+                with self._lock:
+                    shape.lists = shape.lists | seen
                 for i in seen:
                     values[i] = tuple(values[i])
         values.append(shape)
@@ -198,7 +201,7 @@ class AvatarListModel(QAbstractListModel):
         self._rows: list[Packed] = []
         self._row_of: dict[str, int] = {}
         # Avatars painted while their thumbnail was loading, by its path: repainted when it
-        # comes. (Not every row's path: at 100,000 rows those were 30 MB.)
+        # comes. (Not every row's path: at 100,000 rows those strings would be ~25 MB.)
         self._awaiting_thumb: dict[str, set[str]] = {}
         self._progress: dict[str, float] = {}
         # Reads run on a thread pool and can answer out of order: a full list asked for before
