@@ -11,6 +11,7 @@ To add an action: a model in ecan.handlers.models if its answer is read, and a f
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from ecan.bridge.bridge import Bridge, FailureFn
@@ -58,12 +59,20 @@ def _op(bridge: Bridge, method: str, payload: Mapping[str, Any], parse: Callable
 # -- avatars --------------------------------------------------------------------------------------
 def list_avatars(bridge: Bridge, *, limit: int | None = None, offset: int = 0,
                  on_success: On[AvatarPage] = None, on_failure: FailureFn | None = None,
-                 origin: object | None = None) -> None:
-    """The library's avatars, newest first: all of them, or `limit` from `offset`."""
+                 origin: object | None = None,
+                 pack: Callable[[dict[str, Any]], Any] | None = None) -> None:
+    """The library's avatars, newest first: all of them, or `limit` from `offset`. `pack`: each
+    row is handed to it on the worker thread and the page's `packed` holds what it made (the
+    gallery keeps its rows packed, and packing a page on the GUI thread would stall it)."""
     payload: dict[str, Any] = {} if limit is None else {"limit": limit}
     if offset:
         payload["offset"] = offset
-    _op(bridge, "avatar.list", payload, AvatarPage.parse, on_success, on_failure, origin)
+    parse: Callable[[Any], AvatarPage] = AvatarPage.parse
+    if pack is not None:
+        def parse(data: Any) -> AvatarPage:
+            page = AvatarPage.parse(data)
+            return replace(page, avatars=(), packed=tuple(map(pack, page.avatars)))
+    _op(bridge, "avatar.list", payload, parse, on_success, on_failure, origin)
 
 
 def get_avatars(bridge: Bridge, ids: list[str], *, on_success: On[AvatarRows] = None,

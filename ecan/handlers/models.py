@@ -60,11 +60,17 @@ def _int(data: Mapping[str, Any], key: str, what: str, default: int | None = Non
 @dataclass(frozen=True)
 class AvatarPage:
     """avatar.list: the rows (all of them, or a page with `more` behind it); `counts` (avatars
-    per kind, for the label) comes with a first page."""
+    per kind, for the label) comes with a first page. `packed`: the rows as the reader's `pack`
+    made them (ops.list_avatars), when it gave one; `avatars` is then empty."""
 
     avatars: tuple[Row, ...]
     more: bool = False
     counts: dict[str, int] | None = None
+    packed: tuple[Any, ...] | None = None
+
+    def rows(self) -> tuple[Any, ...]:
+        """The rows packed, if they were, else as answered."""
+        return self.avatars if self.packed is None else self.packed
 
     @classmethod
     def parse(cls, data: Any) -> AvatarPage:

@@ -185,7 +185,7 @@ class AgentsPage(QWidget):
                         on_failure=self._show_error)
         ticket = self.avatars.ticket()
         ops.list_avatars(self._bridge, on_success=lambda page: self._got_avatars(page, ticket),
-                         on_failure=self._show_error)
+                         on_failure=self._show_error, pack=self.avatars.pack)
 
     def is_loaded(self) -> bool:
         return self._loaded
@@ -223,7 +223,7 @@ class AgentsPage(QWidget):
         self.list.blockSignals(False)
 
     def _got_avatars(self, page: AvatarPage, ticket: int) -> None:
-        self.avatars.set_avatars(list(page.avatars), ticket)
+        self.avatars.set_avatars(page.rows(), ticket)
         # The editor's choice, not the agent as last listed: the list may be older than the
         # user's pick (or than the save that just stored it).
         self._select_avatar(self._picked)

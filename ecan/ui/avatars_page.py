@@ -194,7 +194,7 @@ class AvatarsPage(QWidget):
         ops.list_avatars(self._bridge,
                          limit=None if self._wants_all() else max(PAGE, self.model.loaded()),
                          on_success=lambda page: self._listed(page, ticket),
-                         on_failure=self._list_failed)
+                         on_failure=self._list_failed, pack=self.model.pack)
         ops.list_agents(self._bridge, on_success=self._got_agents, on_failure=lambda _e: None)
 
     def _got_agents(self, listed: AgentList) -> None:
@@ -245,14 +245,15 @@ class AvatarsPage(QWidget):
         def paged(page: AvatarPage) -> None:
             self._counts = dict(page.counts or self._counts)
             self.model.set_expected(self._expected_rows())
-            self.model.append_page(list(page.avatars), page.more, ticket)
+            self.model.append_page(page.rows(), page.more, ticket)
             self._update_empty()
 
         def failed(_error: dict[str, Any]) -> None:
             self.model.append_page([], True, ticket)  # the view asks again when scrolled
 
         ops.list_avatars(self._bridge, limit=None if self._wants_all() else PAGE,
-                         offset=self.model.loaded(), on_success=paged, on_failure=failed)
+                         offset=self.model.loaded(), on_success=paged, on_failure=failed,
+                         pack=self.model.pack)
 
     def _expected_rows(self) -> int:
         """The rows the paged (default) view has in all: my avatars, which the list's order puts
@@ -266,7 +267,7 @@ class AvatarsPage(QWidget):
         self._loading = False
         if page.counts is not None:
             self._counts = dict(page.counts)
-        self.model.set_avatars(list(page.avatars), ticket, more=page.more,
+        self.model.set_avatars(page.rows(), ticket, more=page.more,
                                total=sum(n for k, n in self._counts.items() if k in MINE)
                                if not self._wants_all() else 0)
         self._loaded_once = True

@@ -23,14 +23,20 @@ from PySide6.QtCore import (
     Qt,
 )
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPalette, QPen, QPixmap
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+from PySide6.QtWidgets import (
+    QAbstractScrollArea,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+)
 
 from ecan.ui.gallery_model import CardRole, ThumbRole
 
 THUMB = 112
 THUMB_RADIUS = 12  # the thumbnail's rounded corners
 CARD = QSize(144, 156)
-CARD_CACHE = 600  # card faces kept drawn: a few screens' worth (~90 KB each at 2x)
+CARD_CACHE = 600  # card faces kept drawn at most (~90 KB each, ~360 KB at 2x)
+FACE_SCREENS = 4  # ...and at least this many screens' worth of the view's cards
 BADGE = 24
 # The badge's white ring is 2 px wide, centred on its edge: its pixmap has room for the outside.
 BADGE_MARGIN = QPoint(2, 2)
@@ -80,6 +86,16 @@ def paint_badge(p: QPainter, rect: QRectF, state: str, progress: float | None) -
         p.drawLine(QPointF(c.x(), c.y()), QPointF(c.x(), c.y() - r * 0.45))
         p.drawLine(QPointF(c.x(), c.y()), QPointF(c.x() + r * 0.35, c.y()))
     p.restore()
+
+
+def face_capacity(viewport: QSize) -> int:
+    """How many card faces a view of this size keeps drawn: a few screens' worth of its cards
+    (those on screen repaint as their badges change; a short scroll back finds its faces), at
+    most CARD_CACHE. A fixed 600 was 54 MB in a 1180x760 window showing ~30 cards, all of it
+    kept once the gallery had been scrolled."""
+    cols = max(1, viewport.width() // CARD.width())
+    rows = max(0, viewport.height()) // CARD.height() + 2  # partly shown rows, above and below
+    return min(CARD_CACHE, FACE_SCREENS * cols * rows)
 
 
 class AvatarDelegate(QStyledItemDelegate):
@@ -141,7 +157,10 @@ class AvatarDelegate(QStyledItemDelegate):
                     rect.size(), dpr,
                     lambda fp: self._draw_face(fp, option, name, pix, selected, hovered, dpr,
                                                focused, video))
-                while len(self._faces) > CARD_CACHE:
+                view = option.widget  # type: ignore[attr-defined]
+                keep = face_capacity(view.viewport().size()) \
+                    if isinstance(view, QAbstractScrollArea) else CARD_CACHE
+                while len(self._faces) > keep:
                     self._faces.popitem(last=False)
             else:
                 self._faces.move_to_end(key)

@@ -1,11 +1,14 @@
-"""The gallery's Qt model: one row per avatar (a dict from `avatar.list`), updated in place when
-only states change so a 10,000-row view does not reset on every sync tick."""
+"""The gallery's Qt model: one row per avatar (a dict from `avatar.list`, kept packed: see
+RowPacker), updated in place when only states change so a 10,000-row view does not reset on
+every sync tick."""
 
 from __future__ import annotations
 
 import collections
 import gc
 import itertools
+import sys
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -53,14 +56,153 @@ def duration_text(seconds: Any) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+class _Spliced:
+    """A path or cloud key kept as the text around its row's sha256: the library names an
+    avatar's files (and their cloud copies) by their content, so the sha is in each of them and
+    the rest is one of a few folders and endings, shared by every row."""
+
+    __slots__ = ("head", "tail")
+
+    def __init__(self, head: str, tail: str) -> None:
+        self.head = head
+        self.tail = tail
+
+
+# Short values most rows share (states, kinds, formats, sync errors): one string each, however
+# many rows have them.
+_WORDS = frozenset({"resource_type", "sync_state", "format", "ext", "mime_type", "video_ext",
+                    "sync_error", "sync_hint"})
+# Numbers most rows share (a picture's size): one int object each (numbers past 256 are not
+# shared by Python itself).
+_NUMBERS = frozenset({"width", "height"})
+# Keys whose values name a file by its content (see _Spliced).
+_SPLICED = ("_path", "_key", "_url")
+
+
+class _Shape:
+    """The keys of a row dict in their order, shared by every packed row with those keys (every
+    row `avatar.list` answers has the same ones)."""
+
+    __slots__ = ("keys", "at", "sha", "words", "numbers", "spliced", "lists")
+
+    def __init__(self, keys: tuple[str, ...]) -> None:
+        self.keys = keys
+        self.at = {k: i for i, k in enumerate(keys)}
+        self.sha = self.at.get("sha256", -1)
+        self.words = tuple(i for i, k in enumerate(keys) if k in _WORDS)
+        self.numbers = tuple(i for i, k in enumerate(keys) if k in _NUMBERS)
+        self.spliced = () if self.sha < 0 else tuple(
+            i for i, k in enumerate(keys) if k.endswith(_SPLICED))
+        # Where list values (tags) were seen: they are kept as tuples.
+        self.lists: frozenset[int] = frozenset()
+
+
+Packed = tuple[Any, ...]
+# What the model's row methods take: a row as `avatar.list` answers it, or packed already.
+RowLike = dict[str, Any] | Packed
+
+
+class RowPacker:
+    """The rows as the gallery keeps them: a tuple of the dict's values with its _Shape last,
+    repeated short strings interned, paths and cloud keys spliced around the sha256, lists as
+    tuples: ~0.7 KB a row where `avatar.list`'s dict is ~1.8 KB (with those dicts, a window
+    scrolled to the end of a 100,000-avatar gallery took ~530 MB). `unpack` gives back a dict
+    equal to the one packed, a new one each time. Rows are JSON-shaped (what a handler answers):
+    a tuple value would come back as a list. Safe to share between threads."""
+
+    def __init__(self) -> None:
+        self._shapes: dict[tuple[str, ...], _Shape] = {}
+        self._splices: dict[tuple[str, str], _Spliced] = {}
+        self._numbers: dict[int, int] = {}
+        self._lock = threading.Lock()  # for a shape's first lists (two threads may find them)
+
+    def pack(self, row: dict[str, Any]) -> Packed:
+        keys = tuple(row)
+        shape = self._shapes.get(keys)
+        if shape is None:
+            shape = self._shapes.setdefault(keys, _Shape(keys))  # one, whichever thread wins
+        values = list(row.values())
+        for i in shape.words:
+            v = values[i]
+            if type(v) is str:
+                values[i] = sys.intern(v)
+        for i in shape.numbers:
+            v = values[i]
+            if type(v) is int:  # not a bool: True == 1 must not come back as 1
+                values[i] = self._numbers.setdefault(v, v)
+        if shape.spliced:
+            sha = values[shape.sha]
+            if type(sha) is str and sha:
+                for i in shape.spliced:
+                    v = values[i]
+                    if type(v) is str:
+                        head, found, tail = v.partition(sha)
+                        if found:
+                            key = (head, tail)
+                            spliced = self._splices.get(key)
+                            if spliced is None:
+                                spliced = self._splices.setdefault(key, _Spliced(head, tail))
+                            values[i] = spliced
+        types = list(map(type, values))
+        lists = types.count(list)
+        if lists:
+            for i in shape.lists:
+                if types[i] is list:
+                    values[i] = tuple(values[i])
+                    lists -= 1
+            if lists:  # a list where this shape had none before
+                seen = {i for i, t in enumerate(types) if t is list} - shape.lists
+                with self._lock:
+                    shape.lists = shape.lists | seen
+                for i in seen:
+                    values[i] = tuple(values[i])
+        values.append(shape)
+        return tuple(values)
+
+
+def unpack(row: Packed) -> dict[str, Any]:
+    """The dict a packed row was made from (a new one)."""
+    shape: _Shape = row[-1]
+    out = dict(zip(shape.keys, row, strict=False))  # stops before the shape
+    for i in shape.spliced:
+        v = row[i]
+        if type(v) is _Spliced:
+            out[shape.keys[i]] = v.head + row[shape.sha] + v.tail
+    for i in shape.lists:
+        v = row[i]
+        if type(v) is tuple:
+            out[shape.keys[i]] = list(v)
+    return out
+
+
+def _get(row: Packed, key: str, default: Any = None) -> Any:
+    """`unpack(row).get(key, default)`, without making the dict."""
+    shape: _Shape = row[-1]
+    i = shape.at.get(key, -1)
+    if i < 0:
+        return default
+    v = row[i]
+    if type(v) is _Spliced:
+        return v.head + row[shape.sha] + v.tail
+    if type(v) is tuple and i in shape.lists:
+        return list(v)
+    return v
+
+
 class AvatarListModel(QAbstractListModel):
-    """Rows are avatar dicts; thumbnails come from the loader lazily, as rows are painted."""
+    """Rows are avatar dicts, kept packed (RowPacker): the hot paths (painting, filtering,
+    indexing, comparing a fresh list with the rows shown) read the packed values, and a whole
+    row's dict is only made for whoever asks for one (AvatarRole, avatar, avatars, row_at).
+    Thumbnails come from the loader lazily, as rows are painted."""
 
     def __init__(self, thumbs: ThumbnailLoader, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._rows: list[dict[str, Any]] = []
+        self._packer = RowPacker()
+        self._rows: list[Packed] = []
         self._row_of: dict[str, int] = {}
-        self._rows_of_thumb: dict[str, list[int]] = {}
+        # Avatars painted while their thumbnail was loading, by its path: repainted when it
+        # comes. (Not every row's path: at 100,000 rows those strings would be ~25 MB.)
+        self._awaiting_thumb: dict[str, set[str]] = {}
         self._progress: dict[str, float] = {}
         # Reads run on a thread pool and can answer out of order: a full list asked for before
         # an upload finished may arrive after the fresher row that upload's refresh fetched.
@@ -153,7 +295,17 @@ class AvatarListModel(QAbstractListModel):
     def fetching(self) -> bool:
         return self._fetching
 
-    def append_page(self, avatars: list[dict[str, Any]], more: bool, ticket: int) -> None:
+    def pack(self, row: dict[str, Any]) -> Packed:
+        """The row as this model keeps it; any thread may call this (a list's answer is packed
+        on the bridge's worker: see ops.list_avatars), and the model's row methods take rows
+        packed or not."""
+        return self._packer.pack(row)
+
+    def _packed(self, rows: Sequence[RowLike]) -> list[Packed]:
+        pack = self._packer.pack
+        return [r if isinstance(r, tuple) else pack(r) for r in rows]
+
+    def append_page(self, avatars: Sequence[RowLike], more: bool, ticket: int) -> None:
         """The next page, behind the rows shown. A page asked for before the last full list was
         is dropped (that list decided what is shown and whether more follow; the view asks
         again if it still needs rows); rows already shown (an import moved the library on
@@ -162,9 +314,11 @@ class AvatarListModel(QAbstractListModel):
         if ticket < self._list_ticket:
             self._sync_pending()  # rows still wanted are asked for again, under the new list
             return
-        new = [a for a in avatars if str(a.get("id")) not in self._row_of]
+        new = [a for a in self._packed(avatars) if str(_get(a, "id")) not in self._row_of]
         self._failed = not avatars and more
         self._more = more
+        # The last placeholder was painted: the view is at the end of the rows it was told of.
+        end_shown = self._pending > 0 and self._wanted >= len(self._rows) + self._pending - 1
         if new:
             first = len(self._rows)
             # Rows that take placeholders' places are a change of data, not of the row count:
@@ -175,12 +329,11 @@ class AvatarListModel(QAbstractListModel):
                                      first + self._pending + len(new) - filled - 1)
             self._rows.extend(new)
             self._pending -= filled
-            self._kinds.update(str(a.get("resource_type")) for a in new)
+            self._kinds.update(str(_get(a, "resource_type")) for a in new)
             # Appended: no row moves, so only the new rows are indexed (a full reindex per page
             # would cost the GUI thread more the further the user scrolls).
             for i, a in enumerate(new, start=first):
-                self._row_of[a.get("id") or ""] = i
-                self._rows_of_thumb.setdefault(a.get("thumb_path") or "", []).append(i)
+                self._row_of[_get(a, "id") or ""] = i
             if filled < len(new):
                 self.endInsertRows()
             if filled:
@@ -191,6 +344,13 @@ class AvatarListModel(QAbstractListModel):
             # alive at that moment is frozen too: a garbage cycle among it is then never freed.)
             gc.freeze()
         self._sync_pending()
+        if end_shown and not self._pending and self._more and not self._failed:
+            # Rows follow the counted ones (the built-in avatars, after mine): the view asks for
+            # them itself only when its scroll bar next reaches the end, and a bar already there
+            # does not move again, so a gallery scrolled to its end before its last page came
+            # was never read to the end.
+            self._wanted = len(self._rows)
+            self._ask_soon()
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.row() >= len(self._rows) + self._pending:
@@ -199,23 +359,28 @@ class AvatarListModel(QAbstractListModel):
             return self._placeholder(index.row(), role)
         row = self._rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return row.get("name") or ""
+            return _get(row, "name") or ""
         if role == AvatarRole:
-            return row
+            return unpack(row)
         if role == IdRole:
-            return row.get("id")
+            return _get(row, "id")
         if role == ThumbRole:
-            return self._thumbs.pixmap(row.get("thumb_path") or "") or QPixmap()
+            path = _get(row, "thumb_path") or ""
+            pix = self._thumbs.pixmap(path)
+            if pix is None and path:  # (no path: nothing loads, nothing to wait for)
+                self._awaiting_thumb.setdefault(path, set()).add(_get(row, "id") or "")
+            return pix or QPixmap()
         if role == CardRole:
-            return (row.get("name") or "", row.get("sync_state") or "queued",
-                    self._progress.get(row.get("id") or "", NO_PROGRESS),
-                    bool(row.get("has_video")), duration_text(row.get("video_duration")))
+            return (_get(row, "name") or "", _get(row, "sync_state") or "queued",
+                    self._progress.get(_get(row, "id") or "", NO_PROGRESS),
+                    bool(_get(row, "has_video")), duration_text(_get(row, "video_duration")))
         if role == Qt.ItemDataRole.ToolTipRole:
-            return self.describe(row)
+            return self.describe(unpack(row))
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            text = f"{row.get('name', '')}, {self.state_text(row.get('sync_state') or 'queued')}"
-            if row.get("has_video"):
-                text += ", " + self.video_text(row)
+            text = (f"{_get(row, 'name', '')}, "
+                    f"{self.state_text(_get(row, 'sync_state') or 'queued')}")
+            if _get(row, "has_video"):
+                text += ", " + self.video_text(unpack(row))
             return text
         return None
 
@@ -264,15 +429,16 @@ class AvatarListModel(QAbstractListModel):
 
     # updates
     def avatar(self, avatar_id: str) -> dict[str, Any] | None:
+        """A read avatar's row (a copy: changing it changes nothing shown)."""
         r = self._row_of.get(avatar_id)
-        return None if r is None else self._rows[r]
+        return None if r is None else unpack(self._rows[r])
 
     def row_of(self, avatar_id: str) -> int | None:
         """The row of a read avatar."""
         return self._row_of.get(avatar_id)
 
     def avatars(self) -> list[dict[str, Any]]:
-        return list(self._rows)
+        return [unpack(r) for r in self._rows]
 
     def kind_counts(self) -> collections.Counter[str]:
         """Rows loaded per resource_type, kept as rows come (counting them all again when the
@@ -280,7 +446,13 @@ class AvatarListModel(QAbstractListModel):
         return self._kinds
 
     def row_at(self, row: int) -> dict[str, Any]:
-        return self._rows[row]
+        """The dict of read row `row` (a copy); `field` reads one value of it for less."""
+        return unpack(self._rows[row])
+
+    def field(self, row: int, key: str, default: Any = None) -> Any:
+        """`row_at(row).get(key, default)`, without making the row's dict (the filter asks this
+        of every row on every change of the filter)."""
+        return _get(self._rows[row], key, default)
 
     def ticket(self) -> int:
         """Take before asking for rows; hand the answer in with it."""
@@ -294,7 +466,7 @@ class AvatarListModel(QAbstractListModel):
         self._row_ticket[avatar_id] = ticket
         return True
 
-    def set_avatars(self, avatars: list[dict[str, Any]], ticket: int | None = None,
+    def set_avatars(self, avatars: Sequence[RowLike], ticket: int | None = None,
                     more: bool = False, total: int | None = None) -> None:
         """Replace the rows with the smallest change Qt can be told about: same ids, repaint
         what changed; new avatars in front (an import), insert them; else reset. Resets cost a
@@ -309,92 +481,88 @@ class AvatarListModel(QAbstractListModel):
         if total is not None:
             self._expected = max(total, 0)
         self.added_since_list = 0
+        rows = self._packed(avatars)
         newer = {k: v for k, v in self._row_ticket.items() if v > ticket}
         self._row_ticket = newer
         if newer:
             # Rows read after this list was asked for stay as they are; ones it does not know
             # yet (an import's latest batch) stay in front.
             shown = self._row_of
-            avatars = [self._rows[shown[a["id"]]] if a.get("id") in newer and a.get("id") in shown
-                       else a for a in avatars]
-            listed = {a.get("id") for a in avatars}
-            avatars[0:0] = [self._rows[r] for r in sorted(
+            rows = [self._rows[shown[i]] if i in newer and i in shown else a
+                    for a, i in ((a, _get(a, "id")) for a in rows)]
+            listed = {_get(a, "id") for a in rows}
+            rows[0:0] = [self._rows[r] for r in sorted(
                 shown[i] for i in newer if i in shown and i not in listed)]
-        new_ids = [a.get("id") for a in avatars]
-        old_ids = [a.get("id") for a in self._rows]
+        new_ids = [_get(a, "id") for a in rows]
+        old_ids = [_get(a, "id") for a in self._rows]
         added = len(new_ids) - len(old_ids)
         if added > 0 and new_ids[added:] == old_ids:
             self.beginInsertRows(QModelIndex(), 0, added - 1)
-            self._rows[0:0] = avatars[:added]
-            self._kinds.update(str(a.get("resource_type")) for a in avatars[:added])
+            self._rows[0:0] = rows[:added]
+            self._kinds.update(str(_get(a, "resource_type")) for a in rows[:added])
             self._reindex()
             self.endInsertRows()
-            self._update_in_place(avatars)
+            self._update_in_place(rows)
             self._sync_pending()
             return
         if new_ids == old_ids:
-            self._update_in_place(avatars)
+            self._update_in_place(rows)
             self._sync_pending()
             return
         self.beginResetModel()
-        self._rows = list(avatars)
+        self._rows = rows
         self._pending = max(self._expected - len(self._rows), 0) if more else 0
         self._wanted = -1
-        self._kinds = collections.Counter(str(a.get("resource_type")) for a in avatars)
-        live = {a.get("id") for a in avatars}
+        self._kinds = collections.Counter(str(_get(a, "resource_type")) for a in rows)
+        live = set(new_ids)
         self._progress = {k: v for k, v in self._progress.items() if k in live}
         self._reindex()
         self.endResetModel()
         self._sync_pending()
 
-    def _update_in_place(self, avatars: list[dict[str, Any]]) -> None:
-        thumbs_moved = False
-        for i, (old, new) in enumerate(zip(self._rows, avatars, strict=True)):
+    def _update_in_place(self, rows: list[Packed]) -> None:
+        for i, (old, new) in enumerate(zip(self._rows, rows, strict=True)):
             if old != new:
-                if old.get("thumb_path") != new.get("thumb_path"):
-                    self._thumbs.forget(old.get("thumb_path") or "")
-                    thumbs_moved = True
-                self._rows[i] = new
-                if new.get("sync_state") != "syncing":
-                    self._progress.pop(new.get("id") or "", None)
+                self._replace(i, new)
                 idx = self.index(i)
                 self.dataChanged.emit(idx, idx)
-        if thumbs_moved:
-            self._reindex()
 
-    def add_avatars(self, avatars: list[dict[str, Any]], ticket: int | None = None) -> None:
+    def _replace(self, r: int, new: Packed) -> None:
+        old_thumb, new_thumb = _get(self._rows[r], "thumb_path"), _get(new, "thumb_path")
+        if old_thumb != new_thumb:
+            self._thumbs.forget(old_thumb or "")
+        self._rows[r] = new
+        if _get(new, "sync_state") != "syncing":
+            self._progress.pop(str(_get(new, "id")), None)
+
+    def add_avatars(self, avatars: Sequence[RowLike], ticket: int | None = None) -> None:
         """Show newly made avatars in front, newest first as `avatar.list` orders them; any
         already shown are updated in place."""
         ticket = self.ticket() if ticket is None else ticket
-        new = [a for a in avatars if str(a.get("id")) not in self._row_of
-               and self._fresher(str(a.get("id")), ticket)]
-        for avatar in avatars:
-            if str(avatar.get("id")) in self._row_of:
-                self.update_avatar(avatar, ticket)
+        rows = self._packed(avatars)
+        new = [a for a in rows if str(_get(a, "id")) not in self._row_of
+               and self._fresher(str(_get(a, "id")), ticket)]
+        for a in rows:
+            if str(_get(a, "id")) in self._row_of:
+                self.update_avatar(a, ticket)
         if new:
-            new.sort(key=lambda a: (-float(a.get("created_at") or 0), str(a.get("id"))))
+            new.sort(key=lambda a: (-float(_get(a, "created_at") or 0), str(_get(a, "id"))))
             self.added_since_list += len(new)
-            self._kinds.update(str(a.get("resource_type")) for a in new)
+            self._kinds.update(str(_get(a, "resource_type")) for a in new)
             self.beginInsertRows(QModelIndex(), 0, len(new) - 1)
             self._rows[0:0] = new
             self._reindex()
             self.endInsertRows()
 
-    def update_avatar(self, avatar: dict[str, Any], ticket: int | None = None) -> None:
+    def update_avatar(self, avatar: RowLike, ticket: int | None = None) -> None:
         """Replace one row in place (a sync job finished): no full reload for one change."""
-        r = self._row_of.get(str(avatar.get("id")))
+        row = avatar if isinstance(avatar, tuple) else self._packer.pack(avatar)
+        avatar_id = str(_get(row, "id"))
+        r = self._row_of.get(avatar_id)
         ticket = self.ticket() if ticket is None else ticket
-        if r is None or not self._fresher(str(avatar.get("id")), ticket) \
-                or self._rows[r] == avatar:
+        if r is None or not self._fresher(avatar_id, ticket) or self._rows[r] == row:
             return
-        thumb_moved = self._rows[r].get("thumb_path") != avatar.get("thumb_path")
-        if thumb_moved:
-            self._thumbs.forget(self._rows[r].get("thumb_path") or "")
-        self._rows[r] = avatar
-        if avatar.get("sync_state") != "syncing":
-            self._progress.pop(str(avatar.get("id")), None)
-        if thumb_moved:
-            self._reindex()
+        self._replace(r, row)
         idx = self.index(r)
         self.dataChanged.emit(idx, idx)
 
@@ -410,18 +578,18 @@ class AvatarListModel(QAbstractListModel):
 
         ops.get_avatars(bridge, asked, on_success=got, on_failure=lambda _e: None)
 
-    def apply_rows(self, asked: Sequence[str], avatars: Sequence[dict[str, Any]],
-                   ticket: int) -> None:
+    def apply_rows(self, asked: Sequence[str], avatars: Sequence[RowLike], ticket: int) -> None:
         """The answer to a read of just the `asked` ids: rows shown are updated in place, rows
         the library no longer has (asked, not answered: deleted) are removed, and new rows go
         in front. A row not shown that is older than the loaded pages' last one stays out: it
         arrives with its page."""
-        found = {str(a.get("id")) for a in avatars}
+        rows = self._packed(avatars)
+        found = {str(_get(a, "id")) for a in rows}
         self.remove_ids([i for i in asked if i not in found and i in self._row_of
                          and self._fresher(i, ticket)])
-        oldest = float(self._rows[-1].get("created_at") or 0) if self._rows else 0.0
-        self.add_avatars([a for a in avatars if str(a.get("id")) in self._row_of
-                          or not self._more or float(a.get("created_at") or 0) >= oldest],
+        oldest = float(_get(self._rows[-1], "created_at") or 0) if self._rows else 0.0
+        self.add_avatars([a for a in rows if str(_get(a, "id")) in self._row_of
+                          or not self._more or float(_get(a, "created_at") or 0) >= oldest],
                          ticket)
 
     def remove_ids(self, ids: Sequence[str]) -> None:
@@ -431,8 +599,8 @@ class AvatarListModel(QAbstractListModel):
             row = self._rows[r]
             # Counted out first: the filter proxy drops its row (and the page recounts its
             # label) as soon as this model says the row is about to go.
-            self._kinds[str(row.get("resource_type"))] -= 1
-            self._progress.pop(str(row.get("id")), None)
+            self._kinds[str(_get(row, "resource_type"))] -= 1
+            self._progress.pop(str(_get(row, "id")), None)
             self.added_since_list -= 1
             self.beginRemoveRows(QModelIndex(), r, r)
             del self._rows[r]
@@ -451,15 +619,14 @@ class AvatarListModel(QAbstractListModel):
             self.dataChanged.emit(idx, idx, [CardRole])
 
     def _reindex(self) -> None:
-        self._row_of = {a.get("id") or "": i for i, a in enumerate(self._rows)}
-        self._rows_of_thumb = {}
-        for i, a in enumerate(self._rows):
-            self._rows_of_thumb.setdefault(a.get("thumb_path") or "", []).append(i)
+        self._row_of = {_get(a, "id") or "": i for i, a in enumerate(self._rows)}
 
     def _on_thumb(self, path: str) -> None:
-        for r in self._rows_of_thumb.get(path, ()):
-            idx = self.index(r)
-            self.dataChanged.emit(idx, idx, [ThumbRole])
+        for avatar_id in self._awaiting_thumb.pop(path, ()):
+            r = self._row_of.get(avatar_id)
+            if r is not None and (_get(self._rows[r], "thumb_path") or "") == path:
+                idx = self.index(r)
+                self.dataChanged.emit(idx, idx, [ThumbRole])
 
 
 class AvatarFilterModel(QSortFilterProxyModel):
@@ -500,16 +667,18 @@ class AvatarFilterModel(QSortFilterProxyModel):
             # other filter waits for the whole library.
             return (not self._text and not self._states and bool(self._types)
                     and "system" not in self._types)
-        # Straight to the row dict: this runs for every row on every filter change.
-        row = model.row_at(source_row)
-        if self._states and (row.get("sync_state") or "queued") not in self._states:
+        # Straight to the row's values (no dict made): this runs for every row on every
+        # filter change.
+        value = model.field
+        if self._states and (value(source_row, "sync_state") or "queued") not in self._states:
             return False
-        if self._types and row.get("resource_type") not in self._types:
+        if self._types and value(source_row, "resource_type") not in self._types:
             return False
         if self._text:
             # What avatar.list's query searches too: name, file name, tags, description.
-            tags = " ".join(str(t) for t in row.get("tags") or [])
-            hay = (f"{row.get('name', '')} {row.get('original_filename', '')} {tags} "
-                   f"{row.get('description') or ''}").casefold()
+            tags = " ".join(str(t) for t in value(source_row, "tags") or [])
+            hay = (f"{value(source_row, 'name', '')} "
+                   f"{value(source_row, 'original_filename', '')} {tags} "
+                   f"{value(source_row, 'description') or ''}").casefold()
             return self._text in hay
         return True

@@ -126,3 +126,35 @@ def test_thumbnails_load_in_the_background_into_a_bounded_cache(qtbot: Any, tmp_
     qtbot.waitUntil(lambda: missing in ready, timeout=5000)
     assert loader.pixmap(missing) is not None and loader.pixmap(missing).isNull()
     loader.close()
+
+
+def test_a_list_packed_for_the_gallery_is_packed_off_the_gui_thread(qtbot: Any) -> None:
+    """The gallery keeps rows packed; a page of 1,000 packed on the GUI thread would stall it,
+    so the list's answer arrives packed, made on the worker."""
+    from ecan.bridge import ops
+    from ecan.bridge.bridge import Bridge
+    from ecan.handlers.models import AvatarPage
+
+    handlers = Handlers()
+    rows = [{"id": "a", "name": "one"}, {"id": "b", "name": "two"}]
+
+    @handlers.register("avatar.list", Empty)
+    def listed(_req: Empty) -> dict[str, Any]:
+        return {"avatars": rows, "more": True}
+
+    packed_on: list[threading.Thread] = []
+
+    def pack(row: dict[str, Any]) -> tuple[str, ...]:
+        packed_on.append(threading.current_thread())
+        return tuple(row.values())
+
+    pages: list[AvatarPage] = []
+    bridge = Bridge(handlers)
+    ops.list_avatars(bridge, on_success=pages.append, pack=pack)
+    ops.list_avatars(bridge, on_success=pages.append)
+    qtbot.waitUntil(lambda: len(pages) == 2, timeout=5000)
+    by_kind = {p.packed is None: p for p in pages}
+    assert by_kind[False].rows() == (("a", "one"), ("b", "two")) and by_kind[False].more
+    assert by_kind[True].rows() == tuple(rows)
+    assert packed_on and threading.main_thread() not in packed_on
+    bridge.close()

@@ -108,6 +108,20 @@ def test_a_card_badge_follows_its_state(model: Any, qtbot: Any) -> None:
     assert badge_state() == "synced"
 
 
+def test_a_view_keeps_a_few_screens_of_card_faces_drawn(qtbot: Any) -> None:
+    """Cards are blitted from kept faces so the ones on screen repaint cheaply as their badges
+    change: a window keeps a few screens' worth of its cards (a fixed 600 faces was 54 MB in a
+    window showing ~30), a large screen no more than before."""
+    from PySide6.QtCore import QSize
+
+    from ecan.ui.gallery_delegate import CARD, CARD_CACHE, FACE_SCREENS, face_capacity
+
+    shown = QSize(CARD.width() * 5 + 20, CARD.height() * 4 + 30)  # 5 x 4 cards, and parts
+    assert face_capacity(shown) == FACE_SCREENS * 5 * (4 + 2)
+    assert face_capacity(QSize(3840, 2160)) == CARD_CACHE
+    assert face_capacity(QSize(0, 0)) > 0
+
+
 def test_a_card_from_a_finished_tile_looks_like_one_clipped_in_the_window(
         qtbot: Any, tmp_path: Any) -> None:
     """The gallery's thumbnails come cropped and rounded from the decoder process; the card
@@ -203,13 +217,152 @@ def test_rows_scrolled_to_are_read_even_when_a_reload_drops_their_page(model: An
     assert model.index(5).data(IdRole) == "a5"
 
 
+def test_a_gallery_scrolled_to_its_end_before_the_last_page_came_reads_on(model: Any,
+                                                                        qtbot: Any) -> None:
+    """Rows follow the counted ones (the built-in avatars after mine). Dragged to the end
+    before the last counted page arrived, the view's scroll bar does not move again, so only the
+    model can ask for the rest: it must, or the library is never read to its end."""
+    from ecan.ui.gallery_model import IdRole
+
+    asked: list[int] = []
+    model.set_fetcher(asked.append)
+    model.set_avatars([row(f"a{i}", "synced") for i in range(3)], more=True, total=6)
+    assert model.index(5).data(IdRole) == ""  # the last placeholder, painted
+    qtbot.waitUntil(lambda: len(asked) == 1)
+    model.append_page([row(f"a{i}", "synced") for i in range(3, 6)], True, asked[0])
+    qtbot.waitUntil(lambda: len(asked) == 2)
+    model.append_page([row("system", "synced")], False, asked[1])
+    assert model.rowCount() == model.loaded() == 7 and not model.has_more()
+
+
 def test_rows_read_are_left_out_of_full_garbage_collections(model: Any) -> None:
     """Scrolling a 100,000-avatar gallery read 100,000 rows, and each full collection that
     followed walked them all on the GUI thread (30-70 ms stalls): a page's rows are frozen."""
     import gc
 
-    model.set_avatars([row("a0", "synced")], more=True, total=3)
-    tagged = {**row("a2", "failed"), "tags": ["cat"]}  # a list: a row the collector tracks
-    model.append_page([row("a1", "synced"), tagged], False, model.ticket())
-    read = model.row_at(2)
-    assert read["id"] == "a2" and not any(o is read for o in gc.get_objects())
+    model.set_avatars([row("a0", "synced")], more=True, total=1001)
+    gc.collect()
+    walked = len(gc.get_objects())
+    # Lists in them: rows the collector tracks.
+    model.append_page([{**row(f"a{i}", "failed"), "tags": ["cat"]} for i in range(1, 1001)],
+                      False, model.ticket())
+    gc.collect()
+    assert len(gc.get_objects()) - walked < 100
+    assert model.row_at(1000)["tags"] == ["cat"]
+
+
+def test_every_row_answers_as_the_list_gave_it(model: Any, app: Any, tmp_path: Any,
+                                               qtbot: Any) -> None:
+    """The gallery keeps its rows packed; every row, every role and the filter still answer
+    exactly what the library's list said, and a row handed out is the caller's own copy."""
+    from PIL import Image
+    from PySide6.QtCore import Qt
+
+    from ecan.ui.gallery_model import (
+        NO_PROGRESS,
+        AvatarFilterModel,
+        AvatarRole,
+        CardRole,
+        IdRole,
+        ThumbRole,
+    )
+
+    picture = tmp_path / "tabby cat.png"
+    Image.new("RGB", (64, 48), (200, 120, 40)).save(picture)
+    mine = app.library.import_file(picture).avatar.id
+    app.library.update(mine, description="Sits on keyboards", tags=["cat", "orange"])
+    # Mine and the built-in ones: paths, cloud keys with the storage prefix, tags, nulls.
+    listed = app.library.list_dicts(cloud_configured=False, prefix="team/")
+    assert len(listed) > 1 and any(a["cloud_image_key"] for a in listed)
+    model.set_avatars([dict(a) for a in listed])
+
+    assert model.avatars() == listed
+    for r, expected in enumerate(listed):
+        index = model.index(r)
+        for answer in (model.row_at(r), model.avatar(expected["id"])):
+            assert answer == expected and list(answer) == list(expected)  # keys in order too
+        assert index.data(AvatarRole) == expected  # (Qt hands a map back with its keys sorted)
+        assert {k: model.field(r, k) for k in expected} == expected
+        assert model.field(r, "no such key", "default") == "default"
+        assert index.data(Qt.ItemDataRole.DisplayRole) == expected["name"]
+        assert index.data(IdRole) == expected["id"]
+        assert index.data(CardRole) == (expected["name"], expected["sync_state"], NO_PROGRESS,
+                                        False, "")
+        assert index.data(Qt.ItemDataRole.ToolTipRole) == model.describe(expected)
+        assert index.data(Qt.ItemDataRole.AccessibleTextRole) == (
+            f"{expected['name']}, {model.state_text(expected['sync_state'])}")
+
+    r = model.row_of(mine)
+    handed = model.row_at(r)
+    handed["name"] = "changed"
+    handed["tags"].append("changed")
+    assert model.row_at(r) == next(a for a in listed if a["id"] == mine)
+
+    # The same list again repaints nothing; a moved thumbnail repaints its card only.
+    changed: list[int] = []
+    model.dataChanged.connect(lambda first, _last, _roles=(): changed.append(first.row()))
+    model.set_avatars([dict(a) for a in listed])
+    model.update_avatar(dict(listed[r]))
+    assert changed == []
+    moved = {**listed[r], "thumb_path": str(picture)}
+    model.update_avatar(moved)
+    assert changed == [r] and model.row_at(r) == moved
+    # Its thumbnail, asked for while loading, repaints the card when it comes.
+    with qtbot.waitSignal(model.dataChanged, timeout=10_000,
+                          check_params_cb=lambda first, _last, roles=(): (
+                              first.row() == r and ThumbRole in roles)):
+        assert model.index(r).data(ThumbRole).isNull()
+    assert not model.index(r).data(ThumbRole).isNull()
+
+    proxy = AvatarFilterModel()
+    proxy.setSourceModel(model)
+
+    def shown() -> set[str]:
+        return {proxy.index(i, 0).data(IdRole) for i in range(proxy.rowCount())}
+
+    everyone = {a["id"] for a in listed}
+    assert shown() == everyone
+    for text in ("ORANGE", "keyboards", "tabby cat.png"):  # a tag, the description, the file
+        proxy.set_text(text)
+        assert shown() == {mine}
+    proxy.set_text("")
+    proxy.set_types({"system"})
+    assert shown() == {a["id"] for a in listed if a["resource_type"] == "system"}
+    proxy.set_types(set())
+    proxy.set_states({moved["sync_state"]})
+    assert mine in shown()
+    proxy.set_states({"failed"})
+    assert shown() == set()
+
+
+def test_a_packed_row_is_the_row_it_was_made_from() -> None:
+    """Any row a handler could answer (JSON-shaped, with or without a sha256 in its paths)
+    comes back from its packed form equal, keys in order, one value at a time too."""
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from ecan.ui.gallery_model import RowPacker, unpack
+
+    packer = RowPacker()
+    sha = st.sampled_from(["", "ab", "0" * 64, "cafe" * 16])
+    scalar = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
+    value = scalar | st.lists(st.text(max_size=5), max_size=3) | st.builds(
+        lambda parts, s: s.join(parts), st.lists(st.text(max_size=6), min_size=1, max_size=3), sha)
+    key = st.sampled_from(["id", "name", "sha256", "sync_state", "thumb_path", "image_path",
+                           "cloud_image_key", "cloud_thumb_url", "tags", "ext", "x_path", "width"])
+
+    @given(st.lists(st.dictionaries(key, value, max_size=12), min_size=1, max_size=4))
+    def check(rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            packed = packer.pack(dict(row))
+            back = unpack(packed)
+            assert back == row and list(back) == list(row)
+            assert [type(v) for v in back.values()] == [type(v) for v in row.values()]
+            assert back is not unpack(packed)
+
+    check()
+    # Equal values of other types (1, True, 1.0) come back as the type they went in as.
+    for row in ({"width": 1, "height": 1.0}, {"width": True, "height": 1},
+                {"width": 1.0, "height": True}):
+        back = unpack(packer.pack(row))
+        assert [type(v) for v in back.values()] == [type(v) for v in row.values()]
