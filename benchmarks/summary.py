@@ -117,8 +117,12 @@ def rows() -> list[dict[str, Any]]:
                             ecan=f"stall median {su['median_scroll_stall_ms']:.0f} ms, worst "
                                  f"{su['worst_scroll_stall_ms']:.0f} ms; "
                                  f"{su['max_scroll_rss_mb']:.0f} MB at the end",
-                            other="16 ms", ratio=round(su["worst_scroll_stall_ms"] / 16, 2),
-                            goal="<= 16 ms (worst)", met=su["worst_scroll_stall_ms"] <= 16))
+                            other="16 ms, 400 MB",
+                            ratio=round(su["worst_scroll_stall_ms"] / 16, 2),
+                            goal="<= 16 ms (worst), < 400 MB",
+                            # Every row read by then: the RSS goal holds there too.
+                            met=su["worst_scroll_stall_ms"] <= 16
+                            and su["max_scroll_rss_mb"] < 400))
     if vid := load("video"):
         out.append(dict(measure=f"RSS growth uploading a {vid['video_mb']} MB video", peer="-",
                         ecan=f"{vid['rss_growth_mb']:.0f} MB", other="100 MB",
