@@ -8,7 +8,6 @@ import collections
 import gc
 import itertools
 import sys
-import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -83,7 +82,7 @@ class _Shape:
     """The keys of a row dict in their order, shared by every packed row with those keys (every
     row `avatar.list` answers has the same ones)."""
 
-    __slots__ = ("keys", "at", "sha", "words", "numbers", "spliced", "lists")
+    __slots__ = ("keys", "at", "sha", "words", "numbers", "spliced")
 
     def __init__(self, keys: tuple[str, ...]) -> None:
         self.keys = keys
@@ -93,8 +92,6 @@ class _Shape:
         self.numbers = tuple(i for i, k in enumerate(keys) if k in _NUMBERS)
         self.spliced = () if self.sha < 0 else tuple(
             i for i, k in enumerate(keys) if k.endswith(_SPLICED))
-        # Where list values (tags) were seen: they are kept as tuples.
-        self.lists: frozenset[int] = frozenset()
 
 
 Packed = tuple[Any, ...]
@@ -114,7 +111,6 @@ class RowPacker:
         self._shapes: dict[tuple[str, ...], _Shape] = {}
         self._splices: dict[tuple[str, str], _Spliced] = {}
         self._numbers: dict[int, int] = {}
-        self._lock = threading.Lock()  # for a shape's first lists (two threads may find them)
 
     def pack(self, row: dict[str, Any]) -> Packed:
         keys = tuple(row)
@@ -143,19 +139,9 @@ class RowPacker:
                             if spliced is None:
                                 spliced = self._splices.setdefault(key, _Spliced(head, tail))
                             values[i] = spliced
-        types = list(map(type, values))
-        lists = types.count(list)
-        if lists:
-            for i in shape.lists:
-                if types[i] is list:
-                    values[i] = tuple(values[i])
-                    lists -= 1
-            if lists:  # a list where this shape had none before
-                seen = {i for i, t in enumerate(types) if t is list} - shape.lists
-                with self._lock:
-                    shape.lists = shape.lists | seen
-                for i in seen:
-                    values[i] = tuple(values[i])
+        for i, v in enumerate(values):
+            if type(v) is list:  # (a JSON row has no tuples: every tuple here was a list)
+                values[i] = tuple(v)
         values.append(shape)
         return tuple(values)
 
@@ -168,10 +154,9 @@ def unpack(row: Packed) -> dict[str, Any]:
         v = row[i]
         if type(v) is _Spliced:
             out[shape.keys[i]] = v.head + row[shape.sha] + v.tail
-    for i in shape.lists:
-        v = row[i]
+    for key, v in out.items():
         if type(v) is tuple:
-            out[shape.keys[i]] = list(v)
+            out[key] = list(v)
     return out
 
 
@@ -184,7 +169,7 @@ def _get(row: Packed, key: str, default: Any = None) -> Any:
     v = row[i]
     if type(v) is _Spliced:
         return v.head + row[shape.sha] + v.tail
-    if type(v) is tuple and i in shape.lists:
+    if type(v) is tuple:
         return list(v)
     return v
 
