@@ -68,6 +68,8 @@ def is_service_side(code: str, status: int) -> bool:
 def is_credentials_refusal(code: str) -> bool:
     """Credentials the service no longer takes (or never did): new ones may go through."""
     return code in _EXPIRED_CODES or code == "InvalidAccessKeyId"
+
+
 _ACCESS_HINT_ACTION = {
     "put": "s3:PutObject", "put_file": "s3:PutObject", "put_bytes": "s3:PutObject",
     "get": "s3:GetObject", "get_bytes": "s3:GetObject", "download_file": "s3:GetObject",
