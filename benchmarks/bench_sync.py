@@ -180,7 +180,8 @@ server.stop()
 
 # `ecan-engine`: an app's sync engine, signed in and with the cloud opened (its first request
 # made), then the corpus queued as an import queues it, then one drain of it, timed here.
-# argv: the corpus's staging folder, a file with its shas. Prints {"drain_s", "synced"}.
+# argv: the corpus's staging folder, a file with its shas. Prints the drain's seconds and outcome
+# ({"drain_s", "synced", "failed", "remaining"}).
 _ENGINE_CHILD = r"""
 import json, os, sys, time
 from pathlib import Path
@@ -665,20 +666,20 @@ class Bench:
         return sum(1 for a in doc["avatars"] if a.get("resource_type") != "system")
 
 
+def spread(values: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
 def summarize(times: dict[str, dict[str, list[Any]]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for tool, runs in times.items():
-        out[tool] = {k: {"median": statistics.median(v), "min": min(v), "max": max(v)}
-                     for k, v in runs.items() if k in ("cold", "noop", "cpu") + TWO_WAY and v}
+        out[tool] = {k: spread(v) for k, v in runs.items()
+                     if k in ("cold", "noop", "cpu") + TWO_WAY and v}
         for phase in ("to_first_request", "requests", "after_last_answer"):
-            spans = [p[phase] for p in runs.get("phases", [])]
-            if spans:
-                out[tool][phase] = {"median": statistics.median(spans), "min": min(spans),
-                                    "max": max(spans)}
-        served = [s["cpu_s"] for s in runs.get("server", [])]
-        if served:  # the cold runs' server CPU
-            out[tool]["server_cpu"] = {"median": statistics.median(served), "min": min(served),
-                                       "max": max(served)}
+            if spans := [p[phase] for p in runs.get("phases", [])]:
+                out[tool][phase] = spread(spans)
+        if served := [s["cpu_s"] for s in runs.get("server", [])]:  # the cold runs' server CPU
+            out[tool]["server_cpu"] = spread(served)
     return out
 
 
