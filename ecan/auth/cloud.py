@@ -115,7 +115,10 @@ class CloudAccess:
                     raise AuthRequired("Your session expired — sign in again.")
                 raise AuthRequired("You are not signed in.", signed_out=True)
             identity = self._auth.require_identity_id()
-            store = make_blob_store(s, self._paths, session=self._auth.boto_session(),
+            # botocore is loaded when a request first needs it; until then requests are signed
+            # with the credentials kept from an earlier run, while they last.
+            store = make_blob_store(s, self._paths, session=self._auth.boto_session,
+                                    credentials=self._auth.kept_credentials,
                                     max_connections=connections,
                                     proxy=self._config.network.url())
             detail = (f"Cognito identity pool {cg.identity_pool_id}: temporary credentials for "

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from ecan.auth.hosted_ui import HostedUiLogin
     from ecan.auth.secrets import SecretStore
     from ecan.db import Database
+    from ecan.storage.s3direct import Credentials
 
 log = logging.getLogger(__name__)
 
@@ -957,6 +958,17 @@ class AuthService:
             if left <= advisory or left > float(kept["lifetime"]) + 60:
                 return None  # (much longer than it was issued for: the clock moved back)
             return kept
+
+    def kept_credentials(self) -> Credentials | None:
+        """The temporary credentials kept from an earlier run (or fetched since by this one)
+        while they have more than the refresh window to live: what a request may be signed
+        with before botocore is loaded. None: ask boto_session()'s, which fetch new ones."""
+        from ecan.storage.s3direct import Credentials
+
+        kept = self._usable_kept()
+        if kept is None:
+            return None
+        return Credentials(kept["access_key"], kept["secret_key"], kept["token"])
 
     def _on_refused(self, response: Any = None, request_dict: Any = None,
                     **_: Any) -> float | None:

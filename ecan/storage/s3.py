@@ -16,7 +16,7 @@ import secrets
 import ssl
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -36,7 +36,16 @@ from ecan.storage.errors import (
     map_s3_error,
 )
 from ecan.storage.local import validate_key, validate_metadata
-from ecan.storage.s3direct import NO_ANSWER, PROBE, Answer, DirectPut, frozen, proxied
+from ecan.storage.s3direct import (
+    NO_ANSWER,
+    UNVERIFIED,
+    Answer,
+    Credentials,
+    DirectS3,
+    frozen,
+    object_url,
+    proxied,
+)
 
 if TYPE_CHECKING:
     from botocore.session import Session
@@ -90,22 +99,29 @@ class S3BlobStore:
 
     Built on a bare botocore session, not boto3: boto3 (with the s3transfer it imports eagerly)
     cost a signed-in `ecan sync` some 20 ms of its start-up for nothing. s3transfer is loaded by
-    the first put_file."""
+    the first put_file. And botocore itself (~0.1 s to load, with the S3 model) is loaded by the
+    first request the direct path (ecan.storage.s3direct) does not take: small PUTs, HEADs and
+    listings go direct where they can, so a sync of photos may never need it."""
 
     name = "s3"
 
-    def __init__(self, session: Session, bucket: str, *, endpoint_url: str = "",
-                 region: str = "", is_r2: bool = False, cdn_domain: str = "",
-                 public_url_base: str = "", max_connections: int = 10,
+    def __init__(self, session: Session | Callable[[], Session], bucket: str, *,
+                 credentials: Callable[[], Credentials | None] | None = None,
+                 endpoint_url: str = "", region: str = "", is_r2: bool = False,
+                 cdn_domain: str = "", public_url_base: str = "", max_connections: int = 10,
                  connect_timeout: float = 10.0, read_timeout: float = 60.0,
                  max_attempts: int = 3, multipart_threshold: int = 16 * MB,
                  multipart_chunksize: int = 8 * MB, transfer_concurrency: int = 4,
                  page_size: int = 1000, proxy: str = "") -> None:
-        """`proxy`: every request through this proxy URL ("": botocore's own choice, which
-        honours HTTPS_PROXY / HTTP_PROXY / NO_PROXY)."""
-        from botocore.config import Config
-
-        self.session = session
+        """`session`: the botocore session, or a function that makes it when first needed.
+        `credentials`: where the direct path finds credentials without botocore (static keys,
+        or the Cognito ones kept from an earlier run); when it has none (None), it asks the
+        session's. `proxy`: every request through this proxy URL ("": botocore's own choice,
+        which honours HTTPS_PROXY / HTTP_PROXY / NO_PROXY)."""
+        self._session: Session | None = None if callable(session) else session
+        self._make_session: Callable[[], Session] | None = session if callable(session) \
+            else None
+        self._credentials = credentials
         self.bucket = bucket
         self.endpoint_url = endpoint_url.rstrip("/")
         self.is_r2 = is_r2
@@ -131,23 +147,51 @@ class S3BlobStore:
             options["proxies"] = {"http": proxy, "https": proxy}
         if endpoint_url:
             # MinIO and local servers do not resolve bucket.host names; R2 accepts both.
+            # (s3direct.object_url builds the same path-style URLs.)
             options["s3"] = {"addressing_style": "path"}
         if is_r2:
             # R2 rejects the CRC checksums newer SDKs add by default.
             options["request_checksum_calculation"] = "when_required"
             options["response_checksum_validation"] = "when_required"
-        self._client = session.create_client("s3", endpoint_url=endpoint_url or None,
-                                             region_name=self.region, config=Config(**options))
-        self._client.meta.events.register_last("before-call.s3", _no_wait_for_small_bodies)
+        self._client_options = options
+        self._botocore_client: Any = None  # made by the first request that needs botocore
+        self._botocore_lock = threading.Lock()
         self.multipart_chunksize = multipart_chunksize
         self.transfer_concurrency = transfer_concurrency
         self._transfer_config: TransferConfig | None = None  # made by the first put_file
-        # Small PUTs skip botocore's per-call machinery (ecan.storage.s3direct) unless a proxy
-        # is in the way; made by the first put_bytes (it asks botocore for the object URL).
+        # The direct path stands aside where a proxy is in the way; made by the first request
+        # that can take it.
         self._direct_wanted = not proxy
-        self._direct: DirectPut | None = None
+        self._direct: DirectS3 | None = None
         self._direct_lock = threading.Lock()
         self._timeouts = (connect_timeout, read_timeout)
+
+    @property
+    def session(self) -> Session:
+        """The botocore session (made now if it was left to be made when needed)."""
+        if self._session is None:
+            with self._botocore_lock:
+                if self._session is None and self._make_session is not None:
+                    self._session = self._make_session()
+        assert self._session is not None
+        return self._session
+
+    @property
+    def _client(self) -> Any:
+        """The botocore S3 client, made on first use."""
+        if self._botocore_client is None:
+            session = self.session
+            with self._botocore_lock:
+                if self._botocore_client is None:
+                    from botocore.config import Config
+
+                    client = session.create_client(
+                        "s3", endpoint_url=self.endpoint_url or None, region_name=self.region,
+                        config=Config(**self._client_options))
+                    client.meta.events.register_last("before-call.s3",
+                                                     _no_wait_for_small_bodies)
+                    self._botocore_client = client
+        return self._botocore_client
 
     @property
     def _transfer(self) -> TransferConfig:
@@ -283,7 +327,7 @@ class S3BlobStore:
         answer = Answer(NO_ANSWER)
         if len(data) < _CONTINUE_FROM:
             with self._mapped("put_bytes", key):
-                direct = self._direct_put()
+                direct = self._direct_s3()
                 if direct is not None:
                     answer = direct.put(key, data, sha256=digest, content_type=content_type,
                                         metadata=meta)
@@ -294,48 +338,69 @@ class S3BlobStore:
             self._client.put_object(Bucket=self.bucket, Key=key, Body=data,
                                     ContentType=content_type, Metadata=meta,
                                     ChecksumSHA256=_b64(digest))
-        if answer.status != NO_ANSWER and not is_service_side(answer.code, answer.status) \
-                and not is_credentials_refusal(answer.code):
-            # botocore's same PUT went through where the direct one was refused, and not by
-            # waiting out a busy service or refreshing credentials: this service wants
-            # something only botocore knows (a redirect, a signing detail). Stand aside.
-            log.info("%s answered %d %s to a direct PUT that botocore's went through; small "
-                     "uploads go through botocore from now on", self.location, answer.status,
-                     answer.code)
-            self._direct = None
-            self._direct_wanted = False
+        self._botocore_got_past(answer, "PUT")
         return PutResult(key=key, size=len(data), sha256=digest)
 
-    def _direct_put(self) -> DirectPut | None:
-        """The direct path for small PUTs, made on first use; None where it stands aside (a
-        proxy, an object URL of a shape it does not know)."""
+    # -- the direct path -------------------------------------------------------------------
+
+    def _direct_s3(self) -> DirectS3 | None:
+        """The direct path, made on first use; None where it stands aside (a proxy, an object
+        URL of a shape it does not know)."""
         if self._direct is not None or not self._direct_wanted:
             return self._direct
         with self._direct_lock:
             if self._direct is None and self._direct_wanted:
-                try:  # (a credentials error leaves here, for the caller to map and report)
+                try:
                     self._direct = self._make_direct()
                 except ValueError:
-                    log.info("small uploads go through botocore", exc_info=True)
+                    log.info("requests go through botocore", exc_info=True)
                 self._direct_wanted = False
         return self._direct
 
-    def _make_direct(self) -> DirectPut | None:
-        url = str(self._client.generate_presigned_url(
-            "put_object", Params={"Bucket": self.bucket, "Key": PROBE}))
-        if proxied(url):
+    def _make_direct(self) -> DirectS3 | None:
+        url = object_url(self.endpoint_url, self.bucket, self.region)
+        if url is None or proxied(url):
+            log.info("requests to %s go through botocore", self.location)
             return None
         context = None
         if url.startswith("https:"):
-            from botocore.httpsession import get_cert_path
+            # The CA bundle botocore verifies this service with: AWS_CA_BUNDLE, or certifi's
+            # (or the session's own setting, once botocore is loaded anyway).
+            if self._session is not None:
+                from botocore.httpsession import get_cert_path
 
-            # The CA bundle botocore verifies this service with (AWS_CA_BUNDLE, or certifi's).
-            bundle = get_cert_path(self.session.get_config_variable("ca_bundle") or True)
+                bundle = get_cert_path(self._session.get_config_variable("ca_bundle") or True)
+            else:
+                import certifi
+
+                bundle = os.environ.get("AWS_CA_BUNDLE") or certifi.where()
             context = ssl.create_default_context(cafile=bundle)
         connect_timeout, read_timeout = self._timeouts
-        return DirectPut(url, self.region, lambda: frozen(self.session.get_credentials()),
-                         connect_timeout=connect_timeout, read_timeout=read_timeout,
-                         ssl_context=context)
+        return DirectS3(url, self.region, self._direct_credentials,
+                        connect_timeout=connect_timeout, read_timeout=read_timeout,
+                        ssl_context=context)
+
+    def _direct_credentials(self) -> Credentials | None:
+        """Credentials at hand without botocore when the store was given a source of them,
+        else (or when it has none now) the botocore session's, refreshed first when due."""
+        creds = self._credentials() if self._credentials is not None else None
+        return creds if creds is not None else frozen(self.session.get_credentials())
+
+    def _botocore_got_past(self, answer: Answer, request: str) -> None:
+        """After botocore's request succeeded where the direct one failed: if the direct one
+        was refused, and not for a busy service or credentials botocore refreshed, this
+        service wants something only botocore knows (a redirect, a signing detail, a
+        certificate it finds in its own settings). The direct path stands aside from then on."""
+        if (answer.status == NO_ANSWER and answer.code != UNVERIFIED) \
+                or is_service_side(answer.code, answer.status) \
+                or is_credentials_refusal(answer.code) \
+                or (answer.status in (400, 403) and not answer.code):  # (a HEAD's: says no why)
+            return
+        log.info("%s answered %s %s to a direct %s that botocore's got past; requests go "
+                 "through botocore from now on", self.location, answer.status or "nothing",
+                 answer.code, request)
+        self._direct = None
+        self._direct_wanted = False
 
     def put_if(self, key: str, data: bytes, *, version: str | None,
                content_type: str) -> str:
@@ -426,9 +491,23 @@ class S3BlobStore:
         return info
 
     def head(self, key: str) -> ObjectInfo | None:
+        validate_key(key)
+        answer, response = Answer(NO_ANSWER), None
+        with self._mapped("head", key):
+            direct = self._direct_s3()
+            if direct is not None:
+                answer, response = direct.head(key)
+        if answer.status == 404:
+            return None
+        if response is not None:
+            return self._info(key, response)
+        info = self._botocore_head(key)
+        self._botocore_got_past(answer, "HEAD")
+        return info
+
+    def _botocore_head(self, key: str) -> ObjectInfo | None:
         from botocore.exceptions import ClientError
 
-        validate_key(key)
         with self._mapped("head", key):
             try:
                 response = self._client.head_object(Bucket=self.bucket, Key=key)
@@ -474,21 +553,38 @@ class S3BlobStore:
         # Pages followed here, not with botocore's paginator: its first use loads the
         # paginator model, which lists every service folder of the SDK (hundreds of stat
         # calls; 0.6 s of a signed-in `ecan sync` on a busy machine, twice per run).
-        request: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix,
-                                   "MaxKeys": self.page_size}
-        if start_after:
-            request["StartAfter"] = start_after
+        token = ""
         while True:
-            with self._mapped("list", prefix):
-                page = self._client.list_objects_v2(**request)
+            page = self._list_page(prefix, self.page_size, start_after=start_after,
+                                   token=token)
             for obj in page.get("Contents", []) or []:
                 modified = obj.get("LastModified")
                 yield ObjectInfo(key=obj["Key"], size=int(obj.get("Size", 0)),
                                  last_modified=modified.timestamp() if modified else None)
-            token = page.get("NextContinuationToken")
+            token = page.get("NextContinuationToken") or ""
             if not page.get("IsTruncated") or not token:
                 return
+
+    def _list_page(self, prefix: str, max_keys: int, *, start_after: str = "",
+                   token: str = "", operation: str = "list") -> dict[str, Any]:
+        """One ListObjectsV2 page, direct or else through botocore."""
+        answer, page = Answer(NO_ANSWER), None
+        with self._mapped(operation, prefix):
+            direct = self._direct_s3()
+            if direct is not None:
+                answer, page = direct.list_objects(prefix, max_keys=max_keys,
+                                                   start_after=start_after, token=token)
+        if page is not None:
+            return page
+        request: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix, "MaxKeys": max_keys}
+        if start_after:
+            request["StartAfter"] = start_after
+        if token:
             request["ContinuationToken"] = token
+        with self._mapped(operation, prefix):
+            page = dict(self._client.list_objects_v2(**request))
+        self._botocore_got_past(answer, "listing")
+        return page
 
     # -- the rest --------------------------------------------------------------------------
 
@@ -499,8 +595,7 @@ class S3BlobStore:
 
     def check_access(self, prefix: str = "") -> None:
         # Never head_bucket: R2 tokens scoped to objects may be denied it.
-        with self._mapped("check_access", prefix):
-            self._client.list_objects_v2(Bucket=self.bucket, Prefix=prefix, MaxKeys=1)
+        self._list_page(prefix, 1, operation="check_access")
 
     def public_url(self, key: str) -> str | None:
         validate_key(key)

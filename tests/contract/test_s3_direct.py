@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import logging
+import ssl
 import threading
+import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,9 +25,9 @@ from botocore.credentials import Credentials as BotoCredentials
 from ecan.config import StorageConfig
 from ecan.democloud import DemoCloud
 from ecan.errors import UserFacingError
-from ecan.storage.factory import static_session
+from ecan.storage.factory import static_keys, static_session
 from ecan.storage.s3 import S3BlobStore
-from ecan.storage.s3direct import Credentials, DirectPut
+from ecan.storage.s3direct import PROBE, Credentials, DirectS3, object_url
 from tests.fixtures_cloud import identity_credentials
 
 ACCESS, SECRET = "AKIDEXAMPLEDIRECT", "direct-secret-never-shown"
@@ -31,16 +35,17 @@ ACCESS, SECRET = "AKIDEXAMPLEDIRECT", "direct-secret-never-shown"
 
 class Recorder:
     """An HTTP/1.1 server that keeps every request (method, path, headers) and answers `status`
-    with an S3 error body when it is not 200; `hang_up`: closes each connection after its answer
-    (which says nothing of it); `refuse_direct`: 400 to requests that did not come
-    through botocore (its User-Agent says Botocore), as a service wanting something only botocore
-    sends would."""
+    with an S3 error body when it is not 200 (a GET's 200: `listing`); `hang_up`: closes each
+    connection after its answer (which says nothing of it); `refuse_direct`: 400 to requests
+    that did not come through botocore (its User-Agent says Botocore), as a service wanting
+    something only botocore sends would; `tls`: (certificate, key) files to serve HTTPS with."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: tuple[Path, Path] | None = None) -> None:
         self.status, self.code = 200, "InternalError"
         self.refuse_direct = False
         self.hang_up = False  # close each connection after answering, without saying so
         self.refuse_first: tuple[int, str] | None = None  # (status, code) for the next request
+        self.listing = _listing_xml([])
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.connections = 0
         outer = self
@@ -52,30 +57,43 @@ class Recorder:
                 super().setup()
                 outer.connections += 1
 
-            def do_PUT(self) -> None:  # noqa: N802 - http.server's naming
+            def _answer(self) -> None:
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 self.rfile.read(int(headers.get("content-length") or 0))
-                outer.requests.append(("PUT", self.path, headers))
+                outer.requests.append((self.command, self.path, headers))
                 status, code = outer.status, outer.code
                 if outer.refuse_first is not None:
                     (status, code), outer.refuse_first = outer.refuse_first, None
                 if outer.refuse_direct and "botocore" not in headers.get("user-agent", "").lower():
                     status = 400
-                body = b"" if status == 200 else (
+                body = (b"" if self.command != "GET" else outer.listing) if status == 200 else (
                     f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code>"
                     f"<Message>no</Message></Error>").encode()
                 self.send_response(status)
                 self.send_header("ETag", '"e"')
-                self.send_header("Content-Length", str(len(body)))
+                if self.command == "HEAD":
+                    self.send_header("Last-Modified", "Sat, 05 Dec 2026 12:00:00 GMT")
+                    self.send_header("x-amz-meta-sha256", "ab" * 32)
+                self.send_header("Content-Length", str(len(body) if self.command != "HEAD"
+                                                       else 1234))
                 self.end_headers()
-                self.wfile.write(body)
+                if self.command != "HEAD":
+                    self.wfile.write(body)
                 self.close_connection = outer.hang_up
+
+            do_PUT = do_GET = do_HEAD = _answer  # noqa: N815 - http.server's naming
 
             def log_message(self, *_: Any) -> None:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
+        scheme = "http"
+        if tls is not None:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(*tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            scheme = "https"
+        self.endpoint = f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def direct(self) -> list[dict[str, str]]:
@@ -84,6 +102,16 @@ class Recorder:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def _listing_xml(keys: list[str]) -> bytes:
+    items = "".join(f"<Contents><Key>{k}</Key><Size>3</Size>"
+                    "<LastModified>2026-12-05T12:00:00.000Z</LastModified></Contents>"
+                    for k in keys)
+    return ("<?xml version='1.0' encoding='UTF-8'?><ListBucketResult "
+            "xmlns='http://s3.amazonaws.com/doc/2006-03-01/'><Name>b</Name>"
+            f"<KeyCount>{len(keys)}</KeyCount><IsTruncated>false</IsTruncated>{items}"
+            "</ListBucketResult>").encode()
 
 
 @pytest.fixture
@@ -202,22 +230,8 @@ def test_a_proxy_in_the_environment_leaves_the_puts_to_botocore(
     assert not recorder.direct()
 
 
-def test_the_signature_is_the_one_botocore_computes() -> None:
-    """Same request, same time, same headers signed: the same Authorization as botocore's own
-    SigV4 signer for S3 (with a session token, and a key that needs escaping)."""
-    direct = DirectPut("https://bkt.s3.eu-west-1.amazonaws.com/ecan-probe?X-Amz-Algorithm=x",
-                       "eu-west-1", lambda: None, connect_timeout=1, read_timeout=1)
-    body = b"hello"
-    sha = hashlib.sha256(body).hexdigest()
-    creds = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "tok/en==")
-    path = "/avatars/us-east-1%3Aabc/images/%C3%A9t%C3%A9%20x.png"
-    ours = direct.signed_headers(path, sha256=sha, content_type="image/png",
-                                 metadata={"ecan": "a  b", "sha256": sha}, creds=creds,
-                                 amz_date="20261205T120000Z")
-    request = AWSRequest(method="PUT", url=f"https://bkt.s3.eu-west-1.amazonaws.com{path}",
-                         data=body, headers={k: v for k, v in ours.items()
-                                             if k not in ("authorization", "x-amz-date",
-                                                          "x-amz-security-token")})
+def _botocore_signature(request: AWSRequest, creds: Credentials) -> str:
+    """botocore's own SigV4 Authorization for S3 of `request`, signed at 2026-12-05 12:00 UTC."""
     signer = S3SigV4Auth(BotoCredentials(*creds), "s3", "eu-west-1")
     real_now = datetime.datetime
 
@@ -239,7 +253,43 @@ def test_the_signature_is_the_one_botocore_computes() -> None:
     finally:
         botocore.auth.datetime.datetime = original  # type: ignore[misc]
     assert request.headers["X-Amz-Date"] == "20261205T120000Z"
-    assert request.headers["Authorization"] == ours["authorization"]
+    return str(request.headers["Authorization"])
+
+
+CREDS = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "tok/en==")
+UNSIGNED = ("authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256")
+
+
+def test_a_put_signature_is_the_one_botocore_computes() -> None:
+    """Same request, same time, same headers signed: the same Authorization as botocore's own
+    SigV4 signer for S3 (with a session token, and a key that needs escaping)."""
+    direct = DirectS3("https://bkt.s3.eu-west-1.amazonaws.com/ecan-probe?X-Amz-Algorithm=x",
+                      "eu-west-1", lambda: None, connect_timeout=1, read_timeout=1)
+    body = b"hello"
+    sha = hashlib.sha256(body).hexdigest()
+    path = "/avatars/us-east-1%3Aabc/images/%C3%A9t%C3%A9%20x.png"
+    ours = direct.signed_headers("PUT", path, {}, {"content-type": "image/png",
+                                                  "x-amz-meta-ecan": "a  b",
+                                                  "x-amz-meta-sha256": sha},
+                                 payload_sha256=sha, creds=CREDS, amz_date="20261205T120000Z")
+    request = AWSRequest(method="PUT", url=f"https://bkt.s3.eu-west-1.amazonaws.com{path}",
+                         data=body, headers={k: v for k, v in ours.items() if k not in UNSIGNED})
+    assert _botocore_signature(request, CREDS) == ours["authorization"]
+
+
+def test_a_listing_signature_is_the_one_botocore_computes() -> None:
+    """A GET with a query string whose values need escaping (a continuation token, a prefix
+    with a colon): botocore escapes and sorts the parameters itself, from the dict."""
+    direct = DirectS3("http://127.0.0.1:9/bkt/ecan-probe", "eu-west-1", lambda: None,
+                      connect_timeout=1, read_timeout=1)
+    query = {"list-type": "2", "prefix": "avatars/us-east-1:abc/images/", "max-keys": "1000",
+             "encoding-type": "url", "continuation-token": "1a/b+c==", "start-after": "x y"}
+    empty = hashlib.sha256(b"").hexdigest()
+    ours = direct.signed_headers("GET", "/bkt", query, {}, payload_sha256=empty, creds=CREDS,
+                                 amz_date="20261205T120000Z")
+    request = AWSRequest(method="GET", url="http://127.0.0.1:9/bkt", params=query,
+                         headers={k: v for k, v in ours.items() if k not in UNSIGNED})
+    assert _botocore_signature(request, CREDS) == ours["authorization"]
 
 
 def _identity_session(cloud: DemoCloud, secret: str | None = None) -> tuple[str, Any]:
@@ -280,3 +330,185 @@ def test_a_wrong_secret_is_refused_by_the_demo_cloud_and_reported_as_before(
         store.put_bytes(f"{info.path_prefix}{identity}/images/x.png", b"x",
                         content_type="image/png")
     assert e.value.code == "signature_mismatch" and "not-the-secret" not in str(e.value)
+
+
+def test_heads_and_listings_go_direct_and_read_as_botocore_reads_them(
+        demo_cloud: DemoCloud) -> None:
+    """Listing pages (keys that need escaping, across pages) and HEADs (metadata, size, type,
+    time; a missing key) by the direct path give what botocore's requests give, and botocore
+    sends nothing for them."""
+    identity, session = _identity_session(demo_cloud)
+    info = demo_cloud.info
+    store = S3BlobStore(session, info.bucket, endpoint_url=info.endpoint, region=info.region,
+                        page_size=2)
+    root = f"{info.path_prefix}{identity}/images/listed-{uuid.uuid4().hex[:8]}/"
+    keys = [root + name for name in ("a b+c.png", "plain.png", "x~(1)&=.png", "z/deep.png",
+                                     "été.png")]
+    for key in keys:
+        store.put_bytes(key, key.encode(), content_type="image/png", metadata={"ecan": "m"})
+    sent: list[str] = []
+    client = store._client  # noqa: SLF001 - watching what botocore sends, and asking it
+    client.meta.events.register("before-send.s3", lambda request, **_: sent.append(request.url))
+
+    listed = list(store.list(root))
+    after_first = list(store.list(root, start_after=keys[0]))
+    heads = [store.head(key) for key in keys]
+    missing = store.head(root + "missing.png")
+    store.check_access(root)
+    assert sent == []
+
+    theirs = client.list_objects_v2(Bucket=info.bucket, Prefix=root)["Contents"]
+    assert [(o.key, o.size, o.last_modified) for o in listed] == \
+        [(c["Key"], c["Size"], c["LastModified"].timestamp()) for c in theirs]
+    assert sorted(o.key for o in listed) == sorted(keys)
+    assert [o.key for o in after_first] == [o.key for o in listed[1:]]
+    for key, head in zip(keys, heads, strict=True):
+        assert head == store._info(key, client.head_object(Bucket=info.bucket, Key=key))
+        assert head is not None and head.metadata == {"ecan": "m"}
+        assert head.size == len(key.encode())
+    assert missing is None
+
+
+def test_a_missing_key_is_answered_by_the_direct_head_alone(recorder: Recorder) -> None:
+    recorder.status = 404
+    assert recorded_store(recorder).head("a/missing.png") is None
+    assert len(recorder.requests) == 1 and len(recorder.direct()) == 1
+
+
+def test_a_head_refused_without_a_reason_is_asked_again_and_the_direct_path_stays(
+        recorder: Recorder) -> None:
+    """A HEAD's refusal has no body: expired credentials and a missing permission look the
+    same, so botocore asks again (it refreshes what it must), and the direct path stays."""
+    recorder.refuse_first = (403, "")
+    store = recorded_store(recorder)
+    first = store.head("a/1.png")
+    assert first is not None and first.size == 1234 and first.sha256 == "ab" * 32
+    assert store.head("a/2.png") is not None
+    assert len(recorder.direct()) == 2 and len(recorder.requests) == 3
+
+
+def test_a_service_that_refuses_only_direct_listings_gets_botocore_for_everything(
+        recorder: Recorder) -> None:
+    recorder.refuse_direct = True
+    recorder.code = "AuthorizationHeaderMalformed"
+    recorder.listing = _listing_xml(["a/1.png", "a/2.png"])
+    store = recorded_store(recorder)
+    assert [o.key for o in store.list("a/")] == ["a/1.png", "a/2.png"]
+    assert store.head("a/1.png") is not None
+    store.put_bytes("a/3.png", b"3", content_type="image/png")
+    assert len(recorder.direct()) == 1 and len(recorder.requests) == 4
+
+
+@pytest.mark.parametrize("endpoint, bucket, region, is_r2", [
+    ("http://127.0.0.1:9000", "avatars", "us-east-1", False),
+    ("http://127.0.0.1:9000/", "avatars", "eu-west-1", False),
+    ("https://0123abcd.r2.cloudflarestorage.com", "ecan-avatars", "", True),
+    ("", "my-avatars", "us-east-1", False),
+    ("", "my-avatars", "eu-west-1", False),
+    ("", "my-avatars", "ap-southeast-2", False),
+])
+def test_the_object_url_is_the_one_botocore_sends_to(endpoint: str, bucket: str, region: str,
+                                                     is_r2: bool) -> None:
+    """Where ecan's own settings decide it, the direct path finds a key's URL without loading
+    botocore: the URL botocore itself sends a PUT of that key to."""
+    store = S3BlobStore(static_session(StorageConfig(access_key=ACCESS, secret_key=SECRET)),
+                        bucket, endpoint_url=endpoint, region=region, is_r2=is_r2)
+
+    class Sent(Exception):
+        pass
+
+    def stop(request: Any, **_: Any) -> None:
+        raise Sent(request.url)
+
+    store._client.meta.events.register("before-send.s3", stop)  # noqa: SLF001
+    with pytest.raises(Sent) as sent:
+        store._client.put_object(Bucket=bucket, Key=PROBE, Body=b"x")  # noqa: SLF001
+    assert object_url(store.endpoint_url, bucket, store.region) == str(sent.value)
+
+
+@pytest.mark.parametrize("endpoint, bucket, region", [
+    ("https://storage.example/s3", "avatars", "us-east-1"),  # an endpoint with a path
+    ("", "my.dotted.bucket", "eu-west-1"),  # virtual-hosted HTTPS cannot name it
+    ("", "avatars", "cn-north-1"),  # another partition's domain
+    ("", "avatars", "us-gov-west-1"),
+])
+def test_object_urls_it_does_not_know_are_left_to_botocore(endpoint: str, bucket: str,
+                                                          region: str) -> None:
+    assert object_url(endpoint, bucket, region) is None
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 that no public CA bundle knows, and its key."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ecan test storage")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+def test_a_certificate_only_botocore_is_told_of_leaves_the_requests_to_botocore(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A company CA given to botocore's own settings (ca_bundle, as ~/.aws/config can), not
+    to AWS_CA_BUNDLE: the direct path cannot verify the service, botocore can. Uploads go
+    through, and after the first the direct path stops trying."""
+    monkeypatch.delenv("AWS_CA_BUNDLE", raising=False)
+    cert, key = _self_signed(tmp_path)
+    recorder = Recorder(tls=(cert, key))
+    storage = StorageConfig(access_key=ACCESS, secret_key=SECRET)
+
+    def session() -> Any:
+        made = static_session(storage)
+        made.set_config_variable("ca_bundle", str(cert))
+        return made
+
+    try:
+        store = S3BlobStore(session, "b", endpoint_url=recorder.endpoint, region="us-east-1",
+                            credentials=static_keys(storage), max_attempts=1)
+        with caplog.at_level(logging.INFO, logger="ecan.storage"):
+            for i in range(3):
+                store.put_bytes(f"a/{i}.png", b"p", content_type="image/png")
+        assert len(recorder.requests) == 3 and recorder.direct() == []
+        tried = [r for r in caplog.records if "certificate did not verify" in r.getMessage()]
+        assert len(tried) == 1
+    finally:
+        recorder.close()
+
+
+def test_static_keys_sign_direct_requests_without_making_a_botocore_session(
+        demo_cloud: DemoCloud, tmp_path: Path) -> None:
+    """Static keys from the config: puts, heads and listings go out without botocore (its
+    session is made only when a request needs it)."""
+    from ecan.paths import AppPaths
+    from ecan.storage.factory import make_blob_store
+
+    info = demo_cloud.info
+    storage = StorageConfig(bucket=info.bucket, endpoint_url=info.endpoint, region=info.region,
+                            access_key=info.admin.access_key_id,
+                            secret_key=info.admin.secret_access_key)
+    store = make_blob_store(storage, AppPaths(tmp_path))
+    assert isinstance(store, S3BlobStore)
+    store.put_bytes("static/a.png", b"a", content_type="image/png")
+    assert [o.key for o in store.list("static/")] == ["static/a.png"]
+    found = store.head("static/a.png")
+    assert found is not None and found.sha256 == hashlib.sha256(b"a").hexdigest()
+    assert store._session is None  # noqa: SLF001 - botocore was never asked for anything

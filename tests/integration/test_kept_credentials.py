@@ -135,12 +135,13 @@ def test_a_second_sync_within_the_credentials_life_asks_the_sign_in_service_noth
     assert s.proxy.requests == 0  # no refresh, no JWKS, no GetId, no GetCredentialsForIdentity
 
     # A fresh process (what a user runs) does not even load the sign-in library (pycognito,
-    # with PyJWT and requests), nor boto3 and its s3transfer: small files go up with
-    # put_object on a bare botocore client. Each costs a signed-in sync's start tens of ms
-    # before its first upload (sqlmodel hundreds).
+    # with PyJWT and requests), nor boto3 and its s3transfer, nor botocore itself: small files
+    # go up, and the listings and checks around them go out, on the direct path, signed with
+    # the kept credentials. Each costs a signed-in sync's start tens of ms before its first
+    # upload (sqlmodel hundreds).
     s.new_picture()
     root = Path(__file__).resolve().parents[2]
-    heavy = ("pycognito", "jwt", "requests", "boto3", "s3transfer", "sqlmodel")
+    heavy = ("pycognito", "jwt", "requests", "boto3", "s3transfer", "sqlmodel", "botocore")
     probe = ("import json, sys\n"
              "from ecan.cli.main import main\n"
              "code = main(['sync', '--json'])\n"
