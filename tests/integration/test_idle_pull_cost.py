@@ -34,10 +34,20 @@ def test_a_pull_with_nothing_new_is_one_list_request(cloud_env: dict[str, str],
         assert first.engine.drain(timeout=60).synced == 3
         assert second.engine.pull_now()["pulled"] == 3
 
+        # Counting every request the store sends: botocore's, and the direct path's.
         requests: list[str] = []
-        client = second.engine.cloud.open().store._client  # noqa: SLF001 - counting its calls
-        client.meta.events.register("before-call.s3", lambda model, **_: requests.append(
-            model.name))
+        store = second.engine.cloud.open().store
+        store._client.meta.events.register(  # noqa: SLF001
+            "before-call.s3", lambda model, **_: requests.append(model.name))
+        direct = store._direct_s3()  # noqa: SLF001
+        assert direct is not None
+        send = direct._send  # noqa: SLF001
+
+        def counted(method: str, path: str, query: dict[str, str], *args: Any) -> Any:
+            requests.append("ListObjectsV2" if "list-type" in query else f"{method} {path}")
+            return send(method, path, query, *args)
+
+        direct._send = counted  # type: ignore[method-assign]  # noqa: SLF001
         again = second.engine.pull_now(shared=False)  # the background loop's 30-second pull
         assert (again["pulled"], again["removed"], again["agents"]) == (0, 0, 0)
         assert requests == ["ListObjectsV2"]
