@@ -5,6 +5,8 @@ naming it and the fix."""
 from __future__ import annotations
 
 import io
+import json
+import logging
 import os
 import re
 from collections.abc import Mapping
@@ -14,8 +16,10 @@ from typing import Any
 from urllib.parse import urlparse
 
 from ecan.errors import ConfigError
-from ecan.paths import AppPaths, open_private
+from ecan.paths import PRIVATE_DIR, AppPaths, open_private
 from ecan.storage.keys import SHARED, validate_prefix
+
+log = logging.getLogger(__name__)
 
 DEFAULT_PREFIX = "avatars/"
 REGION_RE = re.compile(r"^(auto|[a-z]{2}(-gov)?-[a-z]+-\d)$")
@@ -206,7 +210,7 @@ def load_config(paths: AppPaths, env: Mapping[str, str] | None = None) -> Config
                           "Point ECAN_CONFIG at an existing auth_config.yml, or unset it.")
     values: dict[str, dict[str, Any]] = {s: {} for s in _SECTIONS}
     if path.is_file():
-        _read_yaml(path, values)
+        _read_yaml(path, values, paths.ecan_home / "cache" / "config.json")
     from_env: dict[str, str] = {}  # "SECTION.KEY" -> the environment name that set it
     for name, section, attr in _ENV:
         if env.get(name):
@@ -243,28 +247,24 @@ def _key_of(section: str, attr: str) -> str:
     return f"{section}." + next(k for k, a in keys.items() if a == attr)
 
 
-def _read_yaml(path: Path, values: dict[str, dict[str, Any]]) -> None:
-    import yaml
-
+def _read_yaml(path: Path, values: dict[str, dict[str, Any]], cache: Path | None = None
+               ) -> None:
     where = f"config file {path}"
     try:
-        # libyaml's scanner where PyYAML has it (same safe constructor): ten times quicker than
-        # the pure-Python one, ~3 ms of every command's start for a commented config file.
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(where, f"cannot be read ({e.__class__.__name__})",
                           "Check the file exists and is readable UTF-8 text.") from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        line = f" at line {mark.line + 1}" if mark else ""
-        raise ConfigError(where, f"is not valid YAML{line}",
-                          "Fix the syntax; compare with auth_config.yml.example.") from None
+    data = _cached_document(cache, text) if cache is not None else _MISS
+    parsed = data is _MISS
+    if parsed:
+        data = _parse_yaml(where, text)
     if data is None:
         return
     if not isinstance(data, dict):
         raise ConfigError(where, "must be a mapping of sections (COGNITO, STORAGE, ...)",
                           "Compare with auth_config.yml.example.")
+    secret = False
     for section, body in data.items():
         if section not in _SECTIONS:
             raise ConfigError(str(section), "unknown section",
@@ -281,7 +281,68 @@ def _read_yaml(path: Path, values: dict[str, dict[str, Any]]) -> None:
                 raise ConfigError(f"{section}.{key}", "unknown key",
                                   f"Valid keys: {', '.join(keys)}.")
             attr = keys[key]
+            secret = secret or attr in SECRET_FIELDS
             values[section][attr] = _coerce(f"{section}.{key}", value, str(types[attr]))
+    if parsed and cache is not None and not secret and _plain(data):
+        _remember_document(cache, text, data)
+
+
+def _parse_yaml(where: str, text: str) -> Any:
+    import yaml  # ~10 ms to import (its regular expressions): only when the cache has not the file
+
+    try:
+        # libyaml's scanner where PyYAML has it (same safe constructor): ten times quicker than
+        # the pure-Python one, ~3 ms of every command's start for a commented config file.
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        return yaml.load(text, Loader=loader)  # noqa: S506
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = f" at line {mark.line + 1}" if mark else ""
+        raise ConfigError(where, f"is not valid YAML{line}",
+                          "Fix the syntax; compare with auth_config.yml.example.") from None
+
+
+# The config file as PyYAML read it, kept beside its text in $ECAN_HOME/cache/config.json: a
+# command whose config file is unchanged (byte for byte) takes the document from there and
+# never imports PyYAML, ~10 ms of every start. Only a file that was valid and names no secret
+# is kept (ecan never writes a secret into a file), and only as JSON holds it exactly.
+_MISS = object()
+
+
+def _cached_document(cache: Path, text: str) -> Any:
+    """The document kept for exactly `text`, or _MISS."""
+    try:
+        kept = json.loads(cache.read_bytes())
+    except (OSError, ValueError):  # none yet, or unreadable: read the file itself
+        return _MISS
+    if not isinstance(kept, dict) or kept.get("text") != text or "document" not in kept:
+        return _MISS
+    return kept["document"]
+
+
+def _plain(value: Any) -> bool:
+    """Whether JSON gives `value` back exactly (no dates, sets or non-text keys)."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return True
+    if isinstance(value, float):
+        return value == value and value not in (float("inf"), float("-inf"))
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    return False
+
+
+def _remember_document(cache: Path, text: str, data: Any) -> None:
+    tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+    try:
+        cache.parent.mkdir(mode=PRIVATE_DIR, exist_ok=True)  # in ECAN_HOME: never makes it
+        with open_private(tmp) as f:  # it names the user's pools and bucket: theirs alone
+            f.write(json.dumps({"text": text, "document": data}).encode("utf-8"))
+        os.replace(tmp, cache)
+    except OSError as e:  # a read-only home: the next start reads the file again, that's all
+        log.debug("config cache not written (%s)", type(e).__name__)
+        tmp.unlink(missing_ok=True)
 
 
 def _coerce(name: str, value: Any, type_name: str) -> Any:

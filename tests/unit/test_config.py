@@ -209,3 +209,87 @@ def test_the_config_is_read_by_libyaml_where_pyyaml_has_it(
     with pytest.raises(ConfigError) as e:
         _load(tmp_path, "STORAGE:\n  BUCKET: [a,\n  REGION: x: y\n")
     assert "is not valid YAML at line 3" in e.value.message
+
+
+_CLOUD_CONFIG = """# written by ecan cloud deploy
+COGNITO:
+  USER_POOL_ID: us-east-1_Abc123
+  CLIENT_ID: abc
+  IDENTITY_POOL_ID: us-east-1:0a1b2c3d-0000-1111-2222-333344445555
+  REGION: us-east-1
+STORAGE:
+  BUCKET: my-avatars
+  REGION: eu-west-1
+SYNC:
+  CONCURRENCY: 4
+"""
+
+
+def _start_reads(tmp_path: Path) -> tuple[str, bool]:
+    """What a fresh ecan process makes of the config in `tmp_path`: its bucket and region, and
+    whether it had to import PyYAML for them."""
+    import json
+    import subprocess
+    import sys
+
+    code = ("import json, sys\n"
+            "from ecan.config import load_config\n"
+            "from ecan.paths import AppPaths\n"
+            f"c = load_config(AppPaths(__import__('pathlib').Path({str(tmp_path)!r})), {{}})\n"
+            "print(json.dumps([c.storage.bucket + ' ' + c.storage.region, 'yaml' in sys.modules]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    bucket, yaml_imported = json.loads(out.stdout)
+    return bucket, yaml_imported
+
+
+def test_an_unchanged_config_file_is_not_parsed_again_by_the_next_start(tmp_path: Path) -> None:
+    """Importing PyYAML is ~10 ms of every command's start; the file as it was read last time is
+    kept in $ECAN_HOME/cache, and a start whose file is unchanged takes it from there."""
+    (tmp_path / "auth_config.yml").write_text(_CLOUD_CONFIG, encoding="utf-8")
+    assert _start_reads(tmp_path) == ("my-avatars eu-west-1", True)
+    assert _start_reads(tmp_path) == ("my-avatars eu-west-1", False)
+
+
+def test_the_kept_config_reads_the_same_as_the_file(tmp_path: Path) -> None:
+    example = (Path(__file__).resolve().parents[2] / "auth_config.yml.example").read_text()
+    flow = '{"STORAGE": {"BUCKET": "b-1", "REGION": "us-east-1"}, "SYNC": {"CONCURRENCY": 2}}'
+    for text in (_CLOUD_CONFIG, example, "", "# nothing yet\n", "SYNC:\n", flow):
+        first, again = _load(tmp_path, text), _load(tmp_path, text)
+        assert again == first and again.env_overrides == first.env_overrides
+
+
+def test_an_edited_config_file_is_read_again_even_with_the_same_size_and_time(
+        tmp_path: Path) -> None:
+    import os
+
+    path = tmp_path / "auth_config.yml"
+    assert _load(tmp_path, _CLOUD_CONFIG).storage.region == "eu-west-1"
+    stat = path.stat()
+    path.write_text(_CLOUD_CONFIG.replace("eu-west-1", "eu-west-2"), encoding="utf-8")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert load_config(AppPaths(tmp_path), {}).storage.region == "eu-west-2"
+
+
+def test_a_damaged_config_cache_is_ignored(tmp_path: Path) -> None:
+    cache = tmp_path / "cache" / "config.json"
+    for junk in (b"\xff{not json", b"[1, 2]", b'{"text": 3}', b""):
+        cache.parent.mkdir(exist_ok=True)
+        cache.write_bytes(junk)
+        assert _load(tmp_path, _CLOUD_CONFIG).sync.concurrency == 4
+    bad = _CLOUD_CONFIG.replace("CONCURRENCY: 4", "CONCURRENCY: many")
+    with pytest.raises(ConfigError) as e:  # a bad file is reported, cache or not
+        _load(tmp_path, bad)
+    assert "SYNC.CONCURRENCY" in e.value.message
+
+
+def test_the_config_cache_is_private_and_never_holds_a_secret(tmp_path: Path) -> None:
+    _load(tmp_path, _CLOUD_CONFIG)
+    cache = tmp_path / "cache" / "config.json"
+    assert cache.stat().st_mode & 0o777 == 0o600
+    assert cache.parent.stat().st_mode & 0o777 == 0o700
+    with_keys = _CLOUD_CONFIG.replace(
+        "STORAGE:\n", "STORAGE:\n  ACCESS_KEY: AKIAMINE\n  SECRET_KEY: mine-secret-value\n")
+    assert _load(tmp_path, with_keys).storage.secret_key == "mine-secret-value"
+    assert _load(tmp_path, with_keys).storage.secret_key == "mine-secret-value"
+    for f in (tmp_path / "cache").iterdir():
+        assert b"mine-secret-value" not in f.read_bytes() and b"AKIAMINE" not in f.read_bytes()
