@@ -433,6 +433,7 @@ ZH: dict[str, str] = {
         "存储端点 {0} 在 {1} 过程中停止响应。",
     "The storage folder {0} cannot be used ({1}).": "无法使用存储文件夹 {0}（{1}）。",
     "The storage folder {0} is not writable.": "存储文件夹 {0} 不可写。",
+    "The storage service stopped sending {0} midway.": "存储服务在传送 {0} 的中途停止了。",
     "The storage service at {0} is unavailable ({1}) during {2}.":
         "位于 {0} 的存储服务在 {2} 过程中不可用（{1}）。",
     "The storage service does not know the access key used for bucket '{0}'.":

@@ -445,16 +445,27 @@ class S3BlobStore:
         return self._read_bounded(key, response, max_bytes), str(response.get("ETag", ""))
 
     def _get_object(self, key: str, operation: str) -> dict[str, Any]:
+        validate_key(key)
+        answer, response = Answer(NO_ANSWER), None
+        with self._mapped(operation, key):
+            direct = self._direct_s3()
+            if direct is not None:
+                answer, response = direct.get(key)
+        if response is not None:
+            return response
+        if answer.status == 404 and answer.code == "NoSuchKey":
+            raise KeyError(key)
         from botocore.exceptions import ClientError
 
-        validate_key(key)
         with self._mapped(operation, key):
             try:
-                return dict(self._client.get_object(Bucket=self.bucket, Key=key))
+                found = dict(self._client.get_object(Bucket=self.bucket, Key=key))
             except ClientError as e:
                 if self._code(e) in ("NoSuchKey", "404"):
                     raise KeyError(key) from None
                 raise
+        self._botocore_got_past(answer, "GET")
+        return found
 
     def get_bytes(self, key: str, *, max_bytes: int | None = None) -> bytes:
         return self._read_bounded(key, self._get_object(key, "get_bytes"), max_bytes)

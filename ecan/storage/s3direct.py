@@ -1,5 +1,5 @@
-"""The requests a sync makes most, sent straight on http.client: small PUTs, HEADs and listing
-pages (ListObjectsV2).
+"""The requests a sync makes most, sent straight on http.client: small PUTs, GETs, HEADs and
+listing pages (ListObjectsV2).
 
 botocore spends some 1.4 ms of CPU on every call (event hooks, endpoint rules, its request and
 response objects, and a second SHA-256 of a body whose digest the caller already has): on a
@@ -9,11 +9,11 @@ two-core computer that made the client, not the link, the bound of a large first
 requests all go this way never loads it (ecan.storage.s3 builds its client on first need).
 
 It does only the easy case. Any other answer than the expected one (a 2xx; for a HEAD also a
-404), or no answer, and the caller sends the request again through botocore, which knows every
-service's errors, retries, credential refreshes and redirects, so a failure is reported exactly
-as before. PUT bodies are small (under the size that botocore would ask "100 Continue" for), so
-sending a refused one twice costs little. Answers come back in the shape botocore's parsed
-answers have, so the caller reads either the same way."""
+404, for a GET also NoSuchKey), or no answer, and the caller sends the request again through
+botocore, which knows every service's errors, retries, credential refreshes and redirects, so a
+failure is reported exactly as before. PUT bodies are small (under the size that botocore would
+ask "100 Continue" for), so sending a refused one twice costs little. Answers come back in the
+shape botocore's parsed answers have, so the caller reads either the same way."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ import re
 import ssl
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, NamedTuple
@@ -122,6 +122,31 @@ class DirectS3:
         except (KeyError, TypeError, ValueError):
             return Answer(answer.status, "unreadable"), None
 
+    def get(self, key: str) -> tuple[Answer, dict[str, Any] | None]:
+        """GET `key`: its answer and, for a 200, the fields botocore's get_object gives, with a
+        Body to read (or close) before this thread's next request."""
+        answer, response = self._open("GET", self._prefix + _quote_key(key), {}, {}, b"",
+                                      _EMPTY_SHA256, key)
+        if response is None:
+            return answer, None
+        if response.status != 200:
+            return self._read_whole(response, "GET", key)[0], None
+        try:
+            fields = _head_fields(response.msg)
+        except (KeyError, TypeError, ValueError):
+            response.close()
+            self._drop()
+            return Answer(200, "unreadable"), None
+        fields["Body"] = _Body(response, fields["ContentLength"], key,
+                               lambda: self._finished(response))
+        return answer, fields
+
+    def _finished(self, response: http.client.HTTPResponse) -> None:
+        """A GET's body is done with: its connection serves the thread's next request if the
+        body was read to its end and the service keeps it open; else it is dropped."""
+        if not response.isclosed() or response.will_close:
+            self._drop()
+
     def list_objects(self, prefix: str, *, max_keys: int, start_after: str = "",
                      token: str = "") -> tuple[Answer, dict[str, Any] | None]:
         """One ListObjectsV2 page: its answer and, for a 200 that reads as one, the fields
@@ -170,6 +195,16 @@ class DirectS3:
     def _send(self, method: str, path: str, query: Mapping[str, str],
               headers: Mapping[str, str], body: bytes, payload_sha256: str,
               about: str) -> tuple[Answer, _Response | None]:
+        """The request, and its answer read whole."""
+        answer, response = self._open(method, path, query, headers, body, payload_sha256, about)
+        if response is None:
+            return answer, None
+        return self._read_whole(response, method, about)
+
+    def _open(self, method: str, path: str, query: Mapping[str, str],
+              headers: Mapping[str, str], body: bytes, payload_sha256: str,
+              about: str) -> tuple[Answer, http.client.HTTPResponse | None]:
+        """Send the request; the response, its body not read yet (None: no answer, said why)."""
         creds = self._credentials()
         if creds is None:
             return Answer(NO_ANSWER), None
@@ -186,7 +221,6 @@ class DirectS3:
                 conn.request(method, target, body=body if method == "PUT" else None,
                              headers=signed)
                 response = conn.getresponse()
-                data = response.read(_MAX_ANSWER + 1)
             except ssl.SSLCertVerificationError:
                 log.info("direct %s of %s: the service's certificate did not verify", method,
                          about)
@@ -198,14 +232,25 @@ class DirectS3:
                 if fresh or isinstance(e, TimeoutError):
                     return Answer(NO_ANSWER), None
                 continue
-            if response.will_close or len(data) > _MAX_ANSWER:
-                self._drop()
-            if len(data) > _MAX_ANSWER:
-                return Answer(response.status, "unreadable"), None
-            code = _ERROR_CODE.search(data) if response.status >= 300 else None
-            return (Answer(response.status, code.group(1).decode("ascii", "replace") if code
-                           else ""), _Response(response.status, response.msg, data))
+            return Answer(response.status), response
         return Answer(NO_ANSWER), None
+
+    def _read_whole(self, response: http.client.HTTPResponse, method: str,
+                    about: str) -> tuple[Answer, _Response | None]:
+        try:
+            data = response.read(_MAX_ANSWER + 1)
+        except (OSError, http.client.HTTPException) as e:
+            log.debug("direct %s of %s: the answer broke off (%s)", method, about,
+                      type(e).__name__)
+            self._drop()
+            return Answer(NO_ANSWER), None
+        if response.will_close or len(data) > _MAX_ANSWER:
+            self._drop()
+        if len(data) > _MAX_ANSWER:
+            return Answer(response.status, "unreadable"), None
+        code = _ERROR_CODE.search(data) if response.status >= 300 else None
+        return (Answer(response.status, code.group(1).decode("ascii", "replace") if code
+                       else ""), _Response(response.status, response.msg, data))
 
     def _signing_key(self, secret: str, day: str) -> bytes:
         key = self._keys.get((secret, day))
@@ -235,6 +280,49 @@ class DirectS3:
         self._local.conn = None
         if conn is not None:
             conn.close()
+
+
+class _Body:
+    """A direct GET's body, read from the connection as the caller reads it (what botocore's
+    StreamingBody offers the callers here: read, iter_chunks, close). A body that stops short
+    of its Content-Length, or a connection lost midway, reads as the storage stopping to
+    answer, as botocore's does: a passing problem, retried."""
+
+    def __init__(self, response: http.client.HTTPResponse, length: int, key: str,
+                 finished: Callable[[], None]) -> None:
+        self._response = response
+        self._left = length
+        self._key = key
+        self._finished = finished
+        self._closed = False
+
+    def read(self, amt: int | None = None) -> bytes:
+        try:
+            data = self._response.read(amt)
+        except (OSError, http.client.HTTPException):
+            self.close()
+            raise self._broken() from None
+        self._left -= len(data)
+        if (not data and self._left > 0 and amt != 0) or self._left < 0:
+            self.close()
+            raise self._broken()
+        return data
+
+    def iter_chunks(self, chunk_size: int) -> Iterator[bytes]:
+        while chunk := self.read(chunk_size):
+            yield chunk
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._finished()
+
+    def _broken(self) -> Exception:
+        from ecan.storage.errors import TransientStorageError
+
+        return TransientStorageError(
+            "storage_timeout", f"The storage service stopped sending {self._key} midway.",
+            "This is usually a passing network problem; ecan retries.")
 
 
 def _quote_key(key: str) -> str:

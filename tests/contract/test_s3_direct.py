@@ -25,6 +25,7 @@ from botocore.credentials import Credentials as BotoCredentials
 from ecan.config import StorageConfig
 from ecan.democloud import DemoCloud
 from ecan.errors import UserFacingError
+from ecan.storage.errors import ObjectTooLarge, TransientStorageError
 from ecan.storage.factory import static_keys, static_session
 from ecan.storage.s3 import S3BlobStore
 from ecan.storage.s3direct import PROBE, Credentials, DirectS3, object_url
@@ -35,7 +36,8 @@ ACCESS, SECRET = "AKIDEXAMPLEDIRECT", "direct-secret-never-shown"
 
 class Recorder:
     """An HTTP/1.1 server that keeps every request (method, path, headers) and answers `status`
-    with an S3 error body when it is not 200 (a GET's 200: `listing`); `hang_up`: closes each
+    with an S3 error body when it is not 200 (a GET's 200: `listing`, or `body`, of which
+    `short` sends half before hanging up); `hang_up`: closes each
     connection after its answer (which says nothing of it); `refuse_direct`: 400 to requests
     that did not come through botocore (its User-Agent says Botocore), as a service wanting
     something only botocore sends would; `tls`: (certificate, key) files to serve HTTPS with."""
@@ -46,6 +48,8 @@ class Recorder:
         self.hang_up = False  # close each connection after answering, without saying so
         self.refuse_first: tuple[int, str] | None = None  # (status, code) for the next request
         self.listing = _listing_xml([])
+        self.body = b"an object's bytes " * 100  # what GET answers (HEAD: its length)
+        self.short = False  # send half the body, then close the connection
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.connections = 0
         outer = self
@@ -66,20 +70,23 @@ class Recorder:
                     (status, code), outer.refuse_first = outer.refuse_first, None
                 if outer.refuse_direct and "botocore" not in headers.get("user-agent", "").lower():
                     status = 400
-                body = (b"" if self.command != "GET" else outer.listing) if status == 200 else (
-                    f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code>"
-                    f"<Message>no</Message></Error>").encode()
+                listing = "list-type=2" in self.path
+                body = b"" if self.command == "PUT" else outer.listing if listing else outer.body
+                if status != 200:
+                    body = (f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code>"
+                            f"<Message>no</Message></Error>").encode()
                 self.send_response(status)
                 self.send_header("ETag", '"e"')
-                if self.command == "HEAD":
+                if self.command in ("HEAD", "GET") and not listing and status == 200:
                     self.send_header("Last-Modified", "Sat, 05 Dec 2026 12:00:00 GMT")
-                    self.send_header("x-amz-meta-sha256", "ab" * 32)
-                self.send_header("Content-Length", str(len(body) if self.command != "HEAD"
-                                                       else 1234))
+                    self.send_header("x-amz-meta-sha256", hashlib.sha256(outer.body).hexdigest())
+                self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 if self.command != "HEAD":
-                    self.wfile.write(body)
-                self.close_connection = outer.hang_up
+                    # `short`: the connection is lost after half the body
+                    self.wfile.write(body[:len(body) // 2] if outer.short and not listing
+                                     and status == 200 else body)
+                self.close_connection = outer.hang_up or outer.short
 
             do_PUT = do_GET = do_HEAD = _answer  # noqa: N815 - http.server's naming
 
@@ -382,7 +389,8 @@ def test_a_head_refused_without_a_reason_is_asked_again_and_the_direct_path_stay
     recorder.refuse_first = (403, "")
     store = recorded_store(recorder)
     first = store.head("a/1.png")
-    assert first is not None and first.size == 1234 and first.sha256 == "ab" * 32
+    assert first is not None and first.size == len(recorder.body)
+    assert first.sha256 == hashlib.sha256(recorder.body).hexdigest()
     assert store.head("a/2.png") is not None
     assert len(recorder.direct()) == 2 and len(recorder.requests) == 3
 
@@ -512,3 +520,72 @@ def test_static_keys_sign_direct_requests_without_making_a_botocore_session(
     found = store.head("static/a.png")
     assert found is not None and found.sha256 == hashlib.sha256(b"a").hexdigest()
     assert store._session is None  # noqa: SLF001 - botocore was never asked for anything
+
+
+def test_gets_go_direct_and_read_as_botocore_reads_them(demo_cloud: DemoCloud,
+                                                        tmp_path: Path) -> None:
+    """What a pull and a restore read (journal entries, whole objects into files) comes by the
+    direct path, checked against its sha256, with botocore sending nothing; a missing key
+    reads as missing."""
+    identity, session = _identity_session(demo_cloud)
+    info = demo_cloud.info
+    store = S3BlobStore(session, info.bucket, endpoint_url=info.endpoint, region=info.region)
+    key = f"{info.path_prefix}{identity}/images/got-{uuid.uuid4().hex[:8]} é+x.png"
+    body = bytes(range(256)) * 4000  # ~1 MB: several chunks
+    store.put_bytes(key, body, content_type="image/png", metadata={"ecan": "g"})
+    sent: list[str] = []
+    client = store._client  # noqa: SLF001 - watching what botocore sends, and asking it
+    client.meta.events.register("before-send.s3", lambda request, **_: sent.append(request.url))
+
+    got = store.get_bytes(key)
+    data, version = store.get_versioned(key, max_bytes=len(body))
+    with pytest.raises(ObjectTooLarge):
+        store.get_bytes(key, max_bytes=1000)
+    info_ = store.download_file(key, tmp_path / "restored.png")
+    with pytest.raises(KeyError):
+        store.get_bytes(key + ".missing")
+    assert sent == []
+
+    assert got == data == body and (tmp_path / "restored.png").read_bytes() == body
+    assert version == client.head_object(Bucket=info.bucket, Key=key)["ETag"]
+    assert info_ == store._info(key, client.head_object(Bucket=info.bucket, Key=key))
+    assert info_.sha256 == hashlib.sha256(body).hexdigest() and info_.metadata == {"ecan": "g"}
+
+
+def test_a_get_keeps_its_connection_for_the_next_request(recorder: Recorder) -> None:
+    store = recorded_store(recorder)
+    for i in range(3):
+        assert store.get_bytes(f"a/{i}.png") == recorder.body
+    store.head("a/0.png")
+    assert len(recorder.direct()) == 4 and recorder.connections == 1
+
+
+def test_a_download_cut_off_midway_is_retryable_and_leaves_nothing(recorder: Recorder,
+                                                                   tmp_path: Path) -> None:
+    """The connection is lost after half the object: a passing problem the outbox retries,
+    and neither the destination nor a temporary file is left behind."""
+    recorder.short = True
+    store = recorded_store(recorder)
+    dest = tmp_path / "restored.png"
+    with pytest.raises(TransientStorageError) as e:
+        store.download_file("a/x.png", dest)
+    assert e.value.code == "storage_timeout" and e.value.retryable
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(TransientStorageError):
+        store.get_bytes("a/x.png")
+    recorder.short = False
+    assert store.get_bytes("a/x.png") == recorder.body  # and the next one goes through
+
+
+def test_a_refused_get_is_sent_again_by_botocore_and_reported_as_before(
+        recorder: Recorder) -> None:
+    recorder.status, recorder.code = 403, "AccessDenied"
+    store = recorded_store(recorder)
+    with pytest.raises(UserFacingError) as e:
+        store.get_bytes("a/x.png")
+    assert e.value.code == "access_denied"
+    assert len(recorder.direct()) == 1 and len(recorder.requests) == 2
+    recorder.status, recorder.code = 404, "NoSuchKey"
+    with pytest.raises(KeyError):
+        store.get_bytes("a/y.png")
+    assert len(recorder.requests) == 3  # missing: the direct answer says so, no second ask

@@ -19,7 +19,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/avatars_page.py" line="355" />
+        <location filename="../../ui/avatars_page.py" line="369" />
         <source>{shown} of %n avatar(s)</source>
         <translation>
             <numerusform>{shown} of %n avatar</numerusform>
@@ -27,7 +27,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/avatars_page.py" line="356" />
+        <location filename="../../ui/avatars_page.py" line="370" />
         <source>%n avatar(s)</source>
         <translation>
             <numerusform>%n avatar</numerusform>
@@ -35,7 +35,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/avatars_page.py" line="362" />
+        <location filename="../../ui/avatars_page.py" line="376" />
         <source>%n built-in avatar(s) are ready to use: choose “Built-in avatars” above to see them.</source>
         <translation>
             <numerusform>%n built-in avatar is ready to use: choose “Built-in avatars” above to see it.</numerusform>

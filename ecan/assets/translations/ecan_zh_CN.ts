@@ -292,37 +292,37 @@
 <context>
     <name>AvatarListModel</name>
     <message>
-        <location filename="../../ui/gallery_model.py" line="156" />
+        <location filename="../../ui/gallery_model.py" line="391" />
         <source>video, {length}</source>
         <translation>视频，{length}</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery_model.py" line="156" />
+        <location filename="../../ui/gallery_model.py" line="391" />
         <source>video</source>
         <translation>视频</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery_model.py" line="160" />
+        <location filename="../../ui/gallery_model.py" line="395" />
         <source>On this computer only</source>
         <translation>仅在本机</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery_model.py" line="161" />
+        <location filename="../../ui/gallery_model.py" line="396" />
         <source>Waiting to sync</source>
         <translation>等待同步</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery_model.py" line="162" />
+        <location filename="../../ui/gallery_model.py" line="397" />
         <source>Syncing</source>
         <translation>正在同步</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery_model.py" line="163" />
+        <location filename="../../ui/gallery_model.py" line="398" />
         <source>Synced</source>
         <translation>已同步</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery_model.py" line="164" />
+        <location filename="../../ui/gallery_model.py" line="399" />
         <source>Sync failed</source>
         <translation>同步失败</translation>
     </message>
@@ -409,54 +409,54 @@
         </translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="272" />
+        <location filename="../../ui/avatars_page.py" line="284" />
         <source>The library could not be read</source>
         <translation>无法读取头像库</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="350" />
-        <location filename="../../ui/avatars_page.py" line="372" />
+        <location filename="../../ui/avatars_page.py" line="364" />
+        <location filename="../../ui/avatars_page.py" line="386" />
         <source>Loading your library…</source>
         <translation>正在载入头像库…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/avatars_page.py" line="355" />
+        <location filename="../../ui/avatars_page.py" line="369" />
         <source>{shown} of %n avatar(s)</source>
         <translation>
             <numerusform>显示 {shown} / %n 个头像</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/avatars_page.py" line="356" />
+        <location filename="../../ui/avatars_page.py" line="370" />
         <source>%n avatar(s)</source>
         <translation>
             <numerusform>%n 个头像</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/avatars_page.py" line="362" />
+        <location filename="../../ui/avatars_page.py" line="376" />
         <source>%n built-in avatar(s) are ready to use: choose “Built-in avatars” above to see them.</source>
         <translation>
             <numerusform>另有 %n 个内置头像可直接使用：在上方选择“内置头像”即可查看。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="358" />
+        <location filename="../../ui/avatars_page.py" line="372" />
         <source>Your avatar library is empty</source>
         <translation>头像库还是空的</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="360" />
+        <location filename="../../ui/avatars_page.py" line="374" />
         <source>Drop pictures here or click Import. You can also paste an image with Ctrl+V.</source>
         <translation>把图片拖到这里，或点击“导入”。也可以用 Ctrl+V 粘贴图片。</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="377" />
+        <location filename="../../ui/avatars_page.py" line="391" />
         <source>No avatars match</source>
         <translation>没有匹配的头像</translation>
     </message>
     <message>
-        <location filename="../../ui/avatars_page.py" line="378" />
+        <location filename="../../ui/avatars_page.py" line="392" />
         <source>Try another search, or show all avatars.</source>
         <translation>换个关键词试试，或显示全部头像。</translation>
     </message>
@@ -3733,6 +3733,10 @@ Avatars you delete stay here for {days} days, so you can bring them back.</sourc
     <message>
         <source>The storage service rejected the request signature for bucket '{0}'.</source>
         <translation>存储服务拒绝了存储桶 “{0}” 的请求签名。</translation>
+    </message>
+    <message>
+        <source>The storage service stopped sending {0} midway.</source>
+        <translation>存储服务在传送 {0} 的中途停止了。</translation>
     </message>
     <message>
         <source>The stored file {0} no longer matches its checksum.</source>
