@@ -1,13 +1,13 @@
 """`ecan sync`, `status` and `restore`.
 
-`ecan sync` with nothing to do answers from the outbox with plain sqlite3, before importing
-the app, boto3 or sqlmodel: a no-op run makes no network call and stays quick."""
+`ecan sync` pushes what waits in the outbox, then pulls what other machines changed: even with
+nothing to push it asks the cloud (the journal, the published system avatars, the generation
+history: three requests on the direct path, no botocore to load)."""
 
 from __future__ import annotations
 
 import argparse
 import os
-import sqlite3
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -16,42 +16,6 @@ from ecan.cli.output import Output, plural
 if TYPE_CHECKING:
     from ecan.sync.engine import SyncEngine
     from ecan.sync.events import SyncEvent
-
-def _quick_result() -> dict[str, int] | None:
-    """{synced: 0, failed, remaining: 0} when no job is waiting; None when the engine must run
-    (or the library cannot be read this way: the full path reports why)."""
-    from ecan.accounts import database_in_use
-    from ecan.paths import AppPaths
-
-    if os.environ.get("ECAN_CONFIG") and not os.path.isfile(os.environ["ECAN_CONFIG"]):
-        return None  # let the full path report the bad setting
-    path = database_in_use(AppPaths.from_env())
-    if not path.exists():
-        return {"synced": 0, "failed": 0, "remaining": 0}
-    from ecan.db.database import connect
-    from ecan.db.sync_state import JobStatus
-
-    try:
-        conn = connect(path, read_only=True)
-    except sqlite3.Error:
-        return None
-    try:
-        waiting = conn.execute(
-            f"SELECT COUNT(*) FROM outbox WHERE status IN ({JobStatus.READY:d}, "
-            f"{JobStatus.IN_FLIGHT:d})").fetchone()[0]
-        if waiting:
-            return None
-        failed, pending = conn.execute(
-            "SELECT COALESCE(SUM(sync_state = 'failed'), 0), "
-            "COALESCE(SUM(sync_state IN ('queued', 'syncing')), 0) FROM avatar").fetchone()
-    except sqlite3.Error:
-        return None
-    finally:
-        conn.close()
-    if pending:
-        return None
-    return {"synced": 0, "failed": int(failed), "remaining": 0}
-
 
 def _exit_code(result: dict[str, Any]) -> int:
     return 0 if result["remaining"] == 0 and result["failed"] == 0 else 1
