@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, urlparse
 
 from ecan.storage.base import ObjectInfo, ProgressCallback, PutResult
@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from s3transfer.manager import TransferConfig
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 MB = 1024 * 1024
 _CHUNK = MB
@@ -380,6 +381,17 @@ class S3BlobStore:
                         connect_timeout=connect_timeout, read_timeout=read_timeout,
                         ssl_context=context)
 
+    def _ask_direct(self, operation: str, about: str,
+                    request: Callable[[DirectS3], tuple[Answer, _T | None]]
+                    ) -> tuple[Answer, _T | None]:
+        """`request` by the direct path (a credentials error leaves mapped, as botocore's
+        would); (no answer, None) where the path stands aside."""
+        with self._mapped(operation, about):
+            direct = self._direct_s3()
+            if direct is not None:
+                return request(direct)
+        return Answer(NO_ANSWER), None
+
     def _direct_credentials(self) -> Credentials | None:
         """Credentials at hand without botocore when the store was given a source of them,
         else (or when it has none now) the botocore session's, refreshed first when due."""
@@ -446,11 +458,7 @@ class S3BlobStore:
 
     def _get_object(self, key: str, operation: str) -> dict[str, Any]:
         validate_key(key)
-        answer, response = Answer(NO_ANSWER), None
-        with self._mapped(operation, key):
-            direct = self._direct_s3()
-            if direct is not None:
-                answer, response = direct.get(key)
+        answer, response = self._ask_direct(operation, key, lambda direct: direct.get(key))
         if response is not None:
             return response
         if answer.status == 404 and answer.code == "NoSuchKey":
@@ -503,11 +511,7 @@ class S3BlobStore:
 
     def head(self, key: str) -> ObjectInfo | None:
         validate_key(key)
-        answer, response = Answer(NO_ANSWER), None
-        with self._mapped("head", key):
-            direct = self._direct_s3()
-            if direct is not None:
-                answer, response = direct.head(key)
+        answer, response = self._ask_direct("head", key, lambda direct: direct.head(key))
         if answer.status == 404:
             return None
         if response is not None:
@@ -579,12 +583,8 @@ class S3BlobStore:
     def _list_page(self, prefix: str, max_keys: int, *, start_after: str = "",
                    token: str = "", operation: str = "list") -> dict[str, Any]:
         """One ListObjectsV2 page, direct or else through botocore."""
-        answer, page = Answer(NO_ANSWER), None
-        with self._mapped(operation, prefix):
-            direct = self._direct_s3()
-            if direct is not None:
-                answer, page = direct.list_objects(prefix, max_keys=max_keys,
-                                                   start_after=start_after, token=token)
+        answer, page = self._ask_direct(operation, prefix, lambda direct: direct.list_objects(
+            prefix, max_keys=max_keys, start_after=start_after, token=token))
         if page is not None:
             return page
         request: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix, "MaxKeys": max_keys}
