@@ -97,7 +97,7 @@ class DirectS3:
         self._keys: dict[tuple[str, str], bytes] = {}  # (secret, day) -> signing key
         self._agent = f"ecan/{__version__}"
 
-    # -- the three requests ----------------------------------------------------------------
+    # -- the requests ---------------------------------------------------------------------
 
     def put(self, key: str, data: bytes, *, sha256: str, content_type: str,
             metadata: dict[str, str]) -> Answer:
