@@ -334,15 +334,11 @@ def _plain(value: Any) -> bool:
 
 
 def _remember_document(cache: Path, text: str, data: Any) -> None:
-    tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
     try:
         cache.parent.mkdir(mode=PRIVATE_DIR, exist_ok=True)  # in ECAN_HOME: never makes it
-        with open_private(tmp) as f:  # it names the user's pools and bucket: theirs alone
-            f.write(json.dumps({"text": text, "document": data}).encode("utf-8"))
-        os.replace(tmp, cache)
+        _replace_file(cache, json.dumps({"text": text, "document": data}))
     except OSError as e:  # a read-only home: the next start reads the file again, that's all
         log.debug("config cache not written (%s)", type(e).__name__)
-        tmp.unlink(missing_ok=True)
 
 
 def _coerce(name: str, value: Any, type_name: str) -> Any:
@@ -603,7 +599,9 @@ def _replace_file(path: Path, text: str) -> None:
     """Write atomically (temp file, then rename), private to the user (0600): it may hold keys,
     and it names the user's pools and bucket."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    # Named for this process: two starting at once (the window and its sync process both
+    # write the config cache) never write into, or remove, each other's.
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)  # a crash's leftover: open_private makes a new file only
     try:
         with open_private(tmp) as f:  # it names the user's pools and bucket: theirs alone
