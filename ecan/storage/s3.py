@@ -327,11 +327,8 @@ class S3BlobStore:
         meta[_SHA_META] = digest
         answer = Answer(NO_ANSWER)
         if len(data) < _CONTINUE_FROM:
-            with self._mapped("put_bytes", key):
-                direct = self._direct_s3()
-                if direct is not None:
-                    answer = direct.put(key, data, sha256=digest, content_type=content_type,
-                                        metadata=meta)
+            answer, _ = self._ask_direct("put_bytes", key, lambda direct: (direct.put(
+                key, data, sha256=digest, content_type=content_type, metadata=meta), None))
             if answer.stored:
                 return PutResult(key=key, size=len(data), sha256=digest)
         # botocore: the whole request layer (retries, refreshes, redirects, error answers).
