@@ -263,6 +263,9 @@ class AuthService:
         # access key of the kept ones this process used, if it used any.
         self._kept: dict[str, Any] | None = None
         self._kept_used: str | None = None
+        # (the kept set, when it may be used): what _usable_kept worked out for it.
+        self._kept_window: tuple[dict[str, Any], tuple[dt.datetime, dt.datetime] | None] \
+            | None = None
         self._challenges: dict[str, Challenge] = {}
         self._hosted_ui: HostedUiLogin | None = None
 
@@ -939,25 +942,36 @@ class AuthService:
 
     def _usable_kept(self) -> dict[str, Any] | None:
         """The kept credentials when they belong to this identity and still have more than
-        the advisory refresh window to live (else botocore would refresh them at once)."""
+        the advisory refresh window to live (else botocore would refresh them at once).
+        Every request of the direct path asks: the checks are made once per set kept."""
         with self._lock:
             self._load()
             kept = self._kept
             if kept is None or self._cognito is None:
                 return None
-            if kept["identity"] != self.identity_id():
-                return None
-            try:
-                expiry = dt.datetime.fromisoformat(kept["expiry_time"])
-            except ValueError:
-                return None
-            if expiry.tzinfo is None:
-                return None
-            left = (expiry - dt.datetime.now(dt.UTC)).total_seconds()
-            advisory, _ = refresh_windows(float(kept["lifetime"]))
-            if left <= advisory or left > float(kept["lifetime"]) + 60:
-                return None  # (much longer than it was issued for: the clock moved back)
-            return kept
+            if self._kept_window is None or self._kept_window[0] is not kept:
+                self._kept_window = (kept, self._usable_window(kept))
+            window = self._kept_window[1]
+        if window is None:
+            return None
+        return kept if window[0] <= dt.datetime.now(dt.UTC) < window[1] else None
+
+    def _usable_window(self, kept: dict[str, Any]) -> tuple[dt.datetime, dt.datetime] | None:
+        """When `kept` may be used: from its lifetime (and a minute) before it expires, as
+        issued (earlier, the clock moved back), until the advisory refresh window. None if it
+        is not this identity's or its expiry is unreadable."""
+        if kept["identity"] != self.identity_id():
+            return None
+        try:
+            expiry = dt.datetime.fromisoformat(kept["expiry_time"])
+        except ValueError:
+            return None
+        if expiry.tzinfo is None:
+            return None
+        lifetime = float(kept["lifetime"])
+        advisory, _ = refresh_windows(lifetime)
+        return (expiry - dt.timedelta(seconds=lifetime + 60),
+                expiry - dt.timedelta(seconds=advisory))
 
     def kept_credentials(self) -> Credentials | None:
         """The temporary credentials kept from an earlier run (or fetched since by this one)

@@ -155,6 +155,48 @@ def test_a_second_sync_within_the_credentials_life_asks_the_sign_in_service_noth
     assert s.proxy.requests == 0
 
 
+def test_kept_credentials_are_looked_over_once_per_set_and_expire_by_the_clock(
+        signed_in: SignedIn, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every request of the direct path asks for the kept credentials. Whose identity they
+    belong to (a database read, under the lock every sync worker takes) is checked once per set;
+    their life, at every ask: near their end they are no longer handed out."""
+    import datetime as dt
+
+    from ecan.app import build_app
+    from ecan.db.database import Database
+
+    s = signed_in
+    s.new_picture()
+    assert s.sync() == 1
+    app = build_app(dict(os.environ))
+    try:
+        reads: list[str] = []
+        read = Database.get_setting
+
+        def counted(db: Database, key: str, default: str | None = None) -> str | None:
+            reads.append(key)
+            return read(db, key, default)
+
+        monkeypatch.setattr(Database, "get_setting", counted)
+        kept = s.kept()
+        assert kept is not None
+        first = app.auth.kept_credentials()
+        assert first is not None and first.access_key == kept["access_key"]
+        assert all(app.auth.kept_credentials() == first for _ in range(100))
+        assert len(reads) == 1, reads
+
+        # 900 s credentials are renewed once a third of their life is left: 11 minutes on.
+        class Later(dt.datetime):
+            @classmethod
+            def now(cls, tz: dt.tzinfo | None = None) -> Later:  # type: ignore[override]
+                return super().now(tz) + dt.timedelta(minutes=11)
+
+        monkeypatch.setattr(dt, "datetime", Later)
+        assert app.auth.kept_credentials() is None
+    finally:
+        app.close()
+
+
 def test_expired_kept_credentials_are_renewed_and_the_sync_goes_through(
         signed_in: SignedIn) -> None:
     s = signed_in
