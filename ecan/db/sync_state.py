@@ -606,9 +606,12 @@ class Outbox:
     def system_count(self) -> int:
         return self._query("SELECT COUNT(*) FROM avatar WHERE resource_type = 'system'")[0][0]
 
-    def ready_uploads(self) -> int:
-        return self._query(f"SELECT COUNT(*) FROM outbox WHERE kind = 'upload' AND status = {READY}"
-                           )[0][0]
+    def ready_uploads(self) -> tuple[int, int]:
+        """(upload jobs waiting, those whose avatar has a video)."""
+        row = self._query(f"SELECT COUNT(*), COUNT(a.video_path) FROM outbox o "
+                          f"LEFT JOIN avatar a ON a.id = o.avatar_id "
+                          f"WHERE o.kind = 'upload' AND o.status = {READY}")[0]
+        return row[0], row[1]
 
     def ready_jobs(self) -> int:
         return self._query(f"SELECT COUNT(*) FROM outbox WHERE status = {READY}")[0][0]

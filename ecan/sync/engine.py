@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 from ecan.db.sync_state import HEARTBEAT_S, ActivityKind, Job, Outbox, PauseState
 from ecan.errors import AuthRequired, UserFacingError
@@ -178,6 +178,18 @@ class TokenBucket:
             interrupt.wait(wait)
 
 
+class _Known(NamedTuple):
+    """What a listing before a batch found: object sizes by key, under the prefixes listed."""
+
+    prefixes: tuple[str, ...]
+    sizes: dict[str, int]
+
+    def may_have(self, key: str) -> bool:
+        """Unless the listing covered the key and did not find it (a video queued after a
+        listing of images/ alone is checked by a HEAD)."""
+        return key in self.sizes or not key.startswith(self.prefixes)
+
+
 def _is_transient(exc: BaseException) -> bool:
     return isinstance(exc, (ConnectionError, TimeoutError)) or is_retryable(exc)
 
@@ -262,7 +274,7 @@ class SyncEngine:
         self._last_error: dict[str, str] | None = None
         self._emit_to: EventSink | None = None
         # key -> size of what the cloud held at the start of this batch (None: ask per object)
-        self._known: dict[str, int] | None = None
+        self._known: _Known | None = None
         self.small_file = SMALL_FILE  # tests lower it to exercise the streaming path
         self._target_seen: str | None = None
         # Set when the store or identity changed since the library last synced (status says so).
@@ -882,13 +894,16 @@ class SyncEngine:
         if job.id in self._lost:
             raise _Abandoned()
 
-    def _listing(self, cloud: Cloud) -> dict[str, int] | None:
-        if self.outbox.ready_uploads() < LIST_THRESHOLD:
+    def _listing(self, cloud: Cloud) -> _Known | None:
+        uploads, with_video = self.outbox.ready_uploads()
+        if uploads < LIST_THRESHOLD:
             return None
         root = cloud.layout.root
+        # videos/ only when a video waits: a library of photos lists one prefix, not two.
+        prefixes = (f"{root}images/", f"{root}videos/") if with_video else (f"{root}images/",)
         try:
-            return {o.key: o.size for prefix in (f"{root}images/", f"{root}videos/")
-                    for o in cloud.store.list(prefix)}
+            return _Known(prefixes, {o.key: o.size for prefix in prefixes
+                                     for o in cloud.store.list(prefix)})
         except Exception as e:  # the workers will meet (and classify) the same problem
             log.info("listing %s failed (%s): checking objects one by one", root,
                      type(e).__name__)
@@ -1201,7 +1216,7 @@ class SyncEngine:
             raise self._changed(path)
         want_meta = (metadata or {}).get(avatar_meta.FIELD)
         known = self._known
-        if known is None or key in known:  # the listing says it may be there: ask for its sha
+        if known is None or known.may_have(key):  # it may be there: ask for its sha
             self._keep_claim(job)
             existing = store.head(key)
             if existing is not None and existing.sha256 == sha and existing.size == size \

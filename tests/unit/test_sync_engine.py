@@ -711,3 +711,35 @@ def test_pause_durations_read_as_people_write_them() -> None:
     for bad in ("5x", "h", "0m", "31d", "-1h"):
         with pytest.raises(DurationError):
             pause_end(bad, now)
+
+
+def test_a_batch_lists_the_videos_only_when_a_video_waits(engine: SyncEngine, db: Database,
+                                                          paths: AppPaths,
+                                                          store: MemoryBlobStore) -> None:
+    """Twenty uploads or more waiting: a listing of the identity's prefixes replaces a HEAD per
+    object. A batch of photos lists images/ alone; with a video waiting, videos/ too, and a
+    video the cloud already has is not sent again (a HEAD confirms its content)."""
+    listed: list[str] = []
+    real_list = store.list
+
+    def listing(prefix: str, *, start_after: str = "") -> Iterator[object]:
+        listed.append(prefix.rsplit("/", 2)[-2])
+        return real_list(prefix, start_after=start_after)
+
+    store.list = listing  # type: ignore[assignment,method-assign]
+    for i in range(25):
+        write_avatar(paths, db.path, seed=i)
+    assert engine.drain(timeout=30).synced == 25
+    assert listed == ["images"] and store.calls["head"] == 0
+
+    write_avatar(paths, db.path, seed=100, video=VIDEO)  # alone: checked by HEADs
+    assert engine.drain(timeout=30).synced == 1
+    video_key = next(k for k in store.objects if "/videos/" in k)
+    listed.clear()
+    heads = store.calls["head"]
+    for i in range(25):
+        write_avatar(paths, db.path, seed=200 + i, video=VIDEO if i == 0 else None)
+    assert engine.drain(timeout=30).synced == 25
+    assert listed == ["images", "videos"]
+    assert store.calls["head"] == heads + 1  # the video it found: is it the same content?
+    assert store.puts[video_key] == 1
