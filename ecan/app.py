@@ -60,7 +60,7 @@ class App:
         run: with no keyring it holds them itself, until ecan quits."""
         from ecan.auth.secrets import SecretStore, backend_from
 
-        return SecretStore(backend_from(self.keyring_backend))
+        return SecretStore(backend_from(self.keyring_backend, self.paths.cache / "keyring.json"))
 
     def kept_env(self) -> dict[str, str]:
         """The secrets the config took from the keyring, by the environment names that set
@@ -99,7 +99,8 @@ class App:
     def auth(self) -> AuthService:
         from ecan.auth.session import AuthService
 
-        return AuthService(self.config, self.db, keyring_backend=self.keyring_backend)
+        return AuthService(self.config, self.db, keyring_backend=self.keyring_backend,
+                           keyring_remembered=self.paths.cache / "keyring.json")
 
     @cached_property
     def cloud(self) -> CloudAccess:

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from ecan.errors import ConfigError
-from ecan.paths import PRIVATE_DIR, AppPaths, open_private
+from ecan.paths import PRIVATE_DIR, AppPaths, replace_private_file
 from ecan.storage.keys import SHARED, validate_prefix
 
 log = logging.getLogger(__name__)
@@ -210,7 +210,7 @@ def load_config(paths: AppPaths, env: Mapping[str, str] | None = None) -> Config
                           "Point ECAN_CONFIG at an existing auth_config.yml, or unset it.")
     values: dict[str, dict[str, Any]] = {s: {} for s in _SECTIONS}
     if path.is_file():
-        _read_yaml(path, values, paths.ecan_home / "cache" / "config.json")
+        _read_yaml(path, values, paths.cache / "config.json")
     from_env: dict[str, str] = {}  # "SECTION.KEY" -> the environment name that set it
     for name, section, attr in _ENV:
         if env.get(name):
@@ -336,7 +336,7 @@ def _plain(value: Any) -> bool:
 def _remember_document(cache: Path, text: str, data: Any) -> None:
     try:
         cache.parent.mkdir(mode=PRIVATE_DIR, exist_ok=True)  # in ECAN_HOME: never makes it
-        _replace_file(cache, json.dumps({"text": text, "document": data}))
+        replace_private_file(cache, json.dumps({"text": text, "document": data}))
     except OSError as e:  # a read-only home: the next start reads the file again, that's all
         log.debug("config cache not written (%s)", type(e).__name__)
 
@@ -533,7 +533,7 @@ def write_config(config: Config, path: Path) -> None:
                 and getattr(obj, attr) != getattr(defaults, attr)}
         if body:
             out[section] = body
-    _replace_file(path, yaml.safe_dump(out, sort_keys=False))
+    replace_private_file(path, yaml.safe_dump(out, sort_keys=False))
 
 
 def setting_values(config: Config) -> dict[str, Any]:
@@ -592,20 +592,4 @@ def save_settings(path: Path, changes: Mapping[str, Any]) -> None:
         body[key] = value
     buf = io.StringIO()
     rt.dump(doc, buf)
-    _replace_file(path, buf.getvalue())
-
-
-def _replace_file(path: Path, text: str) -> None:
-    """Write atomically (temp file, then rename), private to the user (0600): it may hold keys,
-    and it names the user's pools and bucket."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Named for this process: two starting at once (the window and its sync process both
-    # write the config cache) never write into, or remove, each other's.
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)  # a crash's leftover: open_private makes a new file only
-    try:
-        with open_private(tmp) as f:  # it names the user's pools and bucket: theirs alone
-            f.write(text.encode("utf-8"))
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    replace_private_file(path, buf.getvalue())

@@ -28,6 +28,22 @@ def open_private(path: Path) -> BinaryIO:
     return os.fdopen(os.open(path, flags, PRIVATE_FILE), "wb")
 
 
+def replace_private_file(path: Path, text: str) -> None:
+    """Write `text` to `path` atomically (temp file, then rename), private to the user (0600):
+    the config may hold keys, and names the user's pools and bucket."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Named for this process: two starting at once (the window and its sync process both
+    # write the caches) never write into, or remove, each other's.
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)  # a crash's leftover: open_private makes a new file only
+    try:
+        with open_private(tmp) as f:
+            f.write(text.encode("utf-8"))
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def make_private_dirs(path: Path) -> None:
     """`path` and any missing folders above it, each private (mkdir's mode= covers only the
     last one)."""
@@ -112,6 +128,12 @@ class AppPaths:
     @property
     def logs(self) -> Path:
         return self.ecan_home / "logs"
+
+    @property
+    def cache(self) -> Path:
+        """What start-up would otherwise work out again (never a secret): the config as
+        parsed, the keyring found."""
+        return self.ecan_home / "cache"
 
     @property
     def uploaded(self) -> Path:

@@ -10,6 +10,7 @@ import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from keyring.backend import KeyringBackend
@@ -62,14 +63,20 @@ def keyring_kind(backend: KeyringBackend | None) -> str:
     return "os"
 
 
-def resolve_backend(env: Mapping[str, str] | None = None) -> KeyringBackend | None:
+def resolve_backend(env: Mapping[str, str] | None = None, remembered: Path | None = None
+                    ) -> KeyringBackend | None:
     """The keyring to keep the session in, or None (session for this process only).
 
     An explicit choice wins (PYTHON_KEYRING_BACKEND, keyring's config file). Otherwise only a
     *recommended* backend (an OS keyring) is used: keyring's own detection would happily pick
     keyrings.alt's plaintext file when it is installed, and we never write a secret to disk
-    unless the user asked for it (ECAN_ALLOW_FILE_KEYRING=1)."""
-    import keyring.backend
+    unless the user asked for it (ECAN_ALLOW_FILE_KEYRING=1).
+
+    `remembered`: a file (no secret in it: a class name) naming the keyring chosen last time.
+    Looking for an OS keyring imports every backend keyring knows, macOS's on Linux too: 60-90
+    ms of every start. The remembered one is used while it still loads and says it is usable
+    (the plaintext file: while the user still opts in); the session is kept there, so a keyring
+    that appears since does not move it elsewhere."""
     import keyring.core
 
     env = os.environ if env is None else env
@@ -80,20 +87,65 @@ def resolve_backend(env: Mapping[str, str] | None = None) -> KeyringBackend | No
         explicit = None
     if explicit is not None:
         return explicit if keyring_kind(explicit) != "none" else None
+    allow_file = env.get(ALLOW_FILE_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+    kinds = ("os", "file") if allow_file else ("os",)
+    found = _remembered_backend(remembered, kinds) if remembered is not None else None
+    if found is None:
+        found = _os_keyring()
+        if found is None and allow_file:
+            from keyrings.alt.file import PlaintextKeyring
+
+            found = PlaintextKeyring()
+        if found is not None and remembered is not None:
+            _remember_backend(remembered, found)
+    return found
+
+
+def _os_keyring() -> KeyringBackend | None:
+    """The OS keyring keyring's detection rates highest, if there is one."""
+    import keyring.backend
+
     try:
         candidates = [k for k in keyring.backend.get_all_keyring()
                       if k.priority >= 1 and keyring_kind(k) == "os"
                       and type(k).__name__ != "ChainerBackend"]
     except Exception as e:
         log.warning("looking for an OS keyring failed (%s)", type(e).__name__)
-        candidates = []
-    if candidates:
-        return max(candidates, key=lambda k: k.priority)
-    if env.get(ALLOW_FILE_ENV, "").strip().lower() in {"1", "true", "yes", "on"}:
-        from keyrings.alt.file import PlaintextKeyring
+        return None
+    return max(candidates, key=lambda k: k.priority) if candidates else None
 
-        return PlaintextKeyring()
+
+def _remembered_backend(path: Path, kinds: tuple[str, ...]) -> KeyringBackend | None:
+    """The keyring `path` names, if it is of one of `kinds` and still loads and is usable here
+    (a desktop keyring may be out of reach in an SSH session): else None, and the keyring is
+    looked for again."""
+    import keyring.core
+
+    try:
+        name = json.loads(path.read_text(encoding="utf-8"))["backend"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    try:
+        backend = keyring.core.load_keyring(str(name))  # raises if not usable here
+        kind = keyring_kind(backend)
+        # (An OS keyring as detection takes one; the plaintext file rates itself 0.5.)
+        if kind in kinds and backend.priority >= (1 if kind == "os" else 0.5):
+            return backend
+    except Exception as e:  # gone (uninstalled), not viable, or not a keyring at all
+        log.info("the keyring used last time is not usable now (%s)", type(e).__name__)
     return None
+
+
+def _remember_backend(path: Path, backend: KeyringBackend) -> None:
+    from ecan.paths import PRIVATE_DIR, replace_private_file
+
+    try:
+        path.parent.mkdir(mode=PRIVATE_DIR, exist_ok=True)  # in ECAN_HOME: never makes it
+        kind = type(backend)
+        name = f"{kind.__module__}.{kind.__qualname__}"
+        replace_private_file(path, json.dumps({"backend": name}))
+    except OSError as e:  # a read-only home: detection runs each time, as before
+        log.debug("keyring choice not remembered (%s)", type(e).__name__)
 
 
 class SecretStore:
@@ -157,9 +209,9 @@ class SecretStore:
             log.warning("the keyring refused to delete the session (%s)", type(e).__name__)
 
 
-def backend_from(value: Any) -> KeyringBackend | None:
+def backend_from(value: Any, remembered: Path | None = None) -> KeyringBackend | None:
     """An injected backend (tests: MemoryKeyring), or the resolved one when None."""
-    return value if value is not None else resolve_backend()
+    return value if value is not None else resolve_backend(remembered=remembered)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,74 @@ def test_python_keyring_backend_is_respected(no_keyring_env: dict[str, str],
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
     assert keyring_kind(resolve_backend({})) == "file"
+
+
+class DesktopKeyring(KeyringBackend):
+    """An OS keyring as keyring's detection finds one on a desktop."""
+
+    priority = 5  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.entries.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.entries[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.entries.pop((service, username), None)
+
+
+class OutOfReachKeyring(DesktopKeyring):
+    """A desktop keyring in a session that cannot reach it (SSH, no D-Bus)."""
+
+    priority = 0  # type: ignore[assignment]
+
+
+def test_the_os_keyring_found_is_remembered_and_not_looked_for_again(
+        no_keyring_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Looking for the OS keyring imports every backend keyring knows (60-90 ms of every
+    start): the one found is remembered (its name, no secret) and used while it is usable."""
+    import keyring.backend
+
+    searches: list[int] = []
+
+    def detect() -> list[KeyringBackend]:
+        searches.append(1)
+        return [DesktopKeyring()]
+
+    monkeypatch.setattr(keyring.backend, "get_all_keyring", detect)
+    remembered = tmp_path / "home" / "cache" / "keyring.json"
+    remembered.parent.parent.mkdir()
+    assert isinstance(resolve_backend({}, remembered), DesktopKeyring) and len(searches) == 1
+    assert json.loads(remembered.read_text()) == {"backend": f"{__name__}.DesktopKeyring"}
+    assert remembered.stat().st_mode & 0o077 == 0
+    assert isinstance(resolve_backend({}, remembered), DesktopKeyring) and len(searches) == 1
+
+    # Out of reach here, uninstalled, not a keyring, or a damaged file: looked for again.
+    for text in (json.dumps({"backend": f"{__name__}.OutOfReachKeyring"}),
+                 json.dumps({"backend": f"{__name__}.UninstalledKeyring"}),
+                 json.dumps({"backend": "json.JSONDecoder"}), "{not json"):
+        remembered.write_text(text)
+        assert type(resolve_backend({}, remembered)) is DesktopKeyring
+    assert len(searches) == 5
+    assert json.loads(remembered.read_text()) == {"backend": f"{__name__}.DesktopKeyring"}
+
+    # Opted in to the plaintext file (no OS keyring here): remembered while the user opts in.
+    monkeypatch.setattr(keyring.backend, "get_all_keyring", lambda: [OutOfReachKeyring()])
+    remembered.unlink()
+    assert keyring_kind(resolve_backend({ALLOW_FILE_ENV: "1"}, remembered)) == "file"
+    monkeypatch.setattr(keyring.backend, "get_all_keyring", detect)
+    assert keyring_kind(resolve_backend({ALLOW_FILE_ENV: "1"}, remembered)) == "file"
+    assert len(searches) == 5
+    assert isinstance(resolve_backend({}, remembered), DesktopKeyring)  # no longer opted in
+
+    # An explicit choice still wins.
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
+    assert keyring_kind(resolve_backend({}, remembered)) == "file"
 
 
 def test_refresh_windows_scale_with_the_credential_lifetime() -> None:
