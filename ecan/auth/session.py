@@ -232,6 +232,9 @@ def _kept_credentials(value: Any) -> dict[str, Any] | None:
     return {k: value[k] for k in (*_KEPT_FIELDS, "lifetime")}
 
 
+_Window = tuple[dt.datetime, dt.datetime]  # (from, until)
+
+
 class AuthService:
     """The signed-in user, if any. Thread-safe: the sync workers' credential refreshes and the
     UI's sign-in/out go through one lock. Nothing here touches the network until asked to."""
@@ -265,9 +268,8 @@ class AuthService:
         # access key of the kept ones this process used, if it used any.
         self._kept: dict[str, Any] | None = None
         self._kept_used: str | None = None
-        # (the kept set, when it may be used): what _usable_kept worked out for it.
-        self._kept_window: tuple[dict[str, Any], tuple[dt.datetime, dt.datetime] | None] \
-            | None = None
+        # (the kept set, from when until when it may be used): _usable_kept's work for it.
+        self._kept_window: tuple[dict[str, Any], _Window | None] | None = None
         self._challenges: dict[str, Challenge] = {}
         self._hosted_ui: HostedUiLogin | None = None
 
@@ -959,7 +961,7 @@ class AuthService:
             return None
         return kept if window[0] <= dt.datetime.now(dt.UTC) < window[1] else None
 
-    def _usable_window(self, kept: dict[str, Any]) -> tuple[dt.datetime, dt.datetime] | None:
+    def _usable_window(self, kept: dict[str, Any]) -> _Window | None:
         """When `kept` may be used: from its lifetime (and a minute) before it expires, as
         issued (earlier, the clock moved back), until the advisory refresh window. None if it
         is not this identity's or its expiry is unreadable."""

@@ -273,7 +273,7 @@ class SyncEngine:
         self._run_stats: _Run | None = None
         self._last_error: dict[str, str] | None = None
         self._emit_to: EventSink | None = None
-        # key -> size of what the cloud held at the start of this batch (None: ask per object)
+        # What the cloud held at the start of this batch (None: ask per object).
         self._known: _Known | None = None
         self.small_file = SMALL_FILE  # tests lower it to exercise the streaming path
         self._target_seen: str | None = None

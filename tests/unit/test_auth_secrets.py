@@ -91,22 +91,16 @@ def test_python_keyring_backend_is_respected(no_keyring_env: dict[str, str],
 
 
 class DesktopKeyring(KeyringBackend):
-    """An OS keyring as keyring's detection finds one on a desktop."""
+    """An OS keyring as keyring's detection finds one on a desktop (these tests only choose
+    it: nothing is kept in it)."""
 
     priority = 5  # type: ignore[assignment]
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
     def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
+        return None
 
     def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.entries.pop((service, username), None)
+        raise NotImplementedError
 
 
 class OutOfReachKeyring(DesktopKeyring):
