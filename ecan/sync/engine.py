@@ -179,15 +179,15 @@ class TokenBucket:
 
 
 class _Known(NamedTuple):
-    """What a listing before a batch found: object sizes by key, under the prefixes listed."""
+    """What a listing before a batch found: the keys under the prefixes it listed."""
 
     prefixes: tuple[str, ...]
-    sizes: dict[str, int]
+    keys: frozenset[str]
 
     def may_have(self, key: str) -> bool:
         """Unless the listing covered the key and did not find it (a video queued after a
         listing of images/ alone is checked by a HEAD)."""
-        return key in self.sizes or not key.startswith(self.prefixes)
+        return key in self.keys or not key.startswith(self.prefixes)
 
 
 def _is_transient(exc: BaseException) -> bool:
@@ -902,8 +902,8 @@ class SyncEngine:
         # videos/ only when a video waits: a library of photos lists one prefix, not two.
         prefixes = (f"{root}images/", f"{root}videos/") if with_video else (f"{root}images/",)
         try:
-            return _Known(prefixes, {o.key: o.size for prefix in prefixes
-                                     for o in cloud.store.list(prefix)})
+            return _Known(prefixes, frozenset(o.key for prefix in prefixes
+                                              for o in cloud.store.list(prefix)))
         except Exception as e:  # the workers will meet (and classify) the same problem
             log.info("listing %s failed (%s): checking objects one by one", root,
                      type(e).__name__)
