@@ -106,13 +106,17 @@ def _os_keyring() -> KeyringBackend | None:
     import keyring.backend
 
     try:
-        candidates = [k for k in keyring.backend.get_all_keyring()
-                      if k.priority >= 1 and keyring_kind(k) == "os"
-                      and type(k).__name__ != "ChainerBackend"]
+        candidates = [k for k in keyring.backend.get_all_keyring() if _usable_os_keyring(k)]
     except Exception as e:
         log.warning("looking for an OS keyring failed (%s)", type(e).__name__)
         return None
     return max(candidates, key=lambda k: k.priority) if candidates else None
+
+
+def _usable_os_keyring(backend: KeyringBackend) -> bool:
+    """An OS keyring that rates itself usable here (keyring's chainer of them aside)."""
+    return (backend.priority >= 1 and keyring_kind(backend) == "os"
+            and type(backend).__name__ != "ChainerBackend")
 
 
 def _remembered_backend(path: Path, kinds: tuple[str, ...]) -> KeyringBackend | None:
@@ -129,7 +133,8 @@ def _remembered_backend(path: Path, kinds: tuple[str, ...]) -> KeyringBackend | 
         backend = keyring.core.load_keyring(str(name))  # raises if not usable here
         kind = keyring_kind(backend)
         # (An OS keyring as detection takes one; the plaintext file rates itself 0.5.)
-        if kind in kinds and backend.priority >= (1 if kind == "os" else 0.5):
+        if kind in kinds and (_usable_os_keyring(backend) if kind == "os"
+                              else backend.priority >= 0.5):
             return backend
     except Exception as e:  # gone (uninstalled), not viable, or not a keyring at all
         log.info("the keyring used last time is not usable now (%s)", type(e).__name__)
