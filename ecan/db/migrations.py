@@ -181,4 +181,12 @@ MIGRATIONS: list[str] = [
     CREATE INDEX IF NOT EXISTS ix_avatar_gallery
         ON avatar (deleted_at, resource_type = 'system', created_at DESC, id);
     """,
+    # 9: the library's counts (by sync state for the status bar and `ecan sync`, by kind for
+    # the gallery's filters, the built-in avatars) from an index that holds every column they
+    # read. They read the whole table: at 100,000 avatars, on a window started cold (the
+    # library's file not in the page cache yet), 130-190 ms each, the longest wait before the
+    # window settled. The index is ~2 MB where the table is ~90 MB.
+    """
+    CREATE INDEX IF NOT EXISTS ix_avatar_counts ON avatar (deleted_at, resource_type, sync_state);
+    """,
 ]
