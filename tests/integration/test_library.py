@@ -12,6 +12,7 @@ import struct
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -432,6 +433,16 @@ def test_listing_a_large_library_is_what_reading_each_avatar_gives(app: Any) -> 
     assert len(app.handlers.call("avatar.list", {"query": "50%_off/"})["data"]["avatars"]) == 43
 
 
+def _tracing(connect: Callable[..., sqlite3.Connection],
+             statements: list[str]) -> Callable[..., sqlite3.Connection]:
+    """`connect`, with every statement its connections run appended to `statements`."""
+    def traced(*args: Any) -> sqlite3.Connection:
+        conn = connect(*args)
+        conn.set_trace_callback(statements.append)
+        return conn
+    return traced
+
+
 def test_a_page_of_the_gallery_is_read_down_an_index(app: Any,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """Scrolling the gallery asks for one page at a time; each page's query used to sort the
@@ -441,13 +452,7 @@ def test_a_page_of_the_gallery_is_read_down_an_index(app: Any,
     whole = [a["id"] for a in app.handlers.call("avatar.list", {})["data"]["avatars"]]
     statements: list[str] = []
     connect = app.library.db.connect
-
-    def traced() -> sqlite3.Connection:
-        conn = connect()
-        conn.set_trace_callback(statements.append)
-        return conn
-
-    monkeypatch.setattr(app.library.db, "connect", traced)
+    monkeypatch.setattr(app.library.db, "connect", _tracing(connect, statements))
     page = app.handlers.call("avatar.list", {"offset": 100, "limit": 50})["data"]
     assert [a["id"] for a in page["avatars"]] == whole[100:150]
     assert page["more"] is True
@@ -480,21 +485,9 @@ def test_the_librarys_counts_are_read_from_an_index(app: Any,
                           ).fetchone()[0]
     conn.close()
     statements: list[str] = []
-    connect = sync_state.connect
     library_connect = app.library.db.connect
-
-    def traced(path: Any) -> sqlite3.Connection:
-        conn = connect(path)
-        conn.set_trace_callback(statements.append)
-        return conn
-
-    def library_traced() -> sqlite3.Connection:
-        conn = library_connect()
-        conn.set_trace_callback(statements.append)
-        return conn
-
-    monkeypatch.setattr(sync_state, "connect", traced)
-    monkeypatch.setattr(app.library.db, "connect", library_traced)
+    monkeypatch.setattr(sync_state, "connect", _tracing(sync_state.connect, statements))
+    monkeypatch.setattr(app.library.db, "connect", _tracing(library_connect, statements))
     outbox = sync_state.Outbox(app.paths.database)
     try:
         assert outbox.avatar_counts() == {
