@@ -2,7 +2,7 @@
 
 `ecan sync` pushes what waits in the outbox, then pulls what other machines changed: even with
 nothing to push it asks the cloud (the journal, the published system avatars, the generation
-history: three requests on the direct path, no botocore to load)."""
+history: three requests at once, on the direct path; no botocore to load)."""
 
 from __future__ import annotations
 

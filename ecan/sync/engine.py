@@ -522,17 +522,30 @@ class SyncEngine:
         def arrived(ids: list[str]) -> None:  # a long pull: the gallery shows them already
             self._emit(Pulled(ids[:MAX_IDS], [], [], time.time()))
 
-        result = journal.Puller(self.db, self.paths, self.outbox, cloud, self._library,
-                                on_added=arrived, repair=repair).run()
-        if result.avatar_ids or result.removed_ids or result.agent_names:
-            self._emit(Pulled(result.avatar_ids[:MAX_IDS], result.removed_ids[:MAX_IDS],
-                              result.agent_names[:MAX_IDS], time.time()))
+        def from_journal() -> journal.PullResult:
+            result = journal.Puller(self.db, self.paths, self.outbox, cloud, self._library,
+                                    on_added=arrived, repair=repair).run()
+            if result.avatar_ids or result.removed_ids or result.agent_names:
+                self._emit(Pulled(result.avatar_ids[:MAX_IDS], result.removed_ids[:MAX_IDS],
+                                  result.agent_names[:MAX_IDS], time.time()))
+            return result
+
+        if shared:
+            # The shared documents have nothing to do with the journal: asked for beside it,
+            # so that `ecan sync` ends one round trip after its uploads, not three.
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(2, thread_name_prefix="ecan-pull") as pool:
+                system_pull = pool.submit(self._pull_system, cloud)
+                generations_pull = pool.submit(self._sync_generations, cloud, pull=True)
+                result = from_journal()
+                system, generations = system_pull.result(), generations_pull.result()
+        else:
+            result = from_journal()
         out: dict[str, Any] = {"pulled": result.pulled, "removed": result.removed,
                                "agents": result.agents, "failed": result.failed,
                                "warnings": result.warnings}
         if shared:
-            system = self._pull_system(cloud)
-            generations = self._sync_generations(cloud, pull=True)
             out.update(failed=result.failed + system.failed,
                        warnings=result.warnings + system.warnings + generations.warnings,
                        system_added=len(system.added), generations=generations.pulled)
