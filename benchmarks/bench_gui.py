@@ -245,6 +245,9 @@ def startup_child(home: str) -> None:
     the gallery scrolled end to end (ten pages a frame, as a dragged scroll bar goes), with a
     heartbeat on the GUI thread."""
     t0 = time.perf_counter()
+    import gc
+
+    gc.disable()  # as `ecan gui` starts (ecan.cli.cmd_gui.run): the window's scheduler takes over
     os.environ["ECAN_HOME"] = home
     from PySide6.QtCore import QEventLoop, QSettings, QTimer
 
