@@ -23,6 +23,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
@@ -533,8 +534,6 @@ class SyncEngine:
         if shared:
             # The shared documents have nothing to do with the journal: asked for beside it,
             # so that `ecan sync` ends one round trip after its uploads, not three.
-            from concurrent.futures import ThreadPoolExecutor
-
             with ThreadPoolExecutor(2, thread_name_prefix="ecan-pull") as pool:
                 system_pull = pool.submit(self._pull_system, cloud)
                 generations_pull = pool.submit(self._sync_generations, cloud, pull=True)
