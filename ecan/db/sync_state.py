@@ -25,7 +25,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -434,24 +434,37 @@ class Outbox:
         use them by now get an upload job again, in this transaction (see engine._delete)."""
         now = time.time()
         with self._tx() as c:
-            if not self._guarded(c, job, f"status = {DONE}, last_error = NULL", ()):
+            if not self._complete_in(c, job, avatar_update, removed, now):
                 return False, None
-            if removed != (None, None):
-                self._requeue_users(c, removed, now)
-            if job.kind == "upload" and job.avatar_id and avatar_update is not None:
-                pending = c.execute(
-                    f"SELECT 1 FROM outbox WHERE avatar_id = ? AND kind = 'upload' AND status IN "
-                    f"({READY}, {IN_FLIGHT})", (job.avatar_id,)).fetchone()
-                bad = set(avatar_update) - _CLOUD_COLUMNS
-                if bad:
-                    raise ValueError(f"not a cloud column: {sorted(bad)}")
-                cols = "".join(f"{k} = :{k}, " for k in avatar_update)
-                c.execute(f"UPDATE avatar SET {cols}sync_state = :state, sync_error = NULL, "
-                          f"sync_hint = NULL, cloud_synced_at = :now, updated_at = :now "
-                          f"WHERE id = :id",
-                          {**avatar_update, "state": "queued" if pending else "synced",
-                           "now": now, "id": job.avatar_id})
             return True, self._claim_in(c, now) if claim_next else None
+
+    def complete_all(self, done: Sequence[tuple[Job, dict[str, Any] | None]]) -> list[bool]:
+        """complete() for several jobs (each with its avatar's cloud columns) in one
+        transaction: one commit for the avatars one journal entry names, not one each."""
+        now = time.time()
+        with self._tx() as c:
+            return [self._complete_in(c, job, update, (None, None), now) for job, update in done]
+
+    def _complete_in(self, c: sqlite3.Connection, job: Job, avatar_update: dict[str, Any] | None,
+                     removed: tuple[str | None, str | None], now: float) -> bool:
+        if not self._guarded(c, job, f"status = {DONE}, last_error = NULL", ()):
+            return False
+        if removed != (None, None):
+            self._requeue_users(c, removed, now)
+        if job.kind == "upload" and job.avatar_id and avatar_update is not None:
+            pending = c.execute(
+                f"SELECT 1 FROM outbox WHERE avatar_id = ? AND kind = 'upload' AND status IN "
+                f"({READY}, {IN_FLIGHT})", (job.avatar_id,)).fetchone()
+            bad = set(avatar_update) - _CLOUD_COLUMNS
+            if bad:
+                raise ValueError(f"not a cloud column: {sorted(bad)}")
+            cols = "".join(f"{k} = :{k}, " for k in avatar_update)
+            c.execute(f"UPDATE avatar SET {cols}sync_state = :state, sync_error = NULL, "
+                      f"sync_hint = NULL, cloud_synced_at = :now, updated_at = :now "
+                      f"WHERE id = :id",
+                      {**avatar_update, "state": "queued" if pending else "synced",
+                       "now": now, "id": job.avatar_id})
+        return True
 
     def _requeue_users(self, c: sqlite3.Connection, removed: tuple[str | None, str | None],
                        now: float) -> None:

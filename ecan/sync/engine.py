@@ -179,6 +179,17 @@ class TokenBucket:
             interrupt.wait(wait)
 
 
+class _Uploaded(NamedTuple):
+    """An avatar whose objects are in the cloud, waiting for the journal entry naming it
+    (AvatarPuts): its job is done once that is written."""
+
+    job: Job
+    update: dict[str, Any] | None  # its cloud columns
+    run: _Run
+    started: float
+    sent: int
+
+
 class _Known(NamedTuple):
     """What a listing before a batch found: the keys under the prefixes it listed."""
 
@@ -290,7 +301,7 @@ class SyncEngine:
         self._pull_not_before = 0.0
         self._pull_backoff = 0.0
         self._pull_error: str | None = None
-        self._avatar_puts = journal.AvatarPuts(self._machine)
+        self._avatar_puts = journal.AvatarPuts[_Uploaded](self._machine, self._journaled)
 
     # -- public API ------------------------------------------------------------------------
     def drain(self, *, timeout: float | None = None,
@@ -353,7 +364,7 @@ class SyncEngine:
                 self._active_cv.wait(1.0)
             leftovers = list(self._active.values())
         for job in leftovers:
-            self._record(job, "was given back", functools.partial(self.outbox.release, job),
+            self._record([job], "was given back", functools.partial(self.outbox.release, job),
                          False, tries=1)
         self._give_back_stranded()
         if self._thread is not None:
@@ -847,7 +858,7 @@ class SyncEngine:
                     # A finished job hands over the next one, claimed in the same transaction.
                     job = self._process(cloud, job, run)
                 if job is not None:  # claimed, then told to stop: back untouched
-                    self._record(job, "was given back",
+                    self._record([job], "was given back",
                                  functools.partial(self.outbox.release, job), False)
             except Exception:
                 log.exception("sync worker stopped by an error")
@@ -957,8 +968,8 @@ class SyncEngine:
             if entry is not None:
                 self._keep_claim(job)
                 meta, at = entry
-                self._avatar_puts.add(cloud, meta, at, functools.partial(
-                    self._journaled, job, update, run, started, sent[0]))
+                self._avatar_puts.add(cloud, meta, at,
+                                      _Uploaded(job, update, run, started, sent[0]))
                 deferred = True  # the worker claims its next job itself
         except BaseException as e:  # noqa: BLE001 - every outcome must land in the outbox
             self._on_error(job, e, run)
@@ -972,43 +983,57 @@ class SyncEngine:
                 self._settled(job)
         return nxt
 
-    def _journaled(self, job: Job, update: dict[str, Any] | None, run: _Run, started: float,
-                   sent: int, error: BaseException | None) -> None:
-        """The journal's writer wrote (or failed to write) the entry naming this job's avatar."""
+    def _journaled(self, uploads: list[_Uploaded], error: BaseException | None) -> None:
+        """The journal's writer wrote (or failed to write) the entry naming these avatars:
+        their jobs are recorded done together, in one transaction, or each meets the error."""
         try:
+            recorded = [False] * len(uploads)
             if error is None:
-                self._done(job, update, (None, None), run, started, sent, claim_next=False)
-            else:
-                self._on_error(job, error, run)
+                recorded = self._record([u.job for u in uploads], "are done",
+                                        lambda: self.outbox.complete_all(
+                                            [(u.job, u.update) for u in uploads]), recorded)
+            for u, ok in zip(uploads, recorded, strict=True):
+                try:
+                    if error is not None:
+                        self._on_error(u.job, error, u.run)
+                    elif ok:
+                        self._finished(u.job, u.run, u.started, u.sent)
+                except Exception:  # one job's bookkeeping must not leave the others unheard
+                    log.exception("recording the outcome of job %d failed", u.job.id)
         finally:
-            self._settled(job)
+            for u in uploads:
+                self._settled(u.job)
 
     def _done(self, job: Job, update: dict[str, Any] | None,
-              removed: tuple[str | None, str | None], run: _Run, started: float, sent: int, *,
-              claim_next: bool = True) -> Job | None:
-        """Record a finished job; the next job claimed in the same transaction, if asked."""
+              removed: tuple[str | None, str | None], run: _Run, started: float, sent: int
+              ) -> Job | None:
+        """Record a finished job, and claim the next in the same transaction."""
         not_recorded: tuple[bool, Job | None] = (False, None)
         ok, nxt = self._record(
-            job, "is done", lambda: self.outbox.complete_and_claim(
-                job, update, claim_next=claim_next and self._can_claim(), removed=removed),
+            [job], "is done", lambda: self.outbox.complete_and_claim(
+                job, update, claim_next=self._can_claim(), removed=removed),
             not_recorded)
         if ok:
-            self._transient_streak = 0
-            self._last_error = None
-            with run.lock:
-                run.items_done += 1
-                if job.kind == "upload" and job.avatar_id:
-                    run.synced_avatars.add(job.avatar_id)
-            seconds = time.monotonic() - started
-            if job.kind == "upload":
-                # One line per avatar (not per object): logging is not free at 100s/s.
-                log.info("synced avatar %s: %d bytes uploaded in %.3f s (%.1f KB/s)",
-                         job.avatar_id, sent, seconds, sent / 1024 / max(seconds, 1e-6))
-            else:
-                log.info("%s job %d done in %.3f s", job.kind, job.id, seconds)
-            self._emit(JobFinished(job.id, job.kind, job.avatar_id, sent, seconds))
-            self._emit_progress(run, job.avatar_id, force=True)
+            self._finished(job, run, started, sent)
         return nxt
+
+    def _finished(self, job: Job, run: _Run, started: float, sent: int) -> None:
+        """A job recorded done: the run's counts, the log, the window."""
+        self._transient_streak = 0
+        self._last_error = None
+        with run.lock:
+            run.items_done += 1
+            if job.kind == "upload" and job.avatar_id:
+                run.synced_avatars.add(job.avatar_id)
+        seconds = time.monotonic() - started
+        if job.kind == "upload":
+            # One line per avatar (not per object): logging is not free at 100s/s.
+            log.info("synced avatar %s: %d bytes uploaded in %.3f s (%.1f KB/s)",
+                     job.avatar_id, sent, seconds, sent / 1024 / max(seconds, 1e-6))
+        else:
+            log.info("%s job %d done in %.3f s", job.kind, job.id, seconds)
+        self._emit(JobFinished(job.id, job.kind, job.avatar_id, sent, seconds))
+        self._emit_progress(run, job.avatar_id, force=True)
 
     def _settled(self, job: Job) -> None:
         """The job is no longer this engine's to run: its claim needs no more heartbeats."""
@@ -1020,11 +1045,11 @@ class SyncEngine:
 
     def _on_error(self, job: Job, e: BaseException, run: _Run) -> None:
         if self._cancel.is_set() or isinstance(e, _Abandoned):
-            self._record(job, "was given back", lambda: self.outbox.release(job), False)
+            self._record([job], "was given back", lambda: self.outbox.release(job), False)
             return
         if isinstance(e, OtherIdentity):
             log.warning("job %d (%s) held: it belongs to another identity", job.id, job.kind)
-            self._record(job, "is held", lambda: self.outbox.hold(
+            self._record([job], "is held", lambda: self.outbox.hold(
                 job, e.message, time.time() + HOLD_S), False)
             self._last_error = e.to_dict()
             self._emit(JobFailed(job.id, job.kind, job.avatar_id, e.code, e.message, e.hint,
@@ -1032,7 +1057,7 @@ class SyncEngine:
             return
         if isinstance(e, AuthRequired):
             # Never a failure: the job waits, untouched, for the user to sign in again.
-            self._record(job, "waits for sign-in", lambda: self.outbox.retry_later(
+            self._record([job], "waits for sign-in", lambda: self.outbox.retry_later(
                 job, e.message, 0.0, count_attempt=False), False)
             self._last_error = e.to_dict()
             self._auth_lost(e)
@@ -1040,7 +1065,7 @@ class SyncEngine:
         if pauses_queue(e) and isinstance(e, UserFacingError):
             # Every other job would fail the same way: this one waits, its attempt uncounted,
             # and the loop probes until the cause is fixed.
-            self._record(job, "waits", lambda: self.outbox.retry_later(
+            self._record([job], "waits", lambda: self.outbox.retry_later(
                 job, e.message, 0.0, count_attempt=False), False)
             self._block(e)
             self._emit(JobFailed(job.id, job.kind, job.avatar_id, e.code, e.message, e.hint,
@@ -1051,7 +1076,7 @@ class SyncEngine:
             retry_at = time.time() + delay
             message = e.message if isinstance(e, UserFacingError) else f"{type(e).__name__}: {e}"
             hint = e.hint if isinstance(e, UserFacingError) else "It will be retried."
-            self._record(job, "will retry", lambda: self.outbox.retry_later(
+            self._record([job], "will retry", lambda: self.outbox.retry_later(
                 job, message, retry_at), False)
             self._last_error = {"code": getattr(e, "code", "transient"), "message": message,
                                 "hint": hint}
@@ -1069,7 +1094,7 @@ class SyncEngine:
             if job.avatar_id and self.outbox.avatar(job.avatar_id) is None:
                 # The avatar was deleted while we uploaded it: nothing left to do here (its
                 # delete job removes whatever reached the cloud).
-                self._record(job, "is done", lambda: self.outbox.complete(job, None), False)
+                self._record([job], "is done", lambda: self.outbox.complete(job, None), False)
                 with run.lock:
                     run.items_done += 1
                 return
@@ -1080,30 +1105,33 @@ class SyncEngine:
             log.exception("job %d (%s) hit a bug", job.id, job.kind)
             if job.attempts < BUG_ATTEMPTS:
                 retry_at = time.time() + self._backoff(job.attempts)
-                self._record(job, "will retry", lambda: self.outbox.retry_later(
+                self._record([job], "will retry", lambda: self.outbox.retry_later(
                     job, f"internal error: {type(e).__name__}", retry_at), False)
                 return
             code, message = "internal_error", f"Sync hit a bug ({type(e).__name__})."
             hint = "Details are in the log under $ECAN_HOME/logs/ecan.log; then retry."
-        self._record(job, "failed", lambda: self.outbox.fail(job, message, hint), False)
+        self._record([job], "failed", lambda: self.outbox.fail(job, message, hint), False)
         log.warning("job %d (%s) failed: %s", job.id, job.kind, message)
         with run.lock:
             run.items_done += 1
         self._emit(JobFailed(job.id, job.kind, job.avatar_id, code, message, hint, None))
 
-    def _record(self, job: Job, what: str, write: Callable[[], _T], refused: _T, *,
+    def _record(self, jobs: list[Job], what: str, write: Callable[[], _T], refused: _T, *,
                 tries: int = RECORD_TRIES) -> _T:
-        """Record a job's outcome in the outbox, trying again with back-off while SQLite
-        refuses; if it still refuses, return `refused` and give the job back later."""
+        """Record jobs' outcome in the outbox (one transaction), trying again with back-off
+        while SQLite refuses; if it still refuses, return `refused` and give the jobs back
+        later."""
         for attempt in range(1, tries + 1):
             try:
                 return write()
             except sqlite3.Error as e:
-                log.warning("could not record that job %d %s (%s: %s), try %d of %d", job.id,
-                            what, type(e).__name__, e, attempt, tries)
+                log.warning("could not record that job %s %s (%s: %s), try %d of %d",
+                            ", ".join(str(job.id) for job in jobs), what, type(e).__name__, e,
+                            attempt, tries)
                 if attempt < tries:
                     time.sleep(self._backoff(attempt))
-        self._strand(job)
+        for job in jobs:
+            self._strand(job)
         return refused
 
     def _strand(self, job: Job) -> None:

@@ -35,7 +35,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ecan.db.sync_state import ActivityKind
 from ecan.errors import UserFacingError
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from ecan.sync.engine import Cloud
 
 log = logging.getLogger("ecan.sync")
+T = TypeVar("T")
 
 MAX_ENTRY = 64 * 1024  # bytes: an entry larger than this is not ours, and is not read
 SKEW_S = 300.0  # how far machines' clocks may disagree
@@ -87,33 +88,37 @@ LINGER_S = 1.0  # the longest an entry waits for others to share its write
 
 
 @dataclass
-class _Waiting:
+class _Waiting(Generic[T]):
     cloud: Cloud
     meta: dict[str, Any]
     at: float
     size: int
-    written: Callable[[BaseException | None], None]
+    token: T
     since: float
 
 
-class AvatarPuts:
+class AvatarPuts(Generic[T]):
     """The `avatar.put` entries of one engine run, written as a group commit by a thread of
-    their own: a worker whose avatar is whole in the cloud leaves its entry here and goes on to
-    the next avatar; the writer sends every entry waiting (one `avatars.put` object for
-    several, up to BATCH_BYTES) once the oldest has waited LINGER_S, once a full write's worth
-    waits, or when the run ends. Each entry's `written(error)` then runs on the writer's
-    thread: the engine records the job done only there, so a crash before the write leaves the
-    job to run again, never an avatar the journal does not name.
+    their own: a worker whose avatar is whole in the cloud leaves its entry here (with a token
+    of its own) and goes on to the next avatar; the writer sends every entry waiting (one
+    `avatars.put` object for several, up to BATCH_BYTES) once the oldest has waited LINGER_S,
+    once a full write's worth waits, or when the run ends. `written(tokens, error)` then runs
+    on the writer's thread, once per write, with the tokens of the entries it carried: the
+    engine records those jobs done only there (in one transaction), so a crash before the write
+    leaves the jobs to run again, never an avatar the journal does not name.
 
     One entry per avatar was a third of a cold sync's requests; a group commit that held its
     workers until the write came back wrote every few avatars (a request's round trip), and
     kept every worker idle for that round trip."""
 
-    def __init__(self, machine: Callable[[], str], linger_s: float = LINGER_S) -> None:
+    def __init__(self, machine: Callable[[], str],
+                 written: Callable[[list[T], BaseException | None], None],
+                 linger_s: float = LINGER_S) -> None:
         self._machine = machine
+        self._written = written
         self.linger_s = linger_s
         self._cv = threading.Condition()
-        self._queue: list[_Waiting] = []
+        self._queue: list[_Waiting[T]] = []
         self._bytes = 0
         self._closing = False
         self._thread: threading.Thread | None = None
@@ -131,7 +136,7 @@ class AvatarPuts:
         self._thread.start()
 
     def close(self) -> None:
-        """Write what waits, then stop (every entry's `written` has run on return)."""
+        """Write what waits, then stop (`written` has heard of every entry on return)."""
         with self._cv:
             self._closing = True
             self._cv.notify_all()
@@ -139,9 +144,8 @@ class AvatarPuts:
             self._thread.join()
             self._thread = None
 
-    def add(self, cloud: Cloud, meta: dict[str, Any], at: float,
-            written: Callable[[BaseException | None], None]) -> None:
-        entry = _Waiting(cloud, meta, at, len(json.dumps(meta)), written, time.monotonic())
+    def add(self, cloud: Cloud, meta: dict[str, Any], at: float, token: T) -> None:
+        entry = _Waiting(cloud, meta, at, len(json.dumps(meta)), token, time.monotonic())
         with self._cv:
             if self._thread is None:
                 raise RuntimeError("the journal writer is not running")
@@ -167,16 +171,15 @@ class AvatarPuts:
                 self._write(batch)
             except BaseException as e:  # noqa: BLE001 - each entry's job handles it
                 error = e
-            for w in batch:
-                try:
-                    w.written(error)
-                except Exception:  # one job's bookkeeping must not strand the others
-                    log.exception("recording a journal entry's job failed")
+            try:
+                self._written([w.token for w in batch], error)
+            except Exception:  # the writer goes on: later entries' jobs must hear too
+                log.exception("recording the jobs of a journal entry failed")
 
-    def _take(self) -> list[_Waiting]:
+    def _take(self) -> list[_Waiting[T]]:
         """The oldest waiting entries of one cloud, up to BATCH_BYTES (at least one)."""
         first = self._queue[0]
-        batch: list[_Waiting] = []
+        batch: list[_Waiting[T]] = []
         size = 0
         for w in self._queue:
             if w.cloud is not first.cloud:
@@ -190,7 +193,7 @@ class AvatarPuts:
         self._bytes -= size
         return batch
 
-    def _write(self, batch: list[_Waiting]) -> None:
+    def _write(self, batch: list[_Waiting[T]]) -> None:
         cloud = batch[0].cloud
         if len(batch) == 1:
             write(cloud, self._machine(), "avatar.put", {"avatar": batch[0].meta},

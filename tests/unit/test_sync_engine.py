@@ -6,7 +6,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -281,16 +281,19 @@ def test_a_database_error_while_finishing_a_job_does_not_strand_it(
     it must not stay `syncing` under this live engine, blocking the avatar's later jobs."""
     first = write_avatar(paths, db.path, seed=1)
     later = write_avatar(paths, db.path, seed=2)
-    real = engine.outbox.complete_and_claim
     left = [refusals]
 
-    def refusing(*args: object, **kw: object) -> object:
-        if left[0] > 0:
-            left[0] -= 1
-            raise sqlite3.OperationalError("database is locked")
-        return real(*args, **kw)  # type: ignore[arg-type]
+    def refusing(real: Callable[..., object]) -> Callable[..., object]:
+        def refuse(*args: object, **kw: object) -> object:
+            if left[0] > 0:
+                left[0] -= 1
+                raise sqlite3.OperationalError("database is locked")
+            return real(*args, **kw)
+        return refuse
 
-    monkeypatch.setattr(engine.outbox, "complete_and_claim", refusing)
+    # An upload is recorded done with the others its journal entry names (complete_all).
+    for name in ("complete_and_claim", "complete_all"):
+        monkeypatch.setattr(engine.outbox, name, refusing(getattr(engine.outbox, name)))
     result = engine.drain(timeout=10)
     assert left[0] == 0
     assert (result.synced, result.failed, result.remaining) == (2, 0, 0)

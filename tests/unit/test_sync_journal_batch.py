@@ -68,10 +68,19 @@ def test_avatars_synced_in_one_run_share_one_journal_entry(tmp_path: Path) -> No
     store.db = dba
     for i in range(6):
         write_avatar(pa, dba.path, seed=i, name=f"avatar {i}")
+    recorded: list[int] = []  # jobs per transaction that recorded uploads done
+    complete_all = ea.outbox.complete_all
+
+    def counting(done: Any) -> list[bool]:
+        recorded.append(len(done))
+        return complete_all(done)
+
+    ea.outbox.complete_all = counting  # type: ignore[method-assign]
     result = ea.drain(timeout=20)
     assert (result.synced, result.failed, result.remaining) == (6, 0, 0)
     entries = journal(store)
     assert [e["op"] for e in entries] == ["avatars.put"]
+    assert recorded == [6]  # one entry, one commit for its six jobs
     shas = {r["sha256"] for r in q(dba, "SELECT sha256 FROM avatar")}
     assert sorted(s for e in entries for s in synced_avatars(e)) == sorted(shas)
     assert store.synced_when_written == [0]  # none was recorded synced before its entry
@@ -128,22 +137,23 @@ def test_a_failed_shared_entry_leaves_each_of_its_avatars_to_sync_again(tmp_path
 
 
 def test_the_writer_records_every_entry_it_was_given_before_the_run_ends() -> None:
-    """close() returns only after every entry's job has heard how its write went."""
+    """close() returns only after every entry's job has heard how its write went: once per
+    write, all of its entries together (the engine records them in one transaction)."""
     from ecan.sync.journal import AvatarPuts
 
     store = MemoryBlobStore()
     cloud = CloudTwin(store).open()
-    puts = AvatarPuts(lambda: "m1", linger_s=60)
-    heard: list[BaseException | None] = []
+    heard: list[tuple[list[int], BaseException | None]] = []
     lock = threading.Lock()
 
-    def written(error: BaseException | None) -> None:
+    def written(tokens: list[int], error: BaseException | None) -> None:
         with lock:
-            heard.append(error)
+            heard.append((tokens, error))
 
+    puts = AvatarPuts(lambda: "m1", written, linger_s=60)
     puts.start()
     for i in range(3):
-        puts.add(cloud, {"sha256": f"{i:064x}"}, at=float(i), written=written)
+        puts.add(cloud, {"sha256": f"{i:064x}"}, at=float(i), token=i)
     puts.close()
-    assert heard == [None, None, None]
+    assert heard == [([0, 1, 2], None)]
     assert [e["op"] for e in journal(store)] == ["avatars.put"]
