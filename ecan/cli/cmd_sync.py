@@ -2,7 +2,8 @@
 
 `ecan sync` pushes what waits in the outbox, then pulls what other machines changed: even with
 nothing to push it asks the cloud (the journal, the published system avatars, the generation
-history: three requests at once, on the direct path; no botocore to load)."""
+history: three requests, on the direct path; no botocore to load). The last two are asked as
+the uploads start, the journal after them."""
 
 from __future__ import annotations
 
@@ -138,6 +139,8 @@ def sync(args: argparse.Namespace, out: Output) -> int:
         if engine.paused():
             out.info(f"sync is paused {_until_text(engine.paused_until())}: nothing uploaded "
                      "(resume it in the app, or with `ecan sync --resume`)")
+        # The pull's shared documents are asked for as the uploads start (see ask_shared).
+        shared = engine.ask_shared() if _may_pull(engine) else None
         try:
             result, interrupted = _drain_until_interrupted(engine, args.timeout, bar)
             elsewhere = 0
@@ -153,7 +156,7 @@ def sync(args: argparse.Namespace, out: Output) -> int:
                 result["synced"] += again["synced"]
             result.update(pulled=0, removed=0)
             if not interrupted:
-                _pull(engine, result, bar)
+                _pull(engine, result, bar, shared)
                 if engine.outbox.ready_jobs():  # what the pull queued (an avatar kept here)
                     again, interrupted = _drain_until_interrupted(engine, args.timeout, bar)
                     result["synced"] += again["synced"]
@@ -188,15 +191,20 @@ def sync(args: argparse.Namespace, out: Output) -> int:
     return 130 if interrupted else _exit_code(result)
 
 
-def _pull(engine: Any, result: dict[str, Any], bar: _ProgressLine) -> None:
-    """After the push: other machines' changes. Offline, signed out or no cloud: nothing to
-    pull now (the push's summary already says why); a bad entry is a warning, not a stop."""
+def _may_pull(engine: Any) -> bool:
+    return bool(engine.cloud.configured() and not engine.paused())
+
+
+def _pull(engine: Any, result: dict[str, Any], bar: _ProgressLine, shared: Any) -> None:
+    """After the push: other machines' changes (`shared`: the shared documents' answers, if
+    asked for already). Offline, signed out or no cloud: nothing to pull now (the push's
+    summary already says why); a bad entry is a warning, not a stop."""
     from ecan.errors import UserFacingError
 
-    if not engine.cloud.configured() or engine.paused():
+    if not _may_pull(engine):
         return
     try:
-        pulled = engine.pull_now()
+        pulled = engine.pull_now(shared=shared or True)
     except UserFacingError as e:
         bar.line(f"nothing pulled: {e.message}")
         return

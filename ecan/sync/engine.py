@@ -190,6 +190,20 @@ class _Uploaded(NamedTuple):
     sent: int
 
 
+class SharedPull:
+    """The cloud's shared documents (the published system avatars, the generation history),
+    asked for on two threads of their own; results() waits for both answers."""
+
+    def __init__(self, engine: SyncEngine, cloud: Cloud) -> None:
+        pool = ThreadPoolExecutor(2, thread_name_prefix="ecan-pull")
+        self._system = pool.submit(engine._pull_system, cloud)
+        self._generations = pool.submit(engine._sync_generations, cloud, pull=True)
+        pool.shutdown(wait=False)  # its threads end with their answers
+
+    def results(self) -> tuple[SystemPull, GenerationSync]:
+        return self._system.result(), self._generations.result()
+
+
 class _Known(NamedTuple):
     """What a listing before a batch found: the keys under the prefixes it listed."""
 
@@ -518,48 +532,52 @@ class SyncEngine:
         return {**Restorer(self.db, self.paths, cloud).run(on_event=on_event).to_dict(),
                 "ran": True}
 
-    def pull_now(self, cloud: Cloud | None = None, *, shared: bool = True,
+    def pull_now(self, cloud: Cloud | None = None, *, shared: bool | SharedPull = True,
                  repair: bool | None = None) -> dict[str, Any]:
         """Apply what other machines changed since the last pull (ecan.sync.journal), now:
         {pulled, removed, agents, failed, warnings}; a pull that changed something is also
         published as a Pulled event. `shared`: also the published system avatars and the
-        generation history (`ecan sync`); the background loop checks those on their own,
-        slower clock (_maybe_pull_shared), so its 30-second pull stays one LIST. `repair` (by
-        default: as `shared`): also look over the local originals (ecan.sync.repair), a stat
-        per synced avatar (0.5 s of CPU at 100,000) that the loop makes every REPAIR_S."""
+        generation history (`ecan sync`: asked for beside the journal, or given, already
+        asked, by ask_shared); the background loop checks those on their own, slower clock
+        (_maybe_pull_shared), so its 30-second pull stays one LIST. `repair` (by default: as
+        `shared`): also look over the local originals (ecan.sync.repair), a stat per synced
+        avatar (0.5 s of CPU at 100,000) that the loop makes every REPAIR_S."""
         if repair is None:
-            repair = shared
+            repair = bool(shared)
         cloud = self.cloud.open() if cloud is None else cloud
+        # The shared documents have nothing to do with the journal: asked for beside it, so
+        # that `ecan sync` ends one round trip after its uploads, not three.
+        asked = SharedPull(self, cloud) if shared is True else shared or None
 
         def arrived(ids: list[str]) -> None:  # a long pull: the gallery shows them already
             self._emit(Pulled(ids[:MAX_IDS], [], [], time.time()))
 
-        def from_journal() -> journal.PullResult:
-            result = journal.Puller(self.db, self.paths, self.outbox, cloud, self._library,
-                                    on_added=arrived, repair=repair).run()
-            if result.avatar_ids or result.removed_ids or result.agent_names:
-                self._emit(Pulled(result.avatar_ids[:MAX_IDS], result.removed_ids[:MAX_IDS],
-                                  result.agent_names[:MAX_IDS], time.time()))
-            return result
-
-        if shared:
-            # The shared documents have nothing to do with the journal: asked for beside it,
-            # so that `ecan sync` ends one round trip after its uploads, not three.
-            with ThreadPoolExecutor(2, thread_name_prefix="ecan-pull") as pool:
-                system_pull = pool.submit(self._pull_system, cloud)
-                generations_pull = pool.submit(self._sync_generations, cloud, pull=True)
-                result = from_journal()
-                system, generations = system_pull.result(), generations_pull.result()
-        else:
-            result = from_journal()
+        result = journal.Puller(self.db, self.paths, self.outbox, cloud, self._library,
+                                on_added=arrived, repair=repair).run()
+        if result.avatar_ids or result.removed_ids or result.agent_names:
+            self._emit(Pulled(result.avatar_ids[:MAX_IDS], result.removed_ids[:MAX_IDS],
+                              result.agent_names[:MAX_IDS], time.time()))
         out: dict[str, Any] = {"pulled": result.pulled, "removed": result.removed,
                                "agents": result.agents, "failed": result.failed,
                                "warnings": result.warnings}
-        if shared:
+        if asked is not None:
+            system, generations = asked.results()
             out.update(failed=result.failed + system.failed,
                        warnings=result.warnings + system.warnings + generations.warnings,
                        system_added=len(system.added), generations=generations.pulled)
         return out
+
+    def ask_shared(self) -> SharedPull | None:
+        """Start asking for the shared documents (the published system avatars, the generation
+        history) now, for pull_now(shared=...) to collect; None if the cloud cannot be opened
+        (the pull then asks itself, and says why). `ecan sync` asks as its uploads start: no
+        answer depends on them, and the cloud is idle while the uploads get going."""
+        try:
+            cloud = self.cloud.open()
+        except Exception as e:  # signed out, offline, no cloud: the pull meets it again
+            log.info("shared documents not asked for yet (%s)", type(e).__name__)
+            return None
+        return SharedPull(self, cloud)
 
     def _sync_generations(self, cloud: Cloud, *, pull: bool) -> GenerationSync:
         """The generation history's documents (ecan.sync.generations)."""

@@ -195,6 +195,52 @@ def test_ecan_syncs_pull_asks_the_cloud_its_three_questions_at_once(
     assert inside[1] == 3
 
 
+def test_ecan_sync_asks_for_the_shared_documents_while_its_uploads_run(
+        two: tuple[Machine, Machine, MemoryBlobStore]) -> None:
+    """`ecan sync` asks for the published system avatars and the generation history as its
+    uploads start (ask_shared): no answer depends on them, and the cloud is idle while the
+    uploads get going. Its pull after the push then asks for the journal alone (and what it
+    names), one round trip after the last upload."""
+    a, b, store = two
+    write_avatar(b.paths, b.db.path, seed=1)
+    assert b.engine.drain(timeout=10).remaining == 0
+    write_avatar(a.paths, a.db.path, seed=2)
+    asked: list[str] = []  # the cloud's questions (and uploads), in order
+    cv = threading.Condition()
+
+    def record(what: str) -> None:
+        with cv:
+            asked.append(what)
+            cv.notify_all()
+
+    def question(real: Callable[..., Any]) -> Callable[..., Any]:
+        def call(key: str, *args: Any, **kw: Any) -> Any:
+            record("journal" if "/journal/" in key else "manifest" if "manifest" in key
+                   else "generations" if "generation" in key else key)
+            return real(key, *args, **kw)
+        return call
+
+    real_put = store.put_bytes
+
+    def upload(key: str, *args: Any, **kw: Any) -> Any:
+        if "/images/" in key:  # an upload waits (a few seconds at most) for the questions
+            with cv:
+                cv.wait_for(lambda: {"manifest", "generations"} <= set(asked), timeout=3)
+            record("upload")
+        return real_put(key, *args, **kw)
+
+    store.list, store.head = question(store.list), question(store.head)  # type: ignore[method-assign]
+    store.put_bytes = upload  # type: ignore[method-assign]
+    shared = a.engine.ask_shared()
+    assert shared is not None
+    assert a.engine.drain(timeout=10).remaining == 0
+    pushed = len(asked)
+    assert a.engine.pull_now(shared=shared)["pulled"] == 1
+    assert {"manifest", "generations"} <= set(asked[:asked.index("upload")])
+    after = asked[pushed:]  # the journal, then b's avatar it names
+    assert after[0] == "journal" and not {"manifest", "generations"} & set(after)
+
+
 def test_a_failing_pull_is_recorded_and_never_stops_the_engine(
         two: tuple[Machine, Machine, MemoryBlobStore],
         monkeypatch: pytest.MonkeyPatch) -> None:
