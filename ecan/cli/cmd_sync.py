@@ -123,12 +123,13 @@ def pause_or_resume(args: argparse.Namespace, out: Output) -> int:
 
 def sync(args: argparse.Namespace, out: Output) -> int:
     """Push the outbox, then pull what other machines changed (ecan.sync.journal)."""
-    from ecan.cli.context import open_app
+    from ecan.cli.context import open_app, starting_up
     from ecan.cli.output import unwrap
 
     if getattr(args, "pause", None) is not None or getattr(args, "resume", False):
         return pause_or_resume(args, out)
-    app = open_app()
+    with starting_up():
+        app = open_app()
     bar = _ProgressLine(out)
     interrupted = False
     try:

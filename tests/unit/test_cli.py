@@ -101,3 +101,28 @@ def test_a_command_line_builds_only_the_parser_of_its_command(
                 answers.append({"refused": str(e), "printed": out.getvalue()})
             monkeypatch.undo()
         assert answers[0] == answers[1], line
+
+
+def test_a_command_starts_up_without_collections_then_collects_again() -> None:
+    """starting_up(): no automatic collection while a command opens its app; then what exists
+    is frozen out of later collections and collection resumes. Where collection was off
+    already (the window schedules its own), it stays off. (A child process: freezing would
+    keep this test process's objects for good.)"""
+    code = """if True:
+        import gc, json
+        from ecan.cli.context import starting_up
+        seen = []
+        with starting_up():
+            seen.append(gc.isenabled())
+            kept = [[i] for i in range(1000)]
+        seen += [gc.isenabled(), gc.get_freeze_count() > 1000]
+        gc.unfreeze()
+        gc.disable()
+        with starting_up():
+            pass
+        seen += [gc.isenabled(), gc.get_freeze_count()]
+        print(json.dumps(seen))
+    """
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert json.loads(out) == [False, True, True, False, 0]
