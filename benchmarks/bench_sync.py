@@ -680,6 +680,11 @@ def summarize(times: dict[str, dict[str, list[Any]]]) -> dict[str, Any]:
                 out[tool][phase] = spread(spans)
         if served := [s["cpu_s"] for s in runs.get("server", [])]:  # the cold runs' server CPU
             out[tool]["server_cpu"] = spread(served)
+            # The tool's own share of a cold run: its wall minus the server's CPU, run by run.
+            # The server's CPU for the same requests moves ~10% between runs and the walls
+            # follow it; this share moves far less, so a change to the client shows in it.
+            out[tool]["client_share"] = spread(
+                [w - c for w, c in zip(runs["cold"], served, strict=True)])
     return out
 
 
@@ -803,6 +808,8 @@ def main() -> int:
                     line += (f"  (to the first request {m['to_first_request']['median']:.2f} s, "
                              f"requests {m['requests']['median']:.2f} s, after the last answer "
                              f"{m['after_last_answer']['median']:.2f} s)")
+                if "client_share" in m:
+                    line += f"  wall - server CPU {m['client_share']['median']:.3f} s"
                 print(line)
             for name, v in rat.items():
                 print(f"  {name:<44} {v:6.2f}x")
