@@ -14,6 +14,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -30,6 +31,7 @@ _VERSIONS_LIST_PARAMS = frozenset({"versions", "prefix", "delimiter", "encoding-
                                    "key-marker", "max-keys", "version-id-marker"})
 _Need = Callable[..., AccessRequest]
 _IPV4_RE = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+_ACL_HEADERS = ("HTTP_X_AMZ_ACL", "HTTP_X_AMZ_GRANT_")
 
 
 class MalformedRequest(ValueError):
@@ -167,7 +169,7 @@ def _object_access(environ: dict[str, Any], method: str, query: dict[str, list[s
             # What else real S3 asks of a write that sets tags or an ACL along the way.
             if environ.get("HTTP_X_AMZ_TAGGING") is not None and not params:
                 needs.append(need("s3:PutObjectTagging", arn))
-            if any(h.startswith(("HTTP_X_AMZ_ACL", "HTTP_X_AMZ_GRANT_")) for h in environ):
+            if _sets_acl(environ):
                 needs.append(need("s3:PutObjectAcl", arn))
             operation = ("UploadPart" if params else "PutObject") + (
                 "Copy" if copy_source is not None else "")
@@ -178,7 +180,7 @@ def _object_access(environ: dict[str, Any], method: str, query: dict[str, list[s
             if params == {"uploads"}:
                 if environ.get("HTTP_X_AMZ_TAGGING") is not None:
                     needs.append(need("s3:PutObjectTagging", arn))
-                if any(h.startswith(("HTTP_X_AMZ_ACL", "HTTP_X_AMZ_GRANT_")) for h in environ):
+                if _sets_acl(environ):
                     needs.append(need("s3:PutObjectAcl", arn))
             operation = "CreateMultipartUpload" if "uploads" in params else \
                 "CompleteMultipartUpload"
@@ -214,8 +216,17 @@ def _copy_source_need(header: str, need: _Need) -> AccessRequest:
     return need(action, object_arn(bucket, key))
 
 
+def _sets_acl(environ: Mapping[str, Any]) -> bool:
+    """A canned ACL or a grant among the request's headers (looked for in C: every write of an
+    identity asks, and a request has some 30 environ entries)."""
+    return any(map(str.startswith, environ, repeat(_ACL_HEADERS)))
+
+
 def _query(environ: Mapping[str, Any]) -> dict[str, list[str]]:
-    query = parse_qs(str(environ.get("QUERY_STRING", "")), keep_blank_values=True)
+    text = str(environ.get("QUERY_STRING", ""))
+    if not text:  # most requests: nothing to parse
+        return {}
+    query = parse_qs(text, keep_blank_values=True)
     # Presigned-URL auth parameters and the SDK's `x-id` routing hint are not sub-resources.
     return {k: v for k, v in query.items()
             if not k.lower().startswith("x-amz-") and k != "x-id"}
@@ -227,6 +238,8 @@ def _raw_path(environ: Mapping[str, Any]) -> str:
     raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
     if raw:
         text = str(raw)
+        if text.startswith("/"):  # the usual origin form: no scheme to split off
+            return text.split("?", 1)[0]
         parts = urlsplit(text)
         return parts.path if parts.scheme else text.split("?", 1)[0]
     path = str(environ.get("PATH_INFO", "/"))

@@ -340,16 +340,22 @@ def _reuse_threads(server: Any) -> None:
 class _MotoDeployedRole:
     """The identity pool's authenticated role and its inline policies, read from this process's
     moto state on every call (an HTTP round trip per S3 request would double the cost of each;
-    moto's state lives here anyway, as `_password_of` reads it)."""
+    moto's state lives here anyway, as `_password_of` reads it).
+
+    Every request an identity signs asks, so the reading stays cheap: moto's backends are
+    found as plain dict entries (see _moto_backend), and the role found for an ARN is kept
+    while moto still holds that very role. A changed pool role, a role deleted or made again,
+    or a changed policy text is still seen by the next request."""
 
     def __init__(self, region: str, identity_pool_id: str) -> None:
         self._region = region
         self._pool_id = identity_pool_id
+        self._kept: tuple[str, Any] | None = None  # (ARN, moto's Role object)
 
     def arn(self) -> str | None:
         from moto.cognitoidentity.models import cognitoidentity_backends
 
-        pool = cognitoidentity_backends[ACCOUNT_ID][self._region].identity_pools.get(
+        pool = _moto_backend(cognitoidentity_backends, self._region).identity_pools.get(
             self._pool_id)
         return poolroles.authenticated_role(pool) if pool is not None else None
 
@@ -359,8 +365,22 @@ class _MotoDeployedRole:
         arn = self.arn()
         if arn is None:
             return []
-        role = iam_backends[ACCOUNT_ID]["aws"].get_role(arn.rsplit("/", 1)[-1])
+        iam = _moto_backend(iam_backends, "aws")
+        kept = self._kept
+        if kept is not None and kept[0] == arn and iam.roles.get(kept[1].id) is kept[1]:
+            role = kept[1]
+        else:
+            role = iam.get_role(arn.rsplit("/", 1)[-1])  # a scan of every role
+            self._kept = (arn, role)
         return [_parsed(doc) for doc in list(role.policies.values())]
+
+
+def _moto_backend(backends: Any, region: str) -> Any:
+    """moto's backend of ACCOUNT_ID in `region`. Indexing moto's BackendDict takes a lock
+    shared by all its backends and compares itself with every backend in use, ~15 times per
+    request already; once the account's backends exist, the dict entry is the same object."""
+    account = dict.get(backends, ACCOUNT_ID)
+    return (backends[ACCOUNT_ID] if account is None else account)[region]
 
 
 @lru_cache(maxsize=64)

@@ -185,6 +185,61 @@ def test_a_compiled_role_policy_decides_every_request_without_reading_the_docume
     assert dict(compiled) == identity_role_policy(BUCKET, "avatars/")
 
 
+def test_the_deployed_role_is_read_again_when_the_pool_role_the_role_or_its_policy_changes(
+        ) -> None:
+    # The demo cloud keeps the role it found for an ARN (a scan of every role per request,
+    # otherwise); what an operator changes must still reach the very next request.
+    moto = pytest.importorskip("moto")
+    import json
+
+    import boto3
+    from moto.cognitoidentity.responses import CognitoIdentityResponse
+
+    from ecan.democloud import poolroles
+    from ecan.democloud.server import _MotoDeployedRole
+
+    trust = json.dumps(_policy({"Effect": "Allow", "Action": "sts:AssumeRole",
+                                "Principal": {"AWS": "arn:aws:iam::123456789012:root"}}))
+    with moto.mock_aws():
+        poolroles.install(CognitoIdentityResponse)
+        iam = boto3.client("iam", region_name="us-east-1")
+        identity = boto3.client("cognito-identity", region_name="us-east-1")
+        pool = identity.create_identity_pool(IdentityPoolName="pool",
+                                             AllowUnauthenticatedIdentities=False)
+        pool_id = pool["IdentityPoolId"]
+
+        def allow(role: str, action: str) -> None:
+            iam.put_role_policy(RoleName=role, PolicyName="access", PolicyDocument=json.dumps(
+                _policy({"Effect": "Allow", "Action": action, "Resource": "*"})))
+
+        def make(role: str, action: str) -> str:
+            arn = iam.create_role(RoleName=role, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+            allow(role, action)
+            return str(arn)
+
+        def use(arn: str | None) -> None:
+            identity.set_identity_pool_roles(IdentityPoolId=pool_id,
+                                             Roles={"authenticated": arn} if arn else {})
+
+        deployed = _MotoDeployedRole("us-east-1", pool_id)
+
+        def actions() -> list[str]:
+            return [p["Statement"][0]["Action"] for p in deployed.policies()]
+
+        use(make("first", "s3:GetObject"))
+        assert actions() == ["s3:GetObject"] == actions()
+        allow("first", "s3:PutObject")  # a changed policy
+        assert actions() == ["s3:PutObject"]
+        iam.delete_role_policy(RoleName="first", PolicyName="access")
+        iam.delete_role(RoleName="first")
+        make("first", "s3:DeleteObject")  # the same name and ARN, another role
+        assert actions() == ["s3:DeleteObject"]
+        use(make("second", "s3:ListBucket"))  # the pool gives another role
+        assert actions() == ["s3:ListBucket"]
+        use(None)  # and then none: nothing allowed
+        assert deployed.arn() is None and actions() == []
+
+
 def test_a_policy_error_is_raised_only_where_reading_the_document_reaches_it() -> None:
     from ecan.democloud.policy import CompiledPolicy
 
@@ -254,6 +309,8 @@ BKT = f"arn:aws:s3:::{BUCKET}"
     ("PUT", "", {"x_amz_tagging": "a=b", "x_amz_acl": "public-read"},
      [("s3:PutObject", OBJ, None), ("s3:PutObjectTagging", OBJ, None),
       ("s3:PutObjectAcl", OBJ, None)]),
+    ("PUT", "", {"x_amz_grant_full_control": "id=x"},
+     [("s3:PutObject", OBJ, None), ("s3:PutObjectAcl", OBJ, None)]),
     ("PUT", "acl", {}, [("s3:PutObjectAcl", OBJ, None)]),
     ("PUT", "retention", {}, [("s3:PutObjectRetention", OBJ, None)]),
     ("POST", "restore", {}, [("s3:PostObjectRestore", OBJ, None)]),
