@@ -12,7 +12,8 @@ What it does, per the real service:
 - for credentials, assumes a role made once per identity and returns its keys with
   `Expiration` = now + the configured TTL;
 - refuses any later request signed with those keys after that moment with `ExpiredToken`
-  (moto itself never checks an assumed role's expiry);
+  (moto itself never checks an assumed role's expiry), and an hour later forgets them (a
+  running cloud issues ~40 an hour to each signed-in app);
 - authorizes each S3 request signed with those keys as S3 does: the request is mapped to the IAM
   actions and resources real S3 checks (`s3access`), and the inline policies of the role the
   identity pool gives signed-in identities — what `ecan cloud deploy` wrote there,
@@ -76,6 +77,10 @@ _ADMIN_TOKEN_ENVIRON = "HTTP_" + ADMIN_TOKEN_HEADER.upper().replace("-", "_")
 _JWKS_PATH_RE = re.compile(r"^/[^/]+/\.well-known/jwks\.json$")
 # Real STS refuses shorter sessions; the shorter demo TTL is enforced here instead.
 _STS_MIN_DURATION_S = 900
+# Expired credentials are still answered ExpiredToken this long (as AWS does; a computer that
+# slept through its refresh learns to fetch new ones); then they are forgotten, here and by
+# the emulator, which otherwise scans every session it ever issued on each signed request.
+EXPIRED_KEPT_S = 3600
 
 
 class CognitoIdentityError(Exception):
@@ -155,6 +160,7 @@ class IdentityExchange:
         self._settings: IdentitySettings | None = None
         self._role: DeployedRole | None = None
         self._admin_client: Callable[[str], Any] | None = None
+        self._forget: Callable[[set[str]], None] | None = None
         self._key_set: Any = None
         self._lock = threading.Lock()  # guards _issued; held only for dict access
         self._conditional = threading.Lock()  # one conditional write at a time, as S3 decides
@@ -165,13 +171,16 @@ class IdentityExchange:
         self._issued: dict[str, tuple[str, float, str, str]] = {}
 
     def configure(self, settings: IdentitySettings, admin_client: Callable[[str], Any],
-                  role: DeployedRole | None = None) -> None:
+                  role: DeployedRole | None = None,
+                  forget: Callable[[set[str]], None] | None = None) -> None:
         """Start answering for the cloud `settings` describes. `role` is the identities' role
-        as deployed; without one, no identity gets credentials (as on AWS)."""
+        as deployed; without one, no identity gets credentials (as on AWS). `forget(key ids)`
+        drops the emulator's sessions of credentials this exchange no longer knows."""
         from joserfc.jwk import KeySet
 
         self._key_set = KeySet.import_key_set(settings.jwks)  # type: ignore[arg-type]
         self._admin_client = admin_client
+        self._forget = forget
         self._role = role
         self._settings = settings
 
@@ -353,10 +362,17 @@ class IdentityExchange:
         resp = sts.assume_role(RoleArn=role_arn, RoleSessionName="CognitoIdentityCredentials",
                                DurationSeconds=_STS_MIN_DURATION_S)
         creds = resp["Credentials"]
-        expiration = self._clock() + self._ttl
+        now = self._clock()
+        expiration = now + self._ttl
         with self._lock:
             self._issued[creds["AccessKeyId"]] = (identity_id, expiration,
                                                   creds["SecretAccessKey"], creds["SessionToken"])
+            stale = {key for key, issued in self._issued.items()
+                     if issued[1] < now - EXPIRED_KEPT_S}
+            for key in stale:
+                del self._issued[key]
+        if stale and self._forget is not None:
+            self._forget(stale)
         return {"IdentityId": identity_id, "Credentials": {
             "AccessKeyId": creds["AccessKeyId"], "SecretKey": creds["SecretAccessKey"],
             "SessionToken": creds["SessionToken"], "Expiration": expiration}}

@@ -83,6 +83,7 @@ class LocalCloudServer:
         self._admin_token = secrets.token_urlsafe(32)
         # Reads the codes the cloud "sent" (the ready line carries it, like the admin keys).
         self._inbox_token = secrets.token_urlsafe(32)
+        self._forgetting = threading.Lock()
 
     def start(self) -> DemoCloudInfo:
         if self.info is not None:
@@ -149,6 +150,23 @@ class LocalCloudServer:
         if self.info is not None and access_key_id == self.info.admin.access_key_id:
             return self.info.admin.secret_access_key, None
         return self._exchange.secret_of(access_key_id) if self._exchange else None
+
+    def _forget_sessions(self, key_ids: set[str]) -> None:
+        """Drop the assumed-role sessions (and their temporary keys) of `key_ids` from moto,
+        which keeps every session ever assumed in a list it scans on each signed request. The
+        list is only appended to meanwhile (an identity's next credentials, on another
+        thread): deleting one index at a time, from the end, leaves those appends in place."""
+        from moto.iam.models import iam_backends
+        from moto.sts.models import sts_backends
+
+        sessions = _moto_backend(sts_backends, "aws").assumed_roles
+        with self._forgetting:  # one at a time: the indexes stay right
+            for i in range(len(sessions) - 1, -1, -1):
+                if sessions[i].access_key_id in key_ids:
+                    del sessions[i]
+        keys = _moto_backend(iam_backends, "aws").access_keys
+        for key_id in key_ids:
+            keys.pop(key_id, None)
 
     def _password_of(self, client_id: str, username: str) -> tuple[str, str] | None:
         """The pool and current password of a user, read from moto (for SRP verification)."""
@@ -226,7 +244,7 @@ class LocalCloudServer:
             user_pool_id=pool_id, client_id=client_id, bucket=BUCKET,
             prefix=info.path_prefix, jwks=jwks,
             admin_arn=f"arn:aws:iam::{ACCOUNT_ID}:user/{ADMIN_USER}"), admin_client,
-            _MotoDeployedRole(self.region, identity_pool_id))
+            _MotoDeployedRole(self.region, identity_pool_id), self._forget_sessions)
         # From here on, every signed request is checked against IAM like the real thing.
         req = urllib.request.Request(f"{endpoint}/moto-api/reset-auth", data=b"0", method="POST",
                                      headers={"Content-Type": "text/plain",
