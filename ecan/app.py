@@ -99,8 +99,9 @@ class App:
     def auth(self) -> AuthService:
         from ecan.auth.session import AuthService
 
-        return AuthService(self.config, self.db, keyring_backend=self.keyring_backend,
-                           keyring_remembered=self.paths.cache / "keyring.json")
+        # The session is kept in the same store as the secrets typed in Settings: the keyring
+        # is found once per run.
+        return AuthService(self.config, self.db, secret_store=lambda: self.kept_secrets)
 
     @cached_property
     def cloud(self) -> CloudAccess:

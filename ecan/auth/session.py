@@ -240,15 +240,19 @@ class AuthService:
     UI's sign-in/out go through one lock. Nothing here touches the network until asked to."""
 
     def __init__(self, config: Config, db: Database, *, keyring_backend: Any = None,
-                 keyring_remembered: Path | None = None, auth_flow: str | None = None) -> None:
+                 keyring_remembered: Path | None = None, auth_flow: str | None = None,
+                 secret_store: Callable[[], SecretStore] | None = None) -> None:
         """`keyring_remembered`: where the keyring found is remembered (secrets.resolve_backend);
-        `auth_flow` overrides the flow chosen from the config (tests of the SRP path)."""
+        `auth_flow` overrides the flow chosen from the config (tests of the SRP path);
+        `secret_store`: the store the session is kept in (the app's one for the whole run),
+        else one made here from `keyring_backend`."""
         self._config = config
         self._flow_override = auth_flow
         self._cg: CognitoConfig = config.cognito
         self._db = db
         self._keyring_backend = keyring_backend
         self._keyring_remembered = keyring_remembered
+        self._secret_store = secret_store
         self._secrets: SecretStore | None = None  # resolved on first use (keyring start-up cost)
         self._lock = threading.RLock()
         self._loaded = False
@@ -323,12 +327,15 @@ class AuthService:
     @property
     def secrets(self) -> SecretStore:
         if self._secrets is None:
-            # Imported here: keyring is slow to import, and static-key or local-only
-            # set-ups (`ecan sync` with keys from the config) never read it.
-            from ecan.auth.secrets import SecretStore, backend_from
+            if self._secret_store is not None:
+                self._secrets = self._secret_store()
+            else:
+                # Imported here: keyring is slow to import, and static-key or local-only
+                # set-ups (`ecan sync` with keys from the config) never read it.
+                from ecan.auth.secrets import SecretStore, backend_from
 
-            self._secrets = SecretStore(backend_from(self._keyring_backend,
-                                                     self._keyring_remembered))
+                self._secrets = SecretStore(backend_from(self._keyring_backend,
+                                                         self._keyring_remembered))
         return self._secrets
 
     def _client(self, service: str) -> Any:

@@ -247,3 +247,25 @@ def test_with_no_keyring_keys_typed_are_kept_for_the_run_and_written_nowhere(
         assert leaked == []
     finally:
         app.close()
+
+
+def test_an_app_finds_the_keyring_once_for_its_session_and_the_secrets_typed_in_settings(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Finding the keyring loads its backend (and reads its file, for keyrings.alt's): once per
+    # run, though an S3 library reads its static keys at start and its session later.
+    import ecan.auth.secrets as secrets
+
+    ring, found = MemoryKeyring(), []
+    monkeypatch.setattr(secrets, "resolve_backend", lambda **kw: found.append(kw) or ring)
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "auth_config.yml").write_text(S3_FILE, encoding="utf-8")
+    from ecan.app import build_app
+
+    app = build_app({"ECAN_HOME": str(home)})
+    try:
+        app.auth.secrets.set("session", "kept")
+        assert len(found) == 1 and app.kept_secrets.get("session") == "kept"
+        assert ring.entries == {(secrets.SERVICE, "session"): "kept"}
+    finally:
+        app.close()
