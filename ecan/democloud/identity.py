@@ -13,7 +13,7 @@ What it does, per the real service:
   `Expiration` = now + the configured TTL;
 - refuses any later request signed with those keys after that moment with `ExpiredToken`
   (moto itself never checks an assumed role's expiry), and an hour later forgets them (a
-  running cloud issues ~40 an hour to each signed-in app);
+  running cloud issues ~60 an hour to each signed-in app);
 - authorizes each S3 request signed with those keys as S3 does: the request is mapped to the IAM
   actions and resources real S3 checks (`s3access`), and the inline policies of the role the
   identity pool gives signed-in identities — what `ecan cloud deploy` wrote there,
