@@ -11,8 +11,10 @@ from ecan.cli.context import open_app
 from ecan.cli.output import Output, plural, unwrap
 from ecan.errors import UserFacingError
 
+# The contract's fields, then what `ecan edit` sets (tags, description), so a script can read
+# back what it wrote.
 LIST_FIELDS = ("id", "name", "sha256", "resource_type", "sync_state", "cloud_image_key",
-               "cloud_thumb_key")
+               "cloud_thumb_key", "tags", "description")
 AGENT_FIELDS = ("id", "name", "avatar_id", "description")
 IMPORT_BATCH = 24
 

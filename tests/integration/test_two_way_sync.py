@@ -94,6 +94,7 @@ def test_imports_edits_deletes_and_agents_reach_the_other_machine(machines: Mach
     m.sync("b")
     assert m.sync("a")["pulled"] == 1
     assert m.names("a") == {sha: "Renamed on B"}
+    assert m.avatars("a")[sha]["tags"] == ["x", "y"]  # (as `ecan list --json` shows them)
 
     # Nothing new: nothing pulled.
     assert m.sync("a")["pulled"] == 0
