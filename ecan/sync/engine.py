@@ -23,6 +23,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -203,6 +204,11 @@ class SharedPull:
     def results(self) -> tuple[SystemPull, GenerationSync]:
         return self._system.result(), self._generations.result()
 
+    def wait(self) -> None:
+        """Until both answers are in (and applied), whether or not anyone collects them."""
+        answers: list[futures.Future[Any]] = [self._system, self._generations]
+        futures.wait(answers)
+
 
 class _Known(NamedTuple):
     """What a listing before a batch found: the keys under the prefixes it listed."""
@@ -316,6 +322,9 @@ class SyncEngine:
         self._pull_backoff = 0.0
         self._pull_error: str | None = None
         self._avatar_puts = journal.AvatarPuts[_Uploaded](self._machine, self._journaled)
+        # What ask_shared started: a sync stopped before its pull (Ctrl+C, paused meanwhile)
+        # never collects the answers, and close() must not shut the library under them.
+        self._asked: list[SharedPull] = []
 
     # -- public API ------------------------------------------------------------------------
     def drain(self, *, timeout: float | None = None,
@@ -577,7 +586,9 @@ class SyncEngine:
         except Exception as e:  # signed out, offline, no cloud: the pull meets it again
             log.info("shared documents not asked for yet (%s)", type(e).__name__)
             return None
-        return SharedPull(self, cloud)
+        asked = SharedPull(self, cloud)
+        self._asked.append(asked)
+        return asked
 
     def _sync_generations(self, cloud: Cloud, *, pull: bool) -> GenerationSync:
         """The generation history's documents (ecan.sync.generations)."""
@@ -622,6 +633,8 @@ class SyncEngine:
     def close(self) -> None:
         if self._thread is not None:
             self.stop()
+        for asked in self._asked:
+            asked.wait()
         self.outbox.close()
 
     # -- the loop --------------------------------------------------------------------------

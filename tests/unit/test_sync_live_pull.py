@@ -348,3 +348,25 @@ def test_the_activity_list_keeps_the_newest_only(tmp_path: Path) -> None:
         sync_state.ACTIVITY_PRUNE_EVERY
     assert len(shown) == sync_state.ACTIVITY_KEEP
     assert shown[0]["subject"] == f"n{sync_state.ACTIVITY_KEEP + 149}"
+
+
+def test_closing_the_engine_waits_for_the_shared_documents_it_asked_for(
+        two: tuple[Machine, Machine, MemoryBlobStore]) -> None:
+    """A sync stopped before its pull (Ctrl+C, paused meanwhile) never collects what
+    ask_shared asked for: closing the engine then waits for those answers, so that the
+    library is not shut under a system avatar still arriving."""
+    a, _, store = two
+    answered = threading.Event()
+    real_head = store.head
+
+    def slow_head(key: str, *args: Any, **kw: Any) -> Any:
+        time.sleep(0.3)  # a slow link
+        try:
+            return real_head(key, *args, **kw)
+        finally:
+            answered.set()
+
+    store.head = slow_head  # type: ignore[method-assign]
+    assert a.engine.ask_shared() is not None
+    a.engine.close()
+    assert answered.is_set()
