@@ -742,6 +742,10 @@ ZH: dict[str, str] = {
         "{0} 是一个文件；多个头像需要保存到文件夹中。",
     "{0}: could not be written ({1}).": "{0}：无法写入（{1}）。",
     "{0}: the disk is full; nothing was written.": "{0}：磁盘已满，没有写入任何内容。",
+    "{0}: the disk holding the library is full ({1} MB free, {2} MB needed).":
+        "{0}：头像库所在的磁盘已满（剩余 {1} MB，需要 {2} MB）。",
+    "Free some space on it: the next sync brings the avatar.":
+        "请腾出一些空间：下次同步时会取回这个头像。",
     "{0}: the library's file is missing.": "{0}：头像库中的文件不见了。",
     "{0}: there is no such folder.": "{0}：没有这个文件夹。",
     "{0}: you may not write in this folder.": "{0}：你无权写入此文件夹。",

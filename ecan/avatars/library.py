@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import sqlite3
 import stat
 import threading
@@ -171,9 +172,31 @@ def _not_found(avatar_id: str) -> UserFacingError:
                            "List the library (`ecan list`) to see the avatars and their ids.")
 
 
+class LibraryWriteError(UserFacingError):
+    """The library's folder or database refused a write (a full disk, a read-only folder, a
+    locked database): nothing was kept, and the same picture can be saved once that passes,
+    so a pull tries it again (is_retryable) instead of giving the avatar up."""
+
+    retryable = True
+
+
+def ensure_room(folder: Path, need: int, label: str) -> None:
+    """Refuse at once (LibraryWriteError) when the disk holding `folder` has less than `need`
+    bytes free: a download that would only fail midway, again at each pull, is not started."""
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:  # cannot tell: the write itself will say
+        return
+    if free < need:
+        raise LibraryWriteError(
+            "disk_full", f"{label}: the disk holding the library is full ({free / 1e6:.1f} MB "
+                         f"free, {need / 1e6:.1f} MB needed).",
+            "Free some space on it: the next sync brings the avatar.")
+
+
 def _storage_error(filename: str, e: BaseException) -> UserFacingError:
-    return UserFacingError(
-        "storage_failed", f"{filename}: could not be saved to the library ({type(e).__name__}).",
+    return LibraryWriteError(
+        "storage_failed", f"{filename}: could not be saved to the library ({os_reason(e)}).",
         "Check that ECAN_HOME has free space and is writable, then import it again.")
 
 

@@ -544,7 +544,8 @@ class SyncEngine:
     def pull_now(self, cloud: Cloud | None = None, *, shared: bool | SharedPull = True,
                  repair: bool | None = None) -> dict[str, Any]:
         """Apply what other machines changed since the last pull (ecan.sync.journal), now:
-        {pulled, removed, agents, failed, warnings}; a pull that changed something is also
+        {pulled, removed, agents, failed, retrying, warnings} (`retrying`: of the failed, the
+        avatars the next pull tries again); a pull that changed something is also
         published as a Pulled event. `shared`: also the published system avatars and the
         generation history (`ecan sync`: asked for beside the journal, or given, already
         asked, by ask_shared); the background loop checks those on their own, slower clock
@@ -568,7 +569,7 @@ class SyncEngine:
                               result.agent_names[:MAX_IDS], time.time()))
         out: dict[str, Any] = {"pulled": result.pulled, "removed": result.removed,
                                "agents": result.agents, "failed": result.failed,
-                               "warnings": result.warnings}
+                               "retrying": result.retrying, "warnings": result.warnings}
         if asked is not None:
             system, generations = asked.results()
             out.update(failed=result.failed + system.failed,

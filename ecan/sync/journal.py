@@ -210,6 +210,7 @@ class PullResult:
     removed: int = 0  # avatars moved to the trash here (deleted elsewhere)
     agents: int = 0
     failed: int = 0
+    retrying: int = 0  # of the failed: avatars the next pull tries again (a full disk here)
     warnings: list[str] = field(default_factory=list)
     # What changed here, for the window (ecan.sync.events.Pulled) and the Activity list.
     avatar_ids: list[str] = field(default_factory=list)
@@ -285,15 +286,15 @@ class Puller:
         self._fetch_new(ordered)
         for key, doc in ordered:
             try:
-                self._apply(doc, result)
+                again = self._apply(doc, result)
             except Exception as e:  # one bad entry must not stop the others
-                detail = e.message if isinstance(e, UserFacingError) else f"{type(e).__name__}: {e}"
                 result.failed += 1
-                self._warn(result, f"{key[len(base):]}: {detail}")
-                # A refusal (a hostile picture, a bad entry) stays refused; anything else (the
-                # network, the store, a bug) is tried again by the next pull.
-                if is_retryable(e) or not isinstance(e, UserFacingError):
-                    failed_again.append(key)
+                self._warn(result, f"{key[len(base):]}: {_detail(e)}")
+                again = _passing(e)
+                if again and doc["op"] == "avatar.put":
+                    result.retrying += 1
+            if again:
+                failed_again.append(key)
         keys = [o.key for o in new] + sorted(seen)
         if keys or retry or failed_again:
             newest = max([last, *keys])
@@ -391,7 +392,9 @@ class Puller:
         return doc
 
     # -- applying one entry ----------------------------------------------------------------
-    def _apply(self, doc: dict[str, Any], result: PullResult) -> None:
+    def _apply(self, doc: dict[str, Any], result: PullResult) -> bool:
+        """Apply one entry here; True if some of the avatars it names could not be, for a
+        passing reason, and the entry is to be read again by the next pull."""
         op, at = doc["op"], float(doc["at"])
         host = doc.get("host")
         where = {"machine": str(doc.get("_machine") or ""),
@@ -417,6 +420,7 @@ class Puller:
             each = doc.get("avatars")
             if not isinstance(each, list):
                 raise _bad("it lists no avatars")
+            again = False
             for item in each:  # one bad avatar must not stop the others
                 one = item if isinstance(item, dict) else {}
                 when = one.get("at")
@@ -426,8 +430,11 @@ class Puller:
                                  and not isinstance(when, bool) else at}, result)
                 except Exception as e:
                     result.failed += 1
-                    self._warn(result, e.message if isinstance(e, UserFacingError)
-                               else f"{type(e).__name__}: {e}")
+                    self._warn(result, _detail(e))
+                    if _passing(e):  # the whole entry again: the others are no-ops then
+                        again = True
+                        result.retrying += 1
+            return again
         elif op == "avatar.delete":
             sha = str(doc.get("sha256", ""))
             if not _SHA_RE.match(sha):
@@ -451,6 +458,7 @@ class Puller:
                 note(ActivityKind.AGENT_DELETED, name)
         else:
             raise _bad(f"unknown change {op[:40]!r} (written by a newer ecan?)")
+        return False
 
     def _put(self, meta: dict[str, Any], at: float
              ) -> tuple[ActivityKind, str, str, str] | None:
@@ -545,6 +553,16 @@ def _avatars_put(doc: dict[str, Any]) -> list[dict[str, Any]]:
     else:
         each = []
     return [meta for meta in each if isinstance(meta, dict)]
+
+
+def _passing(e: BaseException) -> bool:
+    """Worth applying again later: the network, the store, a full disk here, a bug. A refusal
+    (a hostile picture, a bad entry) stays refused."""
+    return is_retryable(e) or not isinstance(e, UserFacingError)
+
+
+def _detail(e: BaseException) -> str:
+    return e.message if isinstance(e, UserFacingError) else f"{type(e).__name__}: {e}"
 
 
 def _bad(why: str) -> UserFacingError:

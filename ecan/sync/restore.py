@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ecan.avatars import imaging
-from ecan.avatars.library import AvatarLibrary, StagedVideo
+from ecan.avatars.library import AvatarLibrary, StagedVideo, ensure_room
 from ecan.avatars.video import MAX_VIDEO_BYTES
 from ecan.errors import UserFacingError
 from ecan.paths import make_private_dirs
@@ -49,6 +49,9 @@ log = logging.getLogger("ecan.sync")
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 _EXT_RE = re.compile(r"^[a-z0-9]{1,5}$")
 _RESOURCE_TYPES = {"uploaded", "generated"}
+# Room left besides a download and its copy (thumbnails, the database's growth), so a pull never
+# fills the disk to the last byte.
+ROOM_MARGIN = 16 * 1024 * 1024
 MAX_AGENTS_LIST = 8 * 1024 * 1024  # the old whole list: 1,000s of agents, never a gigabyte
 
 
@@ -159,11 +162,12 @@ class Restorer:
         """The cloud's original of `sha` in a temp file, checked (ecan.sync.repair)."""
         return self._fetch(self.cloud.layout.original(sha, ext), sha, imaging.MAX_BYTES)
 
-    def _fetch(self, key: str, sha: str, limit: int) -> Path:
+    def _fetch(self, key: str, sha: str, limit: int, *, moved: bool = False) -> Path:
         """The object in a private temp file (same filesystem), checked against `sha`; the
         caller removes it. A failure leaves nothing behind. The download stops as soon as it
         passes `limit` bytes (the intake's limit: a larger object cannot be a picture ecan
-        stored), whatever the listing or the object's headers said."""
+        stored), whatever the listing or the object's headers said; it does not start on a
+        disk without room for it (`moved`: the intake moves the file into place, no copy)."""
         make_private_dirs(self.paths.tmp)
         tmp = self.paths.tmp / f"restore-{uuid.uuid4().hex}"
         got = [0]
@@ -182,6 +186,9 @@ class Restorer:
                 size = None if info is None else info.size
             if size is not None and size > limit:
                 raise ObjectTooLarge(key, limit)
+            if size is not None:  # the download (and the library's copy of it, unless moved)
+                ensure_room(self.paths.tmp, size * (1 if moved else 2) + ROOM_MARGIN,
+                            key.rsplit("/", 1)[-1])
             self.cloud.store.download_file(key, tmp, progress=count)
             if _sha_file(tmp) != sha:
                 raise _Bad(f"{key} does not match its checksum")
@@ -234,7 +241,8 @@ class Restorer:
             if video and _SHA_RE.match(str(video.get("sha256", ""))) \
                     and _EXT_RE.match(str(video.get("ext", ""))):
                 video_key = layout.video(video["sha256"], video["ext"])
-                staged = StagedVideo(self._fetch(video_key, video["sha256"], MAX_VIDEO_BYTES),
+                staged = StagedVideo(self._fetch(video_key, video["sha256"], MAX_VIDEO_BYTES,
+                                                 moved=True),
                                      video["sha256"],
                                      video["ext"], str(video.get("mime_type") or "video/mp4"))
             raw_tags = meta.get("tags")

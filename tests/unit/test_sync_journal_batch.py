@@ -157,3 +157,76 @@ def test_the_writer_records_every_entry_it_was_given_before_the_run_ends() -> No
     puts.close()
     assert heard == [([0, 1, 2], None)]
     assert [e["op"] for e in journal(store)] == ["avatars.put"]
+
+
+def shared_entry_of_three(tmp_path: Path) -> tuple[MemoryBlobStore, list[str], Database]:
+    """Machine A syncs three avatars, named by one `avatars.put` entry; their originals' keys."""
+    store = MemoryBlobStore()
+    pa, dba, ea = machine(tmp_path / "a", store)
+    for i in range(3):
+        write_avatar(pa, dba.path, seed=i, name=f"avatar {i}")
+    assert ea.drain(timeout=20).synced == 3
+    ea.close()
+    assert [e["op"] for e in journal(store)] == ["avatars.put"]
+    return store, sorted(k for k in store.objects if k.endswith("_original.jpg")), dba
+
+
+def test_an_avatar_of_a_shared_entry_that_could_not_arrive_comes_with_the_next_pull(
+        tmp_path: Path) -> None:
+    """One avatar of a shared entry fails to arrive for a passing reason (the network): the
+    others are applied, and the next pull, whose cursor has moved past the entry, still brings
+    it. Before, only single-avatar entries were read again: this avatar never came."""
+    store, originals, _ = shared_entry_of_three(tmp_path)
+    real_download = store.download_file
+
+    def flaky(key: str, dest: Path, progress: Any = None) -> Any:
+        if key == originals[0]:
+            raise TransientStorageError("network", "The connection was reset.", "Retried.")
+        return real_download(key, dest, progress)
+
+    pb, dbb, eb = machine(tmp_path / "b", store)
+    store.download_file = flaky  # type: ignore[method-assign]
+    first = eb.pull_now()
+    assert (first["pulled"], first["failed"], first["retrying"]) == (2, 1, 1), first
+    store.download_file = real_download  # type: ignore[method-assign]
+    second = eb.pull_now()
+    assert (second["pulled"], second["failed"], second["retrying"]) == (1, 0, 0), second
+    assert sorted(r["name"] for r in q(dbb, "SELECT name FROM avatar")) == [
+        "avatar 0", "avatar 1", "avatar 2"]
+    assert eb.pull_now()["pulled"] == 0  # read again once, not for ever
+    eb.close()
+
+
+def test_a_full_disk_downloads_nothing_and_the_avatars_come_once_there_is_room(
+        tmp_path: Path, monkeypatch: Any) -> None:
+    """A library's disk without room for what a pull brings: no download starts (one that
+    could only fail midway, again at every pull, is not made), each avatar is refused with the
+    space it needs, and the pull after room is made brings them all."""
+    import shutil
+    from collections import namedtuple
+
+    store, _, _ = shared_entry_of_three(tmp_path)
+    pb, dbb, eb = machine(tmp_path / "b", store)
+    downloads: list[str] = []
+    real_download = store.download_file
+
+    def counted(key: str, dest: Path, progress: Any = None) -> Any:
+        downloads.append(key)
+        return real_download(key, dest, progress)
+
+    store.download_file = counted  # type: ignore[method-assign]
+    usage = namedtuple("usage", "total used free")
+    real_usage = shutil.disk_usage
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**9, 10**9 - 4096, 4096))
+    first = eb.pull_now()
+    assert (first["pulled"], first["failed"], first["retrying"]) == (0, 3, 3), first
+    assert downloads == []
+    assert all("the disk holding the library is full (0.0 MB free" in w
+               for w in first["warnings"]), first["warnings"]
+    assert q(dbb, "SELECT COUNT(*) FROM avatar")[0][0] == 0
+    assert list(pb.tmp.iterdir()) == []  # nothing half-written
+    monkeypatch.setattr(shutil, "disk_usage", real_usage)
+    second = eb.pull_now()
+    assert (second["pulled"], second["failed"]) == (3, 0), second
+    assert len(downloads) == 3
+    eb.close()

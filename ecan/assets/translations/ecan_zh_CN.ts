@@ -292,37 +292,37 @@
 <context>
     <name>AvatarListModel</name>
     <message>
-        <location filename="../../ui/gallery_model.py" line="391" />
+        <location filename="../../ui/gallery_model.py" line="392" />
         <source>video, {length}</source>
         <translation>视频，{length}</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery_model.py" line="391" />
+        <location filename="../../ui/gallery_model.py" line="392" />
         <source>video</source>
         <translation>视频</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery_model.py" line="395" />
+        <location filename="../../ui/gallery_model.py" line="396" />
         <source>On this computer only</source>
         <translation>仅在本机</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery_model.py" line="396" />
+        <location filename="../../ui/gallery_model.py" line="397" />
         <source>Waiting to sync</source>
         <translation>等待同步</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery_model.py" line="397" />
+        <location filename="../../ui/gallery_model.py" line="398" />
         <source>Syncing</source>
         <translation>正在同步</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery_model.py" line="398" />
+        <location filename="../../ui/gallery_model.py" line="399" />
         <source>Synced</source>
         <translation>已同步</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery_model.py" line="399" />
+        <location filename="../../ui/gallery_model.py" line="400" />
         <source>Sync failed</source>
         <translation>同步失败</translation>
     </message>
@@ -3103,6 +3103,10 @@ Avatars you delete stay here for {days} days, so you can bring them back.</sourc
         <translation>请修正语法；对照 auth_config.yml.example。</translation>
     </message>
     <message>
+        <source>Free some space on it: the next sync brings the avatar.</source>
+        <translation>请腾出一些空间：下次同步时会取回这个头像。</translation>
+    </message>
+    <message>
         <source>Free some space or choose another place, then export again.</source>
         <translation>请释放一些空间或换一个位置，然后重新导出。</translation>
     </message>
@@ -4369,6 +4373,10 @@ Avatars you delete stay here for {days} days, so you can bring them back.</sourc
     <message>
         <source>{0}: signed in as {1}, this computer could {2}</source>
         <translation>{0}：以 {1} 登录，这台电脑能够{2}</translation>
+    </message>
+    <message>
+        <source>{0}: the disk holding the library is full ({1} MB free, {2} MB needed).</source>
+        <translation>{0}：头像库所在的磁盘已满（剩余 {1} MB，需要 {2} MB）。</translation>
     </message>
     <message>
         <source>{0}: the disk is full; nothing was written.</source>
