@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from ecan.db.models import SyncState
 from ecan.errors import UserFacingError
+from ecan.storage.errors import is_retryable
 
 if TYPE_CHECKING:
     from ecan.avatars.library import AvatarLibrary
@@ -42,6 +43,7 @@ def register_system_avatars(library: AvatarLibrary, assets: Path) -> int:
     if library.db.get_setting(_SETTING) == fingerprint:
         return 0
     added = 0
+    again = False  # one could not be saved for a passing reason (a full disk): next run
     for path in files:
         try:
             result = library.import_bytes(
@@ -49,7 +51,9 @@ def register_system_avatars(library: AvatarLibrary, assets: Path) -> int:
                 sync_state=SyncState.SYNCED.value, cloud_image_key=system_key(path.stem))
         except (UserFacingError, OSError) as e:
             log.warning("system avatar %s skipped: %s", path.name, e)
+            again |= isinstance(e, OSError) or is_retryable(e)
             continue
         added += int(result.created)
-    library.db.set_setting(_SETTING, fingerprint)
+    if not again:
+        library.db.set_setting(_SETTING, fingerprint)
     return added

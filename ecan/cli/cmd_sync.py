@@ -164,7 +164,8 @@ def sync(args: argparse.Namespace, out: Output) -> int:
             counts = engine.outbox.avatar_counts()
             result["failed"] = counts["failed"]
             result["remaining"] = (counts["queued"] + counts["syncing"]
-                                   + engine.outbox.pending_non_upload())
+                                   + engine.outbox.pending_non_upload()
+                                   + result.get("pull_waiting", 0))
         finally:
             bar.close()
         status = engine.status()
@@ -174,6 +175,9 @@ def sync(args: argparse.Namespace, out: Output) -> int:
         out.info(f"the cloud or identity changed since the last sync: "
                  f"{plural(status['cloud_changed']['requeued'], 'avatar')} synced elsewhere "
                  "were checked again here")
+    if result.get("pull_waiting"):
+        out.info(f"{plural(result['pull_waiting'], 'avatar')} from your other computers could "
+                 "not be saved here yet (the warnings above say why); the next sync tries again")
     if interrupted:
         out.info(f"interrupted: {plural(result['remaining'], 'avatar')} still waiting; they "
                  "carry on with the next `ecan sync`, or in the app")
@@ -216,6 +220,8 @@ def _pull(engine: Any, result: dict[str, Any], bar: _ProgressLine, shared: Any) 
         bar.line(f"warning: {warning}")
     result["pulled"] += pulled["pulled"]
     result["removed"] += pulled["removed"]
+    if pulled["retrying"]:  # (the key only then: scripts compare the usual five)
+        result["pull_waiting"] = result.get("pull_waiting", 0) + pulled["retrying"]
 
 
 def _drain_until_interrupted(engine: Any, timeout: float | None, bar: _ProgressLine

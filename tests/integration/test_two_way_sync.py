@@ -158,6 +158,47 @@ def test_a_sync_with_nothing_new_from_elsewhere_stays_light(machines: Machines) 
     assert len(m.avatars("a")) == 1
 
 
+def test_avatars_a_full_disk_kept_out_arrive_with_a_later_sync(
+        machines: Machines, monkeypatch: pytest.MonkeyPatch) -> None:
+    """B's disk fills while it pulls A's avatars (one shared journal entry): `ecan sync` says
+    which could not be saved and why, counts them as waiting (exit 1), keeps nothing half
+    written, and the sync after space is freed brings them all."""
+    import errno
+    import os
+
+    m = machines
+    for _ in range(3):
+        m.new_picture("a")
+    assert m.sync("a")["synced"] == 3
+    real_replace = os.replace
+
+    def disk_full(src: Any, dst: Any) -> None:
+        if "avatars" in Path(dst).parts:  # the library's pictures; not the keyring's file
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", disk_full)
+    code, full, err = m.on("b").cli("sync")
+    assert code == 1, full
+    assert (full["pulled"], full["failed"], full["remaining"], full["pull_waiting"]) == \
+        (0, 0, 3, 3)
+    assert err.count("could not be saved to the library (No space left on device)") == 3, err
+    assert "3 avatars from your other computers could not be saved here yet" in err
+    assert m.avatars("b") == {}
+    library = next((m.tmp / "b" / "accounts").glob("*/resource/avatars"))
+    assert [p for p in library.rglob("*") if p.is_file() and "system" not in p.parts] == []
+
+    monkeypatch.setattr(os, "replace", real_replace)
+    freed = m.sync("b")
+    assert (freed["pulled"], freed["remaining"]) == (3, 0)
+    assert "pull_waiting" not in freed  # (only when some wait: the usual result stays as it was)
+    assert set(m.avatars("b")) == set(m.avatars("a"))
+    # The built-in avatars, which the full disk kept out too (once marked done regardless).
+    built_in = [sorted(a["sha256"] for a in m.on(x).cli("list")[1]["avatars"]
+                       if a["resource_type"] == "system") for x in "ab"]
+    assert built_in[1] == built_in[0] and built_in[0]
+
+
 def test_agents_saved_on_two_machines_both_survive(machines: Machines) -> None:
     m = machines
     pa, pb = m.new_picture("a"), m.new_picture("b")
