@@ -742,8 +742,8 @@ ZH: dict[str, str] = {
         "{0} 是一个文件；多个头像需要保存到文件夹中。",
     "{0}: could not be written ({1}).": "{0}：无法写入（{1}）。",
     "{0}: the disk is full; nothing was written.": "{0}：磁盘已满，没有写入任何内容。",
-    "{0}: the disk holding the library is full ({1} MB free, {2} MB needed).":
-        "{0}：头像库所在的磁盘已满（剩余 {1} MB，需要 {2} MB）。",
+    "{0}: too little free space on the disk holding the library ({1} MB free, {2} MB needed).":
+        "{0}：头像库所在磁盘的可用空间不足（剩余 {1} MB，需要 {2} MB）。",
     "Free some space on it: the next sync brings the avatar.":
         "请腾出一些空间：下次同步时会取回这个头像。",
     "{0}: the library's file is missing.": "{0}：头像库中的文件不见了。",

@@ -189,8 +189,8 @@ def ensure_room(folder: Path, need: int, label: str) -> None:
         return
     if free < need:
         raise LibraryWriteError(
-            "disk_full", f"{label}: the disk holding the library is full ({free / 1e6:.1f} MB "
-                         f"free, {need / 1e6:.1f} MB needed).",
+            "disk_full", f"{label}: too little free space on the disk holding the library "
+                         f"({free / 1e6:.1f} MB free, {need / 1e6:.1f} MB needed).",
             "Free some space on it: the next sync brings the avatar.")
 
 

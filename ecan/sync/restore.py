@@ -188,7 +188,7 @@ class Restorer:
                 raise ObjectTooLarge(key, limit)
             if size is not None:  # the download (and the library's copy of it, unless moved)
                 ensure_room(self.paths.tmp, size * (1 if moved else 2) + ROOM_MARGIN,
-                            key.rsplit("/", 1)[-1])
+                            key.rsplit("/", 1)[-1].replace(sha, sha[:12]))
             self.cloud.store.download_file(key, tmp, progress=count)
             if _sha_file(tmp) != sha:
                 raise _Bad(f"{key} does not match its checksum")

@@ -221,7 +221,7 @@ def test_a_full_disk_downloads_nothing_and_the_avatars_come_once_there_is_room(
     first = eb.pull_now()
     assert (first["pulled"], first["failed"], first["retrying"]) == (0, 3, 3), first
     assert downloads == []
-    assert all("the disk holding the library is full (0.0 MB free" in w
+    assert all("too little free space on the disk holding the library (0.0 MB free" in w
                for w in first["warnings"]), first["warnings"]
     assert q(dbb, "SELECT COUNT(*) FROM avatar")[0][0] == 0
     assert list(pb.tmp.iterdir()) == []  # nothing half-written

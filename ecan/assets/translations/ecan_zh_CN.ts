@@ -4375,10 +4375,6 @@ Avatars you delete stay here for {days} days, so you can bring them back.</sourc
         <translation>{0}：以 {1} 登录，这台电脑能够{2}</translation>
     </message>
     <message>
-        <source>{0}: the disk holding the library is full ({1} MB free, {2} MB needed).</source>
-        <translation>{0}：头像库所在的磁盘已满（剩余 {1} MB，需要 {2} MB）。</translation>
-    </message>
-    <message>
         <source>{0}: the disk is full; nothing was written.</source>
         <translation>{0}：磁盘已满，没有写入任何内容。</translation>
     </message>
@@ -4393,6 +4389,10 @@ Avatars you delete stay here for {days} days, so you can bring them back.</sourc
     <message>
         <source>{0}: there is no such folder.</source>
         <translation>{0}：没有这个文件夹。</translation>
+    </message>
+    <message>
+        <source>{0}: too little free space on the disk holding the library ({1} MB free, {2} MB needed).</source>
+        <translation>{0}：头像库所在磁盘的可用空间不足（剩余 {1} MB，需要 {2} MB）。</translation>
     </message>
     <message>
         <source>{0}: you may not write in this folder.</source>
