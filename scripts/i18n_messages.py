@@ -742,6 +742,10 @@ ZH: dict[str, str] = {
         "{0} 是一个文件；多个头像需要保存到文件夹中。",
     "{0}: could not be written ({1}).": "{0}：无法写入（{1}）。",
     "{0}: the disk is full; nothing was written.": "{0}：磁盘已满，没有写入任何内容。",
+    "The disk holding the library {0} is full, so ecan cannot open it.":
+        "头像库 {0} 所在的磁盘已满，ecan 无法打开它。",
+    "Free some space on that disk, then try again; the library is as it was.":
+        "请在该磁盘上腾出一些空间，然后重试；头像库保持原样。",
     "{0}: too little free space on the disk holding the library ({1} MB free, {2} MB needed).":
         "{0}：头像库所在磁盘的可用空间不足（剩余 {1} MB，需要 {2} MB）。",
     "Free some space on it: the next sync brings the avatar.":

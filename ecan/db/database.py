@@ -3,6 +3,7 @@ file, foreign keys on, migrations applied. Connections are short-lived per unit 
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -83,10 +84,24 @@ def migrate(path: Path) -> int:
         finally:
             conn.close()
     except sqlite3.DatabaseError as e:
+        if _no_room(path.parent):  # SQLite says "disk I/O error": the file is not to blame
+            raise UserFacingError(
+                "disk_full", f"The disk holding the library {path} is full, so ecan cannot "
+                             "open it.",
+                "Free some space on that disk, then try again; the library is as it was.") \
+                from None
         raise UserFacingError(
             "db_unreadable", f"The library database {path} cannot be opened ({e}).",
             "Check the disk and permissions; if the file is damaged, restore it from a backup "
             "or sign in on a fresh ECAN_HOME and run `ecan restore`.") from None
+
+
+def _no_room(folder: Path) -> bool:
+    """Too little space left to open a library (WAL mode makes a 32 KB index beside it)."""
+    try:
+        return shutil.disk_usage(folder).free < 1024 * 1024
+    except OSError:
+        return False
 
 
 def _use_wal(conn: sqlite3.Connection) -> None:

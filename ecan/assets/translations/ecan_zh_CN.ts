@@ -464,22 +464,23 @@
 <context>
     <name>BugReporter</name>
     <message>
-        <location filename="../../ui/bug_dialog.py" line="40" />
+        <location filename="../../ui/bug_dialog.py" line="44" />
+        <location filename="../../ui/bug_dialog.py" line="48" />
         <source>ecan hit a problem</source>
         <translation>ecan 遇到了问题</translation>
     </message>
     <message>
-        <location filename="../../ui/bug_dialog.py" line="41" />
+        <location filename="../../ui/bug_dialog.py" line="49" />
         <source>Something went wrong ({kind}). Your library is safe; you can keep working.</source>
         <translation>出现了错误（{kind}）。您的头像库安然无恙，可以继续使用。</translation>
     </message>
     <message>
-        <location filename="../../ui/bug_dialog.py" line="43" />
+        <location filename="../../ui/bug_dialog.py" line="51" />
         <source>Details were written to the log: {path}</source>
         <translation>详细信息已写入日志：{path}</translation>
     </message>
     <message>
-        <location filename="../../ui/bug_dialog.py" line="44" />
+        <location filename="../../ui/bug_dialog.py" line="52" />
         <source>(no log file)</source>
         <translation>（无日志文件）</translation>
     </message>
@@ -3107,6 +3108,10 @@ Avatars you delete stay here for {days} days, so you can bring them back.</sourc
         <translation>请腾出一些空间：下次同步时会取回这个头像。</translation>
     </message>
     <message>
+        <source>Free some space on that disk, then try again; the library is as it was.</source>
+        <translation>请在该磁盘上腾出一些空间，然后重试；头像库保持原样。</translation>
+    </message>
+    <message>
         <source>Free some space or choose another place, then export again.</source>
         <translation>请释放一些空间或换一个位置，然后重新导出。</translation>
     </message>
@@ -3589,6 +3594,10 @@ Avatars you delete stay here for {days} days, so you can bring them back.</sourc
     <message>
         <source>The description is over {0} characters.</source>
         <translation>描述超过了 {0} 个字符。</translation>
+    </message>
+    <message>
+        <source>The disk holding the library {0} is full, so ecan cannot open it.</source>
+        <translation>头像库 {0} 所在的磁盘已满，ecan 无法打开它。</translation>
     </message>
     <message>
         <source>The download of {0} did not match its sha256.</source>
