@@ -11,6 +11,9 @@ from types import TracebackType
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from ecan.bridge.messages import translate_text
+from ecan.errors import UserFacingError
+
 log = logging.getLogger(__name__)
 
 
@@ -37,11 +40,16 @@ class BugReporter(QObject):
             return
         self._showing = True
         try:
-            box = QMessageBox(QMessageBox.Icon.Critical, self.tr("ecan hit a problem"),
-                              self.tr("Something went wrong ({kind}). Your library is safe; you "
-                                      "can keep working.").format(kind=kind.__name__))
-            box.setInformativeText(self.tr("Details were written to the log: {path}").format(
-                path=self.log_path or self.tr("(no log file)")))
+            if isinstance(value, UserFacingError):  # not a bug: what it says, and the fix
+                box = QMessageBox(QMessageBox.Icon.Warning, self.tr("ecan hit a problem"),
+                                  translate_text(value.message))
+                box.setInformativeText(translate_text(value.hint))
+            else:
+                box = QMessageBox(QMessageBox.Icon.Critical, self.tr("ecan hit a problem"),
+                                  self.tr("Something went wrong ({kind}). Your library is safe; "
+                                          "you can keep working.").format(kind=kind.__name__))
+                box.setInformativeText(self.tr("Details were written to the log: {path}")
+                                       .format(path=self.log_path or self.tr("(no log file)")))
             box.exec()
         finally:
             self._showing = False

@@ -268,6 +268,9 @@ def _run_gui(env: dict[str, str], files: list[str], demo_cloud: bool, screenshot
 
     try:
         app = build_app(env, image_workers=True)
+        # Opened now, not by the first view that reads it: a library that cannot be opened (a
+        # full disk, a damaged file) is said plainly here, before a window that cannot work.
+        app.db  # noqa: B018
     except UserFacingError as e:
         _show_config_error(qapp, e)
         instance.close()

@@ -28,6 +28,20 @@ def test_gui_saves_a_settled_screenshot_and_quits_cleanly(
         assert len(img.convert("RGB").getcolors(1 << 20) or []) > 20
 
 
+def test_a_library_that_cannot_be_opened_is_said_before_any_window(
+        clean_env: dict[str, str], ecan_home: Path) -> None:
+    """Before, the first view to read the library met the error: no window, only "Something
+    went wrong (UserFacingError)" (and, on a full disk, a log that could not be written)."""
+    env = {**clean_env, "QT_QPA_PLATFORM": "offscreen"}
+    ecan_home.mkdir(parents=True)
+    (ecan_home / "ecan.sqlite3").write_bytes(b"not a database, " * 512)
+    done = _ecan("gui", "--quit-after", "20", env=env)
+    assert done.returncode == 1, done.stderr
+    assert "error: The library database" in done.stderr and "cannot be opened" in done.stderr
+    assert "fix: Check the disk and permissions" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_gui_imports_the_files_it_is_given_and_shows_them(
         clean_env: dict[str, str], tmp_path: Path) -> None:
     """`ecan gui FILE FOLDER` (the .desktop file's `Exec=ecan gui %F`, "Open with ecan")."""

@@ -202,6 +202,30 @@ def test_a_bug_shows_a_short_message_and_the_log_path_never_a_traceback(
     assert any(r.exc_info for r in caplog.records)  # the traceback went to the log
 
 
+def test_a_problem_that_reaches_the_bug_box_is_said_with_its_fix_not_as_a_bug(
+        qapp: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A UserFacingError that no view caught (the library on a full disk) showed "Something
+    went wrong (UserFacingError)" and a log that could not be written either."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from ecan.db.database import migrate
+    from ecan.errors import UserFacingError
+    from ecan.ui.bug_dialog import BugReporter
+
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "exec",
+                        lambda box: shown.append(f"{box.text()}\n{box.informativeText()}"))
+    db = tmp_path / "ecan.sqlite3"
+    db.write_bytes(b"not a database, " * 512)
+    try:
+        migrate(db)
+    except UserFacingError as e:
+        BugReporter(tmp_path / "ecan.log").handle(type(e), e, e.__traceback__)
+    assert shown == [f"The library database {db} cannot be opened (file is not a database).\n"
+                     "Check the disk and permissions; if the file is damaged, restore it from a "
+                     "backup or sign in on a fresh ECAN_HOME and run `ecan restore`."]
+
+
 def test_a_long_problem_path_can_wrap_instead_of_being_cut_off() -> None:
     """QLabel wraps only between words: a path ending in a 64-hex file name was cut at the
     details pane's edge. Break opportunities (zero-width spaces) are added; the text is the
