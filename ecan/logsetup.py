@@ -7,6 +7,7 @@ import logging
 import logging.handlers
 import os
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -97,9 +98,25 @@ class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """Each log file is created readable by its owner only (the log names files, accounts
     and identity ids); rotation renames files, which keeps their mode."""
 
+    _told = False  # the user has heard that the log cannot be written
+
     def _open(self) -> Any:
         return open(self.baseFilename, self.mode, encoding=self.encoding, errors=self.errors,
                     opener=lambda name, flags: os.open(name, flags, PRIVATE_FILE))
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        """A log that cannot be written (a full disk, a read-only folder) is said once, in a
+        line, instead of logging's traceback for every record; records are dropped meanwhile."""
+        if self._told:
+            return
+        self._told = True
+        error = sys.exc_info()[1]
+        reason = getattr(error, "strerror", None) or type(error).__name__
+        try:
+            sys.stderr.write(f"ecan: the log {self.baseFilename} cannot be written ({reason}); "
+                             "its lines are dropped until it can be\n")
+        except (OSError, ValueError, AttributeError):  # no stderr (a windowed app): nothing to tell
+            pass
 
 
 def setup_logging(log_dir: Path, level: int = logging.INFO, stderr: bool = False) -> Path:

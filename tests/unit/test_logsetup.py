@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from ecan.logsetup import setup_logging
 
@@ -49,3 +50,18 @@ def test_an_expected_error_is_one_line_and_a_bug_keeps_its_traceback(tmp_path: P
     bug = lines.index(next(line for line in lines if "job hit a bug" in line))
     assert lines[bug + 1] == "Traceback (most recent call last):"
     assert sum(line.startswith("Traceback") for line in lines) == 1
+
+
+def test_a_log_that_cannot_be_written_is_said_once_not_a_traceback_per_line(
+        tmp_path: Path, capsys: Any) -> None:
+    """A full disk (here: the log's name taken by a folder, which fails every open alike):
+    logging printed "--- Logging error ---" and a traceback for every record; the window's
+    sync process sent them all to its log-less parent."""
+    (tmp_path / "logs" / "ecan.log").mkdir(parents=True)
+    setup_logging(tmp_path / "logs")
+    log = logging.getLogger("ecan.test")
+    for i in range(3):
+        log.warning("line %d", i)
+    err = capsys.readouterr().err
+    assert err.count("cannot be written") == 1 and "Logging error" not in err
+    assert f"the log {tmp_path / 'logs' / 'ecan.log'} cannot be written (Is a directory)" in err
