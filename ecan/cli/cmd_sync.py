@@ -213,8 +213,13 @@ def _pull(engine: Any, result: dict[str, Any], bar: _ProgressLine, shared: Any) 
     except UserFacingError as e:
         bar.line(f"nothing pulled: {e.message}")
         return
-    except Exception as e:  # the network, the store: the next sync pulls again
-        bar.line(f"nothing pulled: {type(e).__name__}")
+    except Exception as e:  # the network, the store, the disk: the next sync pulls again
+        import sqlite3
+
+        # (An OS or SQLite reason names no secret; other exceptions are named by their type.)
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else \
+            str(e) if isinstance(e, sqlite3.Error) else type(e).__name__
+        bar.line(f"nothing pulled: {reason} ({type(e).__name__}); the next sync tries again")
         return
     for warning in pulled["warnings"]:
         bar.line(f"warning: {warning}")

@@ -199,6 +199,23 @@ def test_avatars_a_full_disk_kept_out_arrive_with_a_later_sync(
     assert built_in[1] == built_in[0] and built_in[0]
 
 
+def test_a_pull_the_library_refuses_says_why(machines: Machines,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read-only ECAN_HOME lets the pull read but not write: it said "nothing pulled:
+    OperationalError"."""
+    import sqlite3
+
+    from ecan.sync.engine import SyncEngine
+
+    def read_only(self: Any, *args: Any, **kwargs: Any) -> Any:
+        raise sqlite3.OperationalError("attempt to write a readonly database")
+
+    monkeypatch.setattr(SyncEngine, "pull_now", read_only)
+    code, data, err = machines.on("a").cli("sync")
+    assert "nothing pulled: attempt to write a readonly database (OperationalError); the next " \
+           "sync tries again" in err, err
+
+
 def test_agents_saved_on_two_machines_both_survive(machines: Machines) -> None:
     m = machines
     pa, pb = m.new_picture("a"), m.new_picture("b")
