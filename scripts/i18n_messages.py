@@ -746,8 +746,8 @@ ZH: dict[str, str] = {
         "头像库 {0} 所在的磁盘已满，ecan 无法打开它。",
     "Free some space on that disk, then try again; the library is as it was.":
         "请在该磁盘上腾出一些空间，然后重试；头像库保持原样。",
-    "{0}: too little free space on the disk holding the library ({1} MB free, {2} MB needed).":
-        "{0}：头像库所在磁盘的可用空间不足（剩余 {1} MB，需要 {2} MB）。",
+    "{0}: too little free space on the disk holding the library ({1} MB needed).":
+        "{0}：头像库所在磁盘的可用空间不足（需要 {1} MB）。",
     "Free some space on it: the next sync brings the avatar.":
         "请腾出一些空间：下次同步时会取回这个头像。",
     "{0}: the library's file is missing.": "{0}：头像库中的文件不见了。",

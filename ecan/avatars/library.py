@@ -189,8 +189,10 @@ def ensure_room(folder: Path, need: int, label: str) -> None:
         return
     if free < need:
         raise LibraryWriteError(
+            # (Not how much is free: that changes from try to try, and the same message twice
+            # is shown once in the Activity list.)
             "disk_full", f"{label}: too little free space on the disk holding the library "
-                         f"({free / 1e6:.1f} MB free, {need / 1e6:.1f} MB needed).",
+                         f"({need / 1e6:.1f} MB needed).",
             "Free some space on it: the next sync brings the avatar.")
 
 

@@ -277,6 +277,7 @@ def forget_uploads(c: sqlite3.Connection, avatar_id: str) -> None:
 # import of thousands pays one small DELETE per batch of rows, not one per avatar.
 ACTIVITY_KEEP = 200
 ACTIVITY_PRUNE_EVERY = 50
+NOTICE_REPEAT_S = 3600.0  # the same notice again within this: not another row
 
 
 class ActivityKind(enum.StrEnum):
@@ -698,11 +699,19 @@ class Outbox:
         self.set_setting(JOURNAL_KEY, json.dumps(position, sort_keys=True))
 
     def note_activity(self, entries: list[dict[str, Any]]) -> None:
-        """Rows of the Activity list in one transaction (each: note_activity's arguments)."""
+        """Rows of the Activity list in one transaction (each: note_activity's arguments). A
+        notice the list already holds from the last NOTICE_REPEAT_S is not added again: a pull
+        meeting the same full disk every 30 seconds would push the user's history out."""
         if not entries:
             return
         with self._tx() as c:
+            since = time.time() - NOTICE_REPEAT_S
             for entry in entries:
+                if entry.get("kind") == ActivityKind.NOTICE and c.execute(
+                        "SELECT 1 FROM activity WHERE kind = ? AND detail = ? AND at > ? LIMIT 1",
+                        (ActivityKind.NOTICE.value, redact(entry.get("detail", ""))[:500],
+                         since)).fetchone() is not None:
+                    continue
                 note_activity(c, **entry)
 
     def pause_state(self, now: float | None = None) -> PauseState:

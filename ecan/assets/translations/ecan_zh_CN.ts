@@ -4400,8 +4400,8 @@ Avatars you delete stay here for {days} days, so you can bring them back.</sourc
         <translation>{0}：没有这个文件夹。</translation>
     </message>
     <message>
-        <source>{0}: too little free space on the disk holding the library ({1} MB free, {2} MB needed).</source>
-        <translation>{0}：头像库所在磁盘的可用空间不足（剩余 {1} MB，需要 {2} MB）。</translation>
+        <source>{0}: too little free space on the disk holding the library ({1} MB needed).</source>
+        <translation>{0}：头像库所在磁盘的可用空间不足（需要 {1} MB）。</translation>
     </message>
     <message>
         <source>{0}: you may not write in this folder.</source>
