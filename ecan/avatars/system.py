@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 from ecan.db.models import SyncState
 from ecan.errors import UserFacingError
-from ecan.storage.errors import is_retryable
 
 if TYPE_CHECKING:
     from ecan.avatars.library import AvatarLibrary
@@ -42,6 +41,8 @@ def register_system_avatars(library: AvatarLibrary, assets: Path) -> int:
         "\n".join(f"{p.name}:{p.stat().st_size}" for p in files).encode()).hexdigest()
     if library.db.get_setting(_SETTING) == fingerprint:
         return 0
+    from ecan.avatars.library import LibraryWriteError
+
     added = 0
     again = False  # one could not be saved for a passing reason (a full disk): next run
     for path in files:
@@ -51,7 +52,7 @@ def register_system_avatars(library: AvatarLibrary, assets: Path) -> int:
                 sync_state=SyncState.SYNCED.value, cloud_image_key=system_key(path.stem))
         except (UserFacingError, OSError) as e:
             log.warning("system avatar %s skipped: %s", path.name, e)
-            again |= isinstance(e, OSError) or is_retryable(e)
+            again |= isinstance(e, (OSError, LibraryWriteError))
             continue
         added += int(result.created)
     if not again:
