@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ecan.cli.output import Output, plural
@@ -17,6 +18,11 @@ from ecan.cli.output import Output, plural
 if TYPE_CHECKING:
     from ecan.sync.engine import SyncEngine
     from ecan.sync.events import SyncEvent
+
+# When --timeout is up: how long the uploads under way may still finish, then how long the
+# stopped engine may take to give the rest back.
+STOP_GRACE_S = 2.0
+
 
 def _exit_code(result: dict[str, Any]) -> int:
     return 0 if result["remaining"] == 0 and result["failed"] == 0 else 1
@@ -142,24 +148,32 @@ def sync(args: argparse.Namespace, out: Output) -> int:
                      "(resume it in the app, or with `ecan sync --resume`)")
         # The pull's shared documents are asked for as the uploads start (see ask_shared).
         shared = engine.ask_shared() if _may_pull(engine) else None
+        # --timeout bounds the whole command, not each of its steps.
+        time_left = _time_left(args.timeout)
         try:
-            result, interrupted = _drain_until_interrupted(engine, args.timeout, bar)
+            result, interrupted = _drain_until_interrupted(engine, time_left(), bar)
             elsewhere = 0
             # Another engine (the app's, a second `ecan sync`) may hold some jobs: wait for it,
             # then take what it gave back, so the summary tells how things ended.
             for _ in range(3):
-                if interrupted:
+                if interrupted or time_left() == 0:
                     break
-                elsewhere = _wait_for_others(engine, args.timeout, bar)
-                if elsewhere or not engine.outbox.ready_jobs():
+                elsewhere = _wait_for_others(engine, time_left(), bar)
+                if elsewhere or not engine.outbox.ready_jobs() or time_left() == 0:
                     break
-                again, interrupted = _drain_until_interrupted(engine, args.timeout, bar)
+                again, interrupted = _drain_until_interrupted(engine, time_left(), bar)
                 result["synced"] += again["synced"]
             result.update(pulled=0, removed=0)
-            if not interrupted:
+            if interrupted or not _may_pull(engine):
+                pass  # (paused, signed out, no cloud: the summary says why)
+            elif time_left() == 0:
+                bar.line("nothing pulled: the time given (--timeout) is up; the next sync pulls")
+            elif not engine.online:  # the push found the cloud silent: no request to wait on
+                bar.line("nothing pulled: the cloud does not answer; the next sync pulls")
+            else:
                 _pull(engine, result, bar, shared)
-                if engine.outbox.ready_jobs():  # what the pull queued (an avatar kept here)
-                    again, interrupted = _drain_until_interrupted(engine, args.timeout, bar)
+                if engine.outbox.ready_jobs() and time_left() != 0:  # what the pull queued
+                    again, interrupted = _drain_until_interrupted(engine, time_left(), bar)
                     result["synced"] += again["synced"]
             counts = engine.outbox.avatar_counts()
             result["failed"] = counts["failed"]
@@ -169,6 +183,8 @@ def sync(args: argparse.Namespace, out: Output) -> int:
         finally:
             bar.close()
         status = engine.status()
+        if interrupted or time_left() == 0:  # what is still under way is not waited out
+            engine.close(wait_s=STOP_GRACE_S)
     finally:
         app.close()
     if status.get("cloud_changed"):
@@ -229,10 +245,20 @@ def _pull(engine: Any, result: dict[str, Any], bar: _ProgressLine, shared: Any) 
         result["pull_waiting"] = result.get("pull_waiting", 0) + pulled["retrying"]
 
 
+def _time_left(timeout: float | None) -> Callable[[], float | None]:
+    """Seconds left of `timeout` from now (0 when it is up), or None without one."""
+    if timeout is None:
+        return lambda: None
+    end = time.monotonic() + max(0.0, timeout)
+    return lambda: max(0.0, end - time.monotonic())
+
+
 def _drain_until_interrupted(engine: Any, timeout: float | None, bar: _ProgressLine
                              ) -> tuple[dict[str, Any], bool]:
     """engine.drain() on a thread of its own, so that Ctrl+C reaches this one: then the engine
-    stops, and what it had claimed goes back to the queue instead of staying 'syncing'."""
+    stops, and what it had claimed goes back to the queue instead of staying 'syncing'. The
+    same happens when `timeout` is up and a request is still under way (a cloud that accepts
+    connections but does not answer holds one for its whole read timeout)."""
     import threading
 
     box: dict[str, Any] = {}
@@ -246,9 +272,14 @@ def _drain_until_interrupted(engine: Any, timeout: float | None, bar: _ProgressL
     worker = threading.Thread(target=run, name="ecan-sync-drain", daemon=True)
     worker.start()
     interrupted = False
+    end = None if timeout is None else time.monotonic() + timeout
     try:
         while worker.is_alive():
             worker.join(0.2)
+            if end is not None and time.monotonic() > end and worker.is_alive():
+                engine.stop(timeout=STOP_GRACE_S)  # in flight still: back to the queue
+                worker.join(STOP_GRACE_S)
+                break
     except KeyboardInterrupt:
         interrupted = True
         bar.line("stopping: the uploads in flight go back to the queue…")

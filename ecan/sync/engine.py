@@ -204,10 +204,11 @@ class SharedPull:
     def results(self) -> tuple[SystemPull, GenerationSync]:
         return self._system.result(), self._generations.result()
 
-    def wait(self) -> None:
-        """Until both answers are in (and applied), whether or not anyone collects them."""
+    def wait(self, timeout: float | None = None) -> None:
+        """Until both answers are in (and applied), whether or not anyone collects them; or
+        `timeout` seconds at most."""
         answers: list[futures.Future[Any]] = [self._system, self._generations]
-        futures.wait(answers)
+        futures.wait(answers, timeout=timeout)
 
 
 class _Known(NamedTuple):
@@ -459,6 +460,11 @@ class SyncEngine:
         self._refresh_pause()
         return self._pause.paused
 
+    @property
+    def online(self) -> bool:
+        """False once the cloud stopped answering (until a request or a probe gets through)."""
+        return self._online
+
     def paused_until(self) -> float | None:
         return self._pause.until if self._pause.paused else None
 
@@ -631,11 +637,16 @@ class SyncEngine:
 
         return AvatarLibrary(self.paths, self.db)
 
-    def close(self) -> None:
+    def close(self, wait_s: float | None = None) -> None:
+        """Stop, wait for the shared documents asked for, close the outbox. `wait_s`: how long
+        those may still take at most (an `ecan sync` whose time is up, or that was interrupted,
+        does not wait out a silent cloud's read timeouts: their threads end with the process)."""
         if self._thread is not None:
             self.stop()
-        for asked in self._asked:
-            asked.wait()
+        end = None if wait_s is None else time.monotonic() + wait_s
+        asked, self._asked = self._asked, []
+        for one in asked:
+            one.wait(None if end is None else max(0.0, end - time.monotonic()))
         self.outbox.close()
 
     # -- the loop --------------------------------------------------------------------------
