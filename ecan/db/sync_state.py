@@ -412,6 +412,12 @@ class Outbox:
                 f"UPDATE outbox SET locked_at = ? WHERE id = ? AND status = {IN_FLIGHT} "
                 f"AND locked_by = ?", (time.time(), job.id, job.locked_by)).rowcount == 1
 
+    def held_by_another(self, job: Job) -> bool:
+        """Whether another engine holds `job` now (it took the claim over)."""
+        return bool(self._query(
+            f"SELECT 1 FROM outbox WHERE id = ? AND status = {IN_FLIGHT} "
+            "AND locked_by IS NOT NULL AND locked_by != ?", (job.id, job.locked_by)))
+
     # -- outcomes (each guarded: only the owner of an in-flight job may move it) -------------
     def _guarded(self, c: sqlite3.Connection, job: Job, set_sql: str, args: tuple[Any, ...]
                  ) -> bool:

@@ -938,6 +938,7 @@ class SyncEngine:
     def _beat(self, job: Job) -> None:
         try:
             kept = self.outbox.heartbeat(job)
+            taken = not kept and self.outbox.held_by_another(job)
         except sqlite3.Error as e:  # the lease is many heartbeats long: try again next time
             log.warning("could not renew the claim on job %d (%s)", job.id, type(e).__name__)
             return
@@ -947,7 +948,10 @@ class SyncEngine:
             if kept:
                 self._beats[job.id] = time.monotonic()
             elif job.id not in self._lost:
-                log.warning("job %d was taken over by another process: stopping it", job.id)
+                # Not ours any more: taken over, or settled or given back here (a stop) just
+                # before its worker let go of it, which is no news.
+                if taken:
+                    log.warning("job %d was taken over by another process: stopping it", job.id)
                 self._lost.add(job.id)
 
     def _keep_claim(self, job: Job) -> None:
