@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from keyring.backend import KeyringBackend
-from keyring.errors import KeyringError, PasswordDeleteError
+from keyring.errors import PasswordDeleteError
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +161,7 @@ class SecretStore:
         self._backend = backend
         self._fallback: dict[str, str] = {}
         self._noticed = False
+        self.problem: str | None = None  # why the keyring is not used, when the user can fix it
 
     @property
     def kind(self) -> str:
@@ -171,8 +172,14 @@ class SecretStore:
         return self._backend is not None
 
     def _degrade(self, what: str, err: Exception) -> None:
-        log.warning("the keyring refused to %s (%s); keeping the session for this run only",
-                    what, type(err).__name__)
+        # A keyring kept in a file (keyrings.alt's) that is damaged fails every read the same
+        # way: name the file, and what to do about it.
+        where = getattr(self._backend, "file_path", None)
+        if where and what == "read":
+            self.problem = (f"the keyring file {where} cannot be read ({type(err).__name__}): "
+                            "move it aside, then sign in again")
+        log.warning("the keyring refused to %s (%s); keeping the session for this run only%s",
+                    what, type(err).__name__, f" ({self.problem})" if self.problem else "")
         self._backend = None
         self.notice()
 
@@ -187,7 +194,7 @@ class SecretStore:
             return self._fallback.get(account)
         try:
             return self._backend.get_password(SERVICE, account)
-        except (KeyringError, RuntimeError, OSError) as e:
+        except Exception as e:  # noqa: BLE001 - any backend's failure (a damaged file too)
             self._degrade("read", e)
             return self._fallback.get(account)
 
@@ -198,7 +205,7 @@ class SecretStore:
             return
         try:
             self._backend.set_password(SERVICE, account, value)
-        except (KeyringError, RuntimeError, OSError) as e:
+        except Exception as e:  # noqa: BLE001 - any backend's failure (a damaged file too)
             self._degrade("save", e)
             self._fallback[account] = value
 
@@ -210,7 +217,7 @@ class SecretStore:
             self._backend.delete_password(SERVICE, account)
         except PasswordDeleteError:
             pass  # nothing stored: already signed out
-        except (KeyringError, RuntimeError, OSError) as e:
+        except Exception as e:  # noqa: BLE001 - any backend's failure (a damaged file too)
             log.warning("the keyring refused to delete the session (%s)", type(e).__name__)
 
 

@@ -743,7 +743,8 @@ class AuthService:
             self._persist()
         log.info("signed in (keyring: %s)", self.secrets.kind)
         return {"username": self._username, "identity_id": identity_id,
-                "keyring": self.secrets.kind, "session_persisted": self.secrets.persistent}
+                "keyring": self.secrets.kind, "session_persisted": self.secrets.persistent,
+                "keyring_problem": self.secrets.problem}
 
     def _identity_key(self, sub: str) -> str:
         return f"auth.identity:{self._cg.identity_pool_id}:{sub}"
@@ -832,7 +833,7 @@ class AuthService:
         if kind == "none" and self._cg.configured:
             from ecan.auth.secrets import NO_KEYRING_NOTICE
 
-            notice = NO_KEYRING_NOTICE
+            notice = self.secrets.problem or NO_KEYRING_NOTICE
         return {
             "signed_in": self._cognito is not None,
             "username": self._username,

@@ -162,7 +162,10 @@ def login(args: argparse.Namespace, out: Output) -> int:
                      "`--keep-local`.")
     finally:
         app.close()
-    if not data.get("session_persisted"):
+    if data.get("keyring_problem"):
+        out.info(f"warning: {data['keyring_problem']}; until then this sign-in lasts for this "
+                 "command only")
+    elif not data.get("session_persisted"):
         out.info("warning: no keyring: you will need to sign in again next time; other ecan "
                  "commands will not see this sign-in. Set ECAN_ALLOW_FILE_KEYRING=1 (or "
                  "PYTHON_KEYRING_BACKEND=keyrings.alt.file.PlaintextKeyring) to keep the "

@@ -70,6 +70,24 @@ def test_broken_keyring_keeps_session_in_memory_and_says_so_once(
     assert "value" not in caplog.text
 
 
+def test_a_damaged_keyring_file_is_named_and_no_command_breaks_on_it(tmp_path: Path) -> None:
+    """keyrings.alt's file with garbage in it: every command ended in "hit a bug
+    (MissingSectionHeaderError)", `ecan list` and `ecan login` too."""
+    from keyrings.alt.file import PlaintextKeyring
+
+    damaged = tmp_path / "keyring_pass.cfg"
+    damaged.write_text("garbage\n")
+    backend = PlaintextKeyring()
+    backend.file_path = str(damaged)  # type: ignore[misc]
+    store = SecretStore(backend)
+    assert store.get("acct") is None
+    assert store.problem == (f"the keyring file {damaged} cannot be read "
+                             "(MissingSectionHeaderError): move it aside, then sign in again")
+    store.set("acct", "value")  # for this run only
+    assert store.get("acct") == "value" and not store.persistent
+    assert damaged.read_text() == "garbage\n"  # left for the user to look at
+
+
 def test_no_os_keyring_means_no_file_unless_opted_in(
         no_keyring_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # keyrings.alt is installed here, and keyring itself would pick its plaintext file;
