@@ -12,7 +12,7 @@ from pydantic import Field
 
 from ecan.avatars import imaging
 from ecan.avatars.export import export_avatars, file_name
-from ecan.avatars.library import TRASH_DAYS
+from ecan.avatars.library import MAX_DESCRIPTION, TRASH_DAYS
 from ecan.errors import UserFacingError
 from ecan.handlers.registry import Empty, Handlers, Request
 
@@ -58,7 +58,7 @@ class AvatarIds(Request):
 class UpdateAvatar(Request):
     id: str = Field(min_length=1, max_length=64)
     name: str | None = Field(default=None, max_length=200)
-    description: str | None = Field(default=None, max_length=4000)
+    description: str | None = Field(default=None, max_length=MAX_DESCRIPTION)
     tags: list[str] | None = Field(default=None, max_length=64)
 
 

@@ -340,6 +340,12 @@ def test_rename_and_tag_an_avatar(app: Any) -> None:
     assert refused["error"]["code"] == "read_only"
     empty = app.handlers.call("avatar.update", {"id": aid, "name": "   "})
     assert empty["error"]["code"] == "invalid_name"
+    # One limit for a description, said the same whatever the length (it once told 4001
+    # characters to shorten to 4000, and 2500 that the limit was 2000).
+    for length in (2001, 4001):
+        long = app.handlers.call("avatar.update", {"id": aid, "description": "d" * length})
+        assert long["error"]["hint"] == "Shorten it to 2000 characters or fewer.", long
+    assert app.handlers.call("avatar.update", {"id": aid, "description": "d" * 2000})["ok"]
 
 
 def test_a_video_shared_by_two_avatars_stays_until_the_last_goes(app: Any,
