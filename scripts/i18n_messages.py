@@ -742,6 +742,11 @@ ZH: dict[str, str] = {
         "{0} 是一个文件；多个头像需要保存到文件夹中。",
     "{0}: could not be written ({1}).": "{0}：无法写入（{1}）。",
     "{0}: the disk is full; nothing was written.": "{0}：磁盘已满，没有写入任何内容。",
+    "The folder holding the library {0} is read-only, so ecan cannot open it.":
+        "头像库所在的文件夹 {0} 是只读的，ecan 无法打开它。",
+    "Make it writable (or set ECAN_HOME to a folder you can write to), then try again; the "
+    "library is as it was.":
+        "请让它可写（或把 ECAN_HOME 设为你可以写入的文件夹），然后重试；头像库保持原样。",
     "The disk holding the library {0} is full, so ecan cannot open it.":
         "头像库 {0} 所在的磁盘已满，ecan 无法打开它。",
     "Free some space on that disk, then try again; the library is as it was.":

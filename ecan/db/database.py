@@ -3,6 +3,7 @@ file, foreign keys on, migrations applied. Connections are short-lived per unit 
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import time
@@ -90,6 +91,12 @@ def migrate(path: Path) -> int:
                              "open it.",
                 "Free some space on that disk, then try again; the library is as it was.") \
                 from None
+        if _read_only(path.parent):  # ("unable to open database file": it cannot make its index)
+            raise UserFacingError(
+                "read_only", f"The folder holding the library {path.parent} is read-only, so "
+                             "ecan cannot open it.",
+                "Make it writable (or set ECAN_HOME to a folder you can write to), then try "
+                "again; the library is as it was.") from None
         raise UserFacingError(
             "db_unreadable", f"The library database {path} cannot be opened ({e}).",
             "Check the disk and permissions; if the file is damaged, restore it from a backup "
@@ -102,6 +109,14 @@ def _no_room(folder: Path) -> bool:
         return shutil.disk_usage(folder).free < 1024 * 1024
     except OSError:
         return False
+
+
+def _read_only(folder: Path) -> bool:
+    """A read-only mount, or a folder this user may not write in."""
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY) or not os.access(folder, os.W_OK)
+    except (OSError, AttributeError):  # (no statvfs on Windows)
+        return not os.access(folder, os.W_OK)
 
 
 def _use_wal(conn: sqlite3.Connection) -> None:

@@ -36,3 +36,21 @@ def test_a_library_on_a_full_disk_is_not_called_damaged(
     assert caught.value.message == (f"The disk holding the library {db} is full, so ecan "
                                     "cannot open it.")
     assert "damaged" not in caught.value.hint and "Free some space" in caught.value.hint
+
+
+def test_a_library_in_a_read_only_folder_is_said_to_be_read_only(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """(A read-only mount: SQLite says "unable to open database file".)"""
+    import os
+
+    db = tmp_path / "ecan.sqlite3"
+    db.write_bytes(b"not a database, " * 512)
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if mode == os.W_OK
+                        else real_access(p, mode, **kw))
+    with pytest.raises(UserFacingError) as caught:
+        migrate(db)
+    assert caught.value.code == "read_only"
+    assert caught.value.message == (f"The folder holding the library {tmp_path} is read-only, "
+                                    "so ecan cannot open it.")
+    assert "damaged" not in caught.value.hint

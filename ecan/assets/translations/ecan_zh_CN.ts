@@ -3240,6 +3240,10 @@ Avatars you delete stay here for {days} days, so you can bring them back.</sourc
         <translation>列出头像库（`ecan list`）以查看头像及其 ID。</translation>
     </message>
     <message>
+        <source>Make it writable (or set ECAN_HOME to a folder you can write to), then try again; the library is as it was.</source>
+        <translation>请让它可写（或把 ECAN_HOME 设为你可以写入的文件夹），然后重试；头像库保持原样。</translation>
+    </message>
+    <message>
         <source>Name a task from `ecan generate history`.</source>
         <translation>请指定 `ecan generate history` 中列出的任务。</translation>
     </message>
@@ -3614,6 +3618,10 @@ Avatars you delete stay here for {days} days, so you can bring them back.</sourc
     <message>
         <source>The file was changed or damaged on disk: delete the avatar and import it again.</source>
         <translation>磁盘上的文件已被更改或损坏：请删除该头像并重新导入。</translation>
+    </message>
+    <message>
+        <source>The folder holding the library {0} is read-only, so ecan cannot open it.</source>
+        <translation>头像库所在的文件夹 {0} 是只读的，ecan 无法打开它。</translation>
     </message>
     <message>
         <source>The generation budget is spent ({0} of {1} credits; 1 credit = 1 generated image).</source>
