@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -11,7 +12,25 @@ from ecan.app import App, build_app
 
 def open_app() -> App:
     """Build the app from the environment; a bad setting raises ConfigError (exit 2)."""
-    return build_app()
+    app = build_app()
+    _say_if_sign_in_unreadable(app)
+    return app
+
+
+def _say_if_sign_in_unreadable(app: App) -> None:
+    """A sign-in record that cannot be read opens the library used without an account, and
+    the account's own looks gone: say so, on the terminal (the log alone is not seen)."""
+    if app.paths.is_account or not app.config.cognito.configured:
+        return
+    record = app.paths.signed_in_file
+    if not record.exists():
+        return  # signed out: nothing wrong
+    from ecan.accounts import read_signed_in
+
+    if read_signed_in(app.paths) is None:
+        print(f"warning: {record} cannot be read, so no account is open; sign in again "
+              "(`ecan login`): your account's library is still on this computer",
+              file=sys.stderr)
 
 
 @contextmanager

@@ -152,3 +152,23 @@ def test_avatars_made_without_an_account_move_in_only_when_asked(
     code, data, err = _ecan(home, *login, stdin=user.password + "\n")
     assert (code, data["local_only_avatars"]) == (0, 0)
     assert "--move-local" not in err
+
+
+def test_an_unreadable_sign_in_record_is_said_and_signing_in_again_mends_it(
+        make_demo_cloud: Callable[..., Any], clean_env: dict[str, str], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A damaged account.json opened the library used without an account with no word but a
+    log line: the user's avatars looked gone."""
+    from tests.integration.test_two_way_sync import Machines
+
+    m = Machines(make_demo_cloud(), tmp_path, monkeypatch, capsys)
+    m.login("a")
+    m.new_picture("a")
+    record = tmp_path / "a" / "account.json"
+    record.write_text('{"user_pool_id": ')
+    code, data, err = m.on("a").cli("list")
+    assert code == 0 and [a for a in data["avatars"] if a["resource_type"] != "system"] == []
+    assert f"warning: {record} cannot be read, so no account is open; sign in again" in err
+    m.login("a")
+    assert len(m.avatars("a")) == 1
+    assert "cannot be read" not in m.on("a").cli("list")[2]
