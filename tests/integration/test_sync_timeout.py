@@ -40,4 +40,3 @@ def test_sync_timeout_bounds_the_command_when_the_cloud_stops_answering(
     assert "taken over by another process" not in log  # (what the stop gave back was said so)
     # Nothing was lost: what was under way went back to the queue, and goes up now.
     assert m.sync("a")["synced"] == 2
-
