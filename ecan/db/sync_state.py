@@ -302,11 +302,18 @@ def note_activity(c: sqlite3.Connection, kind: ActivityKind, subject: str, *,
                   machine: str | None = None, machine_name: str = "",
                   at: float | None = None) -> None:
     """One row of the Activity list, inside the caller's transaction (`machine` None: this
-    computer). Messages are redacted: a secret never reaches the database."""
+    computer). Messages are redacted: a secret never reaches the database. A notice the list
+    already holds from the last NOTICE_REPEAT_S is not added again: a pull meeting the same
+    full disk every 30 seconds would push the user's history out."""
     at = time.time() if at is None else at
+    detail = redact(detail)[:500]
+    if kind == ActivityKind.NOTICE and c.execute(
+            "SELECT 1 FROM activity WHERE kind = ? AND detail = ? AND at > ? LIMIT 1",
+            (kind.value, detail, at - NOTICE_REPEAT_S)).fetchone() is not None:
+        return
     cur = c.execute(
         f"INSERT INTO activity ({', '.join(_ACTIVITY_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (at, kind.value, subject[:255], redact(detail)[:500], redact(hint)[:500], avatar_id,
+        (at, kind.value, subject[:255], detail, redact(hint)[:500], avatar_id,
          machine, machine_name[:64]))
     if (cur.lastrowid or 0) % ACTIVITY_PRUNE_EVERY == 0:
         c.execute("DELETE FROM activity WHERE id <= (SELECT id FROM activity "
@@ -705,19 +712,11 @@ class Outbox:
         self.set_setting(JOURNAL_KEY, json.dumps(position, sort_keys=True))
 
     def note_activity(self, entries: list[dict[str, Any]]) -> None:
-        """Rows of the Activity list in one transaction (each: note_activity's arguments). A
-        notice the list already holds from the last NOTICE_REPEAT_S is not added again: a pull
-        meeting the same full disk every 30 seconds would push the user's history out."""
+        """Rows of the Activity list in one transaction (each: note_activity's arguments)."""
         if not entries:
             return
         with self._tx() as c:
-            since = time.time() - NOTICE_REPEAT_S
             for entry in entries:
-                if entry.get("kind") == ActivityKind.NOTICE and c.execute(
-                        "SELECT 1 FROM activity WHERE kind = ? AND detail = ? AND at > ? LIMIT 1",
-                        (ActivityKind.NOTICE.value, redact(entry.get("detail", ""))[:500],
-                         since)).fetchone() is not None:
-                    continue
                 note_activity(c, **entry)
 
     def pause_state(self, now: float | None = None) -> PauseState:
