@@ -153,11 +153,13 @@ class App:
 
         return build_handlers(self)
 
-    def close(self) -> None:
+    def close(self, wait_s: float | None = None) -> None:
+        """`wait_s`: how long the sync engine may still wait for what it asked the cloud
+        (SyncEngine.close)."""
         if "import_pool" in self.__dict__:
             self.import_pool.close()
         if "engine" in self.__dict__:
-            self.engine.close()
+            self.engine.close(wait_s)
         if "db" in self.__dict__:
             self.db.dispose()
 

@@ -137,7 +137,7 @@ def sync(args: argparse.Namespace, out: Output) -> int:
     with starting_up():
         app = open_app()
     bar = _ProgressLine(out)
-    interrupted = False
+    interrupted = cut_short = False
     try:
         engine = app.engine
         if args.retry_failed:
@@ -164,14 +164,7 @@ def sync(args: argparse.Namespace, out: Output) -> int:
                 again, interrupted = _drain_until_interrupted(engine, time_left(), bar)
                 result["synced"] += again["synced"]
             result.update(pulled=0, removed=0)
-            if interrupted or not _may_pull(engine):
-                pass  # (paused, signed out, no cloud: the summary says why)
-            elif time_left() == 0:
-                bar.line("nothing pulled: the time given (--timeout) is up; the next sync pulls")
-            elif not engine.online:  # the push found the cloud silent: no request to wait on
-                bar.line("nothing pulled: the cloud does not answer; the next sync pulls")
-            else:
-                _pull(engine, result, bar, shared)
+            if not interrupted and _pull(engine, result, bar, shared, time_left):
                 if engine.outbox.ready_jobs() and time_left() != 0:  # what the pull queued
                     again, interrupted = _drain_until_interrupted(engine, time_left(), bar)
                     result["synced"] += again["synced"]
@@ -183,10 +176,10 @@ def sync(args: argparse.Namespace, out: Output) -> int:
         finally:
             bar.close()
         status = engine.status()
-        if interrupted or time_left() == 0:  # what is still under way is not waited out
-            engine.close(wait_s=STOP_GRACE_S)
+        cut_short = interrupted or time_left() == 0
     finally:
-        app.close()
+        # Cut short: what is still under way (a silent cloud's read timeouts) is not waited out.
+        app.close(wait_s=STOP_GRACE_S if cut_short else None)
     if status.get("cloud_changed"):
         out.info(f"the cloud or identity changed since the last sync: "
                  f"{plural(status['cloud_changed']['requeued'], 'avatar')} synced elsewhere "
@@ -216,33 +209,44 @@ def _may_pull(engine: Any) -> bool:
     return bool(engine.cloud.configured() and not engine.paused())
 
 
-def _pull(engine: Any, result: dict[str, Any], bar: _ProgressLine, shared: Any) -> None:
+def _pull(engine: Any, result: dict[str, Any], bar: _ProgressLine, shared: Any,
+          time_left: Callable[[], float | None]) -> bool:
     """After the push: other machines' changes (`shared`: the shared documents' answers, if
-    asked for already). Offline, signed out or no cloud: nothing to pull now (the push's
-    summary already says why); a bad entry is a warning, not a stop."""
+    asked for already); whether the cloud was asked. Paused, signed out or no cloud: nothing
+    to pull now (the push's summary already says why); nor once the time given is up, or
+    when the push found the cloud silent (no request to wait out). A bad entry is a warning,
+    not a stop."""
     from ecan.errors import UserFacingError
 
     if not _may_pull(engine):
-        return
+        return False
+    if time_left() == 0:
+        bar.line("nothing pulled: the time given (--timeout) is up; the next sync pulls")
+        return False
+    if not engine.online:
+        bar.line("nothing pulled: the cloud does not answer; the next sync pulls")
+        return False
     try:
         pulled = engine.pull_now(shared=shared or True)
     except UserFacingError as e:
         bar.line(f"nothing pulled: {e.message}")
-        return
+        return True
     except Exception as e:  # the network, the store, the disk: the next sync pulls again
         import sqlite3
 
+        from ecan.avatars.walk import os_reason
+
         # (An OS or SQLite reason names no secret; other exceptions are named by their type.)
-        reason = e.strerror if isinstance(e, OSError) and e.strerror else \
-            str(e) if isinstance(e, sqlite3.Error) else type(e).__name__
+        reason = str(e) if isinstance(e, sqlite3.Error) else os_reason(e)
         bar.line(f"nothing pulled: {reason} ({type(e).__name__}); the next sync tries again")
-        return
+        return True
     for warning in pulled["warnings"]:
         bar.line(f"warning: {warning}")
     result["pulled"] += pulled["pulled"]
     result["removed"] += pulled["removed"]
     if pulled["retrying"]:  # (the key only then: scripts compare the usual five)
         result["pull_waiting"] = result.get("pull_waiting", 0) + pulled["retrying"]
+    return True
 
 
 def _time_left(timeout: float | None) -> Callable[[], float | None]:
