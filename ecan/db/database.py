@@ -114,9 +114,11 @@ def _no_room(folder: Path) -> bool:
 def _read_only(folder: Path) -> bool:
     """A read-only mount, or a folder this user may not write in."""
     try:
-        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY) or not os.access(folder, os.W_OK)
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return True
     except (OSError, AttributeError):  # (no statvfs on Windows)
-        return not os.access(folder, os.W_OK)
+        pass
+    return not os.access(folder, os.W_OK)
 
 
 def _use_wal(conn: sqlite3.Connection) -> None:
