@@ -146,7 +146,10 @@ def sync(args: argparse.Namespace, out: Output) -> int:
         if engine.paused():
             out.info(f"sync is paused {_until_text(engine.paused_until())}: nothing uploaded "
                      "(resume it in the app, or with `ecan sync --resume`)")
-        # The pull's shared documents are asked for as the uploads start (see ask_shared).
+        # What the cloud holds, then the pull's shared documents, are asked for as the engine
+        # starts (see list_ahead, ask_shared): the cloud is idle meanwhile.
+        if not engine.paused():
+            engine.list_ahead()
         shared = engine.ask_shared() if _may_pull(engine) else None
         # --timeout bounds the whole command, not each of its steps.
         time_left = _time_left(args.timeout)

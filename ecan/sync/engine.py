@@ -308,6 +308,7 @@ class SyncEngine:
         self._emit_to: EventSink | None = None
         # What the cloud held at the start of this batch (None: ask per object).
         self._known: _Known | None = None
+        self._listed_ahead: futures.Future[_Known | None] | None = None  # see list_ahead
         self.small_file = SMALL_FILE  # tests lower it to exercise the streaming path
         self._target_seen: str | None = None
         # Set when the store or identity changed since the library last synced (status says so).
@@ -583,6 +584,19 @@ class SyncEngine:
                        system_added=len(system.added), generations=generations.pulled)
         return out
 
+    def list_ahead(self) -> None:
+        """Start asking, on a thread of its own, what the cloud already holds, for the next
+        batch: `ecan sync`'s uploads then start on the answer instead of a round trip after
+        the engine got going. Nothing if the cloud cannot be opened (the batch meets it)."""
+        try:
+            cloud = self.cloud.open()
+        except Exception as e:  # signed out, offline, no cloud
+            log.info("nothing listed ahead (%s)", type(e).__name__)
+            return
+        pool = ThreadPoolExecutor(1, thread_name_prefix="ecan-list")
+        self._listed_ahead = pool.submit(self._listing, cloud)
+        pool.shutdown(wait=False)  # its thread ends with the answer
+
     def ask_shared(self) -> SharedPull | None:
         """Start asking for the shared documents (the published system avatars, the generation
         history) now, for pull_now(shared=...) to collect; None if the cloud cannot be opened
@@ -638,7 +652,7 @@ class SyncEngine:
         return AvatarLibrary(self.paths, self.db)
 
     def close(self, wait_s: float | None = None) -> None:
-        """Stop, wait for the shared documents asked for, close the outbox. `wait_s`: how long
+        """Stop, wait for the answers asked for ahead, close the outbox. `wait_s`: how long
         those may still take at most (an `ecan sync` whose time is up, or that was interrupted,
         does not wait out a silent cloud's read timeouts: their threads end with the process)."""
         if self._thread is not None:
@@ -647,6 +661,9 @@ class SyncEngine:
         asked, self._asked = self._asked, []
         for one in asked:
             one.wait(None if end is None else max(0.0, end - time.monotonic()))
+        if self._listed_ahead is not None:  # never collected (a sync stopped before its batch)
+            futures.wait([self._listed_ahead],
+                         timeout=None if end is None else max(0.0, end - time.monotonic()))
         self.outbox.close()
 
     # -- the loop --------------------------------------------------------------------------
@@ -887,7 +904,8 @@ class SyncEngine:
     def _batch(self, cloud: Cloud, run: _Run) -> None:
         """Start up to `concurrency` workers; return when none can claim more."""
         n = max(1, min(self.config.concurrency, max(1, self.outbox.pending())))
-        self._known = self._listing(cloud)
+        ahead, self._listed_ahead = self._listed_ahead, None
+        self._known = ahead.result() if ahead is not None else self._listing(cloud)
         done = threading.Semaphore(0)
 
         def worker() -> None:

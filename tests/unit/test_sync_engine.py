@@ -716,6 +716,69 @@ def test_pause_durations_read_as_people_write_them() -> None:
             pause_end(bad, now)
 
 
+def test_the_first_batch_goes_on_the_listing_asked_ahead(engine: SyncEngine, db: Database,
+                                                         paths: AppPaths, store: MemoryBlobStore,
+                                                         cloud: CloudTwin, tmp_path: Path) -> None:
+    """`ecan sync` asks what the cloud holds as the engine starts (list_ahead), while the cloud
+    is idle: the first batch goes on that answer instead of listing again once it got going.
+    What the answer names (here the pictures of five avatars another machine uploaded) is
+    checked by a HEAD; what it does not name is sent without one."""
+    other = AppPaths(tmp_path / "other").ensure()
+    other_db = Database(other.database)
+    pictures = [f"picture {i}".encode() for i in range(25)]
+    for i in range(5):
+        write_avatar(other, other_db.path, seed=i, original=pictures[i])
+    elsewhere = make_engine(other_db, other, cloud)
+    try:
+        assert elsewhere.drain(timeout=30).synced == 5
+    finally:
+        elsewhere.close()
+    there = {k for k in avatar_objects(store) if "/images/" in k}
+    listed: list[str] = []
+    real_list = store.list
+
+    def listing(prefix: str, *, start_after: str = "") -> Iterator[object]:
+        listed.append(prefix.rsplit("/", 2)[-2])
+        return real_list(prefix, start_after=start_after)
+
+    store.list = listing  # type: ignore[assignment,method-assign]
+    for i in range(25):  # the first five: the same pictures
+        write_avatar(paths, db.path, seed=i, original=pictures[i])
+    heads = store.calls["head"]
+    engine.list_ahead()
+    deadline = time.monotonic() + 10
+    while not listed and time.monotonic() < deadline:  # asked before the drain starts
+        time.sleep(0.01)
+    assert listed == ["images"]
+    assert engine.drain(timeout=30).synced == 25
+    assert listed == ["images"]  # no second listing
+    # Those it named, and those alone, were asked about: originals and thumbnails.
+    assert store.calls["head"] == heads + len(there) == heads + 10
+
+
+def test_closing_waits_for_a_listing_asked_ahead(engine: SyncEngine, db: Database,
+                                                 paths: AppPaths,
+                                                 store: MemoryBlobStore) -> None:
+    """A sync stopped before its first batch never collects the listing it asked for ahead:
+    closing the engine waits for it, so that the outbox is not shut under it."""
+    for i in range(20):
+        write_avatar(paths, db.path, seed=i)
+    answered = threading.Event()
+    real_list = store.list
+
+    def slow_list(prefix: str, *, start_after: str = "") -> Iterator[object]:
+        time.sleep(0.3)  # a slow link
+        try:
+            return real_list(prefix, start_after=start_after)
+        finally:
+            answered.set()
+
+    store.list = slow_list  # type: ignore[assignment,method-assign]
+    engine.list_ahead()
+    engine.close()
+    assert answered.is_set()
+
+
 def test_a_batch_lists_the_videos_only_when_a_video_waits(engine: SyncEngine, db: Database,
                                                           paths: AppPaths,
                                                           store: MemoryBlobStore) -> None:
