@@ -86,7 +86,7 @@ WHERE id = (
       AND (o.kind != 'metadata' OR NOT EXISTS (
           SELECT 1 FROM outbox m WHERE m.kind = 'metadata' AND m.status = {IN_FLIGHT}))
     ORDER BY o.id LIMIT 1)
-RETURNING id, kind, avatar_id, payload, attempts, locked_by, identity_id
+RETURNING id, kind, avatar_id, payload, attempts, locked_by, identity_id, last_error
 """
 
 
@@ -103,6 +103,9 @@ class Job:
     # An upload's avatar row, read in the claiming transaction (saves a round trip on the
     # connection all workers share); None for other kinds, or if the row is gone.
     avatar_row: sqlite3.Row | None = field(default=None, compare=False, repr=False)
+    # A try before this one ended without success (an error, a stop, a crash): some of its
+    # requests may have got through.
+    tried_before: bool = False
 
 
 def make_owner_id() -> str:
@@ -378,7 +381,8 @@ class Outbox:
             with self._tx() as c:
                 cur = c.execute(
                     f"UPDATE outbox SET status = {READY}, locked_at = NULL, locked_by = NULL, "
-                    f"attempts = MAX(attempts - 1, 0), next_attempt_at = ?, updated_at = ? "
+                    f"attempts = MAX(attempts - 1, 0), next_attempt_at = ?, updated_at = ?, "
+                    f"last_error = 'interrupted' "
                     f"WHERE id = ? AND status = {IN_FLIGHT} AND locked_by IS ?",
                     (now, now, r["id"], r["locked_by"]))
                 if cur.rowcount and r["avatar_id"]:
@@ -410,7 +414,7 @@ class Outbox:
             payload = {}
         return Job(row["id"], row["kind"], row["avatar_id"],
                    payload if isinstance(payload, dict) else {}, row["attempts"], row["locked_by"],
-                   row["identity_id"], avatar_row)
+                   row["identity_id"], avatar_row, tried_before=row["last_error"] is not None)
 
     def heartbeat(self, job: Job) -> bool:
         """Renew the claim; False if the job is no longer ours (taken over, or settled)."""
@@ -635,9 +639,13 @@ class Outbox:
     def system_count(self) -> int:
         return self._query("SELECT COUNT(*) FROM avatar WHERE resource_type = 'system'")[0][0]
 
-    def ready_uploads(self) -> tuple[int, int]:
-        """(upload jobs waiting, those whose avatar has a video)."""
-        row = self._query(f"SELECT COUNT(*), COUNT(a.video_path) FROM outbox o "
+    def uploads_to_check(self) -> tuple[int, int]:
+        """(upload jobs waiting whose objects may be in the cloud already: tried before, or
+        of an avatar synced before; upload jobs waiting whose avatar has a video). The first
+        try of a new avatar's pictures asks the cloud nothing (SyncEngine._upload)."""
+        row = self._query(f"SELECT COUNT(CASE WHEN o.last_error IS NOT NULL OR "
+                          f"a.cloud_image_key IS NOT NULL THEN 1 END), COUNT(a.video_path) "
+                          f"FROM outbox o "
                           f"LEFT JOIN avatar a ON a.id = o.avatar_id "
                           f"WHERE o.kind = 'upload' AND o.status = {READY}")[0]
         return row[0], row[1]

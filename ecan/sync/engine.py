@@ -7,10 +7,10 @@ and signed in.
 
 Guarantees: a job is never dropped (it ends DONE, or FAILED waiting for the user's retry); an
 object is verified by its SHA-256 after upload; retries are idempotent (content-addressed keys,
-and objects already there with the same checksum are skipped); an auth problem pauses, never
-fails, and so does a problem no job can get past (a skewed clock, refused keys: the queue waits
-with the fix and a probe resumes it); two processes draining one library never run one job twice
-(the outbox claim is atomic)."""
+and a retry skips objects already there with the same checksum; a new avatar's first try sends
+its pictures without asking); an auth problem pauses, never fails, and so does a problem no job
+can get past (a skewed clock, refused keys: the queue waits with the fix and a probe resumes
+it); two processes draining one library never run one job twice (the outbox claim is atomic)."""
 
 from __future__ import annotations
 
@@ -91,8 +91,8 @@ OFFLINE_SUSPECT_AFTER = 3
 # Files up to this size are read whole and sent in one PUT (no transfer-manager threads per
 # file: most avatars are a few hundred KB); larger ones stream by multipart with bounded memory.
 SMALL_FILE = 8 * 1024 * 1024
-# With at least this many uploads waiting, one listing of the prefix replaces a head request
-# per object to find what is already there.
+# With at least this many uploads waiting that ask what is already there (Outbox.uploads_to_check),
+# one listing of the prefix replaces a head request per object.
 LIST_THRESHOLD = 20
 # The background engine looks for newly published system avatars this often (seconds).
 SYSTEM_PULL_S = 3600.0
@@ -983,7 +983,7 @@ class SyncEngine:
             raise _Abandoned()
 
     def _listing(self, cloud: Cloud) -> _Known | None:
-        uploads, with_video = self.outbox.ready_uploads()
+        uploads, with_video = self.outbox.uploads_to_check()
         if uploads < LIST_THRESHOLD:
             return None
         root = cloud.layout.root
@@ -1268,14 +1268,20 @@ class SyncEngine:
         sha, ext = row["sha256"], row["ext"]
         image_key = layout.original(sha, ext)
         thumb_key = layout.thumbnail(sha)
+        # A new avatar's pictures go up without asking the cloud first: it can hold them only
+        # if another machine has the very same picture, and sending them again then costs their
+        # bytes alone. A retry (the try before may have got through) and an avatar synced before
+        # (edited since, or the cloud changed) ask, and so do a video and a large file.
+        ask = job.tried_before or row["cloud_image_key"] is not None
         self._put(store, job, run, sent, image_key, home / row["image_path"], row["mime_type"],
-                  sha)
+                  sha, ask=ask)
         video_key = None
         video: dict[str, Any] | None = None
         if row["video_path"] and row["video_sha256"] and row["video_ext"]:
             video_key = layout.video(row["video_sha256"], row["video_ext"])
             self._put(store, job, run, sent, video_key, home / row["video_path"],
-                      row["video_mime_type"] or "application/octet-stream", row["video_sha256"])
+                      row["video_mime_type"] or "application/octet-stream", row["video_sha256"],
+                      ask=True)
             video = {"sha256": row["video_sha256"], "ext": row["video_ext"],
                      "mime_type": row["video_mime_type"], "bytes": row["video_bytes"],
                      "duration": row["video_duration"]}
@@ -1287,7 +1293,7 @@ class SyncEngine:
             store.put_bytes(layout.metadata(sha), json.dumps(meta, sort_keys=True).encode(),
                             content_type="application/json")
         self._put(store, job, run, sent, thumb_key, home / row["thumb_path"], "image/png", None,
-                  metadata={avatar_meta.FIELD: field} if field is not None else None)
+                  metadata={avatar_meta.FIELD: field} if field is not None else None, ask=ask)
         update = {"cloud_image_key": image_key, "cloud_thumb_key": thumb_key,
                   "cloud_video_key": video_key, "cloud_image_url": store.public_url(image_key),
                   "cloud_thumb_url": store.public_url(thumb_key)}
@@ -1302,9 +1308,11 @@ class SyncEngine:
 
     def _put(self, store: BlobStore, job: Job, run: _Run, sent: list[int], key: str, path: Path,
              content_type: str, expected_sha: str | None,
-             metadata: dict[str, str] | None = None) -> None:
+             metadata: dict[str, str] | None = None, *, ask: bool) -> None:
         """Upload one file unless the cloud already has it with the same SHA-256 (and, for the
-        thumbnail, the same avatar metadata: a rename must reach the cloud).
+        thumbnail, the same avatar metadata: a rename must reach the cloud). Without `ask`, a
+        small file is sent without asking (see _upload); a large one always asks: a HEAD is
+        nothing next to its upload.
 
         Verification: a small file is read once, hashed, and sent with that SHA-256
         (put_bytes sends x-amz-checksum-sha256: S3 refuses a body that does not match, so a
@@ -1321,7 +1329,7 @@ class SyncEngine:
             raise self._changed(path)
         want_meta = (metadata or {}).get(avatar_meta.FIELD)
         known = self._known
-        if known is None or known.may_have(key):  # it may be there: ask for its sha
+        if (ask or not small) and (known is None or known.may_have(key)):  # ask for its sha
             self._keep_claim(job)
             existing = store.head(key)
             if existing is not None and existing.sha256 == sha and existing.size == size \

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from ecan.config import SyncConfig
-from ecan.db import Database
+from ecan.db import Database, sync_state
 from ecan.errors import AuthRequired
 from ecan.paths import AppPaths
 from ecan.storage.errors import PausingStorageError, StorageError, TransientStorageError
@@ -716,24 +716,19 @@ def test_pause_durations_read_as_people_write_them() -> None:
             pause_end(bad, now)
 
 
-def test_the_first_batch_goes_on_the_listing_asked_ahead(engine: SyncEngine, db: Database,
-                                                         paths: AppPaths, store: MemoryBlobStore,
-                                                         cloud: CloudTwin, tmp_path: Path) -> None:
-    """`ecan sync` asks what the cloud holds as the engine starts (list_ahead), while the cloud
-    is idle: the first batch goes on that answer instead of listing again once it got going.
-    What the answer names (here the pictures of five avatars another machine uploaded) is
-    checked by a HEAD; what it does not name is sent without one."""
-    other = AppPaths(tmp_path / "other").ensure()
-    other_db = Database(other.database)
-    pictures = [f"picture {i}".encode() for i in range(25)]
-    for i in range(5):
-        write_avatar(other, other_db.path, seed=i, original=pictures[i])
-    elsewhere = make_engine(other_db, other, cloud)
+def edited_since_synced(db: Database) -> None:
+    """Every avatar queued again as a rename queues it: its upload asks the cloud first."""
+    conn = db.connect()
     try:
-        assert elsewhere.drain(timeout=30).synced == 5
+        with conn:
+            for (avatar_id,) in conn.execute("SELECT id FROM avatar").fetchall():
+                sync_state.requeue(conn, avatar_id)
     finally:
-        elsewhere.close()
-    there = {k for k in avatar_objects(store) if "/images/" in k}
+        conn.close()
+
+
+def listings(store: MemoryBlobStore) -> list[str]:
+    """The folders (images, videos, ...) the store is asked to list from now on."""
     listed: list[str] = []
     real_list = store.list
 
@@ -742,8 +737,56 @@ def test_the_first_batch_goes_on_the_listing_asked_ahead(engine: SyncEngine, db:
         return real_list(prefix, start_after=start_after)
 
     store.list = listing  # type: ignore[assignment,method-assign]
-    for i in range(25):  # the first five: the same pictures
-        write_avatar(paths, db.path, seed=i, original=pictures[i])
+    return listed
+
+
+def test_a_new_avatars_pictures_go_up_without_asking_first(engine: SyncEngine, db: Database,
+                                                           paths: AppPaths,
+                                                           store: MemoryBlobStore,
+                                                           cloud: CloudTwin) -> None:
+    """A new avatar's original and thumbnail are sent at once, without a HEAD: the cloud can
+    hold them only if another machine has the very same picture. An avatar that synced before
+    asks first (a rename: its original is found in place, not sent again), and so does a try
+    after one that a crash cut short, whose upload may have got through."""
+    write_avatar(paths, db.path, seed=1)
+    assert engine.drain(timeout=10).synced == 1
+    assert store.calls["head"] == 0 and len(avatar_objects(store)) == 2
+    edited_since_synced(db)
+    assert engine.drain(timeout=10).synced == 1
+    assert store.calls["head"] == 2
+    original = next(k for k in avatar_objects(store) if "_original." in k)
+    assert store.puts[original] == 1
+
+    # A process that died with the job in flight, after its original went up.
+    crashed = write_avatar(paths, db.path, seed=2)
+    sha = rows(db, "SELECT sha256 FROM avatar WHERE id = ?", crashed)[0][0]
+    key = cloud.layout.original(sha, "jpg")
+    store.put_bytes(key, (paths.uploaded / f"{sha}.jpg").read_bytes(), content_type="image/jpeg")
+    import socket
+    conn = db.connect()
+    with conn:
+        conn.execute("UPDATE outbox SET status = 1, attempts = 1, locked_at = ?, locked_by = ? "
+                     "WHERE avatar_id = ?",
+                     (time.time(), f"{socket.gethostname()}:999999:dead", crashed))
+    conn.close()
+    heads = store.calls["head"]
+    assert engine.drain(timeout=10).synced == 1
+    assert store.calls["head"] == heads + 2
+    assert store.puts[key] == 1  # found in place
+
+
+def test_the_first_batch_goes_on_the_listing_asked_ahead(engine: SyncEngine, db: Database,
+                                                         paths: AppPaths,
+                                                         store: MemoryBlobStore) -> None:
+    """`ecan sync` asks what the cloud holds as the engine starts (list_ahead), while the cloud
+    is idle: the first batch goes on that answer instead of listing again once it got going.
+    Here 25 avatars edited since they synced: what the answer names is checked by a HEAD, and
+    their originals, unchanged, are not sent again."""
+    for i in range(25):
+        write_avatar(paths, db.path, seed=i)
+    assert engine.drain(timeout=30).synced == 25
+    edited_since_synced(db)
+    listed = listings(store)
     heads = store.calls["head"]
     engine.list_ahead()
     deadline = time.monotonic() + 10
@@ -752,8 +795,8 @@ def test_the_first_batch_goes_on_the_listing_asked_ahead(engine: SyncEngine, db:
     assert listed == ["images"]
     assert engine.drain(timeout=30).synced == 25
     assert listed == ["images"]  # no second listing
-    # Those it named, and those alone, were asked about: originals and thumbnails.
-    assert store.calls["head"] == heads + len(there) == heads + 10
+    assert store.calls["head"] == heads + 50  # originals and thumbnails
+    assert {store.puts[k] for k in avatar_objects(store) if "_original." in k} == {1}
 
 
 def test_closing_waits_for_a_listing_asked_ahead(engine: SyncEngine, db: Database,
@@ -763,6 +806,8 @@ def test_closing_waits_for_a_listing_asked_ahead(engine: SyncEngine, db: Databas
     closing the engine waits for it, so that the outbox is not shut under it."""
     for i in range(20):
         write_avatar(paths, db.path, seed=i)
+    assert engine.drain(timeout=30).synced == 20
+    edited_since_synced(db)
     answered = threading.Event()
     real_list = store.list
 
@@ -782,30 +827,25 @@ def test_closing_waits_for_a_listing_asked_ahead(engine: SyncEngine, db: Databas
 def test_a_batch_lists_the_videos_only_when_a_video_waits(engine: SyncEngine, db: Database,
                                                           paths: AppPaths,
                                                           store: MemoryBlobStore) -> None:
-    """Twenty uploads or more waiting: a listing of the identity's prefixes replaces a HEAD per
-    object. A batch of photos lists images/ alone; with a video waiting, videos/ too, and a
-    video the cloud already has is not sent again (a HEAD confirms its content)."""
-    listed: list[str] = []
-    real_list = store.list
-
-    def listing(prefix: str, *, start_after: str = "") -> Iterator[object]:
-        listed.append(prefix.rsplit("/", 2)[-2])
-        return real_list(prefix, start_after=start_after)
-
-    store.list = listing  # type: ignore[assignment,method-assign]
+    """Twenty uploads or more that ask the cloud first (here avatars edited since they synced):
+    a listing of the identity's prefixes replaces a HEAD per object. A batch of photos lists
+    images/ alone; with a video waiting, videos/ too, and a video the cloud already has is not
+    sent again (a HEAD confirms its content)."""
+    listed = listings(store)
     for i in range(25):
         write_avatar(paths, db.path, seed=i)
     assert engine.drain(timeout=30).synced == 25
-    assert listed == ["images"] and store.calls["head"] == 0
+    assert listed == []  # new avatars: nothing to ask
+    edited_since_synced(db)
+    assert engine.drain(timeout=30).synced == 25
+    assert listed == ["images"]
 
     write_avatar(paths, db.path, seed=100, video=VIDEO)  # alone: checked by HEADs
     assert engine.drain(timeout=30).synced == 1
     video_key = next(k for k in store.objects if "/videos/" in k)
     listed.clear()
-    heads = store.calls["head"]
-    for i in range(25):
-        write_avatar(paths, db.path, seed=200 + i, video=VIDEO if i == 0 else None)
-    assert engine.drain(timeout=30).synced == 25
+    edited_since_synced(db)
+    write_avatar(paths, db.path, seed=200, video=VIDEO)  # a new avatar with the same video
+    assert engine.drain(timeout=30).synced == 27
     assert listed == ["images", "videos"]
-    assert store.calls["head"] == heads + 1  # the video it found: is it the same content?
     assert store.puts[video_key] == 1
