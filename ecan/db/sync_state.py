@@ -639,15 +639,15 @@ class Outbox:
     def system_count(self) -> int:
         return self._query("SELECT COUNT(*) FROM avatar WHERE resource_type = 'system'")[0][0]
 
-    def uploads_to_check(self) -> tuple[int, int]:
-        """(upload jobs waiting whose objects may be in the cloud already: tried before, or
-        of an avatar synced before; upload jobs waiting whose avatar has a video). The first
-        try of a new avatar's pictures asks the cloud nothing (SyncEngine._upload)."""
+    def uploads_to_check(self, small_file: int) -> tuple[int, int]:
+        """(upload jobs waiting that ask the cloud what it holds first, those whose avatar
+        has a video). All ask but the first try of a new avatar whose original is at most
+        `small_file` bytes and has no video (SyncEngine._upload)."""
         row = self._query(f"SELECT COUNT(CASE WHEN o.last_error IS NOT NULL OR "
-                          f"a.cloud_image_key IS NOT NULL THEN 1 END), COUNT(a.video_path) "
-                          f"FROM outbox o "
+                          f"a.cloud_image_key IS NOT NULL OR a.video_path IS NOT NULL OR "
+                          f"a.bytes > ? THEN 1 END), COUNT(a.video_path) FROM outbox o "
                           f"LEFT JOIN avatar a ON a.id = o.avatar_id "
-                          f"WHERE o.kind = 'upload' AND o.status = {READY}")[0]
+                          f"WHERE o.kind = 'upload' AND o.status = {READY}", (small_file,))[0]
         return row[0], row[1]
 
     def ready_jobs(self) -> int:

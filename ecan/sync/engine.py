@@ -587,14 +587,18 @@ class SyncEngine:
     def list_ahead(self) -> None:
         """Start asking, on a thread of its own, what the cloud already holds, for the next
         batch: `ecan sync`'s uploads then start on the answer instead of a round trip after
-        the engine got going. Nothing if the cloud cannot be opened (the batch meets it)."""
+        the engine got going. Nothing if too few uploads ask yet (the batch counts again, once
+        recovery and a changed cloud have queued theirs), or if the cloud cannot be opened."""
+        uploads, with_video = self.outbox.uploads_to_check(self.small_file)
+        if uploads < LIST_THRESHOLD:
+            return
         try:
             cloud = self.cloud.open()
         except Exception as e:  # signed out, offline, no cloud
             log.info("nothing listed ahead (%s)", type(e).__name__)
             return
         pool = ThreadPoolExecutor(1, thread_name_prefix="ecan-list")
-        self._listed_ahead = pool.submit(self._listing, cloud)
+        self._listed_ahead = pool.submit(self._list, cloud, with_video)
         pool.shutdown(wait=False)  # its thread ends with the answer
 
     def ask_shared(self) -> SharedPull | None:
@@ -983,9 +987,10 @@ class SyncEngine:
             raise _Abandoned()
 
     def _listing(self, cloud: Cloud) -> _Known | None:
-        uploads, with_video = self.outbox.uploads_to_check()
-        if uploads < LIST_THRESHOLD:
-            return None
+        uploads, with_video = self.outbox.uploads_to_check(self.small_file)
+        return self._list(cloud, with_video) if uploads >= LIST_THRESHOLD else None
+
+    def _list(self, cloud: Cloud, with_video: int) -> _Known | None:
         root = cloud.layout.root
         # videos/ only when a video waits: a library of photos lists one prefix, not two.
         prefixes = (f"{root}images/", f"{root}videos/") if with_video else (f"{root}images/",)

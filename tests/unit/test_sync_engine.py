@@ -824,6 +824,52 @@ def test_closing_waits_for_a_listing_asked_ahead(engine: SyncEngine, db: Databas
     assert answered.is_set()
 
 
+def test_a_listing_asked_ahead_of_a_cloud_change_is_taken_once_it_is_known(
+        db: Database, paths: AppPaths, store: MemoryBlobStore) -> None:
+    """`ecan sync` asks ahead before the engine has met the cloud and found it changed (another
+    bucket, prefix or identity), which queues every avatar again to check what the new place
+    holds: the first batch counts again and lists it once, rather than a HEAD per object."""
+    before = make_engine(db, paths, CloudTwin(store))
+    try:
+        for i in range(25):
+            write_avatar(paths, db.path, seed=i)
+        assert before.drain(timeout=30).synced == 25
+    finally:
+        before.close()
+    moved = MemoryBlobStore()
+    listed = listings(moved)
+    engine = make_engine(db, paths, CloudTwin(moved))
+    try:
+        engine.list_ahead()
+        assert engine.drain(timeout=30).synced == 25
+    finally:
+        engine.close()
+    assert listed == ["images"] and moved.calls["head"] == 0
+    assert len(avatar_objects(moved)) == 50
+
+
+def test_new_videos_and_large_files_count_towards_a_listing(engine: SyncEngine, db: Database,
+                                                            paths: AppPaths,
+                                                            store: MemoryBlobStore) -> None:
+    """A video, and a file too large for one PUT, ask the cloud first even for a new avatar (a
+    HEAD is nothing next to their upload): twenty of them or more are asked about by one
+    listing, not one HEAD each."""
+    listed = listings(store)
+    for i in range(20):
+        write_avatar(paths, db.path, seed=i, video=VIDEO + bytes([i]))
+    assert engine.drain(timeout=30).synced == 20
+    assert listed == ["images", "videos"] and store.calls["head"] == 0
+
+    listed.clear()
+    engine.small_file = 100  # every file streams now
+    for i in range(20):
+        write_avatar(paths, db.path, seed=100 + i)
+    heads = store.calls["head"]
+    assert engine.drain(timeout=30).synced == 20
+    assert listed == ["images"]
+    assert store.calls["head"] == heads + 40  # each streamed file's check after it, none before
+
+
 def test_a_batch_lists_the_videos_only_when_a_video_waits(engine: SyncEngine, db: Database,
                                                           paths: AppPaths,
                                                           store: MemoryBlobStore) -> None:
