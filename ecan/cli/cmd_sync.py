@@ -269,29 +269,33 @@ def _drain_until_interrupted(engine: Any, timeout: float | None, bar: _ProgressL
     import threading
 
     box: dict[str, Any] = {}
+    # Waited on rather than Thread.join: a join that Ctrl+C interrupts marks the thread as
+    # ended (CPython before 3.13), and every later join returns at once, while the engine is
+    # still recording what it finished.
+    ended = threading.Event()
 
     def run() -> None:
         try:
             box["result"] = engine.drain(timeout=timeout, on_event=bar).to_dict()
         except BaseException as e:  # re-raised on the main thread
             box["error"] = e
+        finally:
+            ended.set()
 
-    worker = threading.Thread(target=run, name="ecan-sync-drain", daemon=True)
-    worker.start()
+    threading.Thread(target=run, name="ecan-sync-drain", daemon=True).start()
     interrupted = False
     end = None if timeout is None else time.monotonic() + timeout
     try:
-        while worker.is_alive():
-            worker.join(0.2)
-            if end is not None and time.monotonic() > end and worker.is_alive():
+        while not ended.wait(0.2):
+            if end is not None and time.monotonic() > end:
                 engine.stop(timeout=STOP_GRACE_S)  # in flight still: back to the queue
-                worker.join(STOP_GRACE_S)
+                ended.wait(STOP_GRACE_S)
                 break
     except KeyboardInterrupt:
         interrupted = True
         bar.line("stopping: the uploads in flight go back to the queue…")
         engine.stop(timeout=3.0)
-        worker.join(10.0)
+        ended.wait(10.0)
     if "error" in box:
         raise box["error"]
     if "result" not in box:  # stopped before drain could count

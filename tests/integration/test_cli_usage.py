@@ -159,6 +159,28 @@ def test_ctrl_c_during_sync_gives_the_claims_back_and_says_what_waits(
     assert json.loads(done.stdout)["remaining"] == 0
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child is POSIX here")
+def test_ctrl_c_counts_what_reached_the_cloud_before_it(clean_env: dict[str, str]) -> None:
+    """The summary after Ctrl+C counts the avatars synced before and during the stop, and
+    matches the library, which is closed only once the engine has stopped. (Before, a join
+    interrupted by Ctrl+C let every later join return at once: the summary said 0 synced while
+    the engine was still recording them.)"""
+    db = _library_with_slow_uploads(clean_env, 6)
+    proc = subprocess.Popen([sys.executable, "-m", "ecan", "sync", "--json"], env=clean_env,
+                            text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        _wait_for(lambda: _states(db).get("synced", 0) >= 1)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    summary, states = json.loads(out), _states(db)
+    assert summary["synced"] == states["synced"] >= 1, (summary, states, err)
+    assert summary["remaining"] == states.get("queued", 0) > 0, (summary, states)
+    assert "Traceback" not in err and "closed" not in err
+
+
 def test_two_syncs_at_once_both_end_with_the_true_state(clean_env: dict[str, str]) -> None:
     db = _library_with_slow_uploads(clean_env, 4)
     first = subprocess.Popen([sys.executable, "-m", "ecan", "sync", "--json"], env=clean_env,
