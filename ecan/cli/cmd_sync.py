@@ -143,12 +143,12 @@ def sync(args: argparse.Namespace, out: Output) -> int:
         if args.retry_failed:
             again = unwrap(app.handlers.call("sync.retry", {})).get("retried", 0)
             bar.line(f"queued {plural(again, 'failed upload')} again")
+        # What the cloud holds, then the pull's shared documents, are asked for as the engine
+        # starts (see list_ahead, ask_shared): the cloud is idle meanwhile.
         if engine.paused():
             out.info(f"sync is paused {_until_text(engine.paused_until())}: nothing uploaded "
                      "(resume it in the app, or with `ecan sync --resume`)")
-        # What the cloud holds, then the pull's shared documents, are asked for as the engine
-        # starts (see list_ahead, ask_shared): the cloud is idle meanwhile.
-        if not engine.paused():
+        else:
             engine.list_ahead()
         shared = engine.ask_shared() if _may_pull(engine) else None
         # --timeout bounds the whole command, not each of its steps.

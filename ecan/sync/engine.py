@@ -204,11 +204,10 @@ class SharedPull:
     def results(self) -> tuple[SystemPull, GenerationSync]:
         return self._system.result(), self._generations.result()
 
-    def wait(self, timeout: float | None = None) -> None:
-        """Until both answers are in (and applied), whether or not anyone collects them; or
-        `timeout` seconds at most."""
-        answers: list[futures.Future[Any]] = [self._system, self._generations]
-        futures.wait(answers, timeout=timeout)
+    @property
+    def answers(self) -> list[futures.Future[Any]]:
+        """Both answers, done once they are in (and applied), whoever collects them."""
+        return [self._system, self._generations]
 
 
 class _Known(NamedTuple):
@@ -661,13 +660,12 @@ class SyncEngine:
         does not wait out a silent cloud's read timeouts: their threads end with the process)."""
         if self._thread is not None:
             self.stop()
-        end = None if wait_s is None else time.monotonic() + wait_s
-        asked, self._asked = self._asked, []
-        for one in asked:
-            one.wait(None if end is None else max(0.0, end - time.monotonic()))
-        if self._listed_ahead is not None:  # never collected (a sync stopped before its batch)
-            futures.wait([self._listed_ahead],
-                         timeout=None if end is None else max(0.0, end - time.monotonic()))
+        # Never collected, if a sync stopped before its batch or its pull.
+        pending = [answer for asked in self._asked for answer in asked.answers]
+        if self._listed_ahead is not None:
+            pending.append(self._listed_ahead)
+        self._asked, self._listed_ahead = [], None
+        futures.wait(pending, timeout=wait_s)
         self.outbox.close()
 
     # -- the loop --------------------------------------------------------------------------
