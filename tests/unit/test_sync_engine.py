@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import sqlite3
 import threading
 import time
@@ -254,16 +255,23 @@ def test_offline_only_probes_then_resumes(engine: SyncEngine, db: Database, path
     assert store.access_checks and set(store.access_checks) == {"avatars/tester/"}
 
 
+def left_in_flight_by_a_dead_process(db: Database, avatar_id: str) -> None:
+    """The avatar's upload as a crash leaves it: claimed by a process that no longer exists
+    (pid 999999 on this host), the avatar 'syncing'."""
+    conn = db.connect()
+    try:
+        with conn:
+            conn.execute("UPDATE outbox SET status = 1, attempts = 1, locked_at = ?, "
+                         "locked_by = ? WHERE avatar_id = ?",
+                         (time.time(), f"{socket.gethostname()}:999999:dead", avatar_id))
+            conn.execute("UPDATE avatar SET sync_state = 'syncing' WHERE id = ?", (avatar_id,))
+    finally:
+        conn.close()
+
+
 def test_jobs_of_a_crashed_process_return_to_ready(db: Database, paths: AppPaths,
                                                    cloud: CloudTwin) -> None:
-    write_avatar(paths, db.path, seed=1)
-    conn = db.connect()
-    # Claimed by a process that no longer exists (pid 999999 on this host).
-    import socket
-    conn.execute("UPDATE outbox SET status = 1, attempts = 1, locked_at = ?, locked_by = ?",
-                 (time.time(), f"{socket.gethostname()}:999999:dead"))
-    conn.execute("UPDATE avatar SET sync_state = 'syncing'")
-    conn.close()
+    left_in_flight_by_a_dead_process(db, write_avatar(paths, db.path, seed=1))
     engine = make_engine(db, paths, cloud)
     try:
         result = engine.drain(timeout=5)
@@ -762,13 +770,7 @@ def test_a_new_avatars_pictures_go_up_without_asking_first(engine: SyncEngine, d
     sha = rows(db, "SELECT sha256 FROM avatar WHERE id = ?", crashed)[0][0]
     key = cloud.layout.original(sha, "jpg")
     store.put_bytes(key, (paths.uploaded / f"{sha}.jpg").read_bytes(), content_type="image/jpeg")
-    import socket
-    conn = db.connect()
-    with conn:
-        conn.execute("UPDATE outbox SET status = 1, attempts = 1, locked_at = ?, locked_by = ? "
-                     "WHERE avatar_id = ?",
-                     (time.time(), f"{socket.gethostname()}:999999:dead", crashed))
-    conn.close()
+    left_in_flight_by_a_dead_process(db, crashed)
     heads = store.calls["head"]
     assert engine.drain(timeout=10).synced == 1
     assert store.calls["head"] == heads + 2
