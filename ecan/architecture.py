@@ -31,6 +31,7 @@ FOUNDATIONS: dict[str, str] = {
     "ecan.logsetup": "the log file, and masking secrets (redact)",
     "ecan.pipe": "the wire format of the window's helper processes",
     "ecan.priority": "running helpers below the window's priority",
+    "ecan.deferred_imports": "dependencies' modules loaded at their first use, not at start",
     "ecan.resources": "the files shipped with ecan (assets)",
     "ecan.autostart": "starting ecan at login (XDG autostart, Windows Run key, LaunchAgent)",
 }

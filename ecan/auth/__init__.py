@@ -14,3 +14,10 @@ Sign-in flow: USER_SRP_AUTH by default (the password never leaves the machine); 
 may select USER_PASSWORD_AUTH. Plain moto does not verify the SRP proof (any password passes);
 the local demo cloud adds that check, so a wrong password is refused on both flows there.
 """
+
+from ecan.deferred_imports import defer
+
+# keyring loads these as it is imported (every command reads the session from it) but needs
+# them only to look for keyring plugins (ecan does that once, then remembers the keyring:
+# ecan.auth.secrets.resolve_backend) and in helpers it never calls: ~8 ms of each start.
+defer("importlib_metadata", "more_itertools")
