@@ -247,6 +247,9 @@ def _pull(engine: Any, result: dict[str, Any], bar: _ProgressLine, shared: Any,
         bar.line(f"warning: {warning}")
     result["pulled"] += pulled["pulled"]
     result["removed"] += pulled["removed"]
+    if pulled["agents"]:  # (`pulled` counts avatars: an agent-only pull would say nothing)
+        bar.line(f"pulled {plural(pulled['agents'], 'agent')} saved or deleted on your other "
+                 "computers")
     if pulled["retrying"]:  # (the key only then: scripts compare the usual five)
         result["pull_waiting"] = result.get("pull_waiting", 0) + pulled["retrying"]
     return True

@@ -70,8 +70,11 @@ def test_different_agents_changed_on_two_machines_both_survive_in_their_document
     assert m.on("c").cli("agent", "save", "Alpha", "--no-avatar")[0] == 0
     _, told = sync_output(m, "c")
     assert CONFLICT not in told
-    m.sync("a")
+    # A pull that brings an agent alone says so (its `pulled` counts avatars).
+    pulled, told = sync_output(m, "a")
     assert m.agents("a")["Alpha"] is None
+    assert pulled["pulled"] == 0
+    assert "pulled 1 agent saved or deleted on your other computers" in told
 
 
 def test_the_same_agent_changed_on_two_machines_keeps_the_later_edit_and_says_so(
