@@ -19,5 +19,6 @@ from ecan.deferred_imports import defer
 
 # keyring loads these as it is imported (every command reads the session from it) but needs
 # them only to look for keyring plugins (ecan does that once, then remembers the keyring:
-# ecan.auth.secrets.resolve_backend) and in helpers it never calls: ~8 ms of each start.
-defer("importlib_metadata", "more_itertools")
+# ecan.auth.secrets.resolve_backend) and in helpers it never calls (jaraco.context's
+# subprocess): ~9 ms of each start.
+defer("importlib_metadata", "more_itertools", "subprocess")

@@ -20,11 +20,11 @@ from __future__ import annotations
 import enum
 import json
 import os
+import secrets
 import socket
 import sqlite3
 import threading
 import time
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -110,7 +110,7 @@ class Job:
 
 def make_owner_id() -> str:
     """host:pid:random: the pid lets a restarted process see that the owner is gone."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 def _owner_dead(owner: str | None) -> bool:
@@ -701,7 +701,7 @@ class Outbox:
             row = c.execute("SELECT value FROM setting WHERE key = ?", (MACHINE_KEY,)).fetchone()
             if row is not None:
                 return str(row[0])
-            value = uuid.uuid4().hex[:12]
+            value = secrets.token_hex(6)
             c.execute("INSERT INTO setting (key, value) VALUES (?, ?)", (MACHINE_KEY, value))
             return value
 

@@ -28,10 +28,10 @@ from __future__ import annotations
 import json
 import logging
 import re
+import secrets
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -76,7 +76,7 @@ def write(cloud: Cloud, machine: str, op: str, body: dict[str, Any],
           at: float | None = None) -> str:
     """Append one entry (after the change it names has reached the cloud); returns its key."""
     at = time.time() if at is None else at
-    key = f"{folder(cloud)}{time.time_ns():020d}-{machine}-{uuid.uuid4().hex[:8]}.json"
+    key = f"{folder(cloud)}{time.time_ns():020d}-{machine}-{secrets.token_hex(4)}.json"
     doc = {"v": VERSION, "op": op, "at": at, "machine": machine, "host": host_name(), **body}
     cloud.store.put_bytes(key, json.dumps(doc, sort_keys=True).encode(),
                           content_type="application/json")

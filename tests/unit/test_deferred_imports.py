@@ -68,19 +68,26 @@ def test_a_module_that_is_not_installed_still_fails_to_import() -> None:
 
 
 def test_the_session_store_starts_without_keyrings_plugin_machinery() -> None:
-    """keyring imports importlib_metadata and more_itertools as it loads; ecan reads the
-    session without them, and keyring's plugin discovery (a first start looking for an OS
-    keyring) still finds every backend."""
+    """keyring imports importlib_metadata and more_itertools as it loads (and jaraco.context
+    subprocess); ecan reads the session without them, keyring's plugin discovery
+    (a first start looking for an OS keyring) still finds every backend, and the modules
+    work as themselves once used."""
     probe = (
         "import sys\n"
         "from ecan.auth.secrets import SecretStore\n"
         "import keyrings.alt.file\n"
         "from ecan.deferred_imports import is_loaded\n"
-        "print(is_loaded('importlib_metadata'), is_loaded('more_itertools'))\n"
+        "print(*(is_loaded(m) for m in "
+        "('importlib_metadata', 'more_itertools', 'subprocess')))\n"
         "import keyring.backend\n"
         "names = {type(k).__name__ for k in keyring.backend.get_all_keyring()}\n"
-        "print('PlaintextKeyring' in names, is_loaded('importlib_metadata'))\n")
+        "print('PlaintextKeyring' in names, is_loaded('importlib_metadata'))\n"
+        "import platform, subprocess\n"
+        "echo = subprocess.run([sys.executable, '-c', 'print(2)'], capture_output=True,\n"
+        "                      text=True)\n"
+        "print(platform.system(), echo.stdout.strip(), sys.modules['subprocess'] is subprocess)\n")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          check=True, timeout=60).stdout.split("\n")
-    assert out[0] == "False False"  # not loaded by the start
+    assert out[0] == "False False False"  # not loaded by the start
     assert out[1] == "True True"  # loaded, and working, once plugins are looked for
+    assert out[2] == "Linux 2 True"
