@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from ecan.config import SyncConfig
     from ecan.db import Database
     from ecan.paths import AppPaths
-    from ecan.storage.base import BlobStore
+    from ecan.storage.base import BlobStore, ObjectInfo
     from ecan.storage.keys import KeyLayout
     from ecan.sync.generations import GenerationSync
     from ecan.sync.system_pull import SystemPull
@@ -192,22 +192,43 @@ class _Uploaded(NamedTuple):
 
 
 class SharedPull:
-    """The cloud's shared documents (the published system avatars, the generation history),
-    asked for on two threads of their own; results() waits for both answers."""
+    """What a pull asks for ahead, each on a thread of its own: the cloud's shared documents
+    (the published system avatars, the generation history) from the start; the journal's
+    listing once the uploads are done (list_journal). results() waits for the documents."""
 
     def __init__(self, engine: SyncEngine, cloud: Cloud) -> None:
         pool = ThreadPoolExecutor(2, thread_name_prefix="ecan-pull")
         self._system = pool.submit(engine._pull_system, cloud)
         self._generations = pool.submit(engine._sync_generations, cloud, pull=True)
         pool.shutdown(wait=False)  # its threads end with their answers
+        self._journal: futures.Future[list[ObjectInfo]] | None = None
 
     def results(self) -> tuple[SystemPull, GenerationSync]:
         return self._system.result(), self._generations.result()
 
+    def list_journal(self, outbox: Outbox, cloud: Cloud) -> None:
+        """Ask for the journal's entries now (again, if asked before: the newest listing is
+        the one the pull reads)."""
+        pool = ThreadPoolExecutor(1, thread_name_prefix="ecan-pull")
+        self._journal = pool.submit(journal.listing, outbox, cloud)
+        pool.shutdown(wait=False)
+
+    def journal(self) -> list[ObjectInfo] | None:
+        """The journal's entries as listed ahead; None if not asked, or if that failed (the
+        pull then lists them itself, and meets the error, if it persists, there)."""
+        if self._journal is None:
+            return None
+        try:
+            return self._journal.result()
+        except Exception as e:
+            log.info("the journal listed ahead failed (%s); listing it again", type(e).__name__)
+            return None
+
     @property
     def answers(self) -> list[futures.Future[Any]]:
-        """Both answers, done once they are in (and applied), whoever collects them."""
-        return [self._system, self._generations]
+        """Every answer asked for, done once it is in (and applied), whoever collects it."""
+        asked: list[futures.Future[Any]] = [self._system, self._generations]
+        return asked if self._journal is None else [*asked, self._journal]
 
 
 class _Known(NamedTuple):
@@ -569,7 +590,8 @@ class SyncEngine:
             self._emit(Pulled(ids[:MAX_IDS], [], [], time.time()))
 
         result = journal.Puller(self.db, self.paths, self.outbox, cloud, self._library,
-                                on_added=arrived, repair=repair).run()
+                                on_added=arrived, repair=repair).run(
+            listed=asked.journal() if asked is not None else None)
         if result.avatar_ids or result.removed_ids or result.agent_names:
             self._emit(Pulled(result.avatar_ids[:MAX_IDS], result.removed_ids[:MAX_IDS],
                               result.agent_names[:MAX_IDS], time.time()))
@@ -941,9 +963,20 @@ class SyncEngine:
             for _ in range(n):
                 done.acquire()
         finally:
+            self._list_journal_ahead(cloud)
             self._avatar_puts.close()  # the last entries, and their jobs recorded done
             beating.set()
             beat.join()
+
+    def _list_journal_ahead(self, cloud: Cloud) -> None:
+        """The uploads are done, and `ecan sync` pulls next (it asked ahead for the shared
+        documents): the journal's listing is asked for now, beside the last entries' write
+        and their bookkeeping, so the pull starts on its answer and `ecan sync` ends a round
+        trip sooner. Not while jobs still wait (a retry's backoff: the drain goes on)."""
+        if not self._asked or self._stop.is_set() or not self._online \
+                or self._auth_required or self.outbox.ready_jobs():
+            return
+        self._asked[-1].list_journal(self.outbox, cloud)
 
     def _heartbeats(self, stop: threading.Event) -> None:
         """Renew every running job's claim each heartbeat_s, whatever the job is doing (a small

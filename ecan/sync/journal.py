@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from ecan.db import Database
     from ecan.db.sync_state import Outbox
     from ecan.paths import AppPaths
+    from ecan.storage.base import ObjectInfo
     from ecan.sync.engine import Cloud
 
 log = logging.getLogger("ecan.sync")
@@ -70,6 +71,18 @@ def host_name() -> str:
 
 def folder(cloud: Cloud) -> str:
     return f"{cloud.layout.root}journal/"
+
+
+def listing(outbox: Outbox, cloud: Cloud) -> list[ObjectInfo]:
+    """The journal's entries a pull reads: those after the last one pulled, less the time
+    machines' clocks may disagree by (an entry can land later than a newer one)."""
+    last = str(outbox.journal_position().get("last") or "")
+    base = folder(cloud)
+    start = ""
+    if last.startswith(base) and _KEY_RE.match(last[len(base):]):
+        ns = int(last[len(base):len(base) + 20]) - int(SKEW_S * 1e9)
+        start = f"{base}{max(ns, 0):020d}"
+    return list(cloud.store.list(base, start_after=start))
 
 
 def write(cloud: Cloud, machine: str, op: str, body: dict[str, Any],
@@ -244,7 +257,9 @@ class Puller:
             self._library = self._make_library()
         return self._library
 
-    def run(self) -> PullResult:
+    def run(self, listed: list[ObjectInfo] | None = None) -> PullResult:
+        """`listed`: the journal's entries as listing() found them a moment ago (`ecan sync`
+        asks while its last entry is written); None: listed now."""
         result = PullResult()
         for notice in self.outbox.take_notices():  # what the push before this one settled
             self._warn(result, notice)
@@ -253,19 +268,17 @@ class Puller:
         last = str(position.get("last") or "")
         seen = {str(k) for k in position.get("seen") or [] if isinstance(k, str)}
         base = folder(self.cloud)
-        start = ""
-        if last.startswith(base) and _KEY_RE.match(last[len(base):]):
-            ns = int(last[len(base):len(base) + 20]) - int(SKEW_S * 1e9)
-            start = f"{base}{max(ns, 0):020d}"
-        new = [o for o in self.cloud.store.list(base, start_after=start) if o.key not in seen]
+        if listed is None:
+            listed = listing(self.outbox, self.cloud)
+        new = [o for o in listed if o.key not in seen]
         entries: list[tuple[str, dict[str, Any]]] = []
         # Entries that failed for a passing reason (the network) last time: read again by key,
         # as the cursor has moved past them.
-        listed = {o.key for o in new}
+        new_keys = {o.key for o in new}
         retry = [str(k) for k in position.get("retry") or []
                  if isinstance(k, str) and k.startswith(base) and _KEY_RE.match(k[len(base):])]
         for key in retry:
-            if key not in listed:
+            if key not in new_keys:
                 doc = self._read(key, 0, result)
                 if doc is not None:
                     entries.append((key, doc))
