@@ -589,9 +589,13 @@ class SyncEngine:
         def arrived(ids: list[str]) -> None:  # a long pull: the gallery shows them already
             self._emit(Pulled(ids[:MAX_IDS], [], [], time.time()))
 
+        listed = None
+        if asked is not None:
+            listed = asked.journal()
+            if asked in self._asked:  # collected: a drain after this pull asks no listing
+                self._asked.remove(asked)
         result = journal.Puller(self.db, self.paths, self.outbox, cloud, self._library,
-                                on_added=arrived, repair=repair).run(
-            listed=asked.journal() if asked is not None else None)
+                                on_added=arrived, repair=repair).run(listed=listed)
         if result.avatar_ids or result.removed_ids or result.agent_names:
             self._emit(Pulled(result.avatar_ids[:MAX_IDS], result.removed_ids[:MAX_IDS],
                               result.agent_names[:MAX_IDS], time.time()))
@@ -973,10 +977,11 @@ class SyncEngine:
         documents): the journal's listing is asked for now, beside the last entries' write
         and their bookkeeping, so the pull starts on its answer and `ecan sync` ends a round
         trip sooner. Not while jobs still wait (a retry's backoff: the drain goes on)."""
-        if not self._asked or self._stop.is_set() or not self._online \
-                or self._auth_required or self.outbox.ready_jobs():
+        asked = self._asked[-1:]
+        if not asked or self._stop.is_set() or not self._online or self._auth_required \
+                or self.outbox.ready_jobs():
             return
-        self._asked[-1].list_journal(self.outbox, cloud)
+        asked[0].list_journal(self.outbox, cloud)
 
     def _heartbeats(self, stop: threading.Event) -> None:
         """Renew every running job's claim each heartbeat_s, whatever the job is doing (a small

@@ -277,6 +277,10 @@ def test_ecan_sync_lists_the_journal_while_its_last_entry_is_written(
     assert a.engine.drain(timeout=10).remaining == 0
     assert a.engine.pull_now(shared=shared)["pulled"] == 1
     assert asked == ["journal listed", "entry written"]
+    # What the pull queued is pushed by one more drain, which no pull follows: not listed.
+    write_avatar(a.paths, a.db.path, seed=3)
+    assert a.engine.drain(timeout=10).remaining == 0
+    assert asked == ["journal listed", "entry written", "entry written"]
 
 
 def test_a_journal_listing_asked_ahead_that_failed_is_asked_again_by_the_pull(
