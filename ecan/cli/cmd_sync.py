@@ -137,7 +137,9 @@ def sync(args: argparse.Namespace, out: Output) -> int:
     with starting_up():
         app = open_app()
     bar = _ProgressLine(out)
-    interrupted = cut_short = False
+    # Until it ends as it should, the command counts as cut short (Ctrl+C in the pull, an
+    # error): closing then does not wait out what is still under way.
+    interrupted, cut_short = False, True
     try:
         engine = app.engine
         if args.retry_failed:

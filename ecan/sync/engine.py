@@ -94,6 +94,9 @@ SMALL_FILE = 8 * 1024 * 1024
 # With at least this many uploads waiting that ask what is already there (Outbox.uploads_to_check),
 # one listing of the prefix replaces a head request per object.
 LIST_THRESHOLD = 20
+# `ecan sync`'s pull reads the journal as listed beside its last entry's write if that is this
+# recent; a sync that waited for another engine since lists it again.
+JOURNAL_FRESH_S = 10.0
 # The background engine looks for newly published system avatars this often (seconds).
 SYSTEM_PULL_S = 3600.0
 # ... and for the generation tasks other machines ran.
@@ -202,21 +205,27 @@ class SharedPull:
         self._generations = pool.submit(engine._sync_generations, cloud, pull=True)
         pool.shutdown(wait=False)  # its threads end with their answers
         self._journal: futures.Future[list[ObjectInfo]] | None = None
+        self._journal_asked_at = 0.0
 
     def results(self) -> tuple[SystemPull, GenerationSync]:
         return self._system.result(), self._generations.result()
 
     def list_journal(self, outbox: Outbox, cloud: Cloud) -> None:
         """Ask for the journal's entries now (again, if asked before: the newest listing is
-        the one the pull reads)."""
+        the one the pull reads). Where it starts is read here; the thread only asks the
+        cloud, so closing the engine need not wait for it."""
+        start = journal.listing_start(outbox, cloud)
         pool = ThreadPoolExecutor(1, thread_name_prefix="ecan-pull")
-        self._journal = pool.submit(journal.listing, outbox, cloud)
+        self._journal = pool.submit(journal.listing, cloud, start)
         pool.shutdown(wait=False)
+        self._journal_asked_at = time.monotonic()
 
     def journal(self) -> list[ObjectInfo] | None:
-        """The journal's entries as listed ahead; None if not asked, or if that failed (the
-        pull then lists them itself, and meets the error, if it persists, there)."""
-        if self._journal is None:
+        """The journal's entries as listed ahead; None if not asked, asked more than
+        JOURNAL_FRESH_S ago (the sync waited for another engine meanwhile: what changed since
+        comes with this pull, not the next), or if that failed (the pull then lists them
+        itself, and meets the error, if it persists, there)."""
+        if self._journal is None or time.monotonic() - self._journal_asked_at > JOURNAL_FRESH_S:
             return None
         try:
             return self._journal.result()
@@ -226,9 +235,9 @@ class SharedPull:
 
     @property
     def answers(self) -> list[futures.Future[Any]]:
-        """Every answer asked for, done once it is in (and applied), whoever collects it."""
-        asked: list[futures.Future[Any]] = [self._system, self._generations]
-        return asked if self._journal is None else [*asked, self._journal]
+        """The shared documents' answers, done once they are in (and applied), whoever
+        collects them. (Not the journal's listing: it changes nothing here.)"""
+        return [self._system, self._generations]
 
 
 class _Known(NamedTuple):
@@ -967,7 +976,10 @@ class SyncEngine:
             for _ in range(n):
                 done.acquire()
         finally:
-            self._list_journal_ahead(cloud)
+            try:
+                self._list_journal_ahead(cloud)
+            except Exception as e:  # (SQLite busy): the pull lists it then, as it would
+                log.info("the journal was not listed ahead (%s)", type(e).__name__)
             self._avatar_puts.close()  # the last entries, and their jobs recorded done
             beating.set()
             beat.join()

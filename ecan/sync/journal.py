@@ -73,16 +73,20 @@ def folder(cloud: Cloud) -> str:
     return f"{cloud.layout.root}journal/"
 
 
-def listing(outbox: Outbox, cloud: Cloud) -> list[ObjectInfo]:
-    """The journal's entries a pull reads: those after the last one pulled, less the time
+def listing_start(outbox: Outbox, cloud: Cloud) -> str:
+    """Where a pull lists the journal from: after the last entry pulled, less the time
     machines' clocks may disagree by (an entry can land later than a newer one)."""
     last = str(outbox.journal_position().get("last") or "")
     base = folder(cloud)
-    start = ""
     if last.startswith(base) and _KEY_RE.match(last[len(base):]):
         ns = int(last[len(base):len(base) + 20]) - int(SKEW_S * 1e9)
-        start = f"{base}{max(ns, 0):020d}"
-    return list(cloud.store.list(base, start_after=start))
+        return f"{base}{max(ns, 0):020d}"
+    return ""
+
+
+def listing(cloud: Cloud, start: str) -> list[ObjectInfo]:
+    """The journal's entries after `start` (listing_start)."""
+    return list(cloud.store.list(folder(cloud), start_after=start))
 
 
 def write(cloud: Cloud, machine: str, op: str, body: dict[str, Any],
@@ -259,7 +263,7 @@ class Puller:
 
     def run(self, listed: list[ObjectInfo] | None = None) -> PullResult:
         """`listed`: the journal's entries as listing() found them a moment ago (`ecan sync`
-        asks while its last entry is written); None: listed now."""
+        asks while its last entry is written: SharedPull.list_journal); None: listed now."""
         result = PullResult()
         for notice in self.outbox.take_notices():  # what the push before this one settled
             self._warn(result, notice)
@@ -269,7 +273,7 @@ class Puller:
         seen = {str(k) for k in position.get("seen") or [] if isinstance(k, str)}
         base = folder(self.cloud)
         if listed is None:
-            listed = listing(self.outbox, self.cloud)
+            listed = listing(self.cloud, listing_start(self.outbox, self.cloud))
         new = [o for o in listed if o.key not in seen]
         entries: list[tuple[str, dict[str, Any]]] = []
         # Entries that failed for a passing reason (the network) last time: read again by key,

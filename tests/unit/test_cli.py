@@ -126,3 +126,37 @@ def test_a_command_starts_up_without_collections_then_collects_again() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert json.loads(out) == [False, True, True, False, 0]
+
+
+def test_ctrl_c_in_the_pull_stops_without_waiting_out_the_cloud(
+        clean_env: dict[str, str], ecan_home: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Ctrl+C while `ecan sync` pulls: it stops now, and closing gives what is still under way
+    (answers asked ahead, from a cloud that may have gone quiet) a short grace, not forever."""
+    from ecan.cli.cmd_sync import STOP_GRACE_S
+    from ecan.cli.main import main
+    from ecan.db import Database
+    from ecan.paths import AppPaths
+    from ecan.sync.engine import SyncEngine
+    from ecan.sync.testing import write_avatar
+
+    paths = AppPaths(ecan_home).ensure()
+    db = Database(paths.database)
+    write_avatar(paths, db.path, seed=1)
+    db.dispose()
+    (ecan_home / "auth_config.yml").write_text("STORAGE:\n  BACKEND: local\n")
+    waits: list[float | None] = []
+    real_close = SyncEngine.close
+
+    def pull_now(self: SyncEngine, *args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    def close(self: SyncEngine, wait_s: float | None = None) -> None:
+        waits.append(wait_s)
+        real_close(self, wait_s)
+
+    monkeypatch.setattr(SyncEngine, "pull_now", pull_now)
+    monkeypatch.setattr(SyncEngine, "close", close)
+    assert main(["sync", "--json"]) == 130
+    assert waits == [STOP_GRACE_S]
+    capsys.readouterr()

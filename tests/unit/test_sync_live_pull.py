@@ -327,6 +327,50 @@ def test_what_lands_after_the_journal_was_listed_ahead_comes_with_the_next_pull(
     assert len(a.ids_by_sha()) == 2
 
 
+def test_a_journal_listing_asked_ahead_long_ago_is_asked_again(
+        two: tuple[Machine, Machine, MemoryBlobStore], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sync that waited for another engine between its push and its pull (up to minutes)
+    does not pull the journal as it was then: it lists it again, and gets what changed."""
+    a, b, _ = two
+    monkeypatch.setattr(engine_module, "JOURNAL_FRESH_S", 0.0)
+    write_avatar(a.paths, a.db.path, seed=2)
+    shared = a.engine.ask_shared()
+    assert shared is not None
+    assert a.engine.drain(timeout=10).remaining == 0
+    write_avatar(b.paths, b.db.path, seed=1)
+    assert b.engine.drain(timeout=10).remaining == 0
+    assert a.engine.pull_now(shared=shared)["pulled"] == 1
+
+
+def test_closing_does_not_wait_for_a_journal_listing_asked_ahead(
+        two: tuple[Machine, Machine, MemoryBlobStore]) -> None:
+    """A sync stopped before its pull (Ctrl+C while the cloud has gone quiet) closes at once:
+    the journal's listing asked ahead changes nothing here, so nothing waits for it."""
+    a, _, store = two
+    write_avatar(a.paths, a.db.path, seed=2)
+    real_list = store.list
+    quiet, asked = threading.Event(), threading.Event()
+
+    def listing(prefix: str, **kw: Any) -> Any:
+        if "/journal/" in prefix:
+            asked.set()
+            quiet.wait(WAIT_S)  # a cloud that does not answer
+        return real_list(prefix, **kw)
+
+    store.list = listing  # type: ignore[method-assign]
+    assert a.engine.ask_shared() is not None
+    assert a.engine.drain(timeout=10).remaining == 0
+    assert asked.wait(WAIT_S)
+    closing = threading.Thread(target=a.engine.close)
+    closing.start()
+    closing.join(5)
+    try:
+        assert not closing.is_alive()
+    finally:
+        quiet.set()
+        closing.join(WAIT_S)
+
+
 def test_a_failing_pull_is_recorded_and_never_stops_the_engine(
         two: tuple[Machine, Machine, MemoryBlobStore],
         monkeypatch: pytest.MonkeyPatch) -> None:
