@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from ecan.bridge import ops
 from ecan.bridge.bridge import Bridge
 from ecan.handlers.changes import Changes
-from ecan.handlers.models import SyncStatus
+from ecan.handlers.models import AuthStatus, SyncStatus
 from ecan.sync.events import StateChanged
 from ecan.ui.throttle import Throttle
 
@@ -111,8 +111,11 @@ class SyncMonitor(QObject):
         self.status_changed.emit(status)
         auth = bool(status.get("auth_required"))
         if auth and not self._last_auth:
-            self.attention_needed.emit("auth_required", self.tr(
-                "Your session has expired. Sign in again to resume syncing."))
+            # Signing out here revokes the session before the sync process hears of it, and
+            # what it asks the cloud meanwhile is refused as if the session had expired: this
+            # window's own session says which it is (asked after a sign-out under way).
+            ops.auth_status(self._bridge, on_success=self._expired_unless_signed_out,
+                            on_failure=lambda _e: self._say_expired())
         self._last_auth = auth
         failed = int((status.get("counts") or {}).get("failed", 0) or 0)
         if failed > self._last_failed:
@@ -120,6 +123,17 @@ class SyncMonitor(QObject):
                 "Avatars that could not be synced: {n}. Open ecan to see why and retry.").format(
                     n=failed))
         self._last_failed = failed
+
+    def _expired_unless_signed_out(self, account: AuthStatus) -> None:
+        a = account.fields
+        signed_out = (a.get("cloud_mode") == "cognito" and not a.get("signed_in")
+                      and not a.get("session_expired"))
+        if self._status.get("auth_required") and not signed_out:
+            self._say_expired()
+
+    def _say_expired(self) -> None:
+        self.attention_needed.emit("auth_required", self.tr(
+            "Your session has expired. Sign in again to resume syncing."))
 
     def _failed(self, error: dict[str, Any]) -> None:
         self._asking = False

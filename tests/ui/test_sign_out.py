@@ -12,6 +12,8 @@ def test_signing_out_shows_signed_out_and_waiting_without_expiry_prompts(
         cloud_gui: Gui, qtbot: Any, demo_user: Any) -> None:
     from PySide6.QtGui import QColor, QGuiApplication, QImage
 
+    from ecan.sync.events import StateChanged
+
     gui = cloud_gui
     window = gui.window
     attention: list[tuple[str, str]] = []
@@ -33,6 +35,12 @@ def test_signing_out_shows_signed_out_and_waiting_without_expiry_prompts(
     assert window.act_sign_out.isVisible()
     window.act_sign_out.trigger()
     qtbot.waitUntil(lambda: window.account_button.text() == "Sign in", timeout=10_000)
+    # The sign-out revoked the session before the sync process heard of it: what it asked the
+    # cloud meanwhile was refused as if the session had expired, and it says so for a while.
+    for _ in range(20):
+        gui.worker.deliver(StateChanged(online=True, paused=False, auth_required=True,
+                                        signed_in=True, signed_out=False))
+        qtbot.wait(50)
 
     # A picture pasted while signed out.
     image = QImage(90, 60, QImage.Format.Format_RGB32)
