@@ -221,17 +221,14 @@ class SharedPull:
         self._journal_asked_at = time.monotonic()
 
     def journal(self) -> list[ObjectInfo] | None:
-        """The journal's entries as listed ahead; None if not asked, asked more than
+        """The journal's entries as listed ahead; None if not asked, or asked more than
         JOURNAL_FRESH_S ago (the sync waited for another engine meanwhile: what changed since
-        comes with this pull, not the next), or if that failed (the pull then lists them
-        itself, and meets the error, if it persists, there)."""
+        comes with this pull, not the next). A listing that failed raises its error, as the
+        pull's own would have: listing again would wait out a silent cloud twice (the store
+        has already retried)."""
         if self._journal is None or time.monotonic() - self._journal_asked_at > JOURNAL_FRESH_S:
             return None
-        try:
-            return self._journal.result()
-        except Exception as e:
-            log.info("the journal listed ahead failed (%s); listing it again", type(e).__name__)
-            return None
+        return self._journal.result()
 
     @property
     def answers(self) -> list[futures.Future[Any]]:
@@ -600,9 +597,9 @@ class SyncEngine:
 
         listed = None
         if asked is not None:
-            listed = asked.journal()
             if asked in self._asked:  # collected: a drain after this pull asks no listing
                 self._asked.remove(asked)
+            listed = asked.journal()
         result = journal.Puller(self.db, self.paths, self.outbox, cloud, self._library,
                                 on_added=arrived, repair=repair).run(listed=listed)
         if result.avatar_ids or result.removed_ids or result.agent_names:

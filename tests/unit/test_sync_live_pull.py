@@ -283,10 +283,11 @@ def test_ecan_sync_lists_the_journal_while_its_last_entry_is_written(
     assert asked == ["journal listed", "entry written", "entry written"]
 
 
-def test_a_journal_listing_asked_ahead_that_failed_is_asked_again_by_the_pull(
+def test_a_journal_listing_asked_ahead_that_failed_fails_the_pull_as_its_own_would(
         two: tuple[Machine, Machine, MemoryBlobStore]) -> None:
-    """The listing asked ahead meets a passing error (a 500): the pull lists the journal
-    itself, and gets what another machine did."""
+    """The listing asked ahead meets an error the store did not get past (a 500): the pull
+    fails with it, as its own listing would have (listing again would wait out a silent cloud
+    twice), and the next pull gets what another machine did."""
     a, b, store = two
     write_avatar(b.paths, b.db.path, seed=1)
     assert b.engine.drain(timeout=10).remaining == 0
@@ -298,16 +299,18 @@ def test_a_journal_listing_asked_ahead_that_failed_is_asked_again_by_the_pull(
         if "/journal/" in prefix:
             journal_lists.append(True)
             if len(journal_lists) == 1:
-                raise TransientStorageError("The storage answered 500.")
+                raise TransientStorageError("storage_unavailable", "The storage answered 500.")
         return real_list(prefix, **kw)
 
     store.list = listing  # type: ignore[method-assign]
     shared = a.engine.ask_shared()
     assert shared is not None
     assert a.engine.drain(timeout=10).remaining == 0
-    assert a.engine.pull_now(shared=shared)["pulled"] == 1
-    assert len(journal_lists) == 2
-    assert len(a.ids_by_sha()) == 2
+    with pytest.raises(TransientStorageError):
+        a.engine.pull_now(shared=shared)
+    assert len(journal_lists) == 1 and len(a.ids_by_sha()) == 1
+    assert a.engine.pull_now()["pulled"] == 1
+    assert len(journal_lists) == 2 and len(a.ids_by_sha()) == 2
 
 
 def test_what_lands_after_the_journal_was_listed_ahead_comes_with_the_next_pull(
