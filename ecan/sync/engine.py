@@ -194,16 +194,24 @@ class _Uploaded(NamedTuple):
     sent: int
 
 
+def _on_a_thread(name: str, fn: Callable[..., _T], *args: Any,
+                 **kwargs: Any) -> futures.Future[_T]:
+    """`fn(*args, **kwargs)` asked on a thread of its own, which ends with the answer."""
+    pool = ThreadPoolExecutor(1, thread_name_prefix=name)
+    answer = pool.submit(fn, *args, **kwargs)
+    pool.shutdown(wait=False)
+    return answer
+
+
 class SharedPull:
     """What a pull asks for ahead, each on a thread of its own: the cloud's shared documents
     (the published system avatars, the generation history) from the start; the journal's
     listing once the uploads are done (list_journal). results() waits for the documents."""
 
     def __init__(self, engine: SyncEngine, cloud: Cloud) -> None:
-        pool = ThreadPoolExecutor(2, thread_name_prefix="ecan-pull")
-        self._system = pool.submit(engine._pull_system, cloud)
-        self._generations = pool.submit(engine._sync_generations, cloud, pull=True)
-        pool.shutdown(wait=False)  # its threads end with their answers
+        self._system = _on_a_thread("ecan-pull", engine._pull_system, cloud)
+        self._generations = _on_a_thread("ecan-pull", engine._sync_generations, cloud,
+                                         pull=True)
         self._journal: futures.Future[list[ObjectInfo]] | None = None
         self._journal_asked_at = 0.0
 
@@ -215,9 +223,7 @@ class SharedPull:
         the one the pull reads). Where it starts is read here; the thread only asks the
         cloud, so closing the engine need not wait for it."""
         start = journal.listing_start(outbox, cloud)
-        pool = ThreadPoolExecutor(1, thread_name_prefix="ecan-pull")
-        self._journal = pool.submit(journal.listing, cloud, start)
-        pool.shutdown(wait=False)
+        self._journal = _on_a_thread("ecan-pull", journal.listing, cloud, start)
         self._journal_asked_at = time.monotonic()
 
     def journal(self) -> list[ObjectInfo] | None:
@@ -628,9 +634,7 @@ class SyncEngine:
         except Exception as e:  # signed out, offline, no cloud
             log.info("nothing listed ahead (%s)", type(e).__name__)
             return
-        pool = ThreadPoolExecutor(1, thread_name_prefix="ecan-list")
-        self._listed_ahead = pool.submit(self._list, cloud, with_video)
-        pool.shutdown(wait=False)  # its thread ends with the answer
+        self._listed_ahead = _on_a_thread("ecan-list", self._list, cloud, with_video)
 
     def ask_shared(self) -> SharedPull | None:
         """Start asking for the shared documents (the published system avatars, the generation
