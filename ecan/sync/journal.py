@@ -78,10 +78,17 @@ def listing_start(outbox: Outbox, cloud: Cloud) -> str:
     machines' clocks may disagree by (an entry can land later than a newer one)."""
     last = str(outbox.journal_position().get("last") or "")
     base = folder(cloud)
-    if last.startswith(base) and _KEY_RE.match(last[len(base):]):
-        ns = int(last[len(base):len(base) + 20]) - int(SKEW_S * 1e9)
-        return f"{base}{max(ns, 0):020d}"
+    if last.startswith(base) and (horizon := _horizon(last[len(base):])) is not None:
+        return base + horizon
     return ""
+
+
+def _horizon(name: str) -> str | None:
+    """The time in the journal entry `name` (a key less its folder) less SKEW_S, as keys
+    start with it; None if `name` is not an entry's."""
+    if _KEY_RE.match(name) is None:
+        return None
+    return f"{max(int(name[:20]) - int(SKEW_S * 1e9), 0):020d}"
 
 
 def listing(cloud: Cloud, start: str) -> list[ObjectInfo]:
@@ -315,10 +322,8 @@ class Puller:
         keys = [o.key for o in new] + sorted(seen)
         if keys or retry or failed_again:
             newest = max([last, *keys])
-            horizon_ns = int(newest[len(base):len(base) + 20]) - int(SKEW_S * 1e9) \
-                if _KEY_RE.match(newest[len(base):]) else 0
-            keep = sorted(k for k in set(keys) if k[len(base):len(base) + 20]
-                          >= f"{max(horizon_ns, 0):020d}")
+            horizon = _horizon(newest[len(base):]) or f"{0:020d}"
+            keep = sorted(k for k in set(keys) if k[len(base):len(base) + 20] >= horizon)
             self.outbox.set_journal_position({"last": newest, "seen": keep,
                                               "retry": sorted(set(failed_again))[:MAX_RETRY]})
         if self._trash_in_use():
