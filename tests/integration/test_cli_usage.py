@@ -135,12 +135,19 @@ def _wait_for(condition: object, timeout: float = 60.0) -> None:
         time.sleep(0.05)
 
 
+def _ctrl_c_heard() -> None:
+    # A suite started in the background (`cmd &` in a script) passes SIGINT on ignored, and
+    # Python then installs no KeyboardInterrupt: the child hears Ctrl+C as a terminal's would.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child is POSIX here")
 def test_ctrl_c_during_sync_gives_the_claims_back_and_says_what_waits(
         clean_env: dict[str, str]) -> None:
     db = _library_with_slow_uploads(clean_env, 6)
     proc = subprocess.Popen([sys.executable, "-m", "ecan", "sync"], env=clean_env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=_ctrl_c_heard)
     try:
         _wait_for(lambda: _states(db).get("syncing", 0) > 0)
         proc.send_signal(signal.SIGINT)
@@ -167,7 +174,8 @@ def test_ctrl_c_counts_what_reached_the_cloud_before_it(clean_env: dict[str, str
     the engine was still recording them.)"""
     db = _library_with_slow_uploads(clean_env, 6)
     proc = subprocess.Popen([sys.executable, "-m", "ecan", "sync", "--json"], env=clean_env,
-                            text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=_ctrl_c_heard)
     try:
         _wait_for(lambda: _states(db).get("synced", 0) >= 1)
         proc.send_signal(signal.SIGINT)
