@@ -55,8 +55,18 @@ if [ -f "$stamp" ] && [ -x .venv/bin/python ]; then
   read -r stamp_fp installed_group < "$stamp" || true
   [ "${stamp_fp:-}" = "$fingerprint" ] || installed_group=""
 fi
+# ecan is installed editable, so pip byte-compiled none of its modules: compile them on every
+# set-up (up-to-date ones are skipped), or each start would compile what it imports again where
+# bytecode is not written (PYTHONDONTWRITEBYTECODE, a checkout its user cannot write): ~0.1 s a
+# command.
+compile_ecan() {
+  .venv/bin/python -m compileall -q ecan >&2 \
+    || say "could not byte-compile ecan/ (see above); it still runs, compiling as it starts"
+}
+
 # dev is a superset of app at the same versions (requirements/app.txt is compiled against it).
 if [ "$installed_group" = dev ] || [ "$installed_group" = "$group" ]; then
+  compile_ecan
   exit 0
 fi
 
@@ -87,4 +97,5 @@ pip_install --no-deps --no-build-isolation -e . || fail "installing ecan failed 
        fail "the lock is incomplete: the packages above are missing (run scripts/upgrade-lock)"; }
 .venv/bin/python -c 'import ecan, PySide6, moto, joserfc' || fail "ecan does not import after the install"
 echo "$fingerprint $group" > "$stamp"
+compile_ecan
 say "ready: .venv ($group)"

@@ -3,6 +3,8 @@ no stamp of a complete install, and a half-made .venv is rebuilt rather than reu
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -49,3 +51,43 @@ def test_a_failed_install_fails_the_set_up_and_a_half_made_venv_is_rebuilt(tmp_p
     assert "THESE PACKAGES DO NOT MATCH THE HASHES" in done.stderr  # pip's own error gets through
     assert "installing requirements/app.txt failed" in done.stderr
     assert not (repo / ".venv" / ".ecan-installed").exists()
+
+
+def test_every_set_up_byte_compiles_ecan_so_no_start_compiles_it_again(tmp_path: Path) -> None:
+    """ecan is installed editable, so pip compiles none of it: set-up does, also when the
+    install is already complete (after a pull), since PYTHONDONTWRITEBYTECODE or a read-only
+    checkout would otherwise make every command compile what it imports."""
+    lock = "# nothing to install\n"
+    repo = _checkout(tmp_path, lock)
+    module = repo / "ecan" / "__init__.py"
+    module.parent.mkdir()
+    module.write_text("VALUE = 1\n")
+    python = getattr(sys, "_base_executable", sys.executable)
+    subprocess.run([python, "-m", "venv", "--without-pip", str(repo / ".venv")], check=True,
+                   timeout=120)
+    # The stamp of a complete install of this very checkout, as setup.sh fingerprints it.
+    version = subprocess.run([python, "-c", "import sys; print(sys.version)"], check=True,
+                             capture_output=True, text=True).stdout
+    fingerprint = hashlib.sha256((repo / "pyproject.toml").read_bytes() + lock.encode() * 2
+                                 + version.encode()).hexdigest()
+    (repo / ".venv" / ".ecan-installed").write_text(f"{fingerprint} app\n")
+    compiled = Path(importlib.util.cache_from_source(str(module)))
+
+    done = _setup(repo)
+
+    assert done.returncode == 0, done.stderr
+    assert "installing" not in done.stderr  # the complete install was kept
+    assert _compiled_source_size(compiled) == module.stat().st_size
+
+    module.write_text("VALUE = 2  # edited: a pull changed the source\n")
+    later = module.stat().st_mtime + 5  # compileall tells by the second
+    os.utime(module, (later, later))
+    done = _setup(repo)
+
+    assert done.returncode == 0, done.stderr
+    assert _compiled_source_size(compiled) == module.stat().st_size
+
+
+def _compiled_source_size(pyc: Path) -> int:
+    """The size of the source a .pyc was compiled from (its header: magic, flags, mtime, size)."""
+    return int.from_bytes(pyc.read_bytes()[12:16], "little")
