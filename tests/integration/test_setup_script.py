@@ -1,5 +1,6 @@
 """scripts/setup.sh never half-succeeds: a failed install fails the set-up with pip's error, leaves
-no stamp of a complete install, and a half-made .venv is rebuilt rather than reused."""
+no stamp of a complete install, and a half-made .venv is rebuilt rather than reused. Every set-up
+also leaves ecan byte-compiled."""
 
 from __future__ import annotations
 
